@@ -1,0 +1,38 @@
+# The commands the README tells people to type. Each one sets up what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test unit integration jars schemas install clean
+
+## run: the embedded Kafka broker and the topics of node es; Ctrl-C stops it
+run: install jars
+	$(BIN)/coopbridge up
+
+## test: every test (unit, then the integration tests on a real broker the tests start)
+test: install jars
+	$(BIN)/pytest
+
+## unit: the fast tests only, nothing running
+unit: install
+	$(BIN)/pytest tests/unit
+
+## jars: fetch the Apache Kafka jars with Maven (cached; again only when the POM changes)
+jars: install
+	$(BIN)/coopbridge broker fetch
+
+## schemas: regenerate schemas/jsonschema after changing a contract
+schemas: install
+	$(BIN)/python -m schemas.jsonschemas
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+clean:
+	rm -rf $(VENV) .coopbridge *.egg-info
