@@ -1,0 +1,17 @@
+"""The contracts of coopbridge: what travels on Kafka, and where.
+
+* ``envelope``  the CloudEvents 1.0 envelope (structured JSON) every message travels in;
+* ``fields``    the shared field types (ids, money, country, language, time);
+* ``registry``  wire type -> typed definition, upcasting, and the one decode/encode path;
+* ``topics``    every topic of a node, declared once;
+* one module per service (``membership`` …) with its commands and events;
+* ``jsonschema/`` JSON Schema files generated from the types (``python -m schemas.jsonschemas``).
+
+Nothing here does I/O. Importing the package registers every contract.
+"""
+
+from schemas.registry import REGISTRY, ContractError, Message
+
+from schemas import membership  # noqa: E402,F401  (registers the membership contracts)
+
+__all__ = ["REGISTRY", "ContractError", "Message", "membership"]

@@ -1,0 +1,49 @@
+"""The CloudEvents 1.0 envelope, structured JSON mode, with coopbridge's extensions.
+
+Every command, event and reply on Kafka is one JSON object::
+
+    {"specversion": "1.0", "id": "…", "source": "/coopbridge/es/membership",
+     "type": "coop.membership.MembershipStarted.v1", "subject": "<aggregate id>",
+     "time": "2026-03-01T09:00:00Z", "sequence": 3, "causationid": "<command id>",
+     "correlationid": "…", "partitionkey": "<aggregate id>", "data": {…}}
+
+Extensions: ``sequence`` (the event's 1-based position in its aggregate; an integer, absent on
+commands), ``causationid`` (the command that caused it), ``correlationid`` (the conversation),
+``partitionkey`` (the Kafka key, the aggregate id). Absent optional attributes are omitted, as
+the CloudEvents JSON format asks; unknown extension attributes are tolerated on read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.fields import UtcDateTime
+
+#: ``coop.<service>.<Name>.v<N>``
+WIRE_TYPE_PATTERN = r"^coop\.([a-z]+)\.([A-Z][A-Za-z0-9]*)\.v([1-9][0-9]*)$"
+
+Attribute = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A CloudEvents 1.0 event in structured JSON mode; ``data`` stays raw until typed."""
+
+    specversion: Literal["1.0"]
+    id: Attribute
+    source: Attribute
+    type: Annotated[str, msgspec.Meta(pattern=WIRE_TYPE_PATTERN)]
+    subject: Attribute
+    time: UtcDateTime
+    datacontenttype: Literal["application/json"] = "application/json"
+    sequence: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    causationid: Attribute | None = None
+    correlationid: Attribute | None = None
+    partitionkey: Attribute
+    data: msgspec.Raw
+
+
+def source_for(node: str, service: str) -> str:
+    """The CloudEvents ``source`` of a node's service: ``/coopbridge/es/membership``."""
+    return f"/coopbridge/{node}/{service}"

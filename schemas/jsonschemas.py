@@ -1,0 +1,66 @@
+"""JSON Schema files generated from the typed contracts, for partners in any language.
+
+``python -m schemas.jsonschemas`` rewrites ``schemas/jsonschema/``: one file per wire type
+(``coop.membership.MembershipStarted.v1.json``, the ``data`` of that message) plus
+``envelope.json``. A unit test fails when the committed files drift from the types.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import msgspec
+
+from schemas import REGISTRY
+from schemas.envelope import Envelope
+
+FOLDER = Path(__file__).parent / "jsonschema"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _document(title: str, description: str, tp: type) -> str:
+    schema = {"$schema": DIALECT, "title": title, "description": description}
+    schema.update(msgspec.json.schema(tp))
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def render() -> dict[str, str]:
+    """File name -> file text, for every contract and the envelope."""
+    files = {
+        "envelope.json": _document(
+            "coopbridge envelope",
+            "CloudEvents 1.0 structured JSON with the extensions sequence, causationid, "
+            "correlationid and partitionkey; data is described by the file named after type.",
+            Envelope,
+        )
+    }
+    for wire_type, cls in sorted(REGISTRY.types().items()):
+        files[f"{wire_type}.json"] = _document(
+            wire_type, f"The data of a {cls.contract_kind} of type {wire_type}.", cls
+        )
+    return files
+
+
+def write(folder: Path = FOLDER) -> list[str]:
+    """Rewrite the folder to match ``render()``; returns the names that changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = render()
+    changed = []
+    for stale in folder.glob("*.json"):
+        if stale.name not in wanted:
+            stale.unlink()
+            changed.append(stale.name)
+    for name, text in wanted.items():
+        path = folder / name
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            changed.append(name)
+    return changed
+
+
+if __name__ == "__main__":
+    names = write()
+    print(f"{len(names)} JSON Schema files changed" + "".join(f"\n  {n}" for n in names))
+    sys.exit(0)

@@ -1,0 +1,298 @@
+"""Contracts of the membership service: cooperatives, groups, members, memberships, consent.
+
+Aggregates and their keys (the Kafka key and the envelope ``subject``):
+
+* a **cooperative** (``cooperative_id``): its registration, details and member groups;
+* a **member** (``member_id``, the global member id that travels between nodes): personal
+  details, memberships, consents, erasure. Memberships live on the member, so "never a member
+  twice at once of the same cooperative" is decided by one writer.
+
+Personal fields only ever travel sealed (``fields.Sealed``) with the member's data key; the
+plaintext shape inside the seal is ``PersonalDetails``. Nothing else here is personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from schemas.fields import (
+    CountryCode,
+    CurrencyCode,
+    Id,
+    LanguageTag,
+    Money,
+    NodeId,
+    Sealed,
+    Text,
+    UtcDateTime,
+)
+from schemas.registry import REGISTRY, Contract
+
+SERVICE = "membership"
+command = REGISTRY.command
+event = REGISTRY.event
+
+Languages = Annotated[list[LanguageTag], msgspec.Meta(min_length=1, max_length=20)]
+
+
+class CooperativeKind(StrEnum):
+    """The kinds of cooperative the federation serves (ICA's families, plus training)."""
+
+    SAVINGS_AND_CREDIT = "savings_and_credit"
+    WORKER = "worker"
+    MULTI_PURPOSE = "multi_purpose"
+    INSURANCE = "insurance"
+    SERVICES = "services"
+    CONSUMER = "consumer"
+    PRODUCER = "producer"
+    TRAINING = "training"
+
+
+class GroupKind(StrEnum):
+    SOLIDARITY_GROUP = "solidarity_group"
+    SOCIETY = "society"
+    WORK_TEAM = "work_team"
+
+
+class MembershipRole(StrEnum):
+    MEMBER = "member"
+    WORKER_MEMBER = "worker_member"
+    BOARD_MEMBER = "board_member"
+
+
+class EndReason(StrEnum):
+    RETURNED_HOME = "returned_home"
+    MOVED = "moved"
+    RESIGNED = "resigned"
+    DECEASED = "deceased"
+    EXPELLED = "expelled"
+
+
+class ConsentScope(StrEnum):
+    IDENTITY = "identity"
+    MEMBERSHIP = "membership"
+    SAVINGS = "savings"
+    TRAINING = "training"
+
+
+class GranteeKind(StrEnum):
+    COOPERATIVE = "cooperative"
+    NODE = "node"
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The plaintext inside a member's seal: the minimum, and no immigration status."""
+
+    given_names: Text
+    family_names: Text
+    date_of_birth: dt.date
+    nationality: CountryCode
+    gender: Gender | None = None
+    preferred_languages: Languages
+    contact: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+# -- cooperatives ---------------------------------------------------------------------------
+
+
+@command(SERVICE, "RegisterCooperative")
+class RegisterCooperative(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    name: Text
+    country: CountryCode
+    kind: CooperativeKind
+    languages: Languages
+    node: NodeId
+    currency: CurrencyCode
+    share_price: Money
+
+
+@event(SERVICE, "CooperativeRegistered")
+class CooperativeRegistered(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    name: Text
+    country: CountryCode
+    kind: CooperativeKind
+    languages: Languages
+    node: NodeId
+    currency: CurrencyCode
+    share_price: Money
+
+
+@command(SERVICE, "UpdateCooperative")
+class UpdateCooperative(Contract, frozen=True, kw_only=True):
+    """Change what may change; ``None`` keeps the current value."""
+
+    cooperative_id: Id
+    name: Text | None = None
+    languages: Languages | None = None
+    share_price: Money | None = None
+
+
+@event(SERVICE, "CooperativeUpdated")
+class CooperativeUpdated(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    name: Text | None = None
+    languages: Languages | None = None
+    share_price: Money | None = None
+
+
+@command(SERVICE, "CreateMemberGroup")
+class CreateMemberGroup(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    name: Text
+    kind: GroupKind
+
+
+@event(SERVICE, "MemberGroupCreated")
+class MemberGroupCreated(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    name: Text
+    kind: GroupKind
+
+
+@command(SERVICE, "AssignMemberToGroup")
+class AssignMemberToGroup(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    member_id: Id
+
+
+@event(SERVICE, "MemberAssignedToGroup")
+class MemberAssignedToGroup(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    member_id: Id
+
+
+@command(SERVICE, "RemoveMemberFromGroup")
+class RemoveMemberFromGroup(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    member_id: Id
+
+
+@event(SERVICE, "MemberRemovedFromGroup")
+class MemberRemovedFromGroup(Contract, frozen=True, kw_only=True):
+    cooperative_id: Id
+    group_id: Id
+    member_id: Id
+
+
+# -- members --------------------------------------------------------------------------------
+
+
+@command(SERVICE, "RegisterMember")
+class RegisterMember(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@event(SERVICE, "MemberRegistered")
+class MemberRegistered(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@command(SERVICE, "CorrectMemberDetails")
+class CorrectMemberDetails(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@event(SERVICE, "MemberDetailsCorrected")
+class MemberDetailsCorrected(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@command(SERVICE, "StartMembership")
+class StartMembership(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    role: MembershipRole = MembershipRole.MEMBER
+    started_on: dt.date
+    share_capital_required: Money
+
+
+@event(SERVICE, "MembershipStarted")
+class MembershipStarted(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    role: MembershipRole
+    started_on: dt.date
+    share_capital_required: Money
+
+
+@command(SERVICE, "EndMembership")
+class EndMembership(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    reason: EndReason
+    ended_on: dt.date
+
+
+@event(SERVICE, "MembershipEnded")
+class MembershipEnded(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    reason: EndReason
+    ended_on: dt.date
+
+
+@command(SERVICE, "GrantConsent")
+class GrantConsent(Contract, frozen=True, kw_only=True):
+    """The member lets a cooperative or a node see some of their record until ``expires_at``."""
+
+    member_id: Id
+    consent_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    expires_at: UtcDateTime
+
+
+@event(SERVICE, "ConsentGranted")
+class ConsentGranted(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    expires_at: UtcDateTime
+
+
+@command(SERVICE, "RevokeConsent")
+class RevokeConsent(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_id: Id
+
+
+@event(SERVICE, "ConsentRevoked")
+class ConsentRevoked(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_id: Id
+
+
+@command(SERVICE, "EraseMember")
+class EraseMember(Contract, frozen=True, kw_only=True):
+    member_id: Id
+
+
+@event(SERVICE, "MemberErased")
+class MemberErased(Contract, frozen=True, kw_only=True):
+    """The member's data key is destroyed; this event itself carries no personal data."""
+
+    member_id: Id

@@ -1,0 +1,94 @@
+"""Every topic of a node, declared once: names, partition counts and configuration.
+
+A node ``es`` owns::
+
+    es.membership.commands   es.membership.events     (and the same for savings, training)
+    es.replies               replies to commands, keyed by command id
+    es.deadletter            messages nobody could read, with the reason in headers
+    es.datakeys              per-member data keys, compacted; erasure writes a tombstone
+
+Commands and events of a service are co-partitioned (same key, same partition count), so the
+writer of an aggregate reads back its own events from the partition of its commands. Events
+are the system of record and are kept forever. Nothing here talks to Kafka; ``deploy.topics``
+creates what is declared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from schemas.fields import NODE_ID_PATTERN
+
+SERVICES: tuple[str, ...] = ("membership", "savings", "training")
+
+#: Partitions of a service's commands and events topics (co-partitioned).
+SERVICE_PARTITIONS = 4
+#: Partitions of the node-wide topics.
+NODE_PARTITIONS = 4
+
+_NODE = re.compile(NODE_ID_PATTERN)
+
+KEEP_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+KEEP_A_WEEK = {"cleanup.policy": "delete", "retention.ms": str(7 * 24 * 3600 * 1000)}
+#: Compacted, and cleaned often enough that a destroyed key does not linger in old segments.
+COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.ms": str(3600 * 1000),
+    "min.cleanable.dirty.ratio": "0.1",
+    "delete.retention.ms": str(24 * 3600 * 1000),
+}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as declared: name, partitions and the configs that must hold."""
+
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def check_node(node: str) -> str:
+    """A node id is lowercase letters and digits, 2-16 long, starting with a letter."""
+    if not _NODE.match(node):
+        raise ValueError(f"invalid node id {node!r}: use 2-16 lowercase letters/digits")
+    return node
+
+
+def commands_topic(node: str, service: str) -> str:
+    return f"{check_node(node)}.{_service(service)}.commands"
+
+
+def events_topic(node: str, service: str) -> str:
+    return f"{check_node(node)}.{_service(service)}.events"
+
+
+def replies_topic(node: str) -> str:
+    return f"{check_node(node)}.replies"
+
+
+def deadletter_topic(node: str) -> str:
+    return f"{check_node(node)}.deadletter"
+
+
+def datakeys_topic(node: str) -> str:
+    return f"{check_node(node)}.datakeys"
+
+
+def node_topics(node: str) -> list[TopicSpec]:
+    """Every topic node ``node`` needs, in a stable order."""
+    specs: list[TopicSpec] = []
+    for service in SERVICES:
+        specs.append(TopicSpec(commands_topic(node, service), SERVICE_PARTITIONS, KEEP_A_WEEK))
+        specs.append(TopicSpec(events_topic(node, service), SERVICE_PARTITIONS, KEEP_FOREVER))
+    specs.append(TopicSpec(replies_topic(node), NODE_PARTITIONS, KEEP_A_WEEK))
+    specs.append(TopicSpec(deadletter_topic(node), NODE_PARTITIONS, KEEP_FOREVER))
+    specs.append(TopicSpec(datakeys_topic(node), NODE_PARTITIONS, COMPACTED))
+    return specs
+
+
+def _service(service: str) -> str:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
+    return service

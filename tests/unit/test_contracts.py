@@ -1,0 +1,337 @@
+"""The event contracts: envelope, every type's round trip, each class of bad input, upcasting,
+and the committed JSON Schema files (no broker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import jsonschema
+import msgspec
+import pytest
+
+from schemas import REGISTRY, ContractError, membership
+from schemas.envelope import Envelope
+from schemas.fields import Money
+from schemas.jsonschemas import FOLDER, render
+from schemas.registry import Contract, Reason, Registry
+from tests.unit.contract_samples import sample
+
+MEMBER = "0192d3c4-0000-7000-8000-00000000a05a"
+COOP = "0192d3c4-0000-7000-8000-0000000c0e5b"
+COMMAND_ID = "0192d3c4-0000-7000-8000-000000000c01"
+MARCH = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+ALL_TYPES = sorted(REGISTRY.types().items())
+
+
+def rosa_joins() -> membership.MembershipStarted:
+    return membership.MembershipStarted(
+        member_id=MEMBER,
+        cooperative_id=COOP,
+        role=membership.MembershipRole.MEMBER,
+        started_on=dt.date(2019, 5, 6),
+        share_capital_required=Money(5000, "EUR"),
+    )
+
+
+def encoded(payload=None, **overrides) -> bytes:
+    attributes = dict(
+        id="0192d3c4-0000-7000-8000-0000000e0001", source="/coopbridge/es/membership",
+        subject=MEMBER, time=MARCH, sequence=2, causationid=COMMAND_ID,
+        correlationid=COMMAND_ID,
+    )
+    attributes.update(overrides)
+    return REGISTRY.encode(payload or rosa_joins(), **attributes)
+
+
+def tampered(**changes) -> bytes:
+    """An encoded message with envelope attributes (or ``data``) replaced or removed."""
+    obj = json.loads(encoded())
+    for key, value in changes.items():
+        if value is None:
+            obj.pop(key)
+        else:
+            obj[key] = value
+    return json.dumps(obj).encode()
+
+
+# -- the envelope ---------------------------------------------------------------------------
+
+
+def test_an_event_travels_as_a_cloudevent_in_structured_json():
+    obj = json.loads(encoded())
+    assert obj["specversion"] == "1.0"
+    assert obj["type"] == "coop.membership.MembershipStarted.v1"
+    assert obj["source"] == "/coopbridge/es/membership"
+    assert obj["subject"] == obj["partitionkey"] == MEMBER
+    assert obj["time"] == "2026-03-01T09:00:00Z"
+    assert obj["sequence"] == 2 and obj["causationid"] == COMMAND_ID
+    assert obj["data"]["share_capital_required"] == {"amount": 5000, "currency": "EUR"}
+
+
+def test_absent_extensions_are_omitted_not_null():
+    obj = json.loads(encoded(membership.EraseMember(member_id=MEMBER), sequence=None,
+                             causationid=None, correlationid=None))
+    assert "sequence" not in obj and "causationid" not in obj and "correlationid" not in obj
+    assert None not in obj.values()
+
+
+def test_encoding_is_deterministic_so_a_retry_writes_the_same_bytes():
+    assert encoded() == encoded()
+
+
+def test_time_is_written_in_utc_whatever_zone_it_was_given_in():
+    quito = dt.timezone(dt.timedelta(hours=-5))
+    obj = json.loads(encoded(time=dt.datetime(2026, 3, 1, 4, 0, tzinfo=quito)))
+    assert obj["time"] == "2026-03-01T09:00:00Z"
+
+
+def test_a_naive_time_is_refused_when_encoding():
+    with pytest.raises(ValueError, match="timezone"):
+        encoded(time=dt.datetime(2026, 3, 1, 9, 0))
+
+
+def test_unknown_extension_attributes_are_tolerated_on_read():
+    message = REGISTRY.decode(tampered(traceparent="00-abc-def-01"))
+    assert message.payload == rosa_joins()
+
+
+def test_producers_write_only_registered_contracts():
+    class Stray(Contract, frozen=True):
+        member_id: str
+
+    with pytest.raises(TypeError, match="not a registered contract"):
+        REGISTRY.encode(Stray(member_id=MEMBER), id="x", source="s", subject="s", time=MARCH)
+
+
+# -- round trips of every type --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wire_type,cls", ALL_TYPES, ids=[t for t, _ in ALL_TYPES])
+def test_every_contract_round_trips_field_by_field(wire_type, cls):
+    payload = sample(cls)
+    message = REGISTRY.decode(encoded(payload, subject=COOP))
+    assert message.payload == payload
+    assert message.wire_type == wire_type
+    assert message.envelope.type == wire_type
+
+
+@pytest.mark.parametrize("wire_type,cls", ALL_TYPES, ids=[t for t, _ in ALL_TYPES])
+def test_every_contract_is_described_by_its_committed_json_schema(wire_type, cls):
+    schema = json.loads((FOLDER / f"{wire_type}.json").read_text())
+    jsonschema.validate(json.loads(msgspec.json.encode(sample(cls))), schema)
+    envelope = json.loads((FOLDER / "envelope.json").read_text())
+    jsonschema.validate(json.loads(encoded(sample(cls))), envelope)
+
+
+def test_the_committed_json_schema_files_match_the_types():
+    wanted = render()
+    committed = {p.name: p.read_text() for p in FOLDER.glob("*.json")}
+    stale = sorted(set(committed) - set(wanted))
+    missing = sorted(set(wanted) - set(committed))
+    changed = sorted(n for n in set(wanted) & set(committed) if wanted[n] != committed[n])
+    assert (stale, missing, changed) == ([], [], []), (
+        "schemas/jsonschema drifted from the types: run `python -m schemas.jsonschemas`"
+    )
+
+
+def test_every_old_version_can_be_upcast_to_the_newest():
+    assert REGISTRY.missing_upcasters() == []
+
+
+# -- bad input: one error type, a reason code, and what is wrong ----------------------------
+
+
+def reason_of(raw: bytes, **kwargs) -> ContractError:
+    with pytest.raises(ContractError) as caught:
+        REGISTRY.decode(raw, **kwargs)
+    return caught.value
+
+
+def test_bytes_that_are_not_json_are_refused():
+    error = reason_of(b"\x00\xffnot json")
+    assert error.reason is Reason.INVALID_JSON
+
+
+def test_json_that_is_not_an_envelope_is_refused_naming_the_missing_attribute():
+    error = reason_of(tampered(specversion=None))
+    assert error.reason is Reason.INVALID_ENVELOPE
+    assert "specversion" in error.detail
+
+
+def test_a_malformed_wire_type_is_refused():
+    error = reason_of(tampered(type="MembershipStarted"))
+    assert error.reason is Reason.INVALID_ENVELOPE and "$.type" in error.detail
+
+
+def test_an_unknown_type_is_refused_and_named():
+    error = reason_of(tampered(type="coop.membership.MemberTeleported.v1"))
+    assert error.reason is Reason.UNKNOWN_TYPE
+    assert error.wire_type == "coop.membership.MemberTeleported.v1"
+
+
+def test_a_future_version_is_refused_with_advice_to_upgrade():
+    error = reason_of(tampered(type="coop.membership.MembershipStarted.v7"))
+    assert error.reason is Reason.FUTURE_VERSION
+    assert "upgrade" in error.detail
+
+
+def test_a_missing_field_is_refused_naming_it():
+    data = msgspec.to_builtins(rosa_joins())
+    del data["cooperative_id"]
+    error = reason_of(tampered(data=data))
+    assert error.reason is Reason.INVALID_DATA
+    assert "cooperative_id" in error.detail
+
+
+def test_money_as_a_float_is_refused_naming_the_field():
+    data = msgspec.to_builtins(rosa_joins())
+    data["share_capital_required"]["amount"] = 50.00
+    error = reason_of(tampered(data=data))
+    assert error.reason is Reason.INVALID_DATA
+    assert "$.data.share_capital_required.amount" in error.detail and "float" in error.detail
+
+
+def test_a_field_with_a_wrong_code_is_refused():
+    data = msgspec.to_builtins(rosa_joins())
+    data["share_capital_required"]["currency"] = "euro"
+    assert reason_of(tampered(data=data)).reason is Reason.INVALID_DATA
+
+
+def test_an_unknown_field_is_refused_naming_it():
+    data = msgspec.to_builtins(rosa_joins())
+    data["immigration_status"] = "irregular"
+    error = reason_of(tampered(data=data))
+    assert error.reason is Reason.INVALID_DATA and "immigration_status" in error.detail
+
+
+def test_error_details_never_repeat_the_values_they_refused():
+    data = msgspec.to_builtins(rosa_joins())
+    data["role"] = "Rosa Quispe"
+    error = reason_of(tampered(data=data))
+    assert error.reason is Reason.INVALID_DATA and "$.data.role" in error.detail
+    assert "Rosa" not in str(error)
+
+
+def test_an_event_where_a_command_is_expected_is_refused():
+    error = reason_of(encoded(), kind="command")
+    assert error.reason is Reason.UNEXPECTED_KIND
+
+
+def test_an_oversized_message_is_refused_before_parsing():
+    assert reason_of(b" " * 2_000_000).reason is Reason.TOO_LARGE
+
+
+def test_a_naive_time_in_the_envelope_is_refused():
+    error = reason_of(tampered(time="2026-03-01T09:00:00"))
+    assert error.reason is Reason.INVALID_ENVELOPE and "timezone" in error.detail
+
+
+# -- upcasting ------------------------------------------------------------------------------
+
+
+def history_registry():
+    """A registry where a contract has changed twice: a single language became a list,
+    then share capital gained its currency."""
+    registry = Registry()
+
+    @registry.event("demo", "CooperativeOpened", 1)
+    class OpenedV1(Contract, frozen=True, kw_only=True):
+        name: str
+        language: str
+        share_capital_cents: int
+
+    @registry.event("demo", "CooperativeOpened", 2)
+    class OpenedV2(Contract, frozen=True, kw_only=True):
+        name: str
+        languages: list[str]
+        share_capital_cents: int
+
+    @registry.event("demo", "CooperativeOpened", 3)
+    class OpenedV3(Contract, frozen=True, kw_only=True):
+        name: str
+        languages: list[str]
+        share_capital: Money
+
+    @registry.upcaster(OpenedV1, OpenedV2)
+    def v1_to_v2(old: OpenedV1) -> OpenedV2:
+        return OpenedV2(name=old.name, languages=[old.language],
+                        share_capital_cents=old.share_capital_cents)
+
+    @registry.upcaster(OpenedV2, OpenedV3)
+    def v2_to_v3(old: OpenedV2) -> OpenedV3:
+        return OpenedV3(name=old.name, languages=old.languages,
+                        share_capital=Money(old.share_capital_cents, "EUR"))
+
+    return registry, OpenedV1, OpenedV3
+
+
+def as_written(wire_type: str, data: dict) -> bytes:
+    return json.dumps({
+        "specversion": "1.0", "id": "e1", "source": "/coopbridge/es/demo", "type": wire_type,
+        "subject": COOP, "time": "2021-01-01T00:00:00Z", "partitionkey": COOP, "data": data,
+    }).encode()
+
+
+def test_an_old_version_is_read_as_the_newest_through_every_upcaster():
+    registry, _, newest = history_registry()
+    raw = as_written("coop.demo.CooperativeOpened.v1",
+                     {"name": "Ahorro Andino", "language": "es", "share_capital_cents": 5000})
+    message = registry.decode(raw)
+    assert message.payload == newest(name="Ahorro Andino", languages=["es"],
+                                     share_capital=Money(5000, "EUR"))
+    assert message.envelope.type == "coop.demo.CooperativeOpened.v1"  # the record is unchanged
+    assert message.wire_type == "coop.demo.CooperativeOpened.v3"
+
+
+def test_producers_may_not_write_an_old_version():
+    registry, oldest, _ = history_registry()
+    with pytest.raises(TypeError, match="newest"):
+        registry.encode(oldest(name="x", language="es", share_capital_cents=1),
+                        id="x", source="s", subject="s", time=MARCH)
+
+
+def test_a_version_without_an_upcaster_is_reported():
+    registry = Registry()
+
+    @registry.event("demo", "Thing", 1)
+    class ThingV1(Contract, frozen=True):
+        a: int
+
+    @registry.event("demo", "Thing", 2)
+    class ThingV2(Contract, frozen=True):
+        a: int
+
+    assert registry.missing_upcasters() == ["coop.demo.Thing.v1"]
+    with pytest.raises(ContractError) as caught:
+        registry.decode(as_written("coop.demo.Thing.v1", {"a": 1}))
+    assert caught.value.reason is Reason.UNKNOWN_TYPE
+
+
+def test_an_upcaster_must_go_exactly_one_version_up():
+    registry, oldest, newest = history_registry()
+    with pytest.raises(ValueError, match="one version up"):
+        registry.upcaster(oldest, newest)
+
+
+def test_a_field_may_not_shadow_what_the_registry_sets_on_the_class():
+    registry = Registry()
+    with pytest.raises(ValueError, match="reserved"):
+        @registry.event("demo", "Odd", 1)
+        class Odd(Contract, frozen=True):
+            contract_kind: str
+
+
+def test_fields_named_like_common_words_keep_their_values():
+    payload = sample(membership.RegisterCooperative)
+    decoded = REGISTRY.decode(encoded(payload, subject=COOP)).payload
+    assert decoded.kind is membership.CooperativeKind.SAVINGS_AND_CREDIT
+    assert decoded.name == payload.name
+
+
+def test_a_wire_type_cannot_be_registered_twice():
+    registry, _, _ = history_registry()
+    with pytest.raises(ValueError, match="twice"):
+        @registry.event("demo", "CooperativeOpened", 1)
+        class Again(Contract, frozen=True):
+            a: int
