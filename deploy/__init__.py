@@ -1,0 +1,1 @@
+"""Running coopbridge: the embedded Kafka broker, topic set-up, the CLI."""

@@ -1,0 +1,205 @@
+"""The ``coopbridge`` command line: a thin layer over deploy.broker and deploy.topics.
+
+Commands are grouped by what they act on (``coopbridge broker start``); add a new group or
+command with ``@main.group()`` / ``@main.command()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from deploy import broker
+from deploy.topics import TopicReport, ensure_node_topics
+from services import config
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fails_cleanly(func: F) -> F:
+    """Turn a BrokerError into a one-line message on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except broker.BrokerError as exc:
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            err.print(f"[bold red]error:[/] {escape(lines[0])}")
+            if len(lines) > 1 and os.environ.get("COOPBRIDGE_VERBOSE"):
+                err.print(escape("\n".join(lines[1:])))
+            elif len(lines) > 1:
+                err.print("[dim](set COOPBRIDGE_VERBOSE=1 for the broker's log tail)[/]")
+            raise SystemExit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """coopbridge: run and operate the platform."""
+
+
+@main.group("broker")
+def broker_group() -> None:
+    """The embedded Apache Kafka broker (or the external cluster in KAFKA_BOOTSTRAP_SERVERS)."""
+
+
+@broker_group.command("fetch")
+@fails_cleanly
+def broker_fetch() -> None:
+    """Fetch the Kafka jars with Maven (cached; fetched again only when the POM changes)."""
+    lib = broker.jars(broker.home())
+    count = sum(1 for _ in lib.glob("*.jar"))
+    out.print(f"Kafka jars ready · {count} jars · {escape(_display_path(lib))}")
+
+
+@broker_group.command("start")
+@click.option("--timeout", default=90.0, show_default=True, help="Seconds to wait until ready.")
+@fails_cleanly
+def broker_start(timeout: float) -> None:
+    """Start the embedded broker and wait until it answers requests."""
+    if _external_notice():
+        return
+    status = broker.default_broker().start(wait_timeout=timeout)
+    out.print(_status_line(status))
+
+
+@broker_group.command("stop")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds before SIGKILL.")
+@fails_cleanly
+def broker_stop(timeout: float) -> None:
+    """Stop the embedded broker (controlled shutdown; a no-op if it is not running)."""
+    if _external_notice():
+        return
+    embedded = broker.default_broker()
+    embedded.stop(timeout=timeout)
+    out.print(_status_line(embedded.status()))
+
+
+@broker_group.command("status")
+@fails_cleanly
+def broker_status() -> None:
+    """Show whether the broker runs (for an external cluster: whether it answers)."""
+    external = broker.external_bootstrap()
+    if external:
+        info = broker.cluster_info(external)
+        out.print(
+            f"external cluster [bold green]reachable[/] · {escape(external)} · "
+            f"{info.brokers} broker(s) · cluster {escape(info.cluster_id or '?')}"
+        )
+        return
+    out.print(_status_line(broker.default_broker().status()))
+
+
+@main.command("topics")
+@click.option("--node", "nodes", multiple=True, help="Node id (repeatable); default $COOPBRIDGE_NODE.")
+@fails_cleanly
+def topics(nodes: tuple[str, ...]) -> None:
+    """Create the missing topics of a node and report drift (exit status 2 on drift)."""
+    reports = _ensure_topics(nodes or (config.node_id(),))
+    if any(not r.ok for r in reports.values()):
+        raise SystemExit(2)
+
+
+@main.command("up")
+@click.option("--node", "nodes", multiple=True, help="Node id (repeatable); default $COOPBRIDGE_NODE.")
+@fails_cleanly
+def up(nodes: tuple[str, ...]) -> None:
+    """Run a node: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and its topics.
+
+    Stays in the foreground; Ctrl-C (or SIGTERM) stops what it started.
+    """
+    nodes = nodes or (config.node_id(),)
+    embedded = None if broker.external_bootstrap() else broker.default_broker()
+    started_here = embedded is not None and not embedded.status().running
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        if embedded is not None:
+            with out.status("starting the embedded Kafka broker…"):
+                status = embedded.start()
+            out.print(_status_line(status))
+        else:
+            info = broker.cluster_info(config.bootstrap_servers())
+            out.print(f"external cluster · {escape(info.bootstrap)} · {info.brokers} broker(s)")
+        reports = _ensure_topics(nodes)
+        drift = sum(len(r.drift) for r in reports.values())
+        out.print(
+            f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
+            f"bootstrap {escape(config.bootstrap_servers())}"
+            + (f" · [bold red]{drift} drift[/]" if drift else "")
+            + " · Ctrl-C stops"
+        )
+        stop.wait()
+    finally:
+        if started_here:
+            with out.status("stopping the broker…"):
+                embedded.stop()
+            out.print(_status_line(embedded.status()))
+
+
+def _ensure_topics(nodes: tuple[str, ...]) -> dict[str, TopicReport]:
+    reports = {}
+    for node in nodes:
+        try:
+            report = ensure_node_topics(node)
+        except ValueError as exc:  # an invalid node id
+            raise click.BadParameter(str(exc), param_hint="--node") from None
+        except Exception as exc:  # the cluster refused or did not answer
+            raise broker.BrokerError(f"could not set up the topics of node {node}: {exc}") from exc
+        reports[node] = report
+        out.print(
+            f"node [bold]{node}[/] topics · {len(report.created)} created · "
+            f"{len(report.existing)} already there"
+            + ("" if report.ok else f" · [bold red]{len(report.drift)} drift[/]")
+        )
+        for line in report.drift:
+            err.print(f"  [red]drift[/] {escape(line)}")
+    return reports
+
+
+def _external_notice() -> bool:
+    external = broker.external_bootstrap()
+    if external:
+        out.print(
+            f"external cluster configured (KAFKA_BOOTSTRAP_SERVERS={escape(external)}): "
+            "nothing to start or stop"
+        )
+    return bool(external)
+
+
+def _status_line(status: broker.BrokerStatus) -> str:
+    state = "[bold green]running[/]" if status.running else "[bold yellow]stopped[/]"
+    parts = [f"broker {state}"]
+    if status.kafka_version:
+        parts.append(f"Kafka {escape(status.kafka_version)}")
+    parts.append(status.bootstrap)
+    if status.pid is not None:
+        parts.append(f"pid {status.pid}")
+    parts.append(f"data {escape(_display_path(status.data_dir))}")
+    return " · ".join(parts)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    main()

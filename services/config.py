@@ -1,0 +1,48 @@
+"""Configuration, read from the environment on every call, with working local defaults.
+
+| variable                       | default            | meaning                                   |
+|--------------------------------|--------------------|-------------------------------------------|
+| ``KAFKA_BOOTSTRAP_SERVERS``    | (unset)            | an existing cluster; nothing is started   |
+| ``COOPBRIDGE_KAFKA_PORT``      | ``9092``           | the embedded broker's client port         |
+| ``COOPBRIDGE_NODE``            | ``es``             | this node's id (topic namespace)          |
+| ``COOPBRIDGE_REPLICATION_FACTOR`` | ``1``           | replication of the topics we create       |
+| ``COOPBRIDGE_SESSION_TIMEOUT_S`` | ``30``           | consumer group session timeout (seconds)  |
+"""
+
+from __future__ import annotations
+
+import os
+
+from schemas.topics import check_node
+
+
+def external_bootstrap() -> str | None:
+    """The cluster named by ``KAFKA_BOOTSTRAP_SERVERS``, or ``None`` to use the embedded one."""
+    value = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    return value or None
+
+
+def kafka_port() -> int:
+    """The embedded broker's client port."""
+    raw = os.environ.get("COOPBRIDGE_KAFKA_PORT") or "9092"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"COOPBRIDGE_KAFKA_PORT={raw!r} is not a port number")
+    return int(raw)
+
+
+def bootstrap_servers() -> str:
+    """Where the clients connect: the external cluster, else the embedded broker."""
+    return external_bootstrap() or f"127.0.0.1:{kafka_port()}"
+
+
+def node_id() -> str:
+    return check_node(os.environ.get("COOPBRIDGE_NODE", "es"))
+
+
+def replication_factor() -> int:
+    return int(os.environ.get("COOPBRIDGE_REPLICATION_FACTOR", "1"))
+
+
+def session_timeout_s() -> float:
+    """How long a silent group member keeps its partitions (tests shorten group joins)."""
+    return float(os.environ.get("COOPBRIDGE_SESSION_TIMEOUT_S", "30"))

@@ -1,0 +1,76 @@
+"""Shared fixtures: the Kafka broker for integration tests, and fresh node ids.
+
+The broker starts lazily, only when a test asks for ``kafka_bootstrap`` (so unit tests never
+start Java), once per session, on free ports with a temporary data directory. The jars are
+cached in ``$COOPBRIDGE_HOME`` (default: the repository's ``.coopbridge``) across runs. With
+``KAFKA_BOOTSTRAP_SERVERS`` set, that cluster is used and nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy import broker
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _jar_home() -> Path:
+    return broker.home() if os.environ.get("COOPBRIDGE_HOME") else REPO / ".coopbridge"
+
+
+@pytest.fixture(scope="session")
+def kafka_lib() -> Path:
+    """The folder with the Kafka jars (fetched with Maven on first use, then cached)."""
+    return broker.jars(_jar_home())
+
+
+@pytest.fixture(scope="session")
+def embedded_broker(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[broker.EmbeddedBroker | None]:
+    """The broker this session started, or None when KAFKA_BOOTSTRAP_SERVERS names a cluster."""
+    if broker.external_bootstrap():
+        yield None
+        return
+    port = broker.free_port()
+    controller_port = broker.free_port()
+    while controller_port == port:
+        controller_port = broker.free_port()
+    config = broker.BrokerConfig(
+        data_dir=tmp_path_factory.mktemp("kafka") / "broker",
+        port=port,
+        controller_port=controller_port,
+        heap=broker.heap(),
+    )
+    embedded = broker.EmbeddedBroker(config, home=_jar_home())
+    embedded.start()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(embedded_broker: broker.EmbeddedBroker | None) -> str:
+    """bootstrap.servers of the Kafka cluster for this test session."""
+    if embedded_broker is None:
+        external = broker.external_bootstrap()
+        assert external is not None
+        return external
+    return embedded_broker.config.bootstrap
+
+
+@pytest.fixture
+def node_id() -> str:
+    """A fresh node id (``t`` + 8 lowercase hex digits): topics and groups no other test uses."""
+    return "t" + secrets.token_hex(4)
+
+
+# Short group joins in tests (faust and aiokafka consumers), never by skipping real behaviour.
+os.environ.setdefault("COOPBRIDGE_SESSION_TIMEOUT_S", "6")
