@@ -1,0 +1,73 @@
+"""faust wiring shared by every projection: one way to build an app, one way to read contracts.
+
+``make_app`` builds a faust app with the settings every coopbridge stream uses (acks from all
+replicas, the configured session timeout, topics we declare ourselves). ``contract_topic``
+declares a topic whose records are read as raw bytes, and ``decoded`` turns a stream of those
+bytes into ``schemas.Message`` objects, sending everything that cannot be decoded to the
+node's dead-letter topic (acknowledged by the broker) and going on with the next record.
+
+A faust agent acknowledges a record even when its body raises (KAFKA.md), so ``decoded``
+never lets a bad record raise; if even the dead letter cannot be written, the app crashes
+instead of skipping the record silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import faust
+
+from schemas import REGISTRY, ContractError, Message
+from schemas.registry import Kind
+from schemas.topics import SERVICE_PARTITIONS
+from services import config
+from services.runtime.deadletter import letter_for, publish_faust
+
+
+def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faust.App:
+    """A faust app for coopbridge streams; ``settings`` override the defaults."""
+    session = config.session_timeout_s()
+    defaults: dict[str, Any] = dict(
+        broker=f"kafka://{bootstrap or config.bootstrap_servers()}",
+        store="memory://",
+        web_enabled=False,
+        producer_acks=-1,
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(1.0, session / 10),
+        broker_rebalance_timeout=max(10.0, session * 2),
+        consumer_auto_offset_reset="earliest",
+        topic_replication_factor=config.replication_factor(),
+        topic_partitions=SERVICE_PARTITIONS,
+    )
+    defaults.update(settings)
+    return faust.App(app_id, **defaults)
+
+
+def contract_topic(app: faust.App, name: str) -> faust.TopicT:
+    """A declared topic read as raw bytes (decoding is ``decoded``'s job)."""
+    return app.topic(name, key_type=bytes, value_type=bytes,
+                     key_serializer="raw", value_serializer="raw")
+
+
+async def decoded(
+    app: faust.App, node: str, stream: faust.StreamT, kind: Kind | None = None
+) -> AsyncIterator[Message]:
+    """The decodable messages of ``stream``; the rest go to ``{node}.deadletter``."""
+    async for event in stream.events():
+        record = event.message
+        try:
+            message = REGISTRY.decode(record.value, kind=kind)
+        except ContractError as error:
+            letter = letter_for(
+                node, source_topic=record.topic, partition=record.partition,
+                offset=record.offset, key=record.key, value=record.value,
+                reason=error.reason.value, detail=str(error),
+            )
+            try:
+                await publish_faust(app, letter)
+            except Exception as exc:  # the record must not be skipped silently
+                await app.crash(exc)
+                raise
+            continue
+        yield message
