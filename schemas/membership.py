@@ -9,6 +9,10 @@ Aggregates and their keys (the Kafka key and the envelope ``subject``):
 
 Personal fields only ever travel sealed (``fields.Sealed``) with the member's data key; the
 plaintext shape inside the seal is ``PersonalDetails``. Nothing else here is personal data.
+
+A command and the event it leads to often list the same fields. They repeat them on purpose:
+each is a published contract with its own versions, and a shared base class would change two
+contracts at once.
 """
 
 from __future__ import annotations
