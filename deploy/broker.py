@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.config import external_bootstrap, kafka_port
+from services.config import external_bootstrap, home, kafka_port
 
 __all__ = [
     "BrokerConfig",
@@ -80,11 +80,6 @@ class BrokerError(RuntimeError):
 # --------------------------------------------------------------------------- configuration
 # Read the environment on every call, so tests and the CLI can change it at run time. The
 # client-side settings (KAFKA_BOOTSTRAP_SERVERS, the client port) live in services.config.
-
-
-def home() -> Path:
-    """Where coopbridge keeps local state: ``$COOPBRIDGE_HOME`` or ``./.coopbridge``."""
-    return Path(os.environ.get("COOPBRIDGE_HOME") or ".coopbridge").expanduser().absolute()
 
 
 def controller_port() -> int:

@@ -4,6 +4,7 @@
 * ``fields``    the shared field types (ids, money, country, language, time);
 * ``registry``  wire type -> typed definition, upcasting, and the one decode/encode path;
 * ``topics``    every topic of a node, declared once;
+* ``runtime``   what every service writes besides its own events: rejections and replies;
 * one module per service (``membership`` …) with its commands and events;
 * ``jsonschema/`` JSON Schema files generated from the types (``python -m schemas.jsonschemas``).
 
@@ -12,6 +13,6 @@ Nothing here does I/O. Importing the package registers every contract.
 
 from schemas.registry import REGISTRY, ContractError, Message
 
-from schemas import membership  # noqa: E402,F401  (registers the membership contracts)
+from schemas import membership, runtime  # noqa: E402,F401  (registers their contracts)
 
-__all__ = ["REGISTRY", "ContractError", "Message", "membership"]
+__all__ = ["REGISTRY", "ContractError", "Message", "membership", "runtime"]

@@ -25,7 +25,7 @@ from schemas.envelope import WIRE_TYPE_PATTERN, Envelope
 #: Messages larger than this are refused before parsing (the broker's default limit is ~1 MiB).
 MAX_MESSAGE_BYTES = 1_048_576
 
-Kind = Literal["command", "event"]
+Kind = Literal["command", "event", "reply"]
 
 
 class Reason(StrEnum):
@@ -104,6 +104,10 @@ class Registry:
     def command(self, service: str, name: str, version: int = 1) -> Callable[[C], C]:
         """Class decorator: register a command payload as ``coop.<service>.<name>.v<version>``."""
         return self._register("command", service, name, version)
+
+    def reply(self, service: str, name: str, version: int = 1) -> Callable[[C], C]:
+        """Class decorator: register a reply payload as ``coop.<service>.<name>.v<version>``."""
+        return self._register("reply", service, name, version)
 
     def _register(self, kind: Kind, service: str, name: str, version: int) -> Callable[[C], C]:
         def decorate(cls: C) -> C:

@@ -7,11 +7,17 @@
 | ``COOPBRIDGE_NODE``            | ``es``             | this node's id (topic namespace)          |
 | ``COOPBRIDGE_REPLICATION_FACTOR`` | ``1``           | replication of the topics we create       |
 | ``COOPBRIDGE_SESSION_TIMEOUT_S`` | ``30``           | consumer group session timeout (seconds)  |
+| ``COOPBRIDGE_HOME``            | ``./.coopbridge``  | local state (jars, broker data, dev keys) |
+| ``COOPBRIDGE_NODE_KEY``        | a dev key file     | base64url of the node's 32-byte key that  |
+|                                |                    | wraps every member's data key             |
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+from pathlib import Path
 
 from schemas.topics import check_node
 
@@ -46,3 +52,29 @@ def replication_factor() -> int:
 def session_timeout_s() -> float:
     """How long a silent group member keeps its partitions (tests shorten group joins)."""
     return float(os.environ.get("COOPBRIDGE_SESSION_TIMEOUT_S", "30"))
+
+
+def home() -> Path:
+    """Where coopbridge keeps local state: ``$COOPBRIDGE_HOME`` or ``./.coopbridge``."""
+    return Path(os.environ.get("COOPBRIDGE_HOME") or ".coopbridge").expanduser().absolute()
+
+
+def node_key(node: str) -> bytes:
+    """The node's key-encryption key (32 bytes).
+
+    Production sets ``COOPBRIDGE_NODE_KEY``. Without it, a development key is created once in
+    ``<home>/<node>.node-key`` (mode 0600) so that a local node keeps working across restarts.
+    """
+    value = os.environ.get("COOPBRIDGE_NODE_KEY")
+    if not value:
+        path = home() / f"{check_node(node)}.node-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        value = path.read_text().strip()
+    key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    if len(key) != 32:
+        raise ValueError("the node key must be 32 bytes (base64url-encoded)")
+    return key

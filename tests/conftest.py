@@ -8,6 +8,7 @@ cached in ``$COOPBRIDGE_HOME`` (default: the repository's ``.coopbridge``) acros
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Iterator
@@ -18,6 +19,11 @@ import pytest
 from deploy import broker
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Short group joins in tests (faust and aiokafka consumers), never by skipping real behaviour.
+os.environ.setdefault("COOPBRIDGE_SESSION_TIMEOUT_S", "6")
+# One node key for the session, inherited by the service processes the tests start.
+os.environ.setdefault("COOPBRIDGE_NODE_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
 def _jar_home() -> Path:
@@ -70,7 +76,3 @@ def kafka_bootstrap(embedded_broker: broker.EmbeddedBroker | None) -> str:
 def node_id() -> str:
     """A fresh node id (``t`` + 8 lowercase hex digits): topics and groups no other test uses."""
     return "t" + secrets.token_hex(4)
-
-
-# Short group joins in tests (faust and aiokafka consumers), never by skipping real behaviour.
-os.environ.setdefault("COOPBRIDGE_SESSION_TIMEOUT_S", "6")

@@ -13,6 +13,7 @@ _BY_PATTERN = {
     "^[A-Z]{3}$": "USD",
     "^[a-z][a-z0-9]{1,15}$": "ec",
     "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$": "es-EC",
+    "^[A-Z][A-Za-z0-9]{1,63}$": "AlreadyAMember",
 }
 _UUID = "0192d3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
 
@@ -31,6 +32,8 @@ def sample_value(info: mi.Type):
             return "Rosa" + "x" * max(0, (info.min_length or 0) - 4)
         case mi.IntType():
             return info.ge if info.ge is not None and info.ge > 0 else 12550
+        case mi.BoolType():
+            return True
         case mi.BytesType():
             return bytes(range(info.min_length or 16))
         case mi.DateTimeType():

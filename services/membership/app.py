@@ -1,0 +1,45 @@
+"""The membership service wired to Kafka: its deciders, the checks that need I/O, the effects.
+
+* check: a ``RegisterMember`` / ``CorrectMemberDetails`` seal must open with the member's data
+  key and hold valid ``PersonalDetails`` (the service never stores the plaintext);
+* effect: before ``MemberErased`` is appended, the member's data keys are destroyed, so that
+  a redelivered erasure finds the keys gone or destroys them again (idempotent).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from schemas import membership as m
+from services.membership.domain import MEMBERSHIP
+from services.runtime.aggregate import Rejected
+from services.runtime.datakeys import DataKeys, SealBroken
+from services.runtime.processor import CommandProcessor
+
+
+def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> CommandProcessor:
+    """The membership service's command processor, using ``keys`` for personal data."""
+
+    async def personal_details_open(command: m.RegisterMember | m.CorrectMemberDetails) -> None:
+        try:
+            plaintext = await keys.open(command.member_id, command.personal)
+        except SealBroken as broken:
+            raise Rejected("InvalidPersonalDetails", str(broken)) from None
+        if plaintext is None:
+            raise Rejected("InvalidPersonalDetails", "no data key of this member sealed it")
+        try:
+            msgspec.json.decode(plaintext, type=m.PersonalDetails)
+        except msgspec.ValidationError as invalid:
+            # the detail names the field, never its value (msgspec quotes only enum values)
+            message = str(invalid).split(" - at ")[-1]
+            raise Rejected("InvalidPersonalDetails", f"invalid personal details at {message}") from None
+
+    async def destroy_keys(event: m.MemberErased) -> None:
+        await keys.destroy(event.member_id)
+
+    return CommandProcessor(
+        MEMBERSHIP, node, bootstrap,
+        checks={m.RegisterMember: personal_details_open,
+                m.CorrectMemberDetails: personal_details_open},
+        effects={m.MemberErased: destroy_keys},
+    )

@@ -1,0 +1,353 @@
+"""The membership rules, as pure functions: no I/O, the clock comes in through ``Context``.
+
+Two aggregates:
+
+* **cooperative** (key ``cooperative_id``): registration, details, member groups;
+* **member** (key ``member_id``): personal details (sealed), memberships, consents, erasure.
+
+Two lookups, folded from the service's own events topic by the runtime, give a decision what
+another aggregate knows: ``cooperatives`` (id -> ``CooperativeFacts``) and ``memberships``
+(the set of active ``(member_id, cooperative_id)`` pairs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from schemas import membership as m
+from schemas.fields import NODE_ID_PATTERN, Money
+from schemas.registry import Contract
+from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+# -- cooperative ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    kind: m.GroupKind
+    members: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Cooperative:
+    registered: bool = False
+    name: str = ""
+    country: str = ""
+    kind: m.CooperativeKind | None = None
+    languages: tuple[str, ...] = ()
+    node: str = ""
+    currency: str = ""
+    share_price: Money | None = None
+    groups: Mapping[str, Group] = field(default_factory=dict)
+
+
+def decide_cooperative(state: Cooperative, command: Contract, context: Context) -> list[Contract]:
+    match command:
+        case m.RegisterCooperative():
+            if state.registered:
+                raise Rejected("CooperativeAlreadyRegistered", "this cooperative is registered")
+            _same_currency(command.share_price, command.currency, "the share price")
+            return [m.CooperativeRegistered(**_fields(command))]
+        case m.UpdateCooperative():
+            _registered(state)
+            if command.share_price is not None:
+                _same_currency(command.share_price, state.currency, "the share price")
+            changes = {
+                name: value for name, value in _fields(command).items()
+                if name != "cooperative_id" and value is not None
+                and _current(state, name) != value
+            }
+            if not changes:
+                raise Rejected("NothingToChange", "the update changes nothing")
+            return [m.CooperativeUpdated(cooperative_id=command.cooperative_id, **changes)]
+        case m.CreateMemberGroup():
+            _registered(state)
+            if command.group_id in state.groups:
+                raise Rejected("GroupAlreadyExists", "a group with this id exists")
+            return [m.MemberGroupCreated(**_fields(command))]
+        case m.AssignMemberToGroup():
+            group = _group(state, command.group_id)
+            if command.member_id in group.members:
+                raise Rejected("AlreadyInGroup", "the member is in this group")
+            if (command.member_id, command.cooperative_id) not in context.lookups["memberships"]:
+                raise Rejected("NotAMember", "only active members of the cooperative join its groups")
+            return [m.MemberAssignedToGroup(**_fields(command))]
+        case m.RemoveMemberFromGroup():
+            group = _group(state, command.group_id)
+            if command.member_id not in group.members:
+                raise Rejected("NotInGroup", "the member is not in this group")
+            return [m.MemberRemovedFromGroup(**_fields(command))]
+    raise TypeError(f"not a cooperative command: {type(command).__name__}")
+
+
+def evolve_cooperative(state: Cooperative, event: Contract) -> Cooperative:
+    match event:
+        case m.CooperativeRegistered():
+            return Cooperative(
+                registered=True, name=event.name, country=event.country, kind=event.kind,
+                languages=tuple(event.languages), node=event.node, currency=event.currency,
+                share_price=event.share_price,
+            )
+        case m.CooperativeUpdated():
+            changes = {k: v for k, v in _fields(event).items()
+                       if k != "cooperative_id" and v is not None}
+            if "languages" in changes:
+                changes["languages"] = tuple(changes["languages"])
+            return dataclasses.replace(state, **changes)
+        case m.MemberGroupCreated():
+            return _with_group(state, event.group_id, Group(event.name, event.kind))
+        case m.MemberAssignedToGroup():
+            group = state.groups[event.group_id]
+            return _with_group(state, event.group_id, dataclasses.replace(
+                group, members=group.members | {event.member_id}))
+        case m.MemberRemovedFromGroup():
+            group = state.groups[event.group_id]
+            return _with_group(state, event.group_id, dataclasses.replace(
+                group, members=group.members - {event.member_id}))
+    raise TypeError(f"not a cooperative event: {type(event).__name__}")
+
+
+def _registered(state: Cooperative) -> None:
+    if not state.registered:
+        raise Rejected("UnknownCooperative", "no cooperative is registered with this id")
+
+
+def _group(state: Cooperative, group_id: str) -> Group:
+    _registered(state)
+    group = state.groups.get(group_id)
+    if group is None:
+        raise Rejected("UnknownGroup", "the cooperative has no group with this id")
+    return group
+
+
+def _with_group(state: Cooperative, group_id: str, group: Group) -> Cooperative:
+    return dataclasses.replace(state, groups={**state.groups, group_id: group})
+
+
+def _current(state: Cooperative, name: str):
+    value = getattr(state, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+# -- member ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    cooperative_id: str
+    role: m.MembershipRole
+    started_on: dt.date
+    share_capital_required: Money
+    ended_on: dt.date | None = None
+    end_reason: m.EndReason | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.ended_on is None
+
+
+@dataclass(frozen=True)
+class Consent:
+    grantee_kind: m.GranteeKind
+    grantee: str
+    scopes: frozenset[m.ConsentScope]
+    expires_at: dt.datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class Member:
+    registered: bool = False
+    erased: bool = False
+    kid: str | None = None  # the data key that seals the personal details
+    memberships: tuple[Membership, ...] = ()  # oldest first
+    consents: Mapping[str, Consent] = field(default_factory=dict)
+
+    def active_in(self, cooperative_id: str) -> Membership | None:
+        return next((ms for ms in self.memberships
+                     if ms.cooperative_id == cooperative_id and ms.active), None)
+
+
+def decide_member(state: Member, command: Contract, context: Context) -> list[Contract]:
+    match command:
+        case m.RegisterMember():
+            if state.erased:
+                raise Rejected("MemberErased", "this member was erased")
+            if state.registered:
+                raise Rejected("MemberAlreadyRegistered", "this member is registered")
+            return [m.MemberRegistered(member_id=command.member_id, personal=command.personal)]
+        case m.CorrectMemberDetails():
+            _present(state)
+            return [m.MemberDetailsCorrected(member_id=command.member_id,
+                                             personal=command.personal)]
+        case m.StartMembership():
+            _present(state)
+            cooperative = context.lookups["cooperatives"].get(command.cooperative_id)
+            if cooperative is None:
+                raise Rejected("UnknownCooperative", "no cooperative is registered with this id")
+            _same_currency(command.share_capital_required, cooperative.currency,
+                           "the share capital required")
+            if state.active_in(command.cooperative_id):
+                raise Rejected("AlreadyAMember", "the member is already a member of this cooperative")
+            last_end = max((ms.ended_on for ms in state.memberships
+                            if ms.cooperative_id == command.cooperative_id), default=None)
+            if last_end is not None and command.started_on < last_end:
+                raise Rejected("ValidationError",
+                               "a membership cannot start before the previous one ended")
+            return [m.MembershipStarted(**_fields(command))]
+        case m.EndMembership():
+            _present(state)
+            membership = state.active_in(command.cooperative_id)
+            if membership is None:
+                raise Rejected("NotAMember", "the member has no active membership here")
+            if command.ended_on < membership.started_on:
+                raise Rejected("ValidationError", "a membership cannot end before it started")
+            return [m.MembershipEnded(**_fields(command))]
+        case m.GrantConsent():
+            _present(state)
+            if command.consent_id in state.consents:
+                raise Rejected("ConsentAlreadyExists", "a consent with this id exists")
+            if command.expires_at <= context.now:
+                raise Rejected("ValidationError", "a consent must expire in the future")
+            pattern = _UUID if command.grantee_kind is m.GranteeKind.COOPERATIVE else re.compile(
+                NODE_ID_PATTERN)
+            if not pattern.match(command.grantee):
+                raise Rejected("ValidationError",
+                               f"the grantee is not a {command.grantee_kind.value} id")
+            return [m.ConsentGranted(**_fields(command))]
+        case m.RevokeConsent():
+            _present(state)
+            consent = state.consents.get(command.consent_id)
+            if consent is None:
+                raise Rejected("UnknownConsent", "the member gave no consent with this id")
+            if consent.revoked:
+                raise Rejected("ConsentAlreadyRevoked", "this consent is already revoked")
+            return [m.ConsentRevoked(**_fields(command))]
+        case m.EraseMember():
+            if state.erased:
+                raise Rejected("MemberAlreadyErased", "this member was already erased")
+            _present(state)
+            return [m.MemberErased(member_id=command.member_id)]
+    raise TypeError(f"not a member command: {type(command).__name__}")
+
+
+def evolve_member(state: Member, event: Contract) -> Member:
+    match event:
+        case m.MemberRegistered() | m.MemberDetailsCorrected():
+            return dataclasses.replace(state, registered=True, kid=event.personal.kid)
+        case m.MembershipStarted():
+            started = Membership(event.cooperative_id, event.role, event.started_on,
+                                 event.share_capital_required)
+            return dataclasses.replace(state, memberships=(*state.memberships, started))
+        case m.MembershipEnded():
+            return dataclasses.replace(state, memberships=tuple(
+                dataclasses.replace(ms, ended_on=event.ended_on, end_reason=event.reason)
+                if ms.cooperative_id == event.cooperative_id and ms.active else ms
+                for ms in state.memberships
+            ))
+        case m.ConsentGranted():
+            consent = Consent(event.grantee_kind, event.grantee, frozenset(event.scopes),
+                              event.expires_at)
+            return dataclasses.replace(state, consents={**state.consents,
+                                                        event.consent_id: consent})
+        case m.ConsentRevoked():
+            revoked = dataclasses.replace(state.consents[event.consent_id], revoked=True)
+            return dataclasses.replace(state, consents={**state.consents,
+                                                        event.consent_id: revoked})
+        case m.MemberErased():
+            return dataclasses.replace(state, erased=True, kid=None)
+    raise TypeError(f"not a member event: {type(event).__name__}")
+
+
+def _present(state: Member) -> None:
+    if state.erased:
+        raise Rejected("MemberErased", "this member was erased")
+    if not state.registered:
+        raise Rejected("UnknownMember", "no member is registered with this id")
+
+
+# -- lookups (folded from the events topic of this service, every partition) -----------------
+
+
+@dataclass(frozen=True)
+class CooperativeFacts:
+    currency: str
+    country: str
+    node: str
+
+
+def new_cooperatives() -> dict[str, CooperativeFacts]:
+    return {}
+
+
+def apply_to_cooperatives(view: dict[str, CooperativeFacts], event: Contract) -> None:
+    if isinstance(event, m.CooperativeRegistered):
+        view[event.cooperative_id] = CooperativeFacts(event.currency, event.country, event.node)
+
+
+def new_memberships() -> set[tuple[str, str]]:
+    return set()
+
+
+def apply_to_memberships(view: set[tuple[str, str]], event: Contract) -> None:
+    match event:
+        case m.MembershipStarted():
+            view.add((event.member_id, event.cooperative_id))
+        case m.MembershipEnded():
+            view.discard((event.member_id, event.cooperative_id))
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+def _same_currency(amount: Money, currency: str, what: str) -> None:
+    if amount.currency != currency:
+        raise Rejected("CurrencyMismatch", f"{what} must be in the cooperative's currency")
+
+
+def _fields(contract: Contract) -> dict:
+    return {name: getattr(contract, name) for name in contract.__struct_fields__}
+
+
+# -- the service, wired at the bottom ------------------------------------------------------
+
+COOPERATIVE = Aggregate(
+    name="cooperative",
+    initial=Cooperative,
+    decide=decide_cooperative,
+    evolve=evolve_cooperative,
+    commands=(m.RegisterCooperative, m.UpdateCooperative, m.CreateMemberGroup,
+              m.AssignMemberToGroup, m.RemoveMemberFromGroup),
+    events=(m.CooperativeRegistered, m.CooperativeUpdated, m.MemberGroupCreated,
+            m.MemberAssignedToGroup, m.MemberRemovedFromGroup),
+    id_of=lambda contract: contract.cooperative_id,
+)
+
+MEMBER = Aggregate(
+    name="member",
+    initial=Member,
+    decide=decide_member,
+    evolve=evolve_member,
+    commands=(m.RegisterMember, m.CorrectMemberDetails, m.StartMembership, m.EndMembership,
+              m.GrantConsent, m.RevokeConsent, m.EraseMember),
+    events=(m.MemberRegistered, m.MemberDetailsCorrected, m.MembershipStarted,
+            m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased),
+    id_of=lambda contract: contract.member_id,
+)
+
+MEMBERSHIP = ServiceDefinition(
+    name=m.SERVICE,
+    aggregates=(COOPERATIVE, MEMBER),
+    lookups=(
+        Lookup("cooperatives", new_cooperatives, apply_to_cooperatives),
+        Lookup("memberships", new_memberships, apply_to_memberships),
+    ),
+)

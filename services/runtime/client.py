@@ -1,0 +1,125 @@
+"""Sending commands and waiting for their replies: what the gateway, the CLI and tests use.
+
+``CommandClient`` produces a command to ``{node}.{service}.commands`` keyed by its aggregate id
+(so every command of one aggregate reaches the same single writer) and waits for the reply on
+``{node}.replies``, which it follows from the moment it starts. The command id is the
+caller's idempotency key when given: sending the same id again returns the same reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from schemas import REGISTRY, ContractError
+from schemas.envelope import source_for
+from schemas.registry import Contract
+from schemas.runtime import CommandReply
+from schemas.topics import commands_topic, replies_topic
+from services.runtime import kafka_clients
+from services.runtime.ids import new_id
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as received: the decoded payload and the exact bytes."""
+
+    payload: CommandReply
+    raw: bytes
+
+    @property
+    def accepted(self) -> bool:
+        return self.payload.accepted
+
+    @property
+    def code(self) -> str | None:
+        return self.payload.error.code if self.payload.error else None
+
+
+class CommandClient:
+    """Send commands to a node's services and wait for their replies."""
+
+    def __init__(self, node: str, bootstrap: str | None = None, source: str = "client"):
+        self.node = node
+        self._bootstrap = bootstrap
+        self._source = source_for(node, source)
+        self._waiting: dict[str, deque[asyncio.Future]] = defaultdict(deque)
+        self._follower: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._producer = kafka_clients.producer(self._bootstrap)
+        self._replies = kafka_clients.reader(self._bootstrap, auto_offset_reset="latest")
+        await self._producer.start()
+        await self._replies.start()
+        partitions = await kafka_clients.all_partitions(self._replies, replies_topic(self.node))
+        self._replies.assign(partitions)
+        await self._replies.seek_to_end(*partitions)
+        for tp in partitions:  # fix the positions now: replies from here on are ours to see
+            await self._replies.position(tp)
+        self._follower = asyncio.create_task(self._follow(), name=f"replies-{self.node}")
+
+    async def stop(self) -> None:
+        if self._follower:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+        await self._replies.stop()
+        await self._producer.stop()
+
+    async def __aenter__(self) -> CommandClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    def encode(self, command: Contract, aggregate_id: str, command_id: str,
+               correlation_id: str | None = None, time: dt.datetime | None = None) -> bytes:
+        """The bytes of a command as it travels."""
+        return REGISTRY.encode(
+            command, id=command_id, source=self._source, subject=aggregate_id,
+            time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id)
+
+    async def send(self, command: Contract, aggregate_id: str, *, command_id: str | None = None,
+                   correlation_id: str | None = None, timeout: float = 30) -> Reply:
+        """Send ``command`` for ``aggregate_id`` and wait for its reply."""
+        command_id = command_id or new_id()
+        raw = self.encode(command, aggregate_id, command_id, correlation_id)
+        return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,
+                                   timeout=timeout)
+
+    async def send_raw(self, service: str, aggregate_id: str, command_id: str, raw: bytes,
+                       *, timeout: float = 30) -> Reply:
+        """Send already-encoded command bytes and wait for the reply to ``command_id``."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting[command_id].append(waiter)
+        try:
+            await self._producer.send_and_wait(commands_topic(self.node, service), value=raw,
+                                               key=aggregate_id.encode())
+            return await asyncio.wait_for(waiter, timeout)
+        finally:
+            queue = self._waiting.get(command_id)
+            if queue is not None and waiter in queue:
+                queue.remove(waiter)
+            if queue is not None and not queue:
+                self._waiting.pop(command_id, None)
+
+    async def _follow(self) -> None:
+        while True:
+            batches = await self._replies.getmany(timeout_ms=500, max_records=1000)
+            for records in batches.values():
+                for record in records:
+                    self._deliver(record)
+
+    def _deliver(self, record) -> None:
+        command_id = record.key.decode() if record.key else ""
+        queue = self._waiting.get(command_id)
+        if not queue:
+            return
+        try:
+            payload = REGISTRY.decode(record.value, kind="reply").payload
+        except ContractError as error:
+            queue.popleft().set_exception(error)
+            return
+        queue.popleft().set_result(Reply(payload, record.value))

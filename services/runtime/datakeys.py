@@ -1,0 +1,226 @@
+"""Personal data protection: one data key per member, wrapped by the node key, kept in Kafka.
+
+Every personal field travels sealed (``schemas.fields.Sealed``): AES-256-GCM under the
+member's data key, with the member id and key id as associated data, so a seal cannot be
+moved to another member. Data keys live in the compacted topic ``{node}.datakeys``, one
+record per key (Kafka key ``<member id>/<key id>``), wrapped with AES key wrap (RFC 3394)
+under the node key from configuration; they never sit in the events.
+
+Erasure destroys a member's keys: a tombstone per key, acknowledged by the broker. From then
+on every copy of their personal fields, in every topic, replay and backup of the events, is
+noise; compaction removes the wrapped keys from the topic itself.
+
+``DataKeys`` follows the topic in the background, so a key another process created or
+destroyed is seen here too; ``catch_up`` waits until it has read everything written so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+
+import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+
+from schemas.fields import Sealed
+from schemas.topics import datakeys_topic
+from services import config
+from services.runtime import kafka_clients
+from services.runtime.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+class KeyRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The value of a ``{node}.datakeys`` record."""
+
+    member_id: str
+    kid: str
+    wrapped: bytes
+    created: dt.datetime
+    alg: str = "A256KW"
+
+
+class SealBroken(ValueError):
+    """A seal that does not open: wrong member, unknown key, or tampered ciphertext."""
+
+
+@dataclass(frozen=True)
+class DataKey:
+    member_id: str
+    kid: str
+    key: bytes
+
+
+def seal(key: DataKey, plaintext: bytes) -> Sealed:
+    """Encrypt ``plaintext`` for ``key``'s member (pure)."""
+    iv = secrets.token_bytes(12)
+    ct = AESGCM(key.key).encrypt(iv, plaintext, _aad(key.member_id, key.kid))
+    return Sealed(kid=key.kid, iv=iv, ct=ct)
+
+
+def unseal(key: DataKey, sealed: Sealed) -> bytes:
+    """Decrypt a seal made for ``key`` (pure); ``SealBroken`` if it does not open."""
+    if sealed.kid != key.kid or sealed.alg != "A256GCM":
+        raise SealBroken("the seal was made with another key")
+    try:
+        return AESGCM(key.key).decrypt(sealed.iv, sealed.ct, _aad(key.member_id, key.kid))
+    except InvalidTag:
+        raise SealBroken("the seal does not open with this member's key") from None
+
+
+def _aad(member_id: str, kid: str) -> bytes:
+    return f"{member_id}/{kid}".encode()
+
+
+class DataKeys:
+    """The node's member data keys, followed from ``{node}.datakeys``."""
+
+    def __init__(self, node: str, bootstrap: str | None = None, node_key: bytes | None = None):
+        self.node = node
+        self.topic = datakeys_topic(node)
+        self._bootstrap = bootstrap
+        self._kek = node_key or config.node_key(node)
+        self._keys: dict[str, dict[str, bytes]] = {}  # member id -> key id -> data key
+        self._reader = None
+        self._producer = None
+        self._partitions = []
+        self._follower: asyncio.Task | None = None
+        self._progress = asyncio.Condition()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._reader = kafka_clients.reader(self._bootstrap)
+        self._producer = kafka_clients.producer(self._bootstrap)
+        try:
+            await self._reader.start()
+            await self._producer.start()
+            self._partitions = await kafka_clients.all_partitions(self._reader, self.topic)
+            self._reader.assign(self._partitions)
+            await self._reader.seek_to_beginning(*self._partitions)
+            self._follower = asyncio.create_task(self._follow(), name=f"datakeys-{self.node}")
+            await self.catch_up()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        if self._follower:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+        for client in (self._reader, self._producer):
+            if client is not None:
+                await client.stop()
+
+    async def __aenter__(self) -> DataKeys:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    async def catch_up(self, timeout: float = 30) -> None:
+        """Wait until every key record written before this call has been read."""
+        ends = await self._reader.end_offsets(self._partitions)
+
+        async def caught_up() -> bool:
+            for tp, end in ends.items():
+                if await self._reader.position(tp) < end:
+                    return False
+            return True
+
+        async with self._progress:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not await caught_up():
+                if self._follower.done():
+                    self._follower.result()  # raises what stopped it
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise TimeoutError(f"{self.topic} not read to its end in {timeout} s")
+                try:
+                    await asyncio.wait_for(self._progress.wait(), timeout=min(remaining, 0.5))
+                except TimeoutError:
+                    pass
+
+    async def current(self, member_id: str) -> DataKey | None:
+        """The member's newest data key, or ``None`` if they have none (or were erased)."""
+        keys = self._keys.get(member_id)
+        if not keys:
+            await self.catch_up()
+            keys = self._keys.get(member_id)
+        if not keys:
+            return None
+        kid = max(keys)  # key ids are time-ordered
+        return DataKey(member_id, kid, keys[kid])
+
+    async def key(self, member_id: str, kid: str) -> DataKey | None:
+        """One of the member's data keys, or ``None`` if it does not (or no longer) exist."""
+        if kid not in self._keys.get(member_id, {}):
+            await self.catch_up()
+        key = self._keys.get(member_id, {}).get(kid)
+        return DataKey(member_id, kid, key) if key else None
+
+    async def create(self, member_id: str) -> DataKey:
+        """A new data key for the member, acknowledged by the broker before it is used."""
+        key = DataKey(member_id, new_id(), AESGCM.generate_key(bit_length=256))
+        record = KeyRecord(member_id=member_id, kid=key.kid,
+                           wrapped=aes_key_wrap(self._kek, key.key),
+                           created=dt.datetime.now(dt.UTC))
+        await self._producer.send_and_wait(
+            self.topic, key=f"{member_id}/{key.kid}".encode(), value=msgspec.json.encode(record))
+        self._keys.setdefault(member_id, {})[key.kid] = key.key
+        return key
+
+    async def seal(self, member_id: str, plaintext: bytes) -> Sealed:
+        """Seal ``plaintext`` with the member's key, creating the key on first use."""
+        async with self._lock:  # one key per member from this process
+            key = await self.current(member_id) or await self.create(member_id)
+        return seal(key, plaintext)
+
+    async def open(self, member_id: str, sealed: Sealed) -> bytes | None:
+        """The plaintext of a seal, or ``None`` once the member's key is destroyed.
+
+        ``SealBroken`` if the key exists but the seal does not open with it."""
+        key = await self.key(member_id, sealed.kid)
+        return None if key is None else unseal(key, sealed)
+
+    async def destroy(self, member_id: str) -> int:
+        """Erase: tombstone every data key of the member; returns how many were destroyed."""
+        await self.catch_up()
+        kids = sorted(self._keys.get(member_id, {}))
+        sends = [
+            await self._producer.send(self.topic, key=f"{member_id}/{kid}".encode(), value=None)
+            for kid in kids
+        ]
+        await asyncio.gather(*sends)
+        self._keys.pop(member_id, None)
+        return len(kids)
+
+    async def _follow(self) -> None:
+        while True:
+            batches = await self._reader.getmany(timeout_ms=500, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    self._apply(record)
+            async with self._progress:
+                self._progress.notify_all()
+
+    def _apply(self, record) -> None:
+        member_id, _, kid = record.key.decode().partition("/")
+        if record.value is None:  # tombstone: the key is destroyed
+            keys = self._keys.get(member_id, {})
+            keys.pop(kid, None)
+            if not keys:
+                self._keys.pop(member_id, None)
+            return
+        try:
+            stored = msgspec.json.decode(record.value, type=KeyRecord)
+            self._keys.setdefault(member_id, {})[kid] = aes_key_unwrap(self._kek, stored.wrapped)
+        except Exception:  # noqa: BLE001 - a key we cannot read is skipped, not fatal
+            log.warning("unreadable data key record at %s/%s offset %s (wrong node key?)",
+                        record.topic, record.partition, record.offset)

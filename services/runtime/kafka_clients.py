@@ -1,0 +1,77 @@
+"""The Kafka clients of the runtime, built one way: settings in one place.
+
+Producers wait for every in-sync replica (``acks=all``) and are idempotent. Readers without a
+group (``reader``) are assigned partitions by hand and read from where they are told.
+"""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from services import config
+
+
+def producer(bootstrap: str | None = None, **settings) -> AIOKafkaProducer:
+    defaults = dict(
+        bootstrap_servers=bootstrap or config.bootstrap_servers(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=30_000,
+    )
+    defaults.update(settings)
+    return AIOKafkaProducer(**defaults)
+
+
+def reader(bootstrap: str | None = None, **settings) -> AIOKafkaConsumer:
+    """A consumer outside any group: assign partitions and seek yourself."""
+    defaults = dict(
+        bootstrap_servers=bootstrap or config.bootstrap_servers(),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    defaults.update(settings)
+    return AIOKafkaConsumer(**defaults)
+
+
+async def all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Every partition of ``topic`` (the topic must exist)."""
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+        partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist; run `coopbridge topics`")
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], handle) -> None:
+    """Read ``partitions`` (already assigned and positioned) up to their end offsets as of now,
+    calling ``handle(record)`` for each record."""
+    ends = await consumer.end_offsets(partitions)
+    pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+    while pending:
+        batches = await consumer.getmany(*pending, timeout_ms=500, max_records=5000)
+        for tp, records in batches.items():
+            for record in records:
+                if record.offset < ends[tp]:
+                    handle(record)
+        pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+
+
+async def read_topic(topic: str, bootstrap: str | None = None) -> list:
+    """Every record of ``topic`` from the earliest offset to its end as of now (for audits,
+    tests and the CLI; streams use a long-lived reader instead)."""
+    consumer = reader(bootstrap)
+    await consumer.start()
+    try:
+        partitions = await all_partitions(consumer, topic)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list = []
+        await read_to_end(consumer, partitions, records.append)
+        return records
+    finally:
+        await consumer.stop()

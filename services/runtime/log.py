@@ -1,0 +1,67 @@
+"""The state a command processor keeps for one partition, folded from its events (pure).
+
+``PartitionLog`` holds every aggregate stream of one partition and, for every command that
+reached the log, its outcome: the events it produced (only those the fold applied) or its
+rejection. It is rebuilt by reading the events partition from the start, and extended by the
+processor as it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from schemas import Message
+from schemas.runtime import CommandRejected, Error, EventRef
+from services.runtime.aggregate import Aggregate, ServiceDefinition, Stream
+
+
+@dataclass
+class Outcome:
+    """What the log says a command did."""
+
+    time: dt.datetime
+    events: list[EventRef] = field(default_factory=list)
+    error: Error | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class PartitionLog:
+    """Streams and command outcomes of one partition of a service's events topic."""
+
+    service: ServiceDefinition
+    streams: dict[tuple[str, str], Stream] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    next_offset: int = 0  # where the next event of this partition will land
+    skipped: int = 0  # records the fold could not apply (sequence gaps, stray types)
+
+    def stream(self, aggregate: Aggregate, aggregate_id: str) -> Stream:
+        key = (aggregate.name, aggregate_id)
+        stream = self.streams.get(key)
+        if stream is None:
+            stream = self.streams[key] = Stream.new(aggregate, aggregate_id)
+        return stream
+
+    def apply(self, message: Message) -> bool:
+        """Fold one record read from the events partition; ``False`` if it was not applied."""
+        envelope, payload = message
+        command_id = envelope.causationid
+        if isinstance(payload, CommandRejected):
+            self.outcomes.setdefault(
+                payload.command_id, Outcome(time=envelope.time, error=payload.error))
+            return True
+        aggregate = self.service.for_event(type(payload))
+        if aggregate is None or envelope.sequence is None or command_id is None:
+            self.skipped += 1
+            return False
+        if not self.stream(aggregate, envelope.subject).apply(payload, envelope.sequence):
+            self.skipped += 1  # a duplicate or a gap: a second writer was here
+            return False
+        outcome = self.outcomes.setdefault(command_id, Outcome(time=envelope.time))
+        outcome.events.append(EventRef(id=envelope.id, type=envelope.type,
+                                       sequence=envelope.sequence))
+        return True

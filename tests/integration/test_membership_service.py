@@ -1,0 +1,265 @@
+"""The membership service on the real broker: round trips, rebuild, a single writer,
+idempotency, kill -9, erasure, and bad commands."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import msgspec
+import pytest
+
+from deploy.topics import ensure_node_topics
+from schemas import REGISTRY
+from schemas import membership as m
+from schemas.fields import Money
+from schemas.topics import commands_topic, deadletter_topic
+from services.runtime import kafka_clients
+from services.runtime.client import CommandClient
+from services.runtime.datakeys import DataKeys
+from services.runtime.deadletter import read_letter
+from services.runtime.ids import new_id
+from tests.integration.membership_world import (
+    ROSA_DETAILS,
+    ServiceProcess,
+    audit,
+    joins,
+    outcome,
+    read_events,
+    register_cooperative,
+    register_member,
+    running,
+)
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+async def world(kafka_bootstrap, node_id):
+    """A fresh node with its topics, a command client and the data keys."""
+    ensure_node_topics(node_id, kafka_bootstrap)
+    async with DataKeys(node_id, kafka_bootstrap) as keys, \
+            CommandClient(node_id, kafka_bootstrap) as client:
+        yield node_id, kafka_bootstrap, client, keys
+
+
+async def test_a_command_yields_its_events_and_an_accepted_reply(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        reply = await client.send(joins(rosa, cooperative), rosa)
+
+    assert reply.accepted and reply.payload.aggregate_id == rosa
+    assert [(e.type, e.sequence) for e in reply.payload.events] == [
+        ("coop.membership.MembershipStarted.v1", 2)]
+    log = audit(await read_events(bootstrap, node))
+    assert log["sequences"][rosa] == [1, 2]
+    [started] = log["events"][reply.payload.command_id]
+    assert started == m.MembershipStarted(
+        member_id=rosa, cooperative_id=cooperative, role=m.MembershipRole.MEMBER,
+        started_on=dt.date(2019, 5, 6), share_capital_required=joins(rosa, cooperative)
+        .share_capital_required)
+
+
+async def test_an_invalid_command_gets_a_rejected_reply_with_its_code_and_no_event(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        reply = await client.send(m.EndMembership(
+            member_id=rosa, cooperative_id=cooperative, reason=m.EndReason.RESIGNED,
+            ended_on=dt.date(2026, 1, 1)), rosa)
+
+    assert not reply.accepted and reply.code == "NotAMember"
+    assert reply.payload.events == [] and "no active membership" in reply.payload.error.message
+    log = audit(await read_events(bootstrap, node))
+    assert reply.payload.command_id not in log["events"]
+    assert log["rejections"][reply.payload.command_id] == 1
+    assert log["sequences"][rosa] == [1]
+
+
+async def test_a_restarted_service_decides_on_the_state_it_had(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        assert (await client.send(joins(rosa, cooperative), rosa)).accepted
+    # the first instance is gone with everything it held; only Kafka remembers
+    async with running(node, bootstrap, keys) as fresh:
+        again = await client.send(joins(rosa, cooperative), rosa)
+        leaves = await client.send(m.EndMembership(
+            member_id=rosa, cooperative_id=cooperative, reason=m.EndReason.RETURNED_HOME,
+            ended_on=dt.date(2025, 9, 30)), rosa)
+        rebuilt = sum(len(p.streams) for p in fresh.logs.values())
+    assert outcome(again) == "AlreadyAMember"
+    assert leaves.accepted and [e.sequence for e in leaves.payload.events] == [3]
+    assert rebuilt >= 2  # the cooperative and Rosa came back from the events topic
+
+
+async def test_fifty_concurrent_joins_across_two_instances_make_one_membership(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys) as first, running(node, bootstrap, keys) as second:
+        for _ in range(100):  # the group settles with both instances holding partitions
+            if first.logs and second.logs and len(first.logs) + len(second.logs) == 4:
+                break
+            await asyncio.sleep(0.1)
+        assert first.logs and second.logs, "both instances must own partitions"
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        replies = await asyncio.gather(*(client.send(joins(rosa, cooperative), rosa)
+                                         for _ in range(50)))
+    outcomes = sorted(outcome(r) for r in replies)
+    assert outcomes == ["AlreadyAMember"] * 49 + ["accepted"]
+    log = audit(await read_events(bootstrap, node))
+    started = [e for events in log["events"].values() for e in events
+               if isinstance(e, m.MembershipStarted)]
+    assert len(started) == 1
+
+
+async def test_the_same_command_three_times_is_decided_once_and_answered_alike(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        command_id = new_id()
+        raw = client.encode(joins(rosa, cooperative), rosa, command_id)
+        replies = [await client.send_raw("membership", rosa, command_id, raw)
+                   for _ in range(3)]
+    assert replies[0].accepted
+    assert replies[0].raw == replies[1].raw == replies[2].raw
+    log = audit(await read_events(bootstrap, node))
+    assert len(log["events"][command_id]) == 1
+    assert log["sequences"][rosa] == [1, 2]
+
+
+async def test_a_rejected_command_sent_again_keeps_its_first_outcome(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        command_id = new_id()
+        early_leave = client.encode(m.EndMembership(
+            member_id=rosa, cooperative_id=cooperative, reason=m.EndReason.MOVED,
+            ended_on=dt.date(2026, 1, 1)), rosa, command_id)
+        first = await client.send_raw("membership", rosa, command_id, early_leave)
+        assert (await client.send(joins(rosa, cooperative), rosa)).accepted
+        again = await client.send_raw("membership", rosa, command_id, early_leave)
+    assert outcome(first) == outcome(again) == "NotAMember"
+
+
+async def test_kill_9_while_commands_stream_loses_and_duplicates_nothing(world, tmp_path):
+    node, bootstrap, client, keys = world
+    instances = [ServiceProcess(node, bootstrap, tmp_path / f"service-{i}.log") for i in range(2)]
+    outcomes: dict[str, str] = {}
+    members = [new_id() for _ in range(60)]
+
+    async def send(member: str, command) -> None:
+        command_id = new_id()
+        raw = client.encode(command, member, command_id)
+        for _ in range(6):  # a client retries with the same id until it hears back
+            try:
+                reply = await client.send_raw("membership", member, command_id, raw, timeout=15)
+                outcomes[command_id] = outcome(reply)
+                return
+            except TimeoutError:
+                continue
+        raise AssertionError(f"no reply to {command_id}")
+
+    async def member_story(member: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # the members arrive over ~6 s, many at once
+        sealed = await keys.seal(member, msgspec.json.encode(ROSA_DETAILS))
+        await send(member, m.RegisterMember(member_id=member, personal=sealed))
+        await send(member, joins(member, cooperative))
+        await send(member, joins(member, cooperative))  # must fail: already a member
+
+    async def crash() -> None:
+        await asyncio.sleep(3)  # mid-stream
+        instances[0].kill()
+        instances.append(ServiceProcess(node, bootstrap, tmp_path / "service-restarted.log"))
+
+    try:
+        cooperative = await register_cooperative(client)
+        await asyncio.gather(crash(), *(member_story(member, i * 0.1)
+                                        for i, member in enumerate(members)))
+    finally:
+        for instance in instances:
+            if instance.proc.poll() is None:
+                instance.terminate()
+
+    assert instances[0].proc.returncode == -9 and len(outcomes) == 3 * len(members)
+    log = audit(await read_events(bootstrap, node))
+    for command_id, result in outcomes.items():  # exactly one outcome per command
+        produced, rejected = log["events"].get(command_id, []), log["rejections"][command_id]
+        assert (len(produced), rejected) in ((1, 0), (0, 1)), (command_id, produced, rejected)
+        assert (result == "accepted") == bool(produced)
+    for member in members:
+        assert log["sequences"][member] == [1, 2], member  # contiguous, nothing doubled
+    assert sorted(outcomes.values()).count("AlreadyAMember") == len(members)
+    assert sorted(outcomes.values()).count("accepted") == 2 * len(members)
+
+
+async def test_erasure_leaves_no_readable_personal_data_in_the_log(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        assert (await client.send(joins(rosa, cooperative), rosa)).accepted
+        before = await read_events(bootstrap, node)
+        registered = next(REGISTRY.decode(r.value).payload for r in before
+                          if b"MemberRegistered" in r.value)
+        opened = await keys.open(rosa, registered.personal)
+        assert b"Quispe Yupanqui" in opened  # the seal held her name until now
+        erased = await client.send(m.EraseMember(member_id=rosa), rosa)
+    assert erased.accepted
+
+    names = [ROSA_DETAILS.given_names, ROSA_DETAILS.family_names, ROSA_DETAILS.contact,
+             "Rosa", "Quispe", "Yupanqui"]
+    after = await read_events(bootstrap, node)
+    for record in after:
+        for name in names:
+            assert name.encode() not in record.value and name.encode() not in (record.key or b"")
+    assert any(b"MemberErased" in r.value for r in after)
+    async with DataKeys(node, bootstrap) as fresh:  # another process, reading the key topic
+        assert await fresh.current(rosa) is None
+        assert await fresh.open(rosa, registered.personal) is None
+    assert await keys.open(rosa, registered.personal) is None
+
+
+async def test_a_seal_that_does_not_open_is_refused(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        rosa, mallory = new_id(), new_id()
+        someone_elses = await keys.seal(mallory, b'{"given_names": "x"}')
+        reply = await client.send(m.RegisterMember(member_id=rosa, personal=someone_elses), rosa)
+        bad_details = await keys.seal(rosa, b'{"given_names": "Rosa"}')
+        missing = await client.send(m.RegisterMember(member_id=rosa, personal=bad_details), rosa)
+    assert outcome(reply) == "InvalidPersonalDetails"
+    assert outcome(missing) == "InvalidPersonalDetails"
+    assert "Rosa" not in missing.payload.error.message
+
+
+async def test_an_undecodable_command_goes_to_dead_letter_and_the_next_is_served(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = new_id()
+        producer = kafka_clients.producer(bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(commands_topic(node, "membership"), key=b"k",
+                                         value=b"\x00 not a command")
+        finally:
+            await producer.stop()
+        bad_id = new_id()
+        wrong = REGISTRY.encode(m.RegisterCooperative(
+            cooperative_id=cooperative, name="x", country="ES", kind=m.CooperativeKind.WORKER,
+            languages=["es"], node=node, currency="EUR",
+            share_price=Money(1, "EUR")), id=bad_id, source="test", subject=cooperative,
+            time=dt.datetime.now(dt.UTC)).replace(b'"amount":1', b'"amount":1.5')
+        invalid = await client.send_raw("membership", cooperative, bad_id, wrong)
+        served = await register_cooperative(client, cooperative)
+    assert outcome(invalid) == "ValidationError" and "amount" in invalid.payload.error.message
+    assert served == cooperative
+    letters = await kafka_clients.read_topic(deadletter_topic(node), bootstrap)
+    reasons = sorted(read_letter(r.topic, r.key, r.value, r.headers).reason for r in letters)
+    assert reasons == ["invalid_data", "invalid_json"]
