@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +24,7 @@ from rich.markup import escape
 from deploy import broker
 from deploy.topics import TopicReport, ensure_node_topics
 from services import config
+from services.catalog import SERVICES
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -114,13 +118,23 @@ def topics(nodes: tuple[str, ...]) -> None:
         raise SystemExit(2)
 
 
+@main.command("service")
+@click.argument("name", type=click.Choice(sorted(SERVICES)))
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+def service(name: str, node: str | None) -> None:
+    """Run one service of a node in the foreground (SIGTERM/Ctrl-C stop it cleanly)."""
+    from services.runtime.host import run_service
+
+    run_service(SERVICES[name][0], node)
+
+
 @main.command("up")
 @click.option("--node", "nodes", multiple=True, help="Node id (repeatable); default $COOPBRIDGE_NODE.")
 @fails_cleanly
 def up(nodes: tuple[str, ...]) -> None:
-    """Run a node: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and its topics.
-
-    Stays in the foreground; Ctrl-C (or SIGTERM) stops what it started.
+    """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set), their topics and
+    their services, with logs in $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or
+    SIGTERM) stops what it started.
     """
     nodes = nodes or (config.node_id(),)
     embedded = None if broker.external_bootstrap() else broker.default_broker()
@@ -128,6 +142,7 @@ def up(nodes: tuple[str, ...]) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    children: list[_Child] = []
     try:
         if embedded is not None:
             with out.status("starting the embedded Kafka broker…"):
@@ -138,18 +153,65 @@ def up(nodes: tuple[str, ...]) -> None:
             out.print(f"external cluster · {escape(info.bootstrap)} · {info.brokers} broker(s)")
         reports = _ensure_topics(nodes)
         drift = sum(len(r.drift) for r in reports.values())
+        logs = config.home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        children = [_Child(node, name, logs) for node in nodes for name in sorted(SERVICES)]
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
-            f"bootstrap {escape(config.bootstrap_servers())}"
+            f"services {', '.join(sorted(SERVICES))} · "
+            f"bootstrap {escape(config.bootstrap_servers())} · "
+            f"logs {escape(_display_path(logs))}"
             + (f" · [bold red]{drift} drift[/]" if drift else "")
             + " · Ctrl-C stops"
         )
-        stop.wait()
+        while not stop.wait(1.0):
+            for child in children:
+                child.restart_if_dead()
     finally:
+        for child in children:
+            child.terminate()
         if started_here:
             with out.status("stopping the broker…"):
                 embedded.stop()
             out.print(_status_line(embedded.status()))
+
+
+class _Child:
+    """One service process of ``up``: restarted (with a pause) if it dies on its own."""
+
+    def __init__(self, node: str, name: str, logs: Path):
+        self.node, self.name = node, name
+        self.log_path = logs / f"{node}-{name}.log"
+        self.restarts = 0
+        self._start()
+
+    def _start(self) -> None:
+        env = dict(os.environ, COOPBRIDGE_NODE=self.node,
+                   KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", SERVICES[self.name][1]], env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.started = time.monotonic()
+
+    def restart_if_dead(self) -> None:
+        code = self.proc.poll()
+        if code is None or time.monotonic() - self.started < 2 ** min(self.restarts, 5):
+            return
+        self.restarts += 1
+        err.print(f"[yellow]{self.node} {self.name} exited ({code}); restarting "
+                  f"(see {escape(_display_path(self.log_path))})[/]")
+        self._start()
+
+    def terminate(self, timeout: float = 30) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # the service finishes its batch and commits
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def _ensure_topics(nodes: tuple[str, ...]) -> dict[str, TopicReport]:

@@ -76,12 +76,12 @@ class ServiceProcess:
 
 
 async def register_cooperative(client: CommandClient, cooperative_id: str | None = None,
-                               currency: str = "EUR") -> str:
+                               currency: str = "EUR", timeout: float = 30) -> str:
     cooperative_id = cooperative_id or new_id()
     reply = await client.send(m.RegisterCooperative(
         cooperative_id=cooperative_id, name="Ahorro Solidario Madrid", country="ES",
         kind=m.CooperativeKind.SAVINGS_AND_CREDIT, languages=["es-ES"], node=client.node,
-        currency=currency, share_price=Money(5000, currency)), cooperative_id)
+        currency=currency, share_price=Money(5000, currency)), cooperative_id, timeout=timeout)
     assert reply.accepted, reply.payload
     return cooperative_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,7 +17,11 @@ import pytest
 from kafka import KafkaAdminClient
 
 from deploy import broker
+from schemas import membership as m
+from schemas.fields import Money
 from schemas.topics import node_topics
+from services.runtime.client import CommandClient
+from services.runtime.ids import new_id
 
 pytestmark = pytest.mark.kafka
 
@@ -141,7 +146,8 @@ def test_cli_lifecycle(cli_home: CliHome, tmp_path: Path) -> None:
 def test_up_runs_the_broker_and_the_node_topics_until_interrupted(
     cli_home: CliHome, node_id: str, tmp_path: Path
 ) -> None:
-    """What `make run` does: `coopbridge up` in the foreground, Ctrl-C stops everything."""
+    """What `make run` does: `coopbridge up` in the foreground, serving commands; Ctrl-C
+    stops everything."""
     up = subprocess.Popen(
         [str(COOPBRIDGE), "up", "--node", node_id], env=cli_home.env, cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -154,11 +160,13 @@ def test_up_runs_the_broker_and_the_node_topics_until_interrupted(
                 break
         assert lines and lines[-1].startswith("coopbridge up"), "".join(lines)
         assert f"node {node_id} topics · 9 created" in "".join(lines)
-        admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{cli_home.port}")
+        bootstrap = f"127.0.0.1:{cli_home.port}"
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:
             assert set(admin.list_topics()) >= {s.name for s in node_topics(node_id)}
         finally:
             admin.close()
+        assert asyncio.run(register_a_cooperative(node_id, bootstrap)).accepted
 
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0
@@ -167,3 +175,12 @@ def test_up_runs_the_broker_and_the_node_topics_until_interrupted(
     finally:
         if up.poll() is None:
             up.kill()
+
+
+async def register_a_cooperative(node: str, bootstrap: str):
+    cooperative = new_id()
+    async with CommandClient(node, bootstrap) as client:
+        return await client.send(m.RegisterCooperative(
+            cooperative_id=cooperative, name="Cooperativa de Trabajo Andina", country="EC",
+            kind=m.CooperativeKind.WORKER, languages=["es-EC"], node=node, currency="USD",
+            share_price=Money(2000, "USD")), cooperative, timeout=60)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 
 import msgspec
 import pytest
+from aiokafka.partitioner import murmur2
+from kafka import KafkaAdminClient
 
 from deploy.topics import ensure_node_topics
 from schemas import REGISTRY
@@ -263,3 +266,46 @@ async def test_an_undecodable_command_goes_to_dead_letter_and_the_next_is_served
     letters = await kafka_clients.read_topic(deadletter_topic(node), bootstrap)
     reasons = sorted(read_letter(r.topic, r.key, r.value, r.headers).reason for r in letters)
     assert reasons == ["invalid_data", "invalid_json"]
+
+
+def partition_of(aggregate_id: str, partitions: int = 4) -> int:
+    return (murmur2(aggregate_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+async def test_sigterm_finishes_the_batch_in_flight_and_commits_it(world, tmp_path):
+    node, bootstrap, client, keys = world
+    service = ServiceProcess(node, bootstrap, tmp_path / "service.log")
+    replied: Counter = Counter()  # replies received, by partition of the commands topic
+    try:
+        first = await register_cooperative(client)  # the service is up and serving
+        replied[partition_of(first)] += 1
+        twenty_replies = asyncio.Event()
+
+        async def register(cooperative: str) -> None:
+            try:
+                await register_cooperative(client, cooperative, timeout=8)
+            except TimeoutError:
+                return  # not served before the stop: it waits in the topic for the next owner
+            replied[partition_of(cooperative)] += 1
+            if sum(replied.values()) > 20:
+                twenty_replies.set()
+
+        burst = [asyncio.create_task(register(new_id())) for _ in range(300)]
+        await asyncio.wait_for(twenty_replies.wait(), 60)
+        service.proc.terminate()  # SIGTERM mid-burst
+        await asyncio.gather(*burst)
+    finally:
+        code = service.terminate()
+    assert code == 0
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        group = f"{node}.membership.processor"
+        committed = admin.list_group_offsets(group)[group]
+    finally:
+        admin.close()
+    by_partition = {tp.partition: meta.offset for tp, meta in committed.items()}
+    for partition, count in replied.items():
+        # a partition's commands are served in order from offset 0: each reply means that
+        # command and all before it were committed, the batch in flight at SIGTERM included
+        assert by_partition.get(partition, 0) >= count, (partition, count, by_partition)
