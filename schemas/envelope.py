@@ -8,8 +8,10 @@ Every command, event and reply on Kafka is one JSON object::
      "correlationid": "…", "partitionkey": "<aggregate id>", "data": {…}}
 
 Extensions: ``sequence`` (the event's 1-based position in its aggregate; an integer, absent on
-commands), ``causationid`` (the command that caused it), ``correlationid`` (the conversation),
-``partitionkey`` (the Kafka key, the aggregate id). Absent optional attributes are omitted, as
+commands), ``previousid`` (the id of the aggregate's event it was decided after, absent on the
+first: a fold applies an event only if it continues that chain, so a stale writer's events
+and everything decided on top of them are ignored), ``causationid`` (the command that caused
+it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the aggregate id). Absent optional attributes are omitted, as
 the CloudEvents JSON format asks; unknown extension attributes are tolerated on read.
 """
 
@@ -38,6 +40,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     time: UtcDateTime
     datacontenttype: Literal["application/json"] = "application/json"
     sequence: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    previousid: Attribute | None = None
     causationid: Attribute | None = None
     correlationid: Attribute | None = None
     partitionkey: Attribute

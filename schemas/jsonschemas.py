@@ -31,8 +31,9 @@ def render() -> dict[str, str]:
     files = {
         "envelope.json": _document(
             "coopbridge envelope",
-            "CloudEvents 1.0 structured JSON with the extensions sequence, causationid, "
-            "correlationid and partitionkey; data is described by the file named after type.",
+            "CloudEvents 1.0 structured JSON with the extensions sequence, previousid, "
+            "causationid, correlationid and partitionkey; data is described by the file "
+            "named after type.",
             Envelope,
         )
     }

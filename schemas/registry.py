@@ -164,6 +164,8 @@ class Registry:
 
     def decode(self, raw: bytes, kind: Kind | None = None) -> Message:
         """Bytes -> ``Message`` with the newest payload version, or ``ContractError``."""
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            raise ContractError(Reason.INVALID_JSON, "no value (a tombstone?)")
         if len(raw) > MAX_MESSAGE_BYTES:
             raise ContractError(Reason.TOO_LARGE, f"{len(raw)} bytes > {MAX_MESSAGE_BYTES}")
         try:
@@ -224,6 +226,7 @@ class Registry:
         subject: str,
         time: dt.datetime,
         sequence: int | None = None,
+        previousid: str | None = None,
         causationid: str | None = None,
         correlationid: str | None = None,
         partitionkey: str | None = None,
@@ -244,6 +247,7 @@ class Registry:
             subject=subject,
             time=time.astimezone(dt.UTC),
             sequence=sequence,
+            previousid=previousid,
             causationid=causationid,
             correlationid=correlationid,
             partitionkey=partitionkey or subject,

@@ -11,9 +11,12 @@ its initial state, and two pure functions::
 read-only lookups (views of other aggregates or services). No I/O happens here; the
 processor does it around these functions.
 
-``Stream`` is the fold of one aggregate: it applies an event only if its sequence is the next
-one, and remembers which command caused which events, so a repeated command is answered
-from the log instead of being decided again.
+``Stream`` is the fold of one aggregate: it applies an event only if it *continues the chain*:
+its sequence is the next one and its ``previousid`` names the last applied event. A stale
+writer's event, and everything decided on top of it, is therefore ignored by every fold.
+
+A command is one fact: an accepted command has exactly one event, so its effect is one Kafka
+record, atomic, never half written.
 """
 
 from __future__ import annotations
@@ -92,24 +95,43 @@ class ServiceDefinition:
 
 
 @dataclass
+class Chain:
+    """Where an aggregate's chain of events stands: the last applied sequence and event id."""
+
+    version: int = 0
+    last_id: str | None = None
+
+    def continues(self, sequence: int | None, previous_id: str | None) -> bool:
+        return sequence == self.version + 1 and previous_id == self.last_id
+
+    def extend(self, sequence: int, event_id: str) -> None:
+        self.version, self.last_id = sequence, event_id
+
+
+@dataclass
 class Stream(Generic[S]):
-    """One aggregate's state, folded from its events in sequence order."""
+    """One aggregate's state, folded from the events that continue its chain."""
 
     aggregate: Aggregate[S]
     aggregate_id: str
     state: S
-    version: int = 0  # the sequence of the last applied event
+    chain: Chain = field(default_factory=Chain)
 
     @classmethod
     def new(cls, aggregate: Aggregate[S], aggregate_id: str) -> Stream[S]:
         return cls(aggregate, aggregate_id, aggregate.initial())
 
-    def apply(self, event: Contract, sequence: int) -> bool:
-        """Apply ``event`` if it is the next one; return whether it was applied."""
-        if sequence != self.version + 1:
+    @property
+    def version(self) -> int:
+        return self.chain.version
+
+    def apply(self, event: Contract, sequence: int, event_id: str,
+              previous_id: str | None) -> bool:
+        """Apply ``event`` if it continues the chain; return whether it was applied."""
+        if not self.chain.continues(sequence, previous_id):
             return False
         self.state = self.aggregate.evolve(self.state, event)
-        self.version = sequence
+        self.chain.extend(sequence, event_id)
         return True
 
 

@@ -92,6 +92,10 @@ class CommandClient:
     async def send_raw(self, service: str, aggregate_id: str, command_id: str, raw: bytes,
                        *, timeout: float = 30) -> Reply:
         """Send already-encoded command bytes and wait for the reply to ``command_id``."""
+        if self._follower is None or self._follower.done():
+            raise RuntimeError("the client is not following replies") from (
+                self._follower.exception() if self._follower and not self._follower.cancelled()
+                else None)
         waiter = asyncio.get_running_loop().create_future()
         self._waiting[command_id].append(waiter)
         try:
@@ -113,8 +117,10 @@ class CommandClient:
                     self._deliver(record)
 
     def _deliver(self, record) -> None:
-        command_id = record.key.decode() if record.key else ""
+        command_id = (record.key or b"").decode(errors="replace")
         queue = self._waiting.get(command_id)
+        while queue and queue[0].done():  # a waiter that gave up (timeout, cancel)
+            queue.popleft()
         if not queue:
             return
         try:

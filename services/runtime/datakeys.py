@@ -6,12 +6,17 @@ moved to another member. Data keys live in the compacted topic ``{node}.datakeys
 record per key (Kafka key ``<member id>/<key id>``), wrapped with AES key wrap (RFC 3394)
 under the node key from configuration; they never sit in the events.
 
-Erasure destroys a member's keys: a tombstone per key, acknowledged by the broker. From then
-on every copy of their personal fields, in every topic, replay and backup of the events, is
-noise; compaction removes the wrapped keys from the topic itself.
+Erasure destroys a member's keys: first an ``<member id>/erased`` marker (kept for good, so
+no process creates a key for them again), then a tombstone per key, acknowledged by the
+broker, repeated until no key is left. A process that creates a key checks for the marker
+again after writing it and destroys its own key if erasure came first. From then on every
+copy of their personal fields, in every topic, replay and backup of the events, is noise;
+compaction removes the wrapped keys from the topic itself.
 
 ``DataKeys`` follows the topic in the background, so a key another process created or
-destroyed is seen here too; ``catch_up`` waits until it has read everything written so far.
+destroyed is seen here too (within the follower's lag, milliseconds on a healthy broker);
+``catch_up`` waits until it has read everything written so far. If the follower dies, every
+later call fails rather than serve keys that may have been destroyed since.
 """
 
 from __future__ import annotations
@@ -48,6 +53,17 @@ class KeyRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class SealBroken(ValueError):
     """A seal that does not open: wrong member, unknown key, or tampered ciphertext."""
+
+
+class KeysUnavailable(ConnectionError):
+    """The key topic is no longer followed: an infrastructure failure, never a verdict."""
+
+
+class MemberErased(Exception):
+    """The member was erased: no data key is made for them again."""
+
+
+ERASED = "erased"  # the key id of the erasure marker
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,8 @@ class DataKeys:
         self._bootstrap = bootstrap
         self._kek = node_key or config.node_key(node)
         self._keys: dict[str, dict[str, bytes]] = {}  # member id -> key id -> data key
+        self._erased: set[str] = set()
+        self._failure: BaseException | None = None
         self._reader = None
         self._producer = None
         self._partitions = []
@@ -104,13 +122,25 @@ class DataKeys:
             self._reader.assign(self._partitions)
             await self._reader.seek_to_beginning(*self._partitions)
             self._follower = asyncio.create_task(self._follow(), name=f"datakeys-{self.node}")
+            self._follower.add_done_callback(self._follower_ended)
             await self.catch_up()
         except BaseException:
             await self.stop()
             raise
 
+    def _follower_ended(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._failure = task.exception()
+            log.error("the data keys follower of %s stopped: %s", self.topic,
+                      type(self._failure).__name__)
+
+    def _healthy(self) -> None:
+        if self._failure is not None:
+            raise KeysUnavailable("data keys are no longer followed") from self._failure
+
     async def stop(self) -> None:
         if self._follower:
+            self._follower.remove_done_callback(self._follower_ended)
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
         for client in (self._reader, self._producer):
@@ -134,11 +164,11 @@ class DataKeys:
                     return False
             return True
 
+        self._healthy()
         async with self._progress:
             deadline = asyncio.get_running_loop().time() + timeout
             while not await caught_up():
-                if self._follower.done():
-                    self._follower.result()  # raises what stopped it
+                self._healthy()
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     raise TimeoutError(f"{self.topic} not read to its end in {timeout} s")
@@ -149,6 +179,7 @@ class DataKeys:
 
     async def current(self, member_id: str) -> DataKey | None:
         """The member's newest data key, or ``None`` if they have none (or were erased)."""
+        self._healthy()
         keys = self._keys.get(member_id)
         if not keys:
             await self.catch_up()
@@ -160,13 +191,18 @@ class DataKeys:
 
     async def key(self, member_id: str, kid: str) -> DataKey | None:
         """One of the member's data keys, or ``None`` if it does not (or no longer) exist."""
+        self._healthy()
         if kid not in self._keys.get(member_id, {}):
             await self.catch_up()
         key = self._keys.get(member_id, {}).get(kid)
         return DataKey(member_id, kid, key) if key else None
 
     async def create(self, member_id: str) -> DataKey:
-        """A new data key for the member, acknowledged by the broker before it is used."""
+        """A new data key for the member, acknowledged by the broker before it is used;
+        ``MemberErased`` if the member was erased (before or while it was made)."""
+        await self.catch_up()
+        if member_id in self._erased:
+            raise MemberErased(member_id)
         key = DataKey(member_id, new_id(), AESGCM.generate_key(bit_length=256))
         record = KeyRecord(member_id=member_id, kid=key.kid,
                            wrapped=aes_key_wrap(self._kek, key.key),
@@ -174,6 +210,10 @@ class DataKeys:
         await self._producer.send_and_wait(
             self.topic, key=f"{member_id}/{key.kid}".encode(), value=msgspec.json.encode(record))
         self._keys.setdefault(member_id, {})[key.kid] = key.key
+        await self.catch_up()
+        if member_id in self._erased:  # erasure raced with us: our key must not outlive it
+            await self._tombstone(member_id, [key.kid])
+            raise MemberErased(member_id)
         return key
 
     async def seal(self, member_id: str, plaintext: bytes) -> Sealed:
@@ -181,6 +221,9 @@ class DataKeys:
         async with self._lock:  # one key per member from this process
             key = await self.current(member_id) or await self.create(member_id)
         return seal(key, plaintext)
+
+    def is_erased(self, member_id: str) -> bool:
+        return member_id in self._erased
 
     async def open(self, member_id: str, sealed: Sealed) -> bytes | None:
         """The plaintext of a seal, or ``None`` once the member's key is destroyed.
@@ -190,16 +233,32 @@ class DataKeys:
         return None if key is None else unseal(key, sealed)
 
     async def destroy(self, member_id: str) -> int:
-        """Erase: tombstone every data key of the member; returns how many were destroyed."""
-        await self.catch_up()
-        kids = sorted(self._keys.get(member_id, {}))
+        """Erase: mark the member erased, then tombstone every data key of theirs until none
+        is left; returns how many keys were destroyed. Idempotent."""
+        async with self._lock:
+            await self._producer.send_and_wait(
+                self.topic, key=f"{member_id}/{ERASED}".encode(), value=b'{"erased":true}')
+            destroyed = 0
+            for _ in range(10):
+                await self.catch_up()
+                kids = sorted(self._keys.get(member_id, {}))
+                if not kids:
+                    return destroyed
+                await self._tombstone(member_id, kids)
+                destroyed += len(kids)
+            raise RuntimeError("keys kept appearing for an erased member")
+
+    async def _tombstone(self, member_id: str, kids: list[str]) -> None:
         sends = [
             await self._producer.send(self.topic, key=f"{member_id}/{kid}".encode(), value=None)
             for kid in kids
         ]
         await asyncio.gather(*sends)
-        self._keys.pop(member_id, None)
-        return len(kids)
+        keys = self._keys.get(member_id, {})
+        for kid in kids:
+            keys.pop(kid, None)
+        if not keys:
+            self._keys.pop(member_id, None)
 
     async def _follow(self) -> None:
         while True:
@@ -211,7 +270,18 @@ class DataKeys:
                 self._progress.notify_all()
 
     def _apply(self, record) -> None:
-        member_id, _, kid = record.key.decode().partition("/")
+        try:
+            member_id, _, kid = (record.key or b"").decode().partition("/")
+        except UnicodeDecodeError:
+            member_id, kid = "", ""
+        if not member_id or not kid:
+            log.warning("skipped a record without a <member>/<key> key in %s[%d] at offset %d",
+                        record.topic, record.partition, record.offset)
+            return
+        if kid == ERASED:
+            if record.value is not None:
+                self._erased.add(member_id)
+            return
         if record.value is None:  # tombstone: the key is destroyed
             keys = self._keys.get(member_id, {})
             keys.pop(kid, None)

@@ -47,18 +47,23 @@ async def all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPa
     return [TopicPartition(topic, p) for p in sorted(partitions)]
 
 
-async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], handle) -> None:
-    """Read ``partitions`` (already assigned and positioned) up to their end offsets as of now,
-    calling ``handle(record)`` for each record."""
+async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
+                      handle) -> dict[TopicPartition, int]:
+    """Read ``partitions`` (assigned and positioned) at least up to their end offsets as of
+    now, calling ``handle(record)`` for every record fetched (a record past that end is
+    handled too, never dropped). Returns the positions reached: the next offset to read."""
     ends = await consumer.end_offsets(partitions)
-    pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+    positions = {tp: await consumer.position(tp) for tp in partitions}
+    pending = {tp for tp in partitions if positions[tp] < ends[tp]}
     while pending:
         batches = await consumer.getmany(*pending, timeout_ms=500, max_records=5000)
-        for tp, records in batches.items():
+        for records in batches.values():
             for record in records:
-                if record.offset < ends[tp]:
-                    handle(record)
-        pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+                handle(record)
+        for tp in pending:  # the fetcher's position also steps over compacted offsets
+            positions[tp] = await consumer.position(tp)
+        pending = {tp for tp in pending if positions[tp] < ends[tp]}
+    return positions
 
 
 async def read_topic(topic: str, bootstrap: str | None = None) -> list:

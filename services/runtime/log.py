@@ -1,9 +1,11 @@
 """The state a command processor keeps for one partition, folded from its events (pure).
 
 ``PartitionLog`` holds every aggregate stream of one partition and, for every command that
-reached the log, its outcome: the events it produced (only those the fold applied) or its
-rejection. It is rebuilt by reading the events partition from the start, and extended by the
-processor as it writes.
+reached the log, its outcome: the event it produced (if the fold applied it) or its
+rejection. The first outcome of a command in the log is its outcome; a later record for the
+same command (a second writer's) is ignored, and so is everything chained on it. The log is
+rebuilt by reading the events partition from the start, and extended by the processor as it
+writes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Outcome:
     """What the log says a command did."""
 
     time: dt.datetime
+    aggregate_id: str
     events: list[EventRef] = field(default_factory=list)
     error: Error | None = None
 
@@ -49,19 +52,23 @@ class PartitionLog:
     def apply(self, message: Message) -> bool:
         """Fold one record read from the events partition; ``False`` if it was not applied."""
         envelope, payload = message
-        command_id = envelope.causationid
         if isinstance(payload, CommandRejected):
-            self.outcomes.setdefault(
-                payload.command_id, Outcome(time=envelope.time, error=payload.error))
+            if payload.command_id in self.outcomes:
+                self.skipped += 1
+                return False
+            self.outcomes[payload.command_id] = Outcome(
+                time=envelope.time, aggregate_id=payload.aggregate_id, error=payload.error)
             return True
+        command_id = envelope.causationid
         aggregate = self.service.for_event(type(payload))
-        if aggregate is None or envelope.sequence is None or command_id is None:
+        if (aggregate is None or envelope.sequence is None or command_id is None
+                or command_id in self.outcomes):
             self.skipped += 1
             return False
-        if not self.stream(aggregate, envelope.subject).apply(payload, envelope.sequence):
-            self.skipped += 1  # a duplicate or a gap: a second writer was here
+        stream = self.stream(aggregate, envelope.subject)
+        if not stream.apply(payload, envelope.sequence, envelope.id, envelope.previousid):
+            self.skipped += 1  # off the chain: a second writer was here
             return False
-        outcome = self.outcomes.setdefault(command_id, Outcome(time=envelope.time))
-        outcome.events.append(EventRef(id=envelope.id, type=envelope.type,
-                                       sequence=envelope.sequence))
+        self.outcomes[command_id] = Outcome(time=envelope.time, aggregate_id=envelope.subject, events=[
+            EventRef(id=envelope.id, type=envelope.type, sequence=envelope.sequence)])
         return True

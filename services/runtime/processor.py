@@ -5,20 +5,24 @@ Reads ``{node}.{service}.commands`` in a consumer group; writes the service's ev
 
 For each partition it owns, the processor
 
-1. on assignment, pauses the partition, rebuilds its ``PartitionLog`` by reading the events
-   partition of the same number to its end (in a task: heartbeats must go on), then resumes;
+1. on assignment, pauses the partition, folds its ``PartitionLog`` from the events partition
+   of the same number (continuing a log it held before a rebalance, else from the start) in
+   a task, so heartbeats go on, then resumes it;
 2. decodes each command (undecodable ones go to dead-letter; if the envelope could be read,
-   the command is also rejected so that its sender is not left waiting);
+   the command is also rejected, so that its sender is not left waiting);
 3. answers a command whose id already reached the log from the log, without deciding again;
 4. otherwise runs the service's checks and pure ``decide`` on the current state, and appends
-   the events (or a ``CommandRejected`` record) to the events partition, ``acks=all``;
-5. verifies that the broker placed them at the offsets this writer expected: any other
-   offset means a second writer exists, so the partition is rebuilt and the batch retried;
+   its one event (or a ``CommandRejected`` record) to the events partition, ``acks=all``;
+5. verifies that the broker placed the batch's records at the offsets this writer expected:
+   any other offset means a second writer exists, so the partition is rebuilt and the batch
+   retried (the chain of ``previousid`` makes every fold ignore the loser's events);
 6. only then sends the replies, and only after those are acknowledged commits the offsets.
 
-An infrastructure failure raises out of ``run`` without committing: the commands are
-redelivered to whoever owns the partition next, and step 3 absorbs the repeats. ``stop``
-(SIGTERM) lets the batch in flight finish and commits it; so does a revocation.
+A Kafka failure raises out of ``run`` without committing: the commands are redelivered to the
+next owner of their partitions, and step 3 absorbs the repeats. A bug in the service's own
+code for one command (decide, evolve, a check) rejects that command with ``InternalError``
+and dead-letters it, so one bad message cannot block a partition forever. ``stop`` (SIGTERM)
+and a revocation let the batch in flight finish and commit.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import msgspec
 from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
 from schemas import REGISTRY, ContractError, Message
@@ -40,7 +46,7 @@ from schemas.runtime import CommandRejected, CommandReply, Error, EventRef
 from schemas.topics import commands_topic, events_topic, replies_topic
 from services import config
 from services.runtime import kafka_clients
-from services.runtime.aggregate import Context, Rejected, ServiceDefinition
+from services.runtime.aggregate import Chain, Context, Rejected, ServiceDefinition
 from services.runtime.deadletter import letter_for, publish
 from services.runtime.ids import derived_id
 from services.runtime.log import Outcome, PartitionLog
@@ -52,21 +58,27 @@ Check = Callable[[Contract], Awaitable[None]]
 #: ``async effect(event)``: done before the event is appended; must be idempotent.
 Effect = Callable[[Contract], Awaitable[None]]
 
+#: Failures of the world around us: they stop the processor (no commit), never a command.
+INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
+
+_AGGREGATE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
 
 class SecondWriter(Exception):
-    """The broker placed our events where we did not expect: someone else writes here."""
+    """The broker placed our records where we did not expect: someone else writes here."""
+
+
+class UnreadableLog(Exception):
+    """The events partition holds an event this version cannot read: stop, upgrade."""
 
 
 @dataclass
 class _Planned:
-    """One command of a batch, decided (or answered) and waiting for its writes."""
+    """One command of a batch, decided (or answered) and waiting for its write."""
 
-    record: object
-    envelope: Envelope | None
-    command_type: str
-    aggregate_id: str
-    outcome: Outcome
-    writes: list[bytes]
+    envelope: Envelope | None  # None: not even an envelope; dead-lettered, no reply
+    outcome: Outcome | None
+    write: bytes | None = None  # the event or rejection record to append
 
 
 class CommandProcessor:
@@ -81,7 +93,7 @@ class CommandProcessor:
         checks: Mapping[type, Check] | None = None,
         effects: Mapping[type, Effect] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        max_batch: int = 500,
+        max_batch: int = 200,
     ):
         self.service = service
         self.node = node
@@ -95,13 +107,15 @@ class CommandProcessor:
         self.replies_topic = replies_topic(node)
         self.source = source_for(node, service.name)
         self.logs: dict[int, PartitionLog] = {}
+        self._parked: dict[int, PartitionLog] = {}  # logs of partitions a rebalance took away
         self.lookups = {lookup.name: lookup.initial() for lookup in service.lookups}
-        self._lookup_versions: dict[str, int] = {}
+        self._lookup_chains: dict[tuple[str, str], Chain] = {}
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
+        self._revoking = False
         self._partitions = 0
-        self.ready = asyncio.Event()  # set once the first assignment is rebuilt
+        self.ready = asyncio.Event()  # set once an assignment is rebuilt (or empty)
 
     # -- life ------------------------------------------------------------------------------
 
@@ -113,26 +127,27 @@ class CommandProcessor:
             group_id=f"{self.node}.{self.service.name}.processor",
             session_timeout_ms=session_ms,
             heartbeat_interval_ms=max(500, session_ms // 10),
-            rebalance_timeout_ms=max(10_000, session_ms * 2),
+            rebalance_timeout_ms=max(60_000, session_ms * 2),
             max_poll_interval_ms=300_000,
         )
         self._producer = kafka_clients.producer(self.bootstrap)
         self._lookup_reader = kafka_clients.reader(self.bootstrap)
-        await self._producer.start()
-        await self._consumer.start()
-        await self._lookup_reader.start()
         try:
+            await self._producer.start()
+            await self._consumer.start()
+            await self._lookup_reader.start()
             self._partitions = len(await kafka_clients.all_partitions(
                 self._consumer, self.commands_topic))
-            lookup_partitions = await kafka_clients.all_partitions(
-                self._lookup_reader, self.events_topic)
-            self._lookup_reader.assign(lookup_partitions)
-            await self._lookup_reader.seek_to_beginning(*lookup_partitions)
+            if self.service.lookups:
+                lookup_partitions = await kafka_clients.all_partitions(
+                    self._lookup_reader, self.events_topic)
+                self._lookup_reader.assign(lookup_partitions)
+                await self._lookup_reader.seek_to_beginning(*lookup_partitions)
             self._consumer.subscribe([self.commands_topic], listener=_Listener(self))
             while not self._stopping.is_set():
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_batch)
                 for task in list(self._rebuilds.values()):
-                    if task.done() and task.exception():
+                    if task.done() and not task.cancelled() and task.exception():
                         raise task.exception()
                 if batches:
                     async with self._lock:
@@ -156,38 +171,43 @@ class CommandProcessor:
     # -- rebalancing -----------------------------------------------------------------------
 
     def _assigned(self, partitions: set[TopicPartition]) -> None:
+        self._revoking = False
         self._consumer.pause(*partitions)  # first: no command before its state is rebuilt
         for tp in partitions:
             self._rebuilds[tp.partition] = asyncio.create_task(
                 self._rebuild(tp), name=f"rebuild-{self.commands_topic}-{tp.partition}")
+        if not partitions:
+            self.ready.set()
 
     async def _revoked(self, partitions: set[TopicPartition]) -> None:
-        async with self._lock:  # the batch in flight finishes (and commits) first
+        self._revoking = True  # the batch in flight stops taking new commands
+        async with self._lock:  # ... finishes, and commits
             for tp in partitions:
                 task = self._rebuilds.pop(tp.partition, None)
                 if task:
                     task.cancel()
-                self.logs.pop(tp.partition, None)
+                parked = self.logs.pop(tp.partition, None)
+                if parked is not None:  # eager rebalancing: it often comes straight back
+                    self._parked[tp.partition] = parked
 
     async def _rebuild(self, tp: TopicPartition) -> None:
-        """Fold the events partition into a fresh log, then let its commands flow."""
+        """Fold the events partition into the partition's log, then let its commands flow."""
         started = asyncio.get_running_loop().time()
-        partition_log = PartitionLog(self.service)
+        partition_log = self._parked.pop(tp.partition, None) or PartitionLog(self.service)
         events_tp = TopicPartition(self.events_topic, tp.partition)
         reader = kafka_clients.reader(self.bootstrap)
         await reader.start()
         try:
             reader.assign([events_tp])
-            await reader.seek_to_beginning(events_tp)
+            reader.seek(events_tp, partition_log.next_offset)
 
             def fold(record) -> None:
-                message = self._decode_event(record)
+                message = self._read_event(record)
                 if message is not None:
                     partition_log.apply(message)
-                partition_log.next_offset = record.offset + 1
 
-            await kafka_clients.read_to_end(reader, [events_tp], fold)
-            partition_log.next_offset = (await reader.end_offsets([events_tp]))[events_tp]
+            reached = await kafka_clients.read_to_end(reader, [events_tp], fold)
+            partition_log.next_offset = reached[events_tp]
         finally:
             await reader.stop()
         async with self._lock:
@@ -214,59 +234,66 @@ class CommandProcessor:
                 self._consumer.seek(tp, records[0].offset)
                 continue
             try:
-                await self._process_partition(tp, partition_log, records)
+                done = await self._process_partition(tp, partition_log, records)
             except SecondWriter as exc:
                 log.warning("%s; rebuilding %s[%d]", exc, self.events_topic, tp.partition)
                 self.logs.pop(tp.partition, None)
                 self._consumer.seek(tp, records[0].offset)
                 self._assigned({tp})
                 continue
-            commits[tp] = records[-1].offset + 1
+            if done < len(records):  # a revocation is waiting: the rest is the next owner's
+                self._consumer.seek(tp, records[done].offset)
+            if done:
+                commits[tp] = records[done - 1].offset + 1
         if commits:
             await self._consumer.commit(commits)
 
     async def _process_partition(self, tp: TopicPartition, partition_log: PartitionLog,
-                                 records: list) -> None:
-        planned = [await self._plan(tp, partition_log, record) for record in records]
-        writes = [value for plan in planned for value in plan.writes]
+                                 records: list) -> int:
+        """Decide, append, verify, reply; returns how many records were handled."""
+        planned: list[_Planned] = []
+        for record in records:
+            if self._revoking and planned:
+                break
+            planned.append(await self._plan(tp, partition_log, record))
+        writes = [(plan.outcome.aggregate_id, plan.write) for plan in planned
+                  if plan.write is not None]
         if writes:
-            keys = [plan.aggregate_id.encode() for plan in planned for _ in plan.writes]
-            sends = [await self._producer.send(self.events_topic, value=value, key=key,
-                                               partition=tp.partition)
-                     for key, value in zip(keys, writes)]
-            placed = await asyncio.gather(*sends)
-            expected = range(partition_log.next_offset, partition_log.next_offset + len(writes))
-            if [meta.offset for meta in placed] != list(expected):
-                raise SecondWriter(
-                    f"events landed at offsets {placed[0].offset}..{placed[-1].offset}, "
-                    f"expected {expected.start}..{expected.stop - 1}")
-            partition_log.next_offset = expected.stop
+            sends = [await self._producer.send(self.events_topic, value=value,
+                                               key=key.encode(), partition=tp.partition)
+                     for key, value in writes]
+            placed = [meta.offset for meta in await asyncio.gather(*sends)]
+            expected = list(range(partition_log.next_offset,
+                                  partition_log.next_offset + len(writes)))
+            if placed != expected:
+                raise SecondWriter(f"records landed at offsets {placed[0]}..{placed[-1]}, "
+                                   f"expected {expected[0]}..{expected[-1]}")
+            partition_log.next_offset = expected[-1] + 1
         replies = [await self._producer.send(self.replies_topic, value=self._reply(plan),
                                              key=plan.envelope.id.encode())
                    for plan in planned if plan.envelope is not None]
         await asyncio.gather(*replies)
+        return len(planned)
 
     async def _plan(self, tp: TopicPartition, partition_log: PartitionLog, record) -> _Planned:
         """Decide one command against the partition's state (or find it in the log)."""
         try:
-            message = REGISTRY.decode(record.value, kind="command")
+            envelope, command = REGISTRY.decode(record.value, kind="command")
         except ContractError as error:
-            return await self._refuse(record, error)
-        envelope, command = message
-        aggregate = self.service.for_command(type(command))
+            return await self._refuse(partition_log, record, error)
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
-            return _Planned(record, envelope, envelope.type, envelope.subject, known, [])
+            return _Planned(envelope, known)
+        aggregate = self.service.for_command(type(command))
         if aggregate is None:
-            return self._reject(partition_log, record, envelope, envelope.subject,
-                                Rejected("UnsupportedCommand",
-                                         f"the {self.service.name} service does not take it"))
+            return self._reject(partition_log, envelope, envelope.id, Rejected(
+                "UnsupportedCommand", f"the {self.service.name} service does not take it"))
         aggregate_id = aggregate.id_of(command)
         if not (envelope.subject == aggregate_id and record.key == aggregate_id.encode()):
-            return self._reject(partition_log, record, envelope, envelope.subject, Rejected(
+            return self._reject(partition_log, envelope, envelope.id, Rejected(
                 "ValidationError", "the Kafka key and the subject must be the aggregate id"))
         if self._partition_of(record.key) != tp.partition:
-            return self._reject(partition_log, record, envelope, aggregate_id, Rejected(
+            return self._reject(partition_log, envelope, aggregate_id, Rejected(
                 "WrongPartition", "the command was not partitioned by murmur2 of its key"))
         now = self.clock()
         stream = partition_log.stream(aggregate, aggregate_id)
@@ -275,66 +302,87 @@ class CommandProcessor:
             if check is not None:
                 await check(command)
             events = aggregate.decide(stream.state, command, Context(now, self.lookups))
-        except Rejected as rejected:
-            return self._reject(partition_log, record, envelope, aggregate_id, rejected, now)
-        outcome = Outcome(time=now)
-        writes = []
-        for index, event in enumerate(events):
-            sequence = stream.version + 1
-            event_id = derived_id(envelope.id, index, now)
+            if len(events) != 1:
+                raise TypeError(f"{type(command).__name__} decided {len(events)} events, not 1")
+            [event] = events
+            next_state = aggregate.evolve(stream.state, event)  # before anything is written
             effect = self.effects.get(type(event))
             if effect is not None:
                 await effect(event)
-            writes.append(REGISTRY.encode(
-                event, id=event_id, source=self.source, subject=aggregate_id, time=now,
-                sequence=sequence, causationid=envelope.id,
-                correlationid=envelope.correlationid or envelope.id))
-            stream.apply(event, sequence)  # later commands of the batch see it
-            outcome.events.append(EventRef(id=event_id, type=event.wire_type, sequence=sequence))
-            self._apply_to_lookups(event, aggregate_id, sequence)
+        except Rejected as rejected:
+            return self._reject(partition_log, envelope, aggregate_id, rejected, now)
+        except INFRASTRUCTURE:
+            raise
+        except Exception as bug:  # noqa: BLE001 - a bug for this one command, not the world
+            return await self._internal_error(partition_log, record, envelope, aggregate_id, bug)
+        event_id = derived_id(envelope.id, 0, now)
+        sequence = stream.version + 1
+        write = REGISTRY.encode(
+            event, id=event_id, source=self.source, subject=aggregate_id, time=now,
+            sequence=sequence, previousid=stream.chain.last_id, causationid=envelope.id,
+            correlationid=envelope.correlationid or envelope.id)
+        stream.state = next_state  # later commands of the batch decide on it
+        stream.chain.extend(sequence, event_id)
+        outcome = Outcome(time=now, aggregate_id=aggregate_id, events=[
+            EventRef(id=event_id, type=event.wire_type, sequence=sequence)])
         partition_log.outcomes[envelope.id] = outcome
-        return _Planned(record, envelope, envelope.type, aggregate_id, outcome, writes)
+        return _Planned(envelope, outcome, write)
 
-    def _reject(self, partition_log: PartitionLog, record, envelope: Envelope,
-                aggregate_id: str, rejected: Rejected, now: dt.datetime | None = None) -> _Planned:
+    def _reject(self, partition_log: PartitionLog, envelope: Envelope, aggregate_id: str,
+                rejected: Rejected, now: dt.datetime | None = None) -> _Planned:
+        """Record a rejection in the log, keyed by the aggregate (or, when the command never
+        named a valid one, by its own id: client text never becomes a key unchecked)."""
         now = now or self.clock()
-        error = Error(code=rejected.code, message=rejected.message)
-        outcome = Outcome(time=now, error=error)
+        if not _AGGREGATE_ID.match(aggregate_id):
+            aggregate_id = envelope.id
+        error = Error(code=rejected.code, message=rejected.message[:500])
+        outcome = Outcome(time=now, aggregate_id=aggregate_id, error=error)
         partition_log.outcomes[envelope.id] = outcome
-        record_bytes = REGISTRY.encode(
+        record = REGISTRY.encode(
             CommandRejected(command_id=envelope.id, command_type=envelope.type,
                             aggregate_id=aggregate_id, error=error),
             id=derived_id(envelope.id, 0, now), source=self.source, subject=aggregate_id,
             time=now, causationid=envelope.id,
             correlationid=envelope.correlationid or envelope.id)
-        return _Planned(record, envelope, envelope.type, aggregate_id, outcome, [record_bytes])
+        return _Planned(envelope, outcome, record)
 
-    async def _refuse(self, record, error: ContractError) -> _Planned:
+    async def _refuse(self, partition_log: PartitionLog, record,
+                      error: ContractError) -> _Planned:
         """Dead-letter an undecodable command; reject it too if its envelope is readable."""
-        await publish(self._producer, letter_for(
-            self.node, source_topic=record.topic, partition=record.partition,
-            offset=record.offset, key=record.key, value=record.value,
-            reason=error.reason.value, detail=str(error)))
+        await self._dead_letter(record, error.reason.value, str(error))
         envelope = None
         if error.reason not in (Reason.TOO_LARGE, Reason.INVALID_JSON, Reason.INVALID_ENVELOPE):
             envelope = msgspec.json.decode(record.value, type=Envelope)
         if envelope is None:
-            return _Planned(record, None, "", "", Outcome(time=self.clock()), [])
-        partition_log = self.logs[record.partition]
+            return _Planned(None, None)
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
-            return _Planned(record, envelope, envelope.type, envelope.subject, known, [])
+            return _Planned(envelope, known)
         code = "UnsupportedCommand" if error.reason in (
             Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND
         ) else "ValidationError"
-        return self._reject(partition_log, record, envelope, envelope.subject,
-                            Rejected(code, error.detail[:500]))
+        return self._reject(partition_log, envelope, envelope.subject,
+                            Rejected(code, error.detail))
+
+    async def _internal_error(self, partition_log: PartitionLog, record, envelope: Envelope,
+                              aggregate_id: str, bug: Exception) -> _Planned:
+        log.error("the %s service failed on command %s (%s): %s", self.service.name,
+                  envelope.id, envelope.type, type(bug).__name__)
+        await self._dead_letter(record, "internal_error", type(bug).__name__)
+        return self._reject(partition_log, envelope, aggregate_id, Rejected(
+            "InternalError", "the service could not handle this command; it was set aside"))
+
+    async def _dead_letter(self, record, reason: str, detail: str) -> None:
+        await publish(self._producer, letter_for(
+            self.node, source_topic=record.topic, partition=record.partition,
+            offset=record.offset, key=record.key, value=record.value, reason=reason,
+            detail=detail))
 
     def _reply(self, plan: _Planned) -> bytes:
         envelope, outcome = plan.envelope, plan.outcome
         reply = CommandReply(
-            command_id=envelope.id, command_type=plan.command_type,
-            aggregate_id=plan.aggregate_id, accepted=outcome.accepted,
+            command_id=envelope.id, command_type=envelope.type,
+            aggregate_id=outcome.aggregate_id, accepted=outcome.accepted,
             events=list(outcome.events), error=outcome.error)
         return REGISTRY.encode(
             reply, id=derived_id(envelope.id, -1, outcome.time), source=self.source,
@@ -344,37 +392,45 @@ class CommandProcessor:
     def _partition_of(self, key: bytes) -> int:
         return (murmur2(key) & 0x7FFFFFFF) % self._partitions
 
-    # -- lookups ---------------------------------------------------------------------------
-
-    async def _catch_up_lookups(self) -> None:
-        if not self.service.lookups:
-            return
-        partitions = list(self._lookup_reader.assignment())
-
-        def fold(record) -> None:
-            message = self._decode_event(record)
-            if message is not None and message.envelope.sequence is not None:
-                self._apply_to_lookups(message.payload, message.envelope.subject,
-                                       message.envelope.sequence)
-
-        await kafka_clients.read_to_end(self._lookup_reader, partitions, fold)
-
-    def _apply_to_lookups(self, event: Contract, subject: str, sequence: int) -> None:
-        """Apply an event once, whether this processor decided it or read it back: only the
-        next sequence of its aggregate counts."""
-        if not self.service.lookups or sequence != self._lookup_versions.get(subject, 0) + 1:
-            return
-        self._lookup_versions[subject] = sequence
-        for lookup in self.service.lookups:
-            lookup.apply(self.lookups[lookup.name], event)
-
-    def _decode_event(self, record) -> Message | None:
+    def _read_event(self, record) -> Message | None:
+        """An event of the log; garbage is skipped, but a newer version stops the processor:
+        deciding on a state that lacks it would fork the aggregate's history."""
         try:
             return REGISTRY.decode(record.value, kind="event")
         except ContractError as error:
-            log.warning("unreadable record in %s[%d] at offset %d: %s", record.topic,
-                        record.partition, record.offset, error.reason.value)
+            if error.reason is Reason.FUTURE_VERSION:
+                raise UnreadableLog(
+                    f"{record.topic}[{record.partition}]@{record.offset} holds {error.wire_type}, "
+                    "newer than this service reads; upgrade it") from None
+            log.warning("skipped an unreadable record in %s[%d] at offset %d: %s",
+                        record.topic, record.partition, record.offset, error.reason.value)
             return None
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    async def _catch_up_lookups(self) -> None:
+        """Fold what the events topic gained since the last batch into the lookups: only
+        acknowledged events, on their chains, as every fold does."""
+        if not self.service.lookups:
+            return
+
+        def fold(record) -> None:
+            message = self._read_event(record)
+            if message is None or message.envelope.sequence is None:
+                return
+            envelope, event = message
+            aggregate = self.service.for_event(type(event))
+            if aggregate is None:
+                return
+            chain = self._lookup_chains.setdefault((aggregate.name, envelope.subject), Chain())
+            if not chain.continues(envelope.sequence, envelope.previousid):
+                return
+            chain.extend(envelope.sequence, envelope.id)
+            for lookup in self.service.lookups:
+                lookup.apply(self.lookups[lookup.name], event)
+
+        await kafka_clients.read_to_end(
+            self._lookup_reader, list(self._lookup_reader.assignment()), fold)
 
 
 class _Listener(ConsumerRebalanceListener):

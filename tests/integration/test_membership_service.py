@@ -4,6 +4,7 @@ idempotency, kill -9, erasure, and bad commands."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections import Counter
 
@@ -16,12 +17,15 @@ from deploy.topics import ensure_node_topics
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
-from schemas.topics import commands_topic, deadletter_topic
+from schemas.topics import commands_topic, deadletter_topic, events_topic
+from services.membership.domain import COOPERATIVE, MEMBER, MEMBERSHIP
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
 from services.runtime.deadletter import read_letter
 from services.runtime.ids import new_id
+from services.runtime.log import PartitionLog
+from services.runtime.processor import CommandProcessor
 from tests.integration.membership_world import (
     ROSA_DETAILS,
     ServiceProcess,
@@ -251,6 +255,8 @@ async def test_an_undecodable_command_goes_to_dead_letter_and_the_next_is_served
         try:
             await producer.send_and_wait(commands_topic(node, "membership"), key=b"k",
                                          value=b"\x00 not a command")
+            await producer.send_and_wait(commands_topic(node, "membership"), key=b"k",
+                                         value=None)  # a tombstone: no value at all
         finally:
             await producer.stop()
         bad_id = new_id()
@@ -265,7 +271,7 @@ async def test_an_undecodable_command_goes_to_dead_letter_and_the_next_is_served
     assert served == cooperative
     letters = await kafka_clients.read_topic(deadletter_topic(node), bootstrap)
     reasons = sorted(read_letter(r.topic, r.key, r.value, r.headers).reason for r in letters)
-    assert reasons == ["invalid_data", "invalid_json"]
+    assert reasons == ["invalid_data", "invalid_json", "invalid_json"]
 
 
 def partition_of(aggregate_id: str, partitions: int = 4) -> int:
@@ -309,3 +315,68 @@ async def test_sigterm_finishes_the_batch_in_flight_and_commits_it(world, tmp_pa
         # a partition's commands are served in order from offset 0: each reply means that
         # command and all before it were committed, the batch in flight at SIGTERM included
         assert by_partition.get(partition, 0) >= count, (partition, count, by_partition)
+
+
+async def test_a_second_writer_is_detected_and_the_command_decided_on_its_events(world):
+    """A stale instance appends to Rosa's partition behind this writer's back: the writer
+    notices its event landed at an unexpected offset, rebuilds, and decides again."""
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys) as processor:
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        [registered] = [r for r in await read_events(bootstrap, node)
+                        if b"MemberRegistered" in r.value]
+        zombie = kafka_clients.producer(bootstrap)
+        await zombie.start()
+        try:
+            await zombie.send_and_wait(events_topic(node, "membership"), partition=registered.partition,
+                                       key=rosa.encode(), value=REGISTRY.encode(
+                m.MemberErased(member_id=rosa), id=new_id(), source="/coopbridge/zombie",
+                subject=rosa, time=dt.datetime.now(dt.UTC), sequence=2,
+                previousid=REGISTRY.decode(registered.value).envelope.id,
+                causationid=new_id()))
+        finally:
+            await zombie.stop()
+        reply = await client.send(joins(rosa, cooperative), rosa)
+        stream = processor.logs[registered.partition].streams[("member", rosa)]
+    assert outcome(reply) == "MemberErased"  # decided on the state with the zombie's event
+    assert stream.state.erased and stream.version == 2
+    # the first attempt did land, off the chain: every fold of the log ignores it
+    records = [r for r in await read_events(bootstrap, node)
+               if r.partition == registered.partition]
+    assert sum(b"MembershipStarted" in r.value for r in records) == 1
+    fold = PartitionLog(MEMBERSHIP)
+    for r in records:
+        fold.apply(REGISTRY.decode(r.value))
+    assert fold.streams[("member", rosa)].state.erased
+    assert fold.streams[("member", rosa)].state.memberships == ()
+    assert fold.skipped == 1
+
+
+async def test_a_bug_for_one_command_sets_it_aside_and_the_partition_goes_on(world):
+    node, bootstrap, client, keys = world
+
+    def fragile_decide(state, command, context):
+        if isinstance(command, m.RegisterCooperative) and command.name == "Boom":
+            raise ZeroDivisionError("a bug in the decider")
+        return COOPERATIVE.decide(state, command, context)
+
+    fragile = dataclasses.replace(
+        MEMBERSHIP, aggregates=(dataclasses.replace(COOPERATIVE, decide=fragile_decide), MEMBER))
+    processor = CommandProcessor(fragile, node, bootstrap)
+    task = asyncio.create_task(processor.run())
+    try:
+        await asyncio.wait_for(processor.ready.wait(), 60)
+        boom = new_id()
+        crashed = await client.send(m.RegisterCooperative(
+            cooperative_id=boom, name="Boom", country="ES", kind=m.CooperativeKind.WORKER,
+            languages=["es"], node=node, currency="EUR", share_price=Money(100, "EUR")), boom)
+        after = await register_cooperative(client, boom)  # same aggregate, same partition
+    finally:
+        processor.stop()
+        await asyncio.wait_for(task, 60)
+    assert outcome(crashed) == "InternalError"
+    assert after == boom
+    letters = await kafka_clients.read_topic(deadletter_topic(node), bootstrap)
+    [letter] = [read_letter(r.topic, r.key, r.value, r.headers) for r in letters]
+    assert letter.reason == "internal_error" and letter.detail == "ZeroDivisionError"

@@ -335,3 +335,7 @@ def test_a_wire_type_cannot_be_registered_twice():
         @registry.event("demo", "CooperativeOpened", 1)
         class Again(Contract, frozen=True):
             a: int
+
+
+def test_a_missing_value_is_refused_like_bad_bytes():
+    assert reason_of(None).reason is Reason.INVALID_JSON

@@ -35,10 +35,15 @@ def test_new_ids_are_uuid7():
     assert uuid.UUID(new_id()).version == 7
 
 
-def record(payload, sequence, command_id, subject=ROSA):
-    raw = REGISTRY.encode(payload, id=derived_id(command_id, 0, T), source="/coopbridge/es/x",
-                          subject=subject, time=T, sequence=sequence, causationid=command_id)
+def record(payload, sequence, command_id, subject=ROSA, previous=None):
+    raw = REGISTRY.encode(payload, id=event_id(command_id), source="/coopbridge/es/x",
+                          subject=subject, time=T, sequence=sequence, previousid=previous,
+                          causationid=command_id)
     return REGISTRY.decode(raw)
+
+
+def event_id(command_id: str) -> str:
+    return derived_id(command_id, 0, T)
 
 
 SEAL = Sealed(kid="k", iv=bytes(12), ct=bytes(32))
@@ -48,12 +53,44 @@ def test_the_fold_applies_only_the_next_sequence_and_remembers_each_commands_eve
     log = PartitionLog(MEMBERSHIP)
     assert log.apply(record(m.MemberRegistered(member_id=ROSA, personal=SEAL), 1, "c1"))
     assert not log.apply(record(m.MemberErased(member_id=ROSA), 1, "c2"))  # duplicate sequence
-    assert not log.apply(record(m.MemberErased(member_id=ROSA), 3, "c3"))  # a gap
+    assert not log.apply(record(m.MemberErased(member_id=ROSA), 3, "c3",
+                                previous=event_id("c1")))  # a gap
     assert log.skipped == 2
     stream = log.streams[("member", ROSA)]
     assert stream.version == 1 and stream.state.registered and not stream.state.erased
     assert [e.sequence for e in log.outcomes["c1"].events] == [1]
     assert "c2" not in log.outcomes and "c3" not in log.outcomes
+
+
+def test_a_stale_writers_event_and_everything_decided_on_top_of_it_are_ignored():
+    """A zombie (A) and the new owner (B) both write sequence 2 after e1; B then writes
+    sequence 3 on top of its own. The log keeps A's first: B's two events are off the chain."""
+    log = PartitionLog(MEMBERSHIP)
+    on_top = m.ConsentRevoked(member_id=ROSA, consent_id=ROSA)
+    assert log.apply(record(m.MemberRegistered(member_id=ROSA, personal=SEAL), 1, "c1"))
+    assert log.apply(record(m.MemberDetailsCorrected(member_id=ROSA, personal=SEAL), 2, "a2",
+                            previous=event_id("c1")))
+    assert not log.apply(record(m.MemberErased(member_id=ROSA), 2, "b2",
+                                previous=event_id("c1")))
+    assert not log.apply(record(on_top, 3, "b3", previous=event_id("b2")))
+    stream = log.streams[("member", ROSA)]
+    assert stream.version == 2 and not stream.state.erased
+    assert "b2" not in log.outcomes and "b3" not in log.outcomes
+    assert log.apply(record(m.MemberErased(member_id=ROSA), 3, "c3", previous=event_id("a2")))
+
+
+def test_a_command_has_the_first_outcome_the_log_gives_it():
+    log = PartitionLog(MEMBERSHIP)
+    rejection = CommandRejected(command_id="c1", command_type="coop.membership.RegisterMember.v1",
+                                aggregate_id=ROSA, error=Error(code="Xx", message="?"))
+    assert log.apply(record(rejection, None, "c1"))
+    assert not log.apply(record(m.MemberRegistered(member_id=ROSA, personal=SEAL), 1, "c1"))
+    assert not log.outcomes["c1"].accepted and log.streams == {}
+    assert log.apply(record(m.MemberRegistered(member_id=ROSA, personal=SEAL), 1, "c2"))
+    late_rejection = CommandRejected(command_id="c2", command_type="x", aggregate_id=ROSA,
+                                     error=Error(code="Xx", message="?"))
+    assert not log.apply(record(late_rejection, None, "c2"))
+    assert log.outcomes["c2"].accepted
 
 
 def test_a_rejection_in_the_log_is_the_commands_outcome_and_changes_no_state():
