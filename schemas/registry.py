@@ -66,6 +66,11 @@ _CLASS_VARIABLES = frozenset(
 )
 
 
+def fields_of(contract: msgspec.Struct) -> dict[str, Any]:
+    """A contract's fields as keyword arguments (to build the event a command leads to)."""
+    return {name: getattr(contract, name) for name in contract.__struct_fields__}
+
+
 class Message(NamedTuple):
     """A decoded message: its envelope as written and its payload upcast to the newest version."""
 

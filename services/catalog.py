@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from services.membership.app import membership_processor
 from services.runtime.host import ProcessorFactory
+from services.savings.app import savings_processor
 
 #: service name -> (factory, module runnable with ``python -m``)
 SERVICES: dict[str, tuple[ProcessorFactory, str]] = {
     "membership": (membership_processor, "services.membership"),
+    "savings": (savings_processor, "services.savings"),
 }

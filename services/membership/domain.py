@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from schemas import membership as m
 from schemas.fields import NODE_ID_PATTERN, Money
-from schemas.registry import Contract
+from schemas.registry import Contract, fields_of
 from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -55,13 +55,13 @@ def decide_cooperative(state: Cooperative, command: Contract, context: Context) 
             if state.registered:
                 raise Rejected("CooperativeAlreadyRegistered", "this cooperative is registered")
             _same_currency(command.share_price, command.currency, "the share price")
-            return [m.CooperativeRegistered(**_fields(command))]
+            return [m.CooperativeRegistered(**fields_of(command))]
         case m.UpdateCooperative():
             _registered(state)
             if command.share_price is not None:
                 _same_currency(command.share_price, state.currency, "the share price")
             changes = {
-                name: value for name, value in _fields(command).items()
+                name: value for name, value in fields_of(command).items()
                 if name != "cooperative_id" and value is not None
                 and _current(state, name) != value
             }
@@ -72,19 +72,19 @@ def decide_cooperative(state: Cooperative, command: Contract, context: Context) 
             _registered(state)
             if command.group_id in state.groups:
                 raise Rejected("GroupAlreadyExists", "a group with this id exists")
-            return [m.MemberGroupCreated(**_fields(command))]
+            return [m.MemberGroupCreated(**fields_of(command))]
         case m.AssignMemberToGroup():
             group = _group(state, command.group_id)
             if command.member_id in group.members:
                 raise Rejected("AlreadyInGroup", "the member is in this group")
             if (command.member_id, command.cooperative_id) not in context.lookups["memberships"]:
                 raise Rejected("NotAMember", "only active members of the cooperative join its groups")
-            return [m.MemberAssignedToGroup(**_fields(command))]
+            return [m.MemberAssignedToGroup(**fields_of(command))]
         case m.RemoveMemberFromGroup():
             group = _group(state, command.group_id)
             if command.member_id not in group.members:
                 raise Rejected("NotInGroup", "the member is not in this group")
-            return [m.MemberRemovedFromGroup(**_fields(command))]
+            return [m.MemberRemovedFromGroup(**fields_of(command))]
     raise TypeError(f"not a cooperative command: {type(command).__name__}")
 
 
@@ -97,7 +97,7 @@ def evolve_cooperative(state: Cooperative, event: Contract) -> Cooperative:
                 share_price=event.share_price,
             )
         case m.CooperativeUpdated():
-            changes = {k: v for k, v in _fields(event).items()
+            changes = {k: v for k, v in fields_of(event).items()
                        if k != "cooperative_id" and v is not None}
             if "languages" in changes:
                 changes["languages"] = tuple(changes["languages"])
@@ -202,7 +202,7 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
             if last_end is not None and command.started_on < last_end:
                 raise Rejected("ValidationError",
                                "a membership cannot start before the previous one ended")
-            return [m.MembershipStarted(**_fields(command))]
+            return [m.MembershipStarted(**fields_of(command))]
         case m.EndMembership():
             _present(state)
             membership = state.active_in(command.cooperative_id)
@@ -210,7 +210,7 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
                 raise Rejected("NotAMember", "the member has no active membership here")
             if command.ended_on < membership.started_on:
                 raise Rejected("ValidationError", "a membership cannot end before it started")
-            return [m.MembershipEnded(**_fields(command))]
+            return [m.MembershipEnded(**fields_of(command))]
         case m.GrantConsent():
             _present(state)
             if command.consent_id in state.consents:
@@ -222,7 +222,7 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
             if not pattern.match(command.grantee):
                 raise Rejected("ValidationError",
                                f"the grantee is not a {command.grantee_kind.value} id")
-            return [m.ConsentGranted(**_fields(command))]
+            return [m.ConsentGranted(**fields_of(command))]
         case m.RevokeConsent():
             _present(state)
             consent = state.consents.get(command.consent_id)
@@ -230,7 +230,7 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
                 raise Rejected("UnknownConsent", "the member gave no consent with this id")
             if consent.revoked:
                 raise Rejected("ConsentAlreadyRevoked", "this consent is already revoked")
-            return [m.ConsentRevoked(**_fields(command))]
+            return [m.ConsentRevoked(**fields_of(command))]
         case m.EraseMember():
             if state.erased:
                 raise Rejected("MemberAlreadyErased", "this member was already erased")
@@ -312,9 +312,6 @@ def _same_currency(amount: Money, currency: str, what: str) -> None:
     if amount.currency != currency:
         raise Rejected("CurrencyMismatch", f"{what} must be in the cooperative's currency")
 
-
-def _fields(contract: Contract) -> dict:
-    return {name: getattr(contract, name) for name in contract.__struct_fields__}
 
 
 # -- the service, wired at the bottom ------------------------------------------------------

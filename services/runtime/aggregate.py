@@ -63,12 +63,14 @@ class Aggregate(Generic[S]):
 
 @dataclass(frozen=True)
 class Lookup(Generic[S]):
-    """A read-only view a decision may consult, folded from the service's own events topic
-    (every partition, so it sees other aggregates). ``apply`` mutates the view in place."""
+    """A read-only view a decision may consult, folded from an events topic of this node
+    (every partition, so it sees other aggregates): the service's own (``source=None``) or
+    another service's (``source="membership"``). ``apply`` mutates the view in place."""
 
     name: str
     initial: Callable[[], S]
     apply: Callable[[S, Contract], None]
+    source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -46,7 +47,7 @@ from schemas.runtime import CommandRejected, CommandReply, Error, EventRef
 from schemas.topics import commands_topic, events_topic, replies_topic
 from services import config
 from services.runtime import kafka_clients
-from services.runtime.aggregate import Chain, Context, Rejected, ServiceDefinition
+from services.runtime.aggregate import Chain, Context, Rejected, ServiceDefinition, Stream
 from services.runtime.deadletter import letter_for, publish
 from services.runtime.ids import derived_id
 from services.runtime.log import Outcome, PartitionLog
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 Check = Callable[[Contract], Awaitable[None]]
 #: ``async effect(event)``: done before the event is appended; must be idempotent.
 Effect = Callable[[Contract], Awaitable[None]]
+
+#: Told which aggregates changed (after their events are acknowledged, and after a rebuild).
+Observer = Callable[[list[Stream]], None]
 
 #: Failures of the world around us: they stop the processor (no commit), never a command.
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
@@ -79,6 +83,7 @@ class _Planned:
     envelope: Envelope | None  # None: not even an envelope; dead-lettered, no reply
     outcome: Outcome | None
     write: bytes | None = None  # the event or rejection record to append
+    stream_key: tuple[str, str] | None = None  # the aggregate an accepted command changed
 
 
 class CommandProcessor:
@@ -92,6 +97,9 @@ class CommandProcessor:
         *,
         checks: Mapping[type, Check] | None = None,
         effects: Mapping[type, Effect] | None = None,
+        references: Mapping[str, Any] | None = None,
+        observer: Observer | None = None,
+        companions: Sequence[Any] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         max_batch: int = 200,
     ):
@@ -102,6 +110,8 @@ class CommandProcessor:
         self.effects = dict(effects or {})
         self.clock = clock
         self.max_batch = max_batch
+        self.observer = observer
+        self.companions = list(companions)  # started before, stopped after the processor
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
@@ -109,7 +119,13 @@ class CommandProcessor:
         self.logs: dict[int, PartitionLog] = {}
         self._parked: dict[int, PartitionLog] = {}  # logs of partitions a rebalance took away
         self.lookups = {lookup.name: lookup.initial() for lookup in service.lookups}
+        self._lookup_topics = {
+            lookup.name: events_topic(node, lookup.source or service.name)
+            for lookup in service.lookups}
         self._lookup_chains: dict[tuple[str, str], Chain] = {}
+        # what decisions may consult: the lookups, plus references the app passes in (a rate
+        # table …); read-only by convention
+        self._context_lookups = {**(references or {}), **self.lookups}
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -132,15 +148,20 @@ class CommandProcessor:
         )
         self._producer = kafka_clients.producer(self.bootstrap)
         self._lookup_reader = kafka_clients.reader(self.bootstrap)
+        started = []
         try:
+            for companion in self.companions:
+                await companion.start()
+                started.append(companion)
             await self._producer.start()
             await self._consumer.start()
             await self._lookup_reader.start()
             self._partitions = len(await kafka_clients.all_partitions(
                 self._consumer, self.commands_topic))
             if self.service.lookups:
-                lookup_partitions = await kafka_clients.all_partitions(
-                    self._lookup_reader, self.events_topic)
+                lookup_partitions = [
+                    tp for topic in sorted(set(self._lookup_topics.values()))
+                    for tp in await kafka_clients.all_partitions(self._lookup_reader, topic)]
                 self._lookup_reader.assign(lookup_partitions)
                 await self._lookup_reader.seek_to_beginning(*lookup_partitions)
             self._consumer.subscribe([self.commands_topic], listener=_Listener(self))
@@ -156,6 +177,8 @@ class CommandProcessor:
             for task in self._rebuilds.values():
                 task.cancel()
             await self._close()
+            for companion in reversed(started):
+                await companion.stop()
 
     def stop(self) -> None:
         """Finish the batch in flight, commit it, and leave the group."""
@@ -216,6 +239,8 @@ class CommandProcessor:
             self.logs[tp.partition] = partition_log
             self._rebuilds.pop(tp.partition, None)
             self._consumer.resume(tp)
+        if self.observer is not None:
+            self.observer(list(partition_log.streams.values()))
         log.info("rebuilt %s[%d]: %d aggregates, %d commands, %d skipped, in %.2f s",
                  self.events_topic, tp.partition, len(partition_log.streams),
                  len(partition_log.outcomes), partition_log.skipped,
@@ -273,6 +298,9 @@ class CommandProcessor:
                                              key=plan.envelope.id.encode())
                    for plan in planned if plan.envelope is not None]
         await asyncio.gather(*replies)
+        if self.observer is not None and writes:
+            touched = {plan.stream_key for plan in planned if plan.stream_key is not None}
+            self.observer([partition_log.streams[key] for key in touched])
         return len(planned)
 
     async def _plan(self, tp: TopicPartition, partition_log: PartitionLog, record) -> _Planned:
@@ -301,7 +329,8 @@ class CommandProcessor:
             check = self.checks.get(type(command))
             if check is not None:
                 await check(command)
-            events = aggregate.decide(stream.state, command, Context(now, self.lookups))
+            events = aggregate.decide(stream.state, command,
+                                      Context(now, self._context_lookups))
             if len(events) != 1:
                 raise TypeError(f"{type(command).__name__} decided {len(events)} events, not 1")
             [event] = events
@@ -326,7 +355,7 @@ class CommandProcessor:
         outcome = Outcome(time=now, aggregate_id=aggregate_id, events=[
             EventRef(id=event_id, type=event.wire_type, sequence=sequence)])
         partition_log.outcomes[envelope.id] = outcome
-        return _Planned(envelope, outcome, write)
+        return _Planned(envelope, outcome, write, (aggregate.name, aggregate_id))
 
     def _reject(self, partition_log: PartitionLog, envelope: Envelope, aggregate_id: str,
                 rejected: Rejected, now: dt.datetime | None = None) -> _Planned:
@@ -419,15 +448,13 @@ class CommandProcessor:
             if message is None or message.envelope.sequence is None:
                 return
             envelope, event = message
-            aggregate = self.service.for_event(type(event))
-            if aggregate is None:
-                return
-            chain = self._lookup_chains.setdefault((aggregate.name, envelope.subject), Chain())
+            chain = self._lookup_chains.setdefault((record.topic, envelope.subject), Chain())
             if not chain.continues(envelope.sequence, envelope.previousid):
                 return
             chain.extend(envelope.sequence, envelope.id)
             for lookup in self.service.lookups:
-                lookup.apply(self.lookups[lookup.name], event)
+                if self._lookup_topics[lookup.name] == record.topic:
+                    lookup.apply(self.lookups[lookup.name], event)
 
         await kafka_clients.read_to_end(
             self._lookup_reader, list(self._lookup_reader.assignment()), fold)

@@ -37,9 +37,11 @@ ROSA_DETAILS = m.PersonalDetails(
 
 
 @contextlib.asynccontextmanager
-async def running(node: str, bootstrap: str, keys: DataKeys) -> AsyncIterator[CommandProcessor]:
-    """A membership processor in this loop, ready (partitions rebuilt) when the block starts."""
-    processor = membership_processor(node, bootstrap, keys)
+async def running(node: str, bootstrap: str, keys: DataKeys,
+                  factory=membership_processor) -> AsyncIterator[CommandProcessor]:
+    """A service's processor in this loop (membership unless ``factory`` says otherwise),
+    ready (partitions rebuilt) when the block starts."""
+    processor = factory(node, bootstrap, keys)
     task = asyncio.create_task(processor.run())
     ready = asyncio.create_task(processor.ready.wait())
     done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
@@ -54,12 +56,12 @@ async def running(node: str, bootstrap: str, keys: DataKeys) -> AsyncIterator[Co
 
 
 class ServiceProcess:
-    """``python -m services.membership`` as a real process of its own."""
+    """``python -m services.<service>`` as a real process of its own."""
 
-    def __init__(self, node: str, bootstrap: str, log_path):
+    def __init__(self, node: str, bootstrap: str, log_path, service: str = "membership"):
         env = dict(os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
         self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "services.membership"], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
@@ -76,10 +78,11 @@ class ServiceProcess:
 
 
 async def register_cooperative(client: CommandClient, cooperative_id: str | None = None,
-                               currency: str = "EUR", timeout: float = 30) -> str:
+                               currency: str = "EUR", timeout: float = 30,
+                               country: str = "ES") -> str:
     cooperative_id = cooperative_id or new_id()
     reply = await client.send(m.RegisterCooperative(
-        cooperative_id=cooperative_id, name="Ahorro Solidario Madrid", country="ES",
+        cooperative_id=cooperative_id, name="Ahorro Solidario", country=country,
         kind=m.CooperativeKind.SAVINGS_AND_CREDIT, languages=["es-ES"], node=client.node,
         currency=currency, share_price=Money(5000, currency)), cooperative_id, timeout=timeout)
     assert reply.accepted, reply.payload

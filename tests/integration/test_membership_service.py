@@ -13,14 +13,12 @@ import pytest
 from aiokafka.partitioner import murmur2
 from kafka import KafkaAdminClient
 
-from deploy.topics import ensure_node_topics
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
 from schemas.topics import commands_topic, deadletter_topic, events_topic
 from services.membership.domain import COOPERATIVE, MEMBER, MEMBERSHIP
 from services.runtime import kafka_clients
-from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
 from services.runtime.deadletter import read_letter
 from services.runtime.ids import new_id
@@ -42,12 +40,8 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-async def world(kafka_bootstrap, node_id):
-    """A fresh node with its topics, a command client and the data keys."""
-    ensure_node_topics(node_id, kafka_bootstrap)
-    async with DataKeys(node_id, kafka_bootstrap) as keys, \
-            CommandClient(node_id, kafka_bootstrap) as client:
-        yield node_id, kafka_bootstrap, client, keys
+def world(node):
+    return node
 
 
 async def test_a_command_yields_its_events_and_an_accepted_reply(world):

@@ -11,7 +11,6 @@ import msgspec
 import pytest
 
 from schemas import REGISTRY, ContractError, membership
-from schemas.envelope import Envelope
 from schemas.fields import Money
 from schemas.jsonschemas import FOLDER, render
 from schemas.registry import Contract, Reason, Registry

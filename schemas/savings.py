@@ -1,0 +1,296 @@
+"""Contracts of the savings service: accounts, savings, share capital, loans, remittances.
+
+One aggregate, the **account** (key ``account_id``), of one of three products: ``savings``
+(deposits, withdrawals, remittances and transfers out), ``share_capital`` (the member's
+shares in the cooperative) and ``loan`` (one loan: disbursement, schedule, repayments).
+
+Money is ``fields.Money``: integer minor units and an ISO 4217 code. Rates are decimal
+strings (``"1.0842"``: one unit of the sending currency buys this many of the receiving
+one); the rate and fee used are written on the event, so history never changes with rates.
+
+A remittance or transfer leaves the sender in one event (``RemittanceSent``), arrives in
+another on the beneficiary's account (``RemittanceReceived``), and ends on the sender's as
+``RemittanceDelivered`` or ``RemittanceRefunded``: what left equals what arrived plus the
+fee, or is given back whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from schemas.fields import CountryCode, CurrencyCode, Id, Money, Sealed
+from schemas.registry import REGISTRY, Contract
+
+SERVICE = "savings"
+command = REGISTRY.command
+event = REGISTRY.event
+
+#: A decimal string, e.g. an exchange rate ``"1.0842"`` or an annual interest rate ``"0.12"``.
+Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,12})?$",
+                                      description="a non-negative decimal number as a string")]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Count = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class Product(StrEnum):
+    SAVINGS = "savings"
+    SHARE_CAPITAL = "share_capital"
+    LOAN = "loan"
+
+
+class Timing(StrEnum):
+    """A repayment against its instalment's due date."""
+
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+
+
+class Beneficiary(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="account"):
+    """Money for an account at a cooperative of this node."""
+
+    account_id: Id
+
+
+class Payout(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="payout"):
+    """Money for a person who is not a member, paid out by a partner in ``country``.
+    Who they are is sealed with the *sender's* data key."""
+
+    country: CountryCode
+    currency: CurrencyCode
+    recipient: Sealed
+
+
+class Instalment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    number: Count
+    due_on: dt.date
+    principal: Money
+    interest: Money
+    total: Money
+
+
+# -- accounts -------------------------------------------------------------------------------
+
+
+@command(SERVICE, "OpenAccount")
+class OpenAccount(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    member_id: Id
+    cooperative_id: Id
+    product: Product
+    currency: CurrencyCode
+
+
+@event(SERVICE, "AccountOpened")
+class AccountOpened(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    member_id: Id
+    cooperative_id: Id
+    product: Product
+    currency: CurrencyCode
+
+
+@command(SERVICE, "CloseAccount")
+class CloseAccount(Contract, frozen=True, kw_only=True):
+    """Close at zero balance, or move the whole balance to ``transfer_to`` and close."""
+
+    account_id: Id
+    transfer_to: Id | None = None
+
+
+@event(SERVICE, "AccountClosed")
+class AccountClosed(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    transfer_id: Id | None = None  # set when the balance left as a transfer
+    transferred: Money | None = None
+    transfer_to: Id | None = None
+
+
+# -- savings --------------------------------------------------------------------------------
+
+
+@command(SERVICE, "DepositFunds")
+class DepositFunds(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "FundsDeposited")
+class FundsDeposited(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+    balance: Money
+
+
+@command(SERVICE, "WithdrawFunds")
+class WithdrawFunds(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "FundsWithdrawn")
+class FundsWithdrawn(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+    balance: Money
+
+
+# -- share capital --------------------------------------------------------------------------
+
+
+@command(SERVICE, "PurchaseShares")
+class PurchaseShares(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    shares: Count
+
+
+@event(SERVICE, "SharesPurchased")
+class SharesPurchased(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    shares: Count
+    share_price: Money
+    amount: Money
+    total_shares: Count
+    balance: Money
+    required: Money  # the member's required share capital in this cooperative
+
+
+@command(SERVICE, "RedeemShares")
+class RedeemShares(Contract, frozen=True, kw_only=True):
+    """Pay the shares back once the membership has ended."""
+
+    account_id: Id
+
+
+@event(SERVICE, "SharesRedeemed")
+class SharesRedeemed(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    shares: Count
+    amount: Money
+
+
+# -- loans ----------------------------------------------------------------------------------
+
+
+@command(SERVICE, "DisburseLoan")
+class DisburseLoan(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    principal: Money
+    annual_rate: Decimal
+    term_months: Annotated[int, msgspec.Meta(ge=1, le=360)]
+    first_due_on: dt.date
+
+
+@event(SERVICE, "LoanDisbursed")
+class LoanDisbursed(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    principal: Money
+    annual_rate: Decimal
+    term_months: Annotated[int, msgspec.Meta(ge=1, le=360)]
+    schedule: list[Instalment]
+    total_due: Money
+
+
+@command(SERVICE, "RecordRepayment")
+class RecordRepayment(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+    paid_on: dt.date
+
+
+@event(SERVICE, "LoanRepaymentRecorded")
+class LoanRepaymentRecorded(Contract, frozen=True, kw_only=True):
+    """A repayment, classified against the earliest instalment it pays."""
+
+    account_id: Id
+    amount: Money
+    paid_on: dt.date
+    instalment: Count
+    due_on: dt.date
+    timing: Timing
+    days_late: Annotated[int, msgspec.Meta(ge=0)]
+    settled: list[Count]  # instalments fully paid by this repayment
+    outstanding: Money
+    loan_closed: bool
+
+
+# -- remittances and transfers --------------------------------------------------------------
+
+
+@command(SERVICE, "SendRemittance")
+class SendRemittance(Contract, frozen=True, kw_only=True):
+    """Send ``amount`` (in the account's currency) to an account or a payout."""
+
+    account_id: Id
+    remittance_id: Id
+    amount: Money
+    to: Beneficiary | Payout
+
+
+@event(SERVICE, "RemittanceSent")
+class RemittanceSent(Contract, frozen=True, kw_only=True):
+    """Money left the sender: ``amount`` + ``fee``, at ``rate``, for ``received``."""
+
+    account_id: Id
+    remittance_id: Id
+    to: Beneficiary | Payout
+    amount: Money
+    fee: Money
+    rate: Decimal
+    rate_date: dt.date
+    received: Money
+    corridor: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]  # from-to country
+    balance: Money
+
+
+@command(SERVICE, "ReceiveRemittance")
+class ReceiveRemittance(Contract, frozen=True, kw_only=True):
+    """Credit a remittance to the beneficiary's account (sent by the courier)."""
+
+    account_id: Id
+    remittance_id: Id
+    from_account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "RemittanceReceived")
+class RemittanceReceived(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    remittance_id: Id
+    from_account_id: Id
+    amount: Money
+    balance: Money
+
+
+@command(SERVICE, "ConfirmRemittanceDelivered")
+class ConfirmRemittanceDelivered(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    remittance_id: Id
+
+
+@event(SERVICE, "RemittanceDelivered")
+class RemittanceDelivered(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    remittance_id: Id
+
+
+@command(SERVICE, "RefundRemittance")
+class RefundRemittance(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    remittance_id: Id
+    reason: Reason
+
+
+@event(SERVICE, "RemittanceRefunded")
+class RemittanceRefunded(Contract, frozen=True, kw_only=True):
+    """The whole debit (amount and fee) comes back; a closure that moved it is undone."""
+
+    account_id: Id
+    remittance_id: Id
+    amount: Money
+    reason: Reason
+    balance: Money

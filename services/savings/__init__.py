@@ -1,0 +1,10 @@
+"""The savings service: accounts, savings, share capital, loans and remittances.
+
+``domain`` decides (pure), ``arithmetic`` does the money math (pure), ``rates`` reads the
+rate and fee table, ``courier`` carries remittances to their beneficiaries, ``app`` wires it
+all to Kafka, ``__main__`` runs it.
+
+Reads ``{node}.savings.commands``, its own events and ``{node}.membership.events`` (for the
+membership rules); writes ``{node}.savings.events``, ``{node}.replies``,
+``{node}.deadletter``, and, as the courier, ``{node}.savings.commands``.
+"""

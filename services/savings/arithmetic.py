@@ -1,0 +1,91 @@
+"""Money math, exact: minor units in and out, ``Decimal`` in between, never a float.
+
+Currency exponents (2 for EUR, 0 for JPY, 3 for KWD) come from the CLDR data in Babel.
+Every rounding is half-even ("banker's rounding") to the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import cache
+
+from babel.numbers import get_currency_precision
+
+from schemas.fields import Money
+from schemas.savings import Instalment
+
+
+@cache
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def to_major(money: Money) -> Decimal:
+    return Decimal(money.amount).scaleb(-exponent(money.currency))
+
+
+def from_major(value: Decimal, currency: str) -> Money:
+    minor = value.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return Money(int(minor), currency)
+
+
+def convert(amount: Money, rate: str, currency: str) -> Money:
+    """``amount`` in ``currency`` at ``rate`` (units of ``currency`` per unit of the amount's)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return from_major(to_major(amount) * Decimal(rate), currency)
+
+
+def percent_of(amount: Money, fraction: str) -> Money:
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return from_major(to_major(amount) * Decimal(fraction), amount.currency)
+
+
+def add(*amounts: Money) -> Money:
+    currencies = {a.currency for a in amounts}
+    if len(currencies) != 1:
+        raise ValueError(f"cannot add {sorted(currencies)}")
+    return Money(sum(a.amount for a in amounts), currencies.pop())
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day if it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def annuity_schedule(principal: Money, annual_rate: str, term_months: int,
+                     first_due_on: dt.date) -> list[Instalment]:
+    """Equal monthly instalments (French amortisation); the last one absorbs the rounding, so
+    the principals add up to the loan exactly."""
+    currency = principal.currency
+    with localcontext() as ctx:
+        ctx.prec = 40
+        monthly = Decimal(annual_rate) / 12
+        amount = to_major(principal)
+        if monthly == 0:
+            payment = amount / term_months
+        else:
+            payment = amount * monthly / (1 - (1 + monthly) ** -term_months)
+        payment_minor = from_major(payment, currency).amount
+        remaining = principal.amount
+        schedule = []
+        for number in range(1, term_months + 1):
+            interest = from_major(Decimal(remaining).scaleb(-exponent(currency)) * monthly,
+                                  currency).amount
+            part = remaining if number == term_months else min(payment_minor - interest,
+                                                                remaining)
+            remaining -= part
+            schedule.append(Instalment(
+                number=number, due_on=add_months(first_due_on, number - 1),
+                principal=Money(part, currency), interest=Money(interest, currency),
+                total=Money(part + interest, currency)))
+        return schedule

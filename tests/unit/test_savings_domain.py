@@ -1,0 +1,399 @@
+"""Every decision of the savings decider, given / when / then (pure), and properties over
+random command sequences (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given as hypothesis_given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from schemas import savings as s
+from schemas.fields import Money, Sealed
+from services.runtime.aggregate import Context, Rejected, fold
+from services.savings.arithmetic import annuity_schedule, convert
+from services.savings.domain import (
+    ACCOUNT,
+    AccountFacts,
+    CooperativeFacts,
+    decide,
+    evolve,
+)
+from services.savings.rates import load_rates
+
+NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
+ROSA = "0192d3c4-0000-7000-8000-00000000a05a"
+AHORRO = "0192d3c4-0000-7000-8000-0000000c0e5b"  # Spanish SACCO, EUR
+ANDINA = "0192d3c4-0000-7000-8000-0000000c0e5c"  # Ecuadorian SACCO, USD
+SAVINGS = "0192d3c4-0000-7000-8000-0000000acc01"
+SHARES = "0192d3c4-0000-7000-8000-0000000acc02"
+LOAN = "0192d3c4-0000-7000-8000-0000000acc03"
+MOTHER = "0192d3c4-0000-7000-8000-0000000acc04"  # her mother's account at home, USD
+REMITTANCE = "0192d3c4-0000-7000-8000-0000000e3e01"
+RATES = load_rates()
+
+
+def eur(amount: int) -> Money:
+    return Money(amount, "EUR")
+
+
+def context(active=True, accounts=None) -> Context:
+    memberships = {(ROSA, AHORRO): eur(5000), (ROSA, ANDINA): Money(2000, "USD")} if active else {}
+    cooperatives = {AHORRO: CooperativeFacts("EUR", "ES", eur(2500)),
+                    ANDINA: CooperativeFacts("USD", "EC", Money(1000, "USD"))}
+    if accounts is None:
+        accounts = {MOTHER: AccountFacts(ROSA, ANDINA, s.Product.SAVINGS, "USD")}
+    return Context(NOW, {"memberships": memberships, "cooperatives": cooperatives,
+                         "accounts": accounts, "rates": RATES})
+
+
+def opened(account_id=SAVINGS, product=s.Product.SAVINGS) -> s.AccountOpened:
+    return s.AccountOpened(account_id=account_id, member_id=ROSA, cooperative_id=AHORRO,
+                           product=product, currency="EUR")
+
+
+def deposited(amount: int, balance: int) -> s.FundsDeposited:
+    return s.FundsDeposited(account_id=SAVINGS, amount=eur(amount), balance=eur(balance))
+
+
+def when(history, command, ctx=None):
+    return decide(fold(ACCOUNT, list(history)), command, ctx or context())
+
+
+def rejected(history, command, code, ctx=None) -> Rejected:
+    with pytest.raises(Rejected) as caught:
+        when(history, command, ctx)
+    assert caught.value.code == code, caught.value
+    return caught.value
+
+
+# -- accounts -------------------------------------------------------------------------------
+
+OPEN = s.OpenAccount(account_id=SAVINGS, member_id=ROSA, cooperative_id=AHORRO,
+                     product=s.Product.SAVINGS, currency="EUR")
+
+
+def test_an_active_member_opens_an_account_in_the_cooperatives_currency():
+    assert when([], OPEN) == [opened()]
+    rejected([opened()], OPEN, "AccountAlreadyOpen")
+    rejected([], OPEN, "NotAMember", context(active=False))
+    in_dollars = s.OpenAccount(account_id=SAVINGS, member_id=ROSA, cooperative_id=AHORRO,
+                               product=s.Product.SAVINGS, currency="USD")
+    rejected([], in_dollars, "CurrencyMismatch")
+    elsewhere = s.OpenAccount(account_id=SAVINGS, member_id=ROSA,
+                              cooperative_id="0192d3c4-0000-7000-8000-00000000dead",
+                              product=s.Product.SAVINGS, currency="EUR")
+    rejected([], elsewhere, "UnknownCooperative")
+
+
+def test_a_deposit_raises_the_balance():
+    deposit = s.DepositFunds(account_id=SAVINGS, amount=eur(12550))
+    assert when([opened()], deposit) == [deposited(12550, 12550)]
+    rejected([], deposit, "UnknownAccount")
+    rejected([opened()], deposit, "NotAMember", context(active=False))
+    rejected([opened()], s.DepositFunds(account_id=SAVINGS, amount=Money(100, "USD")),
+             "CurrencyMismatch")
+    rejected([opened()], s.DepositFunds(account_id=SAVINGS, amount=eur(0)), "ValidationError")
+    rejected([opened(SHARES, s.Product.SHARE_CAPITAL)],
+             s.DepositFunds(account_id=SHARES, amount=eur(1)), "WrongProduct")
+
+
+def test_a_withdrawal_never_overdraws_and_never_half_happens():
+    history = [opened(), deposited(1000, 1000)]
+    assert when(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(1000))) == [
+        s.FundsWithdrawn(account_id=SAVINGS, amount=eur(1000), balance=eur(0))]
+    rejected(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(1001)), "InsufficientFunds")
+    # a member who left still gets her money back
+    assert when(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(10)),
+                context(active=False))
+
+
+def test_an_account_closes_empty_or_by_moving_its_balance_to_the_same_members_account():
+    close = s.CloseAccount(account_id=SAVINGS)
+    assert when([opened()], close) == [s.AccountClosed(account_id=SAVINGS)]
+    rejected([opened(), deposited(700, 700)], close, "AccountNotEmpty")
+    rejected([opened(), s.AccountClosed(account_id=SAVINGS)], close, "AccountClosed")
+    other = "0192d3c4-0000-7000-8000-0000000acc09"
+    accounts = {other: AccountFacts(ROSA, AHORRO, s.Product.SAVINGS, "EUR")}
+    moving = s.CloseAccount(account_id=SAVINGS, transfer_to=other)
+    [closed] = when([opened(), deposited(700, 700)], moving, context(accounts=accounts))
+    assert closed.transferred == eur(700) and closed.transfer_to == other and closed.transfer_id
+    state = fold(ACCOUNT, [opened(), deposited(700, 700), closed])
+    assert state.closed and state.balance == 0 and state.pending[closed.transfer_id].closing
+    rejected([opened(), deposited(700, 700)], moving, "InvalidTransferTarget")  # unknown
+    rejected([opened(), deposited(700, 700)], s.CloseAccount(account_id=SAVINGS,
+             transfer_to=MOTHER), "InvalidTransferTarget")  # another currency
+
+
+def test_a_refused_closing_transfer_reopens_the_account_with_its_money():
+    other = "0192d3c4-0000-7000-8000-0000000acc09"
+    accounts = {other: AccountFacts(ROSA, AHORRO, s.Product.SAVINGS, "EUR")}
+    [closed] = when([opened(), deposited(700, 700)],
+                    s.CloseAccount(account_id=SAVINGS, transfer_to=other),
+                    context(accounts=accounts))
+    history = [opened(), deposited(700, 700), closed]
+    [refund] = when(history, s.RefundRemittance(account_id=SAVINGS,
+                                                remittance_id=closed.transfer_id, reason="x"))
+    state = fold(ACCOUNT, [*history, refund])
+    assert refund.amount == eur(700) and not state.closed and state.balance == 700
+
+
+# -- share capital --------------------------------------------------------------------------
+
+
+def test_shares_are_bought_at_the_cooperatives_price_toward_the_required_capital():
+    history = [opened(SHARES, s.Product.SHARE_CAPITAL)]
+    [bought] = when(history, s.PurchaseShares(account_id=SHARES, shares=2))
+    assert bought.amount == eur(5000) and bought.share_price == eur(2500)
+    assert bought.total_shares == 2 and bought.required == eur(5000)
+    rejected(history, s.PurchaseShares(account_id=SHARES, shares=1), "NotAMember",
+             context(active=False))
+    rejected([opened()], s.PurchaseShares(account_id=SAVINGS, shares=1), "WrongProduct")
+
+
+def test_shares_are_redeemed_once_the_membership_has_ended():
+    bought = s.SharesPurchased(account_id=SHARES, shares=2, share_price=eur(2500),
+                               amount=eur(5000), total_shares=2, balance=eur(5000),
+                               required=eur(5000))
+    history = [opened(SHARES, s.Product.SHARE_CAPITAL), bought]
+    redeem = s.RedeemShares(account_id=SHARES)
+    rejected(history, redeem, "MembershipActive")
+    assert when(history, redeem, context(active=False)) == [
+        s.SharesRedeemed(account_id=SHARES, shares=2, amount=eur(5000))]
+    rejected([opened(SHARES, s.Product.SHARE_CAPITAL)], redeem, "NothingToRedeem",
+             context(active=False))
+    rejected(history, s.CloseAccount(account_id=SHARES), "SharesNotRedeemed")
+
+
+# -- loans ----------------------------------------------------------------------------------
+
+DISBURSE = s.DisburseLoan(account_id=LOAN, principal=eur(120000), annual_rate="0.12",
+                          term_months=12, first_due_on=dt.date(2027, 1, 5))
+
+
+def loan_history():
+    [disbursed] = when([opened(LOAN, s.Product.LOAN)], DISBURSE)
+    return [opened(LOAN, s.Product.LOAN), disbursed], disbursed
+
+
+def test_a_loan_is_disbursed_with_a_schedule_whose_principal_adds_up():
+    _, disbursed = loan_history()
+    assert len(disbursed.schedule) == 12
+    assert sum(i.principal.amount for i in disbursed.schedule) == 120000
+    assert disbursed.total_due.amount == sum(i.total.amount for i in disbursed.schedule)
+    assert disbursed.schedule[0].due_on == dt.date(2027, 1, 5)
+    assert disbursed.schedule[11].due_on == dt.date(2027, 12, 5)
+    assert {i.total.amount for i in disbursed.schedule[:11]} == {10662}
+
+
+def test_a_loan_needs_a_loan_account_a_member_and_a_sane_rate():
+    history = [opened(LOAN, s.Product.LOAN)]
+    rejected(history, DISBURSE, "NotAMember", context(active=False))
+    rejected([opened()], s.DisburseLoan(account_id=SAVINGS, principal=eur(1), annual_rate="0.1",
+                                        term_months=1, first_due_on=dt.date(2027, 1, 1)),
+             "WrongProduct")
+    for rate in ("1.5",):
+        rejected(history, s.DisburseLoan(account_id=LOAN, principal=eur(100), annual_rate=rate,
+                                         term_months=2, first_due_on=dt.date(2027, 1, 1)),
+                 "ValidationError")
+    rejected(history, s.DisburseLoan(account_id=LOAN, principal=eur(100), annual_rate="0.1",
+                                     term_months=2, first_due_on=NOW.date()), "ValidationError")
+    full, _ = loan_history()
+    rejected(full, DISBURSE, "LoanAlreadyDisbursed")
+    rejected(full, s.CloseAccount(account_id=LOAN), "LoanOutstanding")
+
+
+def test_twelve_instalments_ten_on_time_two_late_are_classified_and_close_the_loan():
+    history, disbursed = loan_history()
+    late = {4: 9, 9: 23}  # instalment -> days late
+    recorded = []
+    for instalment in disbursed.schedule:
+        paid_on = instalment.due_on + dt.timedelta(days=late.get(instalment.number, -2))
+        [event] = when(history, s.RecordRepayment(account_id=LOAN, amount=instalment.total,
+                                                  paid_on=paid_on))
+        history.append(event)
+        recorded.append(event)
+    assert [e.timing for e in recorded] == [
+        s.Timing.LATE if n in late else s.Timing.ON_TIME for n in range(1, 13)]
+    assert [e.days_late for e in recorded if e.timing is s.Timing.LATE] == [9, 23]
+    assert [e.settled for e in recorded] == [[n] for n in range(1, 13)]
+    assert [e.loan_closed for e in recorded] == [False] * 11 + [True]
+    assert recorded[-1].outstanding == eur(0)
+    state = fold(ACCOUNT, history)
+    assert state.loan.closed and state.balance == 0
+    rejected(history, s.RecordRepayment(account_id=LOAN, amount=eur(1),
+                                        paid_on=dt.date(2028, 1, 1)), "NoActiveLoan")
+    assert when(history, s.CloseAccount(account_id=LOAN)) == [s.AccountClosed(account_id=LOAN)]
+
+
+def test_an_early_repayment_and_an_overpayment():
+    history, disbursed = loan_history()
+    [early] = when(history, s.RecordRepayment(account_id=LOAN, amount=eur(30000),
+                                              paid_on=dt.date(2026, 12, 1)))
+    assert early.timing is s.Timing.EARLY and early.instalment == 1 and early.settled == [1, 2]
+    rejected(history, s.RecordRepayment(account_id=LOAN, amount=eur(disbursed.total_due.amount + 1),
+                                        paid_on=dt.date(2027, 1, 5)), "Overpayment")
+
+
+# -- remittances ----------------------------------------------------------------------------
+
+
+def rosa_sends(amount=20000, to=None) -> s.SendRemittance:
+    return s.SendRemittance(account_id=SAVINGS, remittance_id=REMITTANCE, amount=eur(amount),
+                            to=to or s.Beneficiary(account_id=MOTHER))
+
+
+def test_rosa_sends_200_euros_home_and_sees_the_rate_the_fee_and_what_arrives():
+    history = [opened(), deposited(50000, 50000)]
+    [sent] = when(history, rosa_sends())
+    assert sent.corridor == "ES-EC" and sent.rate == "1.0842"
+    assert sent.rate_date == dt.date(2026, 11, 1)
+    assert sent.fee == eur(150 + 200)  # 1.50 fixed + 1 % of 200.00
+    assert sent.received == Money(21684, "USD")
+    assert sent.balance == eur(50000 - 20000 - 350)
+
+
+def test_a_remittance_takes_amount_and_fee_or_nothing():
+    history = [opened(), deposited(20000, 20000)]
+    rejected(history, rosa_sends(), "InsufficientFunds")  # 200 + 3.50 fee > 200
+    rejected([opened(), deposited(50000, 50000)], rosa_sends(), "NotAMember",
+             context(active=False))
+    rejected([opened(), deposited(50000, 50000)],
+             rosa_sends(to=s.Beneficiary(account_id="0192d3c4-0000-7000-8000-00000000beef")),
+             "UnknownBeneficiary")
+    rejected([opened(), deposited(50000, 50000)],
+             rosa_sends(to=s.Payout(country="EC", currency="XAU",
+                                    recipient=Sealed(kid="k", iv=bytes(12), ct=bytes(16)))),
+             "RateUnavailable")
+
+
+def test_a_payout_to_a_non_member_uses_the_payout_country_and_currency():
+    payout = s.Payout(country="EC", currency="USD",
+                      recipient=Sealed(kid="k", iv=bytes(12), ct=bytes(16)))
+    [sent] = when([opened(), deposited(50000, 50000)], rosa_sends(to=payout))
+    assert sent.corridor == "ES-EC" and sent.received.currency == "USD"
+
+
+def test_a_remittance_is_settled_once_delivered_or_refunded_whole():
+    history = [opened(), deposited(50000, 50000)]
+    [sent] = when(history, rosa_sends())
+    history.append(sent)
+    rejected(history, rosa_sends(), "DuplicateRemittance")
+    rejected(history, s.CloseAccount(account_id=SAVINGS), "RemittancesPending")
+    [refunded] = when(history, s.RefundRemittance(account_id=SAVINGS, remittance_id=REMITTANCE,
+                                                  reason="account closed"))
+    assert refunded.amount == eur(20350) and refunded.balance == eur(50000)
+    settled = [*history, refunded]
+    for again in (s.RefundRemittance(account_id=SAVINGS, remittance_id=REMITTANCE, reason="x"),
+                  s.ConfirmRemittanceDelivered(account_id=SAVINGS, remittance_id=REMITTANCE)):
+        rejected(settled, again, "RemittanceSettled")
+    [delivered] = when(history, s.ConfirmRemittanceDelivered(account_id=SAVINGS,
+                                                             remittance_id=REMITTANCE))
+    assert fold(ACCOUNT, [*history, delivered]).balance == 50000 - 20350
+    rejected(history, s.RefundRemittance(account_id=SAVINGS, remittance_id="x" * 36,
+                                         reason="x"), "UnknownRemittance")
+
+
+def test_a_remittance_is_received_once_by_an_active_members_savings_account():
+    mother_opened = s.AccountOpened(account_id=MOTHER, member_id=ROSA, cooperative_id=ANDINA,
+                                    product=s.Product.SAVINGS, currency="USD")
+    receive = s.ReceiveRemittance(account_id=MOTHER, remittance_id=REMITTANCE,
+                                  from_account_id=SAVINGS, amount=Money(21684, "USD"))
+    [received] = decide(fold(ACCOUNT, [mother_opened]), receive, context())
+    assert received.balance == Money(21684, "USD")
+    state = fold(ACCOUNT, [mother_opened, received])
+    with pytest.raises(Rejected, match="DuplicateRemittance"):
+        decide(state, receive, context())
+    with pytest.raises(Rejected, match="AccountClosed"):
+        decide(fold(ACCOUNT, [mother_opened, s.AccountClosed(account_id=MOTHER)]), receive,
+               context())
+
+
+def test_money_arithmetic_is_exact_and_respects_each_currencys_minor_unit():
+    assert convert(eur(20000), "63.41", "JPY") == Money(12682, "JPY")
+    assert convert(Money(1000, "JPY"), "0.0061", "EUR") == eur(610)
+    assert convert(eur(1), "0.5", "EUR") == eur(0)  # half-even: 0.005 -> 0.00
+    assert convert(eur(3), "0.5", "EUR") == eur(2)  # 0.015 -> 0.02
+    schedule = annuity_schedule(Money(100000, "JPY"), "0.05", 7, dt.date(2027, 1, 31))
+    assert sum(i.principal.amount for i in schedule) == 100000
+    assert schedule[1].due_on == dt.date(2027, 2, 28)
+
+
+# -- properties over random command sequences -----------------------------------------------
+
+ACCOUNTS = [SAVINGS, "0192d3c4-0000-7000-8000-0000000acc11", "0192d3c4-0000-7000-8000-0000000acc12"]
+
+commands = st.one_of(
+    st.builds(lambda a, n: s.DepositFunds(account_id=a, amount=eur(n)),
+              st.sampled_from(ACCOUNTS), st.integers(1, 50_000)),
+    st.builds(lambda a, n: s.WithdrawFunds(account_id=a, amount=eur(n)),
+              st.sampled_from(ACCOUNTS), st.integers(1, 50_000)),
+    st.builds(lambda a, b, n, r: s.SendRemittance(
+        account_id=a, remittance_id=f"0192d3c4-0000-7000-8000-{r:012d}", amount=eur(n),
+        to=s.Beneficiary(account_id=b)),
+        st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.integers(1, 50_000),
+        st.integers(0, 30)),
+    st.builds(lambda r, ok: ("settle", f"0192d3c4-0000-7000-8000-{r:012d}", ok),
+              st.integers(0, 30), st.booleans()),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@hypothesis_given(st.lists(commands, max_size=60))
+def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_state(script):
+    """Several EUR accounts of one cooperative; remittances between them are carried at once
+    (delivered and settled, or refunded) as the courier would."""
+    facts = {a: AccountFacts(ROSA, AHORRO, s.Product.SAVINGS, "EUR") for a in ACCOUNTS}
+    ctx = context(accounts=facts)
+    histories = {a: [s.AccountOpened(account_id=a, member_id=ROSA, cooperative_id=AHORRO,
+                                     product=s.Product.SAVINGS, currency="EUR")]
+                 for a in ACCOUNTS}
+    states = {a: fold(ACCOUNT, h) for a, h in histories.items()}
+    deposits = withdrawals = fees = 0
+    in_flight: dict[tuple[str, str], s.RemittanceSent] = {}  # (sender, remittance id)
+
+    def apply(account: str, command) -> s.RemittanceSent | None:
+        try:
+            [event] = decide(states[account], command, ctx)
+        except Rejected:
+            return None
+        histories[account].append(event)
+        states[account] = evolve(states[account], event)
+        assert states[account].balance >= 0
+        return event
+
+    for step in script:
+        if isinstance(step, tuple):
+            _, remittance_id, delivered = step
+            key = next((k for k in in_flight if k[1] == remittance_id), None)
+            if key is None:
+                continue
+            sender, sent = key[0], in_flight.pop(key)
+            target = sent.to.account_id
+            received = delivered and apply(target, s.ReceiveRemittance(
+                account_id=target, remittance_id=remittance_id, from_account_id=sender,
+                amount=sent.received))
+            if received:
+                assert apply(sender, s.ConfirmRemittanceDelivered(
+                    account_id=sender, remittance_id=remittance_id))
+                fees += sent.fee.amount
+            else:
+                assert apply(sender, s.RefundRemittance(account_id=sender,
+                                                        remittance_id=remittance_id, reason="x"))
+            continue
+        event = apply(step.account_id, step)
+        match event:
+            case s.FundsDeposited():
+                deposits += event.amount.amount
+            case s.FundsWithdrawn():
+                withdrawals += event.amount.amount
+            case s.RemittanceSent():
+                in_flight[(step.account_id, event.remittance_id)] = event
+
+    in_transit = sum(sent.amount.amount + sent.fee.amount for sent in in_flight.values())
+    total = sum(state.balance for state in states.values())
+    assert total + in_transit == deposits - withdrawals - fees
+    for account, history in histories.items():
+        assert fold(ACCOUNT, history) == states[account]
