@@ -106,6 +106,7 @@ class DataKeys:
         self._erased: set[str] = set()
         self._failure: BaseException | None = None
         self._reader = None
+        self._probe = None
         self._producer = None
         self._partitions = []
         self._follower: asyncio.Task | None = None
@@ -114,8 +115,10 @@ class DataKeys:
 
     async def start(self) -> None:
         self._reader = kafka_clients.reader(self._bootstrap)
+        self._probe = kafka_clients.offsets_probe(self._bootstrap)
         self._producer = kafka_clients.producer(self._bootstrap)
         try:
+            await self._probe.start()
             await self._reader.start()
             await self._producer.start()
             self._partitions = await kafka_clients.all_partitions(self._reader, self.topic)
@@ -143,7 +146,7 @@ class DataKeys:
             self._follower.remove_done_callback(self._follower_ended)
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
-        for client in (self._reader, self._producer):
+        for client in (self._reader, self._probe, self._producer):
             if client is not None:
                 await client.stop()
 
@@ -156,7 +159,7 @@ class DataKeys:
 
     async def catch_up(self, timeout: float = 30) -> None:
         """Wait until every key record written before this call has been read."""
-        ends = await self._reader.end_offsets(self._partitions)
+        ends = await self._probe.end_offsets(self._partitions)
 
         async def caught_up() -> bool:
             for tp, end in ends.items():

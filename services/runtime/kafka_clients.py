@@ -47,12 +47,23 @@ async def all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPa
     return [TopicPartition(topic, p) for p in sorted(partitions)]
 
 
+def offsets_probe(bootstrap: str | None = None) -> AIOKafkaConsumer:
+    """A consumer that is never assigned anything, only asked for end offsets.
+
+    aiokafka answers ``end_offsets`` only after the fetch in flight on the same consumer,
+    which the broker may hold for ``fetch_max_wait_ms`` (500 ms): a consumer that follows
+    partitions is always fetching, so its own ``end_offsets`` costs half a second. A probe
+    with no assignment answers in a round trip."""
+    return reader(bootstrap)
+
+
 async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
-                      handle) -> dict[TopicPartition, int]:
+                      handle, probe: AIOKafkaConsumer | None = None) -> dict[TopicPartition, int]:
     """Read ``partitions`` (assigned and positioned) at least up to their end offsets as of
     now, calling ``handle(record)`` for every record fetched (a record past that end is
-    handled too, never dropped). Returns the positions reached: the next offset to read."""
-    ends = await consumer.end_offsets(partitions)
+    handled too, never dropped). Returns the positions reached: the next offset to read.
+    Pass an ``offsets_probe`` to learn the ends without waiting for a fetch in flight."""
+    ends = await (probe or consumer).end_offsets(partitions)
     positions = {tp: await consumer.position(tp) for tp in partitions}
     pending = {tp for tp in partitions if positions[tp] < ends[tp]}
     while pending:
@@ -73,10 +84,16 @@ async def read_topic(topic: str, bootstrap: str | None = None) -> list:
     await consumer.start()
     try:
         partitions = await all_partitions(consumer, topic)
+        ends = await consumer.end_offsets(partitions)  # before any fetch is in flight
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         records: list = []
-        await read_to_end(consumer, partitions, records.append)
+        pending = {tp for tp in partitions if ends[tp] > 0}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=500, max_records=5000)
+            for records_of in batches.values():
+                records.extend(records_of)
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
         return records
     finally:
         await consumer.stop()

@@ -148,6 +148,7 @@ class CommandProcessor:
         )
         self._producer = kafka_clients.producer(self.bootstrap)
         self._lookup_reader = kafka_clients.reader(self.bootstrap)
+        self._probe = kafka_clients.offsets_probe(self.bootstrap)
         started = []
         try:
             for companion in self.companions:
@@ -156,6 +157,7 @@ class CommandProcessor:
             await self._producer.start()
             await self._consumer.start()
             await self._lookup_reader.start()
+            await self._probe.start()
             self._partitions = len(await kafka_clients.all_partitions(
                 self._consumer, self.commands_topic))
             if self.service.lookups:
@@ -185,7 +187,7 @@ class CommandProcessor:
         self._stopping.set()
 
     async def _close(self) -> None:
-        for client in (self._consumer, self._lookup_reader, self._producer):
+        for client in (self._consumer, self._lookup_reader, self._probe, self._producer):
             try:
                 await client.stop()
             except Exception:  # noqa: BLE001 - closing after a failure must not mask it
@@ -229,7 +231,7 @@ class CommandProcessor:
                 if message is not None:
                     partition_log.apply(message)
 
-            reached = await kafka_clients.read_to_end(reader, [events_tp], fold)
+            reached = await kafka_clients.read_to_end(reader, [events_tp], fold, self._probe)
             partition_log.next_offset = reached[events_tp]
         finally:
             await reader.stop()
@@ -457,7 +459,7 @@ class CommandProcessor:
                     lookup.apply(self.lookups[lookup.name], event)
 
         await kafka_clients.read_to_end(
-            self._lookup_reader, list(self._lookup_reader.assignment()), fold)
+            self._lookup_reader, list(self._lookup_reader.assignment()), fold, self._probe)
 
 
 class _Listener(ConsumerRebalanceListener):
