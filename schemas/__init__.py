@@ -13,6 +13,8 @@ Nothing here does I/O. Importing the package registers every contract.
 
 from schemas.registry import REGISTRY, ContractError, Message
 
-from schemas import membership, runtime, savings  # noqa: E402,F401  (registers them)
+from schemas import membership, runtime, savings, training  # noqa: E402,F401  (registers them)
 
-__all__ = ["REGISTRY", "ContractError", "Message", "membership", "runtime", "savings"]
+__all__ = [
+    "REGISTRY", "ContractError", "Message", "membership", "runtime", "savings", "training",
+]

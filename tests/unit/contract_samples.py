@@ -16,6 +16,9 @@ _BY_PATTERN = {
     "^[A-Z][A-Za-z0-9]{1,63}$": "AlreadyAMember",
     "^[0-9]{1,9}(\\.[0-9]{1,12})?$": "1.0842",
     "^[A-Z]{2}-[A-Z]{2}$": "ES-EC",
+    "^http://data\\.europa\\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9.\\-]{1,64}$":
+        "http://data.europa.eu/esco/occupation/1ec3fd45-0c2e-4ef9-8f43-3e4e7e4e7a35",
+    "^[0-9]{1,4}$": "5113",
 }
 _UUID = "0192d3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
 
@@ -33,7 +36,9 @@ def sample_value(info: mi.Type):
                 return _BY_PATTERN[info.pattern]
             return "Rosa" + "x" * max(0, (info.min_length or 0) - 4)
         case mi.IntType():
-            return info.ge if info.ge is not None and info.ge > 0 else 12550
+            if info.ge is not None and info.ge > 0:
+                return info.ge
+            return 12550 if info.le is None else min(12550, info.le)
         case mi.BoolType():
             return True
         case mi.BytesType():
