@@ -1,8 +1,8 @@
 """JSON Schema files generated from the typed contracts, for partners in any language.
 
 ``python -m schemas.jsonschemas`` rewrites ``schemas/jsonschema/``: one file per wire type
-(``coop.membership.MembershipStarted.v1.json``, the ``data`` of that message) plus
-``envelope.json``. A unit test fails when the committed files drift from the types.
+(``coop.membership.MembershipStarted.v1.json``, the ``data`` of that message), the plaintext
+shapes that travel sealed (``sealed.*.json``), and ``envelope.json``. A unit test fails when the committed files drift from the types.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import msgspec
 
 from schemas import REGISTRY
 from schemas.envelope import Envelope
+from schemas.membership import PersonalDetails
+from schemas.savings import PayoutRecipient
+
+#: What travels only inside a seal (``fields.Sealed``): published so partners can build it.
+SEALED = {"membership.PersonalDetails": PersonalDetails, "savings.PayoutRecipient": PayoutRecipient}
 
 FOLDER = Path(__file__).parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -37,6 +42,10 @@ def render() -> dict[str, str]:
             Envelope,
         )
     }
+    for name, cls in SEALED.items():
+        files[f"sealed.{name}.json"] = _document(
+            f"sealed {name}", "The plaintext inside a seal, encrypted with a member's data key.",
+            cls)
     for wire_type, cls in sorted(REGISTRY.types().items()):
         files[f"{wire_type}.json"] = _document(
             wire_type, f"The data of a {cls.contract_kind} of type {wire_type}.", cls

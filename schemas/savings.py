@@ -65,12 +65,24 @@ class Payout(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="payou
     recipient: Sealed
 
 
+class PayoutRecipient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The plaintext inside ``Payout.recipient``: who collects the money (sealed with the
+    sender's data key, never stored in the clear)."""
+
+    full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
 class Instalment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     number: Count
     due_on: dt.date
     principal: Money
     interest: Money
     total: Money
+
+
+#: Commands only the courier sends; the gateway never offers them to partners.
+INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundRemittance")
 
 
 # -- accounts -------------------------------------------------------------------------------

@@ -10,6 +10,10 @@
 | ``COOPBRIDGE_HOME``            | ``./.coopbridge``  | local state (jars, broker data, dev keys) |
 | ``COOPBRIDGE_NODE_KEY``        | a dev key file     | base64url of the node's 32-byte key that  |
 |                                |                    | wraps every member's data key             |
+| ``COOPBRIDGE_SIGNING_KEY``     | a dev key file     | base64url Ed25519 seed: signs tokens      |
+| ``COOPBRIDGE_ENV``             | ``development``    | ``production`` turns off GraphiQL and     |
+|                                |                    | introspection                             |
+| ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
 """
 
 from __future__ import annotations
@@ -60,21 +64,46 @@ def home() -> Path:
 
 
 def node_key(node: str) -> bytes:
-    """The node's key-encryption key (32 bytes).
+    """The node's key-encryption key (32 bytes) that wraps every member's data key.
 
     Production sets ``COOPBRIDGE_NODE_KEY``. Without it, a development key is created once in
     ``<home>/<node>.node-key`` (mode 0600) so that a local node keeps working across restarts.
     """
-    value = os.environ.get("COOPBRIDGE_NODE_KEY")
+    return _secret("COOPBRIDGE_NODE_KEY", node, "node-key")
+
+
+def signing_key(node: str) -> bytes:
+    """The node's Ed25519 signing key seed (32 bytes): it signs access tokens (and, with the
+    federation, portable records). ``COOPBRIDGE_SIGNING_KEY`` in production, else a
+    development key in ``<home>/<node>.signing-key``."""
+    return _secret("COOPBRIDGE_SIGNING_KEY", node, "signing-key")
+
+
+def _secret(variable: str, node: str, suffix: str) -> bytes:
+    value = os.environ.get(variable)
     if not value:
-        path = home() / f"{check_node(node)}.node-key"
+        path = home() / f"{check_node(node)}.{suffix}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as out:
+                    out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         value = path.read_text().strip()
     key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     if len(key) != 32:
-        raise ValueError("the node key must be 32 bytes (base64url-encoded)")
+        raise ValueError(f"{variable} must be 32 bytes, base64url-encoded")
     return key
+
+
+def development_mode() -> bool:
+    """GraphiQL and introspection are on only in development (``COOPBRIDGE_ENV=development``,
+    the default for a local node); set ``COOPBRIDGE_ENV=production`` anywhere else."""
+    return os.environ.get("COOPBRIDGE_ENV", "development") == "development"
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("COOPBRIDGE_GATEWAY_PORT", "8000"))

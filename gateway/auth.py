@@ -1,0 +1,89 @@
+"""Who is calling: bearer tokens (JWT, EdDSA) signed with the node's signing key.
+
+Claims: ``iss`` (the node), ``aud`` ("coopbridge"), ``sub`` (who: a person or a system, an
+opaque id), ``role`` and, for cooperative roles, ``cooperative``. ``coopbridge token`` issues
+them. A token from another node, expired, or badly signed is refused the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services import config
+
+AUDIENCE = "coopbridge"
+
+
+class Role(StrEnum):
+    STAFF = "staff"  # a cooperative's staff: their members, their accounts and courses
+    ADMIN = "admin"  # a cooperative's admin: staff, plus the cooperative's own settings
+    ANALYST = "analyst"  # a federation analyst: aggregates only
+    NODE_ADMIN = "node_admin"  # the node's operator: everything on this node
+
+
+class AuthError(Exception):
+    """No valid token: the caller is anonymous."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    role: Role
+    cooperative_id: str | None = None
+
+    @property
+    def is_node_admin(self) -> bool:
+        return self.role is Role.NODE_ADMIN
+
+    def of_cooperative(self, cooperative_id: str | None) -> bool:
+        """Staff or admin of that cooperative (the node admin stands for every one)."""
+        if self.is_node_admin:
+            return True
+        return (self.role in (Role.STAFF, Role.ADMIN) and cooperative_id is not None
+                and self.cooperative_id == cooperative_id)
+
+
+def _private_key(node: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(config.signing_key(node))
+
+
+def issue_token(node: str, role: Role, cooperative_id: str | None = None,
+                subject: str = "coopbridge-cli", ttl: dt.timedelta = dt.timedelta(hours=12),
+                now: dt.datetime | None = None) -> str:
+    if role in (Role.STAFF, Role.ADMIN) and not cooperative_id:
+        raise ValueError("staff and admin tokens name their cooperative")
+    now = now or dt.datetime.now(dt.UTC)
+    claims = {"iss": node, "aud": AUDIENCE, "sub": subject, "role": role.value,
+              "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    if cooperative_id:
+        claims["cooperative"] = cooperative_id
+    return jwt.encode(claims, _private_key(node), algorithm="EdDSA")
+
+
+def verify_token(node: str, token: str) -> Caller:
+    try:
+        claims = jwt.decode(token, _private_key(node).public_key(), algorithms=["EdDSA"],
+                            audience=AUDIENCE, issuer=node,
+                            options={"require": ["exp", "iss", "aud", "sub", "role"]})
+        role = Role(claims["role"])
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        raise AuthError("invalid token") from None
+    cooperative = claims.get("cooperative")
+    if role in (Role.STAFF, Role.ADMIN) and not isinstance(cooperative, str):
+        raise AuthError("invalid token")
+    return Caller(subject=str(claims["sub"]), role=role, cooperative_id=cooperative)
+
+
+def caller_from_header(node: str, authorization: str | None) -> Caller | None:
+    """The caller named by an ``Authorization: Bearer …`` header; None if absent or invalid."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    try:
+        return verify_token(node, authorization[7:].strip())
+    except AuthError:
+        return None

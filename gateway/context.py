@@ -1,0 +1,45 @@
+"""What every GraphQL request carries: the caller, the views, keys and the command client.
+
+Built per request in ``get_context`` (never at module level). ``Views`` and ``Keys`` are
+protocols: the running gateway passes its projections and the node's data keys; tests pass
+in-memory ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from schemas.fields import Sealed
+from gateway.auth import Caller
+from gateway.readmodel import Doc
+
+
+class Views(Protocol):
+    def get(self, table: str, key: str) -> Doc | None: ...
+
+    async def wait_for(self, refs: list[tuple[str, str, int]], timeout: float = 10.0) -> bool: ...
+
+
+class Keys(Protocol):
+    async def seal(self, member_id: str, plaintext: bytes) -> Sealed: ...
+
+    async def open(self, member_id: str, sealed: Sealed) -> bytes | None: ...
+
+
+class Commands(Protocol):
+    async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,
+                   correlation_id: str | None = None, timeout: float = 30) -> Any: ...
+
+
+@dataclass
+class GatewayContext:
+    node: str
+    caller: Caller | None
+    views: Views
+    keys: Keys
+    commands: Commands
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    request: Any = None
+    response: Any = None

@@ -1,0 +1,392 @@
+"""Mutations: one per command a partner may send, generated from the contracts.
+
+For ``RegisterMember`` the mutation is ``registerMember(input: RegisterMemberInput!,
+idempotencyKey: String)``; its input mirrors the command, with three translations:
+
+* money is a decimal string in major units (``{amount: "200.00", currency: "EUR"}``),
+  converted exactly (more decimals than the currency has is a ``ValidationError``);
+* sealed personal fields are given in the clear (``personal: PersonalDetailsInput``) and
+  sealed here with the member's data key before anything reaches Kafka;
+* a choice between shapes (where the money goes, which skill scheme) is a ``@oneOf`` input.
+
+Each mutation checks who may send it, sends the command (the idempotency key is the command
+id: the same key gives the same result), waits for the reply, waits until the gateway's own
+views have applied the reply's events (read-your-writes, bounded), and returns
+``MutationResult``: ``CommandAccepted`` or one typed error.
+
+The courier's commands (``savings.INTERNAL_COMMANDS``) are never offered.
+"""
+
+import datetime as dt
+import enum
+import functools
+import re
+import typing
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+import strawberry
+from msgspec import inspect as mi
+from strawberry.types import Info
+
+from gateway.access import own_member
+from gateway.auth import Role
+from gateway.context import GatewayContext
+from schemas import REGISTRY
+from schemas import membership as m
+from schemas import savings as s
+from schemas import training as t
+from schemas.fields import Money, Sealed
+from schemas.registry import Contract
+from schemas.topics import events_topic
+from services.membership.domain import MEMBERSHIP
+from services.savings.arithmetic import exponent
+from services.savings.domain import SAVINGS
+from services.training.domain import TRAINING
+
+SERVICES = {d.name: d for d in (MEMBERSHIP, SAVINGS, TRAINING)}
+
+#: Every rejection code a service may answer with; an unknown one comes as ``CommandRejected``.
+ERROR_CODES = (
+    "AccountAlreadyOpen", "AccountClosed", "AccountNotEmpty", "AlreadyAMember",
+    "AlreadyCompleted", "AlreadyEnrolled", "AlreadyInGroup", "CertificateAlreadyIssued",
+    "CertificateAlreadyRevoked", "ConsentAlreadyExists", "ConsentAlreadyRevoked",
+    "CooperativeAlreadyRegistered", "CourseAlreadyOffered", "CourseFull", "CourseNotPassed",
+    "CurrencyMismatch", "DuplicateRemittance", "GroupAlreadyExists", "InsufficientFunds",
+    "InternalError", "InvalidPersonalDetails", "InvalidTransferTarget", "LoanAlreadyDisbursed",
+    "LoanOutstanding", "MemberAlreadyErased", "MemberAlreadyRegistered", "MemberErased",
+    "MembershipActive", "NoActiveLoan", "NotAMember", "NotCompleted", "NotEnrolled",
+    "NotInGroup", "NothingToChange", "NothingToRedeem", "Overpayment", "RateUnavailable",
+    "RemittanceSettled", "RemittancesPending", "SharesNotRedeemed", "UnknownAccount",
+    "UnknownBeneficiary", "UnknownCertificate", "UnknownConsent", "UnknownCooperative",
+    "UnknownCourse", "UnknownGroup", "UnknownMember", "UnknownRemittance",
+    "UnsupportedCommand", "WrongPartition", "WrongProduct",
+)
+
+#: Commands for a cooperative's admins (staff may send the others for their cooperative).
+ADMIN_ONLY = {m.UpdateCooperative, m.CreateMemberGroup, m.EraseMember, t.OfferCourse,
+              t.RevokeCertificate, s.DisburseLoan}
+
+
+# -- result types ---------------------------------------------------------------------------
+
+
+@strawberry.interface(description="Why a mutation did not happen: a stable code, a sentence")
+class Problem:
+    code: str
+    message: str
+
+
+@strawberry.type
+class EventRef:
+    id: strawberry.ID
+    type: str
+    sequence: int
+
+
+@strawberry.type
+class CommandAccepted:
+    command_id: strawberry.ID
+    aggregate_id: strawberry.ID
+    events: list[EventRef]
+    visible: bool = strawberry.field(
+        description="the gateway's views already show the change (read-your-writes)")
+
+
+@strawberry.type
+class ValidationError(Problem):
+    field: typing.Optional[str]
+
+
+@strawberry.type(description="The caller may not send this command")
+class NotAuthorized(Problem):
+    pass
+
+
+@strawberry.type(description="No answer in time: send again with the same idempotency key")
+class Unavailable(Problem):
+    pass
+
+
+@strawberry.type(description="A rejection with a code this gateway does not know yet")
+class CommandRejected(Problem):
+    pass
+
+
+ERROR_TYPES = {code: strawberry.type(type(code, (Problem,), {}),
+                                     description=f"the command was rejected: {code}")
+               for code in ERROR_CODES if code != "ValidationError"}
+
+MutationResult = typing.Annotated[
+    typing.Union[(CommandAccepted, ValidationError, NotAuthorized, Unavailable, CommandRejected,
+                  *ERROR_TYPES.values())],
+    strawberry.union("MutationResult"),
+]
+
+
+def problem(code: str, message: str, field: str | None = None):
+    if code == "ValidationError":
+        return ValidationError(code=code, message=message, field=field)
+    cls = ERROR_TYPES.get(code)
+    return cls(code=code, message=message) if cls else CommandRejected(code=code, message=message)
+
+
+# -- input types, generated from the contracts ---------------------------------------------
+
+
+@strawberry.input(description="An amount as a decimal string in major units: \"200.00\" EUR")
+class MoneyInput:
+    amount: str
+    currency: str
+
+
+_inputs: dict[type, type] = {}
+_enums: dict[type, type] = {}
+
+
+def camel(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _graphql_type(info: mi.Type, owner: str, field: str):
+    match info:
+        case mi.Metadata():
+            return _graphql_type(info.type, owner, field)
+        case mi.StrType() | mi.LiteralType():
+            return str
+        case mi.IntType():
+            return int
+        case mi.BoolType():
+            return bool
+        case mi.DateType():
+            return dt.date
+        case mi.DateTimeType():
+            return dt.datetime
+        case mi.EnumType():
+            if info.cls not in _enums:
+                _enums[info.cls] = strawberry.enum(enum.Enum(info.cls.__name__, {
+                    member.name: member.value for member in info.cls}))
+            return _enums[info.cls]
+        case mi.ListType():
+            return list[_graphql_type(info.item_type, owner, field)]
+        case mi.StructType() if info.cls is Money:
+            return MoneyInput
+        case mi.StructType() if info.cls is Sealed:
+            plain = {"personal": m.PersonalDetails, "recipient": s.PayoutRecipient}[field]
+            return input_for(plain)
+        case mi.StructType():
+            return input_for(info.cls)
+        case mi.UnionType():
+            options = [x for x in info.types if not isinstance(x, mi.NoneType)]
+            if len(options) == 1:
+                return typing.Optional[_graphql_type(options[0], owner, field)]
+            return _one_of(owner, field, options)
+    raise TypeError(f"no GraphQL input for {info!r} ({owner}.{field})")
+
+
+def _one_of(owner: str, field: str, options: list[mi.StructType]):
+    key = (owner, field)
+    if key not in _inputs:
+        annotations = {_tag_name(o): typing.Optional[input_for(o.cls)] for o in options}
+        cls = type(f"{owner}{field[0].upper()}{field[1:]}Choice", (), {
+            "__annotations__": annotations})
+        _inputs[key] = strawberry.input(cls, one_of=True,
+                                        description="exactly one of these fields")
+    return _inputs[key]
+
+
+def _tag_name(option: mi.StructType) -> str:
+    return camel(str(option.tag))
+
+
+def input_for(struct: type) -> type:
+    """The strawberry input type mirroring a contract struct."""
+    if struct in _inputs:
+        return _inputs[struct]
+    name = struct.__name__
+    annotations, defaults = {}, {}
+    for f in mi.type_info(struct).fields:
+        tp = _graphql_type(f.type, name, f.name)
+        if not f.required:
+            tp = typing.Optional[tp] if typing.get_origin(tp) is not typing.Union else tp
+            defaults[f.name] = None
+        annotations[f.name] = tp
+    ordered = dict(sorted(annotations.items(), key=lambda kv: kv[0] in defaults))
+    cls = type(f"{name}Input", (), {"__annotations__": ordered, **defaults})
+    _inputs[struct] = strawberry.input(cls)
+    return _inputs[struct]
+
+
+# -- from input back to a contract ----------------------------------------------------------
+
+
+class InputError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _money(value: MoneyInput, path: str) -> dict:
+    try:
+        currency = value.currency.upper()
+        places = exponent(currency)
+        amount = Decimal(value.amount)
+    except (InvalidOperation, ValueError, KeyError, AttributeError):
+        raise InputError("an amount is a decimal string and a known ISO 4217 code", path) from None
+    if not amount.is_finite() or amount < 0:
+        raise InputError("an amount is a non-negative decimal", path)
+    minor = amount.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise InputError(f"{currency} has {places} decimal places", path)
+    return {"amount": int(minor), "currency": currency}
+
+
+async def _plain(value, struct: type, path: str, seal) -> typing.Any:
+    """Strawberry input objects -> builtins msgspec can convert (money exact, seals made)."""
+    if value is None or isinstance(value, str | int | bool | dt.date | Decimal):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [await _plain(v, struct, f"{path}[{i}]", seal) for i, v in enumerate(value)]
+    if isinstance(value, MoneyInput):
+        return _money(value, path)
+    fields = {k: v for k, v in vars(value).items() if v is not None}
+    for option in getattr(type(value), "__annotations__", {}):
+        if type(value).__name__.endswith("Choice") and option in fields:  # a @oneOf choice
+            inner = await _plain(fields[option], struct, f"{path}.{option}", seal)
+            return {**inner, "type" if option in ("account", "payout") else "scheme":
+                    "isco08" if option == "isco08" else option}
+    plain = {k: await _plain(v, struct, f"{path}.{k}", seal) for k, v in fields.items()}
+    return plain
+
+
+async def to_command(cls: type[Contract], value, seal) -> Contract:
+    data = await _plain(value, cls, "input", seal)
+    for field, plain_type in (("personal", m.PersonalDetails),):
+        if field in data and field in cls.__struct_fields__:
+            details = _convert(data[field], plain_type, f"input.{field}")
+            data[field] = await seal(data, msgspec.json.encode(details))
+    if isinstance(data.get("to"), dict) and "recipient" in data["to"]:
+        recipient = _convert(data["to"]["recipient"], s.PayoutRecipient, "input.to.payout.recipient")
+        data["to"]["recipient"] = await seal(data, msgspec.json.encode(recipient))
+    return _convert(data, cls, "input")
+
+
+def _convert(data, cls, path):
+    try:
+        return msgspec.convert(data, cls, strict=False)
+    except msgspec.ValidationError as invalid:
+        text = re.sub(r"Invalid enum value .*? - at", "Invalid enum value - at", str(invalid))
+        where = re.search(r"at `\$(.*)`", text)
+        field = (path + where.group(1)) if where else path
+        raise InputError(text.split(" - at ")[0], field) from None
+
+
+# -- authorisation --------------------------------------------------------------------------
+
+
+def cooperative_of(command: Contract, context: GatewayContext) -> str | None:
+    """The cooperative a command acts for, as far as the gateway's views know."""
+    if hasattr(command, "cooperative_id"):
+        return command.cooperative_id
+    if hasattr(command, "account_id"):
+        account = context.views.get("accounts", command.account_id)
+        return account.cooperative_id if account else None
+    if hasattr(command, "course_id"):
+        course = context.views.get("courses", command.course_id)
+        return course.cooperative_id if course else None
+    return None
+
+
+def authorized(command: Contract, context: GatewayContext) -> bool:
+    caller = context.caller
+    if caller is None or caller.role is Role.ANALYST:
+        return False
+    if caller.is_node_admin:
+        return True
+    if isinstance(command, m.RegisterCooperative):
+        return False
+    if type(command) in ADMIN_ONLY and caller.role is not Role.ADMIN:
+        return False
+    if isinstance(command, m.RegisterMember):
+        return True  # any cooperative may register a new member
+    if isinstance(command, m.CorrectMemberDetails | m.GrantConsent | m.RevokeConsent
+                  | m.EraseMember):
+        record = context.views.get("members", command.member_id)
+        return record is not None and own_member(caller, record)
+    return caller.of_cooperative(cooperative_of(command, context))
+
+
+# -- resolvers ------------------------------------------------------------------------------
+
+
+def _seal_for(context: GatewayContext):
+    async def seal(data: dict, plaintext: bytes) -> Sealed:
+        member_id = data.get("member_id")
+        if member_id is None and "account_id" in data:  # a payout: the sender's key
+            account = context.views.get("accounts", data["account_id"])
+            member_id = account.member_id if account else None
+        if not member_id:
+            raise InputError("unknown account", "input.accountId")
+        return await context.keys.seal(member_id, plaintext)
+    return seal
+
+
+def make_mutation(cls: type[Contract]):
+    service = SERVICES[cls.contract_service]
+    aggregate = service.for_command(cls)
+    input_type = input_for(cls)
+
+    async def resolve(info: Info, input, idempotency_key=None):
+        context: GatewayContext = info.context
+        if context.caller is None:
+            return NotAuthorized(code="NotAuthorized", message="a bearer token is required")
+        try:
+            command = await to_command(cls, input, _seal_for(context))
+        except InputError as invalid:
+            return ValidationError(code="ValidationError", message=str(invalid),
+                                   field=invalid.field)
+        if not authorized(command, context):
+            return NotAuthorized(code="NotAuthorized",
+                                 message="this caller may not send this command")
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+            return ValidationError(code="ValidationError", field="idempotencyKey",
+                                   message="an idempotency key has 1 to 200 characters")
+        try:
+            reply = await context.commands.send(command, aggregate.id_of(command),
+                                                command_id=idempotency_key)
+        except TimeoutError:
+            return Unavailable(code="Unavailable", message="no reply in time; send it again "
+                               "with the same idempotency key")
+        payload = reply.payload
+        if not payload.accepted:
+            return problem(payload.error.code, payload.error.message)
+        topic = events_topic(context.node, cls.contract_service)
+        visible = await context.views.wait_for(
+            [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)
+        return CommandAccepted(
+            command_id=payload.command_id, aggregate_id=payload.aggregate_id,
+            events=[EventRef(id=e.id, type=e.type, sequence=e.sequence) for e in payload.events],
+            visible=visible)
+
+    resolve.__annotations__ = {"info": Info, "input": input_type,
+                               "idempotency_key": typing.Optional[str],
+                               "return": MutationResult}
+    resolve.__name__ = camel(cls.__name__)
+    return strawberry.mutation(resolve, description=(cls.__doc__ or "").strip().split("\n")[0]
+                               or f"Send {cls.__name__} to the {cls.contract_service} service")
+
+
+def partner_commands() -> list[type[Contract]]:
+    return sorted((cls for cls in REGISTRY.types().values()
+                   if cls.contract_kind == "command" and cls.contract_service in SERVICES
+                   and REGISTRY.is_newest(cls)
+                   and cls.contract_name not in s.INTERNAL_COMMANDS),
+                  key=lambda cls: cls.wire_type)
+
+
+@functools.cache
+def mutation_type() -> type:
+    fields = {camel(cls.__name__): make_mutation(cls) for cls in partner_commands()}
+    return strawberry.type(type("Mutation", (), fields))

@@ -1,0 +1,231 @@
+"""Queries: the portable record and the views around it. Every read checks ``access``."""
+
+from __future__ import annotations
+
+import base64
+
+import msgspec
+import strawberry
+from strawberry.types import Info
+
+from gateway import readmodel as rm
+from gateway.access import own_member, visible_scopes
+from gateway.context import GatewayContext
+from gateway.types import (
+    Account,
+    Certificate,
+    Consent,
+    Cooperative,
+    Course,
+    Enrolment,
+    GroupMembership,
+    HistoryEntry,
+    Identity,
+    Membership,
+)
+from schemas import membership as m
+
+MAX_PAGE = 100
+
+
+class BadRequest(ValueError):
+    """The caller's mistake (a bad cursor, a page too large): shown, never masked."""
+
+
+def _cursor(index: int) -> str:
+    return base64.urlsafe_b64encode(f"i:{index}".encode()).decode()
+
+
+def _offset(after: str | None) -> int:
+    if not after:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
+        if kind == "i" and value.isdigit():
+            return int(value) + 1
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadRequest("invalid cursor")
+
+
+def _page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise BadRequest(f"first must be between 1 and {MAX_PAGE}")
+    return first
+
+
+@strawberry.type
+class Member:
+    """A member's portable record, as much of it as the caller may see."""
+
+    member_id: strawberry.ID
+    erased: bool = strawberry.field(description="the member was erased: personal fields are null")
+    record: strawberry.Private[rm.MemberRecord]
+    scopes: strawberry.Private[frozenset[str]]
+    own: strawberry.Private[bool]
+
+    @strawberry.field(description="null if erased, or not shared with the caller")
+    async def identity(self, info: Info[GatewayContext, None]) -> Identity | None:
+        if "identity" not in self.scopes or self.record.erased or self.record.personal is None:
+            return None
+        plaintext = await info.context.keys.open(self.member_id, self.record.personal)
+        if plaintext is None:  # the key is gone: erased
+            return None
+        details = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+        return Identity(given_names=details.given_names, family_names=details.family_names,
+                        date_of_birth=details.date_of_birth, nationality=details.nationality,
+                        gender=details.gender.value if details.gender else None,
+                        preferred_languages=list(details.preferred_languages),
+                        contact=details.contact)
+
+    @strawberry.field
+    def memberships(self) -> list[Membership] | None:
+        if "membership" not in self.scopes:
+            return None
+        return [Membership.from_doc(doc) for doc in self.record.memberships]
+
+    @strawberry.field
+    def groups(self) -> list[GroupMembership] | None:
+        if "membership" not in self.scopes:
+            return None
+        return [GroupMembership(cooperative_id=g.cooperative_id, group_id=g.group_id)
+                for g in self.record.groups]
+
+    @strawberry.field(description="shown to the member's own cooperatives only")
+    def consents(self, info: Info[GatewayContext, None]) -> list[Consent] | None:
+        if not self.own:
+            return None
+        now = info.context.now
+        return [Consent(consent_id=c.consent_id, grantee_kind=c.grantee_kind, grantee=c.grantee,
+                        scopes=c.scopes, expires_at=c.expires_at, revoked=c.revoked,
+                        active=not c.revoked and c.expires_at > now)
+                for c in self.record.consents]
+
+    @strawberry.field(description="savings, share capital and loan accounts, with history")
+    def accounts(self, info: Info[GatewayContext, None]) -> list[Account] | None:
+        if "savings" not in self.scopes:
+            return None
+        views = info.context.views
+        docs = [views.get("accounts", account_id) for account_id in self.record.accounts]
+        return [Account.from_doc(doc) for doc in docs if doc is not None]
+
+    @strawberry.field
+    def enrolments(self) -> list[Enrolment] | None:
+        if "training" not in self.scopes:
+            return None
+        return [Enrolment(course_id=e.course_id, status=e.status, hours=e.hours, result=e.result,
+                          score=e.score, level_attained=e.level_attained,
+                          completed_on=e.completed_on) for e in self.record.enrolments]
+
+    @strawberry.field
+    def certificates(self) -> list[Certificate] | None:
+        if "training" not in self.scopes:
+            return None
+        return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
+
+
+def visible_member(info: Info[GatewayContext, None], member_id: str) -> Member | None:
+    record = info.context.views.get("members", member_id)
+    if record is None or not record.registered:
+        return None
+    scopes = visible_scopes(info.context.caller, record, info.context.now)
+    if not scopes:
+        return None
+    return Member(member_id=member_id, erased=record.erased, record=record, scopes=scopes,
+                  own=own_member(info.context.caller, record))
+
+
+@strawberry.type
+class MemberEdge:
+    cursor: str
+    node: Member
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class MemberConnection:
+    edges: list[MemberEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class HistoryEdge:
+    cursor: str
+    node: HistoryEntry
+
+
+@strawberry.type
+class HistoryConnection:
+    edges: list[HistoryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A member's portable record (null if unknown or not shared)")
+    def member(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Member | None:
+        return visible_member(info, id)
+
+    @strawberry.field(description="The members of a cooperative, in joining order")
+    def members(self, info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
+                first: int = 20, after: str | None = None) -> MemberConnection | None:
+        caller = info.context.caller
+        coop = info.context.views.get("cooperatives", cooperative_id)
+        if coop is None or caller is None or not caller.of_cooperative(cooperative_id):
+            return None
+        size, start = _page_size(first), _offset(after)
+        ids = coop.members[start:start + size]
+        edges = [MemberEdge(cursor=_cursor(start + i), node=member)
+                 for i, member_id in enumerate(ids)
+                 if (member := visible_member(info, member_id)) is not None]
+        return MemberConnection(
+            edges=edges, total_count=len(coop.members),
+            page_info=PageInfo(has_next_page=start + size < len(coop.members),
+                               end_cursor=_cursor(start + len(ids) - 1) if ids else None))
+
+    @strawberry.field(description="A member's timeline, oldest first (needs their membership scope)")
+    def member_history(self, info: Info[GatewayContext, None], member_id: strawberry.ID,
+                       first: int = 50, after: str | None = None) -> HistoryConnection | None:
+        member = visible_member(info, member_id)
+        if member is None or "membership" not in member.scopes:
+            return None
+        history = info.context.views.get("history", member_id)
+        items = history.items if history else []
+        size, start = _page_size(first), _offset(after)
+        page = items[start:start + size]
+        return HistoryConnection(
+            edges=[HistoryEdge(cursor=_cursor(start + i), node=HistoryEntry(
+                at=x.at, service=x.service, type=x.type, summary=x.summary))
+                for i, x in enumerate(page)],
+            page_info=PageInfo(has_next_page=start + size < len(items),
+                               end_cursor=_cursor(start + len(page) - 1) if page else None))
+
+    @strawberry.field(description="A cooperative (public facts)")
+    def cooperative(self, info: Info[GatewayContext, None],
+                    id: strawberry.ID) -> Cooperative | None:
+        if info.context.caller is None:
+            return None
+        doc = info.context.views.get("cooperatives", id)
+        return Cooperative.from_doc(doc) if doc is not None and doc.registered else None
+
+    @strawberry.field(description="The cooperatives of a country (ISO 3166-1 alpha-2)")
+    def cooperatives(self, info: Info[GatewayContext, None], country: str) -> list[Cooperative]:
+        if info.context.caller is None:
+            return []
+        index = info.context.views.get("countries", country.upper())
+        ids = index.cooperatives if index is not None else []
+        docs = [info.context.views.get("cooperatives", i) for i in ids]
+        return [Cooperative.from_doc(d) for d in docs if d is not None and d.registered]
+
+    @strawberry.field(description="A course (public facts)")
+    def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:
+        if info.context.caller is None:
+            return None
+        doc = info.context.views.get("courses", id)
+        return Course.from_doc(doc) if doc is not None and doc.offered else None

@@ -1,0 +1,560 @@
+"""The gateway's read models and how each event changes them (pure: no I/O).
+
+Documents, each a msgspec struct stored under its key in a table of the ``DocumentStore``:
+
+* ``members``       member id -> ``MemberRecord`` (the portable record, personal data sealed)
+* ``accounts``      account id -> ``AccountView`` (balance, shares, loan, remittances)
+* ``cooperatives``  cooperative id -> ``CooperativeView`` (details, groups, member ids)
+* ``courses``       course id -> ``CourseView``
+* ``history``       member id -> ``History`` (the member's readable event timeline)
+* ``countries``     ISO country code -> ``CountryIndex`` (its cooperatives)
+
+``project(store, message)`` applies one decoded event of any service to every document it
+touches. Events of different services arrive in no guaranteed order (a savings account may be
+seen before its owner's registration), so every document is created on first touch.
+Personal fields stay sealed here; the GraphQL layer opens them per request, so an erased
+member's details are gone the moment their key is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol, TypeVar
+
+import msgspec
+
+from schemas import Message
+from schemas import membership as m
+from schemas import savings as s
+from schemas import training as t
+from schemas.fields import Money, Sealed
+from schemas.registry import Contract
+
+
+class Doc(msgspec.Struct, kw_only=True):
+    """Base of the stored documents (mutable while a projection updates them)."""
+
+
+class MembershipDoc(Doc, kw_only=True):
+    cooperative_id: str
+    role: str
+    started_on: dt.date
+    share_capital_required: Money
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+
+
+class ConsentDoc(Doc, kw_only=True):
+    consent_id: str
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    expires_at: dt.datetime
+    revoked: bool = False
+
+
+class GroupRef(Doc, kw_only=True):
+    cooperative_id: str
+    group_id: str
+
+
+class EnrolmentDoc(Doc, kw_only=True):
+    course_id: str
+    status: str = "enrolled"  # enrolled, withdrawn, completed
+    hours: int = 0
+    result: str | None = None
+    score: int | None = None
+    level_attained: str | None = None
+    completed_on: dt.date | None = None
+
+
+class CertificateDoc(Doc, kw_only=True):
+    certificate_id: str
+    course_id: str
+    cooperative_id: str
+    kind: str
+    title: str
+    skills: list[str] = []
+    language: str | None = None
+    level: str | None = None
+    hours: int = 0
+    score: int = 0
+    completed_on: dt.date | None = None
+    issued_on: dt.date | None = None
+    revoked: bool = False
+    revocation_reason: str | None = None
+
+
+class MemberRecord(Doc, kw_only=True):
+    member_id: str
+    registered: bool = False
+    registered_at: dt.datetime | None = None
+    erased: bool = False
+    personal: Sealed | None = None
+    memberships: list[MembershipDoc] = []
+    groups: list[GroupRef] = []
+    consents: list[ConsentDoc] = []
+    accounts: list[str] = []
+    enrolments: list[EnrolmentDoc] = []
+    certificates: list[CertificateDoc] = []
+
+
+class RepaymentDoc(Doc, kw_only=True):
+    amount: Money
+    paid_on: dt.date
+    instalment: int
+    due_on: dt.date
+    timing: str
+    days_late: int
+
+
+class LoanDoc(Doc, kw_only=True):
+    principal: Money
+    annual_rate: str
+    term_months: int
+    total_due: Money
+    outstanding: Money
+    schedule: list[s.Instalment]
+    repayments: list[RepaymentDoc] = []
+    closed: bool = False
+
+
+class RemittanceDoc(Doc, kw_only=True):
+    remittance_id: str
+    direction: str  # sent, received
+    counterpart: str | None = None  # the other account, if any
+    amount: Money
+    fee: Money | None = None
+    rate: str | None = None
+    received: Money | None = None
+    corridor: str | None = None
+    status: str = "sent"  # sent, delivered, refunded, received
+    at: dt.datetime | None = None
+
+
+class AccountView(Doc, kw_only=True):
+    account_id: str
+    member_id: str = ""
+    cooperative_id: str = ""
+    product: str = ""
+    currency: str = ""
+    balance: Money | None = None
+    opened_at: dt.datetime | None = None
+    closed: bool = False
+    shares: int = 0
+    deposits: Money | None = None
+    withdrawals: Money | None = None
+    loan: LoanDoc | None = None
+    remittances: list[RemittanceDoc] = []
+
+
+class GroupDoc(Doc, kw_only=True):
+    group_id: str
+    name: str
+    kind: str
+    members: list[str] = []
+
+
+class CooperativeView(Doc, kw_only=True):
+    cooperative_id: str
+    registered: bool = False
+    name: str = ""
+    country: str = ""
+    kind: str = ""
+    languages: list[str] = []
+    node: str = ""
+    currency: str = ""
+    share_price: Money | None = None
+    groups: list[GroupDoc] = []
+    members: list[str] = []  # everyone who ever joined, in joining order
+    active_members: int = 0
+
+
+class CourseView(Doc, kw_only=True):
+    course_id: str
+    offered: bool = False
+    cooperative_id: str = ""
+    titles: list[t.Title] = []
+    kind: str = ""
+    language_taught: str | None = None
+    target_level: str | None = None
+    skills: list[str] = []
+    hours: int = 0
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    capacity: int = 0
+    enrolled: int = 0
+    completed: int = 0
+
+
+class HistoryItem(Doc, kw_only=True):
+    at: dt.datetime
+    service: str
+    type: str
+    summary: str
+    subject: str
+
+
+class History(Doc, kw_only=True):
+    member_id: str
+    items: list[HistoryItem] = []
+
+
+class CountryIndex(Doc, kw_only=True):
+    country: str
+    cooperatives: list[str] = []
+
+
+TABLES: dict[str, type[Doc]] = {
+    "members": MemberRecord, "accounts": AccountView, "cooperatives": CooperativeView,
+    "courses": CourseView, "history": History, "countries": CountryIndex,
+}
+
+D = TypeVar("D", bound=Doc)
+
+
+class DocumentStore(Protocol):
+    """Where documents live: a faust table per name in the gateway, a dict in tests."""
+
+    def get(self, table: str, key: str) -> Doc | None: ...
+
+    def put(self, table: str, key: str, doc: Doc) -> None: ...
+
+
+class MemoryStore:
+    """Documents in dicts (tests, and anything that folds a log by hand)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Doc]] = {name: {} for name in TABLES}
+
+    def get(self, table: str, key: str) -> Doc | None:
+        return self.tables[table].get(key)
+
+    def put(self, table: str, key: str, doc: Doc) -> None:
+        self.tables[table][key] = doc
+
+
+def _doc(store: DocumentStore, table: str, key: str) -> Doc:
+    doc = store.get(table, key)
+    if doc is None:
+        cls = TABLES[table]
+        field = {"members": "member_id", "accounts": "account_id", "history": "member_id",
+                 "cooperatives": "cooperative_id", "courses": "course_id",
+                 "countries": "country"}[table]
+        doc = cls(**{field: key})
+    return doc
+
+
+def _title(titles: list[t.Title]) -> str:
+    return titles[0].title if titles else ""
+
+
+def _skill(skill: t.EscoSkill | t.IscoOccupation) -> str:
+    return skill.uri if isinstance(skill, t.EscoSkill) else f"isco08:{skill.code}"
+
+
+def _add(total: Money | None, amount: Money) -> Money:
+    return Money((total.amount if total else 0) + amount.amount, amount.currency)
+
+
+# -- what each event does -------------------------------------------------------------------
+
+
+def project(store: DocumentStore, message: Message) -> list[str]:
+    """Apply one event; returns the member ids whose record or history changed."""
+    envelope, event = message
+    touched = _project(store, event, envelope.time)
+    for member_id in touched:
+        history = _doc(store, "history", member_id)
+        history.items.append(HistoryItem(
+            at=envelope.time, service=event.contract_service, type=event.contract_name,
+            summary=summary(event), subject=envelope.subject))
+        store.put("history", member_id, history)
+    return touched
+
+
+def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:  # noqa: C901
+    match event:
+        # -- membership: cooperatives
+        case m.CooperativeRegistered():
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            coop.registered, coop.name, coop.country = True, event.name, event.country
+            coop.kind, coop.languages, coop.node = event.kind.value, list(event.languages), event.node
+            coop.currency, coop.share_price = event.currency, event.share_price
+            store.put("cooperatives", event.cooperative_id, coop)
+            index = _doc(store, "countries", event.country)
+            if event.cooperative_id not in index.cooperatives:
+                index.cooperatives.append(event.cooperative_id)
+            store.put("countries", event.country, index)
+            return []
+        case m.CooperativeUpdated():
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            coop.name = event.name or coop.name
+            coop.languages = list(event.languages) if event.languages else coop.languages
+            coop.share_price = event.share_price or coop.share_price
+            store.put("cooperatives", event.cooperative_id, coop)
+            return []
+        case m.MemberGroupCreated():
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            coop.groups.append(GroupDoc(group_id=event.group_id, name=event.name,
+                                        kind=event.kind.value))
+            store.put("cooperatives", event.cooperative_id, coop)
+            return []
+        case m.MemberAssignedToGroup() | m.MemberRemovedFromGroup():
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            member = _doc(store, "members", event.member_id)
+            ref = GroupRef(cooperative_id=event.cooperative_id, group_id=event.group_id)
+            assigned = isinstance(event, m.MemberAssignedToGroup)
+            for group in coop.groups:
+                if group.group_id == event.group_id:
+                    group.members = ([*group.members, event.member_id] if assigned else
+                                     [x for x in group.members if x != event.member_id])
+            member.groups = ([*member.groups, ref] if assigned else
+                             [g for g in member.groups if g != ref])
+            store.put("cooperatives", event.cooperative_id, coop)
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        # -- membership: members
+        case m.MemberRegistered() | m.MemberDetailsCorrected():
+            member = _doc(store, "members", event.member_id)
+            member.personal = event.personal
+            if isinstance(event, m.MemberRegistered):
+                member.registered, member.registered_at = True, at
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        case m.MembershipStarted():
+            member = _doc(store, "members", event.member_id)
+            member.memberships.append(MembershipDoc(
+                cooperative_id=event.cooperative_id, role=event.role.value,
+                started_on=event.started_on, share_capital_required=event.share_capital_required))
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            if event.member_id not in coop.members:
+                coop.members.append(event.member_id)
+            coop.active_members += 1
+            store.put("members", event.member_id, member)
+            store.put("cooperatives", event.cooperative_id, coop)
+            return [event.member_id]
+        case m.MembershipEnded():
+            member = _doc(store, "members", event.member_id)
+            for membership in member.memberships:
+                if membership.cooperative_id == event.cooperative_id and not membership.ended_on:
+                    membership.ended_on, membership.end_reason = event.ended_on, event.reason.value
+            coop = _doc(store, "cooperatives", event.cooperative_id)
+            coop.active_members = max(0, coop.active_members - 1)
+            store.put("members", event.member_id, member)
+            store.put("cooperatives", event.cooperative_id, coop)
+            return [event.member_id]
+        case m.ConsentGranted():
+            member = _doc(store, "members", event.member_id)
+            member.consents.append(ConsentDoc(
+                consent_id=event.consent_id, grantee_kind=event.grantee_kind.value,
+                grantee=event.grantee, scopes=[x.value for x in event.scopes],
+                expires_at=event.expires_at))
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        case m.ConsentRevoked():
+            member = _doc(store, "members", event.member_id)
+            for consent in member.consents:
+                if consent.consent_id == event.consent_id:
+                    consent.revoked = True
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        case m.MemberErased():
+            member = _doc(store, "members", event.member_id)
+            member.erased, member.personal = True, None
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        # -- savings
+        case s.AccountOpened():
+            account = _doc(store, "accounts", event.account_id)
+            account.member_id, account.cooperative_id = event.member_id, event.cooperative_id
+            account.product, account.currency = event.product.value, event.currency
+            account.balance, account.opened_at = Money(0, event.currency), at
+            member = _doc(store, "members", event.member_id)
+            member.accounts.append(event.account_id)
+            store.put("accounts", event.account_id, account)
+            store.put("members", event.member_id, member)
+            return [event.member_id]
+        case _ if event.contract_service == s.SERVICE:
+            return _project_savings(store, event, at)
+        # -- training
+        case t.CourseOffered():
+            course = _doc(store, "courses", event.course_id)
+            course.offered, course.cooperative_id = True, event.cooperative_id
+            course.titles, course.kind = list(event.titles), event.kind.value
+            course.language_taught = event.language_taught
+            course.target_level = event.target_level.value if event.target_level else None
+            course.skills = [_skill(x) for x in event.skills]
+            course.hours, course.capacity = event.hours, event.capacity
+            course.starts_on, course.ends_on = event.starts_on, event.ends_on
+            store.put("courses", event.course_id, course)
+            return []
+        case _ if event.contract_service == t.SERVICE:
+            return _project_training(store, event)
+    return []
+
+
+def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:
+    account = _doc(store, "accounts", event.account_id)
+    match event:
+        case s.FundsDeposited():
+            account.balance, account.deposits = event.balance, _add(account.deposits, event.amount)
+        case s.FundsWithdrawn():
+            account.balance = event.balance
+            account.withdrawals = _add(account.withdrawals, event.amount)
+        case s.AccountClosed():
+            account.closed = True
+            if event.transferred is not None:
+                account.balance = Money(0, account.currency)
+                account.remittances.append(RemittanceDoc(
+                    remittance_id=event.transfer_id, direction="sent", at=at,
+                    counterpart=event.transfer_to, amount=event.transferred,
+                    fee=Money(0, account.currency), rate="1", received=event.transferred))
+        case s.SharesPurchased():
+            account.balance, account.shares = event.balance, event.total_shares
+        case s.SharesRedeemed():
+            account.balance, account.shares = Money(0, account.currency), 0
+        case s.LoanDisbursed():
+            account.loan = LoanDoc(
+                principal=event.principal, annual_rate=event.annual_rate,
+                term_months=event.term_months, total_due=event.total_due,
+                outstanding=event.total_due, schedule=list(event.schedule))
+            account.balance = event.total_due
+        case s.LoanRepaymentRecorded() if account.loan is not None:
+            account.loan.repayments.append(RepaymentDoc(
+                amount=event.amount, paid_on=event.paid_on, instalment=event.instalment,
+                due_on=event.due_on, timing=event.timing.value, days_late=event.days_late))
+            account.loan.outstanding, account.loan.closed = event.outstanding, event.loan_closed
+            account.balance = event.outstanding
+        case s.RemittanceSent():
+            account.balance = event.balance
+            account.remittances.append(RemittanceDoc(
+                remittance_id=event.remittance_id, direction="sent", at=at,
+                counterpart=getattr(event.to, "account_id", None), amount=event.amount,
+                fee=event.fee, rate=event.rate, received=event.received,
+                corridor=event.corridor))
+        case s.RemittanceReceived():
+            account.balance = event.balance
+            account.remittances.append(RemittanceDoc(
+                remittance_id=event.remittance_id, direction="received", at=at,
+                counterpart=event.from_account_id, amount=event.amount, status="received"))
+        case s.RemittanceDelivered() | s.RemittanceRefunded():
+            refunded = isinstance(event, s.RemittanceRefunded)
+            for remittance in account.remittances:
+                if remittance.remittance_id == event.remittance_id and remittance.direction == "sent":
+                    remittance.status = "refunded" if refunded else "delivered"
+            if refunded:
+                account.balance, account.closed = event.balance, False
+    store.put("accounts", event.account_id, account)
+    return [account.member_id] if account.member_id else []
+
+
+def _project_training(store: DocumentStore, event: Contract) -> list[str]:
+    course = _doc(store, "courses", event.course_id)
+    member = _doc(store, "members", event.member_id)
+
+    def enrolment() -> EnrolmentDoc:
+        found = next((e for e in reversed(member.enrolments)
+                      if e.course_id == event.course_id), None)
+        if found is None:
+            found = EnrolmentDoc(course_id=event.course_id)
+            member.enrolments.append(found)
+        return found
+
+    match event:
+        case t.LearnerEnrolled():
+            member.enrolments.append(EnrolmentDoc(course_id=event.course_id))
+            course.enrolled += 1
+        case t.AttendanceRecorded():
+            enrolment().hours = event.total_hours
+        case t.LearnerWithdrew():
+            enrolment().status = "withdrawn"
+            course.enrolled = max(0, course.enrolled - 1)
+        case t.CourseCompleted():
+            done = enrolment()
+            done.status, done.result, done.score = "completed", event.result.value, event.score
+            done.level_attained = event.level_attained.value if event.level_attained else None
+            done.completed_on = event.completed_on
+            course.completed += 1
+        case t.CertificateIssued():
+            member.certificates.append(CertificateDoc(
+                certificate_id=event.certificate_id, course_id=event.course_id,
+                cooperative_id=event.cooperative_id, kind=event.kind.value,
+                title=_title(event.titles), skills=[_skill(x) for x in event.skills],
+                language=event.language, level=event.level.value if event.level else None,
+                hours=event.hours, score=event.score, completed_on=event.completed_on,
+                issued_on=event.issued_on))
+        case t.CertificateRevoked():
+            for certificate in member.certificates:
+                if certificate.certificate_id == event.certificate_id:
+                    certificate.revoked, certificate.revocation_reason = True, event.reason
+    store.put("courses", event.course_id, course)
+    store.put("members", event.member_id, member)
+    return [event.member_id]
+
+
+def summary(event: Contract) -> str:
+    """One readable line for the member's timeline (no personal data)."""
+    def money(x: Money) -> str:
+        return f"{x.amount} {x.currency} (minor units)"
+
+    match event:
+        case m.MemberRegistered():
+            return "registered as a member of the federation"
+        case m.MemberDetailsCorrected():
+            return "corrected their personal details"
+        case m.MembershipStarted():
+            return f"became a {event.role.value.replace('_', ' ')} of cooperative {event.cooperative_id}"
+        case m.MembershipEnded():
+            return f"left cooperative {event.cooperative_id} ({event.reason.value.replace('_', ' ')})"
+        case m.ConsentGranted():
+            return (f"let {event.grantee_kind.value} {event.grantee} see "
+                    f"{', '.join(x.value for x in event.scopes)} until {event.expires_at:%Y-%m-%d}")
+        case m.ConsentRevoked():
+            return f"revoked consent {event.consent_id}"
+        case m.MemberErased():
+            return "was erased at their request"
+        case m.MemberAssignedToGroup():
+            return f"joined group {event.group_id}"
+        case m.MemberRemovedFromGroup():
+            return f"left group {event.group_id}"
+        case s.AccountOpened():
+            return f"opened a {event.product.value.replace('_', ' ')} account in {event.currency}"
+        case s.FundsDeposited():
+            return f"deposited {money(event.amount)}"
+        case s.FundsWithdrawn():
+            return f"withdrew {money(event.amount)}"
+        case s.SharesPurchased():
+            return f"bought {event.shares} share(s) for {money(event.amount)}"
+        case s.SharesRedeemed():
+            return f"redeemed {event.shares} share(s) for {money(event.amount)}"
+        case s.LoanDisbursed():
+            return f"received a loan of {money(event.principal)} over {event.term_months} months"
+        case s.LoanRepaymentRecorded():
+            return (f"repaid {money(event.amount)} for instalment {event.instalment} "
+                    f"({event.timing.value.replace('_', ' ')})")
+        case s.RemittanceSent():
+            return (f"sent {money(event.amount)} home, fee {money(event.fee)}, "
+                    f"rate {event.rate}, {money(event.received)} to arrive")
+        case s.RemittanceReceived():
+            return f"received a remittance of {money(event.amount)}"
+        case s.RemittanceDelivered():
+            return f"remittance {event.remittance_id} delivered"
+        case s.RemittanceRefunded():
+            return f"remittance {event.remittance_id} refunded: {money(event.amount)}"
+        case s.AccountClosed():
+            return "closed an account"
+        case t.LearnerEnrolled():
+            return f"enrolled in course {event.course_id}"
+        case t.AttendanceRecorded():
+            return f"attended {event.hours} hour(s) (total {event.total_hours})"
+        case t.LearnerWithdrew():
+            return f"withdrew from course {event.course_id}"
+        case t.CourseCompleted():
+            level = f" at {event.level_attained.value}" if event.level_attained else ""
+            return f"completed course {event.course_id}: {event.result.value}{level}, score {event.score}"
+        case t.CertificateIssued():
+            return f"was awarded certificate {event.certificate_id}"
+        case t.CertificateRevoked():
+            return f"certificate {event.certificate_id} was revoked"
+    return event.contract_name

@@ -1,0 +1,273 @@
+"""The GraphQL types of the portable record: each maps a read model with ``from_doc``.
+
+Money is shown as a decimal string in major units (``"125.50"``) with its ISO 4217 code, and
+as a string of minor units: GraphQL's ``Int`` is 32-bit, too small for a federation's sums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from gateway import readmodel as rm
+from schemas.fields import Money as MoneyValue
+from services.savings.arithmetic import to_major
+
+
+@strawberry.type
+class Money:
+    amount: str = strawberry.field(description="decimal, in major units: \"125.50\"")
+    currency: str
+    minor_units: str = strawberry.field(description="integer minor units, as a string")
+
+    @classmethod
+    def from_value(cls, money: MoneyValue | None) -> Money | None:
+        if money is None:
+            return None
+        return cls(amount=format(to_major(money), "f"), currency=money.currency,
+                   minor_units=str(money.amount))
+
+
+@strawberry.type
+class Identity:
+    given_names: str
+    family_names: str
+    date_of_birth: dt.date
+    nationality: str
+    gender: str | None
+    preferred_languages: list[str]
+    contact: str | None
+
+
+@strawberry.type
+class Membership:
+    cooperative_id: strawberry.ID
+    role: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    end_reason: str | None
+    share_capital_required: Money
+    active: bool
+
+    @classmethod
+    def from_doc(cls, doc: rm.MembershipDoc) -> Membership:
+        return cls(cooperative_id=doc.cooperative_id, role=doc.role, started_on=doc.started_on,
+                   ended_on=doc.ended_on, end_reason=doc.end_reason,
+                   share_capital_required=Money.from_value(doc.share_capital_required),
+                   active=doc.ended_on is None)
+
+
+@strawberry.type
+class GroupMembership:
+    cooperative_id: strawberry.ID
+    group_id: strawberry.ID
+
+
+@strawberry.type
+class Consent:
+    consent_id: strawberry.ID
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    expires_at: dt.datetime
+    revoked: bool
+    active: bool
+
+
+@strawberry.type
+class Repayment:
+    amount: Money
+    paid_on: dt.date
+    instalment: int
+    due_on: dt.date
+    timing: str
+    days_late: int
+
+
+@strawberry.type
+class Instalment:
+    number: int
+    due_on: dt.date
+    principal: Money
+    interest: Money
+    total: Money
+
+
+@strawberry.type
+class Loan:
+    principal: Money
+    annual_rate: str
+    term_months: int
+    total_due: Money
+    outstanding: Money
+    closed: bool
+    schedule: list[Instalment]
+    repayments: list[Repayment]
+
+    @classmethod
+    def from_doc(cls, doc: rm.LoanDoc | None) -> Loan | None:
+        if doc is None:
+            return None
+        return cls(
+            principal=Money.from_value(doc.principal), annual_rate=doc.annual_rate,
+            term_months=doc.term_months, total_due=Money.from_value(doc.total_due),
+            outstanding=Money.from_value(doc.outstanding), closed=doc.closed,
+            schedule=[Instalment(number=i.number, due_on=i.due_on,
+                                 principal=Money.from_value(i.principal),
+                                 interest=Money.from_value(i.interest),
+                                 total=Money.from_value(i.total)) for i in doc.schedule],
+            repayments=[Repayment(amount=Money.from_value(r.amount), paid_on=r.paid_on,
+                                  instalment=r.instalment, due_on=r.due_on, timing=r.timing,
+                                  days_late=r.days_late) for r in doc.repayments])
+
+
+@strawberry.type
+class Remittance:
+    remittance_id: strawberry.ID
+    direction: str
+    status: str
+    counterpart_account_id: strawberry.ID | None
+    amount: Money
+    fee: Money | None
+    rate: str | None
+    received: Money | None
+    corridor: str | None
+    fee_percent: str | None = strawberry.field(
+        description="the fee as a percentage of the amount sent")
+    at: dt.datetime | None
+
+
+@strawberry.type
+class Account:
+    account_id: strawberry.ID
+    cooperative_id: strawberry.ID
+    product: str
+    currency: str
+    balance: Money | None
+    closed: bool
+    shares: int
+    loan: Loan | None
+    remittances: list[Remittance]
+
+    @classmethod
+    def from_doc(cls, doc: rm.AccountView) -> Account:
+        def remittance(r: rm.RemittanceDoc) -> Remittance:
+            percent = None
+            if r.fee is not None and r.amount.amount:
+                percent = f"{r.fee.amount * 100 / r.amount.amount:.2f}"
+            return Remittance(
+                remittance_id=r.remittance_id, direction=r.direction, status=r.status,
+                counterpart_account_id=r.counterpart, amount=Money.from_value(r.amount),
+                fee=Money.from_value(r.fee), rate=r.rate, received=Money.from_value(r.received),
+                corridor=r.corridor, fee_percent=percent, at=r.at)
+
+        return cls(account_id=doc.account_id, cooperative_id=doc.cooperative_id,
+                   product=doc.product, currency=doc.currency,
+                   balance=Money.from_value(doc.balance), closed=doc.closed, shares=doc.shares,
+                   loan=Loan.from_doc(doc.loan),
+                   remittances=[remittance(r) for r in doc.remittances])
+
+
+@strawberry.type
+class Enrolment:
+    course_id: strawberry.ID
+    status: str
+    hours: int
+    result: str | None
+    score: int | None
+    level_attained: str | None
+    completed_on: dt.date | None
+
+
+@strawberry.type
+class Certificate:
+    certificate_id: strawberry.ID
+    course_id: strawberry.ID
+    cooperative_id: strawberry.ID
+    kind: str
+    title: str
+    skills: list[str]
+    language: str | None
+    level: str | None
+    hours: int
+    score: int
+    completed_on: dt.date | None
+    issued_on: dt.date | None
+    revoked: bool
+    revocation_reason: str | None
+
+
+@strawberry.type
+class HistoryEntry:
+    at: dt.datetime
+    service: str
+    type: str
+    summary: str
+
+
+@strawberry.type
+class Group:
+    group_id: strawberry.ID
+    name: str
+    kind: str
+    member_count: int
+
+
+@strawberry.type
+class Cooperative:
+    cooperative_id: strawberry.ID
+    name: str
+    country: str
+    kind: str
+    languages: list[str]
+    node: str
+    currency: str
+    share_price: Money | None
+    active_members: int
+    groups: list[Group]
+
+    @classmethod
+    def from_doc(cls, doc: rm.CooperativeView) -> Cooperative:
+        return cls(cooperative_id=doc.cooperative_id, name=doc.name, country=doc.country,
+                   kind=doc.kind, languages=doc.languages, node=doc.node, currency=doc.currency,
+                   share_price=Money.from_value(doc.share_price),
+                   active_members=doc.active_members,
+                   groups=[Group(group_id=g.group_id, name=g.name, kind=g.kind,
+                                 member_count=len(g.members)) for g in doc.groups])
+
+
+@strawberry.type
+class CourseTitle:
+    language: str
+    title: str
+    description: str
+
+
+@strawberry.type
+class Course:
+    course_id: strawberry.ID
+    cooperative_id: strawberry.ID
+    titles: list[CourseTitle]
+    kind: str
+    language_taught: str | None
+    target_level: str | None
+    skills: list[str]
+    hours: int
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    capacity: int
+    enrolled: int
+    places_left: int
+    completed: int
+
+    @classmethod
+    def from_doc(cls, doc: rm.CourseView) -> Course:
+        return cls(course_id=doc.course_id, cooperative_id=doc.cooperative_id,
+                   titles=[CourseTitle(language=x.language, title=x.title,
+                                       description=x.description) for x in doc.titles],
+                   kind=doc.kind, language_taught=doc.language_taught,
+                   target_level=doc.target_level, skills=doc.skills, hours=doc.hours,
+                   starts_on=doc.starts_on, ends_on=doc.ends_on, capacity=doc.capacity,
+                   enrolled=doc.enrolled, places_left=max(0, doc.capacity - doc.enrolled),
+                   completed=doc.completed)

@@ -1,0 +1,324 @@
+"""The GraphQL schema through ``schema.execute``, on an in-memory node (the real deciders and
+read models, no broker): resolvers, permission rules, typed errors and abuse limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gateway.auth import Caller, Role
+from gateway.context import GatewayContext
+from gateway.schema import build_schema
+from services.runtime.ids import new_id
+from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
+
+SCHEMA = build_schema(development=True)
+PRODUCTION = build_schema(development=False)
+AHORRO, ANDINA = new_id(), new_id()  # Madrid savings coop (EUR), Quito savings coop (USD)
+NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
+
+ADMIN = Caller("op", Role.NODE_ADMIN)
+MADRID_STAFF = Caller("ana", Role.STAFF, AHORRO)
+MADRID_ADMIN = Caller("jefa", Role.ADMIN, AHORRO)
+QUITO_STAFF = Caller("luis", Role.STAFF, ANDINA)
+ANALYST = Caller("ilo", Role.ANALYST)
+
+
+class Node:
+    def __init__(self):
+        self.views, self.keys = LocalViews(), LocalKeys()
+        self.commands = LocalCommands(self.views, self.keys)
+
+    async def run(self, query: str, caller: Caller | None, schema=SCHEMA, **variables):
+        context = GatewayContext(node=NODE, caller=caller, views=self.views, keys=self.keys,
+                                 commands=self.commands, now=NOW)
+        result = await schema.execute(query, variable_values=variables, context_value=context)
+        return result
+
+    async def ok(self, query: str, caller: Caller | None, **variables) -> dict:
+        result = await self.run(query, caller, **variables)
+        assert result.errors is None, result.errors
+        return result.data
+
+    async def mutate(self, name: str, input: dict, caller: Caller = ADMIN, key=None) -> dict:
+        data = await self.ok(
+            f"""mutation($input: {name[0].upper()}{name[1:]}Input!, $key: String) {{
+                  {name}(input: $input, idempotencyKey: $key) {{
+                    __typename
+                    ... on CommandAccepted {{ commandId aggregateId visible
+                                              events {{ type sequence }} }}
+                    ... on Problem {{ code message }}
+                    ... on ValidationError {{ field }}
+                  }} }}""", caller, input=input, key=key)
+        return data[name]
+
+
+def cooperative(cid, name, country, currency, price):
+    return {"cooperativeId": cid, "name": name, "country": country,
+            "kind": "SAVINGS_AND_CREDIT", "languages": ["es"], "node": NODE,
+            "currency": currency, "sharePrice": {"amount": price, "currency": currency}}
+
+
+ROSA_DETAILS = {"givenNames": "Rosa Elvira", "familyNames": "Quispe Yupanqui",
+                "dateOfBirth": "1988-04-17", "nationality": "EC", "gender": "FEMALE",
+                "preferredLanguages": ["es-EC"], "contact": "rosa@example.org"}
+
+
+@pytest.fixture
+async def node() -> Node:
+    node = Node()
+    for args in ((AHORRO, "Ahorro Solidario Madrid", "ES", "EUR", "25.00"),
+                 (ANDINA, "Cooperativa Andina", "EC", "USD", "10.00")):
+        assert (await node.mutate("registerCooperative", cooperative(*args)))["__typename"] == \
+            "CommandAccepted"
+    return node
+
+
+async def rosa_joins(node: Node) -> dict:
+    rosa, account = new_id(), new_id()
+    steps = [
+        ("registerMember", {"memberId": rosa, "personal": ROSA_DETAILS}),
+        ("startMembership", {"memberId": rosa, "cooperativeId": AHORRO,
+                             "startedOn": "2019-05-06",
+                             "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}}),
+        ("openAccount", {"accountId": account, "memberId": rosa, "cooperativeId": AHORRO,
+                         "product": "SAVINGS", "currency": "EUR"}),
+        ("depositFunds", {"accountId": account, "amount": {"amount": "1250.50",
+                                                           "currency": "EUR"}}),
+    ]
+    for name, input in steps:
+        result = await node.mutate(name, input, MADRID_STAFF)
+        assert result["__typename"] == "CommandAccepted", (name, result)
+    return {"rosa": rosa, "account": account}
+
+
+MEMBER = """query($id: ID!) { member(id: $id) {
+    memberId erased
+    identity { givenNames familyNames nationality }
+    memberships { cooperativeId active shareCapitalRequired { amount currency } }
+    accounts { accountId product balance { amount currency minorUnits } }
+    certificates { title level }
+    consents { grantee scopes active }
+} }"""
+
+
+async def test_rosas_record_is_assembled_from_mutations_alone(node):
+    ids = await rosa_joins(node)
+    data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
+    member = data["member"]
+    assert member["identity"] == {"givenNames": "Rosa Elvira", "familyNames": "Quispe Yupanqui",
+                                  "nationality": "EC"}
+    assert member["memberships"] == [{"cooperativeId": AHORRO, "active": True,
+                                      "shareCapitalRequired": {"amount": "50.00",
+                                                               "currency": "EUR"}}]
+    assert member["accounts"] == [{"accountId": ids["account"], "product": "savings",
+                                   "balance": {"amount": "1250.50", "currency": "EUR",
+                                               "minorUnits": "125050"}}]
+
+
+async def test_a_rejection_comes_back_as_its_own_type(node):
+    ids = await rosa_joins(node)
+    result = await node.mutate("withdrawFunds", {
+        "accountId": ids["account"], "amount": {"amount": "5000", "currency": "EUR"}},
+        MADRID_STAFF)
+    assert result["__typename"] == "InsufficientFunds" and result["code"] == "InsufficientFunds"
+
+
+async def test_money_with_more_decimals_than_its_currency_is_a_validation_error(node):
+    ids = await rosa_joins(node)
+    for amount, fragment in (("12.345", "2 decimal places"), ("twelve", "decimal"),
+                             ("-5", "non-negative")):
+        result = await node.mutate("depositFunds", {
+            "accountId": ids["account"], "amount": {"amount": amount, "currency": "EUR"}},
+            MADRID_STAFF)
+        assert result["__typename"] == "ValidationError", result
+        assert fragment in result["message"] and result["field"] == "input.amount"
+
+
+async def test_a_contract_constraint_is_a_validation_error_naming_the_field(node):
+    result = await node.mutate("registerMember", {"memberId": "not-a-uuid",
+                                                  "personal": ROSA_DETAILS}, MADRID_STAFF)
+    assert result["__typename"] == "ValidationError" and result["field"] == "input.member_id"
+
+
+async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node):
+    ids = await rosa_joins(node)
+    deposit = {"accountId": ids["account"], "amount": {"amount": "10", "currency": "EUR"}}
+    first = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="deposit-2026-11-15")
+    again = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="deposit-2026-11-15")
+    assert first == again and first["commandId"] == "deposit-2026-11-15"
+    data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
+    assert data["member"]["accounts"][0]["balance"]["amount"] == "1260.50"
+
+
+async def test_another_cooperative_sees_nothing_without_consent(node):
+    ids = await rosa_joins(node)
+    assert (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"] is None
+    assert (await node.ok(MEMBER, ANALYST, id=ids["rosa"]))["member"] is None
+    assert (await node.ok(MEMBER, None, id=ids["rosa"]))["member"] is None
+    missing = await node.ok(MEMBER, QUITO_STAFF, id=new_id())
+    assert missing == {"member": None}  # denied and missing look alike
+
+
+async def test_with_consent_only_the_granted_scopes_show_until_revoked(node):
+    ids = await rosa_joins(node)
+    consent = new_id()
+    granted = await node.mutate("grantConsent", {
+        "memberId": ids["rosa"], "consentId": consent, "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["SAVINGS"], "expiresAt": "2027-11-15T00:00:00Z"},
+        MADRID_STAFF)
+    assert granted["__typename"] == "CommandAccepted", granted
+    member = (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"]
+    assert member["accounts"][0]["balance"]["amount"] == "1250.50"
+    assert member["identity"] is None and member["memberships"] is None
+    assert member["consents"] is None  # consents are for her own cooperatives
+    revoked = await node.mutate("revokeConsent", {"memberId": ids["rosa"],
+                                                  "consentId": consent}, MADRID_STAFF)
+    assert revoked["__typename"] == "CommandAccepted"
+    assert (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"] is None
+
+
+async def test_another_cooperative_cannot_act_on_her_account(node):
+    ids = await rosa_joins(node)
+    result = await node.mutate("withdrawFunds", {
+        "accountId": ids["account"], "amount": {"amount": "1", "currency": "EUR"}}, QUITO_STAFF)
+    assert result["__typename"] == "NotAuthorized"
+    for caller in (None, ANALYST):
+        denied = await node.mutate("registerCooperative", cooperative(
+            new_id(), "x", "ES", "EUR", "1"), caller)
+        assert denied["__typename"] == "NotAuthorized"
+    staff_offer = await node.mutate("createMemberGroup", {
+        "cooperativeId": AHORRO, "groupId": new_id(), "name": "Grupo", "kind": "SOLIDARITY_GROUP"},
+        MADRID_STAFF)
+    assert staff_offer["__typename"] == "NotAuthorized"  # cooperative settings are for admins
+    admin_offer = await node.mutate("createMemberGroup", {
+        "cooperativeId": AHORRO, "groupId": new_id(), "name": "Grupo", "kind": "SOLIDARITY_GROUP"},
+        MADRID_ADMIN)
+    assert admin_offer["__typename"] == "CommandAccepted"
+
+
+async def test_an_erased_member_keeps_her_record_without_personal_fields(node):
+    ids = await rosa_joins(node)
+    erased = await node.mutate("eraseMember", {"memberId": ids["rosa"]}, MADRID_ADMIN)
+    assert erased["__typename"] == "CommandAccepted"
+    member = (await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"]))["member"]
+    assert member["erased"] is True and member["identity"] is None
+    assert member["accounts"][0]["balance"]["amount"] == "1250.50"
+
+
+async def test_members_of_a_cooperative_page_by_cursor(node):
+    rosas = [(await rosa_joins(node))["rosa"] for _ in range(3)]
+    query = """query($coop: ID!, $after: String) { members(cooperativeId: $coop, first: 2,
+               after: $after) { totalCount edges { cursor node { memberId } }
+               pageInfo { hasNextPage endCursor } } }"""
+    first = (await node.ok(query, MADRID_STAFF, coop=AHORRO))["members"]
+    assert [e["node"]["memberId"] for e in first["edges"]] == rosas[:2]
+    assert first["pageInfo"]["hasNextPage"] and first["totalCount"] == 3
+    second = (await node.ok(query, MADRID_STAFF, coop=AHORRO,
+                            after=first["pageInfo"]["endCursor"]))["members"]
+    assert [e["node"]["memberId"] for e in second["edges"]] == rosas[2:]
+    assert not second["pageInfo"]["hasNextPage"]
+    assert (await node.ok(query, QUITO_STAFF, coop=AHORRO))["members"] is None
+
+
+async def test_history_reads_like_a_timeline(node):
+    ids = await rosa_joins(node)
+    data = await node.ok("""query($id: ID!) { memberHistory(memberId: $id) {
+        edges { node { service type summary } } } }""", MADRID_STAFF, id=ids["rosa"])
+    types = [e["node"]["type"] for e in data["memberHistory"]["edges"]]
+    assert types == ["MemberRegistered", "MembershipStarted", "AccountOpened", "FundsDeposited"]
+    assert "Rosa" not in str(data)  # the timeline carries no personal data
+
+
+async def test_cooperatives_and_courses_are_public_facts_for_callers(node):
+    data = await node.ok("""{ cooperatives(country: "EC") { name currency
+                              sharePrice { amount } } }""", QUITO_STAFF)
+    assert data["cooperatives"] == [{"name": "Cooperativa Andina", "currency": "USD",
+                                     "sharePrice": {"amount": "10.00"}}]
+    assert (await node.ok('{ cooperatives(country: "EC") { name } }', None))["cooperatives"] == []
+
+
+async def test_a_loan_and_a_certificate_show_on_the_record(node):
+    ids = await rosa_joins(node)
+    loan, course, certificate = new_id(), new_id(), new_id()
+    steps = [
+        ("openAccount", {"accountId": loan, "memberId": ids["rosa"], "cooperativeId": AHORRO,
+                         "product": "LOAN", "currency": "EUR"}, MADRID_STAFF),
+        ("disburseLoan", {"accountId": loan, "principal": {"amount": "1200", "currency": "EUR"},
+                          "annualRate": "0.12", "termMonths": 12, "firstDueOn": "2027-01-05"},
+         MADRID_ADMIN),
+        ("recordRepayment", {"accountId": loan, "amount": {"amount": "106.62", "currency": "EUR"},
+                             "paidOn": "2027-01-20"}, MADRID_STAFF),
+        ("offerCourse", {"courseId": course, "cooperativeId": AHORRO, "kind": "LANGUAGE",
+                         "titles": [{"language": "es", "title": "Español B1"}],
+                         "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
+                         "startsOn": "2026-03-02", "endsOn": "2026-06-26", "capacity": 20},
+         MADRID_ADMIN),
+        ("enrolLearner", {"courseId": course, "memberId": ids["rosa"]}, MADRID_STAFF),
+        ("completeCourse", {"courseId": course, "memberId": ids["rosa"], "result": "PASSED",
+                            "score": 84, "levelAttained": "B1", "completedOn": "2026-06-26"},
+         MADRID_STAFF),
+        ("issueCertificate", {"courseId": course, "memberId": ids["rosa"],
+                              "certificateId": certificate, "issuedOn": "2026-06-30"},
+         MADRID_STAFF),
+    ]
+    for name, input, caller in steps:
+        result = await node.mutate(name, input, caller)
+        assert result["__typename"] == "CommandAccepted", (name, result)
+    data = await node.ok("""query($id: ID!) { member(id: $id) {
+        accounts { product loan { outstanding { amount } closed
+                   repayments { instalment timing daysLate } } }
+        certificates { title level language revoked } } }""", MADRID_STAFF, id=ids["rosa"])
+    loan_account = [a for a in data["member"]["accounts"] if a["product"] == "loan"][0]
+    assert loan_account["loan"]["repayments"] == [{"instalment": 1, "timing": "late",
+                                                   "daysLate": 15}]
+    assert loan_account["loan"]["closed"] is False
+    assert data["member"]["certificates"] == [{"title": "Español B1", "level": "B1",
+                                               "language": "es-ES", "revoked": False}]
+
+
+# -- abuse ----------------------------------------------------------------------------------
+
+
+async def test_a_deep_query_is_refused(node):
+    deep = "{ member(id: \"x\") { " + "memberships { " * 49 + "role" + " }" * 50 + " }"
+    result = await node.run(deep, ADMIN)
+    assert result.errors and result.data is None
+
+
+async def test_a_thousand_aliases_are_refused_even_behind_fragments(node):
+    aliases = " ".join(f"a{i}: memberId" for i in range(1000))
+    result = await node.run(f'{{ member(id: "x") {{ {aliases} }} }}', ADMIN)
+    assert result.errors
+    hidden = ('query { member(id: "x") { ...F } } fragment F on Member { '
+              + " ".join(f"b{i}: memberId" for i in range(1000)) + " }")
+    assert (await node.run(hidden, ADMIN)).errors
+
+
+async def test_a_huge_page_is_refused_by_the_cost_limit(node):
+    result = await node.run("""{ members(cooperativeId: "x", first: 100000000) {
+        edges { node { memberId } } } }""", ADMIN)
+    assert result.errors and "too expensive" in result.errors[0].message
+
+
+async def test_introspection_is_for_development_only(node):
+    assert (await node.run("{ __schema { types { name } } }", ADMIN)).errors is None
+    assert (await node.run("{ __schema { types { name } } }", ADMIN, schema=PRODUCTION)).errors
+
+
+async def test_a_callers_mistake_is_explained_and_a_fault_is_masked(node, monkeypatch):
+    result = await node.run(f'{{ members(cooperativeId: "{AHORRO}", first: 5, after: "%%%") '
+                            '{ totalCount } }', ADMIN)
+    assert result.errors and result.errors[0].message == "invalid cursor"
+    result = await node.run(f'{{ members(cooperativeId: "{AHORRO}", first: 500) '
+                            '{ totalCount } }', ADMIN)
+    assert result.errors and "between 1 and 100" in result.errors[0].message
+
+    def broken(table, key):
+        raise RuntimeError("disk on fire at /var/lib/secret")
+
+    monkeypatch.setattr(node.views, "get", broken)
+    result = await node.run('{ cooperative(id: "x") { name } }', ADMIN)
+    assert result.errors and result.errors[0].message == "Unexpected error."
+    assert "secret" not in str(result.errors)
