@@ -6,8 +6,11 @@ command with ``@main.group()`` / ``@main.command()``.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import logging
 import os
+import urllib.request
 import signal
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from rich.markup import escape
 
 from deploy import broker
 from deploy.topics import TopicReport, ensure_node_topics
+from gateway.auth import Role, issue_token
 from services import config
 from services.catalog import SERVICES
 
@@ -128,6 +132,40 @@ def service(name: str, node: str | None) -> None:
     run_service(SERVICES[name][0], node)
 
 
+@main.command("gateway")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+@click.option("--port", default=None, type=int, help="HTTP port; default $COOPBRIDGE_GATEWAY_PORT.")
+def gateway(node: str | None, port: int | None) -> None:
+    """Serve the GraphQL gateway of a node (uvicorn, 127.0.0.1)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    uvicorn.run(create_app(node), host="127.0.0.1", port=port or config.gateway_port(),
+                log_level="info", lifespan="on")
+
+
+@main.command("token")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="staff",
+              show_default=True)
+@click.option("--cooperative", default=None, help="The cooperative id (staff and admin).")
+@click.option("--subject", default="coopbridge-cli", show_default=True,
+              help="Who the token stands for (an opaque id, never a name).")
+@click.option("--hours", default=12, show_default=True, help="Validity in hours.")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+def token(role: str, cooperative: str | None, subject: str, hours: int,
+          node: str | None) -> None:
+    """Print a bearer token signed with the node's key."""
+    try:
+        out.print(issue_token(node or config.node_id(), Role(role), cooperative, subject,
+                              dt.timedelta(hours=hours)), soft_wrap=True)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command("up")
 @click.option("--node", "nodes", multiple=True, help="Node id (repeatable); default $COOPBRIDGE_NODE.")
 @fails_cleanly
@@ -156,9 +194,16 @@ def up(nodes: tuple[str, ...]) -> None:
         logs = config.home() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         children = [_Child(node, name, logs) for node in nodes for name in sorted(SERVICES)]
+        gateways = {node: config.gateway_port() + i for i, node in enumerate(nodes)}
+        children += [_Child(node, "gateway", logs, port) for node, port in gateways.items()]
+        for node, port in gateways.items():
+            _wait_for_gateway(port, children)
+            out.print(f"node [bold]{node}[/] GraphQL · http://127.0.0.1:{port}/graphql")
+            out.print(f"  try it with: Authorization: Bearer "
+                      f"{issue_token(node, Role.NODE_ADMIN, subject='make-run')}", soft_wrap=True)
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
-            f"services {', '.join(sorted(SERVICES))} · "
+            f"services {', '.join(sorted(SERVICES))} + gateway · "
             f"bootstrap {escape(config.bootstrap_servers())} · "
             f"logs {escape(_display_path(logs))}"
             + (f" · [bold red]{drift} drift[/]" if drift else "")
@@ -179,8 +224,8 @@ def up(nodes: tuple[str, ...]) -> None:
 class _Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
-    def __init__(self, node: str, name: str, logs: Path):
-        self.node, self.name = node, name
+    def __init__(self, node: str, name: str, logs: Path, port: int | None = None):
+        self.node, self.name, self.port = node, name, port
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
@@ -188,10 +233,14 @@ class _Child:
     def _start(self) -> None:
         env = dict(os.environ, COOPBRIDGE_NODE=self.node,
                    KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
+        if self.name == "gateway":
+            command = [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(self.port)]
+        else:
+            command = [sys.executable, "-m", SERVICES[self.name][1]]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", SERVICES[self.name][1]], env=env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
         self.started = time.monotonic()
 
     def restart_if_dead(self) -> None:
@@ -212,6 +261,24 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _wait_for_gateway(port: int, children: list[_Child], timeout: float = 120) -> None:
+    """Until the gateway answers /health with 200 (its views caught up)."""
+    deadline = time.monotonic() + timeout
+    with out.status(f"waiting for the gateway on port {port}…"):
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            for child in children:
+                child.restart_if_dead()
+            time.sleep(0.5)
+    raise broker.BrokerError(f"the gateway on port {port} did not become ready in "
+                             f"{timeout:.0f} s; see {config.home() / 'logs'}")
 
 
 def _ensure_topics(nodes: tuple[str, ...]) -> dict[str, TopicReport]:
@@ -261,6 +328,10 @@ def _display_path(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+if __name__ == "__main__":
+    main()
 
 
 if __name__ == "__main__":

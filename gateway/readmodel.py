@@ -18,6 +18,7 @@ member's details are gone the moment their key is.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import Protocol, TypeVar
 
@@ -266,9 +267,12 @@ def project(store: DocumentStore, message: Message) -> list[str]:
     touched = _project(store, event, envelope.time)
     for member_id in touched:
         history = _doc(store, "history", member_id)
-        history.items.append(HistoryItem(
-            at=envelope.time, service=event.contract_service, type=event.contract_name,
-            summary=summary(event), subject=envelope.subject))
+        item = HistoryItem(at=envelope.time, service=event.contract_service,
+                           type=event.contract_name, summary=summary(event),
+                           subject=envelope.subject)
+        # the three services' topics are read concurrently: keep the timeline in time order
+        where = bisect.bisect_right([x.at for x in history.items], item.at)
+        history.items.insert(where, item)
         store.put("history", member_id, history)
     return touched
 

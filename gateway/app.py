@@ -1,0 +1,109 @@
+"""The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``
+and Prometheus ``/metrics``. Served by uvicorn (``coopbridge gateway``).
+
+On start it opens the node's data keys, a command client and the projections, and answers
+only once the projections have caught up with the log as it stood. Reads
+``{node}.{membership,savings,training}.events``, ``{node}.replies``, ``{node}.datakeys``;
+writes ``{node}.*.commands`` and ``{node}.datakeys`` (sealing new members' details).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+
+from gateway.auth import caller_from_header
+from gateway.context import GatewayContext
+from gateway.projections import Projections
+from gateway.schema import build_schema
+from services import config
+from services.runtime.client import CommandClient
+from services.runtime.datakeys import DataKeys
+
+log = logging.getLogger(__name__)
+
+
+class GatewayGraphQL(GraphQL):
+    """Strawberry's ASGI app with coopbridge's per-request context."""
+
+    def __init__(self, state, **kwargs):
+        super().__init__(**kwargs)
+        self.state = state
+
+    async def get_context(self, request, response=None) -> GatewayContext:
+        authorization = request.headers.get("authorization")
+        return GatewayContext(
+            node=self.state.node, caller=caller_from_header(self.state.node, authorization),
+            views=self.state.projections, keys=self.state.keys, commands=self.state.client,
+            request=request, response=response)
+
+
+class _Metrics:
+    def __init__(self, state):
+        self.state = state
+
+    def collect(self):
+        stats = getattr(self.state.projections, "stats", {}) if self.state.projections else {}
+        applied = CounterMetricFamily("coopbridge_projection_events",
+                                      "events the projections handled", labels=["outcome"])
+        for outcome, value in sorted(stats.items()):
+            applied.add_metric([outcome], value)
+        yield applied
+        up = GaugeMetricFamily("coopbridge_gateway_ready", "1 once the views caught up")
+        up.add_metric([], 1.0 if self.state.ready else 0.0)
+        yield up
+
+
+class _State:
+    def __init__(self, node: str, bootstrap: str):
+        self.node, self.bootstrap = node, bootstrap
+        self.keys = self.client = self.projections = None
+        self.ready = False
+
+
+def create_app(node: str | None = None, bootstrap: str | None = None,
+               development: bool | None = None) -> Starlette:
+    node = node or config.node_id()
+    bootstrap = bootstrap or config.bootstrap_servers()
+    development = config.development_mode() if development is None else development
+    state = _State(node, bootstrap)
+    graphql = GatewayGraphQL(state, schema=build_schema(development),
+                             graphql_ide="graphiql" if development else None,
+                             allow_queries_via_get=False)
+    registry = CollectorRegistry()
+    registry.register(_Metrics(state))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with contextlib.AsyncExitStack() as stack:
+            state.keys = await stack.enter_async_context(DataKeys(node, bootstrap))
+            state.client = await stack.enter_async_context(
+                CommandClient(node, bootstrap, source="gateway"))
+            state.projections = await stack.enter_async_context(Projections(node, bootstrap))
+            await state.projections.ready()
+            state.ready = True
+            log.info("gateway of node %s ready", node)
+            yield
+            state.ready = False
+
+    async def health(request: Request) -> JSONResponse:
+        body = {"status": "ok" if state.ready else "starting", "node": node}
+        return JSONResponse(body, status_code=200 if state.ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/health", health),
+        Route("/metrics", metrics),
+    ], lifespan=lifespan)

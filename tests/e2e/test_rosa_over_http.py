@@ -1,0 +1,171 @@
+"""End to end over HTTP: a real broker, the three services and the gateway as separate
+processes, and a stock GraphQL client (gql). Rosa's story at the host node through
+mutations only, then one query returns her whole record."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from gql import Client, gql
+from gql.transport.aiohttp import AIOHTTPTransport
+
+from deploy.topics import ensure_node_topics
+from gateway.auth import Role, issue_token
+from services.runtime.ids import new_id
+
+pytestmark = pytest.mark.kafka
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def node_processes(kafka_bootstrap, node_id, tmp_path):
+    """The node's three services and its gateway, each a process of its own."""
+    ensure_node_topics(node_id, kafka_bootstrap)
+    port = free_port()
+    env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+               COOPBRIDGE_HOME=str(tmp_path / "home"), COOPBRIDGE_ENV="production")
+    commands = [[sys.executable, "-m", f"services.{name}"]
+                for name in ("membership", "savings", "training")]
+    commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
+    logs, processes = [], []
+    for i, command in enumerate(commands):
+        log = open(tmp_path / f"process-{i}.log", "wb")
+        logs.append(log)
+        processes.append(subprocess.Popen(command, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT))
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the gateway did not become ready: "
+                                 + (tmp_path / "process-3.log").read_text()[-3000:])
+        yield node_id, f"http://127.0.0.1:{port}/graphql", env
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+
+
+def client_for(url: str, token: str) -> Client:
+    return Client(transport=AIOHTTPTransport(url=url, headers={
+        "Authorization": f"Bearer {token}"}), fetch_schema_from_transport=False)
+
+
+def request(document: str, **variables):
+    prepared = gql(document)
+    prepared.variable_values = variables
+    return prepared
+
+
+def mutation(name: str) -> str:
+    return (f"mutation($input: {name[0].upper()}{name[1:]}Input!) {{ {name}(input: $input) "
+            "{ __typename ... on CommandAccepted { visible } ... on Problem { code message } } }")
+
+
+async def test_rosas_story_through_mutations_then_one_query_returns_her_record(
+        node_processes, monkeypatch):
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # the node's signing key
+    madrid, quito = new_id(), new_id()
+    admin = issue_token(node, Role.NODE_ADMIN)
+    staff = issue_token(node, Role.STAFF, madrid)
+    boss = issue_token(node, Role.ADMIN, madrid)
+    rosa, savings, mother, mothers, loan = new_id(), new_id(), new_id(), new_id(), new_id()
+    course, certificate = new_id(), new_id()
+
+    def coop(cid, name, country, currency):
+        return {"cooperativeId": cid, "name": name, "country": country,
+                "kind": "SAVINGS_AND_CREDIT", "languages": ["es"], "node": node,
+                "currency": currency, "sharePrice": {"amount": "25.00", "currency": currency}}
+
+    person = {"givenNames": "Rosa", "familyNames": "Quispe", "dateOfBirth": "1988-04-17",
+              "nationality": "EC", "preferredLanguages": ["es-EC"]}
+    story = [
+        (admin, "registerCooperative", coop(madrid, "Ahorro Solidario Madrid", "ES", "EUR")),
+        (admin, "registerCooperative", coop(quito, "Cooperativa Andina", "EC", "USD")),
+        (staff, "registerMember", {"memberId": rosa, "personal": person}),
+        (staff, "startMembership", {"memberId": rosa, "cooperativeId": madrid,
+                                    "startedOn": "2019-05-06", "shareCapitalRequired": {
+                                        "amount": "50.00", "currency": "EUR"}}),
+        (staff, "openAccount", {"accountId": savings, "memberId": rosa, "cooperativeId": madrid,
+                                "product": "SAVINGS", "currency": "EUR"}),
+        (staff, "depositFunds", {"accountId": savings,
+                                 "amount": {"amount": "600.00", "currency": "EUR"}}),
+        (admin, "registerMember", {"memberId": mother, "personal": {**person,
+                                                                    "givenNames": "Elvira"}}),
+        (admin, "startMembership", {"memberId": mother, "cooperativeId": quito,
+                                    "startedOn": "2010-01-04", "shareCapitalRequired": {
+                                        "amount": "20.00", "currency": "USD"}}),
+        (admin, "openAccount", {"accountId": mothers, "memberId": mother, "cooperativeId": quito,
+                                "product": "SAVINGS", "currency": "USD"}),
+        (staff, "sendRemittance", {"accountId": savings, "remittanceId": new_id(),
+                                   "amount": {"amount": "200.00", "currency": "EUR"},
+                                   "to": {"account": {"accountId": mothers}}}),
+        (staff, "openAccount", {"accountId": loan, "memberId": rosa, "cooperativeId": madrid,
+                                "product": "LOAN", "currency": "EUR"}),
+        (boss, "disburseLoan", {"accountId": loan, "principal": {"amount": "1200",
+                                                                 "currency": "EUR"},
+                                "annualRate": "0.12", "termMonths": 12,
+                                "firstDueOn": "2030-01-05"}),
+        (staff, "recordRepayment", {"accountId": loan, "amount": {"amount": "106.62",
+                                                                  "currency": "EUR"},
+                                    "paidOn": "2030-01-05"}),
+        (boss, "offerCourse", {"courseId": course, "cooperativeId": madrid, "kind": "LANGUAGE",
+                               "titles": [{"language": "es", "title": "Español B1"}],
+                               "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
+                               "startsOn": "2026-03-02", "endsOn": "2026-06-26",
+                               "capacity": 20}),
+        (staff, "enrolLearner", {"courseId": course, "memberId": rosa}),
+        (staff, "completeCourse", {"courseId": course, "memberId": rosa, "result": "PASSED",
+                                   "score": 84, "levelAttained": "B1",
+                                   "completedOn": "2026-06-26"}),
+        (staff, "issueCertificate", {"courseId": course, "memberId": rosa,
+                                     "certificateId": certificate, "issuedOn": "2026-06-30"}),
+    ]
+    for token, name, input in story:
+        async with client_for(url, token) as session:
+            result = (await session.execute(request(mutation(name), input=input)))[name]
+        assert result["__typename"] == "CommandAccepted" and result["visible"], (name, result)
+
+    async with client_for(url, staff) as session:
+        record = (await session.execute(request("""query($id: ID!) { member(id: $id) {
+            identity { givenNames nationality }
+            memberships { cooperativeId active }
+            accounts { product balance { amount currency }
+                       remittances { direction amount { amount } fee { amount } rate
+                                     received { amount currency } corridor }
+                       loan { outstanding { amount } repayments { instalment timing } } }
+            certificates { title level } } }""", id=rosa)))["member"]
+    assert record["identity"] == {"givenNames": "Rosa", "nationality": "EC"}
+    assert record["memberships"] == [{"cooperativeId": madrid, "active": True}]
+    by_product = {a["product"]: a for a in record["accounts"]}
+    assert by_product["savings"]["balance"] == {"amount": "396.50", "currency": "EUR"}
+    [sent] = by_product["savings"]["remittances"]
+    assert sent == {"direction": "sent", "amount": {"amount": "200.00"},
+                    "fee": {"amount": "3.50"}, "rate": "1.0842",
+                    "received": {"amount": "216.84", "currency": "USD"}, "corridor": "ES-EC"}
+    assert by_product["loan"]["loan"]["repayments"] == [{"instalment": 1, "timing": "on_time"}]
+    assert record["certificates"] == [{"title": "Español B1", "level": "B1"}]
