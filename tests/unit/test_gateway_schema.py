@@ -322,3 +322,91 @@ async def test_a_callers_mistake_is_explained_and_a_fault_is_masked(node, monkey
     result = await node.run('{ cooperative(id: "x") { name } }', ADMIN)
     assert result.errors and result.errors[0].message == "Unexpected error."
     assert "secret" not in str(result.errors)
+
+
+# -- the isolation matrix, enumerated from the schema ---------------------------------------
+
+#: Every field of Member, by the consent scope that shows it ("own": her cooperatives only,
+#: "always": shown whenever the member is). A new field must be classified here.
+MEMBER_FIELD_SCOPES = {
+    "memberId": "always", "erased": "always", "identity": "identity",
+    "memberships": "membership", "groups": "membership", "consents": "own",
+    "accounts": "savings", "enrolments": "training", "certificates": "training",
+}
+#: Every query that returns member data, with the arguments to ask it for Rosa.
+MEMBER_QUERIES = {
+    "member": 'member(id: "{rosa}") {{ memberId }}',
+    "members": 'members(cooperativeId: "{coop}") {{ edges {{ node {{ memberId }} }} }}',
+    "memberHistory": 'memberHistory(memberId: "{rosa}") {{ edges {{ node {{ type }} }} }}',
+}
+PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
+
+
+def schema_fields(type_name: str) -> set[str]:
+    return set(SCHEMA._schema.type_map[type_name].fields)
+
+
+def selection(field: str) -> str:
+    sub = {"identity": "{ givenNames }", "memberships": "{ cooperativeId }",
+           "groups": "{ groupId }", "consents": "{ consentId }", "accounts": "{ accountId }",
+           "enrolments": "{ courseId }", "certificates": "{ certificateId }"}
+    return f"{field} {sub.get(field, '')}"
+
+
+def test_every_member_field_and_query_is_classified_for_the_matrix():
+    assert schema_fields("Member") == set(MEMBER_FIELD_SCOPES)
+    assert schema_fields("Query") == set(MEMBER_QUERIES) | PUBLIC_QUERIES
+
+
+async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_revocation(node):
+    ids = await rosa_joins(node)
+    rosa = ids["rosa"]
+
+    async def ask_all(caller) -> dict:
+        results = {}
+        for name, template in MEMBER_QUERIES.items():
+            data = await node.ok("{ " + template.format(rosa=rosa, coop=AHORRO) + " }", caller)
+            results[name] = data[name]
+        return results
+
+    async def fields_seen(caller) -> dict:
+        query = "{ member(id: \"%s\") { %s } }" % (rosa, " ".join(
+            selection(f) for f in MEMBER_FIELD_SCOPES))
+        return (await node.ok(query, caller))["member"]
+
+    # without consent: every query that returns member data is denied, like a missing one
+    assert await ask_all(QUITO_STAFF) == {name: None for name in MEMBER_QUERIES}
+    for scope in ("identity", "membership", "savings", "training"):
+        consent = new_id()
+        granted = await node.mutate("grantConsent", {
+            "memberId": rosa, "consentId": consent, "granteeKind": "COOPERATIVE",
+            "grantee": ANDINA, "scopes": [scope.upper()],
+            "expiresAt": "2027-11-15T00:00:00Z"}, MADRID_STAFF)
+        assert granted["__typename"] == "CommandAccepted"
+        seen = await fields_seen(QUITO_STAFF)
+        for field, needs in MEMBER_FIELD_SCOPES.items():
+            shown = seen[field] is not None
+            assert shown == (needs == "always" or needs == scope), (scope, field, seen[field])
+        # the listing of another cooperative's members stays closed, consent or not
+        assert (await ask_all(QUITO_STAFF))["members"] is None
+        revoked = await node.mutate("revokeConsent", {"memberId": rosa, "consentId": consent},
+                                    MADRID_STAFF)
+        assert revoked["__typename"] == "CommandAccepted"
+        assert await fields_seen(QUITO_STAFF) is None  # the next request is denied
+    # her own cooperative sees every field
+    own = await fields_seen(MADRID_STAFF)
+    assert all(own[field] is not None for field in MEMBER_FIELD_SCOPES)
+
+
+async def test_an_expired_consent_shows_nothing(node):
+    ids = await rosa_joins(node)
+    granted = await node.mutate("grantConsent", {
+        "memberId": ids["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["SAVINGS"], "expiresAt": "2026-11-15T10:00:01Z"},
+        MADRID_STAFF)
+    assert granted["__typename"] == "CommandAccepted"
+    context = GatewayContext(node=NODE, caller=QUITO_STAFF, views=node.views, keys=node.keys,
+                             commands=node.commands, now=NOW + dt.timedelta(seconds=2))
+    result = await SCHEMA.execute(MEMBER, variable_values={"id": ids["rosa"]},
+                                  context_value=context)
+    assert result.errors is None and result.data["member"] is None
