@@ -43,3 +43,4 @@ class GatewayContext:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     request: Any = None
     response: Any = None
+    connection_params: dict | None = None  # graphql-transport-ws: the connection_init payload

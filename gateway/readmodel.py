@@ -30,6 +30,7 @@ from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money, Sealed
 from schemas.registry import Contract
+from services.savings.arithmetic import to_major
 
 
 class Doc(msgspec.Struct, kw_only=True):
@@ -500,7 +501,7 @@ def _project_training(store: DocumentStore, event: Contract) -> list[str]:
 def summary(event: Contract) -> str:
     """One readable line for the member's timeline (no personal data)."""
     def money(x: Money) -> str:
-        return f"{x.amount} {x.currency} (minor units)"
+        return f"{format(to_major(x), 'f')} {x.currency}"
 
     match event:
         case m.MemberRegistered():

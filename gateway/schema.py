@@ -26,6 +26,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 
 from gateway.mutations import mutation_type
 from gateway.queries import BadRequest, Query
+from gateway.subscriptions import Subscription
 from services import config
 
 MAX_DEPTH = 10
@@ -94,4 +95,5 @@ def build_schema(development: bool | None = None) -> Schema:
     ]
     if not development:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=mutation_type(), extensions=extensions)
+    return Schema(query=Query, mutation=mutation_type(), subscription=Subscription,
+                  extensions=extensions)

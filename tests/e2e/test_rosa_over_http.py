@@ -4,6 +4,7 @@ mutations only, then one query returns her whole record."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import urllib.request
 import pytest
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
+from gql.transport.websockets import WebsocketsTransport
 
 from deploy.topics import ensure_node_topics
 from gateway.auth import Role, issue_token
@@ -169,3 +171,20 @@ async def test_rosas_story_through_mutations_then_one_query_returns_her_record(
                     "received": {"amount": "216.84", "currency": "USD"}, "corridor": "ES-EC"}
     assert by_product["loan"]["loan"]["repayments"] == [{"instalment": 1, "timing": "on_time"}]
     assert record["certificates"] == [{"title": "Español B1", "level": "B1"}]
+
+    # a subscription sees her events as they happen
+    ws_url = url.replace("http://", "ws://")
+    transport = WebsocketsTransport(url=ws_url, init_payload={"Authorization": f"Bearer {staff}"},
+                                    subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+    async with Client(transport=transport) as live:
+        events = live.subscribe(request("""subscription($id: ID!) { memberEvents(memberId: $id)
+                                           { service type summary } }""", id=rosa))
+        first = asyncio.ensure_future(events.__anext__())
+        await asyncio.sleep(1)  # subscribed before she acts
+        async with client_for(url, staff) as session:
+            deposit = (await session.execute(request(mutation("depositFunds"), input={
+                "accountId": savings, "amount": {"amount": "50.00", "currency": "EUR"}})))
+        assert deposit["depositFunds"]["__typename"] == "CommandAccepted"
+        seen = await asyncio.wait_for(first, 30)
+    assert seen["memberEvents"]["type"] == "FundsDeposited"
+    assert seen["memberEvents"]["summary"] == "deposited 50.00 EUR"

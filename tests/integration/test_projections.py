@@ -128,7 +128,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
         ("savings", "AccountOpened"), ("savings", "FundsDeposited"),
         ("savings", "FundsDeposited"), ("training", "LearnerEnrolled")]
     assert [i.subject for i in history.items] == [rosa, rosa, account, account, account, course]
-    assert history.items[3].summary == "deposited 20000 EUR (minor units)"
+    assert history.items[3].summary == "deposited 200.00 EUR"
     assert stats == {"applied": 8, "duplicates": 0, "dead_lettered": 0, "skipped": 0}
     # every applied event reached the listener, in order, with the members it touched
     assert [(touched, msg.payload.contract_name) for touched, msg in got] == [

@@ -1,0 +1,98 @@
+"""Subscriptions over graphql-transport-ws: a member's events as they happen, and the
+activity of a country's cooperatives (no member ids: what a federation dashboard needs).
+
+The token comes in the ``connection_init`` payload (``{"Authorization": "Bearer …"}``) or the
+upgrade request's header. Access is checked when each event arrives, so a revoked consent
+or an erasure ends what a subscriber sees at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import visible_scopes
+from gateway.auth import Caller, caller_from_header
+from gateway.context import GatewayContext
+from gateway.readmodel import summary
+from gateway.types import HistoryEntry
+
+
+def _caller(context: GatewayContext) -> Caller | None:
+    if context.caller is not None:
+        return context.caller
+    params = context.connection_params or {}
+    return caller_from_header(context.node, params.get("Authorization")
+                              or params.get("authorization"))
+
+
+def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) -> bool:
+    record = context.views.get("members", member_id)
+    return (record is not None and record.registered and "membership" in visible_scopes(
+        caller, record, dt.datetime.now(dt.UTC)))
+
+
+def _country_of(context: GatewayContext, event) -> str | None:
+    views = context.views
+    cooperative_id = getattr(event, "cooperative_id", None)
+    if cooperative_id is None and hasattr(event, "account_id"):
+        account = views.get("accounts", event.account_id)
+        cooperative_id = account.cooperative_id if account else None
+    if cooperative_id is None and hasattr(event, "course_id"):
+        course = views.get("courses", event.course_id)
+        cooperative_id = course.cooperative_id if course else None
+    cooperative = views.get("cooperatives", cooperative_id) if cooperative_id else None
+    return cooperative.country if cooperative else None
+
+
+@strawberry.type
+class Activity:
+    at: dt.datetime
+    service: str
+    type: str
+    cooperative_country: str
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="A member's events as they happen (needs the "
+                                         "membership scope; ends silently when it is lost)")
+    async def member_events(self, info: Info[GatewayContext, None],
+                            member_id: strawberry.ID) -> AsyncGenerator[HistoryEntry, None]:
+        context, caller = info.context, _caller(info.context)
+        if not _may_follow(context, caller, member_id):
+            return
+        queue = context.views.listen()
+        try:
+            while True:
+                touched, message = await queue.get()
+                if member_id not in touched:
+                    continue
+                if not _may_follow(context, caller, member_id):
+                    return
+                envelope, event = message
+                yield HistoryEntry(at=envelope.time, service=event.contract_service,
+                                   type=event.contract_name, summary=summary(event))
+        finally:
+            context.views.unlisten(queue)
+
+    @strawberry.subscription(description="What happens in a country's cooperatives: event "
+                                         "types and times, never who")
+    async def federation_activity(self, info: Info[GatewayContext, None],
+                                  country: str) -> AsyncGenerator[Activity, None]:
+        context, caller = info.context, _caller(info.context)
+        if caller is None:
+            return
+        country = country.upper()
+        queue = context.views.listen()
+        try:
+            while True:
+                _, (envelope, event) = await queue.get()
+                if _country_of(context, event) == country:
+                    yield Activity(at=envelope.time, service=event.contract_service,
+                                   type=event.contract_name, cooperative_country=country)
+        finally:
+            context.views.unlisten(queue)
