@@ -15,6 +15,7 @@ import logging
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -44,6 +45,49 @@ class GatewayGraphQL(GraphQL):
             node=self.state.node, caller=caller_from_header(self.state.node, authorization),
             views=self.state.projections, keys=self.state.keys, commands=self.state.client,
             request=request, response=response)
+
+
+#: Larger requests are refused with 413 before anything parses them.
+MAX_BODY_BYTES = 256 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``MAX_BODY_BYTES`` gets 413, declared or not."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await self._too_large(send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            return await self.app(scope, counted, send)
+        except _TooLarge:
+            return await self._too_large(send)
+
+    async def _too_large(self, send):
+        body = b'{"errors": [{"message": "the request is too large"}]}'
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class _Metrics:
@@ -106,4 +150,4 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         WebSocketRoute("/graphql", graphql),
         Route("/health", health),
         Route("/metrics", metrics),
-    ], lifespan=lifespan)
+    ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

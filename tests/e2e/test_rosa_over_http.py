@@ -5,70 +5,16 @@ mutations only, then one query returns her whole record."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from deploy.topics import ensure_node_topics
 from gateway.auth import Role, issue_token
 from services.runtime.ids import new_id
 
 pytestmark = pytest.mark.kafka
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def node_processes(kafka_bootstrap, node_id, tmp_path):
-    """The node's three services and its gateway, each a process of its own."""
-    ensure_node_topics(node_id, kafka_bootstrap)
-    port = free_port()
-    env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(tmp_path / "home"), COOPBRIDGE_ENV="production")
-    commands = [[sys.executable, "-m", f"services.{name}"]
-                for name in ("membership", "savings", "training")]
-    commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
-    logs, processes = [], []
-    for i, command in enumerate(commands):
-        log = open(tmp_path / f"process-{i}.log", "wb")
-        logs.append(log)
-        processes.append(subprocess.Popen(command, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT))
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("the gateway did not become ready: "
-                                 + (tmp_path / "process-3.log").read_text()[-3000:])
-        yield node_id, f"http://127.0.0.1:{port}/graphql", env
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log in logs:
-            log.close()
 
 
 def client_for(url: str, token: str) -> Client:
