@@ -11,6 +11,7 @@ from strawberry.types import Info
 from gateway import readmodel as rm
 from gateway.access import own_member, visible_scopes
 from gateway.context import GatewayContext
+from gateway.federation_stats import FederationStats, federation_stats
 from gateway.types import (
     Account,
     Certificate,
@@ -222,6 +223,10 @@ class Query:
         ids = index.cooperatives if index is not None else []
         docs = [info.context.views.get("cooperatives", i) for i in ids]
         return [Cooperative.from_doc(d) for d in docs if d is not None and d.registered]
+
+    federation_stats: FederationStats | None = strawberry.field(
+        resolver=federation_stats,
+        description="Aggregates for analysts; cells under 5 people are suppressed")
 
     @strawberry.field(description="A course (public facts)")
     def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:

@@ -207,6 +207,10 @@ class CountryIndex(Doc, kw_only=True):
     cooperatives: list[str] = []
 
 
+#: The key of the one ``countries`` document that lists every country with a cooperative.
+ALL_COUNTRIES = "*"
+
+
 TABLES: dict[str, type[Doc]] = {
     "members": MemberRecord, "accounts": AccountView, "cooperatives": CooperativeView,
     "courses": CourseView, "history": History, "countries": CountryIndex,
@@ -291,6 +295,10 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             if event.cooperative_id not in index.cooperatives:
                 index.cooperatives.append(event.cooperative_id)
             store.put("countries", event.country, index)
+            everywhere = _doc(store, "countries", ALL_COUNTRIES)
+            if event.country not in everywhere.cooperatives:  # here: the country codes
+                everywhere.cooperatives.append(event.country)
+            store.put("countries", ALL_COUNTRIES, everywhere)
             return []
         case m.CooperativeUpdated():
             coop = _doc(store, "cooperatives", event.cooperative_id)

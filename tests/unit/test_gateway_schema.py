@@ -340,6 +340,7 @@ MEMBER_QUERIES = {
     "memberHistory": 'memberHistory(memberId: "{rosa}") {{ edges {{ node {{ type }} }} }}',
 }
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
+AGGREGATE_QUERIES = {"federationStats"}  # no member ids; small cells suppressed
 
 
 def schema_fields(type_name: str) -> set[str]:
@@ -355,7 +356,7 @@ def selection(field: str) -> str:
 
 def test_every_member_field_and_query_is_classified_for_the_matrix():
     assert schema_fields("Member") == set(MEMBER_FIELD_SCOPES)
-    assert schema_fields("Query") == set(MEMBER_QUERIES) | PUBLIC_QUERIES
+    assert schema_fields("Query") == set(MEMBER_QUERIES) | PUBLIC_QUERIES | AGGREGATE_QUERIES
 
 
 async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_revocation(node):
@@ -410,3 +411,46 @@ async def test_an_expired_consent_shows_nothing(node):
     result = await SCHEMA.execute(MEMBER, variable_values={"id": ids["rosa"]},
                                   context_value=context)
     assert result.errors is None and result.data["member"] is None
+
+
+# -- federation aggregates ------------------------------------------------------------------
+
+STATS = """query($filter: StatsFilter) { federationStats(filter: $filter) { minCell
+    cells { key suppressed members joined deposits { amount currency }
+            savingsBalance { amount } } } }"""
+
+
+async def test_aggregates_show_big_cells_and_suppress_small_ones(node):
+    for _ in range(6):
+        await rosa_joins(node)  # six Ecuadorian women in Madrid, EUR 1,250.50 each
+    other = node.views.get("cooperatives", ANDINA)
+    assert other is not None
+    for _ in range(2):  # two members at home: too few to show
+        member = new_id()
+        for name, input in (("registerMember", {"memberId": member, "personal": {
+                **ROSA_DETAILS, "nationality": "CO", "gender": "MALE"}}),
+                ("startMembership", {"memberId": member, "cooperativeId": ANDINA,
+                                     "startedOn": "2025-10-01", "shareCapitalRequired": {
+                                         "amount": "10.00", "currency": "USD"}})):
+            assert (await node.mutate(name, input))["__typename"] == "CommandAccepted"
+    by_corridor = (await node.ok(STATS, ANALYST, filter={"groupBy": "CORRIDOR"}))
+    cells = {c["key"]: c for c in by_corridor["federationStats"]["cells"]}
+    assert cells["EC-ES"] == {"key": "EC-ES", "suppressed": False, "members": 6, "joined": 6,
+                              "deposits": [{"amount": "7503.00", "currency": "EUR"}],
+                              "savingsBalance": [{"amount": "7503.00"}]}
+    assert cells["CO-EC"]["suppressed"] and cells["CO-EC"]["members"] is None
+    by_gender = await node.ok(STATS, ANALYST, filter={"groupBy": "GENDER", "country": "ES"})
+    assert [(c["key"], c["members"]) for c in by_gender["federationStats"]["cells"]] == [
+        ("female", 6)]
+
+
+async def test_aggregates_are_for_analysts_and_forget_the_erased(node):
+    members = [(await rosa_joins(node))["rosa"] for _ in range(5)]
+    assert (await node.ok(STATS, MADRID_STAFF))["federationStats"] is None
+    assert (await node.ok(STATS, None))["federationStats"] is None
+    [cell] = (await node.ok(STATS, ANALYST))["federationStats"]["cells"]
+    assert cell["members"] == 5
+    erased = await node.mutate("eraseMember", {"memberId": members[0]}, MADRID_ADMIN)
+    assert erased["__typename"] == "CommandAccepted"
+    [cell] = (await node.ok(STATS, ANALYST))["federationStats"]["cells"]
+    assert cell["suppressed"] and cell["members"] is None  # four left: under the threshold
