@@ -4,8 +4,12 @@ cooperative, country, corridor (nationality -> host country), gender or joining 
 Computed per request from the read models, opening each member's seal for nationality and
 gender, so an erased member is gone from every figure at once. A cell about fewer than
 ``MIN_CELL`` people is suppressed: its key shows, its figures do not (small numbers could
-point at a person). Money is summed per currency; deposits, balances, remittances and
-training are lifetime figures, while the period filter bounds joining and leaving.
+point at a person). Money is summed per currency.
+
+Every figure is a flow with a month (joined, left, deposited, remitted, completed,
+certified), so the period filter bounds all of them, and grouping by ``MONTH`` gives a time
+series; the savings balance is a stock, shown for the other groupings only (today's). The
+average fee is the mean, over account-months with remittances, of fees / amount sent.
 """
 
 from __future__ import annotations
@@ -115,8 +119,16 @@ async def federation_stats(info: Info[GatewayContext, None],
     views = context.views
     index = views.get("countries", ALL_COUNTRIES)
     countries = [filter.country.upper()] if filter.country else (index.cooperatives if index else [])
+    by_month = filter.group_by is StatsDimension.MONTH
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    seen_members: set[str] = set()
+
+    def counts(day: dt.date | str | None) -> bool:
+        if day is None:
+            return False
+        month = day if isinstance(day, str) else day.strftime("%Y-%m")
+        return ((filter.from_month is None or month >= filter.from_month)
+                and (filter.to_month is None or month <= filter.to_month))
+
     for country in countries:
         country_index = views.get("countries", country)
         for cooperative_id in (country_index.cooperatives if country_index else []):
@@ -133,76 +145,83 @@ async def federation_stats(info: Info[GatewayContext, None],
                 if plaintext is None:
                     continue
                 person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
-                seen_members.add(member_id)
+                fixed = {
+                    StatsDimension.COOPERATIVE: cooperative_id,
+                    StatsDimension.COUNTRY: coop.country,
+                    StatsDimension.CORRIDOR: f"{person.nationality}-{coop.country}",
+                    StatsDimension.GENDER: person.gender.value if person.gender else "unstated",
+                }.get(filter.group_by)
+
+                def tally(month: str) -> _Tally:
+                    cell = tallies[month if by_month else fixed]
+                    cell.members.add(member_id)
+                    return cell
+
                 for membership in record.memberships:
                     if membership.cooperative_id != cooperative_id:
                         continue
-                    key = {
-                        StatsDimension.COOPERATIVE: cooperative_id,
-                        StatsDimension.COUNTRY: coop.country,
-                        StatsDimension.CORRIDOR: f"{person.nationality}-{coop.country}",
-                        StatsDimension.GENDER: person.gender.value if person.gender else "unstated",
-                        StatsDimension.MONTH: membership.started_on.strftime("%Y-%m"),
-                    }[filter.group_by]
-                    tally = tallies[key]
-                    tally.members.add(member_id)
-                    tally.joined += _in_period(membership.started_on, filter.from_month,
-                                               filter.to_month)
-                    tally.left += _in_period(membership.ended_on, filter.from_month,
-                                             filter.to_month)
-                    _add_accounts(tally, views, record.accounts, cooperative_id)
-                    _add_training(tally, views, record, cooperative_id)
+                    if counts(membership.started_on):
+                        tally(membership.started_on.strftime("%Y-%m")).joined += 1
+                    if counts(membership.ended_on):
+                        tally(membership.ended_on.strftime("%Y-%m")).left += 1
+                    if not by_month:
+                        tally("")  # a member counts in their cell, active in the period or not
+                _add_accounts(tally, counts, by_month, views, record.accounts, cooperative_id)
+                _add_training(tally, counts, views, record, cooperative_id)
     cells = []
-    for key, tally in sorted(tallies.items()):
-        if len(tally.members) < MIN_CELL:
+    for key, tally_ in sorted(tallies.items()):
+        if len(tally_.members) < MIN_CELL:
             cells.append(StatsCell(key=key, suppressed=True, members=None, joined=None,
                                    left=None, deposits=None, savings_balance=None,
                                    remittances_sent=None, remittance_volume=None,
                                    average_fee_percent=None, courses_completed=None,
                                    cefr_levels=None, certificates=None))
             continue
-        fee = (f"{sum(tally.fee_percents) / len(tally.fee_percents):.2f}"
-               if tally.fee_percents else None)
+        fee = (f"{sum(tally_.fee_percents) / len(tally_.fee_percents):.2f}"
+               if tally_.fee_percents else None)
         cells.append(StatsCell(
-            key=key, suppressed=False, members=len(tally.members), joined=tally.joined,
-            left=tally.left, deposits=_money(tally.deposits),
-            savings_balance=_money(tally.balances), remittances_sent=tally.sent,
-            remittance_volume=_money(tally.volume), average_fee_percent=fee,
-            courses_completed=[Count(key=k, count=v) for k, v in sorted(tally.courses.items())],
-            cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally.levels.items())],
-            certificates=tally.certificates))
+            key=key, suppressed=False, members=len(tally_.members), joined=tally_.joined,
+            left=tally_.left, deposits=_money(tally_.deposits),
+            savings_balance=None if by_month else _money(tally_.balances),
+            remittances_sent=tally_.sent, remittance_volume=_money(tally_.volume),
+            average_fee_percent=fee,
+            courses_completed=[Count(key=k, count=v) for k, v in sorted(tally_.courses.items())],
+            cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally_.levels.items())],
+            certificates=tally_.certificates))
     return FederationStats(group_by=filter.group_by, min_cell=MIN_CELL, cells=cells)
 
 
-def _add_accounts(tally: _Tally, views, account_ids: list[str], cooperative_id: str) -> None:
+def _add_accounts(tally, counts, by_month: bool, views, account_ids: list[str],
+                  cooperative_id: str) -> None:
     for account_id in account_ids:
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue
-        if account.deposits is not None:
-            tally.deposits[account.deposits.currency] += account.deposits.amount
-        if account.product == "savings" and account.balance is not None:
-            tally.balances[account.balance.currency] += account.balance.amount
-        for remittance in account.remittances:
-            if remittance.direction != "sent" or remittance.status == "refunded":
+        if account.product == "savings" and account.balance is not None and not by_month:
+            tally("").balances[account.balance.currency] += account.balance.amount
+        for month, flows in sorted(account.months.items()):
+            if not counts(month) or not (flows.deposits or flows.remittances):
                 continue
-            tally.sent += 1
-            tally.volume[remittance.amount.currency] += remittance.amount.amount
-            if remittance.fee is not None and remittance.amount.amount:
-                tally.fee_percents.append(
-                    Decimal(remittance.fee.amount * 100) / remittance.amount.amount)
+            cell = tally(month)
+            cell.deposits[account.currency] += flows.deposits
+            cell.sent += flows.remittances
+            cell.volume[account.currency] += flows.remitted
+            if flows.remitted:
+                cell.fee_percents.append(Decimal(flows.fees * 100) / flows.remitted)
 
 
-def _add_training(tally: _Tally, views, record, cooperative_id: str) -> None:
+def _add_training(tally, counts, views, record, cooperative_id: str) -> None:
     for enrolment in record.enrolments:
         course = views.get("courses", enrolment.course_id)
         if (course is None or course.cooperative_id != cooperative_id
-                or enrolment.status != "completed" or enrolment.result != "passed"):
+                or enrolment.result != "passed" or not counts(enrolment.completed_on)):
             continue
-        tally.courses[course.kind] += 1
+        tally(enrolment.completed_on.strftime("%Y-%m")).courses[course.kind] += 1
     for certificate in record.certificates:
-        if certificate.cooperative_id != cooperative_id or certificate.revoked:
+        if (certificate.cooperative_id != cooperative_id or certificate.revoked
+                or not counts(certificate.issued_on)):
             continue
-        tally.certificates += 1
+        cell = tally(certificate.issued_on.strftime("%Y-%m"))
+        cell.certificates += 1
         if certificate.level:
-            tally.levels[certificate.level] += 1
+            cell.levels[certificate.level] += 1

@@ -134,6 +134,15 @@ class RemittanceDoc(Doc, kw_only=True):
     at: dt.datetime | None = None
 
 
+class MonthDoc(Doc, kw_only=True):
+    """An account's flows in one calendar month (UTC), for the federation's time series."""
+
+    deposits: int = 0
+    remitted: int = 0
+    fees: int = 0
+    remittances: int = 0
+
+
 class AccountView(Doc, kw_only=True):
     account_id: str
     member_id: str = ""
@@ -148,6 +157,7 @@ class AccountView(Doc, kw_only=True):
     withdrawals: Money | None = None
     loan: LoanDoc | None = None
     remittances: list[RemittanceDoc] = []
+    months: dict[str, MonthDoc] = {}  # "YYYY-MM" -> flows
 
 
 class GroupDoc(Doc, kw_only=True):
@@ -407,11 +417,16 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
     return []
 
 
+def _month(account: AccountView, at: dt.datetime) -> MonthDoc:
+    return account.months.setdefault(at.strftime("%Y-%m"), MonthDoc())
+
+
 def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:
     account = _doc(store, "accounts", event.account_id)
     match event:
         case s.FundsDeposited():
             account.balance, account.deposits = event.balance, _add(account.deposits, event.amount)
+            _month(account, at).deposits += event.amount.amount
         case s.FundsWithdrawn():
             account.balance = event.balance
             account.withdrawals = _add(account.withdrawals, event.amount)
@@ -441,6 +456,10 @@ def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> 
             account.balance = event.outstanding
         case s.RemittanceSent():
             account.balance = event.balance
+            month = _month(account, at)
+            month.remitted += event.amount.amount
+            month.fees += event.fee.amount
+            month.remittances += 1
             account.remittances.append(RemittanceDoc(
                 remittance_id=event.remittance_id, direction="sent", at=at,
                 counterpart=getattr(event.to, "account_id", None), amount=event.amount,
@@ -456,6 +475,11 @@ def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> 
             for remittance in account.remittances:
                 if remittance.remittance_id == event.remittance_id and remittance.direction == "sent":
                     remittance.status = "refunded" if refunded else "delivered"
+                    if refunded and remittance.at is not None and remittance.fee is not None:
+                        month = _month(account, remittance.at)  # it never went
+                        month.remitted -= remittance.amount.amount
+                        month.fees -= remittance.fee.amount
+                        month.remittances -= 1
             if refunded:
                 account.balance, account.closed = event.balance, False
     store.put("accounts", event.account_id, account)

@@ -454,3 +454,16 @@ async def test_aggregates_are_for_analysts_and_forget_the_erased(node):
     assert erased["__typename"] == "CommandAccepted"
     [cell] = (await node.ok(STATS, ANALYST))["federationStats"]["cells"]
     assert cell["suppressed"] and cell["members"] is None  # four left: under the threshold
+
+
+async def test_grouping_by_month_gives_a_time_series_of_flows(node):
+    for _ in range(5):
+        await rosa_joins(node)  # joined 2019-05, deposited EUR 1,250.50 on 2026-11-15
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH"})
+    cells = {c["key"]: c for c in data["federationStats"]["cells"]}
+    assert cells["2019-05"]["joined"] == 5 and cells["2019-05"]["deposits"] == []
+    assert cells["2026-11"]["joined"] == 0
+    assert cells["2026-11"]["deposits"] == [{"amount": "6252.50", "currency": "EUR"}]
+    assert cells["2026-11"]["savingsBalance"] is None  # a stock, not a flow
+    bounded = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "fromMonth": "2026-01"})
+    assert [c["key"] for c in bounded["federationStats"]["cells"]] == ["2026-11"]
