@@ -233,6 +233,7 @@ class _Child:
     def _start(self) -> None:
         env = dict(os.environ, COOPBRIDGE_NODE=self.node,
                    KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
+        env.setdefault("COOPBRIDGE_ENV", "development")  # a local node: GraphiQL on
         if self.name == "gateway":
             command = [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(self.port)]
         else:

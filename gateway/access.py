@@ -19,6 +19,18 @@ from gateway.readmodel import MemberRecord
 SCOPES = frozenset({"identity", "membership", "savings", "training"})
 
 
+def active_member_of(caller: Caller | None, record: MemberRecord) -> bool:
+    """The member is now a member of the caller's cooperative (or the caller is node admin):
+    what acting on her behalf (correcting details, consents, erasure) requires."""
+    if caller is None:
+        return False
+    if caller.is_node_admin:
+        return True
+    return caller.role in (Role.STAFF, Role.ADMIN) and any(
+        m.cooperative_id == caller.cooperative_id and m.ended_on is None
+        for m in record.memberships)
+
+
 def own_member(caller: Caller | None, record: MemberRecord) -> bool:
     if caller is None:
         return False
@@ -26,6 +38,13 @@ def own_member(caller: Caller | None, record: MemberRecord) -> bool:
         return True
     return caller.role in (Role.STAFF, Role.ADMIN) and any(
         m.cooperative_id == caller.cooperative_id for m in record.memberships)
+
+
+def history_scope(service: str, event_type: str) -> str | None:
+    """The scope a timeline entry belongs to; ``None``: her own cooperatives only."""
+    if event_type in ("ConsentGranted", "ConsentRevoked"):
+        return None
+    return {"savings": "savings", "training": "training"}.get(service, "membership")
 
 
 def visible_scopes(caller: Caller | None, record: MemberRecord,

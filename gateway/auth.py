@@ -8,6 +8,7 @@ them. A token from another node, expired, or badly signed is refused the same wa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,11 +31,20 @@ class AuthError(Exception):
     """No valid token: the caller is anonymous."""
 
 
+#: The longest a token may live, whatever it says.
+MAX_TTL = dt.timedelta(days=31)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 @dataclass(frozen=True)
 class Caller:
     subject: str
     role: Role
     cooperative_id: str | None = None
+    expires_at: dt.datetime | None = None
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or dt.datetime.now(dt.UTC)) >= self.expires_at
 
     @property
     def is_node_admin(self) -> bool:
@@ -55,8 +65,10 @@ def _private_key(node: str) -> Ed25519PrivateKey:
 def issue_token(node: str, role: Role, cooperative_id: str | None = None,
                 subject: str = "coopbridge-cli", ttl: dt.timedelta = dt.timedelta(hours=12),
                 now: dt.datetime | None = None) -> str:
-    if role in (Role.STAFF, Role.ADMIN) and not cooperative_id:
-        raise ValueError("staff and admin tokens name their cooperative")
+    if role in (Role.STAFF, Role.ADMIN) and not (cooperative_id and _UUID.match(cooperative_id)):
+        raise ValueError("staff and admin tokens name their cooperative (its id)")
+    if ttl > MAX_TTL:
+        raise ValueError(f"a token lives at most {MAX_TTL.days} days")
     now = now or dt.datetime.now(dt.UTC)
     claims = {"iss": node, "aud": AUDIENCE, "sub": subject, "role": role.value,
               "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
@@ -69,14 +81,19 @@ def verify_token(node: str, token: str) -> Caller:
     try:
         claims = jwt.decode(token, _private_key(node).public_key(), algorithms=["EdDSA"],
                             audience=AUDIENCE, issuer=node,
-                            options={"require": ["exp", "iss", "aud", "sub", "role"]})
+                            options={"require": ["exp", "iat", "iss", "aud", "sub", "role"]})
         role = Role(claims["role"])
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise AuthError("invalid token") from None
     cooperative = claims.get("cooperative")
-    if role in (Role.STAFF, Role.ADMIN) and not isinstance(cooperative, str):
+    if role in (Role.STAFF, Role.ADMIN) and not (
+            isinstance(cooperative, str) and _UUID.match(cooperative)):
         raise AuthError("invalid token")
-    return Caller(subject=str(claims["sub"]), role=role, cooperative_id=cooperative)
+    issued, expires = claims.get("iat"), claims["exp"]
+    if not isinstance(issued, int) or expires - issued > MAX_TTL.total_seconds():
+        raise AuthError("invalid token")
+    return Caller(subject=str(claims["sub"]), role=role, cooperative_id=cooperative,
+                  expires_at=dt.datetime.fromtimestamp(expires, dt.UTC))
 
 
 def caller_from_header(node: str, authorization: str | None) -> Caller | None:

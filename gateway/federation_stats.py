@@ -4,7 +4,9 @@ cooperative, country, corridor (nationality -> host country), gender or joining 
 Computed per request from the read models, opening each member's seal for nationality and
 gender, so an erased member is gone from every figure at once. A cell about fewer than
 ``MIN_CELL`` people is suppressed: its key shows, its figures do not (small numbers could
-point at a person). Money is summed per currency.
+point at a person). Suppressed cells are merged into one cell keyed ``*``, so that even
+their keys (a corridor, a gender) cannot single anyone out; with a period filter a cell
+counts only the people who contributed a figure in that period.
 
 Every figure is a flow with a month (joined, left, deposited, remitted, completed,
 certified), so the period filter bounds all of them, and grouping by ``MONTH`` gives a time
@@ -120,6 +122,7 @@ async def federation_stats(info: Info[GatewayContext, None],
     index = views.get("countries", ALL_COUNTRIES)
     countries = [filter.country.upper()] if filter.country else (index.cooperatives if index else [])
     by_month = filter.group_by is StatsDimension.MONTH
+    period = filter.from_month is not None or filter.to_month is not None
     tallies: dict[str, _Tally] = defaultdict(_Tally)
 
     def counts(day: dt.date | str | None) -> bool:
@@ -164,18 +167,15 @@ async def federation_stats(info: Info[GatewayContext, None],
                         tally(membership.started_on.strftime("%Y-%m")).joined += 1
                     if counts(membership.ended_on):
                         tally(membership.ended_on.strftime("%Y-%m")).left += 1
-                    if not by_month:
-                        tally("")  # a member counts in their cell, active in the period or not
-                _add_accounts(tally, counts, by_month, views, record.accounts, cooperative_id)
+                    if not by_month and not period:
+                        tally("")  # the cell's population: members, active lately or not
+                _add_accounts(tally, counts, by_month or period, views, record.accounts,
+                              cooperative_id)
                 _add_training(tally, counts, views, record, cooperative_id)
-    cells = []
+    cells, suppressed = [], False
     for key, tally_ in sorted(tallies.items()):
         if len(tally_.members) < MIN_CELL:
-            cells.append(StatsCell(key=key, suppressed=True, members=None, joined=None,
-                                   left=None, deposits=None, savings_balance=None,
-                                   remittances_sent=None, remittance_volume=None,
-                                   average_fee_percent=None, courses_completed=None,
-                                   cefr_levels=None, certificates=None))
+            suppressed = True
             continue
         fee = (f"{sum(tally_.fee_percents) / len(tally_.fee_percents):.2f}"
                if tally_.fee_percents else None)
@@ -188,16 +188,22 @@ async def federation_stats(info: Info[GatewayContext, None],
             courses_completed=[Count(key=k, count=v) for k, v in sorted(tally_.courses.items())],
             cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally_.levels.items())],
             certificates=tally_.certificates))
+    if suppressed:
+        cells.append(StatsCell(key="*", suppressed=True, members=None, joined=None,
+                               left=None, deposits=None, savings_balance=None,
+                               remittances_sent=None, remittance_volume=None,
+                               average_fee_percent=None, courses_completed=None,
+                               cefr_levels=None, certificates=None))
     return FederationStats(group_by=filter.group_by, min_cell=MIN_CELL, cells=cells)
 
 
-def _add_accounts(tally, counts, by_month: bool, views, account_ids: list[str],
+def _add_accounts(tally, counts, flows_only: bool, views, account_ids: list[str],
                   cooperative_id: str) -> None:
     for account_id in account_ids:
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue
-        if account.product == "savings" and account.balance is not None and not by_month:
+        if account.product == "savings" and account.balance is not None and not flows_only:
             tally("").balances[account.balance.currency] += account.balance.amount
         for month, flows in sorted(account.months.items()):
             if not counts(month) or not (flows.deposits or flows.remittances):

@@ -22,14 +22,15 @@ import enum
 import functools
 import re
 import typing
-from decimal import Decimal, InvalidOperation
+import uuid
+from decimal import Decimal, DecimalException
 
 import msgspec
 import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import own_member
+from gateway.access import active_member_of, own_member, visible_scopes
 from gateway.auth import Role
 from gateway.context import GatewayContext
 from schemas import REGISTRY
@@ -40,6 +41,7 @@ from schemas.fields import Money, Sealed
 from schemas.registry import Contract
 from schemas.topics import events_topic
 from services.membership.domain import MEMBERSHIP
+from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.savings.arithmetic import exponent
 from services.savings.domain import SAVINGS
 from services.training.domain import TRAINING
@@ -230,19 +232,21 @@ def _money(value: MoneyInput, path: str) -> dict:
     try:
         currency = value.currency.upper()
         places = exponent(currency)
-        amount = Decimal(value.amount)
-    except (InvalidOperation, ValueError, KeyError, AttributeError):
+        amount = Decimal(value.amount[:64])
+    except (DecimalException, ValueError, KeyError, AttributeError):
         raise InputError("an amount is a decimal string and a known ISO 4217 code", path) from None
-    if not amount.is_finite() or amount < 0:
+    if len(value.amount) > 64 or not amount.is_finite() or amount < 0:
         raise InputError("an amount is a non-negative decimal", path)
+    if amount.adjusted() > 15:  # before any arithmetic: 1e999999 must cost nothing
+        raise InputError("the amount is too large", path)
     minor = amount.scaleb(places)
     if minor != minor.to_integral_value():
         raise InputError(f"{currency} has {places} decimal places", path)
     return {"amount": int(minor), "currency": currency}
 
 
-async def _plain(value, struct: type, path: str, seal) -> typing.Any:
-    """Strawberry input objects -> builtins msgspec can convert (money exact, seals made)."""
+async def _plain(value, struct: type, path: str, seal=None) -> typing.Any:
+    """Strawberry input objects -> builtins msgspec can convert (money exact)."""
     if value is None or isinstance(value, str | int | bool | dt.date | Decimal):
         return value
     if isinstance(value, enum.Enum):
@@ -261,8 +265,13 @@ async def _plain(value, struct: type, path: str, seal) -> typing.Any:
     return plain
 
 
-async def to_command(cls: type[Contract], value, seal) -> Contract:
-    data = await _plain(value, cls, "input", seal)
+async def to_plain(cls: type[Contract], value) -> dict:
+    """The input as builtins (money exact), nothing sealed yet."""
+    return await _plain(value, cls, "input", None)
+
+
+async def to_command(cls: type[Contract], data: dict, seal) -> Contract:
+    """Seal what must be sealed, then convert and validate."""
     for field, plain_type in (("personal", m.PersonalDetails),):
         if field in data and field in cls.__struct_fields__:
             details = _convert(data[field], plain_type, f"input.{field}")
@@ -286,39 +295,64 @@ def _convert(data, cls, path):
 # -- authorisation --------------------------------------------------------------------------
 
 
-def cooperative_of(command: Contract, context: GatewayContext) -> str | None:
+def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> str | None:
     """The cooperative a command acts for, as far as the gateway's views know."""
-    if hasattr(command, "cooperative_id"):
-        return command.cooperative_id
-    if hasattr(command, "account_id"):
-        account = context.views.get("accounts", command.account_id)
+    if "cooperative_id" in cls.__struct_fields__:
+        return data.get("cooperative_id")
+    if "account_id" in cls.__struct_fields__:
+        account = context.views.get("accounts", str(data.get("account_id", "")))
         return account.cooperative_id if account else None
-    if hasattr(command, "course_id"):
-        course = context.views.get("courses", command.course_id)
+    if "course_id" in cls.__struct_fields__:
+        course = context.views.get("courses", str(data.get("course_id", "")))
         return course.cooperative_id if course else None
     return None
 
 
-def authorized(command: Contract, context: GatewayContext) -> bool:
+def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
+    """May the caller send this command? Decided on the plain input, before anything is
+    sealed or sent, so a refused caller leaves no trace (not even a data key)."""
     caller = context.caller
     if caller is None or caller.role is Role.ANALYST:
         return False
     if caller.is_node_admin:
         return True
-    if isinstance(command, m.RegisterCooperative):
+    if cls is m.RegisterCooperative:
         return False
-    if type(command) in ADMIN_ONLY and caller.role is not Role.ADMIN:
+    if cls in ADMIN_ONLY and caller.role is not Role.ADMIN:
         return False
-    if isinstance(command, m.RegisterMember):
-        return True  # any cooperative may register a new member
-    if isinstance(command, m.CorrectMemberDetails | m.GrantConsent | m.RevokeConsent
-                  | m.EraseMember):
-        record = context.views.get("members", command.member_id)
-        return record is not None and own_member(caller, record)
-    return caller.of_cooperative(cooperative_of(command, context))
+    if cls is m.RegisterMember:
+        record = context.views.get("members", str(data.get("member_id", "")))
+        return record is None  # a new member; an existing one is not this caller's to claim
+    if cls in (m.CorrectMemberDetails, m.GrantConsent, m.RevokeConsent, m.EraseMember):
+        record = context.views.get("members", str(data.get("member_id", "")))
+        return record is not None and active_member_of(caller, record)
+    if cls is m.StartMembership:
+        if not caller.of_cooperative(data.get("cooperative_id")):
+            return False
+        record = context.views.get("members", str(data.get("member_id", "")))
+        if record is None:
+            return False
+        if not record.memberships or own_member(caller, record):
+            return True  # newly registered, or (re)joining a cooperative she belonged to
+        # another cooperative's member joins here only with her consent to this cooperative
+        return "membership" in visible_scopes(caller, record, context.now)
+    return caller.of_cooperative(cooperative_of(cls, data, context))
 
 
 # -- resolvers ------------------------------------------------------------------------------
+
+_KEYS = uuid.UUID("6f1c2a52-3c35-4b6e-9a53-6d1f6c0b5e21")
+
+
+def command_id_for(context: GatewayContext, key: str | None) -> str | None:
+    """An idempotency key is the caller's own: two callers using the same key never meet,
+    and the key itself (which may be any text) never becomes a Kafka key."""
+    if key is None:
+        return None
+    caller = context.caller
+    return str(uuid.uuid5(_KEYS, f"{context.node}|{caller.subject}|{caller.role}|"
+                                 f"{caller.cooperative_id}|{key}"))
+
 
 
 def _seal_for(context: GatewayContext):
@@ -343,19 +377,27 @@ def make_mutation(cls: type[Contract]):
         if context.caller is None:
             return NotAuthorized(code="NotAuthorized", message="a bearer token is required")
         try:
-            command = await to_command(cls, input, _seal_for(context))
+            data = await to_plain(cls, input)
         except InputError as invalid:
             return ValidationError(code="ValidationError", message=str(invalid),
                                    field=invalid.field)
-        if not authorized(command, context):
+        if not authorized(cls, data, context):
             return NotAuthorized(code="NotAuthorized",
                                  message="this caller may not send this command")
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             return ValidationError(code="ValidationError", field="idempotencyKey",
                                    message="an idempotency key has 1 to 200 characters")
         try:
-            reply = await context.commands.send(command, aggregate.id_of(command),
-                                                command_id=idempotency_key)
+            command = await to_command(cls, data, _seal_for(context))
+        except InputError as invalid:
+            return ValidationError(code="ValidationError", message=str(invalid),
+                                   field=invalid.field)
+        except KeysMemberErased:
+            return problem("MemberErased", "this member was erased")
+        try:
+            reply = await context.commands.send(
+                command, aggregate.id_of(command),
+                command_id=command_id_for(context, idempotency_key))
         except TimeoutError:
             return Unavailable(code="Unavailable", message="no reply in time; send it again "
                                "with the same idempotency key")

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import readmodel as rm
-from gateway.access import own_member, visible_scopes
+from gateway.access import history_scope, own_member, visible_scopes
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
 from gateway.types import (
@@ -125,6 +125,12 @@ class Member:
         return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
 
 
+def entry_visible(member: Member, service: str, event_type: str) -> bool:
+    """A timeline entry shows only within the scopes the caller was granted."""
+    scope = history_scope(service, event_type)
+    return member.own if scope is None else scope in member.scopes
+
+
 def visible_member(info: Info[GatewayContext, None], member_id: str) -> Member | None:
     record = info.context.views.get("members", member_id)
     if record is None or not record.registered:
@@ -197,7 +203,8 @@ class Query:
         if member is None or "membership" not in member.scopes:
             return None
         history = info.context.views.get("history", member_id)
-        items = history.items if history else []
+        items = [x for x in (history.items if history else [])
+                 if entry_visible(member, x.service, x.type)]
         size, start = _page_size(first), _offset(after)
         page = items[start:start + size]
         return HistoryConnection(
@@ -213,7 +220,9 @@ class Query:
         if info.context.caller is None:
             return None
         doc = info.context.views.get("cooperatives", id)
-        return Cooperative.from_doc(doc) if doc is not None and doc.registered else None
+        if doc is None or not doc.registered:
+            return None
+        return Cooperative.from_doc(doc, insider=info.context.caller.of_cooperative(id))
 
     @strawberry.field(description="The cooperatives of a country (ISO 3166-1 alpha-2)")
     def cooperatives(self, info: Info[GatewayContext, None], country: str) -> list[Cooperative]:
@@ -222,7 +231,9 @@ class Query:
         index = info.context.views.get("countries", country.upper())
         ids = index.cooperatives if index is not None else []
         docs = [info.context.views.get("cooperatives", i) for i in ids]
-        return [Cooperative.from_doc(d) for d in docs if d is not None and d.registered]
+        caller = info.context.caller
+        return [Cooperative.from_doc(d, insider=caller.of_cooperative(d.cooperative_id))
+                for d in docs if d is not None and d.registered]
 
     federation_stats: FederationStats | None = strawberry.field(
         resolver=federation_stats,
@@ -233,4 +244,6 @@ class Query:
         if info.context.caller is None:
             return None
         doc = info.context.views.get("courses", id)
-        return Course.from_doc(doc) if doc is not None and doc.offered else None
+        if doc is None or not doc.offered:
+            return None
+        return Course.from_doc(doc, insider=info.context.caller.of_cooperative(doc.cooperative_id))

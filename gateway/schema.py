@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode
 from graphql.validation import ValidationRule
 from strawberry import Schema
@@ -25,9 +27,11 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from gateway.mutations import mutation_type
-from gateway.queries import BadRequest, Query
+from gateway.queries import MAX_PAGE, BadRequest, Query
 from gateway.subscriptions import Subscription
 from services import config
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2_000
@@ -37,21 +41,29 @@ DEFAULT_PAGE = 20
 
 
 class CostLimiter(ValidationRule):
-    """Refuses a document whose estimated cost exceeds ``MAX_COST``. Fragments are expanded,
-    so a cost cannot hide behind spreads."""
+    """Refuses a document whose estimated cost exceeds ``MAX_COST``, before it runs.
+
+    Every field costs 1; a field with ``first`` multiplies its subtree by it (a variable
+    counts as the largest page, ``MAX_PAGE``). Fragments are expanded once each (their cost
+    is memoised; a cycle costs the maximum and is refused), and counting stops as soon as
+    the limit is passed, so the rule itself can never be made slow."""
 
     def enter_operation_definition(self, node, *_):
-        fragments = {f.name.value: f for f in self.context.document.definitions
-                     if f.kind == "fragment_definition"}
-        cost = self._cost(node.selection_set, fragments, depth=0)
+        self._fragments = {f.name.value: f for f in self.context.document.definitions
+                           if f.kind == "fragment_definition"}
+        self._memo: dict[str, int] = {}
+        self._visiting: set[str] = set()
+        cost = self._cost(node.selection_set, depth=0)
         if cost > MAX_COST:
             self.report_error(GraphQLError(
-                f"the query is too expensive ({cost} > {MAX_COST}); ask for fewer items",
+                f"the query is too expensive (more than {MAX_COST}); ask for fewer items",
                 node))
 
-    def _cost(self, selection_set, fragments, depth: int) -> int:
-        if selection_set is None or depth > MAX_DEPTH * 2:
+    def _cost(self, selection_set, depth: int) -> int:
+        if selection_set is None:
             return 0
+        if depth > MAX_DEPTH * 2:
+            return MAX_COST + 1
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -59,17 +71,30 @@ class CostLimiter(ValidationRule):
                 for argument in selection.arguments or ():
                     if argument.name.value == "first":
                         multiplier = (int(argument.value.value)
-                                      if isinstance(argument.value, IntValueNode)
-                                      else DEFAULT_PAGE)
-                inner = self._cost(selection.selection_set, fragments, depth + 1)
+                                      if isinstance(argument.value, IntValueNode) else MAX_PAGE)
+                inner = self._cost(selection.selection_set, depth + 1)
                 total += 1 + max(multiplier, 1) * inner
             elif isinstance(selection, InlineFragmentNode):
-                total += self._cost(selection.selection_set, fragments, depth + 1)
+                total += self._cost(selection.selection_set, depth + 1)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    total += self._cost(fragment.selection_set, fragments, depth + 1)
+                total += self._fragment_cost(selection.name.value, depth)
+            if total > MAX_COST:
+                return total
         return total
+
+    def _fragment_cost(self, name: str, depth: int) -> int:
+        if name in self._memo:
+            return self._memo[name]
+        fragment = self._fragments.get(name)
+        if fragment is None:
+            return 0
+        if name in self._visiting:  # a cycle: other rules refuse it, this one must not loop
+            return MAX_COST + 1
+        self._visiting.add(name)
+        cost = self._cost(fragment.selection_set, depth + 1)
+        self._visiting.discard(name)
+        self._memo[name] = cost
+        return cost
 
 
 #: Built once: a rule class made per request would defeat the validation cache.
@@ -81,6 +106,18 @@ def should_mask(error: GraphQLError) -> bool:
     (syntax, validation, limits, and ``BadRequest``)."""
     original = error.original_error
     return original is not None and not isinstance(original, BadRequest | GraphQLError)
+
+
+class QuietSchema(Schema):
+    """A schema whose error log carries no values: GraphQL errors quote what the caller sent
+    ("Value cannot represent a Date: …"), and that may be personal data. Only where the error
+    happened and what kind it was are logged."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        for error in errors:
+            original = error.original_error
+            kind = type(original).__name__ if original is not None else "request error"
+            log.warning("GraphQL %s at %s", kind, list(error.path or []) or "document")
 
 
 def build_schema(development: bool | None = None) -> Schema:
@@ -95,5 +132,5 @@ def build_schema(development: bool | None = None) -> Schema:
     ]
     if not development:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=mutation_type(), subscription=Subscription,
-                  extensions=extensions)
+    return QuietSchema(query=Query, mutation=mutation_type(), subscription=Subscription,
+                       extensions=extensions)

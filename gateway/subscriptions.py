@@ -14,8 +14,8 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import visible_scopes
-from gateway.auth import Caller, caller_from_header
+from gateway.access import history_scope, own_member, visible_scopes
+from gateway.auth import Caller, Role, caller_from_header
 from gateway.context import GatewayContext
 from gateway.readmodel import summary
 from gateway.types import HistoryEntry
@@ -30,6 +30,8 @@ def _caller(context: GatewayContext) -> Caller | None:
 
 
 def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) -> bool:
+    if caller is None or caller.expired():
+        return False
     record = context.views.get("members", member_id)
     return (record is not None and record.registered and "membership" in visible_scopes(
         caller, record, dt.datetime.now(dt.UTC)))
@@ -74,23 +76,29 @@ class Subscription:
                 if not _may_follow(context, caller, member_id):
                     return
                 envelope, event = message
-                yield HistoryEntry(at=envelope.time, service=event.contract_service,
-                                   type=event.contract_name, summary=summary(event))
+                scope = history_scope(event.contract_service, event.contract_name)
+                record = context.views.get("members", member_id)
+                scopes = visible_scopes(caller, record, dt.datetime.now(dt.UTC))
+                if (own_member(caller, record) if scope is None else scope in scopes):
+                    yield HistoryEntry(at=envelope.time, service=event.contract_service,
+                                       type=event.contract_name, summary=summary(event))
         finally:
             context.views.unlisten(queue)
 
-    @strawberry.subscription(description="What happens in a country's cooperatives: event "
-                                         "types and times, never who")
+    @strawberry.subscription(description="For analysts: what happens in a country's "
+                                         "cooperatives, event types and times, never who")
     async def federation_activity(self, info: Info[GatewayContext, None],
                                   country: str) -> AsyncGenerator[Activity, None]:
         context, caller = info.context, _caller(info.context)
-        if caller is None:
+        if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return
         country = country.upper()
         queue = context.views.listen()
         try:
             while True:
                 _, (envelope, event) = await queue.get()
+                if caller.expired():
+                    return
                 if _country_of(context, event) == country:
                     yield Activity(at=envelope.time, service=event.contract_service,
                                    type=event.contract_name, cooperative_country=country)

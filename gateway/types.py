@@ -7,6 +7,7 @@ as a string of minor units: GraphQL's ``Int`` is 32-bit, too small for a federat
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import strawberry
 
@@ -155,7 +156,8 @@ class Account:
         def remittance(r: rm.RemittanceDoc) -> Remittance:
             percent = None
             if r.fee is not None and r.amount.amount:
-                percent = f"{r.fee.amount * 100 / r.amount.amount:.2f}"
+                percent = str((Decimal(r.fee.amount * 100) / r.amount.amount).quantize(
+                    Decimal("0.01")))
             return Remittance(
                 remittance_id=r.remittance_id, direction=r.direction, status=r.status,
                 counterpart_account_id=r.counterpart, amount=Money.from_value(r.amount),
@@ -214,6 +216,14 @@ class Group:
     member_count: int
 
 
+#: Counts under this are shown to the cooperative's own people only (they could point at one).
+SMALL = 5
+
+
+def _count(value: int, insider: bool) -> int | None:
+    return value if insider or value >= SMALL or value == 0 else None
+
+
 @strawberry.type
 class Cooperative:
     cooperative_id: strawberry.ID
@@ -224,17 +234,20 @@ class Cooperative:
     node: str
     currency: str
     share_price: Money | None
-    active_members: int
-    groups: list[Group]
+    active_members: int | None = strawberry.field(
+        description="null for outsiders when under 5")
+    groups: list[Group] | None = strawberry.field(
+        description="the cooperative's own people only")
 
     @classmethod
-    def from_doc(cls, doc: rm.CooperativeView) -> Cooperative:
+    def from_doc(cls, doc: rm.CooperativeView, insider: bool = False) -> Cooperative:
         return cls(cooperative_id=doc.cooperative_id, name=doc.name, country=doc.country,
                    kind=doc.kind, languages=doc.languages, node=doc.node, currency=doc.currency,
                    share_price=Money.from_value(doc.share_price),
-                   active_members=doc.active_members,
+                   active_members=_count(doc.active_members, insider),
                    groups=[Group(group_id=g.group_id, name=g.name, kind=g.kind,
-                                 member_count=len(g.members)) for g in doc.groups])
+                                 member_count=len(g.members)) for g in doc.groups]
+                   if insider else None)
 
 
 @strawberry.type
@@ -257,17 +270,18 @@ class Course:
     starts_on: dt.date | None
     ends_on: dt.date | None
     capacity: int
-    enrolled: int
+    enrolled: int | None = strawberry.field(description="null for outsiders when under 5")
     places_left: int
-    completed: int
+    completed: int | None = strawberry.field(description="null for outsiders when under 5")
 
     @classmethod
-    def from_doc(cls, doc: rm.CourseView) -> Course:
+    def from_doc(cls, doc: rm.CourseView, insider: bool = False) -> Course:
         return cls(course_id=doc.course_id, cooperative_id=doc.cooperative_id,
                    titles=[CourseTitle(language=x.language, title=x.title,
                                        description=x.description) for x in doc.titles],
                    kind=doc.kind, language_taught=doc.language_taught,
                    target_level=doc.target_level, skills=doc.skills, hours=doc.hours,
                    starts_on=doc.starts_on, ends_on=doc.ends_on, capacity=doc.capacity,
-                   enrolled=doc.enrolled, places_left=max(0, doc.capacity - doc.enrolled),
-                   completed=doc.completed)
+                   enrolled=_count(doc.enrolled, insider),
+                   places_left=max(0, doc.capacity - doc.enrolled),
+                   completed=_count(doc.completed, insider))

@@ -11,8 +11,8 @@
 | ``COOPBRIDGE_NODE_KEY``        | a dev key file     | base64url of the node's 32-byte key that  |
 |                                |                    | wraps every member's data key             |
 | ``COOPBRIDGE_SIGNING_KEY``     | a dev key file     | base64url Ed25519 seed: signs tokens      |
-| ``COOPBRIDGE_ENV``             | ``development``    | ``production`` turns off GraphiQL and     |
-|                                |                    | introspection                             |
+| ``COOPBRIDGE_ENV``             | ``production``     | ``development`` (set by ``coopbridge up``)|
+|                                |                    | turns on GraphiQL and introspection       |
 | ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
 """
 
@@ -100,9 +100,9 @@ def _secret(variable: str, node: str, suffix: str) -> bytes:
 
 
 def development_mode() -> bool:
-    """GraphiQL and introspection are on only in development (``COOPBRIDGE_ENV=development``,
-    the default for a local node); set ``COOPBRIDGE_ENV=production`` anywhere else."""
-    return os.environ.get("COOPBRIDGE_ENV", "development") == "development"
+    """GraphiQL and introspection are on only with ``COOPBRIDGE_ENV=development``, which
+    ``coopbridge up`` (``make run``) sets for a local node; anything else is production."""
+    return os.environ.get("COOPBRIDGE_ENV", "production") == "development"
 
 
 def gateway_port() -> int:

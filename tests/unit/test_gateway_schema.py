@@ -147,9 +147,11 @@ async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node
     deposit = {"accountId": ids["account"], "amount": {"amount": "10", "currency": "EUR"}}
     first = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="deposit-2026-11-15")
     again = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="deposit-2026-11-15")
-    assert first == again and first["commandId"] == "deposit-2026-11-15"
+    assert first == again and first["commandId"] != "deposit-2026-11-15"  # namespaced
+    other = await node.mutate("depositFunds", deposit, MADRID_ADMIN, key="deposit-2026-11-15")
+    assert other["commandId"] != first["commandId"]  # another caller's key never collides
     data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
-    assert data["member"]["accounts"][0]["balance"]["amount"] == "1260.50"
+    assert data["member"]["accounts"][0]["balance"]["amount"] == "1270.50"  # two callers
 
 
 async def test_another_cooperative_sees_nothing_without_consent(node):
@@ -438,7 +440,8 @@ async def test_aggregates_show_big_cells_and_suppress_small_ones(node):
     assert cells["EC-ES"] == {"key": "EC-ES", "suppressed": False, "members": 6, "joined": 6,
                               "deposits": [{"amount": "7503.00", "currency": "EUR"}],
                               "savingsBalance": [{"amount": "7503.00"}]}
-    assert cells["CO-EC"]["suppressed"] and cells["CO-EC"]["members"] is None
+    assert "CO-EC" not in cells  # even the key of a small cell could point at someone
+    assert cells["*"]["suppressed"] and cells["*"]["members"] is None
     by_gender = await node.ok(STATS, ANALYST, filter={"groupBy": "GENDER", "country": "ES"})
     assert [(c["key"], c["members"]) for c in by_gender["federationStats"]["cells"]] == [
         ("female", 6)]
@@ -453,7 +456,7 @@ async def test_aggregates_are_for_analysts_and_forget_the_erased(node):
     erased = await node.mutate("eraseMember", {"memberId": members[0]}, MADRID_ADMIN)
     assert erased["__typename"] == "CommandAccepted"
     [cell] = (await node.ok(STATS, ANALYST))["federationStats"]["cells"]
-    assert cell["suppressed"] and cell["members"] is None  # four left: under the threshold
+    assert cell["key"] == "*" and cell["members"] is None  # four left: under the threshold
 
 
 async def test_grouping_by_month_gives_a_time_series_of_flows(node):
@@ -467,3 +470,100 @@ async def test_grouping_by_month_gives_a_time_series_of_flows(node):
     assert cells["2026-11"]["savingsBalance"] is None  # a stock, not a flow
     bounded = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "fromMonth": "2026-01"})
     assert [c["key"] for c in bounded["federationStats"]["cells"]] == ["2026-11"]
+
+
+# -- regressions from the security review ---------------------------------------------------
+
+
+async def test_another_cooperative_cannot_claim_her_by_starting_a_membership(node):
+    ids = await rosa_joins(node)
+    takeover = await node.mutate("startMembership", {
+        "memberId": ids["rosa"], "cooperativeId": ANDINA, "startedOn": "2026-11-01",
+        "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}, QUITO_STAFF)
+    assert takeover["__typename"] == "NotAuthorized"
+    assert (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"] is None
+    for name, input in (("eraseMember", {"memberId": ids["rosa"]}),
+                        ("registerMember", {"memberId": ids["rosa"], "personal": ROSA_DETAILS})):
+        assert (await node.mutate(name, input, QUITO_STAFF))["__typename"] == "NotAuthorized"
+    # with her consent to join there, Quito may
+    consent = await node.mutate("grantConsent", {
+        "memberId": ids["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["MEMBERSHIP"], "expiresAt": "2027-11-15T00:00:00Z"},
+        MADRID_STAFF)
+    assert consent["__typename"] == "CommandAccepted"
+    joined = await node.mutate("startMembership", {
+        "memberId": ids["rosa"], "cooperativeId": ANDINA, "startedOn": "2026-11-01",
+        "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}, QUITO_STAFF)
+    assert joined["__typename"] == "CommandAccepted"
+
+
+async def test_her_timeline_shows_only_the_granted_scopes(node):
+    ids = await rosa_joins(node)
+    await node.mutate("grantConsent", {
+        "memberId": ids["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["MEMBERSHIP"], "expiresAt": "2027-11-15T00:00:00Z"},
+        MADRID_STAFF)
+    query = """query($id: ID!) { memberHistory(memberId: $id) { edges { node { type } } } }"""
+    outsider = [e["node"]["type"] for e in (await node.ok(query, QUITO_STAFF, id=ids["rosa"]))
+                ["memberHistory"]["edges"]]
+    assert outsider == ["MemberRegistered", "MembershipStarted"]  # no savings, no consents
+    own = [e["node"]["type"] for e in (await node.ok(query, MADRID_STAFF, id=ids["rosa"]))
+           ["memberHistory"]["edges"]]
+    assert "FundsDeposited" in own and "ConsentGranted" in own
+
+
+async def test_an_absurd_amount_is_refused_at_once(node):
+    ids = await rosa_joins(node)
+    for amount in ("1e999997", "1e999999", "9" * 5000):
+        result = await node.mutate("depositFunds", {
+            "accountId": ids["account"], "amount": {"amount": amount, "currency": "EUR"}},
+            MADRID_STAFF)
+        assert result["__typename"] == "ValidationError", result
+
+
+async def test_fragment_cycles_and_variable_pages_cannot_dodge_the_cost_limit(node):
+    cycle = "query { ...A } fragment A on Query { ...A ...A ...A ...A }"
+    assert (await node.run(cycle, ADMIN)).errors
+    aliased = "query($n: Int!) { " + " ".join(
+        f'm{i}: members(cooperativeId: "{AHORRO}", first: $n) {{ edges {{ node {{ memberId '
+        "accounts { accountId } } } }" for i in range(20)) + " }"
+    result = await node.run(aliased, ADMIN, n=100)
+    assert result.errors and "too expensive" in result.errors[0].message
+
+
+async def test_a_refused_caller_leaves_no_data_key_behind(node):
+    stranger = new_id()
+    before = dict(node.keys.keys)
+    result = await node.mutate("correctMemberDetails", {"memberId": stranger,
+                                                        "personal": ROSA_DETAILS}, ANALYST)
+    assert result["__typename"] == "NotAuthorized" and node.keys.keys == before
+
+
+async def test_outsiders_get_no_small_counts_nor_group_names(node):
+    await rosa_joins(node)
+    query = f'{{ cooperative(id: "{AHORRO}") {{ activeMembers groups {{ name }} }} }}'
+    assert (await node.ok(query, QUITO_STAFF))["cooperative"] == {"activeMembers": None,
+                                                                  "groups": None}
+    assert (await node.ok(query, MADRID_STAFF))["cooperative"] == {"activeMembers": 1,
+                                                                   "groups": []}
+
+
+async def test_the_error_log_never_repeats_what_the_caller_sent(node, caplog):
+    bad = {**ROSA_DETAILS, "dateOfBirth": "17/04/1988"}
+    result = await node.run("""mutation($input: RegisterMemberInput!) {
+        registerMember(input: $input) { __typename } }""", MADRID_STAFF,
+                            input={"memberId": new_id(), "personal": bad})
+    assert result.errors  # the caller is told
+    assert "17/04/1988" in result.errors[0].message
+    assert "17/04/1988" not in caplog.text and "Rosa" not in caplog.text  # the log is not
+
+
+async def test_a_period_counts_only_the_people_behind_its_figures(node):
+    for _ in range(5):
+        await rosa_joins(node)  # all deposited in 2026-11
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY", "fromMonth": "2026-11",
+                                                 "toMonth": "2026-11"})
+    [cell] = data["federationStats"]["cells"]
+    assert cell["key"] == "ES" and cell["members"] == 5
+    quiet = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY", "fromMonth": "2026-12"})
+    assert quiet["federationStats"]["cells"] == []  # nobody did anything then
