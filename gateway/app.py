@@ -1,5 +1,5 @@
-"""The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``
-and Prometheus ``/metrics``. Served by uvicorn (``coopbridge gateway``).
+"""The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``,
+Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json``. Served by uvicorn (``coopbridge gateway``).
 
 On start it opens the node's data keys, a command client and the projections, and answers
 only once the projections have caught up with the log as it stood. Reads
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.auth import caller_from_header
 from gateway.context import GatewayContext
+from gateway.credentials import jwks
 from gateway.projections import Projections
 from gateway.schema import build_schema
 from services import config
@@ -142,6 +144,12 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         body = {"status": "ok" if state.ready else "starting", "node": node}
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
+    async def published_keys(request: Request) -> JSONResponse:
+        """The node's public keys (JWKS): what anyone needs to verify what it signs."""
+        key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node))
+        return JSONResponse(jwks(key.public_key()),
+                            headers={"cache-control": "public, max-age=300"})
+
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -149,5 +157,6 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health),
+        Route("/.well-known/jwks.json", published_keys),
         Route("/metrics", metrics),
     ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

@@ -134,3 +134,21 @@ async def test_rosas_story_through_mutations_then_one_query_returns_her_record(
         seen = await asyncio.wait_for(first, 30)
     assert seen["memberEvents"]["type"] == "FundsDeposited"
     assert seen["memberEvents"]["summary"] == "deposited 50.00 EUR"
+
+
+async def test_the_node_publishes_its_signing_key_as_a_jwks(node_processes, monkeypatch):
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])
+    import aiohttp
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway.credentials import public_jwk
+    from services import config
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url.replace("/graphql", "/.well-known/jwks.json")) as response:
+            assert response.status == 200
+            published = await response.json()
+    key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node)).public_key()
+    assert published == {"keys": [public_jwk(key)]}
+    assert "d" not in published["keys"][0]  # never the private part
