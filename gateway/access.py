@@ -1,4 +1,5 @@
-"""Who may see what (pure). Checked on every read, so a revoked consent bites at once.
+"""Who may see what, and who may do what (pure). Checked on every request, so a revoked
+consent bites at once.
 
 * the node admin sees every member; a federation analyst sees no member, only aggregates;
 * a cooperative's staff and admins see, in full, every member who ever belonged to it;
@@ -7,6 +8,10 @@
 * a member's consents themselves are shown to their own cooperatives only.
 
 A denied read and a missing record look the same to the caller: ``None``.
+
+Commands (``authorized``): staff send their cooperative's; admins also its settings
+(``ADMIN_ONLY``); the node admin everything; acting for a member needs her active
+membership here, and another cooperative's member joins here only with her consent.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from __future__ import annotations
 import datetime as dt
 
 from gateway.auth import Caller, Role
+from gateway.context import GatewayContext
 from gateway.readmodel import MemberRecord
+from schemas import membership as m
+from schemas import savings as s
+from schemas import training as t
+from schemas.registry import Contract
 
 SCOPES = frozenset({"identity", "membership", "savings", "training"})
 
@@ -63,3 +73,55 @@ def visible_scopes(caller: Caller | None, record: MemberRecord,
                 and consent.grantee == caller.cooperative_id):
             granted.update(consent.scopes)
     return frozenset(granted)
+
+
+#: Commands for a cooperative's admins (staff may send the others for their cooperative).
+ADMIN_ONLY = {m.UpdateCooperative, m.CreateMemberGroup, m.EraseMember, t.OfferCourse,
+              t.RevokeCertificate, s.DisburseLoan}
+
+
+# -- authorisation --------------------------------------------------------------------------
+
+
+def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> str | None:
+    """The cooperative a command acts for, as far as the gateway's views know."""
+    if "cooperative_id" in cls.__struct_fields__:
+        return data.get("cooperative_id")
+    if "account_id" in cls.__struct_fields__:
+        account = context.views.get("accounts", str(data.get("account_id", "")))
+        return account.cooperative_id if account else None
+    if "course_id" in cls.__struct_fields__:
+        course = context.views.get("courses", str(data.get("course_id", "")))
+        return course.cooperative_id if course else None
+    return None
+
+
+def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
+    """May the caller send this command? Decided on the plain input, before anything is
+    sealed or sent, so a refused caller leaves no trace (not even a data key)."""
+    caller = context.caller
+    if caller is None or caller.role is Role.ANALYST:
+        return False
+    if caller.is_node_admin:
+        return True
+    if cls is m.RegisterCooperative:
+        return False
+    if cls in ADMIN_ONLY and caller.role is not Role.ADMIN:
+        return False
+    if cls is m.RegisterMember:
+        record = context.views.get("members", str(data.get("member_id", "")))
+        return record is None  # a new member; an existing one is not this caller's to claim
+    if cls in (m.CorrectMemberDetails, m.GrantConsent, m.RevokeConsent, m.EraseMember):
+        record = context.views.get("members", str(data.get("member_id", "")))
+        return record is not None and active_member_of(caller, record)
+    if cls is m.StartMembership:
+        if not caller.of_cooperative(data.get("cooperative_id")):
+            return False
+        record = context.views.get("members", str(data.get("member_id", "")))
+        if record is None:
+            return False
+        if not record.memberships or own_member(caller, record):
+            return True  # newly registered, or (re)joining a cooperative she belonged to
+        # another cooperative's member joins here only with her consent to this cooperative
+        return "membership" in visible_scopes(caller, record, context.now)
+    return caller.of_cooperative(cooperative_of(cls, data, context))

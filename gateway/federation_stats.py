@@ -99,13 +99,6 @@ class _Tally:
     certificates: int = 0
 
 
-def _in_period(day: dt.date | None, start: str | None, end: str | None) -> bool:
-    if day is None:
-        return False
-    month = day.strftime("%Y-%m")
-    return (start is None or month >= start) and (end is None or month <= end)
-
-
 def _money(counter: Counter) -> list[Money]:
     return [Money.from_value(MoneyValue(amount, currency))
             for currency, amount in sorted(counter.items())]

@@ -30,13 +30,11 @@ import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import active_member_of, own_member, visible_scopes
-from gateway.auth import Role
+from gateway.access import authorized
 from gateway.context import GatewayContext
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
-from schemas import training as t
 from schemas.fields import Money, Sealed
 from schemas.registry import Contract
 from schemas.topics import events_topic
@@ -64,11 +62,6 @@ ERROR_CODES = (
     "UnknownCourse", "UnknownGroup", "UnknownMember", "UnknownRemittance",
     "UnsupportedCommand", "WrongPartition", "WrongProduct",
 )
-
-#: Commands for a cooperative's admins (staff may send the others for their cooperative).
-ADMIN_ONLY = {m.UpdateCooperative, m.CreateMemberGroup, m.EraseMember, t.OfferCourse,
-              t.RevokeCertificate, s.DisburseLoan}
-
 
 # -- result types ---------------------------------------------------------------------------
 
@@ -245,29 +238,29 @@ def _money(value: MoneyInput, path: str) -> dict:
     return {"amount": int(minor), "currency": currency}
 
 
-async def _plain(value, struct: type, path: str, seal=None) -> typing.Any:
+def _plain(value, path: str) -> typing.Any:
     """Strawberry input objects -> builtins msgspec can convert (money exact)."""
     if value is None or isinstance(value, str | int | bool | dt.date | Decimal):
         return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, list):
-        return [await _plain(v, struct, f"{path}[{i}]", seal) for i, v in enumerate(value)]
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, MoneyInput):
         return _money(value, path)
     fields = {k: v for k, v in vars(value).items() if v is not None}
     for option in getattr(type(value), "__annotations__", {}):
         if type(value).__name__.endswith("Choice") and option in fields:  # a @oneOf choice
-            inner = await _plain(fields[option], struct, f"{path}.{option}", seal)
+            inner = _plain(fields[option], f"{path}.{option}")
             return {**inner, "type" if option in ("account", "payout") else "scheme":
                     "isco08" if option == "isco08" else option}
-    plain = {k: await _plain(v, struct, f"{path}.{k}", seal) for k, v in fields.items()}
+    plain = {k: _plain(v, f"{path}.{k}") for k, v in fields.items()}
     return plain
 
 
-async def to_plain(cls: type[Contract], value) -> dict:
+def to_plain(value) -> dict:
     """The input as builtins (money exact), nothing sealed yet."""
-    return await _plain(value, cls, "input", None)
+    return _plain(value, "input")
 
 
 async def to_command(cls: type[Contract], data: dict, seal) -> Contract:
@@ -290,53 +283,6 @@ def _convert(data, cls, path):
         where = re.search(r"at `\$(.*)`", text)
         field = (path + where.group(1)) if where else path
         raise InputError(text.split(" - at ")[0], field) from None
-
-
-# -- authorisation --------------------------------------------------------------------------
-
-
-def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> str | None:
-    """The cooperative a command acts for, as far as the gateway's views know."""
-    if "cooperative_id" in cls.__struct_fields__:
-        return data.get("cooperative_id")
-    if "account_id" in cls.__struct_fields__:
-        account = context.views.get("accounts", str(data.get("account_id", "")))
-        return account.cooperative_id if account else None
-    if "course_id" in cls.__struct_fields__:
-        course = context.views.get("courses", str(data.get("course_id", "")))
-        return course.cooperative_id if course else None
-    return None
-
-
-def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
-    """May the caller send this command? Decided on the plain input, before anything is
-    sealed or sent, so a refused caller leaves no trace (not even a data key)."""
-    caller = context.caller
-    if caller is None or caller.role is Role.ANALYST:
-        return False
-    if caller.is_node_admin:
-        return True
-    if cls is m.RegisterCooperative:
-        return False
-    if cls in ADMIN_ONLY and caller.role is not Role.ADMIN:
-        return False
-    if cls is m.RegisterMember:
-        record = context.views.get("members", str(data.get("member_id", "")))
-        return record is None  # a new member; an existing one is not this caller's to claim
-    if cls in (m.CorrectMemberDetails, m.GrantConsent, m.RevokeConsent, m.EraseMember):
-        record = context.views.get("members", str(data.get("member_id", "")))
-        return record is not None and active_member_of(caller, record)
-    if cls is m.StartMembership:
-        if not caller.of_cooperative(data.get("cooperative_id")):
-            return False
-        record = context.views.get("members", str(data.get("member_id", "")))
-        if record is None:
-            return False
-        if not record.memberships or own_member(caller, record):
-            return True  # newly registered, or (re)joining a cooperative she belonged to
-        # another cooperative's member joins here only with her consent to this cooperative
-        return "membership" in visible_scopes(caller, record, context.now)
-    return caller.of_cooperative(cooperative_of(cls, data, context))
 
 
 # -- resolvers ------------------------------------------------------------------------------
@@ -377,7 +323,7 @@ def make_mutation(cls: type[Contract]):
         if context.caller is None:
             return NotAuthorized(code="NotAuthorized", message="a bearer token is required")
         try:
-            data = await to_plain(cls, input)
+            data = to_plain(input)
         except InputError as invalid:
             return ValidationError(code="ValidationError", message=str(invalid),
                                    field=invalid.field)

@@ -51,7 +51,7 @@ import msgspec
 from aiokafka import TopicPartition
 from rocksdict import Options, Rdict, WriteBatch
 
-from gateway.readmodel import TABLES, CooperativeView, Doc, project
+from gateway.readmodel import TABLES, Doc, project
 from schemas import Message
 from schemas.topics import SERVICES, check_node, events_topic
 from services import config
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 #: ``(topic, subject, sequence)``: "the aggregate ``subject`` of ``topic`` has reached ``sequence``".
 Ref = tuple[str, str, int]
 #: What a listener receives after each applied event.
-Update = tuple[list[str], Message]
 
 REPLICA_ENV = "COOPBRIDGE_GATEWAY_REPLICA"
 LISTENER_QUEUE_SIZE = 1000
@@ -285,11 +284,6 @@ class Projections:
     def get(self, table: str, key: str) -> Doc | None:
         """The document ``key`` of ``table`` (a copy: change it freely), or None."""
         return self._require_store().read(table, key)
-
-    def members_of(self, cooperative_id: str) -> list[str]:
-        """Everyone who ever joined the cooperative, in joining order."""
-        coop = self.get("cooperatives", cooperative_id)
-        return list(coop.members) if isinstance(coop, CooperativeView) else []
 
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""

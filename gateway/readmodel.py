@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import msgspec
 
@@ -225,9 +225,6 @@ TABLES: dict[str, type[Doc]] = {
     "members": MemberRecord, "accounts": AccountView, "cooperatives": CooperativeView,
     "courses": CourseView, "history": History, "countries": CountryIndex,
 }
-
-D = TypeVar("D", bound=Doc)
-
 
 class DocumentStore(Protocol):
     """Where documents live: a faust table per name in the gateway, a dict in tests."""

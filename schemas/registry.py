@@ -151,10 +151,6 @@ class Registry:
         """Every registered wire type, old versions included."""
         return dict(self._types)
 
-    def newest(self, service: str, name: str) -> type[Contract]:
-        """The newest version of a contract."""
-        return self._types[f"coop.{service}.{name}.v{self._newest[(service, name)]}"]
-
     def is_newest(self, cls: type[Contract]) -> bool:
         return self._newest[(cls.contract_service, cls.contract_name)] == cls.contract_version
 

@@ -225,9 +225,6 @@ class DataKeys:
             key = await self.current(member_id) or await self.create(member_id)
         return seal(key, plaintext)
 
-    def is_erased(self, member_id: str) -> bool:
-        return member_id in self._erased
-
     async def open(self, member_id: str, sealed: Sealed) -> bytes | None:
         """The plaintext of a seal, or ``None`` once the member's key is destroyed.
 

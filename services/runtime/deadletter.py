@@ -11,9 +11,8 @@ Connect's dead-letter queues::
     coop.dlq.offset
     coop.dlq.time       when it was dead-lettered (UTC, ISO 8601)
 
-``letter_for`` builds the record (pure). ``publish`` (aiokafka), ``publish_faust`` (a faust
-app's producer) and ``publish_sync`` (kafka-python) send it and wait for the broker's
-acknowledgement, so a consumer commits past the bad message only once its letter is safe.
+``letter_for`` builds the record (pure). ``publish`` (aiokafka) and ``publish_faust`` (a
+faust app's producer) send it and wait for the broker's acknowledgement, so a consumer commits past the bad message only once its letter is safe.
 """
 
 from __future__ import annotations
@@ -112,10 +111,3 @@ async def publish_faust(app: Any, letter: DeadLetter) -> None:
     await app.producer.send_and_wait(
         letter.topic, letter.key, letter.value, None, None, letter.headers
     )
-
-
-def publish_sync(producer: Any, letter: DeadLetter, timeout: float = 30.0) -> None:
-    """Send with a kafka-python ``KafkaProducer`` and wait for the acknowledgement."""
-    producer.send(
-        letter.topic, key=letter.key, value=letter.value, headers=letter.headers
-    ).get(timeout=timeout)

@@ -108,7 +108,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
         account_view = views.get("accounts", account)
         history = views.get("history", rosa)
         course_view = views.get("courses", course)
-        members = views.members_of(cooperative)
+        members = views.get("cooperatives", cooperative).members
         stats = dict(views.stats)
         got = [updates.get_nowait() for _ in range(updates.qsize())]
 
@@ -161,7 +161,7 @@ async def test_a_restart_resumes_where_it_stopped_without_replay(node, tmp_path)
                                     "skipped": 0}  # only what it had not seen
             assert second.position(savings_topic, account) == 3
             assert second.get("accounts", account).balance == Money(1200, "EUR")
-            assert second.members_of(cooperative) == [rosa]
+            assert second.get("cooperatives", cooperative).members == [rosa]
             await accepted(second, node_id, client, deposit(account, 300), account)
             assert second.stats["applied"] == 2
             balance = second.get("accounts", account).balance
@@ -186,7 +186,7 @@ async def test_a_lost_store_is_rebuilt_from_the_log_and_every_replica_holds_ever
                 started(node_id, bootstrap, tmp_path / "other", replica="2") as other:
             for views in (again, other):
                 assert views.stats["applied"] == 3
-                assert views.members_of(cooperative) == [rosa]
+                assert views.get("cooperatives", cooperative).members == [rosa]
                 assert views.position(events_topic(node_id, "membership"), rosa) == 2
                 assert len(views.get("members", rosa).memberships) == 1
 
