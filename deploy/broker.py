@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.config import external_bootstrap, home, kafka_port
+from services.config import controller_port, external_bootstrap, home, kafka_port
 
 __all__ = [
     "BrokerConfig",
@@ -82,30 +82,12 @@ class BrokerError(RuntimeError):
 # client-side settings (KAFKA_BOOTSTRAP_SERVERS, the client port) live in services.config.
 
 
-def controller_port() -> int:
-    """The embedded KRaft controller's port: ``$COOPBRIDGE_KAFKA_CONTROLLER_PORT`` or 9093."""
-    return _env_port("COOPBRIDGE_KAFKA_CONTROLLER_PORT", 9093)
-
-
 def heap() -> str:
     """The embedded broker's JVM heap (-Xms/-Xmx): ``$COOPBRIDGE_KAFKA_HEAP`` or ``512m``."""
     value = os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "512m"
     if not re.fullmatch(r"\d+[kKmMgG]?", value):
         raise BrokerError(f"COOPBRIDGE_KAFKA_HEAP={value!r} is not a JVM heap size like 512m")
     return value
-
-
-def _env_port(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise BrokerError(f"{name}={raw!r} is not a port number") from None
-    if not 0 < port < 65536:
-        raise BrokerError(f"{name}={raw!r} is not a port number")
-    return port
 
 
 def default_broker() -> EmbeddedBroker:

@@ -37,13 +37,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fails_cleanly(func: F) -> F:
-    """Turn a BrokerError into a one-line message on stderr and exit status 1."""
+    """Turn a BrokerError or a bad setting into a one-line message and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except broker.BrokerError as exc:
+        except (broker.BrokerError, config.ConfigError) as exc:
             lines = str(exc).splitlines() or [type(exc).__name__]
             err.print(f"[bold red]error:[/] {escape(lines[0])}")
             if len(lines) > 1 and os.environ.get("COOPBRIDGE_VERBOSE"):
@@ -264,20 +264,31 @@ class _Child:
             self.proc.wait()
 
 
-def _wait_for_gateway(port: int, children: list[_Child], timeout: float = 120) -> None:
-    """Until the gateway answers /health with 200 (its views caught up)."""
+def wait_until_healthy(port: int, timeout: float = 120, on_wait=None) -> bool:
+    """Poll ``http://127.0.0.1:<port>/health`` until it answers 200 (the gateway's views
+    caught up); ``on_wait()`` runs between tries. False if ``timeout`` passes first."""
     deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        if on_wait is not None:
+            on_wait()
+        time.sleep(0.5)
+    return False
+
+
+def _wait_for_gateway(port: int, children: list[_Child], timeout: float = 120) -> None:
+    def look_after_children() -> None:
+        for child in children:
+            child.restart_if_dead()
+
     with out.status(f"waiting for the gateway on port {port}…"):
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            for child in children:
-                child.restart_if_dead()
-            time.sleep(0.5)
+        if wait_until_healthy(port, timeout, look_after_children):
+            return
     raise broker.BrokerError(f"the gateway on port {port} did not become ready in "
                              f"{timeout:.0f} s; see {config.home() / 'logs'}")
 

@@ -32,12 +32,25 @@ def external_bootstrap() -> str | None:
     return value or None
 
 
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be used; the message names it."""
+
+
+def _port(variable: str, default: int) -> int:
+    raw = os.environ.get(variable) or str(default)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{variable}={raw!r} is not a port number")
+    return int(raw)
+
+
 def kafka_port() -> int:
     """The embedded broker's client port."""
-    raw = os.environ.get("COOPBRIDGE_KAFKA_PORT") or "9092"
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ValueError(f"COOPBRIDGE_KAFKA_PORT={raw!r} is not a port number")
-    return int(raw)
+    return _port("COOPBRIDGE_KAFKA_PORT", 9092)
+
+
+def controller_port() -> int:
+    """The embedded broker's KRaft controller port."""
+    return _port("COOPBRIDGE_KAFKA_CONTROLLER_PORT", 9093)
 
 
 def bootstrap_servers() -> str:
@@ -95,7 +108,7 @@ def _secret(variable: str, node: str, suffix: str) -> bytes:
         value = path.read_text().strip()
     key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     if len(key) != 32:
-        raise ValueError(f"{variable} must be 32 bytes, base64url-encoded")
+        raise ConfigError(f"{variable} must be 32 bytes, base64url-encoded")
     return key
 
 
@@ -106,4 +119,4 @@ def development_mode() -> bool:
 
 
 def gateway_port() -> int:
-    return int(os.environ.get("COOPBRIDGE_GATEWAY_PORT", "8000"))
+    return _port("COOPBRIDGE_GATEWAY_PORT", 8000)

@@ -6,11 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
+from deploy.cli import wait_until_healthy
 from deploy.topics import ensure_node_topics
 
 
@@ -39,15 +38,7 @@ def node_processes(kafka_bootstrap, tmp_path_factory):
         processes.append(subprocess.Popen(command, env=env, stdout=log,
                                           stderr=subprocess.STDOUT))
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not wait_until_healthy(port, timeout=90):
             raise AssertionError("the gateway did not become ready: "
                                  + (tmp_path / "process-3.log").read_text()[-3000:])
         yield node_id, f"http://127.0.0.1:{port}/graphql", env
