@@ -71,6 +71,10 @@ async def test_the_abuse_corpus_is_refused(node_processes, admin_token):
         assert status < 500 and refused(status, body), (document[:60], status, body)
     status, _ = await post(url, b"{not json", admin_token)
     assert 400 <= status < 500
+    async with aiohttp.ClientSession() as session:  # queries by GET are off
+        async with session.get(url, params={"query": "{ __typename }"},
+                               headers={"authorization": f"Bearer {admin_token}"}) as response:
+            assert 400 <= response.status < 500, response.status
     status, body = await post(url, "{ member(id: \"x\") { memberId } }", "forged.token.here")
     assert status == 200 and body["data"] == {"member": None}
 

@@ -25,6 +25,16 @@ NODE = "es"
 class LocalViews:
     def __init__(self) -> None:
         self.store = MemoryStore()
+        self.queues: list = []
+
+    def listen(self):
+        import asyncio
+        queue = asyncio.Queue()
+        self.queues.append(queue)
+        return queue
+
+    def unlisten(self, queue) -> None:
+        self.queues.remove(queue)
 
     def get(self, table, key):
         return self.store.get(table, key)
@@ -93,9 +103,11 @@ class LocalCommands:
                     lookup.apply(self.lookups[(d.name, lookup.name)], event)
         if event.contract_name == "MemberErased":
             self.keys.destroy(event.member_id)
-        project(self.views.store, REGISTRY.decode(
-            REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
-                "id", "source", "subject", "time", "sequence", "previousid", "causationid")})))
+        message = REGISTRY.decode(REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
+            "id", "source", "subject", "time", "sequence", "previousid", "causationid")}))
+        touched = project(self.views.store, message)
+        for queue in self.views.queues:
+            queue.put_nowait((touched, message))
         reply = CommandReply(command_id=command_id, command_type=command.wire_type,
                              aggregate_id=aggregate_id, accepted=True,
                              events=[EventRef(id=event_id, type=event.wire_type,

@@ -3,6 +3,7 @@ read models, no broker): resolvers, permission rules, typed errors and abuse lim
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -408,6 +409,7 @@ async def test_an_expired_consent_shows_nothing(node):
         "grantee": ANDINA, "scopes": ["SAVINGS"], "expiresAt": "2026-11-15T10:00:01Z"},
         MADRID_STAFF)
     assert granted["__typename"] == "CommandAccepted"
+    assert (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"] is not None
     context = GatewayContext(node=NODE, caller=QUITO_STAFF, views=node.views, keys=node.keys,
                              commands=node.commands, now=NOW + dt.timedelta(seconds=2))
     result = await SCHEMA.execute(MEMBER, variable_values={"id": ids["rosa"]},
@@ -567,3 +569,43 @@ async def test_a_period_counts_only_the_people_behind_its_figures(node):
     assert cell["key"] == "ES" and cell["members"] == 5
     quiet = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY", "fromMonth": "2026-12"})
     assert quiet["federationStats"]["cells"] == []  # nobody did anything then
+
+
+
+# -- subscriptions --------------------------------------------------------------------------
+
+SUBSCRIBE = """subscription($id: ID!) { memberEvents(memberId: $id) { type } }"""
+
+
+async def follow(node, caller, member_id, action):
+    """Subscribe as ``caller``, run ``action``, return what arrived (or [] if it ended)."""
+    context = GatewayContext(node=NODE, caller=caller, views=node.views, keys=node.keys,
+                             commands=node.commands, now=NOW)
+    stream = await SCHEMA.subscribe(SUBSCRIBE, variable_values={"id": member_id},
+                                    context_value=context)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+    await action()
+    try:
+        result = await asyncio.wait_for(first, 2)
+    except (StopAsyncIteration, TimeoutError):
+        return []
+    finally:
+        await stream.aclose()
+    return [result.data["memberEvents"]["type"]] if result.data else []
+
+
+async def test_her_cooperative_follows_her_events_and_an_expired_token_sees_nothing(node):
+    ids = await rosa_joins(node)
+
+    async def deposit():
+        result = await node.mutate("depositFunds", {
+            "accountId": ids["account"], "amount": {"amount": "5", "currency": "EUR"}},
+            MADRID_STAFF)
+        assert result["__typename"] == "CommandAccepted"
+
+    assert await follow(node, MADRID_STAFF, ids["rosa"], deposit) == ["FundsDeposited"]
+    expired = Caller("ana", Role.STAFF, AHORRO,
+                     expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    assert await follow(node, expired, ids["rosa"], deposit) == []
+    assert await follow(node, QUITO_STAFF, ids["rosa"], deposit) == []  # no consent
