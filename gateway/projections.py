@@ -53,7 +53,7 @@ from rocksdict import Options, Rdict, WriteBatch
 
 from gateway.readmodel import TABLES, Doc, project
 from schemas import Message
-from schemas.topics import SERVICES, check_node, events_topic
+from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import letter_for, publish_faust
@@ -214,7 +214,7 @@ class Projections:
                              "1-32 letters, digits, '-' or '_'")
         self.data_dir = Path(data_dir) if data_dir else (
             config.home() / "gateway" / f"{self.node}-{self.replica}")
-        self.app_id = f"{self.node}-gateway-{self.replica}"
+        self.app_id = gateway_group(self.node, self.replica)
         self.topics: dict[str, str] = {service: events_topic(self.node, service)
                                        for service in SERVICES}
         self.stats: dict[str, int] = {"applied": 0, "duplicates": 0, "dead_lettered": 0,

@@ -9,7 +9,8 @@ A node ``es`` owns::
 
 Commands and events of a service are co-partitioned (same key, same partition count), so the
 writer of an aggregate reads back its own events from the partition of its commands. Events
-are the system of record and are kept forever. Nothing here talks to Kafka; ``deploy.topics``
+are the system of record and are kept forever. The consumer groups are named here too.
+Nothing here talks to Kafka; ``deploy.topics``
 creates what is declared.
 """
 
@@ -74,6 +75,16 @@ def deadletter_topic(node: str) -> str:
 
 def datakeys_topic(node: str) -> str:
     return f"{check_node(node)}.datakeys"
+
+
+def processor_group(node: str, service: str) -> str:
+    """The consumer group of a service's command processors."""
+    return f"{check_node(node)}.{_service(service)}.processor"
+
+
+def gateway_group(node: str, replica: str) -> str:
+    """The faust app (and consumer group) of one gateway replica: each replica reads all."""
+    return f"{check_node(node)}-gateway-{replica}"
 
 
 def node_topics(node: str) -> list[TopicSpec]:

@@ -44,7 +44,7 @@ from schemas import REGISTRY, ContractError, Message
 from schemas.envelope import Envelope, source_for
 from schemas.registry import Contract, Reason
 from schemas.runtime import CommandRejected, CommandReply, Error, EventRef
-from schemas.topics import commands_topic, events_topic, replies_topic
+from schemas.topics import commands_topic, events_topic, processor_group, replies_topic
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain, Context, Rejected, ServiceDefinition, Stream
@@ -140,7 +140,7 @@ class CommandProcessor:
         session_ms = int(config.session_timeout_s() * 1000)
         self._consumer = kafka_clients.reader(
             self.bootstrap,
-            group_id=f"{self.node}.{self.service.name}.processor",
+            group_id=processor_group(self.node, self.service.name),
             session_timeout_ms=session_ms,
             heartbeat_interval_ms=max(500, session_ms // 10),
             rebalance_timeout_ms=max(60_000, session_ms * 2),

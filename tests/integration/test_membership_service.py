@@ -16,7 +16,7 @@ from kafka import KafkaAdminClient
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
-from schemas.topics import commands_topic, deadletter_topic, events_topic
+from schemas.topics import commands_topic, deadletter_topic, events_topic, processor_group
 from services.membership.domain import COOPERATIVE, MEMBER, MEMBERSHIP
 from services.runtime import kafka_clients
 from services.runtime.datakeys import DataKeys
@@ -300,7 +300,7 @@ async def test_sigterm_finishes_the_batch_in_flight_and_commits_it(world, tmp_pa
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        group = f"{node}.membership.processor"
+        group = processor_group(node, "membership")
         committed = admin.list_group_offsets(group)[group]
     finally:
         admin.close()
