@@ -55,6 +55,16 @@ async def running(node: str, bootstrap: str, keys: DataKeys,
         await asyncio.wait_for(task, 60)
 
 
+async def share_the_partitions(first: CommandProcessor, second: CommandProcessor,
+                               partitions: int = 4) -> None:
+    """Wait until two instances of a service have split the partitions between them."""
+    for _ in range(100):
+        if first.logs and second.logs and len(first.logs) + len(second.logs) == partitions:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("both instances must own partitions")
+
+
 class ServiceProcess:
     """``python -m services.<service>`` as a real process of its own."""
 

@@ -25,6 +25,7 @@ from services.runtime.ids import new_id
 from services.runtime.log import PartitionLog
 from services.runtime.processor import CommandProcessor
 from tests.integration.membership_world import (
+    share_the_partitions,
     ROSA_DETAILS,
     ServiceProcess,
     audit,
@@ -101,11 +102,7 @@ async def test_a_restarted_service_decides_on_the_state_it_had(world):
 async def test_fifty_concurrent_joins_across_two_instances_make_one_membership(world):
     node, bootstrap, client, keys = world
     async with running(node, bootstrap, keys) as first, running(node, bootstrap, keys) as second:
-        for _ in range(100):  # the group settles with both instances holding partitions
-            if first.logs and second.logs and len(first.logs) + len(second.logs) == 4:
-                break
-            await asyncio.sleep(0.1)
-        assert first.logs and second.logs, "both instances must own partitions"
+        await share_the_partitions(first, second)
         cooperative = await register_cooperative(client)
         rosa = await register_member(client, keys)
         replies = await asyncio.gather(*(client.send(joins(rosa, cooperative), rosa)

@@ -19,6 +19,7 @@ from services.runtime import kafka_clients
 from services.runtime.ids import new_id
 from services.savings.app import savings_processor
 from tests.integration.membership_world import (
+    share_the_partitions,
     ServiceProcess,
     outcome,
     register_cooperative,
@@ -74,11 +75,7 @@ async def test_two_hundred_concurrent_withdrawals_never_overdraw(world):
     node, bootstrap, client, keys = world
     async with running(node, bootstrap, keys, savings()) as first, \
             running(node, bootstrap, keys, savings()) as second:
-        for _ in range(100):
-            if first.logs and second.logs and len(first.logs) + len(second.logs) == 4:
-                break
-            await asyncio.sleep(0.1)
-        assert first.logs and second.logs, "both instances must own partitions"
+        await share_the_partitions(first, second)
         cooperative = await register_cooperative(client)
         member = await member_of(client, keys, cooperative)
         rng = random.Random(2026)

@@ -15,6 +15,7 @@ from services.runtime import kafka_clients
 from services.runtime.ids import new_id
 from services.training.app import training_processor
 from tests.integration.membership_world import (
+    share_the_partitions,
     outcome,
     register_cooperative,
     register_member,
@@ -52,11 +53,7 @@ async def test_sixty_members_race_for_twenty_places_across_two_instances(world):
     node, bootstrap, client, keys = world
     async with running(node, bootstrap, keys, training_processor) as first, \
             running(node, bootstrap, keys, training_processor) as second:
-        for _ in range(100):
-            if first.logs and second.logs and len(first.logs) + len(second.logs) == 4:
-                break
-            await asyncio.sleep(0.1)
-        assert first.logs and second.logs, "both instances must own partitions"
+        await share_the_partitions(first, second)
         cooperative = await register_cooperative(client)
         members = await asyncio.gather(*(register_member(client, keys) for _ in range(60)))
         course = new_id()
