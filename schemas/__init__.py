@@ -13,8 +13,9 @@ Nothing here does I/O. Importing the package registers every contract.
 
 from schemas.registry import REGISTRY, ContractError, Message
 
-from schemas import membership, runtime, savings, training  # noqa: E402,F401  (registers them)
+from schemas import federation, membership, runtime, savings, training  # noqa: E402,F401 (registers)
 
 __all__ = [
-    "REGISTRY", "ContractError", "Message", "membership", "runtime", "savings", "training",
+    "REGISTRY", "ContractError", "Message", "federation", "membership", "runtime", "savings",
+    "training",
 ]

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import CountryCode, CurrencyCode, Id, Money, Sealed
+from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, Sealed
 from schemas.registry import REGISTRY, Contract
 
 SERVICE = "savings"
@@ -82,7 +82,8 @@ class Instalment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 #: Commands only the courier sends; the gateway never offers them to partners.
-INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundRemittance")
+INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundRemittance",
+                     "ReceiveSavingsTransfer", "ConfirmSavingsTransfer", "RefundSavingsTransfer")
 
 
 # -- accounts -------------------------------------------------------------------------------
@@ -303,6 +304,97 @@ class RemittanceRefunded(Contract, frozen=True, kw_only=True):
 
     account_id: Id
     remittance_id: Id
+    amount: Money
+    reason: Reason
+    balance: Money
+
+
+# -- savings moving home to another node ----------------------------------------------------
+
+
+@command(SERVICE, "TransferSavingsHome")
+class TransferSavingsHome(Contract, frozen=True, kw_only=True):
+    """Move ``amount`` (in this account's currency) to an account at another node, credited
+    there in ``to_currency`` at the rate and fee disclosed on ``SavingsSentHome``."""
+
+    account_id: Id
+    transfer_id: Id
+    amount: Money
+    to_node: NodeId
+    to_account_id: Id
+    to_currency: CurrencyCode
+
+
+@event(SERVICE, "SavingsSentHome")
+class SavingsSentHome(Contract, frozen=True, kw_only=True):
+    """``amount`` left the account (``fee`` included); ``received`` is what the home account
+    is credited, ``(amount - fee) x rate`` in the home currency, rounded half-even."""
+
+    account_id: Id
+    transfer_id: Id
+    member_id: Id
+    to_node: NodeId
+    to_account_id: Id
+    amount: Money
+    fee: Money
+    rate: Decimal
+    rate_date: dt.date
+    received: Money
+    balance: Money
+
+
+@command(SERVICE, "ReceiveSavingsTransfer")
+class ReceiveSavingsTransfer(Contract, frozen=True, kw_only=True):
+    """At the home node: credit a transfer the sending node signed (sent by the relay)."""
+
+    account_id: Id
+    transfer_id: Id
+    member_id: Id
+    from_node: NodeId
+    from_account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "SavingsTransferReceived")
+class SavingsTransferReceived(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    transfer_id: Id
+    member_id: Id
+    from_node: NodeId
+    from_account_id: Id
+    amount: Money
+    balance: Money
+
+
+@command(SERVICE, "ConfirmSavingsTransfer")
+class ConfirmSavingsTransfer(Contract, frozen=True, kw_only=True):
+    """At the sending node: the home node acknowledged the credit (sent by the relay)."""
+
+    account_id: Id
+    transfer_id: Id
+
+
+@event(SERVICE, "SavingsTransferDelivered")
+class SavingsTransferDelivered(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    transfer_id: Id
+
+
+@command(SERVICE, "RefundSavingsTransfer")
+class RefundSavingsTransfer(Contract, frozen=True, kw_only=True):
+    """At the sending node: the home node refused the credit (sent by the relay)."""
+
+    account_id: Id
+    transfer_id: Id
+    reason: Reason
+
+
+@event(SERVICE, "SavingsTransferRefunded")
+class SavingsTransferRefunded(Contract, frozen=True, kw_only=True):
+    """The whole debit (amount and fee) comes back."""
+
+    account_id: Id
+    transfer_id: Id
     amount: Money
     reason: Reason
     balance: Money

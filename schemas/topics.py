@@ -6,6 +6,7 @@ A node ``es`` owns::
     es.replies               replies to commands, keyed by command id
     es.deadletter            messages nobody could read, with the reason in headers
     es.datakeys              per-member data keys, compacted; erasure writes a tombstone
+    es.federation            signed messages to peer nodes (``schemas.federation``)
 
 Commands and events of a service are co-partitioned (same key, same partition count), so the
 writer of an aggregate reads back its own events from the partition of its commands. Events
@@ -77,6 +78,16 @@ def datakeys_topic(node: str) -> str:
     return f"{check_node(node)}.datakeys"
 
 
+def federation_topic(node: str) -> str:
+    """Signed messages this node sends to its peers (they read it; see ``schemas.federation``)."""
+    return f"{check_node(node)}.federation"
+
+
+def federation_group(node: str) -> str:
+    """The consumer group of a node's federation relay."""
+    return f"{check_node(node)}.federation.relay"
+
+
 def processor_group(node: str, service: str) -> str:
     """The consumer group of a service's command processors."""
     return f"{check_node(node)}.{_service(service)}.processor"
@@ -96,6 +107,7 @@ def node_topics(node: str) -> list[TopicSpec]:
     specs.append(TopicSpec(replies_topic(node), NODE_PARTITIONS, KEEP_A_WEEK))
     specs.append(TopicSpec(deadletter_topic(node), NODE_PARTITIONS, KEEP_FOREVER))
     specs.append(TopicSpec(datakeys_topic(node), NODE_PARTITIONS, COMPACTED))
+    specs.append(TopicSpec(federation_topic(node), NODE_PARTITIONS, KEEP_FOREVER))
     return specs
 
 

@@ -19,6 +19,10 @@ _BY_PATTERN = {
     "^http://data\\.europa\\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9.\\-]{1,64}$":
         "http://data.europa.eu/esco/occupation/1ec3fd45-0c2e-4ef9-8f43-3e4e7e4e7a35",
     "^[0-9]{1,4}$": "5113",
+    "^[A-Za-z0-9_-]{43}$": "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg",
+    "^[a-z_]{1,20}$": "savings",
+    "^[a-z_]{1,30}$": "language",
+    "^(A1|A2|B1|B2|C1|C2)$": "B1",
 }
 _UUID = "0192d3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
 

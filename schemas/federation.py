@@ -1,0 +1,47 @@
+"""Messages between nodes: the only thing that travels from one node to another.
+
+Each message is a CloudEvent (``coop.federation.<Name>.v<N>``) carried as the payload of a
+compact JWS signed with the sending node's Ed25519 key (header ``typ: coop-message+jwt``),
+written to the sender's ``{node}.federation`` topic, keyed by the transfer id. The receiving
+node reads its trusted peers' federation topics, keeps what is addressed to it (``to``),
+verifies the signature against the peer's published keys, and only then acts. A node never
+reads another node's events.
+
+* ``SavingsTransferSent``: the sending node debited ``from_account_id``; credit ``amount`` (the
+  home currency, rate and fee already applied) to ``to_account_id``.
+* ``SavingsTransferAnswered``: the home node credited it (``accepted``) or refused it (the
+  ``reason``), so the sender marks the transfer delivered or refunds it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from schemas.fields import Id, Money, NodeId
+from schemas.registry import REGISTRY, Contract
+
+SERVICE = "federation"
+message = REGISTRY.event
+
+
+@message(SERVICE, "SavingsTransferSent")
+class SavingsTransferSent(Contract, frozen=True, kw_only=True):
+    transfer_id: Id
+    member_id: Id
+    from_node: NodeId
+    from_account_id: Id
+    to: NodeId
+    to_account_id: Id
+    amount: Money
+
+
+@message(SERVICE, "SavingsTransferAnswered")
+class SavingsTransferAnswered(Contract, frozen=True, kw_only=True):
+    transfer_id: Id
+    from_node: NodeId
+    from_account_id: Id
+    to: NodeId
+    accepted: bool
+    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
