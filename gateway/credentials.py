@@ -13,44 +13,22 @@ Pure functions: keys, trust lists and revocations are passed in.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.runtime.keys import jwks, public_jwk, public_keys  # noqa: F401 (re-exported)
 
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
 RECORD_TYPE = "CoopbridgeMemberRecord"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def node_issuer(node: str) -> str:
     """A node's issuer id in credentials."""
     return f"urn:coopbridge:node:{node}"
-
-
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The JWK of an Ed25519 public key, with its RFC 7638 thumbprint as ``kid``."""
-    x = _b64(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
-    members = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"),
-                         sort_keys=True)
-    kid = _b64(hashlib.sha256(members.encode()).digest())
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
-
-
-def jwks(*public_keys: Ed25519PublicKey) -> dict[str, list[dict[str, str]]]:
-    return {"keys": [public_jwk(key) for key in public_keys]}
 
 
 def sign_credential(credential: dict[str, Any], key: Ed25519PrivateKey) -> str:
@@ -123,16 +101,12 @@ def verify_credential(token: str, trusted: dict[str, dict], now: dt.datetime,
 def _signature(token: str, header: dict, keys: dict | None) -> str | None:
     if keys is None:
         return "no trusted key to check the signature with"
-    for jwk in keys.get("keys", []):
-        if header.get("kid") and jwk.get("kid") != header.get("kid"):
-            continue
+    for key in public_keys(keys, header.get("kid")):
         try:
-            key = Ed25519PublicKey.from_public_bytes(
-                base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4)))
             jwt.decode(token, key, algorithms=["EdDSA"],
                        options={"verify_exp": False, "verify_aud": False})
             return None
-        except (jwt.PyJWTError, ValueError, KeyError):
+        except jwt.PyJWTError:
             continue
     return "the signature does not match the issuer's keys"
 

@@ -14,13 +14,19 @@
 | ``COOPBRIDGE_ENV``             | ``production``     | ``development`` (set by ``coopbridge up``)|
 |                                |                    | turns on GraphiQL and introspection       |
 | ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
+| ``COOPBRIDGE_PUBLIC_URL``      | ``http://127.0.0.1:<port>`` | the gateway's address as others   |
+|                                |                    | reach it (status lists in credentials)    |
+| ``COOPBRIDGE_PEERS``           | ``<home>/<node>.peers.json`` | the trust list: peer nodes, their|
+|                                | if it exists       | gateway URLs and public keys (JWKS)       |
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.topics import check_node
@@ -120,3 +126,49 @@ def development_mode() -> bool:
 
 def gateway_port() -> int:
     return _port("COOPBRIDGE_GATEWAY_PORT", 8000)
+
+
+def public_url() -> str:
+    """Where others reach this node's gateway (no trailing slash)."""
+    value = os.environ.get("COOPBRIDGE_PUBLIC_URL") or f"http://127.0.0.1:{gateway_port()}"
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A node this node trusts: its id, its gateway, its public keys (a JWKS)."""
+
+    node: str
+    gateway_url: str
+    jwks: dict
+
+
+def peers(node: str) -> dict[str, Peer]:
+    """The trust list of ``node``: ``COOPBRIDGE_PEERS`` names a JSON file
+    ``{"peers": [{"node": "ec", "gateway": "http://…", "jwks": {"keys": [...]}}]}``;
+    without it, ``<home>/<node>.peers.json`` if present (``coopbridge up`` writes it), else
+    no peers. A node never trusts itself through this list."""
+    path = Path(os.environ.get("COOPBRIDGE_PEERS") or home() / f"{check_node(node)}.peers.json")
+    if not path.exists():
+        if os.environ.get("COOPBRIDGE_PEERS"):
+            raise ConfigError(f"COOPBRIDGE_PEERS names a file that does not exist: {path}")
+        return {}
+    try:
+        document = json.loads(path.read_text())
+        listed = {
+            check_node(entry["node"]): Peer(check_node(entry["node"]),
+                                            str(entry["gateway"]).rstrip("/"),
+                                            dict(entry["jwks"]))
+            for entry in document["peers"]
+        }
+    except (ValueError, KeyError, TypeError) as bad:
+        raise ConfigError(f"the trust list {path.name} is not valid: {bad}") from None
+    listed.pop(node, None)
+    return listed
+
+
+def write_peers(path: Path, peers_: list[Peer]) -> None:
+    """Write a trust list in the format ``peers`` reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"peers": [
+        {"node": p.node, "gateway": p.gateway_url, "jwks": p.jwks} for p in peers_]}, indent=2))
