@@ -3,7 +3,8 @@
 Two aggregates:
 
 * **cooperative** (key ``cooperative_id``): registration, details, member groups;
-* **member** (key ``member_id``): personal details (sealed), memberships, consents, erasure.
+* **member** (key ``member_id``): personal details (sealed), memberships, consents, erasure,
+  and portable records: exported under a consent (and revoked), or imported at the home node.
 
 Two lookups, folded from the service's own events topic by the runtime, give a decision what
 another aggregate knows: ``cooperatives`` (id -> ``CooperativeFacts``) and ``memberships``
@@ -165,11 +166,13 @@ class Consent:
 
 @dataclass(frozen=True)
 class Member:
-    registered: bool = False
+    registered: bool = False  # present at this node: registered here, or arrived by an import
     erased: bool = False
     kid: str | None = None  # the data key that seals the personal details
     memberships: tuple[Membership, ...] = ()  # oldest first
     consents: Mapping[str, Consent] = field(default_factory=dict)
+    exports: Mapping[str, bool] = field(default_factory=dict)  # credential id -> revoked
+    imports: frozenset[str] = frozenset()  # credential ids of the records imported here
 
     def active_in(self, cooperative_id: str) -> Membership | None:
         return next((ms for ms in self.memberships
@@ -236,6 +239,34 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
                 raise Rejected("MemberAlreadyErased", "this member was already erased")
             _present(state)
             return [m.MemberErased(member_id=command.member_id)]
+        case m.ExportRecord():
+            _present(state)
+            if command.credential_id in state.exports:
+                raise Rejected("RecordAlreadyExported", "a record with this id was exported")
+            if command.valid_until <= context.now:
+                raise Rejected("ValidationError", "a record must be valid until a future time")
+            consent_id, consent = _consent_for(state, command, context.now)
+            return [m.RecordExported(
+                member_id=command.member_id, credential_id=command.credential_id,
+                consent_id=consent_id, grantee_kind=command.grantee_kind,
+                grantee=command.grantee, scopes=command.scopes, valid_from=context.now,
+                valid_until=min(command.valid_until, consent.expires_at),
+            )]
+        case m.RevokeRecord():
+            _present(state)
+            revoked = state.exports.get(command.credential_id)
+            if revoked is None:
+                raise Rejected("UnknownRecord", "the member exported no record with this id")
+            if revoked:
+                raise Rejected("RecordAlreadyRevoked", "this record is already revoked")
+            return [m.RecordRevoked(**fields_of(command))]
+        case m.ImportRecord():
+            # no _present: an import is how a returning member arrives at her home node
+            if state.erased:
+                raise Rejected("MemberErased", "this member was erased")
+            if command.credential_id in state.imports:
+                raise Rejected("RecordAlreadyImported", "a record with this id was imported")
+            return [m.RecordImported(**fields_of(command))]
     raise TypeError(f"not a member command: {type(command).__name__}")
 
 
@@ -264,6 +295,16 @@ def evolve_member(state: Member, event: Contract) -> Member:
                                                         event.consent_id: revoked})
         case m.MemberErased():
             return dataclasses.replace(state, erased=True, kid=None)
+        case m.RecordExported():
+            return dataclasses.replace(state, exports={**state.exports,
+                                                       event.credential_id: False})
+        case m.RecordRevoked():
+            return dataclasses.replace(state, exports={**state.exports,
+                                                       event.credential_id: True})
+        case m.RecordImported():
+            return dataclasses.replace(
+                state, registered=True, imports=state.imports | {event.credential_id},
+                kid=event.personal.kid if event.personal is not None else state.kid)
     raise TypeError(f"not a member event: {type(event).__name__}")
 
 
@@ -272,6 +313,23 @@ def _present(state: Member) -> None:
         raise Rejected("MemberErased", "this member was erased")
     if not state.registered:
         raise Rejected("UnknownMember", "no member is registered with this id")
+
+
+def _consent_for(state: Member, command: m.ExportRecord,
+                 now: dt.datetime) -> tuple[str, Consent]:
+    """The live consent that covers this recipient and every scope asked for; of several,
+    the one that expires last (ties go to the greater consent id, so replays agree)."""
+    covering = [
+        (consent.expires_at, consent_id, consent)
+        for consent_id, consent in state.consents.items()
+        if not consent.revoked and consent.expires_at > now
+        and consent.grantee_kind is command.grantee_kind and consent.grantee == command.grantee
+        and consent.scopes.issuperset(command.scopes)
+    ]
+    if not covering:
+        raise Rejected("NoConsent", "the member has not consented to share this with this recipient")
+    _, consent_id, consent = max(covering, key=lambda c: (c[0], c[1]))
+    return consent_id, consent
 
 
 # -- lookups (folded from the events topic of this service, every partition) -----------------
@@ -334,9 +392,11 @@ MEMBER = Aggregate(
     decide=decide_member,
     evolve=evolve_member,
     commands=(m.RegisterMember, m.CorrectMemberDetails, m.StartMembership, m.EndMembership,
-              m.GrantConsent, m.RevokeConsent, m.EraseMember),
+              m.GrantConsent, m.RevokeConsent, m.EraseMember,
+              m.ExportRecord, m.RevokeRecord, m.ImportRecord),
     events=(m.MemberRegistered, m.MemberDetailsCorrected, m.MembershipStarted,
-            m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased),
+            m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased,
+            m.RecordExported, m.RecordRevoked, m.RecordImported),
     id_of=lambda contract: contract.member_id,
 )
 
