@@ -1,4 +1,5 @@
-"""Portable records as W3C Verifiable Credentials 2.0, secured with JOSE (VC-JOSE).
+"""Portable records and certificates as W3C Verifiable Credentials 2.0, secured with JOSE
+(VC-JOSE), and their revocation through W3C Bitstring Status Lists.
 
 A credential is a compact JWS: header ``{"alg": "EdDSA", "typ": "vc+jwt", "kid": …}``, payload
 the credential itself (``@context``, ``type``, ``issuer``, ``validFrom``, ``validUntil``,
@@ -6,24 +7,67 @@ the credential itself (``@context``, ``type``, ``issuer``, ``validFrom``, ``vali
 verifies it offline with the issuing node's JWKS (``/.well-known/jwks.json``) and any
 standard JOSE library: nothing here is coopbridge-specific on the wire.
 
-``verify_record`` reports every check on its own (signature, trusted issuer, validity
-dates, revocation), so a cooperative sees why a record fails, not only that it does.
-Pure functions: keys, trust lists and revocations are passed in.
+* Member records: ``type`` ``CoopbridgeMemberRecord``.
+* Certificates: Open Badges 3.0 ``OpenBadgeCredential`` (an ``AchievementSubject`` with its
+  ``Achievement``, aligned to ESCO skills, ISCO-08 occupations and CEFR levels).
+* Status lists: ``BitstringStatusListCredential`` (Bitstring Status List v1.0). A credential's
+  ``credentialStatus`` points at one list and one index in it; the issuer revokes by setting
+  that bit and publishing the list again, signed like any other credential.
+
+``verify_credential`` reports every check on its own (format, trusted issuer, signature,
+validity dates, revocation), so a cooperative sees why a credential fails, not only that it
+does. Pure functions: keys, trust lists and the status lists are passed in.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import gzip
+import re
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.runtime.keys import jwks, public_jwk, public_keys  # noqa: F401 (re-exported)
+from services.runtime.keys import jwks, public_jwk, public_keys
+
+__all__ = [
+    "ACHIEVEMENT_TYPES", "CEFR_LEVELS", "STATUS_LIST_SIZE", "Verification", "alignment",
+    "certificate_credential", "decode_status_list", "encode_status_list", "is_set", "jwks",
+    "member_record_credential", "node_issuer", "public_jwk", "public_keys", "sign_credential",
+    "status_list_credential", "verify_credential", "verify_status_list",
+]
 
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 RECORD_TYPE = "CoopbridgeMemberRecord"
+CERTIFICATE_TYPE = "OpenBadgeCredential"
+STATUS_LIST_TYPE = "BitstringStatusListCredential"
+
+# Bitstring Status List v1.0: at least 16 KB uncompressed, one bit per credential.
+STATUS_LIST_SIZE = 131_072
+_MAX_STATUS_LIST_BYTES = 16 * 1024 * 1024  # what a verifier expands at most (gzip bombs)
+
+# Open Badges 3.0 AchievementType vocabulary; other values must start with "ext:".
+ACHIEVEMENT_TYPES = frozenset({
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
+    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion",
+    "Certification", "CommunityService", "Competency", "Course", "CoCurricular", "Degree",
+    "Diploma", "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment",
+    "JourneymanCertificate", "LearningProgram", "License", "Membership",
+    "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate", "MasterDegree",
+    "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma"})
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+CEFR_URL = "https://www.coe.int/en/web/common-european-framework-reference-languages"
+_ESCO_URI = re.compile(
+    r"^http://data\.europa\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9.\-]{1,64}$")
+_ISCO_CODE = re.compile(r"^[0-9]{1,4}$")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 def node_issuer(node: str) -> str:
@@ -38,6 +82,19 @@ def sign_credential(credential: dict[str, Any], key: Ed25519PrivateKey) -> str:
                       headers={"typ": "vc+jwt", "kid": kid})
 
 
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _status_entry(status_list: str, status_index: int) -> dict[str, str]:
+    """A ``BitstringStatusListEntry`` for revocation: bit ``status_index`` of ``status_list``."""
+    if not 0 <= status_index < STATUS_LIST_SIZE:
+        raise ValueError(f"a status index is in [0, {STATUS_LIST_SIZE})")
+    return {"id": f"{status_list}#{status_index}", "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation", "statusListIndex": str(status_index),
+            "statusListCredential": status_list}
+
+
 def member_record_credential(*, node: str, credential_id: str, subject: dict[str, Any],
                              valid_from: dt.datetime, valid_until: dt.datetime,
                              status_list: str, status_index: int) -> dict[str, Any]:
@@ -47,15 +104,165 @@ def member_record_credential(*, node: str, credential_id: str, subject: dict[str
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", RECORD_TYPE],
         "issuer": node_issuer(node),
-        "validFrom": valid_from.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "validUntil": valid_until.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "validFrom": _timestamp(valid_from),
+        "validUntil": _timestamp(valid_until),
         "credentialSubject": subject,
-        "credentialStatus": {"id": f"{status_list}#{status_index}",
-                             "type": "BitstringStatusListEntry",
-                             "statusPurpose": "revocation", "statusListIndex": str(status_index),
-                             "statusListCredential": status_list},
+        "credentialStatus": _status_entry(status_list, status_index),
     }
 
+
+# ---------------------------------------------------------------- Open Badges 3.0 certificates
+
+def alignment(framework: str, code: str, name: str) -> dict[str, Any]:
+    """An Open Badges 3.0 ``Alignment`` to a skill, occupation or level.
+
+    ``framework`` is ``"ESCO"`` (``code`` the ESCO skill or occupation URI), ``"ISCO-08"``
+    (``code`` the 1 to 4 digit group, resolved to ESCO's ISCO-08 concept) or ``"CEFR"``
+    (``code`` the level, A1 … C2)."""
+    if framework == "ESCO" and _ESCO_URI.match(code):
+        url, target_code = code, code.rsplit("/", 1)[1]
+    elif framework == "ISCO-08" and _ISCO_CODE.match(code):
+        url, target_code = f"http://data.europa.eu/esco/isco/C{code}", code
+    elif framework == "CEFR" and code in CEFR_LEVELS:
+        url, target_code = CEFR_URL, code
+    else:
+        raise ValueError("an alignment is an ESCO URI, an ISCO-08 code or a CEFR level")
+    if not name:
+        raise ValueError("an alignment has a name")
+    return {"type": ["Alignment"], "targetName": name, "targetUrl": url,
+            "targetFramework": framework, "targetCode": target_code}
+
+
+_ACHIEVEMENT_FIELDS = {"id", "name", "description", "criteria", "achievementType", "alignment"}
+
+
+def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
+                           subject_id: str, achievement: dict[str, Any],
+                           level: str | None = None, valid_from: dt.datetime,
+                           valid_until: dt.datetime | None, status_list: str,
+                           status_index: int) -> dict[str, Any]:
+    """A certificate as an Open Badges 3.0 ``OpenBadgeCredential`` (VC 2.0, unsigned).
+
+    ``achievement`` holds the Achievement's fields: ``id``, ``name``, ``description``,
+    ``criteria`` (the narrative: what the learner did to earn it), ``achievementType`` (an
+    Open Badges value such as ``"Certificate"``, ``"Course"``, ``"License"``, or ``"ext:…"``)
+    and ``alignment`` (a list of ``alignment(…)``). ``level`` is the CEFR level attained in a
+    language course: the achievement then describes the six levels (a ``ResultDescription``
+    of ``RubricCriterionLevel``s aligned to CEFR) and the subject's ``result`` names the one
+    attained. ``valid_until`` None: the certificate does not expire."""
+    unknown = set(achievement) - _ACHIEVEMENT_FIELDS
+    missing = (_ACHIEVEMENT_FIELDS - {"alignment"}) - set(achievement)
+    if unknown or missing:
+        raise ValueError(f"achievement fields: unknown {sorted(unknown)}, "
+                         f"missing {sorted(missing)}")
+    kind = achievement["achievementType"]
+    if kind not in ACHIEVEMENT_TYPES and not str(kind).startswith("ext:"):
+        raise ValueError("achievementType is an Open Badges value or starts with ext:")
+    if level is not None and level not in CEFR_LEVELS:
+        raise ValueError("level is a CEFR level, A1 … C2")
+    achievement_id = achievement["id"]
+    described: dict[str, Any] = {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": kind,
+        "name": achievement["name"],
+        "description": achievement["description"],
+        "criteria": {"narrative": achievement["criteria"]},
+    }
+    if achievement.get("alignment"):
+        described["alignment"] = list(achievement["alignment"])
+    subject: dict[str, Any] = {"id": subject_id, "type": ["AchievementSubject"],
+                               "achievement": described}
+    if level is not None:
+        scale = f"{achievement_id}#cefr"
+        described["resultDescription"] = [{
+            "id": scale, "type": ["ResultDescription"], "name": "CEFR level",
+            "resultType": "RubricCriterionLevel",
+            "rubricCriterionLevel": [
+                {"id": f"{scale}-{each}", "type": ["RubricCriterionLevel"], "name": each,
+                 "alignment": [alignment("CEFR", each, f"CEFR {each}")]}
+                for each in CEFR_LEVELS]}]
+        subject["result"] = [{"type": ["Result"], "resultDescription": scale,
+                              "achievedLevel": f"{scale}-{level}", "value": level}]
+    credential: dict[str, Any] = {
+        "@context": [CONTEXT, OB3_CONTEXT],
+        "id": f"urn:uuid:{credential_id}",
+        "type": ["VerifiableCredential", CERTIFICATE_TYPE],
+        "name": achievement["name"],
+        "issuer": {"id": node_issuer(node), "type": ["Profile"], "name": issuer_name},
+        "validFrom": _timestamp(valid_from),
+        "credentialSubject": subject,
+        "credentialStatus": _status_entry(status_list, status_index),
+    }
+    if valid_until is not None:
+        credential["validUntil"] = _timestamp(valid_until)
+    return credential
+
+
+# ---------------------------------------------------------------- Bitstring Status List v1.0
+
+def encode_status_list(revoked_indices: Iterable[int], size: int = STATUS_LIST_SIZE) -> str:
+    """``encodedList``: the bitstring (index 0 the left-most bit, i.e. the most significant bit
+    of the first byte), GZIP-compressed, base64url without padding, multibase prefix ``u``."""
+    if size < STATUS_LIST_SIZE or size % 8:
+        raise ValueError(f"a status list has at least {STATUS_LIST_SIZE} bits, whole bytes")
+    bits = bytearray(size // 8)
+    for index in revoked_indices:
+        if not 0 <= index < size:
+            raise ValueError("a status index is outside the list")
+        bits[index // 8] |= 0x80 >> (index % 8)
+    compressed = gzip.compress(bytes(bits), mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+
+
+def decode_status_list(encoded: str) -> bytes:
+    """The bitstring of an ``encodedList``; ``ValueError`` when it is not a conforming one
+    (no ``u`` prefix, not base64url, not GZIP, shorter than 16 KB or implausibly large)."""
+    if not isinstance(encoded, str) or not encoded.startswith("u") \
+            or not _BASE64URL.match(encoded[1:]):
+        raise ValueError("encodedList is multibase base64url (prefix u)")
+    try:
+        compressed = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # GZIP framing only
+        bits = inflater.decompress(compressed, _MAX_STATUS_LIST_BYTES)
+    except (binascii.Error, zlib.error) as error:
+        raise ValueError("encodedList is not GZIP in base64url") from error
+    if inflater.unconsumed_tail or inflater.unused_data or not inflater.eof:
+        raise ValueError("encodedList is truncated or too large")
+    if len(bits) * 8 < STATUS_LIST_SIZE:
+        raise ValueError(f"a status list has at least {STATUS_LIST_SIZE} bits")
+    return bits
+
+
+def is_set(bits: bytes, index: int) -> bool:
+    """Bit ``index`` of a bitstring (index 0 the most significant bit of the first byte)."""
+    if not 0 <= index < len(bits) * 8:
+        raise IndexError("the status index is outside the status list")
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def status_list_credential(*, node: str, list_url: str, revoked_indices: Iterable[int],
+                           valid_from: dt.datetime,
+                           valid_until: dt.datetime | None = None) -> dict[str, Any]:
+    """A revocation ``BitstringStatusListCredential`` (unsigned): the bits of ``list_url``
+    that are set are the revoked credentials. A short ``valid_until`` bounds how stale a
+    copy a verifier may accept."""
+    credential: dict[str, Any] = {
+        "@context": [CONTEXT],
+        "id": list_url,
+        "type": ["VerifiableCredential", STATUS_LIST_TYPE],
+        "issuer": node_issuer(node),
+        "validFrom": _timestamp(valid_from),
+        "credentialSubject": {"id": f"{list_url}#list", "type": "BitstringStatusList",
+                              "statusPurpose": "revocation",
+                              "encodedList": encode_status_list(revoked_indices)},
+    }
+    if valid_until is not None:
+        credential["validUntil"] = _timestamp(valid_until)
+    return credential
+
+
+# ---------------------------------------------------------------- verification
 
 @dataclass
 class Verification:
@@ -69,10 +276,45 @@ class Verification:
         return bool(self.checks) and all(reason is None for reason in self.checks.values())
 
 
+StatusLookup = Callable[[str], dict[str, Any] | None]
+
+
 def verify_credential(token: str, trusted: dict[str, dict], now: dt.datetime,
-                      revoked: set[str] = frozenset()) -> Verification:
+                      status: StatusLookup | None = None) -> Verification:
     """Check a ``vc+jwt``: its signature with the issuer's JWKS, the issuer against
-    ``trusted`` (issuer id -> JWKS), its validity dates at ``now``, its revocation."""
+    ``trusted`` (issuer id -> JWKS), its validity dates at ``now``, and its revocation.
+
+    ``status(statusListCredential URL)`` returns that status list's claims, already fetched
+    and already checked with ``verify_status_list`` (a cached copy is the caller's call), or
+    None when it cannot be had; the list must be the credential issuer's own.
+
+    Revocation: a credential without ``credentialStatus`` passes (it was issued unrevocable,
+    so there is nothing to check). One with a status but no ``status`` function fails with
+    "the revocation status was not checked": offline verifiers pass a function over the
+    lists they hold. An unreadable or foreign list fails closed."""
+    result = _verify(token, trusted, now)
+    if result.credential is None:
+        return result
+    result.checks["revocation"] = _revocation(result.credential, status)
+    return result
+
+
+def verify_status_list(token: str, trusted: dict[str, dict],
+                       now: dt.datetime) -> dict[str, Any] | None:
+    """The claims of a ``BitstringStatusListCredential`` ``vc+jwt`` that passes the same
+    format, trusted issuer, signature and validity checks as any credential; else None."""
+    result = _verify(token, trusted, now)
+    claims = result.credential
+    if not result.valid or claims is None or STATUS_LIST_TYPE not in (claims.get("type") or []):
+        return None
+    subject = claims.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("type") != "BitstringStatusList":
+        return None
+    return claims
+
+
+def _verify(token: str, trusted: dict[str, dict], now: dt.datetime) -> Verification:
+    """Format, issuer, signature and validity: what every credential and status list needs."""
     result = Verification()
     try:
         header = jwt.get_unverified_header(token)
@@ -83,19 +325,22 @@ def verify_credential(token: str, trusted: dict[str, dict], now: dt.datetime,
     result.checks["format"] = (None if header.get("typ") == "vc+jwt"
                                and header.get("alg") == "EdDSA"
                                else "the header is not typ vc+jwt with alg EdDSA")
-    issuer = claims.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    keys = trusted.get(issuer_id) if isinstance(issuer_id, str) else None
+    issuer_id = _issuer_id(claims)
+    keys = trusted.get(issuer_id) if issuer_id is not None else None
     result.checks["issuer"] = None if keys is not None else "the issuer is not trusted"
     result.checks["signature"] = _signature(token, header, keys)
     result.checks["validity"] = _validity(claims, now)
-    result.checks["revocation"] = ("the credential is revoked"
-                                   if claims.get("id") in revoked else None)
     types = claims.get("type") or []
     if "VerifiableCredential" not in types or CONTEXT not in (claims.get("@context") or []):
         result.checks["format"] = "not a Verifiable Credential 2.0"
     result.credential = claims
     return result
+
+
+def _issuer_id(claims: dict) -> str | None:
+    issuer = claims.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer_id if isinstance(issuer_id, str) else None
 
 
 def _signature(token: str, header: dict, keys: dict | None) -> str | None:
@@ -111,14 +356,79 @@ def _signature(token: str, header: dict, keys: dict | None) -> str | None:
     return "the signature does not match the issuer's keys"
 
 
-def _validity(claims: dict, now: dt.datetime) -> str | None:
+def _date(value: Any) -> dt.datetime | None:
     try:
-        start = dt.datetime.fromisoformat(claims["validFrom"].replace("Z", "+00:00"))
-        end = dt.datetime.fromisoformat(claims["validUntil"].replace("Z", "+00:00"))
-    except (KeyError, AttributeError, ValueError):
-        return "validFrom and validUntil are required dates"
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _validity(claims: dict, now: dt.datetime) -> str | None:
+    """``validFrom`` is required; ``validUntil`` too on member records, optional elsewhere
+    (a certificate may not expire; a status list may rely on its cache rules)."""
+    start = _date(claims.get("validFrom"))
+    if start is None:
+        return "validFrom is a required date"
+    end = None
+    if "validUntil" in claims or RECORD_TYPE in (claims.get("type") or []):
+        end = _date(claims.get("validUntil"))
+        if end is None:
+            return ("validUntil is a required date on a member record"
+                    if "validUntil" not in claims else "validUntil is not a date")
     if now < start:
         return "not valid yet"
-    if now >= end:
+    if end is not None and now >= end:
         return "expired"
     return None
+
+
+_STATUS_PURPOSES = {"revocation": "the credential is revoked",
+                    "suspension": "the credential is suspended"}
+
+
+def _revocation(claims: dict, status: StatusLookup | None) -> str | None:
+    entries = claims.get("credentialStatus")
+    if entries is None:
+        return None
+    if status is None:
+        return "the revocation status was not checked"
+    entries = entries if isinstance(entries, list) else [entries]
+    if not entries:
+        return "the credential status is malformed"
+    for entry in entries:
+        reason = _entry_status(entry, _issuer_id(claims), status)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _entry_status(entry: Any, issuer_id: str | None, status: StatusLookup) -> str | None:
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+        return "the credential status is not a Bitstring Status List entry"
+    purpose, url, index = (entry.get("statusPurpose"), entry.get("statusListCredential"),
+                           entry.get("statusListIndex"))
+    if purpose not in _STATUS_PURPOSES or entry.get("statusSize", 1) != 1 \
+            or not isinstance(url, str) or not isinstance(index, str) \
+            or not index.isascii() or not index.isdigit():
+        return "the credential status is malformed"
+    try:
+        listed = status(url)
+    except Exception:  # a lookup that breaks is a list that could not be checked
+        listed = None
+    if not isinstance(listed, dict):
+        return "the status list could not be checked"
+    if issuer_id is None or _issuer_id(listed) != issuer_id:
+        return "the status list is not the issuer's"
+    subject = listed.get("credentialSubject")
+    purposes = subject.get("statusPurpose") if isinstance(subject, dict) else None
+    purposes = purposes if isinstance(purposes, list) else [purposes]
+    if STATUS_LIST_TYPE not in (listed.get("type") or []) \
+            or listed.get("id", url) != url or purpose not in purposes \
+            or subject.get("type") != "BitstringStatusList":
+        return "the status list does not match the credential's status entry"
+    try:
+        revoked = is_set(decode_status_list(subject.get("encodedList")), int(index))
+    except (ValueError, IndexError):
+        return "the status list is malformed"
+    return _STATUS_PURPOSES[purpose] if revoked else None
