@@ -114,6 +114,9 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
     if cls in (m.CorrectMemberDetails, m.GrantConsent, m.RevokeConsent, m.EraseMember):
         record = context.views.get("members", str(data.get("member_id", "")))
         return record is not None and active_member_of(caller, record)
+    if cls is m.RevokeRecord:  # the issuer: a cooperative she belongs or belonged to
+        record = context.views.get("members", str(data.get("member_id", "")))
+        return record is not None and own_member(caller, record)
     if cls is m.StartMembership:
         if not caller.of_cooperative(data.get("cooperative_id")):
             return False

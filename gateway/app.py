@@ -10,7 +10,9 @@ writes ``{node}.*.commands`` and ``{node}.datakeys`` (sealing new members' detai
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import re
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -25,6 +27,7 @@ from strawberry.asgi import GraphQL
 from gateway.auth import caller_from_header
 from gateway.context import GatewayContext
 from gateway.credentials import jwks
+from gateway.federation import signed_status_list
 from gateway.projections import Projections
 from gateway.schema import build_schema
 from services import config
@@ -108,6 +111,9 @@ class _Metrics:
         yield up
 
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 class _State:
     def __init__(self, node: str, bootstrap: str):
         self.node, self.bootstrap = node, bootstrap
@@ -150,6 +156,17 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         return JSONResponse(jwks(key.public_key()),
                             headers={"cache-control": "public, max-age=300"})
 
+    async def status_list(request: Request) -> Response:
+        """A revocation status list (BitstringStatusListCredential, vc+jwt, signed): public,
+        like the JWKS, so that anyone can check a record or certificate offline later."""
+        list_id = request.path_params["list_id"]
+        if not state.ready or not _UUID.match(list_id):
+            return Response(status_code=404 if state.ready else 503)
+        token = signed_status_list(node, list_id, state.projections,
+                                   dt.datetime.now(dt.UTC))
+        return Response(token, media_type="application/vc+jwt",
+                        headers={"cache-control": "public, max-age=60"})
+
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -158,5 +175,6 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         WebSocketRoute("/graphql", graphql),
         Route("/health", health),
         Route("/.well-known/jwks.json", published_keys),
+        Route("/credentials/status/{list_id}", status_list),
         Route("/metrics", metrics),
     ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

@@ -14,7 +14,8 @@ id: the same key gives the same result), waits for the reply, waits until the ga
 views have applied the reply's events (read-your-writes, bounded), and returns
 ``MutationResult``: ``CommandAccepted`` or one typed error.
 
-The courier's commands (``savings.INTERNAL_COMMANDS``) are never offered.
+The courier's and the relay's commands (``savings.INTERNAL_COMMANDS``) are never offered;
+records are exported and imported by ``gateway.federation``'s own mutations.
 """
 
 import datetime as dt
@@ -38,6 +39,7 @@ from schemas import savings as s
 from schemas.fields import Money, Sealed
 from schemas.registry import Contract
 from schemas.topics import events_topic
+from services import config
 from services.membership.domain import MEMBERSHIP
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.savings.arithmetic import exponent
@@ -61,6 +63,11 @@ ERROR_CODES = (
     "UnknownBeneficiary", "UnknownCertificate", "UnknownConsent", "UnknownCooperative",
     "UnknownCourse", "UnknownGroup", "UnknownMember", "UnknownRemittance",
     "UnsupportedCommand", "WrongPartition", "WrongProduct",
+    # the federation: records and savings moving home
+    "NoConsent", "RecordAlreadyExported", "RecordAlreadyImported", "RecordAlreadyRevoked",
+    "UnknownRecord", "DuplicateTransfer", "TransferAlreadyReceived", "TransferSettled",
+    "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "PoorCreditHistory",
+    "UnknownPeer",
 )
 
 # -- result types ---------------------------------------------------------------------------
@@ -313,6 +320,35 @@ def _seal_for(context: GatewayContext):
     return seal
 
 
+async def send_command(context: GatewayContext, command: Contract, aggregate_id: str,
+                       command_id: str | None):
+    """Send, wait for the reply, then for the gateway's views to show its events:
+    ``CommandAccepted`` or the typed problem."""
+    try:
+        reply = await context.commands.send(command, aggregate_id, command_id=command_id)
+    except TimeoutError:
+        return Unavailable(code="Unavailable", message="no reply in time; send it again "
+                           "with the same idempotency key")
+    payload = reply.payload
+    if not payload.accepted:
+        return problem(payload.error.code, payload.error.message)
+    topic = events_topic(context.node, command.contract_service)
+    visible = await context.views.wait_for(
+        [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)
+    return CommandAccepted(
+        command_id=payload.command_id, aggregate_id=payload.aggregate_id,
+        events=[EventRef(id=e.id, type=e.type, sequence=e.sequence) for e in payload.events],
+        visible=visible)
+
+
+def precheck(command: Contract, context: GatewayContext):
+    """What the gateway knows and the service cannot: savings go only to a trusted peer."""
+    if isinstance(command, s.TransferSavingsHome):
+        if command.to_node == context.node or command.to_node not in config.peers(context.node):
+            return problem("UnknownPeer", "the receiving node is not a trusted peer of this node")
+    return None
+
+
 def make_mutation(cls: type[Contract]):
     service = SERVICES[cls.contract_service]
     aggregate = service.for_command(cls)
@@ -340,23 +376,11 @@ def make_mutation(cls: type[Contract]):
                                    field=invalid.field)
         except KeysMemberErased:
             return problem("MemberErased", "this member was erased")
-        try:
-            reply = await context.commands.send(
-                command, aggregate.id_of(command),
-                command_id=command_id_for(context, idempotency_key))
-        except TimeoutError:
-            return Unavailable(code="Unavailable", message="no reply in time; send it again "
-                               "with the same idempotency key")
-        payload = reply.payload
-        if not payload.accepted:
-            return problem(payload.error.code, payload.error.message)
-        topic = events_topic(context.node, cls.contract_service)
-        visible = await context.views.wait_for(
-            [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)
-        return CommandAccepted(
-            command_id=payload.command_id, aggregate_id=payload.aggregate_id,
-            events=[EventRef(id=e.id, type=e.type, sequence=e.sequence) for e in payload.events],
-            visible=visible)
+        refused = precheck(command, context)
+        if refused is not None:
+            return refused
+        return await send_command(context, command, aggregate.id_of(command),
+                                  command_id_for(context, idempotency_key))
 
     resolve.__annotations__ = {"info": Info, "input": input_type,
                                "idempotency_key": typing.Optional[str],
@@ -366,15 +390,21 @@ def make_mutation(cls: type[Contract]):
                                or f"Send {cls.__name__} to the {cls.contract_service} service")
 
 
+#: Commands with a mutation of their own (``gateway.federation``): the gateway builds them.
+BUILT_HERE = (m.ExportRecord, m.ImportRecord)
+
+
 def partner_commands() -> list[type[Contract]]:
     return sorted((cls for cls in REGISTRY.types().values()
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
-                   and REGISTRY.is_newest(cls)
+                   and REGISTRY.is_newest(cls) and cls not in BUILT_HERE
                    and cls.contract_name not in s.INTERNAL_COMMANDS),
                   key=lambda cls: cls.wire_type)
 
 
 @functools.cache
 def mutation_type() -> type:
+    from gateway.federation import MUTATIONS  # noqa: PLC0415 (it builds on this module)
+
     fields = {camel(cls.__name__): make_mutation(cls) for cls in partner_commands()}
-    return strawberry.type(type("Mutation", (), fields))
+    return strawberry.type(type("Mutation", (), {**fields, **MUTATIONS}))

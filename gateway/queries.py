@@ -12,6 +12,7 @@ from gateway import readmodel as rm
 from gateway.access import history_scope, own_member, visible_scopes
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
+from gateway import federation
 from gateway.types import (
     Account,
     Certificate,
@@ -19,9 +20,11 @@ from gateway.types import (
     Cooperative,
     Course,
     Enrolment,
+    ExportedRecordInfo,
     GroupMembership,
     HistoryEntry,
     Identity,
+    ImportedRecord,
     Membership,
 )
 from schemas import membership as m
@@ -123,6 +126,22 @@ class Member:
         if "training" not in self.scopes:
             return None
         return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
+
+    @strawberry.field(description="records from other nodes, verified and imported here "
+                                  "(needs the membership scope)")
+    def imported_records(self) -> list[ImportedRecord] | None:
+        if "membership" not in self.scopes:
+            return None
+        return [ImportedRecord.from_doc(doc) for doc in self.record.imports]
+
+    @strawberry.field(description="records this node issued for her (her own cooperatives only)")
+    def exported_records(self) -> list[ExportedRecordInfo] | None:
+        if not self.own:
+            return None
+        return [ExportedRecordInfo(
+            credential_id=x.credential_id, grantee_kind=x.grantee_kind, grantee=x.grantee,
+            scopes=x.scopes, valid_from=x.valid_from, valid_until=x.valid_until,
+            revoked=x.revoked) for x in self.record.exports]
 
 
 def entry_visible(member: Member, service: str, event_type: str) -> bool:
@@ -238,6 +257,8 @@ class Query:
     federation_stats: FederationStats | None = strawberry.field(
         resolver=federation_stats,
         description="Aggregates for analysts; cells under 5 people are suppressed")
+
+    verify_record = federation.QUERIES["verify_record"]
 
     @strawberry.field(description="A course (public facts)")
     def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:

@@ -8,6 +8,7 @@ Documents, each a msgspec struct stored under its key in a table of the ``Docume
 * ``courses``       course id -> ``CourseView``
 * ``history``       member id -> ``History`` (the member's readable event timeline)
 * ``countries``     ISO country code -> ``CountryIndex`` (its cooperatives)
+* ``statuslists``   status list id -> ``StatusListView`` (revoked indices of exported records)
 
 ``project(store, message)`` applies one decoded event of any service to every document it
 touches. Events of different services arrive in no guaranteed order (a savings account may be
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import uuid
 from typing import Protocol
 
 import msgspec
@@ -87,6 +89,30 @@ class CertificateDoc(Doc, kw_only=True):
     revocation_reason: str | None = None
 
 
+class ExportDoc(Doc, kw_only=True):
+    """A portable record issued from this node (its status index is the export event's
+    sequence in the member's stream)."""
+
+    credential_id: str
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    status_index: int
+    revoked: bool = False
+
+
+class ImportDoc(Doc, kw_only=True):
+    """A portable record from another node, verified and imported here."""
+
+    credential_id: str
+    issuer_node: str
+    issued_at: dt.datetime
+    imported_at: dt.datetime
+    history: m.ImportedHistory
+
+
 class MemberRecord(Doc, kw_only=True):
     member_id: str
     registered: bool = False
@@ -99,6 +125,8 @@ class MemberRecord(Doc, kw_only=True):
     accounts: list[str] = []
     enrolments: list[EnrolmentDoc] = []
     certificates: list[CertificateDoc] = []
+    exports: list[ExportDoc] = []
+    imports: list[ImportDoc] = []
 
 
 class RepaymentDoc(Doc, kw_only=True):
@@ -134,6 +162,21 @@ class RemittanceDoc(Doc, kw_only=True):
     at: dt.datetime | None = None
 
 
+class TransferDoc(Doc, kw_only=True):
+    """Savings moved between nodes: ``sent`` (here, to ``node``) or ``received`` (from it)."""
+
+    transfer_id: str
+    direction: str  # sent, received
+    node: str
+    counterpart: str  # the account at the other node
+    amount: Money  # debited here (sent) or credited here (received)
+    fee: Money | None = None
+    rate: str | None = None
+    received: Money | None = None
+    status: str = "sent"  # sent, delivered, refunded, received
+    at: dt.datetime | None = None
+
+
 class MonthDoc(Doc, kw_only=True):
     """An account's flows in one calendar month (UTC), for the federation's time series."""
 
@@ -157,6 +200,7 @@ class AccountView(Doc, kw_only=True):
     withdrawals: Money | None = None
     loan: LoanDoc | None = None
     remittances: list[RemittanceDoc] = []
+    transfers: list[TransferDoc] = []
     months: dict[str, MonthDoc] = {}  # "YYYY-MM" -> flows
 
 
@@ -217,6 +261,23 @@ class CountryIndex(Doc, kw_only=True):
     cooperatives: list[str] = []
 
 
+class StatusListView(Doc, kw_only=True):
+    """One member's records' revocation bits: an opaque list id, the indices revoked."""
+
+    list_id: str
+    revoked: list[int] = []
+
+
+_STATUS_LISTS = uuid.UUID("0b6c3f0e-8f43-4a8e-9a55-0d2b8f1c7e10")
+
+
+def status_list_id(member_id: str, of: str = "records") -> str:
+    """The id of a member's status list for her ``records`` (index: the export event's
+    sequence) or her ``certificates`` (index: the certificate's position in her record):
+    stable, and not the member id itself."""
+    return str(uuid.uuid5(_STATUS_LISTS, f"{of}/{member_id}"))
+
+
 #: The key of the one ``countries`` document that lists every country with a cooperative.
 ALL_COUNTRIES = "*"
 
@@ -224,6 +285,7 @@ ALL_COUNTRIES = "*"
 TABLES: dict[str, type[Doc]] = {
     "members": MemberRecord, "accounts": AccountView, "cooperatives": CooperativeView,
     "courses": CourseView, "history": History, "countries": CountryIndex,
+    "statuslists": StatusListView,
 }
 
 class DocumentStore(Protocol):
@@ -253,7 +315,7 @@ def _doc(store: DocumentStore, table: str, key: str) -> Doc:
         cls = TABLES[table]
         field = {"members": "member_id", "accounts": "account_id", "history": "member_id",
                  "cooperatives": "cooperative_id", "courses": "course_id",
-                 "countries": "country"}[table]
+                 "countries": "country", "statuslists": "list_id"}[table]
         doc = cls(**{field: key})
     return doc
 
@@ -276,7 +338,10 @@ def _add(total: Money | None, amount: Money) -> Money:
 def project(store: DocumentStore, message: Message) -> list[str]:
     """Apply one event; returns the member ids whose record or history changed."""
     envelope, event = message
-    touched = _project(store, event, envelope.time)
+    if isinstance(event, m.RecordExported | m.RecordRevoked):
+        touched = _project_record(store, event, envelope.sequence or 0)
+    else:
+        touched = _project(store, event, envelope.time)
     for member_id in touched:
         history = _doc(store, "history", member_id)
         item = HistoryItem(at=envelope.time, service=event.contract_service,
@@ -384,6 +449,17 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             member.erased, member.personal = True, None
             store.put("members", event.member_id, member)
             return [event.member_id]
+        case m.RecordImported():
+            member = _doc(store, "members", event.member_id)
+            if not member.registered:
+                member.registered, member.registered_at = True, at
+            if event.personal is not None:
+                member.personal = event.personal
+            member.imports.append(ImportDoc(
+                credential_id=event.credential_id, issuer_node=event.issuer_node,
+                issued_at=event.issued_at, imported_at=at, history=event.history))
+            store.put("members", event.member_id, member)
+            return [event.member_id]
         # -- savings
         case s.AccountOpened():
             account = _doc(store, "accounts", event.account_id)
@@ -412,6 +488,25 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
         case _ if event.contract_service == t.SERVICE:
             return _project_training(store, event)
     return []
+
+
+def _project_record(store: DocumentStore, event: Contract, sequence: int) -> list[str]:
+    member = _doc(store, "members", event.member_id)
+    if isinstance(event, m.RecordExported):
+        member.exports.append(ExportDoc(
+            credential_id=event.credential_id, grantee_kind=event.grantee_kind.value,
+            grantee=event.grantee, scopes=[x.value for x in event.scopes],
+            valid_from=event.valid_from, valid_until=event.valid_until, status_index=sequence))
+    else:
+        for export in member.exports:
+            if export.credential_id == event.credential_id and not export.revoked:
+                export.revoked = True
+                key = status_list_id(event.member_id)
+                listed = _doc(store, "statuslists", key)
+                listed.revoked = sorted({*listed.revoked, export.status_index})
+                store.put("statuslists", key, listed)
+    store.put("members", event.member_id, member)
+    return [event.member_id]
 
 
 def _month(account: AccountView, at: dt.datetime) -> MonthDoc:
@@ -479,6 +574,25 @@ def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> 
                         month.remittances -= 1
             if refunded:
                 account.balance, account.closed = event.balance, False
+        case s.SavingsSentHome():
+            account.balance = event.balance
+            account.transfers.append(TransferDoc(
+                transfer_id=event.transfer_id, direction="sent", node=event.to_node,
+                counterpart=event.to_account_id, amount=event.amount, fee=event.fee,
+                rate=event.rate, received=event.received, at=at))
+        case s.SavingsTransferReceived():
+            account.balance = event.balance
+            account.transfers.append(TransferDoc(
+                transfer_id=event.transfer_id, direction="received", node=event.from_node,
+                counterpart=event.from_account_id, amount=event.amount, received=event.amount,
+                status="received", at=at))
+        case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
+            refunded = isinstance(event, s.SavingsTransferRefunded)
+            for transfer in account.transfers:
+                if transfer.transfer_id == event.transfer_id and transfer.direction == "sent":
+                    transfer.status = "refunded" if refunded else "delivered"
+            if refunded:
+                account.balance = event.balance
     store.put("accounts", event.account_id, account)
     return [account.member_id] if account.member_id else []
 
@@ -519,9 +633,13 @@ def _project_training(store: DocumentStore, event: Contract) -> list[str]:
                 hours=event.hours, score=event.score, completed_on=event.completed_on,
                 issued_on=event.issued_on))
         case t.CertificateRevoked():
-            for certificate in member.certificates:
+            for index, certificate in enumerate(member.certificates):
                 if certificate.certificate_id == event.certificate_id:
                     certificate.revoked, certificate.revocation_reason = True, event.reason
+                    key = status_list_id(event.member_id, "certificates")
+                    listed = _doc(store, "statuslists", key)
+                    listed.revoked = sorted({*listed.revoked, index})
+                    store.put("statuslists", key, listed)
     store.put("courses", event.course_id, course)
     store.put("members", event.member_id, member)
     return [event.member_id]
@@ -578,6 +696,22 @@ def summary(event: Contract) -> str:
             return f"remittance {event.remittance_id} refunded: {money(event.amount)}"
         case s.AccountClosed():
             return "closed an account"
+        case s.SavingsSentHome():
+            return (f"sent {money(event.amount)} of savings to node {event.to_node}, fee "
+                    f"{money(event.fee)}, rate {event.rate}, {money(event.received)} to arrive")
+        case s.SavingsTransferReceived():
+            return f"received {money(event.amount)} of savings from node {event.from_node}"
+        case s.SavingsTransferDelivered():
+            return f"savings transfer {event.transfer_id} delivered"
+        case s.SavingsTransferRefunded():
+            return f"savings transfer {event.transfer_id} refunded: {money(event.amount)}"
+        case m.RecordExported():
+            return (f"shared their record ({', '.join(x.value for x in event.scopes)}) with "
+                    f"{event.grantee_kind.value} {event.grantee}")
+        case m.RecordRevoked():
+            return f"record {event.credential_id} was revoked by its issuer"
+        case m.RecordImported():
+            return f"brought their record home from node {event.issuer_node}"
         case t.LearnerEnrolled():
             return f"enrolled in course {event.course_id}"
         case t.AttendanceRecorded():

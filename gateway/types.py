@@ -139,6 +139,27 @@ class Remittance:
     at: dt.datetime | None
 
 
+@strawberry.type(description="Savings moved between nodes")
+class Transfer:
+    transfer_id: strawberry.ID
+    direction: str = strawberry.field(description="sent (from here) or received (here)")
+    node: str = strawberry.field(description="the other node")
+    counterpart_account_id: strawberry.ID
+    amount: Money = strawberry.field(description="debited here (sent) or credited here")
+    fee: Money | None
+    rate: str | None
+    received: Money | None = strawberry.field(description="what the home account is credited")
+    status: str = strawberry.field(description="sent, delivered, refunded or received")
+    at: dt.datetime | None
+
+    @classmethod
+    def from_doc(cls, doc: rm.TransferDoc) -> Transfer:
+        return cls(transfer_id=doc.transfer_id, direction=doc.direction, node=doc.node,
+                   counterpart_account_id=doc.counterpart, amount=Money.from_value(doc.amount),
+                   fee=Money.from_value(doc.fee), rate=doc.rate,
+                   received=Money.from_value(doc.received), status=doc.status, at=doc.at)
+
+
 @strawberry.type
 class Account:
     account_id: strawberry.ID
@@ -150,6 +171,7 @@ class Account:
     shares: int
     loan: Loan | None
     remittances: list[Remittance]
+    transfers: list[Transfer]
 
     @classmethod
     def from_doc(cls, doc: rm.AccountView) -> Account:
@@ -168,7 +190,8 @@ class Account:
                    product=doc.product, currency=doc.currency,
                    balance=Money.from_value(doc.balance), closed=doc.closed, shares=doc.shares,
                    loan=Loan.from_doc(doc.loan),
-                   remittances=[remittance(r) for r in doc.remittances])
+                   remittances=[remittance(r) for r in doc.remittances],
+                   transfers=[Transfer.from_doc(x) for x in doc.transfers])
 
 
 @strawberry.type
@@ -285,3 +308,97 @@ class Course:
                    enrolled=_count(doc.enrolled, insider),
                    places_left=max(0, doc.capacity - doc.enrolled),
                    completed=_count(doc.completed, insider))
+
+
+@strawberry.type(description="A membership abroad, as an imported record states it")
+class ImportedMembership:
+    cooperative_name: str
+    country: str
+    role: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    share_capital: Money | None
+
+
+@strawberry.type(description="A loan abroad and how it was repaid")
+class ImportedLoan:
+    principal: Money
+    disbursed_on: dt.date
+    instalments: int
+    repaid_early: int
+    repaid_on_time: int
+    repaid_late: int
+    closed: bool
+
+
+@strawberry.type
+class ImportedBalance:
+    product: str
+    balance: Money
+
+
+@strawberry.type
+class ImportedRemittances:
+    corridor: str
+    count: int
+    sent: Money
+    fees: Money
+
+
+@strawberry.type
+class ImportedCertificate:
+    title: str
+    kind: str
+    issued_on: dt.date
+    level: str | None
+    skills: list[str]
+    revoked: bool
+
+
+@strawberry.type(description="A portable record from another node, verified and imported")
+class ImportedRecord:
+    credential_id: strawberry.ID
+    issuer_node: str
+    issued_at: dt.datetime
+    imported_at: dt.datetime
+    memberships: list[ImportedMembership]
+    balances: list[ImportedBalance]
+    loans: list[ImportedLoan]
+    remittances: list[ImportedRemittances]
+    certificates: list[ImportedCertificate]
+
+    @classmethod
+    def from_doc(cls, doc: rm.ImportDoc) -> ImportedRecord:
+        h = doc.history
+        return cls(
+            credential_id=doc.credential_id, issuer_node=doc.issuer_node,
+            issued_at=doc.issued_at, imported_at=doc.imported_at,
+            memberships=[ImportedMembership(
+                cooperative_name=x.cooperative_name, country=x.country, role=x.role.value,
+                started_on=x.started_on, ended_on=x.ended_on,
+                share_capital=Money.from_value(x.share_capital)) for x in h.memberships],
+            balances=[ImportedBalance(product=x.product, balance=Money.from_value(x.balance))
+                      for x in h.balances],
+            loans=[ImportedLoan(
+                principal=Money.from_value(x.principal), disbursed_on=x.disbursed_on,
+                instalments=x.instalments, repaid_early=x.repaid_early,
+                repaid_on_time=x.repaid_on_time, repaid_late=x.repaid_late, closed=x.closed)
+                for x in h.loans],
+            remittances=[ImportedRemittances(corridor=x.corridor, count=x.count,
+                                             sent=Money.from_value(x.sent),
+                                             fees=Money.from_value(x.fees))
+                         for x in h.remittances],
+            certificates=[ImportedCertificate(title=x.title, kind=x.kind, issued_on=x.issued_on,
+                                              level=x.level, skills=list(x.skills),
+                                              revoked=x.revoked) for x in h.certificates])
+
+
+@strawberry.type(description="A record this node issued")
+class ExportedRecordInfo:
+    credential_id: strawberry.ID
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    revoked: bool

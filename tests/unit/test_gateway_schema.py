@@ -335,6 +335,7 @@ MEMBER_FIELD_SCOPES = {
     "memberId": "always", "erased": "always", "identity": "identity",
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
+    "importedRecords": "membership", "exportedRecords": "own",
 }
 #: Every query that returns member data, with the arguments to ask it for Rosa.
 MEMBER_QUERIES = {
@@ -344,6 +345,8 @@ MEMBER_QUERIES = {
 }
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
 AGGREGATE_QUERIES = {"federationStats"}  # no member ids; small cells suppressed
+#: Queries that only read what the caller sends them (a credential to verify).
+CALLER_SUPPLIED_QUERIES = {"verifyRecord"}
 
 
 def schema_fields(type_name: str) -> set[str]:
@@ -353,13 +356,15 @@ def schema_fields(type_name: str) -> set[str]:
 def selection(field: str) -> str:
     sub = {"identity": "{ givenNames }", "memberships": "{ cooperativeId }",
            "groups": "{ groupId }", "consents": "{ consentId }", "accounts": "{ accountId }",
-           "enrolments": "{ courseId }", "certificates": "{ certificateId }"}
+           "enrolments": "{ courseId }", "certificates": "{ certificateId }",
+           "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }"}
     return f"{field} {sub.get(field, '')}"
 
 
 def test_every_member_field_and_query_is_classified_for_the_matrix():
     assert schema_fields("Member") == set(MEMBER_FIELD_SCOPES)
-    assert schema_fields("Query") == set(MEMBER_QUERIES) | PUBLIC_QUERIES | AGGREGATE_QUERIES
+    assert schema_fields("Query") == (set(MEMBER_QUERIES) | PUBLIC_QUERIES | AGGREGATE_QUERIES
+                                      | CALLER_SUPPLIED_QUERIES)
 
 
 async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_revocation(node):

@@ -1,0 +1,595 @@
+"""The portable record between nodes: export (host), verification (anyone), import (home).
+
+* ``exportRecord`` (host): the member's cooperative issues her record to a recipient she
+  consented to. The membership service decides (consent, scopes, how long) and logs
+  ``RecordExported``; only then is the credential built from the gateway's views, for the
+  consented scopes only, and signed with the node key. Her certificates come with it, each an
+  Open Badges 3.0 credential of its own. Each credential's status entry points at a status
+  list this gateway serves (``/credentials/status/{list}``), signed too.
+* ``verifyRecord`` (anyone with a token): every check on its own: format, trusted issuer,
+  signature, validity dates, revocation (the issuer's status list, fetched from the issuer's
+  gateway as the trust list names it, and verified with the issuer's keys).
+* ``importRecord`` (home): verify, check the record was shared with this cooperative (or
+  node), then ``ImportRecord`` (same global member id, identity sealed here with her data
+  key) and ``StartMembership`` at the home cooperative.
+
+The record's subject (``credentialSubject``) is plain JSON: money as decimal strings in major
+units with the ISO 4217 code, dates ISO 8601, skills as ESCO URIs / ISCO-08 codes, language
+levels CEFR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import typing
+import uuid
+from typing import Any
+
+import httpx
+import msgspec
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway import credentials as vc
+from gateway import readmodel as rm
+from gateway.access import SCOPES, own_member
+from gateway.auth import Role
+from gateway.context import GatewayContext
+from gateway.mutations import (
+    ERROR_TYPES,
+    CommandRejected,
+    MoneyInput,
+    NotAuthorized,
+    Unavailable,
+    ValidationError,
+    InputError,
+    _money,
+    command_id_for,
+    problem,
+    send_command,
+)
+from schemas import membership as m
+from services import config
+from services.runtime.ids import new_id
+from services.runtime.keys import b64url, jwks, signing_key
+from services.savings.arithmetic import to_major
+
+log = logging.getLogger(__name__)
+
+MEMBER_URN = "urn:coopbridge:member:"
+DEFAULT_DAYS, MAX_DAYS = 90, 365
+#: Status lists are short-lived copies: a verifier refetches after this.
+STATUS_LIST_TTL = dt.timedelta(minutes=10)
+STATUS_PATH = "/credentials/status/"
+
+
+# -- building the record ---------------------------------------------------------------------
+
+
+def _money_json(money) -> dict[str, str] | None:
+    if money is None:
+        return None
+    return {"amount": format(to_major(money), "f"), "currency": money.currency}
+
+
+def _money_value(data: Any, path: str):
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not an amount")
+    return msgspec.convert(_money(MoneyInput(amount=str(data.get("amount")),
+                                              currency=str(data.get("currency"))), path),
+                           m.Money)
+
+
+def record_subject(record: rm.MemberRecord, views, scopes: frozenset[str],
+                   identity: m.PersonalDetails | None, shared_with: dict[str, str]) -> dict:
+    """The ``credentialSubject`` of a member's record, with only ``scopes`` in it."""
+    subject: dict[str, Any] = {"id": MEMBER_URN + record.member_id,
+                               "type": ["CoopbridgeMember"], "memberId": record.member_id,
+                               "sharedWith": shared_with, "scopes": sorted(scopes)}
+    if "identity" in scopes and identity is not None:
+        subject["identity"] = {
+            "givenNames": identity.given_names, "familyNames": identity.family_names,
+            "dateOfBirth": identity.date_of_birth.isoformat(),
+            "nationality": identity.nationality,
+            "preferredLanguages": list(identity.preferred_languages)}
+    if "membership" in scopes:
+        memberships = []
+        for ms in record.memberships:
+            coop = views.get("cooperatives", ms.cooperative_id)
+            shares = _shares_of(record, views, ms.cooperative_id)
+            memberships.append({
+                "cooperative": {"id": ms.cooperative_id, "name": coop.name if coop else "",
+                                "country": coop.country if coop else ""},
+                "role": ms.role, "startedOn": ms.started_on.isoformat(),
+                "endedOn": ms.ended_on.isoformat() if ms.ended_on else None,
+                "endReason": ms.end_reason,
+                "shareCapital": _money_json(shares)})
+        subject["memberships"] = memberships
+        subject["governance"] = [
+            {"cooperativeId": ms.cooperative_id, "role": ms.role,
+             "from": ms.started_on.isoformat(),
+             "until": ms.ended_on.isoformat() if ms.ended_on else None}
+            for ms in record.memberships if ms.role == m.MembershipRole.BOARD_MEMBER.value]
+    if "savings" in scopes:
+        subject["savings"] = _savings(record, views)
+    if "training" in scopes:
+        subject["training"] = {"certificates": [{
+            "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,
+            "issuedOn": (c.issued_on or c.completed_on or dt.date.today()).isoformat(),
+            "hours": c.hours, "language": c.language, "level": c.level,
+            "skills": list(c.skills), "revoked": c.revoked} for c in record.certificates]}
+    return subject
+
+
+def _shares_of(record: rm.MemberRecord, views, cooperative_id: str):
+    for account_id in record.accounts:
+        account = views.get("accounts", account_id)
+        if (account and account.cooperative_id == cooperative_id
+                and account.product == "share_capital" and account.balance is not None):
+            return account.balance
+    return None
+
+
+def _savings(record: rm.MemberRecord, views) -> dict:
+    balances, loans, corridors = [], [], {}
+    for account_id in record.accounts:
+        account = views.get("accounts", account_id)
+        if account is None:
+            continue
+        if account.product != "loan" and account.balance is not None:
+            balances.append({"product": account.product,
+                             "balance": _money_json(account.balance),
+                             "closed": account.closed})
+        if account.loan is not None:
+            timing = {"early": 0, "on_time": 0, "late": 0}
+            for repayment in account.loan.repayments:
+                timing[repayment.timing] = timing.get(repayment.timing, 0) + 1
+            opened = account.opened_at.date() if account.opened_at else (
+                account.loan.schedule[0].due_on if account.loan.schedule else dt.date.today())
+            loans.append({"principal": _money_json(account.loan.principal),
+                          "disbursedOn": opened.isoformat(),
+                          "termMonths": account.loan.term_months,
+                          "instalments": len(account.loan.schedule),
+                          "repaidEarly": timing["early"], "repaidOnTime": timing["on_time"],
+                          "repaidLate": timing["late"], "closed": account.loan.closed})
+        for r in account.remittances:
+            if r.direction != "sent" or r.status == "refunded" or not r.corridor:
+                continue
+            key = (r.corridor, r.amount.currency)
+            count, sent, fees = corridors.get(key, (0, 0, 0))
+            corridors[key] = (count + 1, sent + r.amount.amount,
+                              fees + (r.fee.amount if r.fee else 0))
+    remittances = [{"corridor": corridor, "count": count,
+                    "sent": _money_json(m.Money(sent, currency)),
+                    "fees": _money_json(m.Money(fees, currency))}
+                   for (corridor, currency), (count, sent, fees) in sorted(corridors.items())]
+    return {"balances": balances, "loans": loans, "remittances": remittances}
+
+
+def imported_history(subject: dict) -> m.ImportedHistory:
+    """What a record says, as the home membership service records it. ValueError if the
+    record's subject is not shaped as ``record_subject`` writes it."""
+    try:
+        memberships = [m.ImportedMembership(
+            cooperative_name=x["cooperative"]["name"] or "unnamed",
+            country=x["cooperative"]["country"], role=m.MembershipRole(x["role"]),
+            started_on=dt.date.fromisoformat(x["startedOn"]),
+            ended_on=dt.date.fromisoformat(x["endedOn"]) if x.get("endedOn") else None,
+            share_capital=(_money_value(x["shareCapital"], "shareCapital")
+                           if x.get("shareCapital") else None))
+            for x in subject.get("memberships", [])]
+        savings = subject.get("savings") or {}
+        balances = [m.ImportedBalance(product=x["product"],
+                                      balance=_money_value(x["balance"], "balance"))
+                    for x in savings.get("balances", [])]
+        loans = [m.ImportedLoan(
+            principal=_money_value(x["principal"], "principal"),
+            disbursed_on=dt.date.fromisoformat(x["disbursedOn"]),
+            instalments=int(x["instalments"]), repaid_early=int(x["repaidEarly"]),
+            repaid_on_time=int(x["repaidOnTime"]), repaid_late=int(x["repaidLate"]),
+            closed=bool(x["closed"])) for x in savings.get("loans", [])]
+        remittances = [m.ImportedRemittances(
+            corridor=x["corridor"], count=int(x["count"]),
+            sent=_money_value(x["sent"], "sent"), fees=_money_value(x["fees"], "fees"))
+            for x in savings.get("remittances", [])]
+        certificates = [m.ImportedCertificate(
+            title=x["title"], kind=x["kind"], issued_on=dt.date.fromisoformat(x["issuedOn"]),
+            level=x.get("level"), skills=list(x.get("skills") or []),
+            revoked=bool(x.get("revoked")))
+            for x in (subject.get("training") or {}).get("certificates", [])]
+        history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
+                                    remittances=remittances, certificates=certificates)
+        # the contract's own limits (lengths, patterns) apply to what came from outside
+        return msgspec.json.decode(msgspec.json.encode(history), type=m.ImportedHistory)
+    except (KeyError, TypeError, ValueError, AttributeError, InputError,
+            msgspec.ValidationError) as bad:
+        raise ValueError("the record's subject is not a coopbridge member record") from bad
+
+
+def identity_of(subject: dict) -> m.PersonalDetails | None:
+    identity = subject.get("identity")
+    if not isinstance(identity, dict):
+        return None
+    try:
+        return msgspec.convert({
+            "given_names": identity["givenNames"], "family_names": identity["familyNames"],
+            "date_of_birth": identity["dateOfBirth"], "nationality": identity["nationality"],
+            "preferred_languages": identity["preferredLanguages"]},
+            m.PersonalDetails, strict=False)
+    except (KeyError, msgspec.ValidationError):
+        return None
+
+
+def certificate_achievement(c: rm.CertificateDoc, course_url: str) -> tuple[dict, list]:
+    alignment = []
+    for skill in c.skills:
+        if skill.startswith("isco08:"):
+            code = skill.split(":", 1)[1]
+            alignment.append(vc.alignment("ISCO-08", code, f"ISCO-08 {code}"))
+        else:
+            alignment.append(vc.alignment("ESCO", skill, skill.rsplit("/", 1)[-1]))
+    if c.language and c.level:
+        alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
+    achievement = {
+        "id": course_url, "name": c.title,
+        "description": f"{c.title}: {c.hours} hours, {c.kind.replace('_', ' ')} course",
+        "criteria": f"Completed {c.hours} hours of {c.title} and passed its assessment",
+        "achievementType": "Certificate" if c.kind != "language" else "Course",
+        "alignment": alignment}
+    return achievement, alignment
+
+
+# -- status lists ----------------------------------------------------------------------------
+
+
+def status_list_url(node_url: str, list_id: str) -> str:
+    return f"{node_url}{STATUS_PATH}{list_id}"
+
+
+def signed_status_list(node: str, list_id: str, views, now: dt.datetime) -> str | None:
+    listed = views.get("statuslists", list_id)
+    revoked = listed.revoked if listed is not None else []
+    claims = vc.status_list_credential(
+        node=node, list_url=status_list_url(config.public_url(), list_id),
+        revoked_indices=revoked, valid_from=now, valid_until=now + STATUS_LIST_TTL)
+    return vc.sign_credential(claims, signing_key(node))
+
+
+def trusted(node: str) -> dict[str, dict]:
+    """Issuer id -> JWKS: this node and its peers."""
+    listed = {vc.node_issuer(p.node): p.jwks for p in config.peers(node).values()}
+    listed[vc.node_issuer(node)] = jwks(signing_key(node).public_key())
+    return listed
+
+
+async def verify(context: GatewayContext, token: str) -> vc.Verification:
+    """Every check, with the issuer's status list fetched from where the trust list says."""
+    trust = trusted(context.node)
+    lists: dict[str, dict | None] = {}
+    try:
+        import jwt  # noqa: PLC0415 (only the claims, unverified: which list to fetch)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except Exception:  # noqa: BLE001 (verify_credential reports the format)
+        claims = {}
+    entries = claims.get("credentialStatus") if isinstance(claims, dict) else None
+    entries = entries if isinstance(entries, list) else [entries] if entries else []
+    issuer = claims.get("issuer") if isinstance(claims, dict) else None
+    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+    for entry in entries[:4]:
+        url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+        if isinstance(url, str) and url not in lists:
+            lists[url] = await _status_list(context, str(issuer), url, trust)
+    return vc.verify_credential(token, trust, context.now, status=lists.get)
+
+
+async def _status_list(context: GatewayContext, issuer: str, url: str,
+                       trust: dict) -> dict | None:
+    """A status list's verified claims; only from the issuer's own gateway, never from any
+    URL a credential names (that would let a credential make this gateway fetch anything)."""
+    node = issuer.removeprefix("urn:coopbridge:node:")
+    if issuer == vc.node_issuer(context.node):
+        base = config.public_url()
+        if not url.startswith(base + STATUS_PATH):
+            return None
+        token = signed_status_list(context.node, url[len(base + STATUS_PATH):],
+                                   context.views, context.now)
+    else:
+        peer = config.peers(context.node).get(node)
+        if peer is None or not url.startswith(peer.gateway_url + STATUS_PATH):
+            return None
+        token = await fetch_status_list(url)
+        if token is None:
+            log.warning("status list of node %s unreachable", node)
+            return None
+    return vc.verify_status_list(token, trust, context.now)
+
+
+async def fetch_status_list(url: str) -> str | None:
+    """GET a peer's status list (a vc+jwt), or None."""
+    try:
+        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
+            response = await client.get(url)
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200 or len(response.content) > 64 * 1024:
+        return None
+    return response.text.strip()
+
+
+# -- GraphQL ---------------------------------------------------------------------------------
+
+
+@strawberry.input(one_of=True, description="exactly one: a cooperative (id) or a node (id)")
+class RecipientInput:
+    cooperative: typing.Optional[strawberry.ID] = strawberry.UNSET
+    node: typing.Optional[str] = strawberry.UNSET
+
+
+@strawberry.input
+class ExportRecordInput:
+    member_id: strawberry.ID
+    recipient: RecipientInput
+    scopes: typing.Optional[list[str]] = strawberry.field(
+        default=None, description="identity, membership, savings, training; "
+                                  "default: what her consent to the recipient grants")
+    valid_days: int = strawberry.field(default=DEFAULT_DAYS,
+                                       description=f"1 to {MAX_DAYS}; never past the consent")
+
+
+@strawberry.type(description="A signed portable record, and her certificates")
+class ExportedRecord:
+    credential_id: strawberry.ID
+    credential: str = strawberry.field(description="compact JWS, typ vc+jwt (EdDSA)")
+    valid_until: dt.datetime
+    certificates: list[str] = strawberry.field(
+        description="one Open Badges 3.0 credential (vc+jwt) per certificate")
+    status_list: str = strawberry.field(description="where the issuer publishes revocations")
+
+
+@strawberry.input
+class ImportRecordInput:
+    credential: str
+    cooperative_id: strawberry.ID
+    started_on: dt.date
+    share_capital_required: MoneyInput
+    role: str = "member"
+
+
+@strawberry.type(description="An imported record and the home membership it started")
+class RecordImportedHere:
+    member_id: strawberry.ID
+    credential_id: strawberry.ID
+    membership_started: bool
+    visible: bool
+
+
+@strawberry.type(description="The record did not pass verification: see the checks")
+class RecordNotVerified:
+    code: str
+    message: str
+    checks: list["VerificationCheck"]
+
+
+@strawberry.type
+class VerificationCheck:
+    name: str = strawberry.field(description="format, issuer, signature, validity, revocation")
+    passed: bool
+    reason: str | None
+
+
+@strawberry.type
+class RecordVerification:
+    valid: bool
+    checks: list[VerificationCheck]
+    issuer: str | None
+    credential_id: str | None
+    valid_from: str | None
+    valid_until: str | None
+    record: JSON | None = strawberry.field(
+        description="the credential's subject, as signed (null if not readable)")
+
+
+_PROBLEMS = (ValidationError, NotAuthorized, Unavailable, CommandRejected,
+             *ERROR_TYPES.values())
+ExportRecordResult = typing.Annotated[typing.Union[(ExportedRecord, *_PROBLEMS)],
+                                      strawberry.union("ExportRecordResult")]
+ImportRecordResult = typing.Annotated[
+    typing.Union[(RecordImportedHere, RecordNotVerified, *_PROBLEMS)],
+    strawberry.union("ImportRecordResult")]
+
+
+def _checks(result: vc.Verification) -> list[VerificationCheck]:
+    return [VerificationCheck(name=name, passed=reason is None, reason=reason)
+            for name, reason in result.checks.items()]
+
+
+def _id_of(value: Any) -> str | None:
+    return value.removeprefix("urn:uuid:") if isinstance(value, str) else None
+
+
+async def verify_record(info: Info[GatewayContext, None], credential: str) -> RecordVerification:
+    context = info.context
+    if context.caller is None:
+        return RecordVerification(valid=False, checks=[VerificationCheck(
+            name="caller", passed=False, reason="a bearer token is required")],
+            issuer=None, credential_id=None, valid_from=None, valid_until=None, record=None)
+    result = await verify(context, credential[:512 * 1024])
+    claims = result.credential or {}
+    issuer = claims.get("issuer")
+    return RecordVerification(
+        valid=result.valid, checks=_checks(result),
+        issuer=issuer.get("id") if isinstance(issuer, dict) else issuer,
+        credential_id=_id_of(claims.get("id")), valid_from=claims.get("validFrom"),
+        valid_until=claims.get("validUntil"), record=claims.get("credentialSubject"))
+
+
+async def export_record(info: Info[GatewayContext, None], input: ExportRecordInput,
+                        idempotency_key: typing.Optional[str] = None) -> ExportRecordResult:
+    context = info.context
+    caller = context.caller
+    record = context.views.get("members", str(input.member_id))
+    if caller is None or record is None or not record.registered or not own_member(caller,
+                                                                                   record):
+        return NotAuthorized(code="NotAuthorized",
+                             message="only the member's own cooperative exports her record")
+    if record.erased:
+        return problem("MemberErased", "this member was erased")
+    if input.recipient.cooperative:
+        kind, grantee = m.GranteeKind.COOPERATIVE, str(input.recipient.cooperative)
+    elif input.recipient.node:
+        kind, grantee = m.GranteeKind.NODE, str(input.recipient.node)
+    else:
+        return ValidationError(code="ValidationError", field="input.recipient",
+                               message="name a cooperative or a node")
+    if not 1 <= input.valid_days <= MAX_DAYS:
+        return ValidationError(code="ValidationError", field="input.validDays",
+                               message=f"a record is valid 1 to {MAX_DAYS} days")
+    scopes = input.scopes
+    if scopes is None:  # what her consent to this recipient grants (the service checks it)
+        granted = [c for c in record.consents if not c.revoked and c.expires_at > context.now
+                   and c.grantee_kind == kind.value and c.grantee == grantee]
+        scopes = sorted({s for c in granted for s in c.scopes}) or ["membership"]
+    if not scopes or not set(scopes) <= SCOPES:
+        return ValidationError(code="ValidationError", field="input.scopes",
+                               message="scopes are identity, membership, savings, training")
+    command_id = command_id_for(context, idempotency_key) or new_id()
+    command = m.ExportRecord(
+        member_id=record.member_id, credential_id=command_id, grantee_kind=kind,
+        grantee=grantee, scopes=[m.ConsentScope(s) for s in sorted(set(scopes))],
+        valid_until=context.now + dt.timedelta(days=input.valid_days))
+    outcome = await send_command(context, command, record.member_id, command_id)
+    if not hasattr(outcome, "events"):
+        return outcome
+    exported = next((e for e in record_after(context, record.member_id).exports
+                     if e.credential_id == command_id), None)
+    if exported is None:
+        return Unavailable(code="Unavailable", message="the record is not visible yet; "
+                           "send it again with the same idempotency key")
+    return await _issue(context, record_after(context, record.member_id), exported)
+
+
+def record_after(context: GatewayContext, member_id: str) -> rm.MemberRecord:
+    return context.views.get("members", member_id)
+
+
+async def _issue(context: GatewayContext, record: rm.MemberRecord,
+                 exported: rm.ExportDoc) -> ExportedRecord:
+    node, key = context.node, signing_key(context.node)
+    identity = None
+    if "identity" in exported.scopes and record.personal is not None:
+        plaintext = await context.keys.open(record.member_id, record.personal)
+        if plaintext is not None:
+            identity = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+    shared_with = {"type": exported.grantee_kind, "id": exported.grantee}
+    subject = record_subject(record, context.views, frozenset(exported.scopes), identity,
+                             shared_with)
+    base = config.public_url()
+    records_list = status_list_url(base, rm.status_list_id(record.member_id))
+    credential = vc.sign_credential(vc.member_record_credential(
+        node=node, credential_id=exported.credential_id, subject=subject,
+        valid_from=exported.valid_from, valid_until=exported.valid_until,
+        status_list=records_list, status_index=exported.status_index), key)
+    certificates = []
+    if "training" in exported.scopes:
+        certificates_list = status_list_url(base, rm.status_list_id(record.member_id,
+                                                                    "certificates"))
+        for index, c in enumerate(record.certificates):
+            coop = context.views.get("cooperatives", c.cooperative_id)
+            achievement, _ = certificate_achievement(c, f"{base}/courses/{c.course_id}")
+            issued = dt.datetime.combine(c.issued_on or exported.valid_from.date(),
+                                         dt.time(), dt.UTC)
+            certificates.append(vc.sign_credential(vc.certificate_credential(
+                node=node, issuer_name=coop.name if coop and coop.name else node,
+                credential_id=str(uuid.uuid5(uuid.UUID(exported.credential_id),
+                                             c.certificate_id)),
+                subject_id=MEMBER_URN + record.member_id, achievement=achievement,
+                level=c.level if c.language else None, valid_from=issued, valid_until=None,
+                status_list=certificates_list, status_index=index), key))
+    return ExportedRecord(credential_id=exported.credential_id, credential=credential,
+                          valid_until=exported.valid_until, certificates=certificates,
+                          status_list=records_list)
+
+
+async def import_record(info: Info[GatewayContext, None], input: ImportRecordInput,
+                        idempotency_key: typing.Optional[str] = None) -> ImportRecordResult:
+    context = info.context
+    caller = context.caller
+    cooperative = context.views.get("cooperatives", str(input.cooperative_id))
+    if (caller is None or caller.role is Role.ANALYST
+            or not caller.of_cooperative(str(input.cooperative_id))):
+        return NotAuthorized(code="NotAuthorized",
+                             message="a cooperative's staff import records into it")
+    if cooperative is None or not cooperative.registered or cooperative.node != context.node:
+        return problem("UnknownCooperative", "no cooperative of this node has this id")
+    try:
+        share_capital = _money(input.share_capital_required, "input.shareCapitalRequired")
+        role = m.MembershipRole(input.role)
+    except InputError as invalid:
+        return ValidationError(code="ValidationError", message=str(invalid),
+                               field=invalid.field)
+    except ValueError:
+        return ValidationError(code="ValidationError", field="input.role",
+                               message="role is member, worker_member or board_member")
+    result = await verify(context, input.credential[:512 * 1024])
+    if not result.valid:
+        failed = "; ".join(f"{k}: {v}" for k, v in result.checks.items() if v)
+        return RecordNotVerified(code="RecordNotVerified", checks=_checks(result),
+                                 message=f"the record did not pass verification ({failed})")
+    claims = result.credential
+    subject = claims.get("credentialSubject") or {}
+    shared = subject.get("sharedWith") or {}
+    if vc.RECORD_TYPE not in claims.get("type", []) or not (
+            (shared.get("type") == "cooperative" and shared.get("id") == cooperative.cooperative_id)
+            or (shared.get("type") == "node" and shared.get("id") == context.node)):
+        return NotAuthorized(code="NotAuthorized",
+                             message="this record was shared with another recipient")
+    member_id = str(subject.get("memberId", ""))
+    try:
+        history = imported_history(subject)
+        uuid.UUID(member_id)
+    except ValueError as bad:
+        return ValidationError(code="ValidationError", field="input.credential",
+                               message=str(bad))
+    issuer = claims["issuer"]["id"] if isinstance(claims["issuer"], dict) else claims["issuer"]
+    identity = identity_of(subject)
+    personal = (await context.keys.seal(member_id, msgspec.json.encode(identity))
+                if identity is not None else None)
+    base_id = command_id_for(context, idempotency_key) or str(
+        uuid.uuid5(uuid.UUID(int=0), f"{context.node}|{claims['id']}|{cooperative.cooperative_id}"))
+    imported = m.ImportRecord(
+        member_id=member_id, credential_id=_id_of(claims["id"]) or new_id(),
+        issuer_node=issuer.removeprefix("urn:coopbridge:node:"),
+        issued_at=dt.datetime.fromisoformat(claims["validFrom"].replace("Z", "+00:00")),
+        digest=b64url(hashlib.sha256(input.credential.encode()).digest()), history=history,
+        personal=personal)
+    outcome = await send_command(context, imported, member_id,
+                                 str(uuid.uuid5(uuid.UUID(base_id), "import")))
+    if not hasattr(outcome, "events") and getattr(outcome, "code", "") != "RecordAlreadyImported":
+        return outcome
+    if share_capital["currency"] != cooperative.currency:
+        return problem("CurrencyMismatch", "the share capital is in the cooperative's currency")
+    joined = await send_command(context, m.StartMembership(
+        member_id=member_id, cooperative_id=cooperative.cooperative_id, role=role,
+        started_on=input.started_on, share_capital_required=m.Money(**share_capital)),
+        member_id, str(uuid.uuid5(uuid.UUID(base_id), "membership")))
+    started = hasattr(joined, "events")
+    if not started and getattr(joined, "code", "") != "AlreadyAMember":
+        return joined
+    return RecordImportedHere(member_id=member_id, credential_id=imported.credential_id,
+                              membership_started=started,
+                              visible=bool(getattr(joined, "visible", True)))
+
+
+#: Mutations and queries this module adds to the schema.
+MUTATIONS = {"exportRecord": strawberry.mutation(
+                 export_record, description="Issue a member's portable record (VC 2.0, "
+                 "vc+jwt) to a recipient she consented to; every export is an event"),
+             "importRecord": strawberry.mutation(
+                 import_record, description="Verify a record from another node, record it "
+                 "for the same member id, and start her membership here")}
+QUERIES = {"verify_record": strawberry.field(
+    verify_record, description="Check a record: format, trusted issuer, signature, validity "
+    "dates and revocation, each on its own")}
