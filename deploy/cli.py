@@ -29,6 +29,7 @@ from deploy.topics import TopicReport, ensure_node_topics
 from gateway.auth import Role, issue_token
 from services import config
 from services.catalog import SERVICES
+from services.runtime.keys import jwks, signing_key
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -193,9 +194,12 @@ def up(nodes: tuple[str, ...]) -> None:
         drift = sum(len(r.drift) for r in reports.values())
         logs = config.home() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        children = [_Child(node, name, logs) for node in nodes for name in sorted(SERVICES)]
         gateways = {node: config.gateway_port() + i for i, node in enumerate(nodes)}
-        children += [_Child(node, "gateway", logs, port) for node, port in gateways.items()]
+        urls = _federate(gateways)
+        children = [_Child(node, name, logs, url=urls[node])
+                    for node in nodes for name in sorted(SERVICES)]
+        children += [_Child(node, "gateway", logs, port, url=urls[node])
+                     for node, port in gateways.items()]
         for node, port in gateways.items():
             _wait_for_gateway(port, children)
             out.print(f"node [bold]{node}[/] GraphQL · http://127.0.0.1:{port}/graphql")
@@ -221,11 +225,27 @@ def up(nodes: tuple[str, ...]) -> None:
             out.print(_status_line(embedded.status()))
 
 
+def _federate(gateways: dict[str, int]) -> dict[str, str]:
+    """Each node's public URL, and (with several nodes, unless ``COOPBRIDGE_PEERS`` names a
+    trust list) a trust list per node in ``$COOPBRIDGE_HOME/<node>.peers.json`` naming the
+    others: their gateway and their public keys."""
+    single = len(gateways) == 1 and os.environ.get("COOPBRIDGE_PUBLIC_URL")
+    urls = {node: single or f"http://127.0.0.1:{port}" for node, port in gateways.items()}
+    if len(gateways) > 1 and not os.environ.get("COOPBRIDGE_PEERS"):
+        known = {node: config.Peer(node, urls[node], jwks(signing_key(node).public_key()))
+                 for node in gateways}
+        for node in gateways:
+            config.write_peers(config.home() / f"{node}.peers.json",
+                               [peer for other, peer in known.items() if other != node])
+    return urls
+
+
 class _Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
-    def __init__(self, node: str, name: str, logs: Path, port: int | None = None):
-        self.node, self.name, self.port = node, name, port
+    def __init__(self, node: str, name: str, logs: Path, port: int | None = None,
+                 url: str | None = None):
+        self.node, self.name, self.port, self.url = node, name, port, url
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
@@ -234,6 +254,8 @@ class _Child:
         env = dict(os.environ, COOPBRIDGE_NODE=self.node,
                    KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
         env.setdefault("COOPBRIDGE_ENV", "development")  # a local node: GraphiQL on
+        if self.url:
+            env["COOPBRIDGE_PUBLIC_URL"] = self.url
         if self.name == "gateway":
             command = [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(self.port)]
         else:
