@@ -1,7 +1,8 @@
 """The membership service wired to Kafka: its deciders, the checks that need I/O, the effects.
 
-* check: a ``RegisterMember`` / ``CorrectMemberDetails`` seal must open with the member's data
-  key and hold valid ``PersonalDetails`` (the service never stores the plaintext);
+* check: a ``RegisterMember`` / ``CorrectMemberDetails`` seal (and an ``ImportRecord``'s, when
+  the record carried her identity) must open with the member's data key and hold valid
+  ``PersonalDetails`` (the service never stores the plaintext);
 * effect: before ``MemberErased`` is appended, the member's data keys are destroyed, so that
   a redelivered erasure finds the keys gone or destroys them again (idempotent).
 """
@@ -20,7 +21,10 @@ from services.runtime.processor import CommandProcessor
 def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> CommandProcessor:
     """The membership service's command processor, using ``keys`` for personal data."""
 
-    async def personal_details_open(command: m.RegisterMember | m.CorrectMemberDetails) -> None:
+    async def personal_details_open(command: m.RegisterMember | m.CorrectMemberDetails
+                                    | m.ImportRecord) -> None:
+        if command.personal is None:  # an imported record without her identity
+            return
         try:
             plaintext = await keys.open(command.member_id, command.personal)
         except SealBroken as broken:
@@ -40,6 +44,7 @@ def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> Co
     return CommandProcessor(
         MEMBERSHIP, node, bootstrap,
         checks={m.RegisterMember: personal_details_open,
-                m.CorrectMemberDetails: personal_details_open},
+                m.CorrectMemberDetails: personal_details_open,
+                m.ImportRecord: personal_details_open},
         effects={m.MemberErased: destroy_keys},
     )
