@@ -7,16 +7,20 @@ One aggregate, the **account** (key ``account_id``). Lookups, folded by the runt
   share capital required of that member;
 * ``cooperatives`` (from membership events): cooperative id -> ``CooperativeFacts``;
 * ``accounts`` (from savings events): account id -> ``AccountFacts``, for beneficiaries;
+* ``credit_history`` (from membership events): member id -> ``CreditHistory``, the loans of
+  the records imported for her from other nodes;
 * ``rates`` (a reference the app passes in): a ``RateSource``.
 
 Membership rules: deposits, share purchases, loans and remittances (sent or received) need
-an active membership in the account's cooperative; withdrawals, repayments and redemptions
-do not (a member who left must still get their money back and repay what they owe).
+an active membership in the account's cooperative; withdrawals, repayments, redemptions and
+savings moving home (sent or received) do not (a member who left must still get their money
+back and repay what they owe, and a returning member is often leaving as she sends).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -58,6 +62,17 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class TransferHome:
+    """Savings sent to the member's account at another node and not settled yet. Kept apart
+    from ``pending``: the courier carries only what stays on this node, the relay this."""
+
+    debit: int  # the whole amount, fee included: what a refund gives back
+    to_node: str
+    to_account_id: str
+    received: Money  # what the home account is to be credited
+
+
+@dataclass(frozen=True)
 class Account:
     opened: bool = False
     member_id: str = ""
@@ -72,6 +87,9 @@ class Account:
     pending: Mapping[str, Pending] = field(default_factory=dict)
     settled: frozenset[str] = frozenset()  # remittances sent and delivered or refunded
     received: frozenset[tuple[str, str]] = frozenset()  # (sender account, remittance) credited
+    transfers_home: Mapping[str, TransferHome] = field(default_factory=dict)
+    transfers_settled: frozenset[str] = frozenset()  # sent home and delivered or refunded
+    transfers_received: frozenset[tuple[str, str]] = frozenset()  # (from node, transfer) credited
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)
@@ -150,6 +168,30 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
                 account_id=command.account_id, remittance_id=command.remittance_id,
                 amount=state.money(pending.debit), reason=command.reason,
                 balance=state.money(state.balance + pending.debit))]
+        case s.TransferSavingsHome():
+            return [_send_home(state, command, context)]
+        case s.ReceiveSavingsTransfer():
+            _usable(state, s.Product.SAVINGS)
+            if command.member_id != state.member_id:
+                raise Rejected("WrongBeneficiary", "this account belongs to another member")
+            if (command.from_node, command.transfer_id) in state.transfers_received:
+                raise Rejected("TransferAlreadyReceived", "this transfer was credited already")
+            amount = _positive(state, command.amount)
+            return [s.SavingsTransferReceived(
+                account_id=command.account_id, transfer_id=command.transfer_id,
+                member_id=command.member_id, from_node=command.from_node,
+                from_account_id=command.from_account_id, amount=amount,
+                balance=state.money(state.balance + amount.amount))]
+        case s.ConfirmSavingsTransfer():
+            _transfer_home(state, command.transfer_id)
+            return [s.SavingsTransferDelivered(account_id=command.account_id,
+                                               transfer_id=command.transfer_id)]
+        case s.RefundSavingsTransfer():
+            transfer = _transfer_home(state, command.transfer_id)
+            return [s.SavingsTransferRefunded(
+                account_id=command.account_id, transfer_id=command.transfer_id,
+                amount=state.money(transfer.debit), reason=command.reason,
+                balance=state.money(state.balance + transfer.debit))]
     raise TypeError(f"not a savings command: {type(command).__name__}")
 
 
@@ -161,6 +203,9 @@ def _close(state: Account, command: s.CloseAccount, context: Context) -> s.Accou
         raise Rejected("SharesNotRedeemed", "redeem the shares before closing")
     if state.pending:
         raise Rejected("RemittancesPending", "money sent from this account is not settled yet")
+    if state.transfers_home:
+        raise Rejected("TransfersPending", "savings sent home from this account are not settled "
+                       "yet")
     if state.balance == 0:
         return s.AccountClosed(account_id=command.account_id)
     if command.transfer_to is None:
@@ -181,6 +226,10 @@ def _disburse(state: Account, command: s.DisburseLoan, context: Context) -> s.Lo
     _active_member(context, state.member_id, state.cooperative_id)
     if state.loan is not None:
         raise Rejected("LoanAlreadyDisbursed", "a loan account holds one loan; open another")
+    imported = context.lookups["credit_history"].get(state.member_id)
+    if imported is not None and imported.mostly_late:
+        raise Rejected("PoorCreditHistory",
+                       "the imported repayment history shows mostly late repayments")
     principal = _positive(state, command.principal)
     try:
         rate = Decimal(command.annual_rate)
@@ -228,7 +277,7 @@ def _repayment(state: Account, command: s.RecordRepayment) -> s.LoanRepaymentRec
 def _send(state: Account, command: s.SendRemittance, context: Context) -> s.RemittanceSent:
     _usable(state, s.Product.SAVINGS)
     _active_member(context, state.member_id, state.cooperative_id)
-    if command.remittance_id in state.pending or command.remittance_id in state.settled:
+    if _sent_before(state, command.remittance_id):
         raise Rejected("DuplicateRemittance", "a remittance with this id was sent already")
     amount = _positive(state, command.amount)
     origin = _cooperative(context, state.cooperative_id).country
@@ -256,6 +305,43 @@ def _send(state: Account, command: s.SendRemittance, context: Context) -> s.Remi
         account_id=command.account_id, remittance_id=command.remittance_id, to=command.to,
         amount=amount, fee=fee, rate=quote.rate, rate_date=quote.date, received=received,
         corridor=corridor, balance=state.money(state.balance - debit))
+
+
+def _send_home(state: Account, command: s.TransferSavingsHome,
+               context: Context) -> s.SavingsSentHome:
+    _usable(state, s.Product.SAVINGS)
+    if _sent_before(state, command.transfer_id):
+        raise Rejected("DuplicateTransfer", "money with this id left this account already")
+    amount = _positive(state, command.amount)
+    rates = context.lookups["rates"]
+    quote = rates.quote(state.currency, command.to_currency, context.now.date())
+    if quote is None:
+        raise Rejected("RateUnavailable", f"no rate from {state.currency} to "
+                       f"{command.to_currency}")
+    # A fee is priced per corridor (origin-destination countries), but a node id names no
+    # country and the trust list of peers carries none, so the destination is unknown here:
+    # the fee is the one the rate source charges for any other corridor ("*").
+    fee = rates.fee("*", amount)
+    if fee.amount >= amount.amount:
+        raise Rejected("ValidationError", "the amount is too small to arrive")
+    received = convert(state.money(amount.amount - fee.amount), quote.rate, command.to_currency)
+    if received.amount == 0:
+        raise Rejected("ValidationError", "the amount is too small to arrive")
+    _covered(state, amount.amount)
+    return s.SavingsSentHome(
+        account_id=command.account_id, transfer_id=command.transfer_id,
+        member_id=state.member_id, to_node=command.to_node,
+        to_account_id=command.to_account_id, amount=amount, fee=fee, rate=quote.rate,
+        rate_date=quote.date, received=received,
+        balance=state.money(state.balance - amount.amount))
+
+
+def _sent_before(state: Account, money_id: str) -> bool:
+    """Whether a remittance or a transfer home left this account under this id: an id names
+    one movement of money out of an account, whichever way it went, so the courier, the relay
+    and anyone reading the log never take one for the other."""
+    return any(money_id in ids for ids in (state.pending, state.settled, state.transfers_home,
+                                           state.transfers_settled))
 
 
 def _usable(state: Account, product: s.Product | None) -> None:
@@ -289,6 +375,17 @@ def _pending(state: Account, remittance_id: str) -> Pending:
     if pending is None:
         raise Rejected("UnknownRemittance", "no remittance with this id left this account")
     return pending
+
+
+def _transfer_home(state: Account, transfer_id: str) -> TransferHome:
+    if not state.opened:
+        raise Rejected("UnknownAccount", "no account has this id")
+    if transfer_id in state.transfers_settled:
+        raise Rejected("TransferSettled", "this transfer was settled already")
+    transfer = state.transfers_home.get(transfer_id)
+    if transfer is None:
+        raise Rejected("UnknownTransfer", "no transfer home with this id left this account")
+    return transfer
 
 
 def _active_member(context: Context, member_id: str, cooperative_id: str) -> Money:
@@ -353,6 +450,20 @@ def evolve(state: Account, event: Contract) -> Account:
                 state, pending=pending, settled=state.settled | {event.remittance_id},
                 balance=event.balance.amount if refunded else state.balance,
                 closed=state.closed and not (refunded and settled.closing))
+        case s.SavingsSentHome():
+            transfers = {**state.transfers_home, event.transfer_id: TransferHome(
+                event.amount.amount, event.to_node, event.to_account_id, event.received)}
+            return replace(state, balance=event.balance.amount, transfers_home=transfers)
+        case s.SavingsTransferReceived():
+            return replace(state, balance=event.balance.amount, transfers_received=(
+                state.transfers_received | {(event.from_node, event.transfer_id)}))
+        case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
+            transfers = dict(state.transfers_home)
+            del transfers[event.transfer_id]
+            refunded = isinstance(event, s.SavingsTransferRefunded)
+            return replace(state, transfers_home=transfers,
+                           transfers_settled=state.transfers_settled | {event.transfer_id},
+                           balance=event.balance.amount if refunded else state.balance)
     raise TypeError(f"not a savings event: {type(event).__name__}")
 
 
@@ -375,6 +486,57 @@ class AccountFacts:
     closed: bool = False
 
 
+@dataclass(frozen=True)
+class CreditHistory:
+    """Loans a member had abroad and how they were repaid, as imported records tell it."""
+
+    loans: int = 0
+    repaid_early: int = 0
+    repaid_on_time: int = 0
+    repaid_late: int = 0
+    closed: int = 0
+
+    @classmethod
+    def of(cls, loans: list[ms.ImportedLoan]) -> CreditHistory:
+        return cls(loans=len(loans), repaid_early=sum(loan.repaid_early for loan in loans),
+                   repaid_on_time=sum(loan.repaid_on_time for loan in loans),
+                   repaid_late=sum(loan.repaid_late for loan in loans),
+                   closed=sum(loan.closed for loan in loans))
+
+    def __add__(self, other: CreditHistory) -> CreditHistory:
+        return CreditHistory(*(a + b for a, b in zip(dataclasses.astuple(self),
+                                                     dataclasses.astuple(other), strict=True)))
+
+    @property
+    def mostly_late(self) -> bool:
+        """Late repayments are more than half of all repayments (none: not mostly late)."""
+        repaid = self.repaid_early + self.repaid_on_time + self.repaid_late
+        return 2 * self.repaid_late > repaid
+
+
+class CreditHistories:
+    """The ``credit_history`` view: member id -> ``CreditHistory``, summed over the nodes that
+    issued her records. Per node only its newest record that lists loans counts: a node's
+    record carries the whole repayment history, so a newer one contains an older one, and a
+    record exported without the savings scope (no loans) must not erase what another said."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, dict[str, tuple[dt.datetime, CreditHistory]]] = {}
+
+    def get(self, member_id: str, default: CreditHistory | None = None) -> CreditHistory | None:
+        records = self._records.get(member_id)
+        if not records:
+            return default
+        return sum((history for _, history in records.values()), CreditHistory())
+
+    def record(self, member_id: str, issuer_node: str, issued_at: dt.datetime,
+               history: CreditHistory) -> None:
+        records = self._records.setdefault(member_id, {})
+        newest = records.get(issuer_node)
+        if newest is None or issued_at >= newest[0]:
+            records[issuer_node] = (issued_at, history)
+
+
 def apply_to_memberships(view: dict, event: Contract) -> None:
     match event:
         case ms.MembershipStarted():
@@ -391,6 +553,13 @@ def apply_to_cooperatives(view: dict, event: Contract) -> None:
         case ms.CooperativeUpdated() if event.share_price and event.cooperative_id in view:
             view[event.cooperative_id] = dataclasses.replace(
                 view[event.cooperative_id], share_price=event.share_price)
+
+
+def apply_to_credit_history(view: CreditHistories, event: Contract) -> None:
+    match event:
+        case ms.RecordImported() if event.history.loans:
+            view.record(event.member_id, event.issuer_node, event.issued_at,
+                        CreditHistory.of(event.history.loans))
 
 
 def apply_to_accounts(view: dict, event: Contract) -> None:
@@ -414,11 +583,13 @@ ACCOUNT = Aggregate(
     commands=(s.OpenAccount, s.CloseAccount, s.DepositFunds, s.WithdrawFunds,
               s.PurchaseShares, s.RedeemShares, s.DisburseLoan, s.RecordRepayment,
               s.SendRemittance, s.ReceiveRemittance, s.ConfirmRemittanceDelivered,
-              s.RefundRemittance),
+              s.RefundRemittance, s.TransferSavingsHome, s.ReceiveSavingsTransfer,
+              s.ConfirmSavingsTransfer, s.RefundSavingsTransfer),
     events=(s.AccountOpened, s.AccountClosed, s.FundsDeposited, s.FundsWithdrawn,
             s.SharesPurchased, s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded,
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
-            s.RemittanceRefunded),
+            s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
+            s.SavingsTransferDelivered, s.SavingsTransferRefunded),
     id_of=lambda contract: contract.account_id,
 )
 
@@ -428,6 +599,7 @@ SAVINGS = ServiceDefinition(
     lookups=(
         Lookup("memberships", dict, apply_to_memberships, source="membership"),
         Lookup("cooperatives", dict, apply_to_cooperatives, source="membership"),
+        Lookup("credit_history", CreditHistories, apply_to_credit_history, source="membership"),
         Lookup("accounts", dict, apply_to_accounts),
     ),
 )

@@ -4,6 +4,7 @@ random command sequences (hypothesis)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from hypothesis import given as hypothesis_given
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from schemas import savings as s
 from schemas.fields import Money, Sealed
 from services.runtime.aggregate import Context, Rejected, fold
-from services.savings.arithmetic import annuity_schedule, convert
+from services.savings.arithmetic import annuity_schedule, convert, exponent, to_major
 from services.savings.domain import (
     ACCOUNT,
     AccountFacts,
@@ -39,14 +40,15 @@ def eur(amount: int) -> Money:
     return Money(amount, "EUR")
 
 
-def context(active=True, accounts=None) -> Context:
+def context(active=True, accounts=None, credit_history=None) -> Context:
     memberships = {(ROSA, AHORRO): eur(5000), (ROSA, ANDINA): Money(2000, "USD")} if active else {}
     cooperatives = {AHORRO: CooperativeFacts("EUR", "ES", eur(2500)),
                     ANDINA: CooperativeFacts("USD", "EC", Money(1000, "USD"))}
     if accounts is None:
         accounts = {MOTHER: AccountFacts(ROSA, ANDINA, s.Product.SAVINGS, "USD")}
     return Context(NOW, {"memberships": memberships, "cooperatives": cooperatives,
-                         "accounts": accounts, "rates": RATES})
+                         "accounts": accounts, "rates": RATES,
+                         "credit_history": credit_history or {}})
 
 
 def opened(account_id=SAVINGS, product=s.Product.SAVINGS) -> s.AccountOpened:
@@ -311,6 +313,14 @@ def test_a_remittance_is_received_once_by_an_active_members_savings_account():
                context())
 
 
+def assert_arrives_whole(sent: s.SavingsSentHome) -> None:
+    """What a transfer home credits is ``(amount - fee) x rate``, exactly but for the half-even
+    rounding to the home currency's minor unit: never more than half of one minor unit off."""
+    exact = (to_major(sent.amount) - to_major(sent.fee)) * Decimal(sent.rate)
+    half_a_minor_unit = Decimal(1).scaleb(-exponent(sent.received.currency)) / 2
+    assert abs(to_major(sent.received) - exact) <= half_a_minor_unit
+
+
 def test_money_arithmetic_is_exact_and_respects_each_currencys_minor_unit():
     assert convert(eur(20000), "63.41", "JPY") == Money(12682, "JPY")
     assert convert(Money(1000, "JPY"), "0.0061", "EUR") == eur(610)
@@ -324,6 +334,7 @@ def test_money_arithmetic_is_exact_and_respects_each_currencys_minor_unit():
 # -- properties over random command sequences -----------------------------------------------
 
 ACCOUNTS = [SAVINGS, "0192d3c4-0000-7000-8000-0000000acc11", "0192d3c4-0000-7000-8000-0000000acc12"]
+HOME = "0192d3c4-0000-7000-8000-0000000acc21"  # Rosa's dollar account at the home node
 
 commands = st.one_of(
     st.builds(lambda a, n: s.DepositFunds(account_id=a, amount=eur(n)),
@@ -337,22 +348,35 @@ commands = st.one_of(
         st.integers(0, 30)),
     st.builds(lambda r, ok: ("settle", f"0192d3c4-0000-7000-8000-{r:012d}", ok),
               st.integers(0, 30), st.booleans()),
+    st.builds(lambda a, n, r: s.TransferSavingsHome(
+        account_id=a, transfer_id=f"0192d3c4-0000-7000-8000-1{r:011d}", amount=eur(n),
+        to_node="ec", to_account_id=HOME, to_currency="USD"),
+        st.sampled_from(ACCOUNTS), st.integers(1, 50_000), st.integers(0, 5)),
+    # settles the n-th transfer still on its way (if any), so that most transfers settle
+    st.builds(lambda n, ok: ("settle home", n, ok), st.integers(0, 30), st.booleans()),
 )
 
 
 @settings(max_examples=200, deadline=None)
-@hypothesis_given(st.lists(commands, max_size=60))
-def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_state(script):
+@hypothesis_given(st.lists(commands, max_size=60),
+                  st.lists(st.integers(0, 200_000), min_size=len(ACCOUNTS), max_size=len(ACCOUNTS)))
+def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_state(script,
+                                                                                    opening):
     """Several EUR accounts of one cooperative; remittances between them are carried at once
-    (delivered and settled, or refunded) as the courier would."""
+    (delivered and settled, or refunded) as the courier would; savings sent home are credited
+    to a dollar account at the home node (or refused there) and settled, as the relay would.
+    Each account may start with a deposit, so that short scripts reach the sending too."""
     facts = {a: AccountFacts(ROSA, AHORRO, s.Product.SAVINGS, "EUR") for a in ACCOUNTS}
     ctx = context(accounts=facts)
     histories = {a: [s.AccountOpened(account_id=a, member_id=ROSA, cooperative_id=AHORRO,
                                      product=s.Product.SAVINGS, currency="EUR")]
                  for a in ACCOUNTS}
+    histories[HOME] = [s.AccountOpened(account_id=HOME, member_id=ROSA, cooperative_id=ANDINA,
+                                       product=s.Product.SAVINGS, currency="USD")]
     states = {a: fold(ACCOUNT, h) for a, h in histories.items()}
-    deposits = withdrawals = fees = 0
+    deposits = withdrawals = fees = gone_home = arrived_home = 0
     in_flight: dict[tuple[str, str], s.RemittanceSent] = {}  # (sender, remittance id)
+    going_home: dict[tuple[str, str], s.SavingsSentHome] = {}  # (sender, transfer id)
 
     def apply(account: str, command) -> s.RemittanceSent | None:
         try:
@@ -364,7 +388,29 @@ def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_s
         assert states[account].balance >= 0
         return event
 
-    for step in script:
+    openings = [s.DepositFunds(account_id=account, amount=eur(amount))
+                for account, amount in zip(ACCOUNTS, opening, strict=True) if amount > 0]
+    for step in [*openings, *script]:
+        if isinstance(step, tuple) and step[0] == "settle home":
+            _, n, delivered = step
+            if not going_home:
+                continue
+            (sender, transfer_id), sent = list(going_home.items())[n % len(going_home)]
+            del going_home[(sender, transfer_id)]
+            received = delivered and apply(HOME, s.ReceiveSavingsTransfer(
+                account_id=HOME, transfer_id=transfer_id, member_id=ROSA, from_node="es",
+                from_account_id=sender, amount=sent.received))
+            if received:
+                assert apply(sender, s.ConfirmSavingsTransfer(account_id=sender,
+                                                              transfer_id=transfer_id))
+                assert_arrives_whole(sent)
+                fees += sent.fee.amount
+                gone_home += sent.amount.amount - sent.fee.amount
+                arrived_home += sent.received.amount
+            else:
+                assert apply(sender, s.RefundSavingsTransfer(account_id=sender,
+                                                             transfer_id=transfer_id, reason="x"))
+            continue
         if isinstance(step, tuple):
             _, remittance_id, delivered = step
             key = next((k for k in in_flight if k[1] == remittance_id), None)
@@ -391,9 +437,13 @@ def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_s
                 withdrawals += event.amount.amount
             case s.RemittanceSent():
                 in_flight[(step.account_id, event.remittance_id)] = event
+            case s.SavingsSentHome():
+                going_home[(step.account_id, event.transfer_id)] = event
 
-    in_transit = sum(sent.amount.amount + sent.fee.amount for sent in in_flight.values())
-    total = sum(state.balance for state in states.values())
-    assert total + in_transit == deposits - withdrawals - fees
+    in_transit = (sum(sent.amount.amount + sent.fee.amount for sent in in_flight.values())
+                  + sum(sent.amount.amount for sent in going_home.values()))  # fee included
+    total = sum(states[account].balance for account in ACCOUNTS)
+    assert total + in_transit == deposits - withdrawals - fees - gone_home
+    assert states[HOME].balance == arrived_home
     for account, history in histories.items():
         assert fold(ACCOUNT, history) == states[account]
