@@ -136,8 +136,10 @@ def service(name: str, node: str | None) -> None:
 @main.command("gateway")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--port", default=None, type=int, help="HTTP port; default $COOPBRIDGE_GATEWAY_PORT.")
-def gateway(node: str | None, port: int | None) -> None:
-    """Serve the GraphQL gateway of a node (uvicorn, 127.0.0.1)."""
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 in a container).")
+def gateway(node: str | None, port: int | None, host: str) -> None:
+    """Serve the GraphQL gateway of a node (uvicorn)."""
     import uvicorn
 
     from gateway.app import create_app
@@ -145,7 +147,7 @@ def gateway(node: str | None, port: int | None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    uvicorn.run(create_app(node), host="127.0.0.1", port=port or config.gateway_port(),
+    uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
                 log_level="info", lifespan="on")
 
 
