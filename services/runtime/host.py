@@ -1,6 +1,10 @@
 """Running a service process: logging, the data keys, signals, and a clear exit status.
 
-SIGTERM and SIGINT stop the processor gracefully (the batch in flight finishes and commits).
+A service is a command processor (built with the node's data keys) or, wrapped in
+``WithoutDataKeys``, anything else with the same ``run``/``stop`` surface that must not hold
+members' data keys (the federation relay): no ``DataKeys`` is opened for it.
+
+SIGTERM and SIGINT stop the service gracefully (the batch in flight finishes and commits).
 An infrastructure failure ends the process with status 1 and no commit, so the commands are
 redelivered to the next owner of their partitions.
 """
@@ -12,6 +16,8 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from services import config
 from services.runtime.datakeys import DataKeys
@@ -22,21 +28,50 @@ log = logging.getLogger("coopbridge.service")
 ProcessorFactory = Callable[[str, str, DataKeys], CommandProcessor]
 
 
-async def serve(factory: ProcessorFactory, node: str | None = None,
+class Service(Protocol):
+    """What a service process runs: ``run`` until ``stop`` (or a failure)."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WithoutDataKeys:
+    """A service built from ``(node, bootstrap)`` alone, that never sees a data key."""
+
+    build: Callable[[str, str], Service]
+
+
+ServiceFactory = ProcessorFactory | WithoutDataKeys
+
+
+async def serve(factory: ServiceFactory, node: str | None = None,
                 bootstrap: str | None = None) -> None:
     node = node or config.node_id()
     bootstrap = bootstrap or config.bootstrap_servers()
+    if isinstance(factory, WithoutDataKeys):
+        service = factory.build(node, bootstrap)
+        await _until_stopped(service, service.name, node, bootstrap)
+        return
     async with DataKeys(node, bootstrap) as keys:
         processor = factory(node, bootstrap, keys)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, processor.stop)
-        log.info("%s service of node %s starting on %s", processor.service.name, node, bootstrap)
-        await processor.run()
-        log.info("%s service of node %s stopped", processor.service.name, node)
+        await _until_stopped(processor, processor.service.name, node, bootstrap)
 
 
-def run_service(factory: ProcessorFactory, node: str | None = None) -> None:
+async def _until_stopped(service: Service | CommandProcessor, name: str, node: str,
+                         bootstrap: str) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, service.stop)
+    log.info("%s service of node %s starting on %s", name, node, bootstrap)
+    await service.run()
+    log.info("%s service of node %s stopped", name, node)
+
+
+def run_service(factory: ServiceFactory, node: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

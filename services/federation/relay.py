@@ -1,0 +1,401 @@
+"""The federation relay of a node: the only path between nodes.
+
+One consumer group (``{node}.federation.relay``) reads
+
+* the node's own ``{node}.savings.events``: each ``SavingsSentHome`` on its account's chain
+  becomes a signed ``SavingsTransferSent`` to the home node, produced to
+  ``{node}.federation`` (keyed by the transfer id). An event off its chain (a stale writer's,
+  ignored by every fold) never leaves the node.
+* each trusted peer's ``{peer}.federation`` (the trust list, ``services.config.peers``).
+  A message addressed to another node is skipped; one for us is opened
+  (``messages.open_message``: signature against that peer's keys only) or dead-lettered
+  with the reason, and the stream goes on. Then
+
+  - ``SavingsTransferSent``: ``ReceiveSavingsTransfer`` to our savings service, then a signed
+    ``SavingsTransferAnswered`` back (``TransferAlreadyReceived`` counts as credited);
+  - ``SavingsTransferAnswered``: ``ConfirmSavingsTransfer`` or ``RefundSavingsTransfer``
+    (``TransferSettled`` means it was done before).
+
+Every command to savings has a fixed id, derived from the peer, the transfer and the step
+(``receive``, ``settle``), and is sent again under the same id until a reply comes (the
+savings service may be down), so each step happens once however often it is asked. A
+record's offset is committed only after its work, and its answer, are acknowledged; a crash
+repeats at most the records in flight, and repeats are harmless. Each partition is worked in
+its own task while the consumer keeps polling, so one transfer waiting for a reply holds up
+only its own partition. A peer's topic that does not exist yet is picked up when it appears
+(a pattern subscription); the relay creates nothing in other namespaces.
+
+``stop`` (SIGTERM) lets each partition finish the record in hand (a command still without a
+reply is given up after its current try, uncommitted), commits, and returns.
+
+Reads ``{node}.savings.events``, ``{peer}.federation``, ``{node}.replies``; writes
+``{node}.federation``, ``{node}.savings.commands``, ``{node}.deadletter``. Logs transfer ids,
+node ids and counts, nothing about members or amounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections import Counter
+
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas import REGISTRY, ContractError, Message
+from schemas import savings as s
+from schemas.federation import SERVICE, SavingsTransferAnswered, SavingsTransferSent
+from schemas.registry import Contract, Reason
+from schemas.topics import check_node, events_topic, federation_group, federation_topic
+from services import config
+from services.config import Peer
+from services.federation.messages import MessageRefused, addressee, open_message, sign_message
+from services.runtime import kafka_clients
+from services.runtime.aggregate import Chain
+from services.runtime.client import CommandClient, Reply
+from services.runtime.deadletter import letter_for, publish
+from services.runtime.ids import derived_id
+from services.runtime.keys import signing_key
+
+log = logging.getLogger(__name__)
+
+#: The time in command ids of transfer steps: fixed, so that the id depends on the step alone.
+STEP_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Rejections that mean the step was already done under another command id.
+ALREADY_RECEIVED = "TransferAlreadyReceived"
+ALREADY_SETTLED = "TransferSettled"
+
+
+def step_id(peer: str, transfer_id: str, step: str) -> str:
+    """The command id of one step of a transfer with ``peer``: the same whatever time or
+    message it comes from, so a repeated step is answered from the savings log."""
+    return derived_id(f"{SERVICE}/{peer}/{transfer_id}/{step}", 0, STEP_EPOCH)
+
+
+class _Interrupted(Exception):
+    """Stopping or losing the partition while a command waited: leave the record uncommitted."""
+
+
+class FederationRelay:
+    """Carries a node's transfers to its peers and theirs to it; ``run`` until ``stop``."""
+
+    name = SERVICE
+
+    def __init__(self, node: str, bootstrap: str | None = None, *,
+                 peers: dict[str, Peer] | None = None, key: Ed25519PrivateKey | None = None,
+                 attempt_timeout: float = 10.0):
+        self.node = check_node(node)
+        self.bootstrap = bootstrap or config.bootstrap_servers()
+        self.peers = config.peers(node) if peers is None else dict(peers)
+        self.key = key or signing_key(node)
+        self.attempt_timeout = attempt_timeout
+        self.own_events = events_topic(node, "savings")
+        self.outbox = federation_topic(node)
+        self.channels = {federation_topic(peer): peer for peer in self.peers}
+        self.counts: Counter[str] = Counter()
+        self.ready = asyncio.Event()  # set once the group gave this relay its partitions
+        self._client = CommandClient(node, self.bootstrap, source=SERVICE)
+        self._chains: dict[int, _OwnEvents] = {}
+        self._workers: dict[TopicPartition, asyncio.Task] = {}
+        self._revoking: set[TopicPartition] = set()
+        self._failure: BaseException | None = None
+        self._stopping = asyncio.Event()
+
+    # -- life ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Relay until ``stop()``; raises on an infrastructure failure (nothing committed
+        for the records in flight)."""
+        session_ms = int(config.session_timeout_s() * 1000)
+        self._consumer = kafka_clients.reader(
+            self.bootstrap, group_id=federation_group(self.node),
+            session_timeout_ms=session_ms, heartbeat_interval_ms=max(500, session_ms // 10),
+            rebalance_timeout_ms=max(60_000, session_ms * 2), max_poll_interval_ms=300_000,
+            metadata_max_age_ms=5_000)  # how soon a peer's new topic is noticed
+        self._producer = kafka_clients.producer(self.bootstrap)
+        try:
+            await self._client.start()
+            await self._producer.start()
+            await self._consumer.start()
+            self._consumer.subscribe(pattern=self._pattern(), listener=_Listener(self))
+            log.info("federation relay of node %s: %d trusted peer(s) %s", self.node,
+                     len(self.peers), ", ".join(sorted(self.peers)) or "-")
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=100)
+                self._raise_failure()
+                for tp, records in batches.items():
+                    if tp in self._workers or tp in self._revoking:
+                        self._consumer.seek(tp, records[0].offset)  # fetched before the pause
+                        continue
+                    self._consumer.pause(tp)
+                    task = asyncio.create_task(self._work(tp, records),
+                                               name=f"relay-{tp.topic}-{tp.partition}")
+                    self._workers[tp] = task
+                    task.add_done_callback(self._finished)
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+            self._raise_failure()
+        finally:
+            for task in self._workers.values():
+                task.cancel()
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+            await self._close()
+            log.info("federation relay of node %s stopped: %s", self.node,
+                     ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "idle")
+
+    def stop(self) -> None:
+        """Finish the record in hand on each partition, commit it, and leave the group."""
+        self._stopping.set()
+
+    def _pattern(self) -> str:
+        names = [self.own_events, *sorted(self.channels)]
+        return "^(?:" + "|".join(re.escape(name) for name in names) + ")$"
+
+    def _finished(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None and self._failure is None:
+            self._failure = task.exception()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    async def _close(self) -> None:
+        for client in (self._consumer, self._producer, self._client):
+            try:
+                await client.stop()
+            except Exception:  # noqa: BLE001 - closing after a failure must not mask it
+                log.exception("closing a Kafka client failed")
+
+    # -- one partition ---------------------------------------------------------------------
+
+    async def _work(self, tp: TopicPartition, records: list) -> None:
+        """Handle ``records`` of one (paused) partition in order, committing each after its
+        work; then let the partition flow again from the first record not done."""
+        done = 0
+        try:
+            own = tp.topic == self.own_events
+            chains = await self._own_chains(tp, records[0].offset) if own else None
+            for record in records:
+                if self._stopping.is_set() or tp in self._revoking:
+                    break
+                if own:
+                    message = chains.read(record)
+                    if message is not None:
+                        await self._send_home(tp, message)
+                    chains.passed(record, message)
+                else:
+                    await self._take(tp, self.channels[tp.topic], record)
+                await self._consumer.commit({tp: record.offset + 1})
+                done += 1
+        except _Interrupted:
+            pass
+        except (CommitFailedError, IllegalStateError):
+            log.info("%s[%d] moved to another relay; it repeats what was not committed",
+                     tp.topic, tp.partition)
+        finally:
+            self._workers.pop(tp, None)
+            if tp in self._consumer.assignment():
+                if done < len(records):
+                    self._consumer.seek(tp, records[done].offset)
+                self._consumer.resume(tp)
+
+    async def _own_chains(self, tp: TopicPartition, until: int) -> _OwnEvents:
+        """The chains of the aggregates of one partition of our savings events, folded up to
+        ``until`` (what was relayed before), continuing what this process already knows."""
+        chains = self._chains.get(tp.partition)
+        if chains is None or chains.next_offset > until:
+            chains = self._chains[tp.partition] = _OwnEvents()
+        if chains.next_offset == until:
+            return chains
+        reader = kafka_clients.reader(self.bootstrap)
+        await reader.start()
+        try:
+            reader.assign([tp])
+            reader.seek(tp, chains.next_offset)
+            while await reader.position(tp) < until:
+                batches = await reader.getmany(tp, timeout_ms=500, max_records=5000)
+                for record in batches.get(tp, []):
+                    if record.offset < until:
+                        chains.passed(record, chains.read(record))
+        finally:
+            await reader.stop()
+        chains.next_offset = until
+        return chains
+
+    # -- our transfers out -----------------------------------------------------------------
+
+    async def _send_home(self, tp: TopicPartition, message: Message) -> None:
+        envelope, event = message
+        if not isinstance(event, s.SavingsSentHome):
+            return
+        sent = SavingsTransferSent(
+            transfer_id=event.transfer_id, member_id=event.member_id, from_node=self.node,
+            from_account_id=event.account_id, to=event.to_node, to_account_id=event.to_account_id,
+            amount=event.received)
+        raw = sign_message(sent, node=self.node, to=event.to_node, key=self.key,
+                           message_id=derived_id(f"{SERVICE}/{envelope.id}", 0, envelope.time),
+                           time=envelope.time, causation_id=envelope.id)
+        await self._producer.send_and_wait(self.outbox, value=raw, key=event.transfer_id.encode())
+        self.counts["sent"] += 1
+        log.info("transfer %s sent to node %s", event.transfer_id, event.to_node)
+        if event.to_node not in self.peers:
+            log.warning("transfer %s: node %s is not in the trust list, so its answer will not "
+                        "be read until it is", event.transfer_id, event.to_node)
+
+    # -- peers' messages -------------------------------------------------------------------
+
+    async def _take(self, tp: TopicPartition, peer: str, record) -> None:
+        """One record of a peer's federation topic."""
+        to = addressee(record.value)
+        if to is not None and to != self.node:
+            self.counts["for other nodes"] += 1  # unverified, so it only ever skips
+            return
+        try:
+            sender, message = open_message(record.value, node=self.node,
+                                           peers={peer: self.peers[peer]})
+        except MessageRefused as refused:
+            await publish(self._producer, letter_for(
+                self.node, source_topic=record.topic, partition=record.partition,
+                offset=record.offset, key=record.key, value=record.value,
+                reason=refused.reason.value, detail=refused.detail))
+            self.counts["refused"] += 1
+            log.warning("refused a message on %s[%d] at offset %d: %s", record.topic,
+                        record.partition, record.offset, refused.reason.value)
+            return
+        match message.payload:
+            case SavingsTransferSent() as sent:
+                await self._credit(tp, sender, message, sent)
+            case SavingsTransferAnswered() as answer:
+                await self._settle(tp, sender, answer)
+
+    async def _credit(self, tp: TopicPartition, sender: str, message: Message,
+                      sent: SavingsTransferSent) -> None:
+        """Credit a transfer a peer sent us, then answer it."""
+        command_id = step_id(sender, sent.transfer_id, "receive")
+        reply = await self._ask(tp, s.ReceiveSavingsTransfer(
+            account_id=sent.to_account_id, transfer_id=sent.transfer_id,
+            member_id=sent.member_id, from_node=sender, from_account_id=sent.from_account_id,
+            amount=sent.amount), sent.to_account_id, command_id, sent.transfer_id)
+        accepted = reply.accepted or reply.code == ALREADY_RECEIVED
+        answer = SavingsTransferAnswered(
+            transfer_id=sent.transfer_id, from_node=self.node,
+            from_account_id=sent.from_account_id, to=sender, accepted=accepted,
+            code=None if accepted else reply.code)
+        answered_at = REGISTRY.decode(reply.raw).envelope.time  # the reply's: fixed per id
+        raw = sign_message(answer, node=self.node, to=sender, key=self.key,
+                           message_id=derived_id(f"{SERVICE}/{command_id}", 0, answered_at),
+                           time=answered_at, causation_id=message.envelope.id)
+        await self._producer.send_and_wait(self.outbox, value=raw, key=sent.transfer_id.encode())
+        self.counts["credited" if accepted else "declined"] += 1
+        log.info("transfer %s from node %s %s", sent.transfer_id, sender,
+                 "credited" if accepted else f"declined ({reply.code})")
+
+    async def _settle(self, tp: TopicPartition, sender: str,
+                      answer: SavingsTransferAnswered) -> None:
+        """Mark one of our transfers delivered, or refund it, as the home node answered."""
+        command: Contract = (
+            s.ConfirmSavingsTransfer(account_id=answer.from_account_id,
+                                     transfer_id=answer.transfer_id)
+            if answer.accepted else
+            s.RefundSavingsTransfer(account_id=answer.from_account_id,
+                                    transfer_id=answer.transfer_id,
+                                    reason=answer.code or "Refused"))
+        reply = await self._ask(tp, command, answer.from_account_id,
+                                step_id(sender, answer.transfer_id, "settle"),
+                                answer.transfer_id)
+        if reply.accepted or reply.code == ALREADY_SETTLED:
+            self.counts["delivered" if answer.accepted else "refunded"] += 1
+            log.info("transfer %s %s by node %s", answer.transfer_id,
+                     "delivered" if answer.accepted else "refunded", sender)
+        else:
+            self.counts["answers not applied"] += 1
+            log.warning("transfer %s: the answer of node %s was not applied (%s)",
+                        answer.transfer_id, sender, reply.code)
+
+    async def _ask(self, tp: TopicPartition, command: Contract, aggregate_id: str,
+                   command_id: str, transfer_id: str) -> Reply:
+        """Send ``command`` to our savings service until it replies, always under
+        ``command_id``; give up (uncommitted) only when stopping or losing ``tp``."""
+        tries = 0
+        while True:
+            try:
+                return await self._client.send(command, aggregate_id, command_id=command_id,
+                                               correlation_id=transfer_id,
+                                               timeout=self.attempt_timeout)
+            except TimeoutError:
+                tries += 1
+                if tries == 1 or tries % 10 == 0:
+                    log.warning("transfer %s: no reply from the savings service after %d "
+                                "tries; asking again under the same command id",
+                                transfer_id, tries)
+                if self._stopping.is_set() or tp in self._revoking:
+                    raise _Interrupted from None
+
+    # -- rebalancing -----------------------------------------------------------------------
+
+    async def _revoked(self, partitions: set[TopicPartition]) -> None:
+        """Let the workers of the partitions going away finish their record (and commit)."""
+        self._revoking |= partitions
+        try:
+            workers = [self._workers[tp] for tp in partitions if tp in self._workers]
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            self._revoking -= partitions
+
+
+class _OwnEvents:
+    """Where each account's chain of our savings events stands, for one partition."""
+
+    def __init__(self) -> None:
+        self.chains: dict[str, Chain] = {}
+        self.next_offset = 0
+
+    def read(self, record) -> Message | None:
+        """The event of ``record`` if it continues its aggregate's chain, else ``None``.
+        A newer contract version than this relay reads stops it (it might be a transfer)."""
+        try:
+            message = REGISTRY.decode(record.value, kind="event")
+        except ContractError as error:
+            if error.reason is Reason.FUTURE_VERSION:
+                raise
+            log.warning("skipped an unreadable record in %s[%d] at offset %d: %s",
+                        record.topic, record.partition, record.offset, error.reason.value)
+            return None
+        envelope = message.envelope
+        if envelope.sequence is None:
+            return None  # a rejection: no fact
+        chain = self.chains.get(envelope.subject, Chain())
+        if not chain.continues(envelope.sequence, envelope.previousid):
+            if isinstance(message.payload, s.SavingsSentHome):
+                log.warning("transfer %s is off its account's chain (a stale writer's); "
+                            "not sent", message.payload.transfer_id)
+            return None
+        return message
+
+    def passed(self, record, message: Message | None) -> None:
+        """``record`` is done: move the chains (when ``read`` found it on one) past it."""
+        if message is not None:
+            envelope = message.envelope
+            self.chains.setdefault(envelope.subject, Chain()).extend(envelope.sequence,
+                                                                     envelope.id)
+        self.next_offset = record.offset + 1
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, relay: FederationRelay):
+        self.relay = relay
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        await self.relay._revoked(set(revoked))  # noqa: SLF001
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info("federation relay of node %s: %d partition(s) assigned", self.relay.node,
+                 len(assigned))
+        self.relay.ready.set()
+
+
+def federation_relay(node: str, bootstrap: str | None = None) -> FederationRelay:
+    """The relay of ``node`` with its trust list and signing key from the configuration."""
+    return FederationRelay(node, bootstrap)
