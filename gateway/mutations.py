@@ -66,7 +66,7 @@ ERROR_CODES = (
     # the federation: records and savings moving home
     "NoConsent", "RecordAlreadyExported", "RecordAlreadyImported", "RecordAlreadyRevoked",
     "UnknownRecord", "DuplicateTransfer", "TransferAlreadyReceived", "TransferSettled",
-    "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "PoorCreditHistory",
+    "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "WrongNode", "PoorCreditHistory",
     "UnknownPeer",
 )
 

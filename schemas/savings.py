@@ -368,10 +368,13 @@ class SavingsTransferReceived(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "ConfirmSavingsTransfer")
 class ConfirmSavingsTransfer(Contract, frozen=True, kw_only=True):
-    """At the sending node: the home node acknowledged the credit (sent by the relay)."""
+    """At the sending node: the home node acknowledged the credit (sent by the relay).
+    ``by_node`` is the node whose signed answer this is: only the node the money went to
+    settles a transfer."""
 
     account_id: Id
     transfer_id: Id
+    by_node: NodeId
 
 
 @event(SERVICE, "SavingsTransferDelivered")
@@ -386,6 +389,7 @@ class RefundSavingsTransfer(Contract, frozen=True, kw_only=True):
 
     account_id: Id
     transfer_id: Id
+    by_node: NodeId
     reason: Reason
 
 

@@ -69,10 +69,12 @@ ALREADY_RECEIVED = "TransferAlreadyReceived"
 ALREADY_SETTLED = "TransferSettled"
 
 
-def step_id(peer: str, transfer_id: str, step: str) -> str:
+def step_id(peer: str, from_account_id: str, transfer_id: str, step: str) -> str:
     """The command id of one step of a transfer with ``peer``: the same whatever time or
-    message it comes from, so a repeated step is answered from the savings log."""
-    return derived_id(f"{SERVICE}/{peer}/{transfer_id}/{step}", 0, STEP_EPOCH)
+    message it comes from, so a repeated step is answered from the savings log. A transfer
+    id is unique per sending account, so the account is part of it."""
+    return derived_id(f"{SERVICE}/{peer}/{from_account_id}/{transfer_id}/{step}", 0,
+                      STEP_EPOCH)
 
 
 class _Interrupted(Exception):
@@ -273,7 +275,7 @@ class FederationRelay:
     async def _credit(self, tp: TopicPartition, sender: str, message: Message,
                       sent: SavingsTransferSent) -> None:
         """Credit a transfer a peer sent us, then answer it."""
-        command_id = step_id(sender, sent.transfer_id, "receive")
+        command_id = step_id(sender, sent.from_account_id, sent.transfer_id, "receive")
         reply = await self._ask(tp, s.ReceiveSavingsTransfer(
             account_id=sent.to_account_id, transfer_id=sent.transfer_id,
             member_id=sent.member_id, from_node=sender, from_account_id=sent.from_account_id,
@@ -297,13 +299,14 @@ class FederationRelay:
         """Mark one of our transfers delivered, or refund it, as the home node answered."""
         command: Contract = (
             s.ConfirmSavingsTransfer(account_id=answer.from_account_id,
-                                     transfer_id=answer.transfer_id)
+                                     transfer_id=answer.transfer_id, by_node=sender)
             if answer.accepted else
             s.RefundSavingsTransfer(account_id=answer.from_account_id,
-                                    transfer_id=answer.transfer_id,
+                                    transfer_id=answer.transfer_id, by_node=sender,
                                     reason=answer.code or "Refused"))
         reply = await self._ask(tp, command, answer.from_account_id,
-                                step_id(sender, answer.transfer_id, "settle"),
+                                step_id(sender, answer.from_account_id, answer.transfer_id,
+                                        "settle"),
                                 answer.transfer_id)
         if reply.accepted or reply.code == ALREADY_SETTLED:
             self.counts["delivered" if answer.accepted else "refunded"] += 1

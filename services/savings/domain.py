@@ -89,7 +89,8 @@ class Account:
     received: frozenset[tuple[str, str]] = frozenset()  # (sender account, remittance) credited
     transfers_home: Mapping[str, TransferHome] = field(default_factory=dict)
     transfers_settled: frozenset[str] = frozenset()  # sent home and delivered or refunded
-    transfers_received: frozenset[tuple[str, str]] = frozenset()  # (from node, transfer) credited
+    #: credited transfers: (from node, from account, transfer id)
+    transfers_received: frozenset[tuple[str, str, str]] = frozenset()
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)
@@ -174,7 +175,8 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
             _usable(state, s.Product.SAVINGS)
             if command.member_id != state.member_id:
                 raise Rejected("WrongBeneficiary", "this account belongs to another member")
-            if (command.from_node, command.transfer_id) in state.transfers_received:
+            if (command.from_node, command.from_account_id,
+                    command.transfer_id) in state.transfers_received:
                 raise Rejected("TransferAlreadyReceived", "this transfer was credited already")
             amount = _positive(state, command.amount)
             return [s.SavingsTransferReceived(
@@ -183,11 +185,11 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
                 from_account_id=command.from_account_id, amount=amount,
                 balance=state.money(state.balance + amount.amount))]
         case s.ConfirmSavingsTransfer():
-            _transfer_home(state, command.transfer_id)
+            _transfer_home(state, command.transfer_id, command.by_node)
             return [s.SavingsTransferDelivered(account_id=command.account_id,
                                                transfer_id=command.transfer_id)]
         case s.RefundSavingsTransfer():
-            transfer = _transfer_home(state, command.transfer_id)
+            transfer = _transfer_home(state, command.transfer_id, command.by_node)
             return [s.SavingsTransferRefunded(
                 account_id=command.account_id, transfer_id=command.transfer_id,
                 amount=state.money(transfer.debit), reason=command.reason,
@@ -377,7 +379,7 @@ def _pending(state: Account, remittance_id: str) -> Pending:
     return pending
 
 
-def _transfer_home(state: Account, transfer_id: str) -> TransferHome:
+def _transfer_home(state: Account, transfer_id: str, by_node: str) -> TransferHome:
     if not state.opened:
         raise Rejected("UnknownAccount", "no account has this id")
     if transfer_id in state.transfers_settled:
@@ -385,6 +387,8 @@ def _transfer_home(state: Account, transfer_id: str) -> TransferHome:
     transfer = state.transfers_home.get(transfer_id)
     if transfer is None:
         raise Rejected("UnknownTransfer", "no transfer home with this id left this account")
+    if transfer.to_node != by_node:
+        raise Rejected("WrongNode", "only the node the money went to settles this transfer")
     return transfer
 
 
@@ -456,7 +460,8 @@ def evolve(state: Account, event: Contract) -> Account:
             return replace(state, balance=event.balance.amount, transfers_home=transfers)
         case s.SavingsTransferReceived():
             return replace(state, balance=event.balance.amount, transfers_received=(
-                state.transfers_received | {(event.from_node, event.transfer_id)}))
+                state.transfers_received | {(event.from_node, event.from_account_id,
+                                             event.transfer_id)}))
         case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
             transfers = dict(state.transfers_home)
             del transfers[event.transfer_id]

@@ -402,14 +402,16 @@ def test_random_sequences_never_overdraw_conserve_money_and_replay_to_the_same_s
                 from_account_id=sender, amount=sent.received))
             if received:
                 assert apply(sender, s.ConfirmSavingsTransfer(account_id=sender,
-                                                              transfer_id=transfer_id))
+                                                              transfer_id=transfer_id,
+                                                              by_node="ec"))
                 assert_arrives_whole(sent)
                 fees += sent.fee.amount
                 gone_home += sent.amount.amount - sent.fee.amount
                 arrived_home += sent.received.amount
             else:
                 assert apply(sender, s.RefundSavingsTransfer(account_id=sender,
-                                                             transfer_id=transfer_id, reason="x"))
+                                                             transfer_id=transfer_id,
+                                                             by_node="ec", reason="x"))
             continue
         if isinstance(step, tuple):
             _, remittance_id, delivered = step

@@ -59,13 +59,14 @@ def sent_home(balance=150000) -> list:
     return [*history, sent]
 
 
-def confirm(transfer_id=TRANSFER) -> s.ConfirmSavingsTransfer:
-    return s.ConfirmSavingsTransfer(account_id=SAVINGS, transfer_id=transfer_id)
+def confirm(transfer_id=TRANSFER, by_node="ec") -> s.ConfirmSavingsTransfer:
+    return s.ConfirmSavingsTransfer(account_id=SAVINGS, transfer_id=transfer_id,
+                                    by_node=by_node)
 
 
-def refund(transfer_id=TRANSFER) -> s.RefundSavingsTransfer:
+def refund(transfer_id=TRANSFER, by_node="ec") -> s.RefundSavingsTransfer:
     return s.RefundSavingsTransfer(account_id=SAVINGS, transfer_id=transfer_id,
-                                   reason="the home node refused it")
+                                   by_node=by_node, reason="the home node refused it")
 
 
 # -- at the host node: sending ----------------------------------------------------------------
@@ -340,3 +341,21 @@ def test_the_savings_service_folds_records_imported_on_the_membership_events_top
 @pytest.mark.parametrize("late, mostly", [(0, False), (5, False), (6, False), (7, True)])
 def test_mostly_late_means_more_than_half(late, mostly):
     assert credit_history(imported(on_time=12 - late, late=late)).get(ROSA).mostly_late is mostly
+
+
+def test_only_the_node_the_money_went_to_settles_the_transfer():
+    history = sent_home()
+    rejected(history, confirm(by_node="mx"), "WrongNode")
+    rejected(history, refund(by_node="mx"), "WrongNode")
+    assert when(history, confirm())  # the home node itself does
+
+
+def test_the_same_transfer_id_from_two_sending_accounts_is_two_credits():
+    [credited] = when([home_opened()], receive())
+    history = [home_opened(), credited]
+    other_account = s.ReceiveSavingsTransfer(
+        account_id=HOME, transfer_id=TRANSFER, member_id=ROSA, from_node="es",
+        from_account_id="0192d3c4-0000-7000-8000-0000000acc99", amount=usd(100))
+    [second] = when(history, other_account)
+    assert fold(ACCOUNT, [*history, second]).balance == 106252 + 100
+    rejected([*history, second], other_account, "TransferAlreadyReceived")
