@@ -63,6 +63,8 @@ MEMBER_URN = "urn:coopbridge:member:"
 DEFAULT_DAYS, MAX_DAYS = 90, 365
 #: Status lists are short-lived copies: a verifier refetches after this.
 STATUS_LIST_TTL = dt.timedelta(minutes=10)
+#: How far apart two nodes' clocks may be for a fresh status list to be valid at once.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 STATUS_PATH = "/credentials/status/"
 
 
@@ -252,9 +254,9 @@ def status_list_url(node_url: str, list_id: str) -> str:
 def signed_status_list(node: str, list_id: str, views, now: dt.datetime) -> str | None:
     listed = views.get("statuslists", list_id)
     revoked = listed.revoked if listed is not None else []
-    claims = vc.status_list_credential(
+    claims = vc.status_list_credential(  # valid from a little earlier: clocks differ
         node=node, list_url=status_list_url(config.public_url(), list_id),
-        revoked_indices=revoked, valid_from=now, valid_until=now + STATUS_LIST_TTL)
+        revoked_indices=revoked, valid_from=now - CLOCK_SKEW, valid_until=now + STATUS_LIST_TTL)
     return vc.sign_credential(claims, signing_key(node))
 
 
