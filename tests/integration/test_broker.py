@@ -173,8 +173,12 @@ def test_up_runs_the_broker_and_the_node_topics_until_interrupted(
         assert "broker stopped" in up.stdout.read()
         assert _java_processes_using(cli_home.data_dir) == []
     finally:
-        if up.poll() is None:
-            up.kill()
+        if up.poll() is None:  # a failed assertion: stop it as Ctrl-C would, so that the
+            up.send_signal(signal.SIGINT)  # services it started do not outlive the test
+            try:
+                up.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                up.kill()
 
 
 async def register_a_cooperative(node: str, bootstrap: str):
