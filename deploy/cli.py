@@ -233,12 +233,26 @@ def _federate(gateways: dict[str, int]) -> dict[str, str]:
     others: their gateway and their public keys."""
     single = len(gateways) == 1 and os.environ.get("COOPBRIDGE_PUBLIC_URL")
     urls = {node: single or f"http://127.0.0.1:{port}" for node, port in gateways.items()}
-    if len(gateways) > 1 and not os.environ.get("COOPBRIDGE_PEERS"):
+    shared = [v for v in ("COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_NODE_KEY") if os.environ.get(v)]
+    if len(gateways) > 1 and shared:
+        raise click.ClickException(
+            f"{' and '.join(shared)} would give every node the same key; unset it to run "
+            "several nodes here (each gets its own development keys), or run one node per "
+            "process with its own keys")
+    if os.environ.get("COOPBRIDGE_PEERS"):
+        return urls
+    generated = "coopbridge up"
+    for node in gateways:  # a trust list an earlier `up` wrote for other nodes goes
+        path = config.home() / f"{node}.peers.json"
+        if len(gateways) == 1 and path.exists() and generated in path.read_text():
+            path.unlink()
+    if len(gateways) > 1:
         known = {node: config.Peer(node, urls[node], jwks(signing_key(node).public_key()))
                  for node in gateways}
         for node in gateways:
             config.write_peers(config.home() / f"{node}.peers.json",
-                               [peer for other, peer in known.items() if other != node])
+                               [peer for other, peer in known.items() if other != node],
+                               written_by=generated)
     return urls
 
 

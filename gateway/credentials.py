@@ -305,7 +305,7 @@ def verify_status_list(token: str, trusted: dict[str, dict],
     format, trusted issuer, signature and validity checks as any credential; else None."""
     result = _verify(token, trusted, now)
     claims = result.credential
-    if not result.valid or claims is None or STATUS_LIST_TYPE not in (claims.get("type") or []):
+    if not result.valid or claims is None or STATUS_LIST_TYPE not in _listed(claims.get("type")):
         return None
     subject = claims.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("type") != "BitstringStatusList":
@@ -321,6 +321,8 @@ def _verify(token: str, trusted: dict[str, dict], now: dt.datetime) -> Verificat
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         result.checks["format"] = "not a compact JWS with a JSON payload"
+        for check in ("issuer", "signature", "validity", "revocation"):
+            result.checks[check] = "not checked: the credential is unreadable"
         return result
     result.checks["format"] = (None if header.get("typ") == "vc+jwt"
                                and header.get("alg") == "EdDSA"
@@ -330,11 +332,28 @@ def _verify(token: str, trusted: dict[str, dict], now: dt.datetime) -> Verificat
     result.checks["issuer"] = None if keys is not None else "the issuer is not trusted"
     result.checks["signature"] = _signature(token, header, keys)
     result.checks["validity"] = _validity(claims, now)
-    types = claims.get("type") or []
-    if "VerifiableCredential" not in types or CONTEXT not in (claims.get("@context") or []):
+    if ("VerifiableCredential" not in _listed(claims.get("type"))
+            or CONTEXT not in _listed(claims.get("@context"))):
         result.checks["format"] = "not a Verifiable Credential 2.0"
     result.credential = claims
     return result
+
+
+def _listed(value: Any) -> list:
+    """A JSON-LD term that may be one value or a list, as a list (anything else: empty)."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str) else []
+
+
+def issuer_of(claims: dict) -> str | None:
+    """The issuer id of a credential's claims (a string, or an object with an ``id``)."""
+    return _issuer_id(claims)
+
+
+def date_of(value: Any) -> dt.datetime | None:
+    """A VC date-time (``2026-11-28T10:00:00Z``) as an aware datetime, or None."""
+    return _date(value)
 
 
 def _issuer_id(claims: dict) -> str | None:
@@ -371,7 +390,7 @@ def _validity(claims: dict, now: dt.datetime) -> str | None:
     if start is None:
         return "validFrom is a required date"
     end = None
-    if "validUntil" in claims or RECORD_TYPE in (claims.get("type") or []):
+    if "validUntil" in claims or RECORD_TYPE in _listed(claims.get("type")):
         end = _date(claims.get("validUntil"))
         if end is None:
             return ("validUntil is a required date on a member record"

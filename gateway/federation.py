@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import typing
 import uuid
 from typing import Any
@@ -35,7 +36,7 @@ from strawberry.types import Info
 
 from gateway import credentials as vc
 from gateway import readmodel as rm
-from gateway.access import SCOPES, own_member
+from gateway.access import SCOPES, authorized, own_member
 from gateway.auth import Role
 from gateway.context import GatewayContext
 from gateway.mutations import (
@@ -53,6 +54,7 @@ from gateway.mutations import (
 )
 from schemas import membership as m
 from services import config
+from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
 from services.runtime.keys import b64url, jwks, signing_key
 from services.savings.arithmetic import to_major
@@ -63,6 +65,8 @@ MEMBER_URN = "urn:coopbridge:member:"
 DEFAULT_DAYS, MAX_DAYS = 90, 365
 #: Status lists are short-lived copies: a verifier refetches after this.
 STATUS_LIST_TTL = dt.timedelta(minutes=10)
+#: How long a verifier keeps a peer's status list before fetching it again.
+STATUS_CACHE = dt.timedelta(minutes=1)
 #: How far apart two nodes' clocks may be for a fresh status list to be valid at once.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 STATUS_PATH = "/credentials/status/"
@@ -268,45 +272,61 @@ def trusted(node: str) -> dict[str, dict]:
 
 
 async def verify(context: GatewayContext, token: str) -> vc.Verification:
-    """Every check, with the issuer's status list fetched from where the trust list says."""
+    """Every check, with the issuer's status list fetched from where the trust list says,
+    and only for a credential whose signature a trusted issuer's key verifies: an unsigned
+    one never makes this gateway fetch anything."""
     trust = trusted(context.node)
-    lists: dict[str, dict | None] = {}
-    try:
-        import jwt  # noqa: PLC0415 (only the claims, unverified: which list to fetch)
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except Exception:  # noqa: BLE001 (verify_credential reports the format)
-        claims = {}
-    entries = claims.get("credentialStatus") if isinstance(claims, dict) else None
+    first = vc.verify_credential(token, trust, context.now)
+    if first.credential is None or first.checks.get("signature") is not None:
+        return first
+    claims = first.credential
+    issuer = vc.issuer_of(claims) or ""
+    entries = claims.get("credentialStatus")
     entries = entries if isinstance(entries, list) else [entries] if entries else []
-    issuer = claims.get("issuer") if isinstance(claims, dict) else None
-    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
-    for entry in entries[:4]:
+    lists: dict[str, dict | None] = {}
+    for entry in entries[:2]:
         url = entry.get("statusListCredential") if isinstance(entry, dict) else None
         if isinstance(url, str) and url not in lists:
-            lists[url] = await _status_list(context, str(issuer), url, trust)
+            lists[url] = await _status_list(context, issuer, url, trust)
     return vc.verify_credential(token, trust, context.now, status=lists.get)
+
+
+#: Status lists already fetched and verified: url -> (claims, until when they may be used).
+_LISTS: dict[str, tuple[dict, dt.datetime]] = {}
+_LIST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 async def _status_list(context: GatewayContext, issuer: str, url: str,
                        trust: dict) -> dict | None:
-    """A status list's verified claims; only from the issuer's own gateway, never from any
-    URL a credential names (that would let a credential make this gateway fetch anything)."""
+    """A status list's verified claims. Only ``<issuer's gateway>/credentials/status/<uuid>``
+    is ever fetched, the gateway being the one the trust list names for the issuer: a
+    credential cannot make this gateway fetch anything else."""
     node = issuer.removeprefix("urn:coopbridge:node:")
-    if issuer == vc.node_issuer(context.node):
-        base = config.public_url()
-        if not url.startswith(base + STATUS_PATH):
-            return None
-        token = signed_status_list(context.node, url[len(base + STATUS_PATH):],
-                                   context.views, context.now)
-    else:
-        peer = config.peers(context.node).get(node)
-        if peer is None or not url.startswith(peer.gateway_url + STATUS_PATH):
-            return None
-        token = await fetch_status_list(url)
-        if token is None:
-            log.warning("status list of node %s unreachable", node)
-            return None
-    return vc.verify_status_list(token, trust, context.now)
+    own = issuer == vc.node_issuer(context.node)
+    peer = None if own else config.peers(context.node).get(node)
+    base = config.public_url() if own else (peer.gateway_url if peer else None)
+    if base is None or not url.startswith(base + STATUS_PATH):
+        return None
+    list_id = url[len(base + STATUS_PATH):]
+    if not _LIST_ID.match(list_id):
+        return None
+    if own:
+        return vc.verify_status_list(signed_status_list(context.node, list_id, context.views,
+                                                        context.now), trust, context.now)
+    cached = _LISTS.get(url)
+    if cached is not None and cached[1] > context.now:
+        return cached[0]
+    token = await fetch_status_list(url)
+    if token is None:
+        log.warning("status list of node %s unreachable", node)
+        return None
+    claims = vc.verify_status_list(token, trust, context.now)
+    if claims is not None:
+        until = vc.date_of(claims.get("validUntil")) or context.now
+        _LISTS[url] = (claims, min(until, context.now + STATUS_CACHE))
+        if len(_LISTS) > 10_000:
+            _LISTS.pop(next(iter(_LISTS)))
+    return claims
 
 
 async def fetch_status_list(url: str) -> str | None:
@@ -420,12 +440,12 @@ async def verify_record(info: Info[GatewayContext, None], credential: str) -> Re
             issuer=None, credential_id=None, valid_from=None, valid_until=None, record=None)
     result = await verify(context, credential[:512 * 1024])
     claims = result.credential or {}
-    issuer = claims.get("issuer")
+    subject = claims.get("credentialSubject")
     return RecordVerification(
-        valid=result.valid, checks=_checks(result),
-        issuer=issuer.get("id") if isinstance(issuer, dict) else issuer,
-        credential_id=_id_of(claims.get("id")), valid_from=claims.get("validFrom"),
-        valid_until=claims.get("validUntil"), record=claims.get("credentialSubject"))
+        valid=result.valid, checks=_checks(result), issuer=vc.issuer_of(claims),
+        credential_id=_id_of(claims.get("id")), valid_from=_text(claims.get("validFrom")),
+        valid_until=_text(claims.get("validUntil")),
+        record=subject if isinstance(subject, dict) else None)
 
 
 async def export_record(info: Info[GatewayContext, None], input: ExportRecordInput,
@@ -450,10 +470,12 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
         return ValidationError(code="ValidationError", field="input.validDays",
                                message=f"a record is valid 1 to {MAX_DAYS} days")
     scopes = input.scopes
-    if scopes is None:  # what her consent to this recipient grants (the service checks it)
-        granted = [c for c in record.consents if not c.revoked and c.expires_at > context.now
+    if scopes is None:  # what the consent the service will choose grants: the one
+        granted = [c for c in record.consents  # expiring last (ties: the larger id)
+                   if not c.revoked and c.expires_at > context.now
                    and c.grantee_kind == kind.value and c.grantee == grantee]
-        scopes = sorted({s for c in granted for s in c.scopes}) or ["membership"]
+        chosen = max(granted, key=lambda c: (c.expires_at, c.consent_id), default=None)
+        scopes = sorted(chosen.scopes) if chosen else ["membership"]
     if not scopes or not set(scopes) <= SCOPES:
         return ValidationError(code="ValidationError", field="input.scopes",
                                message="scopes are identity, membership, savings, training")
@@ -535,19 +557,29 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     except ValueError:
         return ValidationError(code="ValidationError", field="input.role",
                                message="role is member, worker_member or board_member")
+    if share_capital["currency"] != cooperative.currency:
+        return problem("CurrencyMismatch", "the share capital is in the cooperative's currency")
     result = await verify(context, input.credential[:512 * 1024])
     if not result.valid:
         failed = "; ".join(f"{k}: {v}" for k, v in result.checks.items() if v)
         return RecordNotVerified(code="RecordNotVerified", checks=_checks(result),
                                  message=f"the record did not pass verification ({failed})")
     claims = result.credential
-    subject = claims.get("credentialSubject") or {}
-    shared = subject.get("sharedWith") or {}
-    if vc.RECORD_TYPE not in claims.get("type", []) or not (
+    issuer = vc.issuer_of(claims) or ""
+    subject = claims.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    shared = subject.get("sharedWith") if isinstance(subject.get("sharedWith"), dict) else {}
+    if vc.RECORD_TYPE not in _strings(claims.get("type")) or not (
             (shared.get("type") == "cooperative" and shared.get("id") == cooperative.cooperative_id)
             or (shared.get("type") == "node" and shared.get("id") == context.node)):
         return NotAuthorized(code="NotAuthorized",
                              message="this record was shared with another recipient")
+    if issuer == vc.node_issuer(context.node):
+        return NotAuthorized(code="NotAuthorized", message="a record comes home from another "
+                             "node; this node's own members join with startMembership")
+    if "membership" not in _strings(subject.get("scopes")):
+        return NotAuthorized(code="NotAuthorized", message="her consent does not cover her "
+                             "memberships, so it does not let her join here")
     member_id = str(subject.get("memberId", ""))
     try:
         history = imported_history(subject)
@@ -555,24 +587,35 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     except ValueError as bad:
         return ValidationError(code="ValidationError", field="input.credential",
                                message=str(bad))
-    issuer = claims["issuer"]["id"] if isinstance(claims["issuer"], dict) else claims["issuer"]
+    known = context.views.get("members", member_id)
+    if known is not None and known.registered and not authorized(
+            m.StartMembership, {"member_id": member_id,
+                                "cooperative_id": cooperative.cooperative_id}, context):
+        # she is known here already: joining this cooperative follows the usual rule (her
+        # membership consent to it), a record does not bypass it
+        return NotAuthorized(code="NotAuthorized",
+                             message="she is a member here already; joining this cooperative "
+                                     "needs her consent to it")
     identity = identity_of(subject)
-    personal = (await context.keys.seal(member_id, msgspec.json.encode(identity))
-                if identity is not None else None)
+    personal = None
+    if identity is not None and (known is None or known.personal is None):
+        try:  # her details at this node win over what a record says
+            personal = await context.keys.seal(member_id, msgspec.json.encode(identity))
+        except KeysMemberErased:
+            return problem("MemberErased", "this member was erased")
     base_id = command_id_for(context, idempotency_key) or str(
-        uuid.uuid5(uuid.UUID(int=0), f"{context.node}|{claims['id']}|{cooperative.cooperative_id}"))
+        uuid.uuid5(uuid.UUID(int=0), f"{context.node}|{claims.get('id')}|"
+                                     f"{cooperative.cooperative_id}"))
     imported = m.ImportRecord(
-        member_id=member_id, credential_id=_id_of(claims["id"]) or new_id(),
+        member_id=member_id, credential_id=_id_of(claims.get("id")) or base_id,
         issuer_node=issuer.removeprefix("urn:coopbridge:node:"),
-        issued_at=dt.datetime.fromisoformat(claims["validFrom"].replace("Z", "+00:00")),
+        issued_at=vc.date_of(claims.get("validFrom")) or context.now,
         digest=b64url(hashlib.sha256(input.credential.encode()).digest()), history=history,
         personal=personal)
     outcome = await send_command(context, imported, member_id,
                                  str(uuid.uuid5(uuid.UUID(base_id), "import")))
     if not hasattr(outcome, "events") and getattr(outcome, "code", "") != "RecordAlreadyImported":
         return outcome
-    if share_capital["currency"] != cooperative.currency:
-        return problem("CurrencyMismatch", "the share capital is in the cooperative's currency")
     joined = await send_command(context, m.StartMembership(
         member_id=member_id, cooperative_id=cooperative.cooperative_id, role=role,
         started_on=input.started_on, share_capital_required=m.Money(**share_capital)),
@@ -583,6 +626,16 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     return RecordImportedHere(member_id=member_id, credential_id=imported.credential_id,
                               membership_started=started,
                               visible=bool(getattr(joined, "visible", True)))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 #: Mutations and queries this module adds to the schema.

@@ -94,6 +94,7 @@ class ExportDoc(Doc, kw_only=True):
     sequence in the member's stream)."""
 
     credential_id: str
+    consent_id: str = ""
     grantee_kind: str
     grantee: str
     scopes: list[str]
@@ -442,10 +443,14 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             for consent in member.consents:
                 if consent.consent_id == event.consent_id:
                     consent.revoked = True
+            # what she shared under it stops verifying (it cannot be unseen, but no longer
+            # serves as her record)
+            _revoke(store, member, lambda export: export.consent_id == event.consent_id)
             store.put("members", event.member_id, member)
             return [event.member_id]
         case m.MemberErased():
             member = _doc(store, "members", event.member_id)
+            _revoke(store, member, lambda export: True, certificates=True)
             member.erased, member.personal = True, None
             store.put("members", event.member_id, member)
             return [event.member_id]
@@ -453,8 +458,8 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             member = _doc(store, "members", event.member_id)
             if not member.registered:
                 member.registered, member.registered_at = True, at
-            if event.personal is not None:
-                member.personal = event.personal
+            if event.personal is not None and member.personal is None:
+                member.personal = event.personal  # her details here win over a record's
             member.imports.append(ImportDoc(
                 credential_id=event.credential_id, issuer_node=event.issuer_node,
                 issued_at=event.issued_at, imported_at=at, history=event.history))
@@ -494,19 +499,32 @@ def _project_record(store: DocumentStore, event: Contract, sequence: int) -> lis
     member = _doc(store, "members", event.member_id)
     if isinstance(event, m.RecordExported):
         member.exports.append(ExportDoc(
-            credential_id=event.credential_id, grantee_kind=event.grantee_kind.value,
+            credential_id=event.credential_id, consent_id=event.consent_id,
+            grantee_kind=event.grantee_kind.value,
             grantee=event.grantee, scopes=[x.value for x in event.scopes],
             valid_from=event.valid_from, valid_until=event.valid_until, status_index=sequence))
     else:
-        for export in member.exports:
-            if export.credential_id == event.credential_id and not export.revoked:
-                export.revoked = True
-                key = status_list_id(event.member_id)
-                listed = _doc(store, "statuslists", key)
-                listed.revoked = sorted({*listed.revoked, export.status_index})
-                store.put("statuslists", key, listed)
+        _revoke(store, member, lambda export: export.credential_id == event.credential_id)
     store.put("members", event.member_id, member)
     return [event.member_id]
+
+
+def _revoke(store: DocumentStore, member: MemberRecord, which, certificates: bool = False):
+    """Set the status bits of her exported records that ``which`` picks (and, on erasure,
+    of every certificate): what a verifier sees at the next fetch of her lists."""
+    revoked = [e.status_index for e in member.exports if which(e) and not e.revoked]
+    for export in member.exports:
+        if which(export):
+            export.revoked = True
+    lists = [("records", revoked)]
+    if certificates:
+        lists.append(("certificates", list(range(len(member.certificates)))))
+    for of, indices in lists:
+        if indices:
+            key = status_list_id(member.member_id, of)
+            listed = _doc(store, "statuslists", key)
+            listed.revoked = sorted({*listed.revoked, *indices})
+            store.put("statuslists", key, listed)
 
 
 def _month(account: AccountView, at: dt.datetime) -> MonthDoc:

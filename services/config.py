@@ -167,8 +167,12 @@ def peers(node: str) -> dict[str, Peer]:
     return listed
 
 
-def write_peers(path: Path, peers_: list[Peer]) -> None:
-    """Write a trust list in the format ``peers`` reads."""
+def write_peers(path: Path, peers_: list[Peer], written_by: str | None = None) -> None:
+    """Write a trust list in the format ``peers`` reads (``written_by`` marks a generated
+    one, which its writer may remove again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"peers": [
-        {"node": p.node, "gateway": p.gateway_url, "jwks": p.jwks} for p in peers_]}, indent=2))
+    document: dict = {"peers": [
+        {"node": p.node, "gateway": p.gateway_url, "jwks": p.jwks} for p in peers_]}
+    if written_by:
+        document["written_by"] = written_by
+    path.write_text(json.dumps(document, indent=2))

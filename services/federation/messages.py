@@ -31,6 +31,12 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
+from jwt.exceptions import (
+    InvalidIssuedAtError,
+    InvalidIssuerError,
+    InvalidJTIError,
+    InvalidSubjectError,
+)
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -163,6 +169,9 @@ def _verified(raw: bytes, header: dict[str, Any], peer: Peer) -> dict[str, Any]:
         except jwt.MissingRequiredClaimError as missing:
             raise MessageRefused(Refusal.INCONSISTENT,
                                  f"the claim {missing.claim} is missing") from None
+        except (InvalidJTIError, InvalidIssuedAtError, InvalidIssuerError,
+                InvalidSubjectError) as bad:  # signed, but a registered claim is malformed
+            raise MessageRefused(Refusal.INCONSISTENT, type(bad).__name__) from None
         except jwt.PyJWTError:
             continue
     raise MessageRefused(Refusal.BAD_SIGNATURE,

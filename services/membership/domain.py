@@ -304,7 +304,7 @@ def evolve_member(state: Member, event: Contract) -> Member:
         case m.RecordImported():
             return dataclasses.replace(
                 state, registered=True, imports=state.imports | {event.credential_id},
-                kid=event.personal.kid if event.personal is not None else state.kid)
+                kid=state.kid or (event.personal.kid if event.personal is not None else None))
     raise TypeError(f"not a member event: {type(event).__name__}")
 
 

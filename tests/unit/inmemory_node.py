@@ -13,7 +13,7 @@ from schemas.runtime import CommandReply, Error, EventRef
 from services.membership.domain import MEMBERSHIP
 from services.runtime.aggregate import Context, Rejected, Stream
 from services.runtime.client import Reply
-from services.runtime.datakeys import DataKey, seal, unseal
+from services.runtime.datakeys import DataKey, MemberErased, seal, unseal
 from services.runtime.ids import derived_id, new_id
 from services.savings.domain import SAVINGS
 from services.savings.rates import load_rates
@@ -46,8 +46,11 @@ class LocalViews:
 class LocalKeys:
     def __init__(self) -> None:
         self.keys: dict[str, DataKey] = {}
+        self.erased: set[str] = set()
 
     async def seal(self, member_id, plaintext):
+        if member_id in self.erased:  # as DataKeys: no new key for an erased member
+            raise MemberErased(member_id)
         key = self.keys.setdefault(member_id, DataKey(member_id, new_id(), bytes(range(32))))
         return seal(key, plaintext)
 
@@ -57,6 +60,7 @@ class LocalKeys:
 
     def destroy(self, member_id) -> None:
         self.keys.pop(member_id, None)
+        self.erased.add(member_id)
 
 
 class LocalCommands:

@@ -54,6 +54,7 @@ async def federation_pair(tmp_path, monkeypatch):
             return federation.signed_status_list(
                 "es", url.rsplit("/", 1)[-1], es.views, NOW)
     monkeypatch.setattr(federation, "fetch_status_list", fetch)
+    monkeypatch.setattr(federation, "_LISTS", {})  # no status list cached across tests
 
     async def register(node, args):
         data = cooperative(*args)
@@ -245,3 +246,194 @@ async def test_a_record_shared_with_another_cooperative_is_not_imported(
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
     assert refused["__typename"] == "NotAuthorized"
     assert ec.views.get("members", rosa) is None  # nothing was recorded
+
+
+# -- regressions from the review of the federation ---------------------------------------------
+
+def import_input(credential, cooperative=QUITO, currency="USD"):
+    return {"credential": credential, "cooperativeId": cooperative, "startedOn": "2026-11-20",
+            "shareCapitalRequired": {"amount": "10.00", "currency": currency}}
+
+
+async def test_a_record_cannot_make_her_a_member_of_a_cooperative_she_did_not_consent_to_join(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    # at the issuing node itself: a record is not a way around startMembership's rule
+    nosy = new_id()
+    with as_node(monkeypatch, es):
+        data = cooperative(nosy, "Curiosa", "ES", "EUR", "25.00")
+        data["node"] = "es"
+        assert (await es.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
+    await es.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE", "grantee": nosy,
+        "scopes": ["TRAINING"], "expiresAt": (NOW + dt.timedelta(days=30)).isoformat()},
+        MADRID_STAFF)
+    with as_node(monkeypatch, es):
+        record = (await es.ok(EXPORT, MADRID_STAFF, input={
+            "memberId": rosa, "recipient": {"cooperative": nosy}}))["exportRecord"]
+        assert record["__typename"] == "ExportedRecord"
+        refused = (await es.ok(IMPORT, Caller("n", Role.STAFF, nosy), input=import_input(
+            record["credential"], nosy, "EUR")))["importRecord"]
+    assert refused["__typename"] == "NotAuthorized"
+    assert [ms.cooperative_id for ms in es.views.get("members", rosa).memberships] == [AHORRO]
+
+    # at home: a record without the membership scope does not open a membership
+    await consent(es, rosa, scopes=("TRAINING",))
+    training_only = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            training_only["credential"])))["importRecord"]
+    assert refused["__typename"] == "NotAuthorized"
+    assert ec.views.get("members", rosa) is None
+
+
+async def test_once_she_is_home_another_cooperative_there_needs_her_consent_to_join(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    consent_id = new_id()
+    await es.mutate("grantConsent", {
+        "memberId": rosa, "consentId": consent_id, "granteeKind": "NODE", "grantee": "ec",
+        "scopes": ["MEMBERSHIP"], "expiresAt": (NOW + dt.timedelta(days=30)).isoformat()},
+        MADRID_STAFF)
+    with as_node(monkeypatch, es):
+        record = (await es.ok(EXPORT, MADRID_STAFF, input={
+            "memberId": rosa, "recipient": {"node": "ec"}}))["exportRecord"]
+    other = new_id()
+    with as_node(monkeypatch, ec):
+        data = cooperative(other, "Otra", "EC", "USD", "10.00")
+        data["node"] = "ec"
+        assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
+        first = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]
+        assert first["__typename"] == "RecordImportedHere"
+        second = (await ec.ok(IMPORT, Caller("o", Role.STAFF, other), input=import_input(
+            record["credential"], other)))["importRecord"]
+    assert second["__typename"] == "NotAuthorized"
+
+
+async def test_revoking_her_consent_or_erasing_her_revokes_what_was_shared(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    consent_id = await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    assert (await verify(monkeypatch, ec, record["credential"]))["valid"]
+    await es.mutate("revokeConsent", {"memberId": rosa, "consentId": consent_id}, MADRID_STAFF)
+    federation._LISTS.clear()  # the verifier's copy of the list expires (here: at once)
+    after = await verify(monkeypatch, ec, record["credential"])
+    assert {c["name"]: c["reason"] for c in after["checks"]}["revocation"] == \
+        "the credential is revoked"
+
+    # erasure: a record shared under another consent, and her certificates, stop verifying
+    await consent(es, rosa)
+    kept = await export(monkeypatch, es, rosa)
+    assert (await verify(monkeypatch, ec, kept["credential"]))["valid"]
+    erased = await es.mutate("eraseMember", {"memberId": rosa}, Caller("jefa", Role.ADMIN,
+                                                                       AHORRO))
+    assert erased["__typename"] == "CommandAccepted", erased
+    federation._LISTS.clear()
+    gone = await verify(monkeypatch, ec, kept["credential"])
+    assert not gone["valid"]
+    with as_node(monkeypatch, ec):
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            kept["credential"])))["importRecord"]
+    assert refused["__typename"] == "RecordNotVerified"
+
+
+async def test_an_unsigned_or_odd_credential_gets_every_check_and_fetches_nothing(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    fetched = []
+
+    async def fetch(url):
+        fetched.append(url)
+        return None
+    monkeypatch.setattr(federation, "fetch_status_list", fetch)
+
+    def unsigned(claims):
+        def part(data):
+            return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+        return f"{part({'alg': 'EdDSA', 'typ': 'vc+jwt'})}.{part(claims)}.{part({'x': 1})}"
+
+    status = {"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+              "statusListIndex": "1",
+              "statusListCredential": HOST_URL + "/credentials/status/../../metrics"}
+    for claims in ({"type": 5, "@context": 7, "issuer": {"id": [1, 2]}},
+                   {"issuer": "urn:coopbridge:node:es", "credentialStatus": status,
+                    "type": ["VerifiableCredential"], "validFrom": 3},
+                   "not even an object"):
+        token = unsigned(claims) if isinstance(claims, dict) else claims
+        result = await verify(monkeypatch, ec, token)
+        assert result["valid"] is False
+        assert {c["name"] for c in result["checks"]} >= {"format", "issuer", "signature",
+                                                          "validity", "revocation"}
+    assert fetched == []
+
+
+async def test_a_signed_record_naming_a_crooked_status_url_fails_closed_without_a_fetch(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    from gateway import credentials as vc
+    fetched = []
+
+    async def fetch(url):
+        fetched.append(url)
+        return None
+    monkeypatch.setattr(federation, "fetch_status_list", fetch)
+    claims = vc.member_record_credential(
+        node="es", credential_id=new_id(), subject={"id": "urn:x"}, valid_from=NOW,
+        valid_until=NOW + dt.timedelta(days=1),
+        status_list=HOST_URL + "/credentials/status/../../admin", status_index=1)
+    with monkeypatch.context() as inside:
+        inside.setenv("COOPBRIDGE_PUBLIC_URL", HOST_URL)
+        token = vc.sign_credential(claims, signing_key("es"))
+    result = await verify(monkeypatch, ec, token)
+    assert {c["name"]: c["reason"] for c in result["checks"]}["revocation"] == \
+        "the status list could not be checked"
+    assert fetched == []
+
+
+async def test_an_import_that_cannot_start_her_membership_records_nothing(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"], currency="EUR")))["importRecord"]
+    assert refused["__typename"] == "CurrencyMismatch"
+    assert ec.views.get("members", rosa) is None
+
+
+async def test_an_erased_member_is_not_brought_back_by_an_import(federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        assert (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]["__typename"] == "RecordImportedHere"
+        erased = await ec.mutate("eraseMember", {"memberId": rosa},
+                                 Caller("j", Role.ADMIN, QUITO))
+        assert erased["__typename"] == "CommandAccepted", erased
+        again = (await ec.ok(IMPORT, QUITO_STAFF, input={
+            **import_input(record["credential"]), "startedOn": "2026-11-21"}))["importRecord"]
+    assert again["__typename"] == "MemberErased"
+
+
+async def test_by_default_an_export_carries_what_the_chosen_consent_grants(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa, scopes=("MEMBERSHIP",))
+    await es.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE", "grantee": QUITO,
+        "scopes": ["SAVINGS"], "expiresAt": (NOW + dt.timedelta(days=60)).isoformat()},
+        MADRID_STAFF)
+    record = await export(monkeypatch, es, rosa)
+    assert record["__typename"] == "ExportedRecord", record
+    subject = (await verify(monkeypatch, ec, record["credential"]))["record"]
+    assert subject["scopes"] == ["savings"]

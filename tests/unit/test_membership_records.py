@@ -200,11 +200,14 @@ def test_an_import_brings_a_returning_member_to_her_home_node():
     rejected(MEMBER, [imported()], joins_andina, "UnknownCooperative", context(cooperatives={}))
 
 
-def test_an_import_without_identity_keeps_the_data_key_she_has():
+def test_an_import_never_replaces_the_details_she_has_here():
     assert given(MEMBER, imported(personal=None)).kid is None
     assert given(MEMBER, imported(personal=None)).registered
     assert given(MEMBER, ROSA_REGISTERED, imported(personal=None)).kid == SEAL.kid
-    assert given(MEMBER, ROSA_REGISTERED, imported()).kid == HOME_SEAL.kid
+    # details registered here win over the slimmer identity a record carries
+    assert given(MEMBER, ROSA_REGISTERED, imported()).kid == SEAL.kid
+    assert given(MEMBER, imported(personal=None), imported(
+        credential_id="0192d3c4-0000-7000-8000-0000000000f2")).kid == HOME_SEAL.kid
 
 
 def test_a_record_is_imported_once_and_never_for_an_erased_member():
