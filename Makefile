@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test unit integration jars schemas install clean
+.PHONY: run test unit integration jars browser schemas install clean
 
 ## run: the embedded Kafka broker and the topics of node es; Ctrl-C stops it
 run: install jars
 	$(BIN)/coopbridge up
 
 ## test: every test (unit, then the integration tests on a real broker the tests start)
-test: install jars
+test: install jars browser
 	$(BIN)/pytest
 
 ## unit: the fast tests only, nothing running
@@ -21,6 +21,14 @@ unit: install
 ## jars: fetch the Apache Kafka jars with Maven (cached; again only when the POM changes)
 jars: install
 	$(BIN)/coopbridge broker fetch
+
+## browser: Debian's Chromium for the dashboard test (a test tool never downloads its own)
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium >/dev/null; }
 
 ## schemas: regenerate schemas/jsonschema after changing a contract
 schemas: install
