@@ -169,15 +169,165 @@ def token(role: str, cooperative: str | None, subject: str, hours: int,
         raise click.BadParameter(str(exc)) from None
 
 
+@main.command("status")
+@click.option("--node", "nodes", multiple=True,
+              help="Node id (repeatable); default: the nodes `up` runs, else $COOPBRIDGE_NODE.")
+@fails_cleanly
+def status(nodes: tuple[str, ...]) -> None:
+    """The broker, each process `up` runs, each gateway's health, and consumer lag."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from deploy.operate import consumer_lag  # noqa: PLC0415
+
+    external = broker.external_bootstrap()
+    out.print(f"external cluster · {escape(external)}" if external
+              else _status_line(broker.default_broker().status()))
+    state = _UpState.read()
+    if state is None:
+        out.print("[yellow]no `coopbridge up` is running[/] (from this $COOPBRIDGE_HOME)")
+    else:
+        table = Table("node", "process", "pid", "state", "restarts", "log", title="processes")
+        for p in state["processes"]:
+            alive = _alive(p["pid"])
+            table.add_row(p["node"], p["name"], str(p["pid"]),
+                          "[green]running[/]" if alive else "[red]exited[/]",
+                          str(p["restarts"]), escape(_display_path(Path(p["log"]))))
+        out.print(table)
+        for node, port in state["gateways"].items():
+            healthy = wait_until_healthy(int(port), timeout=1.5)
+            out.print(f"gateway {node} · http://127.0.0.1:{port} · "
+                      + ("[green]ready[/]" if healthy else "[red]not ready[/]"))
+    nodes = nodes or tuple(state["gateways"]) if state else nodes or (config.node_id(),)
+    try:
+        lags = consumer_lag(list(nodes))
+    except Exception as exc:  # the cluster does not answer: say so in one line
+        raise broker.BrokerError(f"could not read consumer lag: {exc}") from exc
+    table = Table("node", "consumer", "group", "partitions", "lag", title="consumer lag")
+    for lag in lags:
+        table.add_row(lag.node, lag.consumer, lag.group, str(lag.partitions),
+                      "—" if lag.lag is None else str(lag.lag))
+    out.print(table)
+
+
+@main.command("replay")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+@click.option("--replica", default="1", show_default=True, help="The gateway replica.")
+@fails_cleanly
+def replay_command(node: str | None, replica: str) -> None:
+    """Rebuild a node's gateway projections from the log (stop that gateway first)."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from deploy.operate import replay  # noqa: PLC0415
+
+    node = node or config.node_id()
+    state = _UpState.read()
+    if state and node in state["gateways"]:
+        raise click.ClickException(f"`coopbridge up` runs the gateway of node {node}: stop "
+                                   "it first (a gateway rebuilds by itself from an empty "
+                                   "store, too)")
+    started = time.monotonic()
+    with Progress(console=out) as bar:
+        task = bar.add_task(f"replaying node {node}", total=None)
+        applied = replay(node, replica=replica,
+                         progress=lambda done, total: bar.update(task, completed=done,
+                                                                 total=total or None))
+    out.print(f"node [bold]{node}[/] projections rebuilt · {applied} events · "
+              f"{time.monotonic() - started:.1f} s")
+
+
+@main.command("export")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+@click.option("--url", default=None, help="The node's gateway; default http://127.0.0.1:<port>.")
+@click.option("--member", required=True, help="The member's id.")
+@click.option("--to-cooperative", default=None, help="The recipient cooperative's id.")
+@click.option("--to-node", default=None, help="The recipient node's id.")
+@click.option("--scope", "scopes", multiple=True,
+              type=click.Choice(["identity", "membership", "savings", "training"]),
+              help="Repeatable; default: what her consent to the recipient grants.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="The record file (vc+jwt); the JWKS and status list go beside it.")
+@fails_cleanly
+def export_command(node, url, member, to_cooperative, to_node, scopes, out_path) -> None:
+    """Export a member's record (with her consent to the recipient) to a file."""
+    from deploy.operate import ExportRefused, export_record  # noqa: PLC0415
+
+    if bool(to_cooperative) == bool(to_node):
+        raise click.UsageError("name one recipient: --to-cooperative or --to-node")
+    node = node or config.node_id()
+    url = (url or _gateway_url(node)).rstrip("/")
+    recipient = {"cooperative": to_cooperative} if to_cooperative else {"node": to_node}
+    try:
+        files = export_record(node, url, member, recipient, out_path, list(scopes) or None)
+    except ExportRefused as refused:
+        err.print(f"[bold red]refused:[/] {escape(str(refused))}")
+        raise SystemExit(1) from None
+    for path in files:
+        out.print(f"wrote {escape(_display_path(path))}")
+
+
+@main.command("verify")
+@click.argument("record", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jwks", "jwks_source", default=None,
+              help="The issuer's JWKS (file or URL); default: <record>.jwks.json.")
+@click.option("--status-list", "status_lists", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A status list credential file (repeatable); default: <record>.status.jwt "
+                   "if present. Without one, revocation is not checked.")
+def verify_command(record: Path, jwks_source: str | None,
+                   status_lists: tuple[Path, ...]) -> None:
+    """Verify a record or certificate file offline. Exit 0: every check passed; 1: a check
+    failed; 3: valid but its revocation could not be checked (no status list)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from deploy.operate import load_json_or_url, verify_file  # noqa: PLC0415
+
+    jwks_source = jwks_source or str(record.with_name(record.name + ".jwks.json"))
+    try:
+        keys = load_json_or_url(jwks_source)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"cannot read the JWKS: {exc}", param_hint="--jwks") from None
+    default_list = record.with_name(record.name + ".status.jwt")
+    paths = list(status_lists) or ([default_list] if default_list.exists() else [])
+    result = verify_file(record, keys, [p.read_text() for p in paths])
+    table = Table("check", "result", title=escape(record.name))
+    for name, reason in result.checks.items():
+        table.add_row(name, "[green]passed[/]" if reason is None else f"[red]{escape(reason)}[/]")
+    out.print(table)
+    if result.valid:
+        out.print("[bold green]valid[/]")
+        return
+    unchecked = result.checks.get("revocation") == "the revocation status was not checked"
+    others = all(r is None for n, r in result.checks.items() if n != "revocation")
+    if unchecked and others:
+        out.print("[yellow]valid, but its revocation was not checked (give --status-list)[/]")
+        raise SystemExit(3)
+    out.print("[bold red]not valid[/]")
+    raise SystemExit(1)
+
+
+def _gateway_url(node: str) -> str:
+    state = _UpState.read()
+    port = state["gateways"].get(node) if state else None
+    return f"http://127.0.0.1:{port or config.gateway_port()}"
+
+
 @main.command("up")
 @click.option("--node", "nodes", multiple=True, help="Node id (repeatable); default $COOPBRIDGE_NODE.")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Seed the demo federation through GraphQL once the nodes are ready.")
+@click.option("--seed", default=7, show_default=True, help="The demo's seed.")
+@click.option("--members", default=3000, show_default=True, help="The demo's members.")
 @fails_cleanly
-def up(nodes: tuple[str, ...]) -> None:
+def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None:
     """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set), their topics and
-    their services, with logs in $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or
-    SIGTERM) stops what it started.
+    their services and gateways, each a supervised process with its log in
+    $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or SIGTERM) stops everything it
+    started, and a child never outlives it.
     """
     nodes = nodes or (config.node_id(),)
+    gateways = {node: config.gateway_port() + i for i, node in enumerate(nodes)}
+    for node, port in gateways.items():
+        _port_free(port, f"the gateway of node {node}")
     embedded = None if broker.external_bootstrap() else broker.default_broker()
     started_here = embedded is not None and not embedded.status().running
     stop = threading.Event()
@@ -196,17 +346,26 @@ def up(nodes: tuple[str, ...]) -> None:
         drift = sum(len(r.drift) for r in reports.values())
         logs = config.home() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        gateways = {node: config.gateway_port() + i for i, node in enumerate(nodes)}
         urls = _federate(gateways)
         children = [_Child(node, name, logs, url=urls[node])
                     for node in nodes for name in sorted(SERVICES)]
         children += [_Child(node, "gateway", logs, port, url=urls[node])
                      for node, port in gateways.items()]
+        state = _UpState(nodes, gateways, children)
+        state.write()
         for node, port in gateways.items():
             _wait_for_gateway(port, children)
+        if with_demo:
+            from deploy.demo import run_demo  # noqa: PLC0415 (only with --demo)
+
+            run_demo(list(nodes), seed=seed, members=members)
+        for node, port in gateways.items():
+            admin = issue_token(node, Role.NODE_ADMIN, subject="make-run")
+            analyst = issue_token(node, Role.ANALYST, subject="make-run")
             out.print(f"node [bold]{node}[/] GraphQL · http://127.0.0.1:{port}/graphql")
-            out.print(f"  try it with: Authorization: Bearer "
-                      f"{issue_token(node, Role.NODE_ADMIN, subject='make-run')}", soft_wrap=True)
+            out.print(f"  dashboard · http://127.0.0.1:{port}/dashboard#token={analyst}",
+                      soft_wrap=True)
+            out.print(f"  node admin token: {admin}", soft_wrap=True)
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
             f"services {', '.join(sorted(SERVICES))} + gateway · "
@@ -216,11 +375,15 @@ def up(nodes: tuple[str, ...]) -> None:
             + " · Ctrl-C stops"
         )
         while not stop.wait(1.0):
-            for child in children:
-                child.restart_if_dead()
+            if any([child.restart_if_dead() for child in children]):
+                state.write()
     finally:
+        for child in children:  # all at once (each finishes its batch), then wait
+            if child.proc.poll() is None:
+                child.proc.terminate()
         for child in children:
             child.terminate()
+        _UpState.clear()
         if started_here:
             with out.status("stopping the broker…"):
                 embedded.stop()
@@ -279,17 +442,19 @@ class _Child:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
+                stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_end_with_parent)
         self.started = time.monotonic()
 
-    def restart_if_dead(self) -> None:
+    def restart_if_dead(self) -> bool:
         code = self.proc.poll()
         if code is None or time.monotonic() - self.started < 2 ** min(self.restarts, 5):
-            return
+            return False
         self.restarts += 1
         err.print(f"[yellow]{self.node} {self.name} exited ({code}); restarting "
                   f"(see {escape(_display_path(self.log_path))})[/]")
         self._start()
+        return True
 
     def terminate(self, timeout: float = 30) -> None:
         if self.proc.poll() is not None:
@@ -300,6 +465,76 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _end_with_parent() -> None:
+    """In a child of ``up``: receive SIGTERM when ``up`` dies, however it dies (Linux's
+    parent-death signal), so that not even a SIGKILLed ``up`` leaves its services behind."""
+    try:
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _port_free(port: int, what: str) -> None:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise broker.BrokerError(
+                f"port {port} on 127.0.0.1 ({what}) is already in use: stop what holds it, "
+                f"or set COOPBRIDGE_GATEWAY_PORT to another first port") from None
+
+
+class _UpState:
+    """What ``up`` runs, in ``$COOPBRIDGE_HOME/up.json``, for ``coopbridge status``."""
+
+    def __init__(self, nodes, gateways: dict[str, int], children: list[_Child]):
+        self.nodes, self.gateways, self.children = nodes, gateways, children
+
+    @staticmethod
+    def path() -> Path:
+        return config.home() / "up.json"
+
+    def write(self) -> None:
+        import json  # noqa: PLC0415
+
+        self.path().write_text(json.dumps({
+            "pid": os.getpid(), "bootstrap": config.bootstrap_servers(),
+            "gateways": self.gateways,
+            "processes": [{"node": c.node, "name": c.name, "pid": c.proc.pid,
+                           "restarts": c.restarts, "log": str(c.log_path)}
+                          for c in self.children]}, indent=2))
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.path().unlink(missing_ok=True)
+
+    @classmethod
+    def read(cls) -> dict | None:
+        import json  # noqa: PLC0415
+
+        try:
+            state = json.loads(cls.path().read_text())
+        except (OSError, ValueError):
+            return None
+        return state if _alive(state.get("pid")) else None
+
+
+def _alive(pid) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def wait_until_healthy(port: int, timeout: float = 120, on_wait=None) -> bool:

@@ -279,6 +279,12 @@ class Projections:
     def is_ready(self) -> bool:
         return self._ready.is_set()
 
+    def progress(self) -> tuple[int, int]:
+        """(records read, records to read) up to the log's end as of ``start``."""
+        total = sum(self._ends.values())
+        done = sum(min(self._done.get(tp, 0), end) for tp, end in self._ends.items())
+        return done, total
+
     # -- reading
 
     def get(self, table: str, key: str) -> Doc | None:
