@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import segno
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -70,6 +71,12 @@ STATUS_CACHE = dt.timedelta(minutes=1)
 #: How far apart two nodes' clocks may be for a fresh status list to be valid at once.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 STATUS_PATH = "/credentials/status/"
+#: The printable record's summary credential: its type, how long it is valid, and the most
+#: it may weigh (a QR code of version 40-M holds 2,331 bytes; under 2,000 it stays readable
+#: printed at 6 cm).
+SUMMARY_TYPE = "CoopbridgeMemberRecordSummary"
+SUMMARY_DAYS = 365
+MAX_SUMMARY_BYTES = 2_000
 
 
 # -- building the record ---------------------------------------------------------------------
@@ -638,6 +645,94 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# -- the printable record ---------------------------------------------------------------------
+
+
+@strawberry.type(description="What the printed member record carries: a signed summary "
+                             "(vc+jwt) a cooperative verifies offline, as a QR code")
+class PrintableRecord:
+    credential: str = strawberry.field(
+        description="compact JWS, typ vc+jwt, type CoopbridgeMemberRecordSummary: her "
+                    "memberships, loan repayment counts and certificates, no identity")
+    qr_svg: str = strawberry.field(description="the credential as a QR code (SVG, error "
+                                               "correction M)")
+    verify_url: str = strawberry.field(
+        description="the issuing node's public keys (JWKS): fetched once, they verify the "
+                    "QR code offline")
+
+
+def record_summary(record: rm.MemberRecord, views, compact: bool = False) -> dict:
+    """The ``credentialSubject`` of the printable summary: no identity field, only what a
+    cooperative needs to trust her history (a repayment made early counts as on time);
+    ``compact`` keeps counts only (for a record too long for a QR code)."""
+    full = record_subject(record, views, frozenset({"membership", "savings", "training"}),
+                          None, {})
+    loans = [{"repaidOnTime": x["repaidOnTime"] + x["repaidEarly"], "repaidLate": x["repaidLate"],
+              "closed": x["closed"]} for x in full["savings"]["loans"]]
+    certificates = [{"title": c["title"], **({"level": c["level"]} if c["level"] else {})}
+                    for c in full["training"]["certificates"] if not c["revoked"]]
+    subject: dict[str, Any] = {"id": MEMBER_URN + record.member_id}
+    if not compact:
+        subject["memberships"] = [
+            {"cooperative": x["cooperative"]["name"], "country": x["cooperative"]["country"],
+             "from": x["startedOn"], **({"until": x["endedOn"]} if x["endedOn"] else {})}
+            for x in full["memberships"]]
+        subject["loans"] = loans
+        subject["certificates"] = certificates
+        return subject
+    subject["memberships"] = {"count": len(full["memberships"]),
+                              "countries": sorted({x["cooperative"]["country"]
+                                                   for x in full["memberships"]}),
+                              "since": min((x["startedOn"] for x in full["memberships"]),
+                                           default=None)}
+    subject["loans"] = {"count": len(loans),
+                        "repaidOnTime": sum(x["repaidOnTime"] for x in loans),
+                        "repaidLate": sum(x["repaidLate"] for x in loans)}
+    subject["certificates"] = {"count": len(certificates),
+                               "levels": sorted({c["level"] for c in certificates
+                                                 if "level" in c})}
+    return subject
+
+
+def summary_credential(node: str, record: rm.MemberRecord, views, now: dt.datetime) -> str:
+    """The signed summary (``vc+jwt``): valid a year, no status entry (it is verified offline,
+    where no status list can be fetched; it is a snapshot, dated by ``validFrom``), cut to
+    counts when the full summary would not fit a readable QR code."""
+    key, now = signing_key(node), now.astimezone(dt.UTC).replace(microsecond=0)
+
+    def stamp(moment: dt.datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    for compact in (False, True):
+        claims = {"@context": [vc.CONTEXT], "type": ["VerifiableCredential", SUMMARY_TYPE],
+                  "issuer": vc.node_issuer(node), "validFrom": stamp(now),
+                  "validUntil": stamp(now + dt.timedelta(days=SUMMARY_DAYS)),
+                  "credentialSubject": record_summary(record, views, compact)}
+        token = vc.sign_credential(claims, key)
+        if len(token) <= MAX_SUMMARY_BYTES:
+            break
+    return token
+
+
+def qr_svg(text: str) -> str:
+    """``text`` as a QR code: inline SVG that scales with its box (a viewBox, no size)."""
+    code = segno.make(text, error="m", boost_error=False, micro=False)
+    return code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr",
+                           title="Signed summary of this record")
+
+
+async def printable_record(info: Info[GatewayContext, None],
+                           member_id: strawberry.ID) -> PrintableRecord | None:
+    context = info.context
+    record = context.views.get("members", str(member_id))
+    if (record is None or not record.registered or record.erased
+            or not own_member(context.caller, record)):
+        return None
+    credential = summary_credential(context.node, record, context.views, context.now)
+    return PrintableRecord(credential=credential, qr_svg=qr_svg(credential),
+                           verify_url=f"{config.public_url()}/.well-known/jwks.json")
+
+
 #: Mutations and queries this module adds to the schema.
 MUTATIONS = {"exportRecord": strawberry.mutation(
                  export_record, description="Issue a member's portable record (VC 2.0, "
@@ -647,4 +742,7 @@ MUTATIONS = {"exportRecord": strawberry.mutation(
                  "for the same member id, and start her membership here")}
 QUERIES = {"verify_record": strawberry.field(
     verify_record, description="Check a record: format, trusted issuer, signature, validity "
-    "dates and revocation, each on its own")}
+    "dates and revocation, each on its own"),
+           "printable_record": strawberry.field(
+    printable_record, description="A signed summary of a member's record for her printed "
+    "copy, with its QR code (her own cooperatives and the node admin; else null)")}

@@ -260,6 +260,8 @@ class Query:
 
     verify_record = federation.QUERIES["verify_record"]
 
+    printable_record = federation.QUERIES["printable_record"]
+
     @strawberry.field(description="A course (public facts)")
     def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:
         if info.context.caller is None:

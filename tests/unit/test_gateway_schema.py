@@ -342,6 +342,7 @@ MEMBER_QUERIES = {
     "member": 'member(id: "{rosa}") {{ memberId }}',
     "members": 'members(cooperativeId: "{coop}") {{ edges {{ node {{ memberId }} }} }}',
     "memberHistory": 'memberHistory(memberId: "{rosa}") {{ edges {{ node {{ type }} }} }}',
+    "printableRecord": 'printableRecord(memberId: "{rosa}") {{ credential }}',
 }
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
 AGGREGATE_QUERIES = {"federationStats"}  # no member ids; small cells suppressed
