@@ -160,7 +160,7 @@ class RemittanceDoc(Doc, kw_only=True):
     received: Money | None = None
     corridor: str | None = None
     status: str = "sent"  # sent, delivered, refunded, received
-    at: dt.datetime | None = None
+    at: dt.datetime | None = None  # sent: when booked (its month in ``MonthDoc``)
 
 
 class TransferDoc(Doc, kw_only=True):
@@ -179,7 +179,9 @@ class TransferDoc(Doc, kw_only=True):
 
 
 class MonthDoc(Doc, kw_only=True):
-    """An account's flows in one calendar month (UTC), for the federation's time series."""
+    """An account's flows in one calendar month (UTC), for the federation's time series: a
+    deposit or remittance counts in the month it was booked (``booked_on``), else in the month
+    it was decided."""
 
     deposits: int = 0
     remitted: int = 0
@@ -531,12 +533,20 @@ def _month(account: AccountView, at: dt.datetime) -> MonthDoc:
     return account.months.setdefault(at.strftime("%Y-%m"), MonthDoc())
 
 
+def _booked(event: s.FundsDeposited | s.RemittanceSent, at: dt.datetime) -> dt.datetime:
+    """When a flow happened for the monthly series: the day it was booked (midnight UTC),
+    or when it was decided if that was the same day or the event has no booking date."""
+    if event.booked_on is None or event.booked_on == at.date():
+        return at
+    return dt.datetime.combine(event.booked_on, dt.time(), dt.UTC)
+
+
 def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:
     account = _doc(store, "accounts", event.account_id)
     match event:
         case s.FundsDeposited():
             account.balance, account.deposits = event.balance, _add(account.deposits, event.amount)
-            _month(account, at).deposits += event.amount.amount
+            _month(account, _booked(event, at)).deposits += event.amount.amount
         case s.FundsWithdrawn():
             account.balance = event.balance
             account.withdrawals = _add(account.withdrawals, event.amount)
@@ -566,12 +576,13 @@ def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> 
             account.balance = event.outstanding
         case s.RemittanceSent():
             account.balance = event.balance
-            month = _month(account, at)
+            booked = _booked(event, at)
+            month = _month(account, booked)
             month.remitted += event.amount.amount
             month.fees += event.fee.amount
             month.remittances += 1
             account.remittances.append(RemittanceDoc(
-                remittance_id=event.remittance_id, direction="sent", at=at,
+                remittance_id=event.remittance_id, direction="sent", at=booked,
                 counterpart=getattr(event.to, "account_id", None), amount=event.amount,
                 fee=event.fee, rate=event.rate, received=event.received,
                 corridor=event.corridor))

@@ -12,18 +12,23 @@ A remittance or transfer leaves the sender in one event (``RemittanceSent``), ar
 another on the beneficiary's account (``RemittanceReceived``), and ends on the sender's as
 ``RemittanceDelivered`` or ``RemittanceRefunded``: what left equals what arrived plus the
 fee, or is given back whole.
+
+Deposits, withdrawals and remittances sent carry ``booked_on`` (since version 2): the day the
+cooperative booked them, which may be earlier than the day they were decided (a back office
+entering last month's till), and which places them in a month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
 import msgspec
 
 from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, Sealed
-from schemas.registry import REGISTRY, Contract
+from schemas.registry import REGISTRY, Contract, fields_of
 
 SERVICE = "savings"
 command = REGISTRY.command
@@ -34,6 +39,13 @@ Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,12})?$",
                                       description="a non-negative decimal number as a string")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Count = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+#: From-to countries of a remittance, ``"ES-EC"``.
+Corridor = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]
+#: The day the cooperative booked a deposit, withdrawal or remittance (its value date, which
+#: places it in a month); on a command, absent means the day it is decided, and an event
+#: decided since version 2 always has it.
+BookedOn = Annotated[dt.date | None, msgspec.Meta(
+    description="the day the cooperative booked it; default: the day it is decided")]
 
 
 class Product(StrEnum):
@@ -126,30 +138,34 @@ class AccountClosed(Contract, frozen=True, kw_only=True):
 # -- savings --------------------------------------------------------------------------------
 
 
-@command(SERVICE, "DepositFunds")
+@command(SERVICE, "DepositFunds", version=2)
 class DepositFunds(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
+    booked_on: BookedOn = None
 
 
-@event(SERVICE, "FundsDeposited")
+@event(SERVICE, "FundsDeposited", version=2)
 class FundsDeposited(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
     balance: Money
+    booked_on: BookedOn = None
 
 
-@command(SERVICE, "WithdrawFunds")
+@command(SERVICE, "WithdrawFunds", version=2)
 class WithdrawFunds(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
+    booked_on: BookedOn = None
 
 
-@event(SERVICE, "FundsWithdrawn")
+@event(SERVICE, "FundsWithdrawn", version=2)
 class FundsWithdrawn(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
     balance: Money
+    booked_on: BookedOn = None
 
 
 # -- share capital --------------------------------------------------------------------------
@@ -234,7 +250,7 @@ class LoanRepaymentRecorded(Contract, frozen=True, kw_only=True):
 # -- remittances and transfers --------------------------------------------------------------
 
 
-@command(SERVICE, "SendRemittance")
+@command(SERVICE, "SendRemittance", version=2)
 class SendRemittance(Contract, frozen=True, kw_only=True):
     """Send ``amount`` (in the account's currency) to an account or a payout."""
 
@@ -242,9 +258,10 @@ class SendRemittance(Contract, frozen=True, kw_only=True):
     remittance_id: Id
     amount: Money
     to: Beneficiary | Payout
+    booked_on: BookedOn = None
 
 
-@event(SERVICE, "RemittanceSent")
+@event(SERVICE, "RemittanceSent", version=2)
 class RemittanceSent(Contract, frozen=True, kw_only=True):
     """Money left the sender: ``amount`` + ``fee``, at ``rate``, for ``received``."""
 
@@ -256,8 +273,9 @@ class RemittanceSent(Contract, frozen=True, kw_only=True):
     rate: Decimal
     rate_date: dt.date
     received: Money
-    corridor: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]  # from-to country
+    corridor: Corridor
     balance: Money
+    booked_on: BookedOn = None
 
 
 @command(SERVICE, "ReceiveRemittance")
@@ -402,3 +420,74 @@ class SavingsTransferRefunded(Contract, frozen=True, kw_only=True):
     amount: Money
     reason: Reason
     balance: Money
+
+
+# -- earlier versions, read through upcasters -----------------------------------------------
+# Version 1 of deposits, withdrawals and remittances had no booking date: such a message was
+# booked the day it was decided (its envelope's time), so it reads as version 2 without one.
+
+
+@command(SERVICE, "DepositFunds")
+class DepositFundsV1(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "FundsDeposited")
+class FundsDepositedV1(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+    balance: Money
+
+
+@command(SERVICE, "WithdrawFunds")
+class WithdrawFundsV1(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+
+
+@event(SERVICE, "FundsWithdrawn")
+class FundsWithdrawnV1(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    amount: Money
+    balance: Money
+
+
+@command(SERVICE, "SendRemittance")
+class SendRemittanceV1(Contract, frozen=True, kw_only=True):
+    """Send ``amount`` (in the account's currency) to an account or a payout."""
+
+    account_id: Id
+    remittance_id: Id
+    amount: Money
+    to: Beneficiary | Payout
+
+
+@event(SERVICE, "RemittanceSent")
+class RemittanceSentV1(Contract, frozen=True, kw_only=True):
+    """Money left the sender: ``amount`` + ``fee``, at ``rate``, for ``received``."""
+
+    account_id: Id
+    remittance_id: Id
+    to: Beneficiary | Payout
+    amount: Money
+    fee: Money
+    rate: Decimal
+    rate_date: dt.date
+    received: Money
+    corridor: Corridor
+    balance: Money
+
+
+def _without_booking_date(new: type[Contract]) -> Callable[[Contract], Contract]:
+    def upcast(old: Contract) -> Contract:
+        return new(**fields_of(old))  # booked_on: None
+
+    return upcast
+
+
+for _old, _new in ((DepositFundsV1, DepositFunds), (FundsDepositedV1, FundsDeposited),
+                   (WithdrawFundsV1, WithdrawFunds), (FundsWithdrawnV1, FundsWithdrawn),
+                   (SendRemittanceV1, SendRemittance), (RemittanceSentV1, RemittanceSent)):
+    REGISTRY.upcaster(_old, _new)(_without_booking_date(_new))
+del _old, _new

@@ -36,6 +36,10 @@ from services.savings.arithmetic import add, annuity_schedule, convert
 #: A repayment more than this many days before its due date counts as early.
 EARLY_WINDOW_DAYS = 10
 
+#: How far back a deposit, withdrawal or remittance may be booked: a year of late entries
+#: (a migration from paper books, a back office catching up) with some slack.
+MAX_BOOKED_DAYS_BACK = 400
+
 
 @dataclass(frozen=True)
 class Loan:
@@ -115,13 +119,15 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
             _active_member(context, state.member_id, state.cooperative_id)
             amount = _positive(state, command.amount)
             return [s.FundsDeposited(account_id=command.account_id, amount=amount,
-                                     balance=state.money(state.balance + amount.amount))]
+                                     balance=state.money(state.balance + amount.amount),
+                                     booked_on=_booked_on(command, context))]
         case s.WithdrawFunds():
             _usable(state, s.Product.SAVINGS)
             amount = _positive(state, command.amount)
             _covered(state, amount.amount)
             return [s.FundsWithdrawn(account_id=command.account_id, amount=amount,
-                                     balance=state.money(state.balance - amount.amount))]
+                                     balance=state.money(state.balance - amount.amount),
+                                     booked_on=_booked_on(command, context))]
         case s.CloseAccount():
             return [_close(state, command, context)]
         case s.PurchaseShares():
@@ -306,7 +312,8 @@ def _send(state: Account, command: s.SendRemittance, context: Context) -> s.Remi
     return s.RemittanceSent(
         account_id=command.account_id, remittance_id=command.remittance_id, to=command.to,
         amount=amount, fee=fee, rate=quote.rate, rate_date=quote.date, received=received,
-        corridor=corridor, balance=state.money(state.balance - debit))
+        corridor=corridor, balance=state.money(state.balance - debit),
+        booked_on=_booked_on(command, context))
 
 
 def _send_home(state: Account, command: s.TransferSavingsHome,
@@ -361,6 +368,21 @@ def _positive(state: Account, amount: Money) -> Money:
     if amount.amount <= 0:
         raise Rejected("ValidationError", "the amount must be more than zero")
     return amount
+
+
+def _booked_on(command: s.DepositFunds | s.WithdrawFunds | s.SendRemittance,
+               context: Context) -> dt.date:
+    """The day the money is booked: the command's, or today; never ahead of today, never
+    more than ``MAX_BOOKED_DAYS_BACK`` days back (the account's opening day is not part of
+    its state: ``AccountOpened`` has no date)."""
+    today = context.now.date()
+    booked_on = command.booked_on or today
+    if booked_on > today:
+        raise Rejected("ValidationError", "the booking date is after today")
+    if (today - booked_on).days > MAX_BOOKED_DAYS_BACK:
+        raise Rejected("ValidationError", f"the booking date is more than "
+                       f"{MAX_BOOKED_DAYS_BACK} days back")
+    return booked_on
 
 
 def _covered(state: Account, debit: int) -> None:

@@ -4,6 +4,7 @@ random command sequences (hypothesis)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given as hypothesis_given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from schemas import REGISTRY
 from schemas import savings as s
 from schemas.fields import Money, Sealed
 from services.runtime.aggregate import Context, Rejected, fold
@@ -56,8 +58,9 @@ def opened(account_id=SAVINGS, product=s.Product.SAVINGS) -> s.AccountOpened:
                            product=product, currency="EUR")
 
 
-def deposited(amount: int, balance: int) -> s.FundsDeposited:
-    return s.FundsDeposited(account_id=SAVINGS, amount=eur(amount), balance=eur(balance))
+def deposited(amount: int, balance: int, booked_on=NOW.date()) -> s.FundsDeposited:
+    return s.FundsDeposited(account_id=SAVINGS, amount=eur(amount), balance=eur(balance),
+                            booked_on=booked_on)
 
 
 def when(history, command, ctx=None):
@@ -105,11 +108,74 @@ def test_a_deposit_raises_the_balance():
 def test_a_withdrawal_never_overdraws_and_never_half_happens():
     history = [opened(), deposited(1000, 1000)]
     assert when(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(1000))) == [
-        s.FundsWithdrawn(account_id=SAVINGS, amount=eur(1000), balance=eur(0))]
+        s.FundsWithdrawn(account_id=SAVINGS, amount=eur(1000), balance=eur(0),
+                         booked_on=NOW.date())]
     rejected(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(1001)), "InsufficientFunds")
     # a member who left still gets her money back
     assert when(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(10)),
                 context(active=False))
+
+
+# -- booking dates ----------------------------------------------------------------------------
+
+
+def test_money_is_booked_today_unless_the_cooperative_books_it_on_an_earlier_day():
+    last_month = dt.date(2026, 10, 20)
+    [today] = when([opened()], s.DepositFunds(account_id=SAVINGS, amount=eur(100)))
+    assert today.booked_on == NOW.date()
+    [entered_late] = when([opened()], s.DepositFunds(account_id=SAVINGS, amount=eur(100),
+                                                     booked_on=last_month))
+    assert entered_late == deposited(100, 100, booked_on=last_month)
+    history = [opened(), deposited(50000, 50000)]
+    [withdrawn] = when(history, s.WithdrawFunds(account_id=SAVINGS, amount=eur(10),
+                                                booked_on=last_month))
+    [sent] = when(history, s.SendRemittance(account_id=SAVINGS, remittance_id=REMITTANCE,
+                                            amount=eur(20000), booked_on=last_month,
+                                            to=s.Beneficiary(account_id=MOTHER)))
+    assert withdrawn.booked_on == sent.booked_on == last_month
+    assert sent.rate_date == dt.date(2026, 11, 1)  # the rate is still today's
+
+
+def test_money_cannot_be_booked_in_the_future_nor_more_than_400_days_back():
+    history = [opened(), deposited(50000, 50000)]
+    for booked_on in (NOW.date() + dt.timedelta(days=1), NOW.date() - dt.timedelta(days=401)):
+        for command in (
+                s.DepositFunds(account_id=SAVINGS, amount=eur(100), booked_on=booked_on),
+                s.WithdrawFunds(account_id=SAVINGS, amount=eur(100), booked_on=booked_on),
+                s.SendRemittance(account_id=SAVINGS, remittance_id=REMITTANCE,
+                                 amount=eur(100), booked_on=booked_on,
+                                 to=s.Beneficiary(account_id=MOTHER))):
+            error = rejected(history, command, "ValidationError")
+            assert "booking date" in error.message
+    a_year_ago = NOW.date() - dt.timedelta(days=400)
+    assert when(history, s.DepositFunds(account_id=SAVINGS, amount=eur(100),
+                                        booked_on=a_year_ago))
+
+
+def written_in_version_1(name: str, data: dict) -> bytes:
+    """A savings message as a producer wrote it before booking dates existed."""
+    return json.dumps({
+        "specversion": "1.0", "id": "0192d3c4-0000-7000-8000-0000000e0001",
+        "source": "/coopbridge/es/savings", "type": f"coop.savings.{name}.v1",
+        "subject": SAVINGS, "time": "2025-03-01T09:00:00Z", "partitionkey": SAVINGS,
+        "data": data}).encode()
+
+
+def test_money_moved_before_booking_dates_reads_as_the_newest_version_without_one():
+    hundred = {"amount": 100, "currency": "EUR"}
+    event = REGISTRY.decode(written_in_version_1(
+        "FundsDeposited", {"account_id": SAVINGS, "amount": hundred, "balance": hundred}))
+    assert type(event.payload) is s.FundsDeposited
+    assert event.payload == deposited(100, 100, booked_on=None)
+    assert event.wire_type == "coop.savings.FundsDeposited.v2"
+    assert event.envelope.type == "coop.savings.FundsDeposited.v1"  # the record is unchanged
+    assert fold(ACCOUNT, [opened(), event.payload]).balance == 100
+    command = REGISTRY.decode(written_in_version_1(
+        "DepositFunds", {"account_id": SAVINGS, "amount": hundred}), kind="command")
+    assert command.payload == s.DepositFunds(account_id=SAVINGS, amount=eur(100),
+                                             booked_on=None)
+    [decided] = when([opened()], command.payload)
+    assert decided.booked_on == NOW.date()  # an old sender's deposit is booked the day decided
 
 
 def test_an_account_closes_empty_or_by_moving_its_balance_to_the_same_members_account():
