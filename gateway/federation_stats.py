@@ -8,10 +8,15 @@ point at a person). Suppressed cells are merged into one cell keyed ``*``, so th
 their keys (a corridor, a gender) cannot single anyone out; with a period filter a cell
 counts only the people who contributed a figure in that period.
 
-Every figure is a flow with a month (joined, left, deposited, remitted, completed,
-certified), so the period filter bounds all of them, and grouping by ``MONTH`` gives a time
-series; the savings balance is a stock, shown for the other groupings only (today's). The
-average fee is the mean, over account-months with remittances, of fees / amount sent.
+Every figure is a flow with a month (joined, left, returned home, arrived home, deposited,
+remitted, completed, certified), so the period filter bounds all of them, and grouping by
+``MONTH`` gives a time series; deposits and remittances count in the month they were booked.
+The savings balance is a stock, shown for the other groupings only (today's). The average fee
+is the mean, over account-months with remittances, of fees / amount sent. ``arrived_home``
+counts the records brought home from other nodes and imported here (once per cell, in the
+cooperatives where she is a member); ``returned_home`` the memberships that ended because she
+went home. A gender filter keeps only the members of that gender (``unstated``: those who
+gave none).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from enum import Enum
 
 import msgspec
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.auth import Role
@@ -34,6 +40,7 @@ from schemas import membership as m
 from schemas.fields import Money as MoneyValue
 
 MIN_CELL = 5
+GENDERS = (*(g.value for g in m.Gender), "unstated")
 
 
 @strawberry.enum
@@ -52,6 +59,8 @@ class StatsFilter:
     cooperative_id: strawberry.ID | None = None
     from_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
     to_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
+    gender: str | None = strawberry.field(
+        default=None, description="only members of this gender: " + ", ".join(GENDERS))
 
 
 @strawberry.type
@@ -67,6 +76,10 @@ class StatsCell:
     members: int | None
     joined: int | None
     left: int | None
+    returned_home: int | None = strawberry.field(
+        description="memberships that ended because she returned home")
+    arrived_home: int | None = strawberry.field(
+        description="records from other nodes imported here (members coming home)")
     deposits: list[Money] | None
     savings_balance: list[Money] | None
     remittances_sent: int | None
@@ -89,6 +102,8 @@ class _Tally:
     members: set = field(default_factory=set)
     joined: int = 0
     left: int = 0
+    returned_home: int = 0
+    arrivals: set = field(default_factory=set)  # (member id, credential id) imported
     deposits: Counter = field(default_factory=Counter)
     balances: Counter = field(default_factory=Counter)
     sent: int = 0
@@ -111,6 +126,8 @@ async def federation_stats(info: Info[GatewayContext, None],
     if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
         return None
     filter = filter or StatsFilter()
+    if filter.gender is not None and filter.gender not in GENDERS:
+        raise GraphQLError(f"gender is one of {', '.join(GENDERS)}")
     views = context.views
     index = views.get("countries", ALL_COUNTRIES)
     countries = [filter.country.upper()] if filter.country else (index.cooperatives if index else [])
@@ -141,11 +158,14 @@ async def federation_stats(info: Info[GatewayContext, None],
                 if plaintext is None:
                     continue
                 person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+                gender = person.gender.value if person.gender else "unstated"
+                if filter.gender is not None and gender != filter.gender:
+                    continue
                 fixed = {
                     StatsDimension.COOPERATIVE: cooperative_id,
                     StatsDimension.COUNTRY: coop.country,
                     StatsDimension.CORRIDOR: f"{person.nationality}-{coop.country}",
-                    StatsDimension.GENDER: person.gender.value if person.gender else "unstated",
+                    StatsDimension.GENDER: gender,
                 }.get(filter.group_by)
 
                 def tally(month: str) -> _Tally:
@@ -159,9 +179,16 @@ async def federation_stats(info: Info[GatewayContext, None],
                     if counts(membership.started_on):
                         tally(membership.started_on.strftime("%Y-%m")).joined += 1
                     if counts(membership.ended_on):
-                        tally(membership.ended_on.strftime("%Y-%m")).left += 1
+                        cell = tally(membership.ended_on.strftime("%Y-%m"))
+                        cell.left += 1
+                        if membership.end_reason == m.EndReason.RETURNED_HOME.value:
+                            cell.returned_home += 1
                     if not by_month and not period:
                         tally("")  # the cell's population: members, active lately or not
+                for imported in record.imports:
+                    if counts(imported.imported_at):
+                        tally(imported.imported_at.strftime("%Y-%m")).arrivals.add(
+                            (member_id, imported.credential_id))
                 _add_accounts(tally, counts, by_month or period, views, record.accounts,
                               cooperative_id)
                 _add_training(tally, counts, views, record, cooperative_id)
@@ -174,7 +201,8 @@ async def federation_stats(info: Info[GatewayContext, None],
                if tally_.fee_percents else None)
         cells.append(StatsCell(
             key=key, suppressed=False, members=len(tally_.members), joined=tally_.joined,
-            left=tally_.left, deposits=_money(tally_.deposits),
+            left=tally_.left, returned_home=tally_.returned_home,
+            arrived_home=len(tally_.arrivals), deposits=_money(tally_.deposits),
             savings_balance=None if by_month else _money(tally_.balances),
             remittances_sent=tally_.sent, remittance_volume=_money(tally_.volume),
             average_fee_percent=fee,
@@ -183,7 +211,8 @@ async def federation_stats(info: Info[GatewayContext, None],
             certificates=tally_.certificates))
     if suppressed:
         cells.append(StatsCell(key="*", suppressed=True, members=None, joined=None,
-                               left=None, deposits=None, savings_balance=None,
+                               left=None, returned_home=None, arrived_home=None,
+                               deposits=None, savings_balance=None,
                                remittances_sent=None, remittance_volume=None,
                                average_fee_percent=None, courses_completed=None,
                                cefr_levels=None, certificates=None))

@@ -11,6 +11,8 @@ import pytest
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
+from schemas import membership as m
+from schemas import savings as s
 from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
 
@@ -76,10 +78,10 @@ async def node() -> Node:
     return node
 
 
-async def rosa_joins(node: Node) -> dict:
+async def rosa_joins(node: Node, personal: dict = ROSA_DETAILS) -> dict:
     rosa, account = new_id(), new_id()
     steps = [
-        ("registerMember", {"memberId": rosa, "personal": ROSA_DETAILS}),
+        ("registerMember", {"memberId": rosa, "personal": personal}),
         ("startMembership", {"memberId": rosa, "cooperativeId": AHORRO,
                              "startedOn": "2019-05-06",
                              "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}}),
@@ -426,8 +428,9 @@ async def test_an_expired_consent_shows_nothing(node):
 # -- federation aggregates ------------------------------------------------------------------
 
 STATS = """query($filter: StatsFilter) { federationStats(filter: $filter) { minCell
-    cells { key suppressed members joined deposits { amount currency }
-            savingsBalance { amount } } } }"""
+    cells { key suppressed members joined left returnedHome arrivedHome
+            deposits { amount currency } savingsBalance { amount }
+            remittancesSent remittanceVolume { amount currency } } } }"""
 
 
 async def test_aggregates_show_big_cells_and_suppress_small_ones(node):
@@ -446,10 +449,14 @@ async def test_aggregates_show_big_cells_and_suppress_small_ones(node):
     by_corridor = (await node.ok(STATS, ANALYST, filter={"groupBy": "CORRIDOR"}))
     cells = {c["key"]: c for c in by_corridor["federationStats"]["cells"]}
     assert cells["EC-ES"] == {"key": "EC-ES", "suppressed": False, "members": 6, "joined": 6,
+                              "left": 0, "returnedHome": 0, "arrivedHome": 0,
                               "deposits": [{"amount": "7503.00", "currency": "EUR"}],
-                              "savingsBalance": [{"amount": "7503.00"}]}
+                              "savingsBalance": [{"amount": "7503.00"}], "remittancesSent": 0,
+                              "remittanceVolume": [{"amount": "0.00", "currency": "EUR"}]}
     assert "CO-EC" not in cells  # even the key of a small cell could point at someone
-    assert cells["*"]["suppressed"] and cells["*"]["members"] is None
+    assert cells["*"] == {"key": "*", "suppressed": True, **dict.fromkeys((
+        "members", "joined", "left", "returnedHome", "arrivedHome", "deposits",
+        "savingsBalance", "remittancesSent", "remittanceVolume"))}
     by_gender = await node.ok(STATS, ANALYST, filter={"groupBy": "GENDER", "country": "ES"})
     assert [(c["key"], c["members"]) for c in by_gender["federationStats"]["cells"]] == [
         ("female", 6)]
@@ -478,6 +485,106 @@ async def test_grouping_by_month_gives_a_time_series_of_flows(node):
     assert cells["2026-11"]["savingsBalance"] is None  # a stock, not a flow
     bounded = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "fromMonth": "2026-01"})
     assert [c["key"] for c in bounded["federationStats"]["cells"]] == ["2026-11"]
+
+
+async def test_money_booked_last_month_counts_in_last_months_cell(node):
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]  # EUR 1,250.50 today
+    for account in accounts:
+        for name, input in (
+                ("depositFunds", {"accountId": account, "bookedOn": "2026-10-20",
+                                  "amount": {"amount": "100.00", "currency": "EUR"}}),
+                ("sendRemittance", {"accountId": account, "remittanceId": new_id(),
+                                    "bookedOn": "2026-10-31",
+                                    "amount": {"amount": "50.00", "currency": "EUR"},
+                                    "to": {"payout": {"country": "EC", "currency": "USD",
+                                                      "recipient": {"fullName": "Elvira"}}}})):
+            result = await node.mutate(name, input, MADRID_STAFF)
+            assert result["__typename"] == "CommandAccepted", result
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH"})
+    cells = {c["key"]: c for c in data["federationStats"]["cells"]}
+    assert cells["2026-10"]["deposits"] == [{"amount": "500.00", "currency": "EUR"}]
+    assert cells["2026-10"]["remittancesSent"] == 5
+    assert cells["2026-10"]["remittanceVolume"] == [{"amount": "250.00", "currency": "EUR"}]
+    assert cells["2026-11"]["deposits"] == [{"amount": "6252.50", "currency": "EUR"}]
+    assert cells["2026-11"]["remittancesSent"] == 0
+    # the timeline keeps when it was entered
+    account = node.views.get("accounts", accounts[0])
+    history = node.views.get("history", account.member_id)
+    assert {x.at for x in history.items if x.type == "FundsDeposited"} == {NOW}
+    future = await node.mutate("depositFunds", {
+        "accountId": accounts[0], "bookedOn": "2026-11-16",
+        "amount": {"amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
+    assert future["__typename"] == "ValidationError" and "booking date" in future["message"]
+
+
+async def test_a_refunded_remittance_leaves_the_month_it_was_booked_in(node):
+    accounts = [(await rosa_joins(node))["account"] for _ in range(6)]
+    sent = []
+    for account in accounts:
+        remittance = new_id()
+        result = await node.mutate("sendRemittance", {
+            "accountId": account, "remittanceId": remittance, "bookedOn": "2026-09-30",
+            "amount": {"amount": "50.00", "currency": "EUR"},
+            "to": {"payout": {"country": "EC", "currency": "USD",
+                              "recipient": {"fullName": "Elvira"}}}}, MADRID_STAFF)
+        assert result["__typename"] == "CommandAccepted", result
+        sent.append((account, remittance))
+    account, remittance = sent[0]
+    await node.commands.send(s.RefundRemittance(account_id=account, remittance_id=remittance,
+                                                reason="no payout partner"), account)
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "fromMonth": "2026-09",
+                                                 "toMonth": "2026-09"})
+    [september] = data["federationStats"]["cells"]
+    assert september["key"] == "2026-09" and september["remittancesSent"] == 5
+    assert september["members"] == 5  # hers never went: she did nothing that month
+
+
+async def test_stats_for_one_gender_keep_the_small_cell_rule(node):
+    for _ in range(6):
+        await rosa_joins(node)
+    for _ in range(3):
+        await rosa_joins(node, {**ROSA_DETAILS, "gender": "MALE"})
+    for _ in range(5):
+        await rosa_joins(node, {key: value for key, value in ROSA_DETAILS.items()
+                                if key != "gender"})
+    async def cells(**filter):
+        data = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY", **filter})
+        return [(c["key"], c["members"]) for c in data["federationStats"]["cells"]]
+
+    assert await cells() == [("ES", 14)]
+    assert await cells(gender="female") == [("ES", 6)]
+    assert await cells(gender="unstated") == [("ES", 5)]
+    assert await cells(gender="male") == [("*", None)]  # three men: too few to show
+    assert await cells(gender="other") == []
+    refused = await node.run(STATS, ANALYST, filter={"gender": "woman"})
+    assert refused.errors and "gender is one of female, male, other, unstated" in \
+        refused.errors[0].message
+
+
+async def test_members_who_returned_home_and_records_brought_home_are_counted(node):
+    members = [(await rosa_joins(node))["rosa"] for _ in range(6)]
+    for member, reason in zip(members[:4], ("RETURNED_HOME", "RETURNED_HOME", "RETURNED_HOME",
+                                            "MOVED"), strict=True):
+        ended = await node.mutate("endMembership", {
+            "memberId": member, "cooperativeId": AHORRO, "reason": reason,
+            "endedOn": "2026-11-10"}, MADRID_STAFF)
+        assert ended["__typename"] == "CommandAccepted", ended
+    for member in members[1:]:  # five come home here with their record from Quito's node
+        for _ in range(1 + (member == members[1])):  # one of them twice, two records
+            imported = await node.commands.send(m.ImportRecord(
+                member_id=member, credential_id=new_id(), issuer_node="ec",
+                issued_at=NOW - dt.timedelta(days=1), digest="d" * 43,
+                history=m.ImportedHistory()), member)
+            assert imported.payload.accepted
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY"})
+    [cell] = data["federationStats"]["cells"]
+    assert (cell["left"], cell["returnedHome"], cell["arrivedHome"]) == (4, 3, 6)
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "fromMonth": "2026-11"})
+    [november] = data["federationStats"]["cells"]
+    assert november["key"] == "2026-11"
+    assert (november["left"], november["returnedHome"], november["arrivedHome"]) == (4, 3, 6)
+    data = await node.ok(STATS, ANALYST, filter={"groupBy": "MONTH", "toMonth": "2026-10"})
+    assert all(c["arrivedHome"] == 0 for c in data["federationStats"]["cells"])
 
 
 # -- regressions from the security review ---------------------------------------------------
