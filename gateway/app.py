@@ -1,5 +1,7 @@
 """The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``,
-Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json``. Served by uvicorn (``coopbridge gateway``).
+Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json``; the pages
+``/dashboard`` (the federation's figures) and ``/record`` (a member's printable record) with
+their files at ``/static/{path}`` (``gateway/pages.py``). Served by uvicorn (``coopbridge gateway``).
 
 On start it opens the node's data keys, a command client and the projections, and answers
 only once the projections have caught up with the log as it stood. Reads
@@ -28,6 +30,7 @@ from gateway.auth import caller_from_header
 from gateway.context import GatewayContext
 from gateway.credentials import jwks
 from gateway.federation import signed_status_list
+from gateway.pages import page, static_file
 from gateway.projections import Projections
 from gateway.schema import build_schema
 from services import config
@@ -177,4 +180,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         Route("/.well-known/jwks.json", published_keys),
         Route("/credentials/status/{list_id}", status_list),
         Route("/metrics", metrics),
+        Route("/dashboard", page, methods=["GET", "HEAD"]),
+        Route("/record", page, methods=["GET", "HEAD"]),
+        Route("/static/{path:path}", static_file, methods=["GET", "HEAD"]),
     ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import re
 import typing
@@ -715,10 +716,13 @@ def summary_credential(node: str, record: rm.MemberRecord, views, now: dt.dateti
 
 
 def qr_svg(text: str) -> str:
-    """``text`` as a QR code: inline SVG that scales with its box (a viewBox, no size)."""
+    """``text`` as a QR code: an SVG document (with its namespace, so that it renders inline
+    in HTML and parsed as XML alike) that scales with its box (a viewBox, no size)."""
     code = segno.make(text, error="m", boost_error=False, micro=False)
-    return code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr",
-                           title="Signed summary of this record")
+    out = io.BytesIO()
+    code.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=1, border=4,
+              omitsize=True, svgclass="qr", title="Signed summary of this record")
+    return out.getvalue().decode()
 
 
 async def printable_record(info: Info[GatewayContext, None],

@@ -1,0 +1,418 @@
+"""The dashboard and the printable record in a real browser: Debian's Chromium (never a
+downloaded one) driven by Playwright, against a node's real processes on a real broker.
+
+Seeded over GraphQL: two Spanish cooperatives with members from Ecuador and Morocco (enough
+per corridor that no figure is suppressed) and two from Peru (a corridor that is), deposits,
+remittances, courses with certificates, members who went home. The page's numbers must be
+exactly what ``federationStats`` answers over HTTP, before and after a filter changes, and
+a new member must show up by herself (the live subscription).
+
+Screenshots go to ``$COOPBRIDGE_SCREENSHOTS`` (``COOPBRIDGE_SCREENSHOTS=docs`` refreshes the
+committed ``docs/dashboard.png`` and ``docs/record.png``), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.auth import Role, issue_token
+from services.runtime.ids import new_id
+
+pytestmark = pytest.mark.kafka
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+REPO = Path(__file__).resolve().parents[2]
+THIS_MONTH = dt.date.today().strftime("%Y-%m")
+
+CELL = ("key suppressed members joined left returnedHome arrivedHome remittancesSent "
+        "remittanceVolume { amount currency } averageFeePercent savingsBalance { amount currency } "
+        "deposits { amount currency } certificates")
+STATS = "query($f: StatsFilter) { federationStats(filter: $f) { cells { %s } } }" % CELL
+ACCEPTED = ("{ __typename ... on CommandAccepted { visible } "
+            "... on Problem { code message } }")
+
+
+@contextlib.contextmanager
+def node_home(env: dict):
+    """The node's COOPBRIDGE_HOME while tokens are issued (its signing key lives there)."""
+    before = os.environ.get("COOPBRIDGE_HOME")
+    os.environ["COOPBRIDGE_HOME"] = env["COOPBRIDGE_HOME"]
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("COOPBRIDGE_HOME", None)
+        else:
+            os.environ["COOPBRIDGE_HOME"] = before
+
+
+class Gateway:
+    """The node's GraphQL endpoint over plain HTTP (the browser's event loop owns this thread,
+    so no asyncio here)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = httpx.Client(timeout=60)
+
+    def query(self, token: str, document: str, **variables) -> dict:
+        response = self.http.post(self.url, json={"query": document, "variables": variables},
+                                  headers={"authorization": f"Bearer {token}"})
+        body = response.json()
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def mutate(self, token: str, name: str, input: dict) -> None:
+        type_name = name[0].upper() + name[1:] + "Input"
+        data = self.query(token, f"mutation($i: {type_name}!) {{ {name}(input: $i) "
+                                 f"{ACCEPTED} }}", i=input)
+        result = data[name]
+        assert result["__typename"] == "CommandAccepted" and result["visible"], (name, result)
+
+    def stats(self, token: str, **filter) -> dict[str, dict]:
+        data = self.query(token, STATS, f=filter)
+        return {cell["key"]: cell for cell in data["federationStats"]["cells"]}
+
+
+def person(given: str, family: str, nationality: str, gender: str) -> dict:
+    return {"givenNames": given, "familyNames": family, "dateOfBirth": "1990-02-11",
+            "nationality": nationality, "gender": gender.upper(),
+            "preferredLanguages": ["es" if nationality != "MA" else "ar"]}
+
+
+#: (given names, family names, nationality, gender, which cooperative, joined on): joins in
+#: 2025-03 show for everyone and for women, 2025-09 for everyone and for men, Peru never.
+PEOPLE = [
+    ("Rosa", "Quispe", "EC", "female", "madrid", "2025-03-03"),
+    ("Carmen", "Tenorio", "EC", "female", "madrid", "2025-03-03"),
+    ("Lucía", "Andrade", "EC", "female", "madrid", "2025-03-10"),
+    ("Mercedes", "Guamán", "EC", "female", "barcelona", "2025-03-10"),
+    ("Gladys", "Chicaiza", "EC", "female", "barcelona", "2025-03-17"),
+    ("Youssef", "Benali", "MA", "male", "madrid", "2025-03-17"),
+    ("Jorge", "Pillajo", "EC", "male", "madrid", "2025-09-01"),
+    ("Wilson", "Toapanta", "EC", "male", "barcelona", "2025-09-01"),
+    ("Karim", "El Idrissi", "MA", "male", "madrid", "2025-09-08"),
+    ("Hassan", "Ouali", "MA", "male", "barcelona", "2025-09-08"),
+    ("Omar", "Tazi", "MA", "male", "barcelona", "2025-09-15"),
+    ("Fatima", "Zahra Alaoui", "MA", "female", "madrid", "2025-09-15"),
+    ("Samira", "Bennani", "MA", "female", "barcelona", "2025-09-22"),
+    ("Ana", "Huamán", "PE", "female", "madrid", "2026-01-12"),
+    ("Luis", "Condori", "PE", "male", "barcelona", "2026-01-12"),
+]
+#: who went home (their memberships ended, reason returned home), all in one month
+RETURNING = {"Carmen", "Lucía", "Mercedes", "Jorge", "Wilson"}
+RETURNED_ON = "2026-06-30"
+
+
+def seed(gateway: Gateway, node: str, env: dict) -> dict:
+    madrid, barcelona = new_id(), new_id()
+    with node_home(env):
+        admin = issue_token(node, Role.NODE_ADMIN)
+        staff = {c: issue_token(node, Role.STAFF, c) for c in (madrid, barcelona)}
+        boss = issue_token(node, Role.ADMIN, madrid)
+        analyst = issue_token(node, Role.ANALYST)
+    coops = {"madrid": madrid, "barcelona": barcelona}
+    for cid, name, kind in ((madrid, "Ahorro Solidario Madrid", "SAVINGS_AND_CREDIT"),
+                            (barcelona, "Cooperativa Treball Barcelona", "WORKER")):
+        gateway.mutate(admin, "registerCooperative", {
+            "cooperativeId": cid, "name": name, "country": "ES", "kind": kind,
+            "languages": ["es"], "node": node, "currency": "EUR",
+            "sharePrice": {"amount": "25.00", "currency": "EUR"}})
+    spanish, guiding = new_id(), new_id()
+    gateway.mutate(boss, "offerCourse", {
+        "courseId": spanish, "cooperativeId": madrid, "kind": "LANGUAGE",
+        "titles": [{"language": "es", "title": "Español B1"}], "languageTaught": "es-ES",
+        "targetLevel": "B1", "hours": 80, "startsOn": "2026-03-02", "endsOn": "2026-06-26",
+        "capacity": 30})
+    gateway.mutate(boss, "offerCourse", {
+        "courseId": guiding, "cooperativeId": madrid, "kind": "VOCATIONAL",
+        "titles": [{"language": "es", "title": "Guía turístico"}],
+        "skills": [{"isco08": {"code": "5113"}}], "hours": 120, "startsOn": "2026-07-01",
+        "endsOn": "2026-10-15", "capacity": 30})
+    members: dict[str, str] = {}
+
+    def life(index: int, given, family, nationality, gender, coop_name, joined):
+        member, account = new_id(), new_id()
+        members[given] = member
+        coop = coops[coop_name]
+        token = staff[coop]
+        gateway.mutate(token, "registerMember", {
+            "memberId": member, "personal": person(given, family, nationality, gender)})
+        gateway.mutate(token, "startMembership", {
+            "memberId": member, "cooperativeId": coop, "startedOn": joined,
+            "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}})
+        gateway.mutate(token, "openAccount", {
+            "accountId": account, "memberId": member, "cooperativeId": coop,
+            "product": "SAVINGS", "currency": "EUR"})
+        gateway.mutate(token, "depositFunds", {
+            "accountId": account, "amount": {"amount": f"{400 + 35 * index}.50",
+                                             "currency": "EUR"}})
+        home = {"EC": "USD", "MA": "MAD", "PE": "PEN"}[nationality]
+        gateway.mutate(token, "sendRemittance", {
+            "accountId": account, "remittanceId": new_id(),
+            "amount": {"amount": f"{100 + 10 * index}.00", "currency": "EUR"},
+            "to": {"payout": {"country": nationality, "currency": home,
+                              "recipient": {"fullName": f"family of {given}"}}}})
+        if coop == madrid and nationality != "PE" and gender == "female" or given == "Jorge":
+            for step, input in (
+                    ("enrolLearner", {"courseId": spanish, "memberId": member}),
+                    ("recordAttendance", {"courseId": spanish, "memberId": member,
+                                          "hours": 76, "on": "2026-06-20"}),
+                    ("completeCourse", {"courseId": spanish, "memberId": member,
+                                        "result": "PASSED", "score": 70 + index,
+                                        "levelAttained": "A2" if index % 3 == 1 else "B1",
+                                        "completedOn": "2026-06-26"}),
+                    ("issueCertificate", {"courseId": spanish, "memberId": member,
+                                          "certificateId": new_id(),
+                                          "issuedOn": "2026-06-30"})):
+                gateway.mutate(token, step, input)
+        if given in RETURNING:
+            gateway.mutate(token, "endMembership", {
+                "memberId": member, "cooperativeId": coop, "reason": "RETURNED_HOME",
+                "endedOn": RETURNED_ON})
+
+    with ThreadPoolExecutor(6) as pool:  # members in parallel, each one's steps in order
+        list(pool.map(lambda args: life(*args), [(i, *p) for i, p in enumerate(PEOPLE)]))
+    # Rosa: a loan repaid on time, and a second certificate, for her printed record
+    rosa, loan = members["Rosa"], new_id()
+    gateway.mutate(staff[madrid], "openAccount", {
+        "accountId": loan, "memberId": rosa, "cooperativeId": madrid, "product": "LOAN",
+        "currency": "EUR"})
+    gateway.mutate(boss, "disburseLoan", {
+        "accountId": loan, "principal": {"amount": "1200", "currency": "EUR"},
+        "annualRate": "0.12", "termMonths": 12, "firstDueOn": "2030-01-05"})
+    gateway.mutate(staff[madrid], "recordRepayment", {
+        "accountId": loan, "amount": {"amount": "106.62", "currency": "EUR"},
+        "paidOn": "2030-01-05"})
+    for step, input in (
+            ("enrolLearner", {"courseId": guiding, "memberId": rosa}),
+            ("recordAttendance", {"courseId": guiding, "memberId": rosa, "hours": 118,
+                                  "on": "2026-10-14"}),
+            ("completeCourse", {"courseId": guiding, "memberId": rosa, "result": "PASSED",
+                                "score": 91, "completedOn": "2026-10-15"}),
+            ("issueCertificate", {"courseId": guiding, "memberId": rosa,
+                                  "certificateId": new_id(), "issuedOn": "2026-10-20"})):
+        gateway.mutate(staff[madrid], step, input)
+    return {"admin": admin, "analyst": analyst, "staff": staff[madrid], "madrid": madrid,
+            "barcelona": barcelona, "members": members}
+
+
+@pytest.fixture(scope="module")
+def seeded(node_processes):
+    node, url, env = node_processes
+    gateway = Gateway(url)
+    world = seed(gateway, node, env)
+    return {**world, "gateway": gateway, "base": url.removesuffix("/graphql"), "node": node,
+            "env": env}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = os.environ.get("COOPBRIDGE_SCREENSHOTS")
+    path = (REPO / folder if folder and not os.path.isabs(folder) else Path(folder)) \
+        if folder else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def open_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-GB",
+                                  timezone_id="UTC", device_scale_factor=1)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(url)
+    return page, problems
+
+
+def table(page, testid: str) -> dict[str, dict[str, str]]:
+    """A chart's table: row key -> field -> the text shown."""
+    return page.eval_on_selector(f"[data-testid={testid}]", """table => {
+        const rows = {};
+        for (const tr of table.querySelectorAll("tbody tr")) {
+            const cells = {};
+            for (const td of tr.querySelectorAll("[data-field]")) {
+                cells[td.dataset.field] = td.textContent;
+            }
+            rows[tr.dataset.key] = cells;
+        }
+        return rows;
+    }""")
+
+
+def wait_for_render(page, after: int = 0, country: str = "", cooperative: str = "",
+                    since: str = "", until: str = "") -> int:
+    """Waits for a drawing newer than ``after`` of the figures for these filters."""
+    asked = {"country": country, "cooperative": cooperative, "from": since, "to": until}
+    page.wait_for_function("""([n, asked]) => document.body.dataset.state === 'ready'
+        && Number(document.body.dataset.renders) > n
+        && document.body.dataset.filters === JSON.stringify(asked)""",
+                           arg=[after, asked], timeout=60_000)
+    return int(page.evaluate("document.body.dataset.renders"))
+
+
+def money(cells: list[dict] | None) -> str:
+    return ", ".join(f"{group(m['amount'])}\u00a0{m['currency']}" for m in cells or []) or "0"
+
+
+def group(amount: str) -> str:
+    whole, _, fraction = amount.partition(".")
+    whole = f"{int(whole):,}"
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def month_label(key: str) -> str:
+    return dt.date(int(key[:4]), int(key[5:]), 1).strftime("%b %Y")
+
+
+def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, browser, shots):
+    gateway, analyst = seeded["gateway"], seeded["analyst"]
+    page, problems = open_page(browser, f"{seeded['base']}/dashboard#token={analyst}")
+    renders = wait_for_render(page)
+    assert "token" not in page.url  # taken out of the address bar at once
+
+    # corridors: Ecuador and Morocco into Spain are shown, Peru (2 people) is merged away
+    corridors = gateway.stats(analyst, groupBy="CORRIDOR")
+    shown = table(page, "corridors-table")
+    assert set(shown) == {"EC-ES", "MA-ES", "*"} == set(corridors)
+    for key in ("EC-ES", "MA-ES"):
+        cell = corridors[key]
+        assert shown[key]["members"] == str(cell["members"])
+        assert shown[key]["joined"] == str(cell["joined"])
+        assert shown[key]["left"] == str(cell["left"])
+        assert shown[key]["sent"] == str(cell["remittancesSent"])
+        assert shown[key]["volume"] == money(cell["remittanceVolume"])
+    assert (corridors["EC-ES"]["members"], corridors["MA-ES"]["members"]) == (7, 6)
+    assert shown["*"]["members"].startswith("fewer than 5")
+    assert not re.search(r"\d", shown["*"]["members"].replace("5", ""))
+
+    # one month: this month's remittances, and the month they went home
+    months = gateway.stats(analyst, groupBy="MONTH")
+    remittances = table(page, "remittances-table")
+    this_month = months[THIS_MONTH]
+    assert remittances[THIS_MONTH] == {
+        "month": month_label(THIS_MONTH), "sent": str(this_month["remittancesSent"]),
+        "volume": money(this_month["remittanceVolume"]),
+        "fee": this_month["averageFeePercent"] + "%"}
+    returns = table(page, "returns-table")
+    assert returns[RETURNED_ON[:7]]["returned"] == str(months[RETURNED_ON[:7]]["returnedHome"]) == "5"
+
+    # members over time: the women's series shows March 2025 (5 joined), not September (2)
+    growth = table(page, "members-table")
+    assert growth["2025-03"]["female"] == "5 (+5, \u22120)"
+    assert growth["2025-09"]["female"] == "\u2014"
+    assert growth["2025-09"]["male"].startswith("5 (+5")
+
+    # every chart is drawn on its canvas
+    for chart in ("corridors", "members", "savings", "remittances", "training", "cefr", "returns"):
+        assert page.evaluate(f"Boolean(Chart.getChart(document.getElementById('{chart}-canvas')))")
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+
+    # a period: only this month; every figure follows the filter
+    page.fill("[data-testid=filter-from]", THIS_MONTH)
+    renders = wait_for_render(page, renders, since=THIS_MONTH)
+    period = gateway.stats(analyst, groupBy="CORRIDOR", fromMonth=THIS_MONTH)
+    shown = table(page, "corridors-table")
+    for key in ("EC-ES", "MA-ES"):
+        assert shown[key]["joined"] == str(period[key]["joined"]) == "0"
+        assert shown[key]["members"] == str(period[key]["members"])
+        assert shown[key]["volume"] == money(period[key]["remittanceVolume"])
+    assert set(table(page, "remittances-table")) == {THIS_MONTH}
+
+    # a country, then a cooperative: the savings chart goes by cooperative
+    page.fill("[data-testid=filter-from]", "")
+    renders = wait_for_render(page, renders)
+    page.select_option("[data-testid=filter-country]", "ES")
+    renders = wait_for_render(page, renders, country="ES")
+    by_coop = gateway.stats(analyst, groupBy="COOPERATIVE", country="ES")
+    savings = table(page, "savings-table")
+    assert set(savings) == set(by_coop) == {seeded["madrid"], seeded["barcelona"]}
+    for key, cell in by_coop.items():
+        assert savings[key]["balance"] == money(cell["savingsBalance"])
+        assert savings[key]["members"] == str(cell["members"])
+    assert savings[seeded["madrid"]]["place"] == "Ahorro Solidario Madrid"
+    page.select_option("[data-testid=filter-cooperative]", seeded["madrid"])
+    renders = wait_for_render(page, renders, country="ES", cooperative=seeded["madrid"])
+    only = gateway.stats(analyst, groupBy="CORRIDOR", cooperativeId=seeded["madrid"])
+    shown = table(page, "corridors-table")
+    assert set(shown) == set(only)
+    assert all(shown[k]["members"] == str(c["members"]) for k, c in only.items()
+               if not c["suppressed"])
+
+    # live: a new member joins in Madrid; the page redraws by itself
+    page.click("#filter-reset")
+    renders = wait_for_render(page, renders)
+    before = int(table(page, "corridors-table")["EC-ES"]["members"])
+    newcomer = new_id()
+    gateway.mutate(seeded["staff"], "registerMember", {
+        "memberId": newcomer, "personal": person("Nube", "Yupanqui", "EC", "female")})
+    gateway.mutate(seeded["staff"], "startMembership", {
+        "memberId": newcomer, "cooperativeId": seeded["madrid"], "startedOn": "2026-11-02",
+        "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}})
+    page.wait_for_function(
+        "() => Number(document.body.dataset.events) >= 1", timeout=30_000)
+    page.wait_for_function("""n => {
+        const row = document.querySelector('[data-testid=corridors-table] tr[data-key="EC-ES"] '
+                                            + '[data-field=members]');
+        return row && Number(row.textContent) === n;
+    }""", arg=before + 1, timeout=30_000)
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+    assert problems == [], problems
+
+
+def test_the_printable_record_shows_her_history_and_a_qr_code(seeded, browser, shots):
+    rosa = seeded["members"]["Rosa"]
+    page, problems = open_page(
+        browser, f"{seeded['base']}/record#member={rosa}&token={seeded['staff']}")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=60_000)
+    assert "token" not in page.url and rosa in page.url
+    assert page.locator("[data-testid=member-name]").text_content() == "Rosa Quispe"
+    svg = page.locator("[data-testid=qr-code] svg")
+    assert svg.count() == 1 and svg.get_attribute("viewBox")
+    assert page.locator("[data-testid=qr-code] svg path").count() >= 1
+    certificates = page.locator("[data-testid=certificates-table]").text_content()
+    assert "Español B1" in certificates and "Guía turístico" in certificates
+    assert "CEFR" in certificates and "ISCO-08 5113" in certificates
+    loans = page.locator("[data-testid=loans-table]").text_content()
+    assert "1 made: 1 on time, 0 late" in loans
+    assert "Ahorro Solidario Madrid" in page.locator("[data-testid=memberships-table]").text_content()
+    assert "Ecuador" in page.locator("[data-testid=remittances-table]").text_content()
+    page.screenshot(path=str(shots / "record.png"), full_page=True)
+    summary = seeded["gateway"].query(seeded["staff"], "query($id: ID!) { printableRecord("
+                                      "memberId: $id) { credential } }", id=rosa)
+    size = len(summary["printableRecord"]["credential"].encode())
+    print(f"QR payload (signed summary): {size} bytes")
+    assert size <= 2000
+    page.emulate_media(media="print")
+    assert not page.locator("[data-testid=print]").is_visible()  # the toolbar is not printed
+    assert page.locator("[data-testid=qr-code] svg").is_visible()
+    assert problems == [], problems
+
+    # another cooperative's staff sees no record (and the page says so)
+    with node_home(seeded["env"]):
+        outsider = issue_token(seeded["node"], Role.STAFF, new_id())
+    other, _ = open_page(browser, f"{seeded['base']}/record#member={rosa}&token={outsider}")
+    other.wait_for_function("() => document.body.dataset.state === 'error'", timeout=30_000)
+    assert other.locator("[data-testid=qr-code] svg").count() == 0

@@ -1,0 +1,92 @@
+"""The gateway's pages and their files, through the real routes (no broker: the app's
+lifespan is not started): content types, cache headers, the Content-Security-Policy, and no
+file outside ``gateway/static``."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.pages import STATIC, static_path
+
+CHART = "/static/vendor/chart.js-4.6.1/chart.umd.min.js"
+
+
+class Client:
+    """The app in process, over ASGI (its lifespan, which needs Kafka, is not started)."""
+
+    def __init__(self):
+        self.app = create_app(node="es", bootstrap="127.0.0.1:9", development=False)
+
+    def get(self, path: str, headers: dict | None = None) -> httpx.Response:
+        async def call():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                         base_url="http://testserver") as http:
+                return await http.get(path, headers=headers)
+        return asyncio.run(call())
+
+
+@pytest.fixture(scope="module")
+def client() -> Client:
+    return Client()
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/record"])
+def test_a_page_is_html_with_a_strict_policy_and_no_inline_script(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "connect-src 'self' ws://testserver;" in policy
+    assert "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-cache"
+    html = response.text
+    # every script is a file of this origin; no inline script, handler or style attribute
+    assert re.findall(r"<script(?![^>]*\bsrc=\"/static/)", html) == []
+    assert not re.search(r"\son[a-z]+=", html) and " style=" not in html
+    for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert client.get(src).status_code == 200, src
+
+
+def test_files_have_their_content_types_and_cache_headers(client):
+    js = client.get("/static/dashboard.js")
+    assert js.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert js.headers["cache-control"] == "public, max-age=300, must-revalidate"
+    assert client.get("/static/pages.css").headers["content-type"] == "text/css; charset=utf-8"
+    chart = client.get(CHART)
+    assert chart.status_code == 200 and chart.content.startswith(b"/*!\n * Chart.js v4.6.1")
+    assert chart.headers["cache-control"] == "public, max-age=31536000, immutable"
+    again = client.get(CHART, headers={"if-none-match": chart.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/.hidden.js",
+    "/static/vendor/../../pages.py", "/static/missing.js", "/static/pages.py",
+    "/static/vendor", "/static/a\\b.js", "/static/", "/static//etc/passwd"])
+def test_nothing_outside_the_static_folder_is_served(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path, monkeypatch):
+    outside = tmp_path / "secret.js"
+    outside.write_text("secret")
+    link = STATIC / "link-for-test.js"
+    link.symlink_to(outside)
+    try:
+        assert static_path("link-for-test.js") is None
+    finally:
+        link.unlink()
+    assert static_path("dashboard.js") == STATIC / "dashboard.js"
+
+
+def test_a_hostile_host_header_stays_out_of_the_policy(client):
+    response = client.get("/dashboard", headers={"host": "evil.example; script-src *"})
+    assert "evil" not in response.headers["content-security-policy"]
