@@ -33,7 +33,13 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 REPO = Path(__file__).resolve().parents[2]
-THIS_MONTH = dt.date.today().strftime("%Y-%m")
+TODAY = dt.date.today()
+#: deposits and remittances booked on three days 35 days apart (so in three months), the
+#: last of them over a month ago; who returned home left after that
+BOOKED = [TODAY - dt.timedelta(days=d) for d in (105, 70, 35)]
+RETURNED_ON = (TODAY - dt.timedelta(days=20)).isoformat()
+ONE_MONTH = BOOKED[1].strftime("%Y-%m")
+LAST_MONTH = BOOKED[2].strftime("%Y-%m")
 
 CELL = ("key suppressed members joined left returnedHome arrivedHome remittancesSent "
         "remittanceVolume { amount currency } averageFeePercent savingsBalance { amount currency } "
@@ -111,7 +117,6 @@ PEOPLE = [
 ]
 #: who went home (their memberships ended, reason returned home), all in one month
 RETURNING = {"Carmen", "Lucía", "Mercedes", "Jorge", "Wilson"}
-RETURNED_ON = "2026-06-30"
 
 
 def seed(gateway: Gateway, node: str, env: dict) -> dict:
@@ -155,14 +160,15 @@ def seed(gateway: Gateway, node: str, env: dict) -> dict:
             "accountId": account, "memberId": member, "cooperativeId": coop,
             "product": "SAVINGS", "currency": "EUR"})
         gateway.mutate(token, "depositFunds", {
-            "accountId": account, "amount": {"amount": f"{400 + 35 * index}.50",
-                                             "currency": "EUR"}})
+            "accountId": account, "bookedOn": (BOOKED[0] - dt.timedelta(days=3)).isoformat(),
+            "amount": {"amount": f"{900 + 35 * index}.50", "currency": "EUR"}})
         home = {"EC": "USD", "MA": "MAD", "PE": "PEN"}[nationality]
-        gateway.mutate(token, "sendRemittance", {
-            "accountId": account, "remittanceId": new_id(),
-            "amount": {"amount": f"{100 + 10 * index}.00", "currency": "EUR"},
-            "to": {"payout": {"country": nationality, "currency": home,
-                              "recipient": {"fullName": f"family of {given}"}}}})
+        for n, day in enumerate(BOOKED):
+            gateway.mutate(token, "sendRemittance", {
+                "accountId": account, "remittanceId": new_id(), "bookedOn": day.isoformat(),
+                "amount": {"amount": f"{(100, 60, 180)[n] + 10 * index}.00", "currency": "EUR"},
+                "to": {"payout": {"country": nationality, "currency": home,
+                                  "recipient": {"fullName": f"family of {given}"}}}})
         if coop == madrid and nationality != "PE" and gender == "female" or given == "Jorge":
             for step, input in (
                     ("enrolLearner", {"courseId": spanish, "memberId": member}),
@@ -308,14 +314,15 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
     assert shown["*"]["members"].startswith("fewer than 5")
     assert not re.search(r"\d", shown["*"]["members"].replace("5", ""))
 
-    # one month: this month's remittances, and the month they went home
+    # one month: its remittances, and the month they went home
     months = gateway.stats(analyst, groupBy="MONTH")
     remittances = table(page, "remittances-table")
-    this_month = months[THIS_MONTH]
-    assert remittances[THIS_MONTH] == {
-        "month": month_label(THIS_MONTH), "sent": str(this_month["remittancesSent"]),
-        "volume": money(this_month["remittanceVolume"]),
-        "fee": this_month["averageFeePercent"] + "%"}
+    month = months[ONE_MONTH]
+    assert remittances[ONE_MONTH] == {
+        "month": month_label(ONE_MONTH), "sent": str(month["remittancesSent"]),
+        "volume": money(month["remittanceVolume"]), "fee": month["averageFeePercent"] + "%"}
+    assert month["remittancesSent"] == 15
+    assert set(remittances) >= {b.strftime("%Y-%m") for b in BOOKED}
     returns = table(page, "returns-table")
     assert returns[RETURNED_ON[:7]]["returned"] == str(months[RETURNED_ON[:7]]["returnedHome"]) == "5"
 
@@ -330,19 +337,23 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
         assert page.evaluate(f"Boolean(Chart.getChart(document.getElementById('{chart}-canvas')))")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
-    # a period: only this month; every figure follows the filter
-    page.fill("[data-testid=filter-from]", THIS_MONTH)
-    renders = wait_for_render(page, renders, since=THIS_MONTH)
-    period = gateway.stats(analyst, groupBy="CORRIDOR", fromMonth=THIS_MONTH)
+    # a period: one month; every figure follows the filter
+    page.fill("[data-testid=filter-from]", LAST_MONTH)
+    renders = wait_for_render(page, renders, since=LAST_MONTH)
+    page.fill("[data-testid=filter-to]", LAST_MONTH)
+    renders = wait_for_render(page, renders, since=LAST_MONTH, until=LAST_MONTH)
+    period = gateway.stats(analyst, groupBy="CORRIDOR", fromMonth=LAST_MONTH,
+                           toMonth=LAST_MONTH)
     shown = table(page, "corridors-table")
     for key in ("EC-ES", "MA-ES"):
         assert shown[key]["joined"] == str(period[key]["joined"]) == "0"
         assert shown[key]["members"] == str(period[key]["members"])
         assert shown[key]["volume"] == money(period[key]["remittanceVolume"])
-    assert set(table(page, "remittances-table")) == {THIS_MONTH}
+        assert shown[key]["volume"] != money(corridors[key]["remittanceVolume"])
+    assert set(table(page, "remittances-table")) == {LAST_MONTH}
 
     # a country, then a cooperative: the savings chart goes by cooperative
-    page.fill("[data-testid=filter-from]", "")
+    page.click("#filter-reset")
     renders = wait_for_render(page, renders)
     page.select_option("[data-testid=filter-country]", "ES")
     renders = wait_for_render(page, renders, country="ES")
@@ -369,7 +380,7 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
     gateway.mutate(seeded["staff"], "registerMember", {
         "memberId": newcomer, "personal": person("Nube", "Yupanqui", "EC", "female")})
     gateway.mutate(seeded["staff"], "startMembership", {
-        "memberId": newcomer, "cooperativeId": seeded["madrid"], "startedOn": "2026-11-02",
+        "memberId": newcomer, "cooperativeId": seeded["madrid"], "startedOn": TODAY.isoformat(),
         "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}})
     page.wait_for_function(
         "() => Number(document.body.dataset.events) >= 1", timeout=30_000)
