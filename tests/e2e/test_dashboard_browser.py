@@ -427,3 +427,15 @@ def test_the_printable_record_shows_her_history_and_a_qr_code(seeded, browser, s
     other, _ = open_page(browser, f"{seeded['base']}/record#member={rosa}&token={outsider}")
     other.wait_for_function("() => document.body.dataset.state === 'error'", timeout=30_000)
     assert other.locator("[data-testid=qr-code] svg").count() == 0
+
+
+def test_without_a_token_in_the_address_the_page_asks_for_one(seeded, browser):
+    page, problems = open_page(browser, f"{seeded['base']}/dashboard")
+    page.wait_for_selector("[data-testid=token-form]")
+    assert page.locator("[data-testid=filters]").is_hidden()
+    page.fill("[data-testid=token-input]", f"Bearer {seeded['admin']}")  # the node admin's
+    page.click("[data-testid=token-form] button[type=submit]")
+    wait_for_render(page)
+    assert table(page, "corridors-table")["EC-ES"]["members"].isdigit()
+    assert page.evaluate("sessionStorage.getItem('coopbridge.token')") == seeded["admin"]
+    assert problems == [], problems
