@@ -39,6 +39,8 @@ def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faus
         consumer_auto_offset_reset="earliest",
         topic_replication_factor=config.replication_factor(),
         topic_partitions=SERVICE_PARTITIONS,
+        # faust keeps a data folder per app; by default in the working directory
+        datadir=str(config.home() / "faust" / "{conf.name}-data"),
     )
     defaults.update(settings)
     return faust.App(app_id, **defaults)
