@@ -305,6 +305,35 @@ def verify_command(record: Path, jwks_source: str | None,
     raise SystemExit(1)
 
 
+@main.command("demo")
+@click.option("--seed", default=7, show_default=True,
+              help="Same seed, same federation: running it again changes nothing.")
+@click.option("--members", default=3000, show_default=True, type=click.IntRange(0, 100_000),
+              help="People in the synthetic federation (Rosa comes on top).")
+@click.option("--node", "nodes", multiple=True,
+              help="Node id (repeatable): the first hosts, the others are home countries; "
+                   "default $COOPBRIDGE_NODE.")
+@click.option("--url", "urls", multiple=True,
+              help="A node's gateway (repeatable, in the nodes' order); default: the gateways "
+                   "`coopbridge up` runs, from $COOPBRIDGE_GATEWAY_PORT on.")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Requests in flight per gateway.")
+@fails_cleanly
+def demo(seed: int, members: int, nodes: tuple[str, ...], urls: tuple[str, ...],
+         concurrency: int) -> None:
+    """Seed a believable federation through the GraphQL API of running nodes: Rosa's story
+    and a year of a synthetic federation's activity (exit status 1 if anything is rejected)."""
+    from deploy.demo import DemoError, run_demo  # noqa: PLC0415 (httpx, the plan: only here)
+
+    try:
+        accepted = run_demo(list(nodes), seed, members, urls, concurrency, out)
+    except DemoError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    if not accepted:
+        raise SystemExit(1)
+
+
 def _gateway_url(node: str) -> str:
     state = _UpState.read()
     port = state["gateways"].get(node) if state else None
