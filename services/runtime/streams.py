@@ -28,6 +28,7 @@ from services.runtime.deadletter import letter_for, publish_faust
 def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faust.App:
     """A faust app for coopbridge streams; ``settings`` override the defaults."""
     session = config.session_timeout_s()
+    (config.home() / "faust").mkdir(parents=True, exist_ok=True)  # faust makes one level
     defaults: dict[str, Any] = dict(
         broker=f"kafka://{bootstrap or config.bootstrap_servers()}",
         store="memory://",
