@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
 .PHONY: run test unit integration jars browser schemas install clean
 
-## run: the embedded Kafka broker and the topics of node es; Ctrl-C stops it
+## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation; Ctrl-C stops it
 run: install jars
-	$(BIN)/coopbridge up
+	$(BIN)/coopbridge up --node es --node ec --demo
 
 ## test: every test (unit, then the integration tests on a real broker the tests start)
 test: install jars browser

@@ -384,10 +384,6 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
         state.write()
         for node, port in gateways.items():
             _wait_for_gateway(port, children)
-        if with_demo:
-            from deploy.demo import run_demo  # noqa: PLC0415 (only with --demo)
-
-            run_demo(list(nodes), seed=seed, members=members)
         for node, port in gateways.items():
             admin = issue_token(node, Role.NODE_ADMIN, subject="make-run")
             analyst = issue_token(node, Role.ANALYST, subject="make-run")
@@ -403,6 +399,8 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
             + (f" · [bold red]{drift} drift[/]" if drift else "")
             + " · Ctrl-C stops"
         )
+        if with_demo:
+            _seed_in_background(list(nodes), seed, members, stop)
         while not stop.wait(1.0):
             if any([child.restart_if_dead() for child in children]):
                 state.write()
@@ -494,6 +492,29 @@ class _Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _seed_in_background(nodes: list[str], seed: int, members: int,
+                        stop: threading.Event) -> None:
+    """``up --demo``: seed the demo while the nodes run (the dashboard fills as it goes),
+    once per home: a marker file remembers a finished seeding (a re-run would change
+    nothing, but costs minutes)."""
+    marker = config.home() / f"demo-{seed}-{members}-{'-'.join(nodes)}.done"
+    if marker.exists():
+        out.print(f"demo data already seeded (seed {seed}, {members} members)")
+        return
+
+    def seed_it() -> None:
+        from deploy.demo import run_demo  # noqa: PLC0415 (only with --demo)
+
+        try:
+            if run_demo(nodes, seed=seed, members=members, console=out):
+                marker.write_text(dt.datetime.now(dt.UTC).isoformat() + "\n")
+        except Exception as exc:  # noqa: BLE001 (a stopped node: one line, not a trace)
+            if not stop.is_set():
+                err.print(f"[yellow]demo seeding stopped: {escape(str(exc))}[/]")
+
+    threading.Thread(target=seed_it, name="demo", daemon=True).start()
 
 
 def _end_with_parent() -> None:
@@ -647,6 +668,3 @@ def _display_path(path: Path) -> str:
 if __name__ == "__main__":
     main()
 
-
-if __name__ == "__main__":
-    main()
