@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test unit integration jars browser schemas install clean
+.PHONY: run test unit integration chaos jars browser schemas install clean
 
 ## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation; Ctrl-C stops it
 run: install jars
@@ -17,6 +17,12 @@ test: install jars browser
 ## unit: the fast tests only, nothing running
 unit: install
 	$(BIN)/pytest tests/unit
+
+## chaos: faults, abuse and privacy, at length (not part of make test); prints the figures
+chaos: install jars
+	rm -f .coopbridge/chaos/figures.jsonl
+	-$(BIN)/pytest tests/chaos -m chaos -p no:randomly --timeout 2700 $(CHAOS_ARGS)
+	$(BIN)/python -m tests.chaos.report
 
 ## jars: fetch the Apache Kafka jars with Maven (cached; again only when the POM changes)
 jars: install

@@ -1,0 +1,45 @@
+"""The figures a chaos run reports: each test adds its counts, ``report`` prints the table.
+
+``record("durability", runs=1, faults=7, acknowledged=512, lost=0, ...)`` appends one JSON
+line to ``$COOPBRIDGE_HOME/chaos/figures.jsonl`` (default ``.coopbridge``); the everyday
+versions of the same tests record too, so a plain ``pytest tests/chaos`` also leaves figures.
+Columns that must be zero for a run to pass are ``MUST_BE_ZERO``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from services import config
+
+COLUMNS = ("runs", "faults", "acknowledged", "lost", "duplicated", "violations",
+           "malformed", "5xx", "allowed", "found")
+MUST_BE_ZERO = ("lost", "duplicated", "violations", "5xx", "allowed", "found")
+
+
+def path() -> Path:
+    return config.home() / "chaos" / "figures.jsonl"
+
+
+def record(section: str, **figures: int) -> None:
+    unknown = set(figures) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown figure(s) {sorted(unknown)}; columns are {COLUMNS}")
+    target = path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a") as out:
+        out.write(json.dumps({"section": section, **figures}) + "\n")
+
+
+def totals() -> dict[str, dict[str, int]]:
+    """Section -> column -> sum over every line recorded."""
+    sums: dict[str, dict[str, int]] = {}
+    if not path().exists():
+        return sums
+    for line in path().read_text().splitlines():
+        entry = json.loads(line)
+        row = sums.setdefault(entry.pop("section"), dict.fromkeys(COLUMNS, 0))
+        for column, value in entry.items():
+            row[column] += int(value)
+    return sums
