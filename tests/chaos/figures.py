@@ -3,12 +3,14 @@
 ``record("durability", runs=1, faults=7, acknowledged=512, lost=0, ...)`` appends one JSON
 line to ``$COOPBRIDGE_HOME/chaos/figures.jsonl`` (default ``.coopbridge``); the everyday
 versions of the same tests record too, so a plain ``pytest tests/chaos`` also leaves figures.
-Columns that must be zero for a run to pass are ``MUST_BE_ZERO``.
+Columns that must be zero for a run to pass are ``MUST_BE_ZERO``. ``runs()`` is how many
+times a test repeats its scenario: 1 every day, ``COOPBRIDGE_CHAOS_RUNS`` (25) in ``make chaos``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from services import config
@@ -43,3 +45,7 @@ def totals() -> dict[str, dict[str, int]]:
         for column, value in entry.items():
             row[column] += int(value)
     return sums
+
+
+def runs(default: int = 1) -> int:
+    return max(1, int(os.environ.get("COOPBRIDGE_CHAOS_RUNS", default)))
