@@ -1,0 +1,468 @@
+"""Durability and money under faults (issue 9, parts 1 and 2).
+
+Two nodes (the ``Federation`` of the end-to-end test: host and home, each with its
+membership, savings, training and federation processes and its gateway). Per run, on fresh
+accounts: several clients send deposits, withdrawals, remittances between accounts of two
+cooperatives and transfers home through GraphQL, each command retried with the same
+idempotency key until it has an outcome, while a process of either node is killed
+(``kill -9``) every few seconds and started again, and the broker is stopped and started
+once when this session runs its own (an external cluster is not ours to stop; the figures
+then count kills only). After a quiet period, from the events topics:
+
+* every acknowledged command is in the log exactly once, with the outcome its client got;
+* every aggregate's chain is 1..n, and no command has two outcomes;
+* the gateways' balances equal a fresh fold of the log (``gateway.readmodel.project``);
+* no balance is ever negative, and money is conserved per currency: deposits - withdrawals
+  - disclosed fees - what went home = balances + what is in transit, every transfer credited
+  at home exactly what its ``SavingsSentHome`` disclosed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pytest
+
+from deploy.cli import wait_until_healthy
+from gateway.auth import Role, verify_token
+from gateway.mutations import command_id_for
+from gateway.readmodel import MemoryStore, project
+from schemas import REGISTRY, ContractError
+from schemas import savings as s
+from schemas.runtime import CommandRejected
+from schemas.topics import events_topic
+from services.runtime.ids import new_id
+from services.runtime.kafka_clients import read_topic
+from tests.chaos.figures import record, runs
+from tests.chaos.kill import FaultInjector
+from tests.e2e.test_federation_over_http import PROCESSES, Federation, _home, call
+
+pytestmark = pytest.mark.kafka
+
+CLIENTS = 4
+WORKLOAD_S = 30.0
+MEMBERS_PER_COOP = 3
+SAVINGS_MUTATIONS = ("openAccount", "depositFunds", "withdrawFunds", "sendRemittance",
+                     "transferSavingsHome")
+
+
+@pytest.fixture(scope="module")
+def federation(kafka_bootstrap, tmp_path_factory):
+    fed = Federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation"))
+    try:
+        for role in fed.nodes:
+            for name in PROCESSES:
+                fed.start(role, name)
+        healthy(fed)
+        yield fed
+    finally:
+        fed.stop()
+
+
+def healthy(fed: Federation, timeout: float = 120) -> None:
+    for role in fed.nodes:
+        if not wait_until_healthy(fed.ports[role], timeout=timeout):
+            raise AssertionError(f"the {role} gateway did not become ready: " + (
+                fed.root / f"{role}-gateway.log").read_text()[-3000:])
+
+
+class Acknowledged:
+    """What the clients were told: command id -> (node, accepted, code)."""
+
+    def __init__(self):
+        self.outcomes: dict[str, tuple[str, bool, str | None]] = {}
+        self.retries = 0
+
+
+async def send(fed, role, token, name, input, key, acknowledged: Acknowledged,
+               command_id: str, patience: float = 120.0) -> dict:
+    """Send until there is an outcome, always under the same idempotency key."""
+    document = (f"mutation($input: {name[0].upper()}{name[1:]}Input!, $key: String) "
+                f"{{ {name}(input: $input, idempotencyKey: $key)"
+                " { __typename ... on CommandAccepted { commandId } "
+                "... on Problem { code message } } }")
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            result = (await asyncio.wait_for(
+                call(fed, role, token, document, input=input, key=key), 20))[name]
+        except Exception:  # the gateway is down, restarting, or its reply is lost
+            result = None
+        if result is not None and result["__typename"] != "Unavailable":
+            accepted = result["__typename"] == "CommandAccepted"
+            if accepted:
+                assert result["commandId"] == command_id
+            acknowledged.outcomes[command_id] = (fed.nodes[role], accepted, result.get("code"))
+            return result
+        assert time.monotonic() < deadline, f"no outcome for {name} {input} in {patience}s"
+        acknowledged.retries += 1
+        await asyncio.sleep(0.5)
+
+
+class Run:
+    """One run's fresh cooperatives, members and accounts, and its tokens."""
+
+    def __init__(self, fed: Federation):
+        self.fed = fed
+        self.coops = {"host": [new_id(), new_id()], "home": [new_id()]}
+        self.members = {c: [new_id() for _ in range(MEMBERS_PER_COOP)]
+                        for c in self.coops["host"]}
+        self.host_account = {m: new_id() for ms in self.members.values() for m in ms}
+        self.home_account = {m: new_id() for m in self.host_account}
+        self.coop_of = {m: c for c, ms in self.members.items() for m in ms}
+        self.tokens = {c: fed.token("host", Role.STAFF, c) for c in self.coops["host"]}
+        self.tokens[self.coops["home"][0]] = fed.token("home", Role.STAFF,
+                                                        self.coops["home"][0])
+        self.callers = {}
+        for coop, token in self.tokens.items():
+            role = "host" if coop in self.coops["host"] else "home"
+            with _home(fed.env[role]):
+                self.callers[coop] = verify_token(fed.nodes[role], token)
+        self.acknowledged = Acknowledged()
+        self.savings_sent: list[str] = []
+
+    def command_id(self, coop: str, key: str) -> str:
+        role = "host" if coop in self.coops["host"] else "home"
+        context = type("Context", (), {"node": self.fed.nodes[role],
+                                       "caller": self.callers[coop]})
+        return command_id_for(context, key)
+
+    async def as_staff(self, coop: str, name: str, input: dict) -> dict:
+        role = "host" if coop in self.coops["host"] else "home"
+        key = new_id()
+        command_id = self.command_id(coop, key)
+        result = await send(self.fed, role, self.tokens[coop], name, input, key,
+                            self.acknowledged, command_id)
+        if name in SAVINGS_MUTATIONS:
+            self.savings_sent.append(command_id)
+        return result
+
+    async def set_up(self) -> None:
+        fed = self.fed
+        for role, coops in self.coops.items():
+            admin = fed.token(role, Role.NODE_ADMIN)
+            country, currency = ("ES", "EUR") if role == "host" else ("EC", "USD")
+            for coop in coops:
+                key = new_id()
+                with _home(fed.env[role]):
+                    caller = verify_token(fed.nodes[role], admin)
+                context = type("Context", (), {"node": fed.nodes[role], "caller": caller})
+                result = await send(fed, role, admin, "registerCooperative", {
+                    "cooperativeId": coop, "name": f"Chaos {coop[:8]}", "country": country,
+                    "kind": "SAVINGS_AND_CREDIT", "languages": ["es"], "node": fed.nodes[role],
+                    "currency": currency,
+                    "sharePrice": {"amount": "25.00", "currency": currency}},
+                    key, self.acknowledged, command_id_for(context, key))
+                assert result["__typename"] == "CommandAccepted", result
+        home_coop = self.coops["home"][0]
+
+        async def member(member_id: str) -> None:
+            coop = self.coop_of[member_id]
+            for where, currency, account in ((coop, "EUR", self.host_account[member_id]),
+                                             (home_coop, "USD", self.home_account[member_id])):
+                for name, input in [
+                    ("registerMember", {"memberId": member_id, "personal": {
+                        "givenNames": "Ana", "familyNames": "Chaos", "dateOfBirth": "1990-01-01",
+                        "nationality": "EC", "preferredLanguages": ["es-EC"]}}),
+                    ("startMembership", {"memberId": member_id, "cooperativeId": where,
+                                         "startedOn": "2020-01-06", "shareCapitalRequired": {
+                                             "amount": "10.00", "currency": currency}}),
+                    ("openAccount", {"accountId": account, "memberId": member_id,
+                                     "cooperativeId": where, "product": "SAVINGS",
+                                     "currency": currency})]:
+                    result = await self.as_staff(where, name, input)
+                    assert result["__typename"] == "CommandAccepted", (name, result)
+
+        await asyncio.gather(*(member(m) for m in self.host_account))
+
+    async def client(self, rng: random.Random, until: float) -> None:
+        """Random money commands until ``until``; each retried until it has an outcome."""
+        home = self.fed.nodes["home"]
+        while time.monotonic() < until:
+            member = rng.choice(list(self.host_account))
+            coop, account = self.coop_of[member], self.host_account[member]
+            amount = {"amount": f"{rng.randint(5, 120)}.{rng.randint(0, 99):02d}",
+                      "currency": "EUR"}
+            kind = rng.choices(["deposit", "withdraw", "remit", "home"], [4, 2, 2, 1])[0]
+            if kind == "deposit":
+                await self.as_staff(coop, "depositFunds", {"accountId": account, "amount": amount})
+            elif kind == "withdraw":
+                await self.as_staff(coop, "withdrawFunds", {"accountId": account,
+                                                            "amount": amount})
+            elif kind == "remit":
+                other = rng.choice([m for m in self.host_account if m != member])
+                await self.as_staff(coop, "sendRemittance", {
+                    "accountId": account, "remittanceId": new_id(), "amount": amount,
+                    "to": {"account": {"accountId": self.host_account[other]}}})
+            else:
+                await self.as_staff(coop, "transferSavingsHome", {
+                    "accountId": account, "transferId": new_id(), "amount": amount,
+                    "toNode": home, "toAccountId": self.home_account[member],
+                    "toCurrency": "USD"})
+
+    async def balances_shown(self) -> dict[str, Decimal]:
+        """Account id -> balance in major units, as each gateway shows it."""
+        shown = {}
+        home_coop = self.coops["home"][0]
+        query = """query($id: ID!) { member(id: $id) {
+            accounts { accountId balance { amount currency } } } }"""
+        for member, coop in self.coop_of.items():
+            for role, staff in (("host", coop), ("home", home_coop)):
+                data = (await call(self.fed, role, self.tokens[staff], query, id=member))
+                for account in (data["member"] or {}).get("accounts", []):
+                    shown[account["accountId"]] = Decimal(account["balance"]["amount"])
+        return shown
+
+
+class Log:
+    """One node's savings events for this run's accounts, folded along each chain."""
+
+    def __init__(self, records, accounts: set[str]):
+        self.chained: dict[str, list] = defaultdict(list)  # account -> (envelope, event)
+        self.by_command: Counter = Counter()  # command id -> chained events + rejections
+        self.rejections: dict[str, str] = {}
+        self.off_chain: list = []
+        self.gaps = 0
+        versions: dict[str, tuple[int, str | None]] = {}
+        for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+            try:
+                envelope, event = REGISTRY.decode(r.value)
+            except ContractError:
+                continue
+            if isinstance(event, CommandRejected):
+                if event.aggregate_id in accounts:
+                    self.by_command[event.command_id] += 1
+                    self.rejections.setdefault(event.command_id, event.error.code)
+                continue
+            if envelope.subject not in accounts:
+                continue
+            version, last = versions.get(envelope.subject, (0, None))
+            if envelope.sequence == version + 1 and envelope.previousid == last:
+                versions[envelope.subject] = (version + 1, envelope.id)
+                self.chained[envelope.subject].append((envelope, event))
+                self.by_command[envelope.causationid] += 1
+            else:
+                self.off_chain.append((envelope, event))
+        for account, chain in self.chained.items():
+            if [e.sequence for e, _ in chain] != list(range(1, len(chain) + 1)):
+                self.gaps += 1
+
+    def outcome(self, command_id: str) -> tuple[bool, str | None] | None:
+        accepted = any(e.causationid == command_id for chain in self.chained.values()
+                       for e, _ in chain)
+        if accepted:
+            return True, None
+        if command_id in self.rejections:
+            return False, self.rejections[command_id]
+        return None
+
+    def events(self):
+        for chain in self.chained.values():
+            yield from chain
+
+
+def money_violations(host: Log, home: Log) -> tuple[int, dict]:
+    """Negative balances, balances that do not follow from the amounts, and conservation
+    breaks per currency; also what is still in transit."""
+    violations = 0
+    balances: dict[str, int] = {}
+    currency_of: dict[str, str] = {}
+    flows: dict[str, Counter] = defaultdict(Counter)
+    for log in (host, home):
+        for account, chain in log.chained.items():
+            running = 0
+            for _, event in chain:
+                delta = {s.FundsDeposited: lambda e: e.amount.amount,
+                         s.FundsWithdrawn: lambda e: -e.amount.amount,
+                         s.RemittanceSent: lambda e: -(e.amount.amount + e.fee.amount),
+                         s.RemittanceReceived: lambda e: e.amount.amount,
+                         s.RemittanceRefunded: lambda e: e.amount.amount,
+                         s.SavingsSentHome: lambda e: -e.amount.amount,
+                         s.SavingsTransferReceived: lambda e: e.amount.amount,
+                         s.SavingsTransferRefunded: lambda e: e.amount.amount,
+                         }.get(type(event))
+                if isinstance(event, s.AccountOpened):
+                    currency_of[account] = event.currency
+                if delta is not None:
+                    running += delta(event)
+                balance = getattr(event, "balance", None)
+                if balance is not None:
+                    violations += balance.amount < 0  # never negative
+                    violations += balance.amount != running  # follows from the amounts
+                if isinstance(event, s.FundsDeposited):
+                    flows[event.amount.currency]["deposits"] += event.amount.amount
+                elif isinstance(event, s.FundsWithdrawn):
+                    flows[event.amount.currency]["withdrawals"] += event.amount.amount
+            balances[account] = running
+    # remittances (host, between accounts): received once or refunded once, never both
+    sent = {e.remittance_id: e for _, e in host.events() if isinstance(e, s.RemittanceSent)}
+    received = Counter(e.remittance_id for _, e in host.events()
+                       if isinstance(e, s.RemittanceReceived))
+    refunded = {e.remittance_id: e for _, e in host.events()
+                if isinstance(e, s.RemittanceRefunded)}
+    in_transit: Counter = Counter()
+    for rid, e in sent.items():
+        got = received[rid]
+        violations += got > 1 or (got and rid in refunded)
+        credited = next((r for _, r in host.events()
+                         if isinstance(r, s.RemittanceReceived) and r.remittance_id == rid), None)
+        if credited is not None:
+            violations += credited.amount != e.received
+            flows[e.amount.currency]["fees"] += e.fee.amount
+            # same currency in this workload: what left minus the fee is what arrived
+            violations += (e.amount.amount != credited.amount.amount
+                           if e.received.currency == e.amount.currency else 0)
+        elif rid in refunded:
+            violations += refunded[rid].amount.amount != e.amount.amount + e.fee.amount
+        else:
+            in_transit[e.amount.currency] += e.amount.amount + e.fee.amount
+    # transfers home: credited at home exactly what the host disclosed, at most once
+    going = {e.transfer_id: e for _, e in host.events() if isinstance(e, s.SavingsSentHome)}
+    arrived = defaultdict(list)
+    for _, e in home.events():
+        if isinstance(e, s.SavingsTransferReceived):
+            arrived[e.transfer_id].append(e)
+    back = {e.transfer_id: e for _, e in host.events() if isinstance(e, s.SavingsTransferRefunded)}
+    for tid, e in going.items():
+        credits = arrived.get(tid, [])
+        violations += len(credits) > 1 or (credits and tid in back)
+        if credits:
+            violations += credits[0].amount != e.received
+            violations += Decimal(e.received.amount) != (
+                Decimal(e.amount.amount - e.fee.amount) * Decimal(e.rate)
+            ).quantize(Decimal("1"), ROUND_HALF_EVEN)
+            flows[e.amount.currency]["fees"] += e.fee.amount
+            flows[e.amount.currency]["went home"] += e.amount.amount - e.fee.amount
+            flows[e.received.currency]["came home"] += e.received.amount
+        elif tid in back:
+            violations += back[tid].amount != e.amount
+        else:
+            in_transit[e.amount.currency] += e.amount.amount
+    violations += sum(1 for tid in arrived if tid not in going)  # credited, never sent
+    held: Counter = Counter()
+    for account, balance in balances.items():
+        held[currency_of.get(account, "?")] += balance
+    report = {}
+    for currency in set(flows) | set(held):
+        f = flows[currency]
+        came_in = f["deposits"] + f["came home"]
+        went_out = f["withdrawals"] + f["fees"] + f["went home"]
+        report[currency] = dict(f, held=held[currency], in_transit=in_transit[currency])
+        violations += came_in - went_out != held[currency] + in_transit[currency]
+    return violations, report
+
+
+async def read_run(fed: Federation, run: Run) -> tuple[Log, Log]:
+    host_accounts = set(run.host_account.values())
+    home_accounts = set(run.home_account.values())
+    host = Log(await read_topic(events_topic(fed.nodes["host"], "savings"), fed.bootstrap),
+               host_accounts)
+    home = Log(await read_topic(events_topic(fed.nodes["home"], "savings"), fed.bootstrap),
+               home_accounts)
+    return host, home
+
+
+def settled(host: Log, home: Log) -> bool:
+    """Every remittance and every transfer home is delivered or refunded."""
+    open_ids = set()
+    for _, e in host.events():
+        if isinstance(e, s.RemittanceSent | s.SavingsSentHome):
+            open_ids.add(getattr(e, "remittance_id", None) or e.transfer_id)
+        elif isinstance(e, s.RemittanceDelivered | s.RemittanceRefunded):
+            open_ids.discard(e.remittance_id)
+        elif isinstance(e, s.SavingsTransferDelivered | s.SavingsTransferRefunded):
+            open_ids.discard(e.transfer_id)
+    return not open_ids
+
+
+def folded_balances(host: Log, home: Log) -> dict[str, Decimal]:
+    """A fresh fold of the log through the gateway's own projection."""
+    store = MemoryStore()
+    for log in (host, home):
+        for message in log.events():
+            project(store, message)
+    folded = {}
+    for log in (host, home):
+        for account in log.chained:
+            view = store.get("accounts", account)
+            if view is not None and view.balance is not None:
+                folded[account] = Decimal(view.balance.amount) / 100  # EUR and USD: 2
+    return folded
+
+
+async def one_run(fed: Federation, broker, seed: int) -> None:
+    rng = random.Random(seed)
+    started = time.monotonic()
+    run = Run(fed)
+    await run.set_up()
+    # the processes money passes through first (each killed once a run), then the others
+    names = [(role, name) for role in fed.nodes for name in ("savings", "gateway", "federation")]
+    others = [(role, name) for role in fed.nodes for name in PROCESSES if (role, name) not in names]
+    rng.shuffle(names)
+    rng.shuffle(others)
+    names += others
+    injector = FaultInjector(fed, names, rng, broker=broker)
+    until = time.monotonic() + WORKLOAD_S
+    clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), until))
+               for i in range(CLIENTS)]
+    await injector.run(WORKLOAD_S)
+    await asyncio.gather(*clients)
+    healthy(fed)
+
+    # quiet period: the sagas finish, the gateways catch up
+    deadline = time.monotonic() + 90
+    while True:
+        host, home = await read_run(fed, run)
+        if settled(host, home) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    folded = folded_balances(host, home)
+    deadline = time.monotonic() + 30
+    while True:
+        shown = await run.balances_shown()
+        mismatched = [a for a in folded if shown.get(a) != folded[a]]
+        if not mismatched or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+
+    logs = {fed.nodes["host"]: host, fed.nodes["home"]: home}
+    lost = wrong_outcome = 0
+    for command_id in run.savings_sent:  # every acknowledged savings command is in the log
+        node, accepted, code = run.acknowledged.outcomes[command_id]
+        logged = logs[node].outcome(command_id)
+        if logged is None:
+            lost += 1
+        else:
+            wrong_outcome += logged != (accepted, None if accepted else code)
+    duplicated = sum(n - 1 for log in logs.values() for n in log.by_command.values() if n > 1)
+    orphans = sum(1 for log in logs.values() for e, _ in log.off_chain
+                  if log.by_command[e.causationid] == 0)
+    violations = host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
+    money, flows = money_violations(host, home)
+    faults = injector.faults
+    acknowledged = len(run.acknowledged.outcomes)
+    record("durability", runs=1, faults=faults, acknowledged=acknowledged, lost=lost,
+           duplicated=duplicated, violations=violations)
+    record("money", runs=1, faults=faults, acknowledged=acknowledged, violations=money)
+    print(f"run {seed}: {time.monotonic() - started:.0f}s, {injector.kills} kills, "
+          f"{injector.broker_restarts} broker restarts, "
+          f"killed {['-'.join(v) for v in injector.victims]}, "
+          f"{injector.restarted - injector.kills} started again after ending on their own"
+          f"{'' if broker else ' (external cluster: not stopped)'}, "
+          f"{acknowledged} acknowledged ({run.acknowledged.retries} retries), "
+          f"{len(run.savings_sent)} of them savings commands, lost {lost}, duplicated {duplicated}, "
+          f"off the chain {sum(len(log.off_chain) for log in logs.values())}, "
+          f"gaps {host.gaps + home.gaps}, projection mismatches {mismatched}, "
+          f"wrong outcomes {wrong_outcome}, money violations {money}, flows {flows}")
+    assert settled(host, home), "a remittance or transfer home never finished"
+    assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
+
+
+async def test_acknowledged_money_survives_kills_and_broker_restarts(federation,
+                                                                      embedded_broker):
+    for seed in range(runs()):
+        await one_run(federation, embedded_broker, seed + 1)
