@@ -18,6 +18,7 @@ The courier's and the relay's commands (``savings.INTERNAL_COMMANDS``) are never
 records are exported and imported by ``gateway.federation``'s own mutations.
 """
 
+import base64
 import datetime as dt
 import enum
 import functools
@@ -270,14 +271,30 @@ def to_plain(value) -> dict:
     return _plain(value, "input")
 
 
+#: Stands for a seal while the rest of a command is validated, before anything is sealed.
+_UNSEALED = {"kid": "unsealed", "iv": base64.b64encode(bytes(12)).decode(),
+             "ct": base64.b64encode(bytes(16)).decode()}
+
+
 async def to_command(cls: type[Contract], data: dict, seal) -> Contract:
-    """Seal what must be sealed, then convert and validate."""
-    for field, plain_type in (("personal", m.PersonalDetails),):
-        if field in data and field in cls.__struct_fields__:
-            details = _convert(data[field], plain_type, f"input.{field}")
-            data[field] = await seal(data, msgspec.json.encode(details))
-    if isinstance(data.get("to"), dict) and "recipient" in data["to"]:
-        recipient = _convert(data["to"]["recipient"], s.PayoutRecipient, "input.to.payout.recipient")
+    """Validate the whole command, then seal what must be sealed, then convert.
+
+    Sealing may create the member's data key, published to ``{node}.datakeys`` under her
+    member id: an input refused for any reason (a member id that is no id at all, where a
+    name might have been typed) must make no key, or that text would stay in a Kafka key
+    forever, with no member to erase it for."""
+    personal = "personal" in data and "personal" in cls.__struct_fields__
+    payout = isinstance(data.get("to"), dict) and "recipient" in data["to"]
+    details = _convert(data["personal"], m.PersonalDetails, "input.personal") if personal \
+        else None
+    recipient = _convert(data["to"]["recipient"], s.PayoutRecipient,
+                         "input.to.payout.recipient") if payout else None
+    trial = {**data, **({"personal": _UNSEALED} if personal else {}),
+             **({"to": {**data["to"], "recipient": _UNSEALED}} if payout else {})}
+    _convert(trial, cls, "input")
+    if personal:
+        data["personal"] = await seal(data, msgspec.json.encode(details))
+    if payout:
         data["to"]["recipient"] = await seal(data, msgspec.json.encode(recipient))
     return _convert(data, cls, "input")
 

@@ -145,6 +145,29 @@ async def test_a_contract_constraint_is_a_validation_error_naming_the_field(node
     assert result["__typename"] == "ValidationError" and result["field"] == "input.member_id"
 
 
+async def test_a_refused_input_makes_no_data_key(node):
+    """Sealing creates the member's data key, which goes to Kafka under her member id: a
+    member id that is no id (a name typed into it, say) must be refused before that, or the
+    text stays in the compacted keys topic with no member to erase it for."""
+    ids = await rosa_joins(node)
+    before = set(node.keys.keys)
+    for name, input in [
+        ("registerMember", {"memberId": "Rosa Quispe", "personal": ROSA_DETAILS}),
+        ("correctMemberDetails", {"memberId": "Rosa Quispe", "personal": ROSA_DETAILS}),
+        ("sendRemittance", {"accountId": "Rosa Quispe", "remittanceId": new_id(),
+                            "amount": {"amount": "5.00", "currency": "EUR"},
+                            "to": {"payout": {"country": "EC", "currency": "USD",
+                                              "recipient": {"fullName": "Elvira"}}}}),
+        ("sendRemittance", {"accountId": ids["account"], "remittanceId": "Elvira Quispe",
+                            "amount": {"amount": "5.00", "currency": "EUR"},
+                            "to": {"payout": {"country": "EC", "currency": "USD",
+                                              "recipient": {"fullName": "Elvira"}}}}),
+    ]:
+        result = await node.mutate(name, input, MADRID_STAFF)
+        assert result["__typename"] in ("ValidationError", "NotAuthorized"), (name, result)
+    assert set(node.keys.keys) == before
+
+
 async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node):
     ids = await rosa_joins(node)
     deposit = {"accountId": ids["account"], "amount": {"amount": "10", "currency": "EUR"}}
