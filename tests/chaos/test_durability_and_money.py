@@ -20,6 +20,7 @@ then count kills only). After a quiet period, from the events topics:
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import Counter, defaultdict
@@ -179,16 +180,22 @@ class Run:
 
         await asyncio.gather(*(member(m) for m in self.host_account))
 
-    async def client(self, rng: random.Random, until: float) -> None:
-        """Random money commands until ``until``; each retried until it has an outcome."""
+    async def client(self, rng: random.Random, done: asyncio.Event) -> None:
+        """Random money commands until ``done``; each retried until it has an outcome."""
         home = self.fed.nodes["home"]
-        while time.monotonic() < until:
+        while not done.is_set():
             member = rng.choice(list(self.host_account))
             coop, account = self.coop_of[member], self.host_account[member]
             amount = {"amount": f"{rng.randint(5, 120)}.{rng.randint(0, 99):02d}",
                       "currency": "EUR"}
-            kind = rng.choices(["deposit", "withdraw", "remit", "home"], [4, 2, 2, 1])[0]
-            if kind == "deposit":
+            kind = rng.choices(["deposit", "withdraw", "remit", "home", "at home"],
+                               [4, 2, 2, 1, 2])[0]
+            if kind == "at home":  # the home node's gateway and savings under load too
+                await self.as_staff(self.coops["home"][0], rng.choice(
+                    ["depositFunds", "withdrawFunds"]), {
+                    "accountId": self.home_account[member],
+                    "amount": {**amount, "currency": "USD"}})
+            elif kind == "deposit":
                 await self.as_staff(coop, "depositFunds", {"accountId": account, "amount": amount})
             elif kind == "withdraw":
                 await self.as_staff(coop, "withdrawFunds", {"accountId": account,
@@ -218,6 +225,13 @@ class Run:
         return shown
 
 
+def _subject(raw) -> str | None:
+    try:
+        return json.loads(raw).get("subject")
+    except Exception:
+        return None
+
+
 class Log:
     """One node's savings events for this run's accounts, folded along each chain."""
 
@@ -225,13 +239,17 @@ class Log:
         self.chained: dict[str, list] = defaultdict(list)  # account -> (envelope, event)
         self.by_command: Counter = Counter()  # command id -> chained events + rejections
         self.rejections: dict[str, str] = {}
-        self.off_chain: list = []
+        self.off_chain: list = []  # a stale writer's events, ignored by every fold
+        self.repeated = 0  # a record written twice (the same event id): never expected
+        self.unreadable = 0
         self.gaps = 0
+        seen: set[str] = set()
         versions: dict[str, tuple[int, str | None]] = {}
         for r in sorted(records, key=lambda r: (r.partition, r.offset)):
             try:
                 envelope, event = REGISTRY.decode(r.value)
-            except ContractError:
+            except ContractError:  # a negative balance, say, would not even decode
+                self.unreadable += _subject(r.value) in accounts
                 continue
             if isinstance(event, CommandRejected):
                 if event.aggregate_id in accounts:
@@ -240,6 +258,8 @@ class Log:
                 continue
             if envelope.subject not in accounts:
                 continue
+            self.repeated += envelope.id in seen
+            seen.add(envelope.id)
             version, last = versions.get(envelope.subject, (0, None))
             if envelope.sequence == version + 1 and envelope.previousid == last:
                 versions[envelope.subject] = (version + 1, envelope.id)
@@ -406,10 +426,11 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     rng.shuffle(others)
     names += others
     injector = FaultInjector(fed, names, rng, broker=broker)
-    until = time.monotonic() + WORKLOAD_S
-    clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), until))
+    done = asyncio.Event()
+    clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), done))
                for i in range(CLIENTS)]
-    await injector.run(WORKLOAD_S)
+    await injector.run(WORKLOAD_S)  # the clients keep sending until the last fault is over
+    done.set()
     await asyncio.gather(*clients)
     healthy(fed)
 
@@ -439,10 +460,12 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
         else:
             wrong_outcome += logged != (accepted, None if accepted else code)
     duplicated = sum(n - 1 for log in logs.values() for n in log.by_command.values() if n > 1)
+    duplicated += sum(log.repeated for log in logs.values())
     orphans = sum(1 for log in logs.values() for e, _ in log.off_chain
                   if log.by_command[e.causationid] == 0)
     violations = host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
     money, flows = money_violations(host, home)
+    money += host.unreadable + home.unreadable
     faults = injector.faults
     acknowledged = len(run.acknowledged.outcomes)
     record("durability", runs=1, faults=faults, acknowledged=acknowledged, lost=lost,
