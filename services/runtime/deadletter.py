@@ -10,6 +10,13 @@ Connect's dead-letter queues::
     coop.dlq.partition
     coop.dlq.offset
     coop.dlq.time       when it was dead-lettered (UTC, ISO 8601)
+    coop.dlq.truncated  only on a value over ``MAX_VALUE`` bytes: its original length
+
+A value over ``MAX_VALUE`` (a ``too_large`` message, which got in compressed) cannot be
+written back whole: the producers' and the broker's limits are about 1 MiB as well, and a
+letter that cannot be written would stop its consumer on that record for good. Its letter
+keeps the first ``MAX_VALUE`` bytes and says so; the whole record stays where
+``coop.dlq.topic``/``partition``/``offset`` point.
 
 ``letter_for`` builds the record (pure). ``publish`` (aiokafka) and ``publish_faust`` (a
 faust app's producer) send it and wait for the broker's acknowledgement, so a consumer commits past the bad message only once its letter is safe.
@@ -26,6 +33,9 @@ from schemas.topics import deadletter_topic
 
 PREFIX = "coop.dlq."
 MAX_DETAIL = 500
+#: The most of a value a letter keeps: with key, headers and batch overhead it stays under
+#: the producers' ``max_request_size`` and the broker's ``max.message.bytes`` (1 MiB).
+MAX_VALUE = 960 * 1024
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class DeadLetter:
     partition: int
     offset: int
     time: dt.datetime
+    truncated: int | None = None  # the original length, when only the start is kept
 
     @property
     def headers(self) -> list[tuple[str, bytes]]:
@@ -52,6 +63,8 @@ class DeadLetter:
             "offset": str(self.offset),
             "time": self.time.isoformat(),
         }
+        if self.truncated is not None:
+            fields["truncated"] = str(self.truncated)
         return [(PREFIX + name, value.encode()) for name, value in fields.items()]
 
 
@@ -68,16 +81,19 @@ def letter_for(
     now: dt.datetime | None = None,
 ) -> DeadLetter:
     """The dead letter for one unreadable record of ``source_topic``."""
+    value = value if value is not None else b""
+    truncated = len(value) if len(value) > MAX_VALUE else None
     return DeadLetter(
         topic=deadletter_topic(node),
         key=key,
-        value=value if value is not None else b"",
+        value=bytes(value[:MAX_VALUE]),
         reason=reason,
         detail=detail[:MAX_DETAIL],
         source_topic=source_topic,
         partition=partition,
         offset=offset,
         time=now or dt.datetime.now(dt.UTC),
+        truncated=truncated,
     )
 
 
@@ -96,6 +112,7 @@ def read_letter(
         partition=int(found["partition"]),
         offset=int(found["offset"]),
         time=dt.datetime.fromisoformat(found["time"]),
+        truncated=int(found["truncated"]) if "truncated" in found else None,
     )
 
 
