@@ -10,7 +10,8 @@ commands and good events. Meanwhile the three services take real commands and th
 projections fold the events.
 
 Then: every bad record is in ``{node}.deadletter`` with the right reason and its source
-topic, partition and offset (exactly once for a command: one processor read it); a bad
+topic, partition and offset, every letter of it naming the same reason (letters are at least
+once: a batch decided again after a rebuild letters its bad commands again); a bad
 command whose envelope is readable was also answered (``UnsupportedCommand`` /
 ``ValidationError``); a repeated command gets the same reply bytes and no second event; a
 repeated event changes no view (views equal those of a replica folded afresh at the end);
