@@ -23,7 +23,7 @@ def main() -> int:
             bad = bad or wrong
             cells.append(f"[bold red]{value}[/]" if wrong else str(value))
         table.add_row(section, *cells)
-    Console().print(table)
+    Console(width=160).print(table)
     return 1 if bad else 0
 
 
