@@ -233,7 +233,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_in_use(port: int) -> bool:
+def port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (the broker and ``coopbridge up``)."""
     # SO_REUSEADDR like the JVM's server sockets: TIME_WAIT leftovers do not count as "taken".
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -338,7 +339,7 @@ class EmbeddedBroker:
         if cfg.port == cfg.controller_port:
             raise BrokerError(f"the Kafka and controller ports must differ (both {cfg.port})")
         for name, port in (("Kafka", cfg.port), ("KRaft controller", cfg.controller_port)):
-            if _port_in_use(port):
+            if port_in_use(port):
                 raise BrokerError(
                     f"port {port} on 127.0.0.1 (the {name} port) is already in use by another "
                     "process; stop it or choose other ports (COOPBRIDGE_KAFKA_PORT, "
@@ -509,7 +510,7 @@ class EmbeddedBroker:
         if self._proc is not None and self._proc.pid == pid:
             return pid if self._proc.poll() is None else None  # our child: poll() reaps it
         for _ in range(20):
-            if not _alive(pid):
+            if not process_alive(pid):
                 return None
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -545,7 +546,7 @@ class EmbeddedBroker:
     def _alive(self, pid: int) -> bool:
         if self._proc is not None and self._proc.pid == pid:
             return self._proc.poll() is None  # our child: poll() also reaps it
-        return _alive(pid)
+        return process_alive(pid)
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -556,7 +557,7 @@ class EmbeddedBroker:
         return True
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether ``pid`` runs (reaping it first if it is our exited child; zombies are dead)."""
     with contextlib.suppress(ChildProcessError, OSError):
         done, _ = os.waitpid(pid, os.WNOHANG)

@@ -529,15 +529,10 @@ def _end_with_parent() -> None:
 
 
 def _port_free(port: int, what: str) -> None:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            raise broker.BrokerError(
-                f"port {port} on 127.0.0.1 ({what}) is already in use: stop what holds it, "
-                f"or set COOPBRIDGE_GATEWAY_PORT to another first port") from None
+    if broker.port_in_use(port):
+        raise broker.BrokerError(
+            f"port {port} on 127.0.0.1 ({what}) is already in use: stop what holds it, "
+            f"or set COOPBRIDGE_GATEWAY_PORT to another first port")
 
 
 class _UpState:
@@ -576,15 +571,7 @@ class _UpState:
 
 
 def _alive(pid) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return isinstance(pid, int) and broker.process_alive(pid)
 
 
 def wait_until_healthy(port: int, timeout: float = 120, on_wait=None) -> bool:

@@ -305,7 +305,7 @@ def verify_status_list(token: str, trusted: dict[str, dict],
     format, trusted issuer, signature and validity checks as any credential; else None."""
     result = _verify(token, trusted, now)
     claims = result.credential
-    if not result.valid or claims is None or STATUS_LIST_TYPE not in _listed(claims.get("type")):
+    if not result.valid or claims is None or STATUS_LIST_TYPE not in listed(claims.get("type")):
         return None
     subject = claims.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("type") != "BitstringStatusList":
@@ -332,14 +332,14 @@ def _verify(token: str, trusted: dict[str, dict], now: dt.datetime) -> Verificat
     result.checks["issuer"] = None if keys is not None else "the issuer is not trusted"
     result.checks["signature"] = _signature(token, header, keys)
     result.checks["validity"] = _validity(claims, now)
-    if ("VerifiableCredential" not in _listed(claims.get("type"))
-            or CONTEXT not in _listed(claims.get("@context"))):
+    if ("VerifiableCredential" not in listed(claims.get("type"))
+            or CONTEXT not in listed(claims.get("@context"))):
         result.checks["format"] = "not a Verifiable Credential 2.0"
     result.credential = claims
     return result
 
 
-def _listed(value: Any) -> list:
+def listed(value: Any) -> list:
     """A JSON-LD term that may be one value or a list, as a list (anything else: empty)."""
     if isinstance(value, list):
         return value
@@ -390,7 +390,7 @@ def _validity(claims: dict, now: dt.datetime) -> str | None:
     if start is None:
         return "validFrom is a required date"
     end = None
-    if "validUntil" in claims or RECORD_TYPE in _listed(claims.get("type")):
+    if "validUntil" in claims or RECORD_TYPE in listed(claims.get("type")):
         end = _date(claims.get("validUntil"))
         if end is None:
             return ("validUntil is a required date on a member record"

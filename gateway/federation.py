@@ -577,7 +577,7 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     subject = claims.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     shared = subject.get("sharedWith") if isinstance(subject.get("sharedWith"), dict) else {}
-    if vc.RECORD_TYPE not in _strings(claims.get("type")) or not (
+    if vc.RECORD_TYPE not in vc.listed(claims.get("type")) or not (
             (shared.get("type") == "cooperative" and shared.get("id") == cooperative.cooperative_id)
             or (shared.get("type") == "node" and shared.get("id") == context.node)):
         return NotAuthorized(code="NotAuthorized",
@@ -585,7 +585,7 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     if issuer == vc.node_issuer(context.node):
         return NotAuthorized(code="NotAuthorized", message="a record comes home from another "
                              "node; this node's own members join with startMembership")
-    if "membership" not in _strings(subject.get("scopes")):
+    if "membership" not in vc.listed(subject.get("scopes")):
         return NotAuthorized(code="NotAuthorized", message="her consent does not cover her "
                              "memberships, so it does not let her join here")
     member_id = str(subject.get("memberId", ""))
@@ -634,12 +634,6 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     return RecordImportedHere(member_id=member_id, credential_id=imported.credential_id,
                               membership_started=started,
                               visible=bool(getattr(joined, "visible", True)))
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
 
 
 def _text(value: Any) -> str | None:

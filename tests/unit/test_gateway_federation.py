@@ -342,15 +342,21 @@ async def test_revoking_her_consent_or_erasing_her_revokes_what_was_shared(
     assert refused["__typename"] == "RecordNotVerified"
 
 
-async def test_an_unsigned_or_odd_credential_gets_every_check_and_fetches_nothing(
-        federation_pair, monkeypatch):
-    es, ec = federation_pair
-    fetched = []
+def record_fetches(monkeypatch) -> list[str]:
+    """Every status list URL the gateway asks its peer for (none is answered)."""
+    fetched: list[str] = []
 
     async def fetch(url):
         fetched.append(url)
         return None
     monkeypatch.setattr(federation, "fetch_status_list", fetch)
+    return fetched
+
+
+async def test_an_unsigned_or_odd_credential_gets_every_check_and_fetches_nothing(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    fetched = record_fetches(monkeypatch)
 
     def unsigned(claims):
         def part(data):
@@ -376,12 +382,7 @@ async def test_a_signed_record_naming_a_crooked_status_url_fails_closed_without_
         federation_pair, monkeypatch):
     es, ec = federation_pair
     from gateway import credentials as vc
-    fetched = []
-
-    async def fetch(url):
-        fetched.append(url)
-        return None
-    monkeypatch.setattr(federation, "fetch_status_list", fetch)
+    fetched = record_fetches(monkeypatch)
     claims = vc.member_record_credential(
         node="es", credential_id=new_id(), subject={"id": "urn:x"}, valid_from=NOW,
         valid_until=NOW + dt.timedelta(days=1),
