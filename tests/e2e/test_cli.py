@@ -119,7 +119,36 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
                 up.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 up.kill()
-    deadline = time.monotonic() + 10
+    gone_within(home, 10)
+
+    # the stopped node's gateway store, rebuilt from the log
+    replayed = cli(env, "replay", "--node", host)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert f"node {host} projections rebuilt" in replayed.stdout
+    assert int(replayed.stdout.split(" events")[0].rsplit("· ", 1)[1]) > 0
+
+    # a taken port is one line, before anything starts
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        taken = cli(env, "up", "--node", host, timeout=60)
+    assert taken.returncode == 1 and f"port {port} on 127.0.0.1" in taken.stderr
+    assert len(taken.stderr.strip().splitlines()) == 1, taken.stderr
+
+    # a SIGKILLed up takes its services with it (parent-death signal)
+    up = subprocess.Popen([*COOPBRIDGE, "up", "--node", host], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in up.stdout:
+        if line.startswith("coopbridge up"):
+            break
+    assert processes_of(home), "up started nothing"
+    up.kill()
+    up.wait(10)
+    gone_within(home, 30)
+
+
+def gone_within(home: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
     while processes_of(home) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_of(home) == []
