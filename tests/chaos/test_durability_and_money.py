@@ -28,7 +28,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
-from deploy.cli import wait_until_healthy
 from gateway.auth import Role, verify_token
 from gateway.mutations import command_id_for
 from gateway.readmodel import MemoryStore, project
@@ -40,7 +39,13 @@ from services.runtime.ids import new_id
 from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, runs
 from tests.chaos.kill import FaultInjector
-from tests.e2e.test_federation_over_http import PROCESSES, Federation, _home, call
+from tests.e2e.test_federation_over_http import (
+    PROCESSES,
+    Federation,
+    _home,
+    call,
+    running_federation,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -53,22 +58,8 @@ SAVINGS_MUTATIONS = ("openAccount", "depositFunds", "withdrawFunds", "sendRemitt
 
 @pytest.fixture(scope="module")
 def federation(kafka_bootstrap, tmp_path_factory):
-    fed = Federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation"))
-    try:
-        for role in fed.nodes:
-            for name in PROCESSES:
-                fed.start(role, name)
-        healthy(fed)
+    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation")) as fed:
         yield fed
-    finally:
-        fed.stop()
-
-
-def healthy(fed: Federation, timeout: float = 120) -> None:
-    for role in fed.nodes:
-        if not wait_until_healthy(fed.ports[role], timeout=timeout):
-            raise AssertionError(f"the {role} gateway did not become ready: " + (
-                fed.root / f"{role}-gateway.log").read_text()[-3000:])
 
 
 class Acknowledged:
@@ -432,7 +423,7 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     await injector.run(WORKLOAD_S)  # the clients keep sending until the last fault is over
     done.set()
     await asyncio.gather(*clients)
-    healthy(fed)
+    fed.wait_until_ready()
 
     # quiet period: the sagas finish, the gateways catch up
     deadline = time.monotonic() + 90

@@ -37,15 +37,14 @@ import httpx
 import pytest
 from rocksdict import AccessType, Options, Rdict
 
-from deploy.cli import wait_until_healthy
 from deploy.operate import ExportRefused, export_record, verify_file
 from gateway.auth import Role
 from schemas.topics import node_topics
 from services.runtime.ids import new_id
 from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, runs
-from tests.e2e.test_federation_over_http import (PROCESSES, Federation, _home, call, mutate,
-                                                  until)
+from tests.e2e.test_federation_over_http import (Federation, _home, call, mutate,
+                                                  running_federation, until)
 
 pytestmark = pytest.mark.kafka
 
@@ -54,18 +53,8 @@ BURST = 200
 
 @pytest.fixture(scope="module")
 def fed(kafka_bootstrap, tmp_path_factory):
-    federation = Federation(kafka_bootstrap, tmp_path_factory.mktemp("privacy"))
-    try:
-        for role in federation.nodes:
-            for name in PROCESSES:
-                federation.start(role, name)
-        for role in federation.nodes:
-            if not wait_until_healthy(federation.ports[role], timeout=120):
-                raise AssertionError(f"the {role} gateway did not become ready: " + (
-                    federation.root / f"{role}-gateway.log").read_text()[-3000:])
+    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("privacy")) as federation:
         yield federation
-    finally:
-        federation.stop()
 
 
 # -- the canary and how to find it ------------------------------------------------------------

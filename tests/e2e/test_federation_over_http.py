@@ -10,6 +10,7 @@ while a second transfer is on its way, and every transfer is still credited exac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -80,6 +81,12 @@ class Federation:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
 
+    def wait_until_ready(self, timeout: float = 120) -> None:
+        for role in self.nodes:
+            if not wait_until_healthy(self.ports[role], timeout=timeout):
+                raise AssertionError(f"the {role} gateway did not become ready: " + (
+                    self.root / f"{role}-gateway.log").read_text()[-3000:])
+
     def token(self, role: str, kind: Role, cooperative: str | None = None) -> str:
         with _home(self.env[role]):
             return issue_token(self.nodes[role], kind, cooperative)
@@ -112,20 +119,24 @@ class _home:
             os.environ["COOPBRIDGE_HOME"] = self.saved
 
 
-@pytest.fixture(scope="module")
-def federation(kafka_bootstrap, tmp_path_factory):
-    fed = Federation(kafka_bootstrap, tmp_path_factory.mktemp("federation"))
+@contextlib.contextmanager
+def running_federation(bootstrap: str, root):
+    """Both nodes' processes started and both gateways ready; everything stopped after."""
+    fed = Federation(bootstrap, root)
     try:
         for role in fed.nodes:
             for name in PROCESSES:
                 fed.start(role, name)
-        for role in fed.nodes:
-            if not wait_until_healthy(fed.ports[role], timeout=120):
-                raise AssertionError(f"the {role} gateway did not become ready: " + (
-                    fed.root / f"{role}-gateway.log").read_text()[-3000:])
+        fed.wait_until_ready()
         yield fed
     finally:
         fed.stop()
+
+
+@pytest.fixture(scope="module")
+def federation(kafka_bootstrap, tmp_path_factory):
+    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("federation")) as fed:
+        yield fed
 
 
 async def call(fed: Federation, role: str, token: str, document: str, **variables) -> dict:
