@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test unit integration chaos jars browser schemas install clean
+.PHONY: run test unit integration chaos bench jars browser schemas install clean
 
 ## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation; Ctrl-C stops it
 run: install jars
@@ -23,6 +23,11 @@ chaos: install jars
 	rm -f .coopbridge/chaos/figures.jsonl
 	-COOPBRIDGE_CHAOS_RUNS=25 $(BIN)/pytest tests/chaos -m '' --timeout 2700 $(CHAOS_ARGS)
 	$(BIN)/python -m tests.chaos.report
+
+## bench: the benchmarks (not part of make test): a table of figures, each against a baseline of
+## the same run, also written to .coopbridge/bench/results.json; BENCH_ARGS="--only query --quick"
+bench: install jars
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 ## jars: fetch the Apache Kafka jars with Maven (cached; again only when the POM changes)
 jars: install

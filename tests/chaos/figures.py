@@ -4,7 +4,8 @@
 line to ``$COOPBRIDGE_HOME/chaos/figures.jsonl`` (default ``.coopbridge``); the everyday
 versions of the same tests record too, so a plain ``pytest tests/chaos`` also leaves figures.
 Columns that must be zero for a run to pass are ``MUST_BE_ZERO``. ``runs()`` is how many
-times a test repeats its scenario: 1 every day, ``COOPBRIDGE_CHAOS_RUNS`` (25) in ``make chaos``.
+times a test repeats its scenario: 1 every day, ``COOPBRIDGE_CHAOS_RUNS`` (25) in ``make chaos``
+(the hostile-message and privacy scenarios at most 10: see their modules).
 """
 
 from __future__ import annotations
@@ -47,5 +48,8 @@ def totals() -> dict[str, dict[str, int]]:
     return sums
 
 
-def runs(default: int = 1) -> int:
-    return max(1, int(os.environ.get("COOPBRIDGE_CHAOS_RUNS", default)))
+def runs(default: int = 1, at_most: int | None = None) -> int:
+    """How many times to repeat a scenario; ``at_most`` caps it for scenarios whose runs add
+    little after the first few (each still runs at least once)."""
+    n = max(1, int(os.environ.get("COOPBRIDGE_CHAOS_RUNS", default)))
+    return n if at_most is None else min(n, at_most)
