@@ -1,0 +1,100 @@
+"""Replay: rebuilding the gateway projections from 1,000,000 events vs a raw consume of them.
+
+A fresh node gets a made-up but real history (``tests.bench.synth_events``: valid envelopes
+of the real contracts, correct chains, sealed personal fields, keyed and partitioned like the
+services write them) on its three events topics. Then, on the same broker:
+
+* **raw**: one aiokafka consumer (no group) reads every partition of the three topics from the
+  earliest offset to the end, counting records and nothing else; measured before and after
+  the projections, the baseline is the mean of both;
+* **projections**: ``gateway.projections.Projections`` on an empty data directory, as
+  ``coopbridge replay`` runs it: from ``start()`` (faust's group join included) until
+  ``ready()``, i.e. every partition applied up to its end offset as of the start.
+
+Both figures are records per second over the same records (every one of them an event with a
+sequence, so the projections apply every record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+from deploy.topics import ensure_node_topics
+from gateway.projections import Projections
+from schemas.topics import events_topic
+from services.runtime import kafka_clients
+from tests.bench.harness import Bench, Row
+from tests.bench.synth_events import Synth, produce
+
+SERVICES = ("membership", "savings", "training")
+EVENTS_PER_MEMBER = 20  # registrations and activity: members = events / 20
+
+
+async def raw_consume(bootstrap: str, topics: list[str]) -> tuple[int, float]:
+    """(records read, seconds): every partition of ``topics``, earliest to end, one consumer."""
+    began = time.perf_counter()
+    consumer = kafka_clients.reader(bootstrap)
+    await consumer.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(consumer, topic)]
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        count = 0
+        pending = {tp for tp in partitions if ends[tp] > 0}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=500, max_records=10_000)
+            for records in batches.values():
+                count += len(records)
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        return count, time.perf_counter() - began
+    finally:
+        await consumer.stop()
+
+
+async def seed(bench: Bench, node: str, events: int, seed: int = 7) -> Synth:
+    """A fresh node's topics holding about ``events`` events (plus its data keys)."""
+    await asyncio.to_thread(ensure_node_topics, node, bench.bootstrap)
+    synth = Synth(node, seed=seed)
+    members = max(100, events // EVENTS_PER_MEMBER)
+    activity = events - members * 3 - members // 3 * 2 - max(3, members // 1000) * 4
+    await produce(bench.bootstrap, synth.log(members, activity))
+    return synth
+
+
+async def rebuild(bench: Bench, node: str) -> tuple[dict[str, int], float]:
+    """(stats, seconds) of projections on an empty store, from start until ready."""
+    began = time.perf_counter()
+    async with Projections(node, bench.bootstrap, data_dir=bench.work / "replay" / node) as views:
+        await views.ready()
+        return dict(views.stats), time.perf_counter() - began
+
+
+async def run(bench: Bench) -> None:
+    node = "rp" + secrets.token_hex(3)
+    wanted = bench.size(1_000_000, 20_000)
+    began = time.perf_counter()
+    synth = await seed(bench, node, wanted)
+    events = sum(synth.counts.values())
+    made = time.perf_counter() - began
+    topics = [events_topic(node, service) for service in SERVICES]
+    raw_before = await raw_consume(bench.bootstrap, topics)
+    stats, seconds = await rebuild(bench, node)
+    raw_after = await raw_consume(bench.bootstrap, topics)
+    if raw_before[0] != events or stats["applied"] != events:
+        raise AssertionError(f"wrote {events} events, raw read {raw_before[0]}, "
+                             f"projections {stats}")
+    raw = (raw_before[0] / raw_before[1] + raw_after[0] / raw_after[1]) / 2
+    mix = ", ".join(f"{name} {count:,}" for name, count in
+                    sorted(synth.counts.items(), key=lambda kv: -kv[1])[:6])
+    bench.add(Row(
+        "replay", f"events/s rebuilding the projections from {events:,} events",
+        events / seconds, "events/s", raw, "raw aiokafka consume, mean of before and after",
+        target=0.7,
+        note=(f"{len(synth.member_ids):,} members, {len(synth.accounts):,} savings accounts;"
+              f" {mix}; projections {seconds:.1f} s from start (group join included) to"
+              f" ready; raw {raw_before[1]:.1f} s / {raw_after[1]:.1f} s;"
+              f" log made and produced in {made:.0f} s")))
