@@ -35,7 +35,7 @@ GATEWAY_READY_S = 120
 
 
 @contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
+def environment(**values: str) -> Iterator[None]:
     """Set environment variables for the duration (this process is shared by every section)."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
@@ -74,7 +74,7 @@ class BenchNode:
         ensure_node_topics(self.node, self.bootstrap)
 
     def token(self, role: Role, cooperative_id: str | None = None) -> str:
-        with _environment(COOPBRIDGE_SIGNING_KEY=self.env["COOPBRIDGE_SIGNING_KEY"]):
+        with environment(COOPBRIDGE_SIGNING_KEY=self.env["COOPBRIDGE_SIGNING_KEY"]):
             return issue_token(self.node, role, cooperative_id, subject="bench")
 
     def _spawn(self, name: str, command: list[str]) -> None:
