@@ -145,7 +145,7 @@ async def _measure(http: httpx.AsyncClient, token: str, member_id: str, rounds: 
 
 
 async def run(bench: Bench) -> None:
-    rounds = {10: bench.size(400, 30), 100: bench.size(400, 30), 1_000: bench.size(150, 8)}
+    rounds = {10: bench.size(1000, 30), 100: bench.size(1000, 30), 1_000: bench.size(300, 8)}
     warmup = bench.size(20, 3)
     with BenchNode(bench.bootstrap, bench.work) as node:
         async with DataKeys(node.node, bench.bootstrap, node_key=node.node_key) as keys:

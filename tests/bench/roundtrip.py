@@ -14,6 +14,9 @@ Members with savings accounts are set up through the gateway's mutations, then:
    members' accounts (in turn), each answered ``CommandAccepted`` with ``visible: true``, i.e.
    decided by the savings service, its event written, its reply read, and the gateway's own
    projection showing it (what a client waits for before the next screen).
+4. **Where the time goes**, open loop at the same rate: the same ``DepositFunds`` commands
+   sent straight to the commands topic with a ``CommandClient`` (no HTTP, no gateway, no
+   wait for the projection): command to reply, the services' share of a mutation.
 
 Open loop: request *i* is launched at ``start + i / rate`` whatever happened to the others,
 and its latency runs from that scheduled moment (so a stall shows in the latencies instead of
@@ -28,6 +31,9 @@ import time
 import httpx
 
 from gateway.auth import Role
+from schemas import savings as s
+from schemas.fields import Money
+from services.runtime.client import CommandClient
 from services.runtime.ids import new_id
 from tests.bench.harness import Bench, Row, percentile
 from tests.bench.query_node import BenchNode, client, graphql, mutate, mutation
@@ -154,6 +160,17 @@ async def run(bench: Bench) -> None:
             baseline = await _open_loop(trivial, rate, count)
             deposits.sent = deposits.failed = 0
             latencies = await _open_loop(deposits, rate, count)
+        async with CommandClient(node.node, bench.bootstrap, source="bench") as commands:
+            sent = 0
+
+            async def command() -> None:
+                nonlocal sent
+                account = accounts[sent % len(accounts)]
+                sent += 1
+                await commands.send(s.DepositFunds(account_id=account,
+                                                   amount=Money(100, "EUR")), account)
+
+            replies = await _open_loop(command, rate, count)
     note = (f"open loop at {rate:.0f}/s = {LOAD:.0%} of the saturation rate "
             f"({saturated:.0f}/s accepted and visible, {clients} closed-loop clients); "
             f"{count} depositFunds over HTTP, each waited for until visible; "
@@ -164,6 +181,11 @@ async def run(bench: Bench) -> None:
         bench.add(Row(SECTION, f"depositFunds p{p} at {rate:.0f}/s", percentile(latencies, p),
                       "ms", baseline=percentile(baseline, p),
                       baseline_name=f"trivial query p{p}", higher_is_better=False, note=note))
+    bench.add(Row(SECTION, f"DepositFunds command to reply p50 at {rate:.0f}/s",
+                  percentile(replies, 50), "ms", baseline=percentile(latencies, 50),
+                  baseline_name="depositFunds p50", higher_is_better=False,
+                  note="CommandClient straight to the commands topic, open loop, same rate: "
+                       "the services' share of a mutation (no HTTP, no projection wait)"))
     bench.add(Row(SECTION, "depositFunds saturation (closed loop)", saturated, "mutations/s",
                   note=f"the most of {', '.join(map(str, CLIENTS))} clients back to back "
                        f"over HTTP (best: {clients}), {members} accounts, accepted and visible"))
