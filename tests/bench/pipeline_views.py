@@ -35,13 +35,15 @@ async def serve(node: str, data_dir: Path) -> None:
             if not line:
                 return
             refs = [tuple(ref) for ref in json.loads(line)["refs"]]
-            pending = refs
-            while pending:  # polling: wait_for re-checks every ref after every event
+            pending = list(refs)
+            while pending:  # polling one ref at a time: wait_for re-checks every ref after
+                topic, subject, sequence = pending[-1]  # every event, a cost of its own here
+                if views.position(topic, subject) >= sequence:
+                    pending.pop()
+                    continue
                 if views.failure is not None:
                     raise ProjectionsFailed(str(views.failure))
-                pending = [(t, s, q) for t, s, q in pending if views.position(t, s) < q]
-                if pending:
-                    await asyncio.sleep(POLL_S)
+                await asyncio.sleep(POLL_S)
             at = time.monotonic()
             ok = await views.wait_for(refs, timeout=10)
             _say({"visible_at": at, "ok": ok, "stats": views.stats})
