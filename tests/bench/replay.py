@@ -62,7 +62,21 @@ async def seed(bench: Bench, node: str, events: int, seed: int = 7) -> Synth:
     members = max(100, events // EVENTS_PER_MEMBER)
     activity = events - members * 3 - members // 3 * 2 - max(3, members // 1000) * 4
     await produce(bench.bootstrap, synth.log(members, activity))
+    await group_coordinator_up(bench.bootstrap, events_topic(node, "membership"))
     return synth
+
+
+async def group_coordinator_up(bootstrap: str, topic: str) -> None:
+    """Commit once for a throwaway group: a fresh broker creates its offsets topic on the
+    first group's use, seconds that a node's broker paid long ago and no replay pays."""
+    consumer = kafka_clients.reader(bootstrap, group_id=f"{topic}.bench-warm-up")
+    await consumer.start()
+    try:
+        [first, *_] = await kafka_clients.all_partitions(consumer, topic)
+        consumer.assign([first])
+        await consumer.commit({first: 0})
+    finally:
+        await consumer.stop()
 
 
 async def rebuild(bench: Bench, node: str) -> tuple[dict[str, int], float]:
