@@ -65,8 +65,8 @@ from tests.integration.membership_world import (
 
 pytestmark = pytest.mark.kafka
 
-# each run injects every kind of bad record into every topic again; ten runs (120 bad records
-# per run) keep make chaos under its 45 minutes
+# each run injects every kind of bad record into every topic again (about 40 a run); ten runs
+# keep make chaos under its 45 minutes
 RUNS_AT_MOST = 10
 
 FACTORIES = {"membership": membership_processor, "savings": savings_processor,
