@@ -11,12 +11,20 @@ A node ``es`` owns::
 Commands and events of a service are co-partitioned (same key, same partition count), so the
 writer of an aggregate reads back its own events from the partition of its commands. Events
 are the system of record and are kept forever. The consumer groups are named here too.
+
+A service's topics have ``SERVICE_PARTITIONS`` partitions unless ``COOPBRIDGE_SERVICE_PARTITIONS``
+says otherwise when they are declared (more partitions, more instances of a service can share
+the work). Nothing else assumes the count: processors and clients read it from the topics, and
+a processor refuses to start on a commands and an events topic of different counts. Changing it
+for a node whose topics exist is drift (``coopbridge topics`` reports it): repartitioning moves
+keys, and so aggregates, to other partitions.
 Nothing here talks to Kafka; ``deploy.topics``
 creates what is declared.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -24,8 +32,9 @@ from schemas.fields import NODE_ID_PATTERN
 
 SERVICES: tuple[str, ...] = ("membership", "savings", "training")
 
-#: Partitions of a service's commands and events topics (co-partitioned).
+#: Partitions of a service's commands and events topics (co-partitioned), by default.
 SERVICE_PARTITIONS = 4
+SERVICE_PARTITIONS_ENV = "COOPBRIDGE_SERVICE_PARTITIONS"
 #: Partitions of the node-wide topics.
 NODE_PARTITIONS = 4
 
@@ -98,12 +107,25 @@ def gateway_group(node: str, replica: str) -> str:
     return f"{check_node(node)}-gateway-{replica}"
 
 
-def node_topics(node: str) -> list[TopicSpec]:
-    """Every topic node ``node`` needs, in a stable order."""
+def service_partitions() -> int:
+    """Partitions of a service's commands and events topics: ``COOPBRIDGE_SERVICE_PARTITIONS``
+    (read on every call) or ``SERVICE_PARTITIONS``."""
+    raw = os.environ.get(SERVICE_PARTITIONS_ENV, "").strip()
+    if not raw:
+        return SERVICE_PARTITIONS
+    if not raw.isdigit() or not 1 <= int(raw) <= 1024:
+        raise ValueError(f"{SERVICE_PARTITIONS_ENV} must be a whole number from 1 to 1024")
+    return int(raw)
+
+
+def node_topics(node: str, partitions: int | None = None) -> list[TopicSpec]:
+    """Every topic node ``node`` needs, in a stable order; a service's commands and events
+    topics get ``partitions`` (default: ``service_partitions()``) each."""
+    partitions = partitions or service_partitions()
     specs: list[TopicSpec] = []
     for service in SERVICES:
-        specs.append(TopicSpec(commands_topic(node, service), SERVICE_PARTITIONS, KEEP_A_WEEK))
-        specs.append(TopicSpec(events_topic(node, service), SERVICE_PARTITIONS, KEEP_FOREVER))
+        specs.append(TopicSpec(commands_topic(node, service), partitions, KEEP_A_WEEK))
+        specs.append(TopicSpec(events_topic(node, service), partitions, KEEP_FOREVER))
     specs.append(TopicSpec(replies_topic(node), NODE_PARTITIONS, KEEP_A_WEEK))
     specs.append(TopicSpec(deadletter_topic(node), NODE_PARTITIONS, KEEP_FOREVER))
     specs.append(TopicSpec(datakeys_topic(node), NODE_PARTITIONS, COMPACTED))

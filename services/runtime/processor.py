@@ -18,6 +18,10 @@ For each partition it owns, the processor
    retried (the chain of ``previousid`` makes every fold ignore the loser's events);
 6. only then sends the replies, and only after those are acknowledged commits the offsets.
 
+A batch spans partitions: its events go out together (one produce request for all of them),
+then its replies, and its commit runs while the next batch is decided; that commit waits for
+the one before it, and a revocation or ``stop`` waits for it too.
+
 A Kafka failure raises out of ``run`` without committing: the commands are redelivered to the
 next owner of their partitions, and step 3 absorbs the repeats. A bug in the service's own
 code for one command (decide, evolve, a check) rejects that command with ``InternalError``
@@ -66,10 +70,6 @@ Observer = Callable[[list[Stream]], None]
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
 
 _AGGREGATE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class SecondWriter(Exception):
-    """The broker placed our records where we did not expect: someone else writes here."""
 
 
 class UnreadableLog(Exception):
@@ -128,6 +128,7 @@ class CommandProcessor:
         self._context_lookups = {**(references or {}), **self.lookups}
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
+        self._committing: asyncio.Future | None = None  # the last batch's commit, in flight
         self._stopping = asyncio.Event()
         self._revoking = False
         self._partitions = 0
@@ -160,6 +161,11 @@ class CommandProcessor:
             await self._probe.start()
             self._partitions = len(await kafka_clients.all_partitions(
                 self._consumer, self.commands_topic))
+            events = len(await kafka_clients.all_partitions(self._consumer, self.events_topic))
+            if events != self._partitions:  # a command's events go to its partition number
+                raise RuntimeError(
+                    f"{self.commands_topic} has {self._partitions} partitions and "
+                    f"{self.events_topic} {events}: they must be co-partitioned")
             if self.service.lookups:
                 lookup_partitions = [
                     tp for topic in sorted(set(self._lookup_topics.values()))
@@ -172,12 +178,19 @@ class CommandProcessor:
                 for task in list(self._rebuilds.values()):
                     if task.done() and not task.cancelled() and task.exception():
                         raise task.exception()
+                if self._committing is not None and self._committing.done():
+                    async with self._lock:
+                        await self._committed()  # raises a failed commit now, not later
                 if batches:
                     async with self._lock:
                         await self._process(batches)
+            async with self._lock:
+                await self._committed()
         finally:
             for task in self._rebuilds.values():
                 task.cancel()
+            if self._committing is not None:
+                self._committing.cancel()  # only after a failure: no commit then
             await self._close()
             for companion in reversed(started):
                 await companion.stop()
@@ -207,6 +220,7 @@ class CommandProcessor:
     async def _revoked(self, partitions: set[TopicPartition]) -> None:
         self._revoking = True  # the batch in flight stops taking new commands
         async with self._lock:  # ... finishes, and commits
+            await self._committed()
             for tp in partitions:
                 task = self._rebuilds.pop(tp.partition, None)
                 if task:
@@ -253,57 +267,78 @@ class CommandProcessor:
     # -- processing ------------------------------------------------------------------------
 
     async def _process(self, batches: dict[TopicPartition, list]) -> None:
+        """Decide every partition's commands, then append all their events at once, then
+        send all the replies at once, then commit: three round trips per batch, however many
+        partitions it spans (partitions are independent: each aggregate lives in one)."""
         await self._catch_up_lookups()
-        commits = {}
+        plans: dict[TopicPartition, tuple[PartitionLog, list, list[_Planned]]] = {}
         for tp, records in batches.items():
             partition_log = self.logs.get(tp.partition)
             if partition_log is None:  # fetched before the pause took effect: read it again
                 self._consumer.seek(tp, records[0].offset)
                 continue
-            try:
-                done = await self._process_partition(tp, partition_log, records)
-            except SecondWriter as exc:
-                log.warning("%s; rebuilding %s[%d]", exc, self.events_topic, tp.partition)
+            planned: list[_Planned] = []
+            for record in records:
+                if self._revoking and planned:
+                    break  # a revocation is waiting: the rest is the next owner's
+                planned.append(await self._plan(tp, partition_log, record))
+            plans[tp] = (partition_log, records, planned)
+        appended = await self._append(plans)
+        replies = [await self._producer.send(self.replies_topic, value=self._reply(plan),
+                                             key=plan.envelope.id.encode())
+                   for tp in appended for plan in plans[tp][2] if plan.envelope is not None]
+        await asyncio.gather(*replies)
+        commits = {}
+        for tp in appended:
+            partition_log, records, planned = plans[tp]
+            done = len(planned)
+            if done < len(records):
+                self._consumer.seek(tp, records[done].offset)
+            commits[tp] = records[done - 1].offset + 1
+            if self.observer is not None:
+                touched = {plan.stream_key for plan in planned if plan.stream_key is not None}
+                if touched:
+                    self.observer([partition_log.streams[key] for key in touched])
+        if commits:
+            await self._committed()  # offsets are committed in order
+            self._committing = asyncio.ensure_future(self._consumer.commit(commits))
+
+    async def _committed(self) -> None:
+        """Wait for the last batch's commit (raises its failure)."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            await committing
+
+    async def _append(self, plans: dict[TopicPartition, tuple[PartitionLog, list,
+                                                                list[_Planned]]]
+                      ) -> list[TopicPartition]:
+        """Append the events and rejections of every partition, acks=all, and check that
+        each partition's landed where its writer expected. Returns the partitions whose
+        replies may go; a partition with a second writer is rebuilt and its batch retried."""
+        sends = {}
+        for tp, (partition_log, _, planned) in plans.items():
+            sends[tp] = [await self._producer.send(self.events_topic, value=plan.write,
+                                                   key=plan.outcome.aggregate_id.encode(),
+                                                   partition=tp.partition)
+                         for plan in planned if plan.write is not None]
+        placed = dict(zip(sends, await asyncio.gather(
+            *(asyncio.gather(*futures) for futures in sends.values()))))
+        appended = []
+        for tp, (partition_log, records, _) in plans.items():
+            offsets = [meta.offset for meta in placed[tp]]
+            expected = list(range(partition_log.next_offset,
+                                  partition_log.next_offset + len(offsets)))
+            if offsets != expected:
+                log.warning("records landed at offsets %d..%d, expected %d..%d: a second "
+                            "writer; rebuilding %s[%d]", offsets[0], offsets[-1], expected[0],
+                            expected[-1], self.events_topic, tp.partition)
                 self.logs.pop(tp.partition, None)
                 self._consumer.seek(tp, records[0].offset)
                 self._assigned({tp})
                 continue
-            if done < len(records):  # a revocation is waiting: the rest is the next owner's
-                self._consumer.seek(tp, records[done].offset)
-            if done:
-                commits[tp] = records[done - 1].offset + 1
-        if commits:
-            await self._consumer.commit(commits)
-
-    async def _process_partition(self, tp: TopicPartition, partition_log: PartitionLog,
-                                 records: list) -> int:
-        """Decide, append, verify, reply; returns how many records were handled."""
-        planned: list[_Planned] = []
-        for record in records:
-            if self._revoking and planned:
-                break
-            planned.append(await self._plan(tp, partition_log, record))
-        writes = [(plan.outcome.aggregate_id, plan.write) for plan in planned
-                  if plan.write is not None]
-        if writes:
-            sends = [await self._producer.send(self.events_topic, value=value,
-                                               key=key.encode(), partition=tp.partition)
-                     for key, value in writes]
-            placed = [meta.offset for meta in await asyncio.gather(*sends)]
-            expected = list(range(partition_log.next_offset,
-                                  partition_log.next_offset + len(writes)))
-            if placed != expected:
-                raise SecondWriter(f"records landed at offsets {placed[0]}..{placed[-1]}, "
-                                   f"expected {expected[0]}..{expected[-1]}")
-            partition_log.next_offset = expected[-1] + 1
-        replies = [await self._producer.send(self.replies_topic, value=self._reply(plan),
-                                             key=plan.envelope.id.encode())
-                   for plan in planned if plan.envelope is not None]
-        await asyncio.gather(*replies)
-        if self.observer is not None and writes:
-            touched = {plan.stream_key for plan in planned if plan.stream_key is not None}
-            self.observer([partition_log.streams[key] for key in touched])
-        return len(planned)
+            partition_log.next_offset += len(offsets)
+            appended.append(tp)
+        return appended
 
     async def _plan(self, tp: TopicPartition, partition_log: PartitionLog, record) -> _Planned:
         """Decide one command against the partition's state (or find it in the log)."""

@@ -20,7 +20,7 @@ import faust
 
 from schemas import REGISTRY, ContractError, Message
 from schemas.registry import Kind
-from schemas.topics import SERVICE_PARTITIONS
+from schemas.topics import service_partitions
 from services import config
 from services.runtime.deadletter import letter_for, publish_faust
 
@@ -39,7 +39,7 @@ def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faus
         broker_rebalance_timeout=max(10.0, session * 2),
         consumer_auto_offset_reset="earliest",
         topic_replication_factor=config.replication_factor(),
-        topic_partitions=SERVICE_PARTITIONS,
+        topic_partitions=service_partitions(),
         # faust keeps a data folder per app; by default in the working directory
         datadir=str(config.home() / "faust" / "{conf.name}-data"),
     )

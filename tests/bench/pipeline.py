@@ -22,7 +22,8 @@ every accepted command's event (the last sequence of every aggregate touched).
 The baseline, on the same broker minutes apart: raw aiokafka, as many messages as commands,
 each of the mean encoded command size, produced (the runtime's producer settings: acks=all,
 idempotent, linger 2 ms) to a fresh topic with as many partitions as the commands topics and
-consumed by a plain consumer, from the first send to the last record read.
+consumed by a plain consumer, from the first send to the last record read (the median of
+three such runs, each on a fresh topic: it takes a second or less, so one run is noisy).
 
 Scaling repeats the pipeline on fresh nodes with 2 and 4 instances of each service (and
 4 instances on twice the partitions), the 1-instance figure as baseline.
@@ -44,6 +45,7 @@ import os
 import random
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -63,7 +65,14 @@ from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money
 from schemas.registry import Contract
-from schemas.topics import SERVICES, TopicSpec, events_topic, node_topics, processor_group
+from schemas.topics import (
+    SERVICE_PARTITIONS_ENV,
+    SERVICES,
+    TopicSpec,
+    events_topic,
+    node_topics,
+    processor_group,
+)
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient, Reply
 from services.runtime.datakeys import DataKeys
@@ -71,8 +80,8 @@ from services.runtime.ids import new_id
 from tests.bench.harness import Bench, Row
 
 SECTION = "pipeline"
-CLIENTS = 4
-IN_FLIGHT = 64  # concurrent sends per client
+CLIENTS = int(os.environ.get("COOPBRIDGE_BENCH_CLIENTS", "4"))
+IN_FLIGHT = int(os.environ.get("COOPBRIDGE_BENCH_IN_FLIGHT", "64"))  # sends per client
 TIMEOUT_S = 300.0
 PROFILE_ENV = "COOPBRIDGE_BENCH_PROFILE"
 START = dt.date(2026, 1, 5)
@@ -95,17 +104,25 @@ class Figure:
     seconds: float
     mean_size: float
     rejected: dict[str, int] = field(default_factory=dict)
+    replied: float = 0.0  # seconds until the last reply
+    cpu_us: dict[str, float] = field(default_factory=dict)  # CPU µs per command, per process
 
     @property
     def rate(self) -> float:
         return self.accepted / self.seconds
+
+    @property
+    def cpu_text(self) -> str:
+        return ", ".join(f"{name} {us:,.0f}" for name, us in self.cpu_us.items())
 
 
 async def run(bench: Bench) -> None:
     commands = bench.size(20_000, 600)
     members = bench.size(400, 40)
     one = await pipeline(bench, instances=1, commands=commands, members=members)
-    raw = await raw_kafka(bench.bootstrap, one.sent, round(one.mean_size), one.partitions)
+    raw = statistics.median([  # a short figure: the median of three, on fresh topics
+        await raw_kafka(bench.bootstrap, one.sent, round(one.mean_size), one.partitions)
+        for _ in range(3)])
     bench.add(Row(
         SECTION, "commands/s accepted and visible in the projection (1 instance each)",
         one.rate, "cmd/s", baseline=raw, baseline_name="raw aiokafka produce+consume msgs/s",
@@ -122,15 +139,17 @@ async def run(bench: Bench) -> None:
 
 
 def bench_scaling(bench: Bench) -> list[tuple[int, int]]:
-    """(instances, partitions) of the scaling runs after the 1-instance one."""
-    return [(2, 4), (4, 4)]
+    """(instances, partitions) of the scaling runs after the 1-instance one (``--quick``:
+    one run, through the code paths of both more instances and more partitions)."""
+    return [(2, 8)] if bench.quick else [(2, 4), (4, 4), (4, 8)]
 
 
 def _note(figure: Figure, more: str) -> str:
     rejected = ", ".join(f"{n} {code}" for code, n in sorted(figure.rejected.items()))
     return (f"{figure.accepted:,} of {figure.sent:,} commands accepted in {figure.seconds:.1f} s"
             f" ({CLIENTS} clients x {IN_FLIGHT} in flight; mean command "
-            f"{figure.mean_size:.0f} B){'; rejected: ' + rejected if rejected else ''}; {more}")
+            f"{figure.mean_size:.0f} B){'; rejected: ' + rejected if rejected else ''}; last"
+            f" reply after {figure.replied:.1f} s; CPU µs per command: {figure.cpu_text}; {more}")
 
 
 # -- one pipeline run -----------------------------------------------------------------------
@@ -142,14 +161,16 @@ async def pipeline(bench: Bench, *, instances: int, commands: int, members: int,
     node_key = secrets.token_bytes(32)
     home = bench.work / SECTION
     home.mkdir(parents=True, exist_ok=True)
-    report = await asyncio.to_thread(ensure_topics, node_topics(node), bench.bootstrap)
+    report = await asyncio.to_thread(ensure_topics, node_topics(node, partitions),
+                                     bench.bootstrap)
     if not report.ok:
         raise RuntimeError(f"topics of {node}: {report.drift}")
     env = dict(os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bench.bootstrap,
                COOPBRIDGE_HOME=str(home), COOPBRIDGE_ENV="production",
                COOPBRIDGE_NODE_KEY=base64.urlsafe_b64encode(node_key).decode())
+    env[SERVICE_PARTITIONS_ENV] = str(partitions)  # the projections' faust app declares too
     async with _views(node, env, home) as views, \
-            _services(node, env, home, instances), \
+            _services(node, env, home, instances) as services, \
             DataKeys(node, bench.bootstrap, node_key=node_key) as keys, \
             contextlib.AsyncExitStack() as stack:
         clients = [await stack.enter_async_context(
@@ -160,6 +181,9 @@ async def pipeline(bench: Bench, *, instances: int, commands: int, members: int,
         await views.visible(world.refs)
         jobs = world.day(commands, random.Random(7))
         profile = _profiler()
+        pids = {**services, "projections": [views.proc.pid], "clients": [os.getpid()],
+                "broker": _broker_pids(bench.work)}
+        cpu_before = {name: sum(map(_cpu_s, ps)) for name, ps in pids.items()}
         started = time.monotonic()
         if profile:
             profile.enable()
@@ -168,15 +192,19 @@ async def pipeline(bench: Bench, *, instances: int, commands: int, members: int,
             profile.disable()
             profile.dump_stats(_profile_dir() / f"{node}-clients.prof")
         accepted = [(job, reply) for job, reply in zip(jobs, replies) if reply.accepted]
+        replied_at = time.monotonic()
         visible_at = await views.visible(_last_refs(node, accepted))
+        cpu = {name: sum(map(_cpu_s, ps)) - cpu_before[name] for name, ps in pids.items()}
     rejected: dict[str, int] = {}
     for reply in replies:
         if not reply.accepted:
             rejected[reply.code] = rejected.get(reply.code, 0) + 1
     figure = Figure(instances, partitions, len(jobs), len(accepted), visible_at - started,
-                    sum(sizes) / len(sizes), rejected)
+                    sum(sizes) / len(sizes), rejected, replied_at - started,
+                    {name: 1e6 * seconds / len(jobs) for name, seconds in cpu.items()})
     print(f"  {SECTION}: {instances} instance(s), {partitions} partitions: "
-          f"{figure.rate:,.0f} cmd/s ({figure.accepted:,} in {figure.seconds:.2f} s)")
+          f"{figure.rate:,.0f} cmd/s ({figure.accepted:,} in {figure.seconds:.2f} s, the last "
+          f"reply after {figure.replied:.2f} s); CPU µs per command: {figure.cpu_text}")
     return figure
 
 
@@ -304,7 +332,8 @@ def _command(module: str, name: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def _services(node: str, env: dict, home: Path, instances: int) -> AsyncIterator[None]:
+async def _services(node: str, env: dict, home: Path,
+                    instances: int) -> AsyncIterator[dict[str, list[int]]]:
     """``instances`` processes of each service; SIGTERM (finish the batch, commit) at the end."""
     procs: list[subprocess.Popen] = []
     try:
@@ -314,7 +343,8 @@ async def _services(node: str, env: dict, home: Path, instances: int) -> AsyncIt
                     procs.append(subprocess.Popen(
                         _command(f"services.{service}", f"{node}-{service}-{i}"), env=env,
                         stdout=log, stderr=subprocess.STDOUT))
-        yield
+        yield {service: [p.pid for p in procs if f"services.{service}" in p.args]
+               for service in SERVICES}
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -416,6 +446,30 @@ def _key_on(partition: int, partitions: int) -> str:
         key = new_id()
         if (murmur2(key.encode()) & 0x7FFFFFFF) % partitions == partition:
             return key
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _broker_pids(work: Path) -> list[int]:
+    """The embedded broker started under ``work`` (none if the broker is external)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                if b"kafka.Kafka" in cmdline and str(work).encode() in cmdline:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def _profile_dir() -> Path | None:
