@@ -9,10 +9,11 @@ by default) holding
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
 
 What it reads: ``{node}.membership.events``, ``{node}.savings.events`` and
-``{node}.training.events``, every partition, with a faust app whose consumer group is its own
-(``{node}-gateway-{replica}``), so every replica holds everything and can answer any query.
-What it writes: ``{node}.deadletter`` (events it cannot apply), and faust's own assignor
-topic. Nothing else: the gateway owns no truth.
+``{node}.training.events``, every partition (assigned, not balanced: every replica holds
+everything and can answer any query), with one aiokafka consumer in batches (``getmany``).
+What it writes: ``{node}.deadletter`` (events it cannot apply), and the offsets it has applied
+to its own consumer group (``{node}-gateway-{replica}``), for ``coopbridge status``'s lag
+only. Nothing else: the gateway owns no truth.
 
 An event applies only if it continues its aggregate's chain (``services.runtime.aggregate
 .Chain``): an event below the aggregate's version, or at it with the id last applied, is a
@@ -20,53 +21,74 @@ redelivery and is ignored (``stats["duplicates"]``); a gap, a foreign ``previous
 another event at the current version (a second writer's) goes to dead-letter
 (``off_chain``), as does an event the projection code fails on (``projection_error``; its
 chain still advances, so one bad event does not turn every later event of that aggregate
-into a gap). The documents an event
-changes, its chain position and its partition offset are written in one ``WriteBatch``: after
-a crash a view and its position never disagree.
+into a gap), and a record that is no readable event (``ContractError``'s reason).
+
+A batch (what one ``getmany`` returned, up to ``MAX_BATCH`` records) is folded in memory: the
+documents it touches are decoded once (or taken from a small cache of committed documents,
+``CACHE_DOCS``, that keeps the busiest records from being decoded again every batch), changed
+in place, and encoded once; then its dead letters are acknowledged by the broker, then the
+changed documents, the chain positions and the partition offsets of the whole batch are
+written in one ``WriteBatch``: after a crash a view and its position never disagree, and a
+batch is either wholly applied or read again.
+Readers (``get``, ``position``, ``wait_for``) see committed batches only. An event whose
+projection raises is set aside by folding the batch again from its start without it (the
+fold is pure), so nothing it half changed survives.
 
 Positions are the store's, not the consumer group's. A document here combines events of
-several topics, which a faust table (changelog partitioned by source) could not restore in
-order, so the store is the checkpoint: whenever partitions are assigned, the group's committed
-offsets are overwritten with the store's, and the consumer seeks there. A lost data directory
-is therefore rebuilt by replaying the events topics from the start, whatever the group had
-committed; a kept one resumes where it stopped, without replay.
+several topics, which a changelog partitioned by source could not restore in order, so the
+store is the checkpoint: on start the consumer seeks every partition to the store's offset
+(the beginning when it has none), whatever the group had committed. A lost data directory is
+therefore rebuilt by replaying the events topics from the start; a kept one resumes where it
+stopped, without replay. Partitions are listed once, on start (repartitioning an events topic
+is an operator's decision, followed by a restart).
 
 ``stats``: ``applied``, ``duplicates``, ``dead_lettered`` (off-chain, projection errors and
-records ``decoded`` could not read) and ``skipped`` (records without a sequence, such as
+records that are no readable event) and ``skipped`` (records without a sequence, such as
 ``CommandRejected``), counted since this instance started.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import faust
 import msgspec
 from aiokafka import TopicPartition
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
 
 from gateway.readmodel import TABLES, Doc, project
-from schemas import Message
+from schemas import REGISTRY, ContractError, Message
 from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
-from services.runtime.deadletter import letter_for, publish_faust
-from services.runtime.streams import contract_topic, decoded, make_app
+from services.runtime.deadletter import DeadLetter, letter_for, publish
 
 log = logging.getLogger(__name__)
 
 #: ``(topic, subject, sequence)``: "the aggregate ``subject`` of ``topic`` has reached ``sequence``".
 Ref = tuple[str, str, int]
-#: What a listener receives after each applied event.
 
 REPLICA_ENV = "COOPBRIDGE_GATEWAY_REPLICA"
 LISTENER_QUEUE_SIZE = 1000
+#: Records folded and written together at most (one ``getmany``).
+MAX_BATCH = 4000
+#: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of
+#: its cache of uncompressed blocks: resident memory, whatever the number of members (RocksDB's
+#: defaults, 64 and 32 MiB, buy a read-mostly view nothing the OS's page cache does not).
+WRITE_BUFFER_BYTES = 8 << 20
+BLOCK_CACHE_BYTES = 8 << 20
+#: Documents the fold keeps decoded between batches (the busiest members' and accounts',
+#: which every batch touches again).
+CACHE_DOCS = 4096
+#: How often the applied offsets are committed to the group (for the lag ``status`` shows).
+GROUP_COMMIT_S = 1.0
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -90,33 +112,50 @@ def _offset_key(topic: str, partition: int) -> bytes:
 
 
 _CHAIN = tuple[int, str | None]
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODERS = {table: msgspec.msgpack.Decoder(cls) for table, cls in TABLES.items()}
+_CHAIN_DECODER = msgspec.msgpack.Decoder(_CHAIN)
 
 
 class RocksStore:
     """A ``readmodel.DocumentStore`` on RocksDB (``rocksdict`` in raw mode).
 
-    ``get``/``put`` work in a session (one event): ``get`` returns the session's copy of a
-    document, ``put`` marks it changed, and nothing reaches the disk until ``commit`` writes
-    the changed documents together with the given position records in one ``WriteBatch``;
-    ``rollback`` forgets the session. ``read`` returns a fresh copy of a committed document,
-    so readers never see an event half applied nor share objects with the projection.
+    ``get``/``put`` and ``chain``/``set_chain``/``set_offset`` work in a session (a batch of
+    events): ``get`` returns the session's copy of a document (decoded once per session, or
+    taken out of the cache of committed documents, to which ``commit`` returns it),
+    ``put`` marks it changed, and nothing reaches the disk until ``commit`` writes the changed
+    documents (encoded once), chain positions and offsets in one ``WriteBatch``; ``rollback``
+    forgets the session. ``read`` and ``position`` return committed state (a fresh copy of a
+    document), so readers never see a batch half applied nor share objects with the fold.
     """
 
     def __init__(self, path: Path):
         path.mkdir(parents=True, exist_ok=True)
         options = Options(raw_mode=True)
         options.create_if_missing(True)
+        options.set_write_buffer_size(WRITE_BUFFER_BYTES)
+        table = BlockBasedOptions()
+        table.set_block_cache(Cache(BLOCK_CACHE_BYTES))
+        table.set_bloom_filter(10, False)  # a key not there (a new aggregate) costs no read
+        options.set_block_based_table_factory(table)
         self.path = path
         self.db = Rdict(str(path), options)
-        self._session: dict[bytes, Doc] = {}
-        self._changed: dict[bytes, Doc] = {}
+        self._session: dict[tuple[str, str], Doc] = {}
+        self._cache: dict[tuple[str, str], Doc] = {}  # committed, decoded, oldest first
+        self.cache_size = CACHE_DOCS
+        self._changed: dict[tuple[str, str], Doc] = {}
+        self._chains: dict[tuple[str, str], _CHAIN] = {}
+        self._offsets: dict[tuple[str, int], int] = {}
 
-    # DocumentStore (the session of one event)
+    # DocumentStore (the session of one batch)
     def get(self, table: str, key: str) -> Doc | None:
-        k = _doc_key(table, key)
+        k = (table, key)
         doc = self._session.get(k)
         if doc is None:
-            doc = self.read(table, key)
+            doc = self._cache.pop(k, None)  # back at commit; gone if the session is not
+            if doc is None:
+                raw = self.db.get(_doc_key(table, key))
+                doc = None if raw is None else _DECODERS[table].decode(raw)
             if doc is not None:
                 self._session[k] = doc
         return doc
@@ -124,32 +163,55 @@ class RocksStore:
     def put(self, table: str, key: str, doc: Doc) -> None:
         if not isinstance(doc, TABLES[table]):
             raise TypeError(f"{type(doc).__name__} does not belong in table {table}")
-        k = _doc_key(table, key)
+        k = (table, key)
         self._session[k] = doc
         self._changed[k] = doc
 
-    def commit(self, records: Iterable[tuple[bytes, bytes]] = ()) -> None:
-        """Write the session's changed documents and ``records`` atomically."""
+    def chain(self, topic: str, subject: str) -> _CHAIN:
+        """The aggregate's chain position, this session's if it moved it."""
+        found = self._chains.get((topic, subject))
+        if found is None:
+            raw = self.db.get(_chain_key(topic, subject))
+            found = (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
+        return found
+
+    def set_chain(self, topic: str, subject: str, version: int, last_id: str) -> None:
+        self._chains[(topic, subject)] = (version, last_id)
+
+    def set_offset(self, topic: str, partition: int, next_offset: int) -> None:
+        self._offsets[(topic, partition)] = next_offset
+
+    def commit(self) -> None:
+        """Write the session's changed documents, chains and offsets atomically."""
         batch = WriteBatch(raw_mode=True)
-        for k, doc in self._changed.items():
-            batch.put(k, msgspec.msgpack.encode(doc))
-        for k, value in records:
-            batch.put(k, value)
+        encode = _ENCODER.encode
+        for (table, key), doc in self._changed.items():
+            batch.put(_doc_key(table, key), encode(doc))
+        for (topic, subject), chain in self._chains.items():
+            batch.put(_chain_key(topic, subject), encode(chain))
+        for (topic, partition), next_offset in self._offsets.items():
+            batch.put(_offset_key(topic, partition), encode(next_offset))
         self.db.write(batch)
+        cache = self._cache
+        cache.update(self._session)  # committed now; the most recently used last
+        for _ in range(len(cache) - self.cache_size):
+            del cache[next(iter(cache))]
         self.rollback()
 
     def rollback(self) -> None:
         self._session.clear()
         self._changed.clear()
+        self._chains.clear()
+        self._offsets.clear()
 
     # committed state
     def read(self, table: str, key: str) -> Doc | None:
         raw = self.db.get(_doc_key(table, key))
-        return None if raw is None else msgspec.msgpack.decode(raw, type=TABLES[table])
+        return None if raw is None else _DECODERS[table].decode(raw)
 
-    def chain(self, topic: str, subject: str) -> tuple[int, str | None]:
+    def position(self, topic: str, subject: str) -> _CHAIN:
         raw = self.db.get(_chain_key(topic, subject))
-        return (0, None) if raw is None else msgspec.msgpack.decode(raw, type=_CHAIN)
+        return (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
 
     def offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         """The next offset to read of every stored partition of ``topics``."""
@@ -162,40 +224,17 @@ class RocksStore:
                 found[(topic, int(k[len(prefix):]))] = msgspec.msgpack.decode(v, type=int)
         return found
 
-    @staticmethod
-    def chain_record(topic: str, subject: str, version: int, last_id: str) -> tuple[bytes, bytes]:
-        return _chain_key(topic, subject), msgspec.msgpack.encode((version, last_id))
-
-    @staticmethod
-    def offset_record(topic: str, partition: int, next_offset: int) -> tuple[bytes, bytes]:
-        return _offset_key(topic, partition), msgspec.msgpack.encode(next_offset)
-
     def close(self) -> None:
         self.rollback()
+        self._cache.clear()
         self.db.close()
 
 
-# -- the stream of one topic ----------------------------------------------------------------
+class _Redo(Exception):
+    """The projection of the record at ``where`` raised: fold the batch again without it."""
 
-
-class _Feed:
-    """One topic's faust stream as ``decoded`` reads it, watched from outside: which record is
-    in hand, whether ``decoded`` passed it on (else it dead-lettered it), and when it is done
-    (the code after ``yield`` runs once the record's handling is over, i.e. when the next one
-    is asked for; faust acknowledges it at that moment too)."""
-
-    def __init__(self, stream: faust.StreamT,
-                 on_done: Callable[[Any, bool], Awaitable[None]]):
-        self.stream = stream
-        self.record: Any = None
-        self.delivered = False
-        self._on_done = on_done
-
-    async def events(self) -> AsyncIterator[faust.EventT]:
-        async for event in self.stream.events():
-            self.record, self.delivered = event.message, False
-            yield event
-            await self._on_done(self.record, self.delivered)
+    def __init__(self, where: tuple[str, int, int], error: Exception):
+        self.where, self.error = where, error
 
 
 # -- the projections ------------------------------------------------------------------------
@@ -214,7 +253,7 @@ class Projections:
                              "1-32 letters, digits, '-' or '_'")
         self.data_dir = Path(data_dir) if data_dir else (
             config.home() / "gateway" / f"{self.node}-{self.replica}")
-        self.app_id = gateway_group(self.node, self.replica)
+        self.group = gateway_group(self.node, self.replica)
         self.topics: dict[str, str] = {service: events_topic(self.node, service)
                                        for service in SERVICES}
         self.stats: dict[str, int] = {"applied": 0, "duplicates": 0, "dead_lettered": 0,
@@ -222,13 +261,18 @@ class Projections:
         self.failure: BaseException | None = None
         self._started = False
         self._store: RocksStore | None = None
-        self._app: faust.App | None = None
+        self._consumer = None
+        self._producer = None
+        self._follower: asyncio.Task | None = None
         self._listeners: set[asyncio.Queue] = set()
         self._tick = asyncio.Event()  # set and replaced when a chain moves (wakes wait_for)
         self._ready = asyncio.Event()
         self._failed = asyncio.Event()
         self._ends: dict[tuple[str, int], int] = {}
         self._done: dict[tuple[str, int], int] = {}  # next offset, per partition
+        self._committed: dict[tuple[str, int], int] | None = None  # what the group has
+        self._group_commit_at = 0.0
+        self._group_commit: asyncio.Task | None = None
 
     # -- lifecycle
 
@@ -243,23 +287,44 @@ class Projections:
             self._done = self._store.offsets(self.topics.values())
             self._ends = await self._end_offsets()
             self._check_ready()
-            app = make_app(self.app_id, self.bootstrap)
-            for service, topic in self.topics.items():
-                app.agent(contract_topic(app, topic), name=f"{self.app_id}-{service}",
-                          concurrency=1)(self._agent)
-            app.on_rebalance_complete.connect(self._on_rebalance_complete)
-            self._app = app
-            await app.start()
+            self._producer = kafka_clients.producer(self.bootstrap)
+            await self._producer.start()
+            self._consumer = kafka_clients.reader(  # 1 MiB a partition: a batch in hand
+                self.bootstrap, group_id=self.group, max_partition_fetch_bytes=1 << 20)
+            await self._consumer.start()
+            partitions = [TopicPartition(*tp) for tp in self._ends]
+            self._consumer.assign(partitions)
+            for tp in partitions:
+                stored = self._done.get((tp.topic, tp.partition), 0)
+                if stored:
+                    self._consumer.seek(tp, stored)
+                else:
+                    await self._consumer.seek_to_beginning(tp)
+            self._follower = asyncio.create_task(self._follow(),
+                                                 name=f"projections-{self.group}")
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
-        app, self._app = self._app, None
+        follower, self._follower = self._follower, None
         try:
-            if app is not None:
-                await app.stop()
+            if follower is not None:
+                follower.cancel()
+                await asyncio.gather(follower, return_exceptions=True)
+            commit, self._group_commit = self._group_commit, None
+            if commit is not None:  # the last one may be short of the store: commit again
+                await asyncio.gather(commit, return_exceptions=True)
+            if follower is not None and self._consumer is not None:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(5):
+                        await self._commit_offsets(self._positions())
         finally:
+            consumer, producer, self._consumer, self._producer = (
+                self._consumer, self._producer, None, None)
+            for client in (consumer, producer):
+                if client is not None:
+                    await client.stop()
             store, self._store = self._store, None
             if store is not None:
                 store.close()
@@ -293,7 +358,7 @@ class Projections:
 
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""
-        return self._require_store().chain(topic, subject)[0]
+        return self._require_store().position(topic, subject)[0]
 
     async def wait_for(self, refs: list[Ref], timeout: float = 10.0) -> bool:
         """Read-your-writes: True once every ``(topic, subject, sequence)`` has been reached
@@ -321,71 +386,116 @@ class Projections:
     def unlisten(self, queue: asyncio.Queue) -> None:
         self._listeners.discard(queue)
 
-    # -- the agents
+    # -- following the log
 
-    async def _agent(self, stream: faust.StreamT) -> None:
-        """One per events topic (concurrency 1). Never lets an exception escape: faust would
-        skip the record. A failure of the store or of Kafka stops this replica instead."""
-        feed = _Feed(stream, self._done_with)
+    async def _follow(self) -> None:
+        """Fetch, fold, write, repeat. Never skips a record: a failure of the store or of
+        Kafka stops this replica instead (``failure``), with the batch in hand unwritten."""
+        consumer = self._consumer
         try:
-            async for message in decoded(self._app, self.node, feed, kind="event"):
-                feed.delivered = True
-                await self._handle(feed.record, message)
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=MAX_BATCH)
+                if batches:
+                    await self._apply([r for records in batches.values() for r in records])
+                self._commit_group(force=not batches)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - see _fail
-            await self._fail(exc)
+            self._fail(exc)
 
-    async def _handle(self, record: Any, message: Message) -> None:
+    async def _apply(self, records: list) -> None:
+        """Fold one batch, acknowledge its dead letters, write it, then tell everyone."""
         store = self._require_store()
-        topic, partition, offset = record.topic, record.partition, record.offset
-        position = store.offset_record(topic, partition, offset + 1)
-        envelope = message.envelope
-        sequence = envelope.sequence
-        if sequence is None:  # a CommandRejected: part of the log, no state
-            self.stats["skipped"] += 1
-            store.commit([position])
-            return
-        subject = envelope.subject
-        version, last_id = store.chain(topic, subject)
-        if sequence < version or (sequence == version and envelope.id == last_id):
-            self.stats["duplicates"] += 1  # read again after a restart or a rebalance
-            store.commit([position])
-            return
-        if sequence != version + 1 or envelope.previousid != last_id:
-            # a gap, or a second writer's event (also one at the current version but with
-            # another id): every fold of the log ignores it, so do we, and say so
-            await self._dead_letter(record, "off_chain", (
-                f"{topic} partition {partition} offset {offset}: sequence {sequence} "
-                "does not continue its aggregate's chain"))
-            store.commit([position])
-            return
-        chained = store.chain_record(topic, subject, sequence, envelope.id)
+        set_aside: dict[tuple[str, int, int], Exception] = {}
+        while True:
+            try:
+                stats, letters, applied, moved = self._fold(store, records, set_aside)
+                break
+            except _Redo as redo:  # a bug in the projection, for this one event
+                store.rollback()
+                set_aside[redo.where] = redo.error
+                log.warning("projection of a record of %s failed with %s", redo.where[0],
+                            type(redo.error).__name__)
         try:
-            touched = project(store, message)
-        except Exception as exc:  # noqa: BLE001 - a bug in the projection, for this event
+            for letter in letters:  # raises: the batch stays unwritten (see _follow)
+                await publish(self._producer, letter)
+            store.commit()
+        except BaseException:
             store.rollback()
-            log.warning("projection of %s failed with %s", envelope.type, type(exc).__name__)
-            await self._dead_letter(record, "projection_error", type(exc).__name__)
-            store.commit([chained, position])
+            raise
+        for name, count in stats.items():
+            self.stats[name] += count
+        for record in records:
+            tp, next_offset = (record.topic, record.partition), record.offset + 1
+            if next_offset > self._done.get(tp, 0):
+                self._done[tp] = next_offset
+        if moved:
             self._moved()
-            return
-        store.commit([chained, position])
-        self.stats["applied"] += 1
-        self._moved()
-        self._publish(list(touched), message)
+        for touched, message in applied:
+            self._publish(touched, message)
+        self._check_ready()
+
+    def _fold(self, store: RocksStore, records: list,
+              set_aside: dict[tuple[str, int, int], Exception]):
+        """The batch's effect on the store's session: (stats, dead letters, applied events,
+        whether a chain moved). Raises ``_Redo`` for a projection that fails."""
+        stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "skipped": 0}
+        letters: list[DeadLetter] = []
+        applied: list[tuple[list[str], Message]] = []
+        moved = False
+        decode = REGISTRY.decode
+        for record in records:
+            topic, partition, offset = record.topic, record.partition, record.offset
+            store.set_offset(topic, partition, offset + 1)
+            try:
+                message = decode(record.value, kind="event")
+            except ContractError as error:
+                letters.append(self._letter(record, error.reason.value, str(error)))
+                stats["dead_lettered"] += 1
+                continue
+            envelope = message.envelope
+            sequence = envelope.sequence
+            if sequence is None:  # a CommandRejected: part of the log, no state
+                stats["skipped"] += 1
+                continue
+            subject = envelope.subject
+            version, last_id = store.chain(topic, subject)
+            if sequence < version or (sequence == version and envelope.id == last_id):
+                stats["duplicates"] += 1  # read again after a restart
+                continue
+            if sequence != version + 1 or envelope.previousid != last_id:
+                # a gap, or a second writer's event (also one at the current version but
+                # with another id): every fold of the log ignores it, so do we, and say so
+                letters.append(self._letter(record, "off_chain", (
+                    f"{topic} partition {partition} offset {offset}: sequence {sequence} "
+                    "does not continue its aggregate's chain")))
+                stats["dead_lettered"] += 1
+                continue
+            where = (topic, partition, offset)
+            failed = set_aside.get(where)
+            if failed is None:
+                try:
+                    touched = project(store, message)
+                except Exception as exc:  # noqa: BLE001 - a bug in the projection
+                    raise _Redo(where, exc) from exc
+                stats["applied"] += 1
+                applied.append((list(touched), message))
+            else:
+                letters.append(self._letter(record, "projection_error", type(failed).__name__))
+                stats["dead_lettered"] += 1
+            store.set_chain(topic, subject, sequence, envelope.id)
+            moved = True
+        return stats, letters, applied, moved
+
+    def _letter(self, record: Any, reason: str, detail: str) -> DeadLetter:
+        return letter_for(self.node, source_topic=record.topic, partition=record.partition,
+                          offset=record.offset, key=record.key, value=record.value,
+                          reason=reason, detail=detail)
 
     def _moved(self) -> None:
         """A chain position changed: wake everyone in ``wait_for``."""
         self._tick.set()
         self._tick = asyncio.Event()
-
-    async def _dead_letter(self, record: Any, reason: str, detail: str) -> None:
-        letter = letter_for(self.node, source_topic=record.topic, partition=record.partition,
-                            offset=record.offset, key=record.key, value=record.value,
-                            reason=reason, detail=detail)
-        await publish_faust(self._app, letter)  # raises: the record stays unread (see _fail)
-        self.stats["dead_lettered"] += 1
 
     def _publish(self, touched: list[str], message: Message) -> None:
         for queue in list(self._listeners):
@@ -396,51 +506,40 @@ class Projections:
                     pass
             queue.put_nowait((touched, message))
 
-    async def _done_with(self, record: Any, delivered: bool) -> None:
-        """After each record of a feed, handled or dead-lettered by ``decoded``."""
-        tp, next_offset = (record.topic, record.partition), record.offset + 1
-        if not delivered:  # undecodable: ``decoded`` has dead-lettered it
-            self.stats["dead_lettered"] += 1
-            self._require_store().commit(
-                [RocksStore.offset_record(record.topic, record.partition, next_offset)])
-        if next_offset > self._done.get(tp, 0):
-            self._done[tp] = next_offset
-        self._check_ready()
+    def _commit_group(self, force: bool = False) -> None:
+        """Tell the group how far the store is (what ``coopbridge status`` shows as lag), in
+        the background, one commit at a time: at most every ``GROUP_COMMIT_S`` while busy, at
+        once when idle. Best effort: the store, not the group, is the checkpoint."""
+        if self._consumer is None or self._positions() == self._committed:
+            return
+        if self._group_commit is not None and not self._group_commit.done():
+            return
+        now = time.monotonic()
+        if not force and now - self._group_commit_at < GROUP_COMMIT_S:
+            return
+        self._group_commit_at = now
+        self._group_commit = asyncio.create_task(self._commit_offsets(self._positions()))
 
-    async def _on_rebalance_complete(self, sender: Any = None, **_: Any) -> None:
-        """Partitions assigned, streams not yet resumed: make the group's committed offsets
-        the store's, and seek there. faust seeks every partition to its committed offset
-        right after this signal (and ignores a committed 0), hence both the commit and the
-        seek; without the commit faust would also drop the records below the old offset."""
-        app = self._app
-        if app is None or self._store is None:
-            return
-        assigned = [TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()
-                    if tp.topic in self.topics.values()]
-        if not assigned:
-            return
-        stored = self._store.offsets(self.topics.values())
-        offsets = {tp: stored.get((tp.topic, tp.partition), 0) for tp in assigned}
+    def _positions(self) -> dict[tuple[str, int], int]:
+        """The store's next offset of every partition (0: nothing read yet)."""
+        return {tp: self._done.get(tp, 0) for tp in self._ends}
+
+    async def _commit_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
         try:
-            # faust has no public call to commit chosen offsets; this is what its own
-            # commit uses, in the consumer's thread
-            if not await app.consumer._commit(offsets):  # noqa: SLF001
-                log.warning("committing the store's offsets failed; a rebalance follows")
-                return
-            await app.consumer.seek_wait(offsets)
-        except Exception as exc:  # noqa: BLE001
-            await self._fail(exc, hold=False)  # faust's recovery must not hang here
+            await self._consumer.commit({TopicPartition(*tp): offset
+                                         for tp, offset in offsets.items()})
+            self._committed = offsets
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the next commit tries again
+            log.warning("committing %s's offsets to its group failed: %s", self.group,
+                        type(exc).__name__)
 
-    async def _fail(self, exc: BaseException, hold: bool = True) -> None:
-        """The store or Kafka failed under us: stop serving (never skip records silently).
-        ``hold`` parks the calling agent on its record, so nothing after it is acknowledged."""
+    def _fail(self, exc: BaseException) -> None:
+        """The store or Kafka failed under us: stop serving (never skip records silently)."""
         log.error("gateway projections failed: %s", type(exc).__name__, exc_info=exc)
         self.failure = exc
         self._failed.set()
-        if self._app is not None:
-            await self._app.crash(exc)
-        if hold:
-            await asyncio.Event().wait()
 
     # -- helpers
 

@@ -312,14 +312,16 @@ class MemoryStore:
         self.tables[table][key] = doc
 
 
+#: The field of each table's documents that holds their key.
+_KEY_FIELD = {"members": "member_id", "accounts": "account_id", "history": "member_id",
+              "cooperatives": "cooperative_id", "courses": "course_id",
+              "countries": "country", "statuslists": "list_id"}
+
+
 def _doc(store: DocumentStore, table: str, key: str) -> Doc:
     doc = store.get(table, key)
     if doc is None:
-        cls = TABLES[table]
-        field = {"members": "member_id", "accounts": "account_id", "history": "member_id",
-                 "cooperatives": "cooperative_id", "courses": "course_id",
-                 "countries": "country", "statuslists": "list_id"}[table]
-        doc = cls(**{field: key})
+        doc = TABLES[table](**{_KEY_FIELD[table]: key})
     return doc
 
 
@@ -351,10 +353,17 @@ def project(store: DocumentStore, message: Message) -> list[str]:
                            type=event.contract_name, summary=summary(event),
                            subject=envelope.subject)
         # the three services' topics are read concurrently: keep the timeline in time order
-        where = bisect.bisect_right([x.at for x in history.items], item.at)
-        history.items.insert(where, item)
+        items = history.items
+        if not items or items[-1].at <= item.at:
+            items.append(item)  # the usual case: the newest so far
+        else:
+            items.insert(bisect.bisect_right(items, item.at, key=_at), item)
         store.put("history", member_id, history)
     return touched
+
+
+def _at(item: HistoryItem) -> dt.datetime:
+    return item.at
 
 
 def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:  # noqa: C901
@@ -530,7 +539,11 @@ def _revoke(store: DocumentStore, member: MemberRecord, which, certificates: boo
 
 
 def _month(account: AccountView, at: dt.datetime) -> MonthDoc:
-    return account.months.setdefault(at.strftime("%Y-%m"), MonthDoc())
+    key = f"{at.year:04d}-{at.month:02d}"  # what strftime("%Y-%m") says, faster
+    month = account.months.get(key)
+    if month is None:
+        month = account.months[key] = MonthDoc()
+    return month
 
 
 def _booked(event: s.FundsDeposited | s.RemittanceSent, at: dt.datetime) -> dt.datetime:
