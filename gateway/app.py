@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -41,11 +42,16 @@ log = logging.getLogger(__name__)
 
 
 class GatewayGraphQL(GraphQL):
-    """Strawberry's ASGI app with coopbridge's per-request context."""
+    """Strawberry's ASGI app with coopbridge's per-request context, and answers written by
+    msgspec (a whole record is thousands of values: ``json.dumps`` took a twentieth of its
+    time; text, not bytes, so that websocket frames stay text frames)."""
 
     def __init__(self, state, **kwargs):
         super().__init__(**kwargs)
         self.state = state
+
+    def encode_json(self, data: object) -> str:
+        return msgspec.json.encode(data).decode()
 
     async def get_context(self, request, response=None) -> GatewayContext:
         authorization = request.headers.get("authorization")

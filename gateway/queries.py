@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import msgspec
 import strawberry
@@ -222,9 +223,10 @@ class Query:
         if member is None or "membership" not in member.scopes:
             return None
         history = info.context.views.get("history", member_id)
-        items = [x for x in (history.items if history else [])
-                 if entry_visible(member, x.service, x.type)]
         size, start = _page_size(first), _offset(after)
+        visible = (x for x in (history.items if history else [])
+                   if entry_visible(member, x.service, x.type))
+        items = list(itertools.islice(visible, start + size + 1))  # one more: is there a next?
         page = items[start:start + size]
         return HistoryConnection(
             edges=[HistoryEdge(cursor=_cursor(start + i), node=HistoryEntry(
