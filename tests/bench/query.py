@@ -11,7 +11,9 @@ uvicorn) serves the three ways of asking for the same record:
   extensions (parser and validation caches, limits, error masking), the bearer token.
 * **graphql-core**: ``POST /bench/graphql-core``: the same schema object's graphql-core schema
   (the same resolvers and field wrappers) run by ``graphql.execute``, the document parsed and
-  validated once (as strawberry's caches do), the same context (``get_context``).
+  validated once (as strawberry's caches do), the same context (``get_context``), the answer
+  written by the view's own ``encode_json``: the baseline is never handicapped by a choice
+  the gateway could make too, so the ratio is what strawberry itself adds.
 * **JSON**: ``GET /bench/json/member/{id}``: the same access check, the same documents read
   from the same store, the same personal details opened with the same data keys, serialised
   with msgspec; no GraphQL.
@@ -24,6 +26,8 @@ store reads, the same token check, the same machine noise; the ratios then hold 
 differs: strawberry's view and extensions over graphql-core, and GraphQL execution over
 plain serialisation. Requests go one at a time (no load); latency is the client's wall time
 from sending the request to holding the whole body.
+
+``python -m tests.bench.query_profile`` runs the same three in one process, for cProfile.
 
 The document is the whole portable record (every field of ``Member``, the accounts with their
 remittances, loan and transfers, the certificates …) plus the first page (100) of her
