@@ -291,6 +291,8 @@ HOME_COOPERATIVE = {"EC": ("cuenca", "quito"), "PH": ("laguna",), "MA": ("agadir
 
 #: Share of the crowd in host cooperatives (the rest is at home).
 HOST_SHARE = Decimal("0.6")
+#: Fewest host members of the crowd who take their record home (more go, at random).
+MIN_RETURNEES = 3
 #: Fewest members a cooperative gets (federationStats shows no cell under 5 people).
 MIN_MEMBERS = 6
 
@@ -397,6 +399,7 @@ class _Planner:
         self.groups = {c.key: [(self.id(self.root, f"group/{c.key}/{name}"), name)
                                for name in c.groups] for c in COOPERATIVES}
         self.people: Counter = Counter()
+        self.returnees = 0  # host members of the crowd planned to take their record home
         self.relatives: dict[str, list[str]] = defaultdict(list)  # coop -> savings accounts
 
     # -- helpers
@@ -669,12 +672,20 @@ class _Planner:
                 "memberId": member_id}))
 
         # leaving, decided first so that nothing is planned after it
-        leaves = month <= 9 and rng.random() < 0.1
+        # (the first MIN_RETURNEES host members who could take a record home do: a small demo
+        # would otherwise show no arrivals on some days, since what the dice say depends on the
+        # calendar)
+        elsewhere = [self.coops[k] for k in HOME_COOPERATIVE.get(nationality, ())
+                     if self.node_of[k] != node]
+        must_return = (coop.host and month <= 9 and self.returnees < MIN_RETURNEES
+                       and bool(elsewhere))
+        leaves = month <= 9 and (rng.random() < 0.1 or must_return)
         left_on, reason = None, None
         if leaves:
             left_on = self.day(rng.randint(month + 2, 11), not_before=started)
             reason = _weighted(rng, (("RETURNED_HOME", 55), ("MOVED", 25), ("RESIGNED", 20))
                                if coop.host else (("MOVED", 40), ("RESIGNED", 60)))
+            reason = "RETURNED_HOME" if must_return else reason
         last_day = left_on or self.today
         dated: list[tuple[dt.date, int, Call]] = []  # (day, rank, call): sorted stably below
 
@@ -735,7 +746,10 @@ class _Planner:
         # leaving, and perhaps taking her record home
         if leaves:
             home = self.home_for(nationality, coop) if reason == "RETURNED_HOME" else None
+            if must_return and home is None:  # drawn, but she goes home whatever it said
+                home = elsewhere[0]
             if home is not None:
+                self.returnees += 1
                 on(left_on, self.node_admin(ns, f"{at}/consent", node, "grantConsent", {
                     "memberId": member_id, "consentId": self.id(ns, f"{at}/consent"),
                     "granteeKind": "COOPERATIVE", "grantee": self.ids[home.key],
