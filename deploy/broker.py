@@ -49,6 +49,7 @@ __all__ = [
     "default_broker",
     "external_bootstrap",
     "free_port",
+    "on_free_ports",
     "heap",
     "home",
     "jars",
@@ -232,6 +233,17 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
+
+
+def on_free_ports(data_dir: Path, home: Path) -> EmbeddedBroker:
+    """A broker (not started) listening on a free port, its controller on another, its data
+    in ``data_dir`` and its jars under ``home``: one that tests and benchmarks own."""
+    port = free_port()
+    controller = free_port()
+    while controller == port:
+        controller = free_port()
+    return EmbeddedBroker(BrokerConfig(data_dir=data_dir, port=port, controller_port=controller,
+                                       heap=heap()), home=home)
 
 def port_in_use(port: int) -> bool:
     """Whether something listens on 127.0.0.1:``port`` (the broker and ``coopbridge up``)."""

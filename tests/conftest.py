@@ -44,17 +44,7 @@ def embedded_broker(
     if broker.external_bootstrap():
         yield None
         return
-    port = broker.free_port()
-    controller_port = broker.free_port()
-    while controller_port == port:
-        controller_port = broker.free_port()
-    config = broker.BrokerConfig(
-        data_dir=tmp_path_factory.mktemp("kafka") / "broker",
-        port=port,
-        controller_port=controller_port,
-        heap=broker.heap(),
-    )
-    embedded = broker.EmbeddedBroker(config, home=_jar_home())
+    embedded = broker.on_free_ports(tmp_path_factory.mktemp("kafka") / "broker", _jar_home())
     embedded.start()
     try:
         yield embedded

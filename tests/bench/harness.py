@@ -123,13 +123,7 @@ def kafka(work: Path) -> Iterator[str]:
     if external:
         yield external
         return
-    port = broker.free_port()
-    controller = broker.free_port()
-    while controller == port:
-        controller = broker.free_port()
-    embedded = broker.EmbeddedBroker(broker.BrokerConfig(
-        data_dir=work / "kafka", port=port, controller_port=controller, heap=broker.heap()),
-        home=broker.home())
+    embedded = broker.on_free_ports(work / "kafka", broker.home())
     embedded.start()
     try:
         yield embedded.config.bootstrap
