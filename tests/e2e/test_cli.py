@@ -129,6 +129,9 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
 
     # a taken port is one line, before anything starts
     with socket.socket() as holder:
+        # as any server would: the stopped gateway's closed connections may linger in
+        # TIME_WAIT on this port, which only a socket without SO_REUSEADDR minds
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", port))
         holder.listen()
         taken = cli(env, "up", "--node", host, timeout=60)
