@@ -72,7 +72,7 @@ from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, letter_for, publish_faust
-from services.runtime.streams import make_app
+from services.runtime.streams import contract_topic, make_app
 
 log = logging.getLogger(__name__)
 
@@ -289,8 +289,7 @@ class Projections:
             self._check_ready()
             app = make_app(self.group, self.bootstrap)
             # one stream over the three topics: a batch holds whatever has come from any
-            topic = app.topic(*self.topics.values(), key_type=bytes, value_type=bytes,
-                              key_serializer="raw", value_serializer="raw")
+            topic = contract_topic(app, *self.topics.values())
             app.agent(topic, name=f"{self.group}-fold", concurrency=1)(self._agent)
             app.on_rebalance_complete.connect(self._on_rebalance_complete)
             self._app = app

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 import uuid
 from typing import Protocol
 
@@ -355,17 +356,12 @@ def project(store: DocumentStore, message: Message) -> list[str]:
                            type=event.contract_name, summary=summary(event),
                            subject=envelope.subject)
         # the three services' topics are read concurrently: keep the timeline in time order
-        items = history.items
-        if not items or items[-1].at <= item.at:
-            items.append(item)  # the usual case: the newest so far
-        else:
-            items.insert(bisect.bisect_right(items, item.at, key=_at), item)
+        history.items.insert(bisect.bisect_right(history.items, item.at, key=_at), item)
         store.put("history", member_id, history)
     return touched
 
 
-def _at(item: HistoryItem) -> dt.datetime:
-    return item.at
+_at = operator.attrgetter("at")
 
 
 def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str]:  # noqa: C901

@@ -47,9 +47,9 @@ def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faus
     return faust.App(app_id, **defaults)
 
 
-def contract_topic(app: faust.App, name: str) -> faust.TopicT:
-    """A declared topic read as raw bytes (decoding is ``decoded``'s job)."""
-    return app.topic(name, key_type=bytes, value_type=bytes,
+def contract_topic(app: faust.App, *names: str) -> faust.TopicT:
+    """Declared topics read as raw bytes, as one stream (decoding is ``decoded``'s job)."""
+    return app.topic(*names, key_type=bytes, value_type=bytes,
                      key_serializer="raw", value_serializer="raw")
 
 
