@@ -69,7 +69,8 @@ from rich.table import Table
 from gateway.auth import Role
 from schemas import savings as s
 from schemas.fields import Money
-from services.savings.arithmetic import annuity_schedule, exponent
+from schemas.money import exponent, major_text
+from services.savings.arithmetic import annuity_schedule
 from services.savings.rates import load_rates
 
 #: The ``sub`` of every token the demo signs: its idempotency keys are this caller's.
@@ -359,7 +360,7 @@ def month_starts(today: dt.date) -> list[dt.date]:
 
 def money(minor: int, currency: str) -> dict:
     """GraphQL's MoneyInput: a decimal string in major units, exact."""
-    return {"amount": str(Decimal(minor).scaleb(-exponent(currency))), "currency": currency}
+    return {"amount": major_text(minor, currency), "currency": currency}
 
 
 def plan(seed: int, members: int, nodes: list[str], today: dt.date | None = None) -> Plan:

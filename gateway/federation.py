@@ -51,15 +51,17 @@ from gateway.mutations import (
     InputError,
     _money,
     command_id_for,
+    enum_for,
     problem,
     send_command,
 )
 from schemas import membership as m
+from schemas.fields import NOT_COME_YET, latest_day
 from services import config
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
 from services.runtime.keys import b64url, jwks, signing_key
-from services.savings.arithmetic import to_major
+from schemas.money import major_text
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ MAX_SUMMARY_BYTES = 2_000
 def _money_json(money) -> dict[str, str] | None:
     if money is None:
         return None
-    return {"amount": format(to_major(money), "f"), "currency": money.currency}
+    return {"amount": major_text(money.amount, money.currency), "currency": money.currency}
 
 
 def _money_value(data: Any, path: str):
@@ -385,7 +387,7 @@ class ImportRecordInput:
     cooperative_id: strawberry.ID
     started_on: dt.date
     share_capital_required: MoneyInput
-    role: str = "member"
+    role: enum_for(m.MembershipRole) = enum_for(m.MembershipRole).MEMBER
 
 
 @strawberry.type(description="An imported record and the home membership it started")
@@ -558,13 +560,13 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
         return problem("UnknownCooperative", "no cooperative of this node has this id")
     try:
         share_capital = _money(input.share_capital_required, "input.shareCapitalRequired")
-        role = m.MembershipRole(input.role)
     except InputError as invalid:
         return ValidationError(code="ValidationError", message=str(invalid),
                                field=invalid.field)
-    except ValueError:
-        return ValidationError(code="ValidationError", field="input.role",
-                               message="role is member, worker_member or board_member")
+    role = m.MembershipRole(input.role.value)
+    if input.started_on > latest_day(context.now):  # before anything is imported
+        return ValidationError(code="ValidationError", field="input.startedOn",
+                               message=f"startedOn: {NOT_COME_YET}")
     if share_capital["currency"] != cooperative.currency:
         return problem("CurrencyMismatch", "the share capital is in the cooperative's currency")
     result = await verify(context, input.credential[:512 * 1024])

@@ -25,7 +25,7 @@ import functools
 import re
 import typing
 import uuid
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 
 import msgspec
 import strawberry
@@ -37,13 +37,13 @@ from gateway.context import GatewayContext
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
-from schemas.fields import Money, Sealed
+from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
+from schemas.money import AmountError, parse_major
 from schemas.registry import Contract
 from schemas.topics import events_topic
 from services import config
 from services.membership.domain import MEMBERSHIP
 from services.runtime.datakeys import MemberErased as KeysMemberErased
-from services.savings.arithmetic import exponent
 from services.savings.domain import SAVINGS
 from services.training.domain import TRAINING
 
@@ -166,10 +166,7 @@ def _graphql_type(info: mi.Type, owner: str, field: str):
         case mi.DateTimeType():
             return dt.datetime
         case mi.EnumType():
-            if info.cls not in _enums:
-                _enums[info.cls] = strawberry.enum(enum.Enum(info.cls.__name__, {
-                    member.name: member.value for member in info.cls}))
-            return _enums[info.cls]
+            return enum_for(info.cls)
         case mi.ListType():
             return list[_graphql_type(info.item_type, owner, field)]
         case mi.StructType() if info.cls is Money:
@@ -185,6 +182,14 @@ def _graphql_type(info: mi.Type, owner: str, field: str):
                 return typing.Optional[_graphql_type(options[0], owner, field)]
             return _one_of(owner, field, options)
     raise TypeError(f"no GraphQL input for {info!r} ({owner}.{field})")
+
+
+def enum_for(cls: type[enum.Enum]) -> type[enum.Enum]:
+    """The GraphQL enum of a contract's enum (its names as values: ``BOARD_MEMBER``)."""
+    if cls not in _enums:
+        _enums[cls] = strawberry.enum(enum.Enum(cls.__name__, {
+            member.name: member.value for member in cls}))
+    return _enums[cls]
 
 
 def _one_of(owner: str, field: str, options: list[mi.StructType]):
@@ -231,19 +236,10 @@ class InputError(ValueError):
 
 def _money(value: MoneyInput, path: str) -> dict:
     try:
-        currency = value.currency.upper()
-        places = exponent(currency)
-        amount = Decimal(value.amount[:64])
-    except (DecimalException, ValueError, KeyError, AttributeError):
-        raise InputError("an amount is a decimal string and a known ISO 4217 code", path) from None
-    if len(value.amount) > 64 or not amount.is_finite() or amount < 0:
-        raise InputError("an amount is a non-negative decimal", path)
-    if amount.adjusted() > 15:  # before any arithmetic: 1e999999 must cost nothing
-        raise InputError("the amount is too large", path)
-    minor = amount.scaleb(places)
-    if minor != minor.to_integral_value():
-        raise InputError(f"{currency} has {places} decimal places", path)
-    return {"amount": int(minor), "currency": currency}
+        money = parse_major(value.amount, value.currency.upper())
+    except AmountError as invalid:
+        raise InputError(str(invalid), path) from None
+    return {"amount": money.amount, "currency": money.currency}
 
 
 def _plain(value, path: str) -> typing.Any:
@@ -276,8 +272,9 @@ _UNSEALED = {"kid": "unsealed", "iv": base64.b64encode(bytes(12)).decode(),
              "ct": base64.b64encode(bytes(16)).decode()}
 
 
-async def to_command(cls: type[Contract], data: dict, seal) -> Contract:
-    """Validate the whole command, then seal what must be sealed, then convert.
+async def to_command(cls: type[Contract], data: dict, seal, now: dt.datetime) -> Contract:
+    """Validate the whole command (a day on which something happened must have come,
+    ``PastDay``), then seal what must be sealed, then convert.
 
     Sealing may create the member's data key, published to ``{node}.datakeys`` under her
     member id: an input refused for any reason (a member id that is no id at all, where a
@@ -291,7 +288,10 @@ async def to_command(cls: type[Contract], data: dict, seal) -> Contract:
                          "input.to.payout.recipient") if payout else None
     trial = {**data, **({"personal": _UNSEALED} if personal else {}),
              **({"to": {**data["to"], "recipient": _UNSEALED}} if payout else {})}
-    _convert(trial, cls, "input")
+    for value, path in ((details, "input.personal"), (_convert(trial, cls, "input"), "input")):
+        ahead = days_ahead(value, now) if value is not None else []
+        if ahead:
+            raise InputError(f"{ahead[0]}: {NOT_COME_YET}", f"{path}.{ahead[0]}")
     if personal:
         data["personal"] = await seal(data, msgspec.json.encode(details))
     if payout:
@@ -387,7 +387,7 @@ def make_mutation(cls: type[Contract]):
             return ValidationError(code="ValidationError", field="idempotencyKey",
                                    message="an idempotency key has 1 to 200 characters")
         try:
-            command = await to_command(cls, data, _seal_for(context))
+            command = await to_command(cls, data, _seal_for(context), context.now)
         except InputError as invalid:
             return ValidationError(code="ValidationError", message=str(invalid),
                                    field=invalid.field)

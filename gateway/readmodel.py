@@ -33,7 +33,7 @@ from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money, Sealed
 from schemas.registry import Contract
-from services.savings.arithmetic import to_major
+from schemas.money import major_text
 
 
 class Doc(msgspec.Struct, kw_only=True, gc=False):
@@ -688,7 +688,7 @@ def _project_training(store: DocumentStore, event: Contract) -> list[str]:
 def summary(event: Contract) -> str:
     """One readable line for the member's timeline (no personal data)."""
     def money(x: Money) -> str:
-        return f"{format(to_major(x), 'f')} {x.currency}"
+        return f"{major_text(x.amount, x.currency)} {x.currency}"
 
     match event:
         case m.MemberRegistered():

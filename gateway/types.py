@@ -13,7 +13,7 @@ import strawberry
 
 from gateway import readmodel as rm
 from schemas.fields import Money as MoneyValue
-from services.savings.arithmetic import to_major
+from schemas.money import major_text
 
 
 @strawberry.type
@@ -26,7 +26,7 @@ class Money:
     def from_value(cls, money: MoneyValue | None) -> Money | None:
         if money is None:
             return None
-        return cls(amount=format(to_major(money), "f"), currency=money.currency,
+        return cls(amount=major_text(money.amount, money.currency), currency=money.currency,
                    minor_units=str(money.amount))
 
 

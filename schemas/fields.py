@@ -8,9 +8,11 @@ every contract and every generated JSON Schema states them the same way.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 
 import msgspec
+from msgspec import inspect as mi
 
 #: An identifier: a UUID string (DESIGN: time-ordered v7 for new ids, but any version decodes).
 Id = Annotated[
@@ -48,11 +50,20 @@ NodeId = Annotated[str, msgspec.Meta(pattern=NODE_ID_PATTERN, description="feder
 #: A timezone-aware timestamp (encoded as ISO 8601).
 UtcDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 
+#: A day on which something happened (paid, attended, joined, born). A command carrying one
+#: that has not begun anywhere on Earth yet is refused (``days_ahead``); days that name a plan
+#: (a course's dates, a loan's first due date) are plain ``dt.date``.
+PastDay = Annotated[dt.date, msgspec.Meta(
+    description="a day that has come: never later than today in the earliest time zone "
+                "(UTC+14)", extra={"happened": True})]
+
 #: A short human text (names, titles).
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
+#: The largest amount a contract holds, in minor units.
+MAX_MINOR_UNITS = 10**15
 #: A non-negative integer number of minor units (cents, centavos …).
-MinorUnits = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
+MinorUnits = Annotated[int, msgspec.Meta(ge=0, le=MAX_MINOR_UNITS)]
 
 
 class Money(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -73,3 +84,68 @@ class Sealed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     iv: Annotated[bytes, msgspec.Meta(min_length=12, max_length=12)]
     ct: Annotated[bytes, msgspec.Meta(min_length=16, max_length=65536)]
     alg: str = "A256GCM"
+
+
+# -- days that have come ---------------------------------------------------------------------
+
+#: The earliest time zone's lead on UTC: a calendar day has begun somewhere on Earth once
+#: UTC+14 has reached it.
+EARLIEST_ZONE = dt.timedelta(hours=14)
+
+
+#: What a day that has not begun anywhere on Earth is told.
+NOT_COME_YET = "that day has not come yet anywhere (a day on which it happened)"
+
+
+def latest_day(now: dt.datetime) -> dt.date:
+    """The latest calendar day anywhere on Earth at ``now`` (a timezone-aware time)."""
+    return (now.astimezone(dt.UTC) + EARLIEST_ZONE).date()
+
+
+def days_ahead(value: msgspec.Struct, now: dt.datetime) -> list[str]:
+    """The ``PastDay`` fields of ``value`` (nested structs and lists included) that lie after
+    ``latest_day(now)``, as paths: ``["paid_on"]``, ``["history.memberships[0].started_on"]``."""
+    if not _has_days(type(value)):
+        return []
+    limit = latest_day(now)
+    return [path for path, day in _happened(_info(type(value)), value, "") if day > limit]
+
+
+@functools.cache
+def _info(cls: type) -> mi.Type:
+    return mi.type_info(cls)
+
+
+@functools.cache
+def _has_days(cls: type) -> bool:
+    def walk(info: mi.Type, seen: frozenset) -> bool:
+        match info:
+            case mi.Metadata():
+                return bool((info.extra or {}).get("happened")) or walk(info.type, seen)
+            case mi.StructType() if info.cls not in seen:
+                return any(walk(f.type, seen | {info.cls}) for f in info.fields)
+            case mi.ListType():
+                return walk(info.item_type, seen)
+            case mi.UnionType():
+                return any(walk(option, seen) for option in info.types)
+        return False
+    return walk(_info(cls), frozenset())
+
+
+def _happened(info: mi.Type, value, path: str):
+    match info:
+        case mi.Metadata() if (info.extra or {}).get("happened"):
+            if isinstance(value, dt.date):
+                yield path, value
+        case mi.Metadata():
+            yield from _happened(info.type, value, path)
+        case mi.StructType() if isinstance(value, info.cls):
+            for f in info.fields:
+                yield from _happened(f.type, getattr(value, f.name),
+                                     f"{path}.{f.name}" if path else f.name)
+        case mi.ListType() if isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                yield from _happened(info.item_type, item, f"{path}[{index}]")
+        case mi.UnionType() if value is not None:
+            for option in info.types:
+                yield from _happened(option, value, path)

@@ -30,6 +30,7 @@ from schemas.fields import (
     LanguageTag,
     Money,
     NodeId,
+    PastDay,
     Sealed,
     Text,
     UtcDateTime,
@@ -99,7 +100,7 @@ class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     given_names: Text
     family_names: Text
-    date_of_birth: dt.date
+    date_of_birth: PastDay
     nationality: CountryCode
     gender: Gender | None = None
     preferred_languages: Languages
@@ -227,7 +228,7 @@ class StartMembership(Contract, frozen=True, kw_only=True):
     member_id: Id
     cooperative_id: Id
     role: MembershipRole = MembershipRole.MEMBER
-    started_on: dt.date
+    started_on: PastDay
     share_capital_required: Money
 
 
@@ -236,7 +237,7 @@ class MembershipStarted(Contract, frozen=True, kw_only=True):
     member_id: Id
     cooperative_id: Id
     role: MembershipRole
-    started_on: dt.date
+    started_on: PastDay
     share_capital_required: Money
 
 
@@ -245,7 +246,7 @@ class EndMembership(Contract, frozen=True, kw_only=True):
     member_id: Id
     cooperative_id: Id
     reason: EndReason
-    ended_on: dt.date
+    ended_on: PastDay
 
 
 @event(SERVICE, "MembershipEnded")
@@ -253,7 +254,7 @@ class MembershipEnded(Contract, frozen=True, kw_only=True):
     member_id: Id
     cooperative_id: Id
     reason: EndReason
-    ended_on: dt.date
+    ended_on: PastDay
 
 
 @command(SERVICE, "GrantConsent")
@@ -355,8 +356,8 @@ class ImportedMembership(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     cooperative_name: Text
     country: CountryCode
     role: MembershipRole
-    started_on: dt.date
-    ended_on: dt.date | None = None
+    started_on: PastDay
+    ended_on: PastDay | None = None
     share_capital: Money | None = None
 
 
@@ -364,7 +365,7 @@ class ImportedLoan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """One loan abroad and how it was repaid: the credit history a home cooperative uses."""
 
     principal: Money
-    disbursed_on: dt.date
+    disbursed_on: PastDay
     instalments: Count
     repaid_early: Count = 0
     repaid_on_time: Count = 0
@@ -389,7 +390,7 @@ class ImportedRemittances(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Text
     kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
-    issued_on: dt.date
+    issued_on: PastDay
     level: Annotated[str, msgspec.Meta(pattern=r"^(A1|A2|B1|B2|C1|C2)$")] | None = None
     skills: Annotated[list[Annotated[str, msgspec.Meta(max_length=300)]],
                       msgspec.Meta(max_length=50)] = []

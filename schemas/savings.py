@@ -27,7 +27,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, Sealed
+from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, PastDay, Sealed
 from schemas.registry import REGISTRY, Contract, fields_of
 
 SERVICE = "savings"
@@ -44,7 +44,7 @@ Corridor = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]
 #: The day the cooperative booked a deposit, withdrawal or remittance (its value date, which
 #: places it in a month); on a command, absent means the day it is decided, and an event
 #: decided since version 2 always has it.
-BookedOn = Annotated[dt.date | None, msgspec.Meta(
+BookedOn = Annotated[PastDay | None, msgspec.Meta(
     description="the day the cooperative booked it; default: the day it is decided")]
 
 
@@ -228,7 +228,7 @@ class LoanDisbursed(Contract, frozen=True, kw_only=True):
 class RecordRepayment(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
-    paid_on: dt.date
+    paid_on: PastDay
 
 
 @event(SERVICE, "LoanRepaymentRecorded")
@@ -237,7 +237,7 @@ class LoanRepaymentRecorded(Contract, frozen=True, kw_only=True):
 
     account_id: Id
     amount: Money
-    paid_on: dt.date
+    paid_on: PastDay
     instalment: Count
     due_on: dt.date
     timing: Timing

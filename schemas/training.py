@@ -17,7 +17,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import Id, LanguageTag, Text
+from schemas.fields import Id, LanguageTag, PastDay, Text
 from schemas.registry import REGISTRY, Contract
 
 SERVICE = "training"
@@ -127,7 +127,7 @@ class RecordAttendance(Contract, frozen=True, kw_only=True):
     course_id: Id
     member_id: Id
     hours: Hours
-    on: dt.date
+    on: PastDay
 
 
 @event(SERVICE, "AttendanceRecorded")
@@ -135,7 +135,7 @@ class AttendanceRecorded(Contract, frozen=True, kw_only=True):
     course_id: Id
     member_id: Id
     hours: Hours
-    on: dt.date
+    on: PastDay
     total_hours: Annotated[int, msgspec.Meta(ge=0)]
 
 
@@ -160,7 +160,7 @@ class CompleteCourse(Contract, frozen=True, kw_only=True):
     result: Result
     score: Annotated[int, msgspec.Meta(ge=0, le=100)]
     level_attained: Cefr | None = None  # language courses
-    completed_on: dt.date
+    completed_on: PastDay
 
 
 @event(SERVICE, "CourseCompleted")
@@ -170,7 +170,7 @@ class CourseCompleted(Contract, frozen=True, kw_only=True):
     result: Result
     score: Annotated[int, msgspec.Meta(ge=0, le=100)]
     level_attained: Cefr | None = None
-    completed_on: dt.date
+    completed_on: PastDay
     hours_attended: Annotated[int, msgspec.Meta(ge=0)]
 
 
@@ -179,7 +179,7 @@ class IssueCertificate(Contract, frozen=True, kw_only=True):
     course_id: Id
     member_id: Id
     certificate_id: Id
-    issued_on: dt.date
+    issued_on: PastDay
 
 
 @event(SERVICE, "CertificateIssued")
@@ -198,8 +198,8 @@ class CertificateIssued(Contract, frozen=True, kw_only=True):
     hours: Annotated[int, msgspec.Meta(ge=0)]
     score: Annotated[int, msgspec.Meta(ge=0, le=100)]
     course_started_on: dt.date
-    completed_on: dt.date
-    issued_on: dt.date
+    completed_on: PastDay
+    issued_on: PastDay
 
 
 @command(SERVICE, "RevokeCertificate")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from schemas.fields import NOT_COME_YET, days_ahead
 from schemas.registry import Contract
 
 S = TypeVar("S")
@@ -59,6 +60,14 @@ class Aggregate(Generic[S]):
     commands: tuple[type[Contract], ...]
     events: tuple[type[Contract], ...]
     id_of: Callable[[Contract], str]
+
+    def decision(self, state: S, command: Contract, context: Context) -> list[Contract]:
+        """``decide``, after the rules a contract states of its own fields and that hold for
+        every service: no day on which something happened lies ahead (``PastDay``)."""
+        ahead = days_ahead(command, context.now)
+        if ahead:
+            raise Rejected("ValidationError", f"{', '.join(ahead)}: {NOT_COME_YET}")
+        return self.decide(state, command, context)
 
 
 @dataclass(frozen=True)

@@ -366,8 +366,8 @@ class CommandProcessor:
             check = self.checks.get(type(command))
             if check is not None:
                 await check(command)
-            events = aggregate.decide(stream.state, command,
-                                      Context(now, self._context_lookups))
+            events = aggregate.decision(stream.state, command,
+                                        Context(now, self._context_lookups))
             if len(events) != 1:
                 raise TypeError(f"{type(command).__name__} decided {len(events)} events, not 1")
             [event] = events

@@ -1,33 +1,16 @@
-"""Money math, exact: minor units in and out, ``Decimal`` in between, never a float.
-
-Currency exponents (2 for EUR, 0 for JPY, 3 for KWD) come from the CLDR data in Babel.
-Every rounding is half-even ("banker's rounding") to the currency's minor unit.
+"""The savings service's money math, exact: minor units in and out, ``Decimal`` in between,
+never a float. What an amount means (exponents, major <-> minor units) is ``schemas.money``'s;
+every rounding here is half-even ("banker's rounding") to the currency's minor unit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from functools import cache
-
-from babel.numbers import get_currency_precision
+from decimal import Decimal, localcontext
 
 from schemas.fields import Money
+from schemas.money import exponent, from_major, to_major
 from schemas.savings import Instalment
-
-
-@cache
-def exponent(currency: str) -> int:
-    return get_currency_precision(currency)
-
-
-def to_major(money: Money) -> Decimal:
-    return Decimal(money.amount).scaleb(-exponent(money.currency))
-
-
-def from_major(value: Decimal, currency: str) -> Money:
-    minor = value.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    return Money(int(minor), currency)
 
 
 def convert(amount: Money, rate: str, currency: str) -> Money:

@@ -372,13 +372,11 @@ def _positive(state: Account, amount: Money) -> Money:
 
 def _booked_on(command: s.DepositFunds | s.WithdrawFunds | s.SendRemittance,
                context: Context) -> dt.date:
-    """The day the money is booked: the command's, or today; never ahead of today, never
-    more than ``MAX_BOOKED_DAYS_BACK`` days back (the account's opening day is not part of
-    its state: ``AccountOpened`` has no date)."""
+    """The day the money is booked: the command's, or today; never more than
+    ``MAX_BOOKED_DAYS_BACK`` days back (the account's opening day is not part of its state:
+    ``AccountOpened`` has no date), never ahead (a ``PastDay``, as the runtime checks)."""
     today = context.now.date()
     booked_on = command.booked_on or today
-    if booked_on > today:
-        raise Rejected("ValidationError", "the booking date is after today")
     if (today - booked_on).days > MAX_BOOKED_DAYS_BACK:
         raise Rejected("ValidationError", f"the booking date is more than "
                        f"{MAX_BOOKED_DAYS_BACK} days back")

@@ -190,8 +190,10 @@ def _with_learner(state: Course, member_id: str, learner: Learner) -> Course:
 
 
 def apply_to_members(view: dict[str, str], event: Contract) -> None:
+    """Who is present at this node: registered here, or arrived by an imported record (a
+    returnee has no ``MemberRegistered`` at home), until erased."""
     match event:
-        case ms.MemberRegistered():
+        case ms.MemberRegistered() | ms.RecordImported() if view.get(event.member_id) != "erased":
             view[event.member_id] = "registered"
         case ms.MemberErased():
             view[event.member_id] = "erased"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -11,6 +12,13 @@ import pytest
 
 from deploy.cli import wait_until_healthy
 from deploy.topics import ensure_node_topics
+
+
+def due_soon_paid_today() -> tuple[str, str]:
+    """A loan's first due date five days ahead and a repayment paid today: on time (it falls
+    in the ten days before the due date), and no day on which something happened is ahead."""
+    today = dt.datetime.now(dt.UTC).date()
+    return (today + dt.timedelta(days=5)).isoformat(), today.isoformat()
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ import pytest
 
 from gateway.auth import Role, issue_token
 from services.runtime.ids import new_id
+from tests.e2e.conftest import due_soon_paid_today
 
 pytestmark = pytest.mark.kafka
 
@@ -191,15 +192,16 @@ def seed(gateway: Gateway, node: str, env: dict) -> dict:
         list(pool.map(lambda args: life(*args), [(i, *p) for i, p in enumerate(PEOPLE)]))
     # Rosa: a loan repaid on time, and a second certificate, for her printed record
     rosa, loan = members["Rosa"], new_id()
+    first_due, paid_today = due_soon_paid_today()
     gateway.mutate(staff[madrid], "openAccount", {
         "accountId": loan, "memberId": rosa, "cooperativeId": madrid, "product": "LOAN",
         "currency": "EUR"})
     gateway.mutate(boss, "disburseLoan", {
         "accountId": loan, "principal": {"amount": "1200", "currency": "EUR"},
-        "annualRate": "0.12", "termMonths": 12, "firstDueOn": "2030-01-05"})
+        "annualRate": "0.12", "termMonths": 12, "firstDueOn": first_due})
     gateway.mutate(staff[madrid], "recordRepayment", {
         "accountId": loan, "amount": {"amount": "106.62", "currency": "EUR"},
-        "paidOn": "2030-01-05"})
+        "paidOn": paid_today})
     for step, input in (
             ("enrolLearner", {"courseId": guiding, "memberId": rosa}),
             ("recordAttendance", {"courseId": guiding, "memberId": rosa, "hours": 118,

@@ -29,6 +29,7 @@ from schemas import REGISTRY
 from schemas.topics import events_topic
 from services import config
 from services.runtime.ids import new_id
+from tests.e2e.conftest import due_soon_paid_today
 from services.runtime.kafka_clients import read_topic
 from services.runtime.keys import jwks, signing_key
 from tests.e2e.conftest import free_port
@@ -187,6 +188,7 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
     madrid_boss = fed.token("host", Role.ADMIN, madrid)
     quito_staff = fed.token("home", Role.STAFF, quito)
     rosa, savings, shares, loan, course = new_id(), new_id(), new_id(), new_id(), new_id()
+    first_due, paid_today = due_soon_paid_today()
     home_savings = new_id()
 
     def coop(cid, name, country, currency, node):
@@ -225,9 +227,9 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
         (madrid_boss, "disburseLoan", {"accountId": loan, "principal": {"amount": "1200",
                                                                         "currency": "EUR"},
                                        "annualRate": "0.12", "termMonths": 12,
-                                       "firstDueOn": "2030-01-05"}),
+                                       "firstDueOn": first_due}),
         (madrid_staff, "recordRepayment", {"accountId": loan, "amount": {
-            "amount": "106.62", "currency": "EUR"}, "paidOn": "2030-01-05"}),
+            "amount": "106.62", "currency": "EUR"}, "paidOn": paid_today}),
         (madrid_boss, "offerCourse", {"courseId": course, "cooperativeId": madrid,
                                       "kind": "LANGUAGE",
                                       "titles": [{"language": "es", "title": "Español B1"}],
@@ -275,6 +277,15 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
     await mutate(fed, "home", quito_staff, "openAccount", {
         "accountId": home_savings, "memberId": rosa, "cooperativeId": quito,
         "product": "SAVINGS", "currency": "USD"})
+    # a returnee is a member to every home service: the start-up course takes her too
+    start_up = new_id()
+    await mutate(fed, "home", fed.token("home", Role.ADMIN, quito), "offerCourse", {
+        "courseId": start_up, "cooperativeId": quito, "kind": "BUSINESS_START_UP",
+        "titles": [{"language": "es-EC", "title": "Emprender al volver"}],
+        "skills": [{"isco08": {"code": "1420"}}], "hours": 20, "startsOn": "2026-12-01",
+        "endsOn": "2026-12-19", "capacity": 12})
+    await mutate(fed, "home", quito_staff, "enrolLearner", {"courseId": start_up,
+                                                           "memberId": rosa})
 
     # -- her savings go home: debit here, credit there, delivered here
     transfer = {"accountId": savings, "transferId": new_id(),

@@ -13,6 +13,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from gateway.auth import Role, issue_token
 from services.runtime.ids import new_id
+from tests.e2e.conftest import due_soon_paid_today
 
 pytestmark = pytest.mark.kafka
 
@@ -42,6 +43,7 @@ async def test_rosas_story_through_mutations_then_one_query_returns_her_record(
     staff = issue_token(node, Role.STAFF, madrid)
     boss = issue_token(node, Role.ADMIN, madrid)
     rosa, savings, mother, mothers, loan = new_id(), new_id(), new_id(), new_id(), new_id()
+    first_due, paid_today = due_soon_paid_today()
     course, certificate = new_id(), new_id()
 
     def coop(cid, name, country, currency):
@@ -77,10 +79,10 @@ async def test_rosas_story_through_mutations_then_one_query_returns_her_record(
         (boss, "disburseLoan", {"accountId": loan, "principal": {"amount": "1200",
                                                                  "currency": "EUR"},
                                 "annualRate": "0.12", "termMonths": 12,
-                                "firstDueOn": "2030-01-05"}),
+                                "firstDueOn": first_due}),
         (staff, "recordRepayment", {"accountId": loan, "amount": {"amount": "106.62",
                                                                   "currency": "EUR"},
-                                    "paidOn": "2030-01-05"}),
+                                    "paidOn": paid_today}),
         (boss, "offerCourse", {"courseId": course, "cooperativeId": madrid, "kind": "LANGUAGE",
                                "titles": [{"language": "es", "title": "Español B1"}],
                                "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,

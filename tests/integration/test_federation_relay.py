@@ -131,7 +131,7 @@ async def rosa_at_both(bootstrap: str, host: Node, home: Node) -> World:
     rosa = await member_of(host.client, host.keys, madrid)
     await register_member(home.client, home.keys, member_id=rosa)
     reply = await home.client.send(m.StartMembership(
-        member_id=rosa, cooperative_id=quito, started_on=dt.date(2031, 5, 1),
+        member_id=rosa, cooperative_id=quito, started_on=dt.date(2026, 5, 1),
         share_capital_required=Money(5000, "USD")), rosa)
     assert reply.accepted, reply.payload
     return World(bootstrap, host, home, rosa,

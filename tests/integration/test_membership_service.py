@@ -232,9 +232,14 @@ async def test_a_seal_that_does_not_open_is_refused(world):
         reply = await client.send(m.RegisterMember(member_id=rosa, personal=someone_elses), rosa)
         bad_details = await keys.seal(rosa, b'{"given_names": "Rosa"}')
         missing = await client.send(m.RegisterMember(member_id=rosa, personal=bad_details), rosa)
+        unborn = await keys.seal(rosa, msgspec.json.encode(msgspec.structs.replace(
+            ROSA_DETAILS, date_of_birth=dt.date.today() + dt.timedelta(days=400))))
+        not_yet = await client.send(m.RegisterMember(member_id=rosa, personal=unborn), rosa)
     assert outcome(reply) == "InvalidPersonalDetails"
     assert outcome(missing) == "InvalidPersonalDetails"
     assert "Rosa" not in missing.payload.error.message
+    assert outcome(not_yet) == "InvalidPersonalDetails"
+    assert not_yet.payload.error.message.startswith("date_of_birth:")
 
 
 async def test_an_undecodable_command_goes_to_dead_letter_and_the_next_is_served(world):

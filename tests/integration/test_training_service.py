@@ -79,7 +79,7 @@ async def test_rosa_learns_spanish_and_tour_guiding_and_one_certificate_is_revok
             titles=[t.Title(language="es-ES", title="Guía turística"),
                     t.Title(language="en", title="Tour guiding")],
             kind=t.CourseKind.VOCATIONAL, skills=[TOUR_GUIDE, GUIDING], hours=120,
-            starts_on=dt.date(2026, 9, 1), ends_on=dt.date(2026, 12, 18), capacity=15), guiding)
+            starts_on=dt.date(2026, 7, 1), ends_on=dt.date(2026, 10, 16), capacity=15), guiding)
         assert offer.accepted, offer.payload
         steps = [
             (spanish, t.EnrolLearner(course_id=spanish, member_id=rosa)),
@@ -94,12 +94,12 @@ async def test_rosa_learns_spanish_and_tour_guiding_and_one_certificate_is_revok
                                          issued_on=dt.date(2026, 6, 30))),
             (guiding, t.EnrolLearner(course_id=guiding, member_id=rosa)),
             (guiding, t.RecordAttendance(course_id=guiding, member_id=rosa, hours=120,
-                                         on=dt.date(2026, 12, 18))),
+                                         on=dt.date(2026, 10, 16))),
             (guiding, t.CompleteCourse(course_id=guiding, member_id=rosa, result=t.Result.PASSED,
-                                       score=91, completed_on=dt.date(2026, 12, 18))),
+                                       score=91, completed_on=dt.date(2026, 10, 16))),
             (guiding, t.IssueCertificate(course_id=guiding, member_id=rosa,
                                          certificate_id=(guide_cert := new_id()),
-                                         issued_on=dt.date(2026, 12, 20))),
+                                         issued_on=dt.date(2026, 10, 20))),
         ]
         for course, command in steps:
             reply = await client.send(command, course)

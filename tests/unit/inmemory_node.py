@@ -89,7 +89,7 @@ class LocalCommands:
                                            self.lookups.items() if svc == service.name}}
         now = self.clock()
         try:
-            [event] = aggregate.decide(stream.state, command, Context(now, lookups))
+            [event] = aggregate.decision(stream.state, command, Context(now, lookups))
         except Rejected as rejected:
             reply = CommandReply(command_id=command_id, command_type=command.wire_type,
                                  aggregate_id=aggregate_id, accepted=False,

@@ -9,9 +9,10 @@ import json
 import jsonschema
 import msgspec
 import pytest
+from msgspec import inspect as mi
 
 from schemas import REGISTRY, ContractError, membership
-from schemas.fields import Money
+from schemas.fields import Money, latest_day
 from schemas.jsonschemas import FOLDER, render
 from schemas.registry import Contract, Reason, Registry
 from tests.unit.contract_samples import sample
@@ -359,3 +360,50 @@ def test_a_wire_type_cannot_be_registered_twice():
 
 def test_a_missing_value_is_refused_like_bad_bytes():
     assert reason_of(None).reason is Reason.INVALID_JSON
+
+
+# -- days on which something happened ---------------------------------------------------------
+
+#: The only days a command may date ahead of today: they name a plan, not a fact.
+PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
+                ("DisburseLoan", "first_due_on")}
+
+
+def _dates(info, path=""):
+    """(path, is a PastDay) of every date anywhere in a type."""
+    match info:
+        case mi.Metadata():
+            if isinstance(info.type, mi.DateType):
+                yield path, bool((info.extra or {}).get("happened"))
+            else:
+                yield from _dates(info.type, path)
+        case mi.DateType():
+            yield path, False
+        case mi.StructType():
+            for f in info.fields:
+                yield from _dates(f.type, f"{path}.{f.name}" if path else f.name)
+        case mi.ListType():
+            yield from _dates(info.item_type, f"{path}[]")
+        case mi.UnionType():
+            for option in info.types:
+                yield from _dates(option, path)
+
+
+def test_every_day_a_command_carries_has_come_unless_it_names_a_plan():
+    """A new contract cannot forget it: each date in a command (and in the sealed personal
+    details) is a ``PastDay``, which the runtime refuses when it lies ahead, or a declared
+    plan."""
+    commands = [cls for cls in REGISTRY.types().values() if cls.contract_kind == "command"]
+    found = {(cls.__name__, path): past for cls in [*commands, membership.PersonalDetails]
+             for path, past in _dates(mi.type_info(cls))}
+    assert set(PLANNED_DAYS) <= set(found)
+    assert {key for key, past in found.items() if not past} == PLANNED_DAYS
+    assert ("PersonalDetails", "date_of_birth") in found
+    assert ("ImportRecord", "history.memberships[].ended_on") in found
+
+
+def test_a_day_has_come_once_it_began_in_the_earliest_time_zone():
+    assert latest_day(dt.datetime(2026, 12, 6, 9, 59, tzinfo=dt.UTC)) == dt.date(2026, 12, 6)
+    assert latest_day(dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)) == dt.date(2026, 12, 7)
+    manila = dt.timezone(dt.timedelta(hours=8))  # any zone: the same instant, the same answer
+    assert latest_day(dt.datetime(2026, 12, 7, 1, 0, tzinfo=manila)) == dt.date(2026, 12, 7)

@@ -211,7 +211,7 @@ async def test_the_home_cooperative_imports_her_record_and_she_is_a_member_there
     with as_node(monkeypatch, ec):
         imported = (await ec.ok(IMPORT, QUITO_STAFF, input={
             "credential": record["credential"], "cooperativeId": QUITO,
-            "startedOn": "2026-11-20",
+            "startedOn": "2026-11-14",
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
         assert imported == {"__typename": "RecordImportedHere", "memberId": rosa,
                             "credentialId": record["credentialId"], "membershipStarted": True}
@@ -229,6 +229,51 @@ async def test_the_home_cooperative_imports_her_record_and_she_is_a_member_there
         "balances": [{"balance": {"amount": "1250.50", "currency": "EUR"}}]}]
 
 
+async def test_a_returnee_imported_at_home_is_a_member_to_every_home_service(
+        federation_pair, monkeypatch):
+    """Regression: after importRecord answered ``membershipStarted: true``, the home training
+    service still answered ``UnknownMember`` to ``enrolLearner`` (its view of who is present
+    knew only ``MemberRegistered``), while savings took her."""
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    course, account = new_id(), new_id()
+    with as_node(monkeypatch, ec):
+        imported = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]
+        assert imported["membershipStarted"] is True, imported
+        offered = await ec.mutate("offerCourse", {
+            "courseId": course, "cooperativeId": QUITO, "kind": "BUSINESS_START_UP",
+            "titles": [{"language": "es-EC", "title": "Emprender al volver"}],
+            "skills": [{"isco08": {"code": "1420"}}], "hours": 20,
+            "startsOn": "2026-12-01", "endsOn": "2026-12-19", "capacity": 12},
+            Caller("ines", Role.ADMIN, QUITO))
+        assert offered["__typename"] == "CommandAccepted", offered
+        for name, input in (
+                ("enrolLearner", {"courseId": course, "memberId": rosa}),
+                ("openAccount", {"accountId": account, "memberId": rosa,
+                                 "cooperativeId": QUITO, "product": "SAVINGS",
+                                 "currency": "USD"}),
+                ("depositFunds", {"accountId": account,
+                                  "amount": {"amount": "40.00", "currency": "USD"}})):
+            result = await ec.mutate(name, input, QUITO_STAFF)
+            assert result["__typename"] == "CommandAccepted", (name, result)
+
+
+async def test_an_import_dated_to_start_in_the_future_is_refused_before_anything_is_recorded(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input={
+            **import_input(record["credential"]), "startedOn": "2027-11-15"}))["importRecord"]
+    assert refused["__typename"] == "ValidationError" and "not come yet" in refused["message"]
+    assert ec.views.get("members", rosa) is None
+
+
 async def test_a_record_shared_with_another_cooperative_is_not_imported(
         federation_pair, monkeypatch):
     es, ec = federation_pair
@@ -242,7 +287,7 @@ async def test_a_record_shared_with_another_cooperative_is_not_imported(
         assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
         refused = (await ec.ok(IMPORT, Caller("x", Role.STAFF, other), input={
             "credential": record["credential"], "cooperativeId": other,
-            "startedOn": "2026-11-20",
+            "startedOn": "2026-11-14",
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
     assert refused["__typename"] == "NotAuthorized"
     assert ec.views.get("members", rosa) is None  # nothing was recorded
@@ -251,7 +296,7 @@ async def test_a_record_shared_with_another_cooperative_is_not_imported(
 # -- regressions from the review of the federation ---------------------------------------------
 
 def import_input(credential, cooperative=QUITO, currency="USD"):
-    return {"credential": credential, "cooperativeId": cooperative, "startedOn": "2026-11-20",
+    return {"credential": credential, "cooperativeId": cooperative, "startedOn": "2026-11-14",
             "shareCapitalRequired": {"amount": "10.00", "currency": currency}}
 
 
@@ -421,7 +466,7 @@ async def test_an_erased_member_is_not_brought_back_by_an_import(federation_pair
                                  Caller("j", Role.ADMIN, QUITO))
         assert erased["__typename"] == "CommandAccepted", erased
         again = (await ec.ok(IMPORT, QUITO_STAFF, input={
-            **import_input(record["credential"]), "startedOn": "2026-11-21"}))["importRecord"]
+            **import_input(record["credential"]), "startedOn": "2026-11-15"}))["importRecord"]
     assert again["__typename"] == "MemberErased"
 
 

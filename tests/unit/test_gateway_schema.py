@@ -4,6 +4,7 @@ read models, no broker): resolvers, permission rules, typed errors and abuse lim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 
 import pytest
@@ -31,11 +32,22 @@ ANALYST = Caller("ilo", Role.ANALYST)
 class Node:
     def __init__(self):
         self.views, self.keys = LocalViews(), LocalKeys()
-        self.commands = LocalCommands(self.views, self.keys)
+        self.now = NOW  # one clock for the gateway and the deciders; a test may move it
+        self.commands = LocalCommands(self.views, self.keys, clock=lambda: self.now)
+
+    @contextlib.contextmanager
+    def on(self, day: str):
+        """The node's clock at noon (UTC) of ``day`` for what happens inside, then back."""
+        before, self.now = self.now, dt.datetime.combine(
+            dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
+        try:
+            yield
+        finally:
+            self.now = before
 
     async def run(self, query: str, caller: Caller | None, schema=SCHEMA, **variables):
         context = GatewayContext(node=NODE, caller=caller, views=self.views, keys=self.keys,
-                                 commands=self.commands, now=NOW)
+                                 commands=self.commands, now=self.now)
         result = await schema.execute(query, variable_values=variables, context_value=context)
         return result
 
@@ -168,6 +180,56 @@ async def test_a_refused_input_makes_no_data_key(node):
     assert set(node.keys.keys) == before
 
 
+async def test_money_is_a_plain_decimal_string_nothing_else(node):
+    """Regression (issue 17): ``"1e3"`` EUR was taken as 1000.00. Digits, at most one point,
+    at most the currency's decimals: no exponent, sign, spaces, separators or other digits."""
+    ids = await rosa_joins(node)
+    for amount in ("1e3", "1E3", "1e-2", "+5", "-5", " 5", "5 ", "5\n", "5.", ".5", "1,000",
+                   "1_000", "0x10", "١٢", "Infinity", "NaN", "", "12.340", "1.2.3"):
+        result = await node.mutate("depositFunds", {
+            "accountId": ids["account"], "amount": {"amount": amount, "currency": "EUR"}},
+            MADRID_STAFF)
+        assert result["__typename"] == "ValidationError", (amount, result)
+        assert result["field"] == "input.amount"
+    for amount, minor in (("1000", "100000"), ("0.5", "50"), ("007.25", "725")):
+        result = await node.mutate("depositFunds", {
+            "accountId": ids["account"], "amount": {"amount": amount, "currency": "EUR"}},
+            MADRID_STAFF)
+        assert result["__typename"] == "CommandAccepted", (amount, result)
+    data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
+    [account] = data["member"]["accounts"]
+    assert account["balance"]["minorUnits"] == str(125050 + 100000 + 50 + 725)
+
+
+async def test_a_day_on_which_something_happened_cannot_lie_ahead(node):
+    """Regression (issue 17): a repayment dated a year ahead was accepted and classified
+    late: a false credit history. The gateway names the field; nothing is sealed or sent."""
+    ids = await rosa_joins(node)
+    loan = new_id()
+    for name, input, caller in [
+            ("openAccount", {"accountId": loan, "memberId": ids["rosa"],
+                             "cooperativeId": AHORRO, "product": "LOAN", "currency": "EUR"},
+             MADRID_STAFF),
+            ("disburseLoan", {"accountId": loan, "annualRate": "0.12", "termMonths": 12,
+                              "principal": {"amount": "1200", "currency": "EUR"},
+                              "firstDueOn": "2027-01-05"}, MADRID_ADMIN)]:
+        assert (await node.mutate(name, input, caller))["__typename"] == "CommandAccepted"
+    a_year_ahead = (NOW.date() + dt.timedelta(days=365)).isoformat()
+    repaid = await node.mutate("recordRepayment", {
+        "accountId": loan, "amount": {"amount": "106.62", "currency": "EUR"},
+        "paidOn": a_year_ahead}, MADRID_STAFF)
+    assert repaid["__typename"] == "ValidationError" and repaid["field"] == "input.paid_on"
+    assert "not come yet" in repaid["message"]
+    keys = set(node.keys.keys)
+    unborn = await node.mutate("registerMember", {"memberId": new_id(), "personal": {
+        **ROSA_DETAILS, "dateOfBirth": a_year_ahead}}, MADRID_STAFF)
+    assert unborn["__typename"] == "ValidationError"
+    assert unborn["field"] == "input.personal.date_of_birth"
+    assert set(node.keys.keys) == keys  # refused before sealing: no data key was made
+    loan_doc = node.views.get("accounts", loan)
+    assert loan_doc.loan is not None and not loan_doc.loan.repayments
+
+
 async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node):
     ids = await rosa_joins(node)
     deposit = {"accountId": ids["account"], "amount": {"amount": "10", "currency": "EUR"}}
@@ -292,7 +354,9 @@ async def test_a_loan_and_a_certificate_show_on_the_record(node):
          MADRID_STAFF),
     ]
     for name, input, caller in steps:
-        result = await node.mutate(name, input, caller)
+        paid = input.get("paidOn")  # a repayment is recorded once it was paid
+        with node.on(paid) if paid else contextlib.nullcontext():
+            result = await node.mutate(name, input, caller)
         assert result["__typename"] == "CommandAccepted", (name, result)
     data = await node.ok("""query($id: ID!) { member(id: $id) {
         accounts { product loan { outstanding { amount } closed
@@ -534,10 +598,11 @@ async def test_money_booked_last_month_counts_in_last_months_cell(node):
     account = node.views.get("accounts", accounts[0])
     history = node.views.get("history", account.member_id)
     assert {x.at for x in history.items if x.type == "FundsDeposited"} == {NOW}
-    future = await node.mutate("depositFunds", {
-        "accountId": accounts[0], "bookedOn": "2026-11-16",
+    future = await node.mutate("depositFunds", {  # the 16th has begun in UTC+14 at 10:00 UTC
+        "accountId": accounts[0], "bookedOn": "2026-11-17",
         "amount": {"amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
-    assert future["__typename"] == "ValidationError" and "booking date" in future["message"]
+    assert future["__typename"] == "ValidationError" and "not come yet" in future["message"]
+    assert future["field"] == "input.booked_on"
 
 
 async def test_a_refunded_remittance_leaves_the_month_it_was_booked_in(node):

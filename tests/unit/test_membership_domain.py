@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas import membership as m
-from schemas.fields import Money, Sealed
+from schemas.fields import Money, Sealed, latest_day
 from services.membership.domain import (
     COOPERATIVE,
     MEMBER,
@@ -41,7 +41,7 @@ def given(aggregate, *events):
 
 
 def when(aggregate, history, command, ctx=None):
-    return aggregate.decide(given(aggregate, *history), command, ctx or context())
+    return aggregate.decision(given(aggregate, *history), command, ctx or context())
 
 
 def rejected(aggregate, history, command, code, ctx=None):
@@ -272,3 +272,17 @@ def test_the_lookups_follow_registrations_and_memberships():
     assert memberships == {(ROSA, AHORRO)}
     apply_to_memberships(memberships, LEFT_AHORRO)
     assert memberships == set()
+
+
+def test_a_membership_neither_starts_nor_ends_on_a_day_that_has_not_come():
+    ahead = latest_day(NOW) + dt.timedelta(days=1)
+    rejected(MEMBER, [ROSA_REGISTERED], m.StartMembership(
+        member_id=ROSA, cooperative_id=AHORRO, started_on=ahead,
+        share_capital_required=EUR_50), "ValidationError")
+    rejected(MEMBER, [ROSA_REGISTERED, JOINED_AHORRO], m.EndMembership(
+        member_id=ROSA, cooperative_id=AHORRO, reason=m.EndReason.RETURNED_HOME,
+        ended_on=ahead), "ValidationError")
+    [started] = when(MEMBER, [ROSA_REGISTERED], m.StartMembership(
+        member_id=ROSA, cooperative_id=AHORRO, started_on=latest_day(NOW),
+        share_capital_required=EUR_50))
+    assert started.started_on == latest_day(NOW)

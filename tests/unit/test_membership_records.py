@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from schemas import membership as m
-from schemas.fields import Money, Sealed
+from schemas.fields import Money, Sealed, latest_day
 from services.membership.domain import MEMBER
 from services.runtime.aggregate import Context
 from tests.unit.test_membership_domain import (
@@ -221,3 +221,17 @@ def test_a_record_is_imported_once_and_never_for_an_erased_member():
     rejected(MEMBER, [ROSA_REGISTERED, ERASED], import_record(), "MemberErased")
     assert given(MEMBER, imported(), ERASED).kid is None
 
+
+
+def test_a_record_whose_history_lies_in_the_future_is_not_imported():
+    """A day on which something happened, wherever it sits in a command (here deep in the
+    imported history), may not lie ahead of today in the earliest time zone."""
+    ahead = latest_day(NOW) + dt.timedelta(days=1)
+    history = m.ImportedHistory(memberships=[*HISTORY.memberships, m.ImportedMembership(
+        cooperative_name="Otra", country="ES", role=m.MembershipRole.MEMBER,
+        started_on=dt.date(2025, 1, 1), ended_on=ahead)], loans=HISTORY.loans)
+    command = m.ImportRecord(member_id=ROSA, credential_id=RECORD, issuer_node="es",
+                             issued_at=NOW, digest="A" * 43, history=history,
+                             personal=HOME_SEAL)
+    error = rejected(MEMBER, [], command, "ValidationError")
+    assert error.message.startswith("history.memberships[1].ended_on:")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from schemas import REGISTRY
 from schemas import savings as s
-from schemas.fields import Money, Sealed
+from schemas.fields import Money, Sealed, latest_day
 from services.runtime.aggregate import Context, Rejected, fold
 from services.savings.arithmetic import annuity_schedule, convert, exponent, to_major
 from services.savings.domain import (
@@ -42,15 +42,20 @@ def eur(amount: int) -> Money:
     return Money(amount, "EUR")
 
 
-def context(active=True, accounts=None, credit_history=None) -> Context:
+def context(active=True, accounts=None, credit_history=None, now=NOW) -> Context:
     memberships = {(ROSA, AHORRO): eur(5000), (ROSA, ANDINA): Money(2000, "USD")} if active else {}
     cooperatives = {AHORRO: CooperativeFacts("EUR", "ES", eur(2500)),
                     ANDINA: CooperativeFacts("USD", "EC", Money(1000, "USD"))}
     if accounts is None:
         accounts = {MOTHER: AccountFacts(ROSA, ANDINA, s.Product.SAVINGS, "USD")}
-    return Context(NOW, {"memberships": memberships, "cooperatives": cooperatives,
+    return Context(now, {"memberships": memberships, "cooperatives": cooperatives,
                          "accounts": accounts, "rates": RATES,
                          "credit_history": credit_history or {}})
+
+
+def on_the_day(day: dt.date) -> Context:
+    """The clock at noon (UTC) of ``day``: a repayment is recorded once it was paid."""
+    return context(now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC))
 
 
 def opened(account_id=SAVINGS, product=s.Product.SAVINGS) -> s.AccountOpened:
@@ -64,7 +69,7 @@ def deposited(amount: int, balance: int, booked_on=NOW.date()) -> s.FundsDeposit
 
 
 def when(history, command, ctx=None):
-    return decide(fold(ACCOUNT, list(history)), command, ctx or context())
+    return ACCOUNT.decision(fold(ACCOUNT, list(history)), command, ctx or context())
 
 
 def rejected(history, command, code, ctx=None) -> Rejected:
@@ -138,7 +143,8 @@ def test_money_is_booked_today_unless_the_cooperative_books_it_on_an_earlier_day
 
 def test_money_cannot_be_booked_in_the_future_nor_more_than_400_days_back():
     history = [opened(), deposited(50000, 50000)]
-    for booked_on in (NOW.date() + dt.timedelta(days=1), NOW.date() - dt.timedelta(days=401)):
+    for booked_on, why in ((latest_day(NOW) + dt.timedelta(days=1), "has not come yet"),
+                           (NOW.date() - dt.timedelta(days=401), "booking date")):
         for command in (
                 s.DepositFunds(account_id=SAVINGS, amount=eur(100), booked_on=booked_on),
                 s.WithdrawFunds(account_id=SAVINGS, amount=eur(100), booked_on=booked_on),
@@ -146,7 +152,7 @@ def test_money_cannot_be_booked_in_the_future_nor_more_than_400_days_back():
                                  amount=eur(100), booked_on=booked_on,
                                  to=s.Beneficiary(account_id=MOTHER))):
             error = rejected(history, command, "ValidationError")
-            assert "booking date" in error.message
+            assert why in error.message
     a_year_ago = NOW.date() - dt.timedelta(days=400)
     assert when(history, s.DepositFunds(account_id=SAVINGS, amount=eur(100),
                                         booked_on=a_year_ago))
@@ -280,7 +286,7 @@ def test_twelve_instalments_ten_on_time_two_late_are_classified_and_close_the_lo
     for instalment in disbursed.schedule:
         paid_on = instalment.due_on + dt.timedelta(days=late.get(instalment.number, -2))
         [event] = when(history, s.RecordRepayment(account_id=LOAN, amount=instalment.total,
-                                                  paid_on=paid_on))
+                                                  paid_on=paid_on), on_the_day(paid_on))
         history.append(event)
         recorded.append(event)
     assert [e.timing for e in recorded] == [
@@ -292,17 +298,34 @@ def test_twelve_instalments_ten_on_time_two_late_are_classified_and_close_the_lo
     state = fold(ACCOUNT, history)
     assert state.loan.closed and state.balance == 0
     rejected(history, s.RecordRepayment(account_id=LOAN, amount=eur(1),
-                                        paid_on=dt.date(2028, 1, 1)), "NoActiveLoan")
+                                        paid_on=dt.date(2028, 1, 1)), "NoActiveLoan",
+             on_the_day(dt.date(2028, 1, 1)))
     assert when(history, s.CloseAccount(account_id=LOAN)) == [s.AccountClosed(account_id=LOAN)]
+
+
+def test_a_repayment_dated_after_today_is_refused_not_classified_late():
+    """Regression (issue 17): ``paid_on`` a year ahead was accepted and classified ``late``
+    by hundreds of days: a false credit history that travels home with her."""
+    history, _ = loan_history()
+    a_year_ahead = NOW.date() + dt.timedelta(days=365)
+    error = rejected(history, s.RecordRepayment(account_id=LOAN, amount=eur(10662),
+                                                paid_on=a_year_ahead), "ValidationError")
+    assert error.message.startswith("paid_on:") and "not come yet" in error.message
+    # today, as the earliest time zone counts it, has come: an early repayment, recorded
+    [early] = when(history, s.RecordRepayment(account_id=LOAN, amount=eur(10662),
+                                              paid_on=latest_day(NOW)))
+    assert early.timing is s.Timing.EARLY and early.days_late == 0
 
 
 def test_an_early_repayment_and_an_overpayment():
     history, disbursed = loan_history()
     [early] = when(history, s.RecordRepayment(account_id=LOAN, amount=eur(30000),
-                                              paid_on=dt.date(2026, 12, 1)))
+                                              paid_on=dt.date(2026, 12, 1)),
+                   on_the_day(dt.date(2026, 12, 1)))
     assert early.timing is s.Timing.EARLY and early.instalment == 1 and early.settled == [1, 2]
     rejected(history, s.RecordRepayment(account_id=LOAN, amount=eur(disbursed.total_due.amount + 1),
-                                        paid_on=dt.date(2027, 1, 5)), "Overpayment")
+                                        paid_on=dt.date(2027, 1, 5)), "Overpayment",
+             on_the_day(dt.date(2027, 1, 5)))
 
 
 # -- remittances ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from schemas import savings as s
 from schemas.envelope import source_for
 from schemas.fields import Money
 from services.runtime.aggregate import Context, fold
-from services.savings.arithmetic import to_major
+from schemas.money import to_major
 from services.savings.domain import ACCOUNT, SAVINGS as SAVINGS_SERVICE, apply_to_credit_history
 from services.savings.rates import load_rates
 from tests.unit.test_savings_domain import (

@@ -6,11 +6,13 @@ import datetime as dt
 
 import pytest
 
+from schemas import membership as m
 from schemas import training as t
+from schemas.fields import latest_day
 from services.runtime.aggregate import Context, Rejected, fold
 from services.training.domain import COURSE, apply_to_cooperatives, apply_to_members
 
-NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)  # after the June course: its days have come
 ROSA = "0192d3c4-0000-7000-8000-00000000a05a"
 LUIS = "0192d3c4-0000-7000-8000-00000000a05b"
 ERASED = "0192d3c4-0000-7000-8000-00000000a05c"
@@ -58,13 +60,14 @@ def completed(result=t.Result.PASSED, level=t.Cefr.B1):
 
 
 def when(history, command):
-    return COURSE.decide(fold(COURSE, list(history)), command, context())
+    return COURSE.decision(fold(COURSE, list(history)), command, context())
 
 
 def rejected(history, command, code):
     with pytest.raises(Rejected) as caught:
         when(history, command)
     assert caught.value.code == code, caught.value
+    return caught.value
 
 
 def test_a_registered_cooperative_offers_a_course_once():
@@ -164,3 +167,37 @@ def test_the_lookups_know_members_erasures_and_cooperatives():
     assert members == {ROSA: "erased"}
     apply_to_cooperatives(cooperatives, m.CooperativeUpdated(cooperative_id=AHORRO, name="x"))
     assert cooperatives == set()
+
+
+def test_a_member_who_arrived_by_an_imported_record_is_present_until_erased():
+    """Regression: a returnee imported at home has no ``MemberRegistered`` there, and the
+    training service's view of who is present did not know her (``UnknownMember``)."""
+    from tests.unit.test_membership_records import imported
+    members: dict = {}
+    apply_to_members(members, imported())
+    assert members == {imported().member_id: "registered"}
+    apply_to_members(members, m.MemberErased(member_id=imported().member_id))
+    apply_to_members(members, imported())  # a replay of the log cannot bring her back
+    assert members == {imported().member_id: "erased"}
+
+
+def test_attendance_completion_and_certificates_are_never_dated_after_today():
+    """Regression (issue 17): a day on which something happened may not lie ahead, and
+    "today" is today somewhere on Earth (UTC+14 leads UTC by 14 hours)."""
+    tomorrow_everywhere = latest_day(NOW) + dt.timedelta(days=1)
+    course = [offered(ends_on=dt.date(2027, 6, 26)), enrolled()]
+    for command in (
+            t.RecordAttendance(course_id=SPANISH, member_id=ROSA, hours=2,
+                               on=tomorrow_everywhere),
+            t.CompleteCourse(course_id=SPANISH, member_id=ROSA, result=t.Result.PASSED,
+                             score=80, level_attained=t.Cefr.B1,
+                             completed_on=tomorrow_everywhere)):
+        error = rejected(course, command, "ValidationError")
+        assert "not come yet" in error.message
+    error = rejected([*course, completed()], t.IssueCertificate(
+        course_id=SPANISH, member_id=ROSA, certificate_id=CERTIFICATE,
+        issued_on=tomorrow_everywhere), "ValidationError")
+    assert error.message.startswith("issued_on:")
+    [attended_today] = when(course, t.RecordAttendance(  # the latest day on Earth has come
+        course_id=SPANISH, member_id=ROSA, hours=2, on=latest_day(NOW)))
+    assert attended_today.total_hours == 2
