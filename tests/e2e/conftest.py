@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from deploy.cli import wait_until_healthy
 from deploy.topics import ensure_node_topics
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def due_soon_paid_today() -> tuple[str, str]:
@@ -27,28 +31,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def node_processes(kafka_bootstrap, tmp_path_factory):
-    """The node's three services and its gateway, each a process of its own."""
+@contextlib.contextmanager
+def running_node(kafka_bootstrap: str, folder: Path, commands: list[list[str]],
+                 port: int, **env_overrides: str):
+    """A node whose processes ``commands`` start (the gateway last, on ``port``), each with its
+    log in ``folder``; yields its id, its GraphQL URL and its environment."""
     node_id = "t" + os.urandom(4).hex()
-    tmp_path = tmp_path_factory.mktemp("node")
     ensure_node_topics(node_id, kafka_bootstrap)
-    port = free_port()
     env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(tmp_path / "home"), COOPBRIDGE_ENV="production")
-    commands = [[sys.executable, "-m", f"services.{name}"]
-                for name in ("membership", "savings", "training")]
-    commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
+               COOPBRIDGE_HOME=str(folder / "home"), COOPBRIDGE_ENV="production",
+               **env_overrides)
     logs, processes = [], []
     for i, command in enumerate(commands):
-        log = open(tmp_path / f"process-{i}.log", "wb")
+        log = open(folder / f"process-{i}.log", "wb")
         logs.append(log)
-        processes.append(subprocess.Popen(command, env=env, stdout=log,
+        processes.append(subprocess.Popen(command, env=env, stdout=log, cwd=folder,
                                           stderr=subprocess.STDOUT))
     try:
         if not wait_until_healthy(port, timeout=90):
             raise AssertionError("the gateway did not become ready: "
-                                 + (tmp_path / "process-3.log").read_text()[-3000:])
+                                 + (folder / f"process-{len(commands) - 1}.log")
+                                 .read_text()[-3000:])
         yield node_id, f"http://127.0.0.1:{port}/graphql", env
     finally:
         for process in processes:
@@ -62,3 +65,13 @@ def node_processes(kafka_bootstrap, tmp_path_factory):
             log.close()
 
 
+@pytest.fixture(scope="module")
+def node_processes(kafka_bootstrap, tmp_path_factory):
+    """The node's three services and its gateway, each a process of its own."""
+    port = free_port()
+    commands = [[sys.executable, "-m", f"services.{name}"]
+                for name in ("membership", "savings", "training")]
+    commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
+    with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node"), commands, port,
+                      PYTHONPATH=str(REPO)) as node:
+        yield node
