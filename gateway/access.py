@@ -17,6 +17,10 @@ membership here, and another cooperative's member joins here only with her conse
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
 
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
@@ -27,6 +31,22 @@ from schemas import training as t
 from schemas.registry import Contract
 
 SCOPES = frozenset({"identity", "membership", "savings", "training"})
+
+#: What a query that needs a role answers a caller without a valid token.
+AUTHENTICATION_REQUIRED = ("authentication required: send a valid bearer token "
+                           "(Authorization: Bearer <token>)")
+
+
+class SignedIn(BasePermission):
+    """Every query needs a caller: one without a valid token gets an error saying so (code
+    ``UNAUTHENTICATED``). A signed-in caller denied a read still sees ``null``, exactly as
+    for a record that does not exist."""
+
+    message = AUTHENTICATION_REQUIRED
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.caller is not None
 
 
 def active_member_of(caller: Caller | None, record: MemberRecord) -> bool:

@@ -26,8 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
-from gateway.auth import caller_from_header
+from gateway.access import AUTHENTICATION_REQUIRED
+from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.credentials import jwks
 from gateway.federation import signed_status_list
@@ -52,6 +54,17 @@ class GatewayGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> str:
         return msgspec.json.encode(data).decode()
+
+    async def on_ws_connect(self, context: GatewayContext):
+        """graphql-transport-ws ``connection_init``: without a valid token (in the payload or
+        the upgrade request) the socket is closed with 4403 Forbidden, never left to end
+        each subscription silently."""
+        caller = context.caller or caller_from_header(
+            self.state.node, bearer_of_connection(context.connection_params))
+        if caller is None:
+            raise ConnectionRejectionError({"message": AUTHENTICATION_REQUIRED})
+        context.caller = caller
+        return await super().on_ws_connect(context)
 
     async def get_context(self, request, response=None) -> GatewayContext:
         authorization = request.headers.get("authorization")

@@ -120,3 +120,18 @@ def caller_from_header(node: str, authorization: str | None) -> Caller | None:
         return verify_token(node, authorization[7:].strip())
     except AuthError:
         return None
+
+
+def bearer_of_connection(params: object) -> str | None:
+    """The ``Authorization`` value a graphql-transport-ws ``connection_init`` payload carries:
+    ``{"Authorization": "Bearer …"}`` (any case of the key), or the same inside ``"headers"``
+    as some clients send it; None otherwise."""
+    if not isinstance(params, dict):
+        return None
+    for source in (params, params.get("headers")):
+        if isinstance(source, dict):
+            for key, value in source.items():
+                if isinstance(key, str) and key.lower() == "authorization" \
+                        and isinstance(value, str):
+                    return value
+    return None

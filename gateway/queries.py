@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import readmodel as rm
-from gateway.access import history_scope, own_member, visible_scopes
+from gateway.access import SignedIn, history_scope, own_member, visible_scopes
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
 from gateway import federation
@@ -195,16 +195,16 @@ class HistoryConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A member's portable record (null if unknown or not shared)")
+    @strawberry.field(permission_classes=[SignedIn], description="A member's portable record (null if unknown or not shared)")
     def member(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Member | None:
         return visible_member(info, id)
 
-    @strawberry.field(description="The members of a cooperative, in joining order")
+    @strawberry.field(permission_classes=[SignedIn], description="The members of a cooperative, in joining order")
     def members(self, info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
                 first: int = 20, after: str | None = None) -> MemberConnection | None:
         caller = info.context.caller
         coop = info.context.views.get("cooperatives", cooperative_id)
-        if coop is None or caller is None or not caller.of_cooperative(cooperative_id):
+        if coop is None or not caller.of_cooperative(cooperative_id):
             return None
         size, start = _page_size(first), _offset(after)
         ids = coop.members[start:start + size]
@@ -216,7 +216,7 @@ class Query:
             page_info=PageInfo(has_next_page=start + size < len(coop.members),
                                end_cursor=_cursor(start + len(ids) - 1) if ids else None))
 
-    @strawberry.field(description="A member's timeline, oldest first (needs their membership scope)")
+    @strawberry.field(permission_classes=[SignedIn], description="A member's timeline, oldest first (needs their membership scope)")
     def member_history(self, info: Info[GatewayContext, None], member_id: strawberry.ID,
                        first: int = 50, after: str | None = None) -> HistoryConnection | None:
         member = visible_member(info, member_id)
@@ -235,20 +235,16 @@ class Query:
             page_info=PageInfo(has_next_page=start + size < len(items),
                                end_cursor=_cursor(start + len(page) - 1) if page else None))
 
-    @strawberry.field(description="A cooperative (public facts)")
+    @strawberry.field(permission_classes=[SignedIn], description="A cooperative (public facts)")
     def cooperative(self, info: Info[GatewayContext, None],
                     id: strawberry.ID) -> Cooperative | None:
-        if info.context.caller is None:
-            return None
         doc = info.context.views.get("cooperatives", id)
         if doc is None or not doc.registered:
             return None
         return Cooperative.from_doc(doc, insider=info.context.caller.of_cooperative(id))
 
-    @strawberry.field(description="The cooperatives of a country (ISO 3166-1 alpha-2)")
+    @strawberry.field(permission_classes=[SignedIn], description="The cooperatives of a country (ISO 3166-1 alpha-2)")
     def cooperatives(self, info: Info[GatewayContext, None], country: str) -> list[Cooperative]:
-        if info.context.caller is None:
-            return []
         index = info.context.views.get("countries", country.upper())
         ids = index.cooperatives if index is not None else []
         docs = [info.context.views.get("cooperatives", i) for i in ids]
@@ -257,17 +253,15 @@ class Query:
                 for d in docs if d is not None and d.registered]
 
     federation_stats: FederationStats | None = strawberry.field(
-        resolver=federation_stats,
+        resolver=federation_stats, permission_classes=[SignedIn],
         description="Aggregates for analysts; cells under 5 people are suppressed")
 
     verify_record = federation.QUERIES["verify_record"]
 
     printable_record = federation.QUERIES["printable_record"]
 
-    @strawberry.field(description="A course (public facts)")
+    @strawberry.field(permission_classes=[SignedIn], description="A course (public facts)")
     def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:
-        if info.context.caller is None:
-            return None
         doc = info.context.views.get("courses", id)
         if doc is None or not doc.offered:
             return None

@@ -1,9 +1,11 @@
 """Subscriptions over graphql-transport-ws: a member's events as they happen, and the
 activity of a country's cooperatives (no member ids: what a federation dashboard needs).
 
-The token comes in the ``connection_init`` payload (``{"Authorization": "Bearer …"}``) or the
-upgrade request's header. Access is checked when each event arrives, so a revoked consent
-or an erasure ends what a subscriber sees at once.
+The token comes in the ``connection_init`` payload (``{"Authorization": "Bearer …"}``, or the
+same inside ``"headers"``) or the upgrade request's header; a connection with neither, or
+with a token that is not valid, is closed at once with 4403 (``gateway.app``). Access is
+checked when each event arrives, so a revoked consent or an erasure ends what a subscriber
+sees at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.access import history_scope, own_member, visible_scopes
-from gateway.auth import Caller, Role, caller_from_header
+from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.readmodel import summary
 from gateway.types import HistoryEntry
@@ -24,9 +26,7 @@ from gateway.types import HistoryEntry
 def _caller(context: GatewayContext) -> Caller | None:
     if context.caller is not None:
         return context.caller
-    params = context.connection_params or {}
-    return caller_from_header(context.node, params.get("Authorization")
-                              or params.get("authorization"))
+    return caller_from_header(context.node, bearer_of_connection(context.connection_params))
 
 
 def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) -> bool:

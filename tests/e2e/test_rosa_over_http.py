@@ -5,8 +5,10 @@ mutations only, then one query returns her whole record."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+import websockets
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
@@ -154,3 +156,29 @@ async def test_the_node_publishes_its_signing_key_as_a_jwks(node_processes, monk
     key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node)).public_key()
     assert published == {"keys": [public_jwk(key)]}
     assert "d" not in published["keys"][0]  # never the private part
+
+
+async def test_a_subscription_without_a_valid_token_is_closed_with_4403(node_processes,
+                                                                       monkeypatch):
+    """graphql-transport-ws: a missing, unknown or forged token closes the connection at
+    ``connection_init`` with 4403 Forbidden, instead of subscriptions that end silently."""
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # the node's signing key
+    forged = issue_token("zz", Role.NODE_ADMIN)  # another node's key
+    for payload in ({}, {"Authorization": "Bearer not-a-token"},
+                    {"Authorization": f"Bearer {forged}"}, {"authToken": forged}):
+        async with websockets.connect(url.replace("http://", "ws://"),
+                                      subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 10)
+        assert closed.value.rcvd.code == 4403, payload
+    # the same socket with a valid token in the payload (or in "headers") is acknowledged
+    staff = issue_token(node, Role.NODE_ADMIN)
+    for payload in ({"Authorization": f"Bearer {staff}"},
+                    {"headers": {"authorization": f"Bearer {staff}"}}):
+        async with websockets.connect(url.replace("http://", "ws://"),
+                                      subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {
+                "type": "connection_ack"}

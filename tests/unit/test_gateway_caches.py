@@ -10,7 +10,7 @@ import os
 import pytest
 
 from gateway import schema as gateway_schema
-from gateway.auth import AuthError, Role, issue_token, verify_token
+from gateway.auth import AuthError, Caller, Role, issue_token, verify_token
 from gateway.context import GatewayContext
 from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
 
@@ -40,7 +40,7 @@ def validations(monkeypatch) -> list:
 
 async def run(schema, query: str):
     views, keys = LocalViews(), LocalKeys()
-    context = GatewayContext(node=NODE, caller=None, views=views, keys=keys,
+    context = GatewayContext(node=NODE, caller=Caller("op", Role.NODE_ADMIN), views=views, keys=keys,
                              commands=LocalCommands(views, keys))
     return await schema.execute(query, context_value=context)
 

@@ -167,8 +167,9 @@ async def test_the_qr_code_is_the_credential(node):
 
 async def test_another_cooperative_an_analyst_and_a_stranger_get_null(node):
     rosa = await rosas_history(node)
-    for caller in (QUITO_STAFF, ANALYST, None, Caller("x", Role.ADMIN, ANDINA)):
+    for caller in (QUITO_STAFF, ANALYST, Caller("x", Role.ADMIN, ANDINA)):
         assert (await node.ok(PRINTABLE, caller, id=rosa))["printableRecord"] is None
+    assert await node.anonymous(PRINTABLE, id=rosa) == {"printableRecord": None}
     assert (await node.ok(PRINTABLE, MADRID_STAFF, id=new_id()))["printableRecord"] is None
 
 
