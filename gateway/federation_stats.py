@@ -11,8 +11,10 @@ counts only the people who contributed a figure in that period.
 Every figure is a flow with a month (joined, left, returned home, arrived home, deposited,
 remitted, completed, certified), so the period filter bounds all of them, and grouping by
 ``MONTH`` gives a time series; deposits and remittances count in the month they were booked.
-The savings balance is a stock, shown for the other groupings only (today's). The average fee
-is the mean, over account-months with remittances, of fees / amount sent. ``arrived_home``
+The savings balance and the active members (memberships started and not ended by today) are
+stocks, today's, shown for the other groupings only; the active members are null with a period
+filter too (a stock has no month to bound). The average fee is the mean, over account-months
+with remittances, of fees / amount sent. ``arrived_home``
 counts the records brought home from other nodes and imported here (once per cell, in the
 cooperatives where she is a member); ``returned_home`` the memberships that ended because she
 went home. A gender filter keeps only the members of that gender (``unstated``: those who
@@ -76,6 +78,9 @@ class StatsCell:
     members: int | None
     joined: int | None
     left: int | None
+    active_members: int | None = strawberry.field(
+        description="memberships active today (started, not ended): a stock, null when "
+                    "grouped by MONTH or filtered by period")
     returned_home: int | None = strawberry.field(
         description="memberships that ended because she returned home")
     arrived_home: int | None = strawberry.field(
@@ -102,6 +107,7 @@ class _Tally:
     members: set = field(default_factory=set)
     joined: int = 0
     left: int = 0
+    active: int = 0  # memberships active today
     returned_home: int = 0
     arrivals: set = field(default_factory=set)  # (member id, credential id) imported
     deposits: Counter = field(default_factory=Counter)
@@ -133,6 +139,7 @@ async def federation_stats(info: Info[GatewayContext, None],
     countries = [filter.country.upper()] if filter.country else (index.cooperatives if index else [])
     by_month = filter.group_by is StatsDimension.MONTH
     period = filter.from_month is not None or filter.to_month is not None
+    today = context.now.date()
     tallies: dict[str, _Tally] = defaultdict(_Tally)
 
     def counts(day: dt.date | str | None) -> bool:
@@ -184,7 +191,9 @@ async def federation_stats(info: Info[GatewayContext, None],
                         if membership.end_reason == m.EndReason.RETURNED_HOME.value:
                             cell.returned_home += 1
                     if not by_month and not period:
-                        tally("")  # the cell's population: members, active lately or not
+                        # the cell's population: members, active lately or not
+                        tally("").active += (membership.started_on <= today and (
+                            membership.ended_on is None or membership.ended_on > today))
                 for imported in record.imports:
                     if counts(imported.imported_at):
                         tally(imported.imported_at.strftime("%Y-%m")).arrivals.add(
@@ -202,6 +211,7 @@ async def federation_stats(info: Info[GatewayContext, None],
         cells.append(StatsCell(
             key=key, suppressed=False, members=len(tally_.members), joined=tally_.joined,
             left=tally_.left, returned_home=tally_.returned_home,
+            active_members=None if by_month or period else tally_.active,
             arrived_home=len(tally_.arrivals), deposits=_money(tally_.deposits),
             savings_balance=None if by_month else _money(tally_.balances),
             remittances_sent=tally_.sent, remittance_volume=_money(tally_.volume),
@@ -211,7 +221,8 @@ async def federation_stats(info: Info[GatewayContext, None],
             certificates=tally_.certificates))
     if suppressed:
         cells.append(StatsCell(key="*", suppressed=True, members=None, joined=None,
-                               left=None, returned_home=None, arrived_home=None,
+                               left=None, active_members=None, returned_home=None,
+                               arrived_home=None,
                                deposits=None, savings_balance=None,
                                remittances_sent=None, remittance_volume=None,
                                average_fee_percent=None, courses_completed=None,

@@ -2,12 +2,26 @@
  * cooperative and period, redrawn when the federation's activity arrives (a subscription
  * to federationActivity per country). Suppressed cells (fewer than 5 people) are shown as
  * such, never as a number; every chart has a table of the exact figures the gateway sent.
+ *
+ * A redraw updates charts, tables and tiles in place (focus, scroll and a screen reader's
+ * place survive it); series differ by dash, point shape or hatching as well as by colour;
+ * money is charted one currency per chart; live activity is announced as a summary at most
+ * every ANNOUNCE_EVERY milliseconds, not event by event.
  */
 (function () {
   "use strict";
 
   var cb = window.coopbridge, el = cb.el;
-  var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#6B6B6B"];
+  // Okabe-Ito hues, the orange and the sky blue darkened to 3:1 on white (WCAG 1.4.11)
+  var PALETTE = ["#0072B2", "#A66F00", "#009E73", "#CC79A7", "#2A87C0", "#D55E00", "#6B6B6B"];
+  // a hatching per series after the first (white strokes on the series' colour, 10 px tiles)
+  var HATCHES = [null, [[0, 10, 10, 0], [-1, 1, 1, -1], [9, 11, 11, 9]], [[0, 5, 10, 5]],
+                 [[0, 0, 10, 10], [-1, 9, 1, 11], [9, -1, 11, 1]], [[5, 0, 5, 10]],
+                 [[0, 5, 10, 5], [5, 0, 5, 10]]];
+  // a line per series: the first dashed, then a dash and a point shape each
+  var LINES = [[[6, 4], "circle"], [[], "triangle"], [[2, 3], "rect"], [[10, 3, 2, 3], "rectRot"],
+               [[1, 3], "crossRot"]];
+  var ANNOUNCE_EVERY = 10000;
   var GENDERS = [["female", "Women"], ["male", "Men"], ["other", "Other"], ["unstated", "Not stated"]];
   var KINDS = {language: "Language", vocational: "Vocational", business_start_up: "Business start-up",
                financial_literacy: "Financial literacy", governance: "Governance"};
@@ -18,15 +32,17 @@
 
   var state = {
     country: "", cooperative: "", from: "", to: "",
-    features: {gender: true, returns: true},  // switched off if this gateway lacks them
-    charts: {}, cooperatives: {}, countries: [], live: null, liveKey: "", renders: 0,
-    pending: null, inFlight: false, again: false, events: 0
+    features: {gender: true, returns: true, active: true},  // off if this gateway lacks them
+    charts: {}, patterns: {}, cooperatives: {}, countries: [], live: null, liveKey: "",
+    renders: 0, pending: null, inFlight: false, again: "", events: 0, eventsDrawn: 0,
+    liveWords: "", eventWords: "", drawnAt: ""
   };
 
   // -- queries --------------------------------------------------------------------------------
 
   function cellFields() {
     return "key suppressed members joined left " +
+      (state.features.active ? "activeMembers " : "") +
       (state.features.returns ? "returnedHome arrivedHome " : "") +
       "deposits { amount currency } savingsBalance { amount currency } remittancesSent " +
       "remittanceVolume { amount currency } averageFeePercent coursesCompleted { key count } " +
@@ -86,6 +102,9 @@
     }
     if (state.features.gender && /gender/i.test(text)) {
       state.features.gender = false; return true;
+    }
+    if (state.features.active && /activeMembers/.test(text)) {
+      state.features.active = false; return true;
     }
     return false;
   }
@@ -161,40 +180,89 @@
 
   // -- tables ---------------------------------------------------------------------------------
 
+  function setText(node, text) {
+    if (node.textContent !== text) { node.textContent = text; }
+  }
+
+  function setClass(node, name) {
+    if (node.className !== name) { node.className = name; }
+  }
+
+  /* Makes `wanted` the children of `parent`, in that order, moving no node already in place. */
+  function arrange(parent, wanted) {
+    wanted.forEach(function (node, i) {
+      if (parent.children[i] !== node) { parent.insertBefore(node, parent.children[i] || null); }
+    });
+    while (parent.children.length > wanted.length) { parent.removeChild(parent.lastElementChild); }
+  }
+
+  /* A row's cells, one per column (keyed by data-field), each kept and rewritten only if its
+   * text changed. */
+  function syncRow(tr, columns, texts, head) {
+    var cells = {};
+    Array.prototype.forEach.call(tr.children, function (cell) {
+      cells[cell.getAttribute("data-field")] = cell;
+    });
+    arrange(tr, columns.map(function (c, i) {
+      var tag = head || i === 0 ? "th" : "td", cell = cells[c.field];
+      if (!cell || cell.tagName.toLowerCase() !== tag) {
+        cell = el(tag, {"data-field": c.field, scope: tag === "th" ? (head ? "col" : "row") : null});
+      }
+      setClass(cell, i ? "num" : "");
+      setText(cell, texts[i]);
+      return cell;
+    }));
+  }
+
   /* A table of a chart's figures: columns [{field, label}], rows [{key, label, values}].
-   * Every cell carries data-field, every row data-key: the numbers as the gateway sent them. */
+   * Every cell carries data-field, every row data-key: the numbers as the gateway sent them.
+   * Updated in place (rows by key, cells by field), so its scroll position, the keyboard focus
+   * on it and a screen reader's place in it survive a redraw. */
   function renderTable(containerId, testid, caption, columns, rows, notes) {
     var container = document.getElementById(containerId);
-    container.textContent = "";
+    var scroll = container.querySelector(".table-scroll"), empty = container.querySelector(".empty");
     if (!rows.length) {
-      container.appendChild(el("p", {className: "empty", "data-testid": testid + "-empty",
-                                     text: "No figures for this selection."}));
+      if (scroll) { container.removeChild(scroll); }
+      if (!empty) {
+        container.insertBefore(el("p", {className: "empty", "data-testid": testid + "-empty",
+                                        text: "No figures for this selection."}),
+                               container.firstChild);
+      }
     } else {
-      var head = el("tr", {}, columns.map(function (c, i) {
-        return el("th", {scope: "col", className: i ? "num" : null, text: c.label});
-      }));
-      var body = rows.map(function (row) {
-        return el("tr", {"data-key": row.key, className: row.suppressed ? "suppressed" : null},
-                  columns.map(function (c, i) {
-                    var value = row.values[c.field];
-                    var text = value === undefined || value === null ? "" : String(value);
-                    return i === 0
-                      ? el("th", {scope: "row", "data-field": c.field, text: text})
-                      : el("td", {className: "num", "data-field": c.field, text: text});
-                  }));
+      if (empty) { container.removeChild(empty); }
+      if (!scroll) {
+        scroll = el("div", {className: "table-scroll", tabindex: "0", role: "region"}, [
+          el("table", {"data-testid": testid}, [
+            el("caption", {className: "sr-only"}), el("thead", {}, [el("tr")]), el("tbody")])]);
+        container.insertBefore(scroll, container.firstChild);
+      }
+      scroll.setAttribute("aria-label", caption);
+      var table = scroll.querySelector("table");
+      setText(table.caption, caption);
+      syncRow(table.tHead.rows[0], columns, columns.map(function (c) { return c.label; }), true);
+      var byKey = {};
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+        byKey[tr.getAttribute("data-key")] = tr;
       });
-      container.appendChild(el("div", {className: "table-scroll", tabindex: "0",
-                                        role: "region", "aria-label": caption}, [
-        el("table", {"data-testid": testid}, [
-          el("caption", {className: "sr-only", text: caption}),
-          el("thead", {}, [head]),
-          el("tbody", {}, body)
-        ])
-      ]));
+      arrange(table.tBodies[0], rows.map(function (row) {
+        var tr = byKey[row.key] || el("tr", {"data-key": row.key});
+        setClass(tr, row.suppressed ? "suppressed" : "");
+        syncRow(tr, columns, columns.map(function (c) {
+          var value = row.values[c.field];
+          return value === undefined || value === null ? "" : String(value);
+        }));
+        return tr;
+      }));
     }
-    (notes || []).forEach(function (note) {
-      container.appendChild(el("p", {className: "note", text: note}));
-    });
+    var said = Array.prototype.map.call(container.querySelectorAll(".note"),
+                                        function (p) { return p.textContent; });
+    if (said.join("\n") !== (notes || []).join("\n")) {
+      Array.prototype.forEach.call(container.querySelectorAll(".note"),
+                                   function (p) { container.removeChild(p); });
+      (notes || []).forEach(function (note) {
+        container.appendChild(el("p", {className: "note", text: note}));
+      });
+    }
   }
 
   var SMALL_NOTE = "Groups of fewer than 5 people are merged into one row and not drawn, " +
@@ -202,16 +270,59 @@
 
   // -- charts ---------------------------------------------------------------------------------
 
+  /* Draws the chart on the canvas `id`-canvas, or updates the one drawn there (in place: the
+   * canvas, and anything focused near it, stays). */
   function draw(id, config) {
-    var canvas = document.getElementById(id + "-canvas");
-    if (state.charts[id]) { state.charts[id].destroy(); }
-    config.options = Object.assign({
+    var options = Object.assign({
       responsive: true, maintainAspectRatio: false,
       animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? false : {duration: 400},
       plugins: {legend: {display: config.data.datasets.length > 1, position: "bottom",
-                         labels: {boxWidth: 12, boxHeight: 12}}}
+                         labels: {boxWidth: 14, boxHeight: 14}}}
     }, config.options || {});
-    state.charts[id] = new window.Chart(canvas, config);
+    var chart = state.charts[id];
+    if (chart) {
+      chart.data = config.data;
+      chart.options = options;
+      chart.update();
+      return;
+    }
+    config.options = options;
+    state.charts[id] = new window.Chart(document.getElementById(id + "-canvas"), config);
+  }
+
+  /* The bars of series i: its colour, hatched after the first series, and outlined in its
+   * colour (so a bar's edge keeps 3:1 against white). */
+  function bars(i, extra) {
+    var color = PALETTE[i % PALETTE.length], hatch = HATCHES[i % HATCHES.length];
+    var fill = color;
+    if (hatch) {
+      if (!state.patterns[i]) {
+        var tile = document.createElement("canvas");
+        tile.width = tile.height = 10;
+        var g = tile.getContext("2d");
+        g.fillStyle = color;
+        g.fillRect(0, 0, 10, 10);
+        g.strokeStyle = "rgba(255, 255, 255, 0.85)";
+        g.lineWidth = 2.5;
+        g.beginPath();
+        hatch.forEach(function (l) { g.moveTo(l[0], l[1]); g.lineTo(l[2], l[3]); });
+        g.stroke();
+        state.patterns[i] = g.createPattern(tile, "repeat");
+      }
+      fill = state.patterns[i];
+    }
+    return Object.assign({backgroundColor: fill, borderColor: color, borderWidth: 1.5,
+                          borderRadius: 4, borderSkipped: false}, extra);
+  }
+
+  /* The line of series i: the first dark and dashed, then a colour, a dash and a point shape
+   * each (the legend shows the shapes). */
+  function line(i, extra) {
+    var color = i === 0 ? "#1d2b3a" : PALETTE[(i - 1) % PALETTE.length];
+    var style = LINES[i % LINES.length];
+    return Object.assign({borderColor: color, backgroundColor: color, borderWidth: i === 0 ? 3 : 2,
+                          borderDash: style[0], pointStyle: style[1], pointRadius: 4,
+                          pointHoverRadius: 6}, extra);
   }
 
   function drawCorridors(data) {
@@ -222,8 +333,8 @@
     draw("corridors", {
       type: "bar",
       data: {labels: shown.map(function (c) { return corridorLabel(c.key); }),
-             datasets: [{label: "Members", data: shown.map(function (c) { return c.members; }),
-                         backgroundColor: PALETTE[0], borderRadius: 4, maxBarThickness: 28}]},
+             datasets: [bars(0, {label: "Members", maxBarThickness: 28,
+                                 data: shown.map(function (c) { return c.members; })})]},
       options: {indexAxis: "y", scales: {x: {beginAtZero: true, ticks: {precision: 0},
                                               title: {display: true, text: "members"}}}}
     });
@@ -247,11 +358,11 @@
   /* Running totals (joined - left) per series, over the months any series shows; a month a
    * series does not show (no one, or fewer than 5 people) leaves a gap in that series. */
   function drawMembers(data) {
-    var series = [{id: "growth", label: "All members"}];
+    var series = [{id: "growth", label: "All members", style: 0}];
     if (state.features.gender) {
-      GENDERS.forEach(function (g) {
+      GENDERS.forEach(function (g, i) {  // each gender keeps its line whoever is shown
         if (data[g[0]] && visible(data[g[0]].cells).length) {
-          series.push({id: g[0], label: g[1]});
+          series.push({id: g[0], label: g[1], style: i + 1});
         }
       });
     }
@@ -280,18 +391,15 @@
     var axis = everyMonth(shownMonths[0], shownMonths[shownMonths.length - 1]);
     draw("members", {
       type: "line",
-      data: {labels: axis.map(monthLabel), datasets: series.map(function (s, i) {
-        var color = i === 0 ? "#1d2b3a" : PALETTE[i - 1];
-        return {label: s.label, spanGaps: true, stepped: "before", pointRadius: 3,
-                pointStyle: "circle", borderWidth: i === 0 ? 3 : 2,
-                borderDash: i === 0 ? [6, 4] : [], borderColor: color, backgroundColor: color,
-                data: axis.map(function (m) { return s.points[m] ? s.points[m].total : null; })};
+      data: {labels: axis.map(monthLabel), datasets: series.map(function (s) {
+        return line(s.style, {label: s.label, spanGaps: true, stepped: "before",
+                        data: axis.map(function (m) { return s.points[m] ? s.points[m].total : null; })});
       })},
       options: {scales: {y: {beginAtZero: true, ticks: {precision: 0},
                              title: {display: true, text: "members"}},
                          x: {ticks: {autoSkip: true, maxRotation: 0}}},
                 plugins: {legend: {position: "bottom",
-                                   labels: {usePointStyle: true, pointStyle: "line"}}}}
+                                   labels: {usePointStyle: true, pointStyleWidth: 18}}}}
     });
     document.getElementById("members-explain").textContent = state.features.gender
       ? "Running total of members (joined minus left) each month, all and by gender."
@@ -313,23 +421,54 @@
                               "a group's total can be lower than its real number of members."] : []);
   }
 
+  /* A chart per currency in the card `id` (amounts in different currencies never share an
+   * axis): a canvas `id`-CODE-canvas under a heading, made or removed as currencies come and
+   * go, each tied to the card's explanation and table. */
+  function perCurrency(id, codes, label) {
+    var box = document.getElementById(id + "-charts"), figures = {};
+    Array.prototype.forEach.call(box.children, function (figure) {
+      var code = figure.getAttribute("data-currency");
+      figures[code] = figure;
+      if (codes.indexOf(code) < 0 && state.charts[id + "-" + code]) {
+        state.charts[id + "-" + code].destroy();
+        delete state.charts[id + "-" + code];
+      }
+    });
+    arrange(box, codes.map(function (code) {
+      var figure = figures[code] || el("div", {className: "currency", "data-currency": code}, [
+        el("h3", {text: "In " + code}),
+        el("div", {className: "canvas"}, [
+          el("canvas", {id: id + "-" + code + "-canvas", role: "img",
+                        "aria-describedby": id + "-explain", "aria-details": id + "-numbers"})])]);
+      figure.querySelector("canvas").setAttribute("aria-label", label(code));
+      return figure;
+    }));
+  }
+
   function drawSavings(data) {
     var cells = data.places.cells, shown = visible(cells);
     var period = Boolean(state.from || state.to);
     var field = period ? "deposits" : "savingsBalance";
     var what = period ? "Deposits in the period" : "Savings balances today";
-    document.getElementById("savings-explain").textContent = what + ", by " +
-      (state.country ? "cooperative." : "country of the cooperative.");
+    var by = state.country ? "cooperative" : "country of the cooperative";
+    setText(document.getElementById("savings-explain"),
+            what + ", by " + by + ", one chart per currency.");
     var codes = currencies(shown, field);
-    draw("savings", {
-      type: "bar",
-      data: {labels: shown.map(function (c) { return placeLabel(c.key); }),
-             datasets: codes.map(function (code, i) {
-               return {label: code, backgroundColor: PALETTE[i % PALETTE.length], borderRadius: 4,
-                       maxBarThickness: 48,
-                       data: shown.map(function (c) { return amountIn(c[field], code); })};
-             })},
-      options: {scales: {y: {beginAtZero: true, title: {display: true, text: "amount"}}}}
+    perCurrency("savings", codes, function (code) {
+      return what + " in " + code + ", by " + by + " (figures in the table below)";
+    });
+    codes.forEach(function (code, i) {
+      var holding = shown.filter(function (c) {
+        return (c[field] || []).some(function (m) { return m.currency === code; });
+      });
+      draw("savings-" + code, {
+        type: "bar",
+        data: {labels: holding.map(function (c) { return placeLabel(c.key); }),
+               datasets: [bars(i, {label: code, maxBarThickness: 48, data: holding.map(function (c) {
+                 return amountIn(c[field], code);
+               })})]},
+        options: {scales: {y: {beginAtZero: true, title: {display: true, text: code}}}}
+      });
     });
     var rows = shown.map(function (c) {
       return {key: c.key, values: {place: placeLabel(c.key), members: c.members,
@@ -351,24 +490,26 @@
     var cells = data.months.cells;
     var shown = visible(cells).filter(function (c) { return c.remittancesSent > 0; });
     var codes = currencies(shown, "remittanceVolume");
-    var datasets = codes.map(function (code, i) {
-      return {type: "bar", label: "Sent (" + code + ")", yAxisID: "y", order: 2,
-              backgroundColor: PALETTE[i % PALETTE.length], borderRadius: 4, maxBarThickness: 40,
-              data: shown.map(function (c) { return amountIn(c.remittanceVolume, code); })};
+    var scales = {fee: {beginAtZero: true, position: "right", grid: {drawOnChartArea: false},
+                        title: {display: true, text: "average fee %"}}};
+    var datasets = codes.map(function (code, i) {  // an axis per currency, as for savings
+      scales["sent-" + code] = {beginAtZero: true, position: "left",
+                                grid: {drawOnChartArea: i === 0},
+                                title: {display: true, text: "sent (" + code + ")"}};
+      return bars(i, {type: "bar", label: "Sent (" + code + ")", yAxisID: "sent-" + code,
+                      order: 2, maxBarThickness: 40,
+                      data: shown.map(function (c) { return amountIn(c.remittanceVolume, code); })});
     });
     datasets.push({type: "line", label: "Average fee %", yAxisID: "fee", order: 1,
                    borderColor: PALETTE[5], backgroundColor: PALETTE[5], pointRadius: 4,
-                   tension: 0.2,
+                   pointStyle: "rectRot", borderDash: [4, 3], tension: 0.2,
                    data: shown.map(function (c) {
                      return c.averageFeePercent === null ? null : Number(c.averageFeePercent);
                    })});
     draw("remittances", {
       type: "bar",
       data: {labels: shown.map(function (c) { return monthLabel(c.key); }), datasets: datasets},
-      options: {scales: {
-        y: {beginAtZero: true, position: "left", title: {display: true, text: "amount sent"}},
-        fee: {beginAtZero: true, position: "right", grid: {drawOnChartArea: false},
-              title: {display: true, text: "average fee %"}}}}
+      options: {scales: scales}
     });
     var rows = shown.map(function (c) {
       return {key: c.key, values: {month: monthLabel(c.key), sent: c.remittancesSent,
@@ -393,8 +534,9 @@
     draw("training", {
       type: "bar",
       data: {labels: kindKeys.map(function (k) { return KINDS[k] || k; }),
-             datasets: [{label: "Courses completed", backgroundColor: PALETTE[2], borderRadius: 4,
-                         maxBarThickness: 48, data: kindKeys.map(function (k) { return kinds[k]; })}]},
+             datasets: [bars(0, {label: "Courses completed", borderColor: PALETTE[2],
+                                 backgroundColor: PALETTE[2], maxBarThickness: 48,
+                                 data: kindKeys.map(function (k) { return kinds[k]; })})]},
       options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}
     });
     var note = anySuppressed(cells)
@@ -410,9 +552,9 @@
       .concat(Object.keys(levels).filter(function (l) { return CEFR.indexOf(l) < 0; }));
     draw("cefr", {
       type: "bar",
-      data: {labels: levelKeys, datasets: [{label: "Certificates", backgroundColor: PALETTE[4],
-                                           borderRadius: 4, maxBarThickness: 48,
-                                           data: levelKeys.map(function (l) { return levels[l]; })}]},
+      data: {labels: levelKeys, datasets: [bars(0, {label: "Certificates", borderColor: PALETTE[4],
+                                                    backgroundColor: PALETTE[4], maxBarThickness: 48,
+                                                    data: levelKeys.map(function (l) { return levels[l]; })})]},
       options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}
     });
     renderTable("cefr-numbers", "cefr-table", "Certificates by CEFR level",
@@ -434,10 +576,10 @@
     draw("returns", {
       type: "bar",
       data: {labels: shown.map(function (c) { return monthLabel(c.key); }), datasets: [
-        {label: "Returned home", backgroundColor: PALETTE[1], borderRadius: 4, maxBarThickness: 40,
-         data: shown.map(function (c) { return c.returnedHome; })},
-        {label: "Arrived home with a record", backgroundColor: PALETTE[0], borderRadius: 4,
-         maxBarThickness: 40, data: shown.map(function (c) { return c.arrivedHome; })}]},
+        bars(1, {label: "Returned home", maxBarThickness: 40,
+                 data: shown.map(function (c) { return c.returnedHome; })}),
+        bars(0, {label: "Arrived home with a record", maxBarThickness: 40,
+                 data: shown.map(function (c) { return c.arrivedHome; })})]},
       options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}
     });
     var rows = shown.map(function (c) {
@@ -455,26 +597,50 @@
                   ? ["Months in which fewer than 5 people were active are merged and not drawn."] : []);
   }
 
+  /* The tiles, updated in place like the tables. Members: those active today (a stock) with
+   * the joined and left beside them; with a period (which bounds flows only), or from a
+   * gateway without activeMembers, the members the figures count. */
   function drawOverview(data) {
     var shown = visible(data.places.cells);
     function total(field) {
       return shown.reduce(function (sum, c) { return sum + (c[field] || 0); }, 0);
     }
-    var corridors = visible(data.corridors.cells).length;
+    var period = Boolean(state.from || state.to), today = state.features.active && !period;
     var tiles = [
-      ["members", "Members", total("members")],
-      ["corridors", "Corridors shown", corridors],
-      ["remittances", "Remittances sent", total("remittancesSent")],
-      ["certificates", "Certificates issued", total("certificates")]
+      {key: "members", value: total(today ? "activeMembers" : "members"),
+       label: today ? "Active members today" : period ? "Members active in the period"
+                                                      : "Members who ever joined",
+       beside: [["joined", total("joined")], ["left", total("left")]],
+       after: period ? " in the period" : ""},
+      {key: "corridors", label: "Corridors shown", value: visible(data.corridors.cells).length},
+      {key: "remittances", label: "Remittances sent", value: total("remittancesSent")},
+      {key: "certificates", label: "Certificates issued", value: total("certificates")}
     ];
-    var container = document.getElementById("overview");
-    container.textContent = "";
-    tiles.forEach(function (t) {
-      container.appendChild(el("div", {className: "tile", "data-testid": "tile-" + t[0]}, [
-        el("span", {className: "tile-value", text: String(t[2])}),
-        el("span", {className: "tile-label", text: t[1]})
-      ]));
+    var container = document.getElementById("overview"), found = {};
+    Array.prototype.forEach.call(container.children, function (tile) {
+      found[tile.getAttribute("data-testid")] = tile;
     });
+    arrange(container, tiles.map(function (t) {
+      var tile = found["tile-" + t.key] || el("div", {className: "tile", "data-testid": "tile-" + t.key}, [
+        el("span", {className: "tile-value"}), el("span", {className: "tile-label"})]);
+      setText(tile.querySelector(".tile-value"), String(t.value));
+      setText(tile.querySelector(".tile-label"), t.label);
+      if (t.beside) {  // "12 joined · 3 left", each figure in its own element
+        var detail = tile.querySelector(".tile-detail") ||
+          tile.appendChild(el("span", {className: "tile-detail"}));
+        var said = t.beside.map(function (b) { return b[1] + " " + b[0]; }).join(" \u00b7 ") + t.after;
+        if (detail.textContent !== said) {
+          detail.textContent = "";
+          t.beside.forEach(function (b, i) {
+            detail.appendChild(document.createTextNode(i ? " \u00b7 " : ""));
+            detail.appendChild(el("strong", {"data-field": b[0], text: String(b[1])}));
+            detail.appendChild(document.createTextNode(" " + b[0]));
+          });
+          detail.appendChild(document.createTextNode(t.after));
+        }
+      }
+      return tile;
+    }));
     container.hidden = false;
   }
 
@@ -579,12 +745,14 @@
     document.body.setAttribute("data-state", "error");
   }
 
-  /* One refresh at a time; a refresh asked for meanwhile runs once after it. */
-  function refresh() {
-    if (state.inFlight) { state.again = true; return; }
+  /* One refresh at a time; a refresh asked for meanwhile runs once after it. A live one
+   * (`live`: after events) says nothing in the status region: the announcer sums them up. */
+  function refresh(live) {
+    if (state.inFlight) { state.again = live && state.again !== "asked" ? "live" : "asked"; return; }
     state.inFlight = true;
     document.body.setAttribute("data-state", "loading");
-    setStatus("Loading\u2026");
+    if (!live) { setStatus("Loading\u2026"); }
+    var events = state.events;
     var asked = JSON.stringify({country: state.country, cooperative: state.cooperative,
                                 from: state.from, to: state.to});
     fetchAll().then(function (data) {
@@ -605,18 +773,49 @@
       document.body.setAttribute("data-renders", String(state.renders));
       document.body.setAttribute("data-filters", asked);  // what the figures shown answer
       document.body.setAttribute("data-state", "ready");
-      setStatus("Updated " + new Date().toLocaleTimeString("en-GB") +
-                (state.country ? " \u00b7 " + cb.countryName(state.country) : " \u00b7 all countries") +
-                (state.from || state.to ? " \u00b7 " + (state.from || "\u2026") + " to " + (state.to || "\u2026") : ""));
+      if (!live || document.getElementById("status").classList.contains("error")) {
+        setStatus("Showing " + (state.country ? cb.countryName(state.country) : "all countries") +
+                  (state.from || state.to ? " \u00b7 " + (state.from || "\u2026") + " to " + (state.to || "\u2026") : ""));
+      }
+      state.drawnAt = new Date().toLocaleTimeString("en-GB");
+      liveText();
+      if (events > state.eventsDrawn) { announce("", events - state.eventsDrawn); }
+      state.eventsDrawn = events;
     }).catch(showError).then(function () {
       state.inFlight = false;
-      if (state.again) { state.again = false; refresh(); }
+      var again = state.again;
+      state.again = "";
+      if (again) { refresh(again === "live"); }
     });
   }
 
+  /* A live redraw 1.5 s after the first event, however many follow (they are many while a
+   * federation is busy, so waiting for a quiet moment could wait forever). */
   function refreshSoon() {
-    if (state.pending) { window.clearTimeout(state.pending); }
-    state.pending = window.setTimeout(function () { state.pending = null; refresh(); }, 1500);
+    if (state.pending) { return; }
+    state.pending = window.setTimeout(function () { state.pending = null; refresh(true); }, 1500);
+  }
+
+  /* What a screen reader hears of the live updates: a change of connection and how many
+   * events the figures now include, in one sentence at most every ANNOUNCE_EVERY ms. */
+  var heard = {at: 0, timer: null, connection: "", events: 0};
+
+  function announce(connection, events) {
+    if (connection) { heard.connection = connection; }
+    heard.events += events;
+    if (heard.timer) { return; }
+    heard.timer = window.setTimeout(function () {
+      var words = [heard.connection];
+      if (heard.events) {
+        words.push("Figures updated with " + heard.events + " new event" +
+                   (heard.events === 1 ? "" : "s") + ".");
+      }
+      heard.timer = null;
+      heard.at = Date.now();
+      heard.connection = "";
+      heard.events = 0;
+      setText(document.getElementById("live-announce"), words.join(" ").trim());
+    }, Math.max(0, heard.at + ANNOUNCE_EVERY - Date.now()));
   }
 
   // -- live updates ---------------------------------------------------------------------------
@@ -629,28 +828,42 @@
     var key = countries.join();
     if (key === state.liveKey) { return; }
     state.liveKey = key;
-    if (state.live) { state.live.close(); state.live = null; }
+    if (state.live) { state.live.close(); state.live = null; liveText("Not connected", "off"); }
     if (!countries.length) { return; }
     state.live = cb.live(countries.map(function (c) {
       return {query: SUBSCRIPTION, variables: {c: c}};
     }), function (data) {
       var activity = data.federationActivity;
       state.events += 1;
-      liveText("Live \u00b7 " + state.events + " new event" + (state.events === 1 ? "" : "s") +
-               " (last: " + activity.type + ")", "live");
+      state.eventWords = "Live \u00b7 " + state.events + " new event" +
+        (state.events === 1 ? "" : "s") + " (last: " + activity.type + ")";
+      liveText(state.eventWords);
       document.body.setAttribute("data-events", String(state.events));
       refreshSoon();
     }, function (what) {
-      if (what === "live") { liveText(state.events ? null : "Live: updates as they happen", "live"); }
-      else if (what === "connecting") { liveText("Connecting\u2026", "connecting"); }
-      else { liveText("Live updates paused, reconnecting", "offline"); }
+      if (what === "live") {
+        liveText(state.eventWords || "Live", "connected");
+        announce("Live updates on.", 0);
+      } else if (what === "connecting") {
+        liveText("Connecting\u2026", "connecting");
+      } else if (what === "error") {
+        liveText("Live updates refused by the gateway", "error");
+        announce("Live updates refused by the gateway.", 0);
+      } else {
+        liveText("Live updates paused, reconnecting", "offline");
+        announce("Live updates paused, reconnecting.", 0);
+      }
     });
   }
 
-  function liveText(text, kind) {
-    var box = document.querySelector("[data-testid=live-status]");
-    box.className = "live " + kind;
-    if (text) { document.getElementById("live-text").textContent = text; }
+  /* The live line in the header (not a live region: it changes with every event): its words
+   * (kept when none are given), the time of the figures shown, and the connection (`kind`,
+   * the dot's colour: green only while "connected"). */
+  function liveText(words, kind) {
+    if (words) { state.liveWords = words; }
+    if (kind) { document.querySelector("[data-testid=live-status]").setAttribute("data-live", kind); }
+    setText(document.getElementById("live-text"), (state.liveWords || "Not connected") +
+            (state.drawnAt ? " \u00b7 updated " + state.drawnAt : ""));
   }
 
   // -- start ----------------------------------------------------------------------------------

@@ -5,7 +5,11 @@ Seeded over GraphQL: two Spanish cooperatives with members from Ecuador and Moro
 per corridor that no figure is suppressed) and two from Peru (a corridor that is), deposits,
 remittances, courses with certificates, members who went home. The page's numbers must be
 exactly what ``federationStats`` answers over HTTP, before and after a filter changes, and
-a new member must show up by herself (the live subscription).
+a new member must show up by herself (the live subscription), without the redraw taking the
+keyboard focus or a table's scroll position away, and announced as a summary rather than
+event by event. axe-core (the copy the ``axe-playwright-python`` package ships, injected by
+Playwright, so nothing is fetched) must find no WCAG 2.1 A or AA violation with the figures
+loaded and after a live update.
 
 Screenshots go to ``$COOPBRIDGE_SCREENSHOTS`` (``COOPBRIDGE_SCREENSHOTS=docs`` refreshes the
 committed ``docs/dashboard.png`` and ``docs/record.png``), else to the test's temporary folder.
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from gateway.auth import Role, issue_token
 from services.runtime.ids import new_id
@@ -42,12 +47,15 @@ RETURNED_ON = (TODAY - dt.timedelta(days=20)).isoformat()
 ONE_MONTH = BOOKED[1].strftime("%Y-%m")
 LAST_MONTH = BOOKED[2].strftime("%Y-%m")
 
-CELL = ("key suppressed members joined left returnedHome arrivedHome remittancesSent "
+CELL = ("key suppressed members joined left activeMembers returnedHome arrivedHome remittancesSent "
         "remittanceVolume { amount currency } averageFeePercent savingsBalance { amount currency } "
         "deposits { amount currency } certificates")
 STATS = "query($f: StatsFilter) { federationStats(filter: $f) { cells { %s } } }" % CELL
 ACCEPTED = ("{ __typename ... on CommandAccepted { visible } "
             "... on Problem { code message } }")
+#: axe-core's rules for WCAG 2.0 and 2.1, levels A and AA
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CONNECTED_DOT = "rgb(61, 220, 132)"
 
 
 @contextlib.contextmanager
@@ -244,15 +252,47 @@ def shots(tmp_path) -> Path:
     return path
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, graphql=None):
+    """A new tab at ``url``; ``graphql`` (a Playwright route handler) may stand between the
+    page and ``/graphql``."""
     context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-GB",
                                   timezone_id="UTC", device_scale_factor=1)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
+    if graphql is not None:
+        page.route("**/graphql", graphql)
     page.goto(url)
     return page, problems
+
+
+def assert_accessible(page, when: str) -> None:
+    """axe-core finds no violation of WCAG 2.1 A or AA on the page as it is now."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
+                                       "resultTypes": ["violations"]})
+    assert results.response["passes"], f"{when}: axe-core checked nothing"
+    assert results.violations_count == 0, f"{when}: {results.generate_report()}"
+
+
+def dot_colour(page) -> str:
+    return page.eval_on_selector("[data-testid=live-status] .dot",
+                                 "dot => getComputedStyle(dot).backgroundColor")
+
+
+def wait_until_live(page) -> None:
+    page.wait_for_selector("[data-testid=live-status][data-live=connected]", timeout=30_000)
+    assert dot_colour(page) == CONNECTED_DOT
+
+
+def tile(page, key: str) -> dict[str, str]:
+    """An overview tile: its main figure and the figures beside it (by data-field)."""
+    return page.eval_on_selector(f"[data-testid=tile-{key}]", """tile => {
+        const found = {value: tile.querySelector('.tile-value').textContent,
+                       label: tile.querySelector('.tile-label').textContent};
+        for (const f of tile.querySelectorAll('[data-field]')) found[f.dataset.field] = f.textContent;
+        return found;
+    }""")
 
 
 def table(page, testid: str) -> dict[str, dict[str, str]]:
@@ -334,9 +374,38 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
     assert growth["2025-09"]["female"] == "\u2014"
     assert growth["2025-09"]["male"].startswith("5 (+5")
 
-    # every chart is drawn on its canvas
-    for chart in ("corridors", "members", "savings", "remittances", "training", "cefr", "returns"):
+    # the members tile: members today, with who joined and who left beside them
+    places = gateway.stats(analyst, groupBy="COUNTRY")
+    assert set(places) == {"ES"}
+    members = tile(page, "members")
+    assert members["label"] == "Active members today"
+    assert members["value"] == str(places["ES"]["activeMembers"]) == "10"  # 15 joined, 5 went home
+    assert (members["joined"], members["left"]) == (str(places["ES"]["joined"]),
+                                                    str(places["ES"]["left"])) == ("15", "5")
+
+    # every chart is drawn on its canvas (savings: one per currency), and each canvas names
+    # its explanation and its table for assistive technology
+    for chart in ("corridors", "members", "savings-EUR", "remittances", "training", "cefr",
+                  "returns"):
         assert page.evaluate(f"Boolean(Chart.getChart(document.getElementById('{chart}-canvas')))")
+    ties = page.eval_on_selector_all("#charts canvas", """canvases => canvases.map(c => {
+        const details = document.getElementById(c.getAttribute('aria-details'));
+        const table = details && details.querySelector('table');
+        const described = (c.getAttribute('aria-describedby') || '').split(' ')
+            .map(id => document.getElementById(id));
+        return [c.id, c.getAttribute('role'), c.getAttribute('aria-label'),
+                table ? table.dataset.testid : null,
+                described.every(Boolean) ? described.map(d => d.textContent).join(' ') : ''];
+    })""")
+    assert {t[0] for t in ties} == {"corridors-canvas", "members-canvas", "savings-EUR-canvas",
+                                    "remittances-canvas", "training-canvas", "cefr-canvas",
+                                    "returns-canvas"}
+    for canvas, role, label, table_id, description in ties:
+        assert role == "img" and label.endswith("(figures in the table below)"), canvas
+        assert table_id == canvas.split("-")[0] + "-table", canvas
+        assert description.strip(), canvas
+    wait_until_live(page)
+    assert_accessible(page, "with the figures loaded")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
     # a period: one month; every figure follows the filter
@@ -374,23 +443,63 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
     assert all(shown[k]["members"] == str(c["members"]) for k, c in only.items()
                if not c["suppressed"])
 
-    # live: a new member joins in Madrid; the page redraws by itself
+    # live: a new member joins in Madrid and saves three times; the page redraws by itself
     page.click("#filter-reset")
     renders = wait_for_render(page, renders)
+    wait_until_live(page)
     before = int(table(page, "corridors-table")["EC-ES"]["members"])
-    newcomer = new_id()
+    active = int(tile(page, "members")["value"])
+    words = page.text_content("#live-text")
+    assert "new event" not in words
+    # on a phone, a keyboard user has scrolled the corridors table sideways to read its
+    # figures; a screen reader listens
+    page.set_viewport_size({"width": 390, "height": 844})
+    region = page.locator("#corridors-numbers .table-scroll")
+    region.focus()
+    assert region.evaluate("""region => {
+        region.scrollLeft = 60;
+        window.focusedBefore = document.activeElement;
+        window.heard = [];
+        const said = document.querySelector('[data-testid=live-announce]');
+        new MutationObserver(() => heard.push([Date.now(), said.textContent]))
+            .observe(said, {childList: true, characterData: true, subtree: true});
+        return region.scrollLeft;
+    }""") == 60  # the table is wider than the phone
+    events = int(page.evaluate("document.body.dataset.events || '0'"))
+    newcomer, account = new_id(), new_id()
     gateway.mutate(seeded["staff"], "registerMember", {
         "memberId": newcomer, "personal": person("Nube", "Yupanqui", "EC", "female")})
     gateway.mutate(seeded["staff"], "startMembership", {
         "memberId": newcomer, "cooperativeId": seeded["madrid"], "startedOn": TODAY.isoformat(),
         "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}})
-    page.wait_for_function(
-        "() => Number(document.body.dataset.events) >= 1", timeout=30_000)
+    gateway.mutate(seeded["staff"], "openAccount", {
+        "accountId": account, "memberId": newcomer, "cooperativeId": seeded["madrid"],
+        "product": "SAVINGS", "currency": "EUR"})
+    for amount in ("10.00", "20.00", "30.00"):
+        gateway.mutate(seeded["staff"], "depositFunds", {
+            "accountId": account, "amount": {"amount": amount, "currency": "EUR"}})
+    # membership started, account opened, three deposits: five events in Spain
+    page.wait_for_function("n => Number(document.body.dataset.events) >= n", arg=events + 5,
+                           timeout=30_000)
     page.wait_for_function("""n => {
         const row = document.querySelector('[data-testid=corridors-table] tr[data-key="EC-ES"] '
                                             + '[data-field=members]');
         return row && Number(row.textContent) === n;
     }""", arg=before + 1, timeout=30_000)
+    page.wait_for_function("""n => Number(document.querySelector(
+        '[data-testid=tile-members] .tile-value').textContent) === n""", arg=active + 1,
+                           timeout=30_000)
+    assert "new event" in page.text_content("#live-text")
+    assert page.get_attribute("[data-testid=live-status]", "data-live") == "connected"
+    # the redraws left the focus and the scroll position where they were
+    assert page.evaluate("document.activeElement === window.focusedBefore")
+    assert region.evaluate("region => region.scrollLeft") == 60
+    # the screen reader hears a summary, never more often than every ten seconds
+    page.wait_for_function("() => heard.some(h => /new event/.test(h[1]))", timeout=30_000)
+    heard = page.evaluate("heard")
+    assert len(heard) < 5
+    assert all(b[0] - a[0] >= 9_500 for a, b in zip(heard, heard[1:], strict=False)), heard
+    assert_accessible(page, "after a live update")
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     assert problems == [], problems
 
@@ -435,9 +544,52 @@ def test_without_a_token_in_the_address_the_page_asks_for_one(seeded, browser):
     page, problems = open_page(browser, f"{seeded['base']}/dashboard")
     page.wait_for_selector("[data-testid=token-form]")
     assert page.locator("[data-testid=filters]").is_hidden()
+    # nothing is connected yet: the live dot is not green
+    assert page.text_content("[data-testid=live-status]") == "Not connected"
+    assert dot_colour(page) != CONNECTED_DOT
     page.fill("[data-testid=token-input]", f"Bearer {seeded['admin']}")  # the node admin's
     page.click("[data-testid=token-form] button[type=submit]")
     wait_for_render(page)
     assert table(page, "corridors-table")["EC-ES"]["members"].isdigit()
     assert page.evaluate("sessionStorage.getItem('coopbridge.token')") == seeded["admin"]
+    wait_until_live(page)  # green once the subscription is connected
+    assert problems == [], problems
+
+
+def test_money_in_each_currency_is_charted_on_its_own_scale(seeded, browser):
+    """XOF millions and euros on one axis would flatten the euros: the page draws a savings
+    chart per currency, and gives each currency of remittances its own axis. The gateway's
+    answer gains a Senegalese cell saving in XOF and a month of remittances in USD on its way
+    to the page (this node's cooperatives all keep euros)."""
+    def with_francs(route):
+        if "query Dashboard" not in (route.request.post_data or ""):
+            route.continue_()
+            return
+        response = route.fetch()
+        body = response.json()
+        places = body["data"]["places"]["cells"]
+        places.append({**places[0], "key": "SN",
+                       "savingsBalance": [{"amount": "12500000", "currency": "XOF"}]})
+        month = next(c for c in body["data"]["months"]["cells"] if c["remittancesSent"])
+        month["remittanceVolume"].append({"amount": "90000.00", "currency": "USD"})
+        route.fulfill(response=response, json=body)
+
+    page, problems = open_page(browser, f"{seeded['base']}/dashboard#token={seeded['analyst']}",
+                               graphql=with_francs)
+    wait_for_render(page)
+    charts = page.eval_on_selector_all("#savings-charts canvas", """canvases => canvases.map(c => {
+        const chart = Chart.getChart(c);
+        return [c.id, chart.data.labels, chart.data.datasets.length, chart.scales.y.max];
+    })""")
+    assert [c[:3] for c in charts] == [["savings-EUR-canvas", ["Spain (ES)"], 1],
+                                       ["savings-XOF-canvas", ["Senegal (SN)"], 1]]
+    assert charts[0][3] < 100_000 <= 12_500_000 <= charts[1][3]  # each on its own scale
+    assert table(page, "savings-table")["SN"]["balance"] == "12,500,000\u00a0XOF"
+    remittances = page.evaluate("""() => {
+        const chart = Chart.getChart(document.getElementById('remittances-canvas'));
+        return chart.data.datasets.map(d => [d.label, d.yAxisID, chart.scales[d.yAxisID].max]);
+    }""")
+    assert [r[:2] for r in remittances] == [["Sent (EUR)", "sent-EUR"], ["Sent (USD)", "sent-USD"],
+                                            ["Average fee %", "fee"]]
+    assert remittances[0][2] < 90_000 <= remittances[1][2]
     assert problems == [], problems

@@ -685,6 +685,37 @@ async def test_members_who_returned_home_and_records_brought_home_are_counted(no
     assert all(c["arrivedHome"] == 0 for c in data["federationStats"]["cells"])
 
 
+async def test_active_members_are_the_memberships_started_and_not_ended_today(node):
+    members = [(await rosa_joins(node))["rosa"] for _ in range(7)]  # members since 2019-05
+    for member, ended_on in ((members[0], "2026-11-08"), (members[1], "2026-12-31")):
+        ended = await node.mutate("endMembership", {   # left last week; leaves next month
+            "memberId": member, "cooperativeId": AHORRO, "reason": "MOVED",
+            "endedOn": ended_on}, MADRID_STAFF)
+        assert ended["__typename"] == "CommandAccepted", ended
+    newcomer = new_id()  # joins next month
+    for name, input in (("registerMember", {"memberId": newcomer, "personal": {
+            **ROSA_DETAILS, "gender": "MALE"}}),
+            ("startMembership", {"memberId": newcomer, "cooperativeId": AHORRO,
+                                 "startedOn": "2026-12-01", "shareCapitalRequired": {
+                                     "amount": "50.00", "currency": "EUR"}})):
+        assert (await node.mutate(name, input, MADRID_STAFF))["__typename"] == "CommandAccepted"
+
+    async def cells(**filter) -> dict:
+        data = await node.ok("""query($f: StatsFilter) { federationStats(filter: $f) {
+            cells { key members joined left activeMembers } } }""", ANALYST, f=filter)
+        return {c["key"]: c for c in data["federationStats"]["cells"]}
+
+    assert (await cells(groupBy="COUNTRY"))["ES"] == {
+        "key": "ES", "members": 8, "joined": 8, "left": 2, "activeMembers": 6}
+    assert (await cells(groupBy="CORRIDOR"))["EC-ES"]["activeMembers"] == 6
+    # a stock: no month, no period
+    assert {c["activeMembers"] for c in (await cells(groupBy="MONTH")).values()} == {None}
+    assert (await cells(groupBy="COUNTRY", fromMonth="2019-01"))["ES"]["activeMembers"] is None
+    # the small-cell rule: one man is not shown
+    assert (await cells(groupBy="GENDER"))["*"] == {
+        "key": "*", "members": None, "joined": None, "left": None, "activeMembers": None}
+
+
 # -- regressions from the security review ---------------------------------------------------
 
 

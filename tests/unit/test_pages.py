@@ -90,3 +90,28 @@ def test_a_symlink_out_of_the_folder_is_refused(tmp_path, monkeypatch):
 def test_a_hostile_host_header_stays_out_of_the_policy(client):
     response = client.get("/dashboard", headers={"host": "evil.example; script-src *"})
     assert "evil" not in response.headers["content-security-policy"]
+
+
+def contrast(colour: str, ground: str = "#ffffff") -> float:
+    """WCAG 2.1's contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted((luminance(colour), luminance(ground)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_chart_colours_and_form_field_borders_keep_3_to_1_on_white():
+    """WCAG 1.4.11 (non-text contrast), which axe-core does not check: every series colour of
+    the dashboard's charts and the border of its form fields against the white cards."""
+    script = (STATIC / "dashboard.js").read_text()
+    palette = re.findall(r"#[0-9A-Fa-f]{6}", re.search(r"var PALETTE = \[([^\]]*)\]", script)[1])
+    assert len(palette) >= 5
+    css = (STATIC / "pages.css").read_text()
+    edge = re.search(r"^input, select, textarea \{[^}]*border: 1px solid ([^;]+);", css, re.M)[1]
+    if edge.startswith("var("):
+        edge = re.search(rf"{edge[4:-1]}: (#[0-9a-fA-F]{{6}})", css)[1]
+    low = {colour: round(contrast(colour), 2) for colour in (*palette, edge)
+           if contrast(colour) < 3}
+    assert low == {}
