@@ -156,12 +156,14 @@ def member_record_credential(*, node: str, credential_id: str, subject: dict[str
 
 # ---------------------------------------------------------------- Open Badges 3.0 certificates
 
-def alignment(framework: str, code: str, name: str) -> dict[str, Any]:
+def alignment(framework: str, code: str, name: str,
+              description: str | None = None) -> dict[str, Any]:
     """An Open Badges 3.0 ``Alignment`` to a skill, occupation or level.
 
     ``framework`` is ``"ESCO"`` (``code`` the ESCO skill or occupation URI), ``"ISCO-08"``
     (``code`` the 1 to 4 digit group, resolved to ESCO's ISCO-08 concept) or ``"CEFR"``
-    (``code`` the level, A1 … C2)."""
+    (``code`` the level, A1 … C2). ``name`` becomes ``targetName``, ``description``
+    ``targetDescription``."""
     if framework == "ESCO" and _ESCO_URI.match(code):
         url, target_code = code, code.rsplit("/", 1)[1]
     elif framework == "ISCO-08" and _ISCO_CODE.match(code):
@@ -172,8 +174,11 @@ def alignment(framework: str, code: str, name: str) -> dict[str, Any]:
         raise ValueError("an alignment is an ESCO URI, an ISCO-08 code or a CEFR level")
     if not name:
         raise ValueError("an alignment has a name")
-    return {"type": ["Alignment"], "targetName": name, "targetUrl": url,
-            "targetFramework": framework, "targetCode": target_code}
+    described = {"type": ["Alignment"], "targetName": name, "targetUrl": url,
+                 "targetFramework": framework, "targetCode": target_code}
+    if description:
+        described["targetDescription"] = description
+    return described
 
 
 _ACHIEVEMENT_FIELDS = {"id", "name", "description", "criteria", "achievementType", "alignment"}

@@ -262,14 +262,29 @@ def identity_of(subject: dict) -> m.PersonalDetails | None:
         return None
 
 
+#: What an ESCO URI names, by the segment before its code (``…/esco/skill/<uuid>``).
+_ESCO_CONCEPTS = {"skill": "ESCO skill", "occupation": "ESCO occupation",
+                  "isco": "ESCO occupation group"}
+
+
+def skill_alignment(skill: str, course_title: str) -> dict:
+    """A course's alignment to one of its skills (an ESCO URI or ``isco08:<code>``). The
+    course offer names a skill by URI or code only, with no label, and ESCO publishes the
+    label, in every EU language, at the URI: so ``targetName`` says what the alignment is
+    (this course's ESCO skill, occupation, ISCO-08 group) and never passes a code off as a
+    label; ``targetCode`` and ``targetUrl`` say which one it is."""
+    if skill.startswith("isco08:"):
+        framework, code, concept = "ISCO-08", skill.split(":", 1)[1], "ISCO-08 occupation group"
+    else:
+        framework, code = "ESCO", skill
+        concept = _ESCO_CONCEPTS.get(skill.rsplit("/", 2)[-2], "ESCO concept")
+    return vc.alignment(framework, code, f"{course_title}: {concept}",
+                        f"The {concept} this course aligns to, named by its code and URL; "
+                        "its label, in every EU language, is published at targetUrl.")
+
+
 def certificate_achievement(c: rm.CertificateDoc, course_url: str) -> tuple[dict, list]:
-    alignment = []
-    for skill in c.skills:
-        if skill.startswith("isco08:"):
-            code = skill.split(":", 1)[1]
-            alignment.append(vc.alignment("ISCO-08", code, f"ISCO-08 {code}"))
-        else:
-            alignment.append(vc.alignment("ESCO", skill, skill.rsplit("/", 1)[-1]))
+    alignment = [skill_alignment(skill, c.title) for skill in c.skills]
     if c.language and c.level:
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
     achievement = {

@@ -248,6 +248,28 @@ async def test_every_certificate_passes_the_open_badges_and_vc_schemas_and_expan
         expand_safely(certificate)
 
 
+async def test_an_esco_alignment_is_named_for_what_it_is_not_by_its_uris_last_segment(
+        rosa, monkeypatch):
+    es, member = rosa
+    vocational = [payload(t) for t in await certificates_of(monkeypatch, es, member)
+                  if payload(t)["name"] == "Guía turística de Madrid"]
+    [certificate] = vocational
+    alignments = {(a["targetFramework"], a["targetUrl"]): a for a in
+                  certificate["credentialSubject"]["achievement"]["alignment"]}
+    skill, group = alignments["ESCO", TOUR_SKILL], alignments["ESCO", GUIDES_GROUP]
+    isco = alignments["ISCO-08", GUIDES_GROUP]  # ESCO's concept of the ISCO-08 group
+    # no label travels with a skill (the course offer names it by its URI): the name says
+    # what the alignment is, the code and URL say which, ESCO's label is one request away
+    assert skill["targetName"] == "Guía turística de Madrid: ESCO skill"
+    assert group["targetName"] == "Guía turística de Madrid: ESCO occupation group"
+    assert isco["targetName"] == "Guía turística de Madrid: ISCO-08 occupation group"
+    assert (skill["targetCode"], group["targetCode"], isco["targetCode"]) == (
+        TOUR_SKILL.rsplit("/", 1)[1], "C5113", "5113")
+    for alignment in (skill, group, isco):
+        assert alignment["targetCode"] not in alignment["targetName"]
+        assert "label" in alignment["targetDescription"]
+
+
 # -- status lists and the printable summary --------------------------------------------------
 
 
