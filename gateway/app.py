@@ -1,5 +1,6 @@
 """The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``,
-Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json``; the pages
+Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json`` (and each one
+as a JWK at ``/keys/<its thumbprint URI>``, the ``kid`` of the credentials it signs); the pages
 ``/dashboard`` (the federation's figures) and ``/record`` (a member's printable record) with
 their files at ``/static/{path}`` (``gateway/pages.py``). Served by uvicorn (``coopbridge gateway``).
 
@@ -31,7 +32,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
-from gateway.credentials import jwks
+from gateway.credentials import jwks, public_jwk
 from gateway.federation import signed_status_list
 from gateway.pages import page, static_file
 from gateway.projections import Projections
@@ -39,6 +40,7 @@ from gateway.schema import build_schema
 from services import config
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
+from services.runtime.keys import KEYS_PATH, THUMBPRINT_URN, key_url, thumbprint
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +174,23 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         body = {"status": "ok" if state.ready else "starting", "node": node}
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
+    def public_key():
+        return Ed25519PrivateKey.from_private_bytes(config.signing_key(node)).public_key()
+
     async def published_keys(request: Request) -> JSONResponse:
-        """The node's public keys (JWKS): what anyone needs to verify what it signs."""
-        key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node))
-        return JSONResponse(jwks(key.public_key()),
+        """The node's public keys (JWKS): what anyone needs to verify what it signs. Each
+        key's ``kid`` is the one its credentials carry, so that a library finds it by kid."""
+        return JSONResponse(jwks(public_key(), base_url=config.public_url()),
+                            headers={"cache-control": "public, max-age=300"})
+
+    async def published_key(request: Request) -> Response:
+        """One public key as a JWK, at the URL a credential's ``kid`` names (Open Badges 3.0:
+        a URI that dereferences to the key); any other key: 404."""
+        key = public_key()
+        if request.path_params["kid"] != THUMBPRINT_URN + thumbprint(key):
+            return Response(status_code=404)
+        return JSONResponse(public_jwk(key, kid=key_url(config.public_url(), key)),
+                            media_type="application/jwk+json",
                             headers={"cache-control": "public, max-age=300"})
 
     async def status_list(request: Request) -> Response:
@@ -197,6 +212,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         WebSocketRoute("/graphql", graphql),
         Route("/health", health),
         Route("/.well-known/jwks.json", published_keys),
+        Route(KEYS_PATH + "{kid}", published_key),
         Route("/credentials/status/{list_id}", status_list),
         Route("/metrics", metrics),
         Route("/dashboard", page, methods=["GET", "HEAD"]),

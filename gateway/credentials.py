@@ -1,22 +1,28 @@
 """Portable records and certificates as W3C Verifiable Credentials 2.0, secured with JOSE
 (VC-JOSE), and their revocation through W3C Bitstring Status Lists.
 
-A credential is a compact JWS: header ``{"alg": "EdDSA", "typ": "vc+jwt", "kid": …}``, payload
-the credential itself (``@context``, ``type``, ``issuer``, ``validFrom``, ``validUntil``,
-``credentialSubject``, ``credentialStatus``), signed with the node's Ed25519 key. Anyone
-verifies it offline with the issuing node's JWKS (``/.well-known/jwks.json``) and any
-standard JOSE library: nothing here is coopbridge-specific on the wire.
+A credential is a compact JWS: header ``{"alg": "EdDSA", "typ": "vc+jwt", "kid": <the key's
+URL at the issuing gateway>}``, payload the credential itself (``@context``, ``type``,
+``issuer``, ``validFrom``, ``validUntil``, ``credentialSubject``, ``credentialStatus``) with
+the JWT claims that mirror it beside it (``iss``, ``jti``, ``sub``, ``nbf``, ``exp``, as Open
+Badges 3.0 asks), signed with the node's Ed25519 key. Anyone verifies it offline with the
+issuing node's JWKS (``/.well-known/jwks.json``) and any standard JOSE library: nothing here
+is coopbridge-specific on the wire. Every term is defined by a JSON-LD context (the record's
+own terms by the W3C's undefined-terms context, last), and every id is an absolute IRI.
 
 * Member records: ``type`` ``CoopbridgeMemberRecord``.
 * Certificates: Open Badges 3.0 ``OpenBadgeCredential`` (an ``AchievementSubject`` with its
-  ``Achievement``, aligned to ESCO skills, ISCO-08 occupations and CEFR levels).
+  ``Achievement``, aligned to ESCO skills, ISCO-08 occupations and CEFR levels); header
+  ``typ`` ``JWT``, as Open Badges requires.
 * Status lists: ``BitstringStatusListCredential`` (Bitstring Status List v1.0). A credential's
   ``credentialStatus`` points at one list and one index in it; the issuer revokes by setting
   that bit and publishing the list again, signed like any other credential.
 
 ``verify_credential`` reports every check on its own (format, trusted issuer, signature,
 validity dates, revocation), so a cooperative sees why a credential fails, not only that it
-does. Pure functions: keys, trust lists and the status lists are passed in.
+does. It accepts the JWS algorithm ``EdDSA`` and its fully-specified name ``Ed25519``
+(RFC 9864), and signs with ``EdDSA`` (docs/credentials.md says why). Pure functions: keys,
+trust lists and the status lists are passed in.
 """
 
 from __future__ import annotations
@@ -32,22 +38,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.runtime.keys import jwks, public_jwk, public_keys
+from services.runtime.keys import jwks, kid_of, public_jwk, public_keys, unb64url
 
 __all__ = [
     "ACHIEVEMENT_TYPES", "CEFR_LEVELS", "STATUS_LIST_SIZE", "Verification", "alignment",
     "certificate_credential", "decode_status_list", "encode_status_list", "is_set", "jwks",
-    "member_record_credential", "node_issuer", "public_jwk", "public_keys", "sign_credential",
-    "status_list_credential", "verify_credential", "verify_status_list",
+    "jwt_claims", "member_record_credential", "node_issuer", "public_jwk", "public_keys",
+    "sign_credential", "status_list_credential", "verify_credential", "verify_status_list",
 ]
 
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+#: VC 2.0: a credential whose terms no published context defines names this context last; it
+#: maps them to ``https://www.w3.org/ns/credentials/undefined-term#<term>``.
+UNDEFINED_TERMS_CONTEXT = "https://www.w3.org/ns/credentials/undefined-terms/v2"
+#: The JWT claim ``jti`` beside the credential: the VC 2.0 context defines ``iss``, ``sub``,
+#: ``nbf`` and ``exp`` for that place but not ``jti``, nor does the Open Badges context; this
+#: is the definition 1EdTech's own validator adds (identical, so never a conflict with it).
+JWT_ID_CONTEXT = {"jti": {"@id": "https://www.iana.org/assignments/jwt#jti", "@type": "@id"}}
 RECORD_TYPE = "CoopbridgeMemberRecord"
 CERTIFICATE_TYPE = "OpenBadgeCredential"
+#: Open Badges 3.0 credential types: their JWT header says ``typ: JWT`` (Open Badges), the
+#: others ``typ: vc+jwt`` (VC-JOSE-COSE).
+OPEN_BADGES_TYPES = frozenset({CERTIFICATE_TYPE, "AchievementCredential"})
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
+#: JWS algorithms of an Ed25519 signature: RFC 8037's ``EdDSA`` (what this node signs with)
+#: and RFC 9864's fully-specified ``Ed25519`` (accepted, for peers that sign with it).
+ED25519_ALGORITHMS = ("EdDSA", "Ed25519")
+#: The JWT claims that mirror a credential (``jwt_claims``).
+JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
 
 # Bitstring Status List v1.0: at least 16 KB uncompressed, one bit per credential.
 STATUS_LIST_SIZE = 131_072
@@ -75,15 +97,34 @@ def node_issuer(node: str) -> str:
     return f"urn:coopbridge:node:{node}"
 
 
-def sign_credential(credential: dict[str, Any], key: Ed25519PrivateKey) -> str:
-    """The compact JWS of a credential (``typ: vc+jwt``)."""
-    kid = public_jwk(key.public_key())["kid"]
-    return jwt.encode(credential, key, algorithm="EdDSA",
-                      headers={"typ": "vc+jwt", "kid": kid})
+def sign_credential(credential: dict[str, Any], key: Ed25519PrivateKey,
+                    kid: str | None = None) -> str:
+    """The compact JWS of a credential: the credential with its ``jwt_claims`` beside it,
+    header ``typ`` ``JWT`` for an Open Badge, ``vc+jwt`` otherwise. ``kid`` names the key:
+    the issuing gateway's URL of it (``key_url``); by default its thumbprint, the ``kid`` a
+    JWKS made without a gateway URL gives it."""
+    typ = "JWT" if _open_badge(credential) else "vc+jwt"
+    return jwt.encode({**credential, **jwt_claims(credential)}, key, algorithm="EdDSA",
+                      headers={"typ": typ, "kid": kid or kid_of(key)})
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT claims that mirror a credential, those of its members it has: ``iss`` its
+    issuer's id, ``jti`` its id, ``sub`` its one subject's id, ``nbf`` and ``exp`` its
+    ``validFrom`` and ``validUntil`` (NumericDate). Open Badges 3.0 requires them beside an
+    Open Badge; VC-JOSE-COSE allows them when they do not contradict the credential."""
+    subject = credential.get("credentialSubject")
+    start, end = _date(credential.get("validFrom")), _date(credential.get("validUntil"))
+    claims = {"iss": _issuer_id(credential), "jti": credential.get("id"),
+              "sub": subject.get("id") if isinstance(subject, dict) else None,
+              "nbf": int(start.timestamp()) if start else None,
+              "exp": int(end.timestamp()) if end else None}
+    return {name: value for name, value in claims.items() if isinstance(value, (str, int))}
 
 
 def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    """A VC date-time in whole seconds, so that its JWT NumericDate equals it."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _status_entry(status_list: str, status_index: int) -> dict[str, str]:
@@ -98,9 +139,11 @@ def _status_entry(status_list: str, status_index: int) -> dict[str, str]:
 def member_record_credential(*, node: str, credential_id: str, subject: dict[str, Any],
                              valid_from: dt.datetime, valid_until: dt.datetime,
                              status_list: str, status_index: int) -> dict[str, Any]:
-    """A member record as a Verifiable Credential 2.0 (unsigned)."""
+    """A member record as a Verifiable Credential 2.0 (unsigned). Its subject's terms are
+    coopbridge's own, defined by no published context: the undefined-terms context comes
+    last, as VC 2.0 requires then (docs/credentials.md says why not a context of ours)."""
     return {
-        "@context": [CONTEXT],
+        "@context": [CONTEXT, JWT_ID_CONTEXT, UNDEFINED_TERMS_CONTEXT],
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", RECORD_TYPE],
         "issuer": node_issuer(node),
@@ -113,12 +156,14 @@ def member_record_credential(*, node: str, credential_id: str, subject: dict[str
 
 # ---------------------------------------------------------------- Open Badges 3.0 certificates
 
-def alignment(framework: str, code: str, name: str) -> dict[str, Any]:
+def alignment(framework: str, code: str, name: str,
+              description: str | None = None) -> dict[str, Any]:
     """An Open Badges 3.0 ``Alignment`` to a skill, occupation or level.
 
     ``framework`` is ``"ESCO"`` (``code`` the ESCO skill or occupation URI), ``"ISCO-08"``
     (``code`` the 1 to 4 digit group, resolved to ESCO's ISCO-08 concept) or ``"CEFR"``
-    (``code`` the level, A1 … C2)."""
+    (``code`` the level, A1 … C2). ``name`` becomes ``targetName``, ``description``
+    ``targetDescription``."""
     if framework == "ESCO" and _ESCO_URI.match(code):
         url, target_code = code, code.rsplit("/", 1)[1]
     elif framework == "ISCO-08" and _ISCO_CODE.match(code):
@@ -129,8 +174,11 @@ def alignment(framework: str, code: str, name: str) -> dict[str, Any]:
         raise ValueError("an alignment is an ESCO URI, an ISCO-08 code or a CEFR level")
     if not name:
         raise ValueError("an alignment has a name")
-    return {"type": ["Alignment"], "targetName": name, "targetUrl": url,
-            "targetFramework": framework, "targetCode": target_code}
+    described = {"type": ["Alignment"], "targetName": name, "targetUrl": url,
+                 "targetFramework": framework, "targetCode": target_code}
+    if description:
+        described["targetDescription"] = description
+    return described
 
 
 _ACHIEVEMENT_FIELDS = {"id", "name", "description", "criteria", "achievementType", "alignment"}
@@ -185,7 +233,7 @@ def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
         subject["result"] = [{"type": ["Result"], "resultDescription": scale,
                               "achievedLevel": f"{scale}-{level}", "value": level}]
     credential: dict[str, Any] = {
-        "@context": [CONTEXT, OB3_CONTEXT],
+        "@context": [CONTEXT, OB3_CONTEXT, JWT_ID_CONTEXT],
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", CERTIFICATE_TYPE],
         "name": achievement["name"],
@@ -248,7 +296,7 @@ def status_list_credential(*, node: str, list_url: str, revoked_indices: Iterabl
     that are set are the revoked credentials. A short ``valid_until`` bounds how stale a
     copy a verifier may accept."""
     credential: dict[str, Any] = {
-        "@context": [CONTEXT],
+        "@context": [CONTEXT, JWT_ID_CONTEXT],
         "id": list_url,
         "type": ["VerifiableCredential", STATUS_LIST_TYPE],
         "issuer": node_issuer(node),
@@ -324,19 +372,35 @@ def _verify(token: str, trusted: dict[str, dict], now: dt.datetime) -> Verificat
         for check in ("issuer", "signature", "validity", "revocation"):
             result.checks[check] = "not checked: the credential is unreadable"
         return result
-    result.checks["format"] = (None if header.get("typ") == "vc+jwt"
-                               and header.get("alg") == "EdDSA"
-                               else "the header is not typ vc+jwt with alg EdDSA")
+    result.checks["format"] = _format(header, claims)
     issuer_id = _issuer_id(claims)
     keys = trusted.get(issuer_id) if issuer_id is not None else None
     result.checks["issuer"] = None if keys is not None else "the issuer is not trusted"
     result.checks["signature"] = _signature(token, header, keys)
     result.checks["validity"] = _validity(claims, now)
-    if ("VerifiableCredential" not in listed(claims.get("type"))
-            or CONTEXT not in listed(claims.get("@context"))):
-        result.checks["format"] = "not a Verifiable Credential 2.0"
     result.credential = claims
     return result
+
+
+def _format(header: dict, claims: dict) -> str | None:
+    """A VC 2.0 credential in a JWS of an Ed25519 algorithm, ``typ`` ``vc+jwt`` (or ``JWT``
+    for an Open Badge, as Open Badges 3.0 says), with no JWT claim that contradicts it.
+    Credentials signed before the claims were added have none, and pass."""
+    if "VerifiableCredential" not in listed(claims.get("type")) \
+            or CONTEXT not in listed(claims.get("@context")):
+        return "not a Verifiable Credential 2.0"
+    typs = ("vc+jwt", "JWT") if _open_badge(claims) else ("vc+jwt",)
+    if header.get("typ") not in typs or header.get("alg") not in ED25519_ALGORITHMS:
+        return f"the header is not typ {' or '.join(typs)} with alg EdDSA or Ed25519"
+    mirrored = jwt_claims(claims)
+    if any(name in claims and claims[name] != mirrored.get(name) for name in JWT_CLAIMS):
+        return "the JWT claims contradict the credential"
+    return None
+
+
+def _open_badge(credential: dict) -> bool:
+    return any(isinstance(kind, str) and kind in OPEN_BADGES_TYPES
+               for kind in listed(credential.get("type")))
 
 
 def listed(value: Any) -> list:
@@ -363,14 +427,26 @@ def _issuer_id(claims: dict) -> str | None:
 
 
 def _signature(token: str, header: dict, keys: dict | None) -> str | None:
+    """The JWS signature (RFC 7515 §5.2) checked with the issuer's Ed25519 keys, the one its
+    ``kid`` names: directly with ``cryptography``, since PyJWT knows ``EdDSA`` but not its
+    fully-specified name ``Ed25519`` (RFC 9864), which peers may sign with."""
     if keys is None:
         return "no trusted key to check the signature with"
-    for key in public_keys(keys, header.get("kid")):
+    if header.get("alg") not in ED25519_ALGORITHMS:
+        return "the signature is not an Ed25519 signature"
+    signing_input, _, encoded = token.rpartition(".")
+    try:
+        if not _BASE64URL.match(encoded):
+            raise ValueError("not base64url")
+        signature, message = unb64url(encoded), signing_input.encode("ascii")
+    except ValueError:  # binascii.Error and UnicodeEncodeError are ValueErrors
+        return "the signature does not match the issuer's keys"
+    kid = header.get("kid")
+    for key in public_keys(keys, kid if isinstance(kid, str) else None):
         try:
-            jwt.decode(token, key, algorithms=["EdDSA"],
-                       options={"verify_exp": False, "verify_aud": False})
+            key.verify(signature, message)
             return None
-        except jwt.PyJWTError:
+        except InvalidSignature:
             continue
     return "the signature does not match the issuer's keys"
 

@@ -15,7 +15,9 @@
 
 The record's subject (``credentialSubject``) is plain JSON: money as decimal strings in major
 units with the ISO 4217 code, dates ISO 8601, skills as ESCO URIs / ISCO-08 codes, language
-levels CEFR.
+levels CEFR, and every id an absolute IRI (a cooperative ``urn:uuid:<id>``, a node
+``urn:coopbridge:node:<id>``). Everything this node signs names its key by the key's URL at
+this gateway (``/keys/…``, served by ``gateway/app.py``).
 """
 
 from __future__ import annotations
@@ -60,12 +62,13 @@ from schemas.fields import NOT_COME_YET, latest_day
 from services import config
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
-from services.runtime.keys import b64url, jwks, signing_key
+from services.runtime.keys import b64url, jwks, key_url, signing_key
 from schemas.money import major_text
 
 log = logging.getLogger(__name__)
 
 MEMBER_URN = "urn:coopbridge:member:"
+UUID_URN = "urn:uuid:"
 DEFAULT_DAYS, MAX_DAYS = 90, 365
 #: Status lists are short-lived copies: a verifier refetches after this.
 STATUS_LIST_TTL = dt.timedelta(minutes=10)
@@ -99,6 +102,27 @@ def _money_value(data: Any, path: str):
                            m.Money)
 
 
+def sign(node: str, claims: dict) -> str:
+    """A credential signed with the node's key, its ``kid`` the key's URL at this gateway."""
+    key = signing_key(node)
+    return vc.sign_credential(claims, key, kid=key_url(config.public_url(), key.public_key()))
+
+
+def recipient(kind: str, grantee: str) -> dict[str, str]:
+    """Whom a record is shared with, as an absolute IRI: a cooperative or a node."""
+    iri = vc.node_issuer(grantee) if kind == m.GranteeKind.NODE.value else UUID_URN + grantee
+    return {"type": kind, "id": iri}
+
+
+def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
+    """Whether a record's ``sharedWith`` names this cooperative or this node (by its IRI, or
+    by the bare id records carried before they used IRIs)."""
+    if shared.get("type") == m.GranteeKind.COOPERATIVE.value:
+        return shared.get("id") in (UUID_URN + cooperative_id, cooperative_id)
+    return shared.get("type") == m.GranteeKind.NODE.value and shared.get("id") in (
+        vc.node_issuer(node), node)
+
+
 def record_subject(record: rm.MemberRecord, views, scopes: frozenset[str],
                    identity: m.PersonalDetails | None, shared_with: dict[str, str]) -> dict:
     """The ``credentialSubject`` of a member's record, with only ``scopes`` in it."""
@@ -117,7 +141,8 @@ def record_subject(record: rm.MemberRecord, views, scopes: frozenset[str],
             coop = views.get("cooperatives", ms.cooperative_id)
             shares = _shares_of(record, views, ms.cooperative_id)
             memberships.append({
-                "cooperative": {"id": ms.cooperative_id, "name": coop.name if coop else "",
+                "cooperative": {"id": UUID_URN + ms.cooperative_id,
+                                "name": coop.name if coop else "",
                                 "country": coop.country if coop else ""},
                 "role": ms.role, "startedOn": ms.started_on.isoformat(),
                 "endedOn": ms.ended_on.isoformat() if ms.ended_on else None,
@@ -239,14 +264,29 @@ def identity_of(subject: dict) -> m.PersonalDetails | None:
         return None
 
 
+#: What an ESCO URI names, by the segment before its code (``…/esco/skill/<uuid>``).
+_ESCO_CONCEPTS = {"skill": "ESCO skill", "occupation": "ESCO occupation",
+                  "isco": "ESCO occupation group"}
+
+
+def skill_alignment(skill: str, course_title: str) -> dict:
+    """A course's alignment to one of its skills (an ESCO URI or ``isco08:<code>``). The
+    course offer names a skill by URI or code only, with no label, and ESCO publishes the
+    label, in every EU language, at the URI: so ``targetName`` says what the alignment is
+    (this course's ESCO skill, occupation, ISCO-08 group) and never passes a code off as a
+    label; ``targetCode`` and ``targetUrl`` say which one it is."""
+    if skill.startswith("isco08:"):
+        framework, code, concept = "ISCO-08", skill.split(":", 1)[1], "ISCO-08 occupation group"
+    else:
+        framework, code = "ESCO", skill
+        concept = _ESCO_CONCEPTS.get(skill.rsplit("/", 2)[-2], "ESCO concept")
+    return vc.alignment(framework, code, f"{course_title}: {concept}",
+                        f"The {concept} this course aligns to, named by its code and URL; "
+                        "its label, in every EU language, is published at targetUrl.")
+
+
 def certificate_achievement(c: rm.CertificateDoc, course_url: str) -> tuple[dict, list]:
-    alignment = []
-    for skill in c.skills:
-        if skill.startswith("isco08:"):
-            code = skill.split(":", 1)[1]
-            alignment.append(vc.alignment("ISCO-08", code, f"ISCO-08 {code}"))
-        else:
-            alignment.append(vc.alignment("ESCO", skill, skill.rsplit("/", 1)[-1]))
+    alignment = [skill_alignment(skill, c.title) for skill in c.skills]
     if c.language and c.level:
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
     achievement = {
@@ -271,7 +311,7 @@ def signed_status_list(node: str, list_id: str, views, now: dt.datetime) -> str 
     claims = vc.status_list_credential(  # valid from a little earlier: clocks differ
         node=node, list_url=status_list_url(config.public_url(), list_id),
         revoked_indices=revoked, valid_from=now - CLOCK_SKEW, valid_until=now + STATUS_LIST_TTL)
-    return vc.sign_credential(claims, signing_key(node))
+    return sign(node, claims)
 
 
 def trusted(node: str) -> dict[str, dict]:
@@ -377,7 +417,8 @@ class ExportedRecord:
     credential: str = strawberry.field(description="compact JWS, typ vc+jwt (EdDSA)")
     valid_until: dt.datetime
     certificates: list[str] = strawberry.field(
-        description="one Open Badges 3.0 credential (vc+jwt) per certificate")
+        description="one Open Badges 3.0 credential (compact JWS, typ JWT) per "
+                    "certificate")
     status_list: str = strawberry.field(description="where the issuer publishes revocations")
 
 
@@ -507,21 +548,21 @@ def record_after(context: GatewayContext, member_id: str) -> rm.MemberRecord:
 
 async def _issue(context: GatewayContext, record: rm.MemberRecord,
                  exported: rm.ExportDoc) -> ExportedRecord:
-    node, key = context.node, signing_key(context.node)
+    node = context.node
     identity = None
     if "identity" in exported.scopes and record.personal is not None:
         plaintext = await context.keys.open(record.member_id, record.personal)
         if plaintext is not None:
             identity = msgspec.json.decode(plaintext, type=m.PersonalDetails)
-    shared_with = {"type": exported.grantee_kind, "id": exported.grantee}
+    shared_with = recipient(exported.grantee_kind, exported.grantee)
     subject = record_subject(record, context.views, frozenset(exported.scopes), identity,
                              shared_with)
     base = config.public_url()
     records_list = status_list_url(base, rm.status_list_id(record.member_id))
-    credential = vc.sign_credential(vc.member_record_credential(
+    credential = sign(node, vc.member_record_credential(
         node=node, credential_id=exported.credential_id, subject=subject,
         valid_from=exported.valid_from, valid_until=exported.valid_until,
-        status_list=records_list, status_index=exported.status_index), key)
+        status_list=records_list, status_index=exported.status_index))
     certificates = []
     if "training" in exported.scopes:
         certificates_list = status_list_url(base, rm.status_list_id(record.member_id,
@@ -531,13 +572,13 @@ async def _issue(context: GatewayContext, record: rm.MemberRecord,
             achievement, _ = certificate_achievement(c, f"{base}/courses/{c.course_id}")
             issued = dt.datetime.combine(c.issued_on or exported.valid_from.date(),
                                          dt.time(), dt.UTC)
-            certificates.append(vc.sign_credential(vc.certificate_credential(
+            certificates.append(sign(node, vc.certificate_credential(
                 node=node, issuer_name=coop.name if coop and coop.name else node,
                 credential_id=str(uuid.uuid5(uuid.UUID(exported.credential_id),
                                              c.certificate_id)),
                 subject_id=MEMBER_URN + record.member_id, achievement=achievement,
                 level=c.level if c.language else None, valid_from=issued, valid_until=None,
-                status_list=certificates_list, status_index=index), key))
+                status_list=certificates_list, status_index=index)))
     return ExportedRecord(credential_id=exported.credential_id, credential=credential,
                           valid_until=exported.valid_until, certificates=certificates,
                           status_list=records_list)
@@ -575,9 +616,8 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     subject = claims.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     shared = subject.get("sharedWith") if isinstance(subject.get("sharedWith"), dict) else {}
-    if vc.RECORD_TYPE not in vc.listed(claims.get("type")) or not (
-            (shared.get("type") == "cooperative" and shared.get("id") == cooperative.cooperative_id)
-            or (shared.get("type") == "node" and shared.get("id") == context.node)):
+    if vc.RECORD_TYPE not in vc.listed(claims.get("type")) or not shared_with_here(
+            shared, cooperative.cooperative_id, context.node):
         return NotAuthorized(code="NotAuthorized",
                              message="this record was shared with another recipient")
     if issuer == vc.node_issuer(context.node):
@@ -691,17 +731,18 @@ def summary_credential(node: str, record: rm.MemberRecord, views, now: dt.dateti
     """The signed summary (``vc+jwt``): valid a year, no status entry (it is verified offline,
     where no status list can be fetched; it is a snapshot, dated by ``validFrom``), cut to
     counts when the full summary would not fit a readable QR code."""
-    key, now = signing_key(node), now.astimezone(dt.UTC).replace(microsecond=0)
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
 
     def stamp(moment: dt.datetime) -> str:
         return moment.isoformat().replace("+00:00", "Z")
 
     for compact in (False, True):
-        claims = {"@context": [vc.CONTEXT], "type": ["VerifiableCredential", SUMMARY_TYPE],
+        claims = {"@context": [vc.CONTEXT, vc.UNDEFINED_TERMS_CONTEXT],
+                  "type": ["VerifiableCredential", SUMMARY_TYPE],
                   "issuer": vc.node_issuer(node), "validFrom": stamp(now),
                   "validUntil": stamp(now + dt.timedelta(days=SUMMARY_DAYS)),
                   "credentialSubject": record_summary(record, views, compact)}
-        token = vc.sign_credential(claims, key)
+        token = sign(node, claims)
         if len(token) <= MAX_SUMMARY_BYTES:
             break
     return token

@@ -9,12 +9,21 @@ import datetime as dt
 import gzip
 import json
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from joserfc import jws
-from joserfc.jwk import OKPKey
+from joserfc.jwk import KeySet, OKPKey
 
 from gateway.credentials import (
+    JWT_ID_CONTEXT,
     STATUS_LIST_SIZE,
     alignment,
     certificate_credential,
@@ -22,13 +31,16 @@ from gateway.credentials import (
     encode_status_list,
     is_set,
     jwks,
+    jwt_claims,
     member_record_credential,
     node_issuer,
+    public_keys,
     sign_credential,
     status_list_credential,
     verify_credential,
     verify_status_list,
 )
+from services.runtime.keys import key_url, kid_of
 
 HOST = Ed25519PrivateKey.generate()
 HOME = Ed25519PrivateKey.generate()
@@ -80,6 +92,10 @@ def test_a_signed_record_verifies_on_every_check():
     assert result.credential["credentialStatus"] == {
         "id": f"{LIST}#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
         "statusListIndex": "7", "statusListCredential": LIST}
+
+
+def jws_header(token: str) -> dict:
+    return jwt.get_unverified_header(token)
 
 
 def _segments(token: str) -> list[bytearray]:
@@ -294,7 +310,7 @@ def test_a_certificate_is_an_open_badge_that_verifies_and_can_be_revoked():
     certificate = rosas_certificate()
     assert certificate["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
-        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", JWT_ID_CONTEXT]
     assert certificate["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert certificate["issuer"] == {"id": node_issuer("es"), "type": ["Profile"],
                                      "name": "Ahorro Solidario Madrid"}
@@ -382,14 +398,99 @@ def test_the_reasons_are_sentences_without_personal_data():
     assert reasons and "Ahorro" not in reasons and RECORD_ID not in reasons
 
 
-@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # RFC 9864; VC-JOSE says EdDSA
-@pytest.mark.parametrize("credential", [rosas_record, rosas_certificate])
-def test_anyone_verifies_it_with_a_standard_jose_library_and_only_the_jwks(credential):
-    token = sign_credential(credential(), HOST)
-    published = json.loads(json.dumps(jwks(HOST.public_key())))["keys"][0]
-    key = OKPKey.import_key(published)
-    verified = jws.deserialize_compact(token, key, algorithms=["EdDSA"])
-    assert verified.headers()["typ"] == "vc+jwt"
-    assert json.loads(verified.payload)["type"][1] in {"CoopbridgeMemberRecord",
-                                                       "OpenBadgeCredential"}
-    assert json.loads(verified.payload) == credential()
+ROSA = "urn:coopbridge:member:0192d3c4-0000-7000-8000-00000000a05a"
+HOST_URL = "https://es.coopbridge.example"
+
+
+def numeric(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+@pytest.mark.parametrize("credential, typ, claims", [
+    pytest.param(rosas_record, "vc+jwt", {
+        "iss": node_issuer("es"), "jti": f"urn:uuid:{RECORD_ID}", "sub": ROSA,
+        "nbf": numeric(NOW - dt.timedelta(minutes=1)),
+        "exp": numeric(NOW + dt.timedelta(days=90))}, id="record"),
+    pytest.param(rosas_certificate, "JWT", {  # Open Badges 3.0: typ JWT; it does not expire
+        "iss": node_issuer("es"), "jti": "urn:uuid:0192d3c4-0000-7000-8000-00000000ce01",
+        "sub": ROSA, "nbf": numeric(NOW - dt.timedelta(days=1))}, id="certificate"),
+])
+@pytest.mark.parametrize("gateway", [HOST_URL, None], ids=["kid the key's URL", "kid bare"])
+def test_anyone_verifies_it_with_a_standard_jose_library_and_only_the_jwks(
+        credential, typ, claims, gateway):
+    kid = key_url(gateway, HOST.public_key()) if gateway else kid_of(HOST)
+    token = sign_credential(credential(), HOST, kid=kid if gateway else None)
+    published = json.loads(json.dumps(jwks(HOST.public_key(), base_url=gateway)))
+    # the JWKS as published, the key picked by kid, as a JOSE library does
+    verified = jws.deserialize_compact(token, KeySet.import_key_set(published),
+                                       algorithms=["EdDSA"])
+    assert verified.headers() == {"alg": "EdDSA", "typ": typ, "kid": kid}
+    assert json.loads(verified.payload) == {**credential(), **claims}
+    assert verify_credential(token, TRUSTED, NOW, status=NOTHING_REVOKED).valid
+
+
+def test_a_credential_signed_before_the_jwt_claims_and_key_urls_still_verifies():
+    """Before: no JWT claims beside the credential, kid the bare thumbprint, a certificate
+    typ vc+jwt, and @contexts without the undefined-terms one."""
+    trusted = {node_issuer("es"): jwks(HOST.public_key(), base_url=HOST_URL)}
+    for credential in (rosas_record(), rosas_certificate()):
+        before = {**credential, "@context": [c for c in credential["@context"]
+                                             if isinstance(c, str) and "undefined" not in c]}
+        token = jwt.encode(before, HOST, algorithm="EdDSA",
+                           headers={"typ": "vc+jwt", "kid": kid_of(HOST)})
+        result = verify_credential(token, trusted, NOW, status=NOTHING_REVOKED)
+        assert result.valid, result.checks
+
+
+@pytest.mark.parametrize("claim, value", [
+    ("iss", node_issuer("ec")), ("jti", "urn:uuid:0192d3c4-0000-7000-8000-0000000000ff"),
+    ("sub", "urn:coopbridge:member:someone-else"), ("nbf", 0),
+    ("exp", numeric(NOW + dt.timedelta(days=3650))),
+])
+def test_a_jwt_claim_that_contradicts_the_credential_fails_the_format(claim, value):
+    payload = {**rosas_record(), **jwt_claims(rosas_record()), claim: value}
+    token = jwt.encode(payload, HOST, algorithm="EdDSA",
+                       headers={"typ": "vc+jwt", "kid": kid_of(HOST)})
+    result = verify_credential(token, TRUSTED, NOW, status=NOTHING_REVOKED)
+    assert result.checks["format"] == "the JWT claims contradict the credential"
+    assert not result.valid
+
+
+def test_a_record_with_the_open_badges_typ_or_another_algorithm_fails_the_format():
+    assert jws_header(sign_credential(rosas_record(), HOST))["typ"] == "vc+jwt"
+    for headers, algorithm in (({"typ": "JWT"}, "EdDSA"), ({"typ": "vc+jwt"}, "ES256")):
+        key = HOST if algorithm == "EdDSA" else ec.generate_private_key(ec.SECP256R1())
+        token = jwt.encode({**rosas_record(), **jwt_claims(rosas_record())}, key,
+                           algorithm=algorithm, headers=headers)
+        result = verify_credential(token, TRUSTED, NOW, status=NOTHING_REVOKED)
+        assert result.checks["format"].startswith("the header is not typ vc+jwt")
+        assert not result.valid
+
+
+def test_a_peer_signing_with_the_fully_specified_ed25519_algorithm_verifies():
+    """RFC 9864 renames EdDSA-with-Ed25519 ``Ed25519``: a node that signs so is accepted."""
+    claims = {**rosas_record(), **jwt_claims(rosas_record())}
+    token = jws.serialize_compact({"alg": "Ed25519", "typ": "vc+jwt", "kid": kid_of(HOST)},
+                                  json.dumps(claims).encode(), OKPKey.import_key(
+                                      HOST.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
+                                                         NoEncryption())),
+                                  algorithms=["Ed25519"])
+    result = verify_credential(token, TRUSTED, NOW, status=NOTHING_REVOKED)
+    assert result.valid, result.checks
+    forged = jws.serialize_compact({"alg": "Ed25519", "typ": "vc+jwt"},
+                                   json.dumps(claims).encode(),
+                                   OKPKey.generate_key("Ed25519"), algorithms=["Ed25519"])
+    assert verify_credential(forged, TRUSTED, NOW, status=NOTHING_REVOKED).checks[
+        "signature"] == "the signature does not match the issuer's keys"
+
+
+def test_a_key_is_found_by_its_thumbprint_its_thumbprint_uri_or_its_url():
+    published = jwks(HOST.public_key(), HOME.public_key(), base_url=HOST_URL)
+    host_key = HOST.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    for kid in (kid_of(HOST), f"urn:ietf:params:oauth:jwk-thumbprint:sha-256:{kid_of(HOST)}",
+                key_url(HOST_URL, HOST.public_key()),
+                key_url("http://elsewhere.example", HOST.public_key())):
+        [found] = public_keys(published, kid)
+        assert found.public_bytes(Encoding.Raw, PublicFormat.Raw) == host_key
+    assert public_keys(jwks(HOME.public_key()), kid_of(HOST)) == []
+    assert len(public_keys(published)) == 2

@@ -687,16 +687,16 @@ async def test_members_who_returned_home_and_records_brought_home_are_counted(no
 
 async def test_active_members_are_the_memberships_started_and_not_ended_today(node):
     members = [(await rosa_joins(node))["rosa"] for _ in range(7)]  # members since 2019-05
-    for member, ended_on in ((members[0], "2026-11-08"), (members[1], "2026-12-31")):
-        ended = await node.mutate("endMembership", {   # left last week; leaves next month
+    for member, ended_on in ((members[0], "2026-11-08"), (members[1], "2026-11-15")):
+        ended = await node.mutate("endMembership", {   # left last week; leaves today
             "memberId": member, "cooperativeId": AHORRO, "reason": "MOVED",
             "endedOn": ended_on}, MADRID_STAFF)
         assert ended["__typename"] == "CommandAccepted", ended
-    newcomer = new_id()  # joins next month
+    newcomer = new_id()  # joins today (a day ahead is refused: nothing is dated ahead)
     for name, input in (("registerMember", {"memberId": newcomer, "personal": {
             **ROSA_DETAILS, "gender": "MALE"}}),
             ("startMembership", {"memberId": newcomer, "cooperativeId": AHORRO,
-                                 "startedOn": "2026-12-01", "shareCapitalRequired": {
+                                 "startedOn": "2026-11-15", "shareCapitalRequired": {
                                      "amount": "50.00", "currency": "EUR"}})):
         assert (await node.mutate(name, input, MADRID_STAFF))["__typename"] == "CommandAccepted"
 

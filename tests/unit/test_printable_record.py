@@ -49,6 +49,29 @@ async def node(tmp_path, monkeypatch) -> Node:
     return node
 
 
+def certified(rosa: str, offer: dict, result: dict) -> list[tuple[str, dict, Caller]]:
+    """The steps that take Rosa through a new course of Ahorro's to its certificate: ``offer``
+    the course's fields but its ids, ``result`` her result's but who, when and "passed"."""
+    course = new_id()
+    return [
+        ("offerCourse", {"courseId": course, "cooperativeId": AHORRO, **offer}, MADRID_ADMIN),
+        ("enrolLearner", {"courseId": course, "memberId": rosa}, MADRID_STAFF),
+        ("completeCourse", {"courseId": course, "memberId": rosa, "result": "PASSED",
+                            "completedOn": "2026-06-26", **result}, MADRID_STAFF),
+        ("issueCertificate", {"courseId": course, "memberId": rosa,
+                              "certificateId": new_id(), "issuedOn": "2026-06-30"},
+         MADRID_STAFF),
+    ]
+
+
+async def take_steps(node: Node, steps: list[tuple[str, dict, Caller]]) -> None:
+    for name, input, caller in steps:
+        paid = input.get("paidOn")  # a repayment is recorded once it was paid
+        with node.on(paid) if paid else contextlib.nullcontext():
+            result = await node.mutate(name, input, caller)
+        assert result["__typename"] == "CommandAccepted", (name, result)
+
+
 async def rosas_history(node: Node, certificates: int = 1) -> str:
     """Rosa with savings, a loan repaid once (late) and ``certificates`` language certificates."""
     ids = await rosa_joins(node)
@@ -63,27 +86,13 @@ async def rosas_history(node: Node, certificates: int = 1) -> str:
                              "paidOn": "2027-01-20"}, MADRID_STAFF),
     ]
     for n in range(certificates):
-        course = new_id()
         title = "Español B1" if n == 0 else f"Curso de guía turístico, módulo {n}"
-        steps += [
-            ("offerCourse", {"courseId": course, "cooperativeId": AHORRO, "kind": "LANGUAGE",
-                             "titles": [{"language": "es", "title": title}],
-                             "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
-                             "startsOn": "2026-03-02", "endsOn": "2026-06-26", "capacity": 20},
-             MADRID_ADMIN),
-            ("enrolLearner", {"courseId": course, "memberId": rosa}, MADRID_STAFF),
-            ("completeCourse", {"courseId": course, "memberId": rosa, "result": "PASSED",
-                                "score": 84, "levelAttained": "B1",
-                                "completedOn": "2026-06-26"}, MADRID_STAFF),
-            ("issueCertificate", {"courseId": course, "memberId": rosa,
-                                  "certificateId": new_id(), "issuedOn": "2026-06-30"},
-             MADRID_STAFF),
-        ]
-    for name, input, caller in steps:
-        paid = input.get("paidOn")  # a repayment is recorded once it was paid
-        with node.on(paid) if paid else contextlib.nullcontext():
-            result = await node.mutate(name, input, caller)
-        assert result["__typename"] == "CommandAccepted", (name, result)
+        steps += certified(rosa, {
+            "kind": "LANGUAGE", "titles": [{"language": "es", "title": title}],
+            "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
+            "startsOn": "2026-03-02", "endsOn": "2026-06-26", "capacity": 20},
+            {"score": 84, "levelAttained": "B1"})
+    await take_steps(node, steps)
     return rosa
 
 
