@@ -1,5 +1,9 @@
-"""Federation aggregates for analysts: members, savings, remittances and training by
-cooperative, country, corridor (nationality -> host country), gender or joining month.
+"""Federation aggregates: members, savings, remittances and training by cooperative, country,
+corridor (host country -> home country, ``ES-EC``: the way every corridor is written, a
+remittance's too), gender, joining month or group (a cooperative's solidarity groups and
+societies, keyed by group id: a member counts in each group she belongs to, and those in no
+group in the cell ``none``). For analysts and the node admin; a cooperative's admins get the
+figures of their own cooperative only.
 
 Computed per request from the read models, opening each member's seal for nationality and
 gender, so an erased member is gone from every figure at once. A cell about fewer than
@@ -40,8 +44,11 @@ from gateway.readmodel import ALL_COUNTRIES
 from gateway.types import Money
 from schemas import membership as m
 from schemas.fields import Money as MoneyValue
+from schemas.savings import corridor
 
 MIN_CELL = 5
+#: The GROUP cell of the members who belong to no group of their cooperative.
+NO_GROUP = "none"
 GENDERS = (*(g.value for g in m.Gender), "unstated")
 
 
@@ -52,6 +59,7 @@ class StatsDimension(Enum):
     CORRIDOR = "corridor"
     GENDER = "gender"
     MONTH = "month"
+    GROUP = "group"
 
 
 @strawberry.input
@@ -129,9 +137,13 @@ async def federation_stats(info: Info[GatewayContext, None],
                            filter: StatsFilter | None = None) -> FederationStats | None:
     context = info.context
     caller = context.caller
-    if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
-        return None
     filter = filter or StatsFilter()
+    if caller.role is Role.ADMIN:  # a cooperative's admins: their own cooperative's figures
+        if filter.cooperative_id not in (None, caller.cooperative_id):
+            return None
+        filter.cooperative_id = caller.cooperative_id
+    elif caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
+        return None
     if filter.gender is not None and filter.gender not in GENDERS:
         raise GraphQLError(f"gender is one of {', '.join(GENDERS)}")
     views = context.views
@@ -168,39 +180,44 @@ async def federation_stats(info: Info[GatewayContext, None],
                 gender = person.gender.value if person.gender else "unstated"
                 if filter.gender is not None and gender != filter.gender:
                     continue
-                fixed = {
-                    StatsDimension.COOPERATIVE: cooperative_id,
-                    StatsDimension.COUNTRY: coop.country,
-                    StatsDimension.CORRIDOR: f"{person.nationality}-{coop.country}",
-                    StatsDimension.GENDER: gender,
-                }.get(filter.group_by)
+                if filter.group_by is StatsDimension.GROUP:
+                    keys = [g.group_id for g in record.groups
+                            if g.cooperative_id == cooperative_id] or [NO_GROUP]
+                else:
+                    keys = [{
+                        StatsDimension.COOPERATIVE: cooperative_id,
+                        StatsDimension.COUNTRY: coop.country,
+                        StatsDimension.CORRIDOR: corridor(coop.country, person.nationality),
+                        StatsDimension.GENDER: gender,
+                    }.get(filter.group_by)]
+                for fixed in keys:  # a member of several groups counts in each of them
 
-                def tally(month: str) -> _Tally:
-                    cell = tallies[month if by_month else fixed]
-                    cell.members.add(member_id)
-                    return cell
+                    def tally(month: str) -> _Tally:
+                        cell = tallies[month if by_month else fixed]
+                        cell.members.add(member_id)
+                        return cell
 
-                for membership in record.memberships:
-                    if membership.cooperative_id != cooperative_id:
-                        continue
-                    if counts(membership.started_on):
-                        tally(membership.started_on.strftime("%Y-%m")).joined += 1
-                    if counts(membership.ended_on):
-                        cell = tally(membership.ended_on.strftime("%Y-%m"))
-                        cell.left += 1
-                        if membership.end_reason == m.EndReason.RETURNED_HOME.value:
-                            cell.returned_home += 1
-                    if not by_month and not period:
-                        # the cell's population: members, active lately or not
-                        tally("").active += (membership.started_on <= today and (
-                            membership.ended_on is None or membership.ended_on > today))
-                for imported in record.imports:
-                    if counts(imported.imported_at):
-                        tally(imported.imported_at.strftime("%Y-%m")).arrivals.add(
-                            (member_id, imported.credential_id))
-                _add_accounts(tally, counts, by_month or period, views, record.accounts,
-                              cooperative_id)
-                _add_training(tally, counts, views, record, cooperative_id)
+                    for membership in record.memberships:
+                        if membership.cooperative_id != cooperative_id:
+                            continue
+                        if counts(membership.started_on):
+                            tally(membership.started_on.strftime("%Y-%m")).joined += 1
+                        if counts(membership.ended_on):
+                            cell = tally(membership.ended_on.strftime("%Y-%m"))
+                            cell.left += 1
+                            if membership.end_reason == m.EndReason.RETURNED_HOME.value:
+                                cell.returned_home += 1
+                        if not by_month and not period:
+                            # the cell's population: members, active lately or not
+                            tally("").active += (membership.started_on <= today and (
+                                membership.ended_on is None or membership.ended_on > today))
+                    for imported in record.imports:
+                        if counts(imported.imported_at):
+                            tally(imported.imported_at.strftime("%Y-%m")).arrivals.add(
+                                (member_id, imported.credential_id))
+                    _add_accounts(tally, counts, by_month or period, views, record.accounts,
+                                  cooperative_id)
+                    _add_training(tally, counts, views, record, cooperative_id)
     cells, suppressed = [], False
     for key, tally_ in sorted(tallies.items()):
         if len(tally_.members) < MIN_CELL:

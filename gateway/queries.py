@@ -15,6 +15,8 @@ from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
 from gateway import federation
 from gateway.types import (
+    own_id,
+    use_id,
     Account,
     Certificate,
     Consent,
@@ -63,7 +65,8 @@ def _page_size(first: int) -> int:
 class Member:
     """A member's portable record, as much of it as the caller may see."""
 
-    member_id: strawberry.ID
+    member_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("member_id", "member (her global id, the same at every node)")
     erased: bool = strawberry.field(description="the member was erased: personal fields are null")
     record: strawberry.Private[rm.MemberRecord]
     scopes: strawberry.Private[frozenset[str]]
@@ -243,14 +246,32 @@ class Query:
             return None
         return Cooperative.from_doc(doc, insider=info.context.caller.of_cooperative(id))
 
-    @strawberry.field(permission_classes=[SignedIn], description="The cooperatives of a country (ISO 3166-1 alpha-2)")
-    def cooperatives(self, info: Info[GatewayContext, None], country: str) -> list[Cooperative]:
-        index = info.context.views.get("countries", country.upper())
-        ids = index.cooperatives if index is not None else []
-        docs = [info.context.views.get("cooperatives", i) for i in ids]
-        caller = info.context.caller
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "The cooperatives of this node, ordered by country (ISO 3166-1 alpha-2) and then by "
+        "registration; only those of `country` when it is given. Paged by keyset: `first` "
+        "(1 to 100) after the cooperative whose id is `after`; fewer than `first` means the "
+        "last page."))
+    def cooperatives(self, info: Info[GatewayContext, None], country: str | None = None,
+                     first: int = MAX_PAGE,
+                     after: strawberry.ID | None = None) -> list[Cooperative]:
+        views, caller = info.context.views, info.context.caller
+        size = _page_size(first)
+        if country is not None:
+            countries = [country.upper()]
+        else:
+            everywhere = views.get("countries", rm.ALL_COUNTRIES)
+            countries = sorted(everywhere.cooperatives) if everywhere else []
+        ids = [i for c in countries if (index := views.get("countries", c)) is not None
+               for i in index.cooperatives]
+        start = 0
+        if after is not None:
+            if after not in ids:
+                raise BadRequest("invalid cursor: `after` is the id of a cooperative listed")
+            start = ids.index(after) + 1
+        docs = (views.get("cooperatives", i) for i in ids[start:])
+        found = (d for d in docs if d is not None and d.registered)
         return [Cooperative.from_doc(d, insider=caller.of_cooperative(d.cooperative_id))
-                for d in docs if d is not None and d.registered]
+                for d in itertools.islice(found, size)]
 
     federation_stats: FederationStats | None = strawberry.field(
         resolver=federation_stats, permission_classes=[SignedIn],

@@ -16,6 +16,19 @@ from schemas.fields import Money as MoneyValue
 from schemas.money import major_text
 
 
+def own_id(attribute: str, what: str):
+    """The ``id`` field of a type whose own identifier was first published as ``attribute``
+    (``memberId``, ``cooperativeId`` …): clients expect ``id``; the old name stays, deprecated."""
+    def resolve(self) -> strawberry.ID:
+        return getattr(self, attribute)
+    return strawberry.field(resolver=resolve, description=f"the {what}'s id (a UUID)")
+
+
+def use_id():
+    """The deprecation of a type's first, longer name for its own id."""
+    return strawberry.field(deprecation_reason="Use `id`: the same value.")
+
+
 @strawberry.type
 class Money:
     amount: str = strawberry.field(description="decimal, in major units: \"125.50\"")
@@ -67,7 +80,8 @@ class GroupMembership:
 
 @strawberry.type
 class Consent:
-    consent_id: strawberry.ID
+    consent_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("consent_id", "consent")
     grantee_kind: str
     grantee: str
     scopes: list[str]
@@ -125,7 +139,8 @@ class Loan:
 
 @strawberry.type
 class Remittance:
-    remittance_id: strawberry.ID
+    remittance_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("remittance_id", "remittance")
     direction: str
     status: str
     counterpart_account_id: strawberry.ID | None
@@ -141,7 +156,8 @@ class Remittance:
 
 @strawberry.type(description="Savings moved between nodes")
 class Transfer:
-    transfer_id: strawberry.ID
+    transfer_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("transfer_id", "transfer")
     direction: str = strawberry.field(description="sent (from here) or received (here)")
     node: str = strawberry.field(description="the other node")
     counterpart_account_id: strawberry.ID
@@ -162,7 +178,8 @@ class Transfer:
 
 @strawberry.type
 class Account:
-    account_id: strawberry.ID
+    account_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("account_id", "account")
     cooperative_id: strawberry.ID
     product: str
     currency: str
@@ -207,7 +224,8 @@ class Enrolment:
 
 @strawberry.type
 class Certificate:
-    certificate_id: strawberry.ID
+    certificate_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("certificate_id", "certificate")
     course_id: strawberry.ID
     cooperative_id: strawberry.ID
     kind: str
@@ -233,7 +251,8 @@ class HistoryEntry:
 
 @strawberry.type
 class Group:
-    group_id: strawberry.ID
+    group_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("group_id", "group")
     name: str
     kind: str
     member_count: int
@@ -249,7 +268,8 @@ def _count(value: int, insider: bool) -> int | None:
 
 @strawberry.type
 class Cooperative:
-    cooperative_id: strawberry.ID
+    cooperative_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("cooperative_id", "cooperative")
     name: str
     country: str
     kind: str
@@ -282,7 +302,8 @@ class CourseTitle:
 
 @strawberry.type
 class Course:
-    course_id: strawberry.ID
+    course_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("course_id", "course")
     cooperative_id: strawberry.ID
     titles: list[CourseTitle]
     kind: str
@@ -357,7 +378,8 @@ class ImportedCertificate:
 
 @strawberry.type(description="A portable record from another node, verified and imported")
 class ImportedRecord:
-    credential_id: strawberry.ID
+    credential_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("credential_id", "record")
     issuer_node: str
     issued_at: dt.datetime
     imported_at: dt.datetime
@@ -395,7 +417,8 @@ class ImportedRecord:
 
 @strawberry.type(description="A record this node issued")
 class ExportedRecordInfo:
-    credential_id: strawberry.ID
+    credential_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("credential_id", "record")
     grantee_kind: str
     grantee: str
     scopes: list[str]

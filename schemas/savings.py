@@ -40,7 +40,16 @@ Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,12})?$",
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Count = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 #: From-to countries of a remittance, ``"ES-EC"``.
-Corridor = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]
+Corridor = Annotated[str, msgspec.Meta(
+    pattern=r"^[A-Z]{2}-[A-Z]{2}$",
+    description="sending country - receiving country (ISO 3166-1 alpha-2): ES-EC")]
+
+
+def corridor(sending: str, receiving: str) -> str:
+    """A corridor as everything in coopbridge writes it, the way money goes: the country it
+    is sent from, then the country it is sent to (``ES-EC``: from Spain to Ecuador). The
+    figures group members the same way: host country, then home country."""
+    return f"{sending}-{receiving}"
 #: The day the cooperative booked a deposit, withdrawal or remittance (its value date, which
 #: places it in a month); on a command, absent means the day it is decided, and an event
 #: decided since version 2 always has it.

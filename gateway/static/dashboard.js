@@ -677,13 +677,13 @@
       hint.hidden = false;
       return Promise.resolve();
     }
-    return cb.graphql("query($c: String!) { cooperatives(country: $c) { cooperativeId name } }",
+    return cb.graphql("query($c: String!) { cooperatives(country: $c) { id name } }",
                       {c: state.country}).then(function (data) {
       data.cooperatives.slice().sort(function (a, b) { return a.name.localeCompare(b.name); })
         .forEach(function (coop) {
-          state.cooperatives[coop.cooperativeId] = coop;
-          select.appendChild(el("option", {value: coop.cooperativeId, text: coop.name,
-                                           selected: coop.cooperativeId === state.cooperative}));
+          state.cooperatives[coop.id] = coop;
+          select.appendChild(el("option", {value: coop.id, text: coop.name,
+                                           selected: coop.id === state.cooperative}));
         });
       select.disabled = false;
       hint.hidden = true;

@@ -17,10 +17,10 @@
   var RECORD = [
     "query Record($id: ID!) {",
     "  member(id: $id) {",
-    "    memberId erased",
+    "    id erased",
     "    identity { givenNames familyNames }",
     "    memberships { cooperativeId role startedOn endedOn endReason active }",
-    "    accounts { accountId cooperativeId product closed balance { amount currency }",
+    "    accounts { id cooperativeId product closed balance { amount currency }",
     "      loan { principal { amount currency } termMonths closed outstanding { amount currency }",
     "             repayments { timing } }",
     "      remittances { direction status corridor amount { amount currency minorUnits }",
@@ -137,7 +137,7 @@
     var identity = member.identity;
     document.getElementById("member-name").textContent = identity
       ? identity.givenNames + " " + identity.familyNames : "Member record";
-    document.getElementById("member-id").textContent = member.memberId;
+    document.getElementById("member-id").textContent = member.id;
     document.getElementById("printed").textContent = date(new Date().toISOString());
 
     if (printable) {
@@ -254,12 +254,12 @@
       });
       if (!ids.length) { return render(data.member, data.printableRecord, {}); }
       var query = "query(" + ids.map(function (_, i) { return "$c" + i + ": ID!"; }).join(", ") + ") { " +
-        ids.map(function (_, i) { return "c" + i + ": cooperative(id: $c" + i + ") { cooperativeId name country }"; }).join(" ") + " }";
+        ids.map(function (_, i) { return "c" + i + ": cooperative(id: $c" + i + ") { id name country }"; }).join(" ") + " }";
       var variables = {};
       ids.forEach(function (id, i) { variables["c" + i] = id; });
       return cb.graphql(query, variables).then(function (coops) {
         var byId = {};
-        Object.keys(coops).forEach(function (k) { if (coops[k]) { byId[coops[k].cooperativeId] = coops[k]; } });
+        Object.keys(coops).forEach(function (k) { if (coops[k]) { byId[coops[k].id] = coops[k]; } });
         render(data.member, data.printableRecord, byId);
       });
     }).catch(function (error) {

@@ -302,7 +302,7 @@ def _send(state: Account, command: s.SendRemittance, context: Context) -> s.Remi
     quote = context.lookups["rates"].quote(state.currency, currency, context.now.date())
     if quote is None:
         raise Rejected("RateUnavailable", f"no rate from {state.currency} to {currency}")
-    corridor = f"{origin}-{destination}"
+    corridor = s.corridor(origin, destination)
     fee = context.lookups["rates"].fee(corridor, amount)
     received = convert(amount, quote.rate, currency)
     if received.amount == 0:

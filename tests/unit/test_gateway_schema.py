@@ -339,6 +339,45 @@ async def test_cooperatives_and_courses_are_public_facts_for_callers(node):
     assert (await node.anonymous('{ cooperatives(country: "EC") { name } }')) is None
 
 
+async def test_every_cooperative_of_the_node_is_listed_by_country_in_pages(node):
+    later = [(new_id(), "Kallpa", "PE", "PEN", "20.00"), (new_id(), "Bayanihan", "PH", "PHP",
+                                                          "500.00"),
+             (new_id(), "Andes Dos", "EC", "USD", "10.00")]
+    for args in later:
+        assert (await node.mutate("registerCooperative", cooperative(*args)))["__typename"] == \
+            "CommandAccepted"
+    query = """query($after: ID) { cooperatives(first: 2, after: $after) { id country } }"""
+    pages, after = [], None
+    while True:
+        page = (await node.ok(query, QUITO_STAFF, after=after))["cooperatives"]
+        pages.append(page)
+        if len(page) < 2:
+            break
+        after = page[-1]["id"]
+    listed = [c for page in pages for c in page]
+    assert [c["country"] for c in listed] == ["EC", "EC", "ES", "PE", "PH"]  # then registration
+    assert [c["id"] for c in listed if c["country"] == "EC"] == [ANDINA, later[2][0]]
+    assert len(listed) == len({c["id"] for c in listed}) == 5 and len(pages) == 3
+    only = (await node.ok('{ cooperatives(country: "pe") { id cooperativeId } }', QUITO_STAFF))
+    assert only["cooperatives"] == [{"id": later[0][0], "cooperativeId": later[0][0]}]
+    wrong = await node.run('{ cooperatives(after: "no-such-id") { id } }', QUITO_STAFF)
+    assert wrong.errors and "invalid cursor" in wrong.errors[0].message
+
+
+async def test_every_type_with_an_id_of_its_own_calls_it_id_and_keeps_the_old_name_deprecated():
+    deprecated = {(name, field_name) for name, t in SCHEMA._schema.type_map.items()
+                  if hasattr(t, "fields") and not name.startswith("__")
+                  for field_name, field in t.fields.items()
+                  if getattr(field, "deprecation_reason", None)}
+    assert deprecated == {
+        ("Member", "memberId"), ("Cooperative", "cooperativeId"), ("Course", "courseId"),
+        ("Account", "accountId"), ("Consent", "consentId"), ("Certificate", "certificateId"),
+        ("Group", "groupId"), ("Remittance", "remittanceId"), ("Transfer", "transferId"),
+        ("ImportedRecord", "credentialId"), ("ExportedRecordInfo", "credentialId")}
+    for name, old in deprecated:
+        assert "id" in SCHEMA._schema.type_map[name].fields, name
+
+
 async def test_a_loan_and_a_certificate_show_on_the_record(node):
     ids = await rosa_joins(node)
     loan, course, certificate = new_id(), new_id(), new_id()
@@ -431,7 +470,7 @@ async def test_a_callers_mistake_is_explained_and_a_fault_is_masked(node, monkey
 #: Every field of Member, by the consent scope that shows it ("own": her cooperatives only,
 #: "always": shown whenever the member is). A new field must be classified here.
 MEMBER_FIELD_SCOPES = {
-    "memberId": "always", "erased": "always", "identity": "identity",
+    "memberId": "always", "id": "always", "erased": "always", "identity": "identity",
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
     "importedRecords": "membership", "exportedRecords": "own",
@@ -545,12 +584,12 @@ async def test_aggregates_show_big_cells_and_suppress_small_ones(node):
             assert (await node.mutate(name, input))["__typename"] == "CommandAccepted"
     by_corridor = (await node.ok(STATS, ANALYST, filter={"groupBy": "CORRIDOR"}))
     cells = {c["key"]: c for c in by_corridor["federationStats"]["cells"]}
-    assert cells["EC-ES"] == {"key": "EC-ES", "suppressed": False, "members": 6, "joined": 6,
+    assert cells["ES-EC"] == {"key": "ES-EC", "suppressed": False, "members": 6, "joined": 6,
                               "left": 0, "returnedHome": 0, "arrivedHome": 0,
                               "deposits": [{"amount": "7503.00", "currency": "EUR"}],
                               "savingsBalance": [{"amount": "7503.00"}], "remittancesSent": 0,
                               "remittanceVolume": [{"amount": "0.00", "currency": "EUR"}]}
-    assert "CO-EC" not in cells  # even the key of a small cell could point at someone
+    assert "EC-CO" not in cells  # even the key of a small cell could point at someone
     assert cells["*"] == {"key": "*", "suppressed": True, **dict.fromkeys((
         "members", "joined", "left", "returnedHome", "arrivedHome", "deposits",
         "savingsBalance", "remittancesSent", "remittanceVolume"))}
@@ -707,13 +746,48 @@ async def test_active_members_are_the_memberships_started_and_not_ended_today(no
 
     assert (await cells(groupBy="COUNTRY"))["ES"] == {
         "key": "ES", "members": 8, "joined": 8, "left": 2, "activeMembers": 6}
-    assert (await cells(groupBy="CORRIDOR"))["EC-ES"]["activeMembers"] == 6
+    assert (await cells(groupBy="CORRIDOR"))["ES-EC"]["activeMembers"] == 6
     # a stock: no month, no period
     assert {c["activeMembers"] for c in (await cells(groupBy="MONTH")).values()} == {None}
     assert (await cells(groupBy="COUNTRY", fromMonth="2019-01"))["ES"]["activeMembers"] is None
     # the small-cell rule: one man is not shown
     assert (await cells(groupBy="GENDER"))["*"] == {
         "key": "*", "members": None, "joined": None, "left": None, "activeMembers": None}
+
+
+async def test_figures_by_group_for_analysts_and_the_cooperatives_own_admins(node):
+    """Issue 17: solidarity groups and societies as a dimension, with the same small-cell
+    rule; a cooperative's admins see their own cooperative's figures and no other's."""
+    members = [(await rosa_joins(node))["rosa"] for _ in range(9)]
+    miners, savers = new_id(), new_id()
+    for group, kind in ((miners, "SOCIETY"), (savers, "SOLIDARITY_GROUP")):
+        created = await node.mutate("createMemberGroup", {
+            "cooperativeId": AHORRO, "groupId": group, "name": f"g-{kind}", "kind": kind},
+            MADRID_ADMIN)
+        assert created["__typename"] == "CommandAccepted", created
+    for member in members[:6]:  # six miners, two of them also savers, one saver alone
+        await node.mutate("assignMemberToGroup", {"cooperativeId": AHORRO, "groupId": miners,
+                                                  "memberId": member}, MADRID_STAFF)
+    for member in members[4:7]:
+        await node.mutate("assignMemberToGroup", {"cooperativeId": AHORRO, "groupId": savers,
+                                                  "memberId": member}, MADRID_STAFF)
+
+    async def cells(caller, **filter):
+        data = (await node.ok(STATS, caller, filter={"groupBy": "GROUP", **filter}))
+        if data["federationStats"] is None:
+            return None
+        return {c["key"]: (c["members"], c["suppressed"])
+                for c in data["federationStats"]["cells"]}
+
+    # the savers (3) and those in no group (2) are too few: merged into "*", keys unseen
+    assert await cells(ANALYST) == {miners: (6, False), "*": (None, True)}
+    assert await cells(MADRID_ADMIN) == await cells(ANALYST)  # their own cooperative
+    assert await cells(MADRID_ADMIN, cooperativeId=AHORRO) == await cells(ANALYST)
+    assert await cells(Caller("jefe", Role.ADMIN, ANDINA), cooperativeId=AHORRO) is None
+    assert await cells(Caller("jefe", Role.ADMIN, ANDINA)) == {}  # Andina has no members
+    assert await cells(MADRID_STAFF) is None  # figures are for admins, not all staff
+    by_country = (await node.ok(STATS, MADRID_ADMIN, filter={"groupBy": "COUNTRY"}))
+    assert [c["members"] for c in by_country["federationStats"]["cells"]] == [9]
 
 
 # -- regressions from the security review ---------------------------------------------------
