@@ -9,14 +9,17 @@ consent bites at once.
 
 A denied read and a missing record look the same to the caller: ``None``.
 
-Commands (``authorized``): staff send their cooperative's; admins also its settings
-(``ADMIN_ONLY``); the node admin everything; acting for a member needs her active
-membership here, and another cooperative's member joins here only with her consent.
+Commands (``authorized``, by the ``RULES`` table the partner guide prints): staff send their
+cooperative's; admins also its settings; the node admin everything; acting for a member
+needs her active membership here, and another cooperative's member joins here only with
+her consent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from strawberry.permission import BasePermission
@@ -70,6 +73,26 @@ def own_member(caller: Caller | None, record: MemberRecord) -> bool:
         m.cooperative_id == caller.cooperative_id for m in record.memberships)
 
 
+#: What reading a field of a member's record needs besides seeing her at all: a scope her
+#: consent grants (her own cooperatives hold every scope), ``OWN`` (her own cooperatives
+#: only) or ``ALWAYS``. GraphQL field names; the partner guide prints this table.
+ALWAYS, OWN = "always", "own"
+MEMBER_FIELDS = {
+    "id": ALWAYS, "memberId": ALWAYS, "erased": ALWAYS,
+    "identity": "identity",
+    "memberships": "membership", "groups": "membership", "importedRecords": "membership",
+    "accounts": "savings",
+    "enrolments": "training", "certificates": "training",
+    "consents": OWN, "exportedRecords": OWN,
+}
+
+
+def shows(need: str, scopes: frozenset[str], own: bool) -> bool:
+    """A field that needs ``need`` shows to a caller holding ``scopes`` (``own``: one of her
+    own cooperatives)."""
+    return need == ALWAYS or (own if need == OWN else need in scopes)
+
+
 def history_scope(service: str, event_type: str) -> str | None:
     """The scope a timeline entry belongs to; ``None``: her own cooperatives only."""
     if event_type in ("ConsentGranted", "ConsentRevoked"):
@@ -95,17 +118,12 @@ def visible_scopes(caller: Caller | None, record: MemberRecord,
     return frozenset(granted)
 
 
-#: Commands for a cooperative's admins (staff may send the others for their cooperative).
-ADMIN_ONLY = {m.UpdateCooperative, m.CreateMemberGroup, m.EraseMember, t.OfferCourse,
-              t.RevokeCertificate, s.DisburseLoan}
-
-
 # -- authorisation --------------------------------------------------------------------------
 
 
 def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> str | None:
     """The cooperative a command acts for, as far as the gateway's views know."""
-    if "cooperative_id" in cls.__struct_fields__:
+    if "cooperative_id" in data or "cooperative_id" in cls.__struct_fields__:
         return data.get("cooperative_id")
     if "account_id" in cls.__struct_fields__:
         account = context.views.get("accounts", str(data.get("account_id", "")))
@@ -116,6 +134,74 @@ def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> 
     return None
 
 
+def _member(data: dict, context: GatewayContext) -> MemberRecord | None:
+    return context.views.get("members", str(data.get("member_id", "")))
+
+
+def _joins(caller: Caller, cls, data: dict, context: GatewayContext) -> bool:
+    if not caller.of_cooperative(data.get("cooperative_id")):
+        return False
+    record = _member(data, context)
+    if record is None:
+        return False
+    if not record.memberships or own_member(caller, record):
+        return True  # newly registered, or (re)joining a cooperative she belonged to
+    # another cooperative's member joins here only with her consent to this cooperative
+    return "membership" in visible_scopes(caller, record, context.now)
+
+
+@dataclass(frozen=True)
+class CommandRule:
+    """Who may send a command besides the node admin (who may send any): the roles in
+    ``who``, when ``allows`` holds; ``when`` says it in words for the partner guide."""
+
+    who: tuple[Role, ...]
+    when: str
+    allows: Callable[[Caller, type[Contract], dict, GatewayContext], bool]
+
+
+_STAFF = (Role.STAFF, Role.ADMIN)
+FOR_THE_COOPERATIVE = CommandRule(
+    _STAFF, "of the cooperative it acts for (the one named, or the account's or the course's)",
+    lambda caller, cls, data, context: caller.of_cooperative(cooperative_of(cls, data, context)))
+SETTINGS = CommandRule(
+    (Role.ADMIN,), "of the cooperative it acts for: one of its settings",
+    FOR_THE_COOPERATIVE.allows)
+NODE_ONLY = CommandRule((), "nobody else", lambda *_: False)
+NEW_MEMBER = CommandRule(
+    _STAFF, "of any cooperative of the node, for a member id this node does not know yet",
+    lambda caller, cls, data, context: _member(data, context) is None)
+FOR_HER = CommandRule(
+    _STAFF, "of a cooperative where she is an active member (acting for her)",
+    lambda caller, cls, data, context: (record := _member(data, context)) is not None
+    and active_member_of(caller, record))
+ERASURE = CommandRule((Role.ADMIN,), FOR_HER.when, FOR_HER.allows)
+ISSUER = CommandRule(
+    _STAFF, "of a cooperative she belongs or belonged to",
+    lambda caller, cls, data, context: (record := _member(data, context)) is not None
+    and own_member(caller, record))
+JOINING = CommandRule(
+    _STAFF, "of the cooperative she joins, if she is new here, belonged to it before, or "
+    "gave it her consent with the membership scope", _joins)
+
+#: The rule of each command a partner may send (``FOR_THE_COOPERATIVE`` for the others).
+RULES: dict[type[Contract], CommandRule] = {
+    m.RegisterCooperative: NODE_ONLY,
+    m.UpdateCooperative: SETTINGS, m.CreateMemberGroup: SETTINGS, t.OfferCourse: SETTINGS,
+    t.RevokeCertificate: SETTINGS, s.DisburseLoan: SETTINGS,
+    m.RegisterMember: NEW_MEMBER,
+    m.CorrectMemberDetails: FOR_HER, m.GrantConsent: FOR_HER, m.RevokeConsent: FOR_HER,
+    m.EraseMember: ERASURE,
+    m.StartMembership: JOINING,
+    m.ExportRecord: ISSUER, m.RevokeRecord: ISSUER,
+    m.ImportRecord: FOR_THE_COOPERATIVE,  # the home cooperative importing it; then JOINING
+}
+
+
+def rule_for(cls: type[Contract]) -> CommandRule:
+    return RULES.get(cls, FOR_THE_COOPERATIVE)
+
+
 def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
     """May the caller send this command? Decided on the plain input, before anything is
     sealed or sent, so a refused caller leaves no trace (not even a data key)."""
@@ -124,27 +210,5 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
         return False
     if caller.is_node_admin:
         return True
-    if cls is m.RegisterCooperative:
-        return False
-    if cls in ADMIN_ONLY and caller.role is not Role.ADMIN:
-        return False
-    if cls is m.RegisterMember:
-        record = context.views.get("members", str(data.get("member_id", "")))
-        return record is None  # a new member; an existing one is not this caller's to claim
-    if cls in (m.CorrectMemberDetails, m.GrantConsent, m.RevokeConsent, m.EraseMember):
-        record = context.views.get("members", str(data.get("member_id", "")))
-        return record is not None and active_member_of(caller, record)
-    if cls is m.RevokeRecord:  # the issuer: a cooperative she belongs or belonged to
-        record = context.views.get("members", str(data.get("member_id", "")))
-        return record is not None and own_member(caller, record)
-    if cls is m.StartMembership:
-        if not caller.of_cooperative(data.get("cooperative_id")):
-            return False
-        record = context.views.get("members", str(data.get("member_id", "")))
-        if record is None:
-            return False
-        if not record.memberships or own_member(caller, record):
-            return True  # newly registered, or (re)joining a cooperative she belonged to
-        # another cooperative's member joins here only with her consent to this cooperative
-        return "membership" in visible_scopes(caller, record, context.now)
-    return caller.of_cooperative(cooperative_of(cls, data, context))
+    rule = rule_for(cls)
+    return caller.role in rule.who and rule.allows(caller, cls, data, context)

@@ -41,7 +41,6 @@ from strawberry.types import Info
 from gateway import credentials as vc
 from gateway import readmodel as rm
 from gateway.access import SCOPES, SignedIn, authorized, own_member
-from gateway.auth import Role
 from gateway.context import GatewayContext
 from gateway.mutations import (
     ERROR_TYPES,
@@ -498,10 +497,9 @@ async def verify_record(info: Info[GatewayContext, None], credential: str) -> Re
 async def export_record(info: Info[GatewayContext, None], input: ExportRecordInput,
                         idempotency_key: typing.Optional[str] = None) -> ExportRecordResult:
     context = info.context
-    caller = context.caller
     record = context.views.get("members", str(input.member_id))
-    if caller is None or record is None or not record.registered or not own_member(caller,
-                                                                                   record):
+    if record is None or not record.registered or not authorized(
+            m.ExportRecord, {"member_id": str(input.member_id)}, context):
         return NotAuthorized(code="NotAuthorized",
                              message="only the member's own cooperative exports her record")
     if record.erased:
@@ -587,10 +585,8 @@ async def _issue(context: GatewayContext, record: rm.MemberRecord,
 async def import_record(info: Info[GatewayContext, None], input: ImportRecordInput,
                         idempotency_key: typing.Optional[str] = None) -> ImportRecordResult:
     context = info.context
-    caller = context.caller
     cooperative = context.views.get("cooperatives", str(input.cooperative_id))
-    if (caller is None or caller.role is Role.ANALYST
-            or not caller.of_cooperative(str(input.cooperative_id))):
+    if not authorized(m.ImportRecord, {"cooperative_id": str(input.cooperative_id)}, context):
         return NotAuthorized(code="NotAuthorized",
                              message="a cooperative's staff import records into it")
     if cooperative is None or not cooperative.registered or cooperative.node != context.node:

@@ -10,7 +10,14 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import readmodel as rm
-from gateway.access import SignedIn, history_scope, own_member, visible_scopes
+from gateway.access import (
+    MEMBER_FIELDS,
+    SignedIn,
+    history_scope,
+    own_member,
+    shows,
+    visible_scopes,
+)
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
 from gateway import federation
@@ -72,9 +79,13 @@ class Member:
     scopes: strawberry.Private[frozenset[str]]
     own: strawberry.Private[bool]
 
+    def shows(self, field: str) -> bool:
+        """May the caller read this field of her record (``access.MEMBER_FIELDS``)?"""
+        return shows(MEMBER_FIELDS[field], self.scopes, self.own)
+
     @strawberry.field(description="null if erased, or not shared with the caller")
     async def identity(self, info: Info[GatewayContext, None]) -> Identity | None:
-        if "identity" not in self.scopes or self.record.erased or self.record.personal is None:
+        if not self.shows("identity") or self.record.erased or self.record.personal is None:
             return None
         plaintext = await info.context.keys.open(self.member_id, self.record.personal)
         if plaintext is None:  # the key is gone: erased
@@ -88,20 +99,20 @@ class Member:
 
     @strawberry.field
     def memberships(self) -> list[Membership] | None:
-        if "membership" not in self.scopes:
+        if not self.shows("memberships"):
             return None
         return [Membership.from_doc(doc) for doc in self.record.memberships]
 
     @strawberry.field
     def groups(self) -> list[GroupMembership] | None:
-        if "membership" not in self.scopes:
+        if not self.shows("groups"):
             return None
         return [GroupMembership(cooperative_id=g.cooperative_id, group_id=g.group_id)
                 for g in self.record.groups]
 
     @strawberry.field(description="shown to the member's own cooperatives only")
     def consents(self, info: Info[GatewayContext, None]) -> list[Consent] | None:
-        if not self.own:
+        if not self.shows("consents"):
             return None
         now = info.context.now
         return [Consent(consent_id=c.consent_id, grantee_kind=c.grantee_kind, grantee=c.grantee,
@@ -111,7 +122,7 @@ class Member:
 
     @strawberry.field(description="savings, share capital and loan accounts, with history")
     def accounts(self, info: Info[GatewayContext, None]) -> list[Account] | None:
-        if "savings" not in self.scopes:
+        if not self.shows("accounts"):
             return None
         views = info.context.views
         docs = [views.get("accounts", account_id) for account_id in self.record.accounts]
@@ -119,7 +130,7 @@ class Member:
 
     @strawberry.field
     def enrolments(self) -> list[Enrolment] | None:
-        if "training" not in self.scopes:
+        if not self.shows("enrolments"):
             return None
         return [Enrolment(course_id=e.course_id, status=e.status, hours=e.hours, result=e.result,
                           score=e.score, level_attained=e.level_attained,
@@ -127,20 +138,20 @@ class Member:
 
     @strawberry.field
     def certificates(self) -> list[Certificate] | None:
-        if "training" not in self.scopes:
+        if not self.shows("certificates"):
             return None
         return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
 
     @strawberry.field(description="records from other nodes, verified and imported here "
                                   "(needs the membership scope)")
     def imported_records(self) -> list[ImportedRecord] | None:
-        if "membership" not in self.scopes:
+        if not self.shows("importedRecords"):
             return None
         return [ImportedRecord.from_doc(doc) for doc in self.record.imports]
 
     @strawberry.field(description="records this node issued for her (her own cooperatives only)")
     def exported_records(self) -> list[ExportedRecordInfo] | None:
-        if not self.own:
+        if not self.shows("exportedRecords"):
             return None
         return [ExportedRecordInfo(
             credential_id=x.credential_id, grantee_kind=x.grantee_kind, grantee=x.grantee,
