@@ -41,9 +41,10 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium >/dev/null; }
 
-## schemas: regenerate schemas/jsonschema after changing a contract
+## schemas: regenerate schemas/jsonschema and schema.graphql after changing a contract or the API
 schemas: install
 	$(BIN)/python -m schemas.jsonschemas
+	$(BIN)/coopbridge schema > schema.graphql
 
 install: $(STAMP)
 

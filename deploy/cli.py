@@ -151,6 +151,15 @@ def gateway(node: str | None, port: int | None, host: str) -> None:
                 log_level="info", lifespan="on")
 
 
+@main.command("schema")
+def schema() -> None:
+    """Print the GraphQL schema (SDL) a gateway serves: every type, field, argument and enum
+    value with its description (the same text as the committed schema.graphql)."""
+    from gateway.schema import build_schema, schema_text  # noqa: PLC0415 (heavy; only here)
+
+    click.echo(schema_text(build_schema(development=False)), nl=False)
+
+
 @main.command("token")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="staff",
               show_default=True)

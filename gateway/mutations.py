@@ -192,6 +192,16 @@ def enum_for(cls: type[enum.Enum]) -> type[enum.Enum]:
     return _enums[cls]
 
 
+def contract_inputs() -> dict[str, type]:
+    """GraphQL input type name -> the contract struct it mirrors (``DepositFundsInput``)."""
+    return {f"{struct.__name__}Input": struct for struct in _inputs if isinstance(struct, type)}
+
+
+def contract_enums() -> dict[str, type[enum.Enum]]:
+    """GraphQL enum name -> the contract enum it mirrors (``Product``)."""
+    return {cls.__name__: cls for cls in _enums}
+
+
 def _one_of(owner: str, field: str, options: list[mi.StructType]):
     key = (owner, field)
     if key not in _inputs:

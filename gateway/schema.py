@@ -30,7 +30,8 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
-from gateway.mutations import mutation_type
+from gateway.descriptions import describe
+from gateway.mutations import contract_enums, contract_inputs, mutation_type
 from gateway.queries import MAX_PAGE, BadRequest, Query
 from gateway.subscriptions import Subscription
 from services import config
@@ -167,5 +168,12 @@ def build_schema(development: bool | None = None) -> Schema:
     ]
     if not development:
         extensions.append(DisableIntrospection)
-    return QuietSchema(query=Query, mutation=mutation_type(), subscription=Subscription,
-                       extensions=extensions)
+    schema = QuietSchema(query=Query, mutation=mutation_type(), subscription=Subscription,
+                         extensions=extensions)
+    describe(schema._schema, contract_inputs(), contract_enums())
+    return schema
+
+
+def schema_text(schema: Schema) -> str:
+    """The schema as SDL, as ``schema.graphql`` at the repository's root holds it."""
+    return schema.as_str().rstrip("\n") + "\n"
