@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test unit integration chaos bench jars browser schemas install clean
+.PHONY: run test unit integration chaos bench jars browser examples schemas install clean
 
 ## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation; Ctrl-C stops it
 run: install jars
 	$(BIN)/coopbridge up --node es --node ec --demo
 
 ## test: every test (unit, then the integration tests on a real broker the tests start)
-test: install jars browser
+test: install jars browser examples
 	$(BIN)/pytest
 
 ## unit: the fast tests only, nothing running
@@ -40,6 +40,14 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium >/dev/null; }
+
+## examples: the partner guide's JavaScript example's packages (pinned by its lock file)
+EXAMPLES_JS := docs/examples/javascript
+examples: $(EXAMPLES_JS)/node_modules/.installed
+
+$(EXAMPLES_JS)/node_modules/.installed: $(EXAMPLES_JS)/package-lock.json
+	cd $(EXAMPLES_JS) && npm ci --no-audit --no-fund --silent
+	touch $@
 
 ## schemas: regenerate schemas/jsonschema and schema.graphql after changing a contract or the API
 schemas: install

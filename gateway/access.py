@@ -167,7 +167,8 @@ FOR_THE_COOPERATIVE = CommandRule(
 SETTINGS = CommandRule(
     (Role.ADMIN,), "of the cooperative it acts for: one of its settings",
     FOR_THE_COOPERATIVE.allows)
-NODE_ONLY = CommandRule((), "nobody else", lambda *_: False)
+NODE_ONLY = CommandRule((), "only the node admin: the node's operator registers its "
+                        "cooperatives", lambda *_: False)
 NEW_MEMBER = CommandRule(
     _STAFF, "of any cooperative of the node, for a member id this node does not know yet",
     lambda caller, cls, data, context: _member(data, context) is None)

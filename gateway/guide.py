@@ -1,0 +1,90 @@
+"""The generated parts of ``docs/partner-guide.md``: the access rules as a partner reads them
+(who may send each mutation, what each field of a member's record needs), made from the
+rules ``gateway.access`` enforces, and the examples, copied verbatim from ``docs/examples``
+(where the tests run them). Never written by hand.
+
+``python -m gateway.guide`` rewrites them (between ``<!-- roles:NAME -->`` and
+``<!-- /roles:NAME -->``, and ``<!-- example:PATH -->`` and ``<!-- /example -->``); a unit
+test fails when they drift.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
+from gateway.auth import Role
+from gateway.mutations import BUILT_HERE, camel, partner_commands
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+GUIDE = DOCS / "partner-guide.md"
+_FENCES = {".sh": "sh", ".py": "python", ".mjs": "js"}
+_EXAMPLE = re.compile(r"(<!-- example:(?P<path>[\w./-]+) -->\n)(?:.*?\n)??(<!-- /example -->)",
+                      re.S)
+
+_ROLE_NAMES = {Role.STAFF: "staff", Role.ADMIN: "admin"}
+_NEEDS = {
+    ALWAYS: "anyone who may see her at all",
+    OWN: "her own cooperatives only",
+}
+
+
+def mutations_table() -> str:
+    """Every mutation, who may send it besides the node admin, and when."""
+    commands = sorted([*partner_commands(), *BUILT_HERE], key=lambda cls: camel(cls.__name__))
+    rows = ["| mutation | roles | when |", "|---|---|---|"]
+    for cls in commands:
+        rule = rule_for(cls)
+        who = ", ".join(_ROLE_NAMES[r] for r in rule.who) or "—"
+        rows.append(f"| `{camel(cls.__name__)}` | {who} | {rule.when} |")
+    return "\n".join(rows)
+
+
+def member_fields_table() -> str:
+    """Every field of a member's record and what reading it needs."""
+    rows = ["| field of `Member` | who reads it |", "|---|---|"]
+    for field, need in MEMBER_FIELDS.items():
+        said = _NEEDS.get(need) or (f"her own cooperatives, and a cooperative her consent "
+                                    f"names with the `{need}` scope")
+        rows.append(f"| `{field}` | {said} |")
+    return "\n".join(rows)
+
+
+TABLES = {"mutations": mutations_table, "member-fields": member_fields_table}
+
+
+def example(path: str) -> str:
+    """An example file of ``docs/`` as a fenced block."""
+    file = DOCS / path
+    return f"```{_FENCES[file.suffix]}\n{file.read_text().rstrip()}\n```"
+
+
+def examples_in(text: str) -> list[str]:
+    """The example files the guide shows."""
+    return [found.group("path") for found in _EXAMPLE.finditer(text)]
+
+
+def _between(opening: str, closing: str) -> re.Pattern:
+    """A generated section: its markers on lines of their own, and anything between."""
+    return re.compile(rf"({opening}\n)(?:.*?\n)??({closing})", re.S)
+
+
+def rendered(text: str) -> str:
+    """``text`` (the guide) with every generated table and example brought up to date."""
+    for name, table in TABLES.items():
+        section = _between(f"<!-- roles:{name} -->", f"<!-- /roles:{name} -->")
+        if not section.search(text):
+            raise ValueError(f"the guide has no <!-- roles:{name} --> section")
+        text = section.sub(lambda found: f"{found.group(1)}{table()}\n{found.group(2)}", text)
+    return _EXAMPLE.sub(lambda found: f"{found.group(1)}{example(found.group('path'))}\n"
+                                      f"{found.group(3)}", text)
+
+
+if __name__ == "__main__":
+    before = GUIDE.read_text()
+    after = rendered(before)
+    GUIDE.write_text(after)
+    print("docs/partner-guide.md " + ("rewritten" if after != before else "unchanged"))
+    sys.exit(0)
