@@ -58,3 +58,13 @@ def test_coopbridge_schema_prints_the_schema_file():
     printed = CliRunner().invoke(main, ["schema"])
     assert printed.exit_code == 0, printed.output
     assert printed.output == SCHEMA_FILE.read_text()
+
+
+def test_enum_values_spelled_alike_keep_their_own_meaning():
+    """``Product.SAVINGS`` and ``ConsentScope.SAVINGS`` are equal strings (StrEnum), but not
+    the same word: each says what it means in its own enumeration."""
+    types = build_schema(development=False)._schema.type_map
+    for value, enums in (("SAVINGS", ("Product", "ConsentScope")),
+                         ("TRAINING", ("CooperativeKind", "ConsentScope"))):
+        first, second = (types[name].values[value].description for name in enums)
+        assert first and second and first != second
