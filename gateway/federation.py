@@ -40,7 +40,7 @@ from strawberry.types import Info
 
 from gateway import credentials as vc
 from gateway import readmodel as rm
-from gateway.access import SCOPES, SignedIn, authorized, own_member
+from gateway.access import SCOPES, SignedIn, authorized, own_member, who_may_send
 from gateway.context import GatewayContext
 from gateway.mutations import (
     ERROR_TYPES,
@@ -769,10 +769,12 @@ async def printable_record(info: Info[GatewayContext, None],
 #: Mutations and queries this module adds to the schema.
 MUTATIONS = {"exportRecord": strawberry.mutation(
                  export_record, description="Issue a member's portable record (VC 2.0, "
-                 "vc+jwt) to a recipient she consented to; every export is an event"),
+                 "vc+jwt) to a recipient she consented to; every export is an event. "
+                 + who_may_send(m.ExportRecord)),
              "importRecord": strawberry.mutation(
                  import_record, description="Verify a record from another node, record it "
-                 "for the same member id, and start her membership here")}
+                 "for the same member id, and start her membership here. "
+                 + who_may_send(m.ImportRecord))}
 QUERIES = {"verify_record": strawberry.field(
     verify_record, permission_classes=[SignedIn], description="Check a record: format, trusted issuer, signature, validity "
     "dates and revocation, each on its own"),

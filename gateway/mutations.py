@@ -32,7 +32,7 @@ import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import authorized
+from gateway.access import authorized, who_may_send
 from gateway.context import GatewayContext
 from schemas import REGISTRY
 from schemas import membership as m
@@ -413,8 +413,9 @@ def make_mutation(cls: type[Contract]):
                                "idempotency_key": typing.Optional[str],
                                "return": MutationResult}
     resolve.__name__ = camel(cls.__name__)
-    return strawberry.mutation(resolve, description=(cls.__doc__ or "").strip().split("\n")[0]
-                               or f"Send {cls.__name__} to the {cls.contract_service} service")
+    what = (cls.__doc__ or "").strip().split("\n")[0] or \
+        f"Send {cls.__name__} to the {cls.contract_service} service."
+    return strawberry.mutation(resolve, description=f"{what} {who_may_send(cls)}")
 
 
 #: Commands with a mutation of their own (``gateway.federation``): the gateway builds them.
