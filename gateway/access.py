@@ -203,6 +203,18 @@ def rule_for(cls: type[Contract]) -> CommandRule:
     return RULES.get(cls, FOR_THE_COOPERATIVE)
 
 
+_ROLES_IN_WORDS = {Role.STAFF: "staff", Role.ADMIN: "admins"}
+
+
+def who_may_send(cls: type[Contract]) -> str:
+    """Who may send ``cls``, in words, from its rule (what its mutation's description says)."""
+    rule = rule_for(cls)
+    if not rule.who:
+        return "Who: the node admin only."
+    roles = " or ".join(_ROLES_IN_WORDS[role] for role in rule.who)
+    return f"Who: {roles} {rule.when}; and the node admin."
+
+
 def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
     """May the caller send this command? Decided on the plain input, before anything is
     sealed or sent, so a refused caller leaves no trace (not even a data key)."""

@@ -29,8 +29,23 @@ from graphql import (
 
 from schemas import glossary
 
-#: (GraphQL type, field) or field -> what a name the gateway alone uses means.
-WORDS: dict[tuple[str, str] | str, str] = {}
+#: (GraphQL type, field) or field -> what a name the gateway alone uses means: the names that
+#: repeat across types or fields (a name used once is described where it is defined). An
+#: argument is looked up as ("Type.field", argument), then as a field of that type.
+WORDS: dict[tuple[str, str] | str, str] = {
+    # the arguments of every mutation
+    "input": "the command's fields",
+    "idempotencyKey": "1 to 200 characters of the caller's choosing that name this request: "
+                      "sending it again with the same key (a retry) gets the same result and "
+                      "never acts twice; the key itself never leaves the gateway",
+    # pages (members, memberHistory)
+    "first": "how many items the page holds at most: 1 to 100",
+    "after": "where the page starts: the cursor of the item before it (the previous page's "
+             "pageInfo.endCursor); absent: from the beginning",
+    "cursor": "this item's place in the list: pass it as `after` for the items that follow it",
+    "edges": "the page's items, each with its cursor",
+    "pageInfo": "where the page ends and whether another follows",
+}
 
 
 def snake(name: str) -> str:
@@ -46,7 +61,7 @@ def _word(owner: str, field: str) -> str | None:
             or WORDS.get(field))
 
 
-def _summary(contract: type | None) -> str | None:
+def summary_of(contract: type | None) -> str | None:
     """The first paragraph of a contract's own docstring (not one it inherits)."""
     doc = (contract.__dict__.get("__doc__") or "").strip() if contract is not None else ""
     return " ".join(doc.split("\n\n")[0].split()) or None
@@ -62,7 +77,7 @@ def describe(schema: GraphQLSchema, structs: dict[str, type],
             continue
         if not graphql_type.description:
             contract = structs.get(name) or enums.get(name)
-            graphql_type.description = _summary(contract) or WORDS.get(name)
+            graphql_type.description = summary_of(contract) or WORDS.get(name)
         if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType
                       | GraphQLInputObjectType):
             for field_name, field in graphql_type.fields.items():
@@ -75,5 +90,5 @@ def describe(schema: GraphQLSchema, structs: dict[str, type],
         if isinstance(graphql_type, GraphQLEnumType) and name in enums:
             for value_name, value in graphql_type.values.items():
                 if not value.description:
-                    value.description = glossary.VALUES.get(enums[name][value_name])
+                    value.description = glossary.value_meaning(enums[name][value_name])
     return schema

@@ -40,7 +40,7 @@ from strawberry.types import Info
 
 from gateway import credentials as vc
 from gateway import readmodel as rm
-from gateway.access import SCOPES, SignedIn, authorized, own_member
+from gateway.access import SCOPES, SignedIn, authorized, own_member, who_may_send
 from gateway.context import GatewayContext
 from gateway.mutations import (
     ERROR_TYPES,
@@ -395,14 +395,19 @@ async def fetch_status_list(url: str) -> str | None:
 
 @strawberry.input(one_of=True, description="exactly one: a cooperative (id) or a node (id)")
 class RecipientInput:
-    cooperative: typing.Optional[strawberry.ID] = strawberry.UNSET
-    node: typing.Optional[str] = strawberry.UNSET
+    cooperative: typing.Optional[strawberry.ID] = strawberry.field(
+        default=strawberry.UNSET, description="a cooperative's id (a UUID), at any node")
+    node: typing.Optional[str] = strawberry.field(
+        default=strawberry.UNSET, description="a node's id (ec): any of its cooperatives may "
+                                              "import the record")
 
 
-@strawberry.input
+@strawberry.input(description="Which member's record to issue, to whom, covering what, for "
+                              "how long")
 class ExportRecordInput:
     member_id: strawberry.ID
-    recipient: RecipientInput
+    recipient: RecipientInput = strawberry.field(
+        description="whom it is for: the recipient of her active consent")
     scopes: typing.Optional[list[str]] = strawberry.field(
         default=None, description="identity, membership, savings, training; "
                                   "default: what her consent to the recipient grants")
@@ -413,7 +418,9 @@ class ExportRecordInput:
 @strawberry.type(description="A signed portable record, and her certificates")
 class ExportedRecord:
     credential_id: strawberry.ID
-    credential: str = strawberry.field(description="compact JWS, typ vc+jwt (EdDSA)")
+    credential: str = strawberry.field(
+        description="the record: a W3C Verifiable Credential 2.0 as a compact JWS, typ vc+jwt, "
+                    "signed EdDSA with the node's key; hand it to the recipient")
     valid_until: dt.datetime
     certificates: list[str] = strawberry.field(
         description="one Open Badges 3.0 credential (compact JWS, typ JWT) per "
@@ -421,45 +428,63 @@ class ExportedRecord:
     status_list: str = strawberry.field(description="where the issuer publishes revocations")
 
 
-@strawberry.input
+@strawberry.input(description="A record from another node, and the membership it starts at a "
+                              "cooperative here")
 class ImportRecordInput:
-    credential: str
-    cooperative_id: strawberry.ID
-    started_on: dt.date
-    share_capital_required: MoneyInput
-    role: enum_for(m.MembershipRole) = enum_for(m.MembershipRole).MEMBER
+    credential: str = strawberry.field(
+        description="the record as she brought it: the compact JWS (vc+jwt) another node "
+                    "issued, shared with this cooperative or this node, covering her "
+                    "memberships")
+    cooperative_id: strawberry.ID = strawberry.field(
+        description="the cooperative of this node she joins (its id)")
+    started_on: dt.date = strawberry.field(
+        description="the first day of her membership here, a day that has come")
+    share_capital_required: MoneyInput = strawberry.field(
+        description="the share capital her membership here requires, in the cooperative's "
+                    "currency")
+    role: enum_for(m.MembershipRole) = strawberry.field(
+        default=enum_for(m.MembershipRole).MEMBER, description="her role here")
 
 
 @strawberry.type(description="An imported record and the home membership it started")
 class RecordImportedHere:
     member_id: strawberry.ID
     credential_id: strawberry.ID
-    membership_started: bool
-    visible: bool
+    membership_started: bool = strawberry.field(
+        description="her membership here started now (false: she was a member already)")
+    visible: bool = strawberry.field(
+        description="the gateway's views already show her membership (read-your-writes)")
 
 
 @strawberry.type(description="The record did not pass verification: see the checks")
 class RecordNotVerified:
-    code: str
-    message: str
-    checks: list["VerificationCheck"]
+    code: str = strawberry.field(description="RecordNotVerified")
+    message: str = strawberry.field(description="which checks failed, in one sentence")
+    checks: list["VerificationCheck"] = strawberry.field(
+        description="every check, passed or not")
 
 
-@strawberry.type
+@strawberry.type(description="One check of a credential and its outcome")
 class VerificationCheck:
     name: str = strawberry.field(description="format, issuer, signature, validity, revocation")
-    passed: bool
-    reason: str | None
+    passed: bool = strawberry.field(description="the check passed")
+    reason: str | None = strawberry.field(description="why it failed; null if it passed")
 
 
-@strawberry.type
+@strawberry.type(description="What verifying a credential found, check by check")
 class RecordVerification:
-    valid: bool
-    checks: list[VerificationCheck]
-    issuer: str | None
-    credential_id: str | None
-    valid_from: str | None
-    valid_until: str | None
+    valid: bool = strawberry.field(description="every check passed")
+    checks: list[VerificationCheck] = strawberry.field(
+        description="format (VC 2.0 in a vc+jwt JWS, EdDSA), issuer (a trusted node), "
+                    "signature, validity (its dates) and revocation (the issuer's status list)")
+    issuer: str | None = strawberry.field(
+        description="who issued it: urn:coopbridge:node:<node id>; null if unreadable")
+    credential_id: str | None = strawberry.field(
+        description="the credential's id without its urn:uuid: prefix; null if it has none")
+    valid_from: str | None = strawberry.field(
+        description="its validFrom, as written (ISO 8601); null if absent")
+    valid_until: str | None = strawberry.field(
+        description="its validUntil, as written (ISO 8601); null if absent")
     record: JSON | None = strawberry.field(
         description="the credential's subject, as signed (null if not readable)")
 
@@ -467,10 +492,12 @@ class RecordVerification:
 _PROBLEMS = (ValidationError, NotAuthorized, Unavailable, CommandRejected,
              *ERROR_TYPES.values())
 ExportRecordResult = typing.Annotated[typing.Union[(ExportedRecord, *_PROBLEMS)],
-                                      strawberry.union("ExportRecordResult")]
+                                      strawberry.union("ExportRecordResult", description=(
+                                          "The signed record, or why it was not issued"))]
 ImportRecordResult = typing.Annotated[
     typing.Union[(RecordImportedHere, RecordNotVerified, *_PROBLEMS)],
-    strawberry.union("ImportRecordResult")]
+    strawberry.union("ImportRecordResult", description=(
+        "The record imported and her membership started, or why not"))]
 
 
 def _checks(result: vc.Verification) -> list[VerificationCheck]:
@@ -482,7 +509,12 @@ def _id_of(value: Any) -> str | None:
     return value.removeprefix("urn:uuid:") if isinstance(value, str) else None
 
 
-async def verify_record(info: Info[GatewayContext, None], credential: str) -> RecordVerification:
+async def verify_record(info: Info[GatewayContext, None],
+                        credential: typing.Annotated[str, strawberry.argument(
+                            description="a credential as a compact JWS (vc+jwt): a record "
+                                        "or a certificate; only its first 524,288 "
+                                        "characters are read")],
+                        ) -> RecordVerification:
     context = info.context
     result = await verify(context, credential[:512 * 1024])
     claims = result.credential or {}
@@ -769,13 +801,16 @@ async def printable_record(info: Info[GatewayContext, None],
 #: Mutations and queries this module adds to the schema.
 MUTATIONS = {"exportRecord": strawberry.mutation(
                  export_record, description="Issue a member's portable record (VC 2.0, "
-                 "vc+jwt) to a recipient she consented to; every export is an event"),
+                 "vc+jwt) to a recipient she consented to; every export is an event. "
+                 + who_may_send(m.ExportRecord)),
              "importRecord": strawberry.mutation(
                  import_record, description="Verify a record from another node, record it "
-                 "for the same member id, and start her membership here")}
+                 "for the same member id, and start her membership here. "
+                 + who_may_send(m.ImportRecord))}
 QUERIES = {"verify_record": strawberry.field(
-    verify_record, permission_classes=[SignedIn], description="Check a record: format, trusted issuer, signature, validity "
-    "dates and revocation, each on its own"),
+    verify_record, permission_classes=[SignedIn], description="Check a record: format, "
+    "trusted issuer, signature, validity dates and revocation, each on its own; for any "
+    "signed-in caller"),
            "printable_record": strawberry.field(
     printable_record, permission_classes=[SignedIn], description="A signed summary of a member's record for her printed "
     "copy, with its QR code (her own cooperatives and the node admin; else null)")}

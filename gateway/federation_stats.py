@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import msgspec
 import strawberry
@@ -52,40 +53,62 @@ NO_GROUP = "none"
 GENDERS = (*(g.value for g in m.Gender), "unstated")
 
 
-@strawberry.enum
+@strawberry.enum(description="What the figures' cells are")
 class StatsDimension(Enum):
-    COOPERATIVE = "cooperative"
-    COUNTRY = "country"
-    CORRIDOR = "corridor"
-    GENDER = "gender"
-    MONTH = "month"
-    GROUP = "group"
+    COOPERATIVE = strawberry.enum_value("cooperative", description="one cell per cooperative, "
+                                        "keyed by its id")
+    COUNTRY = strawberry.enum_value("country", description="one cell per country of the "
+                                    "cooperatives, keyed by its ISO 3166-1 alpha-2 code")
+    CORRIDOR = strawberry.enum_value(
+        "corridor", description="one cell per migration corridor: the cooperative's country, "
+        "a hyphen, her nationality (ES-EC), written like a remittance's corridor")
+    GENDER = strawberry.enum_value("gender", description="one cell per gender: female, male, "
+                                   "other, unstated")
+    MONTH = strawberry.enum_value(
+        "month", description="one cell per month (YYYY-MM), each flow in its month: a time "
+        "series; the stocks (active members, savings balance) are null")
+    GROUP = strawberry.enum_value(
+        "group", description="one cell per member group, keyed by its id; a member counts in "
+        "each of her groups, those in none in the cell none")
 
 
-@strawberry.input
+@strawberry.input(description="Which figures, and how to group them")
 class StatsFilter:
-    group_by: StatsDimension = StatsDimension.COUNTRY
-    country: str | None = None
-    cooperative_id: strawberry.ID | None = None
+    group_by: StatsDimension = strawberry.field(
+        default=StatsDimension.COUNTRY, description="what the cells are (default: COUNTRY)")
+    country: str | None = strawberry.field(
+        default=None, description="only the cooperatives of this country: an ISO 3166-1 "
+                                  "alpha-2 code (ES)")
+    cooperative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only this cooperative (its id); a cooperative's admin "
+                                  "always gets her own cooperative's figures only")
     from_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
     to_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
     gender: str | None = strawberry.field(
         default=None, description="only members of this gender: " + ", ".join(GENDERS))
 
 
-@strawberry.type
+@strawberry.type(description="How many of one kind")
 class Count:
-    key: str
-    count: int
+    key: str = strawberry.field(description="the kind: a course kind (language …) or a CEFR "
+                                            "level (A1 … C2)")
+    count: int = strawberry.field(description="how many")
 
 
-@strawberry.type
+@strawberry.type(description="The figures of one cell: flows are counted in the period "
+                             "asked (all time without one), stocks are today's")
 class StatsCell:
-    key: str
-    suppressed: bool
-    members: int | None
-    joined: int | None
-    left: int | None
+    key: str = strawberry.field(
+        description="the cell's key, as the grouping says (a cooperative's id, ES, ES-EC, "
+                    "female, 2026-03, a group's id or none); * for the suppressed cells merged")
+    suppressed: bool = strawberry.field(
+        description="this is the cell * that merges the cells about fewer than 5 people: "
+                    "every figure is null")
+    members: int | None = strawberry.field(
+        description="the people behind the cell's figures: without a period, every member "
+                    "its cooperatives ever had; with one, those behind a figure in it")
+    joined: int | None = strawberry.field(description="memberships started")
+    left: int | None = strawberry.field(description="memberships ended")
     active_members: int | None = strawberry.field(
         description="memberships active today (started, not ended): a stock, null when "
                     "grouped by MONTH or filtered by period")
@@ -93,21 +116,33 @@ class StatsCell:
         description="memberships that ended because she returned home")
     arrived_home: int | None = strawberry.field(
         description="records from other nodes imported here (members coming home)")
-    deposits: list[Money] | None
-    savings_balance: list[Money] | None
-    remittances_sent: int | None
-    remittance_volume: list[Money] | None
-    average_fee_percent: str | None
-    courses_completed: list[Count] | None
-    cefr_levels: list[Count] | None
-    certificates: int | None
+    deposits: list[Money] | None = strawberry.field(
+        description="money deposited, booked in the period: one amount per currency")
+    savings_balance: list[Money] | None = strawberry.field(
+        description="what savings accounts hold today (a stock), one amount per currency: "
+                    "null when grouped by MONTH, empty with a period")
+    remittances_sent: int | None = strawberry.field(
+        description="remittances sent, booked in the period (refunded ones not counted)")
+    remittance_volume: list[Money] | None = strawberry.field(
+        description="the amounts those remittances sent, fees not included: one per currency")
+    average_fee_percent: str | None = strawberry.field(
+        description="the average fee as a percentage of the amount sent (\"1.75\"): the mean "
+                    "over account-months with remittances; null when none were sent")
+    courses_completed: list[Count] | None = strawberry.field(
+        description="courses passed, by kind of course")
+    cefr_levels: list[Count] | None = strawberry.field(
+        description="CEFR levels certified, by level")
+    certificates: int | None = strawberry.field(
+        description="certificates issued and not revoked")
 
 
-@strawberry.type
+@strawberry.type(description="The federation's figures: one cell per key of the grouping")
 class FederationStats:
-    group_by: StatsDimension
-    min_cell: int
-    cells: list[StatsCell]
+    group_by: StatsDimension = strawberry.field(description="what the cells are")
+    min_cell: int = strawberry.field(
+        description="the fewest people a cell must be about to show its figures (5)")
+    cells: list[StatsCell] = strawberry.field(
+        description="the cells in key order, then the cell * of the suppressed ones, if any")
 
 
 @dataclass
@@ -134,7 +169,10 @@ def _money(counter: Counter) -> list[Money]:
 
 
 async def federation_stats(info: Info[GatewayContext, None],
-                           filter: StatsFilter | None = None) -> FederationStats | None:
+                           filter: Annotated[StatsFilter | None, strawberry.argument(
+                               description="which figures and how to group them; absent: "
+                                           "all, by COUNTRY")] = None,
+                           ) -> FederationStats | None:
     context = info.context
     caller = context.caller
     filter = filter or StatsFilter()

@@ -32,8 +32,9 @@ import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import authorized
+from gateway.access import authorized, who_may_send
 from gateway.context import GatewayContext
+from gateway.descriptions import summary_of
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
@@ -76,29 +77,40 @@ ERROR_CODES = (
 
 @strawberry.interface(description="Why a mutation did not happen: a stable code, a sentence")
 class Problem:
-    code: str
-    message: str
+    code: str = strawberry.field(
+        description="a stable code to switch on: the type's own name, except on "
+                    "CommandRejected, where it is the service's code")
+    message: str = strawberry.field(
+        description="what went wrong, in one English sentence for people; never personal data")
 
 
-@strawberry.type
-class EventRef:
+@strawberry.type(description="An event the command led to, as the service's reply names it")
+class EventRef:  # its fields: the glossary's words for the reply's (schemas.runtime.EventRef)
     id: strawberry.ID
     type: str
     sequence: int
 
 
-@strawberry.type
+@strawberry.type(description="The command was accepted: its event is in the log")
 class CommandAccepted:
-    command_id: strawberry.ID
-    aggregate_id: strawberry.ID
-    events: list[EventRef]
+    command_id: strawberry.ID = strawberry.field(
+        description="the command's id: the same for every retry with the same idempotency key")
+    aggregate_id: strawberry.ID = strawberry.field(
+        description="the id of what the command acted on: a member's, a cooperative's, an "
+                    "account's or a course's id")
+    events: list[EventRef] = strawberry.field(
+        description="the events it led to (one: a command is one fact)")
     visible: bool = strawberry.field(
         description="the gateway's views already show the change (read-your-writes)")
 
 
-@strawberry.type
+@strawberry.type(description="The input is not valid: a value out of its format or range, or "
+                             "against a rule (a day that has not come, a membership ending "
+                             "before it started)")
 class ValidationError(Problem):
-    field: typing.Optional[str]
+    field: typing.Optional[str] = strawberry.field(
+        description="where the problem is, as a path into the arguments (input.amount, "
+                    "idempotencyKey); null when it is no one field")
 
 
 @strawberry.type(description="The caller may not send this command")
@@ -123,7 +135,9 @@ ERROR_TYPES = {code: strawberry.type(type(code, (Problem,), {}),
 MutationResult = typing.Annotated[
     typing.Union[(CommandAccepted, ValidationError, NotAuthorized, Unavailable, CommandRejected,
                   *ERROR_TYPES.values())],
-    strawberry.union("MutationResult"),
+    strawberry.union("MutationResult", description=(
+        "What a command came to: CommandAccepted, or one Problem (ask for __typename and "
+        "`... on Problem { code message }`)")),
 ]
 
 
@@ -139,8 +153,10 @@ def problem(code: str, message: str, field: str | None = None):
 
 @strawberry.input(description="An amount as a decimal string in major units: \"200.00\" EUR")
 class MoneyInput:
-    amount: str
-    currency: str
+    amount: str = strawberry.field(
+        description="a plain decimal string in major units, with at most as many decimals as "
+                    "the currency has: \"125.50\" (no sign, exponent or separator)")
+    currency: str = strawberry.field(description="an ISO 4217 currency code (EUR)")
 
 
 _inputs: dict[type, type] = {}
@@ -206,8 +222,10 @@ def _one_of(owner: str, field: str, options: list[mi.StructType]):
     key = (owner, field)
     if key not in _inputs:
         annotations = {_tag_name(o): typing.Optional[input_for(o.cls)] for o in options}
+        described = {_tag_name(o): strawberry.field(description=summary_of(o.cls))
+                     for o in options}
         cls = type(f"{owner}{field[0].upper()}{field[1:]}Choice", (), {
-            "__annotations__": annotations})
+            "__annotations__": annotations, **described})
         _inputs[key] = strawberry.input(cls, one_of=True,
                                         description="exactly one of these fields")
     return _inputs[key]
@@ -413,8 +431,9 @@ def make_mutation(cls: type[Contract]):
                                "idempotency_key": typing.Optional[str],
                                "return": MutationResult}
     resolve.__name__ = camel(cls.__name__)
-    return strawberry.mutation(resolve, description=(cls.__doc__ or "").strip().split("\n")[0]
-                               or f"Send {cls.__name__} to the {cls.contract_service} service")
+    what = (cls.__doc__ or "").strip().split("\n")[0] or \
+        f"Send {cls.__name__} to the {cls.contract_service} service."
+    return strawberry.mutation(resolve, description=f"{what} {who_may_send(cls)}")
 
 
 #: Commands with a mutation of their own (``gateway.federation``): the gateway builds them.
@@ -434,4 +453,7 @@ def mutation_type() -> type:
     from gateway.federation import MUTATIONS  # noqa: PLC0415 (it builds on this module)
 
     fields = {camel(cls.__name__): make_mutation(cls) for cls in partner_commands()}
-    return strawberry.type(type("Mutation", (), {**fields, **MUTATIONS}))
+    return strawberry.type(type("Mutation", (), {**fields, **MUTATIONS}), description=(
+        "Commands: each mutation sends one, waits for the service's answer and returns it. "
+        "Every mutation needs a bearer token; send it again with the same idempotencyKey "
+        "after a timeout or a lost answer"))

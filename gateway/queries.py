@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from typing import Annotated
 
 import msgspec
 import strawberry
@@ -11,7 +12,9 @@ from strawberry.types import Info
 
 from gateway import readmodel as rm
 from gateway.access import (
+    ALWAYS,
     MEMBER_FIELDS,
+    OWN,
     SignedIn,
     history_scope,
     own_member,
@@ -68,12 +71,26 @@ def _page_size(first: int) -> int:
     return first
 
 
-@strawberry.type
+def needs(field: str, what: str) -> str:
+    """A ``Member`` field's description: what it holds, and what reading it needs
+    (``access.MEMBER_FIELDS``); a field the caller may not read is null."""
+    need = MEMBER_FIELDS[field]
+    if need == ALWAYS:
+        return what
+    if need == OWN:
+        return f"{what}; for her cooperatives (now or before) only, else null"
+    return f"{what}; needs the {need} scope, else null"
+
+
+@strawberry.type(description=(
+    "A member's portable record, as much of it as the caller may see: her cooperatives (now or "
+    "before) and the node admin hold every scope of it, another cooperative the scopes of her "
+    "active consent to it; a part the caller may not read is null"))
 class Member:
     """A member's portable record, as much of it as the caller may see."""
 
     member_id: strawberry.ID = use_id()
-    id: strawberry.ID = own_id("member_id", "member (her global id, the same at every node)")
+    id: strawberry.ID = own_id("member_id", "member", ": her global id, the same at every node")
     erased: bool = strawberry.field(description="the member was erased: personal fields are null")
     record: strawberry.Private[rm.MemberRecord]
     scopes: strawberry.Private[frozenset[str]]
@@ -83,7 +100,7 @@ class Member:
         """May the caller read this field of her record (``access.MEMBER_FIELDS``)?"""
         return shows(MEMBER_FIELDS[field], self.scopes, self.own)
 
-    @strawberry.field(description="null if erased, or not shared with the caller")
+    @strawberry.field(description=needs("identity", "who she is; null once she is erased"))
     async def identity(self, info: Info[GatewayContext, None]) -> Identity | None:
         if not self.shows("identity") or self.record.erased or self.record.personal is None:
             return None
@@ -97,20 +114,22 @@ class Member:
                         preferred_languages=list(details.preferred_languages),
                         contact=details.contact)
 
-    @strawberry.field
+    @strawberry.field(description=needs("memberships", "her memberships at this node's "
+                                                       "cooperatives, oldest first"))
     def memberships(self) -> list[Membership] | None:
         if not self.shows("memberships"):
             return None
         return [Membership.from_doc(doc) for doc in self.record.memberships]
 
-    @strawberry.field
+    @strawberry.field(description=needs("groups", "the member groups she is in"))
     def groups(self) -> list[GroupMembership] | None:
         if not self.shows("groups"):
             return None
         return [GroupMembership(cooperative_id=g.cooperative_id, group_id=g.group_id)
                 for g in self.record.groups]
 
-    @strawberry.field(description="shown to the member's own cooperatives only")
+    @strawberry.field(description=needs("consents", "the consents she gave, revoked and "
+                                                    "expired ones included"))
     def consents(self, info: Info[GatewayContext, None]) -> list[Consent] | None:
         if not self.shows("consents"):
             return None
@@ -120,7 +139,8 @@ class Member:
                         active=not c.revoked and c.expires_at > now)
                 for c in self.record.consents]
 
-    @strawberry.field(description="savings, share capital and loan accounts, with history")
+    @strawberry.field(description=needs("accounts", "her savings, share capital and loan "
+                                                    "accounts, with their history"))
     def accounts(self, info: Info[GatewayContext, None]) -> list[Account] | None:
         if not self.shows("accounts"):
             return None
@@ -128,7 +148,7 @@ class Member:
         docs = [views.get("accounts", account_id) for account_id in self.record.accounts]
         return [Account.from_doc(doc) for doc in docs if doc is not None]
 
-    @strawberry.field
+    @strawberry.field(description=needs("enrolments", "the courses she enrolled in"))
     def enrolments(self) -> list[Enrolment] | None:
         if not self.shows("enrolments"):
             return None
@@ -136,20 +156,20 @@ class Member:
                           score=e.score, level_attained=e.level_attained,
                           completed_on=e.completed_on) for e in self.record.enrolments]
 
-    @strawberry.field
+    @strawberry.field(description=needs("certificates", "the certificates courses issued her"))
     def certificates(self) -> list[Certificate] | None:
         if not self.shows("certificates"):
             return None
         return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
 
-    @strawberry.field(description="records from other nodes, verified and imported here "
-                                  "(needs the membership scope)")
+    @strawberry.field(description=needs("importedRecords", "records from other nodes, "
+                                                           "verified and imported here"))
     def imported_records(self) -> list[ImportedRecord] | None:
         if not self.shows("importedRecords"):
             return None
         return [ImportedRecord.from_doc(doc) for doc in self.record.imports]
 
-    @strawberry.field(description="records this node issued for her (her own cooperatives only)")
+    @strawberry.field(description=needs("exportedRecords", "records this node issued for her"))
     def exported_records(self) -> list[ExportedRecordInfo] | None:
         if not self.shows("exportedRecords"):
             return None
@@ -176,44 +196,61 @@ def visible_member(info: Info[GatewayContext, None], member_id: str) -> Member |
                   own=own_member(info.context.caller, record))
 
 
-@strawberry.type
+@strawberry.type(description="One member of a page, with its cursor")
 class MemberEdge:
     cursor: str
-    node: Member
+    node: Member = strawberry.field(description="the member")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page ends and whether another follows")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="another page follows this one")
+    end_cursor: str | None = strawberry.field(
+        description="the last item's cursor: pass it as `after` for the next page (null on an "
+                    "empty page)")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a cooperative's members, in joining order")
 class MemberConnection:
     edges: list[MemberEdge]
     page_info: PageInfo
-    total_count: int
+    total_count: int = strawberry.field(
+        description="everyone who ever joined the cooperative, on every page")
 
 
-@strawberry.type
+@strawberry.type(description="One entry of a page of her timeline, with its cursor")
 class HistoryEdge:
     cursor: str
-    node: HistoryEntry
+    node: HistoryEntry = strawberry.field(description="the entry")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's timeline, oldest first")
 class HistoryConnection:
     edges: list[HistoryEdge]
     page_info: PageInfo
 
 
-@strawberry.type
+#: Who sees a member at all (``access.visible_scopes``), as the queries about her say it.
+WHO_SEES_HER = ("her cooperatives' staff and admins (now or before) see all of it, another "
+                "cooperative's only through her active consent naming it and only the scopes "
+                "it grants, the node admin everyone, an analyst no one")
+
+
+@strawberry.type(description="Reads, answered from this gateway's views of the log. Every "
+                             "query needs a bearer token; what a caller may not see reads as "
+                             "null, exactly like what does not exist")
 class Query:
-    @strawberry.field(permission_classes=[SignedIn], description="A member's portable record (null if unknown or not shared)")
-    def member(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Member | None:
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "A member's portable record, as much as the caller may see: " + WHO_SEES_HER
+        + "; null if unknown or not shared"))
+    def member(self, info: Info[GatewayContext, None],
+               id: Annotated[strawberry.ID, strawberry.argument(
+                   description="her global member id")]) -> Member | None:
         return visible_member(info, id)
 
-    @strawberry.field(permission_classes=[SignedIn], description="The members of a cooperative, in joining order")
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "The members of a cooperative, everyone who ever joined, in joining order, a page at a "
+        "time; for its own staff and admins and the node admin (null for others)"))
     def members(self, info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
                 first: int = 20, after: str | None = None) -> MemberConnection | None:
         caller = info.context.caller
@@ -230,7 +267,11 @@ class Query:
             page_info=PageInfo(has_next_page=start + size < len(coop.members),
                                end_cursor=_cursor(start + len(ids) - 1) if ids else None))
 
-    @strawberry.field(permission_classes=[SignedIn], description="A member's timeline, oldest first (needs their membership scope)")
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "A member's timeline, oldest first, a page at a time, without personal data. Needs "
+        "the membership scope (her cooperatives, now or before, or her consent); only the "
+        "entries of the scopes the caller holds show, her consents' to her cooperatives only; "
+        "null otherwise"))
     def member_history(self, info: Info[GatewayContext, None], member_id: strawberry.ID,
                        first: int = 50, after: str | None = None) -> HistoryConnection | None:
         member = visible_member(info, member_id)
@@ -249,9 +290,12 @@ class Query:
             page_info=PageInfo(has_next_page=start + size < len(items),
                                end_cursor=_cursor(start + len(page) - 1) if page else None))
 
-    @strawberry.field(permission_classes=[SignedIn], description="A cooperative (public facts)")
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "A cooperative of this node (public facts), for any signed-in caller; its groups and "
+        "its counts under 5 only for its own staff and admins; null if unknown"))
     def cooperative(self, info: Info[GatewayContext, None],
-                    id: strawberry.ID) -> Cooperative | None:
+                    id: Annotated[strawberry.ID, strawberry.argument(
+                        description="the cooperative's id")]) -> Cooperative | None:
         doc = info.context.views.get("cooperatives", id)
         if doc is None or not doc.registered:
             return None
@@ -261,10 +305,15 @@ class Query:
         "The cooperatives of this node, ordered by country (ISO 3166-1 alpha-2) and then by "
         "registration; only those of `country` when it is given. Paged by keyset: `first` "
         "(1 to 100) after the cooperative whose id is `after`; fewer than `first` means the "
-        "last page."))
-    def cooperatives(self, info: Info[GatewayContext, None], country: str | None = None,
+        "last page. For any signed-in caller."))
+    def cooperatives(self, info: Info[GatewayContext, None],
+                     country: Annotated[str | None, strawberry.argument(
+                         description="only this country's: an ISO 3166-1 alpha-2 code (ES)")]
+                     = None,
                      first: int = MAX_PAGE,
-                     after: strawberry.ID | None = None) -> list[Cooperative]:
+                     after: Annotated[strawberry.ID | None, strawberry.argument(
+                         description="the id of the last cooperative of the previous page")]
+                     = None) -> list[Cooperative]:
         views, caller = info.context.views, info.context.caller
         size = _page_size(first)
         if country is not None:
@@ -286,14 +335,21 @@ class Query:
 
     federation_stats: FederationStats | None = strawberry.field(
         resolver=federation_stats, permission_classes=[SignedIn],
-        description="Aggregates for analysts; cells under 5 people are suppressed")
+        description="The federation's figures, by cooperative, country, corridor, gender, "
+                    "month or group: for analysts and the node admin; a cooperative's admins "
+                    "get their own cooperative's only; null for others. Cells about fewer "
+                    "than 5 people are merged into one cell * without figures")
 
     verify_record = federation.QUERIES["verify_record"]
 
     printable_record = federation.QUERIES["printable_record"]
 
-    @strawberry.field(permission_classes=[SignedIn], description="A course (public facts)")
-    def course(self, info: Info[GatewayContext, None], id: strawberry.ID) -> Course | None:
+    @strawberry.field(permission_classes=[SignedIn], description=(
+        "A course (public facts), for any signed-in caller; its counts under 5 only for the "
+        "offering cooperative's own staff and admins; null if unknown"))
+    def course(self, info: Info[GatewayContext, None],
+               id: Annotated[strawberry.ID, strawberry.argument(
+                   description="the course's id")]) -> Course | None:
         doc = info.context.views.get("courses", id)
         if doc is None or not doc.offered:
             return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -50,18 +51,26 @@ def _country_of(context: GatewayContext, event) -> str | None:
     return cooperative.country if cooperative else None
 
 
-@strawberry.type
+@strawberry.type(description="Something that happened in a country's cooperatives: what and "
+                             "when, never who")
 class Activity:
-    at: dt.datetime
-    service: str
-    type: str
-    cooperative_country: str
+    at: dt.datetime = strawberry.field(description="when the event was decided")
+    service: str = strawberry.field(description="membership, savings or training")
+    type: str = strawberry.field(description="the event's name (FundsDeposited)")
+    cooperative_country: str = strawberry.field(
+        description="the country of the cooperative it happened in (ISO 3166-1 alpha-2)")
 
 
-@strawberry.type
+@strawberry.type(description="Live streams over graphql-transport-ws. The bearer token goes in "
+                             "the connection_init payload ({\"Authorization\": \"Bearer …\"}) "
+                             "or the upgrade request's Authorization header; a connection "
+                             "without a valid one is closed (4403), and a stream ends when "
+                             "its token expires")
 class Subscription:
-    @strawberry.subscription(description="A member's events as they happen (needs the "
-                                         "membership scope; ends silently when it is lost)")
+    @strawberry.subscription(description="A member's events as they happen, as timeline "
+                                         "entries: for whoever may read her timeline (the "
+                                         "membership scope), only the entries of the scopes "
+                                         "held; ends silently when access is lost")
     async def member_events(self, info: Info[GatewayContext, None],
                             member_id: strawberry.ID) -> AsyncGenerator[HistoryEntry, None]:
         context, caller = info.context, _caller(info.context)
@@ -85,10 +94,13 @@ class Subscription:
         finally:
             context.views.unlisten(queue)
 
-    @strawberry.subscription(description="For analysts: what happens in a country's "
-                                         "cooperatives, event types and times, never who")
+    @strawberry.subscription(description="What happens in a country's cooperatives, event "
+                                         "types and times, never who: for analysts and the "
+                                         "node admin (others get no event)")
     async def federation_activity(self, info: Info[GatewayContext, None],
-                                  country: str) -> AsyncGenerator[Activity, None]:
+                                  country: Annotated[str, strawberry.argument(
+                                      description="an ISO 3166-1 alpha-2 code (ES)")],
+                                  ) -> AsyncGenerator[Activity, None]:
         context, caller = info.context, _caller(info.context)
         if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return

@@ -16,12 +16,13 @@ from schemas.fields import Money as MoneyValue
 from schemas.money import major_text
 
 
-def own_id(attribute: str, what: str):
+def own_id(attribute: str, what: str, more: str = ""):
     """The ``id`` field of a type whose own identifier was first published as ``attribute``
     (``memberId``, ``cooperativeId`` …): clients expect ``id``; the old name stays, deprecated."""
     def resolve(self) -> strawberry.ID:
         return getattr(self, attribute)
-    return strawberry.field(resolver=resolve, description=f"the {what}'s id (a UUID)")
+    return strawberry.field(resolver=resolve,
+                            description=f"the {what}'s id (a UUID){more}")
 
 
 def use_id():
@@ -29,11 +30,13 @@ def use_id():
     return strawberry.field(deprecation_reason="Use `id`: the same value.")
 
 
-@strawberry.type
+@strawberry.type(description="An amount of money in one currency, written two ways")
 class Money:
     amount: str = strawberry.field(description="decimal, in major units: \"125.50\"")
-    currency: str
-    minor_units: str = strawberry.field(description="integer minor units, as a string")
+    currency: str = strawberry.field(description="an ISO 4217 currency code (EUR)")
+    minor_units: str = strawberry.field(
+        description="integer minor units, as a string (\"12550\"): exact, and no limit of "
+                    "GraphQL's 32-bit Int")
 
     @classmethod
     def from_value(cls, money: MoneyValue | None) -> Money | None:
@@ -43,7 +46,8 @@ class Money:
                    minor_units=str(money.amount))
 
 
-@strawberry.type
+@strawberry.type(description="Who she is: her personal details, opened from their seal for "
+                             "this request only")
 class Identity:
     given_names: str
     family_names: str
@@ -54,15 +58,18 @@ class Identity:
     contact: str | None
 
 
-@strawberry.type
+@strawberry.type(description="A membership of a cooperative of this node")
 class Membership:
     cooperative_id: strawberry.ID
-    role: str
+    role: str = strawberry.field(description="her role: member, worker_member or board_member")
     started_on: dt.date
-    ended_on: dt.date | None
-    end_reason: str | None
+    ended_on: dt.date | None = strawberry.field(
+        description="the day the membership ended; null while it lasts")
+    end_reason: str | None = strawberry.field(
+        description="why it ended: returned_home, moved, resigned, deceased or expelled; null "
+                    "while it lasts")
     share_capital_required: Money
-    active: bool
+    active: bool = strawberry.field(description="it has not ended")
 
     @classmethod
     def from_doc(cls, doc: rm.MembershipDoc) -> Membership:
@@ -72,35 +79,38 @@ class Membership:
                    active=doc.ended_on is None)
 
 
-@strawberry.type
+@strawberry.type(description="A member group she belongs to")
 class GroupMembership:
     cooperative_id: strawberry.ID
     group_id: strawberry.ID
 
 
-@strawberry.type
+@strawberry.type(description="A consent she gave: who may see which parts of her record, "
+                             "until when")
 class Consent:
     consent_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("consent_id", "consent")
-    grantee_kind: str
+    grantee_kind: str = strawberry.field(description="cooperative or node")
     grantee: str
     scopes: list[str]
     expires_at: dt.datetime
-    revoked: bool
-    active: bool
+    revoked: bool = strawberry.field(description="she revoked it")
+    active: bool = strawberry.field(description="neither revoked nor expired: it lets the "
+                                                "grantee see the scopes now")
 
 
-@strawberry.type
+@strawberry.type(description="A loan repayment, set against the earliest instalment it pays")
 class Repayment:
-    amount: Money
+    amount: Money = strawberry.field(description="the amount repaid")
     paid_on: dt.date
     instalment: int
-    due_on: dt.date
-    timing: str
+    due_on: dt.date = strawberry.field(description="that instalment's due date")
+    timing: str = strawberry.field(
+        description="early (more than 10 days before the due date), on_time or late (after it)")
     days_late: int
 
 
-@strawberry.type
+@strawberry.type(description="One monthly instalment of a loan's schedule")
 class Instalment:
     number: int
     due_on: dt.date
@@ -109,16 +119,16 @@ class Instalment:
     total: Money
 
 
-@strawberry.type
+@strawberry.type(description="The loan of a loan account: its terms, schedule and repayments")
 class Loan:
     principal: Money
     annual_rate: str
     term_months: int
     total_due: Money
     outstanding: Money
-    closed: bool
+    closed: bool = strawberry.field(description="repaid in full")
     schedule: list[Instalment]
-    repayments: list[Repayment]
+    repayments: list[Repayment] = strawberry.field(description="the repayments, oldest first")
 
     @classmethod
     def from_doc(cls, doc: rm.LoanDoc | None) -> Loan | None:
@@ -137,21 +147,33 @@ class Loan:
                                   days_late=r.days_late) for r in doc.repayments])
 
 
-@strawberry.type
+@strawberry.type(description="Money sent from or received into a savings account of this node "
+                             "(a closing account's balance moved out shows here too)")
 class Remittance:
     remittance_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("remittance_id", "remittance")
-    direction: str
-    status: str
-    counterpart_account_id: strawberry.ID | None
-    amount: Money
-    fee: Money | None
+    direction: str = strawberry.field(description="sent (from this account) or received (into "
+                                                  "it)")
+    status: str = strawberry.field(
+        description="sent (on its way), delivered, refunded (amount and fee came back), or "
+                    "received")
+    counterpart_account_id: strawberry.ID | None = strawberry.field(
+        description="the other account of this node: the beneficiary's or the sender's; null "
+                    "for a payout to a non-member")
+    amount: Money = strawberry.field(
+        description="sent: what was sent, the fee on top; received: what was credited")
+    fee: Money | None = strawberry.field(
+        description="the fee, charged on top of the amount; null on a remittance received")
     rate: str | None
-    received: Money | None
+    received: Money | None = strawberry.field(
+        description="what the beneficiary is credited, in its currency; null on a remittance "
+                    "received")
     corridor: str | None
     fee_percent: str | None = strawberry.field(
-        description="the fee as a percentage of the amount sent")
-    at: dt.datetime | None
+        description="the fee as a percentage of the amount sent (\"1.50\")")
+    at: dt.datetime | None = strawberry.field(
+        description="sent: the day it was booked (midnight UTC) or the moment it was decided; "
+                    "received: when it was credited")
 
 
 @strawberry.type(description="Savings moved between nodes")
@@ -160,13 +182,17 @@ class Transfer:
     id: strawberry.ID = own_id("transfer_id", "transfer")
     direction: str = strawberry.field(description="sent (from here) or received (here)")
     node: str = strawberry.field(description="the other node")
-    counterpart_account_id: strawberry.ID
-    amount: Money = strawberry.field(description="debited here (sent) or credited here")
-    fee: Money | None
-    rate: str | None
+    counterpart_account_id: strawberry.ID = strawberry.field(
+        description="the account at the other node (its id there)")
+    amount: Money = strawberry.field(description="debited here, fee included (sent), or "
+                                                 "credited here (received)")
+    fee: Money | None = strawberry.field(
+        description="the fee, taken out of the amount; null on a transfer received")
+    rate: str | None = strawberry.field(
+        description="the exchange rate used (\"1.0842\"); null on a transfer received")
     received: Money | None = strawberry.field(description="what the home account is credited")
     status: str = strawberry.field(description="sent, delivered, refunded or received")
-    at: dt.datetime | None
+    at: dt.datetime | None = strawberry.field(description="when it was sent or credited here")
 
     @classmethod
     def from_doc(cls, doc: rm.TransferDoc) -> Transfer:
@@ -176,19 +202,26 @@ class Transfer:
                    received=Money.from_value(doc.received), status=doc.status, at=doc.at)
 
 
-@strawberry.type
+@strawberry.type(description="A member's account at a cooperative of this node")
 class Account:
     account_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("account_id", "account")
-    cooperative_id: strawberry.ID
-    product: str
-    currency: str
-    balance: Money | None
-    closed: bool
-    shares: int
-    loan: Loan | None
-    remittances: list[Remittance]
-    transfers: list[Transfer]
+    cooperative_id: strawberry.ID = strawberry.field(
+        description="the cooperative that keeps the account")
+    product: str = strawberry.field(description="savings, share_capital or loan")
+    currency: str = strawberry.field(description="the account's currency: the cooperative's "
+                                                 "(ISO 4217)")
+    balance: Money | None = strawberry.field(
+        description="savings: what it holds; share capital: what was paid in; loan: what is "
+                    "still owed")
+    closed: bool = strawberry.field(description="the account is closed")
+    shares: int = strawberry.field(description="the shares it holds (share capital accounts; "
+                                               "0 for the others)")
+    loan: Loan | None = strawberry.field(description="its loan (loan accounts, once disbursed)")
+    remittances: list[Remittance] = strawberry.field(
+        description="money sent from it and received into it, oldest first")
+    transfers: list[Transfer] = strawberry.field(
+        description="savings moved between this account and another node's, oldest first")
 
     @classmethod
     def from_doc(cls, doc: rm.AccountView) -> Account:
@@ -211,51 +244,61 @@ class Account:
                    transfers=[Transfer.from_doc(x) for x in doc.transfers])
 
 
-@strawberry.type
+@strawberry.type(description="Her place in a course and how it went")
 class Enrolment:
     course_id: strawberry.ID
-    status: str
-    hours: int
-    result: str | None
-    score: int | None
+    status: str = strawberry.field(description="enrolled, withdrawn or completed")
+    hours: int = strawberry.field(description="the hours she has attended")
+    result: str | None = strawberry.field(description="passed or failed; null until completed")
+    score: int | None = strawberry.field(description="0 to 100; null until completed")
     level_attained: str | None
     completed_on: dt.date | None
 
 
-@strawberry.type
+#: How a skill is written in the record's output types.
+SKILLS = ("the skills the course covered: ESCO URIs (http://data.europa.eu/esco/skill/<id>) and "
+          "ISCO-08 codes written isco08:<code>")
+#: The kinds of course, as the record's output types write them.
+COURSE_KINDS = "language, vocational, business_start_up, financial_literacy or governance"
+
+
+@strawberry.type(description="A certificate a course issued her")
 class Certificate:
     certificate_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("certificate_id", "certificate")
     course_id: strawberry.ID
-    cooperative_id: strawberry.ID
-    kind: str
-    title: str
-    skills: list[str]
+    cooperative_id: strawberry.ID = strawberry.field(
+        description="the issuing cooperative: the one that offered the course")
+    kind: str = strawberry.field(description="the kind of course: " + COURSE_KINDS)
+    title: str = strawberry.field(description="the course's title, in its first language")
+    skills: list[str] = strawberry.field(description=SKILLS)
     language: str | None
     level: str | None
-    hours: int
-    score: int
+    hours: int = strawberry.field(description="the hours she attended")
+    score: int = strawberry.field(description="her final score, 0 to 100")
     completed_on: dt.date | None
     issued_on: dt.date | None
-    revoked: bool
-    revocation_reason: str | None
+    revoked: bool = strawberry.field(description="its cooperative revoked it: verifiers see it "
+                                                 "revoked")
+    revocation_reason: str | None = strawberry.field(
+        description="why it was revoked; null if it was not")
 
 
-@strawberry.type
+@strawberry.type(description="One event of her timeline, in words (no personal data)")
 class HistoryEntry:
-    at: dt.datetime
-    service: str
-    type: str
-    summary: str
+    at: dt.datetime = strawberry.field(description="when the event was decided")
+    service: str = strawberry.field(description="membership, savings or training")
+    type: str = strawberry.field(description="the event's name (FundsDeposited)")
+    summary: str = strawberry.field(description="what happened, in one English line")
 
 
-@strawberry.type
+@strawberry.type(description="A member group of a cooperative")
 class Group:
     group_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("group_id", "group")
     name: str
-    kind: str
-    member_count: int
+    kind: str = strawberry.field(description="solidarity_group, society or work_team")
+    member_count: int = strawberry.field(description="how many members it has now")
 
 
 #: Counts under this are shown to the cooperative's own people only (they could point at one).
@@ -266,21 +309,25 @@ def _count(value: int, insider: bool) -> int | None:
     return value if insider or value >= SMALL or value == 0 else None
 
 
-@strawberry.type
+@strawberry.type(description="A cooperative of this node: its public facts")
 class Cooperative:
     cooperative_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("cooperative_id", "cooperative")
     name: str
     country: str
-    kind: str
+    kind: str = strawberry.field(
+        description="savings_and_credit, worker, multi_purpose, insurance, services, consumer, "
+                    "producer or training")
     languages: list[str]
     node: str
-    currency: str
+    currency: str = strawberry.field(
+        description="the currency it keeps its accounts and prices its shares in (ISO 4217)")
     share_price: Money | None
     active_members: int | None = strawberry.field(
-        description="null for outsiders when under 5")
+        description="its members now; null for outsiders when under 5")
     groups: list[Group] | None = strawberry.field(
-        description="the cooperative's own people only")
+        description="its member groups: for the cooperative's own people only (null for "
+                    "others)")
 
     @classmethod
     def from_doc(cls, doc: rm.CooperativeView, insider: bool = False) -> Cooperative:
@@ -293,30 +340,35 @@ class Cooperative:
                    if insider else None)
 
 
-@strawberry.type
+@strawberry.type(description="A course's title and description in one language")
 class CourseTitle:
-    language: str
-    title: str
+    language: str = strawberry.field(description="the language of this title and description: "
+                                                 "a BCP 47 tag (es)")
+    title: str = strawberry.field(description="the course's title in that language")
     description: str
 
 
-@strawberry.type
+@strawberry.type(description="A course a cooperative offers: its public facts")
 class Course:
     course_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("course_id", "course")
-    cooperative_id: strawberry.ID
+    cooperative_id: strawberry.ID = strawberry.field(
+        description="the cooperative that offers it")
     titles: list[CourseTitle]
-    kind: str
+    kind: str = strawberry.field(description=COURSE_KINDS)
     language_taught: str | None
     target_level: str | None
-    skills: list[str]
+    skills: list[str] = strawberry.field(description=SKILLS)
     hours: int
     starts_on: dt.date | None
     ends_on: dt.date | None
     capacity: int
-    enrolled: int | None = strawberry.field(description="null for outsiders when under 5")
+    enrolled: int | None = strawberry.field(
+        description="learners enrolled and not withdrawn (those who completed it included); "
+                    "null for outsiders when under 5")
     places_left: int
-    completed: int | None = strawberry.field(description="null for outsiders when under 5")
+    completed: int | None = strawberry.field(
+        description="learners who completed it; null for outsiders when under 5")
 
     @classmethod
     def from_doc(cls, doc: rm.CourseView, insider: bool = False) -> Course:
@@ -352,13 +404,13 @@ class ImportedLoan:
     closed: bool
 
 
-@strawberry.type
+@strawberry.type(description="An account's balance abroad when the record was issued")
 class ImportedBalance:
     product: str
     balance: Money
 
 
-@strawberry.type
+@strawberry.type(description="Remittances she sent abroad in one corridor and currency")
 class ImportedRemittances:
     corridor: str
     count: int
@@ -366,7 +418,7 @@ class ImportedRemittances:
     fees: Money
 
 
-@strawberry.type
+@strawberry.type(description="A certificate earned abroad, as an imported record states it")
 class ImportedCertificate:
     title: str
     kind: str
@@ -382,12 +434,17 @@ class ImportedRecord:
     id: strawberry.ID = own_id("credential_id", "record")
     issuer_node: str
     issued_at: dt.datetime
-    imported_at: dt.datetime
-    memberships: list[ImportedMembership]
-    balances: list[ImportedBalance]
-    loans: list[ImportedLoan]
-    remittances: list[ImportedRemittances]
-    certificates: list[ImportedCertificate]
+    imported_at: dt.datetime = strawberry.field(description="when it was imported here")
+    memberships: list[ImportedMembership] = strawberry.field(
+        description="her memberships abroad, as the record states them")
+    balances: list[ImportedBalance] = strawberry.field(
+        description="her balances abroad when the record was issued")
+    loans: list[ImportedLoan] = strawberry.field(
+        description="her loans abroad and how she repaid them: her credit history")
+    remittances: list[ImportedRemittances] = strawberry.field(
+        description="what she sent, by corridor and currency")
+    certificates: list[ImportedCertificate] = strawberry.field(
+        description="her certificates, as the record states them")
 
     @classmethod
     def from_doc(cls, doc: rm.ImportDoc) -> ImportedRecord:
@@ -419,9 +476,11 @@ class ImportedRecord:
 class ExportedRecordInfo:
     credential_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("credential_id", "record")
-    grantee_kind: str
+    grantee_kind: str = strawberry.field(description="cooperative or node")
     grantee: str
     scopes: list[str]
     valid_from: dt.datetime
     valid_until: dt.datetime
-    revoked: bool
+    revoked: bool = strawberry.field(
+        description="revoked by its issuer, by her revoking the consent it was issued under, "
+                    "or by her erasure: verifiers see it revoked")

@@ -7,6 +7,12 @@ The generated JSON Schema files (``schemas.jsonschemas``) and the gateway's Grap
 (``gateway.descriptions``) both read it, so a partner reads the same sentence in both. A
 struct's own docstring describes the struct; a field's ``msgspec.Meta(description=…)`` wins
 over these words where it is given.
+
+The sentences speak of a field by its idea, not its spelling (GraphQL writes ``memberId``
+where the contracts write ``member_id``), and say units and formats: money is a decimal
+string in major units in GraphQL and integer minor units in the contracts; a day "that has
+come" is a day on which something happened (``fields.PastDay``), while a plan's days (a
+course's dates, a loan's first due date) may lie ahead.
 """
 
 from __future__ import annotations
@@ -17,14 +23,405 @@ from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
 
+#: How every amount of money is written.
+MONEY = ("in GraphQL a decimal string in major units with its ISO 4217 currency code "
+         "(\"125.50\" EUR), in the contracts integer minor units (12550)")
+#: What a day on which something happened may be (``fields.PastDay``).
+PAST = "a day that has come (never later than today in the earliest time zone, UTC+14)"
+#: What the money fields of a remittance or a transfer home say about the currencies.
+RATE = ("the exchange rate used, as a decimal string: units of the receiving currency for "
+        "one unit of the sending one (\"1.0842\"); \"1\" within one currency")
+
 #: field name (snake_case, as in the contracts) -> what it is, its units and format.
-FIELDS: dict[str, str] = {}
+FIELDS: dict[str, str] = {
+    # -- who and what: ids
+    "member_id": "the member's global id: a UUID her first cooperative chose when registering "
+                 "her; the same at every node she takes her record to",
+    "cooperative_id": "the cooperative's id: the UUID it was registered with",
+    "group_id": "the member group's id: a UUID its cooperative chose when creating it",
+    "account_id": "the account's id: a UUID its cooperative chose when opening it",
+    "remittance_id": "the remittance's id: a UUID the sending cooperative chose; no other "
+                     "remittance or transfer home may leave the same account with it",
+    "transfer_id": "the transfer's id: a UUID the sending cooperative chose; no other "
+                   "remittance or transfer home may leave the same account with it",
+    "course_id": "the course's id: a UUID the offering cooperative chose",
+    "certificate_id": "the certificate's id: a UUID the issuing cooperative chose",
+    "consent_id": "the consent's id: a UUID chosen when it was granted",
+    "credential_id": "the portable record's id: a UUID chosen when it was exported (the "
+                     "credential's id is urn:uuid: followed by it)",
+    # -- cooperatives and groups
+    "name": "its name, as people know it (1 to 200 characters)",
+    "country": "the cooperative's country: an ISO 3166-1 alpha-2 code (ES)",
+    "languages": "the languages the cooperative works in: BCP 47 tags (es, qu), 1 to 20",
+    "node": "the federation node the cooperative belongs to: a node id (es), lowercase "
+            "letters and digits",
+    "currency": "the currency: an ISO 4217 code (EUR)",
+    "share_price": "the price of one share of the cooperative, in its currency: " + MONEY,
+    # -- members and memberships
+    "personal": "her personal details: given in the clear in GraphQL and sealed by the "
+                "gateway with her data key (AES-256-GCM) before anything is sent; in the "
+                "contracts always sealed",
+    "given_names": "her given name(s), as she writes them (1 to 200 characters)",
+    "family_names": "her family name(s), as she writes them (1 to 200 characters)",
+    "date_of_birth": "her date of birth, " + PAST,
+    "nationality": "her nationality: an ISO 3166-1 alpha-2 code (EC); the federation's "
+                   "figures take it as her home country",
+    "gender": "her gender, if she states it: female, male or other (absent: not stated)",
+    "preferred_languages": "the languages she prefers to be addressed in: BCP 47 tags (es-EC), "
+                           "1 to 20",
+    "contact": "how to reach her (a phone number, an address), free text of at most 200 "
+               "characters; optional",
+    "role": "her role in the cooperative: member, worker member or board member",
+    "started_on": "the day the membership started, " + PAST,
+    "ended_on": "the day the membership ended, " + PAST,
+    "share_capital_required": "the share capital the cooperative requires of her for this "
+                              "membership, in its currency: " + MONEY,
+    "reason": "why, in a few words (1 to 200 characters)",
+    # -- consent and portable records
+    "grantee_kind": "whom it is shared with: a cooperative or a whole node",
+    "grantee": "the cooperative's id (a UUID) or the node's id (ec) it is shared with, as the "
+               "grantee kind says",
+    "scopes": "the parts of her record it covers (1 to 4): identity, membership, savings, "
+              "training",
+    "expires_at": "when the consent ends by itself: an ISO 8601 time with its offset, in the "
+                  "future when granted",
+    "valid_from": "when the record became valid: the moment it was exported",
+    "valid_until": "until when the record is valid: never past the consent it was exported "
+                   "under",
+    "issuer_node": "the id of the node that issued the record (es)",
+    "issued_at": "when the issuing node signed the record (the credential's validFrom)",
+    "digest": "the SHA-256 of the record exactly as received (its compact JWS), base64url "
+              "without padding",
+    "history": "what the record says, without the person: memberships, balances, loans, "
+               "remittances and certificates",
+    "cooperative_name": "the cooperative's name, as the record states it",
+    "share_capital": "the share capital she held in that cooperative when the record was "
+                     "issued (absent if none): " + MONEY,
+    "disbursed_on": "the day the loan began, as the issuing node recorded it",
+    "instalments": "how many monthly instalments the loan has",
+    "repaid_early": "how many repayments came more than 10 days before their due date",
+    "repaid_on_time": "how many repayments came on their due date or up to 10 days before",
+    "repaid_late": "how many repayments came after their due date",
+    "sent": "the amount she sent in this corridor and currency, fees not included: " + MONEY,
+    "fees": "the fees she paid on them, in all: " + MONEY,
+    # -- accounts and money
+    "product": "the kind of account: savings, share capital or loan",
+    "amount": "the amount of money it moves, in the account's currency: " + MONEY,
+    "balance": "the account's balance right after this, in its currency: " + MONEY,
+    "booked_on": "the day the cooperative booked it, which places it in a month of the "
+                 "figures: " + PAST + ", at most 400 days back; absent: the day it is decided",
+    "transfer_to": "the account that takes the whole balance as this one closes: another "
+                   "open account of the same member and currency (its id); not needed when "
+                   "the balance is zero",
+    "transferred": "the whole balance moved to the account named to take it: " + MONEY,
+    "shares": "a number of shares (1 to 1,000,000)",
+    "total_shares": "the shares the account holds after this purchase",
+    "required": "the share capital the member's membership requires of her: " + MONEY,
+    # -- loans
+    "principal": "the amount lent, in the account's currency: " + MONEY,
+    "annual_rate": "the yearly interest rate as a fraction, a decimal string: \"0.12\" for "
+                   "12 % (at most \"1\")",
+    "term_months": "how many months the loan runs: one instalment a month (1 to 360)",
+    "first_due_on": "the day the first instalment falls due, after today (a plan); the others "
+                    "fall due on the same day of each following month",
+    "schedule": "the instalments, first to last: equal monthly payments (an annuity), the "
+                "last one taking up the rounding",
+    "total_due": "all the instalments added up, principal and interest: " + MONEY,
+    "number": "the instalment's number: 1 for the first",
+    "due_on": "the day the instalment falls due",
+    "interest": "the interest part of the instalment: " + MONEY,
+    "total": "the whole instalment, principal plus interest: " + MONEY,
+    "paid_on": "the day it was paid, " + PAST + "; it decides whether the repayment is early, "
+               "on time or late",
+    "instalment": "the number of the earliest instalment this repayment pays (1 for the "
+                  "first)",
+    "timing": "the repayment against its instalment's due date: early (more than 10 days "
+              "before), on time, or late (after it)",
+    "days_late": "how many days after its instalment's due date it was paid (0 if not late)",
+    "settled": "the numbers of the instalments this repayment paid in full",
+    "outstanding": "what is still owed on the loan, principal and interest: " + MONEY,
+    "loan_closed": "this repayment paid the loan off",
+    # -- remittances and transfers home
+    "to": "where the money goes: an account at a cooperative of this node, or a payout to "
+          "someone who is not a member (exactly one)",
+    "fee": "the fee charged for sending it, in the sending account's currency: " + MONEY,
+    "rate": RATE,
+    "rate_date": "the date of the rate used: the newest rate on or before the day it was sent",
+    "received": "what the other side is credited, in its own currency: converted at the rate "
+                "and rounded half-even to that currency's minor unit; " + MONEY,
+    "corridor": "where the money went: the sending country, a hyphen, the receiving country "
+                "(ISO 3166-1 alpha-2: ES-EC is from Spain to Ecuador)",
+    "to_node": "the node the savings go to: a trusted peer of this node (ec)",
+    "to_account_id": "the member's account at the node the savings go to (its id there)",
+    "to_currency": "the currency of that account: an ISO 4217 code (USD)",
+    "from_node": "the node the money came from (es)",
+    "from_account_id": "the id of the account the money left",
+    "by_node": "the node whose signed answer this is: only the node the money went to "
+               "settles a transfer",
+    "full_name": "the full name of the person who collects the money (1 to 200 characters)",
+    "phone": "a phone number to reach that person (at most 40 characters); optional",
+    # -- courses
+    "titles": "the course's title and description in one or more languages (1 to 20), one "
+              "per language",
+    "title": "the course's title (1 to 200 characters)",
+    "description": "what the course covers, in that language (at most 2,000 characters; may "
+                   "be empty)",
+    "language_taught": "the language a language course teaches: a BCP 47 tag (es); only for "
+                       "language courses",
+    "target_level": "the CEFR level a language course leads to, A1 to C2; only for language "
+                    "courses",
+    "skills": "the skills the course covers: ESCO skill or occupation URIs and ISCO-08 "
+              "occupation codes (up to 50); every kind of course but language names at least "
+              "one",
+    "uri": "an ESCO URI: http://data.europa.eu/esco/skill/<id> (or occupation/, isco/)",
+    "hours": "the course's length in hours (1 to 5,000)",
+    "starts_on": "the course's first day (a plan: it may lie ahead)",
+    "ends_on": "the course's last day, not before its first (a plan: it may lie ahead)",
+    "capacity": "how many learners the course takes at most (1 to 10,000)",
+    "places_left": "how many places of the course are still free",
+    "on": "the day attended, " + PAST + ", within the course's dates",
+    "total_hours": "the hours the learner has attended in all, this day included",
+    "hours_attended": "the hours the learner attended in all",
+    "result": "passed or failed",
+    "score": "the learner's final score, 0 to 100",
+    "level_attained": "the CEFR level the learner attained, A1 to C2: named when a language "
+                      "course is passed, never for other kinds",
+    "completed_on": "the day the learner completed the course, " + PAST,
+    "issued_on": "the day the certificate was issued, " + PAST,
+    "course_started_on": "the course's first day, as it was offered",
+    "language": "the language a language course taught: a BCP 47 tag (es); absent for other "
+                "kinds",
+    "level": "the CEFR level attained in a language course, A1 (beginner) to C2 (mastery); "
+             "absent for other kinds",
+    "revoked": "true once it has been revoked: it no longer counts",
+    # -- seals (the plaintext shapes are PersonalDetails and PayoutRecipient)
+    "kid": "the id of the data key that sealed it (never a person's id)",
+    "iv": "the 12-byte AES-GCM nonce, base64",
+    "ct": "the ciphertext with its 16-byte tag, base64",
+    "alg": "the algorithm: always A256GCM",
+    # -- replies and rejections (coop.runtime)
+    "command_id": "the id of the command this is about (its envelope's id)",
+    "command_type": "the command's wire type (coop.savings.DepositFunds.v2)",
+    "aggregate_id": "the id of the aggregate the command was for: a member's, a "
+                    "cooperative's, an account's or a course's id",
+    "accepted": "true if it was accepted, false if refused",
+    "error": "why the command was rejected (absent when accepted)",
+}
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
-SPECIFIC: dict[tuple[str, str], str] = {}
+SPECIFIC: dict[tuple[str, str], str] = {
+    ("Money", "amount"): "a whole number of the currency's minor units (cents, centavos): "
+                         "12550 EUR is 125.50 euros",
+    ("Money", "currency"): "the amount's currency: an ISO 4217 code (EUR)",
+    ("RegisterCooperative", "currency"): "the currency the cooperative keeps its accounts and "
+                                         "prices its shares in: an ISO 4217 code (EUR)",
+    ("CooperativeRegistered", "currency"): "the currency the cooperative keeps its accounts "
+                                           "and prices its shares in: an ISO 4217 code (EUR)",
+    ("OpenAccount", "currency"): "the account's currency: the cooperative's own (ISO 4217)",
+    ("AccountOpened", "currency"): "the account's currency: the cooperative's own (ISO 4217)",
+    ("Payout", "country"): "the country where the person collects the money: an ISO 3166-1 "
+                           "alpha-2 code (EC)",
+    ("Payout", "currency"): "the currency the person is paid in: an ISO 4217 code (USD)",
+    ("Payout", "recipient"): "who collects the money: given in the clear in GraphQL and sealed "
+                             "by the gateway with the sender's data key; in the contracts "
+                             "always sealed",
+    ("Beneficiary", "account_id"): "the savings account to credit, at a cooperative of this "
+                                   "node (its id)",
+    ("ImportedMembership", "ended_on"): "the day the membership ended; absent if it had not "
+                                        "ended when the record was issued",
+    ("ImportedMembership", "country"): "the country of that cooperative: an ISO 3166-1 "
+                                       "alpha-2 code (ES)",
+    ("ImportedBalance", "product"): "the kind of account: savings or share_capital",
+    ("ImportedBalance", "balance"): "its balance when the record was issued: " + MONEY,
+    ("ImportedLoan", "principal"): "the amount lent: " + MONEY,
+    ("ImportedLoan", "closed"): "the loan was repaid in full",
+    ("ImportedCertificate", "kind"): "the kind of course: language, vocational, "
+                                     "business_start_up, financial_literacy or governance",
+    ("ImportedCertificate", "skills"): "the skills the course covered: ESCO URIs, or ISCO-08 "
+                                       "codes written isco08:<code>",
+    ("ImportedCertificate", "revoked"): "its issuer had revoked it when the record was issued",
+    ("StartMembership", "role"): "her role in the cooperative: member, worker member or board "
+                                 "member; absent: member",
+    ("EndMembership", "reason"): "why the membership ends",
+    ("MembershipEnded", "reason"): "why the membership ended",
+    ("RegisterCooperative", "kind"): "what kind of cooperative it is",
+    ("CooperativeRegistered", "kind"): "what kind of cooperative it is",
+    ("CreateMemberGroup", "kind"): "what kind of group it is",
+    ("MemberGroupCreated", "kind"): "what kind of group it is",
+    ("OfferCourse", "kind"): "what kind of course it is",
+    ("CourseOffered", "kind"): "what kind of course it is",
+    ("CertificateIssued", "kind"): "what kind of course it certifies",
+    ("CertificateIssued", "hours"): "the hours the learner attended",
+    ("CertificateIssued", "cooperative_id"): "the issuing cooperative: the one that offered "
+                                             "the course",
+    ("RecordAttendance", "hours"): "the hours attended that day (1 to 5,000); all the days' "
+                                   "hours together stay within the course's",
+    ("AttendanceRecorded", "hours"): "the hours attended that day",
+    ("Title", "language"): "the language of this title and description: a BCP 47 tag (es)",
+    ("Title", "title"): "the course's title in that language (1 to 200 characters)",
+    ("IscoOccupation", "code"): "an ISCO-08 occupation group: 1 to 4 digits, from major group "
+                                "to unit group (5113: travel guides)",
+    ("PurchaseShares", "shares"): "how many shares to buy, at the cooperative's share price "
+                                  "(1 to 1,000,000)",
+    ("SharesPurchased", "shares"): "how many shares were bought",
+    ("SharesPurchased", "amount"): "what the shares cost: their number times the share price",
+    ("SharesPurchased", "share_price"): "the price paid for each share",
+    ("SharesRedeemed", "shares"): "how many shares were paid back: all the account held",
+    ("SharesRedeemed", "amount"): "what was paid back for them",
+    ("RecordRepayment", "amount"): "the amount repaid, in the loan's currency, at most what is "
+                                   "still owed: " + MONEY,
+    ("LoanRepaymentRecorded", "amount"): "the amount repaid: " + MONEY,
+    ("SendRemittance", "amount"): "the amount to send, in the account's currency; the fee "
+                                  "comes on top: " + MONEY,
+    ("RemittanceSent", "amount"): "the amount sent, in the account's currency; the fee came "
+                                  "on top: " + MONEY,
+    ("RemittanceSent", "fee"): "the fee, charged on top of the amount: " + MONEY,
+    ("RemittanceSent", "received"): "what the beneficiary is credited: the amount converted "
+                                    "at the rate, rounded half-even; " + MONEY,
+    ("RemittanceRefunded", "amount"): "what came back: the whole debit, amount and fee",
+    ("TransferSavingsHome", "amount"): "the amount that leaves this account, fee included, in "
+                                       "its currency: " + MONEY,
+    ("SavingsSentHome", "amount"): "the amount that left the account, fee included: " + MONEY,
+    ("SavingsSentHome", "fee"): "the fee, taken out of the amount: " + MONEY,
+    ("SavingsSentHome", "received"): "what the home account is credited: (amount - fee) x "
+                                     "rate, rounded half-even; " + MONEY,
+    ("SavingsTransferRefunded", "amount"): "what came back: the whole amount, fee included",
+    ("SavingsTransferSent", "amount"): "what to credit, in the home account's currency (rate "
+                                       "and fee applied): " + MONEY,
+    ("SavingsTransferSent", "to"): "the node the message is for",
+    ("SavingsTransferAnswered", "to"): "the node the message is for",
+    ("SavingsTransferAnswered", "code"): "why the home node refused it (absent when accepted)",
+    ("AccountClosed", "transfer_id"): "the id of the transfer that moved the balance out "
+                                      "(absent when the balance was zero)",
+    ("AccountClosed", "transfer_to"): "the account that took the whole balance (absent when "
+                                      "the balance was zero)",
+    ("RecordExported", "consent_id"): "the consent it was exported under",
+    ("RecordExported", "valid_until"): "until when the record is valid: what was asked, cut "
+                                       "to the consent's expiry",
+    ("ImportRecord", "personal"): "the identity the record carried, sealed here with her data "
+                                  "key; absent when it carried none",
+    ("RecordImported", "personal"): "the identity the record carried, sealed here with her "
+                                    "data key; absent when it carried none",
+    ("Error", "code"): "a stable PascalCase code to switch on (AlreadyAMember)",
+    ("CommandRejected", "error"): "why the command was rejected",
+    ("ImportedHistory", "memberships"): "her memberships abroad, as the record states them",
+    ("ImportedHistory", "balances"): "her account balances abroad when the record was issued",
+    ("ImportedHistory", "loans"): "her loans abroad and how she repaid them: the credit "
+                                  "history a home cooperative can use",
+    ("ImportedHistory", "remittances"): "what she sent home, by corridor and currency",
+    ("ImportedHistory", "certificates"): "her certificates, as the record states them",
+    ("ImportedRemittances", "count"): "how many remittances she sent in this corridor and "
+                                      "currency",
+    ("CommandReply", "events"): "the events the command led to (one when it is accepted)",
+    ("SavingsTransferAnswered", "accepted"): "the home node credited it (true) or refused it "
+                                             "(false)",
+    ("EventRef", "id"): "the event's id (its envelope's id)",
+    ("EventRef", "type"): "the event's wire type, coop.<service>.<Name>.v<N> "
+                          "(coop.savings.FundsDeposited.v2)",
+    ("EventRef", "sequence"): "the event's position in its aggregate's stream: 1, 2, 3 …",
+    ("Error", "message"): "what went wrong, in one sentence for people (never personal data)",
+    ("Instalment", "principal"): "the part of the instalment that pays back the amount lent: "
+                                 + MONEY,
+    ("PayoutRecipient", "full_name"): "the full name of the person who collects the money",
+    ("Beneficiary", "type"): "which destination this is: account",
+    ("Payout", "type"): "which destination this is: payout",
+    ("EscoSkill", "scheme"): "which classification this skill is coded in: esco",
+    ("IscoOccupation", "scheme"): "which classification this skill is coded in: isco08",
+}
 
-#: enumeration value -> what it means.
-VALUES: dict[Enum, str] = {}
+#: enumeration -> each of its values -> what it means. Keyed by enumeration first: values
+#: of two enumerations with the same text (Product.SAVINGS, ConsentScope.SAVINGS) are equal
+#: StrEnum members, so one dict of all values would keep only one of them.
+VALUES: dict[type[Enum], dict[Enum, str]] = {
+    m.CooperativeKind: {
+        m.CooperativeKind.SAVINGS_AND_CREDIT: "a savings and credit cooperative (SACCO, credit "
+                                              "union): members' savings fund members' loans",
+        m.CooperativeKind.WORKER: "a worker cooperative: its members are both its workers and "
+                                  "its owners",
+        m.CooperativeKind.MULTI_PURPOSE: "a cooperative with several activities (savings, "
+                                         "supplies, marketing …)",
+        m.CooperativeKind.INSURANCE: "a cooperative or mutual insurer, owned by the people it "
+                                     "insures",
+        m.CooperativeKind.SERVICES: "a cooperative that provides a service to its members "
+                                    "(housing, care, transport …)",
+        m.CooperativeKind.CONSUMER: "a consumer cooperative, owned by the people who buy from it",
+        m.CooperativeKind.PRODUCER: "a producer cooperative: farmers, artisans or other "
+                                    "producers who process and sell together",
+        m.CooperativeKind.TRAINING: "a training cooperative: it runs courses",
+    },
+    m.GroupKind: {
+        m.GroupKind.SOLIDARITY_GROUP: "a solidarity group: members who guarantee each other's "
+                                      "loans",
+        m.GroupKind.SOCIETY: "a society: members grouped inside the cooperative by place or "
+                             "activity",
+        m.GroupKind.WORK_TEAM: "a work team: members working one site together",
+    },
+    m.MembershipRole: {
+        m.MembershipRole.MEMBER: "a member: one member, one vote, whatever her share capital",
+        m.MembershipRole.WORKER_MEMBER: "a worker-member: she works in the cooperative and owns "
+                                        "part of it",
+        m.MembershipRole.BOARD_MEMBER: "a member of the board (her record lists it as governance "
+                                       "participation)",
+    },
+    m.EndReason: {
+        m.EndReason.RETURNED_HOME: "she returned to her home country (the figures count it as a "
+                                   "return home)",
+        m.EndReason.MOVED: "she moved away",
+        m.EndReason.RESIGNED: "she left the cooperative",
+        m.EndReason.DECEASED: "she died",
+        m.EndReason.EXPELLED: "the cooperative expelled her",
+    },
+    m.ConsentScope: {
+        m.ConsentScope.IDENTITY: "her personal details: names, date of birth, nationality, "
+                                 "gender, languages, contact",
+        m.ConsentScope.MEMBERSHIP: "her memberships, groups, imported records and timeline",
+        m.ConsentScope.SAVINGS: "her accounts: savings, share capital, loans and repayments, "
+                                "remittances and transfers",
+        m.ConsentScope.TRAINING: "her enrolments and certificates",
+    },
+    m.GranteeKind: {
+        m.GranteeKind.COOPERATIVE: "one cooperative, named by its id (a UUID)",
+        m.GranteeKind.NODE: "a whole federation node, named by its id (ec): any of its "
+                            "cooperatives may import a record shared with it",
+    },
+    m.Gender: {
+        m.Gender.FEMALE: "female",
+        m.Gender.MALE: "male",
+        m.Gender.OTHER: "another gender",
+    },
+    s.Product: {
+        s.Product.SAVINGS: "a savings account: deposits, withdrawals, remittances and transfers "
+                           "home",
+        s.Product.SHARE_CAPITAL: "her share capital: shares bought at the cooperative's share "
+                                 "price, paid back once her membership ends",
+        s.Product.LOAN: "one loan: disbursed once, repaid in monthly instalments",
+    },
+    s.Timing: {
+        s.Timing.EARLY: "paid more than 10 days before the due date",
+        s.Timing.ON_TIME: "paid on the due date or up to 10 days before it",
+        s.Timing.LATE: "paid after the due date",
+    },
+    t.CourseKind: {
+        t.CourseKind.LANGUAGE: "a language course: it names the language taught and a CEFR "
+                               "target level",
+        t.CourseKind.VOCATIONAL: "a trade or occupation, its skills coded with ESCO or ISCO-08",
+        t.CourseKind.BUSINESS_START_UP: "starting and running a business or a cooperative",
+        t.CourseKind.FINANCIAL_LITERACY: "managing money: saving, credit, remittances",
+        t.CourseKind.GOVERNANCE: "taking part in running a cooperative",
+    },
+    t.Cefr: {
+        t.Cefr.A1: "CEFR A1: beginner (breakthrough)",
+        t.Cefr.A2: "CEFR A2: elementary (waystage)",
+        t.Cefr.B1: "CEFR B1: intermediate (threshold)",
+        t.Cefr.B2: "CEFR B2: upper intermediate (vantage)",
+        t.Cefr.C1: "CEFR C1: advanced (effective operational proficiency)",
+        t.Cefr.C2: "CEFR C2: mastery (proficiency)",
+    },
+    t.Result: {
+        t.Result.PASSED: "the learner passed: a certificate may be issued",
+        t.Result.FAILED: "the learner did not pass: no certificate",
+    },
+}
 
 
 def meaning(owner: str, field: str) -> str | None:
@@ -32,3 +429,6 @@ def meaning(owner: str, field: str) -> str | None:
     return SPECIFIC.get((owner, field)) or FIELDS.get(field)
 
 
+def value_meaning(value: Enum) -> str | None:
+    """What one value of a contract's enumeration means, or None if the glossary is silent."""
+    return VALUES.get(type(value), {}).get(value)

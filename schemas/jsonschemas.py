@@ -3,17 +3,22 @@
 ``python -m schemas.jsonschemas`` rewrites ``schemas/jsonschema/``: one file per wire type
 (``coop.membership.MembershipStarted.v1.json``, the ``data`` of that message), the plaintext
 shapes that travel sealed (``sealed.*.json``), and ``envelope.json``. A unit test fails when the committed files drift from the types.
+
+Each struct's properties say what they mean, and each enumeration what its values mean, in
+the words of ``schemas.glossary`` (where a type gave no description of its own): the same
+sentences the GraphQL schema carries.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
 
 import msgspec
 
-from schemas import REGISTRY
+from schemas import REGISTRY, glossary
 from schemas.envelope import Envelope
 from schemas.membership import PersonalDetails
 from schemas.savings import PayoutRecipient
@@ -25,9 +30,34 @@ FOLDER = Path(__file__).parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+#: The enumerations the glossary describes value by value, by name.
+_ENUMS = {cls.__name__: cls for cls in glossary.VALUES}
+
+
+def _described(definitions: dict[str, dict]) -> dict[str, dict]:
+    """The ``$defs``, changed in place, with the glossary's words: a property's meaning where
+    its type gave no description, an enumeration's values after its own description; and a
+    struct's docstring without the indentation of its lines."""
+    for name, definition in definitions.items():
+        struct = name.rsplit(".", 1)[-1]  # msgspec qualifies a name that two types share
+        if "description" in definition:
+            definition["description"] = inspect.cleandoc(definition["description"])
+        for field, schema in definition.get("properties", {}).items():
+            meaning = glossary.meaning(struct, field)
+            if meaning and "description" not in schema:
+                schema["description"] = meaning
+        if struct in _ENUMS and "enum" in definition:
+            values = "; ".join(f"{value.value}: {glossary.value_meaning(value)}"
+                               for value in _ENUMS[struct] if glossary.value_meaning(value))
+            own = definition.get("description", "")
+            definition["description"] = f"{own} Values: {values}." if own else f"{values}."
+    return definitions
+
+
 def _document(title: str, description: str, tp: type) -> str:
     schema = {"$schema": DIALECT, "title": title, "description": description}
     schema.update(msgspec.json.schema(tp))
+    _described(schema.get("$defs", {}))
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 

@@ -58,18 +58,24 @@ class CooperativeKind(StrEnum):
 
 
 class GroupKind(StrEnum):
+    """The kinds of member group inside a cooperative."""
+
     SOLIDARITY_GROUP = "solidarity_group"
     SOCIETY = "society"
     WORK_TEAM = "work_team"
 
 
 class MembershipRole(StrEnum):
+    """A member's role in a cooperative."""
+
     MEMBER = "member"
     WORKER_MEMBER = "worker_member"
     BOARD_MEMBER = "board_member"
 
 
 class EndReason(StrEnum):
+    """Why a membership ended."""
+
     RETURNED_HOME = "returned_home"
     MOVED = "moved"
     RESIGNED = "resigned"
@@ -78,6 +84,8 @@ class EndReason(StrEnum):
 
 
 class ConsentScope(StrEnum):
+    """The parts of a member's record that a consent, or a record exported under it, covers."""
+
     IDENTITY = "identity"
     MEMBERSHIP = "membership"
     SAVINGS = "savings"
@@ -85,18 +93,23 @@ class ConsentScope(StrEnum):
 
 
 class GranteeKind(StrEnum):
+    """Whom a consent or an exported record is for: one cooperative, or a whole node."""
+
     COOPERATIVE = "cooperative"
     NODE = "node"
 
 
 class Gender(StrEnum):
+    """A member's gender, if she states it."""
+
     FEMALE = "female"
     MALE = "male"
     OTHER = "other"
 
 
 class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The plaintext inside a member's seal: the minimum, and no immigration status."""
+    """A member's personal details: the minimum, and no immigration status.
+    They only ever travel sealed with her data key: this is the plaintext inside the seal."""
 
     given_names: Text
     family_names: Text
@@ -112,6 +125,10 @@ class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 @command(SERVICE, "RegisterCooperative")
 class RegisterCooperative(Contract, frozen=True, kw_only=True):
+    """Register a cooperative: its name, country, kind, languages, currency and share price.
+    The share price is in the cooperative's currency (else CurrencyMismatch); an id that is
+    registered already is CooperativeAlreadyRegistered."""
+
     cooperative_id: Id
     name: Text
     country: CountryCode
@@ -136,7 +153,9 @@ class CooperativeRegistered(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "UpdateCooperative")
 class UpdateCooperative(Contract, frozen=True, kw_only=True):
-    """Change what may change; ``None`` keeps the current value."""
+    """Change a cooperative's name, languages or share price; what is left out stays as it is.
+    The share price stays in the cooperative's currency (else CurrencyMismatch); an update that
+    changes nothing is NothingToChange; an unknown cooperative is UnknownCooperative."""
 
     cooperative_id: Id
     name: Text | None = None
@@ -154,6 +173,10 @@ class CooperativeUpdated(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "CreateMemberGroup")
 class CreateMemberGroup(Contract, frozen=True, kw_only=True):
+    """Create a member group in a cooperative: a solidarity group, a society or a work team.
+    The cooperative is registered (else UnknownCooperative) and the group's id is new in it
+    (else GroupAlreadyExists)."""
+
     cooperative_id: Id
     group_id: Id
     name: Text
@@ -170,6 +193,10 @@ class MemberGroupCreated(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "AssignMemberToGroup")
 class AssignMemberToGroup(Contract, frozen=True, kw_only=True):
+    """Put a member into one of her cooperative's groups.
+    She is an active member of that cooperative (else NotAMember) and not in the group yet
+    (else AlreadyInGroup); the group exists (else UnknownGroup)."""
+
     cooperative_id: Id
     group_id: Id
     member_id: Id
@@ -184,6 +211,9 @@ class MemberAssignedToGroup(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RemoveMemberFromGroup")
 class RemoveMemberFromGroup(Contract, frozen=True, kw_only=True):
+    """Take a member out of a group of her cooperative.
+    She is in the group (else NotInGroup); the group exists (else UnknownGroup)."""
+
     cooperative_id: Id
     group_id: Id
     member_id: Id
@@ -201,6 +231,11 @@ class MemberRemovedFromGroup(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RegisterMember")
 class RegisterMember(Contract, frozen=True, kw_only=True):
+    """Register a member at this node under a new global member id, with her personal details.
+    The details travel sealed with her data key (the gateway seals what GraphQL gives in the
+    clear) and must open and be valid (else InvalidPersonalDetails); an id registered already
+    is MemberAlreadyRegistered, an erased one MemberErased."""
+
     member_id: Id
     personal: Sealed
 
@@ -213,6 +248,10 @@ class MemberRegistered(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "CorrectMemberDetails")
 class CorrectMemberDetails(Contract, frozen=True, kw_only=True):
+    """Replace a member's personal details with corrected ones.
+    All the details are given again, sealed as at registration (else InvalidPersonalDetails);
+    an unknown member is UnknownMember, an erased one MemberErased."""
+
     member_id: Id
     personal: Sealed
 
@@ -225,6 +264,12 @@ class MemberDetailsCorrected(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "StartMembership")
 class StartMembership(Contract, frozen=True, kw_only=True):
+    """Start a member's membership of a cooperative: her role, first day and share capital.
+    She is registered at this node (else UnknownMember) and not an active member of it already
+    (else AlreadyAMember); the share capital is in the cooperative's currency (else
+    CurrencyMismatch); a membership starts no earlier than her last one there ended (else
+    ValidationError)."""
+
     member_id: Id
     cooperative_id: Id
     role: MembershipRole = MembershipRole.MEMBER
@@ -243,6 +288,10 @@ class MembershipStarted(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "EndMembership")
 class EndMembership(Contract, frozen=True, kw_only=True):
+    """End a member's active membership of a cooperative, with the reason and the last day.
+    She is an active member of it (else NotAMember) and it ends no earlier than it started
+    (else ValidationError). Her shares can be redeemed once it has ended."""
+
     member_id: Id
     cooperative_id: Id
     reason: EndReason
@@ -259,7 +308,10 @@ class MembershipEnded(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "GrantConsent")
 class GrantConsent(Contract, frozen=True, kw_only=True):
-    """The member lets a cooperative or a node see some of their record until ``expires_at``."""
+    """Record a member's consent to let a cooperative or a node see parts of her record.
+    It covers only the scopes named and lasts until it expires or is revoked; the grantee is a
+    cooperative's id (a UUID) or a node's id, as its kind says, and the expiry lies ahead (else
+    ValidationError); a consent id used before is ConsentAlreadyExists."""
 
     member_id: Id
     consent_id: Id
@@ -281,6 +333,10 @@ class ConsentGranted(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RevokeConsent")
 class RevokeConsent(Contract, frozen=True, kw_only=True):
+    """Withdraw a member's consent: from the next request on, the grantee sees nothing under it.
+    Records exported under it are revoked too; an unknown consent is UnknownConsent, one
+    revoked already ConsentAlreadyRevoked."""
+
     member_id: Id
     consent_id: Id
 
@@ -293,6 +349,10 @@ class ConsentRevoked(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "EraseMember")
 class EraseMember(Contract, frozen=True, kw_only=True):
+    """Erase a member: her data key is destroyed, so her personal details are gone everywhere.
+    Her history stays, without her identity, and every record and certificate exported for her
+    is revoked; an erased member is MemberAlreadyErased."""
+
     member_id: Id
 
 
@@ -313,7 +373,10 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 @command(SERVICE, "ExportRecord")
 class ExportRecord(Contract, frozen=True, kw_only=True):
-    """Issue the member's portable record to a recipient she consented to, for ``scopes``."""
+    """Issue a member's portable record to a recipient she consented to, for the scopes named.
+    An active consent to that recipient covering every scope is needed (else NoConsent); the
+    record is valid no longer than that consent; a record id used before is
+    RecordAlreadyExported."""
 
     member_id: Id
     credential_id: Id
@@ -340,6 +403,9 @@ class RecordExported(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RevokeRecord")
 class RevokeRecord(Contract, frozen=True, kw_only=True):
+    """Revoke a portable record this node exported for a member: verifiers then see it revoked.
+    An unknown record is UnknownRecord, one revoked already RecordAlreadyRevoked."""
+
     member_id: Id
     credential_id: Id
 
@@ -353,6 +419,8 @@ class RecordRevoked(Contract, frozen=True, kw_only=True):
 
 
 class ImportedMembership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A membership abroad, as an imported record states it."""
+
     cooperative_name: Text
     country: CountryCode
     role: MembershipRole
@@ -374,6 +442,8 @@ class ImportedLoan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class ImportedBalance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An account's balance abroad when the record was issued (savings or share capital)."""
+
     product: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,20}$")]
     balance: Money
 
@@ -388,6 +458,8 @@ class ImportedRemittances(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 
 
 class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A certificate earned abroad, as an imported record states it."""
+
     title: Text
     kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
     issued_on: PastDay

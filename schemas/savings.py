@@ -58,6 +58,8 @@ BookedOn = Annotated[PastDay | None, msgspec.Meta(
 
 
 class Product(StrEnum):
+    """The three kinds of account."""
+
     SAVINGS = "savings"
     SHARE_CAPITAL = "share_capital"
     LOAN = "loan"
@@ -72,14 +74,15 @@ class Timing(StrEnum):
 
 
 class Beneficiary(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="account"):
-    """Money for an account at a cooperative of this node."""
+    """Money for an account at a cooperative of this node: an open savings account, not the
+    sender's own."""
 
     account_id: Id
 
 
 class Payout(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="payout"):
-    """Money for a person who is not a member, paid out by a partner in ``country``.
-    Who they are is sealed with the *sender's* data key."""
+    """Money for a person who is not a member, paid out by a partner in the country named, in
+    the currency named. Who they are is sealed with the *sender's* data key."""
 
     country: CountryCode
     currency: CurrencyCode
@@ -87,14 +90,16 @@ class Payout(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="payou
 
 
 class PayoutRecipient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The plaintext inside ``Payout.recipient``: who collects the money (sealed with the
-    sender's data key, never stored in the clear)."""
+    """Who collects a payout: the plaintext inside its seal, sealed with the sender's data key
+    and never stored in the clear."""
 
     full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
 class Instalment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One monthly instalment of a loan's schedule."""
+
     number: Count
     due_on: dt.date
     principal: Money
@@ -112,6 +117,11 @@ INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundR
 
 @command(SERVICE, "OpenAccount")
 class OpenAccount(Contract, frozen=True, kw_only=True):
+    """Open a savings, share capital or loan account for a member of a cooperative.
+    She is an active member of it (else NotAMember), the cooperative is registered (else
+    UnknownCooperative), the currency is the cooperative's (else CurrencyMismatch) and the
+    account's id is new (else AccountAlreadyOpen)."""
+
     account_id: Id
     member_id: Id
     cooperative_id: Id
@@ -130,7 +140,11 @@ class AccountOpened(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "CloseAccount")
 class CloseAccount(Contract, frozen=True, kw_only=True):
-    """Close at zero balance, or move the whole balance to ``transfer_to`` and close."""
+    """Close an account: at zero balance, or moving its whole balance to another account.
+    That account is another open account of the same member and currency (else
+    InvalidTransferTarget). A loan not repaid (LoanOutstanding), shares not redeemed
+    (SharesNotRedeemed), money sent and not settled (RemittancesPending, TransfersPending) or a
+    balance with nowhere to go (AccountNotEmpty) keep it open."""
 
     account_id: Id
     transfer_to: Id | None = None
@@ -149,6 +163,11 @@ class AccountClosed(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "DepositFunds", version=2)
 class DepositFunds(Contract, frozen=True, kw_only=True):
+    """Deposit money into a member's savings account.
+    She is an active member of the account's cooperative (else NotAMember); the amount is more
+    than zero, in the account's currency; a back office entering an older deposit gives the day
+    it was booked."""
+
     account_id: Id
     amount: Money
     booked_on: BookedOn = None
@@ -164,6 +183,10 @@ class FundsDeposited(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "WithdrawFunds", version=2)
 class WithdrawFunds(Contract, frozen=True, kw_only=True):
+    """Withdraw money from a savings account: the whole amount, or nothing.
+    A balance that does not cover it is InsufficientFunds; a member who left still gets her
+    money."""
+
     account_id: Id
     amount: Money
     booked_on: BookedOn = None
@@ -182,6 +205,10 @@ class FundsWithdrawn(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "PurchaseShares")
 class PurchaseShares(Contract, frozen=True, kw_only=True):
+    """Buy shares in the cooperative for a member, at its share price, into her share capital.
+    She is an active member of the account's cooperative (else NotAMember); the account is a
+    share capital account (else WrongProduct)."""
+
     account_id: Id
     shares: Count
 
@@ -199,7 +226,9 @@ class SharesPurchased(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RedeemShares")
 class RedeemShares(Contract, frozen=True, kw_only=True):
-    """Pay the shares back once the membership has ended."""
+    """Pay a member's shares back once her membership has ended.
+    All the shares the account holds are paid back, at what was paid in for them; while she is
+    a member it is MembershipActive, with no shares NothingToRedeem."""
 
     account_id: Id
 
@@ -216,6 +245,12 @@ class SharesRedeemed(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "DisburseLoan")
 class DisburseLoan(Contract, frozen=True, kw_only=True):
+    """Disburse a loan on a loan account; its schedule of monthly instalments is computed.
+    She is an active member (else NotAMember); an account holds one loan (else
+    LoanAlreadyDisbursed); the annual rate is a fraction ("0.12" for 12 %) and the first
+    instalment falls due after today (else ValidationError); a member whose repayment history
+    imported from other nodes is mostly late is refused (PoorCreditHistory)."""
+
     account_id: Id
     principal: Money
     annual_rate: Decimal
@@ -235,6 +270,11 @@ class LoanDisbursed(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RecordRepayment")
 class RecordRepayment(Contract, frozen=True, kw_only=True):
+    """Record a repayment of a loan, classed early, on time or late.
+    It is set against the earliest instalment not yet paid in full; the last one closes the
+    loan; more than is owed is Overpayment, no loan to repay NoActiveLoan. A member who left
+    still repays."""
+
     account_id: Id
     amount: Money
     paid_on: PastDay
@@ -261,7 +301,11 @@ class LoanRepaymentRecorded(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "SendRemittance", version=2)
 class SendRemittance(Contract, frozen=True, kw_only=True):
-    """Send ``amount`` (in the account's currency) to an account or a payout."""
+    """Send money from a savings account: to an account of this node, or paid out to a non-member.
+    The amount is in the account's currency and the fee comes on top; the event discloses the
+    fee, the rate and what arrives. She is an active member (else NotAMember), the balance
+    covers amount and fee (else InsufficientFunds), a rate is known for the two currencies
+    (else RateUnavailable) and the remittance id is new (else DuplicateRemittance)."""
 
     account_id: Id
     remittance_id: Id
@@ -341,8 +385,11 @@ class RemittanceRefunded(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "TransferSavingsHome")
 class TransferSavingsHome(Contract, frozen=True, kw_only=True):
-    """Move ``amount`` (in this account's currency) to an account at another node, credited
-    there in ``to_currency`` at the rate and fee disclosed on ``SavingsSentHome``."""
+    """Move savings to the member's account at her home node, credited in that account's currency.
+    The whole amount leaves this account, fee included; the event discloses the fee, the rate
+    and what the home account gets. The node is a trusted peer (else UnknownPeer), the balance
+    covers the amount (else InsufficientFunds), a rate is known (else RateUnavailable) and what
+    is left after the fee is enough to arrive (else ValidationError)."""
 
     account_id: Id
     transfer_id: Id

@@ -29,6 +29,8 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class CourseKind(StrEnum):
+    """The kinds of course."""
+
     LANGUAGE = "language"
     VOCATIONAL = "vocational"
     BUSINESS_START_UP = "business_start_up"
@@ -37,6 +39,9 @@ class CourseKind(StrEnum):
 
 
 class Cefr(StrEnum):
+    """Language levels of the Common European Framework of Reference (CEFR): A1 (beginner) to
+    C2 (mastery)."""
+
     A1 = "A1"
     A2 = "A2"
     B1 = "B1"
@@ -46,6 +51,8 @@ class Cefr(StrEnum):
 
 
 class Result(StrEnum):
+    """How a learner's course ended."""
+
     PASSED = "passed"
     FAILED = "failed"
 
@@ -81,6 +88,12 @@ Titles = Annotated[list[Title], msgspec.Meta(min_length=1, max_length=20)]
 
 @command(SERVICE, "OfferCourse")
 class OfferCourse(Contract, frozen=True, kw_only=True):
+    """Offer a course: its titles, kind, skills or language level, hours, dates and capacity.
+    A language course names the language taught and a CEFR target level; every other kind names
+    at least one skill (an ESCO URI or an ISCO-08 code) and no language; a course ends no earlier
+    than it starts (else ValidationError). The cooperative is registered (else
+    UnknownCooperative) and the course's id is new (else CourseAlreadyOffered)."""
+
     course_id: Id
     cooperative_id: Id
     titles: Titles
@@ -111,6 +124,10 @@ class CourseOffered(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "EnrolLearner")
 class EnrolLearner(Contract, frozen=True, kw_only=True):
+    """Enrol a member in a course, taking one of its places.
+    She is registered at this node (else UnknownMember) and not erased (else MemberErased), not
+    enrolled already (else AlreadyEnrolled), and a place is free (else CourseFull)."""
+
     course_id: Id
     member_id: Id
 
@@ -124,6 +141,11 @@ class LearnerEnrolled(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RecordAttendance")
 class RecordAttendance(Contract, frozen=True, kw_only=True):
+    """Record the hours a learner attended on one day of a course.
+    The day lies within the course's dates and all her hours together within the course's
+    (else ValidationError); she is enrolled (else NotEnrolled) and has not completed it (else
+    AlreadyCompleted)."""
+
     course_id: Id
     member_id: Id
     hours: Hours
@@ -141,6 +163,9 @@ class AttendanceRecorded(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "WithdrawLearner")
 class WithdrawLearner(Contract, frozen=True, kw_only=True):
+    """Withdraw a learner from a course, with the reason: her place is free again.
+    She is enrolled (else NotEnrolled) and has not completed it (else AlreadyCompleted)."""
+
     course_id: Id
     member_id: Id
     reason: Reason
@@ -155,6 +180,11 @@ class LearnerWithdrew(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "CompleteCourse")
 class CompleteCourse(Contract, frozen=True, kw_only=True):
+    """Record a learner's result in a course: passed or failed, a score, a language level.
+    A passed language course names the CEFR level attained, other kinds never do; a course is
+    completed no earlier than its first day (else ValidationError); she is enrolled (else
+    NotEnrolled) and not completed already (else AlreadyCompleted)."""
+
     course_id: Id
     member_id: Id
     result: Result
@@ -176,6 +206,11 @@ class CourseCompleted(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "IssueCertificate")
 class IssueCertificate(Contract, frozen=True, kw_only=True):
+    """Issue a certificate of a course to a learner who passed it.
+    She completed it (else NotCompleted) and passed (else CourseNotPassed) and holds no
+    certificate of it that is not revoked (else CertificateAlreadyIssued); it is issued no
+    earlier than she completed (else ValidationError)."""
+
     course_id: Id
     member_id: Id
     certificate_id: Id
@@ -204,6 +239,10 @@ class CertificateIssued(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RevokeCertificate")
 class RevokeCertificate(Contract, frozen=True, kw_only=True):
+    """Revoke a certificate a course issued, with the reason: verifiers then see it revoked.
+    An unknown certificate is UnknownCertificate, one revoked already
+    CertificateAlreadyRevoked."""
+
     course_id: Id
     certificate_id: Id
     reason: Reason

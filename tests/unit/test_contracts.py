@@ -156,6 +156,16 @@ def test_the_committed_json_schema_files_match_the_types():
     )
 
 
+def test_every_field_of_every_contract_says_what_it_means_in_its_json_schema():
+    undescribed = sorted(
+        f"{name}.{field}" for text in render().values()
+        for name, definition in json.loads(text).get("$defs", {}).items()
+        if name != "Envelope"
+        for field, schema in definition.get("properties", {}).items()
+        if not schema.get("description"))
+    assert undescribed == []
+
+
 def test_every_old_version_can_be_upcast_to_the_newest():
     assert REGISTRY.missing_upcasters() == []
 
