@@ -45,7 +45,7 @@ class RecordMaker:
     def __init__(self, node: str, keys: DataKeys):
         self.node, self.keys = node, keys
         ticks = itertools.count()
-        start = dt.datetime(2026, 1, 2, 9, 0, tzinfo=dt.UTC)
+        start = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)  # after the course it completes
         self.views = LocalViews()
         self.commands = LocalCommands(
             self.views, keys, clock=lambda: start + dt.timedelta(minutes=next(ticks)))
