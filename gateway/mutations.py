@@ -256,10 +256,19 @@ def input_for(struct: type) -> type:
 # -- from input back to a contract ----------------------------------------------------------
 
 
+def graphql_path(path: str) -> str:
+    """A path into the input as the caller wrote it: the contract's ``personal.date_of_birth``
+    is GraphQL's ``personal.dateOfBirth``."""
+    return re.sub(r"_([a-z0-9])", lambda found: found.group(1).upper(), path)
+
+
 class InputError(ValueError):
+    """What is wrong with an input, and where in it (``ValidationError.field``: the path in
+    GraphQL's names, ``input.personal.dateOfBirth``, whatever the contract calls it)."""
+
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
-        self.field = field
+        self.field = graphql_path(field) if field else field
 
 
 def _money(value: MoneyInput, path: str) -> dict:
@@ -319,7 +328,7 @@ async def to_command(cls: type[Contract], data: dict, seal, now: dt.datetime) ->
     for value, path in ((details, "input.personal"), (_convert(trial, cls, "input"), "input")):
         ahead = days_ahead(value, now) if value is not None else []
         if ahead:
-            raise InputError(f"{ahead[0]}: {NOT_COME_YET}", f"{path}.{ahead[0]}")
+            raise InputError(f"{graphql_path(ahead[0])}: {NOT_COME_YET}", f"{path}.{ahead[0]}")
     if personal:
         data["personal"] = await seal(data, msgspec.json.encode(details))
     if payout:

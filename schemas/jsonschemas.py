@@ -35,17 +35,20 @@ _ENUMS = {cls.__name__: cls for cls in glossary.VALUES}
 
 
 def _described(definitions: dict[str, dict]) -> dict[str, dict]:
-    """The ``$defs``, changed in place, with the glossary's words: a property's meaning where
-    its type gave no description, an enumeration's values after its own description; and a
-    struct's docstring without the indentation of its lines."""
+    """The ``$defs``, changed in place, with the glossary's words: a property's meaning (before
+    the description its type gives, which says only what any such value is), an
+    enumeration's values after its own description; and a struct's docstring without the
+    indentation of its lines."""
     for name, definition in definitions.items():
         struct = name.rsplit(".", 1)[-1]  # msgspec qualifies a name that two types share
         if "description" in definition:
             definition["description"] = inspect.cleandoc(definition["description"])
         for field, schema in definition.get("properties", {}).items():
             meaning = glossary.meaning(struct, field)
-            if meaning and "description" not in schema:
-                schema["description"] = meaning
+            if meaning:  # the field's meaning first, then what its type says of any value
+                own = schema.get("description")
+                schema["description"] = f"{meaning} ({own})" if own and own != meaning \
+                    else meaning
         if struct in _ENUMS and "enum" in definition:
             values = "; ".join(f"{value.value}: {glossary.value_meaning(value)}"
                                for value in _ENUMS[struct] if glossary.value_meaning(value))

@@ -164,7 +164,7 @@ async def test_money_with_more_decimals_than_its_currency_is_a_validation_error(
 async def test_a_contract_constraint_is_a_validation_error_naming_the_field(node):
     result = await node.mutate("registerMember", {"memberId": "not-a-uuid",
                                                   "personal": ROSA_DETAILS}, MADRID_STAFF)
-    assert result["__typename"] == "ValidationError" and result["field"] == "input.member_id"
+    assert result["__typename"] == "ValidationError" and result["field"] == "input.memberId"
 
 
 async def test_a_refused_input_makes_no_data_key(node):
@@ -228,13 +228,13 @@ async def test_a_day_on_which_something_happened_cannot_lie_ahead(node):
     repaid = await node.mutate("recordRepayment", {
         "accountId": loan, "amount": {"amount": "106.62", "currency": "EUR"},
         "paidOn": a_year_ahead}, MADRID_STAFF)
-    assert repaid["__typename"] == "ValidationError" and repaid["field"] == "input.paid_on"
+    assert repaid["__typename"] == "ValidationError" and repaid["field"] == "input.paidOn"
     assert "not come yet" in repaid["message"]
     keys = set(node.keys.keys)
     unborn = await node.mutate("registerMember", {"memberId": new_id(), "personal": {
         **ROSA_DETAILS, "dateOfBirth": a_year_ahead}}, MADRID_STAFF)
     assert unborn["__typename"] == "ValidationError"
-    assert unborn["field"] == "input.personal.date_of_birth"
+    assert unborn["field"] == "input.personal.dateOfBirth"
     assert set(node.keys.keys) == keys  # refused before sealing: no data key was made
     loan_doc = node.views.get("accounts", loan)
     assert loan_doc.loan is not None and not loan_doc.loan.repayments
@@ -651,7 +651,7 @@ async def test_money_booked_last_month_counts_in_last_months_cell(node):
         "accountId": accounts[0], "bookedOn": "2026-11-17",
         "amount": {"amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
     assert future["__typename"] == "ValidationError" and "not come yet" in future["message"]
-    assert future["field"] == "input.booked_on"
+    assert future["field"] == "input.bookedOn"
 
 
 async def test_a_refunded_remittance_leaves_the_month_it_was_booked_in(node):
