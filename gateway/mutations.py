@@ -396,7 +396,12 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
 
 
 def precheck(command: Contract, context: GatewayContext):
-    """What the gateway knows and the service cannot: savings go only to a trusted peer."""
+    """What the gateway knows and the service cannot: which node this is (a cooperative
+    registered here is this node's), and that savings go only to a trusted peer."""
+    if isinstance(command, m.RegisterCooperative) and command.node != context.node:
+        return ValidationError(code="ValidationError", field="input.node",
+                               message=f"a cooperative registered here is of node "
+                                       f"{context.node}")
     if isinstance(command, s.TransferSavingsHome):
         if command.to_node == context.node or command.to_node not in config.peers(context.node):
             return problem("UnknownPeer", "the receiving node is not a trusted peer of this node")

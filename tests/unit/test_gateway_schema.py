@@ -339,6 +339,12 @@ async def test_cooperatives_and_courses_are_public_facts_for_callers(node):
     assert (await node.anonymous('{ cooperatives(country: "EC") { name } }')) is None
 
 
+async def test_a_cooperative_registered_here_is_of_this_node(node):
+    elsewhere = await node.mutate("registerCooperative", {
+        **cooperative(new_id(), "Otra", "EC", "USD", "10.00"), "node": "ec"})
+    assert elsewhere["__typename"] == "ValidationError" and elsewhere["field"] == "input.node"
+
+
 async def test_every_cooperative_of_the_node_is_listed_by_country_in_pages(node):
     later = [(new_id(), "Kallpa", "PE", "PEN", "20.00"), (new_id(), "Bayanihan", "PH", "PHP",
                                                           "500.00"),
