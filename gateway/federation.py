@@ -187,10 +187,11 @@ def _savings(record: rm.MemberRecord, views) -> dict:
             timing = {"early": 0, "on_time": 0, "late": 0}
             for repayment in account.loan.repayments:
                 timing[repayment.timing] = timing.get(repayment.timing, 0) + 1
-            opened = account.opened_at.date() if account.opened_at else (
+            disbursed = account.loan.disbursed_on or (
+                account.opened_at.date() if account.opened_at else
                 account.loan.schedule[0].due_on if account.loan.schedule else dt.date.today())
             loans.append({"principal": _money_json(account.loan.principal),
-                          "disbursedOn": opened.isoformat(),
+                          "disbursedOn": disbursed.isoformat(),
                           "termMonths": account.loan.term_months,
                           "instalments": len(account.loan.schedule),
                           "repaidEarly": timing["early"], "repaidOnTime": timing["on_time"],

@@ -151,6 +151,7 @@ class LoanDoc(Doc, kw_only=True):
     schedule: list[s.Instalment]
     repayments: list[RepaymentDoc] = []
     closed: bool = False
+    disbursed_on: dt.date | None = None  # the day it was decided (None: folded before it was kept)
 
 
 class RemittanceDoc(Doc, kw_only=True):
@@ -577,7 +578,8 @@ def _project_savings(store: DocumentStore, event: Contract, at: dt.datetime) -> 
             account.loan = LoanDoc(
                 principal=event.principal, annual_rate=event.annual_rate,
                 term_months=event.term_months, total_due=event.total_due,
-                outstanding=event.total_due, schedule=list(event.schedule))
+                outstanding=event.total_due, schedule=list(event.schedule),
+                disbursed_on=at.date())
             account.balance = event.total_due
         case s.LoanRepaymentRecorded() if account.loan is not None:
             account.loan.repayments.append(RepaymentDoc(

@@ -261,6 +261,27 @@ async def test_a_returnee_imported_at_home_is_a_member_to_every_home_service(
             assert result["__typename"] == "CommandAccepted", (name, result)
 
 
+async def test_a_loan_in_her_record_is_dated_the_day_it_was_disbursed(federation_pair, monkeypatch):
+    """Her credit history abroad said a loan was disbursed on the day its account opened."""
+    es, _ = federation_pair
+    rosa, loan = (await rosa_joins(es))["rosa"], new_id()
+    opened = await es.mutate("openAccount", {"accountId": loan, "memberId": rosa,
+                                             "cooperativeId": AHORRO, "product": "LOAN",
+                                             "currency": "EUR"}, MADRID_STAFF)
+    assert opened["__typename"] == "CommandAccepted"
+    with es.on("2026-11-16"):  # the day after the account was opened
+        disbursed = await es.mutate("disburseLoan", {
+            "accountId": loan, "principal": {"amount": "600", "currency": "EUR"},
+            "annualRate": "0.10", "termMonths": 6, "firstDueOn": "2026-12-16"},
+            Caller("jefa", Role.ADMIN, AHORRO))
+    assert disbursed["__typename"] == "CommandAccepted", disbursed
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    claims = json.loads(base64.urlsafe_b64decode(record["credential"].split(".")[1] + "=="))
+    [loan_abroad] = claims["credentialSubject"]["savings"]["loans"]
+    assert loan_abroad["disbursedOn"] == "2026-11-16"
+
+
 async def test_an_import_dated_to_start_in_the_future_is_refused_before_anything_is_recorded(
         federation_pair, monkeypatch):
     es, ec = federation_pair
