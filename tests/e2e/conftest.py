@@ -1,11 +1,14 @@
-"""The whole node as a user runs it: its three services and its gateway, each a process."""
+"""The whole node as a user runs it: its services and its gateway, each a process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,28 +22,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def node_processes(kafka_bootstrap, tmp_path_factory):
-    """The node's three services and its gateway, each a process of its own."""
+@contextlib.contextmanager
+def running_node(kafka_bootstrap: str, folder: Path, environment: str = "production",
+                 services: tuple[str, ...] = ("membership", "savings", "training"),
+                 ) -> Iterator[tuple[str, str, dict]]:
+    """A fresh node: ``services`` and its gateway (``COOPBRIDGE_ENV=environment``), each a
+    process of its own, logs in ``folder``; yields the node id, the GraphQL URL and the
+    processes' environment."""
     node_id = "t" + os.urandom(4).hex()
-    tmp_path = tmp_path_factory.mktemp("node")
     ensure_node_topics(node_id, kafka_bootstrap)
     port = free_port()
     env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(tmp_path / "home"), COOPBRIDGE_ENV="production")
-    commands = [[sys.executable, "-m", f"services.{name}"]
-                for name in ("membership", "savings", "training")]
+               COOPBRIDGE_HOME=str(folder / "home"), COOPBRIDGE_ENV=environment)
+    commands = [[sys.executable, "-m", f"services.{name}"] for name in services]
     commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
     logs, processes = [], []
     for i, command in enumerate(commands):
-        log = open(tmp_path / f"process-{i}.log", "wb")
+        log = open(folder / f"process-{i}.log", "wb")
         logs.append(log)
         processes.append(subprocess.Popen(command, env=env, stdout=log,
                                           stderr=subprocess.STDOUT))
     try:
         if not wait_until_healthy(port, timeout=90):
             raise AssertionError("the gateway did not become ready: "
-                                 + (tmp_path / "process-3.log").read_text()[-3000:])
+                                 + (folder / f"process-{len(services)}.log").read_text()[-3000:])
         yield node_id, f"http://127.0.0.1:{port}/graphql", env
     finally:
         for process in processes:
@@ -54,3 +59,8 @@ def node_processes(kafka_bootstrap, tmp_path_factory):
             log.close()
 
 
+@pytest.fixture(scope="module")
+def node_processes(kafka_bootstrap, tmp_path_factory):
+    """The node's three services and its gateway, each a process of its own."""
+    with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node")) as node:
+        yield node
