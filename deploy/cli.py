@@ -346,8 +346,12 @@ def _gateway_url(node: str) -> str:
               help="Seed the demo federation through GraphQL once the nodes are ready.")
 @click.option("--seed", default=7, show_default=True, help="The demo's seed.")
 @click.option("--members", default=3000, show_default=True, help="The demo's members.")
+@click.option("--development", is_flag=True,
+              help="Gateways in development mode: GraphiQL and introspection (make run). "
+                   "Without it they run as in production (unless COOPBRIDGE_ENV says so).")
 @fails_cleanly
-def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None:
+def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
+       development: bool) -> None:
     """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set), their topics and
     their services and gateways, each a supervised process with its log in
     $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or SIGTERM) stops everything it
@@ -378,7 +382,8 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
         urls = _federate(gateways)
         children = [_Child(node, name, logs, url=urls[node])
                     for node in nodes for name in sorted(SERVICES)]
-        children += [_Child(node, "gateway", logs, port, url=urls[node])
+        children += [_Child(node, "gateway", logs, port, url=urls[node],
+                            development=development)
                      for node, port in gateways.items()]
         state = _UpState(nodes, gateways, children)
         state.write()
@@ -388,6 +393,9 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
             admin = issue_token(node, Role.NODE_ADMIN, subject="make-run")
             analyst = issue_token(node, Role.ANALYST, subject="make-run")
             out.print(f"node [bold]{node}[/] GraphQL · http://127.0.0.1:{port}/graphql")
+            if development:
+                out.print(f"  GraphiQL · http://127.0.0.1:{port}/graphql#token={admin}",
+                          soft_wrap=True)
             out.print(f"  dashboard · http://127.0.0.1:{port}/dashboard#token={analyst}",
                       soft_wrap=True)
             out.print(f"  node admin token: {admin}", soft_wrap=True)
@@ -450,8 +458,9 @@ class _Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
     def __init__(self, node: str, name: str, logs: Path, port: int | None = None,
-                 url: str | None = None):
+                 url: str | None = None, development: bool = False):
         self.node, self.name, self.port, self.url = node, name, port, url
+        self.development = development
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
@@ -459,7 +468,8 @@ class _Child:
     def _start(self) -> None:
         env = dict(os.environ, COOPBRIDGE_NODE=self.node,
                    KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
-        env.setdefault("COOPBRIDGE_ENV", "development")  # a local node: GraphiQL on
+        if self.development:  # asked for (make run): GraphiQL and introspection
+            env["COOPBRIDGE_ENV"] = "development"
         if self.url:
             env["COOPBRIDGE_PUBLIC_URL"] = self.url
         if self.name == "gateway":

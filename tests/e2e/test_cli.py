@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deploy.demo import plan
@@ -50,6 +51,16 @@ def processes_of(home: Path) -> list[int]:
     return found
 
 
+def graphql_mode(port: int) -> tuple[bool, int]:
+    """Whether the gateway on ``port`` answers an introspection query, and the status of
+    ``GET /graphql`` from a browser (GraphiQL's page)."""
+    url = f"http://127.0.0.1:{port}/graphql"
+    body = httpx.post(url, json={"query": "{ __schema { queryType { name } } }"},
+                      timeout=30).json()
+    answered = not body.get("errors") and body["data"]["__schema"]["queryType"]["name"] == "Query"
+    return answered, httpx.get(url, headers={"accept": "text/html"}, timeout=30).status_code
+
+
 def cli(env, *args, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run([*COOPBRIDGE, *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
@@ -76,6 +87,8 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
         assert line.startswith("coopbridge up"), printed
         assert f"http://127.0.0.1:{port}/dashboard#token=" in printed
         assert f"http://127.0.0.1:{port + 1}/dashboard#token=" in printed
+        assert graphql_mode(port) == (False, 404)  # without --development: production
+        assert "GraphiQL" not in printed
 
         seeded = cli(env, "demo", "--seed", "7", "--members", "60", "--node", host,
                      "--node", other, timeout=600)
