@@ -32,6 +32,9 @@ new happens. Cooperatives, their groups and Rosa are named by the seed alone; th
 their courses and their money by the seed and ``members``, so another ``--members`` adds
 another crowd to the same cooperatives.
 
+It shows its progress as a bar on a terminal and as a line every ``PROGRESS_EVERY_S`` in a
+log.
+
 It talks HTTP to the nodes' gateways with tokens it signs itself (same machine, same
 ``COOPBRIDGE_HOME``): the node admin registers cooperatives and people and records consents
 (so that a re-run is authorised even once she has left), the cooperatives' admins create
@@ -960,6 +963,8 @@ class Outcome:
     retries: int = 0
     seconds: float = 0.0
     settled: bool | None = None  # Rosa's savings arrived home (None: not part of this run)
+    doing: str = "checking the gateways' tokens"  # the round under way
+    done: int = 0  # mutations answered (or skipped)
 
     @property
     def ok(self) -> bool:
@@ -1072,11 +1077,16 @@ def _redacted(message: str) -> str:
     return re.sub(r"'[^']*'|\"[^\"]*\"", "…", message)[:300]
 
 
+#: Without a terminal (a log file, a pipe), a progress line this often (seconds).
+PROGRESS_EVERY_S = 10.0
+
+
 async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: TokenFor,
                           concurrency: int = 16, console: Console | None = None,
                           settle_timeout: float = 90.0) -> Outcome:
     """Send the plan: round after round, the chains of a round side by side (at most
-    ``concurrency`` requests at a time per gateway), each chain's steps in order."""
+    ``concurrency`` requests at a time per gateway), each chain's steps in order. A bar on a
+    terminal, else a line every ``PROGRESS_EVERY_S``."""
     console = console or Console(stderr=True)
     missing = [node for node in plan.nodes if node not in gateways]
     if missing:
@@ -1085,22 +1095,48 @@ async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: Token
     started = time.monotonic()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("mutations"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False,
+                  disable=not console.is_terminal) as progress:
         task = progress.add_task("seeding", total=plan.calls)
-        sender = _Sender(gateways, token_for, concurrency, outcome,
-                         lambda: progress.advance(task))
-        try:
+
+        def advance() -> None:
+            outcome.done += 1
+            progress.advance(task)
+
+        def doing(what: str) -> None:
+            outcome.doing = what
+            progress.update(task, description=what)
+
+        sender = _Sender(gateways, token_for, concurrency, outcome, advance)
+
+        async def send_plan() -> None:
             await _check_tokens(sender, plan.nodes)
             for round_ in plan.rounds:
-                progress.update(task, description=f"seeding · {round_.name}")
+                doing(f"seeding · {round_.name}")
                 await asyncio.gather(*(sender.chain(chain) for chain in round_.chains))
             if plan.rosa:
-                progress.update(task, description="waiting for Rosa's savings to arrive home")
+                doing("waiting for Rosa's savings to arrive home")
                 outcome.settled = await _settled(sender, plan.rosa, settle_timeout)
+
+        work = asyncio.ensure_future(send_plan())
+        helpers = [] if console.is_terminal else [
+            asyncio.ensure_future(_progress_lines(console, outcome, plan.calls, started))]
+        try:
+            await work
         finally:
+            for helper in helpers:
+                helper.cancel()
             await sender.close()
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+async def _progress_lines(console: Console, outcome: Outcome, total: int,
+                          started: float) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_S)
+        console.print(f"{outcome.doing} · {outcome.done:,} of {total:,} mutations · "
+                      f"{time.monotonic() - started:.0f} s")
 
 
 async def _check_tokens(sender: _Sender, nodes: list[str]) -> None:
