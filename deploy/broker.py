@@ -13,6 +13,14 @@ Everything the broker owns lives in its data directory (``<home>/broker`` by def
     logs/stdout.log     the JVM's stdout/stderr
     broker.pid          the pid of the running broker (also its process group id)
     broker.lock         serialises start and stop
+    logs/guard.log      what the guard said (below), if anything
+
+A broker started for a process that must not outlive it (``coopbridge up``) is stopped by a
+guard when that process ends, however it ends (even SIGKILL): a small process of its own
+(``python -m deploy.broker guard``, started with the broker) that notices its parent is gone
+and stops the broker's whole process group, so even a ``java`` that is a wrapper script
+around the real JVM goes. A parent-death signal would not do: it reaches only the process
+that was started, not a JVM that a wrapper forked.
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` is set, an external cluster is used and nothing is started.
 """
@@ -31,6 +39,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -337,13 +346,16 @@ class EmbeddedBroker:
             data_dir=self.data_dir,
         )
 
-    def start(self, wait_timeout: float = 90) -> BrokerStatus:
-        """Start the broker (a no-op if it already runs) and wait until it answers requests."""
+    def start(self, wait_timeout: float = 90, ends_with_caller: bool = False) -> BrokerStatus:
+        """Start the broker (a no-op if it already runs) and wait until it answers requests.
+        ``ends_with_caller``: a broker this call starts is stopped when the calling process
+        ends, however it ends (a guard process, see the module's docstring); otherwise it
+        runs until ``stop``."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.data_dir / "broker.lock"):  # one start/stop at a time per data dir
-            return self._start(wait_timeout)
+            return self._start(wait_timeout, ends_with_caller)
 
-    def _start(self, wait_timeout: float) -> BrokerStatus:
+    def _start(self, wait_timeout: float, ends_with_caller: bool = False) -> BrokerStatus:
         if self._running_pid() is not None:
             self._wait_ready(time.monotonic() + wait_timeout, log_offset=0)
             return self.status()
@@ -381,6 +393,8 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
             )  # fmt: skip
         self.pid_file.write_text(f"{self._proc.pid}\n")
+        if ends_with_caller:
+            self._start_guard()
         try:
             self._wait_ready(time.monotonic() + wait_timeout, log_offset)
         except BaseException:
@@ -404,7 +418,29 @@ class EmbeddedBroker:
             self._proc = None
             self.pid_file.unlink(missing_ok=True)
 
+    def guard(self, poll: float = 0.25) -> None:
+        """The guard's whole life, in a process of its own started by this broker's starter:
+        when that process has ended, stop the broker; when the broker stopped first, end."""
+        parent = os.getppid()
+        while True:
+            if self._running_pid() is None:
+                return
+            if os.getppid() != parent:  # an orphan gets another parent
+                break
+            time.sleep(poll)
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} the process that started the broker "
+              f"(pid {parent}) has ended: stopping the broker", flush=True)
+        self.stop()
+
     # internals -------------------------------------------------------------
+    def _start_guard(self) -> None:
+        with open(self.logs_dir / "guard.log", "ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "deploy.broker", "guard", str(self.data_dir)],
+                cwd=_PACKAGE.parent, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+            )  # fmt: skip
+
     def _properties(self) -> str:
         cfg = self.config
         listeners = f"PLAINTEXT://127.0.0.1:{cfg.port},CONTROLLER://127.0.0.1:{cfg.controller_port}"
@@ -561,8 +597,10 @@ class EmbeddedBroker:
         return process_alive(pid)
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
+        """Wait until the broker and the rest of its process group (a JVM that a ``java``
+        wrapper script forked, say) have exited."""
         deadline = time.monotonic() + timeout
-        while self._alive(pid):
+        while self._alive(pid) or _group_alive(pid):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
@@ -588,6 +626,20 @@ def process_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of process group ``pgid`` still runs (zombies are dead)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _, group = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if state != "Z" and int(group) == pgid:
+            return True
+    return False
+
+
 def _cluster_id() -> str:
     """16 random bytes, URL-safe base64 without padding (22 characters), like Kafka's Uuid.
 
@@ -602,3 +654,10 @@ def _cluster_id() -> str:
 
 def _tail_text(text: str, lines: int) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["guard"]:
+    # The guard of a broker started with ``ends_with_caller`` (only ``stop`` is needed, which
+    # reads the pid file: the ports do not matter). Ctrl-C is for its parent, never for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    EmbeddedBroker(BrokerConfig(data_dir=Path(sys.argv[2]), port=0, controller_port=0)).guard()

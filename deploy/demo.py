@@ -33,7 +33,8 @@ their courses and their money by the seed and ``members``, so another ``--member
 another crowd to the same cooperatives.
 
 It shows its progress as a bar on a terminal and as a line every ``PROGRESS_EVERY_S`` in a
-log.
+log. Ctrl-C (``demo`` itself, or ``up --demo``) stops it at once: the requests in flight are
+dropped, and it says how far it got and how to finish (the same command again).
 
 It talks HTTP to the nodes' gateways with tokens it signs itself (same machine, same
 ``COOPBRIDGE_HOME``): the node admin registers cooperatives and people and records consents
@@ -49,6 +50,7 @@ import calendar
 import datetime as dt
 import random
 import re
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -965,10 +967,11 @@ class Outcome:
     settled: bool | None = None  # Rosa's savings arrived home (None: not part of this run)
     doing: str = "checking the gateways' tokens"  # the round under way
     done: int = 0  # mutations answered (or skipped)
+    cut_short: bool = False  # stopped before the end (Ctrl-C of ``up --demo``)
 
     @property
     def ok(self) -> bool:
-        return not self.rejected and not self.skipped
+        return not self.rejected and not self.skipped and not self.cut_short
 
 
 TokenFor = Callable[[str, Role, str | None], str]
@@ -1083,10 +1086,12 @@ PROGRESS_EVERY_S = 10.0
 
 async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: TokenFor,
                           concurrency: int = 16, console: Console | None = None,
-                          settle_timeout: float = 90.0) -> Outcome:
+                          settle_timeout: float = 90.0,
+                          stop: threading.Event | None = None) -> Outcome:
     """Send the plan: round after round, the chains of a round side by side (at most
     ``concurrency`` requests at a time per gateway), each chain's steps in order. A bar on a
-    terminal, else a line every ``PROGRESS_EVERY_S``."""
+    terminal, else a line every ``PROGRESS_EVERY_S``. When ``stop`` is set, the requests in
+    flight are dropped at once and the outcome says it was cut short."""
     console = console or Console(stderr=True)
     missing = [node for node in plan.nodes if node not in gateways]
     if missing:
@@ -1121,8 +1126,14 @@ async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: Token
         work = asyncio.ensure_future(send_plan())
         helpers = [] if console.is_terminal else [
             asyncio.ensure_future(_progress_lines(console, outcome, plan.calls, started))]
+        if stop is not None:
+            helpers.append(asyncio.ensure_future(_cancel_when_set(stop, work)))
         try:
             await work
+        except asyncio.CancelledError:
+            if stop is None or not stop.is_set():
+                raise
+            outcome.cut_short = True
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -1137,6 +1148,12 @@ async def _progress_lines(console: Console, outcome: Outcome, total: int,
         await asyncio.sleep(PROGRESS_EVERY_S)
         console.print(f"{outcome.doing} · {outcome.done:,} of {total:,} mutations · "
                       f"{time.monotonic() - started:.0f} s")
+
+
+async def _cancel_when_set(stop: threading.Event, work: asyncio.Future) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    work.cancel()
 
 
 async def _check_tokens(sender: _Sender, nodes: list[str]) -> None:
@@ -1231,9 +1248,11 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome, gateways: dict
 
 
 def run_demo(nodes: list[str], seed: int = 7, members: int = 3000, urls: tuple[str, ...] = (),
-             concurrency: int = 16, console: Console | None = None) -> bool:
+             concurrency: int = 16, console: Console | None = None,
+             stop: threading.Event | None = None) -> bool:
     """``coopbridge demo`` (and ``up --demo``): find the gateways, plan, send, print the
-    summary. True when every mutation was accepted."""
+    summary. True when every mutation was accepted. ``stop`` (``up``'s Ctrl-C) cuts it
+    short: what was left out is said instead of the summary."""
     from gateway.auth import issue_token  # noqa: PLC0415 (reads the nodes' signing keys)
     from services import config  # noqa: PLC0415
 
@@ -1249,7 +1268,19 @@ def run_demo(nodes: list[str], seed: int = 7, members: int = 3000, urls: tuple[s
                   f"{sum(the_plan.people.values())} memberships over "
                   f"{', '.join(f'{n} ({u})' for n, u in gateways.items())}: "
                   f"{the_plan.calls} mutations")
-    outcome = asyncio.run(seed_federation(the_plan, gateways, token_for, concurrency, console))
+    outcome = asyncio.run(seed_federation(the_plan, gateways, token_for, concurrency, console,
+                                          stop=stop))
+    if outcome.cut_short:
+        console.print(
+            f"[yellow]demo seeding cut short[/] after {outcome.seconds:.0f} s "
+            f"({outcome.doing}): {outcome.done:,} of {the_plan.calls:,} mutations "
+            "answered, the rest not sent, and those in flight dropped (each may or may not "
+            "have been applied). It is deterministic and idempotent: `coopbridge demo "
+            f"--seed {seed} --members {members} "
+            + " ".join([f"--node {node}" for node in gateways] + [f"--url {u}" for u in urls])
+            + "` (or the next `up --demo`) sends the same commands under the same keys, and "
+            "what is done already is answered from the log.")
+        return False
     print_summary(console, the_plan, outcome, gateways,
                   lambda node: issue_token(node, Role.ANALYST, None, SUBJECT))
     return outcome.ok

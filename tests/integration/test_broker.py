@@ -101,6 +101,7 @@ def cli_home(kafka_lib: Path, tmp_path: Path) -> Iterator[CliHome]:
         COOPBRIDGE_KAFKA_PORT=str(port),
         COOPBRIDGE_KAFKA_CONTROLLER_PORT=str(controller_port),
         COOPBRIDGE_KAFKA_HEAP="256m",
+        COOPBRIDGE_GATEWAY_PORT=str(broker.free_port()),  # `up`'s gateway, not 8000
     )
     made = CliHome(env, home / "broker", port, controller_port)
     try:
