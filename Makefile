@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
 .PHONY: run test unit integration chaos bench jars browser examples schemas install clean
 
-## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation; Ctrl-C stops it
+## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation, their
+## gateways in development mode (GraphiQL); Ctrl-C stops it
 run: install jars
-	$(BIN)/coopbridge up --node es --node ec --demo
+	$(BIN)/coopbridge up --node es --node ec --demo --development
 
 ## test: every test (unit, then the integration tests on a real broker the tests start)
 test: install jars browser examples

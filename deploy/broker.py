@@ -13,6 +13,17 @@ Everything the broker owns lives in its data directory (``<home>/broker`` by def
     logs/stdout.log     the JVM's stdout/stderr
     broker.pid          the pid of the running broker (also its process group id)
     broker.lock         serialises start and stop
+    logs/guard.log      what the guard said (below), if anything
+
+A broker started for a process that must not outlive it (``coopbridge up``) is stopped by a
+guard when that process ends, however it ends (even SIGKILL): a small process of its own
+(``python -m deploy.broker guard``, started with the broker) that notices its parent is gone
+and stops the broker's whole process group, so even a ``java`` that is a wrapper script
+around the real JVM goes. A parent-death signal would not do: it reaches only the process
+that was started, not a JVM that a wrapper forked. Like ``up`` itself, the guard lets the
+broker's clients leave first (``up``'s services, which end with it; at most
+``CLIENTS_LEAVE_S``): a gateway whose broker vanished while it was stopping took a minute
+to give up.
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` is set, an external cluster is used and nothing is started.
 """
@@ -31,6 +42,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +61,7 @@ __all__ = [
     "default_broker",
     "external_bootstrap",
     "free_port",
+    "free_ports",
     "on_free_ports",
     "heap",
     "home",
@@ -229,21 +242,27 @@ def _quiet(name: str) -> Iterator[None]:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now (for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different TCP ports on 127.0.0.1, free right now (for tests): all are held
+    at once while they are chosen, so the system cannot hand out one of them twice."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                   for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def on_free_ports(data_dir: Path, home: Path) -> EmbeddedBroker:
     """A broker (not started) listening on a free port, its controller on another, its data
     in ``data_dir`` and its jars under ``home``: one that tests and benchmarks own."""
-    port = free_port()
-    controller = free_port()
-    while controller == port:
-        controller = free_port()
+    port, controller = free_ports(2)
     return EmbeddedBroker(BrokerConfig(data_dir=data_dir, port=port, controller_port=controller,
                                        heap=heap()), home=home)
+
 
 def port_in_use(port: int) -> bool:
     """Whether something listens on 127.0.0.1:``port`` (the broker and ``coopbridge up``)."""
@@ -337,13 +356,16 @@ class EmbeddedBroker:
             data_dir=self.data_dir,
         )
 
-    def start(self, wait_timeout: float = 90) -> BrokerStatus:
-        """Start the broker (a no-op if it already runs) and wait until it answers requests."""
+    def start(self, wait_timeout: float = 90, ends_with_caller: bool = False) -> BrokerStatus:
+        """Start the broker (a no-op if it already runs) and wait until it answers requests.
+        ``ends_with_caller``: a broker this call starts is stopped when the calling process
+        ends, however it ends (a guard process, see the module's docstring); otherwise it
+        runs until ``stop``."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.data_dir / "broker.lock"):  # one start/stop at a time per data dir
-            return self._start(wait_timeout)
+            return self._start(wait_timeout, ends_with_caller)
 
-    def _start(self, wait_timeout: float) -> BrokerStatus:
+    def _start(self, wait_timeout: float, ends_with_caller: bool = False) -> BrokerStatus:
         if self._running_pid() is not None:
             self._wait_ready(time.monotonic() + wait_timeout, log_offset=0)
             return self.status()
@@ -381,6 +403,8 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
             )  # fmt: skip
         self.pid_file.write_text(f"{self._proc.pid}\n")
+        if ends_with_caller:
+            self._start_guard()
         try:
             self._wait_ready(time.monotonic() + wait_timeout, log_offset)
         except BaseException:
@@ -404,7 +428,35 @@ class EmbeddedBroker:
             self._proc = None
             self.pid_file.unlink(missing_ok=True)
 
+    def guard(self, poll: float = 0.25) -> None:
+        """The guard's whole life, in a process of its own started by this broker's starter:
+        when that process has ended, stop the broker once its clients have left (at most
+        ``CLIENTS_LEAVE_S``); when the broker stopped first, end."""
+        parent = os.getppid()
+        while True:
+            if self._running_pid() is None:
+                return
+            if os.getppid() != parent:  # an orphan gets another parent
+                break
+            time.sleep(poll)
+        deadline = time.monotonic() + CLIENTS_LEAVE_S
+        while _connections_to(self.config.port) and time.monotonic() < deadline:
+            time.sleep(poll)
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} the process that started the broker "
+              f"(pid {parent}) has ended: stopping the broker "
+              f"({_connections_to(self.config.port)} client connections left)", flush=True)
+        self.stop()
+
     # internals -------------------------------------------------------------
+    def _start_guard(self) -> None:
+        with open(self.logs_dir / "guard.log", "ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "deploy.broker", "guard", str(self.data_dir),
+                 str(self.config.port)],
+                cwd=_PACKAGE.parent, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+            )  # fmt: skip
+
     def _properties(self) -> str:
         cfg = self.config
         listeners = f"PLAINTEXT://127.0.0.1:{cfg.port},CONTROLLER://127.0.0.1:{cfg.controller_port}"
@@ -561,8 +613,10 @@ class EmbeddedBroker:
         return process_alive(pid)
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
+        """Wait until the broker and the rest of its process group (a JVM that a ``java``
+        wrapper script forked, say) have exited."""
         deadline = time.monotonic() + timeout
-        while self._alive(pid):
+        while self._alive(pid) or _group_alive(pid):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
@@ -588,6 +642,40 @@ def process_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+#: How long a guard waits for the broker's clients to leave before it stops the broker.
+CLIENTS_LEAVE_S = 10.0
+
+
+def _connections_to(port: int) -> int:
+    """Established TCP connections to ``port`` on this machine (the broker's clients)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()  # sl, local address:port (hex), remote, state (01: open)
+            if len(fields) > 3 and fields[3] == "01" \
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of process group ``pgid`` still runs (zombies are dead)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _, group = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if state != "Z" and int(group) == pgid:
+            return True
+    return False
+
+
 def _cluster_id() -> str:
     """16 random bytes, URL-safe base64 without padding (22 characters), like Kafka's Uuid.
 
@@ -602,3 +690,11 @@ def _cluster_id() -> str:
 
 def _tail_text(text: str, lines: int) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["guard"]:
+    # The guard of a broker started with ``ends_with_caller``: its data directory (``stop``
+    # reads the pid file there) and client port. Ctrl-C is for its parent, never for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    EmbeddedBroker(BrokerConfig(data_dir=Path(sys.argv[2]), port=int(sys.argv[3]),
+                                controller_port=0)).guard()

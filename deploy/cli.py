@@ -133,6 +133,11 @@ def service(name: str, node: str | None) -> None:
     run_service(SERVICES[name][0], node)
 
 
+#: How long a stopping gateway lets requests in flight finish before it drops them (seconds):
+#: a mutation waits for its reply up to 30 s, far too long for a Ctrl-C.
+GATEWAY_GRACE_S = 3.0
+
+
 @main.command("gateway")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--port", default=None, type=int, help="HTTP port; default $COOPBRIDGE_GATEWAY_PORT.")
@@ -148,7 +153,7 @@ def gateway(node: str | None, port: int | None, host: str) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
-                log_level="info", lifespan="on")
+                log_level="info", lifespan="on", timeout_graceful_shutdown=GATEWAY_GRACE_S)
 
 
 @main.command("schema")
@@ -334,11 +339,15 @@ def demo(seed: int, members: int, nodes: tuple[str, ...], urls: tuple[str, ...],
     and a year of a synthetic federation's activity (exit status 1 if anything is rejected)."""
     from deploy.demo import DemoError, run_demo  # noqa: PLC0415 (httpx, the plan: only here)
 
+    stop = threading.Event()  # Ctrl-C: stop sending and say what was left out
+    before = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        accepted = run_demo(list(nodes), seed, members, urls, concurrency, out)
+        accepted = run_demo(list(nodes), seed, members, urls, concurrency, out, stop)
     except DemoError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
+    finally:
+        signal.signal(signal.SIGINT, before)
     if not accepted:
         raise SystemExit(1)
 
@@ -355,8 +364,12 @@ def _gateway_url(node: str) -> str:
               help="Seed the demo federation through GraphQL once the nodes are ready.")
 @click.option("--seed", default=7, show_default=True, help="The demo's seed.")
 @click.option("--members", default=3000, show_default=True, help="The demo's members.")
+@click.option("--development", is_flag=True,
+              help="Gateways in development mode: GraphiQL and introspection (make run). "
+                   "Without it they run as in production (unless COOPBRIDGE_ENV says so).")
 @fails_cleanly
-def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None:
+def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
+       development: bool) -> None:
     """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set), their topics and
     their services and gateways, each a supervised process with its log in
     $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or SIGTERM) stops everything it
@@ -372,10 +385,11 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     children: list[_Child] = []
+    seeding: threading.Thread | None = None
     try:
         if embedded is not None:
             with out.status("starting the embedded Kafka broker…"):
-                status = embedded.start()
+                status = embedded.start(ends_with_caller=True)  # even if up is SIGKILLed
             out.print(_status_line(status))
         else:
             info = broker.cluster_info(config.bootstrap_servers())
@@ -387,7 +401,8 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
         urls = _federate(gateways)
         children = [_Child(node, name, logs, url=urls[node])
                     for node in nodes for name in sorted(SERVICES)]
-        children += [_Child(node, "gateway", logs, port, url=urls[node])
+        children += [_Child(node, "gateway", logs, port, url=urls[node],
+                            development=development)
                      for node, port in gateways.items()]
         state = _UpState(nodes, gateways, children)
         state.write()
@@ -397,6 +412,9 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
             admin = issue_token(node, Role.NODE_ADMIN, subject="make-run")
             analyst = issue_token(node, Role.ANALYST, subject="make-run")
             out.print(f"node [bold]{node}[/] GraphQL · http://127.0.0.1:{port}/graphql")
+            if development:
+                out.print(f"  GraphiQL · http://127.0.0.1:{port}/graphql#token={admin}",
+                          soft_wrap=True)
             out.print(f"  dashboard · http://127.0.0.1:{port}/dashboard#token={analyst}",
                       soft_wrap=True)
             out.print(f"  node admin token: {admin}", soft_wrap=True)
@@ -409,11 +427,20 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int) -> None
             + " · Ctrl-C stops"
         )
         if with_demo:
-            _seed_in_background(list(nodes), seed, members, stop)
+            seeding = _seed_in_background(list(nodes), seed, members, stop)
         while not stop.wait(1.0):
             if any([child.restart_if_dead() for child in children]):
                 state.write()
     finally:
+        stop.set()
+        if children:
+            out.print("stopping: services finish the batch in hand and commit; gateways drop "
+                      f"requests still in flight after {GATEWAY_GRACE_S:.0f} s (a retry with "
+                      "the same idempotency key gets the logged answer)"
+                      + ("; the demo seeding stops at once" if seeding and seeding.is_alive()
+                         else ""))
+        if seeding is not None:
+            seeding.join(timeout=10)  # drops its requests in flight, says what is left out
         for child in children:  # all at once (each finishes its batch), then wait
             if child.proc.poll() is None:
                 child.proc.terminate()
@@ -459,8 +486,9 @@ class _Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
     def __init__(self, node: str, name: str, logs: Path, port: int | None = None,
-                 url: str | None = None):
+                 url: str | None = None, development: bool = False):
         self.node, self.name, self.port, self.url = node, name, port, url
+        self.development = development
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
@@ -468,7 +496,8 @@ class _Child:
     def _start(self) -> None:
         env = dict(os.environ, COOPBRIDGE_NODE=self.node,
                    KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
-        env.setdefault("COOPBRIDGE_ENV", "development")  # a local node: GraphiQL on
+        if self.development:  # asked for (make run): GraphiQL and introspection
+            env["COOPBRIDGE_ENV"] = "development"
         if self.url:
             env["COOPBRIDGE_PUBLIC_URL"] = self.url
         if self.name == "gateway":
@@ -504,26 +533,28 @@ class _Child:
 
 
 def _seed_in_background(nodes: list[str], seed: int, members: int,
-                        stop: threading.Event) -> None:
+                        stop: threading.Event) -> threading.Thread | None:
     """``up --demo``: seed the demo while the nodes run (the dashboard fills as it goes),
     once per home: a marker file remembers a finished seeding (a re-run would change
-    nothing, but costs minutes)."""
+    nothing, but costs minutes). ``stop`` cuts it short (it says what it left out)."""
     marker = config.home() / f"demo-{seed}-{members}-{'-'.join(nodes)}.done"
     if marker.exists():
         out.print(f"demo data already seeded (seed {seed}, {members} members)")
-        return
+        return None
 
     def seed_it() -> None:
         from deploy.demo import run_demo  # noqa: PLC0415 (only with --demo)
 
         try:
-            if run_demo(nodes, seed=seed, members=members, console=out):
+            if run_demo(nodes, seed=seed, members=members, console=out, stop=stop):
                 marker.write_text(dt.datetime.now(dt.UTC).isoformat() + "\n")
         except Exception as exc:  # noqa: BLE001 (a stopped node: one line, not a trace)
             if not stop.is_set():
                 err.print(f"[yellow]demo seeding stopped: {escape(str(exc))}[/]")
 
-    threading.Thread(target=seed_it, name="demo", daemon=True).start()
+    thread = threading.Thread(target=seed_it, name="demo", daemon=True)
+    thread.start()
+    return thread
 
 
 def _end_with_parent() -> None:

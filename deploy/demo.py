@@ -32,6 +32,10 @@ new happens. Cooperatives, their groups and Rosa are named by the seed alone; th
 their courses and their money by the seed and ``members``, so another ``--members`` adds
 another crowd to the same cooperatives.
 
+It shows its progress as a bar on a terminal and as a line every ``PROGRESS_EVERY_S`` in a
+log. Ctrl-C (``demo`` itself, or ``up --demo``) stops it at once: the requests in flight are
+dropped, and it says how far it got and how to finish (the same command again).
+
 It talks HTTP to the nodes' gateways with tokens it signs itself (same machine, same
 ``COOPBRIDGE_HOME``): the node admin registers cooperatives and people and records consents
 (so that a re-run is authorised even once she has left), the cooperatives' admins create
@@ -46,6 +50,7 @@ import calendar
 import datetime as dt
 import random
 import re
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -961,10 +966,13 @@ class Outcome:
     retries: int = 0
     seconds: float = 0.0
     settled: bool | None = None  # Rosa's savings arrived home (None: not part of this run)
+    doing: str = "checking the gateways' tokens"  # the round under way
+    done: int = 0  # mutations answered (or skipped)
+    cut_short: bool = False  # stopped before the end (Ctrl-C of ``up --demo``)
 
     @property
     def ok(self) -> bool:
-        return not self.rejected and not self.skipped
+        return not self.rejected and not self.skipped and not self.cut_short
 
 
 TokenFor = Callable[[str, Role, str | None], str]
@@ -1073,11 +1081,18 @@ def _redacted(message: str) -> str:
     return re.sub(r"'[^']*'|\"[^\"]*\"", "…", message)[:300]
 
 
+#: Without a terminal (a log file, a pipe), a progress line this often (seconds).
+PROGRESS_EVERY_S = 10.0
+
+
 async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: TokenFor,
                           concurrency: int = 16, console: Console | None = None,
-                          settle_timeout: float = 90.0) -> Outcome:
+                          settle_timeout: float = 90.0,
+                          stop: threading.Event | None = None) -> Outcome:
     """Send the plan: round after round, the chains of a round side by side (at most
-    ``concurrency`` requests at a time per gateway), each chain's steps in order."""
+    ``concurrency`` requests at a time per gateway), each chain's steps in order. A bar on a
+    terminal, else a line every ``PROGRESS_EVERY_S``. When ``stop`` is set, the requests in
+    flight are dropped at once and the outcome says it was cut short."""
     console = console or Console(stderr=True)
     missing = [node for node in plan.nodes if node not in gateways]
     if missing:
@@ -1086,22 +1101,60 @@ async def seed_federation(plan: Plan, gateways: dict[str, str], token_for: Token
     started = time.monotonic()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("mutations"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False,
+                  disable=not console.is_terminal) as progress:
         task = progress.add_task("seeding", total=plan.calls)
-        sender = _Sender(gateways, token_for, concurrency, outcome,
-                         lambda: progress.advance(task))
-        try:
+
+        def advance() -> None:
+            outcome.done += 1
+            progress.advance(task)
+
+        def doing(what: str) -> None:
+            outcome.doing = what
+            progress.update(task, description=what)
+
+        sender = _Sender(gateways, token_for, concurrency, outcome, advance)
+
+        async def send_plan() -> None:
             await _check_tokens(sender, plan.nodes)
             for round_ in plan.rounds:
-                progress.update(task, description=f"seeding · {round_.name}")
+                doing(f"seeding · {round_.name}")
                 await asyncio.gather(*(sender.chain(chain) for chain in round_.chains))
             if plan.rosa:
-                progress.update(task, description="waiting for Rosa's savings to arrive home")
+                doing("waiting for Rosa's savings to arrive home")
                 outcome.settled = await _settled(sender, plan.rosa, settle_timeout)
+
+        work = asyncio.ensure_future(send_plan())
+        helpers = [] if console.is_terminal else [
+            asyncio.ensure_future(_progress_lines(console, outcome, plan.calls, started))]
+        if stop is not None:
+            helpers.append(asyncio.ensure_future(_cancel_when_set(stop, work)))
+        try:
+            await work
+        except asyncio.CancelledError:
+            if stop is None or not stop.is_set():
+                raise
+            outcome.cut_short = True
         finally:
+            for helper in helpers:
+                helper.cancel()
             await sender.close()
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+async def _progress_lines(console: Console, outcome: Outcome, total: int,
+                          started: float) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_S)
+        console.print(f"{outcome.doing} · {outcome.done:,} of {total:,} mutations · "
+                      f"{time.monotonic() - started:.0f} s")
+
+
+async def _cancel_when_set(stop: threading.Event, work: asyncio.Future) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    work.cancel()
 
 
 async def _check_tokens(sender: _Sender, nodes: list[str]) -> None:
@@ -1196,9 +1249,11 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome, gateways: dict
 
 
 def run_demo(nodes: list[str], seed: int = 7, members: int = 3000, urls: tuple[str, ...] = (),
-             concurrency: int = 16, console: Console | None = None) -> bool:
+             concurrency: int = 16, console: Console | None = None,
+             stop: threading.Event | None = None) -> bool:
     """``coopbridge demo`` (and ``up --demo``): find the gateways, plan, send, print the
-    summary. True when every mutation was accepted."""
+    summary. True when every mutation was accepted. ``stop`` (``up``'s Ctrl-C) cuts it
+    short: what was left out is said instead of the summary."""
     from gateway.auth import issue_token  # noqa: PLC0415 (reads the nodes' signing keys)
     from services import config  # noqa: PLC0415
 
@@ -1214,7 +1269,19 @@ def run_demo(nodes: list[str], seed: int = 7, members: int = 3000, urls: tuple[s
                   f"{sum(the_plan.people.values())} memberships over "
                   f"{', '.join(f'{n} ({u})' for n, u in gateways.items())}: "
                   f"{the_plan.calls} mutations")
-    outcome = asyncio.run(seed_federation(the_plan, gateways, token_for, concurrency, console))
+    outcome = asyncio.run(seed_federation(the_plan, gateways, token_for, concurrency, console,
+                                          stop=stop))
+    if outcome.cut_short:
+        console.print(
+            f"[yellow]demo seeding cut short[/] after {outcome.seconds:.0f} s "
+            f"({outcome.doing}): {outcome.done:,} of {the_plan.calls:,} mutations "
+            "answered, the rest not sent, and those in flight dropped (each may or may not "
+            "have been applied). It is deterministic and idempotent: `coopbridge demo "
+            f"--seed {seed} --members {members} "
+            + " ".join([f"--node {node}" for node in gateways] + [f"--url {u}" for u in urls])
+            + "` (or the next `up --demo`) sends the same commands under the same keys, and "
+            "what is done already is answered from the log.")
+        return False
     print_summary(console, the_plan, outcome, gateways,
                   lambda node: issue_token(node, Role.ANALYST, None, SUBJECT))
     return outcome.ok

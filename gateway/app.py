@@ -1,8 +1,9 @@
-"""The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws), ``/health``,
-Prometheus ``/metrics`` and the node's public keys at ``/.well-known/jwks.json`` (and each one
-as a JWK at ``/keys/<its thumbprint URI>``, the ``kid`` of the credentials it signs); the pages
-``/dashboard`` (the federation's figures) and ``/record`` (a member's printable record) with
-their files at ``/static/{path}`` (``gateway/pages.py``). Served by uvicorn (``coopbridge gateway``).
+"""The gateway's ASGI application: ``/graphql`` (HTTP and graphql-transport-ws; in development
+mode, GraphiQL for a browser), ``/health``, Prometheus ``/metrics`` and the node's public keys
+at ``/.well-known/jwks.json`` (and each one as a JWK at ``/keys/<its thumbprint URI>``, the
+``kid`` of the credentials it signs); the pages ``/dashboard`` (the federation's figures) and
+``/record`` (a member's printable record) with their files at ``/static/{path}``
+(``gateway/pages.py``). Served by uvicorn (``coopbridge gateway``).
 
 On start it opens the node's data keys, a command client and the projections, and answers
 only once the projections have caught up with the log as it stood. Reads
@@ -34,7 +35,7 @@ from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.credentials import jwks, public_jwk
 from gateway.federation import signed_status_list
-from gateway.pages import page, static_file
+from gateway.pages import graphiql_page, page, static_file
 from gateway.projections import Projections
 from gateway.schema import build_schema
 from services import config
@@ -53,6 +54,11 @@ class GatewayGraphQL(GraphQL):
     def __init__(self, state, **kwargs):
         super().__init__(**kwargs)
         self.state = state
+
+    async def render_graphql_ide(self, request) -> Response:
+        """Development mode's GraphiQL: coopbridge's own page and files (``gateway/pages.py``),
+        not strawberry's, which loads React and GraphiQL from a CDN."""
+        return await graphiql_page(request)
 
     def encode_json(self, data: object) -> str:
         return msgspec.json.encode(data).decode()

@@ -9,6 +9,13 @@ scripts, styles and connections to this origin only (and its websocket, for the 
 updates), no inline script, no framing. Pages are revalidated on every load, the pages' own
 files after five minutes (ETag), vendored libraries (whose folder names their version) are
 kept a year.
+
+In development mode ``GET /graphql`` from a browser is GraphiQL (``graphiql_page``): React,
+ReactDOM and GraphiQL vendored, under the same policy plus one relaxation, on that page
+only: ``font-src data:``, because GraphiQL's stylesheet embeds its fonts as ``data:`` URLs
+and Chromium fetches every one of them when the stylesheet loads, used or not (34 refusals on
+each load otherwise). Its dialogs' scroll lock (a ``<style>`` element GraphiQL's dialog
+library writes) stays refused: a page that fills the window has nothing to scroll.
 """
 
 from __future__ import annotations
@@ -40,17 +47,22 @@ _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}
 _CACHE: dict[Path, tuple[int, int, str, bytes]] = {}
 
 
-def security_headers(request: Request) -> dict[str, str]:
+#: GraphiQL's one relaxation of the policy (see above): fonts from ``data:`` URLs.
+GRAPHIQL_FONTS = "font-src data:; "
+
+
+def security_headers(request: Request, relaxation: str = "") -> dict[str, str]:
     """What every page and file is sent with. ``connect-src`` names this origin's websocket
     explicitly (older browsers do not count ``ws:`` as ``'self'``); a Host header that is not
-    a plain host name is left out rather than copied into the policy."""
+    a plain host name is left out rather than copied into the policy. ``relaxation`` is
+    GraphiQL's (``GRAPHIQL_FONTS``), for its page only."""
     host = request.headers.get("host", "")
     sockets = ""
     if _HOST.match(host):
         scheme = "wss" if request.url.scheme == "https" else "ws"
         sockets = f" {scheme}://{host}"
     policy = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-              f"connect-src 'self'{sockets}; base-uri 'none'; form-action 'none'; "
+              f"{relaxation}connect-src 'self'{sockets}; base-uri 'none'; form-action 'none'; "
               "frame-ancestors 'none'")
     return {"content-security-policy": policy, "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer", "x-frame-options": "DENY",
@@ -70,12 +82,13 @@ def _read(path: Path) -> tuple[str, bytes] | None:
     return cached[2], cached[3]
 
 
-def _file(request: Request, path: Path, cache_control: str) -> Response:
+def _file(request: Request, path: Path, cache_control: str, relaxation: str = "") -> Response:
     found = _read(path)
     if found is None:
         return Response("not found", status_code=404, media_type="text/plain")
     etag, body = found
-    headers = {**security_headers(request), "cache-control": cache_control, "etag": etag}
+    headers = {**security_headers(request, relaxation), "cache-control": cache_control,
+               "etag": etag}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     return Response(body if request.method != "HEAD" else b"", headers=headers,
@@ -109,6 +122,11 @@ async def static_file(request: Request) -> Response:
     vendored = path.relative_to(STATIC).parts[0] == "vendor"
     return _file(request, path, "public, max-age=31536000, immutable" if vendored
                  else "public, max-age=300, must-revalidate")
+
+
+async def graphiql_page(request: Request) -> Response:
+    """GraphiQL (``GET /graphql`` from a browser, development mode only)."""
+    return _file(request, STATIC / "graphiql.html", "no-cache", GRAPHIQL_FONTS)
 
 
 async def page(request: Request) -> Response:

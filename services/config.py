@@ -11,7 +11,7 @@
 | ``COOPBRIDGE_NODE_KEY``        | a dev key file     | base64url of the node's 32-byte key that  |
 |                                |                    | wraps every member's data key             |
 | ``COOPBRIDGE_SIGNING_KEY``     | a dev key file     | base64url Ed25519 seed: signs tokens      |
-| ``COOPBRIDGE_ENV``             | ``production``     | ``development`` (set by ``coopbridge up``)|
+| ``COOPBRIDGE_ENV``             | ``production``     | ``development`` (``up --development``)    |
 |                                |                    | turns on GraphiQL and introspection       |
 | ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
 | ``COOPBRIDGE_PUBLIC_URL``      | ``http://127.0.0.1:<port>`` | the gateway's address as others   |
@@ -120,7 +120,8 @@ def _secret(variable: str, node: str, suffix: str) -> bytes:
 
 def development_mode() -> bool:
     """GraphiQL and introspection are on only with ``COOPBRIDGE_ENV=development``, which
-    ``coopbridge up`` (``make run``) sets for a local node; anything else is production."""
+    ``coopbridge up --development`` (``make run``) sets for its gateways; anything else is
+    production."""
     return os.environ.get("COOPBRIDGE_ENV", "production") == "development"
 
 

@@ -1,4 +1,4 @@
-"""The whole node as a user runs it: its three services and its gateway, each a process."""
+"""The whole node as a user runs it: its services and its gateway, each a process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,16 +32,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVICES = ("membership", "savings", "training")
+
+
+def node_commands(port: int, services: tuple[str, ...] = SERVICES,
+                  coopbridge: str | None = None) -> list[list[str]]:
+    """A node's processes, the gateway last: from this checkout (``python -m``), or from an
+    installed ``coopbridge`` command."""
+    if coopbridge is not None:
+        return [*([coopbridge, "service", name] for name in services),
+                [coopbridge, "gateway", "--port", str(port)]]
+    return [*([sys.executable, "-m", f"services.{name}"] for name in services),
+            [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)]]
+
+
 @contextlib.contextmanager
-def running_node(kafka_bootstrap: str, folder: Path, commands: list[list[str]],
-                 port: int, **env_overrides: str):
-    """A node whose processes ``commands`` start (the gateway last, on ``port``), each with its
-    log in ``folder``; yields its id, its GraphQL URL and its environment."""
+def running_node(kafka_bootstrap: str, folder: Path, environment: str = "production",
+                 services: tuple[str, ...] = SERVICES, coopbridge: str | None = None,
+                 ) -> Iterator[tuple[str, str, dict]]:
+    """A fresh node: ``services`` and its gateway (``COOPBRIDGE_ENV=environment``), each a
+    process of its own run in ``folder`` (its logs there too), from this checkout or from an
+    installed ``coopbridge``; yields the node id, the GraphQL URL and the processes'
+    environment."""
     node_id = "t" + os.urandom(4).hex()
     ensure_node_topics(node_id, kafka_bootstrap)
+    port = free_port()
     env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(folder / "home"), COOPBRIDGE_ENV="production",
-               **env_overrides)
+               COOPBRIDGE_HOME=str(folder / "home"), COOPBRIDGE_ENV=environment)
+    if coopbridge is None:
+        env["PYTHONPATH"] = str(REPO)  # run outside the checkout, import from it
+    commands = node_commands(port, services, coopbridge)
     logs, processes = [], []
     for i, command in enumerate(commands):
         log = open(folder / f"process-{i}.log", "wb")
@@ -50,8 +71,7 @@ def running_node(kafka_bootstrap: str, folder: Path, commands: list[list[str]],
     try:
         if not wait_until_healthy(port, timeout=90):
             raise AssertionError("the gateway did not become ready: "
-                                 + (folder / f"process-{len(commands) - 1}.log")
-                                 .read_text()[-3000:])
+                                 + (folder / f"process-{len(services)}.log").read_text()[-3000:])
         yield node_id, f"http://127.0.0.1:{port}/graphql", env
     finally:
         for process in processes:
@@ -68,10 +88,5 @@ def running_node(kafka_bootstrap: str, folder: Path, commands: list[list[str]],
 @pytest.fixture(scope="module")
 def node_processes(kafka_bootstrap, tmp_path_factory):
     """The node's three services and its gateway, each a process of its own."""
-    port = free_port()
-    commands = [[sys.executable, "-m", f"services.{name}"]
-                for name in ("membership", "savings", "training")]
-    commands.append([sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)])
-    with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node"), commands, port,
-                      PYTHONPATH=str(REPO)) as node:
+    with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node")) as node:
         yield node

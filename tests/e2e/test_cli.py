@@ -1,6 +1,8 @@
 """The operator's day with the ``coopbridge`` CLI, as processes: ``up`` with two nodes,
 ``demo --seed 7``, ``status``, ``export`` of Rosa's record, ``verify`` of the file offline
-(and of a tampered copy), then Ctrl-C, after which no process of it is left."""
+(and of a tampered copy), then Ctrl-C, after which no process of it is left. And ``up`` with
+a broker of its own: Ctrl-C in the middle of the demo's seeding stops everything within
+seconds, and a SIGKILLed ``up`` leaves no process behind, its broker included."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deploy.demo import plan
+from tests.integration.test_broker import CliHome, cli_home  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
 
@@ -50,6 +55,16 @@ def processes_of(home: Path) -> list[int]:
     return found
 
 
+def graphql_mode(port: int) -> tuple[bool, int]:
+    """Whether the gateway on ``port`` answers an introspection query, and the status of
+    ``GET /graphql`` from a browser (GraphiQL's page)."""
+    url = f"http://127.0.0.1:{port}/graphql"
+    body = httpx.post(url, json={"query": "{ __schema { queryType { name } } }"},
+                      timeout=30).json()
+    answered = not body.get("errors") and body["data"]["__schema"]["queryType"]["name"] == "Query"
+    return answered, httpx.get(url, headers={"accept": "text/html"}, timeout=30).status_code
+
+
 def cli(env, *args, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run([*COOPBRIDGE, *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
@@ -76,6 +91,8 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
         assert line.startswith("coopbridge up"), printed
         assert f"http://127.0.0.1:{port}/dashboard#token=" in printed
         assert f"http://127.0.0.1:{port + 1}/dashboard#token=" in printed
+        assert graphql_mode(port) == (False, 404)  # without --development: production
+        assert "GraphiQL" not in printed
 
         seeded = cli(env, "demo", "--seed", "7", "--members", "60", "--node", host,
                      "--node", other, timeout=600)
@@ -155,3 +172,97 @@ def gone_within(home: Path, seconds: float) -> None:
     while processes_of(home) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_of(home) == []
+
+
+class Up:
+    """``coopbridge up`` as a process, its output read as it comes (so a long run never
+    blocks on a full pipe)."""
+
+    def __init__(self, env: dict, *args: str, path_first: Path | None = None):
+        if path_first is not None:
+            env = dict(env, PATH=f"{path_first}{os.pathsep}{env['PATH']}")
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen([*COOPBRIDGE, "up", *args], env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, start: str, timeout: float = 180) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in self.lines if line.startswith(start)), None)
+            if found is not None:
+                return found
+            assert self.proc.poll() is None, "".join(self.lines)
+            time.sleep(0.1)
+        raise AssertionError(f"no line starting {start!r} in {timeout} s:\n"
+                             + "".join(self.lines))
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> None:
+        """Whatever failed, as Ctrl-C would: nothing it started outlives the test."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.reader.join(10)
+
+
+def test_ctrl_c_in_the_middle_of_the_demo_stops_up_and_its_broker_within_seconds(
+        cli_home: CliHome, node_id: str):  # noqa: F811 (the fixture imported above)
+    home = Path(cli_home.env["COOPBRIDGE_HOME"])
+    port = int(cli_home.env["COOPBRIDGE_GATEWAY_PORT"])
+    up = Up(cli_home.env, "--node", node_id, "--demo", "--members", "300", "--development")
+    try:
+        up.wait_for("coopbridge up")
+        assert graphql_mode(port) == (True, 200)  # --development: GraphiQL, introspection
+        assert f"GraphiQL · http://127.0.0.1:{port}/graphql#token=" in up.output
+        # a log, not a terminal: a progress line every 10 s, so requests are in flight now
+        up.wait_for("seeding · ", timeout=60)
+        asked = time.monotonic()
+        up.proc.send_signal(signal.SIGINT)
+        assert up.proc.wait(timeout=60) == 0
+        took = time.monotonic() - asked
+    finally:
+        up.stop()
+    print(f"up stopped {took:.1f} s after Ctrl-C in the middle of the demo")
+    assert took < 15, up.output  # it was 34 s: gateways waited 30 s for lost replies
+    assert "demo seeding cut short" in up.output
+    assert f"coopbridge demo --seed 7 --members 300 --node {node_id}" in up.output
+    assert "broker stopped" in up.output
+    gone_within(home, 10)
+
+
+def test_a_sigkilled_up_leaves_no_process_not_even_its_broker_behind_a_java_wrapper(
+        cli_home: CliHome, node_id: str, tmp_path: Path):  # noqa: F811
+    # a `java` that forks the real one (no exec): a parent-death signal would reach only it
+    wrapper = tmp_path / "wrapper"
+    wrapper.mkdir()
+    java = subprocess.run(["sh", "-c", "command -v java"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    (wrapper / "java").write_text(f'#!/bin/sh\n"{java}" "$@"\necho "java exited: $?"\n')
+    (wrapper / "java").chmod(0o755)
+    home = Path(cli_home.env["COOPBRIDGE_HOME"])
+    up = Up(cli_home.env, "--node", node_id, path_first=wrapper)
+    try:
+        up.wait_for("coopbridge up")
+        broker = int((cli_home.data_dir / "broker.pid").read_text())
+        assert str(wrapper / "java").encode() in Path(f"/proc/{broker}/cmdline").read_bytes()
+        assert "broker running · Kafka 4." in up.output  # started by this up
+        assert processes_of(home), "up started nothing"
+        up.proc.kill()
+        up.proc.wait(10)
+        gone_within(home, 30)  # the services, the wrapper and its JVM, the guard
+    finally:
+        up.stop()
+    assert "the process that started the broker" in (
+        cli_home.data_dir / "logs" / "guard.log").read_text()

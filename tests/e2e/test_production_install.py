@@ -21,7 +21,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from gateway.auth import Role, issue_token
 from services.runtime.ids import new_id
-from tests.e2e.conftest import REPO, free_port, running_node
+from tests.e2e.conftest import REPO, running_node
 from tests.e2e.test_rosa_over_http import client_for, mutation, request
 
 pytestmark = pytest.mark.kafka
@@ -69,10 +69,7 @@ def test_every_module_imports_without_the_test_extra(production_env, tmp_path):
 async def test_an_installed_node_serves_subscriptions_over_graphql_transport_ws(
         production_env, kafka_bootstrap, tmp_path, monkeypatch):
     coopbridge = str(production_env / "bin" / "coopbridge")
-    port = free_port()
-    commands = [[coopbridge, "service", name] for name in ("membership", "savings", "training")]
-    commands.append([coopbridge, "gateway", "--port", str(port)])
-    with running_node(kafka_bootstrap, tmp_path, commands, port) as (node, url, env):
+    with running_node(kafka_bootstrap, tmp_path, coopbridge=coopbridge) as (node, url, env):
         monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # its signing key
         coop, rosa, savings = new_id(), new_id(), new_id()
         operator = issue_token(node, Role.NODE_ADMIN)
@@ -110,6 +107,6 @@ async def test_an_installed_node_serves_subscriptions_over_graphql_transport_ws(
                     "accountId": savings, "amount": {"amount": "35.50", "currency": "PEN"}}))
             assert deposit["depositFunds"]["__typename"] == "CommandAccepted", deposit
             seen = await asyncio.wait_for(first, 30)
-        gateway_log = (tmp_path / f"process-{len(commands) - 1}.log").read_text()
+        gateway_log = (tmp_path / "process-3.log").read_text()  # the gateway's, after 3 services
     assert seen["memberEvents"] == {"type": "FundsDeposited", "summary": "deposited 35.50 PEN"}
     assert "No supported WebSocket library" not in gateway_log

@@ -93,14 +93,14 @@ def cli_home(kafka_lib: Path, tmp_path: Path) -> Iterator[CliHome]:
     home = tmp_path / "home"
     home.mkdir()
     (home / "kafka-lib").symlink_to(kafka_lib)  # share the cached jars, not the data
-    port = broker.free_port()
-    controller_port = broker.free_port()
+    port, controller_port, gateway_port = broker.free_ports(3)
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update(
         COOPBRIDGE_HOME=str(home),
         COOPBRIDGE_KAFKA_PORT=str(port),
         COOPBRIDGE_KAFKA_CONTROLLER_PORT=str(controller_port),
         COOPBRIDGE_KAFKA_HEAP="256m",
+        COOPBRIDGE_GATEWAY_PORT=str(gateway_port),  # `up`'s gateway, not 8000
     )
     made = CliHome(env, home / "broker", port, controller_port)
     try:
