@@ -152,6 +152,8 @@ def gateway(node: str | None, port: int | None, host: str) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    if port is not None:  # where it listens is its default public address (status lists, kids)
+        os.environ["COOPBRIDGE_GATEWAY_PORT"] = str(port)
     uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
                 log_level="info", lifespan="on", timeout_graceful_shutdown=GATEWAY_GRACE_S)
 

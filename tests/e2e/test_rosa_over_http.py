@@ -148,13 +148,16 @@ async def test_the_node_publishes_its_signing_key_as_a_jwks(node_processes, monk
 
     from gateway.credentials import public_jwk
     from services import config
+    from services.runtime.keys import key_url
 
     async with aiohttp.ClientSession() as session:
         async with session.get(url.replace("/graphql", "/.well-known/jwks.json")) as response:
             assert response.status == 200
             published = await response.json()
     key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node)).public_key()
-    assert published == {"keys": [public_jwk(key)]}
+    # each key under the kid its credentials carry: its URL at the port the gateway serves
+    base = url.removesuffix("/graphql")
+    assert published == {"keys": [public_jwk(key, kid=key_url(base, key))]}
     assert "d" not in published["keys"][0]  # never the private part
 
 
