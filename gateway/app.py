@@ -13,6 +13,7 @@ writes ``{node}.*.commands`` and ``{node}.datakeys`` (sealing new members' detai
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -27,8 +28,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
@@ -46,13 +52,60 @@ from services.runtime.keys import KEYS_PATH, THUMBPRINT_URN, key_url, thumbprint
 log = logging.getLogger(__name__)
 
 
+#: What a query or mutation sent over the socket is told.
+SUBSCRIPTIONS_ONLY = ("this socket carries subscriptions only: send queries and mutations as "
+                      "HTTP POST, each with its bearer token")
+
+
+class SocketHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws as the gateway speaks it: subscriptions only. A socket's context
+    is built once, when it opens; a query or mutation run in it would keep the caller and the
+    clock of that moment (an expired token still accepted), so they are refused here and go
+    over HTTP, where every request is judged anew."""
+
+    async def handle_subscribe(self, message) -> None:
+        payload = message.get("payload") if isinstance(message, dict) else None
+        try:
+            document = parse(payload["query"])
+            operation = get_operation_ast(document, payload.get("operationName"))
+        except (GraphQLError, KeyError, TypeError):
+            operation = None  # strawberry answers what it cannot parse
+        if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [{"message": SUBSCRIPTIONS_ONLY}]})
+            return
+        await super().handle_subscribe(message)
+
+    async def handle_connection_init(self, message) -> None:
+        """Once acknowledged, the socket closes (4403) when its token expires, even if no
+        event came to end its subscriptions before."""
+        await super().handle_connection_init(message)
+        caller = self.view.socket_caller(self.context) if self.connection_acknowledged else None
+        if caller is not None and caller.expires_at is not None:
+            self._expiry = asyncio.create_task(self._close_at(caller.expires_at))
+
+    async def _close_at(self, moment: dt.datetime) -> None:
+        await asyncio.sleep(max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds()))
+        with contextlib.suppress(Exception):  # closed by the client meanwhile
+            await self.websocket.close(code=4403, reason="the token expired")
+
+    async def shutdown(self) -> None:
+        expiry = getattr(self, "_expiry", None)
+        if expiry is not None:
+            expiry.cancel()
+        await super().shutdown()
+
+
 class GatewayGraphQL(GraphQL):
     """Strawberry's ASGI app with coopbridge's per-request context, and answers written by
     msgspec (a whole record is thousands of values: ``json.dumps`` took a twentieth of its
-    time; text, not bytes, so that websocket frames stay text frames)."""
+    time; text, not bytes, so that websocket frames stay text frames). Its sockets speak
+    graphql-transport-ws only (``SocketHandler``)."""
+
+    graphql_transport_ws_handler_class = SocketHandler
 
     def __init__(self, state, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
         self.state = state
 
     async def render_graphql_ide(self, request) -> Response:
@@ -63,15 +116,19 @@ class GatewayGraphQL(GraphQL):
     def encode_json(self, data: object) -> str:
         return msgspec.json.encode(data).decode()
 
+    def socket_caller(self, context: GatewayContext):
+        """Who opened a socket: the upgrade request's token, or the ``connection_init``
+        payload's (``None`` when neither is valid now)."""
+        return caller_from_header(self.state.node, context.request.headers.get(
+            "authorization")) or caller_from_header(
+            self.state.node, bearer_of_connection(context.connection_params))
+
     async def on_ws_connect(self, context: GatewayContext):
         """graphql-transport-ws ``connection_init``: without a valid token (in the payload or
         the upgrade request) the socket is closed with 4403 Forbidden, never left to end
         each subscription silently."""
-        caller = context.caller or caller_from_header(
-            self.state.node, bearer_of_connection(context.connection_params))
-        if caller is None:
+        if self.socket_caller(context) is None:
             raise ConnectionRejectionError({"message": AUTHENTICATION_REQUIRED})
-        context.caller = caller
         return await super().on_ws_connect(context)
 
     async def get_context(self, request, response=None) -> GatewayContext:

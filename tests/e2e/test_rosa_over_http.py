@@ -155,9 +155,10 @@ async def test_the_node_publishes_its_signing_key_as_a_jwks(node_processes, monk
             assert response.status == 200
             published = await response.json()
     key = Ed25519PrivateKey.from_private_bytes(config.signing_key(node)).public_key()
-    # each key under the kid its credentials carry: its URL at the port the gateway serves
+    # each key under the kid its credentials carry (its URL at the port the gateway serves),
+    # and under its thumbprint, which verifiers of the release before match exactly
     base = url.removesuffix("/graphql")
-    assert published == {"keys": [public_jwk(key, kid=key_url(base, key))]}
+    assert published == {"keys": [public_jwk(key, kid=key_url(base, key)), public_jwk(key)]}
     assert "d" not in published["keys"][0]  # never the private part
 
 
@@ -185,3 +186,38 @@ async def test_a_subscription_without_a_valid_token_is_closed_with_4403(node_pro
             await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
             assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {
                 "type": "connection_ack"}
+
+
+async def test_a_socket_carries_subscriptions_only_and_closes_when_its_token_expires(
+        node_processes, monkeypatch):
+    """A socket's context is made once: a query or mutation over it would keep the caller and
+    the clock of that moment, so it is refused (send it as HTTP POST); and the socket closes
+    with 4403 when its token expires, even with no event to end its subscriptions."""
+    import datetime as dt
+
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # the node's signing key
+    brief = issue_token(node, Role.NODE_ADMIN, ttl=dt.timedelta(seconds=3))
+    async with websockets.connect(url.replace("http://", "ws://"),
+                                  subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send(json.dumps({"type": "connection_init",
+                                      "payload": {"Authorization": f"Bearer {brief}"}}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
+        for number, document in enumerate(("{ cooperatives { id } }",
+                                            mutation("registerCooperative"))):
+            await socket.send(json.dumps({"id": str(number), "type": "subscribe",
+                                          "payload": {"query": document}}))
+            answer = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert answer["type"] == "error" and answer["id"] == str(number)
+            assert "subscriptions only" in answer["payload"][0]["message"]
+        await socket.send(json.dumps({"id": "quiet", "type": "subscribe", "payload": {
+            "query": 'subscription { federationActivity(country: "ZZ") { type } }'}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 15)  # nothing happens in ZZ: only expiry
+    assert closed.value.rcvd.code == 4403 and "expired" in closed.value.rcvd.reason
+    # the legacy graphql-ws protocol is not spoken: the only promises are transport-ws's
+    async with websockets.connect(url.replace("http://", "ws://"),
+                                  subprotocols=["graphql-ws"]) as legacy:
+        with pytest.raises(websockets.ConnectionClosed) as refused:
+            await asyncio.wait_for(legacy.recv(), 10)
+    assert refused.value.rcvd.code == 4406  # Subprotocol not acceptable
