@@ -475,7 +475,8 @@ def _federate(gateways: dict[str, int]) -> dict[str, str]:
         if len(gateways) == 1 and path.exists() and generated in path.read_text():
             path.unlink()
     if len(gateways) > 1:
-        known = {node: config.Peer(node, urls[node], jwks(signing_key(node).public_key()))
+        known = {node: config.Peer(node, urls[node], jwks(signing_key(node).public_key(),
+                                                           base_url=urls[node]))
                  for node in gateways}
         for node in gateways:
             config.write_peers(config.home() / f"{node}.peers.json",

@@ -74,11 +74,12 @@ def kid_of(key: Ed25519PrivateKey) -> str:
 
 def jwks(*public_keys: Ed25519PublicKey,
          base_url: str | None = None) -> dict[str, list[dict[str, str]]]:
-    """A JWKS of these keys; with the gateway's ``base_url``, each key's ``kid`` is its
-    ``key_url``, the ``kid`` its credentials carry, so that a JOSE library that picks the key
-    by ``kid`` finds it."""
-    return {"keys": [public_jwk(key, key_url(base_url, key) if base_url else None)
-                     for key in public_keys]}
+    """A JWKS of these keys under their thumbprints; with the gateway's ``base_url``, each key
+    also under its ``key_url``, the ``kid`` its credentials carry, so that a JOSE library
+    that picks the key by ``kid`` finds it, and a verifier of an earlier release (which
+    matches a ``kid`` exactly) finds either."""
+    return {"keys": [jwk for key in public_keys for jwk in (
+        *([public_jwk(key, key_url(base_url, key))] if base_url else []), public_jwk(key))]}
 
 
 def named_thumbprint(kid: str) -> str:
@@ -90,8 +91,9 @@ def named_thumbprint(kid: str) -> str:
 def public_keys(jwks_document: dict[str, Any], kid: str | None = None) -> list[Ed25519PublicKey]:
     """The Ed25519 keys of a JWKS; with ``kid``, only those it names: the JWK of that ``kid``,
     or the key whose thumbprint it names (so a bare thumbprint and a key URL find the same
-    key), or one without a ``kid``. Others are skipped."""
-    found = []
+    key), or one without a ``kid``; each key once, however many kids list it. Others are
+    skipped."""
+    found, seen = [], set()
     for jwk in jwks_document.get("keys", []) if isinstance(jwks_document, dict) else []:
         if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
             continue
@@ -99,7 +101,8 @@ def public_keys(jwks_document: dict[str, Any], kid: str | None = None) -> list[E
             key = Ed25519PublicKey.from_public_bytes(unb64url(str(jwk["x"])))
         except (KeyError, ValueError):
             continue
-        if kid is None or jwk.get("kid") in (None, kid) \
-                or thumbprint(key) == named_thumbprint(kid):
+        if (kid is None or jwk.get("kid") in (None, kid)
+                or thumbprint(key) == named_thumbprint(kid)) and jwk["x"] not in seen:
+            seen.add(jwk["x"])  # a key listed under two kids is one key
             found.append(key)
     return found
