@@ -150,8 +150,10 @@ class Loan:
 @strawberry.type(description="Money sent from or received into a savings account of this node "
                              "(a closing account's balance moved out shows here too)")
 class Remittance:
-    remittance_id: strawberry.ID = use_id()
-    id: strawberry.ID = own_id("remittance_id", "remittance")
+    # no ``id``: one remittance between two accounts of a node is a value in each of them
+    # (sent, received), and clients key their caches by type and id
+    remittance_id: strawberry.ID = strawberry.field(
+        description="the remittance's id, the same in the sending and the receiving account")
     direction: str = strawberry.field(description="sent (from this account) or received (into "
                                                   "it)")
     status: str = strawberry.field(

@@ -378,7 +378,7 @@ async def test_every_type_with_an_id_of_its_own_calls_it_id_and_keeps_the_old_na
     assert deprecated == {
         ("Member", "memberId"), ("Cooperative", "cooperativeId"), ("Course", "courseId"),
         ("Account", "accountId"), ("Consent", "consentId"), ("Certificate", "certificateId"),
-        ("Group", "groupId"), ("Remittance", "remittanceId"), ("Transfer", "transferId"),
+        ("Group", "groupId"), ("Transfer", "transferId"),
         ("ImportedRecord", "credentialId"), ("ExportedRecordInfo", "credentialId")}
     for name, old in deprecated:
         assert "id" in SCHEMA._schema.type_map[name].fields, name
