@@ -13,17 +13,21 @@ Everything the broker owns lives in its data directory (``<home>/broker`` by def
     logs/stdout.log     the JVM's stdout/stderr
     broker.pid          the pid of the running broker (also its process group id)
     broker.lock         serialises start and stop
+    broker.owner        the process the broker ends with (pid and start time), if any
+    broker.guard        the pid of that broker's guard, while it watches
     logs/guard.log      what the guard said (below), if anything
 
 A broker started for a process that must not outlive it (``coopbridge up``) is stopped by a
 guard when that process ends, however it ends (even SIGKILL): a small process of its own
-(``python -m deploy.broker guard``, started with the broker) that notices its parent is gone
-and stops the broker's whole process group, so even a ``java`` that is a wrapper script
-around the real JVM goes. A parent-death signal would not do: it reaches only the process
-that was started, not a JVM that a wrapper forked. Like ``up`` itself, the guard lets the
-broker's clients leave first (``up``'s services, which end with it; at most
-``CLIENTS_LEAVE_S``): a gateway whose broker vanished while it was stopping took a minute
-to give up.
+(``python -m deploy.broker guard``, started with the broker) that watches the owner named in
+``broker.owner`` and stops the broker's whole process group, so even a ``java`` that is a
+wrapper script around the real JVM goes. A parent-death signal would not do: it reaches only
+the process that was started, not a JVM that a wrapper forked. The owner is written before
+the guard starts (an owner killed at once is still seen gone), and a process that reuses a
+guarded broker (an ``up`` started again at once) becomes its owner, so the old guard does
+not stop the broker under it. Like ``up`` itself, the guard lets the broker's clients leave
+first (``up``'s services, which end with it; at most ``CLIENTS_LEAVE_S``): a gateway whose
+broker vanished while it was stopping took a minute to give up.
 
 When ``KAFKA_BOOTSTRAP_SERVERS`` is set, an external cluster is used and nothing is started.
 """
@@ -345,6 +349,14 @@ class EmbeddedBroker:
     def pid_file(self) -> Path:
         return self.data_dir / "broker.pid"
 
+    @property
+    def owner_file(self) -> Path:
+        return self.data_dir / "broker.owner"
+
+    @property
+    def guard_file(self) -> Path:
+        return self.data_dir / "broker.guard"
+
     # lifecycle -------------------------------------------------------------
     def status(self) -> BrokerStatus:
         pid = self._running_pid()
@@ -367,6 +379,8 @@ class EmbeddedBroker:
 
     def _start(self, wait_timeout: float, ends_with_caller: bool = False) -> BrokerStatus:
         if self._running_pid() is not None:
+            if ends_with_caller and _guard_alive(self.guard_file):
+                self.owner_file.write_text(_identity(os.getpid()))  # the guard now watches us
             self._wait_ready(time.monotonic() + wait_timeout, log_offset=0)
             return self.status()
         cfg = self.config
@@ -404,6 +418,7 @@ class EmbeddedBroker:
             )  # fmt: skip
         self.pid_file.write_text(f"{self._proc.pid}\n")
         if ends_with_caller:
+            self.owner_file.write_text(_identity(os.getpid()))
             self._start_guard()
         try:
             self._wait_ready(time.monotonic() + wait_timeout, log_offset)
@@ -429,23 +444,44 @@ class EmbeddedBroker:
             self.pid_file.unlink(missing_ok=True)
 
     def guard(self, poll: float = 0.25) -> None:
-        """The guard's whole life, in a process of its own started by this broker's starter:
-        when that process has ended, stop the broker once its clients have left (at most
-        ``CLIENTS_LEAVE_S``); when the broker stopped first, end."""
-        parent = os.getppid()
-        while True:
-            if self._running_pid() is None:
-                return
-            if os.getppid() != parent:  # an orphan gets another parent
-                break
+        """The guard's whole life, in a process of its own started with this broker: when the
+        owner ``broker.owner`` names has ended (and no other took its place while the broker's
+        clients left, at most ``CLIENTS_LEAVE_S``), stop the broker; when the broker stopped
+        first, end."""
+        self.guard_file.write_text(_identity(os.getpid()))
+        try:
+            while True:
+                owner = self._owner_alive(poll)
+                if owner is None:
+                    return  # the broker stopped first
+                deadline = time.monotonic() + CLIENTS_LEAVE_S
+                while _connections_to(self.config.port) and time.monotonic() < deadline:
+                    time.sleep(poll)
+                if not _identity_alive(self._read(self.owner_file)):
+                    break  # no new owner took over while the clients left
+            print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} the process that started the broker "
+                  f"(or reused it last; pid and start {owner}) has ended: stopping the broker "
+                  f"({_connections_to(self.config.port)} client connections left)", flush=True)
+            self.stop()
+        finally:
+            self.guard_file.unlink(missing_ok=True)
+
+    def _owner_alive(self, poll: float) -> str | None:
+        """Wait while the broker runs and its owner lives; the owner that ended (None: the
+        broker stopped)."""
+        while self._running_pid() is not None:
+            owner = self._read(self.owner_file)
+            if not _identity_alive(owner):
+                return owner or "unknown"
             time.sleep(poll)
-        deadline = time.monotonic() + CLIENTS_LEAVE_S
-        while _connections_to(self.config.port) and time.monotonic() < deadline:
-            time.sleep(poll)
-        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} the process that started the broker "
-              f"(pid {parent}) has ended: stopping the broker "
-              f"({_connections_to(self.config.port)} client connections left)", flush=True)
-        self.stop()
+        return None
+
+    @staticmethod
+    def _read(path: Path) -> str:
+        try:
+            return path.read_text().strip()
+        except OSError:
+            return ""
 
     # internals -------------------------------------------------------------
     def _start_guard(self) -> None:
@@ -621,6 +657,29 @@ class EmbeddedBroker:
                 return False
             time.sleep(0.1)
         return True
+
+
+def _identity(pid: int) -> str:
+    """A process as "pid start-time" (its start in clock ticks since boot, from /proc): a pid
+    the kernel gives again to another process names another identity."""
+    try:
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        started = "gone"
+    return f"{pid} {started}"
+
+
+def _identity_alive(identity: str) -> bool:
+    """Whether the process an ``_identity`` names still runs (and is not a zombie)."""
+    pid, _, _ = identity.partition(" ")
+    return pid.isdigit() and process_alive(int(pid)) and _identity(int(pid)) == identity
+
+
+def _guard_alive(guard_file: Path) -> bool:
+    try:
+        return _identity_alive(guard_file.read_text().strip())
+    except OSError:
+        return False
 
 
 def process_alive(pid: int) -> bool:

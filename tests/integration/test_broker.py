@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -188,3 +189,48 @@ async def register_a_cooperative(node: str, bootstrap: str):
             cooperative_id=cooperative, name="Cooperativa de Trabajo Andina", country="EC",
             kind=m.CooperativeKind.WORKER, languages=["es-EC"], node=node, currency="USD",
             share_price=Money(2000, "USD")), cooperative, timeout=60)
+
+
+OWNER = """import sys, time
+from pathlib import Path
+from deploy import broker
+config = broker.BrokerConfig(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+broker.EmbeddedBroker(config).start(ends_with_caller=True)
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def test_a_guarded_broker_reused_at_once_ends_with_its_new_owner_not_its_first(
+        cli_home: CliHome) -> None:
+    """Two owners in a row, as when ``up`` is killed and started again at once: the broker the
+    first started is reused by the second (which becomes its owner), so the first one's
+    guard must not stop it under the second; it stops when the second ends."""
+    args = [str(cli_home.data_dir), str(cli_home.port), str(cli_home.controller_port)]
+    config = broker.BrokerConfig(cli_home.data_dir, cli_home.port, cli_home.controller_port)
+    embedded = broker.EmbeddedBroker(config)
+
+    def owner() -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-c", OWNER, *args], env=cli_home.env,
+                                   stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline().strip() == "ready"
+        return process
+
+    first = owner()
+    client = socket.create_connection(("127.0.0.1", cli_home.port))  # as up's services hold
+    try:
+        first.kill()
+        first.wait()
+        second = owner()  # while the guard waits for the clients to leave: a reuse
+    finally:
+        client.close()
+    try:
+        time.sleep(broker.CLIENTS_LEAVE_S + 3)
+        assert embedded.status().running  # the guard now watches the second owner
+    finally:
+        second.kill()
+        second.wait()
+    deadline = time.monotonic() + broker.CLIENTS_LEAVE_S + 30
+    while embedded.status().running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not embedded.status().running and not _java_processes_using(cli_home.data_dir)
