@@ -102,6 +102,16 @@ def latest_day(now: dt.datetime) -> dt.date:
     return (now.astimezone(dt.UTC) + EARLIEST_ZONE).date()
 
 
+#: The latest time zone's lag behind UTC: a day is over everywhere once UTC−12 has left it.
+LATEST_ZONE = dt.timedelta(hours=12)
+
+
+def earliest_day(now: dt.datetime) -> dt.date:
+    """The earliest calendar day anywhere on Earth at ``now``: a plan dated after it (a first
+    instalment due "tomorrow") is still ahead somewhere, whatever the cooperative's zone."""
+    return (now.astimezone(dt.UTC) - LATEST_ZONE).date()
+
+
 def days_ahead(value: msgspec.Struct, now: dt.datetime) -> list[str]:
     """The ``PastDay`` fields of ``value`` (nested structs and lists included) that lie after
     ``latest_day(now)``, as paths: ``["paid_on"]``, ``["history.memberships[0].started_on"]``."""

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from schemas import membership as ms
 from schemas import savings as s
-from schemas.fields import Money
+from schemas.fields import Money, earliest_day
 from schemas.registry import Contract, fields_of
 from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
 from services.runtime.ids import derived_id
@@ -245,7 +245,7 @@ def _disburse(state: Account, command: s.DisburseLoan, context: Context) -> s.Lo
         raise Rejected("ValidationError", "the annual rate is not a decimal") from None
     if rate > 1:
         raise Rejected("ValidationError", "the annual rate is a fraction: 0.12 for 12 %")
-    if command.first_due_on <= context.now.date():
+    if command.first_due_on <= earliest_day(context.now):
         raise Rejected("ValidationError", "the first instalment falls due after today")
     schedule = annuity_schedule(principal, command.annual_rate, command.term_months,
                                 command.first_due_on)

@@ -12,7 +12,7 @@ import pytest
 from msgspec import inspect as mi
 
 from schemas import REGISTRY, ContractError, membership
-from schemas.fields import Money, latest_day
+from schemas.fields import Money, earliest_day, latest_day
 from schemas.jsonschemas import FOLDER, render
 from schemas.registry import Contract, Reason, Registry
 from tests.unit.contract_samples import sample
@@ -410,6 +410,11 @@ def test_every_day_a_command_carries_has_come_unless_it_names_a_plan():
     assert {key for key, past in found.items() if not past} == PLANNED_DAYS
     assert ("PersonalDetails", "date_of_birth") in found
     assert ("ImportRecord", "history.memberships[].ended_on") in found
+
+
+def test_a_plans_day_is_ahead_until_it_began_in_the_latest_time_zone():
+    assert earliest_day(dt.datetime(2026, 12, 6, 11, 59, tzinfo=dt.UTC)) == dt.date(2026, 12, 5)
+    assert earliest_day(dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)) == dt.date(2026, 12, 6)
 
 
 def test_a_day_has_come_once_it_began_in_the_earliest_time_zone():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from schemas import REGISTRY
 from schemas import savings as s
-from schemas.fields import Money, Sealed, latest_day
+from schemas.fields import Money, Sealed, earliest_day, latest_day
 from services.runtime.aggregate import Context, Rejected, fold
 from services.savings.arithmetic import annuity_schedule, convert, exponent, to_major
 from services.savings.domain import (
@@ -272,8 +272,13 @@ def test_a_loan_needs_a_loan_account_a_member_and_a_sane_rate():
         rejected(history, s.DisburseLoan(account_id=LOAN, principal=eur(100), annual_rate=rate,
                                          term_months=2, first_due_on=dt.date(2027, 1, 1)),
                  "ValidationError")
+    # the first instalment falls due after today, wherever today still is (UTC-12 lags most)
     rejected(history, s.DisburseLoan(account_id=LOAN, principal=eur(100), annual_rate="0.1",
-                                     term_months=2, first_due_on=NOW.date()), "ValidationError")
+                                     term_months=2, first_due_on=earliest_day(NOW)),
+             "ValidationError")
+    assert when(history, s.DisburseLoan(account_id=LOAN, principal=eur(100), annual_rate="0.1",
+                                        term_months=2,
+                                        first_due_on=earliest_day(NOW) + dt.timedelta(days=1)))
     full, _ = loan_history()
     rejected(full, DISBURSE, "LoanAlreadyDisbursed")
     rejected(full, s.CloseAccount(account_id=LOAN), "LoanOutstanding")
