@@ -50,7 +50,7 @@ from gateway.mutations import (
     Unavailable,
     ValidationError,
     InputError,
-    _money,
+    money_from_input,
     command_id_for,
     enum_for,
     problem,
@@ -62,7 +62,7 @@ from services import config
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
 from services.runtime.keys import b64url, jwks, key_url, signing_key
-from schemas.money import major_text
+from schemas.money import AmountError, major_text, parse_major
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,15 @@ def _money_json(money) -> dict[str, str] | None:
     return {"amount": major_text(money.amount, money.currency), "currency": money.currency}
 
 
-def _money_value(data: Any, path: str):
+def _money_value(data: Any, path: str) -> m.Money:
+    """An amount a record carries: exactly as ``_money_json`` wrote it (a plain decimal string
+    and an ISO 4217 code), nothing else (a JSON number, a lowercase code …)."""
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not an amount")
-    return msgspec.convert(_money(MoneyInput(amount=str(data.get("amount")),
-                                              currency=str(data.get("currency"))), path),
-                           m.Money)
+    try:
+        return parse_major(data.get("amount"), data.get("currency"))
+    except AmountError as wrong:
+        raise ValueError(f"{path}: {wrong}") from None
 
 
 def sign(node: str, claims: dict) -> str:
@@ -619,13 +622,14 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
                         idempotency_key: typing.Optional[str] = None) -> ImportRecordResult:
     context = info.context
     cooperative = context.views.get("cooperatives", str(input.cooperative_id))
-    if not authorized(m.ImportRecord, {"cooperative_id": str(input.cooperative_id)}, context):
+    if not authorized(m.ImportRecord, {"importing": str(input.cooperative_id)}, context):
         return NotAuthorized(code="NotAuthorized",
                              message="a cooperative's staff import records into it")
     if cooperative is None or not cooperative.registered or cooperative.node != context.node:
         return problem("UnknownCooperative", "no cooperative of this node has this id")
     try:
-        share_capital = _money(input.share_capital_required, "input.shareCapitalRequired")
+        share_capital = money_from_input(input.share_capital_required,
+                                         "input.shareCapitalRequired")
     except InputError as invalid:
         return ValidationError(code="ValidationError", message=str(invalid),
                                field=invalid.field)

@@ -35,6 +35,7 @@ from strawberry.types import Info
 from gateway.access import authorized, who_may_send
 from gateway.context import GatewayContext
 from gateway.descriptions import summary_of
+from gateway.descriptions import summary_of
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
@@ -271,7 +272,7 @@ class InputError(ValueError):
         self.field = graphql_path(field) if field else field
 
 
-def _money(value: MoneyInput, path: str) -> dict:
+def money_from_input(value: MoneyInput, path: str) -> dict:
     try:
         money = parse_major(value.amount, value.currency.upper())
     except AmountError as invalid:
@@ -288,7 +289,7 @@ def _plain(value, path: str) -> typing.Any:
     if isinstance(value, list):
         return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, MoneyInput):
-        return _money(value, path)
+        return money_from_input(value, path)
     fields = {k: v for k, v in vars(value).items() if v is not None}
     for option in getattr(type(value), "__annotations__", {}):
         if type(value).__name__.endswith("Choice") and option in fields:  # a @oneOf choice
@@ -445,8 +446,7 @@ def make_mutation(cls: type[Contract]):
                                "idempotency_key": typing.Optional[str],
                                "return": MutationResult}
     resolve.__name__ = camel(cls.__name__)
-    what = (cls.__doc__ or "").strip().split("\n")[0] or \
-        f"Send {cls.__name__} to the {cls.contract_service} service."
+    what = summary_of(cls) or f"Send {cls.__name__} to the {cls.contract_service} service."
     return strawberry.mutation(resolve, description=f"{what} {who_may_send(cls)}")
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from gateway import federation
 from gateway.auth import Caller, Role
+from schemas import membership as m
 from services import config
 from services.runtime.ids import new_id
 from services.runtime.keys import jwks, signing_key
@@ -504,3 +505,18 @@ async def test_by_default_an_export_carries_what_the_chosen_consent_grants(
     assert record["__typename"] == "ExportedRecord", record
     subject = (await verify(monkeypatch, ec, record["credential"]))["record"]
     assert subject["scopes"] == ["savings"]
+
+
+def test_an_amount_in_a_record_is_read_exactly_as_records_write_it():
+    """A signed record carries amounts as plain decimal strings with an ISO 4217 code (as
+    this node writes them); a JSON number or a lowercase code is refused, not coerced."""
+    def subject(amount) -> dict:
+        return {"memberships": [{"cooperative": {"name": "Ahorro", "country": "ES"},
+                                 "role": "member", "startedOn": "2019-05-06",
+                                 "shareCapital": amount}]}
+    kept = federation.imported_history(subject({"amount": "50.00", "currency": "EUR"}))
+    assert kept.memberships[0].share_capital == m.Money(5000, "EUR")
+    for wrong in ({"amount": 1e3, "currency": "EUR"}, {"amount": 50, "currency": "EUR"},
+                  {"amount": "1e3", "currency": "EUR"}, {"amount": "50.00", "currency": "eur"}):
+        with pytest.raises(ValueError):
+            federation.imported_history(subject(wrong))
