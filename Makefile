@@ -50,10 +50,11 @@ $(EXAMPLES_JS)/node_modules/.installed: $(EXAMPLES_JS)/package-lock.json
 	cd $(EXAMPLES_JS) && npm ci --no-audit --no-fund --silent
 	touch $@
 
-## schemas: regenerate schemas/jsonschema and schema.graphql after changing a contract or the API
+## schemas: regenerate schemas/jsonschema, schema.graphql and the partner guide's tables after changing a contract or the API
 schemas: install
 	$(BIN)/python -m schemas.jsonschemas
-	$(BIN)/coopbridge schema > schema.graphql
+	$(BIN)/coopbridge schema > schema.graphql.new && mv schema.graphql.new schema.graphql
+	$(BIN)/python -m tests.partner_guide
 
 install: $(STAMP)
 

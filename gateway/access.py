@@ -123,7 +123,7 @@ def visible_scopes(caller: Caller | None, record: MemberRecord,
 
 def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> str | None:
     """The cooperative a command acts for, as far as the gateway's views know."""
-    if "cooperative_id" in data or "cooperative_id" in cls.__struct_fields__:
+    if "cooperative_id" in cls.__struct_fields__:
         return data.get("cooperative_id")
     if "account_id" in cls.__struct_fields__:
         account = context.views.get("accounts", str(data.get("account_id", "")))
@@ -181,6 +181,10 @@ ISSUER = CommandRule(
     _STAFF, "of a cooperative she belongs or belonged to",
     lambda caller, cls, data, context: (record := _member(data, context)) is not None
     and own_member(caller, record))
+IMPORTING = CommandRule(
+    _STAFF, "of the cooperative that imports it (at home); for a member already known here, "
+    "joining it follows startMembership's rule",
+    lambda caller, cls, data, context: caller.of_cooperative(data.get("importing")))
 JOINING = CommandRule(
     _STAFF, "of the cooperative she joins, if she is new here, belonged to it before, or "
     "gave it her consent with the membership scope", _joins)
@@ -195,7 +199,7 @@ RULES: dict[type[Contract], CommandRule] = {
     m.EraseMember: ERASURE,
     m.StartMembership: JOINING,
     m.ExportRecord: ISSUER, m.RevokeRecord: ISSUER,
-    m.ImportRecord: FOR_THE_COOPERATIVE,  # the home cooperative importing it; then JOINING
+    m.ImportRecord: IMPORTING,
 }
 
 

@@ -115,8 +115,10 @@ def static_path(relative: str) -> Path | None:
 
 
 async def static_file(request: Request) -> Response:
+    """A page's file (script, style, image, vendored library). The pages themselves are served
+    only at their own paths, under their own rules (GraphiQL only in development mode)."""
     path = static_path(request.path_params["path"])
-    if path is None:
+    if path is None or path.suffix == ".html":
         return Response("not found", status_code=404, media_type="text/plain",
                         headers=security_headers(request))
     vendored = path.relative_to(STATIC).parts[0] == "vendor"

@@ -3,7 +3,7 @@
 rules ``gateway.access`` enforces, and the examples, copied verbatim from ``docs/examples``
 (where the tests run them). Never written by hand.
 
-``python -m gateway.guide`` rewrites them (between ``<!-- roles:NAME -->`` and
+``python -m tests.partner_guide`` rewrites them (between ``<!-- roles:NAME -->`` and
 ``<!-- /roles:NAME -->``, and ``<!-- example:PATH -->`` and ``<!-- /example -->``); a unit
 test fails when they drift.
 """
@@ -18,7 +18,7 @@ from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
 from gateway.auth import Role
 from gateway.mutations import BUILT_HERE, camel, partner_commands
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"  # a tool of the repository, not shipped
 GUIDE = DOCS / "partner-guide.md"
 _FENCES = {".sh": "sh", ".py": "python", ".mjs": "js"}
 _EXAMPLE = re.compile(r"(<!-- example:(?P<path>[\w./-]+) -->\n)(?:.*?\n)??(<!-- /example -->)",

@@ -19,7 +19,7 @@
     "",
     "{",
     "  cooperatives(country: \"ES\") {",
-    "    cooperativeId",
+    "    id",
     "    name",
     "    kind",
     "  }",

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from gateway.auth import Role, issue_token
-from gateway.guide import DOCS
+from tests.partner_guide import DOCS
 from services.runtime.ids import new_id
 from tests.e2e.test_rosa_over_http import client_for, mutation, request
 

@@ -75,6 +75,13 @@ def test_nothing_outside_the_static_folder_is_served(client, path):
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.parametrize("page", ["graphiql.html", "dashboard.html", "record.html"])
+def test_a_page_is_served_at_its_own_path_only_never_as_a_static_file(client, page):
+    """GraphiQL's page is development mode's only; as a file it would be served anywhere."""
+    assert client.get(f"/static/{page}").status_code == 404
+    assert Client(development=True).get(f"/static/{page}").status_code == 404
+
+
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path, monkeypatch):
     outside = tmp_path / "secret.js"
     outside.write_text("secret")
