@@ -1,9 +1,10 @@
 #!/bin/sh
-# Deposit 125.50 EUR into a savings account with curl, then read the account's balance.
+# Deposit 125.50 into a savings account with curl, then read the account's balance.
 # Sending it again with the same idempotency key changes nothing and gives the same answer.
 #   COOPBRIDGE_URL    the gateway's GraphQL endpoint, e.g. https://coop.example/graphql
 #   COOPBRIDGE_TOKEN  a bearer token of the account's cooperative (staff)
 #   MEMBER_ID, ACCOUNT_ID, KEY  whose account, which account, your idempotency key
+#   CURRENCY          the account's currency (default EUR)
 set -eu
 
 graphql() {  # $1: the query (no double quotes in it), $2: its variables as JSON
@@ -20,7 +21,7 @@ graphql 'mutation($input: DepositFundsInput!, $key: String) {
     __typename
     ... on CommandAccepted { commandId visible }
     ... on Problem { code message } } }' \
-  "{\"input\": {\"accountId\": \"$ACCOUNT_ID\", \"amount\": {\"amount\": \"125.50\", \"currency\": \"EUR\"}}, \"key\": \"$KEY\"}"
+  "{\"input\": {\"accountId\": \"$ACCOUNT_ID\", \"amount\": {\"amount\": \"125.50\", \"currency\": \"${CURRENCY:-EUR}\"}}, \"key\": \"$KEY\"}"
 
 graphql 'query($id: ID!) { member(id: $id) { accounts { id balance { amount currency } } } }' \
   "{\"id\": \"$MEMBER_ID\"}"

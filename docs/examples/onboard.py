@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import uuid
+from decimal import Decimal
 
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
@@ -36,17 +37,22 @@ async def main() -> None:
     cooperative = os.environ["COOPERATIVE_ID"]
     member, account = str(uuid.uuid4()), str(uuid.uuid4())
     async with Client(transport=transport) as session:
+        found = await session.execute(gql("query($id: ID!) { cooperative(id: $id) { currency "
+                                          "sharePrice { amount } } }"),
+                                      variable_values={"id": cooperative})
+        currency = found["cooperative"]["currency"]  # her accounts are in the cooperative's
+        two_shares = str(2 * Decimal(found["cooperative"]["sharePrice"]["amount"]))
         await send(session, "registerMember", {"memberId": member, "personal": {
             "givenNames": "Amihan", "familyNames": "Dela Cruz", "dateOfBirth": "1991-02-11",
             "nationality": "PH", "gender": "FEMALE", "preferredLanguages": ["tl", "en"]}},
             key=f"register-{member}")
         await send(session, "startMembership", {
             "memberId": member, "cooperativeId": cooperative, "startedOn": "2026-01-15",
-            "shareCapitalRequired": {"amount": "50.00", "currency": "EUR"}},
+            "shareCapitalRequired": {"amount": two_shares, "currency": currency}},
             key=f"join-{member}")
         await send(session, "openAccount", {
             "accountId": account, "memberId": member, "cooperativeId": cooperative,
-            "product": "SAVINGS", "currency": "EUR"}, key=f"open-{account}")
+            "product": "SAVINGS", "currency": currency}, key=f"open-{account}")
         record = (await session.execute(gql("""query($id: ID!) { member(id: $id) {
             identity { givenNames } memberships { cooperativeId active }
             accounts { id product balance { amount currency } } } }"""),

@@ -45,13 +45,13 @@ async def test_the_guides_examples_run_against_a_node(node_processes, monkeypatc
     cooperative = new_id()
     async with client_for(url, issue_token(node, Role.NODE_ADMIN)) as session:
         done = await session.execute(request(mutation("registerCooperative"), input={
-            "cooperativeId": cooperative, "name": "Cooperativa Lavoratori Stranieri",
-            "country": "IT", "kind": "WORKER", "languages": ["it", "tl"], "node": node,
-            "currency": "EUR", "sharePrice": {"amount": "25.00", "currency": "EUR"}}))
+            "cooperativeId": cooperative, "name": "Kooperatiba ng mga Manggagawa",
+            "country": "PH", "kind": "WORKER", "languages": ["tl", "en"], "node": node,
+            "currency": "PHP", "sharePrice": {"amount": "500.00", "currency": "PHP"}}))
     assert done["registerCooperative"]["__typename"] == "CommandAccepted", done
     partner = {"PATH": os.environ["PATH"], "COOPBRIDGE_URL": url,
                "COOPBRIDGE_TOKEN": issue_token(node, Role.STAFF, cooperative),
-               "COOPERATIVE_ID": cooperative}
+               "COOPERATIVE_ID": cooperative, "CURRENCY": "PHP"}
 
     # Python with gql: a member joins and opens an account
     onboarded = json.loads(run([sys.executable, "onboard.py"], partner))
@@ -60,7 +60,7 @@ async def test_the_guides_examples_run_against_a_node(node_processes, monkeypatc
         "identity": {"givenNames": "Amihan"},
         "memberships": [{"cooperativeId": cooperative, "active": True}],
         "accounts": [{"id": account, "product": "savings",
-                      "balance": {"amount": "0.00", "currency": "EUR"}}]}
+                      "balance": {"amount": "0.00", "currency": "PHP"}}]}
 
     # curl: a deposit, then the same again with the same key: one deposit, the same answer
     with_ids = {**partner, "MEMBER_ID": member, "ACCOUNT_ID": account, "KEY": "till-3-0042"}
@@ -70,10 +70,10 @@ async def test_the_guides_examples_run_against_a_node(node_processes, monkeypatc
     assert deposited["__typename"] == "CommandAccepted" and deposited["visible"] is True
     assert json.loads(again[0]) == json.loads(first[0])
     [balance] = json.loads(again[1])["data"]["member"]["accounts"]
-    assert balance["balance"] == {"amount": "125.50", "currency": "EUR"}
+    assert balance["balance"] == {"amount": "125.50", "currency": "PHP"}
 
     # JavaScript: follow her events live, deposit, see the deposit's event
     followed = json.loads(run(["node", "follow.mjs"], with_ids, cwd=EXAMPLES / "javascript"))
     assert followed["deposit"] == {"__typename": "CommandAccepted", "visible": True}
     assert followed["event"]["type"] == "FundsDeposited"
-    assert followed["event"]["summary"] == "deposited 20.00 EUR"
+    assert followed["event"]["summary"] == "deposited 20.00 PHP"

@@ -2,11 +2,12 @@
 // her account over HTTP (fetch), and print the event the deposit causes.
 //   COOPBRIDGE_URL    the gateway's GraphQL endpoint, e.g. https://coop.example/graphql
 //   COOPBRIDGE_TOKEN  a bearer token of her cooperative (staff)
-//   MEMBER_ID, ACCOUNT_ID
+//   MEMBER_ID, ACCOUNT_ID, CURRENCY (the account's; default EUR)
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 
 const { COOPBRIDGE_URL: url, COOPBRIDGE_TOKEN: token, MEMBER_ID, ACCOUNT_ID } = process.env;
+const currency = process.env.CURRENCY ?? "EUR";
 
 const live = createClient({
   url: url.replace(/^http/, "ws"),
@@ -33,7 +34,7 @@ const response = await fetch(url, {
   body: JSON.stringify({
     query: `mutation($input: DepositFundsInput!) { depositFunds(input: $input) {
       __typename ... on CommandAccepted { visible } ... on Problem { code message } } }`,
-    variables: { input: { accountId: ACCOUNT_ID, amount: { amount: "20.00", currency: "EUR" } } },
+    variables: { input: { accountId: ACCOUNT_ID, amount: { amount: "20.00", currency } } },
   }),
 });
 const deposit = (await response.json()).data.depositFunds;
