@@ -47,6 +47,10 @@ FIELDS: dict[str, str] = {
     "course_id": "the course's id: a UUID the offering cooperative chose",
     "certificate_id": "the certificate's id: a UUID the issuing cooperative chose",
     "consent_id": "the consent's id: a UUID chosen when it was granted",
+    "join": "whether the consent lets the cooperative it names admit her as a member (once); "
+            "a consent to read her memberships does not",
+    "granted_at": "when the consent was given (null: before this was recorded)",
+    "used": "whether a membership was started under this consent to join (it serves once)",
     "credential_id": "the portable record's id: a UUID chosen when it was exported (the "
                      "credential's id is urn:uuid: followed by it)",
     # -- cooperatives and groups
@@ -296,6 +300,18 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("AccountClosed", "transfer_to"): "the account that took the whole balance (absent when "
                                       "the balance was zero)",
     ("RecordExported", "consent_id"): "the consent it was exported under",
+    ("StartMembership", "consent_id"): "her consent to join that the cooperative admits her "
+                                       "under, when it is not one she chose herself (the "
+                                       "gateway finds it when it is not given); null: a "
+                                       "cooperative she chose",
+    ("MembershipStarted", "consent_id"): "the consent to join it was started under; null: a "
+                                         "cooperative she chose herself, which sees and acts "
+                                         "for her as her own",
+    ("RegisterMember", "cooperative_id"): "the cooperative that registers her (default: the "
+                                          "caller's); her first membership here is its to "
+                                          "start, or another's under her consent to join",
+    ("MemberRegistered", "cooperative_id"): "the cooperative that registered her (null: the "
+                                            "node's operator, or before this was recorded)",
     ("RecordExported", "valid_until"): "until when the record is valid: what was asked, cut "
                                        "to the consent's expiry",
     ("ImportRecord", "personal"): "the identity the record carried, sealed here with her data "

@@ -18,6 +18,7 @@ contracts at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -35,7 +36,7 @@ from schemas.fields import (
     Text,
     UtcDateTime,
 )
-from schemas.registry import REGISTRY, Contract
+from schemas.registry import REGISTRY, Contract, fields_of
 
 SERVICE = "membership"
 command = REGISTRY.command
@@ -229,21 +230,27 @@ class MemberRemovedFromGroup(Contract, frozen=True, kw_only=True):
 # -- members --------------------------------------------------------------------------------
 
 
-@command(SERVICE, "RegisterMember")
+@command(SERVICE, "RegisterMember", version=2)
 class RegisterMember(Contract, frozen=True, kw_only=True):
     """Register a member at this node under a new global member id, with her personal details.
     The details travel sealed with her data key (the gateway seals what GraphQL gives in the
     clear) and must open and be valid (else InvalidPersonalDetails); an id registered already
-    is MemberAlreadyRegistered, an erased one MemberErased."""
+    is MemberAlreadyRegistered, an erased one MemberErased. The registering cooperative is
+    recorded: her first membership here is its to start (or another's under her consent)."""
 
     member_id: Id
     personal: Sealed
+    cooperative_id: Id | None = None
 
 
-@event(SERVICE, "MemberRegistered")
+@event(SERVICE, "MemberRegistered", version=2)
 class MemberRegistered(Contract, frozen=True, kw_only=True):
+    """A member registered at this node; ``cooperative_id``: the cooperative that registered
+    her (None: the node's operator, or a registration from before it was recorded)."""
+
     member_id: Id
     personal: Sealed
+    cooperative_id: Id | None = None
 
 
 @command(SERVICE, "CorrectMemberDetails")
@@ -262,28 +269,35 @@ class MemberDetailsCorrected(Contract, frozen=True, kw_only=True):
     personal: Sealed
 
 
-@command(SERVICE, "StartMembership")
+@command(SERVICE, "StartMembership", version=2)
 class StartMembership(Contract, frozen=True, kw_only=True):
     """Start a member's membership of a cooperative: her role, first day and share capital.
     She is registered at this node (else UnknownMember) and not an active member of it already
     (else AlreadyAMember); the share capital is in the cooperative's currency (else
     CurrencyMismatch); a membership starts no earlier than her last one there ended (else
-    ValidationError)."""
+    ValidationError). A cooperative she did not choose herself admits her only under her
+    consent to join it (``consent_id``: active, unused, naming it; else NoConsent), from the
+    day of that consent on, and never onto its board (else ValidationError)."""
 
     member_id: Id
     cooperative_id: Id
     role: MembershipRole = MembershipRole.MEMBER
     started_on: PastDay
     share_capital_required: Money
+    consent_id: Id | None = None
 
 
-@event(SERVICE, "MembershipStarted")
+@event(SERVICE, "MembershipStarted", version=2)
 class MembershipStarted(Contract, frozen=True, kw_only=True):
+    """A membership began; ``consent_id``: the consent to join it was started under (None: a
+    cooperative she chose herself, which sees and does what her own cooperatives do)."""
+
     member_id: Id
     cooperative_id: Id
     role: MembershipRole
     started_on: PastDay
     share_capital_required: Money
+    consent_id: Id | None = None
 
 
 @command(SERVICE, "EndMembership")
@@ -306,29 +320,36 @@ class MembershipEnded(Contract, frozen=True, kw_only=True):
     ended_on: PastDay
 
 
-@command(SERVICE, "GrantConsent")
+@command(SERVICE, "GrantConsent", version=2)
 class GrantConsent(Contract, frozen=True, kw_only=True):
-    """Record a member's consent to let a cooperative or a node see parts of her record.
+    """Record a member's consent to let a cooperative or a node see parts of her record, or
+    let a cooperative admit her as a member (``join``: once).
     It covers only the scopes named and lasts until it expires or is revoked; the grantee is a
-    cooperative's id (a UUID) or a node's id, as its kind says, and the expiry lies ahead (else
-    ValidationError); a consent id used before is ConsentAlreadyExists."""
+    cooperative's id (a UUID) or a node's id, as its kind says, only a cooperative is joined,
+    it grants a scope or joining, and the expiry lies ahead (else ValidationError); a consent
+    id used before is ConsentAlreadyExists."""
 
     member_id: Id
     consent_id: Id
     grantee_kind: GranteeKind
     grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=4)] = []
+    join: bool = False
     expires_at: UtcDateTime
 
 
-@event(SERVICE, "ConsentGranted")
+@event(SERVICE, "ConsentGranted", version=2)
 class ConsentGranted(Contract, frozen=True, kw_only=True):
+    """A consent, and when it was given (None: given before that was recorded)."""
+
     member_id: Id
     consent_id: Id
     grantee_kind: GranteeKind
     grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=4)] = []
+    join: bool = False
     expires_at: UtcDateTime
+    granted_at: UtcDateTime | None = None
 
 
 @command(SERVICE, "RevokeConsent")
@@ -502,3 +523,73 @@ class RecordImported(Contract, frozen=True, kw_only=True):
     digest: Digest
     history: ImportedHistory
     personal: Sealed | None = None
+
+
+# -- earlier versions, read through upcasters -----------------------------------------------
+# Version 1 of these had no registering cooperative, no consent a membership was started
+# under, no consent to join and no time of granting: each reads as version 2 without them.
+
+
+@command(SERVICE, "RegisterMember")
+class RegisterMemberV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@event(SERVICE, "MemberRegistered")
+class MemberRegisteredV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    personal: Sealed
+
+
+@command(SERVICE, "StartMembership")
+class StartMembershipV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    role: MembershipRole = MembershipRole.MEMBER
+    started_on: PastDay
+    share_capital_required: Money
+
+
+@event(SERVICE, "MembershipStarted")
+class MembershipStartedV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    cooperative_id: Id
+    role: MembershipRole
+    started_on: PastDay
+    share_capital_required: Money
+
+
+@command(SERVICE, "GrantConsent")
+class GrantConsentV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    expires_at: UtcDateTime
+
+
+@event(SERVICE, "ConsentGranted")
+class ConsentGrantedV1(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+    expires_at: UtcDateTime
+
+
+def _as_version_2(new: type[Contract]) -> Callable[[Contract], Contract]:
+    def upcast(old: Contract) -> Contract:
+        return new(**fields_of(old))  # what version 2 added: its default (None, False)
+
+    return upcast
+
+
+for _old, _new in ((RegisterMemberV1, RegisterMember), (MemberRegisteredV1, MemberRegistered),
+                   (StartMembershipV1, StartMembership),
+                   (MembershipStartedV1, MembershipStarted),
+                   (GrantConsentV1, GrantConsent), (ConsentGrantedV1, ConsentGranted)):
+    REGISTRY.upcaster(_old, _new)(_as_version_2(_new))
+del _old, _new

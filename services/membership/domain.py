@@ -149,6 +149,7 @@ class Membership:
     share_capital_required: Money
     ended_on: dt.date | None = None
     end_reason: m.EndReason | None = None
+    consent_id: str | None = None  # the consent to join it was started under (None: her choice)
 
     @property
     def active(self) -> bool:
@@ -162,11 +163,20 @@ class Consent:
     scopes: frozenset[m.ConsentScope]
     expires_at: dt.datetime
     revoked: bool = False
+    join: bool = False  # she lets the grantee admit her as a member, once
+    granted_at: dt.datetime | None = None
+    used: bool = False  # a membership was started under it
+
+    def lets_join(self, cooperative_id: str, now: dt.datetime) -> bool:
+        return (self.join and not self.used and not self.revoked and self.expires_at > now
+                and self.grantee_kind is m.GranteeKind.COOPERATIVE
+                and self.grantee == cooperative_id)
 
 
 @dataclass(frozen=True)
 class Member:
     registered: bool = False  # present at this node: registered here, or arrived by an import
+    registered_by: str | None = None  # the cooperative that registered her here, if recorded
     erased: bool = False
     kid: str | None = None  # the data key that seals the personal details
     memberships: tuple[Membership, ...] = ()  # oldest first
@@ -186,7 +196,7 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
                 raise Rejected("MemberErased", "this member was erased")
             if state.registered:
                 raise Rejected("MemberAlreadyRegistered", "this member is registered")
-            return [m.MemberRegistered(member_id=command.member_id, personal=command.personal)]
+            return [m.MemberRegistered(**fields_of(command))]
         case m.CorrectMemberDetails():
             _present(state)
             return [m.MemberDetailsCorrected(member_id=command.member_id,
@@ -205,6 +215,8 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
             if last_end is not None and command.started_on < last_end:
                 raise Rejected("ValidationError",
                                "a membership cannot start before the previous one ended")
+            if command.consent_id is not None:
+                _under_consent(state, command, context.now)
             return [m.MembershipStarted(**fields_of(command))]
         case m.EndMembership():
             _present(state)
@@ -225,7 +237,11 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
             if not pattern.match(command.grantee):
                 raise Rejected("ValidationError",
                                f"the grantee is not a {command.grantee_kind.value} id")
-            return [m.ConsentGranted(**fields_of(command))]
+            if not command.scopes and not command.join:
+                raise Rejected("ValidationError", "a consent grants a scope, or joining")
+            if command.join and command.grantee_kind is not m.GranteeKind.COOPERATIVE:
+                raise Rejected("ValidationError", "only a cooperative is joined")
+            return [m.ConsentGranted(**fields_of(command), granted_at=context.now)]
         case m.RevokeConsent():
             _present(state)
             consent = state.consents.get(command.consent_id)
@@ -272,12 +288,20 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
 
 def evolve_member(state: Member, event: Contract) -> Member:
     match event:
-        case m.MemberRegistered() | m.MemberDetailsCorrected():
+        case m.MemberRegistered():
+            return dataclasses.replace(state, registered=True, kid=event.personal.kid,
+                                       registered_by=event.cooperative_id)
+        case m.MemberDetailsCorrected():
             return dataclasses.replace(state, registered=True, kid=event.personal.kid)
         case m.MembershipStarted():
             started = Membership(event.cooperative_id, event.role, event.started_on,
-                                 event.share_capital_required)
-            return dataclasses.replace(state, memberships=(*state.memberships, started))
+                                 event.share_capital_required, consent_id=event.consent_id)
+            consents = state.consents
+            if event.consent_id in consents:  # a consent to join is used once
+                consents = {**consents, event.consent_id: dataclasses.replace(
+                    consents[event.consent_id], used=True)}
+            return dataclasses.replace(state, memberships=(*state.memberships, started),
+                                       consents=consents)
         case m.MembershipEnded():
             return dataclasses.replace(state, memberships=tuple(
                 dataclasses.replace(ms, ended_on=event.ended_on, end_reason=event.reason)
@@ -286,7 +310,7 @@ def evolve_member(state: Member, event: Contract) -> Member:
             ))
         case m.ConsentGranted():
             consent = Consent(event.grantee_kind, event.grantee, frozenset(event.scopes),
-                              event.expires_at)
+                              event.expires_at, join=event.join, granted_at=event.granted_at)
             return dataclasses.replace(state, consents={**state.consents,
                                                         event.consent_id: consent})
         case m.ConsentRevoked():
@@ -313,6 +337,22 @@ def _present(state: Member) -> None:
         raise Rejected("MemberErased", "this member was erased")
     if not state.registered:
         raise Rejected("UnknownMember", "no member is registered with this id")
+
+
+def _under_consent(state: Member, command: m.StartMembership, now: dt.datetime) -> None:
+    """A membership a cooperative starts under her consent to join it: that consent is live,
+    unused and names this cooperative; the membership starts no earlier than the day she gave
+    it, and never with a seat on the board (that is for the members to elect)."""
+    consent = state.consents.get(command.consent_id)
+    if consent is None or not consent.lets_join(command.cooperative_id, now):
+        raise Rejected("NoConsent", "no live, unused consent of hers lets this cooperative "
+                                    "admit her")
+    if consent.granted_at is not None and command.started_on < consent.granted_at.date():
+        raise Rejected("ValidationError",
+                       "a membership under consent starts no earlier than the consent")
+    if command.role is m.MembershipRole.BOARD_MEMBER:
+        raise Rejected("ValidationError", "a cooperative that admits her under consent does "
+                                          "not seat her on its board")
 
 
 def _consent_for(state: Member, command: m.ExportRecord,

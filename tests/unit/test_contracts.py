@@ -71,7 +71,7 @@ def tampered(**changes) -> bytes:
 def test_an_event_travels_as_a_cloudevent_in_structured_json():
     obj = json.loads(encoded())
     assert obj["specversion"] == "1.0"
-    assert obj["type"] == "coop.membership.MembershipStarted.v1"
+    assert obj["type"] == "coop.membership.MembershipStarted.v2"  # the newest version
     assert obj["source"] == "/coopbridge/es/membership"
     assert obj["subject"] == obj["partitionkey"] == MEMBER
     assert obj["time"] == "2026-03-01T09:00:00Z"

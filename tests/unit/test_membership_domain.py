@@ -213,15 +213,18 @@ def test_rejoining_after_leaving_starts_no_earlier_than_the_end():
 
 
 def grant(expires_at=NOW + dt.timedelta(days=365), kind=m.GranteeKind.COOPERATIVE,
-          grantee=ANDINA):
-    return m.GrantConsent(member_id=ROSA, consent_id=CONSENT, grantee_kind=kind,
-                          grantee=grantee, scopes=[m.ConsentScope.MEMBERSHIP,
-                                                   m.ConsentScope.SAVINGS],
+          grantee=ANDINA, scopes=(m.ConsentScope.MEMBERSHIP, m.ConsentScope.SAVINGS),
+          join=False, consent_id=CONSENT):
+    return m.GrantConsent(member_id=ROSA, consent_id=consent_id, grantee_kind=kind,
+                          grantee=grantee, scopes=list(scopes), join=join,
                           expires_at=expires_at)
 
 
-def granted():
-    return m.ConsentGranted(**{f: getattr(grant(), f) for f in grant().__struct_fields__})
+def granted(**changes):
+    """The consent as decided at ``NOW`` (the event records when it was given)."""
+    command = grant(**changes)
+    return m.ConsentGranted(**{f: getattr(command, f) for f in command.__struct_fields__},
+                            granted_at=NOW)
 
 
 def test_rosa_grants_her_home_cooperative_consent_until_a_date():
@@ -286,3 +289,57 @@ def test_a_membership_neither_starts_nor_ends_on_a_day_that_has_not_come():
         member_id=ROSA, cooperative_id=AHORRO, started_on=latest_day(NOW),
         share_capital_required=EUR_50))
     assert started.started_on == latest_day(NOW)
+
+
+
+# -- joining under her consent ---------------------------------------------------------------
+
+JOIN_CONSENT = "0192d3c4-0000-7000-8000-0000000c0a5f"
+USD_20 = Money(2000, "USD")
+
+
+def joins_andina(**changes) -> m.StartMembership:
+    fields = dict(member_id=ROSA, cooperative_id=ANDINA, started_on=NOW.date(),
+                  share_capital_required=USD_20, consent_id=JOIN_CONSENT)
+    fields.update(changes)
+    return m.StartMembership(**fields)
+
+
+def test_a_consent_grants_a_scope_or_joining_and_only_a_cooperative_is_joined():
+    rejected(MEMBER, [ROSA_REGISTERED], grant(scopes=()), "ValidationError")
+    [join_only] = when(MEMBER, [ROSA_REGISTERED], grant(scopes=(), join=True))
+    assert join_only.join and join_only.scopes == [] and join_only.granted_at == NOW
+    rejected(MEMBER, [ROSA_REGISTERED], grant(kind=m.GranteeKind.NODE, grantee="ec",
+                                              join=True), "ValidationError")
+
+
+def test_a_cooperative_she_did_not_choose_admits_her_once_under_her_consent_to_join_it():
+    """Issue 18: a consent to read her memberships is not a consent to join; a consent to
+    join is used once, names the cooperative, and dates the membership no earlier than it."""
+    consented = granted(scopes=(), join=True, consent_id=JOIN_CONSENT)
+    history = [ROSA_REGISTERED, JOINED_AHORRO, consented]
+    [started] = when(MEMBER, history, joins_andina())
+    assert started.consent_id == JOIN_CONSENT
+    state = given(MEMBER, *history, started)
+    assert state.consents[JOIN_CONSENT].used and state.active_in(ANDINA).consent_id == JOIN_CONSENT
+    left = m.MembershipEnded(member_id=ROSA, cooperative_id=ANDINA,
+                             reason=m.EndReason.MOVED, ended_on=NOW.date())
+    rejected(MEMBER, [*history, started, left], joins_andina(), "NoConsent")  # used once
+    reading_only = granted(consent_id=JOIN_CONSENT)  # membership and savings, no joining
+    rejected(MEMBER, [ROSA_REGISTERED, reading_only], joins_andina(), "NoConsent")
+    rejected(MEMBER, [ROSA_REGISTERED, granted(scopes=(), join=True, consent_id=JOIN_CONSENT,
+                                               grantee=AHORRO)], joins_andina(), "NoConsent")
+    revoked = m.ConsentRevoked(member_id=ROSA, consent_id=JOIN_CONSENT)
+    rejected(MEMBER, [*history, revoked], joins_andina(), "NoConsent")
+    expiring = granted(scopes=(), join=True, consent_id=JOIN_CONSENT,
+                       expires_at=NOW + dt.timedelta(hours=1))
+    rejected(MEMBER, [ROSA_REGISTERED, expiring], joins_andina(),
+             "NoConsent", context_at(NOW + dt.timedelta(hours=2)))
+    backdated = joins_andina(started_on=NOW.date() - dt.timedelta(days=1))
+    rejected(MEMBER, history, backdated, "ValidationError")
+    rejected(MEMBER, history, joins_andina(role=m.MembershipRole.BOARD_MEMBER),
+             "ValidationError")
+
+
+def context_at(now: dt.datetime) -> Context:
+    return Context(now, context().lookups)
