@@ -52,25 +52,56 @@ class SignedIn(BasePermission):
         return info.context.caller is not None
 
 
+def _chosen(caller: Caller, record: MemberRecord, active: bool) -> bool:
+    """The caller's cooperative is one she chose herself: it holds (``active``: now) a
+    membership of hers that was not started under her consent to join it."""
+    return caller.role in (Role.STAFF, Role.ADMIN) and any(
+        ms.cooperative_id == caller.cooperative_id and ms.consent_id is None
+        and (ms.ended_on is None or not active) for ms in record.memberships)
+
+
 def active_member_of(caller: Caller | None, record: MemberRecord) -> bool:
-    """The member is now a member of the caller's cooperative (or the caller is node admin):
-    what acting on her behalf (correcting details, consents, erasure) requires."""
+    """The member is now a member of the caller's cooperative, one she chose herself (or the
+    caller is node admin): what acting on her behalf (correcting details, consents, erasure)
+    requires. A cooperative that admitted her under her consent acts for her in nothing."""
     if caller is None:
         return False
-    if caller.is_node_admin:
-        return True
-    return caller.role in (Role.STAFF, Role.ADMIN) and any(
-        m.cooperative_id == caller.cooperative_id and m.ended_on is None
-        for m in record.memberships)
+    return caller.is_node_admin or _chosen(caller, record, active=True)
 
 
 def own_member(caller: Caller | None, record: MemberRecord) -> bool:
+    """The caller's cooperative is, or was, one she chose herself (or the caller is node
+    admin): it sees her whole record. One that admitted her under her consent sees only what
+    her consents allow, like any other."""
     if caller is None:
         return False
-    if caller.is_node_admin:
-        return True
-    return caller.role in (Role.STAFF, Role.ADMIN) and any(
-        m.cooperative_id == caller.cooperative_id for m in record.memberships)
+    return caller.is_node_admin or _chosen(caller, record, active=False)
+
+
+def joining_consent(record: MemberRecord, cooperative_id: str | None,
+                    now: dt.datetime) -> str | None:
+    """Her live, unused consent to join ``cooperative_id``, if she gave one (the newest)."""
+    live = [c for c in record.consents
+            if c.join and not c.used and not c.revoked and c.expires_at > now
+            and c.grantee_kind == "cooperative" and c.grantee == cooperative_id]
+    return max(live, key=lambda c: (c.expires_at, c.consent_id)).consent_id if live else None
+
+
+def admission(caller: Caller, record: MemberRecord, cooperative_id: str | None,
+              now: dt.datetime) -> tuple[bool, str | None]:
+    """May the caller's cooperative start her membership, and under which consent (None: as
+    a cooperative she chose)? Yes, as chosen: a new member it registered, or one who belonged
+    to it by her choice before; yes, under consent: with her live, unused consent to join it;
+    else no (a member registered by the node's operator, or before registrations were
+    recorded, is admitted first by the node admin)."""
+    if not record.memberships and record.registered_by is not None \
+            and record.registered_by == cooperative_id:
+        return True, None
+    if any(ms.cooperative_id == cooperative_id and ms.consent_id is None
+           for ms in record.memberships):
+        return True, None
+    consent = joining_consent(record, cooperative_id, now)
+    return consent is not None, consent
 
 
 #: What reading a field of a member's record needs besides seeing her at all: a scope her
@@ -93,9 +124,13 @@ def shows(need: str, scopes: frozenset[str], own: bool) -> bool:
     return need == ALWAYS or (own if need == OWN else need in scopes)
 
 
+#: Timeline entries for her own cooperatives only: her consents and the records she shared.
+OWN_ENTRIES = frozenset({"ConsentGranted", "ConsentRevoked", "RecordExported", "RecordRevoked"})
+
+
 def history_scope(service: str, event_type: str) -> str | None:
     """The scope a timeline entry belongs to; ``None``: her own cooperatives only."""
-    if event_type in ("ConsentGranted", "ConsentRevoked"):
+    if event_type in OWN_ENTRIES:
         return None
     return {"savings": "savings", "training": "training"}.get(service, "membership")
 
@@ -144,10 +179,10 @@ def _joins(caller: Caller, cls, data: dict, context: GatewayContext) -> bool:
     record = _member(data, context)
     if record is None:
         return False
-    if not record.memberships or own_member(caller, record):
-        return True  # newly registered, or (re)joining a cooperative she belonged to
-    # another cooperative's member joins here only with her consent to this cooperative
-    return "membership" in visible_scopes(caller, record, context.now)
+    cooperative = data.get("cooperative_id")
+    if data.get("consent_id") is not None:  # the caller names the consent that admits her
+        return data["consent_id"] == joining_consent(record, cooperative, context.now)
+    return admission(caller, record, cooperative, context.now)[0]
 
 
 @dataclass(frozen=True)
@@ -170,15 +205,18 @@ SETTINGS = CommandRule(
 NODE_ONLY = CommandRule((), "only the node admin: the node's operator registers its "
                         "cooperatives", lambda *_: False)
 NEW_MEMBER = CommandRule(
-    _STAFF, "of any cooperative of the node, for a member id this node does not know yet",
-    lambda caller, cls, data, context: _member(data, context) is None)
+    _STAFF, "of any cooperative of the node, for a member id this node does not know yet; the "
+    "registering cooperative (the caller's) is recorded",
+    lambda caller, cls, data, context: _member(data, context) is None
+    and data.get("cooperative_id") in (None, caller.cooperative_id))
 FOR_HER = CommandRule(
-    _STAFF, "of a cooperative where she is an active member (acting for her)",
+    _STAFF, "of a cooperative she chose herself where she is an active member (acting for "
+    "her; a cooperative that admitted her under her consent acts for her in nothing)",
     lambda caller, cls, data, context: (record := _member(data, context)) is not None
     and active_member_of(caller, record))
 ERASURE = CommandRule((Role.ADMIN,), FOR_HER.when, FOR_HER.allows)
 ISSUER = CommandRule(
-    _STAFF, "of a cooperative she belongs or belonged to",
+    _STAFF, "of a cooperative she chose herself, now or before",
     lambda caller, cls, data, context: (record := _member(data, context)) is not None
     and own_member(caller, record))
 IMPORTING = CommandRule(
@@ -186,8 +224,23 @@ IMPORTING = CommandRule(
     "joining it follows startMembership's rule",
     lambda caller, cls, data, context: caller.of_cooperative(data.get("importing")))
 JOINING = CommandRule(
-    _STAFF, "of the cooperative she joins, if she is new here, belonged to it before, or "
-    "gave it her consent with the membership scope", _joins)
+    _STAFF, "of the cooperative she joins: the one that registered her, for her first "
+    "membership here; one she chose and belonged to before; or one she consented to join "
+    "(the membership is then started under that consent, once)", _joins)
+
+def _enrols(caller: Caller, cls, data: dict, context: GatewayContext) -> bool:
+    cooperative = cooperative_of(cls, data, context)
+    record = _member(data, context)
+    return caller.of_cooperative(cooperative) and record is not None and record.registered \
+        and (any(ms.cooperative_id == cooperative and ms.ended_on is None
+                 for ms in record.memberships)
+             or "training" in visible_scopes(caller, record, context.now))
+
+
+ENROLMENT = CommandRule(
+    _STAFF, "of the course's cooperative, for an active member of it or a member whose "
+    "consent names it with the training scope (a member it may not enrol and one that does "
+    "not exist get the same answer)", _enrols)
 
 #: The rule of each command a partner may send (``FOR_THE_COOPERATIVE`` for the others).
 RULES: dict[type[Contract], CommandRule] = {
@@ -200,7 +253,23 @@ RULES: dict[type[Contract], CommandRule] = {
     m.StartMembership: JOINING,
     m.ExportRecord: ISSUER, m.RevokeRecord: ISSUER,
     m.ImportRecord: IMPORTING,
+    t.EnrolLearner: ENROLMENT,
 }
+
+
+def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
+    """The command's input with what the gateway knows and the caller need not say: the
+    cooperative registering a new member (the caller's), and the consent a membership is
+    started under when the cooperative is not one she chose."""
+    caller = context.caller
+    if cls is m.RegisterMember and data.get("cooperative_id") is None:
+        return {**data, "cooperative_id": caller.cooperative_id}
+    if cls is m.StartMembership and data.get("consent_id") is None:
+        record = _member(data, context)
+        if record is not None:
+            _, consent = admission(caller, record, data.get("cooperative_id"), context.now)
+            return {**data, "consent_id": consent}
+    return data
 
 
 def rule_for(cls: type[Contract]) -> CommandRule:

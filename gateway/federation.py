@@ -40,7 +40,7 @@ from strawberry.types import Info
 
 from gateway import credentials as vc
 from gateway import readmodel as rm
-from gateway.access import SCOPES, SignedIn, authorized, own_member, who_may_send
+from gateway.access import SCOPES, SignedIn, authorized, completed, own_member, who_may_send
 from gateway.context import GatewayContext
 from gateway.mutations import (
     ERROR_TYPES,
@@ -667,15 +667,13 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
         return ValidationError(code="ValidationError", field="input.credential",
                                message=str(bad))
     known = context.views.get("members", member_id)
-    if known is not None and known.registered and not authorized(
-            m.StartMembership, {"member_id": member_id,
-                                "cooperative_id": cooperative.cooperative_id}, context):
-        # she is known here already: joining this cooperative follows the usual rule (her
-        # membership consent to it), a record does not bypass it
-        return NotAuthorized(code="NotAuthorized",
-                             message="she is a member here already; joining this cooperative "
-                                     "needs her consent to it")
     identity = identity_of(subject)
+    joining = {"member_id": member_id, "cooperative_id": cooperative.cooperative_id}
+    if known is not None and known.registered:
+        refused = await _known_here(context, known, identity, joining)
+        if refused is not None:
+            return refused
+        joining = completed(m.StartMembership, joining, context)
     personal = None
     if identity is not None and (known is None or known.personal is None):
         try:  # her details at this node win over what a record says
@@ -696,8 +694,8 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     if not hasattr(outcome, "events") and getattr(outcome, "code", "") != "RecordAlreadyImported":
         return outcome
     joined = await send_command(context, m.StartMembership(
-        member_id=member_id, cooperative_id=cooperative.cooperative_id, role=role,
-        started_on=input.started_on, share_capital_required=m.Money(**share_capital)),
+        **joining, role=role, started_on=input.started_on,
+        share_capital_required=m.Money(**share_capital)),
         member_id, str(uuid.uuid5(uuid.UUID(base_id), "membership")))
     started = hasattr(joined, "events")
     if not started and getattr(joined, "code", "") != "AlreadyAMember":
@@ -705,6 +703,39 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     return RecordImportedHere(member_id=member_id, credential_id=imported.credential_id,
                               membership_started=started,
                               visible=bool(getattr(joined, "visible", True)))
+
+
+async def _known_here(context: GatewayContext, known: rm.MemberRecord,
+                      identity: m.PersonalDetails | None, joining: dict):
+    """Why a record cannot come home to a member this node knows already, if it cannot: her
+    global id registered here by another cooperative that never admitted her (someone may
+    have taken the id printed on her record: the node's operator looks into it); joining
+    this cooperative not allowed (a record does not bypass startMembership's rule); or the
+    record's identity not hers (names, date of birth, nationality)."""
+    if not known.memberships and known.registered_by not in (None, joining["cooperative_id"]):
+        return problem("MemberIdInUse", "another cooperative registered this member id here "
+                       "and never admitted her: the node's operator must look into it before "
+                       "her record is imported")
+    if not authorized(m.StartMembership, joining, context):
+        return NotAuthorized(code="NotAuthorized",
+                             message="she is a member here already; joining this cooperative "
+                                     "needs her consent to join it")
+    if identity is not None and known.personal is not None:
+        plaintext = await context.keys.open(known.member_id, known.personal)
+        here = msgspec.json.decode(plaintext, type=m.PersonalDetails) if plaintext else None
+        if here is not None and _who(here) != _who(identity):
+            return problem("IdentityMismatch", "the record names another person than the "
+                           "member this node knows under this id")
+    return None
+
+
+def _who(details: m.PersonalDetails) -> tuple:
+    """What says two sets of details are the same person's (spelling of spaces and case
+    aside)."""
+    def plain(text: str) -> str:
+        return " ".join(text.casefold().split())
+    return (plain(details.given_names), plain(details.family_names), details.date_of_birth,
+            details.nationality)
 
 
 def _text(value: Any) -> str | None:

@@ -32,7 +32,7 @@ import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import authorized, who_may_send
+from gateway.access import authorized, completed, who_may_send
 from gateway.context import GatewayContext
 from gateway.descriptions import summary_of
 from gateway.descriptions import summary_of
@@ -71,6 +71,8 @@ ERROR_CODES = (
     "UnknownRecord", "DuplicateTransfer", "TransferAlreadyReceived", "TransferSettled",
     "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "WrongNode", "PoorCreditHistory",
     "UnknownPeer",
+    # a record coming home to a member this node knows already
+    "MemberIdInUse", "IdentityMismatch",
 )
 
 # -- result types ---------------------------------------------------------------------------
@@ -423,6 +425,7 @@ def make_mutation(cls: type[Contract]):
         except InputError as invalid:
             return ValidationError(code="ValidationError", message=str(invalid),
                                    field=invalid.field)
+        data = completed(cls, data, context)
         if not authorized(cls, data, context):
             return NotAuthorized(code="NotAuthorized",
                                  message="this caller may not send this command")

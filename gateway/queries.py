@@ -136,7 +136,8 @@ class Member:
         now = info.context.now
         return [Consent(consent_id=c.consent_id, grantee_kind=c.grantee_kind, grantee=c.grantee,
                         scopes=c.scopes, expires_at=c.expires_at, revoked=c.revoked,
-                        active=not c.revoked and c.expires_at > now)
+                        active=not c.revoked and c.expires_at > now, join=c.join, used=c.used,
+                        granted_at=c.granted_at)
                 for c in self.record.consents]
 
     @strawberry.field(description=needs("accounts", "her savings, share capital and loan "

@@ -49,6 +49,7 @@ class MembershipDoc(Doc, kw_only=True):
     share_capital_required: Money
     ended_on: dt.date | None = None
     end_reason: str | None = None
+    consent_id: str | None = None  # started under her consent to join (None: her own choice)
 
 
 class ConsentDoc(Doc, kw_only=True):
@@ -58,6 +59,9 @@ class ConsentDoc(Doc, kw_only=True):
     scopes: list[str]
     expires_at: dt.datetime
     revoked: bool = False
+    join: bool = False  # the grantee may admit her as a member, once
+    used: bool = False  # a membership was started under it
+    granted_at: dt.datetime | None = None
 
 
 class GroupRef(Doc, kw_only=True):
@@ -121,6 +125,7 @@ class MemberRecord(Doc, kw_only=True):
     member_id: str
     registered: bool = False
     registered_at: dt.datetime | None = None
+    registered_by: str | None = None  # the cooperative that registered her here, if recorded
     erased: bool = False
     personal: Sealed | None = None
     memberships: list[MembershipDoc] = []
@@ -416,13 +421,18 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             member.personal = event.personal
             if isinstance(event, m.MemberRegistered):
                 member.registered, member.registered_at = True, at
+                member.registered_by = event.cooperative_id
             store.put("members", event.member_id, member)
             return [event.member_id]
         case m.MembershipStarted():
             member = _doc(store, "members", event.member_id)
             member.memberships.append(MembershipDoc(
                 cooperative_id=event.cooperative_id, role=event.role.value,
-                started_on=event.started_on, share_capital_required=event.share_capital_required))
+                started_on=event.started_on, share_capital_required=event.share_capital_required,
+                consent_id=event.consent_id))
+            for consent in member.consents:  # a consent to join is used once
+                if consent.consent_id == event.consent_id:
+                    consent.used = True
             coop = _doc(store, "cooperatives", event.cooperative_id)
             if event.member_id not in coop.members:
                 coop.members.append(event.member_id)
@@ -445,7 +455,7 @@ def _project(store: DocumentStore, event: Contract, at: dt.datetime) -> list[str
             member.consents.append(ConsentDoc(
                 consent_id=event.consent_id, grantee_kind=event.grantee_kind.value,
                 grantee=event.grantee, scopes=[x.value for x in event.scopes],
-                expires_at=event.expires_at))
+                expires_at=event.expires_at, join=event.join, granted_at=event.granted_at))
             store.put("members", event.member_id, member)
             return [event.member_id]
         case m.ConsentRevoked():

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode
@@ -138,6 +139,21 @@ class TextValidationCache(SchemaExtension):
         yield
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.S)
+
+
+class ProductionErrors(MaskErrors):
+    """Production's answers: unexpected errors masked, and no suggestions ("Did you mean
+    'eraseMember'?"), which reveal the schema that disabled introspection hides."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [GraphQLError(_SUGGESTION.sub("", error.message), nodes=error.nodes,
+                             source=error.source, positions=error.positions, path=error.path,
+                             original_error=error.original_error, extensions=error.extensions)
+                if _SUGGESTION.search(error.message) else error
+                for error in super()._process_errors(errors)]
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask what a resolver raised unexpectedly; keep the caller's own mistakes readable
     (syntax, validation, limits, and ``BadRequest``)."""
@@ -164,7 +180,8 @@ def build_schema(development: bool | None = None) -> Schema:
         TextValidationCache,
         lambda: AddValidationRules(RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=should_mask),
+        (lambda: MaskErrors(should_mask_error=should_mask)) if development
+        else (lambda: ProductionErrors(should_mask_error=should_mask)),
     ]
     if not development:
         extensions.append(DisableIntrospection)

@@ -70,13 +70,16 @@ class Membership:
                     "while it lasts")
     share_capital_required: Money
     active: bool = strawberry.field(description="it has not ended")
+    consent_id: strawberry.ID | None = strawberry.field(
+        description="the consent to join that admitted her (the cooperative sees and does "
+                    "only what her consents allow); null: a cooperative she chose herself")
 
     @classmethod
     def from_doc(cls, doc: rm.MembershipDoc) -> Membership:
         return cls(cooperative_id=doc.cooperative_id, role=doc.role, started_on=doc.started_on,
                    ended_on=doc.ended_on, end_reason=doc.end_reason,
                    share_capital_required=Money.from_value(doc.share_capital_required),
-                   active=doc.ended_on is None)
+                   active=doc.ended_on is None, consent_id=doc.consent_id)
 
 
 @strawberry.type(description="A member group she belongs to")
@@ -97,6 +100,9 @@ class Consent:
     revoked: bool = strawberry.field(description="she revoked it")
     active: bool = strawberry.field(description="neither revoked nor expired: it lets the "
                                                 "grantee see the scopes now")
+    join: bool
+    used: bool
+    granted_at: dt.datetime | None
 
 
 @strawberry.type(description="A loan repayment, set against the earliest instalment it pays")
@@ -368,7 +374,11 @@ class Course:
     enrolled: int | None = strawberry.field(
         description="learners enrolled and not withdrawn (those who completed it included); "
                     "null for outsiders when under 5")
-    places_left: int
+    places_left: int | None = strawberry.field(
+        description="places not taken; null for outsiders while the enrolled count is hidden "
+                    "(capacity minus places left would give it away): see hasPlaces")
+    has_places: bool = strawberry.field(description="a place is free: the course can enrol "
+                                                    "another learner")
     completed: int | None = strawberry.field(
         description="learners who completed it; null for outsiders when under 5")
 
@@ -381,7 +391,9 @@ class Course:
                    target_level=doc.target_level, skills=doc.skills, hours=doc.hours,
                    starts_on=doc.starts_on, ends_on=doc.ends_on, capacity=doc.capacity,
                    enrolled=_count(doc.enrolled, insider),
-                   places_left=max(0, doc.capacity - doc.enrolled),
+                   places_left=(max(0, doc.capacity - doc.enrolled)
+                                if _count(doc.enrolled, insider) is not None else None),
+                   has_places=doc.capacity > doc.enrolled,
                    completed=_count(doc.completed, insider))
 
 

@@ -380,6 +380,58 @@ async def test_once_she_is_home_another_cooperative_there_needs_her_consent_to_j
     assert second["__typename"] == "NotAuthorized"
 
 
+async def test_her_global_id_taken_at_home_before_she_returns_stops_the_import(
+        federation_pair, monkeypatch):
+    """Issue 18: her global id is printed on her record; a cooperative at home registers it
+    before she comes back. Her import then neither keeps the squatter's details nor joins
+    her: it is refused, nothing is recorded, and the squatter cannot start her membership
+    either (a first membership is the registering cooperative's to start)."""
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    squatter = new_id()
+    with as_node(monkeypatch, ec):
+        data = cooperative(squatter, "Aprovechada", "EC", "USD", "10.00")
+        data["node"] = "ec"
+        assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
+        taken = await ec.mutate("registerMember", {"memberId": rosa, "personal": {
+            **ROSA_DETAILS, "givenNames": "Otra", "familyNames": "Persona"}},
+            Caller("s", Role.STAFF, squatter))
+        assert taken["__typename"] == "CommandAccepted"
+        assert ec.views.get("members", rosa).registered_by == squatter
+        claimed = await ec.mutate("startMembership", {
+            "memberId": rosa, "cooperativeId": QUITO, "startedOn": "2026-11-14",
+            "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}, QUITO_STAFF)
+        assert claimed["__typename"] == "NotAuthorized"  # Quito did not register her
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]
+    assert refused["__typename"] == "MemberIdInUse", refused
+    known = ec.views.get("members", rosa)
+    assert known.memberships == [] and known.imports == []
+
+
+async def test_a_record_naming_someone_else_than_the_member_known_here_is_refused(
+        federation_pair, monkeypatch):
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        for name, input in (
+                ("registerMember", {"memberId": rosa, "personal": {
+                    **ROSA_DETAILS, "dateOfBirth": "1990-01-01"}}),
+                ("startMembership", {"memberId": rosa, "cooperativeId": QUITO,
+                                     "startedOn": "2026-11-14", "shareCapitalRequired": {
+                                         "amount": "10.00", "currency": "USD"}})):
+            assert (await ec.mutate(name, input, QUITO_STAFF))["__typename"] == \
+                "CommandAccepted"
+        refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]
+    assert refused["__typename"] == "IdentityMismatch", refused
+    assert ec.views.get("members", rosa).imports == []
+
+
 async def test_revoking_her_consent_or_erasing_her_revokes_what_was_shared(
         federation_pair, monkeypatch):
     es, ec = federation_pair

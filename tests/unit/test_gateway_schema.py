@@ -454,6 +454,20 @@ async def test_introspection_is_for_development_only(node):
     assert (await node.run("{ __schema { types { name } } }", ADMIN, schema=PRODUCTION)).errors
 
 
+async def test_production_suggests_no_names_the_schema_hides(node):
+    """Introspection is off in production; "Did you mean 'eraseMember'?" would give the
+    names away one typo at a time."""
+    for document in ('mutation { eraseMembr(input: {memberId: "x"}) { __typename } }',
+                     'query($f: StatsFiltr) { federationStats(filter: $f) { minCell } }',
+                     '{ member(id: "x") { identty { givenNames } } }'):
+        development = await node.run(document, ADMIN)
+        assert "Did you mean" in development.errors[0].message
+        production = await node.run(document, ADMIN, schema=PRODUCTION)
+        assert production.errors and not any("mean" in e.message for e in production.errors)
+        assert production.errors[0].message == development.errors[0].message.split(
+            " Did you mean")[0]
+
+
 async def test_a_callers_mistake_is_explained_and_a_fault_is_masked(node, monkeypatch):
     result = await node.run(f'{{ members(cooperativeId: "{AHORRO}", first: 5, after: "%%%") '
                             '{ totalCount } }', ADMIN)
@@ -809,16 +823,107 @@ async def test_another_cooperative_cannot_claim_her_by_starting_a_membership(nod
     for name, input in (("eraseMember", {"memberId": ids["rosa"]}),
                         ("registerMember", {"memberId": ids["rosa"], "personal": ROSA_DETAILS})):
         assert (await node.mutate(name, input, QUITO_STAFF))["__typename"] == "NotAuthorized"
-    # with her consent to join there, Quito may
-    consent = await node.mutate("grantConsent", {
+    # a consent to read her memberships is not one to join (issue 18: it became full control)
+    reading = await node.mutate("grantConsent", {
         "memberId": ids["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
         "grantee": ANDINA, "scopes": ["MEMBERSHIP"], "expiresAt": "2027-11-15T00:00:00Z"},
         MADRID_STAFF)
+    assert reading["__typename"] == "CommandAccepted"
+    joining = {"memberId": ids["rosa"], "cooperativeId": ANDINA, "startedOn": "2026-11-15",
+               "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}
+    refused = await node.mutate("startMembership", joining, QUITO_STAFF)
+    assert refused["__typename"] == "NotAuthorized"
+    # with her consent to join there, Quito may, once, and from that day on
+    consent = await node.mutate("grantConsent", {
+        "memberId": ids["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "join": True, "expiresAt": "2027-11-15T00:00:00Z"}, MADRID_STAFF)
     assert consent["__typename"] == "CommandAccepted"
-    joined = await node.mutate("startMembership", {
-        "memberId": ids["rosa"], "cooperativeId": ANDINA, "startedOn": "2026-11-01",
-        "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}, QUITO_STAFF)
+    backdated = await node.mutate("startMembership", {**joining, "startedOn": "2026-11-01"},
+                                  QUITO_STAFF)
+    assert backdated["__typename"] == "ValidationError", backdated
+    joined = await node.mutate("startMembership", joining, QUITO_STAFF)
     assert joined["__typename"] == "CommandAccepted"
+
+
+async def test_a_member_is_registered_for_the_callers_own_cooperative_only(node):
+    elsewhere = await node.mutate("registerMember", {
+        "memberId": new_id(), "personal": ROSA_DETAILS, "cooperativeId": ANDINA}, MADRID_STAFF)
+    assert elsewhere["__typename"] == "NotAuthorized"
+    rosa = new_id()
+    registered = await node.mutate("registerMember", {"memberId": rosa,
+                                                      "personal": ROSA_DETAILS}, MADRID_STAFF)
+    assert registered["__typename"] == "CommandAccepted"
+    assert node.views.get("members", rosa).registered_by == AHORRO
+
+
+SPANISH_COURSE = {"cooperativeId": AHORRO, "kind": "LANGUAGE",
+                  "titles": [{"language": "es", "title": "Español B1"}],
+                  "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
+                  "startsOn": "2026-03-02", "endsOn": "2026-06-26", "capacity": 20}
+
+
+async def test_a_course_enrols_its_cooperatives_members_or_those_who_consented_to_it(node):
+    """Issue 18: any cooperative could enrol any member of the node on its courses (the
+    enrolment then entered her record), and the answers told whether an id existed or was
+    erased. Now: an active member of the course's cooperative, or a training consent to it;
+    a member it may not enrol, an unknown one and an erased one all get NotAuthorized."""
+    rosa = (await rosa_joins(node))["rosa"]
+    course = new_id()
+    quito_admin = Caller("ines", Role.ADMIN, ANDINA)
+    offered = await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course,
+                                                "cooperativeId": ANDINA}, quito_admin)
+    assert offered["__typename"] == "CommandAccepted", offered
+    erased = (await rosa_joins(node))["rosa"]
+    assert (await node.mutate("eraseMember", {"memberId": erased}, MADRID_ADMIN))[
+        "__typename"] == "CommandAccepted"
+    for member in (rosa, new_id(), erased):
+        refused = await node.mutate("enrolLearner", {"courseId": course, "memberId": member},
+                                    QUITO_STAFF)
+        assert refused["__typename"] == "NotAuthorized", (member, refused)
+    consented = await node.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["TRAINING"], "expiresAt": "2027-11-15T00:00:00Z"},
+        MADRID_STAFF)
+    assert consented["__typename"] == "CommandAccepted"
+    enrolled = await node.mutate("enrolLearner", {"courseId": course, "memberId": rosa},
+                                 QUITO_STAFF)
+    assert enrolled["__typename"] == "CommandAccepted", enrolled
+
+
+async def test_places_left_do_not_give_away_a_hidden_enrolment_count(node):
+    rosa = (await rosa_joins(node))["rosa"]
+    course = new_id()
+    assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
+                              MADRID_ADMIN))["__typename"] == "CommandAccepted"
+    assert (await node.mutate("enrolLearner", {"courseId": course, "memberId": rosa},
+                              MADRID_STAFF))["__typename"] == "CommandAccepted"
+    query = "query($id: ID!) { course(id: $id) { capacity enrolled placesLeft hasPlaces } }"
+    outsider = (await node.ok(query, QUITO_STAFF, id=course))["course"]
+    assert outsider == {"capacity": 20, "enrolled": None, "placesLeft": None,
+                        "hasPlaces": True}  # capacity - placesLeft was the hidden count
+    insider = (await node.ok(query, MADRID_STAFF, id=course))["course"]
+    assert insider == {"capacity": 20, "enrolled": 1, "placesLeft": 19, "hasPlaces": True}
+
+
+async def test_the_records_she_shared_are_her_own_cooperatives_business(node):
+    """Issue 18: RecordExported showed under the membership scope, so another cooperative
+    saw with whom she shared her record."""
+    rosa = (await rosa_joins(node))["rosa"]
+    consent = await node.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["MEMBERSHIP"], "expiresAt": "2027-11-15T00:00:00Z"},
+        MADRID_STAFF)
+    assert consent["__typename"] == "CommandAccepted"
+    exported = await node.ok("""mutation($input: ExportRecordInput!) { exportRecord(input:
+        $input) { __typename } }""", MADRID_STAFF, input={
+        "memberId": rosa, "recipient": {"cooperative": ANDINA}})
+    assert exported["exportRecord"]["__typename"] == "ExportedRecord", exported
+    query = """query($id: ID!) { memberHistory(memberId: $id) { edges { node { type } } } }"""
+
+    def types(data):
+        return {e["node"]["type"] for e in data["memberHistory"]["edges"]}
+    assert "RecordExported" in types(await node.ok(query, MADRID_STAFF, id=rosa))
+    assert "RecordExported" not in types(await node.ok(query, QUITO_STAFF, id=rosa))
 
 
 async def test_her_timeline_shows_only_the_granted_scopes(node):

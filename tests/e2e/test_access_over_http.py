@@ -1,0 +1,148 @@
+"""The two serious findings of the security review (issue 18), end to end with stock clients
+(gql over HTTP and over graphql-transport-ws) against a node of processes:
+
+* a consent to read her memberships no longer lets a cooperative start one and become "her
+  own" for ever: joining is a separate, one-time consent; a cooperative admitted under it
+  sees and does only what her consents allow, and nothing once they are revoked;
+* a socket no longer freezes the caller and the clock: queries and mutations over it are
+  refused, and it closes when its token expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from gql import Client
+from gql.transport.exceptions import (
+    TransportClosed,
+    TransportConnectionFailed,
+    TransportQueryError,
+)
+from gql.transport.websockets import WebsocketsTransport
+
+from gateway.auth import Role, issue_token
+from services.runtime.ids import new_id
+from tests.e2e.test_rosa_over_http import client_for, mutation, request
+
+pytestmark = pytest.mark.kafka
+
+RESULT = "{ __typename ... on CommandAccepted { visible } ... on Problem { code message } }"
+MEMBER = """query($id: ID!) { member(id: $id) { id identity { familyNames }
+    memberships { cooperativeId consentId } consents { id } accounts { id } } }"""
+
+
+async def send(url: str, token: str, name: str, input: dict) -> dict:
+    document = (f"mutation($input: {name[0].upper()}{name[1:]}Input!) "
+                f"{{ {name}(input: $input) {RESULT} }}")
+    async with client_for(url, token) as session:
+        return (await session.execute(request(document, input=input)))[name]
+
+
+async def read(url: str, token: str, member: str) -> dict | None:
+    async with client_for(url, token) as session:
+        return (await session.execute(request(MEMBER, id=member)))["member"]
+
+
+def cooperative(cid: str, name: str, node: str) -> dict:
+    return {"cooperativeId": cid, "name": name, "country": "ES", "kind": "SAVINGS_AND_CREDIT",
+            "languages": ["es"], "node": node, "currency": "EUR",
+            "sharePrice": {"amount": "25.00", "currency": "EUR"}}
+
+
+async def test_a_consent_to_read_is_not_a_consent_to_join_and_joining_gives_no_control(
+        node_processes, monkeypatch):
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # the node's signing key
+    madrid, other, rosa = new_id(), new_id(), new_id()
+    admin = issue_token(node, Role.NODE_ADMIN)
+    madrid_staff = issue_token(node, Role.STAFF, madrid)
+    other_staff = issue_token(node, Role.STAFF, other)
+    other_admin = issue_token(node, Role.ADMIN, other)
+    for cid, name in ((madrid, "Ahorro Solidario Madrid"), (other, "Otra Cooperativa")):
+        assert (await send(url, admin, "registerCooperative", cooperative(cid, name, node)))[
+            "__typename"] == "CommandAccepted"
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    for name, input in (
+            ("registerMember", {"memberId": rosa, "personal": {
+                "givenNames": "Rosa", "familyNames": "Quispe", "dateOfBirth": "1988-04-17",
+                "nationality": "EC", "preferredLanguages": ["es-EC"]}}),
+            ("startMembership", {"memberId": rosa, "cooperativeId": madrid,
+                                 "startedOn": "2019-05-06", "shareCapitalRequired": {
+                                     "amount": "50.00", "currency": "EUR"}})):
+        assert (await send(url, madrid_staff, name, input))["__typename"] == "CommandAccepted"
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    reading, joining = new_id(), new_id()
+    granted = await send(url, madrid_staff, "grantConsent", {
+        "memberId": rosa, "consentId": reading, "granteeKind": "COOPERATIVE", "grantee": other,
+        "scopes": ["MEMBERSHIP"], "expiresAt": expires})
+    assert granted["__typename"] == "CommandAccepted"
+    join = {"memberId": rosa, "cooperativeId": other, "startedOn": today,
+            "shareCapitalRequired": {"amount": "25.00", "currency": "EUR"}}
+    # the review's attack: a membership started with only a consent to read it
+    attack = await send(url, other_staff, "startMembership", {**join, "role": "BOARD_MEMBER"})
+    assert attack["__typename"] == "NotAuthorized", attack
+
+    # with her consent to join: admitted once, as a member, never onto the board
+    granted = await send(url, madrid_staff, "grantConsent", {
+        "memberId": rosa, "consentId": joining, "granteeKind": "COOPERATIVE", "grantee": other,
+        "join": True, "expiresAt": expires})
+    assert granted["__typename"] == "CommandAccepted"
+    board = await send(url, other_staff, "startMembership", {**join, "role": "BOARD_MEMBER"})
+    assert board["__typename"] == "ValidationError", board
+    assert (await send(url, other_staff, "startMembership", join))["__typename"] == \
+        "CommandAccepted"
+    seen = await read(url, other_staff, rosa)
+    assert seen["identity"] is None and seen["accounts"] is None  # no such scopes
+    assert seen["consents"] is None  # her consents are her own cooperatives' business
+    assert {(m["cooperativeId"], m["consentId"]) for m in seen["memberships"]} == {
+        (madrid, None), (other, joining)}
+
+    # it acts for her in nothing: no consent in her name, no new details, no erasure
+    for token, name, input in (
+            (other_staff, "grantConsent", {
+                "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+                "grantee": other, "scopes": ["IDENTITY", "SAVINGS", "TRAINING"],
+                "expiresAt": expires}),
+            (other_staff, "correctMemberDetails", {"memberId": rosa, "personal": {
+                "givenNames": "Rosa", "familyNames": "Otra", "dateOfBirth": "1988-04-17",
+                "nationality": "EC", "preferredLanguages": ["es"]}}),
+            (other_admin, "eraseMember", {"memberId": rosa}),
+            (other_staff, "revokeConsent", {"memberId": rosa, "consentId": joining})):
+        assert (await send(url, token, name, input))["__typename"] == "NotAuthorized", name
+
+    # once she revokes her consents, it sees nothing of her any more
+    for consent in (reading, joining):
+        revoked = await send(url, madrid_staff, "revokeConsent",
+                             {"memberId": rosa, "consentId": consent})
+        assert revoked["__typename"] == "CommandAccepted"
+    assert await read(url, other_staff, rosa) is None
+    assert (await read(url, madrid_staff, rosa))["identity"] == {"familyNames": "Quispe"}
+
+
+async def test_a_socket_refuses_queries_and_mutations_and_ends_with_its_token(
+        node_processes, monkeypatch):
+    """The review sent a withdrawal over graphql-transport-ws after the token expired, and it
+    was accepted: the socket kept the caller and the clock of its connect."""
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])
+    brief = issue_token(node, Role.NODE_ADMIN, ttl=dt.timedelta(seconds=4))
+    transport = WebsocketsTransport(
+        url=url.replace("http://", "ws://"), init_payload={"Authorization": f"Bearer {brief}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+    async with Client(transport=transport) as socket:
+        for document in ("{ cooperatives { id } }",
+                         f"mutation {{ registerCooperative(input: {{cooperativeId: "
+                         f"\"{new_id()}\", name: \"X\", country: \"ES\", kind: WORKER, "
+                         f"languages: [\"es\"], node: \"{node}\", currency: \"EUR\", "
+                         f"sharePrice: {{amount: \"1\", currency: \"EUR\"}}}}) {RESULT} }}"):
+            with pytest.raises(TransportQueryError) as refused:
+                await socket.execute(request(document))
+            assert "subscriptions only" in str(refused.value)
+        quiet = socket.subscribe(request(
+            'subscription { federationActivity(country: "ZZ") { __typename } }'))
+        with pytest.raises((TransportClosed, TransportConnectionFailed)) as ended:
+            await asyncio.wait_for(quiet.__anext__(), 20)  # ended by the token's expiry
+    closed = ended.value.__cause__ or ended.value.__context__
+    assert getattr(getattr(closed, "rcvd", None), "code", None) == 4403, repr(closed)
