@@ -544,7 +544,7 @@ class _Planner:
                               skills=(_esco("5113"),)), guide_starts, guide_ends, 15)]
         story: Chain = [
             self.node_admin(ns, "rosa/register", self.host_node, "registerMember", {
-                "memberId": rosa, "personal": {
+                "memberId": rosa, "cooperativeId": self.ids["madrid"], "personal": {
                     "givenNames": "Rosa", "familyNames": "Quispe", "dateOfBirth": "1988-04-17",
                     "nationality": "EC", "preferredLanguages": ["es-EC"], "gender": "FEMALE"}}),
             self.staff(ns, "rosa/join", madrid, "startMembership", {
@@ -659,7 +659,8 @@ class _Planner:
         self.people[node] += 1
         opening: Chain = [
             self.node_admin(ns, f"{at}/register", node, "registerMember",
-                            {"memberId": member_id, "personal": person}),
+                            {"memberId": member_id, "cooperativeId": self.ids[coop.key],
+                             "personal": person}),
             self.staff(ns, f"{at}/join", coop, "startMembership", {
                 "memberId": member_id, "cooperativeId": self.ids[coop.key],
                 "startedOn": started.isoformat(),
