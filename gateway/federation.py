@@ -405,6 +405,18 @@ def _peer_tls(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+def _refused(response: httpx.Response) -> str | None:
+    """Why a status list's headers already rule it out, or None."""
+    if response.status_code != 200:
+        return f"status {response.status_code}"
+    if response.headers.get("content-encoding", "identity") != "identity":
+        return "compressed"  # the cap counts what is kept, not what it would expand to
+    declared = response.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_STATUS_LIST_BYTES:
+        return "too large"
+    return None
+
+
 async def fetch_status_list(url: str) -> str | None:
     """GET a peer's status list (a vc+jwt), or None: unreachable, not 200, compressed, over
     ``MAX_STATUS_LIST_BYTES`` (stopped reading there, the rest never read), or not all there
@@ -416,18 +428,18 @@ async def fetch_status_list(url: str) -> str | None:
                 verify=_peer_tls(str(ca_file) if ca_file else None),
                 headers={"accept-encoding": "identity"}) as client, client.stream(
                 "GET", url) as response:
-            declared = response.headers.get("content-length", "0")
-            if (response.status_code != 200 or not declared.isdigit()
-                    or int(declared) > MAX_STATUS_LIST_BYTES
-                    or response.headers.get("content-encoding", "identity") != "identity"):
-                return None
+            refused = _refused(response)
             body = bytearray()
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) > MAX_STATUS_LIST_BYTES:
-                    return None
+            if refused is None:
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > MAX_STATUS_LIST_BYTES:
+                        refused = "too large"
+                        break
     except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
-        log.warning("status list %s not fetched: %s", url, type(exc).__name__)
+        refused = type(exc).__name__
+    if refused is not None:
+        log.warning("status list %s not fetched: %s", url, refused)
         return None
     return body.decode("utf-8", errors="replace").strip()
 

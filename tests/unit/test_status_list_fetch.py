@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import ssl
 import time
 
@@ -52,7 +53,7 @@ class Peer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         try:
             head = await reader.readuntil(b"\r\n\r\n")
-            self.requests.append(head.split(b"\r\n", 1)[0].decode())
+            self.requests.append(head.decode())  # the request line, then its headers
             await self.answer(self, writer)
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             pass  # the client hung up: what a refused answer looks like from here
@@ -151,6 +152,24 @@ async def test_a_trickled_status_list_is_cut_at_one_deadline(world):
         await asyncio.wait_for(peer.closed.wait(), 5)
     assert took < federation.STATUS_FETCH_S + 3, f"the fetch took {took:.1f} s"
     assert 0 < peer.sent < 1000  # it was reading, a byte at a time, when it was cut
+
+
+async def test_a_compressed_status_list_is_refused_unopened(world):
+    """A few KiB of gzip open into megabytes: it is asked for uncompressed, and refused
+    otherwise, so the cap counts what would be kept."""
+    bomb = gzip.compress(b"e" * (32 * 1024 * 1024))
+
+    async def answer(peer: Peer, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n"
+                     b"content-length: %d\r\n\r\n" % len(bomb) + bomb)
+        await writer.drain()
+        peer.sent += len(bomb)
+
+    assert len(bomb) < federation.MAX_STATUS_LIST_BYTES
+    async with Peer(answer) as peer:
+        assert await federation.fetch_status_list(peer.status_list_url()) is None
+    [request] = peer.requests
+    assert "\r\naccept-encoding: identity\r\n" in request.lower()
 
 
 async def test_a_status_list_served_normally_still_verifies(world, monkeypatch):
