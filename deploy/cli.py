@@ -143,8 +143,17 @@ GATEWAY_GRACE_S = 3.0
 @click.option("--port", default=None, type=int, help="HTTP port; default $COOPBRIDGE_GATEWAY_PORT.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 in a container).")
-def gateway(node: str | None, port: int | None, host: str) -> None:
-    """Serve the GraphQL gateway of a node (uvicorn)."""
+@click.option("--ssl-certfile", type=click.Path(dir_okay=False), default=None,
+              help="Serve HTTPS only, with this certificate (PEM, its chain after it); "
+                   "needs --ssl-keyfile.")
+@click.option("--ssl-keyfile", type=click.Path(dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | None,
+            ssl_keyfile: str | None) -> None:
+    """Serve the GraphQL gateway of a node (uvicorn), over HTTPS with --ssl-certfile and
+    --ssl-keyfile (what its peers fetch status lists over)."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     import uvicorn
 
     from gateway.app import create_app
@@ -154,7 +163,11 @@ def gateway(node: str | None, port: int | None, host: str) -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     if port is not None:  # where it listens is its default public address (status lists, kids)
         os.environ["COOPBRIDGE_GATEWAY_PORT"] = str(port)
+    if ssl_certfile is not None:  # ... over https, unless COOPBRIDGE_PUBLIC_URL says otherwise
+        os.environ.setdefault("COOPBRIDGE_PUBLIC_URL",
+                              f"https://127.0.0.1:{port or config.gateway_port()}")
     uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
+                ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                 log_level="info", lifespan="on", timeout_graceful_shutdown=GATEWAY_GRACE_S)
 
 

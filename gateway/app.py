@@ -41,6 +41,7 @@ from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.credentials import jwks, public_jwk
 from gateway.federation import signed_status_list
+from gateway.listeners import TooManySubscriptions
 from gateway.pages import graphiql_page, page, static_file
 from gateway.projections import Projections
 from gateway.schema import build_schema
@@ -55,13 +56,18 @@ log = logging.getLogger(__name__)
 #: What a query or mutation sent over the socket is told.
 SUBSCRIPTIONS_ONLY = ("this socket carries subscriptions only: send queries and mutations as "
                       "HTTP POST, each with its bearer token")
+#: Subscriptions one socket carries at once (strawberry's default is 100): a page or an app
+#: follows a few members or countries per screen. The caps per token (across its sockets)
+#: and per gateway are in ``gateway.listeners``.
+MAX_SUBSCRIPTIONS_PER_SOCKET = 20
 
 
 class SocketHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws as the gateway speaks it: subscriptions only. A socket's context
-    is built once, when it opens; a query or mutation run in it would keep the caller and the
-    clock of that moment (an expired token still accepted), so they are refused here and go
-    over HTTP, where every request is judged anew."""
+    """graphql-transport-ws as the gateway speaks it: subscriptions only, at most
+    ``MAX_SUBSCRIPTIONS_PER_SOCKET`` at a time. A socket's context is built once, when it
+    opens; a query or mutation run in it would keep the caller and the clock of that moment
+    (an expired token still accepted), so they are refused here and go over HTTP, where every
+    request is judged anew."""
 
     async def handle_subscribe(self, message) -> None:
         payload = message.get("payload") if isinstance(message, dict) else None
@@ -73,6 +79,15 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
             await self.send_message({"id": message["id"], "type": "error",
                                      "payload": [{"message": SUBSCRIPTIONS_ONLY}]})
+            return
+        if (self.connection_acknowledged and message["id"] not in self.operations
+                and len(self.operations) >= self.max_subscriptions_per_connection):
+            # strawberry would refuse it too, saying less ("Subscription limit reached")
+            error = TooManySubscriptions(
+                f"at most {self.max_subscriptions_per_connection} subscriptions at a time per "
+                "socket: end one before you start another")
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [error.formatted]})
             return
         await super().handle_subscribe(message)
 
@@ -100,12 +115,14 @@ class GatewayGraphQL(GraphQL):
     """Strawberry's ASGI app with coopbridge's per-request context, and answers written by
     msgspec (a whole record is thousands of values: ``json.dumps`` took a twentieth of its
     time; text, not bytes, so that websocket frames stay text frames). Its sockets speak
-    graphql-transport-ws only (``SocketHandler``)."""
+    graphql-transport-ws only (``SocketHandler``), each carrying at most
+    ``MAX_SUBSCRIPTIONS_PER_SOCKET`` subscriptions."""
 
     graphql_transport_ws_handler_class = SocketHandler
 
     def __init__(self, state, **kwargs):
-        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
+        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_SOCKET, **kwargs)
         self.state = state
 
     async def render_graphql_ide(self, request) -> Response:

@@ -22,11 +22,14 @@ this gateway (``/keys/…``, served by ``gateway/app.py``).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
 import re
+import ssl
 import typing
 import uuid
 from typing import Any
@@ -382,16 +385,63 @@ async def _status_list(context: GatewayContext, issuer: str, url: str,
     return claims
 
 
+#: The most a status list may weigh: ours is about 1.5 KB signed (131,072 bits, gzipped), and
+#: about 30 KB with half its bits set at random (the most gzip can be left with); reading
+#: stops here, whatever the peer sends or declares.
+MAX_STATUS_LIST_BYTES = 64 * 1024
+#: One deadline for the whole fetch: connecting, TLS, the headers and the body together. A
+#: verification waits no longer for a slow or trickling peer (its revocation is then not
+#: checked, and the record not valid).
+STATUS_FETCH_S = 5.0
+
+
+@functools.cache
+def _peer_tls(ca_file: str | None) -> ssl.SSLContext:
+    """Whom a peer's gateway may be: whom httpx trusts by default (the public certificate
+    authorities), and the federation's own authority if ``COOPBRIDGE_PEER_CA`` names one."""
+    context = httpx.create_ssl_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def _refused(response: httpx.Response) -> str | None:
+    """Why a status list's headers already rule it out, or None."""
+    if response.status_code != 200:
+        return f"status {response.status_code}"
+    if response.headers.get("content-encoding", "identity") != "identity":
+        return "compressed"  # the cap counts what is kept, not what it would expand to
+    declared = response.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_STATUS_LIST_BYTES:
+        return "too large"
+    return None
+
+
 async def fetch_status_list(url: str) -> str | None:
-    """GET a peer's status list (a vc+jwt), or None."""
+    """GET a peer's status list (a vc+jwt), or None: unreachable, not 200, compressed, over
+    ``MAX_STATUS_LIST_BYTES`` (stopped reading there, the rest never read), or not all there
+    within ``STATUS_FETCH_S``."""
+    ca_file = config.peer_ca()
     try:
-        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False) as client:
-            response = await client.get(url)
-    except httpx.HTTPError:
+        async with asyncio.timeout(STATUS_FETCH_S), httpx.AsyncClient(
+                timeout=STATUS_FETCH_S, follow_redirects=False,
+                verify=_peer_tls(str(ca_file) if ca_file else None),
+                headers={"accept-encoding": "identity"}) as client, client.stream(
+                "GET", url) as response:
+            refused = _refused(response)
+            body = bytearray()
+            if refused is None:
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > MAX_STATUS_LIST_BYTES:
+                        refused = "too large"
+                        break
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+        refused = type(exc).__name__
+    if refused is not None:
+        log.warning("status list %s not fetched: %s", url, refused)
         return None
-    if response.status_code != 200 or len(response.content) > 64 * 1024:
-        return None
-    return response.text.strip()
+    return body.decode("utf-8", errors="replace").strip()
 
 
 # -- GraphQL ---------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ in place, and encoded once; then its dead letters are acknowledged by the broker
 changed documents, the chain positions and the partition offsets of the whole batch are
 written in one ``WriteBatch``: after a crash a view and its position never disagree, and a
 batch is either wholly applied or read again.
-Readers (``get``, ``position``, ``wait_for``) see committed batches only. An event whose
+Readers (``get``, ``position``, ``wait_for``) see committed batches only, and so do the
+subscriptions: a written batch's applied events go to their listeners (``listen``;
+``gateway.listeners``) in one hand-over that never waits for them. An event whose
 projection raises is set aside by folding the batch again from its start without it (the
 fold is pure), so nothing it half changed survives.
 
@@ -66,6 +68,8 @@ import msgspec
 from aiokafka import TopicPartition
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
 
+from gateway.auth import Caller
+from gateway.listeners import Listener, Listeners
 from gateway.readmodel import TABLES, Doc, project
 from schemas import REGISTRY, ContractError, Message
 from schemas.topics import SERVICES, check_node, events_topic, gateway_group
@@ -80,7 +84,6 @@ log = logging.getLogger(__name__)
 Ref = tuple[str, str, int]
 
 REPLICA_ENV = "COOPBRIDGE_GATEWAY_REPLICA"
-LISTENER_QUEUE_SIZE = 1000
 #: Records folded and written together at most (one batch of faust's ``take_events``) ...
 MAX_BATCH = 4000
 #: ... or fewer, when no more have come within this many seconds (what a reader waits at most
@@ -267,7 +270,7 @@ class Projections:
         self._started = False
         self._store: RocksStore | None = None
         self._app: faust.App | None = None
-        self._listeners: set[asyncio.Queue] = set()
+        self.listeners = Listeners()
         self._tick = asyncio.Event()  # set and replaced when a chain moves (wakes wait_for)
         self._ready = asyncio.Event()
         self._failed = asyncio.Event()
@@ -355,15 +358,14 @@ class Projections:
         except TimeoutError:
             return False
 
-    def listen(self) -> asyncio.Queue:
-        """A queue of ``(member ids touched, message)``, one per applied event from now on.
-        Bounded: when the listener falls 1,000 behind, the oldest update is dropped."""
-        queue: asyncio.Queue = asyncio.Queue(maxsize=LISTENER_QUEUE_SIZE)
-        self._listeners.add(queue)
-        return queue
+    def listen(self, caller: Caller, member: str | None = None) -> Listener:
+        """``caller``'s listener of every applied event from now on (``(member ids touched,
+        message)``), or of those that touch ``member``: capped, and ended if it falls behind
+        (``gateway.listeners``)."""
+        return self.listeners.listen(caller, member)
 
-    def unlisten(self, queue: asyncio.Queue) -> None:
-        self._listeners.discard(queue)
+    def unlisten(self, listener: Listener) -> None:
+        self.listeners.unlisten(listener)
 
     # -- following the log
 
@@ -407,8 +409,7 @@ class Projections:
                 self._done[tp] = next_offset
         if moved:
             self._moved()
-        for touched, message in applied:
-            self._publish(touched, message)
+        self.listeners.publish(applied)  # never waits for a subscriber
         self._check_ready()
 
     def _fold(self, store: RocksStore, records: list,
@@ -472,15 +473,6 @@ class Projections:
         """A chain position changed: wake everyone in ``wait_for``."""
         self._tick.set()
         self._tick = asyncio.Event()
-
-    def _publish(self, touched: list[str], message: Message) -> None:
-        for queue in list(self._listeners):
-            if queue.full():
-                try:
-                    queue.get_nowait()
-                except asyncio.QueueEmpty:  # pragma: no cover - full, then empty: not here
-                    pass
-            queue.put_nowait((touched, message))
 
     async def _on_rebalance_complete(self, sender: Any = None, **_: Any) -> None:
         """Partitions assigned, streams not yet resumed: make the group's committed offsets

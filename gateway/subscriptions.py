@@ -6,6 +6,11 @@ same inside ``"headers"``) or the upgrade request's header; a connection with ne
 with a token that is not valid, is closed at once with 4403 (``gateway.app``). Access is
 checked when each event arrives, so a revoked consent or an erasure ends what a subscriber
 sees at once.
+
+Each subscription is a listener of the views (``gateway.listeners``): over a cap (per socket,
+per token across sockets, per gateway) it gets a ``TOO_MANY_SUBSCRIPTIONS`` error, and one
+that takes its events too slowly is ended with ``FELL_BEHIND`` (it missed events: subscribe
+again); neither ends silently.
 """
 
 from __future__ import annotations
@@ -65,7 +70,10 @@ class Activity:
                              "the connection_init payload ({\"Authorization\": \"Bearer …\"}) "
                              "or the upgrade request's Authorization header; a connection "
                              "without a valid one is closed (4403), and a stream ends when "
-                             "its token expires")
+                             "its token expires. A stream over a cap (per socket, per token, "
+                             "per gateway) gets the error TOO_MANY_SUBSCRIPTIONS; one that "
+                             "takes its events too slowly ends with FELL_BEHIND (it missed "
+                             "events: subscribe again)")
 class Subscription:
     @strawberry.subscription(description="A member's events as they happen, as timeline "
                                          "entries: for whoever may read her timeline (the "
@@ -76,12 +84,10 @@ class Subscription:
         context, caller = info.context, _caller(info.context)
         if not _may_follow(context, caller, member_id):
             return
-        queue = context.views.listen()
+        listener = context.views.listen(caller, member_id)
         try:
             while True:
-                touched, message = await queue.get()
-                if member_id not in touched:
-                    continue
+                _, message = await listener.get()
                 if not _may_follow(context, caller, member_id):
                     return
                 envelope, event = message
@@ -92,7 +98,7 @@ class Subscription:
                     yield HistoryEntry(at=envelope.time, service=event.contract_service,
                                        type=event.contract_name, summary=summary(event))
         finally:
-            context.views.unlisten(queue)
+            context.views.unlisten(listener)
 
     @strawberry.subscription(description="What happens in a country's cooperatives, event "
                                          "types and times, never who: for analysts and the "
@@ -105,14 +111,14 @@ class Subscription:
         if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return
         country = country.upper()
-        queue = context.views.listen()
+        listener = context.views.listen(caller)
         try:
             while True:
-                _, (envelope, event) = await queue.get()
+                _, (envelope, event) = await listener.get()
                 if caller.expired():
                     return
                 if _country_of(context, event) == country:
                     yield Activity(at=envelope.time, service=event.contract_service,
                                    type=event.contract_name, cooperative_country=country)
         finally:
-            context.views.unlisten(queue)
+            context.views.unlisten(listener)

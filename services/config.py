@@ -15,9 +15,13 @@
 |                                |                    | turns on GraphiQL and introspection       |
 | ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
 | ``COOPBRIDGE_PUBLIC_URL``      | ``http://127.0.0.1:<port>`` | the gateway's address as others   |
-|                                |                    | reach it (status lists in credentials)    |
+|                                | (``https`` when    | reach it (status lists in credentials)    |
+|                                | it serves TLS)     |                                           |
 | ``COOPBRIDGE_PEERS``           | ``<home>/<node>.peers.json`` | the trust list: peer nodes, their|
 |                                | if it exists       | gateway URLs and public keys (JWKS)       |
+| ``COOPBRIDGE_PEER_CA``         | (unset)            | a PEM file of certificate authorities the |
+|                                |                    | gateway trusts for its peers' https       |
+|                                |                    | gateways, besides the public ones         |
 """
 
 from __future__ import annotations
@@ -133,6 +137,13 @@ def public_url() -> str:
     """Where others reach this node's gateway (no trailing slash)."""
     value = os.environ.get("COOPBRIDGE_PUBLIC_URL") or f"http://127.0.0.1:{gateway_port()}"
     return value.rstrip("/")
+
+
+def peer_ca() -> Path | None:
+    """The federation's own certificate authority for its peers' gateways, if it has one
+    (a public one needs none)."""
+    value = os.environ.get("COOPBRIDGE_PEER_CA")
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True)

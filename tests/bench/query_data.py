@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 
 import msgspec
 
+from gateway.auth import Caller, Role
+from gateway.listeners import Listeners
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
@@ -46,10 +49,11 @@ class RecordMaker:
         self.node, self.keys = node, keys
         ticks = itertools.count()
         start = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)  # after the course it completes
-        self.views = LocalViews()
+        # every event decided, kept until ``publish``: a listener never too far behind
+        self.views = LocalViews(Listeners(behind=sys.maxsize))
         self.commands = LocalCommands(
             self.views, keys, clock=lambda: start + dt.timedelta(minutes=next(ticks)))
-        self._queue = self.views.listen()
+        self._queue = self.views.listen(Caller("bench", Role.NODE_ADMIN))
         self.madrid = self.quito = self.course = self.mothers = ""
 
     async def _send(self, command, aggregate_id: str) -> None:

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from gateway import projections as projections_module
+from gateway.auth import Caller, Role
 from gateway.projections import Projections
 from gateway.readmodel import EnrolmentDoc, MembershipDoc
 from schemas import REGISTRY
@@ -88,7 +89,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
             running(node_id, bootstrap, keys, savings_processor), \
             running(node_id, bootstrap, keys, training_processor), \
             started(node_id, bootstrap, tmp_path / "views") as views:
-        updates = views.listen()
+        updates = views.listen(Caller("test", Role.NODE_ADMIN))
         cooperative = await register_cooperative(client)
         await seen(views, node_id, "membership", cooperative)
         rosa = await register_member(client, keys)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from gateway.listeners import Listeners
 from gateway.readmodel import MemoryStore, project
 from schemas import REGISTRY
 from schemas.envelope import source_for
@@ -23,18 +24,18 @@ NODE = "es"
 
 
 class LocalViews:
-    def __init__(self) -> None:
+    """The views in memory; their subscribers' listeners are the gateway's own (``listeners``:
+    give it smaller caps to test them)."""
+
+    def __init__(self, listeners: Listeners | None = None) -> None:
         self.store = MemoryStore()
-        self.queues: list = []
+        self.listeners = listeners or Listeners()
 
-    def listen(self):
-        import asyncio
-        queue = asyncio.Queue()
-        self.queues.append(queue)
-        return queue
+    def listen(self, caller, member=None):
+        return self.listeners.listen(caller, member)
 
-    def unlisten(self, queue) -> None:
-        self.queues.remove(queue)
+    def unlisten(self, listener) -> None:
+        self.listeners.unlisten(listener)
 
     def get(self, table, key):
         return self.store.get(table, key)
@@ -110,8 +111,7 @@ class LocalCommands:
         message = REGISTRY.decode(REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
             "id", "source", "subject", "time", "sequence", "previousid", "causationid")}))
         touched = project(self.views.store, message)
-        for queue in self.views.queues:
-            queue.put_nowait((touched, message))
+        self.views.listeners.publish([(list(touched), message)])
         reply = CommandReply(command_id=command_id, command_type=command.wire_type,
                              aggregate_id=aggregate_id, accepted=True,
                              events=[EventRef(id=event_id, type=event.wire_type,

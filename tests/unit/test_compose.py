@@ -5,11 +5,16 @@ Every coopbridge process in the compose file must be a command the ``coopbridge`
 reads, come from the one image built from deploy/Dockerfile, and talk to its own node's Kafka
 cluster only. Both nodes run the full set of processes; their gateways answer on the port
 they are told; MirrorMaker 2 carries exactly each node's federation topic to the other cluster;
-each node's trust list names the other node's gateway.
+each node's trust list names the other node's gateway. The nodes reach each other's gateways
+over HTTPS only: every gateway address is https, every gateway serves TLS with the options
+``coopbridge gateway`` has, its certificate (for the name its peer reaches it by) and key
+mounted from files that are never committed, and trusts the authority that signed its peer's.
 
 What this cannot show: that the images pull and build, that the containers start, that
 brokers form a quorum, that MirrorMaker 2 copies, that the gateway is reachable from outside
-its container. Those need a Docker engine.
+its container, that the certificates made as deploy/federation/README.md says are accepted.
+Those need a Docker engine (the gateway's TLS options themselves are tested with a real
+handshake in tests/e2e/test_gateway_tls.py).
 """
 
 from __future__ import annotations
@@ -539,3 +544,77 @@ def test_each_nodes_trust_list_names_the_other_nodes_gateway(monkeypatch):
             assert peer.gateway_url == public_url[peer.node].rstrip("/"), (
                 f"{source}: node {peer.node}'s gateway is {public_url[peer.node]}, "
                 f"the trust list says {peer.gateway_url}")
+
+
+# ---- between the gateways: HTTPS ---------------------------------------------------------------
+
+#: Where each gateway's certificate, key and the federation's authority come from.
+TLS_FOLDER = REPO / "deploy" / "federation" / "tls"
+
+
+def never_committed(path: Path) -> bool:
+    """Whether deploy/federation/.gitignore keeps ``path`` (a file under that folder) out."""
+    folder = REPO / "deploy" / "federation"
+    relative = path.relative_to(folder).as_posix()
+    for pattern in (folder / ".gitignore").read_text().split():
+        if pattern.startswith("#"):
+            continue
+        if pattern.endswith("/") and relative.startswith(pattern):
+            return True
+        if fnmatch(path.name, pattern) or fnmatch(relative, pattern):
+            return True
+    return False
+
+
+def gateways() -> list[Process]:
+    return [p for p in processes() if p.command == "gateway"]
+
+
+def test_the_nodes_reach_each_others_gateways_over_https_only(monkeypatch):
+    for p in gateways():
+        url = environment(services()[p.service]).get("COOPBRIDGE_PUBLIC_URL", "")
+        assert urlsplit(url).scheme == "https", (
+            f"{p.service}: COOPBRIDGE_PUBLIC_URL={url!r}: its peers reach it over https only")
+    for p in processes():
+        if p.command == "topics":  # reads no trust list
+            continue
+        spec = services()[p.service]
+        source = repo_file(volumes(spec)[environment(spec)["COOPBRIDGE_PEERS"]])
+        monkeypatch.setenv("COOPBRIDGE_PEERS", str(source))
+        for peer in config.peers(p.node).values():
+            assert urlsplit(peer.gateway_url).scheme == "https", (
+                f"{source.name}: node {peer.node}'s gateway is {peer.gateway_url}, not https")
+
+
+def test_every_gateway_serves_https_with_the_clis_options_and_never_committed_files():
+    cli_options = {option for param in cli.gateway.params for option in param.opts}
+    for p in gateways():
+        spec, env = services()[p.service], environment(services()[p.service])
+        passed = {arg.split("=", 1)[0] for arg in command(spec) if arg.startswith("--ssl")}
+        assert passed and passed <= cli_options, (
+            f"{p.service}: passes {sorted(passed)}; `coopbridge gateway` has "
+            f"{sorted(o for o in cli_options if o.startswith('--ssl'))}")
+        mounts = volumes(spec)
+        for option, expected in (("ssl_certfile", f"{p.service}.pem"),
+                                 ("ssl_keyfile", f"{p.service}.key")):
+            in_container = p.params.get(option)
+            assert in_container, f"{p.service}: no --{option.replace('_', '-')}: plain HTTP"
+            source = mounts.get(in_container)
+            assert source, f"{p.service}: {in_container} is not mounted"
+            path = repo_file(source)
+            # the certificate is made for the name the peer reaches it by (its service)
+            assert path == TLS_FOLDER / expected, (
+                f"{p.service}: {in_container} comes from {source}, not "
+                f"deploy/federation/tls/{expected}")
+            assert never_committed(path), f"{source} would be committed"
+        authority = env.get("COOPBRIDGE_PEER_CA")
+        assert authority and mounts.get(authority), (
+            f"{p.service}: no COOPBRIDGE_PEER_CA mounted: it could not trust its peer's "
+            "gateway")
+        assert repo_file(mounts[authority]) == TLS_FOLDER / "ca.pem", (
+            f"{p.service}: COOPBRIDGE_PEER_CA comes from {mounts[authority]}, not the "
+            "federation's authority (deploy/federation/tls/ca.pem)")
+        probe = " ".join(map(str, (spec.get("healthcheck") or {}).get("test") or []))
+        assert f"https://127.0.0.1:{p.params['port']}/health" in probe, (
+            f"{p.service}: the healthcheck should ask over https: {probe!r}")
+        assert "ca.pem" in probe, f"{p.service}: the healthcheck should check the chain"
