@@ -54,7 +54,7 @@ async def test_a_command_yields_its_events_and_an_accepted_reply(world):
 
     assert reply.accepted and reply.payload.aggregate_id == rosa
     assert [(e.type, e.sequence) for e in reply.payload.events] == [
-        ("coop.membership.MembershipStarted.v1", 2)]
+        ("coop.membership.MembershipStarted.v2", 2)]  # the newest version
     log = audit(await read_events(bootstrap, node))
     assert log["sequences"][rosa] == [1, 2]
     [started] = log["events"][reply.payload.command_id]
