@@ -26,6 +26,7 @@ class LocalViews:
     def __init__(self) -> None:
         self.store = MemoryStore()
         self.queues: list = []
+        self.stats = {"applied": 0}  # as the projections count them: events applied
 
     def listen(self):
         import asyncio
@@ -110,6 +111,7 @@ class LocalCommands:
         message = REGISTRY.decode(REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
             "id", "source", "subject", "time", "sequence", "previousid", "causationid")}))
         touched = project(self.views.store, message)
+        self.views.stats["applied"] += 1
         for queue in self.views.queues:
             queue.put_nowait((touched, message))
         reply = CommandReply(command_id=command_id, command_type=command.wire_type,
