@@ -1162,3 +1162,64 @@ async def test_her_cooperative_follows_her_events_and_an_expired_token_sees_noth
     assert await follow(node, expired, ids["rosa"], deposit) == []
     assert await follow(node, QUITO_STAFF, ids["rosa"], deposit) == []  # no consent
 
+
+ACTIVITY = """subscription($c: String!) { federationActivity(country: $c) {
+    country total events { service type count } } }"""
+
+
+async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
+    """The feed counts a country's events per window, and shows the counts only when at
+    least five members were behind them: one member's every event no longer shows."""
+    from gateway import subscriptions
+    monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", 0.25)
+    context = GatewayContext(node=NODE, caller=ANALYST, views=node.views, keys=node.keys,
+                             commands=node.commands, now=NOW)
+    stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"},
+                                    context_value=context)
+
+    async def window_after(action) -> dict:
+        """What the window during which ``action`` ran showed (each starts as one ends)."""
+        await action()
+        result = await asyncio.wait_for(stream.__anext__(), 5)
+        assert result.errors is None, result.errors
+        return result.data["federationActivity"]
+
+    async def nothing():
+        pass
+
+    async def one_member():
+        await rosa_joins(node)
+
+    async def five_members():
+        for _ in range(5):
+            await rosa_joins(node)
+
+    try:
+        # the window under way when she subscribed began before: never counted
+        assert await window_after(nothing) == {"country": "ES", "total": None, "events": None}
+        alone = await window_after(one_member)  # her membership, account and deposit
+        assert alone == {"country": "ES", "total": None, "events": None}
+        assert await window_after(nothing) == alone  # a quiet window looks the same
+        five = await window_after(five_members)
+        assert five["total"] == 15 and five["events"] == [
+            {"service": "membership", "type": "MembershipStarted", "count": 5},
+            {"service": "savings", "type": "AccountOpened", "count": 5},
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]
+    finally:
+        await stream.aclose()
+    # another country's feed counts none of it; staff get no feed at all
+    elsewhere = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "EC"},
+                                       context_value=context)
+    try:
+        await asyncio.wait_for(elsewhere.__anext__(), 5)  # its first window
+        await five_members()
+        quito = await asyncio.wait_for(elsewhere.__anext__(), 5)
+        assert quito.data["federationActivity"] == {"country": "EC", "total": None,
+                                                    "events": None}
+    finally:
+        await elsewhere.aclose()
+    staff = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"}, context_value=(
+        GatewayContext(node=NODE, caller=MADRID_STAFF, views=node.views, keys=node.keys,
+                       commands=node.commands, now=NOW)))
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(staff.__anext__(), 5)
