@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 MIN_CELL = 5
 #: The group of the members who belong to no group of their cooperative.
@@ -31,9 +32,15 @@ NO_GROUP = "none"
 HIDDEN = "*"
 
 
-@dataclass
+#: The figures of a ``Tally`` that are counts, and those counted per key (a currency, a kind
+#: of course, a CEFR level).
+COUNTS = ("joined", "left", "active", "returned_home", "sent", "certificates")
+KEYED = ("deposits", "balances", "volume", "courses", "levels")
+
+
+@dataclass(slots=True)
 class Tally:
-    """Figures that add up: of one member in one slot, of an atom, or of a cell."""
+    """Figures that add up: of an atom, or of a cell."""
 
     members: set = field(default_factory=set)
     joined: int = 0
@@ -50,44 +57,55 @@ class Tally:
     levels: Counter = field(default_factory=Counter)
     certificates: int = 0
 
+    def take(self, member_id: str, flow: Flow) -> None:
+        """One figure of one member (``Contribution.flows``)."""
+        self.members.add(member_id)
+        _, what, key, amount = flow
+        if what in COUNTS:
+            setattr(self, what, getattr(self, what) + amount)
+        elif what in KEYED:
+            getattr(self, what)[key] += amount
+        elif what == "arrivals":
+            self.arrivals.add((member_id, key))
+        elif what == "fee_percents":
+            self.fee_percents.append(amount)
+
     def add(self, other: Tally) -> None:
         self.members |= other.members
-        self.joined += other.joined
-        self.left += other.left
-        self.active += other.active
-        self.returned_home += other.returned_home
+        for what in COUNTS:
+            setattr(self, what, getattr(self, what) + getattr(other, what))
+        for what in KEYED:
+            if getattr(other, what):  # most are empty; Counter.update is not free
+                getattr(self, what).update(getattr(other, what))
         self.arrivals |= other.arrivals
-        self.deposits.update(other.deposits)
-        self.balances.update(other.balances)
-        self.sent += other.sent
-        self.volume.update(other.volume)
-        self.fee_percents.extend(other.fee_percents)
-        self.courses.update(other.courses)
-        self.levels.update(other.levels)
-        self.certificates += other.certificates
+        self.fee_percents += other.fee_percents
 
     @property
     def safe(self) -> bool:
         return len(self.members) >= MIN_CELL
 
 
-@dataclass
+#: One figure of a member: (its month, or None for today's; which figure of a ``Tally``, or
+#: "member" for none but her being counted; its key; how much)
+Flow = tuple[str | None, str, Any, Any]
+
+
+@dataclass(slots=True)
 class Contribution:
-    """One member's part in one cooperative's figures: today's (``population``: her stocks)
-    and each month's (her flows in it)."""
+    """One member's part in one cooperative's figures: her figures of today (stocks, and her
+    being a member) and of each month (flows), as plain tuples: a scan makes one per member."""
 
     member_id: str
     corridor: str
     gender: str
     groups: tuple[str, ...]  # her groups in this cooperative, or (NO_GROUP,)
-    population: Tally
-    months: dict[str, Tally] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
 
-    def month(self, month: str) -> Tally:
-        tally = self.months.get(month)
-        if tally is None:
-            tally = self.months[month] = Tally(members={self.member_id})
-        return tally
+    def __post_init__(self) -> None:
+        self.flows.append((None, "member", None, None))
+
+    def add(self, month: str | None, what: str, key: Any = None, amount: Any = 1) -> None:
+        self.flows.append((month, what, key, amount))
 
 
 @dataclass(frozen=True)
@@ -117,18 +135,18 @@ def cooperative_atoms(cooperative_id: str, country: str,
     contributions = list(contributions)
     corridors: dict[tuple[str, str, str | None], Tally] = defaultdict(Tally)
     for c in contributions:
-        corridors[(c.corridor, c.gender, None)].add(c.population)
-        for month, tally in c.months.items():
-            corridors[(c.corridor, c.gender, month)].add(tally)
+        for flow in c.flows:
+            corridors[(c.corridor, c.gender, flow[0])].take(c.member_id, flow)
     # group atoms hold only what safe corridor atoms hold: an unsafe atom adds to no figure
     groups: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     slots: dict[str | None, set[str]] = defaultdict(set)  # the people of each slot
     for c in contributions:
-        for month, tally in ((None, c.population), *c.months.items()):
+        for flow in c.flows:
+            month = flow[0]
             if corridors[(c.corridor, c.gender, month)].safe:
                 slots[month].add(c.member_id)
                 for group in c.groups:
-                    groups[(group, month)].add(tally)
+                    groups[(group, month)].take(c.member_id, flow)
     published: set[tuple[str, str | None]] = set()
     for month, people in slots.items():
         in_slot = {group: tally.members for (group, slot), tally in groups.items()

@@ -58,7 +58,6 @@ from gateway.disclosure import (
     Contribution,
     CooperativeAtoms,
     Question,
-    Tally,
     cells,
     cooperative_atoms,
 )
@@ -328,47 +327,47 @@ def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
         member_id=member_id, corridor=corridor(country, person.nationality),
         gender=person.gender.value if person.gender else "unstated",
         groups=tuple(g.group_id for g in record.groups
-                     if g.cooperative_id == cooperative_id) or (NO_GROUP,),
-        population=Tally(members={member_id}))
+                     if g.cooperative_id == cooperative_id) or (NO_GROUP,))
     for membership in record.memberships:
         if membership.cooperative_id != cooperative_id:
             continue
-        me.month(_month(membership.started_on)).joined += 1
+        me.add(_month(membership.started_on), "joined")
         if membership.ended_on is not None:
-            ended = me.month(_month(membership.ended_on))
-            ended.left += 1
-            ended.returned_home += membership.end_reason == m.EndReason.RETURNED_HOME.value
-        me.population.active += (membership.started_on <= today and (
-            membership.ended_on is None or membership.ended_on > today))
+            ended = _month(membership.ended_on)
+            me.add(ended, "left")
+            if membership.end_reason == m.EndReason.RETURNED_HOME.value:
+                me.add(ended, "returned_home")
+        if membership.started_on <= today and (membership.ended_on is None
+                                               or membership.ended_on > today):
+            me.add(None, "active")
     for imported in record.imports:
-        me.month(_month(imported.imported_at)).arrivals.add((member_id, imported.credential_id))
+        me.add(_month(imported.imported_at), "arrivals", imported.credential_id)
     for account_id in record.accounts:
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue
         if account.product == "savings" and account.balance is not None:
-            me.population.balances[account.balance.currency] += account.balance.amount
+            me.add(None, "balances", account.balance.currency, account.balance.amount)
         for month, flows in account.months.items():
             if not (flows.deposits or flows.remittances):
                 continue
-            tally = me.month(month)
-            tally.deposits[account.currency] += flows.deposits
-            tally.sent += flows.remittances
-            tally.volume[account.currency] += flows.remitted
+            me.add(month, "deposits", account.currency, flows.deposits)
+            me.add(month, "sent", amount=flows.remittances)
+            me.add(month, "volume", account.currency, flows.remitted)
             if flows.remitted:
-                tally.fee_percents.append(Decimal(flows.fees * 100) / flows.remitted)
+                me.add(month, "fee_percents", amount=Decimal(flows.fees * 100) / flows.remitted)
     for enrolment in record.enrolments:
         course = views.get("courses", enrolment.course_id)
         if (course is not None and course.cooperative_id == cooperative_id
                 and enrolment.result == "passed" and enrolment.completed_on is not None):
-            me.month(_month(enrolment.completed_on)).courses[course.kind] += 1
+            me.add(_month(enrolment.completed_on), "courses", course.kind)
     for certificate in record.certificates:
         if (certificate.cooperative_id == cooperative_id and not certificate.revoked
                 and certificate.issued_on is not None):
-            tally = me.month(_month(certificate.issued_on))
-            tally.certificates += 1
+            issued = _month(certificate.issued_on)
+            me.add(issued, "certificates")
             if certificate.level:
-                tally.levels[certificate.level] += 1
+                me.add(issued, "levels", certificate.level)
     return me
 
 
