@@ -14,7 +14,10 @@ is sent, so concurrency never changes a draw; every id is a UUIDv5 of the seed a
   (Ecuador, the Philippines, Morocco, Mexico, Senegal) at the others: savings and credit
   with remittances, a multi-purpose save-and-invest cooperative, a returnees' start-up, worker
   cooperatives, a training cooperative, a miners' cooperative whose members work in
-  societies, an argan producers' cooperative.
+  societies, an argan producers' cooperative. A cooperative's members come in kinds
+  (nationality and gender) of at least ``MIN_MEMBERS`` people, who join in cohorts of that
+  size spread over the year: the federation's figures count no atom of fewer than 5 people
+  (``docs/figures.md``), and even a small demo shows every cooperative.
 * **A year of monthly activity** in the 12 calendar months ending with the current one:
   memberships starting, monthly deposits, remittances (a payout at home, or a relative's
   account when her home cooperative is on the same node), some withdrawals, courses (language
@@ -297,9 +300,14 @@ HOME_COOPERATIVE = {"EC": ("cuenca", "quito"), "PH": ("laguna",), "MA": ("agadir
 
 #: Share of the crowd in host cooperatives (the rest is at home).
 HOST_SHARE = Decimal("0.6")
-#: Fewest host members of the crowd who take their record home (more go, at random).
-MIN_RETURNEES = 3
-#: Fewest members a cooperative gets (federationStats shows no cell under 5 people).
+#: Fewest host members of the crowd who take their record home (more go, at random), all of
+#: one nationality (``RETURNEES_FROM``) to one home cooperative: a record carries no gender, so
+#: at home they are an atom of their own (nationality, gender unstated), counted only if five.
+MIN_RETURNEES = 5
+RETURNEES_FROM = "EC"
+#: Fewest members a cooperative gets, and fewest of one nationality and gender in it, who join
+#: together (federationStats counts nobody in an atom of fewer than 5 people: a cooperative's
+#: members of one nationality and gender, in one month for flows; docs/figures.md).
 MIN_MEMBERS = 6
 
 
@@ -322,6 +330,8 @@ class Call:
 
 
 Chain = list[Call]  # sent one after the other
+#: A member's nationality and gender (None: unstated)
+Kind = tuple[str, str | None]
 
 
 @dataclass
@@ -475,14 +485,17 @@ class _Planner:
             coops = [c for c in COOPERATIVES if c.host == host]
             counts = _shares(host_count if host else self.members - host_count,
                              [c.weight for c in coops])
-            crowd = [coop for coop, count in zip(coops, counts) for _ in range(count)]
-            months = [m for _ in range(len(crowd) // 12 + 1) for m in range(12)][:len(crowd)]
-            self.rng.shuffle(months)  # as many joining every month, in random order
-            for coop, month in zip(crowd, months):
-                opening, activity = self.member(number, coop, month, sessions)
-                joining.chains.append(opening)
-                living.chains.append(activity)
-                number += 1
+            cohorts = [(coop, kind, size) for coop, count in zip(coops, counts)
+                       for kind, people in _kinds(coop, count)
+                       for size in _shares(people, [1] * max(1, min(12, people // MIN_MEMBERS)))]
+            self.rng.shuffle(cohorts)
+            for i, (coop, kind, size) in enumerate(cohorts):
+                month = i * 12 // len(cohorts)  # cohorts spread over the year, from its start
+                for _ in range(size):
+                    opening, activity = self.member(number, coop, month, sessions, kind)
+                    joining.chains.append(opening)
+                    living.chains.append(activity)
+                    number += 1
         for session in sessions:  # the capacity is known once everyone chose
             if session.enrolled:
                 setting_up.chains.append([self.offer(
@@ -644,13 +657,13 @@ class _Planner:
 
     # -- one member of the crowd
 
-    def member(self, number: int, coop: Coop, month: int,
-               sessions: list[_Session]) -> tuple[Chain, Chain]:
+    def member(self, number: int, coop: Coop, month: int, sessions: list[_Session],
+               kind: Kind) -> tuple[Chain, Chain]:
         """Her joining (registration, membership, accounts, group) and her year."""
         rng, ns, at = self.rng, self.crowd, f"member/{number}"
         member_id = self.id(ns, at)
-        nationality = _weighted(rng, coop.mix)
-        person = self.person(nationality, coop)
+        nationality = kind[0]
+        person = self.person(kind, coop)
         started = self.day(month)
         role = "BOARD_MEMBER" if rng.random() < 0.04 else coop.role
         price = coop.share_price * 10 ** exponent(coop.currency)
@@ -679,13 +692,13 @@ class _Planner:
                 "memberId": member_id}))
 
         # leaving, decided first so that nothing is planned after it
-        # (the first MIN_RETURNEES host members who could take a record home do: a small demo
-        # would otherwise show no arrivals on some days, since what the dice say depends on the
-        # calendar)
+        # (the first MIN_RETURNEES host members from RETURNEES_FROM who could take a record
+        # home do, together: a small demo would otherwise show no arrivals on some days, since
+        # what the dice say depends on the calendar)
         elsewhere = [self.coops[k] for k in HOME_COOPERATIVE.get(nationality, ())
                      if self.node_of[k] != node]
         must_return = (coop.host and month <= 9 and self.returnees < MIN_RETURNEES
-                       and bool(elsewhere))
+                       and nationality == RETURNEES_FROM and bool(elsewhere))
         leaves = month <= 9 and (rng.random() < 0.1 or must_return)
         left_on, reason = None, None
         if leaves:
@@ -753,7 +766,7 @@ class _Planner:
         # leaving, and perhaps taking her record home
         if leaves:
             home = self.home_for(nationality, coop) if reason == "RETURNED_HOME" else None
-            if must_return and home is None:  # drawn, but she goes home whatever it said
+            if must_return:  # drawn, but she goes home whatever it said, with the others
                 home = elsewhere[0]
             if home is not None:
                 self.returnees += 1
@@ -798,11 +811,9 @@ class _Planner:
         dated.sort(key=lambda entry: (entry[0], entry[1]))
         return opening, [call for _, _, call in dated]
 
-    def person(self, nationality: str, coop: Coop) -> dict:
+    def person(self, kind: Kind, coop: Coop) -> dict:
+        nationality, gender = kind
         rng, country = self.rng, COUNTRIES[nationality]
-        draw = rng.random()
-        gender = ("OTHER" if draw < 0.02 else None if draw < 0.05 else
-                  "FEMALE" if rng.randrange(100) < coop.women else "MALE")
         given = rng.choice(country.men if gender == "MALE" else country.women if
                            gender == "FEMALE" else country.women + country.men)
         family = rng.choice(country.surnames)
@@ -906,6 +917,22 @@ class _Planner:
                 on(day, self.staff(ns, f"{at}/home-deposit/{m}", home, "depositFunds",
                                    self.booked({"accountId": savings_id, "amount": money(
                                        self.amount(home, home.deposit), home.currency)}, day)), 1)
+
+
+def _kinds(coop: Coop, count: int) -> list[tuple[Kind, int]]:
+    """Who a cooperative's ``count`` members are: how many of each kind (nationality and
+    gender, as its mix and its share of women say; 2 % other, 3 % unstated), each kind taken
+    by ``MIN_MEMBERS`` people or more, the commonest kinds first: those with at least half
+    that many by their share, and always one."""
+    weights = {(nationality, gender): share * part for nationality, share in coop.mix
+               for gender, part in (("FEMALE", 95 * coop.women),
+                                    ("MALE", 95 * (100 - coop.women)), ("OTHER", 200),
+                                    (None, 300)) if share * part}
+    ranked = sorted(weights, key=lambda kind: (-weights[kind], kind[0], kind[1] or ""))
+    total = sum(weights.values())
+    fit = [kind for kind in ranked if count * weights[kind] * 2 >= total * MIN_MEMBERS]
+    chosen = ranked[:max(1, min(len(fit), count // MIN_MEMBERS))]
+    return list(zip(chosen, _shares(count, [weights[kind] for kind in chosen])))
 
 
 def _weighted(rng: random.Random, pairs) -> str:

@@ -17,6 +17,9 @@ from gateway.readmodel import Doc
 
 
 class Views(Protocol):
+    #: ``applied``: the events applied so far, which tells whether anything changed
+    stats: dict[str, int]
+
     def get(self, table: str, key: str) -> Doc | None: ...
 
     async def wait_for(self, refs: list[tuple[str, str, int]], timeout: float = 10.0) -> bool: ...

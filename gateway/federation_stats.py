@@ -1,38 +1,48 @@
 """Federation aggregates: members, savings, remittances and training by cooperative, country,
 corridor (host country -> home country, ``ES-EC``: the way every corridor is written, a
-remittance's too), gender, joining month or group (a cooperative's solidarity groups and
-societies, keyed by group id: a member counts in each group she belongs to, and those in no
-group in the cell ``none``). For analysts and the node admin; a cooperative's admins get the
-figures of their own cooperative only.
+remittance's too), gender, month or group (a cooperative's solidarity groups and societies,
+keyed by group id: a member counts in each group she belongs to, and those in no group in the
+cell ``none``). For analysts and the node admin; a cooperative's admins get the figures of
+their own cooperative only, under the same rule.
 
-Computed per request from the read models, opening each member's seal for nationality and
-gender, so an erased member is gone from every figure at once. A cell about fewer than
-``MIN_CELL`` people is suppressed: its key shows, its figures do not (small numbers could
-point at a person). Suppressed cells are merged into one cell keyed ``*``, so that even
-their keys (a corridor, a gender) cannot single anyone out; with a period filter a cell
-counts only the people who contributed a figure in that period.
+What it owns: the GraphQL types of the figures, the scan that turns the read models into each
+member's contributions (opening her seal for nationality and gender, so an erased member is
+gone from every figure at once), and the guard around that scan. The disclosure-control rule
+is ``gateway.disclosure``'s (``docs/figures.md``): every figure is a sum over atoms (a
+cooperative's members of one nationality and gender, and a month for flows), an atom about
+fewer than ``MIN_CELL`` people adds to no figure in any answer, and a key with no safe atom
+goes into the cell ``*`` (its key hidden, no figures).
 
-Every figure is a flow with a month (joined, left, returned home, arrived home, deposited,
-remitted, completed, certified), so the period filter bounds all of them, and grouping by
-``MONTH`` gives a time series; deposits and remittances count in the month they were booked.
-The savings balance and the active members (memberships started and not ended by today) are
+Every flow has a month (joined, left, returned home, arrived home, deposited, remitted,
+completed, certified), so the period filter bounds all of them, and grouping by ``MONTH``
+gives a time series; deposits and remittances count in the month they were booked. The
+savings balance and the active members (memberships started and not ended by today) are
 stocks, today's, shown for the other groupings only; the active members are null with a period
 filter too (a stock has no month to bound). The average fee is the mean, over account-months
-with remittances, of fees / amount sent. ``arrived_home``
-counts the records brought home from other nodes and imported here (once per cell, in the
-cooperatives where she is a member); ``returned_home`` the memberships that ended because she
-went home. A gender filter keeps only the members of that gender (``unstated``: those who
-gave none).
+with remittances, of fees / amount sent. ``arrived_home`` counts the records brought home from
+other nodes and imported here (once per cell, in the cooperatives where she is a member);
+``returned_home`` the memberships that ended because she went home. A gender filter keeps
+only the atoms of that gender (``unstated``: those who gave none).
+
+The guard (issue 18, finding 5), so that one request cannot hold the gateway: the field weighs
+``FIGURES_COST`` in the cost rule (``gateway.schema``); each cooperative is scanned at most
+once per position of the projections (the ``applied`` count of ``views.stats``) and day, its
+atoms and every answer kept until either moves on (and ``KEEP_SECONDS`` at most), so aliases
+of one request, and the same question asked again, share one computation; one computation
+runs at a time; and a scan yields to the event loop every ``YIELD_EVERY`` members.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+import time
+import weakref
+from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import strawberry
@@ -40,17 +50,31 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.auth import Role
-from gateway.context import GatewayContext
-from gateway.readmodel import ALL_COUNTRIES
+from gateway.context import GatewayContext, Keys, Views
+from gateway.disclosure import (
+    HIDDEN,
+    MIN_CELL,
+    NO_GROUP,
+    Contribution,
+    CooperativeAtoms,
+    Question,
+    cells,
+    cooperative_atoms,
+)
+from gateway.readmodel import ALL_COUNTRIES, MemberRecord
 from gateway.types import Money
 from schemas import membership as m
 from schemas.fields import Money as MoneyValue
 from schemas.savings import corridor
 
-MIN_CELL = 5
-#: The GROUP cell of the members who belong to no group of their cooperative.
-NO_GROUP = "none"
 GENDERS = (*(g.value for g in m.Gender), "unstated")
+#: What one federationStats field costs in the cost rule, whatever it selects: a document
+#: holds at most MAX_COST / FIGURES_COST (10) of them.
+FIGURES_COST = 500
+#: A scan lets other requests run after this many members.
+YIELD_EVERY = 200
+#: The longest an answer is kept, even if the projections have not moved.
+KEEP_SECONDS = 60.0
 
 
 @strawberry.enum(description="What the figures' cells are")
@@ -69,7 +93,9 @@ class StatsDimension(Enum):
         "series; the stocks (active members, savings balance) are null")
     GROUP = strawberry.enum_value(
         "group", description="one cell per member group, keyed by its id; a member counts in "
-        "each of her groups, those in none in the cell none")
+        "each of her groups, those in none in the cell none. A group's figures are also held "
+        "back when the people left outside the groups shown, or those in two or more of them, "
+        "would be fewer than 5 (in any cooperative and month); not with the gender filter")
 
 
 @strawberry.input(description="Which figures, and how to group them")
@@ -85,7 +111,8 @@ class StatsFilter:
     from_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
     to_month: str | None = strawberry.field(default=None, description="YYYY-MM, inclusive")
     gender: str | None = strawberry.field(
-        default=None, description="only members of this gender: " + ", ".join(GENDERS))
+        default=None, description="only members of this gender: " + ", ".join(GENDERS)
+                                  + "; not with groupBy GROUP")
 
 
 @strawberry.type(description="How many of one kind")
@@ -95,18 +122,24 @@ class Count:
     count: int = strawberry.field(description="how many")
 
 
-@strawberry.type(description="The figures of one cell: flows are counted in the period "
-                             "asked (all time without one), stocks are today's")
+@strawberry.type(description="The figures of one cell, each a sum over its atoms of at least "
+                             "5 people (a cooperative's members of one nationality and "
+                             "gender, in one month for flows; docs/figures.md): flows are "
+                             "counted in the period asked (all time without one), stocks are "
+                             "today's")
 class StatsCell:
     key: str = strawberry.field(
         description="the cell's key, as the grouping says (a cooperative's id, ES, ES-EC, "
-                    "female, 2026-03, a group's id or none); * for the suppressed cells merged")
+                    "female, 2026-03, a group's id or none); * for the keys without an atom of at least 5 "
+                    "people, merged")
     suppressed: bool = strawberry.field(
-        description="this is the cell * that merges the cells about fewer than 5 people: "
-                    "every figure is null")
+        description="this is the cell * that merges the keys without an atom of at least 5 "
+                    "people: every figure is null")
     members: int | None = strawberry.field(
-        description="the people behind the cell's figures: without a period, every member "
-                    "its cooperatives ever had; with one, those behind a figure in it")
+        description="the people behind the cell's figures, each counted once across the "
+                    "cell's atoms (so one in two cooperatives counts once in their country): "
+                    "without a period, the members its cooperatives ever had; with one, those "
+                    "behind a figure in it")
     joined: int | None = strawberry.field(description="memberships started")
     left: int | None = strawberry.field(description="memberships ended")
     active_members: int | None = strawberry.field(
@@ -140,32 +173,12 @@ class StatsCell:
 class FederationStats:
     group_by: StatsDimension = strawberry.field(description="what the cells are")
     min_cell: int = strawberry.field(
-        description="the fewest people a cell must be about to show its figures (5)")
+        description="the fewest people an atom (a cooperative's members of one nationality "
+                    "and gender, in one month for flows) must be about to count in any "
+                    "figure (5)")
     cells: list[StatsCell] = strawberry.field(
-        description="the cells in key order, then the cell * of the suppressed ones, if any")
-
-
-@dataclass
-class _Tally:
-    members: set = field(default_factory=set)
-    joined: int = 0
-    left: int = 0
-    active: int = 0  # memberships active today
-    returned_home: int = 0
-    arrivals: set = field(default_factory=set)  # (member id, credential id) imported
-    deposits: Counter = field(default_factory=Counter)
-    balances: Counter = field(default_factory=Counter)
-    sent: int = 0
-    volume: Counter = field(default_factory=Counter)
-    fee_percents: list = field(default_factory=list)
-    courses: Counter = field(default_factory=Counter)
-    levels: Counter = field(default_factory=Counter)
-    certificates: int = 0
-
-
-def _money(counter: Counter) -> list[Money]:
-    return [Money.from_value(MoneyValue(amount, currency))
-            for currency, amount in sorted(counter.items())]
+        description="the cells in key order, then the cell * of the keys without figures, "
+                    "if any")
 
 
 async def federation_stats(info: Info[GatewayContext, None],
@@ -176,146 +189,221 @@ async def federation_stats(info: Info[GatewayContext, None],
     context = info.context
     caller = context.caller
     filter = filter or StatsFilter()
+    cooperative_id = filter.cooperative_id
     if caller.role is Role.ADMIN:  # a cooperative's admins: their own cooperative's figures
-        if filter.cooperative_id not in (None, caller.cooperative_id):
+        if cooperative_id not in (None, caller.cooperative_id):
             return None
-        filter.cooperative_id = caller.cooperative_id
+        cooperative_id = caller.cooperative_id
     elif caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
         return None
     if filter.gender is not None and filter.gender not in GENDERS:
         raise GraphQLError(f"gender is one of {', '.join(GENDERS)}")
-    views = context.views
+    if filter.gender is not None and filter.group_by is StatsDimension.GROUP:
+        raise GraphQLError("groupBy GROUP cannot be combined with the gender filter: a "
+                           "group's cells are not split by gender (docs/figures.md)")
+    question = Question(group_by=filter.group_by.value,
+                        country=filter.country.upper() if filter.country else None,
+                        cooperative_id=cooperative_id, from_month=filter.from_month,
+                        to_month=filter.to_month, gender=filter.gender)
+    return await _figures_of(context.views).answer(context, question)
+
+
+# -- the guard ------------------------------------------------------------------------------
+
+
+class FiguresCache:
+    """The figures of one gateway's views: the atoms of every cooperative scanned and every
+    answer given at the current position of the projections and day (kept ``KEEP_SECONDS``
+    at most), the computations under way (a question asked meanwhile waits for its answer),
+    and the lock that lets one computation run at a time. Views that do not tell their
+    position (no ``stats``) keep nothing."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self._at: tuple[Any, dt.date] | None = None
+        self._since = 0.0
+        self._atoms: dict[str, CooperativeAtoms | None] = {}
+        self._answers: dict[Question, FederationStats] = {}
+        self._pending: dict[Question, asyncio.Future] = {}
+
+    async def answer(self, context: GatewayContext, question: Question) -> FederationStats:
+        self._refresh(context)
+        if question in self._answers:
+            return self._answers[question]
+        task = self._pending.get(question)
+        if task is None:
+            task = self._pending[question] = asyncio.ensure_future(
+                self._compute(context, question))
+            task.add_done_callback(lambda _: self._pending.pop(question, None))
+        return await asyncio.shield(task)  # a caller who goes away stops no one else's answer
+
+    def _refresh(self, context: GatewayContext) -> None:
+        """Forget what an older position, another day or ``KEEP_SECONDS`` made stale. A
+        computation under way keeps filling the tables it started with, now forgotten."""
+        stats = getattr(context.views, "stats", None)
+        at = (stats.get("applied") if stats is not None else None, context.now.date())
+        if at != self._at or at[0] is None or time.monotonic() - self._since > KEEP_SECONDS:
+            self._at, self._since = at, time.monotonic()
+            self._atoms, self._answers = {}, {}
+
+    async def _compute(self, context: GatewayContext, question: Question) -> FederationStats:
+        async with self.lock:
+            self._refresh(context)
+            atoms, answers = self._atoms, self._answers
+            if question in answers:
+                return answers[question]
+            pace, found = _Pace(), []
+            for cooperative_id in _cooperatives(context.views, question):
+                if cooperative_id not in atoms:
+                    atoms[cooperative_id] = await _scan(
+                        context.views, context.keys, cooperative_id, context.now.date(), pace)
+                if atoms[cooperative_id] is not None:
+                    found.append(atoms[cooperative_id])
+            answers[question] = answer = _answer(found, question)
+            return answer
+
+
+_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _figures_of(views: Views) -> FiguresCache:
+    cache = _CACHES.get(views)
+    if cache is None:
+        cache = _CACHES[views] = FiguresCache()
+    return cache
+
+
+class _Pace:
+    """Called once per member scanned: every ``YIELD_EVERY``-th call lets the event loop
+    serve other requests."""
+
+    def __init__(self) -> None:
+        self.members = 0
+
+    async def __call__(self) -> None:
+        self.members += 1
+        if self.members % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+
+
+# -- the scan (issue 20 replaces it with counters kept as events arrive) -----------------------
+
+
+def _cooperatives(views: Views, question: Question) -> Iterator[str]:
     index = views.get("countries", ALL_COUNTRIES)
-    countries = [filter.country.upper()] if filter.country else (index.cooperatives if index else [])
-    by_month = filter.group_by is StatsDimension.MONTH
-    period = filter.from_month is not None or filter.to_month is not None
-    today = context.now.date()
-    tallies: dict[str, _Tally] = defaultdict(_Tally)
-
-    def counts(day: dt.date | str | None) -> bool:
-        if day is None:
-            return False
-        month = day if isinstance(day, str) else day.strftime("%Y-%m")
-        return ((filter.from_month is None or month >= filter.from_month)
-                and (filter.to_month is None or month <= filter.to_month))
-
+    countries = [question.country] if question.country else (index.cooperatives if index else [])
     for country in countries:
         country_index = views.get("countries", country)
         for cooperative_id in (country_index.cooperatives if country_index else []):
-            if filter.cooperative_id and cooperative_id != filter.cooperative_id:
-                continue
-            coop = views.get("cooperatives", cooperative_id)
-            if coop is None:
-                continue
-            for member_id in coop.members:
-                record = views.get("members", member_id)
-                if record is None or record.erased or record.personal is None:
-                    continue
-                plaintext = await context.keys.open(member_id, record.personal)
-                if plaintext is None:
-                    continue
-                person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
-                gender = person.gender.value if person.gender else "unstated"
-                if filter.gender is not None and gender != filter.gender:
-                    continue
-                if filter.group_by is StatsDimension.GROUP:
-                    keys = [g.group_id for g in record.groups
-                            if g.cooperative_id == cooperative_id] or [NO_GROUP]
-                else:
-                    keys = [{
-                        StatsDimension.COOPERATIVE: cooperative_id,
-                        StatsDimension.COUNTRY: coop.country,
-                        StatsDimension.CORRIDOR: corridor(coop.country, person.nationality),
-                        StatsDimension.GENDER: gender,
-                    }.get(filter.group_by)]
-                for fixed in keys:  # a member of several groups counts in each of them
+            if question.cooperative_id in (None, cooperative_id):
+                yield cooperative_id
 
-                    def tally(month: str) -> _Tally:
-                        cell = tallies[month if by_month else fixed]
-                        cell.members.add(member_id)
-                        return cell
 
-                    for membership in record.memberships:
-                        if membership.cooperative_id != cooperative_id:
-                            continue
-                        if counts(membership.started_on):
-                            tally(membership.started_on.strftime("%Y-%m")).joined += 1
-                        if counts(membership.ended_on):
-                            cell = tally(membership.ended_on.strftime("%Y-%m"))
-                            cell.left += 1
-                            if membership.end_reason == m.EndReason.RETURNED_HOME.value:
-                                cell.returned_home += 1
-                        if not by_month and not period:
-                            # the cell's population: members, active lately or not
-                            tally("").active += (membership.started_on <= today and (
-                                membership.ended_on is None or membership.ended_on > today))
-                    for imported in record.imports:
-                        if counts(imported.imported_at):
-                            tally(imported.imported_at.strftime("%Y-%m")).arrivals.add(
-                                (member_id, imported.credential_id))
-                    _add_accounts(tally, counts, by_month or period, views, record.accounts,
-                                  cooperative_id)
-                    _add_training(tally, counts, views, record, cooperative_id)
-    cells, suppressed = [], False
-    for key, tally_ in sorted(tallies.items()):
-        if len(tally_.members) < MIN_CELL:
-            suppressed = True
+async def _scan(views: Views, keys: Keys, cooperative_id: str, today: dt.date,
+                pace: _Pace) -> CooperativeAtoms | None:
+    """The atoms of one cooperative, from every member it ever had."""
+    coop = views.get("cooperatives", cooperative_id)
+    if coop is None:
+        return None
+    contributions = []
+    for member_id in coop.members:
+        await pace()
+        record = views.get("members", member_id)
+        if record is None or record.erased or record.personal is None:
             continue
-        fee = (f"{sum(tally_.fee_percents) / len(tally_.fee_percents):.2f}"
-               if tally_.fee_percents else None)
-        cells.append(StatsCell(
-            key=key, suppressed=False, members=len(tally_.members), joined=tally_.joined,
-            left=tally_.left, returned_home=tally_.returned_home,
-            active_members=None if by_month or period else tally_.active,
-            arrived_home=len(tally_.arrivals), deposits=_money(tally_.deposits),
-            savings_balance=None if by_month else _money(tally_.balances),
-            remittances_sent=tally_.sent, remittance_volume=_money(tally_.volume),
-            average_fee_percent=fee,
-            courses_completed=[Count(key=k, count=v) for k, v in sorted(tally_.courses.items())],
-            cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally_.levels.items())],
-            certificates=tally_.certificates))
-    if suppressed:
-        cells.append(StatsCell(key="*", suppressed=True, members=None, joined=None,
-                               left=None, active_members=None, returned_home=None,
-                               arrived_home=None,
-                               deposits=None, savings_balance=None,
-                               remittances_sent=None, remittance_volume=None,
-                               average_fee_percent=None, courses_completed=None,
-                               cefr_levels=None, certificates=None))
-    return FederationStats(group_by=filter.group_by, min_cell=MIN_CELL, cells=cells)
+        plaintext = await keys.open(member_id, record.personal)
+        if plaintext is None:
+            continue
+        person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+        contributions.append(_contribution(views, record, person, coop.country,
+                                           cooperative_id, today))
+    return cooperative_atoms(cooperative_id, coop.country, contributions)
 
 
-def _add_accounts(tally, counts, flows_only: bool, views, account_ids: list[str],
-                  cooperative_id: str) -> None:
-    for account_id in account_ids:
+def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
+                  country: str, cooperative_id: str, today: dt.date) -> Contribution:
+    member_id = record.member_id
+    me = Contribution(
+        member_id=member_id, corridor=corridor(country, person.nationality),
+        gender=person.gender.value if person.gender else "unstated",
+        groups=tuple(g.group_id for g in record.groups
+                     if g.cooperative_id == cooperative_id) or (NO_GROUP,))
+    for membership in record.memberships:
+        if membership.cooperative_id != cooperative_id:
+            continue
+        me.add(_month(membership.started_on), "joined")
+        if membership.ended_on is not None:
+            ended = _month(membership.ended_on)
+            me.add(ended, "left")
+            if membership.end_reason == m.EndReason.RETURNED_HOME.value:
+                me.add(ended, "returned_home")
+        if membership.started_on <= today and (membership.ended_on is None
+                                               or membership.ended_on > today):
+            me.add(None, "active")
+    for imported in record.imports:
+        me.add(_month(imported.imported_at), "arrivals", imported.credential_id)
+    for account_id in record.accounts:
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue
-        if account.product == "savings" and account.balance is not None and not flows_only:
-            tally("").balances[account.balance.currency] += account.balance.amount
-        for month, flows in sorted(account.months.items()):
-            if not counts(month) or not (flows.deposits or flows.remittances):
+        if account.product == "savings" and account.balance is not None:
+            me.add(None, "balances", account.balance.currency, account.balance.amount)
+        for month, flows in account.months.items():
+            if not (flows.deposits or flows.remittances):
                 continue
-            cell = tally(month)
-            cell.deposits[account.currency] += flows.deposits
-            cell.sent += flows.remittances
-            cell.volume[account.currency] += flows.remitted
+            me.add(month, "deposits", account.currency, flows.deposits)
+            me.add(month, "sent", amount=flows.remittances)
+            me.add(month, "volume", account.currency, flows.remitted)
             if flows.remitted:
-                cell.fee_percents.append(Decimal(flows.fees * 100) / flows.remitted)
-
-
-def _add_training(tally, counts, views, record, cooperative_id: str) -> None:
+                me.add(month, "fee_percents", amount=Decimal(flows.fees * 100) / flows.remitted)
     for enrolment in record.enrolments:
         course = views.get("courses", enrolment.course_id)
-        if (course is None or course.cooperative_id != cooperative_id
-                or enrolment.result != "passed" or not counts(enrolment.completed_on)):
-            continue
-        tally(enrolment.completed_on.strftime("%Y-%m")).courses[course.kind] += 1
+        if (course is not None and course.cooperative_id == cooperative_id
+                and enrolment.result == "passed" and enrolment.completed_on is not None):
+            me.add(_month(enrolment.completed_on), "courses", course.kind)
     for certificate in record.certificates:
-        if (certificate.cooperative_id != cooperative_id or certificate.revoked
-                or not counts(certificate.issued_on)):
-            continue
-        cell = tally(certificate.issued_on.strftime("%Y-%m"))
-        cell.certificates += 1
-        if certificate.level:
-            cell.levels[certificate.level] += 1
+        if (certificate.cooperative_id == cooperative_id and not certificate.revoked
+                and certificate.issued_on is not None):
+            issued = _month(certificate.issued_on)
+            me.add(issued, "certificates")
+            if certificate.level:
+                me.add(issued, "levels", certificate.level)
+    return me
+
+
+def _month(day: dt.date) -> str:
+    return day.strftime("%Y-%m")
+
+
+# -- the answer -----------------------------------------------------------------------------
+
+
+def _answer(cooperatives: list[CooperativeAtoms], question: Question) -> FederationStats:
+    shown, hidden = cells(cooperatives, question)
+    by_month = question.group_by == "month"
+    answer = [StatsCell(
+        key=key, suppressed=False, members=len(tally.members), joined=tally.joined,
+        left=tally.left, returned_home=tally.returned_home,
+        active_members=tally.active if question.stocks else None,
+        arrived_home=len(tally.arrivals), deposits=_money(tally.deposits),
+        savings_balance=None if by_month else _money(tally.balances),
+        remittances_sent=tally.sent, remittance_volume=_money(tally.volume),
+        average_fee_percent=(f"{sum(tally.fee_percents) / len(tally.fee_percents):.2f}"
+                             if tally.fee_percents else None),
+        courses_completed=[Count(key=k, count=v) for k, v in sorted(tally.courses.items())],
+        cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally.levels.items())],
+        certificates=tally.certificates) for key, tally in shown]
+    if hidden:
+        answer.append(StatsCell(key=HIDDEN, suppressed=True, members=None, joined=None,
+                                left=None, active_members=None, returned_home=None,
+                                arrived_home=None, deposits=None, savings_balance=None,
+                                remittances_sent=None, remittance_volume=None,
+                                average_fee_percent=None, courses_completed=None,
+                                cefr_levels=None, certificates=None))
+    return FederationStats(group_by=StatsDimension(question.group_by), min_cell=MIN_CELL,
+                           cells=answer)
+
+
+def _money(counter: Counter) -> list[Money]:
+    return [Money.from_value(MoneyValue(amount, currency))
+            for currency, amount in sorted(counter.items())]

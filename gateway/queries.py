@@ -338,8 +338,11 @@ class Query:
         resolver=federation_stats, permission_classes=[SignedIn],
         description="The federation's figures, by cooperative, country, corridor, gender, "
                     "month or group: for analysts and the node admin; a cooperative's admins "
-                    "get their own cooperative's only; null for others. Cells about fewer "
-                    "than 5 people are merged into one cell * without figures")
+                    "get their own cooperative's only; null for others. Every figure sums "
+                    "only atoms of at least 5 people (a cooperative's members of one "
+                    "nationality and gender, per month for flows), so no difference of two "
+                    "answers is about fewer; a key without such an atom is merged into one "
+                    "cell * without figures (docs/figures.md). Weighs 500 in the cost limit")
 
     verify_record = federation.QUERIES["verify_record"]
 

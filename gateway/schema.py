@@ -5,7 +5,9 @@
   its rule classes, so a rule class made per request (as strawberry's ``MaxAliasesLimiter``
   makes one per extension instance, i.e. per request) would validate every request anew;
 * a query cost limit (``CostLimiter``): every field costs 1, a list multiplies its subtree by
-  its ``first`` (or 20), and a document over 5,000 is refused before it runs;
+  its ``first`` (or 20), a field computed over many members costs its weight (``WEIGHTS``:
+  ``federationStats`` 500, so a document asks for it at most 10 times), and a document over
+  5,000 is refused before it runs;
 * introspection only in development mode (``COOPBRIDGE_ENV``);
 * unexpected errors are masked; expected ones are part of the schema (``MutationResult``).
 """
@@ -32,6 +34,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from gateway.descriptions import describe
+from gateway.federation_stats import FIGURES_COST
 from gateway.mutations import contract_enums, contract_inputs, mutation_type
 from gateway.queries import MAX_PAGE, BadRequest, Query
 from gateway.subscriptions import Subscription
@@ -45,13 +48,17 @@ MAX_ALIASES = 30
 MAX_COST = 5_000
 DEFAULT_PAGE = 20
 CACHE_SIZE = 256  # documents whose parse and validation are kept
+#: What a field costs whatever it selects, when that is more than its selection: the fields
+#: whose answer is computed over many members
+WEIGHTS = {"federationStats": FIGURES_COST}
 
 
 class CostLimiter(ValidationRule):
     """Refuses a document whose estimated cost exceeds ``MAX_COST``, before it runs.
 
     Every field costs 1; a field with ``first`` multiplies its subtree by it (a variable
-    counts as the largest page, ``MAX_PAGE``). Fragments are expanded once each (their cost
+    counts as the largest page, ``MAX_PAGE``); a field of ``WEIGHTS`` costs at least its
+    weight. Fragments are expanded once each (their cost
     is memoised; a cycle costs the maximum and is refused), and counting stops as soon as
     the limit is passed, so the rule itself can never be made slow."""
 
@@ -80,7 +87,8 @@ class CostLimiter(ValidationRule):
                         multiplier = (int(argument.value.value)
                                       if isinstance(argument.value, IntValueNode) else MAX_PAGE)
                 inner = self._cost(selection.selection_set, depth + 1)
-                total += 1 + max(multiplier, 1) * inner
+                total += max(1 + max(multiplier, 1) * inner,
+                             WEIGHTS.get(selection.name.value, 0))
             elif isinstance(selection, InlineFragmentNode):
                 total += self._cost(selection.selection_set, depth + 1)
             elif isinstance(selection, FragmentSpreadNode):

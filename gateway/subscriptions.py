@@ -1,5 +1,7 @@
 """Subscriptions over graphql-transport-ws: a member's events as they happen, and the
-activity of a country's cooperatives (no member ids: what a federation dashboard needs).
+activity of a country's cooperatives (no member ids: what a federation dashboard needs),
+counted per window of ``ACTIVITY_WINDOW`` seconds and shown only for a window in which at
+least ``MIN_CELL`` members were behind the events (``docs/figures.md``).
 
 The token comes in the ``connection_init`` payload (``{"Authorization": "Bearer …"}``, or the
 same inside ``"headers"``) or the upgrade request's header; a connection with neither, or
@@ -15,7 +17,11 @@ again); neither ends silently.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import math
+import time
+from collections import Counter
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -25,6 +31,7 @@ from strawberry.types import Info
 from gateway.access import history_scope, own_member, visible_scopes
 from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
+from gateway.disclosure import MIN_CELL
 from gateway.readmodel import summary
 from gateway.types import HistoryEntry
 
@@ -56,14 +63,47 @@ def _country_of(context: GatewayContext, event) -> str | None:
     return cooperative.country if cooperative else None
 
 
-@strawberry.type(description="Something that happened in a country's cooperatives: what and "
-                             "when, never who")
-class Activity:
-    at: dt.datetime = strawberry.field(description="when the event was decided")
+#: The live feed's window, in seconds: a country's events are counted per window and the
+#: counts sent at its end. Windows start at whole multiples of it (UTC), the same for every
+#: subscriber, so that two subscriptions cannot be told apart by when they began.
+ACTIVITY_WINDOW = 30.0
+
+
+@strawberry.type(description="How many events of one type a window had")
+class ActivityCount:
     service: str = strawberry.field(description="membership, savings or training")
     type: str = strawberry.field(description="the event's name (FundsDeposited)")
-    cooperative_country: str = strawberry.field(
-        description="the country of the cooperative it happened in (ISO 3166-1 alpha-2)")
+    count: int = strawberry.field(description="how many of them")
+
+
+@strawberry.type(description="A window of 30 seconds of what happened in a country's "
+                             "cooperatives: how many events of each type, never who. Sent at "
+                             "the end of every window (windows start at whole multiples of 30 "
+                             "seconds, UTC); the counts are null when fewer than 5 members "
+                             "were behind the window's events, so a window with a few "
+                             "people's events looks like a quiet one")
+class ActivityWindow:
+    country: str = strawberry.field(
+        description="the country of the cooperatives counted (ISO 3166-1 alpha-2)")
+    started_at: dt.datetime = strawberry.field(description="when the window began")
+    ended_at: dt.datetime = strawberry.field(description="when it ended")
+    total: int | None = strawberry.field(
+        description="the events counted in it; null when fewer than 5 members were behind "
+                    "them (or none), and for the first window, which began before the "
+                    "subscription")
+    events: list[ActivityCount] | None = strawberry.field(
+        description="how many of each type, by service and type; null when total is")
+
+
+def _activity_window(country: str, ends: float, counts: Counter | None) -> ActivityWindow:
+    return ActivityWindow(
+        country=country,
+        started_at=dt.datetime.fromtimestamp(ends - ACTIVITY_WINDOW, dt.UTC),
+        ended_at=dt.datetime.fromtimestamp(ends, dt.UTC),
+        total=None if counts is None else sum(counts.values()),
+        events=None if counts is None else [
+            ActivityCount(service=service, type=type_, count=count)
+            for (service, type_), count in sorted(counts.items())])
 
 
 @strawberry.type(description="Live streams over graphql-transport-ws. The bearer token goes in "
@@ -100,25 +140,42 @@ class Subscription:
         finally:
             context.views.unlisten(listener)
 
-    @strawberry.subscription(description="What happens in a country's cooperatives, event "
-                                         "types and times, never who: for analysts and the "
-                                         "node admin (others get no event)")
+    @strawberry.subscription(description="What happens in a country's cooperatives, counted "
+                                         "per window of 30 seconds, event types and how many, "
+                                         "never who: one message at the end of every window, "
+                                         "its counts null unless at least 5 members were "
+                                         "behind them. For analysts and the node admin "
+                                         "(others get nothing)")
     async def federation_activity(self, info: Info[GatewayContext, None],
                                   country: Annotated[str, strawberry.argument(
                                       description="an ISO 3166-1 alpha-2 code (ES)")],
-                                  ) -> AsyncGenerator[Activity, None]:
+                                  ) -> AsyncGenerator[ActivityWindow, None]:
         context, caller = info.context, _caller(info.context)
         if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return
         country = country.upper()
         listener = context.views.listen(caller)
         try:
+            first = True  # the window under way began before the subscription: not counted
+            ends = math.floor(time.time() / ACTIVITY_WINDOW + 1) * ACTIVITY_WINDOW
             while True:
-                _, (envelope, event) = await listener.get()
+                counts: Counter = Counter()
+                members: set[str] = set()
+                try:
+                    async with asyncio.timeout(max(0.0, ends - time.time())):
+                        while True:
+                            touched, (_, event) = await listener.get()
+                            if caller.expired():
+                                return
+                            if _country_of(context, event) == country:
+                                counts[(event.contract_service, event.contract_name)] += 1
+                                members.update(touched)
+                except TimeoutError:
+                    pass
                 if caller.expired():
                     return
-                if _country_of(context, event) == country:
-                    yield Activity(at=envelope.time, service=event.contract_service,
-                                   type=event.contract_name, cooperative_country=country)
+                shown = not first and len(members) >= MIN_CELL
+                yield _activity_window(country, ends, counts if shown else None)
+                first, ends = False, ends + ACTIVITY_WINDOW
         finally:
             context.views.unlisten(listener)

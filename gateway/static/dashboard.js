@@ -1,7 +1,9 @@
 /* The federation dashboard: charts and tables of federationStats, filtered by country,
  * cooperative and period, redrawn when the federation's activity arrives (a subscription
- * to federationActivity per country). Suppressed cells (fewer than 5 people) are shown as
- * such, never as a number; every chart has a table of the exact figures the gateway sent.
+ * to federationActivity per country: a window of counts every 30 seconds, which has counts
+ * only when at least 5 people were behind them). Suppressed cells (fewer than 5 people) are
+ * shown as such, never as a number; every chart has a table of the exact figures the gateway
+ * sent.
  *
  * A redraw updates charts, tables and tiles in place (focus, scroll and a screen reader's
  * place survive it); series differ by dash, point shape or hatching as well as by colour;
@@ -265,8 +267,9 @@
     }
   }
 
-  var SMALL_NOTE = "Groups of fewer than 5 people are merged into one row and not drawn, " +
-                   "so that no one can be singled out.";
+  var SMALL_NOTE = "Figures about fewer than 5 people (of one cooperative, nationality and " +
+                   "gender, in a month) count nowhere, and rows with nothing else are merged " +
+                   "into one row and not drawn, so that no one can be singled out.";
 
   // -- charts ---------------------------------------------------------------------------------
 
@@ -820,9 +823,17 @@
 
   // -- live updates ---------------------------------------------------------------------------
 
-  var SUBSCRIPTION = "subscription($c: String!) { federationActivity(country: $c) { at service type } }";
+  var SUBSCRIPTION = "subscription($c: String!) { federationActivity(country: $c) " +
+                     "{ total events { type count } } }";
 
-  /* One websocket, a federationActivity subscription per known country. */
+  /* The event type a window had most of. */
+  function mostly(events) {
+    return events.reduce(function (top, e) { return !top || e.count > top.count ? e : top; },
+                         null).type;
+  }
+
+  /* One websocket, a federationActivity subscription per known country; a window without
+   * counts (a quiet one, or one with fewer than 5 people behind its events) changes nothing. */
   function follow() {
     var countries = state.countries.slice();
     var key = countries.join();
@@ -834,9 +845,10 @@
       return {query: SUBSCRIPTION, variables: {c: c}};
     }), function (data) {
       var activity = data.federationActivity;
-      state.events += 1;
+      if (!activity.total) { return; }
+      state.events += activity.total;
       state.eventWords = "Live \u00b7 " + state.events + " new event" +
-        (state.events === 1 ? "" : "s") + " (last: " + activity.type + ")";
+        (state.events === 1 ? "" : "s") + " (mostly " + mostly(activity.events) + ")";
       liveText(state.eventWords);
       document.body.setAttribute("data-events", String(state.events));
       refreshSoon();

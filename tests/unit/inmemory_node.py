@@ -30,6 +30,7 @@ class LocalViews:
     def __init__(self, listeners: Listeners | None = None) -> None:
         self.store = MemoryStore()
         self.listeners = listeners or Listeners()
+        self.stats = {"applied": 0}  # as the projections count them: events applied
 
     def listen(self, caller, member=None):
         return self.listeners.listen(caller, member)
@@ -111,6 +112,7 @@ class LocalCommands:
         message = REGISTRY.decode(REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
             "id", "source", "subject", "time", "sequence", "previousid", "causationid")}))
         touched = project(self.views.store, message)
+        self.views.stats["applied"] += 1
         self.views.listeners.publish([(list(touched), message)])
         reply = CommandReply(command_id=command_id, command_type=command.wire_type,
                              aggregate_id=aggregate_id, accepted=True,

@@ -40,3 +40,21 @@ def test_the_same_seed_and_day_plan_the_same_calls():
     first, second = demo.plan(7, 120, ["a", "b"], day), demo.plan(7, 120, ["a", "b"], day)
     keys = [[call.key for chain in r.chains for call in chain] for r in first.rounds]
     assert keys == [[call.key for chain in r.chains for call in chain] for r in second.rounds]
+
+
+def test_a_small_demo_puts_no_one_alone_in_an_atom_of_the_figures():
+    """The figures count no atom of fewer than 5 people (a cooperative's members of one
+    nationality and gender): even with 120 people, every cooperative's members come in kinds
+    of ``MIN_MEMBERS`` or more, so every cooperative shows."""
+    plan = demo.plan(7, 120, ["host", "home"], dt.date(2026, 12, 4))
+    kinds, joined = {}, []
+    for chain in (chain for r in plan.rounds for chain in r.chains):
+        for call in chain:
+            if call.mutation == "registerMember":
+                personal = call.input["personal"]
+                kinds[call.input["memberId"]] = (personal["nationality"], personal.get("gender"))
+            elif call.mutation == "startMembership":
+                joined.append((call.input["cooperativeId"], call.input["memberId"]))
+    atoms = Counter((cooperative, *kinds[member]) for cooperative, member in joined)
+    assert len({cooperative for cooperative, *_ in atoms}) == len(demo.COOPERATIVES)
+    assert min(atoms.values()) >= demo.MIN_MEMBERS, atoms

@@ -797,7 +797,7 @@ async def test_stats_for_one_gender_keep_the_small_cell_rule(node):
         data = await node.ok(STATS, ANALYST, filter={"groupBy": "COUNTRY", **filter})
         return [(c["key"], c["members"]) for c in data["federationStats"]["cells"]]
 
-    assert await cells() == [("ES", 14)]
+    assert await cells() == [("ES", 11)]  # the three men add to no figure, not even the total
     assert await cells(gender="female") == [("ES", 6)]
     assert await cells(gender="unstated") == [("ES", 5)]
     assert await cells(gender="male") == [("*", None)]  # three men: too few to show
@@ -853,9 +853,10 @@ async def test_active_members_are_the_memberships_started_and_not_ended_today(no
             cells { key members joined left activeMembers } } }""", ANALYST, f=filter)
         return {c["key"]: c for c in data["federationStats"]["cells"]}
 
+    # the man is alone in his atom (Madrid, ES-EC, male): he counts in no figure at all
     assert (await cells(groupBy="COUNTRY"))["ES"] == {
-        "key": "ES", "members": 8, "joined": 8, "left": 2, "activeMembers": 6}
-    assert (await cells(groupBy="CORRIDOR"))["ES-EC"]["activeMembers"] == 6
+        "key": "ES", "members": 7, "joined": 7, "left": 2, "activeMembers": 5}
+    assert (await cells(groupBy="CORRIDOR"))["ES-EC"]["activeMembers"] == 5
     # a stock: no month, no period
     assert {c["activeMembers"] for c in (await cells(groupBy="MONTH")).values()} == {None}
     assert (await cells(groupBy="COUNTRY", fromMonth="2019-01"))["ES"]["activeMembers"] is None
@@ -867,7 +868,7 @@ async def test_active_members_are_the_memberships_started_and_not_ended_today(no
 async def test_figures_by_group_for_analysts_and_the_cooperatives_own_admins(node):
     """Issue 17: solidarity groups and societies as a dimension, with the same small-cell
     rule; a cooperative's admins see their own cooperative's figures and no other's."""
-    members = [(await rosa_joins(node))["rosa"] for _ in range(9)]
+    members = [(await rosa_joins(node))["rosa"] for _ in range(11)]
     miners, savers = new_id(), new_id()
     for group, kind in ((miners, "SOCIETY"), (savers, "SOLIDARITY_GROUP")):
         created = await node.mutate("createMemberGroup", {
@@ -877,7 +878,7 @@ async def test_figures_by_group_for_analysts_and_the_cooperatives_own_admins(nod
     for member in members[:6]:  # six miners, two of them also savers, one saver alone
         await node.mutate("assignMemberToGroup", {"cooperativeId": AHORRO, "groupId": miners,
                                                   "memberId": member}, MADRID_STAFF)
-    for member in members[4:7]:
+    for member in members[4:7]:  # four in no group: with the lone saver, five left over
         await node.mutate("assignMemberToGroup", {"cooperativeId": AHORRO, "groupId": savers,
                                                   "memberId": member}, MADRID_STAFF)
 
@@ -888,7 +889,7 @@ async def test_figures_by_group_for_analysts_and_the_cooperatives_own_admins(nod
         return {c["key"]: (c["members"], c["suppressed"])
                 for c in data["federationStats"]["cells"]}
 
-    # the savers (3) and those in no group (2) are too few: merged into "*", keys unseen
+    # the savers (3) and those in no group (4) are too few: merged into "*", keys unseen
     assert await cells(ANALYST) == {miners: (6, False), "*": (None, True)}
     assert await cells(MADRID_ADMIN) == await cells(ANALYST)  # their own cooperative
     assert await cells(MADRID_ADMIN, cooperativeId=AHORRO) == await cells(ANALYST)
@@ -896,7 +897,7 @@ async def test_figures_by_group_for_analysts_and_the_cooperatives_own_admins(nod
     assert await cells(Caller("jefe", Role.ADMIN, ANDINA)) == {}  # Andina has no members
     assert await cells(MADRID_STAFF) is None  # figures are for admins, not all staff
     by_country = (await node.ok(STATS, MADRID_ADMIN, filter={"groupBy": "COUNTRY"}))
-    assert [c["members"] for c in by_country["federationStats"]["cells"]] == [9]
+    assert [c["members"] for c in by_country["federationStats"]["cells"]] == [11]
 
 
 # -- regressions from the security review ---------------------------------------------------
@@ -1087,6 +1088,235 @@ async def test_a_period_counts_only_the_people_behind_its_figures(node):
     assert quiet["federationStats"]["cells"] == []  # nobody did anything then
 
 
+# -- differencing attacks (issue 18, finding 4): no figure about fewer than 5 people, not even
+# as the difference of two published figures (docs/figures.md)
+
+
+async def stats_cells(node: Node, caller: Caller = ANALYST, **filter) -> dict[str, dict]:
+    data = await node.ok(STATS, caller, filter=filter)
+    return {c["key"]: c for c in data["federationStats"]["cells"]}
+
+
+async def create_group(node: Node, name: str) -> str:
+    group = new_id()
+    created = await node.mutate("createMemberGroup", {
+        "cooperativeId": AHORRO, "groupId": group, "name": name, "kind": "SOLIDARITY_GROUP"},
+        MADRID_ADMIN)
+    assert created["__typename"] == "CommandAccepted", created
+    return group
+
+
+async def assign(node: Node, group: str, members: list[str]) -> None:
+    for member in members:
+        assigned = await node.mutate("assignMemberToGroup", {
+            "cooperativeId": AHORRO, "groupId": group, "memberId": member}, MADRID_STAFF)
+        assert assigned["__typename"] == "CommandAccepted", assigned
+
+
+async def test_all_members_minus_the_women_does_not_give_the_one_mans_savings(node):
+    for _ in range(6):
+        await rosa_joins(node)  # six Ecuadorian women in Madrid, EUR 1,250.50 each
+    man = await rosa_joins(node, {**ROSA_DETAILS, "gender": "MALE"})
+    more = await node.mutate("depositFunds", {
+        "accountId": man["account"], "amount": {"amount": "333.33", "currency": "EUR"}},
+        MADRID_STAFF)
+    assert more["__typename"] == "CommandAccepted"
+    everyone = (await stats_cells(node, groupBy="COUNTRY"))["ES"]
+    women = (await stats_cells(node, groupBy="COUNTRY", gender="female"))["ES"]
+    assert everyone["members"] == 6 and everyone["savingsBalance"] == [{"amount": "7503.00"}]
+    assert everyone == women  # all minus women: nothing of his, by the filter
+    by_gender = await stats_cells(node, groupBy="GENDER")
+    assert set(by_gender) == {"female", "*"}
+    assert {**by_gender["female"], "key": "ES"} == everyone  # nor by the grouping
+    by_month = await stats_cells(node, groupBy="MONTH", fromMonth="2026-11")
+    assert by_month["2026-11"]["deposits"] == [{"amount": "7503.00", "currency": "EUR"}]
+
+
+async def test_a_cooperative_minus_its_groups_does_not_give_the_member_in_no_group(node):
+    """The reviewer's case: six members, five of them in one group; the group's cell showed,
+    and 7,503.00 - 6,252.50 gave the sixth member's 1,250.50."""
+    members = [(await rosa_joins(node))["rosa"] for _ in range(6)]
+    group = await create_group(node, "g-five")
+    await assign(node, group, members[:5])
+    assert (await stats_cells(node, groupBy="COOPERATIVE"))[AHORRO]["savingsBalance"] == [
+        {"amount": "7503.00"}]
+    groups = await stats_cells(node, groupBy="GROUP")
+    assert set(groups) == {"*"}  # the group's cell too: one person would be left over
+    assert (await stats_cells(node, MADRID_ADMIN, groupBy="GROUP")) == groups  # her admins too
+    period = await stats_cells(node, groupBy="GROUP", fromMonth="2026-11")
+    assert set(period) == {"*"}
+    # five more in no group: the rest are six people, and both cells show, adding up
+    for _ in range(5):
+        await rosa_joins(node)
+    groups = await stats_cells(node, groupBy="GROUP")
+    assert {k: (c["members"], c["savingsBalance"]) for k, c in groups.items()} == {
+        group: (5, [{"amount": "6252.50"}]), "none": (6, [{"amount": "7503.00"}])}
+    assert (await stats_cells(node, groupBy="COOPERATIVE"))[AHORRO]["savingsBalance"] == [
+        {"amount": "13755.50"}]
+
+
+async def test_two_groups_sharing_one_member_do_not_give_her_away(node):
+    """Six miners and five savers, one member in both, seven in neither: the three cells
+    summed, minus the cooperative, would be the one member in both."""
+    members = [(await rosa_joins(node))["rosa"] for _ in range(17)]
+    miners, savers = await create_group(node, "miners"), await create_group(node, "savers")
+    await assign(node, miners, members[:6])
+    await assign(node, savers, members[5:10])
+    groups = await stats_cells(node, groupBy="GROUP")
+    # the overlap (one) suppresses the savers; then the four savers left over suppress the
+    # smaller of the others (the miners); the seven in no group are left, and the ten
+    # others are more than five
+    assert {k: c["members"] for k, c in groups.items()} == {"none": 7, "*": None}
+    refused = await node.run(STATS, ANALYST, filter={"groupBy": "GROUP", "gender": "female"})
+    assert refused.errors and "GROUP" in refused.errors[0].message
+
+
+async def test_a_longer_period_minus_a_shorter_one_does_not_give_one_months_flows(node):
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]  # deposits in 2026-11
+    october = await node.mutate("depositFunds", {
+        "accountId": accounts[0], "bookedOn": "2026-10-20",
+        "amount": {"amount": "99.99", "currency": "EUR"}}, MADRID_STAFF)
+    assert october["__typename"] == "CommandAccepted"
+    longer = (await stats_cells(node, groupBy="COUNTRY", fromMonth="2026-10",
+                                toMonth="2026-11"))["ES"]
+    shorter = (await stats_cells(node, groupBy="COUNTRY", fromMonth="2026-11",
+                                 toMonth="2026-11"))["ES"]
+    assert longer["deposits"] == shorter["deposits"] == [
+        {"amount": "6252.50", "currency": "EUR"}]
+    assert longer == shorter
+    everything = (await stats_cells(node, groupBy="COUNTRY"))["ES"]
+    assert everything["deposits"] == shorter["deposits"]  # all time minus November: nothing
+    assert set(await stats_cells(node, groupBy="COUNTRY", fromMonth="2026-10",
+                                 toMonth="2026-10")) == {"*"}
+
+
+async def test_a_country_minus_its_cooperatives_does_not_give_a_small_cooperative(node):
+    sevilla = new_id()
+    registered = await node.mutate("registerCooperative", cooperative(
+        sevilla, "Cooperativa Pequeña Sevilla", "ES", "EUR", "20.00"))
+    assert registered["__typename"] == "CommandAccepted"
+    for _ in range(5):
+        await rosa_joins(node)
+    staff = Caller("paco", Role.STAFF, sevilla)
+    for _ in range(2):  # two members in Seville, EUR 400.00 each
+        member, account = new_id(), new_id()
+        for name, input in (
+                ("registerMember", {"memberId": member, "personal": ROSA_DETAILS}),
+                ("startMembership", {"memberId": member, "cooperativeId": sevilla,
+                                     "startedOn": "2019-05-06", "shareCapitalRequired": {
+                                         "amount": "20.00", "currency": "EUR"}}),
+                ("openAccount", {"accountId": account, "memberId": member,
+                                 "cooperativeId": sevilla, "product": "SAVINGS",
+                                 "currency": "EUR"}),
+                ("depositFunds", {"accountId": account, "amount": {"amount": "400.00",
+                                                                   "currency": "EUR"}})):
+            assert (await node.mutate(name, input, staff))["__typename"] == "CommandAccepted"
+    country = (await stats_cells(node, groupBy="COUNTRY"))["ES"]
+    cooperatives = await stats_cells(node, groupBy="COOPERATIVE", country="ES")
+    assert set(cooperatives) == {AHORRO, "*"}
+    assert country == {**cooperatives[AHORRO], "key": "ES"}
+    assert country["savingsBalance"] == [{"amount": "6252.50"}]
+    corridors = await stats_cells(node, groupBy="CORRIDOR", country="ES")
+    assert {**corridors["ES-EC"], "key": "ES"} == country
+
+
+# -- the figures cannot tie up the gateway (issue 18, finding 5)
+
+
+def count_opens(node: Node, monkeypatch) -> list[str]:
+    """Every member whose seal is opened from now on: a scan of the figures opens each
+    member of the cooperatives it reads once."""
+    opened: list[str] = []
+    original = node.keys.open
+
+    async def counting(member_id, sealed):
+        opened.append(member_id)
+        return await original(member_id, sealed)
+
+    monkeypatch.setattr(node.keys, "open", counting)
+    return opened
+
+
+def aliases(count: int, selection: str = "minCell", name: str = "s") -> str:
+    return "{ " + " ".join(f"{name}{i}: federationStats {{ {selection} }}"
+                           for i in range(count)) + " }"
+
+
+async def test_figures_weigh_500_so_a_document_asks_for_them_at_most_ten_times(node):
+    assert (await node.run(aliases(10, "cells { key }"), ANALYST)).errors is None
+    refused = await node.run(aliases(11), ANALYST)
+    assert refused.errors and "too expensive" in refused.errors[0].message
+    spread = (f"query {{ ...A ...B }} fragment A on Query {aliases(6)} "
+              f"fragment B on Query {aliases(5, name='t')}")
+    refused = await node.run(spread, ANALYST)
+    assert [e.message for e in refused.errors] == [
+        "the query is too expensive (more than 5000); ask for fewer items"]
+
+
+async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once(
+        node, monkeypatch):
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    opened = count_opens(node, monkeypatch)
+    filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
+               '{groupBy: GENDER, gender: "female"}', '{groupBy: COOPERATIVE, country: "ES"}']
+    query = "{ " + " ".join(
+        f"s{i}: federationStats(filter: {f}) {{ cells {{ key members }} }}"
+        for i, f in enumerate(filters * 2)) + " }"
+    first = await node.ok(query, ANALYST)
+    assert len(opened) == 5  # ten aliases, five filters, one pass over the five members
+    assert [first[f"s{i}"] for i in range(5)] == [first[f"s{i}"] for i in range(5, 10)]
+    assert first["s0"]["cells"] == [{"key": "ES", "members": 5}]
+    assert await node.ok(query, ANALYST) == first
+    assert await node.ok(STATS, MADRID_ADMIN) is not None
+    assert len(opened) == 5  # asked again, nothing changed: no pass at all
+    deposited = await node.mutate("depositFunds", {
+        "accountId": accounts[0], "amount": {"amount": "1.00", "currency": "EUR"}},
+        MADRID_STAFF)
+    assert deposited["__typename"] == "CommandAccepted"
+    await node.ok(query, ANALYST)
+    assert len(opened) == 10  # something changed: one pass again
+
+
+async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
+    from gateway import federation_stats
+    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # both scans let others run
+    for _ in range(5):
+        await rosa_joins(node)
+    quito = []
+    for _ in range(5):
+        member = new_id()
+        quito.append(member)
+        for name, input in (("registerMember", {"memberId": member, "personal": ROSA_DETAILS}),
+                            ("startMembership", {"memberId": member, "cooperativeId": ANDINA,
+                                                 "startedOn": "2025-10-01",
+                                                 "shareCapitalRequired": {
+                                                     "amount": "10.00", "currency": "USD"}})):
+            assert (await node.mutate(name, input))["__typename"] == "CommandAccepted"
+    opened = count_opens(node, monkeypatch)
+    spain, ecuador = await asyncio.gather(
+        node.ok(STATS, ANALYST, filter={"country": "ES"}),
+        node.ok(STATS, ANALYST, filter={"country": "EC"}))
+    assert [c["members"] for c in spain["federationStats"]["cells"]] == [5]
+    assert [c["members"] for c in ecuador["federationStats"]["cells"]] == [5]
+    # one scan, then the other: never the two interleaved
+    assert sorted(opened[5:]) == sorted(quito) or sorted(opened[:5]) == sorted(quito)
+
+
+async def test_another_request_is_answered_while_figures_are_computed(node, monkeypatch):
+    from gateway import federation_stats
+    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 2)
+    for _ in range(10):
+        await rosa_joins(node)
+    opened = count_opens(node, monkeypatch)
+    figures = asyncio.ensure_future(node.ok(STATS, ANALYST))
+    while not opened:  # the scan has begun
+        await asyncio.sleep(0)
+    listed = await node.ok('{ cooperatives(country: "ES") { id } }', MADRID_STAFF)
+    assert listed["cooperatives"] == [{"id": AHORRO}]
+    assert 0 < len(opened) < 10  # answered while the scan was under way
+    assert [c["members"] for c in (await figures)["federationStats"]["cells"]] == [10]
+
+
 
 # -- subscriptions --------------------------------------------------------------------------
 
@@ -1125,3 +1355,66 @@ async def test_her_cooperative_follows_her_events_and_an_expired_token_sees_noth
                      expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     assert await follow(node, expired, ids["rosa"], deposit) == []
     assert await follow(node, QUITO_STAFF, ids["rosa"], deposit) == []  # no consent
+
+
+ACTIVITY = """subscription($c: String!) { federationActivity(country: $c) {
+    country total events { service type count } } }"""
+
+
+async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
+    """The feed counts a country's events per window, and shows the counts only when at
+    least five members were behind them: one member's every event no longer shows."""
+    from gateway import subscriptions
+    monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", 0.25)
+    context = GatewayContext(node=NODE, caller=ANALYST, views=node.views, keys=node.keys,
+                             commands=node.commands, now=NOW)
+    stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"},
+                                    context_value=context)
+
+    async def window_after(action) -> dict:
+        """What the window during which ``action`` ran showed (each starts as one ends)."""
+        await action()
+        result = await asyncio.wait_for(stream.__anext__(), 5)
+        assert result.errors is None, result.errors
+        return result.data["federationActivity"]
+
+    async def nothing():
+        pass
+
+    async def one_member():
+        await rosa_joins(node)
+
+    async def five_members():
+        for _ in range(5):
+            await rosa_joins(node)
+
+    try:
+        # the window under way when she subscribed began before: never counted
+        assert await window_after(nothing) == {"country": "ES", "total": None, "events": None}
+        alone = await window_after(one_member)  # her membership, account and deposit
+        assert alone == {"country": "ES", "total": None, "events": None}
+        assert await window_after(nothing) == alone  # a quiet window looks the same
+        five = await window_after(five_members)
+        assert five["total"] == 20 and five["events"] == [  # a registration names its cooperative
+            {"service": "membership", "type": "MemberRegistered", "count": 5},
+            {"service": "membership", "type": "MembershipStarted", "count": 5},
+            {"service": "savings", "type": "AccountOpened", "count": 5},
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]
+    finally:
+        await stream.aclose()
+    # another country's feed counts none of it; staff get no feed at all
+    elsewhere = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "EC"},
+                                       context_value=context)
+    try:
+        await asyncio.wait_for(elsewhere.__anext__(), 5)  # its first window
+        await five_members()
+        quito = await asyncio.wait_for(elsewhere.__anext__(), 5)
+        assert quito.data["federationActivity"] == {"country": "EC", "total": None,
+                                                    "events": None}
+    finally:
+        await elsewhere.aclose()
+    staff = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"}, context_value=(
+        GatewayContext(node=NODE, caller=MADRID_STAFF, views=node.views, keys=node.keys,
+                       commands=node.commands, now=NOW)))
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(staff.__anext__(), 5)

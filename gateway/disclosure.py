@@ -1,0 +1,254 @@
+"""The disclosure-control rule for the federation's figures (``docs/figures.md``): atoms, which
+atoms are safe, which group atoms survive secondary suppression, and how an answer's cells
+are summed from safe atoms only. Pure: no I/O, no GraphQL. ``gateway.federation_stats``
+turns the read models into each member's contributions and asks this module for the cells.
+
+* A **population atom** is (cooperative, corridor, gender): the members of one cooperative of
+  one nationality and gender; a **flow atom** adds a month. Stocks (savings balance, active
+  members) come from population atoms, flows from flow atoms.
+* An atom is **safe** when at least ``MIN_CELL`` distinct members contribute to it. An unsafe
+  atom adds to no published figure, in any answer: the filters and groupings select whole
+  atoms, so any difference of published figures is a sum of safe atoms.
+* **Group atoms** are (cooperative, group) and (cooperative, group, month), built only from
+  what safe atoms hold, with the same threshold. Groups overlap, and some members are in none,
+  so for each cooperative and each slot (today's population, or one month) the people of the
+  slot in no published group atom (the remainder) and those in two or more (the overlap) must
+  number 0 or at least ``MIN_CELL``; otherwise the smallest published group atom is suppressed
+  too, and the check is made again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+MIN_CELL = 5
+#: The group of the members who belong to no group of their cooperative.
+NO_GROUP = "none"
+#: The cell that stands for every key with no safe atom: no figures, not even its keys.
+HIDDEN = "*"
+
+
+#: The figures of a ``Tally`` that are counts, and those counted per key (a currency, a kind
+#: of course, a CEFR level).
+COUNTS = ("joined", "left", "active", "returned_home", "sent", "certificates")
+KEYED = ("deposits", "balances", "volume", "courses", "levels")
+
+
+@dataclass(slots=True)
+class Tally:
+    """Figures that add up: of an atom, or of a cell."""
+
+    members: set = field(default_factory=set)
+    joined: int = 0
+    left: int = 0
+    active: int = 0  # memberships active today
+    returned_home: int = 0
+    arrivals: set = field(default_factory=set)  # (member id, credential id) imported
+    deposits: Counter = field(default_factory=Counter)
+    balances: Counter = field(default_factory=Counter)
+    sent: int = 0
+    volume: Counter = field(default_factory=Counter)
+    fee_percents: list[Decimal] = field(default_factory=list)
+    courses: Counter = field(default_factory=Counter)
+    levels: Counter = field(default_factory=Counter)
+    certificates: int = 0
+
+    def take(self, member_id: str, flow: Flow) -> None:
+        """One figure of one member (``Contribution.flows``)."""
+        self.members.add(member_id)
+        _, what, key, amount = flow
+        if what in COUNTS:
+            setattr(self, what, getattr(self, what) + amount)
+        elif what in KEYED:
+            getattr(self, what)[key] += amount
+        elif what == "arrivals":
+            self.arrivals.add((member_id, key))
+        elif what == "fee_percents":
+            self.fee_percents.append(amount)
+
+    def add(self, other: Tally) -> None:
+        self.members |= other.members
+        for what in COUNTS:
+            setattr(self, what, getattr(self, what) + getattr(other, what))
+        for what in KEYED:
+            if getattr(other, what):  # most are empty; Counter.update is not free
+                getattr(self, what).update(getattr(other, what))
+        self.arrivals |= other.arrivals
+        self.fee_percents += other.fee_percents
+
+    @property
+    def safe(self) -> bool:
+        return len(self.members) >= MIN_CELL
+
+
+#: One figure of a member: (its month, or None for today's; which figure of a ``Tally``, or
+#: "member" for none but her being counted; its key; how much)
+Flow = tuple[str | None, str, Any, Any]
+
+
+@dataclass(slots=True)
+class Contribution:
+    """One member's part in one cooperative's figures: her figures of today (stocks, and her
+    being a member) and of each month (flows), as plain tuples: a scan makes one per member."""
+
+    member_id: str
+    corridor: str
+    gender: str
+    groups: tuple[str, ...]  # her groups in this cooperative, or (NO_GROUP,)
+    flows: list[Flow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.flows.append((None, "member", None, None))
+
+    def add(self, month: str | None, what: str, key: Any = None, amount: Any = 1) -> None:
+        self.flows.append((month, what, key, amount))
+
+
+@dataclass(frozen=True)
+class Atom:
+    """The figures of one atom and whether they may be published. A corridor atom has a
+    corridor and a gender, a group atom a group; a population atom has no month."""
+
+    tally: Tally
+    published: bool
+    corridor: str | None = None
+    gender: str | None = None
+    group: str | None = None
+    month: str | None = None
+
+
+@dataclass(frozen=True)
+class CooperativeAtoms:
+    cooperative_id: str
+    country: str
+    atoms: list[Atom]
+
+
+def cooperative_atoms(cooperative_id: str, country: str,
+                      contributions: Iterable[Contribution]) -> CooperativeAtoms:
+    """The atoms of one cooperative, each marked published or not, from its members'
+    contributions."""
+    contributions = list(contributions)
+    corridors: dict[tuple[str, str, str | None], Tally] = defaultdict(Tally)
+    for c in contributions:
+        for flow in c.flows:
+            corridors[(c.corridor, c.gender, flow[0])].take(c.member_id, flow)
+    # group atoms hold only what safe corridor atoms hold: an unsafe atom adds to no figure
+    groups: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
+    slots: dict[str | None, set[str]] = defaultdict(set)  # the people of each slot
+    for c in contributions:
+        for flow in c.flows:
+            month = flow[0]
+            if corridors[(c.corridor, c.gender, month)].safe:
+                slots[month].add(c.member_id)
+                for group in c.groups:
+                    groups[(group, month)].take(c.member_id, flow)
+    published: set[tuple[str, str | None]] = set()
+    for month, people in slots.items():
+        in_slot = {group: tally.members for (group, slot), tally in groups.items()
+                   if slot == month}
+        published.update((group, month) for group in _kept_groups(people, in_slot))
+    atoms = [Atom(tally, tally.safe, corridor=corridor, gender=gender, month=month)
+             for (corridor, gender, month), tally in corridors.items()]
+    atoms += [Atom(tally, (group, month) in published, group=group, month=month)
+              for (group, month), tally in groups.items()]
+    return CooperativeAtoms(cooperative_id, country, atoms)
+
+
+def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
+    """The group atoms of one slot that may be published: the safe ones, less the smallest
+    until the remainder (people of the slot in none of them) and the overlap (people in two
+    or more) are each 0 or at least ``MIN_CELL`` people."""
+    kept = {group for group, members in groups.items() if len(members) >= MIN_CELL}
+    while kept:
+        covered = Counter(member for group in kept for member in groups[group])
+        remainder = len(people) - len(covered)
+        overlap = sum(1 for times in covered.values() if times > 1)
+        if _enough(remainder) and _enough(overlap):
+            break
+        kept.remove(min(kept, key=lambda group: (len(groups[group]), group)))
+    return kept
+
+
+def _enough(people: int) -> bool:
+    return people == 0 or people >= MIN_CELL
+
+
+@dataclass(frozen=True)
+class Question:
+    """What an answer selects and how it groups: ``group_by`` is ``cooperative``,
+    ``country``, ``corridor``, ``gender``, ``month`` or ``group``; the months are
+    ``YYYY-MM``, inclusive."""
+
+    group_by: str
+    country: str | None = None
+    cooperative_id: str | None = None
+    from_month: str | None = None
+    to_month: str | None = None
+    gender: str | None = None
+
+    @property
+    def has_period(self) -> bool:
+        return self.from_month is not None or self.to_month is not None
+
+    @property
+    def stocks(self) -> bool:
+        """Whether today's figures (population atoms) answer it: not by month, nor with a
+        period (a stock has no month)."""
+        return not self.has_period and self.group_by != "month"
+
+    def in_period(self, month: str) -> bool:
+        return ((self.from_month is None or month >= self.from_month)
+                and (self.to_month is None or month <= self.to_month))
+
+
+def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
+          ) -> tuple[list[tuple[str, Tally]], bool]:
+    """The published cells in key order, each the sum of its published atoms, and whether
+    some key had none (its cell is ``HIDDEN``)."""
+    by_group = question.group_by == "group"
+    found: dict[str, list[Atom]] = defaultdict(list)
+    for cooperative in cooperatives:
+        for atom in cooperative.atoms:
+            if (atom.group is not None) != by_group:
+                continue
+            if question.gender is not None and atom.gender != question.gender:
+                continue
+            if atom.month is None:
+                if not question.stocks:
+                    continue
+            elif not question.in_period(atom.month):
+                continue
+            found[_key(question.group_by, cooperative, atom)].append(atom)
+    shown, hidden = [], False
+    for key, atoms in sorted(found.items()):
+        tally = Tally()
+        for atom in atoms:
+            if atom.published:
+                tally.add(atom.tally)
+        if tally.members:
+            shown.append((key, tally))
+        else:
+            hidden = True
+    return shown, hidden
+
+
+def _key(group_by: str, cooperative: CooperativeAtoms, atom: Atom) -> str:
+    match group_by:
+        case "cooperative":
+            return cooperative.cooperative_id
+        case "country":
+            return cooperative.country
+        case "corridor":
+            return atom.corridor
+        case "gender":
+            return atom.gender
+        case "month":
+            return atom.month
+        case "group":
+            return atom.group
+    raise ValueError(f"no such grouping: {group_by}")
