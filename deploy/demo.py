@@ -604,13 +604,13 @@ class _Planner:
             self.node_admin(ns, "rosa/consent", self.host_node, "grantConsent", {
                 "memberId": rosa, "consentId": ids["consent"], "granteeKind": "COOPERATIVE",
                 "grantee": self.ids["quito"],
-                "scopes": ["IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"],
+                "scopes": ["IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"], "join": True,
                 "expiresAt": f"{self.today.year + 2}-01-01T00:00:00Z"})]
         self.people[self.host_node] += 1
         home_node = self.node_of["quito"]
         if home_node == self.host_node:
             return offers, story, {}
-        home_on = self.today - dt.timedelta(days=rng.randint(2, 6))
+        home_on = self.today  # a record admits her from the day it was issued (today) on
         story += [
             self.staff(ns, "rosa/export", madrid, "exportRecord", {
                 "memberId": rosa, "recipient": {"cooperative": self.ids["quito"]}},
@@ -774,7 +774,7 @@ class _Planner:
                     "memberId": member_id, "consentId": self.id(ns, f"{at}/consent"),
                     "granteeKind": "COOPERATIVE", "grantee": self.ids[home.key],
                     "scopes": ["IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"][
-                        :4 if rng.random() < 0.7 else 3],
+                        :4 if rng.random() < 0.7 else 3], "join": True,
                     "expiresAt": f"{self.today.year + 1}-12-31T00:00:00Z"}), 1)
             on(left_on, self.staff(ns, f"{at}/leave", coop, "endMembership", {
                 "memberId": member_id, "cooperativeId": self.ids[coop.key], "reason": reason,
@@ -895,11 +895,12 @@ class _Planner:
 
     def go_home(self, ns, at: str, member_id: str, coop: Coop, home: Coop, left_on: dt.date,
                 on) -> None:
-        """Her record goes home with her consent; the home cooperative imports it, opens her
-        savings account, and she saves there in the months left."""
+        """Her record goes home with her consent to join her home cooperative, which imports it
+        (her membership there starts the day the record is issued, which is today: the demo
+        plans a past year but sends it all now), opens her savings account, and she saves."""
         rng = self.rng
         self.people[self.node_of[home.key]] += 1
-        home_on = min(left_on + dt.timedelta(days=rng.randint(0, 20)), self.today)
+        home_on = self.today  # a record admits her from the day it was issued (today) on
         on(left_on, self.staff(ns, f"{at}/export", coop, "exportRecord", {
             "memberId": member_id, "recipient": {"cooperative": self.ids[home.key]}},
             keep="credential"), 1)

@@ -43,7 +43,7 @@ from strawberry.types import Info
 
 from gateway import credentials as vc
 from gateway import readmodel as rm
-from gateway.access import SCOPES, SignedIn, authorized, completed, own_member, who_may_send
+from gateway.access import SCOPES, SignedIn, active_member_of, authorized, who_may_send
 from gateway.context import GatewayContext
 from gateway.mutations import (
     ERROR_TYPES,
@@ -113,10 +113,18 @@ def sign(node: str, claims: dict) -> str:
     return vc.sign_credential(claims, key, kid=key_url(config.public_url(), key.public_key()))
 
 
-def recipient(kind: str, grantee: str) -> dict[str, str]:
-    """Whom a record is shared with, as an absolute IRI: a cooperative or a node."""
+def recipient(kind: str, grantee: str) -> dict:
+    """Whom a record is shared with, as an absolute IRI: a cooperative or a node (and
+    ``join``, set by the export, when her consent lets that cooperative admit her)."""
     iri = vc.node_issuer(grantee) if kind == m.GranteeKind.NODE.value else UUID_URN + grantee
     return {"type": kind, "id": iri}
+
+
+def lets_join_here(shared: dict, cooperative_id: str) -> bool:
+    """Whether a record's ``sharedWith`` is her consent to join this very cooperative: named
+    by its IRI (a whole node is never joined), with ``join`` true."""
+    return (shared.get("type") == m.GranteeKind.COOPERATIVE.value and shared.get("join") is True
+            and shared.get("id") == UUID_URN + cooperative_id)
 
 
 def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
@@ -639,6 +647,8 @@ async def _issue(context: GatewayContext, record: rm.MemberRecord,
         if plaintext is not None:
             identity = msgspec.json.decode(plaintext, type=m.PersonalDetails)
     shared_with = recipient(exported.grantee_kind, exported.grantee)
+    if any(c.consent_id == exported.consent_id and c.join for c in record.consents):
+        shared_with["join"] = True  # her consent lets the recipient admit her, once
     subject = record_subject(record, context.views, frozenset(exported.scopes), identity,
                              shared_with)
     base = config.public_url()
@@ -709,6 +719,18 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     if "membership" not in vc.listed(subject.get("scopes")):
         return NotAuthorized(code="NotAuthorized", message="her consent does not cover her "
                              "memberships, so it does not let her join here")
+    if not lets_join_here(shared, cooperative.cooperative_id):
+        return NotAuthorized(code="NotAuthorized", message="her consent shares her record "
+                             "with this cooperative but does not let it admit her: with her "
+                             "consent to join it (join: true), the record is exported again")
+    valid_from = vc.date_of(claims.get("validFrom"))
+    if valid_from is not None and input.started_on < valid_from.date():
+        return ValidationError(code="ValidationError", field="input.startedOn",
+                               message="a membership starts no earlier than the record that "
+                                       "carries her consent to it")
+    if role is m.MembershipRole.BOARD_MEMBER:
+        return ValidationError(code="ValidationError", field="input.role",
+                               message="a record admits her as a member; the board is elected")
     member_id = str(subject.get("memberId", ""))
     try:
         history = imported_history(subject)
@@ -719,11 +741,10 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
     known = context.views.get("members", member_id)
     identity = identity_of(subject)
     joining = {"member_id": member_id, "cooperative_id": cooperative.cooperative_id}
-    if known is not None and known.registered:
-        refused = await _known_here(context, known, identity, joining)
+    if known is not None and known.registered:  # (a retry meets her known by its import)
+        refused = await _known_here(context, known, identity, cooperative.cooperative_id)
         if refused is not None:
             return refused
-        joining = completed(m.StartMembership, joining, context)
     personal = None
     if identity is not None and (known is None or known.personal is None):
         try:  # her details at this node win over what a record says
@@ -756,26 +777,22 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
 
 
 async def _known_here(context: GatewayContext, known: rm.MemberRecord,
-                      identity: m.PersonalDetails | None, joining: dict):
-    """Why a record cannot come home to a member this node knows already, if it cannot: her
-    global id registered here by another cooperative that never admitted her (someone may
-    have taken the id printed on her record: the node's operator looks into it); joining
-    this cooperative not allowed (a record does not bypass startMembership's rule); or the
-    record's identity not hers (names, date of birth, nationality)."""
-    if not known.memberships and known.registered_by not in (None, joining["cooperative_id"]):
-        return problem("MemberIdInUse", "another cooperative registered this member id here "
-                       "and never admitted her: the node's operator must look into it before "
-                       "her record is imported")
-    if not authorized(m.StartMembership, joining, context):
-        return NotAuthorized(code="NotAuthorized",
-                             message="she is a member here already; joining this cooperative "
-                                     "needs her consent to join it")
+                      identity: m.PersonalDetails | None, cooperative_id: str):
+    """Why a record cannot come home to a member this node knows already, if it cannot: the
+    record's identity not the member known here (names, date of birth, nationality), or her
+    global id registered here by another cooperative that never admitted her. Either way
+    someone may have taken the id printed on her record: the node's operator looks into it,
+    and nothing is recorded. (Joining is her record's own consent to this cooperative.)"""
     if identity is not None and known.personal is not None:
         plaintext = await context.keys.open(known.member_id, known.personal)
         here = msgspec.json.decode(plaintext, type=m.PersonalDetails) if plaintext else None
         if here is not None and _who(here) != _who(identity):
             return problem("IdentityMismatch", "the record names another person than the "
                            "member this node knows under this id")
+    if not known.memberships and known.registered_by not in (None, cooperative_id):
+        return problem("MemberIdInUse", "another cooperative registered this member id here "
+                       "and never admitted her: the node's operator must look into it before "
+                       "her record is imported")
     return None
 
 
@@ -877,7 +894,7 @@ async def printable_record(info: Info[GatewayContext, None],
     context = info.context
     record = context.views.get("members", str(member_id))
     if (record is None or not record.registered or record.erased
-            or not own_member(context.caller, record)):
+            or not active_member_of(context.caller, record)):
         return None
     credential = summary_credential(context.node, record, context.views, context.now)
     return PrintableRecord(credential=credential, qr_svg=qr_svg(credential),

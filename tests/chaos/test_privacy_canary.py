@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import secrets
 import string
 import time
@@ -171,7 +172,7 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
         (staff, "grantConsent", {"memberId": member, "consentId": new_id(),
                                  "granteeKind": "COOPERATIVE", "grantee": quito,
                                  "scopes": ["IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"],
-                                 "expiresAt": "2030-01-01T00:00:00Z"}),
+                                 "join": True, "expiresAt": "2030-01-01T00:00:00Z"}),
     ]:
         await mutate(fed, "host", token, name, input)
 
@@ -188,7 +189,7 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
                            c=exported["credential"]))["verifyRecord"]
     assert verified["valid"], verified["checks"]
     imported = (await call(fed, "home", quito_staff, IMPORT, input={
-        "credential": exported["credential"], "cooperativeId": quito, "startedOn": "2026-11-20",
+        "credential": exported["credential"], "cooperativeId": quito, "startedOn": dt.datetime.now(dt.UTC).date().isoformat(),
         "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
     assert imported == {"__typename": "RecordImportedHere", "memberId": member}, imported
 

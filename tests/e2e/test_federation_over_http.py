@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -256,7 +257,7 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
     await mutate(fed, "host", madrid_staff, "grantConsent", {
         "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
         "grantee": quito, "scopes": ["IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"],
-        "expiresAt": "2030-01-01T00:00:00Z"})
+        "join": True, "expiresAt": "2030-01-01T00:00:00Z"})
     record = (await call(fed, "host", madrid_staff, export, input=asked))["exportRecord"]
     assert record["__typename"] == "ExportedRecord", record
     assert len(record["certificates"]) == 1
@@ -270,7 +271,7 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
         importRecord(input: $input) { __typename
           ... on RecordImportedHere { memberId membershipStarted } ... on Problem { code message }
           ... on RecordNotVerified { message } } }""", input={
-        "credential": record["credential"], "cooperativeId": quito, "startedOn": "2026-11-20",
+        "credential": record["credential"], "cooperativeId": quito, "startedOn": dt.datetime.now(dt.UTC).date().isoformat(),
         "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
     assert imported == {"__typename": "RecordImportedHere", "memberId": rosa,
                         "membershipStarted": True}, imported

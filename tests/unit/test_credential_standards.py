@@ -223,7 +223,8 @@ async def test_cooperatives_in_a_record_are_named_by_urn_uuid(rosa, monkeypatch)
     es, member = rosa
     subject = payload((await exported(monkeypatch, es, member, ["membership"]))[
         "credential"])["credentialSubject"]
-    assert subject["sharedWith"] == {"type": "cooperative", "id": f"urn:uuid:{QUITO}"}
+    assert subject["sharedWith"] == {"type": "cooperative", "id": f"urn:uuid:{QUITO}",
+                                     "join": True}  # her consent lets Quito admit her
     assert subject["memberships"][0]["cooperative"]["id"] == f"urn:uuid:{AHORRO}"
     assert [m["cooperative"]["id"].startswith("urn:uuid:") for m in subject["memberships"]] \
         == [True, True]

@@ -95,14 +95,16 @@ IMPORT = """mutation($input: ImportRecordInput!) { importRecord(input: $input) {
     __typename
     ... on RecordImportedHere { memberId credentialId membershipStarted }
     ... on RecordNotVerified { code message checks { name passed reason } }
-    ... on Problem { code message } } }"""
+    ... on Problem { code message } ... on ValidationError { field } } }"""
 
 
-async def consent(es, rosa, scopes=("IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING")):
+async def consent(es, rosa, scopes=("IDENTITY", "MEMBERSHIP", "SAVINGS", "TRAINING"),
+                  join=True):
+    """Her consent to her home cooperative: to read her record, and (``join``) to admit her."""
     consent_id = new_id()
     result = await es.mutate("grantConsent", {
         "memberId": rosa, "consentId": consent_id, "granteeKind": "COOPERATIVE",
-        "grantee": QUITO, "scopes": list(scopes),
+        "grantee": QUITO, "scopes": list(scopes), "join": join,
         "expiresAt": (NOW + dt.timedelta(days=30)).isoformat()}, MADRID_STAFF)
     assert result["__typename"] == "CommandAccepted", result
     return consent_id
@@ -212,7 +214,7 @@ async def test_the_home_cooperative_imports_her_record_and_she_is_a_member_there
     with as_node(monkeypatch, ec):
         imported = (await ec.ok(IMPORT, QUITO_STAFF, input={
             "credential": record["credential"], "cooperativeId": QUITO,
-            "startedOn": "2026-11-14",
+            "startedOn": "2026-11-15",
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
         assert imported == {"__typename": "RecordImportedHere", "memberId": rosa,
                             "credentialId": record["credentialId"], "membershipStarted": True}
@@ -309,7 +311,7 @@ async def test_a_record_shared_with_another_cooperative_is_not_imported(
         assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
         refused = (await ec.ok(IMPORT, Caller("x", Role.STAFF, other), input={
             "credential": record["credential"], "cooperativeId": other,
-            "startedOn": "2026-11-14",
+            "startedOn": "2026-11-15",
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
     assert refused["__typename"] == "NotAuthorized"
     assert ec.views.get("members", rosa) is None  # nothing was recorded
@@ -318,7 +320,7 @@ async def test_a_record_shared_with_another_cooperative_is_not_imported(
 # -- regressions from the review of the federation ---------------------------------------------
 
 def import_input(credential, cooperative=QUITO, currency="USD"):
-    return {"credential": credential, "cooperativeId": cooperative, "startedOn": "2026-11-14",
+    return {"credential": credential, "cooperativeId": cooperative, "startedOn": "2026-11-15",
             "shareCapitalRequired": {"amount": "10.00", "currency": currency}}
 
 
@@ -355,29 +357,80 @@ async def test_a_record_cannot_make_her_a_member_of_a_cooperative_she_did_not_co
     assert ec.views.get("members", rosa) is None
 
 
-async def test_once_she_is_home_another_cooperative_there_needs_her_consent_to_join(
+async def test_a_record_admits_her_only_to_the_cooperative_she_consented_to_join(
         federation_pair, monkeypatch):
+    """Issue 18 (review): a record shared with a whole node let any cooperative of that node
+    import it and become one she chose, with a board seat from any date. A record admits her
+    only where her consent named that cooperative with join, as a member, from the day of
+    the record on; a record shared with a node, or without join, is verified but not imported."""
     es, ec = federation_pair
     rosa = (await rosa_joins(es))["rosa"]
-    consent_id = new_id()
     await es.mutate("grantConsent", {
-        "memberId": rosa, "consentId": consent_id, "granteeKind": "NODE", "grantee": "ec",
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "NODE", "grantee": "ec",
         "scopes": ["MEMBERSHIP"], "expiresAt": (NOW + dt.timedelta(days=30)).isoformat()},
         MADRID_STAFF)
     with as_node(monkeypatch, es):
-        record = (await es.ok(EXPORT, MADRID_STAFF, input={
+        to_the_node = (await es.ok(EXPORT, MADRID_STAFF, input={
             "memberId": rosa, "recipient": {"node": "ec"}}))["exportRecord"]
+    await consent(es, rosa, join=False)
+    reading_only = await export(monkeypatch, es, rosa)
+    await consent(es, rosa)
+    joining = await export(monkeypatch, es, rosa)
     other = new_id()
     with as_node(monkeypatch, ec):
         data = cooperative(other, "Otra", "EC", "USD", "10.00")
         data["node"] = "ec"
         assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
-        first = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
-            record["credential"])))["importRecord"]
-        assert first["__typename"] == "RecordImportedHere"
-        second = (await ec.ok(IMPORT, Caller("o", Role.STAFF, other), input=import_input(
-            record["credential"], other)))["importRecord"]
-    assert second["__typename"] == "NotAuthorized"
+        for record, caller, where in ((to_the_node, Caller("o", Role.STAFF, other), other),
+                                      (to_the_node, QUITO_STAFF, QUITO),
+                                      (reading_only, QUITO_STAFF, QUITO),
+                                      (joining, Caller("o", Role.STAFF, other), other)):
+            refused = (await ec.ok(IMPORT, caller, input=import_input(
+                record["credential"], where)))["importRecord"]
+            assert refused["__typename"] == "NotAuthorized", refused
+        assert ec.views.get("members", rosa) is None
+        for wrong, field in (({"role": "BOARD_MEMBER"}, "input.role"),
+                             ({"startedOn": "2026-11-14"}, "input.startedOn")):  # before it
+            refused = (await ec.ok(IMPORT, QUITO_STAFF, input={
+                **import_input(joining["credential"]), **wrong}))["importRecord"]
+            assert refused["__typename"] == "ValidationError" and refused["field"] == field
+        admitted = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            joining["credential"])))["importRecord"]
+    assert admitted["__typename"] == "RecordImportedHere" and admitted["membershipStarted"]
+    [membership] = ec.views.get("members", rosa).memberships
+    assert (membership.cooperative_id, membership.role) == (QUITO, "member")
+
+
+async def test_an_import_cut_short_before_her_membership_is_finished_by_its_retry(
+        federation_pair, monkeypatch):
+    """Review of issue 18: when the membership step got no answer in time, the retry met a
+    member known here (by the import) without a membership and was refused for good."""
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    real = ec.commands.send
+    lost = []
+
+    async def membership_lost_once(command, aggregate_id, **kwargs):
+        if type(command).__name__ == "StartMembership" and not lost:
+            lost.append(command)
+            raise TimeoutError  # no reply in time
+        return await real(command, aggregate_id, **kwargs)
+
+    monkeypatch.setattr(ec.commands, "send", membership_lost_once)
+    with as_node(monkeypatch, ec):
+        document = IMPORT.replace("($input: ImportRecordInput!)",
+                                  "($input: ImportRecordInput!, $key: String)").replace(
+            "importRecord(input: $input)", "importRecord(input: $input, idempotencyKey: $key)")
+        first = (await ec.ok(document, QUITO_STAFF, input=import_input(record["credential"]),
+                             key="arrival-1"))["importRecord"]
+        assert first["__typename"] == "Unavailable", first
+        assert ec.views.get("members", rosa).memberships == []  # imported, not yet joined
+        again = (await ec.ok(document, QUITO_STAFF, input=import_input(record["credential"]),
+                             key="arrival-1"))["importRecord"]
+    assert again["__typename"] == "RecordImportedHere" and again["membershipStarted"], again
+    assert [ms.cooperative_id for ms in ec.views.get("members", rosa).memberships] == [QUITO]
 
 
 async def test_her_global_id_taken_at_home_before_she_returns_stops_the_import(
@@ -395,13 +448,13 @@ async def test_her_global_id_taken_at_home_before_she_returns_stops_the_import(
         data = cooperative(squatter, "Aprovechada", "EC", "USD", "10.00")
         data["node"] = "ec"
         assert (await ec.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
-        taken = await ec.mutate("registerMember", {"memberId": rosa, "personal": {
-            **ROSA_DETAILS, "givenNames": "Otra", "familyNames": "Persona"}},
-            Caller("s", Role.STAFF, squatter))
+        taken = await ec.mutate("registerMember", {"memberId": rosa,  # her very details
+                                                   "personal": ROSA_DETAILS},
+                                Caller("s", Role.STAFF, squatter))
         assert taken["__typename"] == "CommandAccepted"
         assert ec.views.get("members", rosa).registered_by == squatter
         claimed = await ec.mutate("startMembership", {
-            "memberId": rosa, "cooperativeId": QUITO, "startedOn": "2026-11-14",
+            "memberId": rosa, "cooperativeId": QUITO, "startedOn": "2026-11-15",
             "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}, QUITO_STAFF)
         assert claimed["__typename"] == "NotAuthorized"  # Quito did not register her
         refused = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
@@ -422,7 +475,7 @@ async def test_a_record_naming_someone_else_than_the_member_known_here_is_refuse
                 ("registerMember", {"memberId": rosa, "personal": {
                     **ROSA_DETAILS, "dateOfBirth": "1990-01-01"}}),
                 ("startMembership", {"memberId": rosa, "cooperativeId": QUITO,
-                                     "startedOn": "2026-11-14", "shareCapitalRequired": {
+                                     "startedOn": "2026-11-15", "shareCapitalRequired": {
                                          "amount": "10.00", "currency": "USD"}})):
             assert (await ec.mutate(name, input, QUITO_STAFF))["__typename"] == \
                 "CommandAccepted"
