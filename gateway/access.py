@@ -1,18 +1,20 @@
 """Who may see what, and who may do what (pure). Checked on every request, so a revoked
-consent bites at once.
+consent bites at once (the whole model, and why: ``docs/access.md``).
 
 * the node admin sees every member; a federation analyst sees no member, only aggregates;
-* a cooperative's staff and admins see, in full, every member who ever belonged to it;
-* another cooperative sees a member only through an active consent naming it, and only the
-  scopes that consent grants (identity, membership, savings, training);
-* a member's consents themselves are shown to their own cooperatives only.
+* a cooperative she chose herself (a membership of hers not started under her consent to
+  join) sees, in full, a member who is or was one of its own; while she is an active member
+  there it also sees her consents and shared records and acts for her;
+* any other cooperative, one that admitted her under her consent to join included, sees her
+  only through her active consent naming it, and only the scopes it grants (identity,
+  membership, savings, training), and acts for her in nothing.
 
-A denied read and a missing record look the same to the caller: ``None``.
+A denied read and a missing record look the same to a signed-in caller: ``None``.
 
 Commands (``authorized``, by the ``RULES`` table the partner guide prints): staff send their
 cooperative's; admins also its settings; the node admin everything; acting for a member
-needs her active membership here, and another cooperative's member joins here only with
-her consent.
+needs her active membership in a cooperative she chose; a cooperative admits her first if it
+registered her, else under her consent to join it.
 """
 
 from __future__ import annotations
@@ -105,8 +107,9 @@ def admission(caller: Caller, record: MemberRecord, cooperative_id: str | None,
 
 
 #: What reading a field of a member's record needs besides seeing her at all: a scope her
-#: consent grants (her own cooperatives hold every scope), ``OWN`` (her own cooperatives
-#: only) or ``ALWAYS``. GraphQL field names; the partner guide prints this table.
+#: consent grants (a cooperative she chose holds every scope), ``OWN`` (a cooperative she
+#: chose where she is an active member) or ``ALWAYS``. GraphQL field names; the partner guide
+#: prints this table.
 ALWAYS, OWN = "always", "own"
 MEMBER_FIELDS = {
     "id": ALWAYS, "memberId": ALWAYS, "erased": ALWAYS,
@@ -142,6 +145,11 @@ def visible_scopes(caller: Caller | None, record: MemberRecord,
         return frozenset()
     if own_member(caller, record):
         return SCOPES
+    return consented_scopes(caller, record, now)
+
+
+def consented_scopes(caller: Caller, record: MemberRecord, now: dt.datetime) -> frozenset[str]:
+    """The scopes her live consents grant the caller's cooperative (whatever else it is)."""
     if caller.role not in (Role.STAFF, Role.ADMIN):
         return frozenset()
     granted: set[str] = set()
@@ -215,10 +223,15 @@ FOR_HER = CommandRule(
     lambda caller, cls, data, context: (record := _member(data, context)) is not None
     and active_member_of(caller, record))
 ERASURE = CommandRule((Role.ADMIN,), FOR_HER.when, FOR_HER.allows)
-ISSUER = CommandRule(
-    _STAFF, "of a cooperative she chose herself, now or before",
+EXPORTER = CommandRule(
+    _STAFF, "of a cooperative she chose herself, now or before (she may ask a cooperative she "
+    "left for her record; it goes only to a recipient her consent names)",
     lambda caller, cls, data, context: (record := _member(data, context)) is not None
     and own_member(caller, record))
+REVOKER = CommandRule(
+    _STAFF, "of a cooperative she chose herself where she is an active member",
+    lambda caller, cls, data, context: (record := _member(data, context)) is not None
+    and active_member_of(caller, record))
 IMPORTING = CommandRule(
     _STAFF, "of the cooperative that imports it (at home); for a member already known here, "
     "joining it follows startMembership's rule",
@@ -234,7 +247,7 @@ def _enrols(caller: Caller, cls, data: dict, context: GatewayContext) -> bool:
     return caller.of_cooperative(cooperative) and record is not None and record.registered \
         and (any(ms.cooperative_id == cooperative and ms.ended_on is None
                  for ms in record.memberships)
-             or "training" in visible_scopes(caller, record, context.now))
+             or "training" in consented_scopes(caller, record, context.now))
 
 
 ENROLMENT = CommandRule(
@@ -251,7 +264,7 @@ RULES: dict[type[Contract], CommandRule] = {
     m.CorrectMemberDetails: FOR_HER, m.GrantConsent: FOR_HER, m.RevokeConsent: FOR_HER,
     m.EraseMember: ERASURE,
     m.StartMembership: JOINING,
-    m.ExportRecord: ISSUER, m.RevokeRecord: ISSUER,
+    m.ExportRecord: EXPORTER, m.RevokeRecord: REVOKER,
     m.ImportRecord: IMPORTING,
     t.EnrolLearner: ENROLMENT,
 }

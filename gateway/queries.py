@@ -17,7 +17,7 @@ from gateway.access import (
     OWN,
     SignedIn,
     history_scope,
-    own_member,
+    active_member_of,
     shows,
     visible_scopes,
 )
@@ -78,7 +78,8 @@ def needs(field: str, what: str) -> str:
     if need == ALWAYS:
         return what
     if need == OWN:
-        return f"{what}; for her cooperatives (now or before) only, else null"
+        return (f"{what}; for the cooperatives she chose herself where she is an active "
+                f"member only, else null")
     return f"{what}; needs the {need} scope, else null"
 
 
@@ -119,7 +120,8 @@ class Member:
     def memberships(self) -> list[Membership] | None:
         if not self.shows("memberships"):
             return None
-        return [Membership.from_doc(doc) for doc in self.record.memberships]
+        return [Membership.from_doc(doc, self.shows("consents"))
+                for doc in self.record.memberships]
 
     @strawberry.field(description=needs("groups", "the member groups she is in"))
     def groups(self) -> list[GroupMembership] | None:
@@ -194,7 +196,7 @@ def visible_member(info: Info[GatewayContext, None], member_id: str) -> Member |
     if not scopes:
         return None
     return Member(member_id=member_id, erased=record.erased, record=record, scopes=scopes,
-                  own=own_member(info.context.caller, record))
+                  own=active_member_of(info.context.caller, record))
 
 
 @strawberry.type(description="One member of a page, with its cursor")
@@ -232,9 +234,10 @@ class HistoryConnection:
 
 
 #: Who sees a member at all (``access.visible_scopes``), as the queries about her say it.
-WHO_SEES_HER = ("her cooperatives' staff and admins (now or before) see all of it, another "
-                "cooperative's only through her active consent naming it and only the scopes "
-                "it grants, the node admin everyone, an analyst no one")
+WHO_SEES_HER = ("the staff and admins of the cooperatives she chose herself (now or before) "
+                "see all of it; any other cooperative, one that admitted her under her consent "
+                "to join included, only through her active consent naming it and only the "
+                "scopes it grants; the node admin everyone; an analyst no one")
 
 
 @strawberry.type(description="Reads, answered from this gateway's views of the log. Every "
@@ -270,9 +273,9 @@ class Query:
 
     @strawberry.field(permission_classes=[SignedIn], description=(
         "A member's timeline, oldest first, a page at a time, without personal data. Needs "
-        "the membership scope (her cooperatives, now or before, or her consent); only the "
-        "entries of the scopes the caller holds show, her consents' to her cooperatives only; "
-        "null otherwise"))
+        "the membership scope (a cooperative she chose, now or before, or her consent); only "
+        "the entries of the scopes the caller holds show, her consents and shared records "
+        "only to a cooperative she chose where she is an active member; null otherwise"))
     def member_history(self, info: Info[GatewayContext, None], member_id: strawberry.ID,
                        first: int = 50, after: str | None = None) -> HistoryConnection | None:
         member = visible_member(info, member_id)

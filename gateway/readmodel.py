@@ -712,8 +712,10 @@ def summary(event: Contract) -> str:
         case m.MembershipEnded():
             return f"left cooperative {event.cooperative_id} ({event.reason.value.replace('_', ' ')})"
         case m.ConsentGranted():
-            return (f"let {event.grantee_kind.value} {event.grantee} see "
-                    f"{', '.join(x.value for x in event.scopes)} until {event.expires_at:%Y-%m-%d}")
+            granted = [f"see {', '.join(x.value for x in event.scopes)}"] if event.scopes else []
+            granted += ["admit her as a member, once"] if event.join else []
+            return (f"let {event.grantee_kind.value} {event.grantee} "
+                    f"{' and '.join(granted)} until {event.expires_at:%Y-%m-%d}")
         case m.ConsentRevoked():
             return f"revoked consent {event.consent_id}"
         case m.MemberErased():

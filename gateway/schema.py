@@ -147,7 +147,7 @@ class TextValidationCache(SchemaExtension):
         yield
 
 
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.S)
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
 class ProductionErrors(MaskErrors):

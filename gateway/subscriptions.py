@@ -28,7 +28,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import history_scope, own_member, visible_scopes
+from gateway.access import active_member_of, history_scope, visible_scopes
 from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.disclosure import MIN_CELL
@@ -134,7 +134,7 @@ class Subscription:
                 scope = history_scope(event.contract_service, event.contract_name)
                 record = context.views.get("members", member_id)
                 scopes = visible_scopes(caller, record, dt.datetime.now(dt.UTC))
-                if (own_member(caller, record) if scope is None else scope in scopes):
+                if (active_member_of(caller, record) if scope is None else scope in scopes):
                     yield HistoryEntry(at=envelope.time, service=event.contract_service,
                                        type=event.contract_name, summary=summary(event))
         finally:

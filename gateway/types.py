@@ -72,14 +72,16 @@ class Membership:
     active: bool = strawberry.field(description="it has not ended")
     consent_id: strawberry.ID | None = strawberry.field(
         description="the consent to join that admitted her (the cooperative sees and does "
-                    "only what her consents allow); null: a cooperative she chose herself")
+                    "only what her consents allow); null: a cooperative she chose herself, or "
+                    "a caller her consents are not the business of")
 
     @classmethod
-    def from_doc(cls, doc: rm.MembershipDoc) -> Membership:
+    def from_doc(cls, doc: rm.MembershipDoc, own: bool = False) -> Membership:
+        """``own``: the caller is a cooperative she chose (her consents are its business)."""
         return cls(cooperative_id=doc.cooperative_id, role=doc.role, started_on=doc.started_on,
                    ended_on=doc.ended_on, end_reason=doc.end_reason,
                    share_capital_required=Money.from_value(doc.share_capital_required),
-                   active=doc.ended_on is None, consent_id=doc.consent_id)
+                   active=doc.ended_on is None, consent_id=doc.consent_id if own else None)
 
 
 @strawberry.type(description="A member group she belongs to")
@@ -377,8 +379,10 @@ class Course:
     places_left: int | None = strawberry.field(
         description="places not taken; null for outsiders while the enrolled count is hidden "
                     "(capacity minus places left would give it away): see hasPlaces")
-    has_places: bool = strawberry.field(description="a place is free: the course can enrol "
-                                                    "another learner")
+    has_places: bool | None = strawberry.field(
+        description="a place is free: the course can enrol another learner; null for "
+                    "outsiders on a course of fewer than 5 places (full would tell how many "
+                    "are enrolled)")
     completed: int | None = strawberry.field(
         description="learners who completed it; null for outsiders when under 5")
 
@@ -393,7 +397,8 @@ class Course:
                    enrolled=_count(doc.enrolled, insider),
                    places_left=(max(0, doc.capacity - doc.enrolled)
                                 if _count(doc.enrolled, insider) is not None else None),
-                   has_places=doc.capacity > doc.enrolled,
+                   has_places=(doc.capacity > doc.enrolled
+                               if insider or doc.capacity >= SMALL else None),
                    completed=_count(doc.completed, insider))
 
 

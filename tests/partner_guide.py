@@ -27,7 +27,7 @@ _EXAMPLE = re.compile(r"(<!-- example:(?P<path>[\w./-]+) -->\n)(?:.*?\n)??(<!-- 
 _ROLE_NAMES = {Role.STAFF: "staff", Role.ADMIN: "admin"}
 _NEEDS = {
     ALWAYS: "anyone who may see her at all",
-    OWN: "her own cooperatives only",
+    OWN: "a cooperative she chose herself, while she is an active member there",
 }
 
 
@@ -46,8 +46,8 @@ def member_fields_table() -> str:
     """Every field of a member's record and what reading it needs."""
     rows = ["| field of `Member` | who reads it |", "|---|---|"]
     for field, need in MEMBER_FIELDS.items():
-        said = _NEEDS.get(need) or (f"her own cooperatives, and a cooperative her consent "
-                                    f"names with the `{need}` scope")
+        said = _NEEDS.get(need) or (f"a cooperative she chose herself (now or before), and a "
+                                    f"cooperative her consent names with the `{need}` scope")
         rows.append(f"| `{field}` | {said} |")
     return "\n".join(rows)
 

@@ -98,6 +98,9 @@ async def test_a_consent_to_read_is_not_a_consent_to_join_and_joining_gives_no_c
     assert seen["identity"] is None and seen["accounts"] is None  # no such scopes
     assert seen["consents"] is None  # her consents are her own cooperatives' business
     assert {(m["cooperativeId"], m["consentId"]) for m in seen["memberships"]} == {
+        (madrid, None), (other, None)}  # which consent admitted her is her own's business
+    own = await read(url, madrid_staff, rosa)
+    assert {(m["cooperativeId"], m["consentId"]) for m in own["memberships"]} == {
         (madrid, None), (other, joining)}
 
     # it acts for her in nothing: no consent in her name, no new details, no erasure

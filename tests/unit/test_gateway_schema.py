@@ -9,7 +9,9 @@ import datetime as dt
 
 import pytest
 
+from gateway.access import ERASURE, EXPORTER, FOR_HER, JOINING, RULES, REVOKER
 from gateway.auth import Caller, Role
+from gateway.mutations import camel
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from schemas import membership as m
@@ -457,15 +459,19 @@ async def test_introspection_is_for_development_only(node):
 async def test_production_suggests_no_names_the_schema_hides(node):
     """Introspection is off in production; "Did you mean 'eraseMember'?" would give the
     names away one typo at a time."""
-    for document in ('mutation { eraseMembr(input: {memberId: "x"}) { __typename } }',
-                     'query($f: StatsFiltr) { federationStats(filter: $f) { minCell } }',
-                     '{ member(id: "x") { identty { givenNames } } }'):
-        development = await node.run(document, ADMIN)
-        assert "Did you mean" in development.errors[0].message
-        production = await node.run(document, ADMIN, schema=PRODUCTION)
-        assert production.errors and not any("mean" in e.message for e in production.errors)
-        assert production.errors[0].message == development.errors[0].message.split(
-            " Did you mean")[0]
+    for document, variables in (
+            ('mutation { eraseMembr(input: {memberId: "x"}) { __typename } }', {}),
+            ('query($f: StatsFiltr) { federationStats(filter: $f) { minCell } }', {}),
+            ('{ member(id: "x") { identty { givenNames } } }', {}),
+            # an input field: the message goes on after the suggestion ("Found: …")
+            ('mutation { eraseMember(input: {memberI: "x"}) { __typename } }', {}),
+            ('mutation($i: EraseMemberInput!) { eraseMember(input: $i) { __typename } }',
+             {"i": {"memberI": "x"}})):
+        development = await node.run(document, ADMIN, **variables)
+        assert any("Did you mean" in e.message for e in development.errors), development
+        production = await node.run(document, ADMIN, schema=PRODUCTION, **variables)
+        assert production.errors and not any("mean" in e.message
+                                             for e in production.errors), production.errors
 
 
 async def test_a_callers_mistake_is_explained_and_a_fault_is_masked(node, monkeypatch):
@@ -621,13 +627,13 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
              "cooperativeId": AHORRO, "consentId": consents[0], "node": NODE}
     mutations = SCHEMA._schema.mutation_type.fields
 
-    async def tried(caller) -> dict:
+    async def tried(caller, at=aimed) -> dict:
         answers = {}
         for name, field in mutations.items():
             input_type = field.args["input"].type.of_type.name
             result = await node.run(
                 f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}",
-                caller, input=input_for(input_type, aimed))
+                caller, input=input_for(input_type, at))
             assert result.errors is None, (name, result.errors)
             answers[name] = result.data[name]["__typename"]
         return answers
@@ -636,6 +642,12 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
     seen = (await node.ok(MEMBER, quito_admin, id=rosa))["member"]
     assert seen["identity"] is not None and seen["consents"] is None  # scopes, not her own
     assert await tried(quito_admin) == everything
+    # aimed at its own cooperative, still nothing that acts for her as a person
+    for_her = {camel(cls.__name__) for cls, rule in RULES.items()
+               if rule in (FOR_HER, ERASURE, EXPORTER, REVOKER, JOINING)}
+    at_home = await tried(quito_admin, {**aimed, "cooperativeId": ANDINA})
+    assert for_her <= set(at_home) and {n for n in for_her
+                                        if at_home[n] != "NotAuthorized"} == set(), at_home
     for consent in consents:
         assert (await node.mutate("revokeConsent", {"memberId": rosa, "consentId": consent},
                                   MADRID_STAFF))["__typename"] == "CommandAccepted"
@@ -993,6 +1005,57 @@ async def test_places_left_do_not_give_away_a_hidden_enrolment_count(node):
                         "hasPlaces": True}  # capacity - placesLeft was the hidden count
     insider = (await node.ok(query, MADRID_STAFF, id=course))["course"]
     assert insider == {"capacity": 20, "enrolled": 1, "placesLeft": 19, "hasPlaces": True}
+
+
+async def test_a_cooperative_she_left_reads_her_past_but_not_her_later_choices(node):
+    """Review of issue 18: a cooperative she left kept reading her consents and shared
+    records, revoked her records, and enrolled her on the strength of the scopes it still
+    sees. It may still send her record where her consent says (she may ask it), no more."""
+    rosa = (await rosa_joins(node))["rosa"]
+    consent = await node.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["MEMBERSHIP"], "join": True,
+        "expiresAt": "2027-11-15T00:00:00Z"}, MADRID_STAFF)
+    assert consent["__typename"] == "CommandAccepted"
+    exported = await node.ok("""mutation($input: ExportRecordInput!) { exportRecord(input:
+        $input) { __typename ... on ExportedRecord { credentialId } } }""", MADRID_STAFF,
+        input={"memberId": rosa, "recipient": {"cooperative": ANDINA}})
+    record_id = exported["exportRecord"]["credentialId"]
+    left = await node.mutate("endMembership", {"memberId": rosa, "cooperativeId": AHORRO,
+                                               "reason": "MOVED", "endedOn": "2026-11-15"},
+                             MADRID_STAFF)
+    assert left["__typename"] == "CommandAccepted"
+    seen = (await node.ok(MEMBER, MADRID_STAFF, id=rosa))["member"]
+    assert seen["identity"] is not None  # her past with it: still its business
+    assert seen["consents"] is None  # her later choices: no longer
+    revoking = await node.mutate("revokeRecord", {"memberId": rosa, "credentialId": record_id},
+                                 MADRID_STAFF)
+    assert revoking["__typename"] == "NotAuthorized"
+    again = await node.ok("""mutation($input: ExportRecordInput!) { exportRecord(input:
+        $input) { __typename } }""", MADRID_STAFF, input={
+        "memberId": rosa, "recipient": {"cooperative": ANDINA}})
+    assert again["exportRecord"]["__typename"] == "ExportedRecord"  # where her consent says
+    course = new_id()
+    assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
+                              MADRID_ADMIN))["__typename"] == "CommandAccepted"
+    enrolling = await node.mutate("enrolLearner", {"courseId": course, "memberId": rosa},
+                                  MADRID_STAFF)
+    assert enrolling["__typename"] == "NotAuthorized"
+
+
+async def test_a_small_course_does_not_say_to_outsiders_that_it_is_full(node):
+    rosa = (await rosa_joins(node))["rosa"]
+    course = new_id()
+    assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course,
+                                              "capacity": 1}, MADRID_ADMIN))[
+        "__typename"] == "CommandAccepted"
+    assert (await node.mutate("enrolLearner", {"courseId": course, "memberId": rosa},
+                              MADRID_STAFF))["__typename"] == "CommandAccepted"
+    query = "query($id: ID!) { course(id: $id) { hasPlaces placesLeft } }"
+    assert (await node.ok(query, QUITO_STAFF, id=course))["course"] == {
+        "hasPlaces": None, "placesLeft": None}  # full, of 1 place, would say 1 is enrolled
+    assert (await node.ok(query, MADRID_STAFF, id=course))["course"] == {
+        "hasPlaces": False, "placesLeft": 0}
 
 
 async def test_the_records_she_shared_are_her_own_cooperatives_business(node):
