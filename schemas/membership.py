@@ -532,18 +532,26 @@ class RecordImported(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RegisterMember")
 class RegisterMemberV1(Contract, frozen=True, kw_only=True):
+    """Register a member at this node under a new global member id, with her personal details
+    (version 1: the registering cooperative was not recorded)."""
+
     member_id: Id
     personal: Sealed
 
 
 @event(SERVICE, "MemberRegistered")
 class MemberRegisteredV1(Contract, frozen=True, kw_only=True):
+    """A member registered at this node (version 1: by whom was not recorded)."""
+
     member_id: Id
     personal: Sealed
 
 
 @command(SERVICE, "StartMembership")
 class StartMembershipV1(Contract, frozen=True, kw_only=True):
+    """Start a member's membership of a cooperative: her role, first day and share capital
+    (version 1: no consent to join)."""
+
     member_id: Id
     cooperative_id: Id
     role: MembershipRole = MembershipRole.MEMBER
@@ -553,6 +561,8 @@ class StartMembershipV1(Contract, frozen=True, kw_only=True):
 
 @event(SERVICE, "MembershipStarted")
 class MembershipStartedV1(Contract, frozen=True, kw_only=True):
+    """A membership began (version 1: read as one she chose)."""
+
     member_id: Id
     cooperative_id: Id
     role: MembershipRole
@@ -562,6 +572,9 @@ class MembershipStartedV1(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "GrantConsent")
 class GrantConsentV1(Contract, frozen=True, kw_only=True):
+    """Record a member's consent to let a cooperative or a node see parts of her record
+    (version 1: scopes only, no joining)."""
+
     member_id: Id
     consent_id: Id
     grantee_kind: GranteeKind
@@ -572,6 +585,8 @@ class GrantConsentV1(Contract, frozen=True, kw_only=True):
 
 @event(SERVICE, "ConsentGranted")
 class ConsentGrantedV1(Contract, frozen=True, kw_only=True):
+    """A consent (version 1: scopes only; when it was given was not recorded)."""
+
     member_id: Id
     consent_id: Id
     grantee_kind: GranteeKind
