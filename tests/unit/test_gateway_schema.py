@@ -1171,6 +1171,50 @@ async def test_two_groups_sharing_one_member_do_not_give_her_away(node):
     assert refused.errors and "GROUP" in refused.errors[0].message
 
 
+async def test_a_group_minus_a_group_nested_in_it_does_not_give_the_one_outside(node):
+    """The reviewer's second case: seven members all in one group, six of them in another.
+    Nobody is left out and six are in both, so both groups showed, and 8,753.50 - 7,503.00
+    gave the seventh member's 1,250.50: the people in the first group only are one."""
+    members = [(await rosa_joins(node))["rosa"] for _ in range(7)]
+    everyone, most = await create_group(node, "everyone"), await create_group(node, "most")
+    await assign(node, everyone, members)
+    await assign(node, most, members[:6])
+    for filter in ({}, {"fromMonth": "2026-11"}):  # today's population, and November's
+        groups = await stats_cells(node, groupBy="GROUP", **filter)
+        assert {k: c["members"] for k, c in groups.items()} == {everyone: 7, "*": None}
+    assert groups[everyone]["deposits"] == [{"amount": "8753.50", "currency": "EUR"}]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_combination_of_published_groups_is_about_fewer_than_five_people(seed):
+    """Whatever the groups, any set an analyst can make of one slot's published group cells
+    (their intersections and differences, and the slot's whole population) holds 0 people
+    or at least five: the regions of people by the exact groups they are in are all so."""
+    import itertools
+    import random
+
+    from gateway.disclosure import MIN_CELL, NO_GROUP, Contribution, cooperative_atoms
+
+    rng = random.Random(seed)
+    names = [f"g{i}" for i in range(rng.randint(2, 4))]
+    people = []
+    for n in range(rng.randint(5, 30)):
+        groups = tuple(g for g in names if rng.random() < 0.6) or (NO_GROUP,)
+        people.append(Contribution(f"m{n}", "ES-EC", "female", groups))
+    atoms = cooperative_atoms(AHORRO, "ES", people)
+    published = {a.group: a.tally.members for a in atoms.atoms
+                 if a.group is not None and a.published}
+    everybody = {c.member_id for c in people}
+    for signs in itertools.product((None, True, False), repeat=len(published)):
+        region = set(everybody)  # in the groups marked True, in none of those marked False
+        for (group, members), sign in zip(published.items(), signs, strict=True):
+            if sign is True:
+                region &= members
+            elif sign is False:
+                region -= members
+        assert len(region) == 0 or len(region) >= MIN_CELL, (seed, signs)
+
+
 async def test_a_longer_period_minus_a_shorter_one_does_not_give_one_months_flows(node):
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]  # deposits in 2026-11
     october = await node.mutate("depositFunds", {
