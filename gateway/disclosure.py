@@ -126,6 +126,8 @@ class CooperativeAtoms:
     cooperative_id: str
     country: str
     atoms: list[Atom]
+    #: the members in a safe population atom: the only ones whose events the live feed counts
+    safe_members: frozenset[str] = frozenset()
 
 
 def cooperative_atoms(cooperative_id: str, country: str,
@@ -156,7 +158,9 @@ def cooperative_atoms(cooperative_id: str, country: str,
              for (corridor, gender, month), tally in corridors.items()]
     atoms += [Atom(tally, (group, month) in published, group=group, month=month)
               for (group, month), tally in groups.items()]
-    return CooperativeAtoms(cooperative_id, country, atoms)
+    safe = frozenset().union(*(tally.members for (_, _, month), tally in corridors.items()
+                               if month is None and tally.safe))
+    return CooperativeAtoms(cooperative_id, country, atoms, safe)
 
 
 def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:

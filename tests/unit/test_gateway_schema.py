@@ -9,15 +9,19 @@ import datetime as dt
 
 import pytest
 
+from gateway import federation_stats
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from schemas import membership as m
 from schemas import savings as s
+from schemas.fields import Money as MoneyValue
 from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
 
 SCHEMA = build_schema(development=True)
+#: how long the figures may be old, in production
+FRESH_SECONDS = federation_stats.FRESH_SECONDS
 PRODUCTION = build_schema(development=False)
 AHORRO, ANDINA = new_id(), new_id()  # Madrid savings coop (EUR), Quito savings coop (USD)
 NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
@@ -88,6 +92,13 @@ def cooperative(cid, name, country, currency, price):
 ROSA_DETAILS = {"givenNames": "Rosa Elvira", "familyNames": "Quispe Yupanqui",
                 "dateOfBirth": "1988-04-17", "nationality": "EC", "gender": "FEMALE",
                 "preferredLanguages": ["es-EC"], "contact": "rosa@example.org"}
+
+
+@pytest.fixture(autouse=True)
+def figures_of_this_moment(monkeypatch):
+    """Most tests change the world and ask for figures at once: their atoms are scanned
+    again after any event. The tests of the guard put back the real ``FRESH_SECONDS``."""
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -1299,6 +1310,7 @@ async def test_figures_weigh_500_so_a_document_asks_for_them_at_most_ten_times(n
 
 async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once(
         node, monkeypatch):
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
     opened = count_opens(node, monkeypatch)
     filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
@@ -1317,12 +1329,70 @@ async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once
         "accountId": accounts[0], "amount": {"amount": "1.00", "currency": "EUR"}},
         MADRID_STAFF)
     assert deposited["__typename"] == "CommandAccepted"
+    assert await node.ok(query, ANALYST) == first
+    assert len(opened) == 5  # something changed, but the figures may be FRESH_SECONDS old
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.05)
+    await asyncio.sleep(0.1)
     await node.ok(query, ANALYST)
-    assert len(opened) == 10  # something changed: one pass again
+    assert len(opened) == 10  # older than that: one pass again
+
+
+async def test_ten_figures_asked_while_events_keep_arriving_cost_one_pass(node, monkeypatch):
+    """At month-end something is applied every moment: figures keyed on the position of the
+    projections were scanned again for every alias (finding 5). Atoms younger than
+    FRESH_SECONDS are used again, whatever arrived since."""
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
+    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # deposits come in mid-scan
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    opened = count_opens(node, monkeypatch)
+    arriving, before = True, node.views.stats["applied"]
+
+    async def keep_depositing():
+        while arriving:
+            for account in accounts:
+                await node.commands.send(s.DepositFunds(
+                    account_id=account, amount=MoneyValue(100, "EUR")), account)
+                await asyncio.sleep(0)
+
+    depositing = asyncio.ensure_future(keep_depositing())
+    filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
+               '{groupBy: GENDER}', '{groupBy: COOPERATIVE}', '{groupBy: GROUP}',
+               '{groupBy: COUNTRY, fromMonth: "2026-11"}', '{groupBy: MONTH, toMonth: "2026-10"}',
+               '{groupBy: GENDER, gender: "female"}', '{groupBy: COUNTRY, country: "ES"}']
+    query = "{ " + " ".join(f"s{i}: federationStats(filter: {f}) {{ cells {{ key }} }}"
+                            for i, f in enumerate(filters)) + " }"
+    try:
+        answered = await node.ok(query, ANALYST)
+    finally:
+        arriving = False
+        await depositing
+    assert node.views.stats["applied"] > before + 10  # events kept arriving meanwhile
+    assert answered["s0"]["cells"] == [{"key": "ES"}]
+    assert len(opened) == 5  # ten different answers, one pass over the five members
+
+
+async def test_a_month_that_is_not_yyyy_mm_is_an_error(node):
+    for month in ("2026-13", "2026-1", "November", "2026-11-01", "2026-00", ""):
+        for field in ("fromMonth", "toMonth"):
+            refused = await node.run(STATS, ANALYST, filter={field: month})
+            assert refused.errors, (field, month)
+            assert f"{field} is a month written YYYY-MM" in refused.errors[0].message
+    assert (await node.run(STATS, ANALYST, filter={"fromMonth": "2026-01",
+                                                   "toMonth": "2026-12"})).errors is None
+
+
+async def test_the_figures_keep_a_bounded_number_of_answers(node, monkeypatch):
+    monkeypatch.setattr(federation_stats, "MAX_ANSWERS", 3)
+    for _ in range(5):
+        await rosa_joins(node)
+    for month in range(1, 13):
+        await node.ok(STATS, ANALYST, filter={"fromMonth": f"2026-{month:02}"})
+    cache = federation_stats.figures_of(node.views)
+    assert len(cache.answers) == 3  # the three asked last
+    assert [q.from_month for q in cache.answers] == ["2026-10", "2026-11", "2026-12"]
 
 
 async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
-    from gateway import federation_stats
     monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # both scans let others run
     for _ in range(5):
         await rosa_joins(node)
@@ -1347,7 +1417,6 @@ async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
 
 
 async def test_another_request_is_answered_while_figures_are_computed(node, monkeypatch):
-    from gateway import federation_stats
     monkeypatch.setattr(federation_stats, "YIELD_EVERY", 2)
     for _ in range(10):
         await rosa_joins(node)
