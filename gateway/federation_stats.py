@@ -269,13 +269,12 @@ class FiguresCache:
 
     async def safe_members(self, views: Views, keys: Keys, cooperative_id: str,
                            today: dt.date, since: float) -> frozenset[str]:
-        """The members of ``cooperative_id`` in a safe population atom, from atoms computed
-        at ``since`` (``time.monotonic``) or later: the live feed's rule
-        (``gateway.activity``)."""
+        """The members of ``cooperative_id`` in a safe population atom, from atoms whose
+        scan began at ``since`` (``time.monotonic``) or later, however old: the live feed's
+        rule (``gateway.activity``, which knows when its people last changed)."""
         async with self.lock:
             scanned = self._atoms.get(cooperative_id)
-            if (scanned is None or scanned.began < since
-                    or not self._fresh(scanned, views, today)):
+            if scanned is None or scanned.began < since:
                 scanned = await self._rescan(views, keys, cooperative_id, today, _Pace())
         return scanned.atoms.safe_members if scanned.atoms is not None else frozenset()
 

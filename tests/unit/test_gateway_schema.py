@@ -1474,23 +1474,36 @@ ACTIVITY = """subscription($c: String!) { federationActivity(country: $c) {
     country total events { service type count } } }"""
 
 
-async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
-    """The feed counts a country's events per window, and shows the counts only when at
-    least five members were behind them: one member's every event no longer shows."""
-    from gateway import subscriptions
-    monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", 0.25)
-    context = GatewayContext(node=NODE, caller=ANALYST, views=node.views, keys=node.keys,
-                             commands=node.commands, now=NOW)
-    stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"},
-                                    context_value=context)
+class Feed:
+    """An analyst's federationActivity subscription to ``country``, with windows of
+    ``seconds``."""
 
-    async def window_after(action) -> dict:
+    def __init__(self, node: Node, monkeypatch, seconds: float, country: str = "ES"):
+        from gateway import subscriptions
+        monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", seconds)
+        self.node, self.country, self.stream = node, country, None
+
+    async def __aenter__(self) -> Feed:
+        context = GatewayContext(node=NODE, caller=ANALYST, views=self.node.views,
+                                 keys=self.node.keys, commands=self.node.commands, now=NOW)
+        self.stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": self.country},
+                                             context_value=context)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stream.aclose()
+
+    async def window_after(self, action) -> dict:
         """What the window during which ``action`` ran showed (each starts as one ends)."""
         await action()
-        result = await asyncio.wait_for(stream.__anext__(), 5)
+        result = await asyncio.wait_for(self.stream.__anext__(), 10)
         assert result.errors is None, result.errors
         return result.data["federationActivity"]
 
+
+async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
+    """The feed counts a country's events per window, and shows the counts only when at
+    least five members were behind them: one member's every event no longer shows."""
     async def nothing():
         pass
 
@@ -1501,7 +1514,8 @@ async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monke
         for _ in range(5):
             await rosa_joins(node)
 
-    try:
+    async with Feed(node, monkeypatch, 0.25) as feed:
+        window_after = feed.window_after
         # the window under way when she subscribed began before: never counted
         assert await window_after(nothing) == {"country": "ES", "total": None, "events": None}
         alone = await window_after(one_member)  # her membership, account and deposit
@@ -1513,21 +1527,80 @@ async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monke
             {"service": "membership", "type": "MembershipStarted", "count": 5},
             {"service": "savings", "type": "AccountOpened", "count": 5},
             {"service": "savings", "type": "FundsDeposited", "count": 5}]
-    finally:
-        await stream.aclose()
     # another country's feed counts none of it; staff get no feed at all
-    elsewhere = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "EC"},
-                                       context_value=context)
-    try:
-        await asyncio.wait_for(elsewhere.__anext__(), 5)  # its first window
-        await five_members()
-        quito = await asyncio.wait_for(elsewhere.__anext__(), 5)
-        assert quito.data["federationActivity"] == {"country": "EC", "total": None,
-                                                    "events": None}
-    finally:
-        await elsewhere.aclose()
+    async with Feed(node, monkeypatch, 0.25, "EC") as elsewhere:
+        await elsewhere.window_after(nothing)  # its first window
+        quito = await elsewhere.window_after(five_members)
+        assert quito == {"country": "EC", "total": None, "events": None}
     staff = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"}, context_value=(
         GatewayContext(node=NODE, caller=MADRID_STAFF, views=node.views, keys=node.keys,
                        commands=node.commands, now=NOW)))
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(staff.__anext__(), 5)
+
+
+async def test_the_live_feed_counts_only_the_members_in_a_safe_atom(node, monkeypatch):
+    """The reviewer's cases. Five Ecuadorian women and one Peruvian man joined in one window:
+    the feed showed MembershipStarted 6 while the figures showed ES joined 5 and *, and the
+    difference was the hidden man. A window was shown once five members were behind it,
+    whatever their atoms: five people each alone in an atom unlocked it, and so did a
+    cooperative's staff touching five members they know, and the rest was someone else."""
+    women, loners = [], []
+
+    async def five_women_and_a_peruvian_man():
+        women.extend([await rosa_joins(node) for _ in range(5)])
+        await rosa_joins(node, {**ROSA_DETAILS, "nationality": "PE", "gender": "MALE"})
+
+    async def five_people_each_alone_in_an_atom():
+        for nationality in ("CO", "BO", "VE", "AR", "CU"):
+            loners.append(await rosa_joins(node, {**ROSA_DETAILS, "nationality": nationality}))
+
+    async def staff_deposit_for_five_women_and_one_loner_deposits():
+        for ids in (*women, loners[0]):
+            deposited = await node.mutate("depositFunds", {"accountId": ids["account"], "amount": {
+                "amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
+            assert deposited["__typename"] == "CommandAccepted"
+
+    async with Feed(node, monkeypatch, 1.0) as feed:
+        window_after = feed.window_after
+        assert (await window_after(lambda: asyncio.sleep(0)))["total"] is None  # the first
+        joined = await window_after(five_women_and_a_peruvian_man)
+        assert joined == {"country": "ES", "total": 20, "events": [
+            {"service": "membership", "type": "MemberRegistered", "count": 5},
+            {"service": "membership", "type": "MembershipStarted", "count": 5},
+            {"service": "savings", "type": "AccountOpened", "count": 5},
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]}
+        figures = await stats_cells(node, groupBy="CORRIDOR")  # as the figures show them
+        assert figures["ES-EC"]["joined"] == 5 and set(figures) == {"ES-EC", "*"}
+        assert (await window_after(five_people_each_alone_in_an_atom))["total"] is None
+        deposits = await window_after(staff_deposit_for_five_women_and_one_loner_deposits)
+        assert deposits["events"] == [
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]  # not the loner's
+
+
+async def test_the_live_feed_scans_a_cooperative_again_only_when_its_people_change(
+        node, monkeypatch):
+    """At a window's end the feed needs the atoms as they are then; a window of deposits by
+    people the atoms already hold needs no new scan, a newcomer's window one (opened seals
+    counted, as for the figures)."""
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    opened = count_opens(node, monkeypatch)
+
+    async def deposits():
+        for account in accounts:
+            deposited = await node.mutate("depositFunds", {"accountId": account, "amount": {
+                "amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
+            assert deposited["__typename"] == "CommandAccepted"
+
+    async def a_newcomer_and_deposits():
+        await rosa_joins(node)
+        await deposits()
+
+    async with Feed(node, monkeypatch, 0.5) as feed:
+        assert (await feed.window_after(lambda: asyncio.sleep(0)))["total"] is None
+        assert (await feed.window_after(deposits))["total"] == 5
+        assert len(opened) == 5  # one scan: the first window the hub counts
+        assert (await feed.window_after(deposits))["total"] == 5
+        assert len(opened) == 5  # the same people: no scan
+        assert (await feed.window_after(a_newcomer_and_deposits))["total"] == 9
+        assert len(opened) == 11  # she joined: one scan of the six
