@@ -13,12 +13,15 @@ from typing import Any, Protocol
 
 from schemas.fields import Sealed
 from gateway.auth import Caller
+from gateway.listeners import Listeners
 from gateway.readmodel import Doc
 
 
 class Views(Protocol):
     #: ``applied``: the events applied so far, which tells whether anything changed
     stats: dict[str, int]
+    #: who hears of the events applied (the subscriptions, and the live feed's hub)
+    listeners: Listeners
 
     def get(self, table: str, key: str) -> Doc | None: ...
 

@@ -11,10 +11,10 @@ turns the read models into each member's contributions and asks this module for 
   atoms, so any difference of published figures is a sum of safe atoms.
 * **Group atoms** are (cooperative, group) and (cooperative, group, month), built only from
   what safe atoms hold, with the same threshold. Groups overlap, and some members are in none,
-  so for each cooperative and each slot (today's population, or one month) the people of the
-  slot in no published group atom (the remainder) and those in two or more (the overlap) must
-  number 0 or at least ``MIN_CELL``; otherwise the smallest published group atom is suppressed
-  too, and the check is made again.
+  so for each cooperative and each slot (today's population, or one month) the slot's people
+  are parted by the exact set of published group atoms they are in (the *regions*; those in
+  none are the remainder), and every region must hold 0 or at least ``MIN_CELL`` people;
+  otherwise the smallest published group atom is suppressed too, and the check is made again.
 """
 
 from __future__ import annotations
@@ -126,6 +126,8 @@ class CooperativeAtoms:
     cooperative_id: str
     country: str
     atoms: list[Atom]
+    #: the members in a safe population atom: the only ones whose events the live feed counts
+    safe_members: frozenset[str] = frozenset()
 
 
 def cooperative_atoms(cooperative_id: str, country: str,
@@ -156,19 +158,25 @@ def cooperative_atoms(cooperative_id: str, country: str,
              for (corridor, gender, month), tally in corridors.items()]
     atoms += [Atom(tally, (group, month) in published, group=group, month=month)
               for (group, month), tally in groups.items()]
-    return CooperativeAtoms(cooperative_id, country, atoms)
+    safe = frozenset().union(*(tally.members for (_, _, month), tally in corridors.items()
+                               if month is None and tally.safe))
+    return CooperativeAtoms(cooperative_id, country, atoms, safe)
 
 
 def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
     """The group atoms of one slot that may be published: the safe ones, less the smallest
-    until the remainder (people of the slot in none of them) and the overlap (people in two
-    or more) are each 0 or at least ``MIN_CELL`` people."""
+    (ties by key) until every region (the people of the slot in exactly the same published
+    groups; those in none are the remainder) holds 0 or at least ``MIN_CELL`` people. Any set
+    an analyst can make of the published cells of a slot (an intersection, a difference, the
+    slot's total minus their union) is a union of regions, so it holds 0 or ``MIN_CELL``."""
     kept = {group for group, members in groups.items() if len(members) >= MIN_CELL}
     while kept:
-        covered = Counter(member for group in kept for member in groups[group])
-        remainder = len(people) - len(covered)
-        overlap = sum(1 for times in covered.values() if times > 1)
-        if _enough(remainder) and _enough(overlap):
+        theirs: dict[str, list[str]] = defaultdict(list)  # each person's published groups
+        for group in sorted(kept):
+            for member in groups[group]:
+                theirs[member].append(group)
+        regions = Counter(tuple(found) for found in theirs.values())
+        if _enough(len(people) - len(theirs)) and all(map(_enough, regions.values())):
             break
         kept.remove(min(kept, key=lambda group: (len(groups[group]), group)))
     return kept

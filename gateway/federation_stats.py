@@ -7,11 +7,12 @@ their own cooperative only, under the same rule.
 
 What it owns: the GraphQL types of the figures, the scan that turns the read models into each
 member's contributions (opening her seal for nationality and gender, so an erased member is
-gone from every figure at once), and the guard around that scan. The disclosure-control rule
-is ``gateway.disclosure``'s (``docs/figures.md``): every figure is a sum over atoms (a
-cooperative's members of one nationality and gender, and a month for flows), an atom about
-fewer than ``MIN_CELL`` people adds to no figure in any answer, and a key with no safe atom
-goes into the cell ``*`` (its key hidden, no figures).
+gone from every figure once the atoms are scanned again, within ``FRESH_SECONDS``), and the
+guard around that scan. The disclosure-control rule is ``gateway.disclosure``'s
+(``docs/figures.md``): every figure is a sum over atoms (a cooperative's members of one
+nationality and gender, and a month for flows), an atom about fewer than ``MIN_CELL`` people
+adds to no figure in any answer, and a key with no safe atom goes into the cell ``*`` (its key
+hidden, no figures).
 
 Every flow has a month (joined, left, returned home, arrived home, deposited, remitted,
 completed, certified), so the period filter bounds all of them, and grouping by ``MONTH``
@@ -25,24 +26,29 @@ other nodes and imported here (once per cell, in the cooperatives where she is a
 only the atoms of that gender (``unstated``: those who gave none).
 
 The guard (issue 18, finding 5), so that one request cannot hold the gateway: the field weighs
-``FIGURES_COST`` in the cost rule (``gateway.schema``); each cooperative is scanned at most
-once per position of the projections (the ``applied`` count of ``views.stats``) and day, its
-atoms and every answer kept until either moves on (and ``KEEP_SECONDS`` at most), so aliases
-of one request, and the same question asked again, share one computation; one computation
-runs at a time; and a scan yields to the event loop every ``YIELD_EVERY`` members.
+``FIGURES_COST`` in the cost rule (``gateway.schema``); a cooperative's atoms, once scanned,
+are used again for ``FRESH_SECONDS`` whatever arrives meanwhile (so the figures may be that
+old), and up to ``KEEP_SECONDS`` while nothing at all is applied (the ``applied`` count of
+``views.stats``), that day; an answer is kept (the last ``MAX_ANSWERS``) while the atoms it
+was summed from are the ones in use, so aliases of one request, other callers and the same
+question asked again share one scan even while events keep arriving; one computation runs at
+a time; and a scan yields to the event loop every ``YIELD_EVERY`` members. The live feed
+(``gateway.activity``) asks the same atoms who is in a safe population atom.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 import strawberry
@@ -68,13 +74,19 @@ from schemas.fields import Money as MoneyValue
 from schemas.savings import corridor
 
 GENDERS = (*(g.value for g in m.Gender), "unstated")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 #: What one federationStats field costs in the cost rule, whatever it selects: a document
 #: holds at most MAX_COST / FIGURES_COST (10) of them.
 FIGURES_COST = 500
 #: A scan lets other requests run after this many members.
 YIELD_EVERY = 200
-#: The longest an answer is kept, even if the projections have not moved.
+#: Atoms computed less than this long ago are used again, whatever was applied since: the
+#: figures may be this old (docs/figures.md).
+FRESH_SECONDS = 5.0
+#: Atoms are used again this long at most, and only while nothing at all was applied since.
 KEEP_SECONDS = 60.0
+#: The answers kept (the least recently asked goes first).
+MAX_ANSWERS = 256
 
 
 @strawberry.enum(description="What the figures' cells are")
@@ -198,6 +210,9 @@ async def federation_stats(info: Info[GatewayContext, None],
         return None
     if filter.gender is not None and filter.gender not in GENDERS:
         raise GraphQLError(f"gender is one of {', '.join(GENDERS)}")
+    for name, month in (("fromMonth", filter.from_month), ("toMonth", filter.to_month)):
+        if month is not None and not MONTH.fullmatch(month):
+            raise GraphQLError(f"{name} is a month written YYYY-MM (2026-03)")
     if filter.gender is not None and filter.group_by is StatsDimension.GROUP:
         raise GraphQLError("groupBy GROUP cannot be combined with the gender filter: a "
                            "group's cells are not split by gender (docs/figures.md)")
@@ -205,31 +220,46 @@ async def federation_stats(info: Info[GatewayContext, None],
                         country=filter.country.upper() if filter.country else None,
                         cooperative_id=cooperative_id, from_month=filter.from_month,
                         to_month=filter.to_month, gender=filter.gender)
-    return await _figures_of(context.views).answer(context, question)
+    return await figures_of(context.views).answer(context, question)
 
 
 # -- the guard ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """One cooperative's atoms (None: no such cooperative) and when they were computed: the
+    day, when the scan began and ended (``time.monotonic``), and the events applied when it
+    began."""
+
+    cooperative_id: str
+    atoms: CooperativeAtoms | None
+    day: dt.date
+    began: float
+    ended: float
+    applied: int | None
+
+
 class FiguresCache:
-    """The figures of one gateway's views: the atoms of every cooperative scanned and every
-    answer given at the current position of the projections and day (kept ``KEEP_SECONDS``
-    at most), the computations under way (a question asked meanwhile waits for its answer),
-    and the lock that lets one computation run at a time. Views that do not tell their
-    position (no ``stats``) keep nothing."""
+    """The figures of one gateway's views: each cooperative's atoms, used again while they
+    are fresh (younger than ``FRESH_SECONDS`` whatever arrived since, or than
+    ``KEEP_SECONDS`` if nothing was applied at all, and of today); the last ``MAX_ANSWERS``
+    answers, each used again while the atoms it was summed from are the ones in use; the
+    computations under way (a question asked meanwhile waits for its answer); and the lock
+    that lets one computation run at a time."""
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
-        self._at: tuple[Any, dt.date] | None = None
-        self._since = 0.0
-        self._atoms: dict[str, CooperativeAtoms | None] = {}
-        self._answers: dict[Question, FederationStats] = {}
+        self._atoms: dict[str, _Scanned] = {}
+        #: question -> (the atoms it was summed from, the answer), least recently asked first
+        self.answers: OrderedDict[Question, tuple[tuple[_Scanned, ...], FederationStats]] = (
+            OrderedDict())
         self._pending: dict[Question, asyncio.Future] = {}
 
     async def answer(self, context: GatewayContext, question: Question) -> FederationStats:
-        self._refresh(context)
-        if question in self._answers:
-            return self._answers[question]
+        found = self._kept_answer(context, question)
+        if found is not None:
+            return found
         task = self._pending.get(question)
         if task is None:
             task = self._pending[question] = asyncio.ensure_future(
@@ -237,36 +267,93 @@ class FiguresCache:
             task.add_done_callback(lambda _: self._pending.pop(question, None))
         return await asyncio.shield(task)  # a caller who goes away stops no one else's answer
 
-    def _refresh(self, context: GatewayContext) -> None:
-        """Forget what an older position, another day or ``KEEP_SECONDS`` made stale. A
-        computation under way keeps filling the tables it started with, now forgotten."""
-        stats = getattr(context.views, "stats", None)
-        at = (stats.get("applied") if stats is not None else None, context.now.date())
-        if at != self._at or at[0] is None or time.monotonic() - self._since > KEEP_SECONDS:
-            self._at, self._since = at, time.monotonic()
-            self._atoms, self._answers = {}, {}
+    async def safe_members(self, views: Views, keys: Keys, cooperative_id: str,
+                           today: dt.date, since: float) -> frozenset[str]:
+        """The members of ``cooperative_id`` in a safe population atom, from atoms whose
+        scan began at ``since`` (``time.monotonic``) or later, however old: the live feed's
+        rule (``gateway.activity``, which knows when its people last changed)."""
+        async with self.lock:
+            scanned = self._atoms.get(cooperative_id)
+            if scanned is None or scanned.began < since:
+                scanned = await self._rescan(views, keys, cooperative_id, today, _Pace())
+        return scanned.atoms.safe_members if scanned.atoms is not None else frozenset()
+
+    def _kept_answer(self, context: GatewayContext, question: Question,
+                     ) -> FederationStats | None:
+        """The answer given before, if every atom it was summed from is still fresh and
+        still the one in use (so no cooperative was scanned again, or added, since)."""
+        kept = self.answers.get(question)
+        if kept is None:
+            return None
+        used, answer = kept
+        today = context.now.date()
+        current = [self._atoms.get(c) for c in _cooperatives(context.views, question)]
+        if len(current) != len(used) or not all(
+                now is then and self._fresh(now, context.views, today)
+                for now, then in zip(current, used, strict=True)):
+            return None
+        self.answers.move_to_end(question)
+        return answer
+
+    def _forget_stale(self, views: Views, today: dt.date) -> None:
+        """Let go of the atoms that can no longer be used, and of the answers made of them."""
+        self._atoms = {c: scanned for c, scanned in self._atoms.items()
+                       if self._fresh(scanned, views, today)}
+        for question in [q for q, (used, _) in self.answers.items()
+                         if any(self._atoms.get(s.cooperative_id) is not s for s in used)]:
+            del self.answers[question]
+
+    @staticmethod
+    def _fresh(scanned: _Scanned, views: Views, today: dt.date) -> bool:
+        age = time.monotonic() - scanned.ended
+        return scanned.day == today and (age < FRESH_SECONDS or (
+            age < KEEP_SECONDS and scanned.applied is not None
+            and scanned.applied == _applied(views)))
+
+    async def _rescan(self, views: Views, keys: Keys, cooperative_id: str, today: dt.date,
+                      pace: _Pace) -> _Scanned:
+        """Scan one cooperative (the lock held) and keep its atoms. Their age counts from the
+        scan's end (a long scan is not stale at once), but the position is the one before
+        it: what was applied meanwhile may be missing, so it is not taken as seen."""
+        applied, began = _applied(views), time.monotonic()
+        atoms = await _scan(views, keys, cooperative_id, today, pace)
+        scanned = self._atoms[cooperative_id] = _Scanned(cooperative_id, atoms, today, began,
+                                                         time.monotonic(), applied)
+        return scanned
 
     async def _compute(self, context: GatewayContext, question: Question) -> FederationStats:
         async with self.lock:
-            self._refresh(context)
-            atoms, answers = self._atoms, self._answers
-            if question in answers:
-                return answers[question]
-            pace, found = _Pace(), []
-            for cooperative_id in _cooperatives(context.views, question):
-                if cooperative_id not in atoms:
-                    atoms[cooperative_id] = await _scan(
-                        context.views, context.keys, cooperative_id, context.now.date(), pace)
-                if atoms[cooperative_id] is not None:
-                    found.append(atoms[cooperative_id])
-            answers[question] = answer = _answer(found, question)
+            found = self._kept_answer(context, question)
+            if found is not None:
+                return found
+            views, today, pace = context.views, context.now.date(), _Pace()
+            self._forget_stale(views, today)
+            used = []
+            for cooperative_id in _cooperatives(views, question):
+                scanned = self._atoms.get(cooperative_id)
+                if scanned is None or not self._fresh(scanned, views, today):
+                    scanned = await self._rescan(views, context.keys, cooperative_id, today,
+                                                 pace)
+                used.append(scanned)
+            answer = _answer([s.atoms for s in used if s.atoms is not None], question)
+            self.answers[question] = (tuple(used), answer)
+            self.answers.move_to_end(question)
+            while len(self.answers) > MAX_ANSWERS:
+                self.answers.popitem(last=False)
             return answer
+
+
+def _applied(views: Views) -> int | None:
+    """The events the views have applied, if they tell (``stats``)."""
+    stats = getattr(views, "stats", None)
+    return stats.get("applied") if stats is not None else None
 
 
 _CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _figures_of(views: Views) -> FiguresCache:
+def figures_of(views: Views) -> FiguresCache:
+    """The figures of ``views`` (one per gateway, made when first asked)."""
     cache = _CACHES.get(views)
     if cache is None:
         cache = _CACHES[views] = FiguresCache()

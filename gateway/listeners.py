@@ -10,6 +10,11 @@ followed cost the fold nothing per event of anyone else). ``publish`` never wait
 drops an event silently: a listener that has not taken ``MAX_BEHIND`` events is ended, and
 its next ``get`` raises ``FellBehind``, which its subscriber sees as an error saying so.
 
+The live feed's subscribers are fed by one hub per gateway (``gateway.activity``), which
+holds the one listener of everything (``tap``: the gateway's own, outside the caps); each
+subscriber holds a listener that is never fed (``listen(..., fed=False)``), so that it
+counts under the caps like any other subscription.
+
 Its caps, each answered with ``TooManySubscriptions`` (a GraphQL error, never a silent end):
 ``MAX_LISTENERS_PER_CALLER`` per caller (subject, role and cooperative of the token, across
 all its sockets) and ``MAX_LISTENERS`` per gateway replica. The cap per socket is
@@ -68,7 +73,7 @@ class Listener:
     """One subscription's events, in order: ``await get()`` the next ``(members touched,
     message)``; raises ``FellBehind`` once it was ended for being too far behind."""
 
-    def __init__(self, owner: Owner, member: str | None, limit: int):
+    def __init__(self, owner: Owner | None, member: str | None, limit: int):
         self.owner, self.member, self.limit = owner, member, limit
         self.fell_behind = False
         self._chunks: deque[list[Applied]] = deque()  # handed over, not yet taken
@@ -124,13 +129,17 @@ class Listeners:
                  per_caller: int = MAX_LISTENERS_PER_CALLER, behind: int = MAX_BEHIND):
         self.total, self.per_caller, self.behind = total, per_caller, behind
         self._everything: set[Listener] = set()
+        self._unfed: set[Listener] = set()  # held by subscribers a hub feeds
         self._by_member: dict[str, set[Listener]] = {}
         self._owners: Counter[Owner] = Counter()
         self.count = 0
 
-    def listen(self, caller: Caller, member: str | None = None) -> Listener:
+    def listen(self, caller: Caller, member: str | None = None, *,
+               fed: bool = True) -> Listener:
         """A listener for ``caller`` of every event from now on, or of those that touch
-        ``member``. Raises ``TooManySubscriptions`` over a cap."""
+        ``member``; one not ``fed`` is never handed an event, and only holds its place under
+        the caps (a subscriber whom a hub feeds). Raises ``TooManySubscriptions`` over a
+        cap."""
         owner = (caller.subject, caller.role.value, caller.cooperative_id)
         if self._owners[owner] >= self.per_caller:
             raise TooManySubscriptions(
@@ -140,7 +149,9 @@ class Listeners:
             raise TooManySubscriptions(
                 f"this gateway serves {self.total:,} subscriptions, its most: try again later")
         listener = Listener(owner, member, self.behind)
-        if member is None:
+        if not fed:
+            self._unfed.add(listener)
+        elif member is None:
             self._everything.add(listener)
         else:
             self._by_member.setdefault(member, set()).add(listener)
@@ -148,18 +159,26 @@ class Listeners:
         self.count += 1
         return listener
 
+    def tap(self) -> Listener:
+        """The gateway's own listener of every event (a hub's, that feeds subscribers of its
+        own): outside the caps and the count, ended like any other if it falls behind."""
+        listener = Listener(None, None, self.behind)
+        self._everything.add(listener)
+        return listener
+
     def unlisten(self, listener: Listener) -> None:
         """Stop feeding ``listener`` (again: nothing happens)."""
         if listener.member is None:
-            found = listener in self._everything
+            found = listener in self._everything or listener in self._unfed
             self._everything.discard(listener)
+            self._unfed.discard(listener)
         else:
             followers = self._by_member.get(listener.member, set())
             found = listener in followers
             followers.discard(listener)
             if not followers:
                 self._by_member.pop(listener.member, None)
-        if found:
+        if found and listener.owner is not None:
             self._owners[listener.owner] -= 1
             if not self._owners[listener.owner]:
                 del self._owners[listener.owner]
@@ -168,7 +187,7 @@ class Listeners:
     def publish(self, applied: list[Applied]) -> None:
         """Hand a batch of applied events, in order, to every listener; never waits. A
         listener it would put too far behind is ended instead (``FellBehind``)."""
-        if not applied or not self.count:
+        if not applied or not (self._everything or self._by_member):
             return
         ended = [listener for listener in self._everything if not listener._take(applied)]
         if self._by_member:

@@ -1,7 +1,9 @@
 """Subscriptions over graphql-transport-ws: a member's events as they happen, and the
 activity of a country's cooperatives (no member ids: what a federation dashboard needs),
-counted per window of ``ACTIVITY_WINDOW`` seconds and shown only for a window in which at
-least ``MIN_CELL`` members were behind the events (``docs/figures.md``).
+counted per window of ``ACTIVITY_WINDOW`` seconds under the figures' rule: only the events
+of members in a safe population atom, shown only for a window in which at least ``MIN_CELL``
+of them were behind the events (``docs/figures.md``; the counting is ``gateway.activity``'s,
+once per gateway for every subscriber).
 
 The token comes in the ``connection_init`` payload (``{"Authorization": "Bearer …"}``, or the
 same inside ``"headers"``) or the upgrade request's header; a connection with neither, or
@@ -9,19 +11,18 @@ with a token that is not valid, is closed at once with 4403 (``gateway.app``). A
 checked when each event arrives, so a revoked consent or an erasure ends what a subscriber
 sees at once.
 
-Each subscription is a listener of the views (``gateway.listeners``): over a cap (per socket,
-per token across sockets, per gateway) it gets a ``TOO_MANY_SUBSCRIPTIONS`` error, and one
-that takes its events too slowly is ended with ``FELL_BEHIND`` (it missed events: subscribe
-again); neither ends silently.
+Each subscription is a listener of the views (``gateway.listeners``; a feed subscriber's is
+never fed, the hub's is): over a cap (per socket, per token across sockets, per gateway) it
+gets a ``TOO_MANY_SUBSCRIPTIONS`` error, and a member's follower that takes its events too
+slowly is ended with ``FELL_BEHIND`` (it missed events: subscribe again); neither ends
+silently.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
 import time
-from collections import Counter
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -29,9 +30,9 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.access import active_member_of, history_scope, visible_scopes
+from gateway.activity import Counts, hub_of
 from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
-from gateway.disclosure import MIN_CELL
 from gateway.readmodel import summary
 from gateway.types import HistoryEntry
 
@@ -50,19 +51,6 @@ def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) 
         caller, record, dt.datetime.now(dt.UTC)))
 
 
-def _country_of(context: GatewayContext, event) -> str | None:
-    views = context.views
-    cooperative_id = getattr(event, "cooperative_id", None)
-    if cooperative_id is None and hasattr(event, "account_id"):
-        account = views.get("accounts", event.account_id)
-        cooperative_id = account.cooperative_id if account else None
-    if cooperative_id is None and hasattr(event, "course_id"):
-        course = views.get("courses", event.course_id)
-        cooperative_id = course.cooperative_id if course else None
-    cooperative = views.get("cooperatives", cooperative_id) if cooperative_id else None
-    return cooperative.country if cooperative else None
-
-
 #: The live feed's window, in seconds: a country's events are counted per window and the
 #: counts sent at its end. Windows start at whole multiples of it (UTC), the same for every
 #: subscriber, so that two subscriptions cannot be told apart by when they began.
@@ -79,26 +67,29 @@ class ActivityCount:
 @strawberry.type(description="A window of 30 seconds of what happened in a country's "
                              "cooperatives: how many events of each type, never who. Sent at "
                              "the end of every window (windows start at whole multiples of 30 "
-                             "seconds, UTC); the counts are null when fewer than 5 members "
-                             "were behind the window's events, so a window with a few "
-                             "people's events looks like a quiet one")
+                             "seconds, UTC). Only the events of members in an atom of at "
+                             "least 5 people (a cooperative's members of one nationality and "
+                             "gender, as in federationStats) count, and the counts are null "
+                             "when fewer than 5 such members were behind them, so a window "
+                             "with a few people's events looks like a quiet one")
 class ActivityWindow:
     country: str = strawberry.field(
         description="the country of the cooperatives counted (ISO 3166-1 alpha-2)")
     started_at: dt.datetime = strawberry.field(description="when the window began")
     ended_at: dt.datetime = strawberry.field(description="when it ended")
     total: int | None = strawberry.field(
-        description="the events counted in it; null when fewer than 5 members were behind "
-                    "them (or none), and for the first window, which began before the "
-                    "subscription")
+        description="the events counted in it (of members in an atom of at least 5 "
+                    "people); null when fewer than 5 such members were behind them (or "
+                    "none), and for the first window, which began before the subscription")
     events: list[ActivityCount] | None = strawberry.field(
         description="how many of each type, by service and type; null when total is")
 
 
-def _activity_window(country: str, ends: float, counts: Counter | None) -> ActivityWindow:
+def _activity_window(country: str, ends: float, length: float,
+                     counts: Counts | None) -> ActivityWindow:
     return ActivityWindow(
         country=country,
-        started_at=dt.datetime.fromtimestamp(ends - ACTIVITY_WINDOW, dt.UTC),
+        started_at=dt.datetime.fromtimestamp(ends - length, dt.UTC),
         ended_at=dt.datetime.fromtimestamp(ends, dt.UTC),
         total=None if counts is None else sum(counts.values()),
         events=None if counts is None else [
@@ -143,9 +134,10 @@ class Subscription:
     @strawberry.subscription(description="What happens in a country's cooperatives, counted "
                                          "per window of 30 seconds, event types and how many, "
                                          "never who: one message at the end of every window, "
-                                         "its counts null unless at least 5 members were "
-                                         "behind them. For analysts and the node admin "
-                                         "(others get nothing)")
+                                         "counting the events of members in an atom of at "
+                                         "least 5 people only, null unless at least 5 such "
+                                         "members were behind them. For analysts and the "
+                                         "node admin (others get nothing)")
     async def federation_activity(self, info: Info[GatewayContext, None],
                                   country: Annotated[str, strawberry.argument(
                                       description="an ISO 3166-1 alpha-2 code (ES)")],
@@ -154,28 +146,24 @@ class Subscription:
         if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return
         country = country.upper()
-        listener = context.views.listen(caller)
-        try:
-            first = True  # the window under way began before the subscription: not counted
-            ends = math.floor(time.time() / ACTIVITY_WINDOW + 1) * ACTIVITY_WINDOW
+        hub = hub_of(context.views, context.keys, ACTIVITY_WINDOW)
+        async with hub.following(caller, country):
+            # the window under way began before the subscription: never counted
+            number, first = hub.number_at(time.time()), True
             while True:
-                counts: Counter = Counter()
-                members: set[str] = set()
                 try:
-                    async with asyncio.timeout(max(0.0, ends - time.time())):
-                        while True:
-                            touched, (_, event) = await listener.get()
-                            if caller.expired():
-                                return
-                            if _country_of(context, event) == country:
-                                counts[(event.contract_service, event.contract_name)] += 1
-                                members.update(touched)
+                    async with asyncio.timeout(_until_expiry(caller)):
+                        counts = await hub.counts(number, country)
                 except TimeoutError:
-                    pass
+                    return  # its token expired
                 if caller.expired():
                     return
-                shown = not first and len(members) >= MIN_CELL
-                yield _activity_window(country, ends, counts if shown else None)
-                first, ends = False, ends + ACTIVITY_WINDOW
-        finally:
-            context.views.unlisten(listener)
+                yield _activity_window(country, number * hub.window, hub.window,
+                                       None if first else counts)
+                number, first = number + 1, False
+
+
+def _until_expiry(caller: Caller) -> float | None:
+    if caller.expires_at is None:
+        return None
+    return max(0.0, (caller.expires_at - dt.datetime.now(dt.UTC)).total_seconds())

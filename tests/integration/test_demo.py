@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from deploy import demo
 from deploy.cli import main
 from gateway.auth import Role, issue_token
+from gateway.federation_stats import FRESH_SECONDS
 from tests.e2e import test_federation_over_http as over_http
 
 pytestmark = pytest.mark.kafka
@@ -45,11 +46,12 @@ def stats(fed) -> dict:
     return found
 
 
-def settled_stats(fed, timeout: float = 30.0) -> dict:
-    """The aggregates once two readings two seconds apart agree (couriers and relays done)."""
+def settled_stats(fed, timeout: float = 45.0) -> dict:
+    """The aggregates once two readings agree (couriers and relays done), taken further apart
+    than the figures may be old (``FRESH_SECONDS``), so the second is not the first kept."""
     deadline, last = time.monotonic() + timeout, stats(fed)
     while True:
-        time.sleep(2)
+        time.sleep(FRESH_SECONDS + 1)
         now = stats(fed)
         if now == last or time.monotonic() > deadline:
             return now

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from gateway import federation_stats
 from gateway.access import ERASURE, EXPORTER, FOR_HER, JOINING, RULES, REVOKER
 from gateway.auth import Caller, Role
 from gateway.mutations import camel
@@ -16,10 +17,13 @@ from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from schemas import membership as m
 from schemas import savings as s
+from schemas.fields import Money as MoneyValue
 from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
 
 SCHEMA = build_schema(development=True)
+#: how long the figures may be old, in production
+FRESH_SECONDS = federation_stats.FRESH_SECONDS
 PRODUCTION = build_schema(development=False)
 AHORRO, ANDINA = new_id(), new_id()  # Madrid savings coop (EUR), Quito savings coop (USD)
 NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
@@ -90,6 +94,13 @@ def cooperative(cid, name, country, currency, price):
 ROSA_DETAILS = {"givenNames": "Rosa Elvira", "familyNames": "Quispe Yupanqui",
                 "dateOfBirth": "1988-04-17", "nationality": "EC", "gender": "FEMALE",
                 "preferredLanguages": ["es-EC"], "contact": "rosa@example.org"}
+
+
+@pytest.fixture(autouse=True)
+def figures_of_this_moment(monkeypatch):
+    """Most tests change the world and ask for figures at once: their atoms are scanned
+    again after any event. The tests of the guard put back the real ``FRESH_SECONDS``."""
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -1234,6 +1245,50 @@ async def test_two_groups_sharing_one_member_do_not_give_her_away(node):
     assert refused.errors and "GROUP" in refused.errors[0].message
 
 
+async def test_a_group_minus_a_group_nested_in_it_does_not_give_the_one_outside(node):
+    """The reviewer's second case: seven members all in one group, six of them in another.
+    Nobody is left out and six are in both, so both groups showed, and 8,753.50 - 7,503.00
+    gave the seventh member's 1,250.50: the people in the first group only are one."""
+    members = [(await rosa_joins(node))["rosa"] for _ in range(7)]
+    everyone, most = await create_group(node, "everyone"), await create_group(node, "most")
+    await assign(node, everyone, members)
+    await assign(node, most, members[:6])
+    for filter in ({}, {"fromMonth": "2026-11"}):  # today's population, and November's
+        groups = await stats_cells(node, groupBy="GROUP", **filter)
+        assert {k: c["members"] for k, c in groups.items()} == {everyone: 7, "*": None}
+    assert groups[everyone]["deposits"] == [{"amount": "8753.50", "currency": "EUR"}]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_combination_of_published_groups_is_about_fewer_than_five_people(seed):
+    """Whatever the groups, any set an analyst can make of one slot's published group cells
+    (their intersections and differences, and the slot's whole population) holds 0 people
+    or at least five: the regions of people by the exact groups they are in are all so."""
+    import itertools
+    import random
+
+    from gateway.disclosure import MIN_CELL, NO_GROUP, Contribution, cooperative_atoms
+
+    rng = random.Random(seed)
+    names = [f"g{i}" for i in range(rng.randint(2, 4))]
+    people = []
+    for n in range(rng.randint(5, 30)):
+        groups = tuple(g for g in names if rng.random() < 0.6) or (NO_GROUP,)
+        people.append(Contribution(f"m{n}", "ES-EC", "female", groups))
+    atoms = cooperative_atoms(AHORRO, "ES", people)
+    published = {a.group: a.tally.members for a in atoms.atoms
+                 if a.group is not None and a.published}
+    everybody = {c.member_id for c in people}
+    for signs in itertools.product((None, True, False), repeat=len(published)):
+        region = set(everybody)  # in the groups marked True, in none of those marked False
+        for (group, members), sign in zip(published.items(), signs, strict=True):
+            if sign is True:
+                region &= members
+            elif sign is False:
+                region -= members
+        assert len(region) == 0 or len(region) >= MIN_CELL, (seed, signs)
+
+
 async def test_a_longer_period_minus_a_shorter_one_does_not_give_one_months_flows(node):
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]  # deposits in 2026-11
     october = await node.mutate("depositFunds", {
@@ -1318,6 +1373,7 @@ async def test_figures_weigh_500_so_a_document_asks_for_them_at_most_ten_times(n
 
 async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once(
         node, monkeypatch):
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
     opened = count_opens(node, monkeypatch)
     filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
@@ -1336,12 +1392,70 @@ async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once
         "accountId": accounts[0], "amount": {"amount": "1.00", "currency": "EUR"}},
         MADRID_STAFF)
     assert deposited["__typename"] == "CommandAccepted"
+    assert await node.ok(query, ANALYST) == first
+    assert len(opened) == 5  # something changed, but the figures may be FRESH_SECONDS old
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.05)
+    await asyncio.sleep(0.1)
     await node.ok(query, ANALYST)
-    assert len(opened) == 10  # something changed: one pass again
+    assert len(opened) == 10  # older than that: one pass again
+
+
+async def test_ten_figures_asked_while_events_keep_arriving_cost_one_pass(node, monkeypatch):
+    """At month-end something is applied every moment: figures keyed on the position of the
+    projections were scanned again for every alias (finding 5). Atoms younger than
+    FRESH_SECONDS are used again, whatever arrived since."""
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
+    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # deposits come in mid-scan
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    opened = count_opens(node, monkeypatch)
+    arriving, before = True, node.views.stats["applied"]
+
+    async def keep_depositing():
+        while arriving:
+            for account in accounts:
+                await node.commands.send(s.DepositFunds(
+                    account_id=account, amount=MoneyValue(100, "EUR")), account)
+                await asyncio.sleep(0)
+
+    depositing = asyncio.ensure_future(keep_depositing())
+    filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
+               '{groupBy: GENDER}', '{groupBy: COOPERATIVE}', '{groupBy: GROUP}',
+               '{groupBy: COUNTRY, fromMonth: "2026-11"}', '{groupBy: MONTH, toMonth: "2026-10"}',
+               '{groupBy: GENDER, gender: "female"}', '{groupBy: COUNTRY, country: "ES"}']
+    query = "{ " + " ".join(f"s{i}: federationStats(filter: {f}) {{ cells {{ key }} }}"
+                            for i, f in enumerate(filters)) + " }"
+    try:
+        answered = await node.ok(query, ANALYST)
+    finally:
+        arriving = False
+        await depositing
+    assert node.views.stats["applied"] > before + 10  # events kept arriving meanwhile
+    assert answered["s0"]["cells"] == [{"key": "ES"}]
+    assert len(opened) == 5  # ten different answers, one pass over the five members
+
+
+async def test_a_month_that_is_not_yyyy_mm_is_an_error(node):
+    for month in ("2026-13", "2026-1", "November", "2026-11-01", "2026-00", ""):
+        for field in ("fromMonth", "toMonth"):
+            refused = await node.run(STATS, ANALYST, filter={field: month})
+            assert refused.errors, (field, month)
+            assert f"{field} is a month written YYYY-MM" in refused.errors[0].message
+    assert (await node.run(STATS, ANALYST, filter={"fromMonth": "2026-01",
+                                                   "toMonth": "2026-12"})).errors is None
+
+
+async def test_the_figures_keep_a_bounded_number_of_answers(node, monkeypatch):
+    monkeypatch.setattr(federation_stats, "MAX_ANSWERS", 3)
+    for _ in range(5):
+        await rosa_joins(node)
+    for month in range(1, 13):
+        await node.ok(STATS, ANALYST, filter={"fromMonth": f"2026-{month:02}"})
+    cache = federation_stats.figures_of(node.views)
+    assert len(cache.answers) == 3  # the three asked last
+    assert [q.from_month for q in cache.answers] == ["2026-10", "2026-11", "2026-12"]
 
 
 async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
-    from gateway import federation_stats
     monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # both scans let others run
     for _ in range(5):
         await rosa_joins(node)
@@ -1366,7 +1480,6 @@ async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
 
 
 async def test_another_request_is_answered_while_figures_are_computed(node, monkeypatch):
-    from gateway import federation_stats
     monkeypatch.setattr(federation_stats, "YIELD_EVERY", 2)
     for _ in range(10):
         await rosa_joins(node)
@@ -1424,23 +1537,36 @@ ACTIVITY = """subscription($c: String!) { federationActivity(country: $c) {
     country total events { service type count } } }"""
 
 
-async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
-    """The feed counts a country's events per window, and shows the counts only when at
-    least five members were behind them: one member's every event no longer shows."""
-    from gateway import subscriptions
-    monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", 0.25)
-    context = GatewayContext(node=NODE, caller=ANALYST, views=node.views, keys=node.keys,
-                             commands=node.commands, now=NOW)
-    stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"},
-                                    context_value=context)
+class Feed:
+    """An analyst's federationActivity subscription to ``country``, with windows of
+    ``seconds``."""
 
-    async def window_after(action) -> dict:
+    def __init__(self, node: Node, monkeypatch, seconds: float, country: str = "ES"):
+        from gateway import subscriptions
+        monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", seconds)
+        self.node, self.country, self.stream = node, country, None
+
+    async def __aenter__(self) -> Feed:
+        context = GatewayContext(node=NODE, caller=ANALYST, views=self.node.views,
+                                 keys=self.node.keys, commands=self.node.commands, now=NOW)
+        self.stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": self.country},
+                                             context_value=context)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stream.aclose()
+
+    async def window_after(self, action) -> dict:
         """What the window during which ``action`` ran showed (each starts as one ends)."""
         await action()
-        result = await asyncio.wait_for(stream.__anext__(), 5)
+        result = await asyncio.wait_for(self.stream.__anext__(), 10)
         assert result.errors is None, result.errors
         return result.data["federationActivity"]
 
+
+async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monkeypatch):
+    """The feed counts a country's events per window, and shows the counts only when at
+    least five members were behind them: one member's every event no longer shows."""
     async def nothing():
         pass
 
@@ -1451,7 +1577,8 @@ async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monke
         for _ in range(5):
             await rosa_joins(node)
 
-    try:
+    async with Feed(node, monkeypatch, 0.25) as feed:
+        window_after = feed.window_after
         # the window under way when she subscribed began before: never counted
         assert await window_after(nothing) == {"country": "ES", "total": None, "events": None}
         alone = await window_after(one_member)  # her membership, account and deposit
@@ -1463,21 +1590,80 @@ async def test_the_live_feed_shows_nothing_of_fewer_than_five_people(node, monke
             {"service": "membership", "type": "MembershipStarted", "count": 5},
             {"service": "savings", "type": "AccountOpened", "count": 5},
             {"service": "savings", "type": "FundsDeposited", "count": 5}]
-    finally:
-        await stream.aclose()
     # another country's feed counts none of it; staff get no feed at all
-    elsewhere = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "EC"},
-                                       context_value=context)
-    try:
-        await asyncio.wait_for(elsewhere.__anext__(), 5)  # its first window
-        await five_members()
-        quito = await asyncio.wait_for(elsewhere.__anext__(), 5)
-        assert quito.data["federationActivity"] == {"country": "EC", "total": None,
-                                                    "events": None}
-    finally:
-        await elsewhere.aclose()
+    async with Feed(node, monkeypatch, 0.25, "EC") as elsewhere:
+        await elsewhere.window_after(nothing)  # its first window
+        quito = await elsewhere.window_after(five_members)
+        assert quito == {"country": "EC", "total": None, "events": None}
     staff = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "ES"}, context_value=(
         GatewayContext(node=NODE, caller=MADRID_STAFF, views=node.views, keys=node.keys,
                        commands=node.commands, now=NOW)))
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(staff.__anext__(), 5)
+
+
+async def test_the_live_feed_counts_only_the_members_in_a_safe_atom(node, monkeypatch):
+    """The reviewer's cases. Five Ecuadorian women and one Peruvian man joined in one window:
+    the feed showed MembershipStarted 6 while the figures showed ES joined 5 and *, and the
+    difference was the hidden man. A window was shown once five members were behind it,
+    whatever their atoms: five people each alone in an atom unlocked it, and so did a
+    cooperative's staff touching five members they know, and the rest was someone else."""
+    women, loners = [], []
+
+    async def five_women_and_a_peruvian_man():
+        women.extend([await rosa_joins(node) for _ in range(5)])
+        await rosa_joins(node, {**ROSA_DETAILS, "nationality": "PE", "gender": "MALE"})
+
+    async def five_people_each_alone_in_an_atom():
+        for nationality in ("CO", "BO", "VE", "AR", "CU"):
+            loners.append(await rosa_joins(node, {**ROSA_DETAILS, "nationality": nationality}))
+
+    async def staff_deposit_for_five_women_and_one_loner_deposits():
+        for ids in (*women, loners[0]):
+            deposited = await node.mutate("depositFunds", {"accountId": ids["account"], "amount": {
+                "amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
+            assert deposited["__typename"] == "CommandAccepted"
+
+    async with Feed(node, monkeypatch, 1.0) as feed:
+        window_after = feed.window_after
+        assert (await window_after(lambda: asyncio.sleep(0)))["total"] is None  # the first
+        joined = await window_after(five_women_and_a_peruvian_man)
+        assert joined == {"country": "ES", "total": 20, "events": [
+            {"service": "membership", "type": "MemberRegistered", "count": 5},
+            {"service": "membership", "type": "MembershipStarted", "count": 5},
+            {"service": "savings", "type": "AccountOpened", "count": 5},
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]}
+        figures = await stats_cells(node, groupBy="CORRIDOR")  # as the figures show them
+        assert figures["ES-EC"]["joined"] == 5 and set(figures) == {"ES-EC", "*"}
+        assert (await window_after(five_people_each_alone_in_an_atom))["total"] is None
+        deposits = await window_after(staff_deposit_for_five_women_and_one_loner_deposits)
+        assert deposits["events"] == [
+            {"service": "savings", "type": "FundsDeposited", "count": 5}]  # not the loner's
+
+
+async def test_the_live_feed_scans_a_cooperative_again_only_when_its_people_change(
+        node, monkeypatch):
+    """At a window's end the feed needs the atoms as they are then; a window of deposits by
+    people the atoms already hold needs no new scan, a newcomer's window one (opened seals
+    counted, as for the figures)."""
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    opened = count_opens(node, monkeypatch)
+
+    async def deposits():
+        for account in accounts:
+            deposited = await node.mutate("depositFunds", {"accountId": account, "amount": {
+                "amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
+            assert deposited["__typename"] == "CommandAccepted"
+
+    async def a_newcomer_and_deposits():
+        await rosa_joins(node)
+        await deposits()
+
+    async with Feed(node, monkeypatch, 0.5) as feed:
+        assert (await feed.window_after(lambda: asyncio.sleep(0)))["total"] is None
+        assert (await feed.window_after(deposits))["total"] == 5
+        assert len(opened) == 5  # one scan: the first window the hub counts
+        assert (await feed.window_after(deposits))["total"] == 5
+        assert len(opened) == 5  # the same people: no scan
+        assert (await feed.window_after(a_newcomer_and_deposits))["total"] == 9
+        assert len(opened) == 11  # she joined: one scan of the six

@@ -20,7 +20,7 @@ import websockets
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
-from gateway import subscriptions
+from gateway import activity, subscriptions
 from gateway.app import MAX_SUBSCRIPTIONS_PER_SOCKET, GatewayGraphQL
 from gateway.auth import Caller, Role, issue_token
 from gateway.context import GatewayContext
@@ -31,6 +31,9 @@ from gateway.listeners import (
     Listeners,
 )
 from gateway.projections import MAX_BATCH
+from schemas import savings as s
+from schemas.fields import Money as MoneyValue
+from services.runtime.ids import new_id
 from tests.unit.test_gateway_schema import (
     ADMIN,
     AHORRO,
@@ -45,6 +48,8 @@ from tests.unit.test_gateway_schema import (
 
 MEMBER_EVENTS = "subscription($id: ID!) { memberEvents(memberId: $id) { type } }"
 ACTIVITY = 'subscription { federationActivity(country: "ES") { total } }'
+ACTIVITY_EC = 'subscription { federationActivity(country: "EC") { total } }'
+ANDINA = new_id()
 
 
 @pytest.fixture(autouse=True)
@@ -196,7 +201,71 @@ async def test_a_listener_of_everything_falls_behind_only_by_what_it_leaves_unta
         await deposit(node, ids["account"])
         await asyncio.sleep(0)  # the feed's turn to take it
     assert watching.waiting() and node.views.listeners.count == 1
+    assert activity.hub_of(node.views, node.keys, subscriptions.ACTIVITY_WINDOW).missed == 0
     await watching.close()
+
+
+async def test_a_feed_hub_that_falls_behind_shows_its_window_as_null_and_goes_on(
+        node, monkeypatch):
+    """The hub's listener is ended like any other if it leaves too many events untaken: the
+    window it missed events of is shown with null counts, and the next one is counted."""
+    monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", 0.5)
+    node.views.listeners = Listeners(behind=4)
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    watching = await Follower.start(node, ANALYST, ACTIVITY)
+    assert (await watching.take()).data == {"federationActivity": {"total": None}}  # 1st
+    hub = activity.hub_of(node.views, node.keys, subscriptions.ACTIVITY_WINDOW)
+    for account in (*accounts, *accounts):  # ten at once, the hub's turn never comes
+        await node.commands.send(s.DepositFunds(account_id=account,
+                                                amount=MoneyValue(500, "EUR")), account)
+    assert (await watching.take()).data == {"federationActivity": {"total": None}}
+    assert hub.missed == 1
+    for account in accounts:
+        await deposit(node, account)
+        await asyncio.sleep(0)
+    assert (await watching.take()).data == {"federationActivity": {"total": 5}}
+    assert hub.missed == 1
+    await watching.close()
+
+
+async def test_the_feed_looks_each_event_up_once_however_many_follow_it(node, monkeypatch):
+    """Finding 10's load, moved: every federationActivity subscriber looked up the country
+    of every event (store reads per event per subscriber). One hub per gateway counts every
+    country's windows; each subscriber still counts under the caps."""
+    registered = await node.mutate("registerCooperative", cooperative(
+        ANDINA, "Cooperativa Andina", "EC", "USD", "10.00"))
+    assert registered["__typename"] == "CommandAccepted"
+    accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
+    reads: list[str] = []
+    real = node.views.get
+
+    def counted(table, key):
+        reads.append(table)
+        return real(table, key)
+
+    monkeypatch.setattr(node.views, "get", counted)
+
+    async def reads_per_deposit(followers: int) -> float:
+        feeds = [await Follower.start(node, Caller(f"ilo-{n}", Role.ANALYST),
+                                      ACTIVITY if n % 2 else ACTIVITY_EC)
+                 for n in range(followers)]
+        assert all(f.waiting() for f in feeds)
+        assert node.views.listeners.count == followers  # each one a subscription
+        await asyncio.sleep(0.05)
+        before = len(reads)
+        for account in accounts:
+            await node.commands.send(s.DepositFunds(account_id=account,
+                                                    amount=MoneyValue(500, "EUR")), account)
+        await asyncio.sleep(0.05)  # everyone has taken them
+        assert all(f.waiting() for f in feeds)
+        for feed in feeds:
+            await feed.close()
+        return (len(reads) - before) / len(accounts)
+
+    one, twenty = await reads_per_deposit(1), await reads_per_deposit(20)
+    assert one <= 2  # its account (and once, its cooperative's country)
+    assert twenty <= one  # not once per subscriber
+    assert node.views.listeners.count == 0
 
 
 def test_a_listener_has_room_for_more_than_one_batch_of_the_fold():
