@@ -377,16 +377,26 @@ def _seal_for(context: GatewayContext):
     return seal
 
 
+async def _unsealed(data: dict, plaintext: bytes) -> dict:
+    """A replay's seal: the log answers by the command's id alone, so nothing is sealed and
+    no member's key is made for a caller who may not send the command now."""
+    return dict(_UNSEALED)
+
+
 async def send_command(context: GatewayContext, command: Contract, aggregate_id: str,
-                       command_id: str | None):
+                       command_id: str | None, replay_only: bool = False):
     """Send, wait for the reply, then for the gateway's views to show its events:
-    ``CommandAccepted`` or the typed problem."""
+    ``CommandAccepted`` or the typed problem. ``replay_only``: only the log's answer for
+    ``command_id``; ``NotAuthorized`` if it holds none (the caller may not send it now)."""
     try:
-        reply = await context.commands.send(command, aggregate_id, command_id=command_id)
+        reply = await context.commands.send(command, aggregate_id, command_id=command_id,
+                                            **({"replay_only": True} if replay_only else {}))
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
     payload = reply.payload
+    if replay_only and not payload.accepted and payload.error.code == "NotDone":
+        return _NOT_AUTHORIZED
     if not payload.accepted:
         return problem(payload.error.code, payload.error.message)
     topic = events_topic(context.node, command.contract_service)
@@ -411,6 +421,24 @@ def precheck(command: Contract, context: GatewayContext):
     return None
 
 
+_NOT_AUTHORIZED = NotAuthorized(code="NotAuthorized",
+                                message="this caller may not send this command")
+
+
+async def replay(cls: type[Contract], data: dict, context: GatewayContext, key: str):
+    """A command this caller may not send now may have been sent by them before, when they
+    could (an enrolment retried after her membership ended): the log's answer to that
+    idempotency key is theirs to hear again. Nothing is decided; without an answer in the
+    log it is ``NotAuthorized``, as is input that is no command at all."""
+    try:
+        command = await to_command(cls, data, _unsealed, context.now)
+        aggregate_id = SERVICES[cls.contract_service].for_command(cls).id_of(command)
+    except (InputError, KeysMemberErased, ValueError, TypeError):
+        return _NOT_AUTHORIZED
+    return await send_command(context, command, aggregate_id,
+                              command_id_for(context, key), replay_only=True)
+
+
 def make_mutation(cls: type[Contract]):
     service = SERVICES[cls.contract_service]
     aggregate = service.for_command(cls)
@@ -426,12 +454,13 @@ def make_mutation(cls: type[Contract]):
             return ValidationError(code="ValidationError", message=str(invalid),
                                    field=invalid.field)
         data = completed(cls, data, context)
-        if not authorized(cls, data, context):
-            return NotAuthorized(code="NotAuthorized",
-                                 message="this caller may not send this command")
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             return ValidationError(code="ValidationError", field="idempotencyKey",
                                    message="an idempotency key has 1 to 200 characters")
+        if not authorized(cls, data, context):
+            if idempotency_key is None:
+                return _NOT_AUTHORIZED
+            return await replay(cls, data, context, idempotency_key)
         try:
             command = await to_command(cls, data, _seal_for(context), context.now)
         except InputError as invalid:

@@ -11,8 +11,10 @@ Extensions: ``sequence`` (the event's 1-based position in its aggregate; an inte
 commands), ``previousid`` (the id of the aggregate's event it was decided after, absent on the
 first: a fold applies an event only if it continues that chain, so a stale writer's events
 and everything decided on top of them are ignored), ``causationid`` (the command that caused
-it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the aggregate id). Absent optional attributes are omitted, as
-the CloudEvents JSON format asks; unknown extension attributes are tolerated on read.
+it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the aggregate id), and on a command ``replayonly`` (``true``:
+answer only from the log; a command whose id is not there yet is neither decided nor logged,
+and its reply says ``NotDone``). Absent optional attributes are omitted, as the CloudEvents
+JSON format asks; unknown extension attributes are tolerated on read.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     causationid: Attribute | None = None
     correlationid: Attribute | None = None
     partitionkey: Attribute
+    replayonly: bool | None = None
     data: msgspec.Raw
 
 

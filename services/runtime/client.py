@@ -75,17 +75,23 @@ class CommandClient:
         await self.stop()
 
     def encode(self, command: Contract, aggregate_id: str, command_id: str,
-               correlation_id: str | None = None, time: dt.datetime | None = None) -> bytes:
+               correlation_id: str | None = None, time: dt.datetime | None = None,
+               replay_only: bool = False) -> bytes:
         """The bytes of a command as it travels."""
         return REGISTRY.encode(
             command, id=command_id, source=self._source, subject=aggregate_id,
-            time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id)
+            time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
+            replayonly=replay_only)
 
     async def send(self, command: Contract, aggregate_id: str, *, command_id: str | None = None,
-                   correlation_id: str | None = None, timeout: float = 30) -> Reply:
-        """Send ``command`` for ``aggregate_id`` and wait for its reply."""
+                   correlation_id: str | None = None, timeout: float = 30,
+                   replay_only: bool = False) -> Reply:
+        """Send ``command`` for ``aggregate_id`` and wait for its reply. ``replay_only``: the
+        reply only says what the log holds for ``command_id`` (``NotDone`` if nothing); the
+        command is never decided."""
         command_id = command_id or new_id()
-        raw = self.encode(command, aggregate_id, command_id, correlation_id)
+        raw = self.encode(command, aggregate_id, command_id, correlation_id,
+                          replay_only=replay_only)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,
                                    timeout=timeout)
 

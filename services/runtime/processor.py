@@ -349,6 +349,8 @@ class CommandProcessor:
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
             return _Planned(envelope, known)
+        if envelope.replayonly:
+            return self._not_done(envelope)
         aggregate = self.service.for_command(type(command))
         if aggregate is None:
             return self._reject(partition_log, envelope, envelope.id, Rejected(
@@ -412,6 +414,13 @@ class CommandProcessor:
             correlationid=envelope.correlationid or envelope.id)
         return _Planned(envelope, outcome, record)
 
+    def _not_done(self, envelope: Envelope) -> _Planned:
+        """A replay-only command the log has no outcome for: a reply saying so, nothing
+        decided and nothing logged (the command may still come, or never)."""
+        aggregate_id = envelope.subject if _AGGREGATE_ID.match(envelope.subject) else envelope.id
+        return _Planned(envelope, Outcome(time=self.clock(), aggregate_id=aggregate_id, error=Error(
+            code="NotDone", message="no command with this id is in the log")))
+
     async def _refuse(self, partition_log: PartitionLog, record,
                       error: ContractError) -> _Planned:
         """Dead-letter an undecodable command; reject it too if its envelope is readable."""
@@ -424,6 +433,8 @@ class CommandProcessor:
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
             return _Planned(envelope, known)
+        if envelope.replayonly:
+            return self._not_done(envelope)
         code = "UnsupportedCommand" if error.reason in (
             Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND
         ) else "ValidationError"

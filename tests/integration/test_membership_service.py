@@ -146,6 +146,25 @@ async def test_a_rejected_command_sent_again_keeps_its_first_outcome(world):
     assert outcome(first) == outcome(again) == "NotAMember"
 
 
+async def test_a_replay_only_command_is_answered_from_the_log_and_never_decided(world):
+    node, bootstrap, client, keys = world
+    async with running(node, bootstrap, keys):
+        cooperative = await register_cooperative(client)
+        rosa = await register_member(client, keys)
+        command_id = new_id()
+        unknown = await client.send(joins(rosa, cooperative), rosa, command_id=command_id,
+                                    replay_only=True)
+        assert outcome(unknown) == "NotDone"
+        decided = await client.send(joins(rosa, cooperative), rosa, command_id=command_id)
+        assert decided.accepted  # the replay left nothing in the log to answer with
+        replayed = await client.send(joins(rosa, cooperative), rosa, command_id=command_id,
+                                     replay_only=True)
+    assert replayed.payload == decided.payload
+    log = audit(await read_events(bootstrap, node))
+    assert len(log["events"][command_id]) == 1
+    assert log["sequences"][rosa] == [1, 2]
+
+
 async def test_kill_9_while_commands_stream_loses_and_duplicates_nothing(world, tmp_path):
     node, bootstrap, client, keys = world
     instances = [ServiceProcess(node, bootstrap, tmp_path / f"service-{i}.log") for i in range(2)]

@@ -1054,6 +1054,32 @@ async def test_a_cooperative_she_left_reads_her_past_but_not_her_later_choices(n
     assert enrolling["__typename"] == "NotAuthorized"
 
 
+async def test_a_retry_after_the_permission_is_gone_hears_its_first_answer(node):
+    """An enrolment sent with an idempotency key, then her membership ended, then the same
+    request again (a partner's queue replaying a batch, the demo run twice): the log's first
+    answer, not NotAuthorized. Only the same caller's same key replays; nothing new is done."""
+    rosa = (await rosa_joins(node))["rosa"]
+    course = new_id()
+    assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
+                              MADRID_ADMIN))["__typename"] == "CommandAccepted"
+    enrol = {"courseId": course, "memberId": rosa}
+    first = await node.mutate("enrolLearner", enrol, MADRID_STAFF, key="enrol-rosa")
+    assert first["__typename"] == "CommandAccepted", first
+    assert (await node.mutate("endMembership", {
+        "memberId": rosa, "cooperativeId": AHORRO, "reason": "MOVED",
+        "endedOn": "2026-11-15"}, MADRID_STAFF))["__typename"] == "CommandAccepted"
+    again = await node.mutate("enrolLearner", enrol, MADRID_STAFF, key="enrol-rosa")
+    assert again == first
+    for caller, key in ((MADRID_STAFF, "enrol-rosa-2"), (MADRID_STAFF, None),
+                        (QUITO_STAFF, "enrol-rosa"), (Caller("otro", Role.STAFF, AHORRO),
+                                                      "enrol-rosa")):
+        refused = await node.mutate("enrolLearner", enrol, caller, key=key)
+        assert refused["__typename"] == "NotAuthorized", (caller, key, refused)
+    enrolled = (await node.ok("query($id: ID!) { course(id: $id) { enrolled } }",
+                              MADRID_STAFF, id=course))["course"]["enrolled"]
+    assert enrolled == 1
+
+
 async def test_a_small_course_does_not_say_to_outsiders_that_it_is_full(node):
     rosa = (await rosa_joins(node))["rosa"]
     course = new_id()
