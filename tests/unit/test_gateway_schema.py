@@ -638,13 +638,14 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
              "cooperativeId": AHORRO, "consentId": consents[0], "node": NODE}
     mutations = SCHEMA._schema.mutation_type.fields
 
-    async def tried(caller, at=aimed) -> dict:
+    async def tried(caller, at=aimed, key=None) -> dict:
         answers = {}
         for name, field in mutations.items():
             input_type = field.args["input"].type.of_type.name
             result = await node.run(
-                f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename }} }}",
-                caller, input=input_for(input_type, at))
+                f"mutation($input: {input_type}!, $key: String) {{ {name}(input: $input, "
+                f"idempotencyKey: $key) {{ __typename }} }}",
+                caller, input=input_for(input_type, at), key=key)
             assert result.errors is None, (name, result.errors)
             answers[name] = result.data[name]["__typename"]
         return answers
@@ -667,6 +668,7 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
                              quito_admin)
         assert data[name] is None, name
     assert await tried(quito_admin) == everything
+    assert await tried(quito_admin, key="retry") == everything  # no first answer to replay
 
     async def deposit():
         await node.mutate("depositFunds", {"accountId": ids["account"],
