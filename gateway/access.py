@@ -301,6 +301,15 @@ def who_may_send(cls: type[Contract]) -> str:
     return f"Who: {roles} {rule.when}; and the node admin."
 
 
+def may_replay(cls: type[Contract], context: GatewayContext) -> bool:
+    """May a caller ``authorized`` refuses hear again the answer to a command they sent with
+    the same idempotency key? Only in a role that may send it at all: what changed since is
+    her state (a membership ended, a consent revoked), never the role."""
+    caller = context.caller
+    return (caller is not None and caller.role is not Role.ANALYST
+            and caller.role in rule_for(cls).who)
+
+
 def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
     """May the caller send this command? Decided on the plain input, before anything is
     sealed or sent, so a refused caller leaves no trace (not even a data key)."""

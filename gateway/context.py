@@ -37,7 +37,7 @@ class Keys(Protocol):
 class Commands(Protocol):
     async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,
                    correlation_id: str | None = None, timeout: float = 30,
-                   replay_only: bool = False) -> Any: ...
+                   replay_of: str | None = None) -> Any: ...
 
 
 @dataclass

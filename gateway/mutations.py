@@ -32,9 +32,8 @@ import strawberry
 from msgspec import inspect as mi
 from strawberry.types import Info
 
-from gateway.access import authorized, completed, who_may_send
+from gateway.access import authorized, completed, may_replay, who_may_send
 from gateway.context import GatewayContext
-from gateway.descriptions import summary_of
 from gateway.descriptions import summary_of
 from schemas import REGISTRY
 from schemas import membership as m
@@ -46,6 +45,7 @@ from schemas.topics import events_topic
 from services import config
 from services.membership.domain import MEMBERSHIP
 from services.runtime.datakeys import MemberErased as KeysMemberErased
+from services.runtime.ids import new_id
 from services.savings.domain import SAVINGS
 from services.training.domain import TRAINING
 
@@ -384,18 +384,22 @@ async def _unsealed(data: dict, plaintext: bytes) -> dict:
 
 
 async def send_command(context: GatewayContext, command: Contract, aggregate_id: str,
-                       command_id: str | None, replay_only: bool = False):
+                       command_id: str | None, replay: bool = False):
     """Send, wait for the reply, then for the gateway's views to show its events:
-    ``CommandAccepted`` or the typed problem. ``replay_only``: only the log's answer for
-    ``command_id``; ``NotAuthorized`` if it holds none (the caller may not send it now)."""
+    ``CommandAccepted`` or the typed problem. ``replay``: ask only for the log's answer to
+    ``command_id`` (a request of its own id, never decided); ``NotAuthorized`` unless the
+    reply speaks of that command (the caller may not send it now)."""
     try:
-        reply = await context.commands.send(command, aggregate_id, command_id=command_id,
-                                            **({"replay_only": True} if replay_only else {}))
+        if replay:
+            reply = await context.commands.send(command, aggregate_id, command_id=new_id(),
+                                                replay_of=command_id)
+        else:
+            reply = await context.commands.send(command, aggregate_id, command_id=command_id)
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
     payload = reply.payload
-    if replay_only and not payload.accepted and payload.error.code == "NotDone":
+    if replay and payload.command_id != command_id:  # NotDone, or refused as misaddressed
         return _NOT_AUTHORIZED
     if not payload.accepted:
         return problem(payload.error.code, payload.error.message)
@@ -436,7 +440,7 @@ async def replay(cls: type[Contract], data: dict, context: GatewayContext, key: 
     except (InputError, KeysMemberErased, ValueError, TypeError):
         return _NOT_AUTHORIZED
     return await send_command(context, command, aggregate_id,
-                              command_id_for(context, key), replay_only=True)
+                              command_id_for(context, key), replay=True)
 
 
 def make_mutation(cls: type[Contract]):
@@ -458,7 +462,7 @@ def make_mutation(cls: type[Contract]):
             return ValidationError(code="ValidationError", field="idempotencyKey",
                                    message="an idempotency key has 1 to 200 characters")
         if not authorized(cls, data, context):
-            if idempotency_key is None:
+            if idempotency_key is None or not may_replay(cls, context):
                 return _NOT_AUTHORIZED
             return await replay(cls, data, context, idempotency_key)
         try:

@@ -11,10 +11,13 @@ Extensions: ``sequence`` (the event's 1-based position in its aggregate; an inte
 commands), ``previousid`` (the id of the aggregate's event it was decided after, absent on the
 first: a fold applies an event only if it continues that chain, so a stale writer's events
 and everything decided on top of them are ignored), ``causationid`` (the command that caused
-it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the aggregate id), and on a command ``replayonly`` (``true``:
-answer only from the log; a command whose id is not there yet is neither decided nor logged,
-and its reply says ``NotDone``). Absent optional attributes are omitted, as the CloudEvents
-JSON format asks; unknown extension attributes are tolerated on read.
+it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the aggregate
+id), and on a command ``replayof`` (a replay request: the id of an earlier command whose logged answer is asked for; the request is never
+decided or logged, and its reply speaks of that command, or says ``NotDone`` under its own id.
+Its ``subject`` is its own id, not the aggregate's, so a processor that does not know
+``replayof`` refuses it as misaddressed instead of deciding it). Absent optional attributes
+are omitted, as the CloudEvents JSON format asks; unknown extension attributes are tolerated
+on read.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     causationid: Attribute | None = None
     correlationid: Attribute | None = None
     partitionkey: Attribute
-    replayonly: bool | None = None
+    replayof: Attribute | None = None
     data: msgspec.Raw
 
 

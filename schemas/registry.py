@@ -231,7 +231,7 @@ class Registry:
         causationid: str | None = None,
         correlationid: str | None = None,
         partitionkey: str | None = None,
-        replayonly: bool | None = None,
+        replayof: str | None = None,
     ) -> Envelope:
         """Wrap the newest version of a payload in its envelope (the key defaults to subject)."""
         cls = type(payload)
@@ -253,7 +253,7 @@ class Registry:
             causationid=causationid,
             correlationid=correlationid,
             partitionkey=partitionkey or subject,
-            replayonly=replayonly or None,
+            replayof=replayof,
             data=msgspec.Raw(msgspec.json.encode(payload)),
         )
 

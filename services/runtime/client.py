@@ -76,22 +76,24 @@ class CommandClient:
 
     def encode(self, command: Contract, aggregate_id: str, command_id: str,
                correlation_id: str | None = None, time: dt.datetime | None = None,
-               replay_only: bool = False) -> bytes:
-        """The bytes of a command as it travels."""
+               replay_of: str | None = None) -> bytes:
+        """The bytes of a command as it travels (a replay request's subject is its own id)."""
         return REGISTRY.encode(
-            command, id=command_id, source=self._source, subject=aggregate_id,
+            command, id=command_id, source=self._source,
+            subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
             time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
-            replayonly=replay_only)
+            replayof=replay_of)
 
     async def send(self, command: Contract, aggregate_id: str, *, command_id: str | None = None,
                    correlation_id: str | None = None, timeout: float = 30,
-                   replay_only: bool = False) -> Reply:
-        """Send ``command`` for ``aggregate_id`` and wait for its reply. ``replay_only``: the
-        reply only says what the log holds for ``command_id`` (``NotDone`` if nothing); the
-        command is never decided."""
+                   replay_of: str | None = None) -> Reply:
+        """Send ``command`` for ``aggregate_id`` and wait for its reply. ``replay_of``: this is
+        a replay request (its id is ``command_id``) for the logged answer of the command with
+        that id; the reply speaks of that command, or of the request itself with ``NotDone``
+        when the log holds no such command for ``aggregate_id``. It is never decided."""
         command_id = command_id or new_id()
         raw = self.encode(command, aggregate_id, command_id, correlation_id,
-                          replay_only=replay_only)
+                          replay_of=replay_of)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,
                                    timeout=timeout)
 

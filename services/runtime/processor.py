@@ -84,6 +84,7 @@ class _Planned:
     outcome: Outcome | None
     write: bytes | None = None  # the event or rejection record to append
     stream_key: tuple[str, str] | None = None  # the aggregate an accepted command changed
+    answers: str | None = None  # a replay's: the command its reply speaks of
 
 
 class CommandProcessor:
@@ -346,11 +347,11 @@ class CommandProcessor:
             envelope, command = REGISTRY.decode(record.value, kind="command")
         except ContractError as error:
             return await self._refuse(partition_log, record, error)
+        if envelope.replayof is not None:
+            return self._replayed(partition_log, envelope, record)
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
             return _Planned(envelope, known)
-        if envelope.replayonly:
-            return self._not_done(envelope)
         aggregate = self.service.for_command(type(command))
         if aggregate is None:
             return self._reject(partition_log, envelope, envelope.id, Rejected(
@@ -414,12 +415,15 @@ class CommandProcessor:
             correlationid=envelope.correlationid or envelope.id)
         return _Planned(envelope, outcome, record)
 
-    def _not_done(self, envelope: Envelope) -> _Planned:
-        """A replay-only command the log has no outcome for: a reply saying so, nothing
-        decided and nothing logged (the command may still come, or never)."""
-        aggregate_id = envelope.subject if _AGGREGATE_ID.match(envelope.subject) else envelope.id
-        return _Planned(envelope, Outcome(time=self.clock(), aggregate_id=aggregate_id, error=Error(
-            code="NotDone", message="no command with this id is in the log")))
+    def _replayed(self, partition_log: PartitionLog, envelope: Envelope, record) -> _Planned:
+        """A replay request: the logged outcome of the command it names, if that command was
+        for the aggregate the request is keyed by; else ``NotDone`` under the request's own id.
+        Nothing is decided and nothing is logged (the command may still come, or never)."""
+        known = partition_log.outcomes.get(envelope.replayof)
+        if known is not None and record.key == known.aggregate_id.encode():
+            return _Planned(envelope, known, answers=envelope.replayof)
+        return _Planned(envelope, Outcome(time=self.clock(), aggregate_id=envelope.id, error=Error(
+            code="NotDone", message="no such command for this aggregate is in the log")))
 
     async def _refuse(self, partition_log: PartitionLog, record,
                       error: ContractError) -> _Planned:
@@ -430,11 +434,11 @@ class CommandProcessor:
             envelope = msgspec.json.decode(record.value, type=Envelope)
         if envelope is None:
             return _Planned(None, None)
+        if envelope.replayof is not None:
+            return self._replayed(partition_log, envelope, record)
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
             return _Planned(envelope, known)
-        if envelope.replayonly:
-            return self._not_done(envelope)
         code = "UnsupportedCommand" if error.reason in (
             Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND
         ) else "ValidationError"
@@ -458,7 +462,7 @@ class CommandProcessor:
     def _reply(self, plan: _Planned) -> bytes:
         envelope, outcome = plan.envelope, plan.outcome
         reply = CommandReply(
-            command_id=envelope.id, command_type=envelope.type,
+            command_id=plan.answers or envelope.id, command_type=envelope.type,
             aggregate_id=outcome.aggregate_id, accepted=outcome.accepted,
             events=list(outcome.events), error=outcome.error)
         return REGISTRY.encode(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 from collections import Counter
 
 import msgspec
@@ -146,23 +147,34 @@ async def test_a_rejected_command_sent_again_keeps_its_first_outcome(world):
     assert outcome(first) == outcome(again) == "NotAMember"
 
 
-async def test_a_replay_only_command_is_answered_from_the_log_and_never_decided(world):
+async def test_a_replay_request_is_answered_from_the_log_and_never_decided(world):
+    """A replay request (``replayof``) hears the logged answer of the command it names, for
+    the aggregate it is keyed by; else NotDone. It is never decided nor logged, and a
+    processor that does not know ``replayof`` refuses it as misaddressed."""
     node, bootstrap, client, keys = world
     async with running(node, bootstrap, keys):
         cooperative = await register_cooperative(client)
-        rosa = await register_member(client, keys)
+        rosa, ana = await register_member(client, keys), await register_member(client, keys)
         command_id = new_id()
-        unknown = await client.send(joins(rosa, cooperative), rosa, command_id=command_id,
-                                    replay_only=True)
-        assert outcome(unknown) == "NotDone"
+        unknown = await client.send(joins(rosa, cooperative), rosa, replay_of=command_id)
+        assert outcome(unknown) == "NotDone" and unknown.payload.command_id != command_id
         decided = await client.send(joins(rosa, cooperative), rosa, command_id=command_id)
         assert decided.accepted  # the replay left nothing in the log to answer with
-        replayed = await client.send(joins(rosa, cooperative), rosa, command_id=command_id,
-                                     replay_only=True)
-    assert replayed.payload == decided.payload
+        replayed = await client.send(joins(rosa, cooperative), rosa, replay_of=command_id)
+        elsewhere = await client.send(joins(ana, cooperative), ana, replay_of=command_id)
+        # what a processor without replays reads: the attribute dropped, the rest as sent
+        request = json.loads(client.encode(joins(ana, cooperative), ana, new_id(),
+                                           replay_of=command_id))
+        del request["replayof"]
+        misaddressed = await client.send_raw("membership", ana, request["id"],
+                                             json.dumps(request).encode())
+    assert replayed.payload.command_id == command_id
+    assert replayed.payload.events == decided.payload.events and replayed.accepted
+    assert outcome(elsewhere) == "NotDone"  # her command id, another member's partition
+    assert outcome(misaddressed) == "ValidationError"
     log = audit(await read_events(bootstrap, node))
     assert len(log["events"][command_id]) == 1
-    assert log["sequences"][rosa] == [1, 2]
+    assert log["sequences"][rosa] == [1, 2] and log["sequences"][ana] == [1]
 
 
 async def test_kill_9_while_commands_stream_loses_and_duplicates_nothing(world, tmp_path):

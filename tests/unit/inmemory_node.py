@@ -79,15 +79,18 @@ class LocalCommands:
         self.rates = load_rates()
 
     async def send(self, command, aggregate_id, *, command_id=None, correlation_id=None,
-                   timeout=30, replay_only=False):
+                   timeout=30, replay_of=None):
         command_id = command_id or new_id()
-        if command_id in self.outcomes:
-            return Reply(self.outcomes[command_id], b"")
-        if replay_only:
+        if replay_of is not None:  # as the processor: by id, for the same aggregate only
+            known = self.outcomes.get(replay_of)
+            if known is not None and known.aggregate_id == aggregate_id:
+                return Reply(known, b"")
             return Reply(CommandReply(command_id=command_id, command_type=command.wire_type,
-                                      aggregate_id=aggregate_id, accepted=False,
+                                      aggregate_id=command_id, accepted=False,
                                       error=Error(code="NotDone", message="not in the log")),
                          b"")
+        if command_id in self.outcomes:
+            return Reply(self.outcomes[command_id], b"")
         service = self.services[command.contract_service]
         aggregate = service.for_command(type(command))
         stream = self.streams.setdefault((aggregate.name, aggregate_id),

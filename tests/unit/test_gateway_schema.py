@@ -1082,6 +1082,32 @@ async def test_a_retry_after_the_permission_is_gone_hears_its_first_answer(node)
     assert enrolled == 1
 
 
+async def test_a_role_that_may_never_send_a_command_is_refused_without_asking_the_log(
+        node, monkeypatch):
+    """Replays are for permissions that hang on her state; an analyst, or staff sending an
+    admin's command, is refused at the door and costs the services nothing."""
+    rosa = (await rosa_joins(node))["rosa"]
+    sent = []
+    real_send = node.commands.send
+
+    async def counted(command, aggregate_id, **options):
+        sent.append(type(command).__name__)
+        return await real_send(command, aggregate_id, **options)
+
+    monkeypatch.setattr(node.commands, "send", counted)
+    for name, input, caller in (
+            ("depositFunds", {"accountId": new_id(), "amount": {"amount": "5",
+                                                                "currency": "EUR"}}, ANALYST),
+            ("eraseMember", {"memberId": rosa}, MADRID_STAFF),
+            ("offerCourse", {**SPANISH_COURSE, "courseId": new_id()}, MADRID_STAFF)):
+        refused = await node.mutate(name, input, caller, key="k1")
+        assert refused["__typename"] == "NotAuthorized", (name, refused)
+    assert sent == []
+    enrol = await node.mutate("enrolLearner", {"courseId": new_id(), "memberId": rosa},
+                              QUITO_STAFF, key="k1")
+    assert enrol["__typename"] == "NotAuthorized" and sent == ["EnrolLearner"]  # asked
+
+
 async def test_a_small_course_does_not_say_to_outsiders_that_it_is_full(node):
     rosa = (await rosa_joins(node))["rosa"]
     course = new_id()
