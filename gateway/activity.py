@@ -66,12 +66,13 @@ Counts = Counter
 
 @dataclass
 class _Window:
-    """What the hub took in one window: per cooperative, per set of members touched, how
-    many events of each type."""
+    """What the hub took in one window: per cooperative, per set of members touched and
+    months the events are about (``_months``), how many events of each type."""
 
-    events: dict[str, dict[tuple[str, ...], Counts]] = field(
+    events: dict[str, dict[tuple[tuple[str, ...], tuple[str, ...]], Counts]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
     missed: bool = False  # the hub fell behind during it
+    closed: float = 0.0  # when it ended (``time.monotonic``)
 
 
 class ActivityHub:
@@ -160,8 +161,8 @@ class ActivityHub:
                                                    - time.time())):
                         taken = 0
                         while True:
-                            touched, (_, event) = await tap.get()
-                            self._take(window, touched, event)
+                            touched, (envelope, event) = await tap.get()
+                            self._take(window, touched, envelope, event)
                             taken += 1
                             if taken % YIELD_EVERY == 0:
                                 await asyncio.sleep(0)
@@ -182,7 +183,7 @@ class ActivityHub:
         finally:
             listeners.unlisten(tap)
 
-    def _take(self, window: _Window, touched: list[str], event) -> None:
+    def _take(self, window: _Window, touched: list[str], envelope, event) -> None:
         cooperative_id = self._cooperative_of(event)
         self._note_change(event, cooperative_id)
         if cooperative_id is None or not touched:
@@ -190,7 +191,7 @@ class ActivityHub:
         if self._country_of(cooperative_id) not in self._following:
             return
         kind = (event.contract_service, event.contract_name)
-        window.events[cooperative_id][tuple(sorted(touched))][kind] += 1
+        window.events[cooperative_id][tuple(sorted(touched)), _months(envelope, event)][kind] += 1
 
     def _note_change(self, event, cooperative_id: str | None) -> None:
         """Note the cooperatives whose population atoms ``event`` may change: a membership
@@ -229,6 +230,7 @@ class ActivityHub:
 
     def _close(self, number: int, window: _Window) -> None:
         """Count window ``number`` apart, while the next one fills; forget old answers."""
+        window.closed = time.monotonic()
         task = asyncio.ensure_future(self._settle(number, window))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -251,9 +253,12 @@ class ActivityHub:
 
     async def _shown(self, window: _Window) -> dict[str, Counts]:
         """Each followed country's counts of ``window``, for those with at least
-        ``MIN_CELL`` members in a safe atom behind them, in atoms scanned after the last
-        change the hub took of each cooperative's people (so after the window's own
-        newcomers; a window of deposits by known members needs no scan)."""
+        ``MIN_CELL`` members behind them: an event counts if each member it touches is in a
+        safe population atom and in a safe flow atom of each month the event is about, in
+        atoms scanned after the last change the hub took of each cooperative's people (so
+        after the window's own newcomers; a window of deposits by members the atoms already
+        hold in that month needs no scan), and scanned again after the window if one of its
+        members had nothing in one of those months yet."""
         figures, today = figures_of(self.views), dt.datetime.now(dt.UTC).date()
         found: dict[str, tuple[Counts, set[str]]] = {}
         for cooperative_id, by_members in window.events.items():
@@ -261,15 +266,42 @@ class ActivityHub:
             if country not in self._following:
                 continue
             since = self._changed.get(cooperative_id, self._began)
-            safe = await figures.safe_members(self.views, self.keys, cooperative_id, today,
+            atoms = await figures.atoms_since(self.views, self.keys, cooperative_id, today,
                                               since=since)
+            if atoms is not None and not all(
+                    atoms.seen_in.get(month, frozenset()).issuperset(touched)
+                    for touched, months in by_members for month in months):
+                atoms = await figures.atoms_since(self.views, self.keys, cooperative_id,
+                                                  today, since=max(since, window.closed))
+            if atoms is None:
+                continue
             counts, members = found.setdefault(country, (Counter(), set()))
-            for touched, kinds in by_members.items():
-                if safe.issuperset(touched):
+            for (touched, months), kinds in by_members.items():
+                if all(atoms.safe_in.get(slot, frozenset()).issuperset(touched)
+                       for slot in (None, *months)):
                     counts.update(kinds)
                     members.update(touched)
         return {country: counts for country, (counts, members) in found.items()
                 if len(members) >= MIN_CELL}
+
+
+#: The fields in which an event says on which day something happened (a flow of that
+#: day's month in the figures); ``booked_on`` None is the day it was recorded.
+DAY_FIELDS = ("booked_on", "started_on", "ended_on", "completed_on", "issued_on", "paid_on",
+              "disbursed_on")
+
+
+def _months(envelope, event) -> tuple[str, ...]:
+    """The months an event is about: the one it was recorded in, and those of the days it
+    says something happened on. Its members' flows of those months are the figures' flow
+    atoms it may add to, so it counts only if they are safe (a feed's count minus the
+    figures' must not give a hidden atom's events)."""
+    months = {envelope.time.strftime("%Y-%m")}
+    for name in DAY_FIELDS:
+        day = getattr(event, name, None)
+        if isinstance(day, dt.date):
+            months.add(day.strftime("%Y-%m"))
+    return tuple(sorted(months))
 
 
 _HUBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -19,6 +19,7 @@ turns the read models into each member's contributions and asks this module for 
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -126,8 +127,16 @@ class CooperativeAtoms:
     cooperative_id: str
     country: str
     atoms: list[Atom]
-    #: the members in a safe population atom: the only ones whose events the live feed counts
-    safe_members: frozenset[str] = frozenset()
+    #: the members in a safe atom of each slot (None: the population atoms; a month: that
+    #: month's flow atoms), and every member with something in each slot, safe or not: what
+    #: the live feed asks (``gateway.activity``)
+    safe_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
+    seen_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def safe_members(self) -> frozenset[str]:
+        """The members in a safe population atom."""
+        return self.safe_in.get(None, frozenset())
 
 
 def cooperative_atoms(cooperative_id: str, country: str,
@@ -149,18 +158,22 @@ def cooperative_atoms(cooperative_id: str, country: str,
                 slots[month].add(c.member_id)
                 for group in c.groups:
                     groups[(group, month)].take(c.member_id, flow)
+    by_slot: dict[str | None, dict[str, set[str]]] = defaultdict(dict)
+    for (group, month), tally in groups.items():
+        by_slot[month][group] = tally.members
     published: set[tuple[str, str | None]] = set()
     for month, people in slots.items():
-        in_slot = {group: tally.members for (group, slot), tally in groups.items()
-                   if slot == month}
-        published.update((group, month) for group in _kept_groups(people, in_slot))
+        published.update((group, month) for group in _kept_groups(people, by_slot[month]))
     atoms = [Atom(tally, tally.safe, corridor=corridor, gender=gender, month=month)
              for (corridor, gender, month), tally in corridors.items()]
     atoms += [Atom(tally, (group, month) in published, group=group, month=month)
               for (group, month), tally in groups.items()]
-    safe = frozenset().union(*(tally.members for (_, _, month), tally in corridors.items()
-                               if month is None and tally.safe))
-    return CooperativeAtoms(cooperative_id, country, atoms, safe)
+    seen: dict[str | None, set[str]] = defaultdict(set)
+    for (_, _, month), tally in corridors.items():
+        seen[month] |= tally.members
+    return CooperativeAtoms(cooperative_id, country, atoms,
+                            {month: frozenset(people) for month, people in slots.items()},
+                            {month: frozenset(people) for month, people in seen.items()})
 
 
 def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
@@ -168,17 +181,38 @@ def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
     (ties by key) until every region (the people of the slot in exactly the same published
     groups; those in none are the remainder) holds 0 or at least ``MIN_CELL`` people. Any set
     an analyst can make of the published cells of a slot (an intersection, a difference, the
-    slot's total minus their union) is a union of regions, so it holds 0 or ``MIN_CELL``."""
-    kept = {group for group, members in groups.items() if len(members) >= MIN_CELL}
-    while kept:
-        theirs: dict[str, list[str]] = defaultdict(list)  # each person's published groups
-        for group in sorted(kept):
-            for member in groups[group]:
-                theirs[member].append(group)
-        regions = Counter(tuple(found) for found in theirs.values())
-        if _enough(len(people) - len(theirs)) and all(map(_enough, regions.values())):
+    slot's total minus their union) is a union of regions, so it holds 0 or ``MIN_CELL``.
+
+    The regions are kept up to date as groups are suppressed, each suppression moving only
+    the suppressed group's people, so the work grows with the sum of the groups' sizes, not
+    with their number squared. A person's set of published groups is held as the XOR of a
+    random 128-bit token per group (drawn anew for each call, so no one can choose groups
+    that collide): two different sets share a token with a chance of 2**-128."""
+    order = sorted((group for group, members in groups.items() if len(members) >= MIN_CELL),
+                   key=lambda group: (len(groups[group]), group))
+    kept = set(order)
+    draw = secrets.randbits
+    tokens = {group: draw(128) for group in order}
+    theirs: dict[str, int] = {}  # each person's published groups (0: none)
+    for group in order:
+        token = tokens[group]
+        for member in groups[group]:
+            theirs[member] = theirs.get(member, 0) ^ token
+    regions = Counter(theirs.values())
+    regions[0] += len(people) - len(theirs)  # the remainder
+    short = sum(1 for size in regions.values() if not _enough(size))  # regions of 1 to 4
+    for group in order:  # the smallest first
+        if not short:
             break
-        kept.remove(min(kept, key=lambda group: (len(groups[group]), group)))
+        kept.remove(group)
+        token = tokens[group]
+        for member in groups[group]:
+            before = theirs[member]
+            theirs[member] = after = before ^ token
+            for region, by in ((before, -1), (after, 1)):
+                size = regions[region]
+                short += (not _enough(size + by)) - (not _enough(size))
+                regions[region] = size + by
     return kept
 
 
@@ -217,9 +251,12 @@ class Question:
 def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
           ) -> tuple[list[tuple[str, Tally]], bool]:
     """The published cells in key order, each the sum of its published atoms, and whether
-    some key had none (its cell is ``HIDDEN``)."""
+    some key had none (its cell is ``HIDDEN``). A group's id is new only in its cooperative,
+    and every cooperative has its ``NO_GROUP``: group cells are one cooperative's each, keyed
+    by the group's id alone unless two shown cells would share it, then each of those by its
+    cooperative's id, a slash and the group's id."""
     by_group = question.group_by == "group"
-    found: dict[str, list[Atom]] = defaultdict(list)
+    found: dict[str | tuple[str, str], list[Atom]] = defaultdict(list)
     for cooperative in cooperatives:
         for atom in cooperative.atoms:
             if (atom.group is not None) != by_group:
@@ -231,9 +268,10 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
                     continue
             elif not question.in_period(atom.month):
                 continue
-            found[_key(question.group_by, cooperative, atom)].append(atom)
+            key = _key(question.group_by, cooperative, atom)
+            found[(cooperative.cooperative_id, key) if by_group else key].append(atom)
     shown, hidden = [], False
-    for key, atoms in sorted(found.items()):
+    for key, atoms in found.items():
         tally = Tally()
         for atom in atoms:
             if atom.published:
@@ -242,7 +280,11 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
             shown.append((key, tally))
         else:
             hidden = True
-    return shown, hidden
+    if by_group:
+        twice = {g for g, n in Counter(group for (_, group), _ in shown).items() if n > 1}
+        shown = [(f"{cooperative}/{group}" if group in twice else group, tally)
+                 for (cooperative, group), tally in shown]
+    return sorted(shown, key=lambda cell: cell[0]), hidden
 
 
 def _key(group_by: str, cooperative: CooperativeAtoms, atom: Atom) -> str:

@@ -39,8 +39,10 @@ a time; and a scan yields to the event loop every ``YIELD_EVERY`` members. The l
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import re
+import uuid
 import time
 import weakref
 from collections import Counter, OrderedDict
@@ -53,6 +55,7 @@ from typing import Annotated
 import msgspec
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from gateway.auth import Role
@@ -75,6 +78,7 @@ from schemas.savings import corridor
 
 GENDERS = (*(g.value for g in m.Gender), "unstated")
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+COUNTRY = re.compile(r"[A-Za-z]{2}")
 #: What one federationStats field costs in the cost rule, whatever it selects: a document
 #: holds at most MAX_COST / FIGURES_COST (10) of them.
 FIGURES_COST = 500
@@ -104,8 +108,10 @@ class StatsDimension(Enum):
         "month", description="one cell per month (YYYY-MM), each flow in its month: a time "
         "series; the stocks (active members, savings balance) are null")
     GROUP = strawberry.enum_value(
-        "group", description="one cell per member group, keyed by its id; a member counts in "
-        "each of her groups, those in none in the cell none. A group's figures are also held "
+        "group", description="one cell per member group of a cooperative, keyed by its id "
+        "(its cooperative's id, a slash and its id where two shown cells would share a key); a "
+        "member counts in each of her groups, those in none in their cooperative's cell none. "
+        "A group's figures are also held "
         "back when the people left outside the groups shown, or those in two or more of them, "
         "would be fewer than 5 (in any cooperative and month); not with the gender filter")
 
@@ -213,6 +219,10 @@ async def federation_stats(info: Info[GatewayContext, None],
     for name, month in (("fromMonth", filter.from_month), ("toMonth", filter.to_month)):
         if month is not None and not MONTH.fullmatch(month):
             raise GraphQLError(f"{name} is a month written YYYY-MM (2026-03)")
+    if filter.country is not None and not COUNTRY.fullmatch(filter.country):
+        raise GraphQLError("country is an ISO 3166-1 alpha-2 code (ES)")
+    if filter.cooperative_id is not None and not _is_uuid(filter.cooperative_id):
+        raise GraphQLError("cooperativeId is a cooperative's id (a UUID)")
     if filter.gender is not None and filter.group_by is StatsDimension.GROUP:
         raise GraphQLError("groupBy GROUP cannot be combined with the gender filter: a "
                            "group's cells are not split by gender (docs/figures.md)")
@@ -223,7 +233,37 @@ async def federation_stats(info: Info[GatewayContext, None],
     return await figures_of(context.views).answer(context, question)
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 # -- the guard ------------------------------------------------------------------------------
+
+#: The atoms one operation has used, per cooperative: every federationStats field of one
+#: request (aliases too) is summed from the same atoms, so no two of its answers come from
+#: two moments (their difference would be the events in between). Set per operation by
+#: ``OneMomentPerOperation``; None outside one (each answer then pins for itself).
+_PINNED: contextvars.ContextVar[dict[str, _Scanned] | None] = contextvars.ContextVar(
+    "figures_pinned", default=None)
+
+
+class OneMomentPerOperation(SchemaExtension):
+    """Gives each operation its own ``_PINNED`` (one per operation, not per context: a
+    websocket's operations share one context)."""
+
+    def on_operation(self):
+        # set, not reset by token: a subscription's operation may end in another context
+        before = _PINNED.get()
+        _PINNED.set({})
+        try:
+            yield
+        finally:
+            _PINNED.set(before)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,41 +297,52 @@ class FiguresCache:
         self._pending: dict[Question, asyncio.Future] = {}
 
     async def answer(self, context: GatewayContext, question: Question) -> FederationStats:
-        found = self._kept_answer(context, question)
+        pinned = _PINNED.get()
+        if pinned is None:
+            pinned = {}
+        found = self._kept_answer(context, question, pinned)
         if found is not None:
             return found
-        task = self._pending.get(question)
+        # one computation per question and operation: within one, aliases share it; across
+        # operations, the atoms (not the answers under way) are shared
+        key = (question, id(pinned))
+        task = self._pending.get(key)
         if task is None:
-            task = self._pending[question] = asyncio.ensure_future(
-                self._compute(context, question))
-            task.add_done_callback(lambda _: self._pending.pop(question, None))
+            task = self._pending[key] = asyncio.ensure_future(
+                self._compute(context, question, pinned))
+            task.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(task)  # a caller who goes away stops no one else's answer
 
-    async def safe_members(self, views: Views, keys: Keys, cooperative_id: str,
-                           today: dt.date, since: float) -> frozenset[str]:
-        """The members of ``cooperative_id`` in a safe population atom, from atoms whose
-        scan began at ``since`` (``time.monotonic``) or later, however old: the live feed's
-        rule (``gateway.activity``, which knows when its people last changed)."""
+    async def atoms_since(self, views: Views, keys: Keys, cooperative_id: str,
+                          today: dt.date, since: float) -> CooperativeAtoms | None:
+        """The atoms of ``cooperative_id`` from a scan that began at ``since``
+        (``time.monotonic``) or later, however old: the live feed's rule
+        (``gateway.activity``, which knows when its people last changed)."""
         async with self.lock:
             scanned = self._atoms.get(cooperative_id)
             if scanned is None or scanned.began < since:
                 scanned = await self._rescan(views, keys, cooperative_id, today, _Pace())
-        return scanned.atoms.safe_members if scanned.atoms is not None else frozenset()
+        return scanned.atoms
 
     def _kept_answer(self, context: GatewayContext, question: Question,
-                     ) -> FederationStats | None:
-        """The answer given before, if every atom it was summed from is still fresh and
-        still the one in use (so no cooperative was scanned again, or added, since)."""
+                     pinned: dict[str, _Scanned]) -> FederationStats | None:
+        """The answer given before, if every atom it was summed from is the one this
+        operation uses (pinned), or else still fresh and still the one in use (so no
+        cooperative was scanned again, or added, since); its atoms are then pinned."""
         kept = self.answers.get(question)
         if kept is None:
             return None
         used, answer = kept
         today = context.now.date()
-        current = [self._atoms.get(c) for c in _cooperatives(context.views, question)]
+        current = [pinned.get(c) or self._atoms.get(c)
+                   for c in _cooperatives(context.views, question)]
         if len(current) != len(used) or not all(
-                now is then and self._fresh(now, context.views, today)
+                now is then and (pinned.get(now.cooperative_id) is now
+                                 or self._fresh(now, context.views, today))
                 for now, then in zip(current, used, strict=True)):
             return None
+        for scanned in used:
+            pinned[scanned.cooperative_id] = scanned
         self.answers.move_to_end(question)
         return answer
 
@@ -321,19 +372,22 @@ class FiguresCache:
                                                          time.monotonic(), applied)
         return scanned
 
-    async def _compute(self, context: GatewayContext, question: Question) -> FederationStats:
+    async def _compute(self, context: GatewayContext, question: Question,
+                       pinned: dict[str, _Scanned]) -> FederationStats:
         async with self.lock:
-            found = self._kept_answer(context, question)
+            found = self._kept_answer(context, question, pinned)
             if found is not None:
                 return found
             views, today, pace = context.views, context.now.date(), _Pace()
             self._forget_stale(views, today)
             used = []
             for cooperative_id in _cooperatives(views, question):
-                scanned = self._atoms.get(cooperative_id)
-                if scanned is None or not self._fresh(scanned, views, today):
+                scanned = pinned.get(cooperative_id) or self._atoms.get(cooperative_id)
+                if scanned is None or (pinned.get(cooperative_id) is not scanned
+                                       and not self._fresh(scanned, views, today)):
                     scanned = await self._rescan(views, context.keys, cooperative_id, today,
                                                  pace)
+                pinned[cooperative_id] = scanned
                 used.append(scanned)
             answer = _answer([s.atoms for s in used if s.atoms is not None], question)
             self.answers[question] = (tuple(used), answer)
@@ -404,7 +458,10 @@ async def _scan(views: Views, keys: Keys, cooperative_id: str, today: dt.date,
         person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
         contributions.append(_contribution(views, record, person, coop.country,
                                            cooperative_id, today))
-    return cooperative_atoms(cooperative_id, coop.country, contributions)
+    # the atoms' arithmetic (the groups' suppression above all) runs in a thread, so a
+    # cooperative of many groups does not hold the gateway's event loop
+    return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
+                                   contributions)
 
 
 def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,

@@ -34,7 +34,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from gateway.descriptions import describe
-from gateway.federation_stats import FIGURES_COST
+from gateway.federation_stats import FIGURES_COST, OneMomentPerOperation
 from gateway.mutations import contract_enums, contract_inputs, mutation_type
 from gateway.queries import MAX_PAGE, BadRequest, Query
 from gateway.subscriptions import Subscription
@@ -186,6 +186,7 @@ def build_schema(development: bool | None = None) -> Schema:
     extensions = [
         lambda: ParserCache(maxsize=CACHE_SIZE),  # the caches live at module level
         TextValidationCache,
+        OneMomentPerOperation,
         lambda: AddValidationRules(RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         (lambda: MaskErrors(should_mask_error=should_mask)) if development

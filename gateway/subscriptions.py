@@ -27,12 +27,14 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.access import active_member_of, history_scope, visible_scopes
 from gateway.activity import Counts, hub_of
 from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
+from gateway.federation_stats import COUNTRY
 from gateway.readmodel import summary
 from gateway.types import HistoryEntry
 
@@ -134,8 +136,9 @@ class Subscription:
     @strawberry.subscription(description="What happens in a country's cooperatives, counted "
                                          "per window of 30 seconds, event types and how many, "
                                          "never who: one message at the end of every window, "
-                                         "counting the events of members in an atom of at "
-                                         "least 5 people only, null unless at least 5 such "
+                                         "counting the events of members in atoms of at "
+                                         "least 5 people only (docs/figures.md), null unless "
+                                         "at least 5 such "
                                          "members were behind them. For analysts and the "
                                          "node admin (others get nothing)")
     async def federation_activity(self, info: Info[GatewayContext, None],
@@ -145,6 +148,8 @@ class Subscription:
         context, caller = info.context, _caller(info.context)
         if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
             return
+        if not COUNTRY.fullmatch(country):
+            raise GraphQLError("country is an ISO 3166-1 alpha-2 code (ES)")
         country = country.upper()
         hub = hub_of(context.views, context.keys, ACTIVITY_WINDOW)
         async with hub.following(caller, country):

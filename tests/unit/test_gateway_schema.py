@@ -1313,6 +1313,28 @@ async def test_a_group_minus_a_group_nested_in_it_does_not_give_the_one_outside(
     assert groups[everyone]["deposits"] == [{"amount": "8753.50", "currency": "EUR"}]
 
 
+async def test_each_cooperatives_groups_are_cells_of_their_own(node):
+    """The review of issue 18: group cells were keyed by the group's id alone, but an id is
+    new only in its cooperative and each has members in no group: two cooperatives' cells
+    were summed into one."""
+    for _ in range(5):
+        await rosa_joins(node)
+    for _ in range(5):
+        rosa = new_id()
+        for name, input in (
+                ("registerMember", {"memberId": rosa, "personal": ROSA_DETAILS}),
+                ("startMembership", {"memberId": rosa, "cooperativeId": ANDINA,
+                                     "startedOn": "2019-05-06", "shareCapitalRequired": {
+                                         "amount": "10.00", "currency": "USD"}})):
+            result = await node.mutate(name, input, QUITO_STAFF)
+            assert result["__typename"] == "CommandAccepted", (name, result)
+    everywhere = await stats_cells(node, groupBy="GROUP")
+    assert {k: c["members"] for k, c in everywhere.items()} == {
+        f"{AHORRO}/none": 5, f"{ANDINA}/none": 5}
+    assert {k: c["members"] for k, c in (await stats_cells(
+        node, groupBy="GROUP", cooperativeId=ANDINA)).items()} == {"none": 5}
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_no_combination_of_published_groups_is_about_fewer_than_five_people(seed):
     """Whatever the groups, any set an analyst can make of one slot's published group cells
@@ -1452,6 +1474,34 @@ async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once
     await asyncio.sleep(0.1)
     await node.ok(query, ANALYST)
     assert len(opened) == 10  # older than that: one pass again
+
+
+async def test_the_aliases_of_one_request_are_summed_from_one_moment(node, monkeypatch):
+    """The review of issue 18: two aliases of one request could each scan the atoms again
+    (when they were stale in between), and their difference was what happened in between.
+    With atoms never fresh, one request still makes one pass; the next request another."""
+    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(federation_stats, "KEEP_SECONDS", 0.0)
+    for _ in range(5):
+        await rosa_joins(node)
+    opened = count_opens(node, monkeypatch)
+    query = ("{ a: federationStats(filter: {groupBy: COUNTRY}) { cells { key members } } "
+             "b: federationStats(filter: {groupBy: CORRIDOR}) { cells { key members } } "
+             "c: federationStats(filter: {groupBy: COUNTRY}) { cells { key members } } }")
+    first = await node.ok(query, ANALYST)
+    assert len(opened) == 5  # three aliases, one pass
+    assert first["a"] == first["c"] and first["a"]["cells"] == [{"key": "ES", "members": 5}]
+    assert await node.ok(query, ANALYST) == first
+    assert len(opened) == 10  # a request of its own: the atoms are scanned again
+
+
+@pytest.mark.parametrize(("name", "value"), [("country", "Spain"), ("country", "E"),
+                                             ("cooperativeId", "ahorro"),
+                                             ("cooperativeId", "x" * 5000)])
+async def test_figures_refuse_a_country_or_cooperative_that_cannot_be_one(node, name, value):
+    """The review of issue 18: any string was a key of the figures' caches."""
+    refused = await node.run(STATS, ANALYST, filter={name: value})
+    assert refused.errors and name in refused.errors[0].message
 
 
 async def test_ten_figures_asked_while_events_keep_arriving_cost_one_pass(node, monkeypatch):
@@ -1693,6 +1743,39 @@ async def test_the_live_feed_counts_only_the_members_in_a_safe_atom(node, monkey
         deposits = await window_after(staff_deposit_for_five_women_and_one_loner_deposits)
         assert deposits["events"] == [
             {"service": "savings", "type": "FundsDeposited", "count": 5}]  # not the loner's
+
+
+async def test_the_live_feed_counts_no_event_of_a_month_in_which_she_is_hidden(
+        node, monkeypatch):
+    """The review of issue 18: the feed counted an event when its members were in safe
+    population atoms, the figures a flow only in a safe flow atom of its month. Six women
+    deposit in one window, one of them booked in October, when she alone of her atom did
+    anything: the feed showed six deposits where the figures' months hold five, and the sum
+    of a month's windows minus its figures was her October deposit."""
+    accounts = [(await rosa_joins(node))["account"] for _ in range(6)]
+
+    async def five_deposits_and_one_booked_in_october():
+        for number, account in enumerate(accounts):
+            booked = {"bookedOn": "2026-10-20"} if number == 0 else {}
+            deposited = await node.mutate("depositFunds", {"accountId": account, "amount": {
+                "amount": "1.00", "currency": "EUR"}, **booked}, MADRID_STAFF)
+            assert deposited["__typename"] == "CommandAccepted"
+
+    async with Feed(node, monkeypatch, 0.5) as feed:
+        assert (await feed.window_after(lambda: asyncio.sleep(0)))["total"] is None
+        shown = await feed.window_after(five_deposits_and_one_booked_in_october)
+        assert shown["events"] == [{"service": "savings", "type": "FundsDeposited", "count": 5}]
+    october = await stats_cells(node, groupBy="MONTH", fromMonth="2026-10", toMonth="2026-10")
+    assert set(october) == {"*"}  # her October is hidden in the figures too
+
+
+async def test_the_live_feed_refuses_a_country_that_cannot_be_one(node):
+    context = GatewayContext(node=NODE, caller=ANALYST, views=node.views, keys=node.keys,
+                             commands=node.commands, now=NOW)
+    stream = await SCHEMA.subscribe(ACTIVITY, variable_values={"c": "x" * 5000},
+                                    context_value=context)
+    first = await asyncio.wait_for(stream.__anext__(), 5)
+    assert first.errors and "country" in first.errors[0].message
 
 
 async def test_the_live_feed_scans_a_cooperative_again_only_when_its_people_change(
