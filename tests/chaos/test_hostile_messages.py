@@ -18,8 +18,8 @@ repeated event changes no view (views equal those of a replica folded afresh at 
 every good command was answered once and the balances are what the deposits add up to; no
 processor and no projection stopped.
 
-A future version in an *events* topic is different by design (README: "a rebuild ... stops
-at an event of a newer version than the service reads"): every processor reads the
+A future version in an *events* topic is different by design (docs/runtime.md: "a rebuild
+... stops at an event of a newer version than the service reads"): every processor reads the
 membership events for its lookups, so it is injected once, after the runs, where the
 gateway must dead-letter it and a processor must refuse to start on it.
 """
