@@ -28,7 +28,7 @@ from deploy import broker
 from deploy.topics import TopicReport, ensure_node_topics
 from gateway.auth import Role, issue_token
 from services import config
-from services.catalog import SERVICES
+from deploy.node import SERVICES
 from services.runtime.keys import jwks, signing_key
 
 out = Console(highlight=False, soft_wrap=True)
