@@ -1,1 +1,4 @@
-"""Running coopbridge: the embedded Kafka broker, topic set-up, the CLI."""
+"""Running coopbridge: what a node runs (``node``, the composition root), the embedded Kafka
+broker (``broker``), the node topics (``topics``), the ``coopbridge`` CLI (``cli``) and the
+process supervisor of ``coopbridge up`` (``supervisor``), operating running nodes
+(``operate``), and the demo federation (``demo``)."""

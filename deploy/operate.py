@@ -1,7 +1,10 @@
 """What an operator asks of running nodes: consumer lag, a projection rebuild, a member's
 record exported to a file, and a record file verified offline.
 
-The CLI (``deploy/cli.py``) prints; this module does the work and returns plain values.
+The CLI (``deploy/cli.py``) prints; this module does the work and returns plain values. It
+reads the services' commands topics, the events topics and the federation topics of the
+node's peers (their ends, and the consumer groups' offsets on them: lag), and the events
+topics again through the gateway's projections (replay); it writes no topic.
 """
 
 from __future__ import annotations

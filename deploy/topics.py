@@ -5,6 +5,9 @@ leaves what exists alone, and reports *drift*: a topic that exists with another 
 count (co-partitioning breaks, keys land elsewhere) or with a declared config that differs
 (e.g. events that would not be kept forever). Drift is reported, never "fixed" silently:
 repartitioning a log is an operator's decision.
+
+It creates the topics of a node (every topic ``schemas.topics`` declares for it) and reads
+only their metadata and configs; it writes no record.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from deploy import broker
-from deploy.cli import wait_until_healthy
+from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
 from gateway.auth import Role, issue_token
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cli import wait_until_healthy
+from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
 
 REPO = Path(__file__).resolve().parents[2]

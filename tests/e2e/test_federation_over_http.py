@@ -23,7 +23,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 
-from deploy.cli import wait_until_healthy
+from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
 from gateway.auth import Role, issue_token
 from schemas import REGISTRY

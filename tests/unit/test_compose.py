@@ -34,9 +34,9 @@ import pytest
 import yaml
 
 from deploy import cli
+from deploy.node import SERVICES
 from schemas.topics import federation_topic, node_topics
 from services import config
-from services.catalog import SERVICES
 from services.runtime import host
 
 REPO = Path(__file__).resolve().parents[2]
@@ -286,7 +286,7 @@ def test_every_command_is_one_the_cli_has(service):
         if args[:1] == ["service"] and args[1:2] and args[1] in PENDING:
             parse(args, allow_pending=True)  # the options must exist all the same
             pytest.xfail(f"`coopbridge service {args[1]}` is not in the CLI until "
-                         f"services.catalog.SERVICES has {args[1]!r}")
+                         f"deploy.node.SERVICES has {args[1]!r}")
         pytest.fail(f"{service}: `coopbridge {shlex.join(args)}` is not a command the CLI "
                     f"(deploy.cli) accepts: {exc.format_message()}", pytrace=False)
 
@@ -295,9 +295,9 @@ def test_every_service_run_is_in_the_catalog():
     run = {p.name for p in processes() if p.command == "service"}
     missing = run - set(SERVICES)
     if missing and missing <= PENDING:
-        pytest.xfail(f"{sorted(missing)} not in services.catalog.SERVICES yet")
+        pytest.xfail(f"{sorted(missing)} not in deploy.node.SERVICES yet")
     assert not missing, (f"docker-compose.yml runs `coopbridge service` {sorted(missing)}, "
-                         f"which services.catalog.SERVICES does not have ({sorted(SERVICES)})")
+                         f"which deploy.node.SERVICES does not have ({sorted(SERVICES)})")
 
 
 def test_both_nodes_run_every_process():

@@ -1,5 +1,7 @@
-"""The services a node runs, by name: each maps to its factory (a command processor's, or a
-``WithoutDataKeys`` one for the federation relay) and its module."""
+"""What a node runs: the composition root that names each service and picks its factory (a
+command processor's, or a ``WithoutDataKeys`` one for the federation relay) and the module
+``python -m`` runs it with. ``coopbridge service`` and ``coopbridge up`` start what is listed
+here; the services themselves never import each other. Reads and writes no topic itself."""
 
 from __future__ import annotations
 
