@@ -356,7 +356,7 @@ class CommandProcessor:
         if aggregate is None:
             return self._reject(partition_log, envelope, envelope.id, Rejected(
                 "UnsupportedCommand", f"the {self.service.name} service does not take it"))
-        aggregate_id = aggregate.id_of(command)
+        aggregate_id = REGISTRY.key_of(command)
         if not (envelope.subject == aggregate_id and record.key == aggregate_id.encode()):
             return self._reject(partition_log, envelope, envelope.id, Rejected(
                 "ValidationError", "the Kafka key and the subject must be the aggregate id"))

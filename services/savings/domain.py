@@ -615,7 +615,6 @@ ACCOUNT = Aggregate(
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
             s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
             s.SavingsTransferDelivered, s.SavingsTransferRefunded),
-    id_of=lambda contract: contract.account_id,
 )
 
 SAVINGS = ServiceDefinition(
