@@ -41,34 +41,15 @@ from schemas import savings as s
 from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
 from schemas.money import AmountError, parse_major
 from schemas.registry import Contract
+from schemas.rejections import REJECTION_CODES
 from schemas.topics import SERVICES, events_topic
 from services import config
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
 
-#: Every rejection code a service may answer with; an unknown one comes as ``CommandRejected``.
-ERROR_CODES = (
-    "AccountAlreadyOpen", "AccountClosed", "AccountNotEmpty", "AlreadyAMember",
-    "AlreadyCompleted", "AlreadyEnrolled", "AlreadyInGroup", "CertificateAlreadyIssued",
-    "CertificateAlreadyRevoked", "ConsentAlreadyExists", "ConsentAlreadyRevoked",
-    "CooperativeAlreadyRegistered", "CourseAlreadyOffered", "CourseFull", "CourseNotPassed",
-    "CurrencyMismatch", "DuplicateRemittance", "GroupAlreadyExists", "InsufficientFunds",
-    "InternalError", "InvalidPersonalDetails", "InvalidTransferTarget", "LoanAlreadyDisbursed",
-    "LoanOutstanding", "MemberAlreadyErased", "MemberAlreadyRegistered", "MemberErased",
-    "MembershipActive", "NoActiveLoan", "NotAMember", "NotCompleted", "NotEnrolled",
-    "NotInGroup", "NothingToChange", "NothingToRedeem", "Overpayment", "RateUnavailable",
-    "RemittanceSettled", "RemittancesPending", "SharesNotRedeemed", "UnknownAccount",
-    "UnknownBeneficiary", "UnknownCertificate", "UnknownConsent", "UnknownCooperative",
-    "UnknownCourse", "UnknownGroup", "UnknownMember", "UnknownRemittance",
-    "UnsupportedCommand", "WrongPartition", "WrongProduct",
-    # the federation: records and savings moving home
-    "NoConsent", "RecordAlreadyExported", "RecordAlreadyImported", "RecordAlreadyRevoked",
-    "UnknownRecord", "DuplicateTransfer", "TransferAlreadyReceived", "TransferSettled",
-    "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "WrongNode", "PoorCreditHistory",
-    "UnknownPeer",
-    # a record coming home to a member this node knows already
-    "MemberIdInUse", "IdentityMismatch",
-)
+#: Every rejection code the services and the runtime declare (``schemas.rejections``), in the
+#: order the API publishes them; an undeclared one comes as ``CommandRejected``.
+ERROR_CODES = tuple(REJECTION_CODES.published())
 
 # -- result types ---------------------------------------------------------------------------
 

@@ -19,10 +19,29 @@ import msgspec
 
 from schemas.fields import Id, LanguageTag, PastDay, Text
 from schemas.registry import REGISTRY, Contract
+from schemas.rejections import declare_rejections
 
 SERVICE = "training"
 command = REGISTRY.command
 event = REGISTRY.event
+
+#: The codes the training service rejects a command with (besides the runtime's).
+REJECTIONS = declare_rejections(SERVICE, {
+    "AlreadyCompleted": "her course is completed: nothing more is recorded on it",
+    "AlreadyEnrolled": "she is enrolled in this course already",
+    "CertificateAlreadyIssued": "a certificate with this id exists, or she holds this one",
+    "CertificateAlreadyRevoked": "the certificate is revoked already",
+    "CourseAlreadyOffered": "a course with this id is offered",
+    "CourseFull": "every place of the course is taken",
+    "CourseNotPassed": "certificates are for passed courses only",
+    "MemberErased": "she was erased: nothing more is recorded about her",
+    "NotCompleted": "she has not completed the course",
+    "NotEnrolled": "she is not enrolled in this course",
+    "UnknownCertificate": "the course issued no certificate with this id",
+    "UnknownCooperative": "no cooperative is registered with this id",
+    "UnknownCourse": "no course is offered with this id",
+    "UnknownMember": "no member is registered with this id",
+})
 
 Hours = Annotated[int, msgspec.Meta(ge=1, le=5000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
