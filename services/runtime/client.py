@@ -39,6 +39,19 @@ class Reply:
         return self.payload.error.code if self.payload.error else None
 
 
+def command_bytes(command: Contract, aggregate_id: str, command_id: str, source: str,
+                  correlation_id: str | None = None, time: dt.datetime | None = None,
+                  replay_of: str | None = None) -> bytes:
+    """The bytes of a command from ``source`` as it travels: keyed (``partitionkey``) by its
+    aggregate id, whose id is also its subject, except on a replay request, whose subject is
+    its own id."""
+    return REGISTRY.encode(
+        command, id=command_id, source=source,
+        subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
+        time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
+        replayof=replay_of)
+
+
 class CommandClient:
     """Send commands to a node's services and wait for their replies."""
 
@@ -79,11 +92,8 @@ class CommandClient:
                correlation_id: str | None = None, time: dt.datetime | None = None,
                replay_of: str | None = None) -> bytes:
         """The bytes of a command as it travels (a replay request's subject is its own id)."""
-        return REGISTRY.encode(
-            command, id=command_id, source=self._source,
-            subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
-            time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
-            replayof=replay_of)
+        return command_bytes(command, aggregate_id, command_id, self._source, correlation_id,
+                             time, replay_of)
 
     async def send(self, command: Contract, aggregate_id: str | None = None, *,
                    command_id: str | None = None, correlation_id: str | None = None,

@@ -18,11 +18,12 @@ from typing import Any
 
 import faust
 
-from schemas import REGISTRY, ContractError, Message
+from schemas import Message
 from schemas.registry import Kind
 from schemas.topics import service_partitions
 from services import config
-from services.runtime.deadletter import letter_for, publish_faust
+from services.runtime.deadletter import publish_faust
+from services.runtime.reading import Unreadable, read
 
 
 def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faust.App:
@@ -58,19 +59,12 @@ async def decoded(
 ) -> AsyncIterator[Message]:
     """The decodable messages of ``stream``; the rest go to ``{node}.deadletter``."""
     async for event in stream.events():
-        record = event.message
-        try:
-            message = REGISTRY.decode(record.value, kind=kind)
-        except ContractError as error:
-            letter = letter_for(
-                node, source_topic=record.topic, partition=record.partition,
-                offset=record.offset, key=record.key, value=record.value,
-                reason=error.reason.value, detail=str(error),
-            )
+        found = read(event.message, kind=kind)
+        if isinstance(found, Unreadable):
             try:
-                await publish_faust(app, letter)
+                await publish_faust(app, found.letter(node))
             except Exception as exc:  # the record must not be skipped silently
                 await app.crash(exc)
                 raise
             continue
-        yield message
+        yield found
