@@ -1,17 +1,17 @@
 """The services a node runs, by name: each maps to its factory (a command processor's, or a
-``WithoutDataKeys`` one for the federation relay) and its module."""
+``WithoutDataKeys`` one for the relay between nodes) and its module."""
 
 from __future__ import annotations
 
-from services.federation.relay import federation_relay
 from services.membership.app import membership_processor
+from services.relay.relay import node_relay
 from services.runtime.host import ServiceFactory, WithoutDataKeys
 from services.savings.app import savings_processor
 from services.training.app import training_processor
 
 #: service name -> (factory, module runnable with ``python -m``)
 SERVICES: dict[str, tuple[ServiceFactory, str]] = {
-    "federation": (WithoutDataKeys(federation_relay), "services.federation"),
+    "federation": (WithoutDataKeys(node_relay), "services.relay"),
     "membership": (membership_processor, "services.membership"),
     "savings": (savings_processor, "services.savings"),
     "training": (training_processor, "services.training"),

@@ -1,4 +1,4 @@
-"""The federation relay of a node: the only path between nodes.
+"""The relay of a node: the only path between nodes.
 
 One consumer group (``{node}.federation.relay``) reads
 
@@ -53,7 +53,7 @@ from schemas.registry import Contract
 from schemas.topics import check_node, events_topic, federation_group, federation_topic
 from services import config
 from services.config import Peer
-from services.federation.messages import addressee, open_message, sign_message
+from services.relay.messages import addressee, open_message, sign_message
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain
 from services.runtime.client import CommandClient, Reply
@@ -83,7 +83,7 @@ class _Interrupted(Exception):
     """Stopping or losing the partition while a command waited: leave the record uncommitted."""
 
 
-class FederationRelay:
+class Relay:
     """Carries a node's transfers to its peers and theirs to it; ``run`` until ``stop``."""
 
     name = SERVICE
@@ -381,7 +381,7 @@ class _OwnEvents:
 
 
 class _Listener(ConsumerRebalanceListener):
-    def __init__(self, relay: FederationRelay):
+    def __init__(self, relay: Relay):
         self.relay = relay
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -393,6 +393,6 @@ class _Listener(ConsumerRebalanceListener):
         self.relay.ready.set()
 
 
-def federation_relay(node: str, bootstrap: str | None = None) -> FederationRelay:
+def node_relay(node: str, bootstrap: str | None = None) -> Relay:
     """The relay of ``node`` with its trust list and signing key from the configuration."""
-    return FederationRelay(node, bootstrap)
+    return Relay(node, bootstrap)
