@@ -18,14 +18,10 @@ from schemas.fields import Money, Sealed, earliest_day, latest_day
 from services.runtime.aggregate import Context, Rejected, fold
 from schemas.money import add, exponent, to_major
 from services.savings.arithmetic import annuity_schedule, convert
-from services.savings.domain import (
-    ACCOUNT,
-    AccountFacts,
-    CooperativeFacts,
-    decide,
-    evolve,
-)
+from services.savings.domain import ACCOUNT, decide
+from services.savings.lookups import AccountFacts, CooperativeFacts
 from services.savings.rates import load_rates
+from services.savings.state import evolve
 
 NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
 ROSA = "0192d3c4-0000-7000-8000-00000000a05a"
