@@ -1,32 +1,20 @@
-"""The command processor: one writer per aggregate, events before state, state before commit.
+"""The command processor: the command core (``core``) driven by Kafka, one writer per
+aggregate, events before replies, replies before commit.
 
-Reads ``{node}.{service}.commands`` in a consumer group; writes the service's events topic,
-``{node}.replies`` and ``{node}.deadletter``; reads the events topic back to rebuild, and
-the events topics its lookups fold.
+Reads ``{node}.{service}.commands`` in a consumer group (``{node}.{service}.processor``) and,
+to rebuild and to fold its lookups, the service's events topic and those its lookups read;
+writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``.
 
-It drives the command core (``core``: what each command leads to, without I/O) with Kafka.
-For each partition it owns, the processor
-
-1. on assignment, pauses the partition, folds its ``PartitionLog`` from the events partition
-   of the same number (continuing a log it held before a rebalance, else from the start) in
-   a task, so heartbeats go on, then resumes it;
-2. catches the lookups up to the end of their events topics, then hands each command of a
-   batch to the core (with the service's checks and effects, ``Hooks``) and writes each
-   dead letter the core asks for, acknowledged, at once;
-3. appends the batch's events and ``CommandRejected`` records to the events partition,
-   ``acks=all``;
-4. verifies that the broker placed the batch's records at the offsets this writer expected:
-   any other offset means a second writer exists, so the partition is rebuilt and the batch
-   retried (the chain of ``previousid`` makes every fold ignore the loser's events);
-5. only then sends the replies, and only after those are acknowledged commits the offsets.
-
-A batch spans partitions: its events go out together (one produce request for all of them),
-then its replies, and its commit runs while the next batch is decided; that commit waits for
-the one before it, and a revocation or ``stop`` waits for it too.
-
-A Kafka failure raises out of ``run`` without committing: the commands are redelivered to the
-next owner of their partitions, and the core answers the repeats from the log. ``stop``
-(SIGTERM) and a revocation let the batch in flight finish and commit.
+A newly assigned partition is paused while its ``PartitionLog`` is folded from the events
+partition of the same number (in a task, so heartbeats go on; a log held before a
+rebalance is continued), then resumed. A batch, which may span partitions, goes through the
+core command by command (dead letters written at once), then its events and rejections are
+appended together, ``acks=all``; records that landed elsewhere than this writer expected
+mean a second writer, so that partition is rebuilt and its batch retried. Only then go the
+replies, and only after those are acknowledged the commit, which runs while the next batch
+is decided. A Kafka failure raises out of ``run`` without committing (the commands are
+redelivered and answered from the log); ``stop`` (SIGTERM) and a revocation let the batch
+in flight finish and commit.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 ``make_app`` builds a faust app with the settings every coopbridge stream uses (acks from all
 replicas, the configured session timeout, topics we declare ourselves). ``contract_topic``
 declares a topic whose records are read as raw bytes, and ``decoded`` turns a stream of those
-bytes into ``schemas.Message`` objects, sending everything that cannot be decoded to the
-node's dead-letter topic (acknowledged by the broker) and going on with the next record.
+bytes into ``schemas.Message`` objects (``reading.read``), sending everything that cannot be
+decoded to the node's dead-letter topic (acknowledged by the broker) and going on with the
+next record.
 
-A faust agent acknowledges a record even when its body raises (KAFKA.md), so ``decoded``
+A faust agent acknowledges a record even when its body raises, so ``decoded``
 never lets a bad record raise; if even the dead letter cannot be written, the app crashes
 instead of skipping the record silently.
 """
