@@ -1,19 +1,19 @@
 """What a node runs: the composition root that names each service and picks its factory (a
-command processor's, or a ``WithoutDataKeys`` one for the federation relay) and the module
+command processor's, or a ``WithoutDataKeys`` one for the relay between nodes) and the module
 ``python -m`` runs it with. ``coopbridge service`` and ``coopbridge up`` start what is listed
 here; the services themselves never import each other. Reads and writes no topic itself."""
 
 from __future__ import annotations
 
-from services.federation.relay import federation_relay
 from services.membership.app import membership_processor
+from services.relay.relay import node_relay
 from services.runtime.host import ServiceFactory, WithoutDataKeys
 from services.savings.app import savings_processor
 from services.training.app import training_processor
 
 #: service name -> (factory, module runnable with ``python -m``)
 SERVICES: dict[str, tuple[ServiceFactory, str]] = {
-    "federation": (WithoutDataKeys(federation_relay), "services.federation"),
+    "federation": (WithoutDataKeys(node_relay), "services.relay"),
     "membership": (membership_processor, "services.membership"),
     "savings": (savings_processor, "services.savings"),
     "training": (training_processor, "services.training"),

@@ -71,11 +71,12 @@ from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
 from gateway.auth import Caller
 from gateway.listeners import Listener, Listeners
 from gateway.readmodel import TABLES, Doc, project
-from schemas import REGISTRY, ContractError, Message
+from schemas import Message
 from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, letter_for, publish_faust
+from services.runtime.reading import Unreadable, read
 from services.runtime.streams import contract_topic, make_app
 
 log = logging.getLogger(__name__)
@@ -420,14 +421,12 @@ class Projections:
         letters: list[DeadLetter] = []
         applied: list[tuple[list[str], Message]] = []
         moved = False
-        decode = REGISTRY.decode
         for record in records:
             topic, partition, offset = record.topic, record.partition, record.offset
             store.set_offset(topic, partition, offset + 1)
-            try:
-                message = decode(record.value, kind="event")
-            except ContractError as error:
-                letters.append(self._letter(record, error.reason.value, str(error)))
+            message = read(record, kind="event")
+            if isinstance(message, Unreadable):
+                letters.append(message.letter(self.node))
                 stats["dead_lettered"] += 1
                 continue
             envelope = message.envelope

@@ -17,12 +17,13 @@ from schemas import membership as m
 from schemas.fields import NOT_COME_YET, days_ahead
 from services.membership.domain import MEMBERSHIP
 from services.runtime.aggregate import Rejected
+from services.runtime.core import Hooks
 from services.runtime.datakeys import DataKeys, SealBroken
 from services.runtime.processor import CommandProcessor
 
 
-def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> CommandProcessor:
-    """The membership service's command processor, using ``keys`` for personal data."""
+def membership_hooks(keys: DataKeys) -> Hooks:
+    """The checks and effects of the membership service, using ``keys`` for personal data."""
 
     async def personal_details_open(command: m.RegisterMember | m.CorrectMemberDetails
                                     | m.ImportRecord) -> None:
@@ -47,10 +48,14 @@ def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> Co
     async def destroy_keys(event: m.MemberErased) -> None:
         await keys.destroy(event.member_id)
 
-    return CommandProcessor(
-        MEMBERSHIP, node, bootstrap,
+    return Hooks(
         checks={m.RegisterMember: personal_details_open,
                 m.CorrectMemberDetails: personal_details_open,
                 m.ImportRecord: personal_details_open},
         effects={m.MemberErased: destroy_keys},
     )
+
+
+def membership_processor(node: str, bootstrap: str | None, keys: DataKeys) -> CommandProcessor:
+    """The membership service's command processor, using ``keys`` for personal data."""
+    return CommandProcessor(MEMBERSHIP, node, bootstrap, hooks=membership_hooks(keys))

@@ -1,7 +1,8 @@
 """Sending commands and waiting for their replies: what the gateway, the CLI and tests use.
 
 ``CommandClient`` produces a command to ``{node}.{service}.commands`` keyed by its aggregate id
-(so every command of one aggregate reaches the same single writer) and waits for the reply on
+(the field its contract declares as its key, ``REGISTRY.key_of``: so every command of one
+aggregate reaches the same single writer) and waits for the reply on
 ``{node}.replies``, which it follows from the moment it starts. The command id is the
 caller's idempotency key when given: sending the same id again returns the same reply.
 """
@@ -36,6 +37,19 @@ class Reply:
     @property
     def code(self) -> str | None:
         return self.payload.error.code if self.payload.error else None
+
+
+def command_bytes(command: Contract, aggregate_id: str, command_id: str, source: str,
+                  correlation_id: str | None = None, time: dt.datetime | None = None,
+                  replay_of: str | None = None) -> bytes:
+    """The bytes of a command from ``source`` as it travels: keyed (``partitionkey``) by its
+    aggregate id, whose id is also its subject, except on a replay request, whose subject is
+    its own id."""
+    return REGISTRY.encode(
+        command, id=command_id, source=source,
+        subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
+        time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
+        replayof=replay_of)
 
 
 class CommandClient:
@@ -78,20 +92,19 @@ class CommandClient:
                correlation_id: str | None = None, time: dt.datetime | None = None,
                replay_of: str | None = None) -> bytes:
         """The bytes of a command as it travels (a replay request's subject is its own id)."""
-        return REGISTRY.encode(
-            command, id=command_id, source=self._source,
-            subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
-            time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
-            replayof=replay_of)
+        return command_bytes(command, aggregate_id, command_id, self._source, correlation_id,
+                             time, replay_of)
 
-    async def send(self, command: Contract, aggregate_id: str, *, command_id: str | None = None,
-                   correlation_id: str | None = None, timeout: float = 30,
-                   replay_of: str | None = None) -> Reply:
-        """Send ``command`` for ``aggregate_id`` and wait for its reply. ``replay_of``: this is
-        a replay request (its id is ``command_id``) for the logged answer of the command with
-        that id; the reply speaks of that command, or of the request itself with ``NotDone``
-        when the log holds no such command for ``aggregate_id``. It is never decided."""
+    async def send(self, command: Contract, aggregate_id: str | None = None, *,
+                   command_id: str | None = None, correlation_id: str | None = None,
+                   timeout: float = 30, replay_of: str | None = None) -> Reply:
+        """Send ``command`` for ``aggregate_id`` (by default the one its key names) and wait
+        for its reply. ``replay_of``: this is a replay request (its id is ``command_id``) for
+        the logged answer of the command with that id; the reply speaks of that command, or
+        of the request itself with ``NotDone`` when the log holds no such command for
+        ``aggregate_id``. It is never decided."""
         command_id = command_id or new_id()
+        aggregate_id = aggregate_id or REGISTRY.key_of(command)
         raw = self.encode(command, aggregate_id, command_id, correlation_id,
                           replay_of=replay_of)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,

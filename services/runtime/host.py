@@ -2,7 +2,7 @@
 
 A service is a command processor (built with the node's data keys) or, wrapped in
 ``WithoutDataKeys``, anything else with the same ``run``/``stop`` surface that must not hold
-members' data keys (the federation relay): no ``DataKeys`` is opened for it.
+members' data keys (the relay between nodes): no ``DataKeys`` is opened for it.
 
 SIGTERM and SIGINT stop the service gracefully (the batch in flight finishes and commits).
 An infrastructure failure ends the process with status 1 and no commit, so the commands are

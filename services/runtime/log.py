@@ -1,4 +1,4 @@
-"""The state a command processor keeps for one partition, folded from its events (pure).
+"""The state a command processor keeps, folded from events (pure).
 
 ``PartitionLog`` holds every aggregate stream of one partition and, for every command that
 reached the log, its outcome: the event it produced (if the fold applied it) or its
@@ -6,6 +6,9 @@ rejection. The first outcome of a command in the log is its outcome; a later rec
 same command (a second writer's) is ignored, and so is everything chained on it. The log is
 rebuilt by reading the events partition from the start, and extended by the processor as it
 writes.
+
+``Lookups`` holds a service's lookups (``aggregate.Lookup``): views folded from whole events
+topics of the node (every partition), each event applied only if it continues its chain.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 from schemas import Message
 from schemas.runtime import CommandRejected, Error, EventRef
-from services.runtime.aggregate import Aggregate, ServiceDefinition, Stream
+from services.runtime.aggregate import Aggregate, Chain, ServiceDefinition, Stream
 
 
 @dataclass
@@ -72,3 +75,27 @@ class PartitionLog:
         self.outcomes[command_id] = Outcome(time=envelope.time, aggregate_id=envelope.subject, events=[
             EventRef(id=envelope.id, type=envelope.type, sequence=envelope.sequence)])
         return True
+
+
+class Lookups:
+    """The views of a service's lookups, by name, and where each event stream stands."""
+
+    def __init__(self, service: ServiceDefinition):
+        self.service = service
+        self.views = {lookup.name: lookup.initial() for lookup in service.lookups}
+        #: the services whose events feed a lookup (its own, ``source=None``, or another's)
+        self.sources = {lookup.source or service.name for lookup in service.lookups}
+        self._chains: dict[tuple[str, str], Chain] = {}
+
+    def apply(self, source: str, message: Message) -> None:
+        """Fold one event of ``source``'s events topic into the views that read it."""
+        envelope, event = message
+        if source not in self.sources or envelope.sequence is None:
+            return
+        chain = self._chains.setdefault((source, envelope.subject), Chain())
+        if not chain.continues(envelope.sequence, envelope.previousid):
+            return
+        chain.extend(envelope.sequence, envelope.id)
+        for lookup in self.service.lookups:
+            if (lookup.source or self.service.name) == source:
+                lookup.apply(self.views[lookup.name], event)

@@ -1,32 +1,20 @@
-"""The command processor: one writer per aggregate, events before state, state before commit.
+"""The command processor: the command core (``core``) driven by Kafka, one writer per
+aggregate, events before replies, replies before commit.
 
-Reads ``{node}.{service}.commands`` in a consumer group; writes the service's events topic,
-``{node}.replies`` and ``{node}.deadletter``; reads the events topic back to rebuild.
+Reads ``{node}.{service}.commands`` in a consumer group (``{node}.{service}.processor``) and,
+to rebuild and to fold its lookups, the service's events topic and those its lookups read;
+writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``.
 
-For each partition it owns, the processor
-
-1. on assignment, pauses the partition, folds its ``PartitionLog`` from the events partition
-   of the same number (continuing a log it held before a rebalance, else from the start) in
-   a task, so heartbeats go on, then resumes it;
-2. decodes each command (undecodable ones go to dead-letter; if the envelope could be read,
-   the command is also rejected, so that its sender is not left waiting);
-3. answers a command whose id already reached the log from the log, without deciding again;
-4. otherwise runs the service's checks and pure ``decide`` on the current state, and appends
-   its one event (or a ``CommandRejected`` record) to the events partition, ``acks=all``;
-5. verifies that the broker placed the batch's records at the offsets this writer expected:
-   any other offset means a second writer exists, so the partition is rebuilt and the batch
-   retried (the chain of ``previousid`` makes every fold ignore the loser's events);
-6. only then sends the replies, and only after those are acknowledged commits the offsets.
-
-A batch spans partitions: its events go out together (one produce request for all of them),
-then its replies, and its commit runs while the next batch is decided; that commit waits for
-the one before it, and a revocation or ``stop`` waits for it too.
-
-A Kafka failure raises out of ``run`` without committing: the commands are redelivered to the
-next owner of their partitions, and step 3 absorbs the repeats. A bug in the service's own
-code for one command (decide, evolve, a check) rejects that command with ``InternalError``
-and dead-letters it, so one bad message cannot block a partition forever. ``stop`` (SIGTERM)
-and a revocation let the batch in flight finish and commit.
+A newly assigned partition is paused while its ``PartitionLog`` is folded from the events
+partition of the same number (in a task, so heartbeats go on; a log held before a
+rebalance is continued), then resumed. A batch, which may span partitions, goes through the
+core command by command (dead letters written at once), then its events and rejections are
+appended together, ``acks=all``; records that landed elsewhere than this writer expected
+mean a second writer, so that partition is rebuilt and its batch retried. Only then go the
+replies, and only after those are acknowledged the commit, which runs while the next batch
+is decided. A Kafka failure raises out of ``run`` without committing (the commands are
+redelivered and answered from the log); ``stop`` (SIGTERM) and a revocation let the batch
+in flight finish and commit.
 """
 
 from __future__ import annotations
@@ -34,57 +22,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import msgspec
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 
-from schemas import REGISTRY, ContractError, Message
-from schemas.envelope import Envelope, source_for
-from schemas.registry import Contract, Reason
-from schemas.runtime import CommandRejected, CommandReply, Error, EventRef
 from schemas.topics import commands_topic, events_topic, processor_group, replies_topic
 from services import config
 from services.runtime import kafka_clients
-from services.runtime.aggregate import Chain, Context, Rejected, ServiceDefinition, Stream
-from services.runtime.deadletter import letter_for, publish
-from services.runtime.ids import derived_id
-from services.runtime.log import Outcome, PartitionLog
+from services.runtime.aggregate import ServiceDefinition, Stream
+from services.runtime.core import INTERNAL_ERROR, CommandCore, Hooks, Plan, handle
+from services.runtime.deadletter import publish
+from services.runtime.log import PartitionLog
+from services.runtime.reading import read_log
 
 log = logging.getLogger(__name__)
-
-#: ``async check(command)``: raise ``Rejected`` to refuse it before ``decide`` (I/O allowed).
-Check = Callable[[Contract], Awaitable[None]]
-#: ``async effect(event)``: done before the event is appended; must be idempotent.
-Effect = Callable[[Contract], Awaitable[None]]
 
 #: Told which aggregates changed (after their events are acknowledged, and after a rebuild).
 Observer = Callable[[list[Stream]], None]
 
 #: Failures of the world around us: they stop the processor (no commit), never a command.
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
-
-_AGGREGATE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class UnreadableLog(Exception):
-    """The events partition holds an event this version cannot read: stop, upgrade."""
-
-
-@dataclass
-class _Planned:
-    """One command of a batch, decided (or answered) and waiting for its write."""
-
-    envelope: Envelope | None  # None: not even an envelope; dead-lettered, no reply
-    outcome: Outcome | None
-    write: bytes | None = None  # the event or rejection record to append
-    stream_key: tuple[str, str] | None = None  # the aggregate an accepted command changed
-    answers: str | None = None  # a replay's: the command its reply speaks of
 
 
 class CommandProcessor:
@@ -96,8 +55,7 @@ class CommandProcessor:
         node: str,
         bootstrap: str | None = None,
         *,
-        checks: Mapping[type, Check] | None = None,
-        effects: Mapping[type, Effect] | None = None,
+        hooks: Hooks = Hooks(),
         references: Mapping[str, Any] | None = None,
         observer: Observer | None = None,
         companions: Sequence[Any] = (),
@@ -107,8 +65,8 @@ class CommandProcessor:
         self.service = service
         self.node = node
         self.bootstrap = bootstrap or config.bootstrap_servers()
-        self.checks = dict(checks or {})
-        self.effects = dict(effects or {})
+        self.hooks = hooks
+        self.core = CommandCore(service, node, references)
         self.clock = clock
         self.max_batch = max_batch
         self.observer = observer
@@ -116,23 +74,16 @@ class CommandProcessor:
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
-        self.source = source_for(node, service.name)
         self.logs: dict[int, PartitionLog] = {}
         self._parked: dict[int, PartitionLog] = {}  # logs of partitions a rebalance took away
-        self.lookups = {lookup.name: lookup.initial() for lookup in service.lookups}
-        self._lookup_topics = {
-            lookup.name: events_topic(node, lookup.source or service.name)
-            for lookup in service.lookups}
-        self._lookup_chains: dict[tuple[str, str], Chain] = {}
-        # what decisions may consult: the lookups, plus references the app passes in (a rate
-        # table …); read-only by convention
-        self._context_lookups = {**(references or {}), **self.lookups}
+        #: the events topic each lookup source is read from -> that source
+        self._lookup_sources = {events_topic(node, source): source
+                                for source in self.core.lookups.sources}
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._committing: asyncio.Future | None = None  # the last batch's commit, in flight
         self._stopping = asyncio.Event()
         self._revoking = False
-        self._partitions = 0
         self.ready = asyncio.Event()  # set once an assignment is rebuilt (or empty)
 
     # -- life ------------------------------------------------------------------------------
@@ -160,16 +111,17 @@ class CommandProcessor:
             await self._consumer.start()
             await self._lookup_reader.start()
             await self._probe.start()
-            self._partitions = len(await kafka_clients.all_partitions(
+            partitions = len(await kafka_clients.all_partitions(
                 self._consumer, self.commands_topic))
             events = len(await kafka_clients.all_partitions(self._consumer, self.events_topic))
-            if events != self._partitions:  # a command's events go to its partition number
+            if events != partitions:  # a command's events go to its partition number
                 raise RuntimeError(
-                    f"{self.commands_topic} has {self._partitions} partitions and "
+                    f"{self.commands_topic} has {partitions} partitions and "
                     f"{self.events_topic} {events}: they must be co-partitioned")
+            self.core.partitions = partitions
             if self.service.lookups:
                 lookup_partitions = [
-                    tp for topic in sorted(set(self._lookup_topics.values()))
+                    tp for topic in sorted(self._lookup_sources)
                     for tp in await kafka_clients.all_partitions(self._lookup_reader, topic)]
                 self._lookup_reader.assign(lookup_partitions)
                 await self._lookup_reader.seek_to_beginning(*lookup_partitions)
@@ -242,7 +194,7 @@ class CommandProcessor:
             reader.seek(events_tp, partition_log.next_offset)
 
             def fold(record) -> None:
-                message = self._read_event(record)
+                message = read_log(record)
                 if message is not None:
                     partition_log.apply(message)
 
@@ -272,20 +224,24 @@ class CommandProcessor:
         send all the replies at once, then commit: three round trips per batch, however many
         partitions it spans (partitions are independent: each aggregate lives in one)."""
         await self._catch_up_lookups()
-        plans: dict[TopicPartition, tuple[PartitionLog, list, list[_Planned]]] = {}
+        plans: dict[TopicPartition, tuple[PartitionLog, list, list[Plan]]] = {}
         for tp, records in batches.items():
             partition_log = self.logs.get(tp.partition)
             if partition_log is None:  # fetched before the pause took effect: read it again
                 self._consumer.seek(tp, records[0].offset)
                 continue
-            planned: list[_Planned] = []
+            planned: list[Plan] = []
             for record in records:
                 if self._revoking and planned:
                     break  # a revocation is waiting: the rest is the next owner's
-                planned.append(await self._plan(tp, partition_log, record))
+                plan = await handle(self.core, partition_log, record, self.clock(), self.hooks,
+                                    INFRASTRUCTURE)
+                if plan.letter is not None:
+                    await self._dead_letter(plan)
+                planned.append(plan)
             plans[tp] = (partition_log, records, planned)
         appended = await self._append(plans)
-        replies = [await self._producer.send(self.replies_topic, value=self._reply(plan),
+        replies = [await self._producer.send(self.replies_topic, value=self.core.reply(plan),
                                              key=plan.envelope.id.encode())
                    for tp in appended for plan in plans[tp][2] if plan.envelope is not None]
         await asyncio.gather(*replies)
@@ -310,8 +266,7 @@ class CommandProcessor:
         if committing is not None:
             await committing
 
-    async def _append(self, plans: dict[TopicPartition, tuple[PartitionLog, list,
-                                                                list[_Planned]]]
+    async def _append(self, plans: dict[TopicPartition, tuple[PartitionLog, list, list[Plan]]]
                       ) -> list[TopicPartition]:
         """Append the events and rejections of every partition, acks=all, and check that
         each partition's landed where its writer expected. Returns the partitions whose
@@ -341,172 +296,25 @@ class CommandProcessor:
             appended.append(tp)
         return appended
 
-    async def _plan(self, tp: TopicPartition, partition_log: PartitionLog, record) -> _Planned:
-        """Decide one command against the partition's state (or find it in the log)."""
-        try:
-            envelope, command = REGISTRY.decode(record.value, kind="command")
-        except ContractError as error:
-            return await self._refuse(partition_log, record, error)
-        if envelope.replayof is not None:
-            return self._replayed(partition_log, envelope, record)
-        known = partition_log.outcomes.get(envelope.id)
-        if known is not None:
-            return _Planned(envelope, known)
-        aggregate = self.service.for_command(type(command))
-        if aggregate is None:
-            return self._reject(partition_log, envelope, envelope.id, Rejected(
-                "UnsupportedCommand", f"the {self.service.name} service does not take it"))
-        aggregate_id = aggregate.id_of(command)
-        if not (envelope.subject == aggregate_id and record.key == aggregate_id.encode()):
-            return self._reject(partition_log, envelope, envelope.id, Rejected(
-                "ValidationError", "the Kafka key and the subject must be the aggregate id"))
-        if self._partition_of(record.key) != tp.partition:
-            return self._reject(partition_log, envelope, aggregate_id, Rejected(
-                "WrongPartition", "the command was not partitioned by murmur2 of its key"))
-        now = self.clock()
-        stream = partition_log.stream(aggregate, aggregate_id)
-        try:
-            check = self.checks.get(type(command))
-            if check is not None:
-                await check(command)
-            events = aggregate.decision(stream.state, command,
-                                        Context(now, self._context_lookups))
-            if len(events) != 1:
-                raise TypeError(f"{type(command).__name__} decided {len(events)} events, not 1")
-            [event] = events
-            next_state = aggregate.evolve(stream.state, event)  # before anything is written
-            effect = self.effects.get(type(event))
-            if effect is not None:
-                await effect(event)
-        except Rejected as rejected:
-            return self._reject(partition_log, envelope, aggregate_id, rejected, now)
-        except INFRASTRUCTURE:
-            raise
-        except Exception as bug:  # noqa: BLE001 - a bug for this one command, not the world
-            return await self._internal_error(partition_log, record, envelope, aggregate_id, bug)
-        event_id = derived_id(envelope.id, 0, now)
-        sequence = stream.version + 1
-        write = REGISTRY.encode(
-            event, id=event_id, source=self.source, subject=aggregate_id, time=now,
-            sequence=sequence, previousid=stream.chain.last_id, causationid=envelope.id,
-            correlationid=envelope.correlationid or envelope.id)
-        stream.state = next_state  # later commands of the batch decide on it
-        stream.chain.extend(sequence, event_id)
-        outcome = Outcome(time=now, aggregate_id=aggregate_id, events=[
-            EventRef(id=event_id, type=event.wire_type, sequence=sequence)])
-        partition_log.outcomes[envelope.id] = outcome
-        return _Planned(envelope, outcome, write, (aggregate.name, aggregate_id))
-
-    def _reject(self, partition_log: PartitionLog, envelope: Envelope, aggregate_id: str,
-                rejected: Rejected, now: dt.datetime | None = None) -> _Planned:
-        """Record a rejection in the log, keyed by the aggregate (or, when the command never
-        named a valid one, by its own id: client text never becomes a key unchecked)."""
-        now = now or self.clock()
-        if not _AGGREGATE_ID.match(aggregate_id):
-            aggregate_id = envelope.id
-        error = Error(code=rejected.code, message=rejected.message[:500])
-        outcome = Outcome(time=now, aggregate_id=aggregate_id, error=error)
-        partition_log.outcomes[envelope.id] = outcome
-        record = REGISTRY.encode(
-            CommandRejected(command_id=envelope.id, command_type=envelope.type,
-                            aggregate_id=aggregate_id, error=error),
-            id=derived_id(envelope.id, 0, now), source=self.source, subject=aggregate_id,
-            time=now, causationid=envelope.id,
-            correlationid=envelope.correlationid or envelope.id)
-        return _Planned(envelope, outcome, record)
-
-    def _replayed(self, partition_log: PartitionLog, envelope: Envelope, record) -> _Planned:
-        """A replay request: the logged outcome of the command it names, if that command was
-        for the aggregate the request is keyed by; else ``NotDone`` under the request's own id.
-        Nothing is decided and nothing is logged (the command may still come, or never)."""
-        known = partition_log.outcomes.get(envelope.replayof)
-        if known is not None and record.key == known.aggregate_id.encode():
-            return _Planned(envelope, known, answers=envelope.replayof)
-        return _Planned(envelope, Outcome(time=self.clock(), aggregate_id=envelope.id, error=Error(
-            code="NotDone", message="no such command for this aggregate is in the log")))
-
-    async def _refuse(self, partition_log: PartitionLog, record,
-                      error: ContractError) -> _Planned:
-        """Dead-letter an undecodable command; reject it too if its envelope is readable."""
-        await self._dead_letter(record, error.reason.value, str(error))
-        envelope = None
-        if error.reason not in (Reason.TOO_LARGE, Reason.INVALID_JSON, Reason.INVALID_ENVELOPE):
-            envelope = msgspec.json.decode(record.value, type=Envelope)
-        if envelope is None:
-            return _Planned(None, None)
-        if envelope.replayof is not None:
-            return self._replayed(partition_log, envelope, record)
-        known = partition_log.outcomes.get(envelope.id)
-        if known is not None:
-            return _Planned(envelope, known)
-        code = "UnsupportedCommand" if error.reason in (
-            Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND
-        ) else "ValidationError"
-        return self._reject(partition_log, envelope, envelope.subject,
-                            Rejected(code, error.detail))
-
-    async def _internal_error(self, partition_log: PartitionLog, record, envelope: Envelope,
-                              aggregate_id: str, bug: Exception) -> _Planned:
-        log.error("the %s service failed on command %s (%s): %s", self.service.name,
-                  envelope.id, envelope.type, type(bug).__name__)
-        await self._dead_letter(record, "internal_error", type(bug).__name__)
-        return self._reject(partition_log, envelope, aggregate_id, Rejected(
-            "InternalError", "the service could not handle this command; it was set aside"))
-
-    async def _dead_letter(self, record, reason: str, detail: str) -> None:
-        await publish(self._producer, letter_for(
-            self.node, source_topic=record.topic, partition=record.partition,
-            offset=record.offset, key=record.key, value=record.value, reason=reason,
-            detail=detail))
-
-    def _reply(self, plan: _Planned) -> bytes:
-        envelope, outcome = plan.envelope, plan.outcome
-        reply = CommandReply(
-            command_id=plan.answers or envelope.id, command_type=envelope.type,
-            aggregate_id=outcome.aggregate_id, accepted=outcome.accepted,
-            events=list(outcome.events), error=outcome.error)
-        return REGISTRY.encode(
-            reply, id=derived_id(envelope.id, -1, outcome.time), source=self.source,
-            subject=envelope.id, time=outcome.time, causationid=envelope.id,
-            correlationid=envelope.correlationid or envelope.id)
-
-    def _partition_of(self, key: bytes) -> int:
-        return (murmur2(key) & 0x7FFFFFFF) % self._partitions
-
-    def _read_event(self, record) -> Message | None:
-        """An event of the log; garbage is skipped, but a newer version stops the processor:
-        deciding on a state that lacks it would fork the aggregate's history."""
-        try:
-            return REGISTRY.decode(record.value, kind="event")
-        except ContractError as error:
-            if error.reason is Reason.FUTURE_VERSION:
-                raise UnreadableLog(
-                    f"{record.topic}[{record.partition}]@{record.offset} holds {error.wire_type}, "
-                    "newer than this service reads; upgrade it") from None
-            log.warning("skipped an unreadable record in %s[%d] at offset %d: %s",
-                        record.topic, record.partition, record.offset, error.reason.value)
-            return None
+    async def _dead_letter(self, plan: Plan) -> None:
+        """Set a command aside, acknowledged before anything of its batch is written."""
+        if plan.letter.reason == INTERNAL_ERROR:
+            log.error("the %s service failed on command %s (%s): %s", self.service.name,
+                      plan.envelope.id, plan.envelope.type, plan.letter.detail)
+        await publish(self._producer, plan.letter)
 
     # -- lookups ---------------------------------------------------------------------------
 
     async def _catch_up_lookups(self) -> None:
-        """Fold what the events topic gained since the last batch into the lookups: only
+        """Fold what the events topics gained since the last batch into the lookups: only
         acknowledged events, on their chains, as every fold does."""
         if not self.service.lookups:
             return
 
         def fold(record) -> None:
-            message = self._read_event(record)
-            if message is None or message.envelope.sequence is None:
-                return
-            envelope, event = message
-            chain = self._lookup_chains.setdefault((record.topic, envelope.subject), Chain())
-            if not chain.continues(envelope.sequence, envelope.previousid):
-                return
-            chain.extend(envelope.sequence, envelope.id)
-            for lookup in self.service.lookups:
-                if self._lookup_topics[lookup.name] == record.topic:
-                    lookup.apply(self.lookups[lookup.name], event)
+            message = read_log(record)
+            if message is not None:
+                self.core.lookups.apply(self._lookup_sources[record.topic], message)
 
         await kafka_clients.read_to_end(
             self._lookup_reader, list(self._lookup_reader.assignment()), fold, self._probe)

@@ -3,10 +3,11 @@
 ``make_app`` builds a faust app with the settings every coopbridge stream uses (acks from all
 replicas, the configured session timeout, topics we declare ourselves). ``contract_topic``
 declares a topic whose records are read as raw bytes, and ``decoded`` turns a stream of those
-bytes into ``schemas.Message`` objects, sending everything that cannot be decoded to the
-node's dead-letter topic (acknowledged by the broker) and going on with the next record.
+bytes into ``schemas.Message`` objects (``reading.read``), sending everything that cannot be
+decoded to the node's dead-letter topic (acknowledged by the broker) and going on with the
+next record.
 
-A faust agent acknowledges a record even when its body raises (KAFKA.md), so ``decoded``
+A faust agent acknowledges a record even when its body raises, so ``decoded``
 never lets a bad record raise; if even the dead letter cannot be written, the app crashes
 instead of skipping the record silently.
 """
@@ -18,11 +19,12 @@ from typing import Any
 
 import faust
 
-from schemas import REGISTRY, ContractError, Message
+from schemas import Message
 from schemas.registry import Kind
 from schemas.topics import service_partitions
 from services import config
-from services.runtime.deadletter import letter_for, publish_faust
+from services.runtime.deadletter import publish_faust
+from services.runtime.reading import Unreadable, read
 
 
 def make_app(app_id: str, bootstrap: str | None = None, **settings: Any) -> faust.App:
@@ -58,19 +60,12 @@ async def decoded(
 ) -> AsyncIterator[Message]:
     """The decodable messages of ``stream``; the rest go to ``{node}.deadletter``."""
     async for event in stream.events():
-        record = event.message
-        try:
-            message = REGISTRY.decode(record.value, kind=kind)
-        except ContractError as error:
-            letter = letter_for(
-                node, source_topic=record.topic, partition=record.partition,
-                offset=record.offset, key=record.key, value=record.value,
-                reason=error.reason.value, detail=str(error),
-            )
+        found = read(event.message, kind=kind)
+        if isinstance(found, Unreadable):
             try:
-                await publish_faust(app, letter)
+                await publish_faust(app, found.letter(node))
             except Exception as exc:  # the record must not be skipped silently
                 await app.crash(exc)
                 raise
             continue
-        yield message
+        yield found

@@ -1,15 +1,10 @@
 """The savings rules, as pure functions: no I/O; the clock, rates and lookups come in
 through ``Context``.
 
-One aggregate, the **account** (key ``account_id``). Lookups, folded by the runtime:
-
-* ``memberships`` (from membership events): active ``(member_id, cooperative_id)`` -> the
-  share capital required of that member;
-* ``cooperatives`` (from membership events): cooperative id -> ``CooperativeFacts``;
-* ``accounts`` (from savings events): account id -> ``AccountFacts``, for beneficiaries;
-* ``credit_history`` (from membership events): member id -> ``CreditHistory``, the loans of
-  the records imported for her from other nodes;
-* ``rates`` (a reference the app passes in): a ``RateSource``.
+One aggregate, the **account** (key ``account_id``): ``decide`` here, its state and
+``evolve`` in ``state``, the lookups a decision consults in ``lookups`` (memberships,
+cooperatives, accounts, credit history), and the rate table (``rates``, a reference the app
+passes in: a ``RateSource``). The service is wired at the bottom.
 
 Membership rules: deposits, share purchases, loans and remittances (sent or received) need
 an active membership in the account's cooperative; withdrawals, repayments, redemptions and
@@ -19,19 +14,25 @@ back and repay what they owe, and a returning member is often leaving as she sen
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from schemas import membership as ms
 from schemas import savings as s
 from schemas.fields import Money, earliest_day
+from schemas.money import add
 from schemas.registry import Contract, fields_of
 from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
 from services.runtime.ids import derived_id
-from services.savings.arithmetic import add, annuity_schedule, convert
+from services.savings.arithmetic import annuity_schedule, convert
+from services.savings.lookups import (
+    CooperativeFacts,
+    CreditHistories,
+    apply_to_accounts,
+    apply_to_cooperatives,
+    apply_to_credit_history,
+    apply_to_memberships,
+)
+from services.savings.state import Account, Pending, TransferHome, evolve
 
 #: A repayment more than this many days before its due date counts as early.
 EARLY_WINDOW_DAYS = 10
@@ -39,65 +40,6 @@ EARLY_WINDOW_DAYS = 10
 #: How far back a deposit, withdrawal or remittance may be booked: a year of late entries
 #: (a migration from paper books, a back office catching up) with some slack.
 MAX_BOOKED_DAYS_BACK = 400
-
-
-@dataclass(frozen=True)
-class Loan:
-    principal: Money
-    annual_rate: str
-    schedule: tuple[s.Instalment, ...]
-    total_due: int
-    paid: int = 0
-
-    @property
-    def closed(self) -> bool:
-        return self.paid >= self.total_due
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Money that left in a remittance or transfer and is not settled yet: the courier's
-    to-do list lives in the state, so nothing is forgotten across crashes."""
-
-    debit: int  # amount + fee, what a refund gives back
-    to: s.Beneficiary | s.Payout
-    received: Money  # what the beneficiary is to get
-    closing: bool = False  # the balance left as the account closed
-
-
-@dataclass(frozen=True)
-class TransferHome:
-    """Savings sent to the member's account at another node and not settled yet. Kept apart
-    from ``pending``: the courier carries only what stays on this node, the relay this."""
-
-    debit: int  # the whole amount, fee included: what a refund gives back
-    to_node: str
-    to_account_id: str
-    received: Money  # what the home account is to be credited
-
-
-@dataclass(frozen=True)
-class Account:
-    opened: bool = False
-    member_id: str = ""
-    cooperative_id: str = ""
-    product: s.Product | None = None
-    currency: str = ""
-    balance: int = 0  # savings: held; share capital: paid in; loan: still owed
-    closed: bool = False
-    closures: int = 0
-    shares: int = 0
-    loan: Loan | None = None
-    pending: Mapping[str, Pending] = field(default_factory=dict)
-    settled: frozenset[str] = frozenset()  # remittances sent and delivered or refunded
-    received: frozenset[tuple[str, str]] = frozenset()  # (sender account, remittance) credited
-    transfers_home: Mapping[str, TransferHome] = field(default_factory=dict)
-    transfers_settled: frozenset[str] = frozenset()  # sent home and delivered or refunded
-    #: credited transfers: (from node, from account, transfer id)
-    transfers_received: frozenset[tuple[str, str, str]] = frozenset()
-
-    def money(self, amount: int) -> Money:
-        return Money(amount, self.currency)
 
 
 # -- deciding -------------------------------------------------------------------------------
@@ -427,177 +369,6 @@ def _cooperative(context: Context, cooperative_id: str) -> CooperativeFacts:
     return cooperative
 
 
-
-# -- evolving -------------------------------------------------------------------------------
-
-
-def evolve(state: Account, event: Contract) -> Account:
-    replace = dataclasses.replace
-    match event:
-        case s.AccountOpened():
-            return Account(opened=True, member_id=event.member_id,
-                           cooperative_id=event.cooperative_id, product=event.product,
-                           currency=event.currency)
-        case s.AccountClosed():
-            pending = dict(state.pending)
-            if event.transfer_id is not None:
-                pending[event.transfer_id] = Pending(
-                    event.transferred.amount, s.Beneficiary(account_id=event.transfer_to),
-                    event.transferred, closing=True)
-            return replace(state, closed=True, closures=state.closures + 1, pending=pending,
-                           balance=0 if event.transfer_id else state.balance)
-        case (s.FundsDeposited() | s.FundsWithdrawn() | s.SharesRedeemed()
-              | s.RemittanceReceived()):
-            balance = 0 if isinstance(event, s.SharesRedeemed) else event.balance.amount
-            shares = 0 if isinstance(event, s.SharesRedeemed) else state.shares
-            received = (state.received | {(event.from_account_id, event.remittance_id)}
-                        if isinstance(event, s.RemittanceReceived) else state.received)
-            return replace(state, balance=balance, shares=shares, received=received)
-        case s.SharesPurchased():
-            return replace(state, balance=event.balance.amount, shares=event.total_shares)
-        case s.LoanDisbursed():
-            loan = Loan(event.principal, event.annual_rate, tuple(event.schedule),
-                        event.total_due.amount)
-            return replace(state, loan=loan, balance=loan.total_due)
-        case s.LoanRepaymentRecorded():
-            loan = replace(state.loan, paid=state.loan.paid + event.amount.amount)
-            return replace(state, loan=loan, balance=event.outstanding.amount)
-        case s.RemittanceSent():
-            pending = {**state.pending, event.remittance_id: Pending(
-                event.amount.amount + event.fee.amount, event.to, event.received)}
-            return replace(state, balance=event.balance.amount, pending=pending)
-        case s.RemittanceDelivered() | s.RemittanceRefunded():
-            pending = dict(state.pending)
-            settled = pending.pop(event.remittance_id)
-            refunded = isinstance(event, s.RemittanceRefunded)
-            return replace(
-                state, pending=pending, settled=state.settled | {event.remittance_id},
-                balance=event.balance.amount if refunded else state.balance,
-                closed=state.closed and not (refunded and settled.closing))
-        case s.SavingsSentHome():
-            transfers = {**state.transfers_home, event.transfer_id: TransferHome(
-                event.amount.amount, event.to_node, event.to_account_id, event.received)}
-            return replace(state, balance=event.balance.amount, transfers_home=transfers)
-        case s.SavingsTransferReceived():
-            return replace(state, balance=event.balance.amount, transfers_received=(
-                state.transfers_received | {(event.from_node, event.from_account_id,
-                                             event.transfer_id)}))
-        case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
-            transfers = dict(state.transfers_home)
-            del transfers[event.transfer_id]
-            refunded = isinstance(event, s.SavingsTransferRefunded)
-            return replace(state, transfers_home=transfers,
-                           transfers_settled=state.transfers_settled | {event.transfer_id},
-                           balance=event.balance.amount if refunded else state.balance)
-    raise TypeError(f"not a savings event: {type(event).__name__}")
-
-
-# -- lookups --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CooperativeFacts:
-    currency: str
-    country: str
-    share_price: Money
-
-
-@dataclass(frozen=True)
-class AccountFacts:
-    member_id: str
-    cooperative_id: str
-    product: s.Product
-    currency: str
-    closed: bool = False
-
-
-@dataclass(frozen=True)
-class CreditHistory:
-    """Loans a member had abroad and how they were repaid, as imported records tell it."""
-
-    loans: int = 0
-    repaid_early: int = 0
-    repaid_on_time: int = 0
-    repaid_late: int = 0
-    closed: int = 0
-
-    @classmethod
-    def of(cls, loans: list[ms.ImportedLoan]) -> CreditHistory:
-        return cls(loans=len(loans), repaid_early=sum(loan.repaid_early for loan in loans),
-                   repaid_on_time=sum(loan.repaid_on_time for loan in loans),
-                   repaid_late=sum(loan.repaid_late for loan in loans),
-                   closed=sum(loan.closed for loan in loans))
-
-    def __add__(self, other: CreditHistory) -> CreditHistory:
-        return CreditHistory(*(a + b for a, b in zip(dataclasses.astuple(self),
-                                                     dataclasses.astuple(other), strict=True)))
-
-    @property
-    def mostly_late(self) -> bool:
-        """Late repayments are more than half of all repayments (none: not mostly late)."""
-        repaid = self.repaid_early + self.repaid_on_time + self.repaid_late
-        return 2 * self.repaid_late > repaid
-
-
-class CreditHistories:
-    """The ``credit_history`` view: member id -> ``CreditHistory``, summed over the nodes that
-    issued her records. Per node only its newest record that lists loans counts: a node's
-    record carries the whole repayment history, so a newer one contains an older one, and a
-    record exported without the savings scope (no loans) must not erase what another said."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, dict[str, tuple[dt.datetime, CreditHistory]]] = {}
-
-    def get(self, member_id: str, default: CreditHistory | None = None) -> CreditHistory | None:
-        records = self._records.get(member_id)
-        if not records:
-            return default
-        return sum((history for _, history in records.values()), CreditHistory())
-
-    def record(self, member_id: str, issuer_node: str, issued_at: dt.datetime,
-               history: CreditHistory) -> None:
-        records = self._records.setdefault(member_id, {})
-        newest = records.get(issuer_node)
-        if newest is None or issued_at >= newest[0]:
-            records[issuer_node] = (issued_at, history)
-
-
-def apply_to_memberships(view: dict, event: Contract) -> None:
-    match event:
-        case ms.MembershipStarted():
-            view[(event.member_id, event.cooperative_id)] = event.share_capital_required
-        case ms.MembershipEnded():
-            view.pop((event.member_id, event.cooperative_id), None)
-
-
-def apply_to_cooperatives(view: dict, event: Contract) -> None:
-    match event:
-        case ms.CooperativeRegistered():
-            view[event.cooperative_id] = CooperativeFacts(event.currency, event.country,
-                                                          event.share_price)
-        case ms.CooperativeUpdated() if event.share_price and event.cooperative_id in view:
-            view[event.cooperative_id] = dataclasses.replace(
-                view[event.cooperative_id], share_price=event.share_price)
-
-
-def apply_to_credit_history(view: CreditHistories, event: Contract) -> None:
-    match event:
-        case ms.RecordImported() if event.history.loans:
-            view.record(event.member_id, event.issuer_node, event.issued_at,
-                        CreditHistory.of(event.history.loans))
-
-
-def apply_to_accounts(view: dict, event: Contract) -> None:
-    match event:
-        case s.AccountOpened():
-            view[event.account_id] = AccountFacts(event.member_id, event.cooperative_id,
-                                                  event.product, event.currency)
-        case s.AccountClosed() if event.account_id in view:
-            view[event.account_id] = dataclasses.replace(view[event.account_id], closed=True)
-        case s.RemittanceRefunded() if event.account_id in view:
-            view[event.account_id] = dataclasses.replace(view[event.account_id], closed=False)
-
-
 # -- the service, wired at the bottom ------------------------------------------------------
 
 ACCOUNT = Aggregate(
@@ -615,7 +386,6 @@ ACCOUNT = Aggregate(
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
             s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
             s.SavingsTransferDelivered, s.SavingsTransferRefunded),
-    id_of=lambda contract: contract.account_id,
 )
 
 SAVINGS = ServiceDefinition(

@@ -52,7 +52,7 @@ from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
 from services.runtime.deadletter import read_letter
 from services.runtime.ids import new_id
-from services.runtime.processor import UnreadableLog
+from services.runtime.reading import UnreadableLog
 from services.savings.app import savings_processor
 from services.training.app import training_processor
 from tests.chaos.figures import record, runs

@@ -1,21 +1,30 @@
 """A whole node in memory for schema tests: the real deciders, evolvers, lookups and read
-models, with no Kafka. ``LocalCommands.send`` decides like the command processor would and
-projects the event into a ``MemoryStore``; ``LocalKeys`` seals and opens with in-memory keys."""
+models, with no Kafka. ``LocalCommands.send`` runs each command through the runtime's command
+core (``services.runtime.core.handle``), as the Kafka processor does, one partition per
+service, with fakes for what lies around it: the log and the lookups live in memory, an
+accepted event is projected at once into a ``MemoryStore``, dead letters are kept in a list.
+``LocalKeys`` seals and opens with in-memory keys.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from dataclasses import dataclass
 
 from gateway.listeners import Listeners
 from gateway.readmodel import MemoryStore, project
 from schemas import REGISTRY
 from schemas.envelope import source_for
-from schemas.runtime import CommandReply, Error, EventRef
+from schemas.topics import commands_topic
+from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
-from services.runtime.aggregate import Context, Rejected, Stream
-from services.runtime.client import Reply
+from services.runtime.client import Reply, command_bytes
+from services.runtime.core import CommandCore, Hooks, handle
 from services.runtime.datakeys import DataKey, MemberErased, seal, unseal
-from services.runtime.ids import derived_id, new_id
+from services.runtime.deadletter import DeadLetter
+from services.runtime.ids import new_id
+from services.runtime.log import PartitionLog
 from services.savings.domain import SAVINGS
 from services.savings.rates import load_rates
 from services.training.domain import TRAINING
@@ -46,9 +55,17 @@ class LocalViews:
 
 
 class LocalKeys:
-    def __init__(self) -> None:
-        self.keys: dict[str, DataKey] = {}
-        self.erased: set[str] = set()
+    """Data keys in memory, with ``DataKeys``' surface."""
+
+    def __init__(self, keys: dict[str, DataKey] | None = None,
+                 erased: set[str] | None = None) -> None:
+        self.keys: dict[str, DataKey] = {} if keys is None else keys
+        self.erased: set[str] = set() if erased is None else erased
+
+    def sharing(self) -> LocalKeys:
+        """Another holder of the same keys: the service's, as each process of a node holds
+        its own ``DataKeys`` over the node's one datakeys topic."""
+        return LocalKeys(self.keys, self.erased)
 
     async def seal(self, member_id, plaintext):
         if member_id in self.erased:  # as DataKeys: no new key for an erased member
@@ -60,71 +77,64 @@ class LocalKeys:
         key = self.keys.get(member_id)
         return None if key is None else unseal(key, sealed)
 
-    def destroy(self, member_id) -> None:
-        self.keys.pop(member_id, None)
+    async def destroy(self, member_id) -> int:
         self.erased.add(member_id)
+        return 0 if self.keys.pop(member_id, None) is None else 1
+
+
+@dataclass(frozen=True)
+class Record:
+    """A command as the core reads it from its topic."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes
 
 
 class LocalCommands:
-    """Decide and project at once, in order: a node with one partition and no broker."""
+    """A node with one partition per service and no broker: each command is decided by the
+    command core, and what it writes is applied at once, in order."""
 
     def __init__(self, views: LocalViews, keys: LocalKeys,
                  clock=lambda: dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)):
         self.views, self.keys, self.clock = views, keys, clock
-        self.services = {d.name: d for d in (MEMBERSHIP, SAVINGS, TRAINING)}
-        self.streams: dict[tuple[str, str], Stream] = {}
-        self.lookups = {(d.name, lookup.name): lookup.initial()
-                        for d in self.services.values() for lookup in d.lookups}
-        self.outcomes: dict[str, CommandReply] = {}
-        self.rates = load_rates()
+        references = {"savings": {"rates": load_rates()}}
+        self.cores = {d.name: CommandCore(d, NODE, references.get(d.name))
+                      for d in (MEMBERSHIP, SAVINGS, TRAINING)}
+        self.logs = {name: PartitionLog(core.service) for name, core in self.cores.items()}
+        # the membership service's checks and effects, with keys of its own (a bench node
+        # passes the real DataKeys)
+        self.hooks = {"membership": membership_hooks(
+            keys.sharing() if isinstance(keys, LocalKeys) else keys)}
+        self.letters: list[DeadLetter] = []
+        self._offsets = itertools.count()
+        self._source = source_for(NODE, "client")
 
-    async def send(self, command, aggregate_id, *, command_id=None, correlation_id=None,
+    async def send(self, command, aggregate_id=None, *, command_id=None, correlation_id=None,
                    timeout=30, replay_of=None):
+        service = command.contract_service
         command_id = command_id or new_id()
-        if replay_of is not None:  # as the processor: by id, for the same aggregate only
-            known = self.outcomes.get(replay_of)
-            if known is not None and known.aggregate_id == aggregate_id:
-                return Reply(known, b"")
-            return Reply(CommandReply(command_id=command_id, command_type=command.wire_type,
-                                      aggregate_id=command_id, accepted=False,
-                                      error=Error(code="NotDone", message="not in the log")),
-                         b"")
-        if command_id in self.outcomes:
-            return Reply(self.outcomes[command_id], b"")
-        service = self.services[command.contract_service]
-        aggregate = service.for_command(type(command))
-        stream = self.streams.setdefault((aggregate.name, aggregate_id),
-                                         Stream.new(aggregate, aggregate_id))
-        lookups = {"rates": self.rates, **{name: view for (svc, name), view in
-                                           self.lookups.items() if svc == service.name}}
+        aggregate_id = aggregate_id or REGISTRY.key_of(command)
         now = self.clock()
-        try:
-            [event] = aggregate.decision(stream.state, command, Context(now, lookups))
-        except Rejected as rejected:
-            reply = CommandReply(command_id=command_id, command_type=command.wire_type,
-                                 aggregate_id=aggregate_id, accepted=False,
-                                 error=Error(code=rejected.code, message=rejected.message))
-            self.outcomes[command_id] = reply
-            return Reply(reply, b"")
-        event_id, sequence = derived_id(command_id, 0, now), stream.version + 1
-        envelope = REGISTRY.envelope(event, id=event_id, source=source_for(NODE, service.name),
-                                     subject=aggregate_id, time=now, sequence=sequence,
-                                     previousid=stream.chain.last_id, causationid=command_id)
-        stream.apply(event, sequence, event_id, stream.chain.last_id)
-        for d in self.services.values():
-            for lookup in d.lookups:
-                if (lookup.source or d.name) == service.name:
-                    lookup.apply(self.lookups[(d.name, lookup.name)], event)
-        if event.contract_name == "MemberErased":
-            self.keys.destroy(event.member_id)
-        message = REGISTRY.decode(REGISTRY.encode(event, **{k: getattr(envelope, k) for k in (
-            "id", "source", "subject", "time", "sequence", "previousid", "causationid")}))
+        record = Record(commands_topic(NODE, service), 0, next(self._offsets),
+                        aggregate_id.encode(),
+                        command_bytes(command, aggregate_id, command_id, self._source,
+                                      correlation_id, now, replay_of))
+        core = self.cores[service]
+        plan = await handle(core, self.logs[service], record, now,
+                            self.hooks.get(service, Hooks()))
+        if plan.letter is not None:
+            self.letters.append(plan.letter)
+        if plan.stream_key is not None:  # accepted: its event is the log's, and the views'
+            self._written(service, REGISTRY.decode(plan.write))
+        raw = core.reply(plan)
+        return Reply(REGISTRY.decode(raw, kind="reply").payload, raw)
+
+    def _written(self, service: str, message) -> None:
+        for core in self.cores.values():
+            core.lookups.apply(service, message)
         touched = project(self.views.store, message)
         self.views.stats["applied"] += 1
         self.views.listeners.publish([(list(touched), message)])
-        reply = CommandReply(command_id=command_id, command_type=command.wire_type,
-                             aggregate_id=aggregate_id, accepted=True,
-                             events=[EventRef(id=event_id, type=event.wire_type,
-                                              sequence=sequence)])
-        self.outcomes[command_id] = reply
-        return Reply(reply, b"")

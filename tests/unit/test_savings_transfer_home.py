@@ -16,7 +16,8 @@ from schemas.envelope import source_for
 from schemas.fields import Money
 from services.runtime.aggregate import Context, fold
 from schemas.money import to_major
-from services.savings.domain import ACCOUNT, SAVINGS as SAVINGS_SERVICE, apply_to_credit_history
+from services.savings.domain import ACCOUNT, SAVINGS as SAVINGS_SERVICE
+from services.savings.lookups import apply_to_credit_history
 from services.savings.rates import load_rates
 from tests.unit.test_savings_domain import (
     AHORRO,

@@ -13,9 +13,8 @@ from schemas.topics import (
     node_topics,
     service_partitions,
 )
-from services.membership.domain import MEMBERSHIP
+from services.runtime.core import partition_for
 from services.runtime.ids import new_id
-from services.runtime.processor import CommandProcessor
 
 
 def partitions_of(node: str, **kwargs) -> dict[str, int]:
@@ -47,12 +46,11 @@ def test_a_partition_count_that_cannot_be_is_refused(monkeypatch, value):
 
 @pytest.mark.parametrize("partitions", [1, 4, 8, 12])
 def test_the_processor_expects_a_key_where_the_clients_partitioner_puts_it(partitions):
-    """The processor refuses a command on another partition than murmur2 of its key says:
-    with any count, that is where aiokafka's default partitioner (every sender's) sends it."""
-    processor = CommandProcessor(MEMBERSHIP, "es", "127.0.0.1:9")
-    processor._partitions = partitions  # noqa: SLF001 - what ``run`` reads from the topic
+    """The processor's core refuses a command on another partition than murmur2 of its key
+    says: with any count, that is where aiokafka's default partitioner (every sender's) sends
+    it."""
     every = list(range(partitions))
     partitioner = DefaultPartitioner()
     for _ in range(200):
         key = new_id().encode()
-        assert processor._partition_of(key) == partitioner(key, every, every)  # noqa: SLF001
+        assert partition_for(key, partitions) == partitioner(key, every, every)

@@ -30,8 +30,8 @@ from schemas.federation import SavingsTransferSent
 from schemas.fields import Money
 from schemas.topics import commands_topic, deadletter_topic, federation_topic
 from services import config
-from services.federation.messages import sign_message
-from services.federation.relay import FederationRelay
+from services.relay.messages import sign_message
+from services.relay.relay import Relay
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
@@ -65,8 +65,8 @@ class Node:
     key: Ed25519PrivateKey
     peers_file: Path
 
-    def relay(self, bootstrap: str) -> FederationRelay:
-        return FederationRelay(self.id, bootstrap, peers=config.peers(self.id),
+    def relay(self, bootstrap: str) -> Relay:
+        return Relay(self.id, bootstrap, peers=config.peers(self.id),
                                key=self.key, attempt_timeout=2)
 
 

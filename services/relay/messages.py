@@ -47,6 +47,7 @@ from schemas.registry import MAX_MESSAGE_BYTES, Contract
 from services.config import Peer
 from services.runtime.ids import new_id
 from services.runtime.keys import kid_of, public_keys
+from services.runtime.reading import Refused
 
 TYPE = "coop-message+jwt"
 ALGORITHM = "EdDSA"
@@ -64,13 +65,8 @@ class Refusal(StrEnum):
     INCONSISTENT = "inconsistent"
 
 
-class MessageRefused(ValueError):
+class MessageRefused(Refused):
     """A message that is not opened: ``reason`` is a ``Refusal``, ``detail`` says what."""
-
-    def __init__(self, reason: Refusal, detail: str):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason.value}: {detail}")
 
 
 def node_urn(node: str) -> str:

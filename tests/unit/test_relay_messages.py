@@ -19,7 +19,7 @@ from schemas.federation import SavingsTransferAnswered, SavingsTransferSent
 from schemas.fields import Money
 from schemas.savings import FundsDeposited
 from services.config import Peer
-from services.federation.messages import (
+from services.relay.messages import (
     MessageRefused,
     Refusal,
     addressee,

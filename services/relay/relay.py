@@ -1,4 +1,4 @@
-"""The federation relay of a node: the only path between nodes.
+"""The relay of a node: the only path between nodes.
 
 One consumer group (``{node}.federation.relay``) reads
 
@@ -8,8 +8,9 @@ One consumer group (``{node}.federation.relay``) reads
   ignored by every fold) never leaves the node.
 * each trusted peer's ``{peer}.federation`` (the trust list, ``services.config.peers``).
   A message addressed to another node is skipped; one for us is opened
-  (``messages.open_message``: signature against that peer's keys only) or dead-lettered
-  with the reason, and the stream goes on. Then
+  (``messages.open_message``: signature against that peer's keys only, read through
+  ``runtime.reading`` like every record) or dead-lettered with the reason, and the stream
+  goes on. Then
 
   - ``SavingsTransferSent``: ``ReceiveSavingsTransfer`` to our savings service, then a signed
     ``SavingsTransferAnswered`` back (``TransferAlreadyReceived`` counts as credited);
@@ -45,20 +46,21 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas import REGISTRY, ContractError, Message
+from schemas import REGISTRY, Message
 from schemas import savings as s
 from schemas.federation import SERVICE, SavingsTransferAnswered, SavingsTransferSent
-from schemas.registry import Contract, Reason
+from schemas.registry import Contract
 from schemas.topics import check_node, events_topic, federation_group, federation_topic
 from services import config
 from services.config import Peer
-from services.federation.messages import MessageRefused, addressee, open_message, sign_message
+from services.relay.messages import addressee, open_message, sign_message
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain
 from services.runtime.client import CommandClient, Reply
-from services.runtime.deadletter import letter_for, publish
+from services.runtime.deadletter import publish
 from services.runtime.ids import derived_id
 from services.runtime.keys import signing_key
+from services.runtime.reading import Unreadable, read, read_log
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class _Interrupted(Exception):
     """Stopping or losing the partition while a command waited: leave the record uncommitted."""
 
 
-class FederationRelay:
+class Relay:
     """Carries a node's transfers to its peers and theirs to it; ``run`` until ``stop``."""
 
     name = SERVICE
@@ -254,18 +256,15 @@ class FederationRelay:
         if to is not None and to != self.node:
             self.counts["for other nodes"] += 1  # unverified, so it only ever skips
             return
-        try:
-            sender, message = open_message(record.value, node=self.node,
-                                           peers={peer: self.peers[peer]})
-        except MessageRefused as refused:
-            await publish(self._producer, letter_for(
-                self.node, source_topic=record.topic, partition=record.partition,
-                offset=record.offset, key=record.key, value=record.value,
-                reason=refused.reason.value, detail=refused.detail))
+        opened = read(record, opener=lambda raw: open_message(
+            raw, node=self.node, peers={peer: self.peers[peer]}))
+        if isinstance(opened, Unreadable):
+            await publish(self._producer, opened.letter(self.node))
             self.counts["refused"] += 1
             log.warning("refused a message on %s[%d] at offset %d: %s", record.topic,
-                        record.partition, record.offset, refused.reason.value)
+                        record.partition, record.offset, opened.reason)
             return
+        sender, message = opened
         match message.payload:
             case SavingsTransferSent() as sent:
                 await self._credit(tp, sender, message, sent)
@@ -358,13 +357,8 @@ class _OwnEvents:
     def read(self, record) -> Message | None:
         """The event of ``record`` if it continues its aggregate's chain, else ``None``.
         A newer contract version than this relay reads stops it (it might be a transfer)."""
-        try:
-            message = REGISTRY.decode(record.value, kind="event")
-        except ContractError as error:
-            if error.reason is Reason.FUTURE_VERSION:
-                raise
-            log.warning("skipped an unreadable record in %s[%d] at offset %d: %s",
-                        record.topic, record.partition, record.offset, error.reason.value)
+        message = read_log(record)
+        if message is None:
             return None
         envelope = message.envelope
         if envelope.sequence is None:
@@ -387,7 +381,7 @@ class _OwnEvents:
 
 
 class _Listener(ConsumerRebalanceListener):
-    def __init__(self, relay: FederationRelay):
+    def __init__(self, relay: Relay):
         self.relay = relay
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -399,6 +393,6 @@ class _Listener(ConsumerRebalanceListener):
         self.relay.ready.set()
 
 
-def federation_relay(node: str, bootstrap: str | None = None) -> FederationRelay:
+def node_relay(node: str, bootstrap: str | None = None) -> Relay:
     """The relay of ``node`` with its trust list and signing key from the configuration."""
-    return FederationRelay(node, bootstrap)
+    return Relay(node, bootstrap)

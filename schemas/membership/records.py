@@ -1,0 +1,154 @@
+"""A member's portable record, as the member aggregate logs it (key ``member_id``): exported
+under her consent, revoked, and imported at her home node with the history it states."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from schemas.fields import CountryCode, Id, Money, NodeId, PastDay, Sealed, Text, UtcDateTime
+from schemas.membership.service import SERVICE
+from schemas.membership.terms import ConsentScope, GranteeKind, MembershipRole
+from schemas.registry import REGISTRY, Contract
+
+command = REGISTRY.command
+event = REGISTRY.event
+
+Digest = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{43}$",
+                                     description="base64url SHA-256, no padding")]
+Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+@command(SERVICE, "ExportRecord", key="member_id")
+class ExportRecord(Contract, frozen=True, kw_only=True):
+    """Issue a member's portable record to a recipient she consented to, for the scopes named.
+    An active consent to that recipient covering every scope is needed (else NoConsent); the
+    record is valid no longer than that consent; a record id used before is
+    RecordAlreadyExported."""
+
+    member_id: Id
+    credential_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Scopes
+    valid_until: UtcDateTime
+
+
+@event(SERVICE, "RecordExported")
+class RecordExported(Contract, frozen=True, kw_only=True):
+    """A record left the node, under ``consent_id``. Its status-list index is this event's
+    ``sequence`` in the member's stream; ``valid_until`` never outlives the consent."""
+
+    member_id: Id
+    credential_id: Id
+    consent_id: Id
+    grantee_kind: GranteeKind
+    grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Scopes
+    valid_from: UtcDateTime
+    valid_until: UtcDateTime
+
+
+@command(SERVICE, "RevokeRecord", key="member_id")
+class RevokeRecord(Contract, frozen=True, kw_only=True):
+    """Revoke a portable record this node exported for a member: verifiers then see it revoked.
+    An unknown record is UnknownRecord, one revoked already RecordAlreadyRevoked."""
+
+    member_id: Id
+    credential_id: Id
+
+
+@event(SERVICE, "RecordRevoked")
+class RecordRevoked(Contract, frozen=True, kw_only=True):
+    """The issuer withdrew an exported record; its status-list bit is set from now on."""
+
+    member_id: Id
+    credential_id: Id
+
+
+class ImportedMembership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A membership abroad, as an imported record states it."""
+
+    cooperative_name: Text
+    country: CountryCode
+    role: MembershipRole
+    started_on: PastDay
+    ended_on: PastDay | None = None
+    share_capital: Money | None = None
+
+
+class ImportedLoan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One loan abroad and how it was repaid: the credit history a home cooperative uses."""
+
+    principal: Money
+    disbursed_on: PastDay
+    instalments: Count
+    repaid_early: Count = 0
+    repaid_on_time: Count = 0
+    repaid_late: Count = 0
+    closed: bool = False
+
+
+class ImportedBalance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An account's balance abroad when the record was issued (savings or share capital)."""
+
+    product: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,20}$")]
+    balance: Money
+
+
+class ImportedRemittances(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Remittances sent in one corridor and currency: how many, how much, what fees."""
+
+    corridor: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}-[A-Z]{2}$")]
+    count: Count
+    sent: Money
+    fees: Money
+
+
+class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A certificate earned abroad, as an imported record states it."""
+
+    title: Text
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
+    issued_on: PastDay
+    level: Annotated[str, msgspec.Meta(pattern=r"^(A1|A2|B1|B2|C1|C2)$")] | None = None
+    skills: Annotated[list[Annotated[str, msgspec.Meta(max_length=300)]],
+                      msgspec.Meta(max_length=50)] = []
+    revoked: bool = False
+
+
+class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a portable record says, without the person: what a home cooperative decides on."""
+
+    memberships: Annotated[list[ImportedMembership], msgspec.Meta(max_length=200)] = []
+    balances: Annotated[list[ImportedBalance], msgspec.Meta(max_length=200)] = []
+    loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
+    remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
+    certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
+
+
+@command(SERVICE, "ImportRecord", key="member_id")
+class ImportRecord(Contract, frozen=True, kw_only=True):
+    """Record a verified portable record at the home node, for the same global member id.
+    ``personal`` is the identity the record carried, sealed with the member's data key here."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistory
+    personal: Sealed | None = None
+
+
+@event(SERVICE, "RecordImported")
+class RecordImported(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistory
+    personal: Sealed | None = None
