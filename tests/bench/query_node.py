@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from deploy.node import SERVICES as NODE_SERVICES
 from deploy import broker
 from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
@@ -87,7 +88,7 @@ class BenchNode:
         """Start the services, then the gateway, and wait until it is ready."""
         self.home.mkdir(parents=True, exist_ok=True)
         for service in self.services:
-            self._spawn(service, [sys.executable, "-m", f"services.{service}"])
+            self._spawn(service, [sys.executable, "-m", NODE_SERVICES[service][1]])
         self._spawn("gateway", [sys.executable, "-m", "tests.bench.query_server",
                                 "--port", str(self.port)])
         started = time.monotonic()

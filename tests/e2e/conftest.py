@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.node import SERVICES as NODE_SERVICES
 from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
 
@@ -42,7 +43,7 @@ def node_commands(port: int, services: tuple[str, ...] = SERVICES,
     if coopbridge is not None:
         return [*([coopbridge, "service", name] for name in services),
                 [coopbridge, "gateway", "--port", str(port)]]
-    return [*([sys.executable, "-m", f"services.{name}"] for name in services),
+    return [*([sys.executable, "-m", NODE_SERVICES[name][1]] for name in services),
             [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(port)]]
 
 

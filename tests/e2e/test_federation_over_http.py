@@ -23,6 +23,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 
+from deploy.node import SERVICES as NODE_SERVICES
 from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
 from gateway.auth import Role, issue_token
@@ -72,7 +73,7 @@ class Federation:
     def start(self, role: str, name: str) -> None:
         command = ([sys.executable, "-m", "deploy.cli", "gateway", "--port",
                     str(self.ports[role])] if name == "gateway"
-                   else [sys.executable, "-m", f"services.{name}"])
+                   else [sys.executable, "-m", NODE_SERVICES[name][1]])
         log = open(self.root / f"{role}-{name}.log", "ab")
         self.procs[(role, name)] = subprocess.Popen(command, env=self.env[role], stdout=log,
                                                     stderr=subprocess.STDOUT)
