@@ -41,39 +41,15 @@ from schemas import savings as s
 from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
 from schemas.money import AmountError, parse_major
 from schemas.registry import Contract
-from schemas.topics import events_topic
+from schemas.rejections import REJECTION_CODES
+from schemas.topics import SERVICES, events_topic
 from services import config
-from services.membership.domain import MEMBERSHIP
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
-from services.savings.domain import SAVINGS
-from services.training.domain import TRAINING
 
-SERVICES = {d.name: d for d in (MEMBERSHIP, SAVINGS, TRAINING)}
-
-#: Every rejection code a service may answer with; an unknown one comes as ``CommandRejected``.
-ERROR_CODES = (
-    "AccountAlreadyOpen", "AccountClosed", "AccountNotEmpty", "AlreadyAMember",
-    "AlreadyCompleted", "AlreadyEnrolled", "AlreadyInGroup", "CertificateAlreadyIssued",
-    "CertificateAlreadyRevoked", "ConsentAlreadyExists", "ConsentAlreadyRevoked",
-    "CooperativeAlreadyRegistered", "CourseAlreadyOffered", "CourseFull", "CourseNotPassed",
-    "CurrencyMismatch", "DuplicateRemittance", "GroupAlreadyExists", "InsufficientFunds",
-    "InternalError", "InvalidPersonalDetails", "InvalidTransferTarget", "LoanAlreadyDisbursed",
-    "LoanOutstanding", "MemberAlreadyErased", "MemberAlreadyRegistered", "MemberErased",
-    "MembershipActive", "NoActiveLoan", "NotAMember", "NotCompleted", "NotEnrolled",
-    "NotInGroup", "NothingToChange", "NothingToRedeem", "Overpayment", "RateUnavailable",
-    "RemittanceSettled", "RemittancesPending", "SharesNotRedeemed", "UnknownAccount",
-    "UnknownBeneficiary", "UnknownCertificate", "UnknownConsent", "UnknownCooperative",
-    "UnknownCourse", "UnknownGroup", "UnknownMember", "UnknownRemittance",
-    "UnsupportedCommand", "WrongPartition", "WrongProduct",
-    # the federation: records and savings moving home
-    "NoConsent", "RecordAlreadyExported", "RecordAlreadyImported", "RecordAlreadyRevoked",
-    "UnknownRecord", "DuplicateTransfer", "TransferAlreadyReceived", "TransferSettled",
-    "TransfersPending", "UnknownTransfer", "WrongBeneficiary", "WrongNode", "PoorCreditHistory",
-    "UnknownPeer",
-    # a record coming home to a member this node knows already
-    "MemberIdInUse", "IdentityMismatch",
-)
+#: Every rejection code the services and the runtime declare (``schemas.rejections``), in the
+#: order the API publishes them; an undeclared one comes as ``CommandRejected``.
+ERROR_CODES = tuple(REJECTION_CODES.published())
 
 # -- result types ---------------------------------------------------------------------------
 
@@ -436,7 +412,7 @@ async def replay(cls: type[Contract], data: dict, context: GatewayContext, key: 
     log it is ``NotAuthorized``, as is input that is no command at all."""
     try:
         command = await to_command(cls, data, _unsealed, context.now)
-        aggregate_id = SERVICES[cls.contract_service].for_command(cls).id_of(command)
+        aggregate_id = REGISTRY.key_of(command)
     except (InputError, KeysMemberErased, ValueError, TypeError):
         return _NOT_AUTHORIZED
     return await send_command(context, command, aggregate_id,
@@ -444,8 +420,6 @@ async def replay(cls: type[Contract], data: dict, context: GatewayContext, key: 
 
 
 def make_mutation(cls: type[Contract]):
-    service = SERVICES[cls.contract_service]
-    aggregate = service.for_command(cls)
     input_type = input_for(cls)
 
     async def resolve(info: Info, input, idempotency_key=None):
@@ -475,7 +449,7 @@ def make_mutation(cls: type[Contract]):
         refused = precheck(command, context)
         if refused is not None:
             return refused
-        return await send_command(context, command, aggregate.id_of(command),
+        return await send_command(context, command, REGISTRY.key_of(command),
                                   command_id_for(context, idempotency_key))
 
     resolve.__annotations__ = {"info": Info, "input": input_type,

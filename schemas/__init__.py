@@ -2,10 +2,12 @@
 
 * ``envelope``  the CloudEvents 1.0 envelope (structured JSON) every message travels in;
 * ``fields``    the shared field types (ids, money, country, language, time);
-* ``registry``  wire type -> typed definition, upcasting, and the one decode/encode path;
+* ``registry``  wire type -> typed definition, the field that keys each command, upcasting,
+  and the one decode/encode path;
 * ``topics``    every topic of a node, declared once;
 * ``runtime``   what every service writes besides its own events: rejections and replies;
-* one module per service (``membership`` …) with its commands and events;
+* ``rejections`` the codes a command may be rejected with, each declared by who answers it;
+* one module per service (``membership`` …) with its commands, events and rejection codes;
 * ``jsonschema/`` JSON Schema files generated from the types (``python -m schemas.jsonschemas``).
 
 Nothing here does I/O. Importing the package registers every contract.

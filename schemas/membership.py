@@ -37,10 +37,48 @@ from schemas.fields import (
     UtcDateTime,
 )
 from schemas.registry import REGISTRY, Contract, fields_of
+from schemas.rejections import declare_rejections
 
 SERVICE = "membership"
 command = REGISTRY.command
 event = REGISTRY.event
+
+#: The codes the membership service rejects a command with (besides the runtime's).
+REJECTIONS = declare_rejections(SERVICE, {
+    "AlreadyAMember": "she is an active member of this cooperative already",
+    "AlreadyInGroup": "she is in this group already",
+    "ConsentAlreadyExists": "a consent with this id exists",
+    "ConsentAlreadyRevoked": "the consent is revoked already",
+    "CooperativeAlreadyRegistered": "a cooperative with this id is registered",
+    "CurrencyMismatch": "an amount is not in the cooperative's currency",
+    "GroupAlreadyExists": "the cooperative has a group with this id",
+    "InvalidPersonalDetails": "the sealed personal details do not open with her data key, or "
+                              "are not valid personal details",
+    "MemberAlreadyErased": "she was erased already",
+    "MemberAlreadyRegistered": "a member with this id is registered",
+    "MemberErased": "she was erased: nothing more is recorded about her",
+    "NotAMember": "she has no active membership in the cooperative",
+    "NotInGroup": "she is not in this group",
+    "NothingToChange": "the command would change nothing",
+    "UnknownConsent": "she gave no consent with this id",
+    "UnknownCooperative": "no cooperative is registered with this id",
+    "UnknownGroup": "the cooperative has no group with this id",
+    "UnknownMember": "no member is registered with this id",
+})
+#: ... about her portable record: exported under her consent, revoked, imported at home.
+RECORD_REJECTIONS = declare_rejections(SERVICE, {
+    "NoConsent": "no live consent of hers covers this recipient and what it would see",
+    "RecordAlreadyExported": "a record with this id was exported",
+    "RecordAlreadyImported": "a record with this id was imported",
+    "RecordAlreadyRevoked": "the record is revoked already",
+    "UnknownRecord": "she was issued no record with this id",
+}, release=2)
+#: ... when her record comes home to a node that knows the member id already (the gateway
+#: answers these before anything is sent).
+HOMECOMING_REJECTIONS = declare_rejections(SERVICE, {
+    "MemberIdInUse": "another cooperative of this node registered this member id",
+    "IdentityMismatch": "the record names another person than the member of this id",
+}, release=3)
 
 Languages = Annotated[list[LanguageTag], msgspec.Meta(min_length=1, max_length=20)]
 
@@ -124,7 +162,7 @@ class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 # -- cooperatives ---------------------------------------------------------------------------
 
 
-@command(SERVICE, "RegisterCooperative")
+@command(SERVICE, "RegisterCooperative", key="cooperative_id")
 class RegisterCooperative(Contract, frozen=True, kw_only=True):
     """Register a cooperative: its name, country, kind, languages, currency and share price.
     The share price is in the cooperative's currency (else CurrencyMismatch); an id that is
@@ -152,7 +190,7 @@ class CooperativeRegistered(Contract, frozen=True, kw_only=True):
     share_price: Money
 
 
-@command(SERVICE, "UpdateCooperative")
+@command(SERVICE, "UpdateCooperative", key="cooperative_id")
 class UpdateCooperative(Contract, frozen=True, kw_only=True):
     """Change a cooperative's name, languages or share price; what is left out stays as it is.
     The share price stays in the cooperative's currency (else CurrencyMismatch); an update that
@@ -172,7 +210,7 @@ class CooperativeUpdated(Contract, frozen=True, kw_only=True):
     share_price: Money | None = None
 
 
-@command(SERVICE, "CreateMemberGroup")
+@command(SERVICE, "CreateMemberGroup", key="cooperative_id")
 class CreateMemberGroup(Contract, frozen=True, kw_only=True):
     """Create a member group in a cooperative: a solidarity group, a society or a work team.
     The cooperative is registered (else UnknownCooperative) and the group's id is new in it
@@ -192,7 +230,7 @@ class MemberGroupCreated(Contract, frozen=True, kw_only=True):
     kind: GroupKind
 
 
-@command(SERVICE, "AssignMemberToGroup")
+@command(SERVICE, "AssignMemberToGroup", key="cooperative_id")
 class AssignMemberToGroup(Contract, frozen=True, kw_only=True):
     """Put a member into one of her cooperative's groups.
     She is an active member of that cooperative (else NotAMember) and not in the group yet
@@ -210,7 +248,7 @@ class MemberAssignedToGroup(Contract, frozen=True, kw_only=True):
     member_id: Id
 
 
-@command(SERVICE, "RemoveMemberFromGroup")
+@command(SERVICE, "RemoveMemberFromGroup", key="cooperative_id")
 class RemoveMemberFromGroup(Contract, frozen=True, kw_only=True):
     """Take a member out of a group of her cooperative.
     She is in the group (else NotInGroup); the group exists (else UnknownGroup)."""
@@ -230,7 +268,7 @@ class MemberRemovedFromGroup(Contract, frozen=True, kw_only=True):
 # -- members --------------------------------------------------------------------------------
 
 
-@command(SERVICE, "RegisterMember", version=2)
+@command(SERVICE, "RegisterMember", version=2, key="member_id")
 class RegisterMember(Contract, frozen=True, kw_only=True):
     """Register a member at this node under a new global member id, with her personal details.
     The details travel sealed with her data key (the gateway seals what GraphQL gives in the
@@ -253,7 +291,7 @@ class MemberRegistered(Contract, frozen=True, kw_only=True):
     cooperative_id: Id | None = None
 
 
-@command(SERVICE, "CorrectMemberDetails")
+@command(SERVICE, "CorrectMemberDetails", key="member_id")
 class CorrectMemberDetails(Contract, frozen=True, kw_only=True):
     """Replace a member's personal details with corrected ones.
     All the details are given again, sealed as at registration (else InvalidPersonalDetails);
@@ -269,7 +307,7 @@ class MemberDetailsCorrected(Contract, frozen=True, kw_only=True):
     personal: Sealed
 
 
-@command(SERVICE, "StartMembership", version=2)
+@command(SERVICE, "StartMembership", version=2, key="member_id")
 class StartMembership(Contract, frozen=True, kw_only=True):
     """Start a member's membership of a cooperative: her role, first day and share capital.
     She is registered at this node (else UnknownMember) and not an active member of it already
@@ -300,7 +338,7 @@ class MembershipStarted(Contract, frozen=True, kw_only=True):
     consent_id: Id | None = None
 
 
-@command(SERVICE, "EndMembership")
+@command(SERVICE, "EndMembership", key="member_id")
 class EndMembership(Contract, frozen=True, kw_only=True):
     """End a member's active membership of a cooperative, with the reason and the last day.
     She is an active member of it (else NotAMember) and it ends no earlier than it started
@@ -320,7 +358,7 @@ class MembershipEnded(Contract, frozen=True, kw_only=True):
     ended_on: PastDay
 
 
-@command(SERVICE, "GrantConsent", version=2)
+@command(SERVICE, "GrantConsent", version=2, key="member_id")
 class GrantConsent(Contract, frozen=True, kw_only=True):
     """Record a member's consent to let a cooperative or a node see parts of her record, or
     let a cooperative admit her as a member (``join``: once).
@@ -352,7 +390,7 @@ class ConsentGranted(Contract, frozen=True, kw_only=True):
     granted_at: UtcDateTime | None = None
 
 
-@command(SERVICE, "RevokeConsent")
+@command(SERVICE, "RevokeConsent", key="member_id")
 class RevokeConsent(Contract, frozen=True, kw_only=True):
     """Withdraw a member's consent: from the next request on, the grantee sees nothing under it.
     Records exported under it are revoked too; an unknown consent is UnknownConsent, one
@@ -368,7 +406,7 @@ class ConsentRevoked(Contract, frozen=True, kw_only=True):
     consent_id: Id
 
 
-@command(SERVICE, "EraseMember")
+@command(SERVICE, "EraseMember", key="member_id")
 class EraseMember(Contract, frozen=True, kw_only=True):
     """Erase a member: her data key is destroyed, so her personal details are gone everywhere.
     Her history stays, without her identity, and every record and certificate exported for her
@@ -392,7 +430,7 @@ Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=4)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
-@command(SERVICE, "ExportRecord")
+@command(SERVICE, "ExportRecord", key="member_id")
 class ExportRecord(Contract, frozen=True, kw_only=True):
     """Issue a member's portable record to a recipient she consented to, for the scopes named.
     An active consent to that recipient covering every scope is needed (else NoConsent); the
@@ -422,7 +460,7 @@ class RecordExported(Contract, frozen=True, kw_only=True):
     valid_until: UtcDateTime
 
 
-@command(SERVICE, "RevokeRecord")
+@command(SERVICE, "RevokeRecord", key="member_id")
 class RevokeRecord(Contract, frozen=True, kw_only=True):
     """Revoke a portable record this node exported for a member: verifiers then see it revoked.
     An unknown record is UnknownRecord, one revoked already RecordAlreadyRevoked."""
@@ -500,7 +538,7 @@ class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
 
 
-@command(SERVICE, "ImportRecord")
+@command(SERVICE, "ImportRecord", key="member_id")
 class ImportRecord(Contract, frozen=True, kw_only=True):
     """Record a verified portable record at the home node, for the same global member id.
     ``personal`` is the identity the record carried, sealed with the member's data key here."""
@@ -530,7 +568,7 @@ class RecordImported(Contract, frozen=True, kw_only=True):
 # under, no consent to join and no time of granting: each reads as version 2 without them.
 
 
-@command(SERVICE, "RegisterMember")
+@command(SERVICE, "RegisterMember", key="member_id")
 class RegisterMemberV1(Contract, frozen=True, kw_only=True):
     """Register a member at this node under a new global member id, with her personal details
     (version 1: the registering cooperative was not recorded)."""
@@ -547,7 +585,7 @@ class MemberRegisteredV1(Contract, frozen=True, kw_only=True):
     personal: Sealed
 
 
-@command(SERVICE, "StartMembership")
+@command(SERVICE, "StartMembership", key="member_id")
 class StartMembershipV1(Contract, frozen=True, kw_only=True):
     """Start a member's membership of a cooperative: her role, first day and share capital
     (version 1: no consent to join)."""
@@ -570,7 +608,7 @@ class MembershipStartedV1(Contract, frozen=True, kw_only=True):
     share_capital_required: Money
 
 
-@command(SERVICE, "GrantConsent")
+@command(SERVICE, "GrantConsent", key="member_id")
 class GrantConsentV1(Contract, frozen=True, kw_only=True):
     """Record a member's consent to let a cooperative or a node see parts of her record
     (version 1: scopes only, no joining)."""

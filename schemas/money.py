@@ -1,6 +1,7 @@
 """What an amount of money means, once for every package: a currency's number of decimals
 (its ISO 4217 / CLDR exponent: 2 for EUR, 0 for JPY, 3 for KWD, from Babel's CLDR data),
-minor units <-> major units, and reading an amount a person wrote ("125.50").
+minor units <-> major units, the sum of amounts in one currency, and reading an amount a
+person wrote ("125.50"). What a service does with money (rates, fees, schedules) is its own.
 
 An amount written by a person is a plain decimal string: digits, at most one point, at most
 as many decimals as the currency has, nothing else (no sign, no exponent, no spaces, no
@@ -40,6 +41,14 @@ def from_major(value: Decimal, currency: str) -> Money:
     """A major-unit amount rounded half-even to the currency's minor unit."""
     minor = value.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     return Money(int(minor), currency)
+
+
+def add(*amounts: Money) -> Money:
+    """The sum of amounts in one currency (``ValueError`` for amounts in several)."""
+    currencies = {a.currency for a in amounts}
+    if len(currencies) != 1:
+        raise ValueError(f"cannot add {sorted(currencies)}")
+    return Money(sum(a.amount for a in amounts), currencies.pop())
 
 
 def major_text(minor: int, currency: str) -> str:

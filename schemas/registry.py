@@ -1,9 +1,12 @@
 """Wire type -> typed definition, upcasting, and the single path for decoding and encoding.
 
 A contract is a frozen ``msgspec.Struct`` registered under ``coop.<service>.<Name>.v<N>`` with
-``@REGISTRY.event(...)`` or ``@REGISTRY.command(...)``. A published version never changes
-meaning: a new version is a new struct plus an ``@REGISTRY.upcaster(Old, New)`` function, and
-``decode`` always hands out the newest version. Producers may only ``encode`` the newest.
+``@REGISTRY.event(...)`` or ``@REGISTRY.command(..., key="account_id")``: a command names the
+field that holds the id of the aggregate it acts on (``key_of``), which is its Kafka key,
+its subject and so its partition, for every sender and the processor alike. A published
+version never changes meaning: a new version is a new struct plus an
+``@REGISTRY.upcaster(Old, New)`` function, and ``decode`` always hands out the newest version.
+Producers may only ``encode`` the newest.
 
 Everything that can be wrong with incoming bytes raises one error, ``ContractError``, whose
 ``reason`` is a stable code (see ``Reason``) and whose ``detail`` says what exactly is wrong
@@ -59,10 +62,13 @@ class Contract(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     contract_name: ClassVar[str]
     contract_version: ClassVar[int]
     contract_kind: ClassVar[Kind]
+    #: A command's: the field holding the id of the aggregate it acts on (None otherwise).
+    contract_key: ClassVar[str | None]
 
 
 _CLASS_VARIABLES = frozenset(
-    ("wire_type", "contract_service", "contract_name", "contract_version", "contract_kind")
+    ("wire_type", "contract_service", "contract_name", "contract_version", "contract_kind",
+     "contract_key")
 )
 
 
@@ -106,15 +112,18 @@ class Registry:
         """Class decorator: register an event payload as ``coop.<service>.<name>.v<version>``."""
         return self._register("event", service, name, version)
 
-    def command(self, service: str, name: str, version: int = 1) -> Callable[[C], C]:
-        """Class decorator: register a command payload as ``coop.<service>.<name>.v<version>``."""
-        return self._register("command", service, name, version)
+    def command(self, service: str, name: str, version: int = 1, *,
+                key: str) -> Callable[[C], C]:
+        """Class decorator: register a command payload as ``coop.<service>.<name>.v<version>``
+        whose field ``key`` holds the id of the aggregate it acts on."""
+        return self._register("command", service, name, version, key)
 
     def reply(self, service: str, name: str, version: int = 1) -> Callable[[C], C]:
         """Class decorator: register a reply payload as ``coop.<service>.<name>.v<version>``."""
         return self._register("reply", service, name, version)
 
-    def _register(self, kind: Kind, service: str, name: str, version: int) -> Callable[[C], C]:
+    def _register(self, kind: Kind, service: str, name: str, version: int,
+                  key: str | None = None) -> Callable[[C], C]:
         def decorate(cls: C) -> C:
             wire_type = f"coop.{service}.{name}.v{version}"
             if not re.match(WIRE_TYPE_PATTERN, wire_type):
@@ -123,11 +132,12 @@ class Registry:
                 raise ValueError(f"{wire_type} is registered twice")
             if clash := _CLASS_VARIABLES & set(cls.__struct_fields__):
                 raise ValueError(f"{wire_type}: field names reserved by Contract: {sorted(clash)}")
+            if key is not None and key not in cls.__struct_fields__:
+                raise ValueError(f"{wire_type}: its key {key!r} is none of its fields")
             cls.wire_type, cls.contract_service, cls.contract_name = wire_type, service, name
-            cls.contract_version, cls.contract_kind = version, kind
+            cls.contract_version, cls.contract_kind, cls.contract_key = version, kind, key
             self._types[wire_type] = cls
-            key = (service, name)
-            self._newest[key] = max(version, self._newest.get(key, 0))
+            self._newest[(service, name)] = max(version, self._newest.get((service, name), 0))
             return cls
 
         return decorate
@@ -153,6 +163,13 @@ class Registry:
 
     def is_newest(self, cls: type[Contract]) -> bool:
         return self._newest[(cls.contract_service, cls.contract_name)] == cls.contract_version
+
+    def key_of(self, command: Contract) -> str:
+        """The id of the aggregate ``command`` acts on: the value of its declared key."""
+        key = type(command).contract_key
+        if key is None:
+            raise TypeError(f"{type(command).__name__} is no command: it has no key")
+        return getattr(command, key)
 
     def missing_upcasters(self) -> list[str]:
         """Old versions that cannot be read because no upcaster leads on from them."""

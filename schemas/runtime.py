@@ -9,7 +9,8 @@
   same command id is the same.
 
 Error codes are PascalCase names a client can switch on (``AlreadyAMember``,
-``ValidationError`` …); messages are for people and never carry personal data.
+``ValidationError`` …), each declared by whoever answers it (``schemas.rejections``; the
+runtime's own are ``REJECTIONS`` here); messages are for people and never carry personal data.
 """
 
 from __future__ import annotations
@@ -19,8 +20,18 @@ from typing import Annotated
 import msgspec
 
 from schemas.registry import REGISTRY, Contract
+from schemas.rejections import declare_rejections
 
 SERVICE = "runtime"
+
+#: The codes the runtime itself rejects a command with, whatever its service.
+REJECTIONS = declare_rejections(SERVICE, {
+    "InternalError": "the service failed on this command; it was set aside (dead-lettered)",
+    "UnsupportedCommand": "the service does not take this type, or this version of it",
+    "ValidationError": "the command breaks a rule of its contract: a value out of its format "
+                       "or range, a day that has not come, a key that is not its aggregate's",
+    "WrongPartition": "the command was not partitioned by the murmur2 hash of its key",
+})
 
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 WireType = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

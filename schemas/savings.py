@@ -29,10 +29,52 @@ import msgspec
 
 from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, PastDay, Sealed
 from schemas.registry import REGISTRY, Contract, fields_of
+from schemas.rejections import declare_rejections
 
 SERVICE = "savings"
 command = REGISTRY.command
 event = REGISTRY.event
+
+#: The codes the savings service rejects a command with (besides the runtime's).
+REJECTIONS = declare_rejections(SERVICE, {
+    "AccountAlreadyOpen": "an account with this id is open",
+    "AccountClosed": "the account is closed",
+    "AccountNotEmpty": "the balance has nowhere to go: move it out, or name an account",
+    "CurrencyMismatch": "an amount is not in the account's (or the cooperative's) currency",
+    "DuplicateRemittance": "a remittance with this id was sent, or received, already",
+    "InsufficientFunds": "the balance does not cover it; nothing was taken",
+    "InvalidTransferTarget": "the balance goes only to another open account of the same member "
+                             "and currency",
+    "LoanAlreadyDisbursed": "the account holds a loan already",
+    "LoanOutstanding": "the loan is not repaid",
+    "MembershipActive": "shares are paid back once the membership has ended",
+    "NoActiveLoan": "there is no loan to repay on this account",
+    "NotAMember": "she has no active membership in the account's cooperative",
+    "NothingToRedeem": "the account holds no shares",
+    "Overpayment": "more than is owed",
+    "RateUnavailable": "no exchange rate is known between the two currencies",
+    "RemittanceSettled": "the remittance was delivered or refunded already",
+    "RemittancesPending": "money sent from the account is not settled yet",
+    "SharesNotRedeemed": "the account holds shares: redeem them first",
+    "UnknownAccount": "no account has this id",
+    "UnknownBeneficiary": "no open savings account of this node has this id",
+    "UnknownCooperative": "no cooperative is registered with this id",
+    "UnknownRemittance": "no remittance with this id left the account",
+    "WrongProduct": "the account is of another product than the command takes",
+})
+#: ... about savings moving home between nodes, and credit history from other nodes.
+TRANSFER_REJECTIONS = declare_rejections(SERVICE, {
+    "DuplicateTransfer": "money with this id left the account already",
+    "TransferAlreadyReceived": "the transfer was credited already",
+    "TransferSettled": "the transfer was delivered or refunded already",
+    "TransfersPending": "savings sent home from the account are not settled yet",
+    "UnknownTransfer": "no transfer home with this id left the account",
+    "WrongBeneficiary": "the account belongs to another member",
+    "WrongNode": "only the node the money went to settles the transfer",
+    "PoorCreditHistory": "her repayment history imported from other nodes is mostly late",
+    "UnknownPeer": "the receiving node is not a trusted peer of this node (the gateway "
+                   "answers it before anything is sent)",
+}, release=2)
 
 #: A decimal string, e.g. an exchange rate ``"1.0842"`` or an annual interest rate ``"0.12"``.
 Decimal = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,9}(\.[0-9]{1,12})?$",
@@ -115,7 +157,7 @@ INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundR
 # -- accounts -------------------------------------------------------------------------------
 
 
-@command(SERVICE, "OpenAccount")
+@command(SERVICE, "OpenAccount", key="account_id")
 class OpenAccount(Contract, frozen=True, kw_only=True):
     """Open a savings, share capital or loan account for a member of a cooperative.
     She is an active member of it (else NotAMember), the cooperative is registered (else
@@ -138,7 +180,7 @@ class AccountOpened(Contract, frozen=True, kw_only=True):
     currency: CurrencyCode
 
 
-@command(SERVICE, "CloseAccount")
+@command(SERVICE, "CloseAccount", key="account_id")
 class CloseAccount(Contract, frozen=True, kw_only=True):
     """Close an account: at zero balance, or moving its whole balance to another account.
     That account is another open account of the same member and currency (else
@@ -161,7 +203,7 @@ class AccountClosed(Contract, frozen=True, kw_only=True):
 # -- savings --------------------------------------------------------------------------------
 
 
-@command(SERVICE, "DepositFunds", version=2)
+@command(SERVICE, "DepositFunds", version=2, key="account_id")
 class DepositFunds(Contract, frozen=True, kw_only=True):
     """Deposit money into a member's savings account.
     She is an active member of the account's cooperative (else NotAMember); the amount is more
@@ -181,7 +223,7 @@ class FundsDeposited(Contract, frozen=True, kw_only=True):
     booked_on: BookedOn = None
 
 
-@command(SERVICE, "WithdrawFunds", version=2)
+@command(SERVICE, "WithdrawFunds", version=2, key="account_id")
 class WithdrawFunds(Contract, frozen=True, kw_only=True):
     """Withdraw money from a savings account: the whole amount, or nothing.
     A balance that does not cover it is InsufficientFunds; a member who left still gets her
@@ -203,7 +245,7 @@ class FundsWithdrawn(Contract, frozen=True, kw_only=True):
 # -- share capital --------------------------------------------------------------------------
 
 
-@command(SERVICE, "PurchaseShares")
+@command(SERVICE, "PurchaseShares", key="account_id")
 class PurchaseShares(Contract, frozen=True, kw_only=True):
     """Buy shares in the cooperative for a member, at its share price, into her share capital.
     She is an active member of the account's cooperative (else NotAMember); the account is a
@@ -224,7 +266,7 @@ class SharesPurchased(Contract, frozen=True, kw_only=True):
     required: Money  # the member's required share capital in this cooperative
 
 
-@command(SERVICE, "RedeemShares")
+@command(SERVICE, "RedeemShares", key="account_id")
 class RedeemShares(Contract, frozen=True, kw_only=True):
     """Pay a member's shares back once her membership has ended.
     All the shares the account holds are paid back, at what was paid in for them; while she is
@@ -243,7 +285,7 @@ class SharesRedeemed(Contract, frozen=True, kw_only=True):
 # -- loans ----------------------------------------------------------------------------------
 
 
-@command(SERVICE, "DisburseLoan")
+@command(SERVICE, "DisburseLoan", key="account_id")
 class DisburseLoan(Contract, frozen=True, kw_only=True):
     """Disburse a loan on a loan account; its schedule of monthly instalments is computed.
     She is an active member (else NotAMember); an account holds one loan (else
@@ -268,7 +310,7 @@ class LoanDisbursed(Contract, frozen=True, kw_only=True):
     total_due: Money
 
 
-@command(SERVICE, "RecordRepayment")
+@command(SERVICE, "RecordRepayment", key="account_id")
 class RecordRepayment(Contract, frozen=True, kw_only=True):
     """Record a repayment of a loan, classed early, on time or late.
     It is set against the earliest instalment not yet paid in full; the last one closes the
@@ -299,7 +341,7 @@ class LoanRepaymentRecorded(Contract, frozen=True, kw_only=True):
 # -- remittances and transfers --------------------------------------------------------------
 
 
-@command(SERVICE, "SendRemittance", version=2)
+@command(SERVICE, "SendRemittance", version=2, key="account_id")
 class SendRemittance(Contract, frozen=True, kw_only=True):
     """Send money from a savings account: to an account of this node, or paid out to a non-member.
     The amount is in the account's currency and the fee comes on top; the event discloses the
@@ -331,7 +373,7 @@ class RemittanceSent(Contract, frozen=True, kw_only=True):
     booked_on: BookedOn = None
 
 
-@command(SERVICE, "ReceiveRemittance")
+@command(SERVICE, "ReceiveRemittance", key="account_id")
 class ReceiveRemittance(Contract, frozen=True, kw_only=True):
     """Credit a remittance to the beneficiary's account (sent by the courier)."""
 
@@ -350,7 +392,7 @@ class RemittanceReceived(Contract, frozen=True, kw_only=True):
     balance: Money
 
 
-@command(SERVICE, "ConfirmRemittanceDelivered")
+@command(SERVICE, "ConfirmRemittanceDelivered", key="account_id")
 class ConfirmRemittanceDelivered(Contract, frozen=True, kw_only=True):
     account_id: Id
     remittance_id: Id
@@ -362,7 +404,7 @@ class RemittanceDelivered(Contract, frozen=True, kw_only=True):
     remittance_id: Id
 
 
-@command(SERVICE, "RefundRemittance")
+@command(SERVICE, "RefundRemittance", key="account_id")
 class RefundRemittance(Contract, frozen=True, kw_only=True):
     account_id: Id
     remittance_id: Id
@@ -383,7 +425,7 @@ class RemittanceRefunded(Contract, frozen=True, kw_only=True):
 # -- savings moving home to another node ----------------------------------------------------
 
 
-@command(SERVICE, "TransferSavingsHome")
+@command(SERVICE, "TransferSavingsHome", key="account_id")
 class TransferSavingsHome(Contract, frozen=True, kw_only=True):
     """Move savings to the member's account at her home node, credited in that account's currency.
     The whole amount leaves this account, fee included; the event discloses the fee, the rate
@@ -417,7 +459,7 @@ class SavingsSentHome(Contract, frozen=True, kw_only=True):
     balance: Money
 
 
-@command(SERVICE, "ReceiveSavingsTransfer")
+@command(SERVICE, "ReceiveSavingsTransfer", key="account_id")
 class ReceiveSavingsTransfer(Contract, frozen=True, kw_only=True):
     """At the home node: credit a transfer the sending node signed (sent by the relay)."""
 
@@ -440,7 +482,7 @@ class SavingsTransferReceived(Contract, frozen=True, kw_only=True):
     balance: Money
 
 
-@command(SERVICE, "ConfirmSavingsTransfer")
+@command(SERVICE, "ConfirmSavingsTransfer", key="account_id")
 class ConfirmSavingsTransfer(Contract, frozen=True, kw_only=True):
     """At the sending node: the home node acknowledged the credit (sent by the relay).
     ``by_node`` is the node whose signed answer this is: only the node the money went to
@@ -457,7 +499,7 @@ class SavingsTransferDelivered(Contract, frozen=True, kw_only=True):
     transfer_id: Id
 
 
-@command(SERVICE, "RefundSavingsTransfer")
+@command(SERVICE, "RefundSavingsTransfer", key="account_id")
 class RefundSavingsTransfer(Contract, frozen=True, kw_only=True):
     """At the sending node: the home node refused the credit (sent by the relay)."""
 
@@ -483,7 +525,7 @@ class SavingsTransferRefunded(Contract, frozen=True, kw_only=True):
 # booked the day it was decided (its envelope's time), so it reads as version 2 without one.
 
 
-@command(SERVICE, "DepositFunds")
+@command(SERVICE, "DepositFunds", key="account_id")
 class DepositFundsV1(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
@@ -496,7 +538,7 @@ class FundsDepositedV1(Contract, frozen=True, kw_only=True):
     balance: Money
 
 
-@command(SERVICE, "WithdrawFunds")
+@command(SERVICE, "WithdrawFunds", key="account_id")
 class WithdrawFundsV1(Contract, frozen=True, kw_only=True):
     account_id: Id
     amount: Money
@@ -509,7 +551,7 @@ class FundsWithdrawnV1(Contract, frozen=True, kw_only=True):
     balance: Money
 
 
-@command(SERVICE, "SendRemittance")
+@command(SERVICE, "SendRemittance", key="account_id")
 class SendRemittanceV1(Contract, frozen=True, kw_only=True):
     """Send ``amount`` (in the account's currency) to an account or a payout."""
 

@@ -19,10 +19,29 @@ import msgspec
 
 from schemas.fields import Id, LanguageTag, PastDay, Text
 from schemas.registry import REGISTRY, Contract
+from schemas.rejections import declare_rejections
 
 SERVICE = "training"
 command = REGISTRY.command
 event = REGISTRY.event
+
+#: The codes the training service rejects a command with (besides the runtime's).
+REJECTIONS = declare_rejections(SERVICE, {
+    "AlreadyCompleted": "her course is completed: nothing more is recorded on it",
+    "AlreadyEnrolled": "she is enrolled in this course already",
+    "CertificateAlreadyIssued": "a certificate with this id exists, or she holds this one",
+    "CertificateAlreadyRevoked": "the certificate is revoked already",
+    "CourseAlreadyOffered": "a course with this id is offered",
+    "CourseFull": "every place of the course is taken",
+    "CourseNotPassed": "certificates are for passed courses only",
+    "MemberErased": "she was erased: nothing more is recorded about her",
+    "NotCompleted": "she has not completed the course",
+    "NotEnrolled": "she is not enrolled in this course",
+    "UnknownCertificate": "the course issued no certificate with this id",
+    "UnknownCooperative": "no cooperative is registered with this id",
+    "UnknownCourse": "no course is offered with this id",
+    "UnknownMember": "no member is registered with this id",
+})
 
 Hours = Annotated[int, msgspec.Meta(ge=1, le=5000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -86,7 +105,7 @@ class Title(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 Titles = Annotated[list[Title], msgspec.Meta(min_length=1, max_length=20)]
 
 
-@command(SERVICE, "OfferCourse")
+@command(SERVICE, "OfferCourse", key="course_id")
 class OfferCourse(Contract, frozen=True, kw_only=True):
     """Offer a course: its titles, kind, skills or language level, hours, dates and capacity.
     A language course names the language taught and a CEFR target level; every other kind names
@@ -122,7 +141,7 @@ class CourseOffered(Contract, frozen=True, kw_only=True):
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 
 
-@command(SERVICE, "EnrolLearner")
+@command(SERVICE, "EnrolLearner", key="course_id")
 class EnrolLearner(Contract, frozen=True, kw_only=True):
     """Enrol a member in a course, taking one of its places.
     She is registered at this node (else UnknownMember) and not erased (else MemberErased), not
@@ -139,7 +158,7 @@ class LearnerEnrolled(Contract, frozen=True, kw_only=True):
     places_left: Annotated[int, msgspec.Meta(ge=0)]
 
 
-@command(SERVICE, "RecordAttendance")
+@command(SERVICE, "RecordAttendance", key="course_id")
 class RecordAttendance(Contract, frozen=True, kw_only=True):
     """Record the hours a learner attended on one day of a course.
     The day lies within the course's dates and all her hours together within the course's
@@ -161,7 +180,7 @@ class AttendanceRecorded(Contract, frozen=True, kw_only=True):
     total_hours: Annotated[int, msgspec.Meta(ge=0)]
 
 
-@command(SERVICE, "WithdrawLearner")
+@command(SERVICE, "WithdrawLearner", key="course_id")
 class WithdrawLearner(Contract, frozen=True, kw_only=True):
     """Withdraw a learner from a course, with the reason: her place is free again.
     She is enrolled (else NotEnrolled) and has not completed it (else AlreadyCompleted)."""
@@ -178,7 +197,7 @@ class LearnerWithdrew(Contract, frozen=True, kw_only=True):
     reason: Reason
 
 
-@command(SERVICE, "CompleteCourse")
+@command(SERVICE, "CompleteCourse", key="course_id")
 class CompleteCourse(Contract, frozen=True, kw_only=True):
     """Record a learner's result in a course: passed or failed, a score, a language level.
     A passed language course names the CEFR level attained, other kinds never do; a course is
@@ -204,7 +223,7 @@ class CourseCompleted(Contract, frozen=True, kw_only=True):
     hours_attended: Annotated[int, msgspec.Meta(ge=0)]
 
 
-@command(SERVICE, "IssueCertificate")
+@command(SERVICE, "IssueCertificate", key="course_id")
 class IssueCertificate(Contract, frozen=True, kw_only=True):
     """Issue a certificate of a course to a learner who passed it.
     She completed it (else NotCompleted) and passed (else CourseNotPassed) and holds no
@@ -237,7 +256,7 @@ class CertificateIssued(Contract, frozen=True, kw_only=True):
     issued_on: PastDay
 
 
-@command(SERVICE, "RevokeCertificate")
+@command(SERVICE, "RevokeCertificate", key="course_id")
 class RevokeCertificate(Contract, frozen=True, kw_only=True):
     """Revoke a certificate a course issued, with the reason: verifiers then see it revoked.
     An unknown certificate is UnknownCertificate, one revoked already

@@ -423,7 +423,6 @@ COOPERATIVE = Aggregate(
               m.AssignMemberToGroup, m.RemoveMemberFromGroup),
     events=(m.CooperativeRegistered, m.CooperativeUpdated, m.MemberGroupCreated,
             m.MemberAssignedToGroup, m.MemberRemovedFromGroup),
-    id_of=lambda contract: contract.cooperative_id,
 )
 
 MEMBER = Aggregate(
@@ -437,7 +436,6 @@ MEMBER = Aggregate(
     events=(m.MemberRegistered, m.MemberDetailsCorrected, m.MembershipStarted,
             m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased,
             m.RecordExported, m.RecordRevoked, m.RecordImported),
-    id_of=lambda contract: contract.member_id,
 )
 
 MEMBERSHIP = ServiceDefinition(

@@ -1,8 +1,9 @@
 """What a service is, in pure terms: aggregates with ``decide`` and ``evolve``, and a fold.
 
 A service is a ``ServiceDefinition``: a name and its ``Aggregate`` types. An aggregate type
-names the commands it accepts and the events it owns, how to find the aggregate id in either,
-its initial state, and two pure functions::
+names the commands it accepts (each declares in ``schemas`` the field that holds the
+aggregate's id: ``REGISTRY.key_of``) and the events it owns, its initial state, and two pure
+functions::
 
     decide(state, command, context) -> list[event]     # or raise Rejected(code, message)
     evolve(state, event) -> state
@@ -59,7 +60,6 @@ class Aggregate(Generic[S]):
     evolve: Callable[[S, Contract], S]
     commands: tuple[type[Contract], ...]
     events: tuple[type[Contract], ...]
-    id_of: Callable[[Contract], str]
 
     def decision(self, state: S, command: Contract, context: Context) -> list[Contract]:
         """``decide``, after the rules a contract states of its own fields and that hold for
@@ -97,6 +97,9 @@ class ServiceDefinition:
                 if tp in seen:
                     raise ValueError(f"{tp.__name__} belongs to {seen[tp]} and {aggregate.name}")
                 seen[tp] = aggregate.name
+            keys = {command.contract_key for command in aggregate.commands}
+            if len(keys) > 1:  # one aggregate, one id: every command names it the same way
+                raise ValueError(f"the commands of {aggregate.name} are keyed by {sorted(keys)}")
 
     def for_command(self, command_type: type[Contract]) -> Aggregate | None:
         return next((a for a in self.aggregates if command_type in a.commands), None)

@@ -1,7 +1,8 @@
 """Sending commands and waiting for their replies: what the gateway, the CLI and tests use.
 
 ``CommandClient`` produces a command to ``{node}.{service}.commands`` keyed by its aggregate id
-(so every command of one aggregate reaches the same single writer) and waits for the reply on
+(the field its contract declares as its key, ``REGISTRY.key_of``: so every command of one
+aggregate reaches the same single writer) and waits for the reply on
 ``{node}.replies``, which it follows from the moment it starts. The command id is the
 caller's idempotency key when given: sending the same id again returns the same reply.
 """
@@ -84,14 +85,16 @@ class CommandClient:
             time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
             replayof=replay_of)
 
-    async def send(self, command: Contract, aggregate_id: str, *, command_id: str | None = None,
-                   correlation_id: str | None = None, timeout: float = 30,
-                   replay_of: str | None = None) -> Reply:
-        """Send ``command`` for ``aggregate_id`` and wait for its reply. ``replay_of``: this is
-        a replay request (its id is ``command_id``) for the logged answer of the command with
-        that id; the reply speaks of that command, or of the request itself with ``NotDone``
-        when the log holds no such command for ``aggregate_id``. It is never decided."""
+    async def send(self, command: Contract, aggregate_id: str | None = None, *,
+                   command_id: str | None = None, correlation_id: str | None = None,
+                   timeout: float = 30, replay_of: str | None = None) -> Reply:
+        """Send ``command`` for ``aggregate_id`` (by default the one its key names) and wait
+        for its reply. ``replay_of``: this is a replay request (its id is ``command_id``) for
+        the logged answer of the command with that id; the reply speaks of that command, or
+        of the request itself with ``NotDone`` when the log holds no such command for
+        ``aggregate_id``. It is never decided."""
         command_id = command_id or new_id()
+        aggregate_id = aggregate_id or REGISTRY.key_of(command)
         raw = self.encode(command, aggregate_id, command_id, correlation_id,
                           replay_of=replay_of)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,

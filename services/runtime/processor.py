@@ -356,7 +356,7 @@ class CommandProcessor:
         if aggregate is None:
             return self._reject(partition_log, envelope, envelope.id, Rejected(
                 "UnsupportedCommand", f"the {self.service.name} service does not take it"))
-        aggregate_id = aggregate.id_of(command)
+        aggregate_id = REGISTRY.key_of(command)
         if not (envelope.subject == aggregate_id and record.key == aggregate_id.encode()):
             return self._reject(partition_log, envelope, envelope.id, Rejected(
                 "ValidationError", "the Kafka key and the subject must be the aggregate id"))
@@ -439,11 +439,11 @@ class CommandProcessor:
         known = partition_log.outcomes.get(envelope.id)
         if known is not None:
             return _Planned(envelope, known)
-        code = "UnsupportedCommand" if error.reason in (
-            Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND
-        ) else "ValidationError"
+        unsupported = error.reason in (
+            Reason.UNKNOWN_TYPE, Reason.FUTURE_VERSION, Reason.UNEXPECTED_KIND)
         return self._reject(partition_log, envelope, envelope.subject,
-                            Rejected(code, error.detail))
+                            Rejected("UnsupportedCommand", error.detail) if unsupported
+                            else Rejected("ValidationError", error.detail))
 
     async def _internal_error(self, partition_log: PartitionLog, record, envelope: Envelope,
                               aggregate_id: str, bug: Exception) -> _Planned:

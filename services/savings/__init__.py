@@ -1,6 +1,6 @@
 """The savings service: accounts, savings, share capital, loans and remittances.
 
-``domain`` decides (pure), ``arithmetic`` does the money math (pure), ``rates`` reads the
+``domain`` decides (pure), ``arithmetic`` holds its money rules (pure), ``rates`` reads the
 rate and fee table, ``courier`` carries remittances to their beneficiaries, ``app`` wires it
 all to Kafka, ``__main__`` runs it.
 

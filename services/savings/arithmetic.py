@@ -1,6 +1,7 @@
-"""The savings service's money math, exact: minor units in and out, ``Decimal`` in between,
-never a float. What an amount means (exponents, major <-> minor units) is ``schemas.money``'s;
-every rounding here is half-even ("banker's rounding") to the currency's minor unit.
+"""The savings service's own money rules, exact: conversion at a rate, a fee's percentage, a
+loan's annuity schedule. Minor units in and out, ``Decimal`` in between, never a float. What
+an amount means (exponents, major <-> minor units, sums) is ``schemas.money``'s; every
+rounding here is half-even ("banker's rounding") to the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import datetime as dt
 from decimal import Decimal, localcontext
 
 from schemas.fields import Money
-from schemas.money import exponent, from_major, to_major
+from schemas.money import from_major, to_major
 from schemas.savings import Instalment
 
 
@@ -21,16 +22,10 @@ def convert(amount: Money, rate: str, currency: str) -> Money:
 
 
 def percent_of(amount: Money, fraction: str) -> Money:
+    """``fraction`` of ``amount`` (``"0.01"``: one per cent), in its currency."""
     with localcontext() as ctx:
         ctx.prec = 40
         return from_major(to_major(amount) * Decimal(fraction), amount.currency)
-
-
-def add(*amounts: Money) -> Money:
-    currencies = {a.currency for a in amounts}
-    if len(currencies) != 1:
-        raise ValueError(f"cannot add {sorted(currencies)}")
-    return Money(sum(a.amount for a in amounts), currencies.pop())
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -62,7 +57,7 @@ def annuity_schedule(principal: Money, annual_rate: str, term_months: int,
         remaining = principal.amount
         schedule = []
         for number in range(1, term_months + 1):
-            interest = from_major(Decimal(remaining).scaleb(-exponent(currency)) * monthly,
+            interest = from_major(to_major(Money(remaining, currency)) * monthly,
                                   currency).amount
             part = remaining if number == term_months else min(payment_minor - interest,
                                                                 remaining)

@@ -28,10 +28,11 @@ from decimal import Decimal, InvalidOperation
 from schemas import membership as ms
 from schemas import savings as s
 from schemas.fields import Money, earliest_day
+from schemas.money import add
 from schemas.registry import Contract, fields_of
 from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
 from services.runtime.ids import derived_id
-from services.savings.arithmetic import add, annuity_schedule, convert
+from services.savings.arithmetic import annuity_schedule, convert
 
 #: A repayment more than this many days before its due date counts as early.
 EARLY_WINDOW_DAYS = 10
@@ -615,7 +616,6 @@ ACCOUNT = Aggregate(
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
             s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
             s.SavingsTransferDelivered, s.SavingsTransferRefunded),
-    id_of=lambda contract: contract.account_id,
 )
 
 SAVINGS = ServiceDefinition(

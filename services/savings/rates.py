@@ -26,7 +26,8 @@ import msgspec
 
 from schemas.fields import Money
 from schemas.savings import Decimal as DecimalText
-from services.savings.arithmetic import add, percent_of
+from schemas.money import add
+from services.savings.arithmetic import percent_of
 
 DEFAULT_FILE = Path(__file__).with_name("rates.json")
 

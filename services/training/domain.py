@@ -215,7 +215,6 @@ COURSE = Aggregate(
               t.CompleteCourse, t.IssueCertificate, t.RevokeCertificate),
     events=(t.CourseOffered, t.LearnerEnrolled, t.AttendanceRecorded, t.LearnerWithdrew,
             t.CourseCompleted, t.CertificateIssued, t.CertificateRevoked),
-    id_of=lambda contract: contract.course_id,
 )
 
 TRAINING = ServiceDefinition(

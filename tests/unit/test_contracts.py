@@ -422,3 +422,25 @@ def test_a_day_has_come_once_it_began_in_the_earliest_time_zone():
     assert latest_day(dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)) == dt.date(2026, 12, 7)
     manila = dt.timezone(dt.timedelta(hours=8))  # any zone: the same instant, the same answer
     assert latest_day(dt.datetime(2026, 12, 7, 1, 0, tzinfo=manila)) == dt.date(2026, 12, 7)
+
+
+# -- the field that keys a command's aggregate ----------------------------------------------
+
+
+def test_every_command_declares_the_field_that_holds_its_aggregates_id():
+    commands = [cls for cls in REGISTRY.types().values() if cls.contract_kind == "command"]
+    assert commands and all(cls.contract_key in cls.__struct_fields__ for cls in commands)
+    assert {cls.contract_key for cls in REGISTRY.types().values()
+            if cls.contract_kind != "command"} == {None}
+    assert REGISTRY.key_of(sample(membership.AssignMemberToGroup)) == \
+        sample(membership.AssignMemberToGroup).cooperative_id  # her id is not its key
+
+
+def test_a_command_key_must_be_one_of_its_fields_and_an_event_has_none():
+    registry = Registry()
+    with pytest.raises(ValueError, match="none of its fields"):
+        @registry.command("demo", "OpenThing", key="thing_id")
+        class OpenThing(Contract, frozen=True):
+            other_id: str
+    with pytest.raises(TypeError, match="no key"):
+        REGISTRY.key_of(rosa_joins())

@@ -16,7 +16,8 @@ from schemas import REGISTRY
 from schemas import savings as s
 from schemas.fields import Money, Sealed, earliest_day, latest_day
 from services.runtime.aggregate import Context, Rejected, fold
-from services.savings.arithmetic import annuity_schedule, convert, exponent, to_major
+from schemas.money import add, exponent, to_major
+from services.savings.arithmetic import annuity_schedule, convert
 from services.savings.domain import (
     ACCOUNT,
     AccountFacts,
@@ -423,6 +424,9 @@ def test_money_arithmetic_is_exact_and_respects_each_currencys_minor_unit():
     schedule = annuity_schedule(Money(100000, "JPY"), "0.05", 7, dt.date(2027, 1, 31))
     assert sum(i.principal.amount for i in schedule) == 100000
     assert schedule[1].due_on == dt.date(2027, 2, 28)
+    assert add(eur(1), eur(2), eur(3)) == eur(6)
+    with pytest.raises(ValueError, match="cannot add"):
+        add(eur(1), Money(1, "JPY"))
 
 
 # -- properties over random command sequences -----------------------------------------------
