@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from schemas.fields import Sealed
 from gateway.auth import Caller
 from gateway.listeners import Listeners
-from gateway.readmodel import Doc
+from gateway.documents import Doc
 
 
 class Views(Protocol):

@@ -42,7 +42,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway import credentials as vc
-from gateway import readmodel as rm
+from gateway.documents import CertificateDoc, ExportDoc, MemberRecord
+from gateway.records.documents import status_list_id
 from gateway.access import SCOPES, SignedIn, active_member_of, authorized, who_may_send
 from gateway.context import GatewayContext
 from gateway.mutations import (
@@ -136,7 +137,7 @@ def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
         vc.node_issuer(node), node)
 
 
-def record_subject(record: rm.MemberRecord, views, scopes: frozenset[str],
+def record_subject(record: MemberRecord, views, scopes: frozenset[str],
                    identity: m.PersonalDetails | None, shared_with: dict[str, str]) -> dict:
     """The ``credentialSubject`` of a member's record, with only ``scopes`` in it."""
     subject: dict[str, Any] = {"id": MEMBER_URN + record.member_id,
@@ -178,7 +179,7 @@ def record_subject(record: rm.MemberRecord, views, scopes: frozenset[str],
     return subject
 
 
-def _shares_of(record: rm.MemberRecord, views, cooperative_id: str):
+def _shares_of(record: MemberRecord, views, cooperative_id: str):
     for account_id in record.accounts:
         account = views.get("accounts", account_id)
         if (account and account.cooperative_id == cooperative_id
@@ -187,7 +188,7 @@ def _shares_of(record: rm.MemberRecord, views, cooperative_id: str):
     return None
 
 
-def _savings(record: rm.MemberRecord, views) -> dict:
+def _savings(record: MemberRecord, views) -> dict:
     balances, loans, corridors = [], [], {}
     for account_id in record.accounts:
         account = views.get("accounts", account_id)
@@ -299,7 +300,7 @@ def skill_alignment(skill: str, course_title: str) -> dict:
                         "its label, in every EU language, is published at targetUrl.")
 
 
-def certificate_achievement(c: rm.CertificateDoc, course_url: str) -> tuple[dict, list]:
+def certificate_achievement(c: CertificateDoc, course_url: str) -> tuple[dict, list]:
     alignment = [skill_alignment(skill, c.title) for skill in c.skills]
     if c.language and c.level:
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
@@ -634,12 +635,12 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
     return await _issue(context, record_after(context, record.member_id), exported)
 
 
-def record_after(context: GatewayContext, member_id: str) -> rm.MemberRecord:
+def record_after(context: GatewayContext, member_id: str) -> MemberRecord:
     return context.views.get("members", member_id)
 
 
-async def _issue(context: GatewayContext, record: rm.MemberRecord,
-                 exported: rm.ExportDoc) -> ExportedRecord:
+async def _issue(context: GatewayContext, record: MemberRecord,
+                 exported: ExportDoc) -> ExportedRecord:
     node = context.node
     identity = None
     if "identity" in exported.scopes and record.personal is not None:
@@ -652,14 +653,14 @@ async def _issue(context: GatewayContext, record: rm.MemberRecord,
     subject = record_subject(record, context.views, frozenset(exported.scopes), identity,
                              shared_with)
     base = config.public_url()
-    records_list = status_list_url(base, rm.status_list_id(record.member_id))
+    records_list = status_list_url(base, status_list_id(record.member_id))
     credential = sign(node, vc.member_record_credential(
         node=node, credential_id=exported.credential_id, subject=subject,
         valid_from=exported.valid_from, valid_until=exported.valid_until,
         status_list=records_list, status_index=exported.status_index))
     certificates = []
     if "training" in exported.scopes:
-        certificates_list = status_list_url(base, rm.status_list_id(record.member_id,
+        certificates_list = status_list_url(base, status_list_id(record.member_id,
                                                                     "certificates"))
         for index, c in enumerate(record.certificates):
             coop = context.views.get("cooperatives", c.cooperative_id)
@@ -776,7 +777,7 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
                               visible=bool(getattr(joined, "visible", True)))
 
 
-async def _known_here(context: GatewayContext, known: rm.MemberRecord,
+async def _known_here(context: GatewayContext, known: MemberRecord,
                       identity: m.PersonalDetails | None, cooperative_id: str):
     """Why a record cannot come home to a member this node knows already, if it cannot: the
     record's identity not the member known here (names, date of birth, nationality), or her
@@ -825,7 +826,7 @@ class PrintableRecord:
                     "QR code offline")
 
 
-def record_summary(record: rm.MemberRecord, views, compact: bool = False) -> dict:
+def record_summary(record: MemberRecord, views, compact: bool = False) -> dict:
     """The ``credentialSubject`` of the printable summary: no identity field, only what a
     cooperative needs to trust her history (a repayment made early counts as on time);
     ``compact`` keeps counts only (for a record too long for a QR code)."""
@@ -858,7 +859,7 @@ def record_summary(record: rm.MemberRecord, views, compact: bool = False) -> dic
     return subject
 
 
-def summary_credential(node: str, record: rm.MemberRecord, views, now: dt.datetime) -> str:
+def summary_credential(node: str, record: MemberRecord, views, now: dt.datetime) -> str:
     """The signed summary (``vc+jwt``): valid a year, no status entry (it is verified offline,
     where no status list can be fetched; it is a snapshot, dated by ``validFrom``), cut to
     counts when the full summary would not fit a readable QR code."""

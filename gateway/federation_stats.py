@@ -70,7 +70,8 @@ from gateway.disclosure import (
     cells,
     cooperative_atoms,
 )
-from gateway.readmodel import ALL_COUNTRIES, MemberRecord
+from gateway.documents import MemberRecord
+from gateway.members.documents import ALL_COUNTRIES
 from gateway.types import Money
 from schemas import membership as m
 from schemas.fields import Money as MoneyValue

@@ -70,7 +70,8 @@ from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
 
 from gateway.auth import Caller
 from gateway.listeners import Listener, Listeners
-from gateway.readmodel import TABLES, Doc, project
+from gateway.documents import Doc
+from gateway.fold import TABLES, project
 from schemas import REGISTRY, ContractError, Message
 from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config

@@ -10,7 +10,8 @@ import msgspec
 import strawberry
 from strawberry.types import Info
 
-from gateway import readmodel as rm
+from gateway.documents import MemberRecord
+from gateway.members.documents import ALL_COUNTRIES
 from gateway.access import (
     ALWAYS,
     MEMBER_FIELDS,
@@ -93,7 +94,7 @@ class Member:
     member_id: strawberry.ID = use_id()
     id: strawberry.ID = own_id("member_id", "member", ": her global id, the same at every node")
     erased: bool = strawberry.field(description="the member was erased: personal fields are null")
-    record: strawberry.Private[rm.MemberRecord]
+    record: strawberry.Private[MemberRecord]
     scopes: strawberry.Private[frozenset[str]]
     own: strawberry.Private[bool]
 
@@ -323,7 +324,7 @@ class Query:
         if country is not None:
             countries = [country.upper()]
         else:
-            everywhere = views.get("countries", rm.ALL_COUNTRIES)
+            everywhere = views.get("countries", ALL_COUNTRIES)
             countries = sorted(everywhere.cooperatives) if everywhere else []
         ids = [i for c in countries if (index := views.get("countries", c)) is not None
                for i in index.cooperatives]

@@ -35,7 +35,7 @@ from gateway.activity import Counts, hub_of
 from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.federation_stats import COUNTRY
-from gateway.readmodel import summary
+from gateway.fold import summary
 from gateway.types import HistoryEntry
 
 

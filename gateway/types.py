@@ -11,7 +11,10 @@ from decimal import Decimal
 
 import strawberry
 
-from gateway import readmodel as rm
+from gateway.documents import ImportDoc, MembershipDoc
+from gateway.members.documents import CooperativeView
+from gateway.savings.documents import AccountView, LoanDoc, RemittanceDoc, TransferDoc
+from gateway.training.documents import CourseView
 from schemas.fields import Money as MoneyValue
 from schemas.money import major_text
 
@@ -76,7 +79,7 @@ class Membership:
                     "a caller her consents are not the business of")
 
     @classmethod
-    def from_doc(cls, doc: rm.MembershipDoc, own: bool = False) -> Membership:
+    def from_doc(cls, doc: MembershipDoc, own: bool = False) -> Membership:
         """``own``: the caller is a cooperative she chose (her consents are its business)."""
         return cls(cooperative_id=doc.cooperative_id, role=doc.role, started_on=doc.started_on,
                    ended_on=doc.ended_on, end_reason=doc.end_reason,
@@ -139,7 +142,7 @@ class Loan:
     repayments: list[Repayment] = strawberry.field(description="the repayments, oldest first")
 
     @classmethod
-    def from_doc(cls, doc: rm.LoanDoc | None) -> Loan | None:
+    def from_doc(cls, doc: LoanDoc | None) -> Loan | None:
         if doc is None:
             return None
         return cls(
@@ -205,7 +208,7 @@ class Transfer:
     at: dt.datetime | None = strawberry.field(description="when it was sent or credited here")
 
     @classmethod
-    def from_doc(cls, doc: rm.TransferDoc) -> Transfer:
+    def from_doc(cls, doc: TransferDoc) -> Transfer:
         return cls(transfer_id=doc.transfer_id, direction=doc.direction, node=doc.node,
                    counterpart_account_id=doc.counterpart, amount=Money.from_value(doc.amount),
                    fee=Money.from_value(doc.fee), rate=doc.rate,
@@ -234,8 +237,8 @@ class Account:
         description="savings moved between this account and another node's, oldest first")
 
     @classmethod
-    def from_doc(cls, doc: rm.AccountView) -> Account:
-        def remittance(r: rm.RemittanceDoc) -> Remittance:
+    def from_doc(cls, doc: AccountView) -> Account:
+        def remittance(r: RemittanceDoc) -> Remittance:
             percent = None
             if r.fee is not None and r.amount.amount:
                 percent = str((Decimal(r.fee.amount * 100) / r.amount.amount).quantize(
@@ -340,7 +343,7 @@ class Cooperative:
                     "others)")
 
     @classmethod
-    def from_doc(cls, doc: rm.CooperativeView, insider: bool = False) -> Cooperative:
+    def from_doc(cls, doc: CooperativeView, insider: bool = False) -> Cooperative:
         return cls(cooperative_id=doc.cooperative_id, name=doc.name, country=doc.country,
                    kind=doc.kind, languages=doc.languages, node=doc.node, currency=doc.currency,
                    share_price=Money.from_value(doc.share_price),
@@ -387,7 +390,7 @@ class Course:
         description="learners who completed it; null for outsiders when under 5")
 
     @classmethod
-    def from_doc(cls, doc: rm.CourseView, insider: bool = False) -> Course:
+    def from_doc(cls, doc: CourseView, insider: bool = False) -> Course:
         return cls(course_id=doc.course_id, cooperative_id=doc.cooperative_id,
                    titles=[CourseTitle(language=x.language, title=x.title,
                                        description=x.description) for x in doc.titles],
@@ -466,7 +469,7 @@ class ImportedRecord:
         description="her certificates, as the record states them")
 
     @classmethod
-    def from_doc(cls, doc: rm.ImportDoc) -> ImportedRecord:
+    def from_doc(cls, doc: ImportDoc) -> ImportedRecord:
         h = doc.history
         return cls(
             credential_id=doc.credential_id, issuer_node=doc.issuer_node,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from gateway.listeners import Listeners
-from gateway.readmodel import MemoryStore, project
+from gateway.fold import MemoryStore, project
 from schemas import REGISTRY
 from schemas.envelope import source_for
 from schemas.runtime import CommandReply, Error, EventRef
