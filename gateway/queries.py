@@ -25,22 +25,18 @@ from gateway.access import (
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
 from gateway import federation
-from gateway.types import (
-    own_id,
-    use_id,
-    Account,
-    Certificate,
+from gateway.members.types import (
     Consent,
     Cooperative,
-    Course,
-    Enrolment,
-    ExportedRecordInfo,
     GroupMembership,
     HistoryEntry,
     Identity,
-    ImportedRecord,
     Membership,
 )
+from gateway.records.types import ExportedRecordInfo, ImportedRecord
+from gateway.savings.types import Account
+from gateway.training.types import Certificate, Course, Enrolment
+from gateway.types import own_id, use_id
 from schemas import membership as m
 
 MAX_PAGE = 100

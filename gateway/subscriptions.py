@@ -36,7 +36,7 @@ from gateway.auth import Caller, Role, bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
 from gateway.federation_stats import COUNTRY
 from gateway.fold import summary
-from gateway.types import HistoryEntry
+from gateway.members.types import HistoryEntry
 
 
 def _caller(context: GatewayContext) -> Caller | None:
