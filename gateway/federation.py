@@ -46,20 +46,9 @@ from gateway.documents import CertificateDoc, ExportDoc, MemberRecord
 from gateway.records.documents import status_list_id
 from gateway.access import SCOPES, SignedIn, active_member_of, authorized, who_may_send
 from gateway.context import GatewayContext
-from gateway.mutations import (
-    ERROR_TYPES,
-    CommandRejected,
-    MoneyInput,
-    NotAuthorized,
-    Unavailable,
-    ValidationError,
-    InputError,
-    money_from_input,
-    command_id_for,
-    enum_for,
-    problem,
-    send_command,
-)
+from gateway.commands import command_id_for, send_command
+from gateway.inputs import InputError, MoneyInput, enum_for, money_from_input
+from gateway.results import PROBLEMS, NotAuthorized, Unavailable, ValidationError, problem
 from schemas import membership as m
 from schemas.fields import NOT_COME_YET, latest_day
 from services import config
@@ -552,13 +541,11 @@ class RecordVerification:
         description="the credential's subject, as signed (null if not readable)")
 
 
-_PROBLEMS = (ValidationError, NotAuthorized, Unavailable, CommandRejected,
-             *ERROR_TYPES.values())
-ExportRecordResult = typing.Annotated[typing.Union[(ExportedRecord, *_PROBLEMS)],
+ExportRecordResult = typing.Annotated[typing.Union[(ExportedRecord, *PROBLEMS)],
                                       strawberry.union("ExportRecordResult", description=(
                                           "The signed record, or why it was not issued"))]
 ImportRecordResult = typing.Annotated[
-    typing.Union[(RecordImportedHere, RecordNotVerified, *_PROBLEMS)],
+    typing.Union[(RecordImportedHere, RecordNotVerified, *PROBLEMS)],
     strawberry.union("ImportRecordResult", description=(
         "The record imported and her membership started, or why not"))]
 
@@ -901,6 +888,9 @@ async def printable_record(info: Info[GatewayContext, None],
     return PrintableRecord(credential=credential, qr_svg=qr_svg(credential),
                            verify_url=f"{config.public_url()}/.well-known/jwks.json")
 
+
+#: Commands with a mutation of their own (``MUTATIONS``): the gateway builds them.
+BUILT_HERE = (m.ExportRecord, m.ImportRecord)
 
 #: Mutations and queries this module adds to the schema.
 MUTATIONS = {"exportRecord": strawberry.mutation(

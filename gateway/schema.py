@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import OrderedDict
 
+import strawberry
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode
 from graphql.validation import ValidationRule
 from strawberry import Schema
@@ -35,9 +37,17 @@ from strawberry.schema.schema import validate_document
 
 from gateway.descriptions import describe
 from gateway.federation_stats import FIGURES_COST, OneMomentPerOperation
-from gateway.mutations import contract_enums, contract_inputs, mutation_type
+from gateway import federation
+from gateway.commands import make_mutation
+from gateway.inputs import camel, contract_enums, contract_inputs
+from gateway.members import mutations as members
 from gateway.queries import MAX_PAGE, BadRequest, Query
+from gateway.savings import mutations as savings
 from gateway.subscriptions import Subscription
+from schemas import REGISTRY
+from schemas import savings as s
+from schemas.registry import Contract
+from schemas.topics import SERVICES
 from services import config
 
 log = logging.getLogger(__name__)
@@ -179,6 +189,33 @@ class QuietSchema(Schema):
             original = error.original_error
             kind = type(original).__name__ if original is not None else "request error"
             log.warning("GraphQL %s at %s", kind, list(error.path or []) or "document")
+
+
+# -- the schema's parts, from each feature ---------------------------------------------------
+
+
+def partner_commands() -> list[type[Contract]]:
+    """The commands a partner sends through a mutation generated from the contract, in
+    wire-type order: every newest command of the gateway's services, but the courier's and
+    the relay's (``savings.INTERNAL_COMMANDS``) and those with a mutation of their own."""
+    return sorted((cls for cls in REGISTRY.types().values()
+                   if cls.contract_kind == "command" and cls.contract_service in SERVICES
+                   and REGISTRY.is_newest(cls) and cls not in federation.BUILT_HERE
+                   and cls.contract_name not in s.INTERNAL_COMMANDS),
+                  key=lambda cls: cls.wire_type)
+
+
+@functools.cache
+def mutation_type() -> type:
+    """One generated mutation per partner command (with its feature's precheck), then the
+    features' own mutations."""
+    prechecks = {**members.PRECHECKS, **savings.PRECHECKS}
+    fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
+              for cls in partner_commands()}
+    return strawberry.type(type("Mutation", (), {**fields, **federation.MUTATIONS}), description=(
+        "Commands: each mutation sends one, waits for the service's answer and returns it. "
+        "Every mutation needs a bearer token; send it again with the same idempotencyKey "
+        "after a timeout or a lost answer"))
 
 
 def build_schema(development: bool | None = None) -> Schema:

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from gateway.auth import Role, verify_token
-from gateway.mutations import command_id_for
+from gateway.commands import command_id_for
 from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
 from schemas import savings as s

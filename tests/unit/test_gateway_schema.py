@@ -12,7 +12,7 @@ import pytest
 from gateway import federation_stats
 from gateway.access import ERASURE, EXPORTER, FOR_HER, JOINING, RULES, REVOKER
 from gateway.auth import Caller, Role
-from gateway.mutations import camel
+from gateway.inputs import camel
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from schemas import membership as m
