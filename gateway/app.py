@@ -39,16 +39,22 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
-from gateway.credentials import jwks, public_jwk
-from gateway.federation import signed_status_list
 from gateway.listeners import TooManySubscriptions
 from gateway.pages import graphiql_page, page, static_file
 from gateway.projections import Projections
+from gateway.records.status_lists import signed_status_list
 from gateway.schema import build_schema
 from services import config
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
-from services.runtime.keys import KEYS_PATH, THUMBPRINT_URN, key_url, thumbprint
+from services.runtime.keys import (
+    KEYS_PATH,
+    THUMBPRINT_URN,
+    jwks,
+    key_url,
+    public_jwk,
+    thumbprint,
+)
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from gateway.access import (
 )
 from gateway.context import GatewayContext
 from gateway.federation_stats import FederationStats, federation_stats
-from gateway import federation
+from gateway.records.queries import QUERIES as RECORD_QUERIES
 from gateway.members.types import (
     Consent,
     Cooperative,
@@ -344,9 +344,9 @@ class Query:
                     "answers is about fewer; a key without such an atom is merged into one "
                     "cell * without figures (docs/figures.md). Weighs 500 in the cost limit")
 
-    verify_record = federation.QUERIES["verify_record"]
+    verify_record = RECORD_QUERIES["verify_record"]
 
-    printable_record = federation.QUERIES["printable_record"]
+    printable_record = RECORD_QUERIES["printable_record"]
 
     @strawberry.field(permission_classes=[SignedIn], description=(
         "A course (public facts), for any signed-in caller; its counts under 5 only for the "

@@ -37,10 +37,10 @@ from strawberry.schema.schema import validate_document
 
 from gateway.descriptions import describe
 from gateway.federation_stats import FIGURES_COST, OneMomentPerOperation
-from gateway import federation
 from gateway.commands import make_mutation
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members
+from gateway.records import mutations as records
 from gateway.queries import MAX_PAGE, BadRequest, Query
 from gateway.savings import mutations as savings
 from gateway.subscriptions import Subscription
@@ -200,7 +200,7 @@ def partner_commands() -> list[type[Contract]]:
     the relay's (``savings.INTERNAL_COMMANDS``) and those with a mutation of their own."""
     return sorted((cls for cls in REGISTRY.types().values()
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
-                   and REGISTRY.is_newest(cls) and cls not in federation.BUILT_HERE
+                   and REGISTRY.is_newest(cls) and cls not in records.BUILT_HERE
                    and cls.contract_name not in s.INTERNAL_COMMANDS),
                   key=lambda cls: cls.wire_type)
 
@@ -212,7 +212,7 @@ def mutation_type() -> type:
     prechecks = {**members.PRECHECKS, **savings.PRECHECKS}
     fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
               for cls in partner_commands()}
-    return strawberry.type(type("Mutation", (), {**fields, **federation.MUTATIONS}), description=(
+    return strawberry.type(type("Mutation", (), {**fields, **records.MUTATIONS}), description=(
         "Commands: each mutation sends one, waits for the service's answer and returns it. "
         "Every mutation needs a bearer token; send it again with the same idempotencyKey "
         "after a timeout or a lost answer"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
 from gateway.auth import Role
-from gateway.federation import BUILT_HERE
+from gateway.records.mutations import BUILT_HERE
 from gateway.inputs import camel
 from gateway.schema import partner_commands
 

@@ -1,15 +1,22 @@
-"""The records feature's GraphQL types of her record's history between nodes: the records
-imported here (what they state of her life abroad) and the records this node issued.
+"""The records feature's GraphQL types: her records imported here (what they state of her
+life abroad) and issued here, the inputs and results of ``exportRecord`` and
+``importRecord``, a verification check by check, and the printable record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gateway.documents import ImportDoc
+from gateway.inputs import MoneyInput, enum_for
+from gateway.records.verification import Verification
+from gateway.results import PROBLEMS
 from gateway.types import Money, own_id, use_id
+from schemas import membership as m
 
 
 @strawberry.type(description="A membership abroad, as an imported record states it")
@@ -113,3 +120,131 @@ class ExportedRecordInfo:
     revoked: bool = strawberry.field(
         description="revoked by its issuer, by her revoking the consent it was issued under, "
                     "or by her erasure: verifiers see it revoked")
+
+
+#: How long an exported record is valid, by default and at most (days).
+DEFAULT_DAYS, MAX_DAYS = 90, 365
+
+
+@strawberry.input(one_of=True, description="exactly one: a cooperative (id) or a node (id)")
+class RecipientInput:
+    cooperative: typing.Optional[strawberry.ID] = strawberry.field(
+        default=strawberry.UNSET, description="a cooperative's id (a UUID), at any node")
+    node: typing.Optional[str] = strawberry.field(
+        default=strawberry.UNSET, description="a node's id (ec): any of its cooperatives may "
+                                              "import the record")
+
+
+@strawberry.input(description="Which member's record to issue, to whom, covering what, for "
+                              "how long")
+class ExportRecordInput:
+    member_id: strawberry.ID
+    recipient: RecipientInput = strawberry.field(
+        description="whom it is for: the recipient of her active consent")
+    scopes: typing.Optional[list[str]] = strawberry.field(
+        default=None, description="identity, membership, savings, training; "
+                                  "default: what her consent to the recipient grants")
+    valid_days: int = strawberry.field(default=DEFAULT_DAYS,
+                                       description=f"1 to {MAX_DAYS}; never past the consent")
+
+
+@strawberry.type(description="A signed portable record, and her certificates")
+class ExportedRecord:
+    credential_id: strawberry.ID
+    credential: str = strawberry.field(
+        description="the record: a W3C Verifiable Credential 2.0 as a compact JWS, typ vc+jwt, "
+                    "signed EdDSA with the node's key; hand it to the recipient")
+    valid_until: dt.datetime
+    certificates: list[str] = strawberry.field(
+        description="one Open Badges 3.0 credential (compact JWS, typ JWT) per "
+                    "certificate")
+    status_list: str = strawberry.field(description="where the issuer publishes revocations")
+
+
+@strawberry.input(description="A record from another node, and the membership it starts at a "
+                              "cooperative here")
+class ImportRecordInput:
+    credential: str = strawberry.field(
+        description="the record as she brought it: the compact JWS (vc+jwt) another node "
+                    "issued, shared with this cooperative or this node, covering her "
+                    "memberships")
+    cooperative_id: strawberry.ID = strawberry.field(
+        description="the cooperative of this node she joins (its id)")
+    started_on: dt.date = strawberry.field(
+        description="the first day of her membership here, a day that has come")
+    share_capital_required: MoneyInput = strawberry.field(
+        description="the share capital her membership here requires, in the cooperative's "
+                    "currency")
+    role: enum_for(m.MembershipRole) = strawberry.field(
+        default=enum_for(m.MembershipRole).MEMBER, description="her role here")
+
+
+@strawberry.type(description="An imported record and the home membership it started")
+class RecordImportedHere:
+    member_id: strawberry.ID
+    credential_id: strawberry.ID
+    membership_started: bool = strawberry.field(
+        description="her membership here started now (false: she was a member already)")
+    visible: bool = strawberry.field(
+        description="the gateway's views already show her membership (read-your-writes)")
+
+
+@strawberry.type(description="The record did not pass verification: see the checks")
+class RecordNotVerified:
+    code: str = strawberry.field(description="RecordNotVerified")
+    message: str = strawberry.field(description="which checks failed, in one sentence")
+    checks: list["VerificationCheck"] = strawberry.field(
+        description="every check, passed or not")
+
+
+@strawberry.type(description="One check of a credential and its outcome")
+class VerificationCheck:
+    name: str = strawberry.field(description="format, issuer, signature, validity, revocation")
+    passed: bool = strawberry.field(description="the check passed")
+    reason: str | None = strawberry.field(description="why it failed; null if it passed")
+
+
+@strawberry.type(description="What verifying a credential found, check by check")
+class RecordVerification:
+    valid: bool = strawberry.field(description="every check passed")
+    checks: list[VerificationCheck] = strawberry.field(
+        description="format (VC 2.0 in a vc+jwt JWS, EdDSA), issuer (a trusted node), "
+                    "signature, validity (its dates) and revocation (the issuer's status list)")
+    issuer: str | None = strawberry.field(
+        description="who issued it: urn:coopbridge:node:<node id>; null if unreadable")
+    credential_id: str | None = strawberry.field(
+        description="the credential's id without its urn:uuid: prefix; null if it has none")
+    valid_from: str | None = strawberry.field(
+        description="its validFrom, as written (ISO 8601); null if absent")
+    valid_until: str | None = strawberry.field(
+        description="its validUntil, as written (ISO 8601); null if absent")
+    record: JSON | None = strawberry.field(
+        description="the credential's subject, as signed (null if not readable)")
+
+
+ExportRecordResult = typing.Annotated[typing.Union[(ExportedRecord, *PROBLEMS)],
+                                      strawberry.union("ExportRecordResult", description=(
+                                          "The signed record, or why it was not issued"))]
+ImportRecordResult = typing.Annotated[
+    typing.Union[(RecordImportedHere, RecordNotVerified, *PROBLEMS)],
+    strawberry.union("ImportRecordResult", description=(
+        "The record imported and her membership started, or why not"))]
+
+
+def checks_of(result: Verification) -> list[VerificationCheck]:
+    """Every check of a verification, passed or not."""
+    return [VerificationCheck(name=name, passed=reason is None, reason=reason)
+            for name, reason in result.checks.items()]
+
+
+@strawberry.type(description="What the printed member record carries: a signed summary "
+                             "(vc+jwt) a cooperative verifies offline, as a QR code")
+class PrintableRecord:
+    credential: str = strawberry.field(
+        description="compact JWS, typ vc+jwt, type CoopbridgeMemberRecordSummary: her "
+                    "memberships, loan repayment counts and certificates, no identity")
+    qr_svg: str = strawberry.field(description="the credential as a QR code (SVG, error "
+                                               "correction M)")
+    verify_url: str = strawberry.field(
+        description="the issuing node's public keys (JWKS): fetched once, they verify the "
+                    "QR code offline")
