@@ -3,14 +3,14 @@ and never waited for.
 
 What it owns: the hand-over from the projection fold (``gateway.projections``; the unit
 tests' in-memory node uses the same ``Listeners``) to the subscriptions of
-``gateway.subscriptions``. The fold hands each batch of applied events over in one call
+each feature's ``subscriptions.py``. The fold hands each batch of applied events over in one call
 (``publish``): a listener of everything gets the batch itself (a reference, not a copy), a
 listener of one member the events that touch her (an index by member, so a thousand members
 followed cost the fold nothing per event of anyone else). ``publish`` never waits and never
 drops an event silently: a listener that has not taken ``MAX_BEHIND`` events is ended, and
 its next ``get`` raises ``FellBehind``, which its subscriber sees as an error saying so.
 
-The live feed's subscribers are fed by one hub per gateway (``gateway.activity``), which
+The live feed's subscribers are fed by one hub per gateway (``gateway.figures.activity``), which
 holds the one listener of everything (``tap``: the gateway's own, outside the caps); each
 subscriber holds a listener that is never fed (``listen(..., fed=False)``), so that it
 counts under the caps like any other subscription.

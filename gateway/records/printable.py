@@ -11,11 +11,13 @@ from typing import Any
 
 import segno
 import strawberry
+from starlette.routing import Route
 from strawberry.types import Info
 
 from gateway.access import active_member_of
 from gateway.context import GatewayContext
 from gateway.documents import MemberRecord
+from gateway.pages import page
 from gateway.records import credentials as vc
 from gateway.records.signing import sign
 from gateway.records.subject import MEMBER_URN, record_subject
@@ -104,3 +106,7 @@ async def printable_record(info: Info[GatewayContext, None],
     credential = summary_credential(context.node, record, context.views, context.now)
     return PrintableRecord(credential=credential, qr_svg=qr_svg(credential),
                            verify_url=f"{config.public_url()}/.well-known/jwks.json")
+
+
+#: The page of her printed copy (``gateway/static/record.html`` and ``record.js``).
+ROUTES = [Route("/record", page("record.html"), methods=["GET", "HEAD"])]
