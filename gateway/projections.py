@@ -1,9 +1,9 @@
-"""The gateway's projections: the read models of ``gateway.readmodel``, kept on local disk.
+"""The gateway's projections: the read models of ``gateway.fold``, kept on local disk.
 
 What it owns: one RocksDB database per gateway replica (``<home>/gateway/<node>-<replica>``
 by default) holding
 
-* every document of ``gateway.readmodel.TABLES`` under ``{table}/{key}`` (msgpack);
+* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack);
 * the chain position of every aggregate it has folded, under ``chain/{topic}/{subject}``
   = ``(version, last event id)``;
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
@@ -127,7 +127,7 @@ _CHAIN_DECODER = msgspec.msgpack.Decoder(_CHAIN)
 
 
 class RocksStore:
-    """A ``readmodel.DocumentStore`` on RocksDB (``rocksdict`` in raw mode).
+    """A ``documents.DocumentStore`` on RocksDB (``rocksdict`` in raw mode).
 
     ``get``/``put`` and ``chain``/``set_chain``/``set_offset`` work in a session (a batch of
     events): ``get`` returns the session's copy of a document (decoded once per session, or
