@@ -122,8 +122,8 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
 
 class GatewayGraphQL(GraphQL):
     """Strawberry's ASGI app with coopbridge's per-request context, and answers written by
-    msgspec (a whole record is thousands of values: ``json.dumps`` took a twentieth of its
-    time; text, not bytes, so that websocket frames stay text frames). Its sockets speak
+    msgspec (a whole record is thousands of values: docs/gateway-notes.md; text, not bytes,
+    so that websocket frames stay text frames). Its sockets speak
     graphql-transport-ws only (``SocketHandler``), each carrying at most
     ``MAX_SUBSCRIPTIONS_PER_SOCKET`` subscriptions."""
 

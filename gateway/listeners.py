@@ -2,8 +2,8 @@
 and never waited for.
 
 What it owns: the hand-over from the projection fold (``gateway.projections``; the unit
-tests' in-memory node uses the same ``Listeners``) to the subscriptions of
-each feature's ``subscriptions.py``. The fold hands each batch of applied events over in one call
+tests' in-memory node uses the same ``Listeners``) to the subscriptions (each feature's
+``subscriptions.py``). The fold hands each batch of applied events over in one call
 (``publish``): a listener of everything gets the batch itself (a reference, not a copy), a
 listener of one member the events that touch her (an index by member, so a thousand members
 followed cost the fold nothing per event of anyone else). ``publish`` never waits and never
@@ -37,9 +37,9 @@ from gateway.auth import Caller
 MAX_LISTENERS_PER_CALLER = 50
 #: Listeners a gateway replica holds at most, whoever asks: each is a coroutine on the
 #: gateway's one event loop, woken for the events it follows while the fold runs there too.
-#: Handing a batch of 4,000 events over to 1,000 listeners costs the fold under 3 ms (one
-#: ``put_nowait`` per event and listener, as before, took about 4 s); more subscribers
-#: need more replicas.
+#: A batch is handed over to each listener whole, so the fold's cost grows with the listeners,
+#: not with events times listeners (docs/gateway-notes.md); more subscribers need more
+#: replicas.
 MAX_LISTENERS = 1_000
 #: Events a listener may leave untaken before it is ended. At least two of the fold's
 #: batches (``gateway.projections.MAX_BATCH``, 4,000), since a batch is handed over whole; a

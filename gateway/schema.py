@@ -136,9 +136,9 @@ RULES = [depth_rule(max_depth=MAX_DEPTH, should_ignore=None), aliases_rule(MAX_A
 class TextValidationCache(SchemaExtension):
     """strawberry's ``ValidationCache``, but looked up by the query's text rather than by its
     parsed document: graphql-core's nodes hash their whole subtree on every call, so finding
-    the whole record's document in that cache cost about a millisecond per request, more than
-    running a tenth of it. The text decides the document (``ParserCache`` parses it with
-    fixed options), so the text, the schema and the rules decide the errors."""
+    a large document in that cache costs more than running much of it (docs/gateway-notes.md).
+    The text decides the document (``ParserCache`` parses it with fixed options), so the
+    text, the schema and the rules decide the errors."""
 
     _errors: OrderedDict = OrderedDict()  # (schema, text, rules) -> errors, least recent first
 

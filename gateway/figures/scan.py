@@ -1,7 +1,8 @@
 """The scan behind the figures: every member a cooperative ever had, turned into her
 contributions (opening her seal for nationality and gender, so an erased member is gone from
 every figure once the atoms are scanned again), and from them the cooperative's atoms
-(``gateway.figures.disclosure``). Reads the views and opens seals; writes nothing.
+(``gateway.figures.disclosure``). Reads the views and opens seals; writes nothing. (Issue 20
+replaces the scan with counters kept as events arrive.)
 """
 
 from __future__ import annotations
