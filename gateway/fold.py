@@ -5,8 +5,9 @@ tests and anything that folds a log by hand run it over a ``MemoryStore``.
 Each feature's ``fold.py`` says what its events do to its documents (``FOLDS``: event type ->
 fold) and how they read in her timeline (``summary``); an event may be folded by several
 features (a revoked consent: the members feature marks it revoked, the records feature
-revokes what she shared under it), in the order of ``FEATURES``. Here too: her timeline
-(``history``), one line per event that touched her record, kept in time order.
+revokes what she shared under it), in the order of ``FEATURES``; the first of them words it.
+Here too: her timeline (``history``), one line per event that touched her record, kept in
+time order.
 
 ``TABLES``: every table of documents, and the class of its documents.
 """
@@ -39,9 +40,12 @@ FEATURES = (members, savings, training, records)
 
 Fold = Callable[[DocumentStore, Contract, Envelope], list[str]]
 _FOLDS: dict[type[Contract], tuple[Fold, ...]] = {}
+#: Who words an event in her timeline: the first feature that folds it.
+_SUMMARIES: dict[type[Contract], Callable[[Contract], str | None]] = {}
 for _feature in FEATURES:
     for _event, _fold in _feature.FOLDS.items():
         _FOLDS[_event] = (*_FOLDS.get(_event, ()), _fold)
+        _SUMMARIES.setdefault(_event, _feature.summary)
 
 
 def folds_of(event_type: type[Contract]) -> tuple[Fold, ...]:
@@ -85,10 +89,8 @@ _at = operator.attrgetter("at")
 
 
 def summary(event: Contract) -> str:
-    """One readable line for the member's timeline (no personal data): what the feature
-    that owns the event says, else the event's name."""
-    for feature in FEATURES:
-        line = feature.summary(event)
-        if line is not None:
-            return line
-    return event.contract_name
+    """One readable line for the member's timeline (no personal data): what the first
+    feature that folds the event says of it, else the event's name."""
+    words = _SUMMARIES.get(type(event))
+    line = words(event) if words is not None else None
+    return line if line is not None else event.contract_name
