@@ -1,4 +1,9 @@
-"""The GraphQL schema and its guards against abuse.
+"""The GraphQL schema, assembled from the features, and its guards against abuse.
+
+``Query``, ``Mutation`` and ``Subscription`` are built here from each feature's
+``QUERIES``, ``MUTATIONS`` (with one mutation generated per partner command,
+``gateway.commands``, checked by its feature's ``PRECHECKS``) and ``SUBSCRIPTIONS``, their
+fields in the order ``schema.graphql`` has always published. The guards:
 
 * depth (10), tokens (2,000) and aliases (30) are limited; the depth and alias rules are
   built once and added with the parser and validation caches: a validation is cached under
