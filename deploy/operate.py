@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from gateway import credentials as vc
+from gateway.records import credentials, verification
 from gateway.auth import Role, issue_token
 from schemas.topics import (
     SERVICES,
@@ -174,7 +174,7 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def verify_file(path: Path, jwks: dict, status_lists: list[str],
-                now: dt.datetime | None = None) -> vc.Verification:
+                now: dt.datetime | None = None) -> verification.Verification:
     """Verify a ``vc+jwt`` file offline: the keys of ``jwks`` stand for the credential's
     issuer (whoever hands you the JWKS vouches for it), revocation is checked against the
     status list credentials given (each verified with the same keys), else not checked."""
@@ -184,10 +184,10 @@ def verify_file(path: Path, jwks: dict, status_lists: list[str],
     trusted = {issuer: jwks} if issuer else {}
     lists: dict[str, dict] = {}
     for raw in status_lists:
-        claims = vc.verify_status_list(raw.strip(), trusted, now)
+        claims = verification.verify_status_list(raw.strip(), trusted, now)
         if claims is not None and isinstance(claims.get("id"), str):
             lists[claims["id"]] = claims
-    return vc.verify_credential(token, trusted, now,
+    return verification.verify_credential(token, trusted, now,
                                 status=lists.get if status_lists else None)
 
 
@@ -198,7 +198,7 @@ def _issuer(token: str) -> str | None:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
-    return vc.issuer_of(claims) if isinstance(claims, dict) else None
+    return credentials.issuer_of(claims) if isinstance(claims, dict) else None
 
 
 def load_json_or_url(where: str) -> Any:

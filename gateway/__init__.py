@@ -1,4 +1,33 @@
-"""The GraphQL gateway: turns mutations into commands and answers queries from projections.
+"""The GraphQL gateway: turns mutations into commands and answers queries from projections
+of the events topics. It owns no truth.
 
-It owns no truth. Built in the gateway issue; the package exists so the layout is complete.
+One folder per feature, each with what its events do to its documents (``documents.py``,
+``fold.py``), its GraphQL types (``types.py``) and its ``queries.py``, ``mutations.py``,
+``subscriptions.py`` where it has them:
+
+* ``members/``  the registry of cooperatives and members, memberships, groups, consent; and
+  ``Member`` (``member.py``), her whole record as far as the caller may see it
+* ``savings/``  accounts, loans, remittances, savings sent home
+* ``training/`` courses, enrolments, certificates
+* ``records/``  the portable record as a credential: make and check credentials, export,
+  import, verify, status lists, the printable record
+* ``figures/``  the federation's figures under the disclosure rule, the live feed, the
+  dashboard page
+
+The shared layer, below the features: ``documents.py`` (the member's record, which every
+feature writes a part of, her timeline, the store protocol), ``types.py`` (``Money``, ids),
+``paging.py``, ``auth.py``, ``access.py``, ``context.py``, ``listeners.py``,
+``descriptions.py``, ``pages.py``, the mutation result types (``results.py``), the inputs
+generated from the contracts (``inputs.py``) and the sending of commands (``commands.py``).
+Above the features: ``fold.py`` (an event to every feature's fold; the timeline),
+``projections.py`` (the fold over the log, on RocksDB), ``schema.py`` (Query, Mutation and
+Subscription from the features' parts, and the guards) and ``app.py`` (the ASGI app).
+
+Imports go one way, never in a cycle: a feature imports the shared layer; ``members`` also
+imports the types of ``savings``, ``training`` and ``records`` (its ``Member`` shows their
+parts of her record), and ``figures`` the documents of ``members``; ``savings``,
+``training`` and ``records`` import no other feature. Only the modules above the features
+import all of them (and ``members/subscriptions.py``, which words her events as her
+timeline does, with ``fold.summary``). A new event touches its contract, its decider and the ``fold.py`` (and,
+if it shows, the ``types.py``) of one feature.
 """

@@ -29,7 +29,7 @@ from strawberry.types import Info
 
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
-from gateway.readmodel import MemberRecord
+from gateway.documents import MemberRecord
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t

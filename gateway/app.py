@@ -3,7 +3,8 @@ mode, GraphiQL for a browser), ``/health``, Prometheus ``/metrics`` and the node
 at ``/.well-known/jwks.json`` (and each one as a JWK at ``/keys/<its thumbprint URI>``, the
 ``kid`` of the credentials it signs); the pages ``/dashboard`` (the federation's figures) and
 ``/record`` (a member's printable record) with their files at ``/static/{path}``
-(``gateway/pages.py``). Served by uvicorn (``coopbridge gateway``).
+(``gateway/pages.py``; each page's route is its feature's). Served by uvicorn (``coopbridge
+gateway``).
 
 On start it opens the node's data keys, a command client and the projections, and answers
 only once the projections have caught up with the log as it stood. Reads
@@ -39,16 +40,24 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
 from gateway.context import GatewayContext
-from gateway.credentials import jwks, public_jwk
-from gateway.federation import signed_status_list
 from gateway.listeners import TooManySubscriptions
-from gateway.pages import graphiql_page, page, static_file
+from gateway.figures import dashboard
+from gateway.pages import graphiql_page, static_file
 from gateway.projections import Projections
+from gateway.records import printable
+from gateway.records.status_lists import signed_status_list
 from gateway.schema import build_schema
 from services import config
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
-from services.runtime.keys import KEYS_PATH, THUMBPRINT_URN, key_url, thumbprint
+from services.runtime.keys import (
+    KEYS_PATH,
+    THUMBPRINT_URN,
+    jwks,
+    key_url,
+    public_jwk,
+    thumbprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +122,8 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
 
 class GatewayGraphQL(GraphQL):
     """Strawberry's ASGI app with coopbridge's per-request context, and answers written by
-    msgspec (a whole record is thousands of values: ``json.dumps`` took a twentieth of its
-    time; text, not bytes, so that websocket frames stay text frames). Its sockets speak
+    msgspec (a whole record is thousands of values: docs/gateway-notes.md; text, not bytes,
+    so that websocket frames stay text frames). Its sockets speak
     graphql-transport-ws only (``SocketHandler``), each carrying at most
     ``MAX_SUBSCRIPTIONS_PER_SOCKET`` subscriptions."""
 
@@ -295,7 +304,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         Route(KEYS_PATH + "{kid}", published_key),
         Route("/credentials/status/{list_id}", status_list),
         Route("/metrics", metrics),
-        Route("/dashboard", page, methods=["GET", "HEAD"]),
-        Route("/record", page, methods=["GET", "HEAD"]),
+        *dashboard.ROUTES,
+        *printable.ROUTES,
         Route("/static/{path:path}", static_file, methods=["GET", "HEAD"]),
     ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

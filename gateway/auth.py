@@ -91,8 +91,8 @@ def verify_token(node: str, token: str, now: dt.datetime | None = None) -> Calle
 @functools.lru_cache(maxsize=VERIFIED_TOKENS)
 def _verified(node: str, seed: bytes, token: str) -> Caller:
     """The caller of a token whose signature, issuer, audience and claims hold. Cached by the
-    exact token and the node's key (a new key verifies again), since checking costs a third
-    of a millisecond, as much as a small query; only successes are cached (``AuthError`` is
+    exact token and the node's key (a new key verifies again), since checking costs as much
+    as a small query (docs/gateway-notes.md); only successes are cached (``AuthError`` is
     raised anew), so the cache holds tokens this node signed and nothing a stranger sent."""
     try:
         claims = jwt.decode(token, Ed25519PrivateKey.from_private_bytes(seed).public_key(),

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from schemas.fields import Sealed
-from gateway.auth import Caller
+from gateway.auth import Caller, bearer_of_connection, caller_from_header
 from gateway.listeners import Listeners
-from gateway.readmodel import Doc
+from gateway.documents import Doc
 
 
 class Views(Protocol):
@@ -51,3 +51,11 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # graphql-transport-ws: the connection_init payload
+
+
+def caller_of(context: GatewayContext) -> Caller | None:
+    """Who sends the request: the caller of its bearer token, or on a socket, the one of the
+    token its ``connection_init`` payload carries."""
+    if context.caller is not None:
+        return context.caller
+    return caller_from_header(context.node, bearer_of_connection(context.connection_params))

@@ -2,15 +2,15 @@
 and never waited for.
 
 What it owns: the hand-over from the projection fold (``gateway.projections``; the unit
-tests' in-memory node uses the same ``Listeners``) to the subscriptions of
-``gateway.subscriptions``. The fold hands each batch of applied events over in one call
+tests' in-memory node uses the same ``Listeners``) to the subscriptions (each feature's
+``subscriptions.py``). The fold hands each batch of applied events over in one call
 (``publish``): a listener of everything gets the batch itself (a reference, not a copy), a
 listener of one member the events that touch her (an index by member, so a thousand members
 followed cost the fold nothing per event of anyone else). ``publish`` never waits and never
 drops an event silently: a listener that has not taken ``MAX_BEHIND`` events is ended, and
 its next ``get`` raises ``FellBehind``, which its subscriber sees as an error saying so.
 
-The live feed's subscribers are fed by one hub per gateway (``gateway.activity``), which
+The live feed's subscribers are fed by one hub per gateway (``gateway.figures.activity``), which
 holds the one listener of everything (``tap``: the gateway's own, outside the caps); each
 subscriber holds a listener that is never fed (``listen(..., fed=False)``), so that it
 counts under the caps like any other subscription.
@@ -37,9 +37,9 @@ from gateway.auth import Caller
 MAX_LISTENERS_PER_CALLER = 50
 #: Listeners a gateway replica holds at most, whoever asks: each is a coroutine on the
 #: gateway's one event loop, woken for the events it follows while the fold runs there too.
-#: Handing a batch of 4,000 events over to 1,000 listeners costs the fold under 3 ms (one
-#: ``put_nowait`` per event and listener, as before, took about 4 s); more subscribers
-#: need more replicas.
+#: A batch is handed over to each listener whole, so the fold's cost grows with the listeners,
+#: not with events times listeners (docs/gateway-notes.md); more subscribers need more
+#: replicas.
 MAX_LISTENERS = 1_000
 #: Events a listener may leave untaken before it is ended. At least two of the fold's
 #: batches (``gateway.projections.MAX_BATCH``, 4,000), since a batch is handed over whole; a

@@ -1,6 +1,7 @@
-"""The gateway's two pages and their files: the federation dashboard (``/dashboard``), the
-printable member record (``/record``) and ``/static/{path}`` (files under
-``gateway/static`` only).
+"""How the gateway serves its pages and their files: a page's HTML at its own path (``page``;
+the federation dashboard ``/dashboard`` is ``gateway.figures.dashboard``'s, the printable
+member record ``/record`` ``gateway.records.printable``'s), and ``/static/{path}`` (files
+under ``gateway/static`` only).
 
 The pages are static: everything they show comes from ``/graphql`` with the caller's bearer
 token, which the page reads from the URL fragment (``#token=…``, never sent to the server)
@@ -39,7 +40,6 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/plain; charset=utf-8",
 }
-PAGES = {"dashboard": "dashboard.html", "record": "record.html"}
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
 
@@ -131,7 +131,9 @@ async def graphiql_page(request: Request) -> Response:
     return _file(request, STATIC / "graphiql.html", "no-cache", GRAPHIQL_FONTS)
 
 
-async def page(request: Request) -> Response:
-    """``/dashboard`` or ``/record``: the page's HTML (its data comes from ``/graphql``)."""
-    name = PAGES[request.url.path.strip("/")]
-    return _file(request, STATIC / name, "no-cache")
+def page(file_name: str):
+    """The endpoint of a page whose HTML is ``gateway/static/<file_name>`` (its data comes
+    from ``/graphql``), revalidated on every load."""
+    async def serve(request: Request) -> Response:
+        return _file(request, STATIC / file_name, "no-cache")
+    return serve

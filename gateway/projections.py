@@ -1,9 +1,9 @@
-"""The gateway's projections: the read models of ``gateway.readmodel``, kept on local disk.
+"""The gateway's projections: the read models of ``gateway.fold``, kept on local disk.
 
 What it owns: one RocksDB database per gateway replica (``<home>/gateway/<node>-<replica>``
 by default) holding
 
-* every document of ``gateway.readmodel.TABLES`` under ``{table}/{key}`` (msgpack);
+* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack);
 * the chain position of every aggregate it has folded, under ``chain/{topic}/{subject}``
   = ``(version, last event id)``;
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
@@ -44,9 +44,7 @@ rebuilt by replaying the events topics from the start, whatever the group had co
 kept one resumes where it stopped, without replay. (faust commits what the agent has taken
 since, which ``coopbridge status`` shows as lag.)
 
-Why batches: per event, faust's machinery, a RocksDB write and a fresh decode of every
-document it touched made a replay 4,200 events/s; folded a batch at a time, 2.2x that
-(``make bench``, section ``replay``).
+Why batches: ``docs/gateway-notes.md``; the store itself: ``gateway.store``.
 
 ``stats``: ``applied``, ``duplicates``, ``dead_lettered`` (off-chain, projection errors and
 records that are no readable event) and ``skipped`` (records without a sequence, such as
@@ -59,18 +57,17 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import faust
-import msgspec
 from aiokafka import TopicPartition
-from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
 
 from gateway.auth import Caller
+from gateway.documents import Doc
+from gateway.fold import project
 from gateway.listeners import Listener, Listeners
-from gateway.readmodel import TABLES, Doc, project
+from gateway.store import RocksStore
 from schemas import Message
 from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
@@ -90,153 +87,11 @@ MAX_BATCH = 4000
 #: ... or fewer, when no more have come within this many seconds (what a reader waits at most
 #: for its write to show, on top of the fold).
 BATCH_WITHIN_S = 0.02
-#: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of
-#: its cache of uncompressed blocks: resident memory, whatever the number of members (RocksDB's
-#: defaults, 64 and 32 MiB, buy a read-mostly view nothing the OS's page cache does not).
-WRITE_BUFFER_BYTES = 8 << 20
-BLOCK_CACHE_BYTES = 8 << 20
-#: Documents the fold keeps decoded between batches (the busiest members' and accounts',
-#: which every batch touches again).
-CACHE_DOCS = 4096
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class ProjectionsFailed(RuntimeError):
     """The projections stopped on a failure of their own store or of Kafka (see the log)."""
-
-
-# -- storage --------------------------------------------------------------------------------
-
-
-def _doc_key(table: str, key: str) -> bytes:
-    return f"{table}/{key}".encode()
-
-
-def _chain_key(topic: str, subject: str) -> bytes:
-    return f"chain/{topic}/{subject}".encode()
-
-
-def _offset_key(topic: str, partition: int) -> bytes:
-    return f"offset/{topic}/{partition}".encode()
-
-
-_CHAIN = tuple[int, str | None]
-_ENCODER = msgspec.msgpack.Encoder()
-_DECODERS = {table: msgspec.msgpack.Decoder(cls) for table, cls in TABLES.items()}
-_CHAIN_DECODER = msgspec.msgpack.Decoder(_CHAIN)
-
-
-class RocksStore:
-    """A ``readmodel.DocumentStore`` on RocksDB (``rocksdict`` in raw mode).
-
-    ``get``/``put`` and ``chain``/``set_chain``/``set_offset`` work in a session (a batch of
-    events): ``get`` returns the session's copy of a document (decoded once per session, or
-    taken out of the cache of committed documents, to which ``commit`` returns it),
-    ``put`` marks it changed, and nothing reaches the disk until ``commit`` writes the changed
-    documents (encoded once), chain positions and offsets in one ``WriteBatch``; ``rollback``
-    forgets the session. ``read`` and ``position`` return committed state (a fresh copy of a
-    document), so readers never see a batch half applied nor share objects with the fold.
-    """
-
-    def __init__(self, path: Path):
-        path.mkdir(parents=True, exist_ok=True)
-        options = Options(raw_mode=True)
-        options.create_if_missing(True)
-        options.set_write_buffer_size(WRITE_BUFFER_BYTES)
-        table = BlockBasedOptions()
-        table.set_block_cache(Cache(BLOCK_CACHE_BYTES))
-        table.set_bloom_filter(10, False)  # a key not there (a new aggregate) costs no read
-        options.set_block_based_table_factory(table)
-        self.path = path
-        self.db = Rdict(str(path), options)
-        self._session: dict[tuple[str, str], Doc] = {}
-        self._cache: dict[tuple[str, str], Doc] = {}  # committed, decoded, oldest first
-        self.cache_size = CACHE_DOCS
-        self._changed: dict[tuple[str, str], Doc] = {}
-        self._chains: dict[tuple[str, str], _CHAIN] = {}
-        self._offsets: dict[tuple[str, int], int] = {}
-
-    # DocumentStore (the session of one batch)
-    def get(self, table: str, key: str) -> Doc | None:
-        k = (table, key)
-        doc = self._session.get(k)
-        if doc is None:
-            doc = self._cache.pop(k, None)  # back at commit; gone if the session is not
-            if doc is None:
-                raw = self.db.get(_doc_key(table, key))
-                doc = None if raw is None else _DECODERS[table].decode(raw)
-            if doc is not None:
-                self._session[k] = doc
-        return doc
-
-    def put(self, table: str, key: str, doc: Doc) -> None:
-        if not isinstance(doc, TABLES[table]):
-            raise TypeError(f"{type(doc).__name__} does not belong in table {table}")
-        k = (table, key)
-        self._session[k] = doc
-        self._changed[k] = doc
-
-    def chain(self, topic: str, subject: str) -> _CHAIN:
-        """The aggregate's chain position, this session's if it moved it."""
-        found = self._chains.get((topic, subject))
-        if found is None:
-            raw = self.db.get(_chain_key(topic, subject))
-            found = (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
-        return found
-
-    def set_chain(self, topic: str, subject: str, version: int, last_id: str) -> None:
-        self._chains[(topic, subject)] = (version, last_id)
-
-    def set_offset(self, topic: str, partition: int, next_offset: int) -> None:
-        self._offsets[(topic, partition)] = next_offset
-
-    def commit(self) -> None:
-        """Write the session's changed documents, chains and offsets atomically."""
-        batch = WriteBatch(raw_mode=True)
-        encode = _ENCODER.encode
-        for (table, key), doc in self._changed.items():
-            batch.put(_doc_key(table, key), encode(doc))
-        for (topic, subject), chain in self._chains.items():
-            batch.put(_chain_key(topic, subject), encode(chain))
-        for (topic, partition), next_offset in self._offsets.items():
-            batch.put(_offset_key(topic, partition), encode(next_offset))
-        self.db.write(batch)
-        cache = self._cache
-        cache.update(self._session)  # committed now; the most recently used last
-        for _ in range(len(cache) - self.cache_size):
-            del cache[next(iter(cache))]
-        self.rollback()
-
-    def rollback(self) -> None:
-        self._session.clear()
-        self._changed.clear()
-        self._chains.clear()
-        self._offsets.clear()
-
-    # committed state
-    def read(self, table: str, key: str) -> Doc | None:
-        raw = self.db.get(_doc_key(table, key))
-        return None if raw is None else _DECODERS[table].decode(raw)
-
-    def position(self, topic: str, subject: str) -> _CHAIN:
-        raw = self.db.get(_chain_key(topic, subject))
-        return (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
-
-    def offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
-        """The next offset to read of every stored partition of ``topics``."""
-        found: dict[tuple[str, int], int] = {}
-        for topic in topics:
-            prefix = f"offset/{topic}/".encode()
-            for k, v in self.db.items(from_key=prefix):
-                if not k.startswith(prefix):
-                    break
-                found[(topic, int(k[len(prefix):]))] = msgspec.msgpack.decode(v, type=int)
-        return found
-
-    def close(self) -> None:
-        self.rollback()
-        self._cache.clear()
-        self.db.close()
 
 
 class _Redo(Exception):

@@ -1,4 +1,9 @@
-"""The GraphQL schema and its guards against abuse.
+"""The GraphQL schema, assembled from the features, and its guards against abuse.
+
+``Query``, ``Mutation`` and ``Subscription`` are built here from each feature's
+``QUERIES``, ``MUTATIONS`` (with one mutation generated per partner command,
+``gateway.commands``, checked by its feature's ``PRECHECKS``) and ``SUBSCRIPTIONS``, their
+fields in the order ``schema.graphql`` has always published. The guards:
 
 * depth (10), tokens (2,000) and aliases (30) are limited; the depth and alias rules are
   built once and added with the parser and validation caches: a validation is cached under
@@ -14,10 +19,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import OrderedDict
 
+import strawberry
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, IntValueNode
 from graphql.validation import ValidationRule
 from strawberry import Schema
@@ -34,10 +41,24 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from gateway.descriptions import describe
-from gateway.federation_stats import FIGURES_COST, OneMomentPerOperation
-from gateway.mutations import contract_enums, contract_inputs, mutation_type
-from gateway.queries import MAX_PAGE, BadRequest, Query
-from gateway.subscriptions import Subscription
+from gateway.figures import queries as figures_queries
+from gateway.figures import subscriptions as figures_subscriptions
+from gateway.figures.cache import OneMomentPerOperation
+from gateway.figures.queries import FIGURES_COST
+from gateway.commands import make_mutation
+from gateway.inputs import camel, contract_enums, contract_inputs
+from gateway.members import mutations as members_mutations
+from gateway.members import queries as members_queries
+from gateway.members import subscriptions as members_subscriptions
+from gateway.paging import MAX_PAGE, BadRequest
+from gateway.records import mutations as records_mutations
+from gateway.records import queries as records_queries
+from gateway.savings import mutations as savings_mutations
+from gateway.training import queries as training_queries
+from schemas import REGISTRY
+from schemas import savings as s
+from schemas.registry import Contract
+from schemas.topics import SERVICES
 from services import config
 
 log = logging.getLogger(__name__)
@@ -120,9 +141,9 @@ RULES = [depth_rule(max_depth=MAX_DEPTH, should_ignore=None), aliases_rule(MAX_A
 class TextValidationCache(SchemaExtension):
     """strawberry's ``ValidationCache``, but looked up by the query's text rather than by its
     parsed document: graphql-core's nodes hash their whole subtree on every call, so finding
-    the whole record's document in that cache cost about a millisecond per request, more than
-    running a tenth of it. The text decides the document (``ParserCache`` parses it with
-    fixed options), so the text, the schema and the rules decide the errors."""
+    a large document in that cache costs more than running much of it (docs/gateway-notes.md).
+    The text decides the document (``ParserCache`` parses it with fixed options), so the
+    text, the schema and the rules decide the errors."""
 
     _errors: OrderedDict = OrderedDict()  # (schema, text, rules) -> errors, least recent first
 
@@ -181,6 +202,59 @@ class QuietSchema(Schema):
             log.warning("GraphQL %s at %s", kind, list(error.path or []) or "document")
 
 
+# -- the schema's parts, from each feature ---------------------------------------------------
+
+
+def partner_commands() -> list[type[Contract]]:
+    """The commands a partner sends through a mutation generated from the contract, in
+    wire-type order: every newest command of the gateway's services, but the courier's and
+    the relay's (``savings.INTERNAL_COMMANDS``) and those with a mutation of their own."""
+    return sorted((cls for cls in REGISTRY.types().values()
+                   if cls.contract_kind == "command" and cls.contract_service in SERVICES
+                   and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
+                   and cls.contract_name not in s.INTERNAL_COMMANDS),
+                  key=lambda cls: cls.wire_type)
+
+
+@functools.cache
+def query_type() -> type:
+    """Every feature's queries, in the order the schema has always listed them."""
+    fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
+              **training_queries.QUERIES}
+    return strawberry.type(type("Query", (), fields), description=(
+        "Reads, answered from this gateway's views of the log. Every query needs a bearer "
+        "token; what a caller may not see reads as null, exactly like what does not exist"))
+
+
+@functools.cache
+def mutation_type() -> type:
+    """One generated mutation per partner command (with its feature's precheck), then the
+    features' own mutations."""
+    prechecks = {**members_mutations.PRECHECKS, **savings_mutations.PRECHECKS}
+    fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
+              for cls in partner_commands()}
+    return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS}),
+                           description=(
+        "Commands: each mutation sends one, waits for the service's answer and returns it. "
+        "Every mutation needs a bearer token; send it again with the same idempotencyKey "
+        "after a timeout or a lost answer"))
+
+
+@functools.cache
+def subscription_type() -> type:
+    """Every feature's subscriptions. The bearer token comes in the ``connection_init``
+    payload or the upgrade request's header (``gateway.app`` closes a socket without a valid
+    one with 4403); access is checked when each event arrives."""
+    fields = {**members_subscriptions.SUBSCRIPTIONS, **figures_subscriptions.SUBSCRIPTIONS}
+    return strawberry.type(type("Subscription", (), fields), description=(
+        "Live streams over graphql-transport-ws. The bearer token goes in the connection_init "
+        "payload ({\"Authorization\": \"Bearer …\"}) or the upgrade request's Authorization "
+        "header; a connection without a valid one is closed (4403), and a stream ends when "
+        "its token expires. A stream over a cap (per socket, per token, per gateway) gets the "
+        "error TOO_MANY_SUBSCRIPTIONS; one that takes its events too slowly ends with "
+        "FELL_BEHIND (it missed events: subscribe again)"))
+
+
 def build_schema(development: bool | None = None) -> Schema:
     development = config.development_mode() if development is None else development
     extensions = [
@@ -194,7 +268,8 @@ def build_schema(development: bool | None = None) -> Schema:
     ]
     if not development:
         extensions.append(DisableIntrospection)
-    schema = QuietSchema(query=Query, mutation=mutation_type(), subscription=Subscription,
+    schema = QuietSchema(query=query_type(), mutation=mutation_type(),
+                         subscription=subscription_type(),
                          extensions=extensions)
     describe(schema._schema, contract_inputs(), contract_enums())
     return schema

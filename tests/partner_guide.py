@@ -16,7 +16,9 @@ from pathlib import Path
 
 from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
 from gateway.auth import Role
-from gateway.mutations import BUILT_HERE, camel, partner_commands
+from gateway.records.mutations import BUILT_HERE
+from gateway.inputs import camel
+from gateway.schema import partner_commands
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"  # a tool of the repository, not shipped
 GUIDE = DOCS / "partner-guide.md"

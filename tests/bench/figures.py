@@ -1,7 +1,7 @@
 """Figures: how long one cooperative's atoms take to compute from its members' contributions,
 with many groups, against the same members in no group.
 
-What is measured. ``gateway.disclosure.cooperative_atoms`` (the corridor atoms, the group atoms
+What is measured. ``gateway.figures.disclosure.cooperative_atoms`` (the corridor atoms, the group atoms
 and their secondary suppression) on contributions made here, in memory, no broker, no seals:
 what the figures' scan hands over once it has read every member. The cases are the review's
 (issue 18, H2): a large cooperative with solidarity groups of five and a few societies over two
@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import time
 
-from gateway.disclosure import NO_GROUP, Contribution, cooperative_atoms
+from gateway.figures.disclosure import NO_GROUP, Contribution, cooperative_atoms
 from tests.bench.harness import Bench, Row
 
 SECTION = "figures"

@@ -27,7 +27,7 @@ import msgspec
 
 from gateway.app import create_app
 from gateway.auth import Role, issue_token
-from gateway.readmodel import TABLES
+from gateway.fold import TABLES
 from tests.bench.query import HISTORY_PAGE, RECORD, WAYS
 from tests.bench.query_data import RecordMaker
 from tests.bench.query_node import environment

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.app import GatewayGraphQL, create_app
-from gateway.queries import entry_visible, visible_member
+from gateway.members.member import entry_visible, visible_member
 from schemas import membership as m
 
 

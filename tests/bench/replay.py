@@ -119,7 +119,7 @@ async def run(bench: Bench) -> None:
 REMAINING = ("Remaining cost per event, beyond the raw fetch: faust's per-event machinery (its"
              " consumer thread, queues, per-event acks; the same fold fed by a bare aiokafka"
              " consumer ran 2.2x faster on 2026-12-04, 9,099 events/s), two msgspec JSON decodes"
-             " with validation (envelope, data), the fold in Python (readmodel.project), and the"
+             " with validation (envelope, data), the fold in Python (gateway.fold.project), and the"
              " msgpack decode and encode of every document a batch touches; a member's history"
              " and account documents grow with her events and are rewritten whole once per"
              " batch, so the cost per event grows with the log.")

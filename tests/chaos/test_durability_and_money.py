@@ -11,7 +11,7 @@ then count kills only). After a quiet period, from the events topics:
 
 * every acknowledged command is in the log exactly once, with the outcome its client got;
 * every aggregate's chain is 1..n, and no command has two outcomes;
-* the gateways' balances equal a fresh fold of the log (``gateway.readmodel.project``);
+* the gateways' balances equal a fresh fold of the log (``gateway.fold.project``);
 * no balance is ever negative, and money is conserved per currency: deposits - withdrawals
   - disclosed fees - what went home = balances + what is in transit, every transfer credited
   at home exactly what its ``SavingsSentHome`` disclosed.
@@ -29,8 +29,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from gateway.auth import Role, verify_token
-from gateway.mutations import command_id_for
-from gateway.readmodel import MemoryStore, project
+from gateway.commands import command_id_for
+from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
 from schemas import savings as s
 from schemas.runtime import CommandRejected

@@ -32,7 +32,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from gateway.auth import Role, issue_token
-from gateway.subscriptions import ACTIVITY_WINDOW
+from gateway.figures.subscriptions import ACTIVITY_WINDOW
 from services.runtime.ids import new_id
 from tests.e2e.conftest import due_soon_paid_today
 

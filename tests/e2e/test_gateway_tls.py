@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from deploy.topics import ensure_node_topics
-from gateway import credentials as vc
-from gateway import federation
+from gateway.records import credentials as vc
+from gateway.records import status_lists, verification
 from services.runtime.ids import new_id
 from tests.e2e.conftest import REPO, free_port
 from tests.unit.self_signed import self_signed_certificate
@@ -62,12 +62,12 @@ async def test_the_gateway_serves_https_and_a_peer_trusting_its_authority_fetche
             with pytest.raises(httpx.TransportError):
                 await plain.get(f"http://127.0.0.1:{port}/health")
 
-        list_url = f"{base}{federation.STATUS_PATH}{new_id()}"
-        assert await federation.fetch_status_list(list_url) is None  # nobody vouches for it
+        list_url = f"{base}{status_lists.STATUS_PATH}{new_id()}"
+        assert await status_lists.fetch_status_list(list_url) is None  # nobody vouches for it
         monkeypatch.setenv("COOPBRIDGE_PEER_CA", str(cert))
-        token = await federation.fetch_status_list(list_url)
+        token = await status_lists.fetch_status_list(list_url)
         assert token is not None
-        claims = vc.verify_status_list(token, {vc.node_issuer(node): published},
+        claims = verification.verify_status_list(token, {vc.node_issuer(node): published},
                                        dt.datetime.now(dt.UTC))
         assert claims is not None, "the list does not verify with the gateway's own keys"
         assert claims["id"] == list_url  # its public address is https unless told otherwise

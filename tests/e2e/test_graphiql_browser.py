@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from gateway.auth import Role, issue_token
-from gateway.subscriptions import ACTIVITY_WINDOW
+from gateway.figures.subscriptions import ACTIVITY_WINDOW
 from services.runtime.ids import new_id
 from tests.e2e.conftest import running_node
 from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS, browser, node_home  # noqa: F401

@@ -146,7 +146,7 @@ async def test_the_node_publishes_its_signing_key_as_a_jwks(node_processes, monk
     import aiohttp
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from gateway.credentials import public_jwk
+    from services.runtime.keys import public_jwk
     from services import config
     from services.runtime.keys import key_url
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from deploy import demo
 from deploy.cli import main
 from gateway.auth import Role, issue_token
-from gateway.federation_stats import FRESH_SECONDS
+from gateway.figures.cache import FRESH_SECONDS
 from tests.e2e import test_federation_over_http as over_http
 
 pytestmark = pytest.mark.kafka

@@ -14,7 +14,7 @@ import pytest
 from gateway import projections as projections_module
 from gateway.auth import Caller, Role
 from gateway.projections import Projections
-from gateway.readmodel import EnrolmentDoc, MembershipDoc
+from gateway.documents import EnrolmentDoc, MembershipDoc
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s

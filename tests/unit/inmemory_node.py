@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 
 from gateway.listeners import Listeners
-from gateway.readmodel import MemoryStore, project
+from gateway.fold import MemoryStore, project
 from schemas import REGISTRY
 from schemas.envelope import source_for
 from schemas.topics import commands_topic

@@ -30,8 +30,8 @@ from joserfc import jws
 from joserfc.jwk import KeySet, OKPKey
 from pyld import jsonld
 
-from gateway import credentials as vc
-from gateway import federation
+from gateway.records import credentials as vc
+from gateway.records import status_lists
 from gateway.app import create_app
 from services.runtime.ids import new_id
 from tests.unit.test_gateway_federation import (  # noqa: F401 (federation_pair: a fixture)
@@ -278,7 +278,7 @@ async def test_the_status_lists_and_the_printable_summary_pass_too(rosa, monkeyp
     es, member = rosa
     record = await exported(monkeypatch, es, member, SCOPES)
     with as_node(monkeypatch, es):
-        status = federation.signed_status_list(
+        status = status_lists.signed_status_list(
             "es", record["statusList"].rsplit("/", 1)[1], es.views, NOW)
         summary = (await es.ok(PRINTABLE, MADRID_STAFF, id=member))["printableRecord"]
     for token in (status, summary["credential"]):

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 from joserfc import jws
 from joserfc.jwk import KeySet, OKPKey
 
-from gateway.credentials import (
+from gateway.records.credentials import (
     JWT_ID_CONTEXT,
     STATUS_LIST_SIZE,
     alignment,
@@ -30,17 +30,14 @@ from gateway.credentials import (
     decode_status_list,
     encode_status_list,
     is_set,
-    jwks,
     jwt_claims,
     member_record_credential,
     node_issuer,
-    public_keys,
     sign_credential,
     status_list_credential,
-    verify_credential,
-    verify_status_list,
 )
-from services.runtime.keys import key_url, kid_of
+from gateway.records.verification import verify_credential, verify_status_list
+from services.runtime.keys import jwks, key_url, kid_of, public_keys
 
 HOST = Ed25519PrivateKey.generate()
 HOME = Ed25519PrivateKey.generate()

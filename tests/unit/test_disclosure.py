@@ -1,4 +1,4 @@
-"""The groups' secondary suppression (``gateway.disclosure._kept_groups``) against the rule
+"""The groups' secondary suppression (``gateway.figures.disclosure._kept_groups``) against the rule
 written the plain way: the same groups kept, whatever the groups."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from gateway.disclosure import MIN_CELL, _kept_groups
+from gateway.figures.disclosure import MIN_CELL, _kept_groups
 
 
 def plainly(people: set[str], groups: dict[str, set[str]]) -> set[str]:

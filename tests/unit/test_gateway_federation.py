@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from gateway import federation
+from gateway.records import status_lists
+from gateway.records.subject import imported_history
 from gateway.auth import Caller, Role
 from schemas import membership as m
 from services import config
@@ -49,13 +50,13 @@ async def federation_pair(tmp_path, monkeypatch):
         node.url = url
 
     async def fetch(url: str) -> str | None:  # the host gateway's /credentials/status/{id}
-        assert url.startswith(HOST_URL + federation.STATUS_PATH)
+        assert url.startswith(HOST_URL + status_lists.STATUS_PATH)
         with monkeypatch.context() as inside:
             inside.setenv("COOPBRIDGE_PUBLIC_URL", HOST_URL)
-            return federation.signed_status_list(
+            return status_lists.signed_status_list(
                 "es", url.rsplit("/", 1)[-1], es.views, NOW)
-    monkeypatch.setattr(federation, "fetch_status_list", fetch)
-    monkeypatch.setattr(federation, "_LISTS", {})  # no status list cached across tests
+    monkeypatch.setattr(status_lists, "fetch_status_list", fetch)
+    monkeypatch.setattr(status_lists, "_LISTS", {})  # no status list cached across tests
 
     async def register(node, args):
         data = cooperative(*args)
@@ -493,7 +494,7 @@ async def test_revoking_her_consent_or_erasing_her_revokes_what_was_shared(
     record = await export(monkeypatch, es, rosa)
     assert (await verify(monkeypatch, ec, record["credential"]))["valid"]
     await es.mutate("revokeConsent", {"memberId": rosa, "consentId": consent_id}, MADRID_STAFF)
-    federation._LISTS.clear()  # the verifier's copy of the list expires (here: at once)
+    status_lists._LISTS.clear()  # the verifier's copy of the list expires (here: at once)
     after = await verify(monkeypatch, ec, record["credential"])
     assert {c["name"]: c["reason"] for c in after["checks"]}["revocation"] == \
         "the credential is revoked"
@@ -505,7 +506,7 @@ async def test_revoking_her_consent_or_erasing_her_revokes_what_was_shared(
     erased = await es.mutate("eraseMember", {"memberId": rosa}, Caller("jefa", Role.ADMIN,
                                                                        AHORRO))
     assert erased["__typename"] == "CommandAccepted", erased
-    federation._LISTS.clear()
+    status_lists._LISTS.clear()
     gone = await verify(monkeypatch, ec, kept["credential"])
     assert not gone["valid"]
     with as_node(monkeypatch, ec):
@@ -521,7 +522,7 @@ def record_fetches(monkeypatch) -> list[str]:
     async def fetch(url):
         fetched.append(url)
         return None
-    monkeypatch.setattr(federation, "fetch_status_list", fetch)
+    monkeypatch.setattr(status_lists, "fetch_status_list", fetch)
     return fetched
 
 
@@ -553,7 +554,7 @@ async def test_an_unsigned_or_odd_credential_gets_every_check_and_fetches_nothin
 async def test_a_signed_record_naming_a_crooked_status_url_fails_closed_without_a_fetch(
         federation_pair, monkeypatch):
     es, ec = federation_pair
-    from gateway import credentials as vc
+    from gateway.records import credentials as vc
     fetched = record_fetches(monkeypatch)
     claims = vc.member_record_credential(
         node="es", credential_id=new_id(), subject={"id": "urn:x"}, valid_from=NOW,
@@ -619,9 +620,9 @@ def test_an_amount_in_a_record_is_read_exactly_as_records_write_it():
         return {"memberships": [{"cooperative": {"name": "Ahorro", "country": "ES"},
                                  "role": "member", "startedOn": "2019-05-06",
                                  "shareCapital": amount}]}
-    kept = federation.imported_history(subject({"amount": "50.00", "currency": "EUR"}))
+    kept = imported_history(subject({"amount": "50.00", "currency": "EUR"}))
     assert kept.memberships[0].share_capital == m.Money(5000, "EUR")
     for wrong in ({"amount": 1e3, "currency": "EUR"}, {"amount": 50, "currency": "EUR"},
                   {"amount": "1e3", "currency": "EUR"}, {"amount": "50.00", "currency": "eur"}):
         with pytest.raises(ValueError):
-            federation.imported_history(subject(wrong))
+            imported_history(subject(wrong))

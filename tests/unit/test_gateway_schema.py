@@ -9,10 +9,10 @@ import datetime as dt
 
 import pytest
 
-from gateway import federation_stats
+from gateway.figures import cache as figures_cache
 from gateway.access import ERASURE, EXPORTER, FOR_HER, JOINING, RULES, REVOKER
 from gateway.auth import Caller, Role
-from gateway.mutations import camel
+from gateway.inputs import camel
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from schemas import membership as m
@@ -23,7 +23,7 @@ from tests.unit.inmemory_node import NODE, LocalCommands, LocalKeys, LocalViews
 
 SCHEMA = build_schema(development=True)
 #: how long the figures may be old, in production
-FRESH_SECONDS = federation_stats.FRESH_SECONDS
+FRESH_SECONDS = figures_cache.FRESH_SECONDS
 PRODUCTION = build_schema(development=False)
 AHORRO, ANDINA = new_id(), new_id()  # Madrid savings coop (EUR), Quito savings coop (USD)
 NOW = dt.datetime(2026, 11, 15, 10, 0, tzinfo=dt.UTC)
@@ -100,7 +100,7 @@ ROSA_DETAILS = {"givenNames": "Rosa Elvira", "familyNames": "Quispe Yupanqui",
 def figures_of_this_moment(monkeypatch):
     """Most tests change the world and ask for figures at once: their atoms are scanned
     again after any event. The tests of the guard put back the real ``FRESH_SECONDS``."""
-    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(figures_cache, "FRESH_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -1343,7 +1343,7 @@ def test_no_combination_of_published_groups_is_about_fewer_than_five_people(seed
     import itertools
     import random
 
-    from gateway.disclosure import MIN_CELL, NO_GROUP, Contribution, cooperative_atoms
+    from gateway.figures.disclosure import MIN_CELL, NO_GROUP, Contribution, cooperative_atoms
 
     rng = random.Random(seed)
     names = [f"g{i}" for i in range(rng.randint(2, 4))]
@@ -1449,7 +1449,7 @@ async def test_figures_weigh_500_so_a_document_asks_for_them_at_most_ten_times(n
 
 async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once(
         node, monkeypatch):
-    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
+    monkeypatch.setattr(figures_cache, "FRESH_SECONDS", FRESH_SECONDS)
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
     opened = count_opens(node, monkeypatch)
     filters = ['{groupBy: COUNTRY}', '{groupBy: CORRIDOR}', '{groupBy: MONTH}',
@@ -1470,7 +1470,7 @@ async def test_the_same_figures_asked_by_many_aliases_or_again_are_computed_once
     assert deposited["__typename"] == "CommandAccepted"
     assert await node.ok(query, ANALYST) == first
     assert len(opened) == 5  # something changed, but the figures may be FRESH_SECONDS old
-    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.05)
+    monkeypatch.setattr(figures_cache, "FRESH_SECONDS", 0.05)
     await asyncio.sleep(0.1)
     await node.ok(query, ANALYST)
     assert len(opened) == 10  # older than that: one pass again
@@ -1480,8 +1480,8 @@ async def test_the_aliases_of_one_request_are_summed_from_one_moment(node, monke
     """The review of issue 18: two aliases of one request could each scan the atoms again
     (when they were stale in between), and their difference was what happened in between.
     With atoms never fresh, one request still makes one pass; the next request another."""
-    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", 0.0)
-    monkeypatch.setattr(federation_stats, "KEEP_SECONDS", 0.0)
+    monkeypatch.setattr(figures_cache, "FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(figures_cache, "KEEP_SECONDS", 0.0)
     for _ in range(5):
         await rosa_joins(node)
     opened = count_opens(node, monkeypatch)
@@ -1508,8 +1508,8 @@ async def test_ten_figures_asked_while_events_keep_arriving_cost_one_pass(node, 
     """At month-end something is applied every moment: figures keyed on the position of the
     projections were scanned again for every alias (finding 5). Atoms younger than
     FRESH_SECONDS are used again, whatever arrived since."""
-    monkeypatch.setattr(federation_stats, "FRESH_SECONDS", FRESH_SECONDS)
-    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # deposits come in mid-scan
+    monkeypatch.setattr(figures_cache, "FRESH_SECONDS", FRESH_SECONDS)
+    monkeypatch.setattr(figures_cache, "YIELD_EVERY", 1)  # deposits come in mid-scan
     accounts = [(await rosa_joins(node))["account"] for _ in range(5)]
     opened = count_opens(node, monkeypatch)
     arriving, before = True, node.views.stats["applied"]
@@ -1549,18 +1549,18 @@ async def test_a_month_that_is_not_yyyy_mm_is_an_error(node):
 
 
 async def test_the_figures_keep_a_bounded_number_of_answers(node, monkeypatch):
-    monkeypatch.setattr(federation_stats, "MAX_ANSWERS", 3)
+    monkeypatch.setattr(figures_cache, "MAX_ANSWERS", 3)
     for _ in range(5):
         await rosa_joins(node)
     for month in range(1, 13):
         await node.ok(STATS, ANALYST, filter={"fromMonth": f"2026-{month:02}"})
-    cache = federation_stats.figures_of(node.views)
+    cache = figures_cache.figures_of(node.views)
     assert len(cache.answers) == 3  # the three asked last
     assert [q.from_month for q in cache.answers] == ["2026-10", "2026-11", "2026-12"]
 
 
 async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
-    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 1)  # both scans let others run
+    monkeypatch.setattr(figures_cache, "YIELD_EVERY", 1)  # both scans let others run
     for _ in range(5):
         await rosa_joins(node)
     quito = []
@@ -1584,7 +1584,7 @@ async def test_one_figures_computation_runs_at_a_time(node, monkeypatch):
 
 
 async def test_another_request_is_answered_while_figures_are_computed(node, monkeypatch):
-    monkeypatch.setattr(federation_stats, "YIELD_EVERY", 2)
+    monkeypatch.setattr(figures_cache, "YIELD_EVERY", 2)
     for _ in range(10):
         await rosa_joins(node)
     opened = count_opens(node, monkeypatch)
@@ -1646,7 +1646,7 @@ class Feed:
     ``seconds``."""
 
     def __init__(self, node: Node, monkeypatch, seconds: float, country: str = "ES"):
-        from gateway import subscriptions
+        from gateway.figures import subscriptions
         monkeypatch.setattr(subscriptions, "ACTIVITY_WINDOW", seconds)
         self.node, self.country, self.stream = node, country, None
 

@@ -12,8 +12,8 @@ import re
 import pytest
 import segno
 
-from gateway import credentials as vc
-from gateway import federation
+from gateway.records import credentials as vc
+from gateway.records import printable, verification
 from gateway.auth import Caller, Role
 from services.runtime.ids import new_id
 from services.runtime.keys import jwks, signing_key
@@ -128,10 +128,10 @@ async def test_her_cooperative_gets_a_signed_summary_that_verifies_offline(node)
     rosa = await rosas_history(node)
     record = (await node.ok(PRINTABLE, MADRID_STAFF, id=rosa))["printableRecord"]
     token = record["credential"]
-    checked = vc.verify_credential(token, node_trust(), NOW)
+    checked = verification.verify_credential(token, node_trust(), NOW)
     assert checked.valid, checked.checks
     claims = payload(token)
-    assert claims["type"] == ["VerifiableCredential", federation.SUMMARY_TYPE]
+    assert claims["type"] == ["VerifiableCredential", printable.SUMMARY_TYPE]
     assert claims["issuer"] == "urn:coopbridge:node:es"
     assert claims["validFrom"] == "2026-11-15T10:00:00Z"
     assert claims["validUntil"] == "2027-11-15T10:00:00Z"
@@ -154,7 +154,7 @@ async def test_the_summary_holds_no_identity_and_fits_a_readable_qr_code(node):
         for part in ([value] if isinstance(value, str) else value):
             assert len(part) <= 2 or part not in text  # "EC" is also a country code
     assert "identity" not in text and "nationality" not in text
-    assert len(token.encode()) <= federation.MAX_SUMMARY_BYTES
+    assert len(token.encode()) <= printable.MAX_SUMMARY_BYTES
     print(f"summary credential: {len(token.encode())} bytes")
 
 
@@ -191,9 +191,9 @@ async def test_an_erased_member_has_no_printable_record(node):
 
 async def test_a_record_too_long_for_a_qr_code_is_cut_to_counts(node, monkeypatch):
     rosa = await rosas_history(node, certificates=3)
-    monkeypatch.setattr(federation, "MAX_SUMMARY_BYTES", 700)
+    monkeypatch.setattr(printable, "MAX_SUMMARY_BYTES", 700)
     token = (await node.ok(PRINTABLE, MADRID_STAFF, id=rosa))["printableRecord"]["credential"]
-    assert vc.verify_credential(token, node_trust(), NOW).valid
+    assert verification.verify_credential(token, node_trust(), NOW).valid
     assert payload(token)["credentialSubject"] == {
         "id": f"urn:coopbridge:member:{rosa}",
         "memberships": {"count": 1, "countries": ["ES"], "since": "2019-05-06"},

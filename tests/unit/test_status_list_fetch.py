@@ -3,7 +3,7 @@
 The peer is a real HTTP/1.1 server started here on a free port (``Peer``), answering as a
 hostile or broken gateway would: a body far too large (declared, or not), a body trickled a
 byte at a time, or its real signed status list, over plain HTTP or over TLS with a certificate
-made here. Nothing of httpx is replaced: ``federation.fetch_status_list`` and ``verify`` run
+made here. Nothing of httpx is replaced: ``status_lists.fetch_status_list`` and ``verify`` run
 as in the gateway."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from gateway import credentials as vc
-from gateway import federation
+from gateway.records import credentials as vc
+from gateway.records import status_lists, verification
 from gateway.context import GatewayContext
 from services import config
 from services.runtime.ids import new_id
@@ -62,7 +62,7 @@ class Peer:
             writer.close()
 
     def status_list_url(self, list_id: str | None = None) -> str:
-        return f"{self.url}{federation.STATUS_PATH}{list_id or new_id()}"
+        return f"{self.url}{status_lists.STATUS_PATH}{list_id or new_id()}"
 
 
 def huge(declared: bool):
@@ -94,7 +94,7 @@ def es_gateway(monkeypatch):
         list_id = peer.requests[-1].split()[1].rsplit("/", 1)[-1]
         with monkeypatch.context() as inside:
             inside.setenv("COOPBRIDGE_PUBLIC_URL", peer.url)
-            body = federation.signed_status_list("es", list_id, LocalViews(),
+            body = status_lists.signed_status_list("es", list_id, LocalViews(),
                                                  dt.datetime.now(dt.UTC)).encode()
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/vc+jwt\r\n"
                      b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body)
@@ -110,7 +110,7 @@ def world(tmp_path, monkeypatch):
     for variable in ("COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_PEERS", "COOPBRIDGE_PEER_CA",
                      "COOPBRIDGE_PUBLIC_URL"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(federation, "_LISTS", {})
+    monkeypatch.setattr(status_lists, "_LISTS", {})
     return tmp_path
 
 
@@ -129,14 +129,14 @@ async def verify_at_ec(world, monkeypatch, peer: Peer):
         token = vc.sign_credential(claims, signing_key("es"))
     context = GatewayContext(node="ec", caller=None, views=LocalViews(), keys=None,
                              commands=None, now=now)
-    return await asyncio.wait_for(federation.verify(context, token), 30)
+    return await asyncio.wait_for(status_lists.verify(context, token), 30)
 
 
 @pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
 async def test_a_huge_status_list_is_refused_without_being_read(world, declared):
     async with Peer(huge(declared)) as peer:
         assert await asyncio.wait_for(
-            federation.fetch_status_list(peer.status_list_url()), 30) is None
+            status_lists.fetch_status_list(peer.status_list_url()), 30) is None
         await asyncio.wait_for(peer.closed.wait(), 10)  # the client hung up on it
     # what the peer handed to its socket before the client hung up: the cap and the sockets'
     # buffers, not the 200 MiB it meant to send (the bound is the buffers', not ours)
@@ -147,10 +147,10 @@ async def test_a_trickled_status_list_is_cut_at_one_deadline(world):
     async with Peer(trickle) as peer:
         started = time.monotonic()
         assert await asyncio.wait_for(
-            federation.fetch_status_list(peer.status_list_url()), 30) is None
+            status_lists.fetch_status_list(peer.status_list_url()), 30) is None
         took = time.monotonic() - started
         await asyncio.wait_for(peer.closed.wait(), 5)
-    assert took < federation.STATUS_FETCH_S + 3, f"the fetch took {took:.1f} s"
+    assert took < status_lists.STATUS_FETCH_S + 3, f"the fetch took {took:.1f} s"
     assert 0 < peer.sent < 1000  # it was reading, a byte at a time, when it was cut
 
 
@@ -165,9 +165,9 @@ async def test_a_compressed_status_list_is_refused_unopened(world):
         await writer.drain()
         peer.sent += len(bomb)
 
-    assert len(bomb) < federation.MAX_STATUS_LIST_BYTES
+    assert len(bomb) < status_lists.MAX_STATUS_LIST_BYTES
     async with Peer(answer) as peer:
-        assert await federation.fetch_status_list(peer.status_list_url()) is None
+        assert await status_lists.fetch_status_list(peer.status_list_url()) is None
     [request] = peer.requests
     assert "\r\naccept-encoding: identity\r\n" in request.lower()
 
@@ -178,7 +178,7 @@ async def test_a_status_list_served_normally_still_verifies(world, monkeypatch):
     assert result.valid, result.checks
     assert result.checks["revocation"] is None
     [request] = peer.requests
-    assert request.startswith(f"GET {federation.STATUS_PATH}")
+    assert request.startswith(f"GET {status_lists.STATUS_PATH}")
     assert peer.sent > 0
 
 
@@ -199,16 +199,16 @@ async def test_a_peer_over_https_is_trusted_through_the_federations_own_authorit
     async with Peer(es_gateway(monkeypatch), tls) as peer:
         url = peer.status_list_url()
         # a certificate nobody vouches for: refused, nothing asked
-        assert await federation.fetch_status_list(url) is None
+        assert await status_lists.fetch_status_list(url) is None
         assert peer.requests == []
         # the federation's own authority: a real TLS handshake, and the list, verified
         monkeypatch.setenv("COOPBRIDGE_PEER_CA", str(cert))
-        fetched = await federation.fetch_status_list(url)
+        fetched = await status_lists.fetch_status_list(url)
         trust = {vc.node_issuer("es"): jwks(signing_key("es").public_key())}
-        assert fetched and vc.verify_status_list(fetched, trust, dt.datetime.now(dt.UTC))
+        assert fetched and verification.verify_status_list(fetched, trust, dt.datetime.now(dt.UTC))
         assert len(peer.requests) == 1
         # plain HTTP to it gets no list
-        assert await federation.fetch_status_list(url.replace("https:", "http:")) is None
+        assert await status_lists.fetch_status_list(url.replace("https:", "http:")) is None
         result = await verify_at_ec(world, monkeypatch, peer)
     assert result.valid, result.checks
 

@@ -20,7 +20,7 @@ import websockets
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
-from gateway import activity, subscriptions
+from gateway.figures import activity, subscriptions
 from gateway.app import MAX_SUBSCRIPTIONS_PER_SOCKET, GatewayGraphQL
 from gateway.auth import Caller, Role, issue_token
 from gateway.context import GatewayContext

@@ -6,7 +6,7 @@ What it owns: the hub (``hub_of``, made when the first subscriber of some views 
 stopped when the last one goes), its one listener of every applied event
 (``gateway.listeners``, ``Listeners.tap``), the windows it counts, and the answer of each
 window per country. What it reads: the views (an event's cooperative, and that
-cooperative's country) and the figures' atoms (``gateway.federation_stats``: who is in a safe
+cooperative's country) and the figures' atoms (``gateway.figures.cache``: who is in a safe
 population atom). It writes nothing.
 
 The rule of a window: windows end at whole multiples of the window's length (UTC), so every
@@ -19,10 +19,9 @@ country's counts are shown for a window only when at least ``MIN_CELL`` such mem
 behind them; otherwise its answer is None, as it is for a window in which the hub fell behind
 and missed events.
 
-Why one hub: each subscriber used to look up the country of every event itself (store reads
-and decodes per event, per subscriber, on the gateway's one event loop). Now an event costs
-one look-up (its account or course, when it does not name its cooperative) whoever follows
-the feed, and a subscriber waits for one answer per window. Each subscriber still holds a
+One hub: an event costs one look-up (its account or course, when it does not name its
+cooperative) whoever follows the feed, and a subscriber waits for one answer per window
+(docs/gateway-notes.md says why). Each subscriber still holds a
 place under the caps (an unfed listener), so the caps count it as a subscription.
 
 The atoms a window needs are those of the cooperatives it touched, scanned after the last
@@ -47,8 +46,8 @@ from dataclasses import dataclass, field
 
 from gateway.auth import Caller
 from gateway.context import Keys, Views
-from gateway.disclosure import MIN_CELL
-from gateway.federation_stats import figures_of
+from gateway.figures.cache import figures_of
+from gateway.figures.disclosure import MIN_CELL
 from gateway.listeners import FellBehind
 from schemas import membership as m
 

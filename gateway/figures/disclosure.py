@@ -1,7 +1,8 @@
 """The disclosure-control rule for the federation's figures (``docs/figures.md``): atoms, which
 atoms are safe, which group atoms survive secondary suppression, and how an answer's cells
-are summed from safe atoms only. Pure: no I/O, no GraphQL. ``gateway.federation_stats``
-turns the read models into each member's contributions and asks this module for the cells.
+are summed from safe atoms only. Pure: no I/O, no GraphQL. ``gateway.figures.scan`` turns
+the read models into each member's contributions and asks this module for the atoms;
+``gateway.figures.types`` asks it for the cells.
 
 * A **population atom** is (cooperative, corridor, gender): the members of one cooperative of
   one nationality and gender; a **flow atom** adds a month. Stocks (savings balance, active
@@ -129,7 +130,7 @@ class CooperativeAtoms:
     atoms: list[Atom]
     #: the members in a safe atom of each slot (None: the population atoms; a month: that
     #: month's flow atoms), and every member with something in each slot, safe or not: what
-    #: the live feed asks (``gateway.activity``)
+    #: the live feed asks (``gateway.figures.activity``)
     safe_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
     seen_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
 

@@ -1,0 +1,178 @@
+"""The documents every feature shares: the base of all documents, where they live, and the
+member's record and timeline (pure: no I/O).
+
+Each document is a msgspec struct stored under its key in one table of a ``DocumentStore``;
+its class names that table and the field that holds the key (``TABLE``, ``KEY``). Here:
+
+* ``members``  member id -> ``MemberRecord``: the one document every feature writes a part
+  of (members: memberships, groups, consents, her sealed details; savings: her accounts;
+  training: enrolments and certificates; records: the records exported and imported), so it
+  and its parts are declared here, below the features, and each feature's fold keeps its own
+  part; personal data stays sealed here (opened per request by the GraphQL layer);
+* ``history``  member id -> ``History``: her readable timeline (``gateway.fold`` writes it).
+
+Each feature's other documents are in its own ``documents.py`` (``gateway.fold.TABLES`` lists
+them all). Events of different services arrive in no guaranteed order, so a document is
+created on first touch (``document``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar, Protocol, TypeVar
+
+import msgspec
+
+from schemas import membership as m
+from schemas.fields import Money, Sealed
+
+
+class Doc(msgspec.Struct, kw_only=True, gc=False):
+    """Base of the stored documents (mutable while a projection updates them). Documents are
+    trees, never cycles, so the garbage collector need not track them (``gc=False``): a
+    replay creates millions of them (docs/gateway-notes.md)."""
+
+    #: The table a document of this class is stored in, and the field that holds its key.
+    TABLE: ClassVar[str]
+    KEY: ClassVar[str]
+
+
+class DocumentStore(Protocol):
+    """Where documents live: a faust table per name in the gateway, a dict in tests."""
+
+    def get(self, table: str, key: str) -> Doc | None: ...
+
+    def put(self, table: str, key: str, doc: Doc) -> None: ...
+
+
+D = TypeVar("D", bound=Doc)
+
+
+def document(store: DocumentStore, cls: type[D], key: str) -> D:
+    """The document ``key`` of ``cls``'s table, or a new one: documents are created on first
+    touch."""
+    doc = store.get(cls.TABLE, key)
+    if doc is None:
+        doc = cls(**{cls.KEY: key})
+    return doc
+
+
+# -- the member's record: every feature's part of it ----------------------------------------
+
+
+class MembershipDoc(Doc, kw_only=True):
+    cooperative_id: str
+    role: str
+    started_on: dt.date
+    share_capital_required: Money
+    ended_on: dt.date | None = None
+    end_reason: str | None = None
+    consent_id: str | None = None  # started under her consent to join (None: her own choice)
+
+
+class ConsentDoc(Doc, kw_only=True):
+    consent_id: str
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    expires_at: dt.datetime
+    revoked: bool = False
+    join: bool = False  # the grantee may admit her as a member, once
+    used: bool = False  # a membership was started under it
+    granted_at: dt.datetime | None = None
+
+
+class GroupRef(Doc, kw_only=True):
+    cooperative_id: str
+    group_id: str
+
+
+class EnrolmentDoc(Doc, kw_only=True):
+    course_id: str
+    status: str = "enrolled"  # enrolled, withdrawn, completed
+    hours: int = 0
+    result: str | None = None
+    score: int | None = None
+    level_attained: str | None = None
+    completed_on: dt.date | None = None
+
+
+class CertificateDoc(Doc, kw_only=True):
+    certificate_id: str
+    course_id: str
+    cooperative_id: str
+    kind: str
+    title: str
+    skills: list[str] = []
+    language: str | None = None
+    level: str | None = None
+    hours: int = 0
+    score: int = 0
+    completed_on: dt.date | None = None
+    issued_on: dt.date | None = None
+    revoked: bool = False
+    revocation_reason: str | None = None
+
+
+class ExportDoc(Doc, kw_only=True):
+    """A portable record issued from this node (its status index is the export event's
+    sequence in the member's stream)."""
+
+    credential_id: str
+    consent_id: str = ""
+    grantee_kind: str
+    grantee: str
+    scopes: list[str]
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    status_index: int
+    revoked: bool = False
+
+
+class ImportDoc(Doc, kw_only=True):
+    """A portable record from another node, verified and imported here."""
+
+    credential_id: str
+    issuer_node: str
+    issued_at: dt.datetime
+    imported_at: dt.datetime
+    history: m.ImportedHistory
+
+
+class MemberRecord(Doc, kw_only=True):
+    TABLE: ClassVar[str] = "members"
+    KEY: ClassVar[str] = "member_id"
+
+    member_id: str
+    registered: bool = False
+    registered_at: dt.datetime | None = None
+    registered_by: str | None = None  # the cooperative that registered her here, if recorded
+    erased: bool = False
+    personal: Sealed | None = None
+    memberships: list[MembershipDoc] = []
+    groups: list[GroupRef] = []
+    consents: list[ConsentDoc] = []
+    accounts: list[str] = []
+    enrolments: list[EnrolmentDoc] = []
+    certificates: list[CertificateDoc] = []
+    exports: list[ExportDoc] = []
+    imports: list[ImportDoc] = []
+
+
+# -- her timeline ---------------------------------------------------------------------------
+
+
+class HistoryItem(Doc, kw_only=True):
+    at: dt.datetime
+    service: str
+    type: str
+    summary: str
+    subject: str
+
+
+class History(Doc, kw_only=True):
+    TABLE: ClassVar[str] = "history"
+    KEY: ClassVar[str] = "member_id"
+
+    member_id: str
+    items: list[HistoryItem] = []

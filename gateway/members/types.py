@@ -1,0 +1,123 @@
+"""The members feature's GraphQL types: who she is, her memberships, groups and consents,
+the cooperatives and their groups, and the entries of her timeline. Each maps a document
+with ``from_doc``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from gateway.documents import MembershipDoc
+from gateway.members.documents import CooperativeView
+from gateway.types import Money, own_id, shown_count, use_id
+
+
+@strawberry.type(description="Who she is: her personal details, opened from their seal for "
+                             "this request only")
+class Identity:
+    given_names: str
+    family_names: str
+    date_of_birth: dt.date
+    nationality: str
+    gender: str | None
+    preferred_languages: list[str]
+    contact: str | None
+
+
+@strawberry.type(description="A membership of a cooperative of this node")
+class Membership:
+    cooperative_id: strawberry.ID
+    role: str = strawberry.field(description="her role: member, worker_member or board_member")
+    started_on: dt.date
+    ended_on: dt.date | None = strawberry.field(
+        description="the day the membership ended; null while it lasts")
+    end_reason: str | None = strawberry.field(
+        description="why it ended: returned_home, moved, resigned, deceased or expelled; null "
+                    "while it lasts")
+    share_capital_required: Money
+    active: bool = strawberry.field(description="it has not ended")
+    consent_id: strawberry.ID | None = strawberry.field(
+        description="the consent to join that admitted her (the cooperative sees and does "
+                    "only what her consents allow); null: a cooperative she chose herself, or "
+                    "a caller her consents are not the business of")
+
+    @classmethod
+    def from_doc(cls, doc: MembershipDoc, own: bool = False) -> Membership:
+        """``own``: the caller is a cooperative she chose (her consents are its business)."""
+        return cls(cooperative_id=doc.cooperative_id, role=doc.role, started_on=doc.started_on,
+                   ended_on=doc.ended_on, end_reason=doc.end_reason,
+                   share_capital_required=Money.from_value(doc.share_capital_required),
+                   active=doc.ended_on is None, consent_id=doc.consent_id if own else None)
+
+
+@strawberry.type(description="A member group she belongs to")
+class GroupMembership:
+    cooperative_id: strawberry.ID
+    group_id: strawberry.ID
+
+
+@strawberry.type(description="A consent she gave: who may see which parts of her record, "
+                             "until when")
+class Consent:
+    consent_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("consent_id", "consent")
+    grantee_kind: str = strawberry.field(description="cooperative or node")
+    grantee: str
+    scopes: list[str]
+    expires_at: dt.datetime
+    revoked: bool = strawberry.field(description="she revoked it")
+    active: bool = strawberry.field(description="neither revoked nor expired: it lets the "
+                                                "grantee see the scopes now")
+    join: bool
+    used: bool
+    granted_at: dt.datetime | None
+
+
+@strawberry.type(description="One event of her timeline, in words (no personal data)")
+class HistoryEntry:
+    at: dt.datetime = strawberry.field(description="when the event was decided")
+    service: str = strawberry.field(description="membership, savings or training")
+    type: str = strawberry.field(description="the event's name (FundsDeposited)")
+    summary: str = strawberry.field(description="what happened, in one English line")
+
+
+@strawberry.type(description="A member group of a cooperative")
+class Group:
+    group_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("group_id", "group")
+    name: str
+    kind: str = strawberry.field(description="solidarity_group, society or work_team")
+    member_count: int = strawberry.field(description="how many members it has now")
+
+
+@strawberry.type(description="A cooperative of this node: its public facts")
+class Cooperative:
+    cooperative_id: strawberry.ID = use_id()
+    id: strawberry.ID = own_id("cooperative_id", "cooperative")
+    name: str
+    country: str
+    kind: str = strawberry.field(
+        description="savings_and_credit, worker, multi_purpose, insurance, services, consumer, "
+                    "producer or training")
+    languages: list[str]
+    node: str
+    currency: str = strawberry.field(
+        description="the currency it keeps its accounts and prices its shares in (ISO 4217)")
+    share_price: Money | None
+    active_members: int | None = strawberry.field(
+        description="its members now; null for outsiders when under 5")
+    groups: list[Group] | None = strawberry.field(
+        description="its member groups: for the cooperative's own people only (null for "
+                    "others)")
+
+    @classmethod
+    def from_doc(cls, doc: CooperativeView, insider: bool = False) -> Cooperative:
+        return cls(cooperative_id=doc.cooperative_id, name=doc.name, country=doc.country,
+                   kind=doc.kind, languages=doc.languages, node=doc.node, currency=doc.currency,
+                   share_price=Money.from_value(doc.share_price),
+                   active_members=shown_count(doc.active_members, insider),
+                   groups=[Group(group_id=g.group_id, name=g.name, kind=g.kind,
+                                 member_count=len(g.members)) for g in doc.groups]
+                   if insider else None)

@@ -1,0 +1,2 @@
+"""Records: the portable member record as a credential: export, verification, import, the
+revocation status lists, and the printable record."""

@@ -1,0 +1,239 @@
+"""What a portable record says: its subject (``credentialSubject``) built from the gateway's
+views for the scopes she consented to, and read back when a record comes home.
+
+The subject is plain JSON: money as decimal strings in major units with the ISO 4217 code,
+dates ISO 8601, skills as ESCO URIs / ISCO-08 codes, language levels CEFR, and every id an
+absolute IRI (a cooperative ``urn:uuid:<id>``, a node ``urn:coopbridge:node:<id>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from gateway.documents import CertificateDoc, MemberRecord
+from gateway.inputs import InputError
+from gateway.records import credentials as vc
+from schemas import membership as m
+from schemas.money import AmountError, major_text, parse_major
+
+MEMBER_URN = "urn:coopbridge:member:"
+UUID_URN = "urn:uuid:"
+
+
+def _money_json(money) -> dict[str, str] | None:
+    if money is None:
+        return None
+    return {"amount": major_text(money.amount, money.currency), "currency": money.currency}
+
+
+def _money_value(data: Any, path: str) -> m.Money:
+    """An amount a record carries: exactly as ``_money_json`` wrote it (a plain decimal string
+    and an ISO 4217 code), nothing else (a JSON number, a lowercase code …)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not an amount")
+    try:
+        return parse_major(data.get("amount"), data.get("currency"))
+    except AmountError as wrong:
+        raise ValueError(f"{path}: {wrong}") from None
+
+
+def recipient(kind: str, grantee: str) -> dict:
+    """Whom a record is shared with, as an absolute IRI: a cooperative or a node (and
+    ``join``, set by the export, when her consent lets that cooperative admit her)."""
+    iri = vc.node_issuer(grantee) if kind == m.GranteeKind.NODE.value else UUID_URN + grantee
+    return {"type": kind, "id": iri}
+
+
+def lets_join_here(shared: dict, cooperative_id: str) -> bool:
+    """Whether a record's ``sharedWith`` is her consent to join this very cooperative: named
+    by its IRI (a whole node is never joined), with ``join`` true."""
+    return (shared.get("type") == m.GranteeKind.COOPERATIVE.value and shared.get("join") is True
+            and shared.get("id") == UUID_URN + cooperative_id)
+
+
+def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
+    """Whether a record's ``sharedWith`` names this cooperative or this node (by its IRI, or
+    by the bare id records carried before they used IRIs)."""
+    if shared.get("type") == m.GranteeKind.COOPERATIVE.value:
+        return shared.get("id") in (UUID_URN + cooperative_id, cooperative_id)
+    return shared.get("type") == m.GranteeKind.NODE.value and shared.get("id") in (
+        vc.node_issuer(node), node)
+
+
+def record_subject(record: MemberRecord, views, scopes: frozenset[str],
+                   identity: m.PersonalDetails | None, shared_with: dict[str, str]) -> dict:
+    """The ``credentialSubject`` of a member's record, with only ``scopes`` in it."""
+    subject: dict[str, Any] = {"id": MEMBER_URN + record.member_id,
+                               "type": ["CoopbridgeMember"], "memberId": record.member_id,
+                               "sharedWith": shared_with, "scopes": sorted(scopes)}
+    if "identity" in scopes and identity is not None:
+        subject["identity"] = {
+            "givenNames": identity.given_names, "familyNames": identity.family_names,
+            "dateOfBirth": identity.date_of_birth.isoformat(),
+            "nationality": identity.nationality,
+            "preferredLanguages": list(identity.preferred_languages)}
+    if "membership" in scopes:
+        memberships = []
+        for ms in record.memberships:
+            coop = views.get("cooperatives", ms.cooperative_id)
+            shares = _shares_of(record, views, ms.cooperative_id)
+            memberships.append({
+                "cooperative": {"id": UUID_URN + ms.cooperative_id,
+                                "name": coop.name if coop else "",
+                                "country": coop.country if coop else ""},
+                "role": ms.role, "startedOn": ms.started_on.isoformat(),
+                "endedOn": ms.ended_on.isoformat() if ms.ended_on else None,
+                "endReason": ms.end_reason,
+                "shareCapital": _money_json(shares)})
+        subject["memberships"] = memberships
+        subject["governance"] = [
+            {"cooperativeId": ms.cooperative_id, "role": ms.role,
+             "from": ms.started_on.isoformat(),
+             "until": ms.ended_on.isoformat() if ms.ended_on else None}
+            for ms in record.memberships if ms.role == m.MembershipRole.BOARD_MEMBER.value]
+    if "savings" in scopes:
+        subject["savings"] = _savings(record, views)
+    if "training" in scopes:
+        subject["training"] = {"certificates": [{
+            "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,
+            "issuedOn": (c.issued_on or c.completed_on or dt.date.today()).isoformat(),
+            "hours": c.hours, "language": c.language, "level": c.level,
+            "skills": list(c.skills), "revoked": c.revoked} for c in record.certificates]}
+    return subject
+
+
+def _shares_of(record: MemberRecord, views, cooperative_id: str):
+    for account_id in record.accounts:
+        account = views.get("accounts", account_id)
+        if (account and account.cooperative_id == cooperative_id
+                and account.product == "share_capital" and account.balance is not None):
+            return account.balance
+    return None
+
+
+def _savings(record: MemberRecord, views) -> dict:
+    balances, loans, corridors = [], [], {}
+    for account_id in record.accounts:
+        account = views.get("accounts", account_id)
+        if account is None:
+            continue
+        if account.product != "loan" and account.balance is not None:
+            balances.append({"product": account.product,
+                             "balance": _money_json(account.balance),
+                             "closed": account.closed})
+        if account.loan is not None:
+            timing = {"early": 0, "on_time": 0, "late": 0}
+            for repayment in account.loan.repayments:
+                timing[repayment.timing] = timing.get(repayment.timing, 0) + 1
+            disbursed = account.loan.disbursed_on or (
+                account.opened_at.date() if account.opened_at else
+                account.loan.schedule[0].due_on if account.loan.schedule else dt.date.today())
+            loans.append({"principal": _money_json(account.loan.principal),
+                          "disbursedOn": disbursed.isoformat(),
+                          "termMonths": account.loan.term_months,
+                          "instalments": len(account.loan.schedule),
+                          "repaidEarly": timing["early"], "repaidOnTime": timing["on_time"],
+                          "repaidLate": timing["late"], "closed": account.loan.closed})
+        for r in account.remittances:
+            if r.direction != "sent" or r.status == "refunded" or not r.corridor:
+                continue
+            key = (r.corridor, r.amount.currency)
+            count, sent, fees = corridors.get(key, (0, 0, 0))
+            corridors[key] = (count + 1, sent + r.amount.amount,
+                              fees + (r.fee.amount if r.fee else 0))
+    remittances = [{"corridor": corridor, "count": count,
+                    "sent": _money_json(m.Money(sent, currency)),
+                    "fees": _money_json(m.Money(fees, currency))}
+                   for (corridor, currency), (count, sent, fees) in sorted(corridors.items())]
+    return {"balances": balances, "loans": loans, "remittances": remittances}
+
+
+def imported_history(subject: dict) -> m.ImportedHistory:
+    """What a record says, as the home membership service records it. ValueError if the
+    record's subject is not shaped as ``record_subject`` writes it."""
+    try:
+        memberships = [m.ImportedMembership(
+            cooperative_name=x["cooperative"]["name"] or "unnamed",
+            country=x["cooperative"]["country"], role=m.MembershipRole(x["role"]),
+            started_on=dt.date.fromisoformat(x["startedOn"]),
+            ended_on=dt.date.fromisoformat(x["endedOn"]) if x.get("endedOn") else None,
+            share_capital=(_money_value(x["shareCapital"], "shareCapital")
+                           if x.get("shareCapital") else None))
+            for x in subject.get("memberships", [])]
+        savings = subject.get("savings") or {}
+        balances = [m.ImportedBalance(product=x["product"],
+                                      balance=_money_value(x["balance"], "balance"))
+                    for x in savings.get("balances", [])]
+        loans = [m.ImportedLoan(
+            principal=_money_value(x["principal"], "principal"),
+            disbursed_on=dt.date.fromisoformat(x["disbursedOn"]),
+            instalments=int(x["instalments"]), repaid_early=int(x["repaidEarly"]),
+            repaid_on_time=int(x["repaidOnTime"]), repaid_late=int(x["repaidLate"]),
+            closed=bool(x["closed"])) for x in savings.get("loans", [])]
+        remittances = [m.ImportedRemittances(
+            corridor=x["corridor"], count=int(x["count"]),
+            sent=_money_value(x["sent"], "sent"), fees=_money_value(x["fees"], "fees"))
+            for x in savings.get("remittances", [])]
+        certificates = [m.ImportedCertificate(
+            title=x["title"], kind=x["kind"], issued_on=dt.date.fromisoformat(x["issuedOn"]),
+            level=x.get("level"), skills=list(x.get("skills") or []),
+            revoked=bool(x.get("revoked")))
+            for x in (subject.get("training") or {}).get("certificates", [])]
+        history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
+                                    remittances=remittances, certificates=certificates)
+        # the contract's own limits (lengths, patterns) apply to what came from outside
+        return msgspec.json.decode(msgspec.json.encode(history), type=m.ImportedHistory)
+    except (KeyError, TypeError, ValueError, AttributeError, InputError,
+            msgspec.ValidationError) as bad:
+        raise ValueError("the record's subject is not a coopbridge member record") from bad
+
+
+def identity_of(subject: dict) -> m.PersonalDetails | None:
+    identity = subject.get("identity")
+    if not isinstance(identity, dict):
+        return None
+    try:
+        return msgspec.convert({
+            "given_names": identity["givenNames"], "family_names": identity["familyNames"],
+            "date_of_birth": identity["dateOfBirth"], "nationality": identity["nationality"],
+            "preferred_languages": identity["preferredLanguages"]},
+            m.PersonalDetails, strict=False)
+    except (KeyError, msgspec.ValidationError):
+        return None
+
+
+#: What an ESCO URI names, by the segment before its code (``…/esco/skill/<uuid>``).
+_ESCO_CONCEPTS = {"skill": "ESCO skill", "occupation": "ESCO occupation",
+                  "isco": "ESCO occupation group"}
+
+
+def skill_alignment(skill: str, course_title: str) -> dict:
+    """A course's alignment to one of its skills (an ESCO URI or ``isco08:<code>``). The
+    course offer names a skill by URI or code only, with no label, and ESCO publishes the
+    label, in every EU language, at the URI: so ``targetName`` says what the alignment is
+    (this course's ESCO skill, occupation, ISCO-08 group) and never passes a code off as a
+    label; ``targetCode`` and ``targetUrl`` say which one it is."""
+    if skill.startswith("isco08:"):
+        framework, code, concept = "ISCO-08", skill.split(":", 1)[1], "ISCO-08 occupation group"
+    else:
+        framework, code = "ESCO", skill
+        concept = _ESCO_CONCEPTS.get(skill.rsplit("/", 2)[-2], "ESCO concept")
+    return vc.alignment(framework, code, f"{course_title}: {concept}",
+                        f"The {concept} this course aligns to, named by its code and URL; "
+                        "its label, in every EU language, is published at targetUrl.")
+
+
+def certificate_achievement(c: CertificateDoc, course_url: str) -> tuple[dict, list]:
+    alignment = [skill_alignment(skill, c.title) for skill in c.skills]
+    if c.language and c.level:
+        alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
+    achievement = {
+        "id": course_url, "name": c.title,
+        "description": f"{c.title}: {c.hours} hours, {c.kind.replace('_', ' ')} course",
+        "criteria": f"Completed {c.hours} hours of {c.title} and passed its assessment",
+        "achievementType": "Certificate" if c.kind != "language" else "Course",
+        "alignment": alignment}
+    return achievement, alignment

@@ -1,0 +1,2 @@
+"""Savings: accounts, deposits and withdrawals, shares, loans, remittances and savings sent
+home to another node."""

@@ -1,0 +1,195 @@
+"""What the savings service's events do to the documents (pure: no I/O), and how each reads
+in her timeline.
+
+Reads (through ``gateway.fold``) ``{node}.savings.events``; writes the ``accounts``
+documents and the list of her accounts in her record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gateway.documents import DocumentStore, MemberRecord, document
+from gateway.savings.documents import (
+    AccountView,
+    LoanDoc,
+    MonthDoc,
+    RemittanceDoc,
+    RepaymentDoc,
+    TransferDoc,
+)
+from schemas import savings as s
+from schemas.envelope import Envelope
+from schemas.fields import Money
+from schemas.money import major_text
+from schemas.registry import Contract
+
+
+def _add(total: Money | None, amount: Money) -> Money:
+    return Money((total.amount if total else 0) + amount.amount, amount.currency)
+
+
+def _month(account: AccountView, at: dt.datetime) -> MonthDoc:
+    key = f"{at.year:04d}-{at.month:02d}"  # what strftime("%Y-%m") says, faster
+    month = account.months.get(key)
+    if month is None:
+        month = account.months[key] = MonthDoc()
+    return month
+
+
+def _booked(event: s.FundsDeposited | s.RemittanceSent, at: dt.datetime) -> dt.datetime:
+    """When a flow happened for the monthly series: the day it was booked (midnight UTC),
+    or when it was decided if that was the same day or the event has no booking date."""
+    if event.booked_on is None or event.booked_on == at.date():
+        return at
+    return dt.datetime.combine(event.booked_on, dt.time(), dt.UTC)
+
+
+def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:  # noqa: C901
+    """Apply one event; returns the member ids whose record changed (the account's owner)."""
+    at = envelope.time
+    if isinstance(event, s.AccountOpened):
+        account = document(store, AccountView, event.account_id)
+        account.member_id, account.cooperative_id = event.member_id, event.cooperative_id
+        account.product, account.currency = event.product.value, event.currency
+        account.balance, account.opened_at = Money(0, event.currency), at
+        member = document(store, MemberRecord, event.member_id)
+        member.accounts.append(event.account_id)
+        store.put("accounts", event.account_id, account)
+        store.put("members", event.member_id, member)
+        return [event.member_id]
+    account = document(store, AccountView, event.account_id)
+    match event:
+        case s.FundsDeposited():
+            account.balance, account.deposits = event.balance, _add(account.deposits, event.amount)
+            _month(account, _booked(event, at)).deposits += event.amount.amount
+        case s.FundsWithdrawn():
+            account.balance = event.balance
+            account.withdrawals = _add(account.withdrawals, event.amount)
+        case s.AccountClosed():
+            account.closed = True
+            if event.transferred is not None:
+                account.balance = Money(0, account.currency)
+                account.remittances.append(RemittanceDoc(
+                    remittance_id=event.transfer_id, direction="sent", at=at,
+                    counterpart=event.transfer_to, amount=event.transferred,
+                    fee=Money(0, account.currency), rate="1", received=event.transferred))
+        case s.SharesPurchased():
+            account.balance, account.shares = event.balance, event.total_shares
+        case s.SharesRedeemed():
+            account.balance, account.shares = Money(0, account.currency), 0
+        case s.LoanDisbursed():
+            account.loan = LoanDoc(
+                principal=event.principal, annual_rate=event.annual_rate,
+                term_months=event.term_months, total_due=event.total_due,
+                outstanding=event.total_due, schedule=list(event.schedule),
+                disbursed_on=at.date())
+            account.balance = event.total_due
+        case s.LoanRepaymentRecorded() if account.loan is not None:
+            account.loan.repayments.append(RepaymentDoc(
+                amount=event.amount, paid_on=event.paid_on, instalment=event.instalment,
+                due_on=event.due_on, timing=event.timing.value, days_late=event.days_late))
+            account.loan.outstanding, account.loan.closed = event.outstanding, event.loan_closed
+            account.balance = event.outstanding
+        case s.RemittanceSent():
+            account.balance = event.balance
+            booked = _booked(event, at)
+            month = _month(account, booked)
+            month.remitted += event.amount.amount
+            month.fees += event.fee.amount
+            month.remittances += 1
+            account.remittances.append(RemittanceDoc(
+                remittance_id=event.remittance_id, direction="sent", at=booked,
+                counterpart=getattr(event.to, "account_id", None), amount=event.amount,
+                fee=event.fee, rate=event.rate, received=event.received,
+                corridor=event.corridor))
+        case s.RemittanceReceived():
+            account.balance = event.balance
+            account.remittances.append(RemittanceDoc(
+                remittance_id=event.remittance_id, direction="received", at=at,
+                counterpart=event.from_account_id, amount=event.amount, status="received"))
+        case s.RemittanceDelivered() | s.RemittanceRefunded():
+            refunded = isinstance(event, s.RemittanceRefunded)
+            for remittance in account.remittances:
+                if remittance.remittance_id == event.remittance_id and remittance.direction == "sent":
+                    remittance.status = "refunded" if refunded else "delivered"
+                    if refunded and remittance.at is not None and remittance.fee is not None:
+                        month = _month(account, remittance.at)  # it never went
+                        month.remitted -= remittance.amount.amount
+                        month.fees -= remittance.fee.amount
+                        month.remittances -= 1
+            if refunded:
+                account.balance, account.closed = event.balance, False
+        case s.SavingsSentHome():
+            account.balance = event.balance
+            account.transfers.append(TransferDoc(
+                transfer_id=event.transfer_id, direction="sent", node=event.to_node,
+                counterpart=event.to_account_id, amount=event.amount, fee=event.fee,
+                rate=event.rate, received=event.received, at=at))
+        case s.SavingsTransferReceived():
+            account.balance = event.balance
+            account.transfers.append(TransferDoc(
+                transfer_id=event.transfer_id, direction="received", node=event.from_node,
+                counterpart=event.from_account_id, amount=event.amount, received=event.amount,
+                status="received", at=at))
+        case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
+            refunded = isinstance(event, s.SavingsTransferRefunded)
+            for transfer in account.transfers:
+                if transfer.transfer_id == event.transfer_id and transfer.direction == "sent":
+                    transfer.status = "refunded" if refunded else "delivered"
+            if refunded:
+                account.balance = event.balance
+    store.put("accounts", event.account_id, account)
+    return [account.member_id] if account.member_id else []
+
+
+#: The events this feature folds.
+FOLDS = dict.fromkeys((
+    s.AccountOpened, s.FundsDeposited, s.FundsWithdrawn, s.AccountClosed, s.SharesPurchased,
+    s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded, s.RemittanceSent,
+    s.RemittanceReceived, s.RemittanceDelivered, s.RemittanceRefunded, s.SavingsSentHome,
+    s.SavingsTransferReceived, s.SavingsTransferDelivered, s.SavingsTransferRefunded), fold)
+
+
+def summary(event: Contract) -> str | None:  # noqa: C901
+    """Her timeline's line for one of this feature's events (no personal data)."""
+    def money(x: Money) -> str:
+        return f"{major_text(x.amount, x.currency)} {x.currency}"
+
+    match event:
+        case s.AccountOpened():
+            return f"opened a {event.product.value.replace('_', ' ')} account in {event.currency}"
+        case s.FundsDeposited():
+            return f"deposited {money(event.amount)}"
+        case s.FundsWithdrawn():
+            return f"withdrew {money(event.amount)}"
+        case s.SharesPurchased():
+            return f"bought {event.shares} share(s) for {money(event.amount)}"
+        case s.SharesRedeemed():
+            return f"redeemed {event.shares} share(s) for {money(event.amount)}"
+        case s.LoanDisbursed():
+            return f"received a loan of {money(event.principal)} over {event.term_months} months"
+        case s.LoanRepaymentRecorded():
+            return (f"repaid {money(event.amount)} for instalment {event.instalment} "
+                    f"({event.timing.value.replace('_', ' ')})")
+        case s.RemittanceSent():
+            return (f"sent {money(event.amount)} home, fee {money(event.fee)}, "
+                    f"rate {event.rate}, {money(event.received)} to arrive")
+        case s.RemittanceReceived():
+            return f"received a remittance of {money(event.amount)}"
+        case s.RemittanceDelivered():
+            return f"remittance {event.remittance_id} delivered"
+        case s.RemittanceRefunded():
+            return f"remittance {event.remittance_id} refunded: {money(event.amount)}"
+        case s.AccountClosed():
+            return "closed an account"
+        case s.SavingsSentHome():
+            return (f"sent {money(event.amount)} of savings to node {event.to_node}, fee "
+                    f"{money(event.fee)}, rate {event.rate}, {money(event.received)} to arrive")
+        case s.SavingsTransferReceived():
+            return f"received {money(event.amount)} of savings from node {event.from_node}"
+        case s.SavingsTransferDelivered():
+            return f"savings transfer {event.transfer_id} delivered"
+        case s.SavingsTransferRefunded():
+            return f"savings transfer {event.transfer_id} refunded: {money(event.amount)}"
+    return None

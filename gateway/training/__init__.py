@@ -1,0 +1,1 @@
+"""Training: courses, enrolments, attendance, completions and certificates."""
