@@ -18,6 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import msgspec
+
+from deploy.node import SERVICES as NODE_SERVICES
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
@@ -71,7 +73,7 @@ class ServiceProcess:
     def __init__(self, node: str, bootstrap: str, log_path, service: str = "membership"):
         env = dict(os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
         self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", NODE_SERVICES[service][1]], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
