@@ -12,10 +12,12 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from gateway.listeners import Listeners
 from gateway.fold import MemoryStore, project
+from gateway.listeners import Listeners
 from schemas import REGISTRY
+from schemas import runtime as runtime_contracts
 from schemas.envelope import source_for
+from schemas.rejections import REJECTION_CODES
 from schemas.topics import commands_topic
 from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
@@ -93,6 +95,10 @@ class Record:
     value: bytes
 
 
+#: The codes any command may get: the runtime's, and a replay's NotDone (not a rejection).
+DECLARED = REJECTION_CODES.of(runtime_contracts.SERVICE) | {"NotDone"}
+
+
 class LocalCommands:
     """A node with one partition per service and no broker: each command is decided by the
     command core, and what it writes is applied at once, in order."""
@@ -109,6 +115,8 @@ class LocalCommands:
         self.hooks = {"membership": membership_hooks(
             keys.sharing() if isinstance(keys, LocalKeys) else keys)}
         self.letters: list[DeadLetter] = []
+        #: whether a decider's bug is this test's subject (else it is raised, not answered)
+        self.bugs_expected = False
         self._offsets = itertools.count()
         self._source = source_for(NODE, "client")
 
@@ -125,12 +133,18 @@ class LocalCommands:
         core = self.cores[service]
         plan = await handle(core, self.logs[service], record, now,
                             self.hooks.get(service, Hooks()))
+        if plan.bug is not None and not self.bugs_expected:
+            raise plan.bug  # a decider's bug fails the test, as it would have before the core
         if plan.letter is not None:
             self.letters.append(plan.letter)
         if plan.stream_key is not None:  # accepted: its event is the log's, and the views'
             self._written(service, REGISTRY.decode(plan.write))
         raw = core.reply(plan)
-        return Reply(REGISTRY.decode(raw, kind="reply").payload, raw)
+        reply = Reply(REGISTRY.decode(raw, kind="reply").payload, raw)
+        error = getattr(reply.payload, "error", None)
+        if error is not None and error.code not in DECLARED | REJECTION_CODES.of(service):
+            raise AssertionError(f"{service} answered a code it does not declare: {error.code}")
+        return reply
 
     def _written(self, service: str, message) -> None:
         for core in self.cores.values():

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 
 import msgspec
+import pytest
 
 from schemas import REGISTRY
 from schemas import membership as m
@@ -105,7 +106,9 @@ async def test_a_replay_is_answered_only_for_the_same_aggregate_and_never_decide
     assert "r1" not in log.outcomes and "r3" not in log.outcomes
 
 
-async def test_a_bug_or_an_undeclared_code_is_an_internal_error_and_a_dead_letter():
+def fragile_membership():
+    """The membership service, whose cooperative decider has a bug for a cooperative named
+    Boom, and answers an undeclared code for one named Odd."""
     def fragile(state, command, context):
         if command.name == "Boom":
             raise ZeroDivisionError("a bug in the decider")
@@ -113,14 +116,23 @@ async def test_a_bug_or_an_undeclared_code_is_an_internal_error_and_a_dead_lette
             raise Rejected("CooperativeOnFire", "a code the service never declared")
         return COOPERATIVE.decide(state, command, context)
 
-    service = dataclasses.replace(MEMBERSHIP, aggregates=(
+    return dataclasses.replace(MEMBERSHIP, aggregates=(
         dataclasses.replace(COOPERATIVE, decide=fragile), MEMBER))
+
+
+async def test_a_bug_is_an_internal_error_and_a_dead_letter(caplog):
+    service = fragile_membership()
     core, log = CommandCore(service, "es"), PartitionLog(service)
-    for name, detail in (("Boom", "ZeroDivisionError"), ("Odd", "UndeclaredCode")):
-        plan = await handle(core, log, record(register(name=name), name), NOW)
-        assert reply_of(core, plan).error.code == "InternalError"
-        assert (plan.letter.reason, plan.letter.detail) == ("internal_error", detail)
-        assert log.streams[("cooperative", AHORRO)].version == 0
+    plan = await handle(core, log, record(register(name="Boom"), "Boom"), NOW)
+    assert reply_of(core, plan).error.code == "InternalError"
+    assert (plan.letter.reason, plan.letter.detail) == ("internal_error", "ZeroDivisionError")
+    assert isinstance(plan.bug, ZeroDivisionError)  # for a test's fake to raise again
+    assert log.streams[("cooperative", AHORRO)].version == 0
+    # an undeclared code is still the service's answer, as before the codes were declared;
+    # the operator is told, and tests/unit/test_rejection_codes.py should have caught it
+    plan = await handle(core, log, record(register(name="Odd"), "Odd"), NOW)
+    assert reply_of(core, plan).error.code == "CooperativeOnFire" and plan.letter is None
+    assert "does not declare in schemas: CooperativeOnFire" in caplog.text
 
 
 async def test_a_check_refuses_before_the_decision_and_an_effect_runs_before_the_write():
@@ -155,3 +167,23 @@ async def test_a_lookup_folds_only_the_events_that_continue_their_chain():
     assert core.lookups.views["cooperatives"] == {}
     core.lookups.apply("membership", registered)
     assert set(core.lookups.views["cooperatives"]) == {AHORRO}
+
+
+async def test_the_in_memory_node_raises_a_deciders_bug_and_refuses_an_undeclared_code():
+    """The unit tests' node runs the real core, which answers a bug with InternalError: the
+    node raises it again, so a bug fails the test that met it instead of hiding in a reply;
+    and an undeclared code fails it too (the review of issue 19)."""
+    from tests.unit.inmemory_node import LocalCommands, LocalKeys, LocalViews
+
+    service = fragile_membership()
+    commands = LocalCommands(LocalViews(), LocalKeys())
+    commands.cores["membership"] = CommandCore(service, "es")
+    with pytest.raises(ZeroDivisionError):
+        await commands.send(register(name="Boom"))
+    with pytest.raises(AssertionError, match="CooperativeOnFire"):
+        await commands.send(register(cooperative_id="0192d3c4-0000-7000-8000-0000000000aa",
+                                     name="Odd"))
+    commands.bugs_expected = True
+    reply = await commands.send(register(cooperative_id="0192d3c4-0000-7000-8000-0000000000bb",
+                                         name="Boom"))
+    assert reply.payload.error.code == "InternalError" and len(commands.letters) == 1
