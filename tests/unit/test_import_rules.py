@@ -6,7 +6,10 @@
   runtime imports no service package at all;
 * the gateway imports of the services only the client side of the runtime (``CLIENT_SIDE``)
   and ``services.config``: never a service package, never the command processor or its core;
-* no import cycle among our modules.
+  and nothing of ``deploy`` (whose composition root reaches every service);
+* the services (the runtime too) import neither the gateway nor ``deploy``;
+* no import cycle among our modules;
+* no ``importlib.import_module`` or ``__import__``, which this reading could not follow.
 
 Every import statement counts, wherever it stands: at module level, inside a function (an
 import put off into a function still makes its module depend on the other) or under a
@@ -114,7 +117,26 @@ def violations(found: list[Import], packages: frozenset[str]) -> list[str]:
         if (_within(source, "gateway") and _within(target, "services")
                 and target not in CLIENT_SIDE):
             broken.append(f"{imp}: the gateway imports only the client side of the runtime")
+        if _within(source, "gateway") and _within(target, "deploy"):
+            broken.append(f"{imp}: the gateway imports nothing of deploy (its composition "
+                          "root reaches every service)")
+        if _within(source, "services") and target.split(".")[0] in ("gateway", "deploy"):
+            broken.append(f"{imp}: the services import neither the gateway nor deploy")
     return broken
+
+
+def dynamic_imports(root: Path) -> list[str]:
+    """Imports the reading cannot follow: ``importlib.import_module`` or ``__import__`` in
+    our packages, each as ``module (line n)``."""
+    found = []
+    for module, path in module_names(root).items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call):
+                name = (node.func.id if isinstance(node.func, ast.Name)
+                        else getattr(node.func, "attr", ""))
+                if name in ("import_module", "__import__"):
+                    found.append(f"{module} (line {node.lineno}): {name}")
+    return found
 
 
 def cycles(found: list[Import]) -> list[list[str]]:
@@ -186,6 +208,10 @@ def test_no_import_cycle():
     assert cycles(FOUND) == []
 
 
+def test_no_import_the_reading_cannot_see():
+    assert dynamic_imports(ROOT) == []
+
+
 # -- the checker can fail -------------------------------------------------------------------
 
 
@@ -215,18 +241,26 @@ def test_each_rule_reports_the_module_and_the_import_that_break_it(tmp_path):
         "services/training/domain.py": "from services.savings.domain import decide\n",
         "gateway/__init__.py": "",
         "gateway/mutations.py": ("from services.runtime.client import CommandClient\n"
-                                 "import services.runtime.processor\n"),
+                                 "import services.runtime.processor\n"
+                                 "from deploy.node import SERVICES\n"),
+        "services/runtime/core.py": "def answer():\n    from gateway import results\n",
         "deploy/__init__.py": "",
+        "deploy/node.py": "import importlib\nimportlib.import_module('services.savings')\n",
     })
     assert sorted(violations(imports(root), service_packages(root))) == [
         "gateway.mutations (line 2) imports services.runtime.processor: the gateway imports "
         "only the client side of the runtime",
+        "gateway.mutations (line 3) imports deploy.node: the gateway imports nothing of deploy "
+        "(its composition root reaches every service)",
         "schemas.money (line 2) imports gateway: the contracts import nothing of ours",
+        "services.runtime.core (line 2) imports gateway: the services import neither the "
+        "gateway nor deploy",
         "services.runtime.processor (line 1) imports services.savings.domain: the runtime "
         "imports no service package",
         "services.training.domain (line 1) imports services.savings.domain: a service "
         "imports no other service package",
     ]
+    assert dynamic_imports(root) == ["deploy.node (line 2): import_module"]
 
 
 def test_a_cycle_is_found_through_a_function_local_import_and_a_package(tmp_path):

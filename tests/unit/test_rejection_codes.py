@@ -19,21 +19,49 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def answered(source: str, call: str) -> tuple[set[str], list[str]]:
-    """The codes ``source`` passes as the first argument of ``call(...)``, and the places
-    where that argument is no string written out (a code must be greppable)."""
+    """The codes ``source`` passes to ``call(...)`` (first argument or ``code=``), under any
+    name it goes by there (imported as another, a subclass, assigned to a name), and the
+    places where the code is no string written out (a code must be greppable)."""
+    tree = ast.parse(source)
+    names = {call} | _other_names(tree, call)
     codes, unreadable = set(), []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        if name != call or not node.args:
+        if name not in names:
             continue
-        first = node.args[0]
+        given = [k.value for k in node.keywords if k.arg == "code"] or node.args[:1]
+        if not given:
+            unreadable.append(f"line {node.lineno}: {name}() without a code")
+            continue
+        first = given[0]
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
             codes.add(first.value)
         else:
             unreadable.append(f"line {node.lineno}: {ast.unparse(first)}")
     return codes, unreadable
+
+
+def _other_names(tree: ast.AST, call: str) -> set[str]:
+    """The names ``call`` also goes by in ``tree``: ``import … as``, a subclass, ``x = call``
+    (to a fixed point: an alias of an alias too)."""
+    names, found = {call}, set()
+    while True:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                found |= {a.asname for a in node.names if a.name.split(".")[-1] in names
+                          and a.asname}
+            elif isinstance(node, ast.ClassDef) and any(
+                    (b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")) in names
+                    for b in node.bases):
+                found.add(node.name)
+            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+                  and node.value.id in names):
+                found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if found <= names:
+            return names - {call}
+        names |= found
 
 
 def undeclared(folder: Path, call: str, allowed: frozenset[str], *,
@@ -102,3 +130,24 @@ def test_a_code_is_declared_once_per_service_with_what_it_means():
     codes.declare("other", {"ThingClosed": "said again by another service", "Alpha": "a"})
     codes.declare("demo", {"Zulu": "later", "Bravo": "later still"}, release=2)
     assert codes.published() == ["Alpha", "ThingClosed", "Zulu", "Bravo"]
+
+
+@pytest.mark.parametrize("source", [
+    'raise Rejected(code="AccountOnFire", message="x")',
+    'from services.runtime.aggregate import Rejected as Refusal\nraise Refusal("AccountOnFire", "x")',
+    'class Declined(Rejected):\n    pass\nraise Declined("AccountOnFire", "x")',
+    'e = Rejected\nf = e\nraise f("AccountOnFire", "x")',
+])
+def test_the_reading_finds_a_code_however_it_is_written(source):
+    """The review of issue 19: a keyword, an alias, a subclass or a name bound to Rejected
+    slipped past the reading."""
+    assert answered(source, "Rejected") == ({"AccountOnFire"}, [])
+
+
+def test_every_declared_code_is_in_the_contracts_page():
+    """docs/contracts.md lists the codes each command may answer, by hand: a declared code
+    missing there is a code a partner meets without a word about it."""
+    page = (ROOT / "docs" / "contracts.md").read_text()
+    missing = sorted(code for service in SERVICES for code in REJECTION_CODES.of(service)
+                     if f"`{code}`" not in page)
+    assert missing == []
