@@ -3,7 +3,10 @@ of the events topics. It owns no truth.
 
 One folder per feature, each with what its events do to its documents (``documents.py``,
 ``fold.py``), its GraphQL types (``types.py``) and its ``queries.py``, ``mutations.py``,
-``subscriptions.py`` where it has them:
+``subscriptions.py`` where it has them. Every command's mutation is generated from its
+contract (``commands.py``); a feature's ``mutations.py`` holds only its prechecks and the
+mutations made by hand. Her record's parts are read as fields of ``Member``
+(``members/member.py``), each behind its scope in ``access.py``:
 
 * ``members/``  the registry of cooperatives and members, memberships, groups, consent; and
   ``Member`` (``member.py``), her whole record as far as the caller may see it
@@ -20,7 +23,7 @@ feature writes a part of, her timeline, the store protocol), ``types.py`` (``Mon
 ``descriptions.py``, ``pages.py``, the mutation result types (``results.py``), the inputs
 generated from the contracts (``inputs.py``) and the sending of commands (``commands.py``).
 Above the features: ``fold.py`` (an event to every feature's fold; the timeline),
-``projections.py`` (the fold over the log, on RocksDB), ``schema.py`` (Query, Mutation and
+``projections.py`` (the fold over the log) and ``store.py`` (its RocksDB), ``schema.py`` (Query, Mutation and
 Subscription from the features' parts, and the guards) and ``app.py`` (the ASGI app).
 
 Imports go one way, never in a cycle: a feature imports the shared layer; ``members`` also

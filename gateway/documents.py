@@ -38,7 +38,7 @@ class Doc(msgspec.Struct, kw_only=True, gc=False):
 
 
 class DocumentStore(Protocol):
-    """Where documents live: a faust table per name in the gateway, a dict in tests."""
+    """Where documents live: RocksDB in the gateway (``gateway.store``), a dict in tests."""
 
     def get(self, table: str, key: str) -> Doc | None: ...
 

@@ -7,7 +7,8 @@
 * ``topics``    every topic of a node, declared once;
 * ``runtime``   what every service writes besides its own events: rejections and replies;
 * ``rejections`` the codes a command may be rejected with, each declared by who answers it;
-* one module per service (``membership`` …) with its commands, events and rejection codes;
+* per service (``membership`` and ``savings`` packages, ``training`` and ``federation``
+  modules) its commands, events and rejection codes;
 * ``jsonschema/`` JSON Schema files generated from the types (``python -m schemas.jsonschemas``).
 
 Nothing here does I/O. Importing the package registers every contract.

@@ -1,6 +1,7 @@
 """The savings service: accounts, savings, share capital, loans and remittances.
 
-``domain`` decides (pure), ``arithmetic`` holds its money rules (pure), ``rates`` reads the
+``domain`` decides (pure) on the account of ``state`` (and its ``evolve``), with the
+facts of ``lookups`` (cooperatives, memberships, imported histories), ``arithmetic`` holds its money rules (pure), ``rates`` reads the
 rate and fee table, ``courier`` carries remittances to their beneficiaries, ``app`` wires it
 all to Kafka, ``__main__`` runs it.
 

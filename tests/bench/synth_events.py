@@ -10,8 +10,8 @@ or two of a node's life:
   processor writes them; ``sequence`` runs 1..n per aggregate and ``previousid`` names the
   aggregate's last event, so every fold applies every event;
 * the Kafka key is the aggregate id (member, account, course, cooperative), the partition its
-  murmur2 (``produce`` leaves that to ``DefaultPartitioner``, which the processor's
-  ``_partition_of`` matches);
+  murmur2 (``produce`` leaves that to ``DefaultPartitioner``, which the command core's
+  ``partition_for`` matches);
 * personal fields are sealed as ``services.runtime.datakeys`` seals them: one data key per
   member, AES-256-GCM with member id and key id as associated data, the key itself wrapped
   under the node key in a ``{node}.datakeys`` record (so a gateway holding that node key opens
