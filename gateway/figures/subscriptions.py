@@ -49,8 +49,8 @@ async def federation_activity(info: Info[GatewayContext, None],
                 async with asyncio.timeout(_until_expiry(caller)):
                     counts = await hub.counts(number, country)
             except TimeoutError:
-                return  # its token expired
-            if caller.expired():
+                return  # its token expired (and its socket did not close)
+            if caller.expired(dt.datetime.now(dt.UTC) - EXPIRY_BACKSTOP):
                 return
             yield _activity_window(country, number * hub.window, hub.window,
                                    None if first else counts)
@@ -69,10 +69,17 @@ def _activity_window(country: str, ends: float, length: float,
             for (service, type_), count in sorted(counts.items())])
 
 
+#: A socket closes with 4403 when its token expires (``gateway.app``); a stream ends itself
+#: only this long after, as a backstop: ending at the same moment, it raced the close, and
+#: the caller heard "complete" instead of why.
+EXPIRY_BACKSTOP = dt.timedelta(seconds=2)
+
+
 def _until_expiry(caller: Caller) -> float | None:
     if caller.expires_at is None:
         return None
-    return max(0.0, (caller.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
+    left = caller.expires_at + EXPIRY_BACKSTOP - dt.datetime.now(dt.UTC)
+    return max(0.0, left.total_seconds())
 
 
 #: The subscriptions this feature adds to the schema.
