@@ -6,6 +6,7 @@ chain position under ``chain/{topic}/{subject}`` and how far each partition was 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ BLOCK_CACHE_BYTES = 8 << 20
 #: Documents the fold keeps decoded between batches (the busiest members' and accounts',
 #: which every batch touches again).
 CACHE_DOCS = 4096
+#: Chain positions kept in memory once committed (written through: the disk always has them
+#: too), the most recently used; about 400 bytes each.
+CACHE_CHAINS = 16384
 
 def _doc_key(table: str, key: str) -> bytes:
     return f"{table}/{key}".encode()
@@ -52,6 +56,8 @@ class RocksStore:
     documents (encoded once), chain positions and offsets in one ``WriteBatch``; ``rollback``
     forgets the session. ``read`` and ``position`` return committed state (a fresh copy of a
     document), so readers never see a batch half applied nor share objects with the fold.
+    Both caches (documents, ``CACHE_DOCS``; chain positions, ``CACHE_CHAINS``, written
+    through at ``commit``) forget their least recently used entry first.
     """
 
     def __init__(self, path: Path):
@@ -66,10 +72,14 @@ class RocksStore:
         self.path = path
         self.db = Rdict(str(path), options)
         self._session: dict[tuple[str, str], Doc] = {}
-        self._cache: dict[tuple[str, str], Doc] = {}  # committed, decoded, oldest first
+        # committed, decoded, least recently used first
+        self._cache: OrderedDict[tuple[str, str], Doc] = OrderedDict()
         self.cache_size = CACHE_DOCS
         self._changed: dict[tuple[str, str], Doc] = {}
         self._chains: dict[tuple[str, str], _CHAIN] = {}
+        # committed chain positions, least recently used first (``position``'s too)
+        self._positions: OrderedDict[tuple[str, str], _CHAIN] = OrderedDict()
+        self.positions_size = CACHE_CHAINS
         self._offsets: dict[tuple[str, int], int] = {}
 
     # DocumentStore (the session of one batch)
@@ -95,10 +105,7 @@ class RocksStore:
     def chain(self, topic: str, subject: str) -> _CHAIN:
         """The aggregate's chain position, this session's if it moved it."""
         found = self._chains.get((topic, subject))
-        if found is None:
-            raw = self.db.get(_chain_key(topic, subject))
-            found = (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
-        return found
+        return self.position(topic, subject) if found is None else found
 
     def set_chain(self, topic: str, subject: str, version: int, last_id: str) -> None:
         self._chains[(topic, subject)] = (version, last_id)
@@ -117,11 +124,19 @@ class RocksStore:
         for (topic, partition), next_offset in self._offsets.items():
             batch.put(_offset_key(topic, partition), encode(next_offset))
         self.db.write(batch)
-        cache = self._cache
-        cache.update(self._session)  # committed now; the most recently used last
-        for _ in range(len(cache) - self.cache_size):
-            del cache[next(iter(cache))]
+        self._remember(self._cache, self._session, self.cache_size)
+        self._remember(self._positions, self._chains, self.positions_size)
         self.rollback()
+
+    @staticmethod
+    def _remember(cache: OrderedDict, committed: dict, size: int) -> None:
+        """Put what was just committed in ``cache``, as its most recently used, and forget
+        its least recently used beyond ``size``."""
+        for k, value in committed.items():
+            cache[k] = value
+            cache.move_to_end(k)
+        for _ in range(len(cache) - size):
+            cache.popitem(last=False)
 
     def rollback(self) -> None:
         self._session.clear()
@@ -135,6 +150,11 @@ class RocksStore:
         return None if raw is None else _DECODERS[table].decode(raw)
 
     def position(self, topic: str, subject: str) -> _CHAIN:
+        k = (topic, subject)
+        found = self._positions.get(k)
+        if found is not None:
+            self._positions.move_to_end(k)
+            return found
         raw = self.db.get(_chain_key(topic, subject))
         return (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
 
@@ -152,4 +172,5 @@ class RocksStore:
     def close(self) -> None:
         self.rollback()
         self._cache.clear()
+        self._positions.clear()
         self.db.close()
