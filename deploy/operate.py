@@ -98,7 +98,8 @@ def replay(node: str, bootstrap: str | None = None, replica: str = "1",
     shutil.rmtree(fresh, ignore_errors=True)
 
     async def rebuild() -> int:
-        projections = Projections(node, bootstrap, data_dir=fresh, replica=replica)
+        projections = Projections(node, bootstrap, data_dir=fresh, replica=replica,
+                                  follow=False)  # in bulk, up to the end as of now
         async with projections:
             waiting = asyncio.ensure_future(projections.ready())
             while not waiting.done():

@@ -11,7 +11,11 @@ by default) holding
 What it reads: ``{node}.membership.events``, ``{node}.savings.events`` and
 ``{node}.training.events``, every partition, with a faust app whose consumer group is its own
 (``{node}-gateway-{replica}``), so every replica holds everything and can answer any query;
-one agent reads the three topics as one stream, in batches (``take_events``).
+one agent reads the three topics as one stream, in batches (``take_events``). A store more
+than a batch behind the log (``CATCH_UP_BEYOND``) is first brought up to it in bulk by
+``gateway.catchup`` (a batch consumer, outside the group), through the same ``_apply``; the
+agent then tails from the offsets the store holds. ``follow=False`` (``coopbridge replay``)
+folds the log up to its end as of ``start`` in bulk and starts no agent.
 What it writes: ``{node}.deadletter`` (events it cannot apply), and faust's own assignor
 topic. Nothing else: the gateway owns no truth.
 
@@ -54,6 +58,7 @@ records that are no readable event) and ``skipped`` (records without a sequence,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -64,6 +69,7 @@ import faust
 from aiokafka import TopicPartition
 
 from gateway.auth import Caller
+from gateway.catchup import catch_up
 from gateway.documents import Doc
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
@@ -87,6 +93,11 @@ MAX_BATCH = 4000
 #: ... or fewer, when no more have come within this many seconds (what a reader waits at most
 #: for its write to show, on top of the fold).
 BATCH_WITHIN_S = 0.02
+#: A store more records than this behind the log's end is caught up in bulk before the agent
+#: starts, ...
+CATCH_UP_BEYOND = MAX_BATCH
+#: ... a fetch of at most this many records at a time (one store batch each).
+CATCH_UP_BATCH = 10_000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -108,8 +119,10 @@ class Projections:
     """The read side of one gateway replica: ``start``, ``ready``, then read and wait."""
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
-                 data_dir: Path | None = None, replica: str | None = None):
+                 data_dir: Path | None = None, replica: str | None = None,
+                 follow: bool = True):
         self.node = check_node(node)
+        self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
         self.bootstrap = bootstrap
         self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
         if not _REPLICA.match(self.replica):
@@ -132,12 +145,14 @@ class Projections:
         self._failed = asyncio.Event()
         self._ends: dict[tuple[str, int], int] = {}
         self._done: dict[tuple[str, int], int] = {}  # next offset, per partition
+        self._catching_up: asyncio.Task | None = None
 
     # -- lifecycle
 
     async def start(self) -> None:
         """Open the store, note the end offsets of the log, and start following it (once
-        per instance: a restart is a new ``Projections`` on the same ``data_dir``)."""
+        per instance: a restart is a new ``Projections`` on the same ``data_dir``). A store
+        far behind is caught up in bulk first, in a task (``progress`` shows how far)."""
         if self._started:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
@@ -145,19 +160,49 @@ class Projections:
         try:
             self._done = self._store.offsets(self.topics.values())
             self._ends = await self._end_offsets()
-            self._check_ready()
-            app = make_app(self.group, self.bootstrap)
-            # one stream over the three topics: a batch holds whatever has come from any
-            topic = contract_topic(app, *self.topics.values())
-            app.agent(topic, name=f"{self.group}-fold", concurrency=1)(self._agent)
-            app.on_rebalance_complete.connect(self._on_rebalance_complete)
-            self._app = app
-            await app.start()
+            behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
+            if behind > CATCH_UP_BEYOND or not self.follow:
+                self._catching_up = asyncio.create_task(self._catch_up())
+            else:
+                self._check_ready()
+                await self._tail()
         except BaseException:
             await self.stop()
             raise
 
+    async def _catch_up(self) -> None:
+        """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
+        only then. A failure stops this replica as one of the agent would (``_fail``)."""
+        try:
+            await catch_up(self.bootstrap, self.topics.values(), dict(self._done), self._ends,
+                           self._apply, beyond=CATCH_UP_BEYOND if self.follow else 0,
+                           batch=CATCH_UP_BATCH)
+            if self.follow:
+                await self._tail()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see _fail
+            await self._fail(exc, hold=False)
+            return
+        self._catching_up = None
+        self._check_ready()
+
+    async def _tail(self) -> None:
+        """Start the faust app whose agent follows the log from the store's offsets."""
+        app = make_app(self.group, self.bootstrap)
+        # one stream over the three topics: a batch holds whatever has come from any
+        topic = contract_topic(app, *self.topics.values())
+        app.agent(topic, name=f"{self.group}-fold", concurrency=1)(self._agent)
+        app.on_rebalance_complete.connect(self._on_rebalance_complete)
+        self._app = app
+        await app.start()
+
     async def stop(self) -> None:
+        task, self._catching_up = self._catching_up, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         app, self._app = self._app, None
         try:
             if app is not None:
@@ -237,8 +282,9 @@ class Projections:
         except Exception as exc:  # noqa: BLE001 - see _fail
             await self._fail(exc)
 
-    async def _apply(self, records: list) -> None:
-        """Fold one batch, acknowledge its dead letters, write it, then tell everyone."""
+    async def _apply(self, records: list, publish=None) -> None:
+        """Fold one batch, acknowledge its dead letters (with ``publish``, else the faust
+        app's producer), write it, then tell everyone."""
         store = self._require_store()
         set_aside: dict[tuple[str, int, int], Exception] = {}
         while True:
@@ -251,8 +297,8 @@ class Projections:
                 log.warning("projection of a record of %s failed with %s", redo.where[0],
                             type(redo.error).__name__)
         try:
-            for letter in letters:  # raises: the batch stays unwritten (see _follow)
-                await publish_faust(self._app, letter)
+            for letter in letters:  # raises: the batch stays unwritten (see _agent)
+                await (publish(letter) if publish else publish_faust(self._app, letter))
             store.commit()
         except BaseException:
             store.rollback()
@@ -377,6 +423,8 @@ class Projections:
         return {(tp.topic, tp.partition): end for tp, end in ends.items()}
 
     def _check_ready(self) -> None:
+        if self._catching_up is not None:
+            return  # ready once the agent has taken over (or, not following, at the end)
         if not self._ready.is_set() and all(
                 self._done.get(tp, 0) >= end for tp, end in self._ends.items()):
             self._ready.set()
