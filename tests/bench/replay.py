@@ -12,12 +12,18 @@ services write them) on its three events topics. Then, on the same broker:
   ``ready()``, i.e. every partition applied up to its end offset as of the start.
 
 Both figures are records per second over the same records (every one of them an event with a
-sequence, so the projections apply every record).
+sequence, so the projections apply every record). A store this far behind is caught up in
+bulk (``gateway.catchup``, aiokafka's ``getmany``) before faust tails it.
+
+Where confluent-kafka is installed (it is no dependency of coopbridge), one more row: its raw
+batch ``consume()`` of the same partitions, against the same aiokafka baseline, the figure that
+chose the catch-up's consumer (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import secrets
 import time
 
@@ -53,6 +59,40 @@ async def raw_consume(bootstrap: str, topics: list[str]) -> tuple[int, float]:
         return count, time.perf_counter() - began
     finally:
         await consumer.stop()
+
+
+def raw_consume_confluent(bootstrap: str, ends: dict[tuple[str, int], int]) -> tuple[int, float]:
+    """(records read, seconds): as ``raw_consume``, with confluent-kafka's batch ``consume``
+    (its values as bytes, as the projections need them)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition  # noqa: PLC0415
+
+    began = time.perf_counter()
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-raw",
+                         "enable.auto.commit": False, "enable.partition.eof": False})
+    try:
+        partitions = [TopicPartition(t, p, OFFSET_BEGINNING) for (t, p), end in ends.items()
+                      if end > 0]
+        consumer.assign(partitions)
+        count, pending = 0, partitions
+        while pending:  # as raw_consume: count each fetch, then ask the positions
+            count += len(consumer.consume(num_messages=10_000, timeout=0.5))
+            pending = [tp for tp in consumer.position(pending)
+                       if tp.offset < ends[(tp.topic, tp.partition)]]
+        return count, time.perf_counter() - began
+    finally:
+        consumer.close()
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(probe, topic)]
+        return {(tp.topic, tp.partition): end
+                for tp, end in (await probe.end_offsets(partitions)).items()}
+    finally:
+        await probe.stop()
 
 
 async def seed(bench: Bench, node: str, events: int, seed: int = 7) -> Synth:
@@ -102,6 +142,13 @@ async def run(bench: Bench) -> None:
         raise AssertionError(f"wrote {events} events, raw read {raw_before[0]}, "
                              f"projections {stats}")
     raw = (raw_before[0] / raw_before[1] + raw_after[0] / raw_after[1]) / 2
+    if importlib.util.find_spec("confluent_kafka") is not None:
+        ends = await end_offsets(bench.bootstrap, topics)
+        count, took = await asyncio.to_thread(raw_consume_confluent, bench.bootstrap, ends)
+        bench.add(Row(
+            "replay", "records/s of a raw confluent-kafka batch consume of the same partitions",
+            count / took, "records/s", raw, "raw aiokafka consume, mean of before and after",
+            note=f"{count:,} records in {took:.1f} s, after the projections"))
     mix = ", ".join(f"{name} {count:,}" for name, count in
                     sorted(synth.counts.items(), key=lambda kv: -kv[1])[:6])
     bench.add(Row(
@@ -115,11 +162,11 @@ async def run(bench: Bench) -> None:
               f" in {made:.0f} s. {REMAINING}")))
 
 
-#: What a replay still spends per event (profiled with cProfile on the fold, issue 10).
-REMAINING = ("Remaining cost per event, beyond the raw fetch: faust's per-event machinery (its"
-             " consumer thread, queues, per-event acks; the same fold fed by a bare aiokafka"
-             " consumer ran 2.2x faster on 2026-12-04, 9,099 events/s), two msgspec JSON decodes"
-             " with validation (envelope, data), the fold in Python (gateway.fold.project), and the"
-             " msgpack decode and encode of every document a batch touches; a member's history"
-             " and account documents grow with her events and are rewritten whole once per"
-             " batch, so the cost per event grows with the log.")
+#: What a replay still spends per event (profiled with cProfile on the bulk path, issue 20).
+REMAINING = ("Remaining cost per event, beyond the raw fetch (the bulk catch-up has no faust"
+             " machinery): the fold in Python (gateway.fold.project), with a RocksDB read and a"
+             " msgpack decode for every document that fell out of the fold's 4,096-document"
+             " cache; two msgspec JSON decodes with validation (envelope, data); the msgpack"
+             " encode and write of every document a batch touches (a member's history and"
+             " account documents grow with her events and are rewritten whole once per batch,"
+             " so the cost per event grows with the log); aiokafka's record objects.")
