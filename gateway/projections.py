@@ -62,6 +62,7 @@ import contextlib
 import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -282,7 +283,8 @@ class Projections:
         except Exception as exc:  # noqa: BLE001 - see _fail
             await self._fail(exc)
 
-    async def _apply(self, records: list, publish=None) -> None:
+    async def _apply(self, records: list,
+                     publish: Callable[[DeadLetter], Awaitable[None]] | None = None) -> None:
         """Fold one batch, acknowledge its dead letters (with ``publish``, else the faust
         app's producer), write it, then tell everyone."""
         store = self._require_store()
