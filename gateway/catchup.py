@@ -24,6 +24,10 @@ from aiokafka import TopicPartition
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, publish
 
+#: What the consumer fetches at most at a time (aiokafka's default, 50 MiB, buffered ahead,
+#: would stay in the gateway's resident memory long after the catch-up).
+FETCH_BYTES = 8 << 20
+
 #: ``(records, publish)``: fold and write one batch, sending its dead letters with ``publish``.
 Apply = Callable[[list, Callable[[DeadLetter], Awaitable[None]]], Awaitable[None]]
 
@@ -34,7 +38,8 @@ async def catch_up(bootstrap: str | None, topics: Iterable[str],
     """Fold every partition of ``topics`` from ``stored`` (the store's next offsets) up to
     ``ends``, ``batch`` records a fetch at most, then again to the new ends while the log is
     more than ``beyond`` records ahead."""
-    consumer = kafka_clients.reader(bootstrap)
+    consumer = kafka_clients.reader(bootstrap, fetch_max_bytes=FETCH_BYTES,
+                                    max_partition_fetch_bytes=FETCH_BYTES // 8)
     producer = kafka_clients.producer(bootstrap)
     probe = kafka_clients.offsets_probe(bootstrap)
     await consumer.start()

@@ -98,7 +98,7 @@ BATCH_WITHIN_S = 0.02
 #: starts, ...
 CATCH_UP_BEYOND = MAX_BATCH
 #: ... a fetch of at most this many records at a time (one store batch each).
-CATCH_UP_BATCH = 10_000
+CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
