@@ -121,6 +121,16 @@ def days_ahead(value: msgspec.Struct, now: dt.datetime) -> list[str]:
     return [path for path, day in _happened(_info(type(value)), value, "") if day > limit]
 
 
+def days_happened(value: msgspec.Struct) -> list[dt.date]:
+    """The days ``value`` says, in its own ``PastDay`` fields, that something happened on (a
+    deposit booked, a membership started); not those of the structs it holds (the history a
+    record brings home)."""
+    if not _has_days(type(value)):
+        return []
+    return [day for path, day in _happened(_info(type(value)), value, "")
+            if "." not in path and "[" not in path]
+
+
 @functools.cache
 def _info(cls: type) -> mi.Type:
     return mi.type_info(cls)

@@ -50,6 +50,7 @@ from gateway.figures.cache import figures_of
 from gateway.figures.disclosure import MIN_CELL
 from gateway.listeners import FellBehind
 from schemas import membership as m
+from schemas.fields import days_happened
 
 log = logging.getLogger(__name__)
 
@@ -284,22 +285,13 @@ class ActivityHub:
                 if len(members) >= MIN_CELL}
 
 
-#: The fields in which an event says on which day something happened (a flow of that
-#: day's month in the figures); ``booked_on`` None is the day it was recorded.
-DAY_FIELDS = ("booked_on", "started_on", "ended_on", "completed_on", "issued_on", "paid_on",
-              "disbursed_on")
-
-
 def _months(envelope, event) -> tuple[str, ...]:
     """The months an event is about: the one it was recorded in, and those of the days it
     says something happened on. Its members' flows of those months are the figures' flow
     atoms it may add to, so it counts only if they are safe (a feed's count minus the
     figures' must not give a hidden atom's events)."""
-    months = {envelope.time.strftime("%Y-%m")}
-    for name in DAY_FIELDS:
-        day = getattr(event, name, None)
-        if isinstance(day, dt.date):
-            months.add(day.strftime("%Y-%m"))
+    months = {envelope.time.strftime("%Y-%m")}  # a booked_on of None: the day it was recorded
+    months.update(day.strftime("%Y-%m") for day in days_happened(event))
     return tuple(sorted(months))
 
 

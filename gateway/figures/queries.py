@@ -27,7 +27,6 @@ The answers come through the guard of ``gateway.figures.cache``; the scan of the
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import strawberry
@@ -40,13 +39,14 @@ from gateway.context import GatewayContext
 from gateway.figures.cache import figures_of
 from gateway.figures.disclosure import Question
 from gateway.figures.types import (
-    COUNTRY,
     GENDERS,
     MONTH,
     FederationStats,
     StatsDimension,
     StatsFilter,
+    is_a,
 )
+from schemas.fields import CountryCode, Id
 
 #: What one federationStats field costs in the cost rule, whatever it selects: a document
 #: holds at most MAX_COST / FIGURES_COST (10) of them.
@@ -73,9 +73,9 @@ async def federation_stats(info: Info[GatewayContext, None],
     for name, month in (("fromMonth", filter.from_month), ("toMonth", filter.to_month)):
         if month is not None and not MONTH.fullmatch(month):
             raise GraphQLError(f"{name} is a month written YYYY-MM (2026-03)")
-    if filter.country is not None and not COUNTRY.fullmatch(filter.country):
+    if filter.country is not None and not is_a(CountryCode, filter.country.upper()):
         raise GraphQLError("country is an ISO 3166-1 alpha-2 code (ES)")
-    if filter.cooperative_id is not None and not _is_uuid(filter.cooperative_id):
+    if filter.cooperative_id is not None and not is_a(Id, filter.cooperative_id):
         raise GraphQLError("cooperativeId is a cooperative's id (a UUID)")
     if filter.gender is not None and filter.group_by is StatsDimension.GROUP:
         raise GraphQLError("groupBy GROUP cannot be combined with the gender filter: a "
@@ -85,14 +85,6 @@ async def federation_stats(info: Info[GatewayContext, None],
                         cooperative_id=cooperative_id, from_month=filter.from_month,
                         to_month=filter.to_month, gender=filter.gender)
     return await figures_of(context.views).answer(context, question)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 #: The queries this feature adds to the schema.

@@ -22,7 +22,8 @@ from strawberry.types import Info
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext, caller_of
 from gateway.figures.activity import Counts, hub_of
-from gateway.figures.types import COUNTRY, ActivityCount, ActivityWindow
+from gateway.figures.types import ActivityCount, ActivityWindow, is_a
+from schemas.fields import CountryCode
 
 #: The live feed's window, in seconds: a country's events are counted per window and the
 #: counts sent at its end. Windows start at whole multiples of it (UTC), the same for every
@@ -37,7 +38,7 @@ async def federation_activity(info: Info[GatewayContext, None],
     context, caller = info.context, caller_of(info.context)
     if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
         return
-    if not COUNTRY.fullmatch(country):
+    if not is_a(CountryCode, country.upper()):
         raise GraphQLError("country is an ISO 3166-1 alpha-2 code (ES)")
     country = country.upper()
     hub = hub_of(context.views, context.keys, ACTIVITY_WINDOW)

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from enum import Enum
 
+import msgspec
 import strawberry
 
 from gateway.figures.disclosure import HIDDEN, MIN_CELL, CooperativeAtoms, Question, cells
@@ -19,7 +20,16 @@ from schemas.fields import Money as MoneyValue
 
 GENDERS = (*(g.value for g in m.Gender), "unstated")
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
-COUNTRY = re.compile(r"[A-Za-z]{2}")
+
+
+def is_a(kind, value: str) -> bool:
+    """Whether ``value`` is of the contracts' type ``kind`` (``CountryCode``, ``Id`` …): what
+    a filter must look like before it becomes a key of the figures' caches."""
+    try:
+        msgspec.convert(value, kind)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 @strawberry.enum(description="What the figures' cells are")
