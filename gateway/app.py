@@ -254,6 +254,8 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
                 CommandClient(node, bootstrap, source="gateway"))
             state.projections = await stack.enter_async_context(Projections(node, bootstrap))
             await state.projections.ready()
+            # the figures' follower: each batch's marked members settled after it
+            await stack.enter_async_context(state.projections.figures.following(state.keys))
             state.ready = True
             log.info("gateway of node %s ready", node)
             yield

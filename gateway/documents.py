@@ -44,6 +44,10 @@ class DocumentStore(Protocol):
 
     def put(self, table: str, key: str, doc: Doc) -> None: ...
 
+    def stage(self, key: bytes, value: bytes) -> None:
+        """A raw row written with the documents (the figures' marks)."""
+        ...
+
 
 D = TypeVar("D", bound=Doc)
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import bisect
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from gateway.documents import Doc, DocumentStore, History, HistoryItem, MemberRecord, document
+from gateway.figures import kept as figures
 from gateway.members import fold as members
 from gateway.members.documents import CooperativeView, CountryIndex
 from gateway.records import fold as records
@@ -54,10 +55,13 @@ def folds_of(event_type: type[Contract]) -> tuple[Fold, ...]:
 
 
 class MemoryStore:
-    """Documents in dicts (tests, and anything that folds a log by hand)."""
+    """Documents in dicts (tests, and anything that folds a log by hand), and raw rows in a
+    dict (written at once: there is no session to commit)."""
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, Doc]] = {name: {} for name in TABLES}
+        self.raw: dict[bytes, bytes] = {}
+        self.on_commit: list[Callable[[dict[bytes, bytes]], None]] = []
 
     def get(self, table: str, key: str) -> Doc | None:
         return self.tables[table].get(key)
@@ -65,9 +69,26 @@ class MemoryStore:
     def put(self, table: str, key: str, doc: Doc) -> None:
         self.tables[table][key] = doc
 
+    def stage(self, key: bytes, value: bytes) -> None:
+        self.raw[key] = value
+        for listener in self.on_commit:
+            listener({key: value})
+
+    def row(self, key: bytes) -> bytes | None:
+        return self.raw.get(key)
+
+    def rows(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        return iter(sorted((k, v) for k, v in self.raw.items() if k.startswith(prefix)))
+
+    def write_rows(self, puts: dict[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        self.raw.update(puts)
+        for key in deletes:
+            self.raw.pop(key, None)
+
 
 def project(store: DocumentStore, message: Message) -> list[str]:
-    """Apply one event; returns the member ids whose record or history changed."""
+    """Apply one event; returns the member ids whose record or history changed. Those whose
+    figures it may change are marked for the figures' follower (``gateway.figures.kept``)."""
     envelope, event = message
     touched: list[str] = []
     for fold in _FOLDS.get(type(event), ()):
@@ -82,6 +103,7 @@ def project(store: DocumentStore, message: Message) -> list[str]:
         # the three services' topics are read concurrently: keep the timeline in time order
         history.items.insert(bisect.bisect_right(history.items, item.at, key=_at), item)
         store.put("history", member_id, history)
+    figures.mark(store, message, touched)
     return touched
 
 

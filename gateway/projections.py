@@ -72,6 +72,7 @@ from aiokafka import TopicPartition
 from gateway.auth import Caller
 from gateway.catchup import catch_up
 from gateway.documents import Doc
+from gateway.figures.kept import KeptFigures
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
 from gateway.store import RocksStore
@@ -147,6 +148,8 @@ class Projections:
         self._ends: dict[tuple[str, int], int] = {}
         self._done: dict[tuple[str, int], int] = {}  # next offset, per partition
         self._catching_up: asyncio.Task | None = None
+        #: the figures kept in the store (``gateway.figures.kept``), once started
+        self.figures: KeptFigures | None = None
 
     # -- lifecycle
 
@@ -158,6 +161,7 @@ class Projections:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
         self._store = RocksStore(self.data_dir)
+        self.figures = KeptFigures(self._store, self)
         try:
             self._done = self._store.offsets(self.topics.values())
             self._ends = await self._end_offsets()

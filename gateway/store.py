@@ -1,13 +1,14 @@
 """The projections' store: one RocksDB database (``rocksdict``, raw mode) holding the
 documents of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack), each aggregate's
-chain position under ``chain/{topic}/{subject}`` and how far each partition was read under
-``offset/{topic}/{partition}``. Reads and writes no topic; ``gateway.projections`` drives it.
+chain position under ``chain/{topic}/{subject}``, how far each partition was read under
+``offset/{topic}/{partition}``, and the raw rows of the figures kept (``figures/...``,
+``gateway.figures.kept``: marks written with a batch, the rest by the figures' follower). Reads and writes no topic; ``gateway.projections`` drives it.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -81,6 +82,9 @@ class RocksStore:
         self._positions: OrderedDict[tuple[str, str], _CHAIN] = OrderedDict()
         self.positions_size = CACHE_CHAINS
         self._offsets: dict[tuple[str, int], int] = {}
+        self._rows: dict[bytes, bytes] = {}
+        #: called with the raw rows of each committed session (``stage``), once written
+        self.on_commit: list[Callable[[dict[bytes, bytes]], None]] = []
 
     # DocumentStore (the session of one batch)
     def get(self, table: str, key: str) -> Doc | None:
@@ -113,6 +117,10 @@ class RocksStore:
     def set_offset(self, topic: str, partition: int, next_offset: int) -> None:
         self._offsets[(topic, partition)] = next_offset
 
+    def stage(self, key: bytes, value: bytes) -> None:
+        """A raw row written with this session (the figures' marks, ``gateway.figures.kept``)."""
+        self._rows[key] = value
+
     def commit(self) -> None:
         """Write the session's changed documents, chains and offsets atomically."""
         batch = WriteBatch(raw_mode=True)
@@ -123,10 +131,16 @@ class RocksStore:
             batch.put(_chain_key(topic, subject), encode(chain))
         for (topic, partition), next_offset in self._offsets.items():
             batch.put(_offset_key(topic, partition), encode(next_offset))
+        for key, value in self._rows.items():
+            batch.put(key, value)
         self.db.write(batch)
         self._remember(self._cache, self._session, self.cache_size)
         self._remember(self._positions, self._chains, self.positions_size)
+        rows = self._rows
         self.rollback()
+        if rows:
+            for listener in self.on_commit:
+                listener(rows)
 
     @staticmethod
     def _remember(cache: OrderedDict, committed: dict, size: int) -> None:
@@ -143,6 +157,7 @@ class RocksStore:
         self._changed.clear()
         self._chains.clear()
         self._offsets.clear()
+        self._rows = {}
 
     # committed state
     def read(self, table: str, key: str) -> Doc | None:
@@ -157,6 +172,32 @@ class RocksStore:
             return found
         raw = self.db.get(_chain_key(topic, subject))
         return (0, None) if raw is None else _CHAIN_DECODER.decode(raw)
+
+    def row(self, key: bytes) -> bytes | None:
+        """A raw row, as committed."""
+        return self.db.get(key)
+
+    def rows(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """The committed raw rows whose key starts with ``prefix``, in key order."""
+        for k, v in self.db.items(from_key=prefix):
+            if not k.startswith(prefix):
+                break
+            yield k, v
+
+    def write_rows(self, puts: dict[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        """Write raw rows and delete others in one ``WriteBatch``, outside any session (the
+        figures' follower, ``gateway.figures.kept``)."""
+        batch = WriteBatch(raw_mode=True)
+        for key, value in puts.items():
+            batch.put(key, value)
+        for key in deletes:
+            batch.delete(key)
+        self.db.write(batch)
+
+    def compact(self, prefix: bytes) -> None:
+        """Rewrite the files that hold rows starting with ``prefix``, so that deleted ones are
+        gone from the disk too (an erased member's figures), not only from reads."""
+        self.db.compact_range(prefix, prefix + b"\xff")
 
     def offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         """The next offset to read of every stored partition of ``topics``."""

@@ -24,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.context import GatewayContext, Keys, Views
 from gateway.figures.disclosure import CooperativeAtoms, Question
+from gateway.figures.kept import kept_of
 from gateway.figures.scan import cooperatives_asked, scan
 from gateway.figures.types import FederationStats, answer_of
 
@@ -162,7 +163,12 @@ class FiguresCache:
         scan's end (a long scan is not stale at once), but the position is the one before
         it: what was applied meanwhile may be missing, so it is not taken as seen."""
         applied, began = _applied(views), time.monotonic()
-        atoms = await scan(views, keys, cooperative_id, today, pace)
+        kept = kept_of(views)
+        if kept is None:
+            atoms = await scan(views, keys, cooperative_id, today, pace)
+        else:  # the marks before this moment settled, then read: no member is scanned
+            await kept.settle(keys)
+            atoms = await kept.atoms(cooperative_id, today)
         scanned = self._atoms[cooperative_id] = _Scanned(cooperative_id, atoms, today, began,
                                                          time.monotonic(), applied)
         return scanned

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -42,9 +42,12 @@ KEYED = ("deposits", "balances", "volume", "courses", "levels")
 
 @dataclass(slots=True)
 class Tally:
-    """Figures that add up: of an atom, or of a cell."""
+    """Figures that add up: of an atom, or of a cell. ``members`` holds who is behind them:
+    member ids, or where the figures are kept (``gateway.figures.kept``) the id of a class of
+    members alike, which stands for ``weights[id]`` people (absent: one)."""
 
     members: set = field(default_factory=set)
+    weights: dict[str, int] = field(default_factory=dict)
     joined: int = 0
     left: int = 0
     active: int = 0  # memberships active today
@@ -54,7 +57,8 @@ class Tally:
     balances: Counter = field(default_factory=Counter)
     sent: int = 0
     volume: Counter = field(default_factory=Counter)
-    fee_percents: list[Decimal] = field(default_factory=list)
+    fee_sum: Decimal = Decimal(0)  # of the fees as a percentage of the amounts sent,
+    fee_count: int = 0  # over this many account-months with remittances
     courses: Counter = field(default_factory=Counter)
     levels: Counter = field(default_factory=Counter)
     certificates: int = 0
@@ -69,8 +73,9 @@ class Tally:
             getattr(self, what)[key] += amount
         elif what == "arrivals":
             self.arrivals.add((member_id, key))
-        elif what == "fee_percents":
-            self.fee_percents.append(amount)
+        elif what == "fee_percents":  # key: how many account-months (None: one)
+            self.fee_sum += amount
+            self.fee_count += 1 if key is None else key
 
     def add(self, other: Tally) -> None:
         self.members |= other.members
@@ -80,11 +85,24 @@ class Tally:
             if getattr(other, what):  # most are empty; Counter.update is not free
                 getattr(self, what).update(getattr(other, what))
         self.arrivals |= other.arrivals
-        self.fee_percents += other.fee_percents
+        self.fee_sum += other.fee_sum
+        self.fee_count += other.fee_count
+
+    @property
+    def people(self) -> int:
+        """How many people are behind the figures."""
+        return headcount(self.members, self.weights)
 
     @property
     def safe(self) -> bool:
-        return len(self.members) >= MIN_CELL
+        return self.people >= MIN_CELL
+
+
+def headcount(members: Iterable[str], weights: dict[str, int] | None = None) -> int:
+    """The people that ``members`` stand for (each one, or ``weights[id]`` people)."""
+    if not weights:
+        return len(members)  # type: ignore[arg-type]
+    return sum(weights.get(member, 1) for member in members)
 
 
 #: One figure of a member: (its month, or None for today's; which figure of a ``Tally``, or
@@ -130,27 +148,43 @@ class CooperativeAtoms:
     atoms: list[Atom]
     #: the members in a safe atom of each slot (None: the population atoms; a month: that
     #: month's flow atoms), and every member with something in each slot, safe or not: what
-    #: the live feed asks (``gateway.figures.activity``)
+    #: the live feed asks (``gateway.figures.activity``), through ``who``
     safe_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
     seen_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
+    #: the people each class of members alike stands for (kept figures; empty: one each)
+    weights: dict[str, int] = field(default_factory=dict)
+    #: how the atoms name a member (her id, or her class's: ``gateway.figures.kept``)
+    identify: Callable[[str], str | None] | None = None
 
     @property
     def safe_members(self) -> frozenset[str]:
-        """The members in a safe population atom."""
+        """The members in a safe population atom (as the atoms name them: ``who``)."""
         return self.safe_in.get(None, frozenset())
+
+    def who(self, members: Iterable[str]) -> list[str | None]:
+        """``members`` as the atoms name them (None: one they do not know)."""
+        identify = self.identify
+        return list(members) if identify is None else [identify(m) for m in members]
 
 
 def cooperative_atoms(cooperative_id: str, country: str,
-                      contributions: Iterable[Contribution]) -> CooperativeAtoms:
+                      contributions: Iterable[Contribution],
+                      weights: dict[str, int] | None = None,
+                      identify: Callable[[str], str | None] | None = None) -> CooperativeAtoms:
     """The atoms of one cooperative, each marked published or not, from its members'
-    contributions."""
+    contributions (or its classes' of members alike, each ``weights[id]`` people)."""
     contributions = list(contributions)
-    corridors: dict[tuple[str, str, str | None], Tally] = defaultdict(Tally)
+    weights = weights or {}
+
+    def tally() -> Tally:
+        return Tally(weights=weights)
+
+    corridors: dict[tuple[str, str, str | None], Tally] = defaultdict(tally)
     for c in contributions:
         for flow in c.flows:
             corridors[(c.corridor, c.gender, flow[0])].take(c.member_id, flow)
     # group atoms hold only what safe corridor atoms hold: an unsafe atom adds to no figure
-    groups: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
+    groups: dict[tuple[str, str | None], Tally] = defaultdict(tally)
     slots: dict[str | None, set[str]] = defaultdict(set)  # the people of each slot
     for c in contributions:
         for flow in c.flows:
@@ -160,37 +194,44 @@ def cooperative_atoms(cooperative_id: str, country: str,
                 for group in c.groups:
                     groups[(group, month)].take(c.member_id, flow)
     by_slot: dict[str | None, dict[str, set[str]]] = defaultdict(dict)
-    for (group, month), tally in groups.items():
-        by_slot[month][group] = tally.members
+    for (group, month), kept in groups.items():
+        by_slot[month][group] = kept.members
     published: set[tuple[str, str | None]] = set()
     for month, people in slots.items():
-        published.update((group, month) for group in _kept_groups(people, by_slot[month]))
-    atoms = [Atom(tally, tally.safe, corridor=corridor, gender=gender, month=month)
-             for (corridor, gender, month), tally in corridors.items()]
-    atoms += [Atom(tally, (group, month) in published, group=group, month=month)
-              for (group, month), tally in groups.items()]
+        published.update((group, month)
+                         for group in _kept_groups(people, by_slot[month], weights))
+    atoms = [Atom(kept, kept.safe, corridor=corridor, gender=gender, month=month)
+             for (corridor, gender, month), kept in corridors.items()]
+    atoms += [Atom(kept, (group, month) in published, group=group, month=month)
+              for (group, month), kept in groups.items()]
     seen: dict[str | None, set[str]] = defaultdict(set)
-    for (_, _, month), tally in corridors.items():
-        seen[month] |= tally.members
+    for (_, _, month), kept in corridors.items():
+        seen[month] |= kept.members
     return CooperativeAtoms(cooperative_id, country, atoms,
                             {month: frozenset(people) for month, people in slots.items()},
-                            {month: frozenset(people) for month, people in seen.items()})
+                            {month: frozenset(people) for month, people in seen.items()},
+                            weights, identify)
 
 
-def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
+def _kept_groups(people: set[str], groups: dict[str, set[str]],
+                 weights: dict[str, int] | None = None) -> set[str]:
     """The group atoms of one slot that may be published: the safe ones, less the smallest
     (ties by key) until every region (the people of the slot in exactly the same published
     groups; those in none are the remainder) holds 0 or at least ``MIN_CELL`` people. Any set
     an analyst can make of the published cells of a slot (an intersection, a difference, the
     slot's total minus their union) is a union of regions, so it holds 0 or ``MIN_CELL``.
+    (A class of members alike, ``weights``, is in the same groups: it moves as one, with
+    all its people.)
 
     The regions are kept up to date as groups are suppressed, each suppression moving only
     the suppressed group's people, so the work grows with the sum of the groups' sizes, not
     with their number squared. A person's set of published groups is held as the XOR of a
     random 128-bit token per group (drawn anew for each call, so no one can choose groups
     that collide): two different sets share a token with a chance of 2**-128."""
-    order = sorted((group for group, members in groups.items() if len(members) >= MIN_CELL),
-                   key=lambda group: (len(groups[group]), group))
+    weights = weights or {}
+    sizes = {group: headcount(members, weights) for group, members in groups.items()}
+    order = sorted((group for group, size in sizes.items() if size >= MIN_CELL),
+                   key=lambda group: (sizes[group], group))
     kept = set(order)
     draw = secrets.randbits
     tokens = {group: draw(128) for group in order}
@@ -199,8 +240,10 @@ def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
         token = tokens[group]
         for member in groups[group]:
             theirs[member] = theirs.get(member, 0) ^ token
-    regions = Counter(theirs.values())
-    regions[0] += len(people) - len(theirs)  # the remainder
+    regions: Counter = Counter()
+    for member, token in theirs.items():
+        regions[token] += weights.get(member, 1)
+    regions[0] += headcount(people, weights) - headcount(theirs, weights)  # the remainder
     short = sum(1 for size in regions.values() if not _enough(size))  # regions of 1 to 4
     for group in order:  # the smallest first
         if not short:
@@ -210,7 +253,8 @@ def _kept_groups(people: set[str], groups: dict[str, set[str]]) -> set[str]:
         for member in groups[group]:
             before = theirs[member]
             theirs[member] = after = before ^ token
-            for region, by in ((before, -1), (after, 1)):
+            weight = weights.get(member, 1)
+            for region, by in ((before, -weight), (after, weight)):
                 size = regions[region]
                 short += (not _enough(size + by)) - (not _enough(size))
                 regions[region] = size + by
@@ -256,6 +300,7 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
     and every cooperative has its ``NO_GROUP``: group cells are one cooperative's each, keyed
     by the group's id alone unless two shown cells would share it, then each of those by its
     cooperative's id, a slash and the group's id."""
+    cooperatives = list(cooperatives)
     by_group = question.group_by == "group"
     found: dict[str | tuple[str, str], list[Atom]] = defaultdict(list)
     for cooperative in cooperatives:
@@ -271,9 +316,12 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
                 continue
             key = _key(question.group_by, cooperative, atom)
             found[(cooperative.cooperative_id, key) if by_group else key].append(atom)
+    weights: dict[str, int] = {}  # every class's, across the cooperatives (ids never meet)
+    for cooperative in cooperatives:
+        weights.update(cooperative.weights)
     shown, hidden = [], False
     for key, atoms in found.items():
-        tally = Tally()
+        tally = Tally(weights=weights)
         for atom in atoms:
             if atom.published:
                 tally.add(atom.tally)

@@ -1,8 +1,11 @@
 """The scan behind the figures: every member a cooperative ever had, turned into her
 contributions (opening her seal for nationality and gender, so an erased member is gone from
 every figure once the atoms are scanned again), and from them the cooperative's atoms
-(``gateway.figures.disclosure``). Reads the views and opens seals; writes nothing. (Issue 20
-replaces the scan with counters kept as events arrive.)
+(``gateway.figures.disclosure``). Reads the views and opens seals; writes nothing.
+
+The gateway keeps its figures instead (``gateway.figures.kept``), from each member's
+``contribution`` made here when she changes; the whole scan is what views without kept
+figures use, and the reference the kept figures are tested against.
 """
 
 from __future__ import annotations
@@ -48,22 +51,33 @@ async def scan(views: Views, keys: Keys, cooperative_id: str, today: dt.date,
     for member_id in coop.members:
         await pace()
         record = views.get("members", member_id)
-        if record is None or record.erased or record.personal is None:
+        person = await person_of(keys, record)
+        if record is None or person is None:
             continue
-        plaintext = await keys.open(member_id, record.personal)
-        if plaintext is None:
-            continue
-        person = msgspec.json.decode(plaintext, type=m.PersonalDetails)
-        contributions.append(_contribution(views, record, person, coop.country,
-                                           cooperative_id, today))
+        contributions.append(contribution(views, record, person, coop.country,
+                                          cooperative_id, today))
     # the atoms' arithmetic (the groups' suppression above all) runs in a thread, so a
     # cooperative of many groups does not hold the gateway's event loop
     return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
                                    contributions)
 
 
-def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
-                  country: str, cooperative_id: str, today: dt.date) -> Contribution:
+async def person_of(keys: Keys, record: MemberRecord | None) -> m.PersonalDetails | None:
+    """Her personal details, opened with her data key: None for no one, an erased member,
+    one without details or whose key is gone (she is in no figure)."""
+    if record is None or record.erased or record.personal is None:
+        return None
+    plaintext = await keys.open(record.member_id, record.personal)
+    if plaintext is None:
+        return None
+    return msgspec.json.decode(plaintext, type=m.PersonalDetails)
+
+
+def contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
+                 country: str, cooperative_id: str, today: dt.date | None) -> Contribution:
+    """Her part in one cooperative's figures. Her active memberships are today's; with no
+    ``today`` (figures kept for any day, ``gateway.figures.kept``) they are the days each one
+    starts and stops being active instead (``active_days``: +1, -1)."""
     member_id = record.member_id
     me = Contribution(
         member_id=member_id, corridor=corridor(country, person.nationality),
@@ -79,8 +93,12 @@ def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
             me.add(ended, "left")
             if membership.end_reason == m.EndReason.RETURNED_HOME.value:
                 me.add(ended, "returned_home")
-        if membership.started_on <= today and (membership.ended_on is None
-                                               or membership.ended_on > today):
+        if today is None:  # active from the day it starts until the day it ends
+            me.add(None, "active_days", membership.started_on, 1)
+            if membership.ended_on is not None:
+                me.add(None, "active_days", max(membership.started_on, membership.ended_on), -1)
+        elif membership.started_on <= today and (membership.ended_on is None
+                                                 or membership.ended_on > today):
             me.add(None, "active")
     for imported in record.imports:
         me.add(_month(imported.imported_at), "arrivals", imported.credential_id)

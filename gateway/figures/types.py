@@ -144,14 +144,14 @@ def answer_of(cooperatives: list[CooperativeAtoms], question: Question) -> Feder
     shown, hidden = cells(cooperatives, question)
     by_month = question.group_by == "month"
     answer = [StatsCell(
-        key=key, suppressed=False, members=len(tally.members), joined=tally.joined,
+        key=key, suppressed=False, members=tally.people, joined=tally.joined,
         left=tally.left, returned_home=tally.returned_home,
         active_members=tally.active if question.stocks else None,
         arrived_home=len(tally.arrivals), deposits=_money(tally.deposits),
         savings_balance=None if by_month else _money(tally.balances),
         remittances_sent=tally.sent, remittance_volume=_money(tally.volume),
-        average_fee_percent=(f"{sum(tally.fee_percents) / len(tally.fee_percents):.2f}"
-                             if tally.fee_percents else None),
+        average_fee_percent=(f"{tally.fee_sum / tally.fee_count:.2f}"
+                             if tally.fee_count else None),
         courses_completed=[Count(key=k, count=v) for k, v in sorted(tally.courses.items())],
         cefr_levels=[Count(key=k, count=v) for k, v in sorted(tally.levels.items())],
         certificates=tally.certificates) for key, tally in shown]

@@ -1,0 +1,394 @@
+"""Figures kept, not scanned (issue 20): each member's part in each of her cooperatives'
+figures, kept where it can be withdrawn, and per cooperative the sums of members alike, from
+which ``federationStats`` builds its atoms without reading a single member.
+
+What it owns: three kinds of raw rows in the projections' store (``gateway.store``; a dict in
+``gateway.fold.MemoryStore``):
+
+* ``figures/dirty/{member}`` (empty): her figures may have changed; staged by the fold
+  (``mark``, called by ``gateway.fold.project``) in the very batch that changes her
+  documents, so a crash loses no mark (and any fold of one log writes the same bytes);
+* ``figures/kept/{member}/{cooperative}`` = her ``Part`` in that cooperative's figures (her
+  corridor and gender, her groups there, and per slot, today's or a month's, her figures),
+  and the class it was added to;
+* ``figures/class/{cooperative}/c/{digest}`` = a ``Part`` summed over ``count`` members
+  alike (the same corridor, gender, groups and slots: they are in exactly the same atoms, so
+  a class stands for them in every sum and every count of distinct people), and
+  ``figures/class/{cooperative}/m/{member}`` for a member counted on her own: one in two or
+  more cooperatives (counted once in a cell of both) or with records brought home (each
+  counted once per cell).
+
+The follower (``KeptFigures.settle``, run after the batches that mark someone and by a query
+before it reads) takes the marked members, makes each one's parts as the scan would
+(``gateway.figures.scan.contribution``, opening her seal with the node's data keys), and in
+one ``WriteBatch`` writes her new parts, withdraws the old ones from their classes and adds
+the new ones, and clears her mark, unless a newer batch marked her again meanwhile. An
+erased member has no parts: the difference withdraws her from every figure at once.
+
+Reads: the views (her record, accounts, courses, cooperatives) and the data keys; writes only
+its own rows. Nothing here is plaintext personal data beyond what the figures are made of: a
+part names her corridor and gender cell, as the atoms do, next to her id, until she is
+withdrawn; an erased member's withdrawn parts are compacted off the disk at once
+(``RocksStore.compact``; docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Protocol
+
+import msgspec
+
+from gateway.context import Keys, Views
+from gateway.documents import DocumentStore
+from gateway.figures.disclosure import (
+    COUNTS,
+    KEYED,
+    Contribution,
+    CooperativeAtoms,
+    cooperative_atoms,
+)
+from gateway.figures.scan import contribution, person_of
+from schemas import Message
+from schemas import membership as m
+
+log = logging.getLogger(__name__)
+
+DIRTY = b"figures/dirty/"
+KEPT = b"figures/kept/"
+CLASS = b"figures/class/"
+#: Members settled per ``WriteBatch`` (then other coroutines run).
+CHUNK = 256
+#: The population slot's name in a ``Part`` (a month's is ``YYYY-MM``).
+TODAY = ""
+
+
+class Rows(Protocol):
+    """The raw rows of a store (``gateway.store.RocksStore``, ``gateway.fold.MemoryStore``)."""
+
+    on_commit: list[Callable[[dict[bytes, bytes]], None]]
+
+    def row(self, key: bytes) -> bytes | None: ...
+
+    def rows(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+
+    def write_rows(self, puts: dict[bytes, bytes], deletes: Iterable[bytes]) -> None: ...
+
+
+def mark(store: DocumentStore, message: Message, touched: Iterable[str]) -> None:
+    """Mark the members whose figures ``message`` may change: those it touched, and when a
+    cooperative is registered, its members (their corridor is written with its country)."""
+    _, event = message
+    members = list(touched)
+    if isinstance(event, m.CooperativeRegistered):
+        coop = store.get("cooperatives", event.cooperative_id)
+        members += coop.members if coop is not None else []  # type: ignore[attr-defined]
+    for member_id in members:
+        store.stage(DIRTY + member_id.encode(), b"")
+
+
+class Slot(msgspec.Struct, omit_defaults=True, gc=False):
+    """One slot's figures of a part: counts (``joined`` …, and today's ``active@YYYY-MM-DD``
+    steps: +1 the day a membership starts, -1 the day it stops), keyed amounts with how many
+    members hold each key (``deposits:EUR`` -> [amount, holders]: a key held with 0 is shown),
+    fees, and the records brought home (a member's own part only)."""
+
+    counts: dict[str, int] = {}
+    keyed: dict[str, list[int]] = {}
+    fee_sum: Decimal = Decimal(0)
+    fee_count: int = 0
+    arrivals: list[str] = []
+
+
+class Part(msgspec.Struct, omit_defaults=True, gc=False):
+    """A member's part in one cooperative's figures (``count`` 1, and ``cls``: the class row
+    it was added to), or a class's: the sum of ``count`` members' parts."""
+
+    corridor: str
+    gender: str
+    groups: list[str]
+    slots: dict[str, Slot]
+    count: int = 1
+    cls: str = ""
+
+
+_ENCODE = msgspec.msgpack.Encoder().encode
+_PART = msgspec.msgpack.Decoder(Part)
+
+
+def part_of(c: Contribution) -> Part:
+    """A member's contribution (``gateway.figures.scan.contribution`` with no ``today``) as a
+    part that adds up."""
+    slots: dict[str, Slot] = {}
+    for month, what, key, amount in c.flows:
+        slot = slots.get(month or TODAY)
+        if slot is None:
+            slot = slots[month or TODAY] = Slot(counts={}, keyed={}, arrivals=[])
+        if what == "active_days":
+            name = f"active@{key.isoformat()}"
+            slot.counts[name] = slot.counts.get(name, 0) + amount
+        elif what in COUNTS:
+            slot.counts[what] = slot.counts.get(what, 0) + amount
+        elif what in KEYED:
+            held = slot.keyed.setdefault(f"{what}:{key}", [0, 1])
+            held[0] += amount
+        elif what == "arrivals":
+            slot.arrivals.append(key)
+        elif what == "fee_percents":
+            slot.fee_sum += amount
+            slot.fee_count += 1
+    for slot in slots.values():
+        slot.counts = {k: v for k, v in slot.counts.items() if v}
+    return Part(corridor=c.corridor, gender=c.gender, groups=sorted(c.groups), slots=slots)
+
+
+def _class_of(cooperative_id: str, member_id: str, part: Part, alone: bool) -> str:
+    """The class row a part adds to (after ``figures/class/``)."""
+    if alone:
+        return f"{cooperative_id}/m/{member_id}"
+    shape = _ENCODE((part.corridor, part.gender, part.groups, sorted(part.slots)))
+    return f"{cooperative_id}/c/{hashlib.blake2b(shape, digest_size=12).hexdigest()}"
+
+
+def _identity(cls: str) -> str:
+    """How the atoms name the people of a class: a member on her own by her id."""
+    _, kind, rest = cls.split("/", 2)
+    return rest if kind == "m" else cls
+
+
+def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
+    """``into`` plus (``sign`` 1) or less (-1) one member's ``part``; None once empty."""
+    if into is None:
+        if sign < 0:
+            return None
+        return _PART.decode(_ENCODE(part))  # a copy
+    into.count += sign
+    if into.count <= 0:
+        return None
+    for name, slot in part.slots.items():
+        mine = into.slots.setdefault(name, Slot(counts={}, keyed={}, arrivals=[]))
+        for k, v in slot.counts.items():
+            total = mine.counts.get(k, 0) + sign * v
+            if total:
+                mine.counts[k] = total
+            else:
+                mine.counts.pop(k, None)
+        for k, (amount, holders) in slot.keyed.items():
+            held = mine.keyed.setdefault(k, [0, 0])
+            held[0] += sign * amount
+            held[1] += sign * holders
+            if held[1] <= 0:
+                del mine.keyed[k]
+        mine.fee_count += sign * slot.fee_count
+        mine.fee_sum = mine.fee_sum + sign * slot.fee_sum if mine.fee_count else Decimal(0)
+    return into
+
+
+def _contribution(identity: str, part: Part, today: str) -> Contribution:
+    """A class's (or a member's) figures as one contribution, with its active memberships
+    of ``today`` (ISO)."""
+    me = Contribution(identity, part.corridor, part.gender, tuple(part.groups))
+    add = me.add
+    for name, slot in part.slots.items():
+        month = name or None
+        if month is not None:
+            add(month, "member", None, None)
+        active = 0
+        for k, v in slot.counts.items():
+            if k.startswith("active@"):
+                if k[7:] <= today:
+                    active += v
+            else:
+                add(month, k, None, v)
+        if active:
+            add(None, "active", None, active)
+        for k, (amount, _) in slot.keyed.items():
+            what, key = k.split(":", 1)
+            add(month, what, key, amount)
+        if slot.fee_count:
+            add(month, "fee_percents", slot.fee_count, slot.fee_sum)
+        for credential in slot.arrivals:
+            add(month, "arrivals", credential)
+    return me
+
+
+class KeptFigures:
+    """The figures kept in one store, for one gateway's views: ``settle`` brings them up to
+    the marks, ``atoms`` reads a cooperative's."""
+
+    def __init__(self, store: Rows, views: Views) -> None:
+        self.store, self.views = store, views
+        #: member id -> the commit that marked her last (0: before this instance), loaded
+        #: once, then kept up to date by the store's commits: no scan of the marks' range,
+        #: whose deleted rows RocksDB steps over one by one until it compacts them
+        self.pending: dict[str, int] = {
+            key[len(DIRTY):].decode(): 0 for key, _ in store.rows(DIRTY)}
+        self._commits = itertools.count(1)
+        store.on_commit.append(self._committed)
+        self._lock = asyncio.Lock()
+        self._wake: asyncio.Event | None = None
+        self.settled = 0  # members settled since this instance began
+
+    def _committed(self, rows: dict[bytes, bytes]) -> None:
+        marked, commit = False, next(self._commits)
+        for key in rows:
+            if key.startswith(DIRTY):
+                self.pending[key[len(DIRTY):].decode()] = commit
+                marked = True
+        if marked and self._wake is not None:
+            self._wake.set()
+
+    async def settle(self, keys: Keys) -> None:
+        """Settle every member marked when called (the marks of later batches may be settled
+        too): her parts made again, and the difference applied to the classes."""
+        if not self.pending:
+            return
+        async with self._lock:
+            todo = list(self.pending.items())
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start:start + CHUNK]
+                made: dict[str, dict[str, Part]] = {}
+                for member_id, _ in chunk:
+                    try:
+                        made[member_id] = await self._parts(member_id, keys)
+                    except Exception as exc:  # noqa: BLE001 - hers stay marked, for next time
+                        log.warning("figures of a member not settled: %s", type(exc).__name__)
+                gone = self._write(made, dict(chunk))
+                compact = getattr(self.store, "compact", None)
+                for member_id in gone if compact is not None else ():
+                    # an erased member's withdrawn parts, off the disk too (in a thread:
+                    # RocksDB rewrites the files that held them)
+                    await asyncio.to_thread(compact, KEPT + member_id.encode() + b"/")
+                await asyncio.sleep(0)
+
+    @contextlib.asynccontextmanager
+    async def following(self, keys: Keys) -> AsyncIterator[None]:
+        """Settle in the background after every batch that marks someone, while inside."""
+        self._wake = asyncio.Event()
+        self._wake.set()  # what was marked before
+        task = asyncio.create_task(self._follow(keys))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._wake = None
+
+    async def _follow(self, keys: Keys) -> None:
+        wake = self._wake
+        assert wake is not None
+        while True:
+            await wake.wait()
+            wake.clear()
+            try:
+                await self.settle(keys)
+            except Exception as exc:  # noqa: BLE001 - tried again on the next batch
+                log.warning("the figures' follower failed: %s", type(exc).__name__)
+                await asyncio.sleep(1)
+                wake.set()
+
+    async def _parts(self, member_id: str, keys: Keys) -> dict[str, Part]:
+        """Her parts, per cooperative she ever joined (none if erased or unsealed)."""
+        views = self.views
+        record = views.get("members", member_id)
+        person = await person_of(keys, record)
+        if person is None:
+            return {}
+        record = views.get("members", member_id) or record  # as of now, after the wait
+        parts = {}
+        for cooperative_id in dict.fromkeys(x.cooperative_id for x in record.memberships):
+            coop = views.get("cooperatives", cooperative_id)
+            if coop is None:
+                continue
+            parts[cooperative_id] = part_of(contribution(views, record, person, coop.country,
+                                                         cooperative_id, None))
+        return parts
+
+    def _write(self, made: dict[str, dict[str, Part]], marks: dict[str, int]) -> list[str]:
+        """One ``WriteBatch``: each member's parts, their classes, and her mark cleared
+        unless a newer batch marked her again (then she is settled again later). Returns
+        the members withdrawn from every figure (erased)."""
+        store = self.store
+        puts: dict[bytes, bytes] = {}
+        deletes: list[bytes] = []
+        classes: dict[str, Part | None] = {}
+
+        def cls(name: str) -> Part | None:
+            if name not in classes:
+                raw = store.row(CLASS + name.encode())
+                classes[name] = None if raw is None else _PART.decode(raw)
+            return classes[name]
+
+        done, gone = [], []
+        for member_id, parts in made.items():
+            mine = KEPT + member_id.encode() + b"/"
+            old = {k[len(mine):].decode(): _PART.decode(v) for k, v in store.rows(mine)}
+            if old and not parts:
+                gone.append(member_id)
+            alone = len(parts) > 1 or any(slot.arrivals for part in parts.values()
+                                          for slot in part.slots.values())
+            for cooperative_id, part in parts.items():
+                part.cls = _class_of(cooperative_id, member_id, part, alone)
+            for cooperative_id in old.keys() | parts.keys():
+                before, after = old.get(cooperative_id), parts.get(cooperative_id)
+                if before == after:
+                    continue
+                if before is not None:
+                    classes[before.cls] = _combine(cls(before.cls), before, -1)
+                if after is not None:
+                    classes[after.cls] = _combine(cls(after.cls), after, 1)
+                    puts[mine + cooperative_id.encode()] = _ENCODE(after)
+                else:
+                    deletes.append(mine + cooperative_id.encode())
+            if self.pending.get(member_id) == marks[member_id]:
+                deletes.append(DIRTY + member_id.encode())
+                done.append(member_id)
+        for name, part in classes.items():
+            if part is None:
+                deletes.append(CLASS + name.encode())
+            else:
+                puts[CLASS + name.encode()] = _ENCODE(part)
+        store.write_rows(puts, deletes)
+        for member_id in done:
+            self.pending.pop(member_id, None)
+        self.settled += len(made)
+        return gone
+
+    async def atoms(self, cooperative_id: str, today: dt.date) -> CooperativeAtoms | None:
+        """The atoms of one cooperative as kept (``settle`` first for the latest)."""
+        coop = self.views.get("cooperatives", cooperative_id)
+        if coop is None:
+            return None
+        contributions, weights = [], {}
+        iso = today.isoformat()
+        prefix = CLASS + cooperative_id.encode() + b"/"
+        for key, raw in self.store.rows(prefix):
+            part = _PART.decode(raw)
+            identity = _identity(key[len(CLASS):].decode())
+            weights[identity] = part.count
+            contributions.append(_contribution(identity, part, iso))
+        # in a thread, as the scan's: a cooperative of many groups does not hold the loop
+        return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
+                                       contributions, weights, self._identify(cooperative_id))
+
+    def _identify(self, cooperative_id: str) -> Callable[[str], str | None]:
+        suffix = b"/" + cooperative_id.encode()
+
+        def identify(member_id: str) -> str | None:
+            raw = self.store.row(KEPT + member_id.encode() + suffix)
+            return None if raw is None else _identity(_PART.decode(raw).cls)
+        return identify
+
+
+def kept_of(views: Views) -> KeptFigures | None:
+    """The figures ``views`` keep, if they do (else the figures are scanned)."""
+    return getattr(views, "figures", None)
+
