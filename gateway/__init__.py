@@ -14,7 +14,8 @@ mutations made by hand. Her record's parts are read as fields of ``Member``
 * ``training/`` courses, enrolments, certificates
 * ``records/``  the portable record as a credential: make and check credentials, export,
   import, verify, status lists, the printable record
-* ``figures/``  the federation's figures under the disclosure rule, the live feed, the
+* ``figures/``  the federation's figures under the disclosure rule, kept as events arrive
+  (``kept.py``: the fold marks a member, its follower keeps her part), the live feed, the
   dashboard page
 
 The shared layer, below the features: ``documents.py`` (the member's record, which every
@@ -22,7 +23,8 @@ feature writes a part of, her timeline, the store protocol), ``types.py`` (``Mon
 ``paging.py``, ``auth.py``, ``access.py``, ``context.py``, ``listeners.py``,
 ``descriptions.py``, ``pages.py``, the mutation result types (``results.py``), the inputs
 generated from the contracts (``inputs.py``) and the sending of commands (``commands.py``).
-Above the features: ``fold.py`` (an event to every feature's fold; the timeline),
+Above the features: ``fold.py`` (an event to every feature's fold; the timeline; the
+figures' marks),
 ``projections.py`` (the fold over the log) and ``store.py`` (its RocksDB), ``schema.py`` (Query, Mutation and
 Subscription from the features' parts, and the guards) and ``app.py`` (the ASGI app).
 

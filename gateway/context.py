@@ -18,6 +18,8 @@ from gateway.documents import Doc
 
 
 class Views(Protocol):
+    """(Views may also keep their figures, ``figures``: ``gateway.figures.kept.kept_of``.)"""
+
     #: ``applied``: the events applied so far, which tells whether anything changed
     stats: dict[str, int]
     #: who hears of the events applied (the subscriptions, and the live feed's hub)

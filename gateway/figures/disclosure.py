@@ -184,12 +184,13 @@ def cooperative_atoms(cooperative_id: str, country: str,
         for flow in c.flows:
             corridors[(c.corridor, c.gender, flow[0])].take(c.member_id, flow)
     # group atoms hold only what safe corridor atoms hold: an unsafe atom adds to no figure
+    safe = {key: kept.safe for key, kept in corridors.items()}
     groups: dict[tuple[str, str | None], Tally] = defaultdict(tally)
     slots: dict[str | None, set[str]] = defaultdict(set)  # the people of each slot
     for c in contributions:
         for flow in c.flows:
             month = flow[0]
-            if corridors[(c.corridor, c.gender, month)].safe:
+            if safe[(c.corridor, c.gender, month)]:
                 slots[month].add(c.member_id)
                 for group in c.groups:
                     groups[(group, month)].take(c.member_id, flow)
@@ -200,8 +201,8 @@ def cooperative_atoms(cooperative_id: str, country: str,
     for month, people in slots.items():
         published.update((group, month)
                          for group in _kept_groups(people, by_slot[month], weights))
-    atoms = [Atom(kept, kept.safe, corridor=corridor, gender=gender, month=month)
-             for (corridor, gender, month), kept in corridors.items()]
+    atoms = [Atom(kept, safe[(corridor, gender, month)], corridor=corridor, gender=gender,
+                  month=month) for (corridor, gender, month), kept in corridors.items()]
     atoms += [Atom(kept, (group, month) in published, group=group, month=month)
               for (group, month), kept in groups.items()]
     seen: dict[str | None, set[str]] = defaultdict(set)

@@ -251,16 +251,18 @@ class KeptFigures:
         if not self.pending:
             return
         async with self._lock:
-            todo = list(self.pending.items())
+            todo = list(self.pending)  # the ids only: no copy of the marks
             for start in range(0, len(todo), CHUNK):
-                chunk = todo[start:start + CHUNK]
+                # her mark as she is taken: cleared only if no batch marks her meanwhile
+                chunk = {x: self.pending[x] for x in todo[start:start + CHUNK]
+                         if x in self.pending}
                 made: dict[str, dict[str, Part]] = {}
-                for member_id, _ in chunk:
+                for member_id in chunk:
                     try:
                         made[member_id] = await self._parts(member_id, keys)
                     except Exception as exc:  # noqa: BLE001 - hers stay marked, for next time
                         log.warning("figures of a member not settled: %s", type(exc).__name__)
-                gone = self._write(made, dict(chunk))
+                gone = self._write(made, chunk)
                 compact = getattr(self.store, "compact", None)
                 for member_id in gone if compact is not None else ():
                     # an erased member's withdrawn parts, off the disk too (in a thread:
@@ -302,7 +304,6 @@ class KeptFigures:
         person = await person_of(keys, record)
         if person is None:
             return {}
-        record = views.get("members", member_id) or record  # as of now, after the wait
         parts = {}
         for cooperative_id in dict.fromkeys(x.cooperative_id for x in record.memberships):
             coop = views.get("cooperatives", cooperative_id)

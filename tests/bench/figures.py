@@ -1,5 +1,20 @@
-"""Figures: how long one cooperative's atoms take to compute from its members' contributions,
-with many groups, against the same members in no group.
+"""Figures: ``federationStats`` from kept figures at 1,000 and at 100,000 members, and against
+the scan it replaced; then how long one cooperative's atoms take to compute from its members'
+contributions, with many groups, against the same members in no group.
+
+**federationStats at two sizes** (issue 20, step 6). A node's log made by
+``tests.bench.synth_events`` (sealed details, data keys, memberships, accounts, deposits,
+withdrawals, remittances, training), with the same 10 cooperatives at both sizes, is folded
+by the real fold (``gateway.fold.project``) into a real store (``gateway.store.RocksStore``,
+a batch committed every 4,000 events, as the catch-up does), and the figures kept in it are
+settled as the gateway's follower settles them (each member's seal opened once). Then the
+schema answers ``federationStats`` in-process (``schema.execute``, as an analyst), five
+questions in turn (by country, corridor, month, cooperative, group), with the figures' cache
+told to keep nothing (``FRESH_SECONDS`` and ``KEEP_SECONDS`` 0): every answer reads every
+cooperative's classes and runs the disclosure rule again, as an answer does after any event
+once its atoms are older than 5 s. The two sizes are asked in alternating rounds. The target:
+p50 at 100,000 members ≤ 2x p50 at 1,000. The before/after row times the same questions at
+100,000 members through the scan (every member's seal opened, every answer), a few times.
 
 What is measured. ``gateway.figures.disclosure.cooperative_atoms`` (the corridor atoms, the group atoms
 and their secondary suppression) on contributions made here, in memory, no broker, no seals:
@@ -18,11 +33,25 @@ add a small multiple, not a power of their number.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import statistics
 import time
+from pathlib import Path
 
+from gateway.auth import Caller, Role
+from gateway.context import GatewayContext
+from gateway.figures import cache as figures_cache
 from gateway.figures.disclosure import NO_GROUP, Contribution, cooperative_atoms
+from gateway.figures.kept import KeptFigures
+from gateway.fold import project
+from gateway.listeners import Listeners
+from gateway.schema import build_schema
+from gateway.store import RocksStore
+from schemas import REGISTRY
+from services.runtime.datakeys import unseal
 from tests.bench.harness import Bench, Row
+from tests.bench.synth_events import Synth
 
 SECTION = "figures"
 NEEDS_BROKER = False
@@ -96,7 +125,124 @@ def measure(quick: bool = False) -> list[Row]:
     return rows
 
 
+# -- federationStats at two sizes -------------------------------------------------------------
+
+#: The cooperatives of both nodes: the members grow, the cooperatives asked do not.
+SERVED_COOPERATIVES = 10
+#: Both logs span the months that this many members' events span at one a minute at most
+#: (about seven).
+SPAN_MEMBERS = 100_000
+STATS = """query($f: StatsFilter) { federationStats(filter: $f) { cells { key members joined
+  activeMembers deposits { amount currency } savingsBalance { amount currency }
+  remittancesSent averageFeePercent certificates } } }"""
+ASKED = [{"groupBy": "COUNTRY"}, {"groupBy": "CORRIDOR"}, {"groupBy": "MONTH"},
+         {"groupBy": "COOPERATIVE"}, {"groupBy": "GROUP"}]
+ANALYST = Caller("coopbridge-bench", Role.ANALYST)
+
+
+class _Keys:
+    """The synthetic members' data keys, opened as the gateway's ``DataKeys`` open them."""
+
+    def __init__(self, synth: Synth):
+        self.keys = {account.member_id: account.key for account in synth.accounts}
+
+    async def open(self, member_id, sealed):
+        key = self.keys.get(member_id)
+        return None if key is None else unseal(key, sealed)
+
+
+class _Views:
+    """A store read as the gateway's views (committed documents), keeping its figures."""
+
+    def __init__(self, store: RocksStore, keep: bool = True):
+        self.store, self.stats, self.listeners = store, {"applied": 0}, Listeners()
+        self.figures = KeptFigures(store, self) if keep else None
+
+    def get(self, table, key):
+        return self.store.read(table, key)
+
+
+def _node(work: Path, members: int) -> tuple[RocksStore, _Keys, int, float]:
+    """A store with ``members`` members folded in: (store, keys, events, seconds to fold)."""
+    # the same months at every size: the fewer the members, the further apart their events
+    synth = Synth(f"fs{members}", seed=members, pace=max(1, 60 * SPAN_MEMBERS // members),
+                  mixed=True)
+    store = RocksStore(work / f"figures-{members}")
+    began, events = time.perf_counter(), 0
+    for topic, _, value in synth.log(members, 2 * members, cooperatives=SERVED_COOPERATIVES):
+        if topic == synth.datakeys:
+            continue
+        project(store, REGISTRY.decode(value))
+        events += 1
+        if events % 4000 == 0:
+            store.commit()
+    store.commit()
+    return store, _Keys(synth), events, time.perf_counter() - began
+
+
+async def _ask(schema, views, keys, asked: dict) -> float:
+    context = GatewayContext(node="bench", caller=ANALYST, views=views, keys=keys,
+                             commands=None, now=dt.datetime.now(dt.UTC))
+    began = time.perf_counter()
+    result = await schema.execute(STATS, variable_values={"f": asked}, context_value=context)
+    took = time.perf_counter() - began
+    if result.errors:
+        raise RuntimeError(f"federationStats answered errors: {result.errors[:1]}")
+    return took
+
+
+async def served(bench: Bench) -> list[Row]:
+    sizes = (bench.size(1_000, 200), bench.size(100_000, 2_000))
+    rounds, per_round = bench.size(5, 2), bench.size(10, 10)
+    schema = build_schema(development=False)
+    nodes, notes = {}, []
+    for members in sizes:
+        store, keys, events, folded = _node(bench.work, members)
+        views = _Views(store)
+        began = time.perf_counter()
+        await views.figures.settle(keys)
+        settled = time.perf_counter() - began
+        classes = sum(1 for _ in store.rows(b"figures/class/"))
+        nodes[members] = (views, keys)
+        notes.append(f"{members:,} members: {events:,} events folded in {folded:.0f} s, their"
+                     f" figures settled in {settled:.1f} s ({settled / members * 1e6:.0f}"
+                     f" µs a member), {classes:,} classes in {SERVED_COOPERATIVES} cooperatives")
+    fresh, keep = figures_cache.FRESH_SECONDS, figures_cache.KEEP_SECONDS
+    figures_cache.FRESH_SECONDS = figures_cache.KEEP_SECONDS = 0.0
+    samples: dict[int, list[float]] = {members: [] for members in sizes}
+    try:
+        for _ in range(rounds):
+            for members in sizes:
+                views, keys = nodes[members]
+                for i in range(per_round):
+                    samples[members].append(await _ask(schema, views, keys,
+                                                       ASKED[i % len(ASKED)]))
+        big = sizes[-1]
+        store = nodes[big][0].store
+        scanned = [await _ask(schema, _Views(store, keep=False), nodes[big][1], asked)
+                   for asked in ASKED[:bench.size(3, 2)]]
+    finally:
+        figures_cache.FRESH_SECONDS, figures_cache.KEEP_SECONDS = fresh, keep
+        for views, _ in nodes.values():
+            views.store.close()
+    small, large = (statistics.median(samples[members]) * 1000 for members in sizes)
+    kept_large = statistics.median(samples[big][:len(scanned)] or samples[big]) * 1000
+    note = "; ".join(notes) + f"; {rounds * per_round} answers at each size, in rounds"
+    return [
+        Row(SECTION, f"federationStats p50 with {sizes[1]:,} members (kept figures)", large,
+            "ms", small, f"with {sizes[0]:,} members", higher_is_better=False, target=2.0,
+            note=note),
+        Row(SECTION, f"federationStats with {sizes[1]:,} members: the scan it replaced",
+            statistics.median(scanned) * 1000, "ms", kept_large, "kept figures, same questions",
+            higher_is_better=False,
+            note=f"{len(scanned)} answers through the scan (every member's seal opened each"
+                 " time), before issue 20's step 6"),
+    ]
+
+
 async def run(bench: Bench) -> None:
+    for row in await served(bench):
+        bench.add(row)
     for row in measure(bench.quick):
         bench.add(row)
 

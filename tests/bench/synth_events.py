@@ -74,8 +74,12 @@ class Synth:
     """One node's made-up history (see the module docstring)."""
 
     def __init__(self, node: str, node_key: bytes | None = None, seed: int = 7,
-                 start: dt.datetime = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)):
+                 start: dt.datetime = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC),
+                 pace: int = 60, mixed: bool = False):
+        """``pace``: at most this many seconds between two events; ``mixed``: members of
+        four nationalities and every gender (else all Ecuadorian, no gender given)."""
         self.node = node
+        self.pace, self.mixed = pace, mixed
         self.node_key = node_key or secrets.token_bytes(32)
         self.rng = random.Random(seed)
         self.now = start
@@ -98,10 +102,12 @@ class Synth:
 
     # -- the log
 
-    def log(self, members: int, activity: int) -> Iterator[Record]:
-        """Cooperatives and courses, then ``members`` members joining among ``activity``
-        further events (about that many: a step never splits a member's registration)."""
-        for index in range(max(3, members // 1000)):
+    def log(self, members: int, activity: int,
+            cooperatives: int | None = None) -> Iterator[Record]:
+        """Cooperatives (``cooperatives``, or one per 1,000 members and at least 3) and their
+        courses, then ``members`` members joining among ``activity`` further events (about
+        that many: a step never splits a member's registration)."""
+        for index in range(cooperatives or max(3, members // 1000)):
             yield from self._cooperative(index)
         joins, acts = members, activity
         while joins or acts > 0:
@@ -115,7 +121,7 @@ class Synth:
                 yield from produced
 
     def _tick(self) -> dt.datetime:
-        self.now += dt.timedelta(seconds=self.rng.randint(1, 60))
+        self.now += dt.timedelta(seconds=self.rng.randint(1, self.pace))
         return self.now
 
     def _event(self, service: str, aggregate_id: str, event: Contract) -> Record:
@@ -173,7 +179,9 @@ class Synth:
         details = m.PersonalDetails(
             given_names=rng.choice(GIVEN), family_names=f"{rng.choice(FAMILY)} {rng.choice(FAMILY)}",
             date_of_birth=dt.date(1960 + rng.randrange(45), 1 + rng.randrange(12), 1 + rng.randrange(28)),
-            nationality="EC", preferred_languages=["es-EC"])
+            nationality=rng.choice(("EC", "PE", "CO", "BO")) if self.mixed else "EC",
+            gender=rng.choice((None, *m.Gender)) if self.mixed else None,
+            preferred_languages=["es-EC"])
         yield self._event("membership", member_id, m.MemberRegistered(
             member_id=member_id, personal=seal(key, msgspec.json.encode(details))))
         cooperative = rng.randrange(len(self.cooperatives))
