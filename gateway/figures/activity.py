@@ -269,7 +269,7 @@ class ActivityHub:
             atoms = await figures.atoms_since(self.views, self.keys, cooperative_id, today,
                                               since=since)
             if atoms is not None and not all(
-                    atoms.seen_in.get(month, frozenset()).issuperset(atoms.who(touched))
+                    atoms.seen_in.get(month, frozenset()).issuperset(atoms.who(touched, month))
                     for touched, months in by_members for month in months):
                 atoms = await figures.atoms_since(self.views, self.keys, cooperative_id,
                                                   today, since=max(since, window.closed))
@@ -277,9 +277,8 @@ class ActivityHub:
                 continue
             counts, members = found.setdefault(country, (Counter(), set()))
             for (touched, months), kinds in by_members.items():
-                named = atoms.who(touched)  # as the atoms name them (kept: their classes)
-                if all(atoms.safe_in.get(slot, frozenset()).issuperset(named)
-                       for slot in (None, *months)):
+                if all(atoms.safe_in.get(slot, frozenset()).issuperset(atoms.who(touched, slot))
+                       for slot in (None, *months)):  # as the atoms name them (kept: rows)
                     counts.update(kinds)
                     members.update(touched)
         return {country: counts for country, (counts, members) in found.items()

@@ -47,7 +47,8 @@ class Tally:
     members alike, which stands for ``weights[id]`` people (absent: one)."""
 
     members: set = field(default_factory=set)
-    weights: dict[str, int] = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)
     joined: int = 0
     left: int = 0
     active: int = 0  # memberships active today
@@ -91,18 +92,37 @@ class Tally:
     @property
     def people(self) -> int:
         """How many people are behind the figures."""
-        return headcount(self.members, self.weights)
+        return headcount(self.members, self.weights, self.shapes)
 
     @property
     def safe(self) -> bool:
         return self.people >= MIN_CELL
 
 
-def headcount(members: Iterable[str], weights: dict[str, int] | None = None) -> int:
-    """The people that ``members`` stand for (each one, or ``weights[id]`` people)."""
+def headcount(members: Iterable, weights: dict | None = None,
+              shapes: dict | None = None) -> int:
+    """The people that ``members`` stand for: each one, or ``weights[id]`` people; an id
+    ``(row, slot)`` stands for the people of a kept row in one slot (``gateway.figures.kept``),
+    and those of one row in several slots are counted once, by the row's ``shapes`` (how
+    many of its people have a flow in exactly which months, ``|``-joined)."""
     if not weights:
         return len(members)  # type: ignore[arg-type]
-    return sum(weights.get(member, 1) for member in members)
+    if not shapes:
+        return sum(weights.get(member, 1) for member in members)
+    total, rows = 0, {}
+    for member in members:
+        if type(member) is tuple:
+            rows.setdefault(member[0], []).append(member[1])
+        else:
+            total += weights.get(member, 1)
+    for row, slots in rows.items():
+        if None in slots or len(slots) == 1:  # today's slot: all of them
+            total += weights[(row, None if None in slots else slots[0])]
+        else:  # how many have a flow in one of these months (shapes: "2026-05|2026-07")
+            chosen = frozenset(slots)
+            total += sum(n for months, n in shapes[row].items()
+                         if not chosen.isdisjoint(months.split("|")))
+    return total
 
 
 #: One figure of a member: (its month, or None for today's; which figure of a ``Tally``, or
@@ -151,33 +171,36 @@ class CooperativeAtoms:
     #: the live feed asks (``gateway.figures.activity``), through ``who``
     safe_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
     seen_in: dict[str | None, frozenset[str]] = field(default_factory=dict)
-    #: the people each class of members alike stands for (kept figures; empty: one each)
-    weights: dict[str, int] = field(default_factory=dict)
-    #: how the atoms name a member (her id, or her class's: ``gateway.figures.kept``)
-    identify: Callable[[str], str | None] | None = None
+    #: the people each kept row stands for in a slot, and the month sets of a row's people
+    #: (kept figures, ``headcount``; empty: each member one person)
+    weights: dict = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)
+    #: how the atoms name a member in a slot (her id, or her row's: ``gateway.figures.kept``)
+    identify: Callable[[str, str | None], Any] | None = None
 
     @property
     def safe_members(self) -> frozenset[str]:
         """The members in a safe population atom (as the atoms name them: ``who``)."""
         return self.safe_in.get(None, frozenset())
 
-    def who(self, members: Iterable[str]) -> list[str | None]:
-        """``members`` as the atoms name them (None: one they do not know)."""
+    def who(self, members: Iterable[str], slot: str | None) -> list:
+        """``members`` as the atoms name them in ``slot`` (None: one they do not know)."""
         identify = self.identify
-        return list(members) if identify is None else [identify(m) for m in members]
+        return list(members) if identify is None else [identify(m, slot) for m in members]
 
 
 def cooperative_atoms(cooperative_id: str, country: str,
                       contributions: Iterable[Contribution],
-                      weights: dict[str, int] | None = None,
-                      identify: Callable[[str], str | None] | None = None) -> CooperativeAtoms:
+                      weights: dict | None = None, shapes: dict | None = None,
+                      identify: Callable[[str, str | None], Any] | None = None,
+                      ) -> CooperativeAtoms:
     """The atoms of one cooperative, each marked published or not, from its members'
-    contributions (or its classes' of members alike, each ``weights[id]`` people)."""
+    contributions (or its kept rows', each ``weights[id]`` people: ``headcount``)."""
     contributions = list(contributions)
-    weights = weights or {}
+    weights, shapes = weights or {}, shapes or {}
 
     def tally() -> Tally:
-        return Tally(weights=weights)
+        return Tally(weights=weights, shapes=shapes)
 
     corridors: dict[tuple[str, str, str | None], Tally] = defaultdict(tally)
     for c in contributions:
@@ -211,7 +234,7 @@ def cooperative_atoms(cooperative_id: str, country: str,
     return CooperativeAtoms(cooperative_id, country, atoms,
                             {month: frozenset(people) for month, people in slots.items()},
                             {month: frozenset(people) for month, people in seen.items()},
-                            weights, identify)
+                            weights, shapes, identify)
 
 
 def _kept_groups(people: set[str], groups: dict[str, set[str]],
@@ -317,12 +340,14 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
                 continue
             key = _key(question.group_by, cooperative, atom)
             found[(cooperative.cooperative_id, key) if by_group else key].append(atom)
-    weights: dict[str, int] = {}  # every class's, across the cooperatives (ids never meet)
+    weights: dict = {}  # every kept row's, across the cooperatives (ids never meet)
+    shapes: dict = {}
     for cooperative in cooperatives:
         weights.update(cooperative.weights)
+        shapes.update(cooperative.shapes)
     shown, hidden = [], False
     for key, atoms in found.items():
-        tally = Tally(weights=weights)
+        tally = Tally(weights=weights, shapes=shapes)
         for atom in atoms:
             if atom.published:
                 tally.add(atom.tally)

@@ -1,6 +1,6 @@
 """Figures kept, not scanned (issue 20): each member's part in each of her cooperatives'
-figures, kept where it can be withdrawn, and per cooperative the sums of members alike, from
-which ``federationStats`` builds its atoms without reading a single member.
+figures, kept where it can be withdrawn, and per cooperative the sums of her cell's members,
+from which ``federationStats`` builds its atoms without reading a single member.
 
 What it owns: three kinds of raw rows in the projections' store (``gateway.store``; a dict in
 ``gateway.fold.MemoryStore``):
@@ -10,18 +10,20 @@ What it owns: three kinds of raw rows in the projections' store (``gateway.store
   documents, so a crash loses no mark (and any fold of one log writes the same bytes);
 * ``figures/kept/{member}/{cooperative}`` = her ``Part`` in that cooperative's figures (her
   corridor and gender, her groups there, and per slot, today's or a month's, her figures),
-  and the class it was added to;
-* ``figures/class/{cooperative}/c/{digest}`` = a ``Part`` summed over ``count`` members
-  alike (the same corridor, gender, groups and slots: they are in exactly the same atoms, so
-  a class stands for them in every sum and every count of distinct people), and
-  ``figures/class/{cooperative}/m/{member}`` for a member counted on her own: one in two or
-  more cooperatives (counted once in a cell of both) or with records brought home (each
-  counted once per cell).
+  and the row it was added to;
+* ``figures/class/{cooperative}/c/{digest}`` = a ``Part`` summed over the ``count`` members
+  of one corridor, gender and set of groups there: per slot their figures and how many of
+  them have something in it (``people``), and their month sets (``shapes``: how many have a
+  flow in exactly which months), so that people in several slots of one cell are counted
+  once (``gateway.figures.disclosure.headcount``); the number of these rows does not grow
+  with the members. ``figures/class/{cooperative}/m/{member}`` is a member counted on her
+  own: one in two or more cooperatives (counted once in a cell of both) or with records
+  brought home (each counted once per cell).
 
 The follower (``KeptFigures.settle``, run after the batches that mark someone and by a query
 before it reads) takes the marked members, makes each one's parts as the scan would
 (``gateway.figures.scan.contribution``, opening her seal with the node's data keys), and in
-one ``WriteBatch`` writes her new parts, withdraws the old ones from their classes and adds
+one ``WriteBatch`` writes her new parts, withdraws the old ones from their rows and adds
 the new ones, and clears her mark, unless a newer batch marked her again meanwhile. An
 erased member has no parts: the difference withdraws her from every figure at once.
 
@@ -105,11 +107,13 @@ class Slot(msgspec.Struct, omit_defaults=True, gc=False):
     fee_sum: Decimal = Decimal(0)
     fee_count: int = 0
     arrivals: list[str] = []
+    people: int = 1  # the members with something in this slot
 
 
 class Part(msgspec.Struct, omit_defaults=True, gc=False):
-    """A member's part in one cooperative's figures (``count`` 1, and ``cls``: the class row
-    it was added to), or a class's: the sum of ``count`` members' parts."""
+    """A member's part in one cooperative's figures (``count`` 1, and ``cls``: the row it was
+    added to), or a row's: the sum of ``count`` members' parts, with ``shapes``: how many of
+    them have a flow in exactly which months (``|``-joined)."""
 
     corridor: str
     gender: str
@@ -117,6 +121,7 @@ class Part(msgspec.Struct, omit_defaults=True, gc=False):
     slots: dict[str, Slot]
     count: int = 1
     cls: str = ""
+    shapes: dict[str, int] = {}
 
 
 _ENCODE = msgspec.msgpack.Encoder().encode
@@ -146,21 +151,24 @@ def part_of(c: Contribution) -> Part:
             slot.fee_count += 1
     for slot in slots.values():
         slot.counts = {k: v for k, v in slot.counts.items() if v}
-    return Part(corridor=c.corridor, gender=c.gender, groups=sorted(c.groups), slots=slots)
+    shape = "|".join(sorted(name for name in slots if name != TODAY))
+    return Part(corridor=c.corridor, gender=c.gender, groups=sorted(c.groups), slots=slots,
+                shapes={shape: 1})
 
 
 def _class_of(cooperative_id: str, member_id: str, part: Part, alone: bool) -> str:
-    """The class row a part adds to (after ``figures/class/``)."""
+    """The row a part adds to (after ``figures/class/``): her own, or that of her corridor,
+    gender and groups in the cooperative."""
     if alone:
         return f"{cooperative_id}/m/{member_id}"
-    shape = _ENCODE((part.corridor, part.gender, part.groups, sorted(part.slots)))
-    return f"{cooperative_id}/c/{hashlib.blake2b(shape, digest_size=12).hexdigest()}"
+    cell = _ENCODE((part.corridor, part.gender, part.groups))
+    return f"{cooperative_id}/c/{hashlib.blake2b(cell, digest_size=12).hexdigest()}"
 
 
-def _identity(cls: str) -> str:
-    """How the atoms name the people of a class: a member on her own by her id."""
+def _alone(cls: str) -> str | None:
+    """The member a row is of, if it is one member's own."""
     _, kind, rest = cls.split("/", 2)
-    return rest if kind == "m" else cls
+    return rest if kind == "m" else None
 
 
 def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
@@ -172,8 +180,20 @@ def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
     into.count += sign
     if into.count <= 0:
         return None
+    for shape, n in part.shapes.items():
+        total = into.shapes.get(shape, 0) + sign * n
+        if total > 0:
+            into.shapes[shape] = total
+        else:
+            into.shapes.pop(shape, None)
     for name, slot in part.slots.items():
-        mine = into.slots.setdefault(name, Slot(counts={}, keyed={}, arrivals=[]))
+        mine = into.slots.get(name)
+        if mine is None:
+            mine = into.slots[name] = Slot(counts={}, keyed={}, arrivals=[], people=0)
+        mine.people += sign * slot.people
+        if mine.people <= 0:
+            del into.slots[name]
+            continue
         for k, v in slot.counts.items():
             total = mine.counts.get(k, 0) + sign * v
             if total:
@@ -191,15 +211,24 @@ def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
     return into
 
 
-def _contribution(identity: str, part: Part, today: str) -> Contribution:
-    """A class's (or a member's) figures as one contribution, with its active memberships
-    of ``today`` (ISO)."""
-    me = Contribution(identity, part.corridor, part.gender, tuple(part.groups))
-    add = me.add
+def _contributions(cls: str, part: Part, today: str) -> Iterator[Contribution]:
+    """A row's figures as contributions, with its active memberships of ``today`` (ISO): one
+    member's own row as hers; a row of many, one per slot, named ``(row, slot)`` (their
+    people counted once across slots by the row's shapes: ``disclosure.headcount``)."""
+    member_id = _alone(cls)
+    whole = None
+    if member_id is not None:
+        whole = Contribution(member_id, part.corridor, part.gender, tuple(part.groups))
     for name, slot in part.slots.items():
         month = name or None
-        if month is not None:
-            add(month, "member", None, None)
+        me = whole
+        if me is None:
+            me = Contribution((cls, month), part.corridor, part.gender, tuple(part.groups))
+            me.flows.clear()  # only this slot's: today's is a slot of its own here
+            me.add(month, "member", None, None)
+        elif month is not None:
+            me.add(month, "member", None, None)
+        add = me.add
         active = 0
         for k, v in slot.counts.items():
             if k.startswith("active@"):
@@ -216,7 +245,10 @@ def _contribution(identity: str, part: Part, today: str) -> Contribution:
             add(month, "fee_percents", slot.fee_count, slot.fee_sum)
         for credential in slot.arrivals:
             add(month, "arrivals", credential)
-    return me
+        if whole is None:
+            yield me
+    if whole is not None:
+        yield whole
 
 
 class KeptFigures:
@@ -247,7 +279,7 @@ class KeptFigures:
 
     async def settle(self, keys: Keys) -> None:
         """Settle every member marked when called (the marks of later batches may be settled
-        too): her parts made again, and the difference applied to the classes."""
+        too): her parts made again, and the difference applied to their rows."""
         if not self.pending:
             return
         async with self._lock:
@@ -314,7 +346,7 @@ class KeptFigures:
         return parts
 
     def _write(self, made: dict[str, dict[str, Part]], marks: dict[str, int]) -> list[str]:
-        """One ``WriteBatch``: each member's parts, their classes, and her mark cleared
+        """One ``WriteBatch``: each member's parts, their rows, and her mark cleared
         unless a newer batch marked her again (then she is settled again later). Returns
         the members withdrawn from every figure (erased)."""
         store = self.store
@@ -368,24 +400,38 @@ class KeptFigures:
         coop = self.views.get("cooperatives", cooperative_id)
         if coop is None:
             return None
-        contributions, weights = [], {}
+        contributions: list[Contribution] = []
+        weights: dict = {}
+        shapes: dict = {}
         iso = today.isoformat()
         prefix = CLASS + cooperative_id.encode() + b"/"
         for key, raw in self.store.rows(prefix):
             part = _PART.decode(raw)
-            identity = _identity(key[len(CLASS):].decode())
-            weights[identity] = part.count
-            contributions.append(_contribution(identity, part, iso))
+            cls = key[len(CLASS):].decode()
+            member_id = _alone(cls)
+            if member_id is not None:
+                weights[member_id] = 1
+            else:
+                for name, slot in part.slots.items():
+                    weights[(cls, name or None)] = slot.people
+                shapes[cls] = part.shapes  # read as month sets only if a cell needs them
+            contributions.extend(_contributions(cls, part, iso))
         # in a thread, as the scan's: a cooperative of many groups does not hold the loop
         return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
-                                       contributions, weights, self._identify(cooperative_id))
+                                       contributions, weights, shapes,
+                                       self._identify(cooperative_id))
 
-    def _identify(self, cooperative_id: str) -> Callable[[str], str | None]:
+    def _identify(self, cooperative_id: str) -> Callable[[str, str | None], object]:
         suffix = b"/" + cooperative_id.encode()
 
-        def identify(member_id: str) -> str | None:
+        def identify(member_id: str, slot: str | None) -> object:
             raw = self.store.row(KEPT + member_id.encode() + suffix)
-            return None if raw is None else _identity(_PART.decode(raw).cls)
+            if raw is None:
+                return None
+            part = _PART.decode(raw)
+            if _alone(part.cls) is not None:
+                return member_id
+            return (part.cls, slot) if (slot or TODAY) in part.slots else None
         return identify
 
 

@@ -11,7 +11,7 @@ settled as the gateway's follower settles them (each member's seal opened once).
 schema answers ``federationStats`` in-process (``schema.execute``, as an analyst), five
 questions in turn (by country, corridor, month, cooperative, group), with the figures' cache
 told to keep nothing (``FRESH_SECONDS`` and ``KEEP_SECONDS`` 0): every answer reads every
-cooperative's classes and runs the disclosure rule again, as an answer does after any event
+cooperative's rows and runs the disclosure rule again, as an answer does after any event
 once its atoms are older than 5 s. The two sizes are asked in alternating rounds. The target:
 p50 at 100,000 members ≤ 2x p50 at 1,000. The before/after row times the same questions at
 100,000 members through the scan (every member's seal opened, every answer), a few times.
@@ -202,11 +202,11 @@ async def served(bench: Bench) -> list[Row]:
         began = time.perf_counter()
         await views.figures.settle(keys)
         settled = time.perf_counter() - began
-        classes = sum(1 for _ in store.rows(b"figures/class/"))
+        rows = sum(1 for _ in store.rows(b"figures/class/"))
         nodes[members] = (views, keys)
         notes.append(f"{members:,} members: {events:,} events folded in {folded:.0f} s, their"
                      f" figures settled in {settled:.1f} s ({settled / members * 1e6:.0f}"
-                     f" µs a member), {classes:,} classes in {SERVED_COOPERATIVES} cooperatives")
+                     f" µs a member), {rows:,} rows in {SERVED_COOPERATIVES} cooperatives")
     fresh, keep = figures_cache.FRESH_SECONDS, figures_cache.KEEP_SECONDS
     figures_cache.FRESH_SECONDS = figures_cache.KEEP_SECONDS = 0.0
     samples: dict[int, list[float]] = {members: [] for members in sizes}
