@@ -24,7 +24,8 @@ cooperative) whoever follows the feed, and a subscriber waits for one answer per
 (docs/gateway-notes.md says why). Each subscriber still holds a
 place under the caps (an unfed listener), so the caps count it as a subscription.
 
-The atoms a window needs are those of the cooperatives it touched, scanned after the last
+The atoms a window needs are those of the cooperatives it touched, computed (a "scan", as
+the figures' cache still calls it, whether kept figures are read or members) after the last
 event the hub took that may have changed who is in them (a membership started, a
 registration, a member's details corrected, an erasure; ``_note_change``), and after the hub
 began: a window of deposits by people the atoms already hold costs no scan, a newcomer's

@@ -1,5 +1,7 @@
 """The guard around the figures, so that one request cannot hold the gateway: each
-cooperative's atoms, once scanned (``gateway.figures.scan``), are used again for
+cooperative's atoms, once computed (from the figures the views keep,
+``gateway.figures.kept``, after settling the members marked so far; or by the scan of
+``gateway.figures.scan`` where the views keep none), are used again for
 ``FRESH_SECONDS`` whatever arrives meanwhile (so the figures may be that old), and up to
 ``KEEP_SECONDS`` while nothing at all is applied (the ``applied`` count of ``views.stats``),
 that day; an answer is kept (the last ``MAX_ANSWERS``) while the atoms it was summed from
