@@ -21,8 +21,8 @@ the read models into each member's contributions and asks this module for the at
 from __future__ import annotations
 
 import secrets
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import ChainMap, Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -100,7 +100,7 @@ class Tally:
 
 
 def headcount(members: Iterable, weights: dict | None = None,
-              shapes: dict | None = None) -> int:
+              shapes: Mapping | None = None) -> int:
     """The people that ``members`` stand for: each one, or ``weights[id]`` people; an id
     ``(row, slot)`` stands for the people of a kept row in one slot (``gateway.figures.kept``),
     and those of one row in several slots are counted once, by the row's ``shapes`` (how
@@ -174,7 +174,7 @@ class CooperativeAtoms:
     #: the people each kept row stands for in a slot, and the month sets of a row's people
     #: (kept figures, ``headcount``; empty: each member one person)
     weights: dict = field(default_factory=dict)
-    shapes: dict = field(default_factory=dict)
+    shapes: Mapping = field(default_factory=dict)
     #: how the atoms name a member in a slot (her id, or her row's: ``gateway.figures.kept``)
     identify: Callable[[str, str | None], Any] | None = None
 
@@ -191,7 +191,7 @@ class CooperativeAtoms:
 
 def cooperative_atoms(cooperative_id: str, country: str,
                       contributions: Iterable[Contribution],
-                      weights: dict | None = None, shapes: dict | None = None,
+                      weights: dict | None = None, shapes: Mapping | None = None,
                       identify: Callable[[str, str | None], Any] | None = None,
                       ) -> CooperativeAtoms:
     """The atoms of one cooperative, each marked published or not, from its members'
@@ -341,10 +341,9 @@ def cells(cooperatives: Iterable[CooperativeAtoms], question: Question,
             key = _key(question.group_by, cooperative, atom)
             found[(cooperative.cooperative_id, key) if by_group else key].append(atom)
     weights: dict = {}  # every kept row's, across the cooperatives (ids never meet)
-    shapes: dict = {}
     for cooperative in cooperatives:
         weights.update(cooperative.weights)
-        shapes.update(cooperative.shapes)
+    shapes = ChainMap(*(cooperative.shapes for cooperative in cooperatives))  # read if asked
     shown, hidden = [], False
     for key, atoms in found.items():
         tally = Tally(weights=weights, shapes=shapes)

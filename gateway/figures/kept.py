@@ -2,7 +2,7 @@
 figures, kept where it can be withdrawn, and per cooperative the sums of her cell's members,
 from which ``federationStats`` builds its atoms without reading a single member.
 
-What it owns: three kinds of raw rows in the projections' store (``gateway.store``; a dict in
+What it owns: four kinds of raw rows in the projections' store (``gateway.store``; a dict in
 ``gateway.fold.MemoryStore``):
 
 * ``figures/dirty/{member}`` (empty): her figures may have changed; staged by the fold
@@ -18,7 +18,10 @@ What it owns: three kinds of raw rows in the projections' store (``gateway.store
   once (``gateway.figures.disclosure.headcount``); the number of these rows does not grow
   with the members. ``figures/class/{cooperative}/m/{member}`` is a member counted on her
   own: one in two or more cooperatives (counted once in a cell of both) or with records
-  brought home (each counted once per cell).
+  brought home (each counted once per cell);
+* ``figures/more/{row}`` = what a row keeps apart (``More``), read only by an answer that
+  needs it: its month sets, and the days its memberships start and stop being active (an
+  answer for a day on or after the last of them reads only their sum).
 
 The follower (``KeptFigures.settle``, run after the batches that mark someone and by a query
 before it reads) takes the marked members, makes each one's parts as the scan would
@@ -42,7 +45,7 @@ import datetime as dt
 import hashlib
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Protocol
 
@@ -66,6 +69,7 @@ log = logging.getLogger(__name__)
 DIRTY = b"figures/dirty/"
 KEPT = b"figures/kept/"
 CLASS = b"figures/class/"
+MORE = b"figures/more/"
 #: Members settled per ``WriteBatch`` (then other coroutines run).
 CHUNK = 256
 #: The population slot's name in a ``Part`` (a month's is ``YYYY-MM``).
@@ -97,10 +101,11 @@ def mark(store: DocumentStore, message: Message, touched: Iterable[str]) -> None
 
 
 class Slot(msgspec.Struct, omit_defaults=True, gc=False):
-    """One slot's figures of a part: counts (``joined`` …, and today's ``active@YYYY-MM-DD``
-    steps: +1 the day a membership starts, -1 the day it stops), keyed amounts with how many
+    """One slot's figures of a part: counts (``joined`` …), keyed amounts with how many
     members hold each key (``deposits:EUR`` -> [amount, holders]: a key held with 0 is shown),
-    fees, and the records brought home (a member's own part only)."""
+    fees, the records brought home (a member's own part only), and today's slot's active
+    memberships: ``steps`` by day (+1 the day one starts, -1 the day it stops), their sum
+    ``active`` and the ``last`` day with a step (a day asked from then on needs no steps)."""
 
     counts: dict[str, int] = {}
     keyed: dict[str, list[int]] = {}
@@ -108,6 +113,17 @@ class Slot(msgspec.Struct, omit_defaults=True, gc=False):
     fee_count: int = 0
     arrivals: list[str] = []
     people: int = 1  # the members with something in this slot
+    steps: dict[str, int] = {}
+    active: int = 0
+    last: str = ""
+
+
+class More(msgspec.Struct, omit_defaults=True, gc=False):
+    """What a row keeps apart (``figures/more/``), read only when an answer needs it: its
+    month sets, and its steps by day."""
+
+    shapes: dict[str, int] = {}
+    steps: dict[str, dict[str, int]] = {}
 
 
 class Part(msgspec.Struct, omit_defaults=True, gc=False):
@@ -126,6 +142,7 @@ class Part(msgspec.Struct, omit_defaults=True, gc=False):
 
 _ENCODE = msgspec.msgpack.Encoder().encode
 _PART = msgspec.msgpack.Decoder(Part)
+_MORE = msgspec.msgpack.Decoder(More)
 
 
 def part_of(c: Contribution) -> Part:
@@ -137,8 +154,8 @@ def part_of(c: Contribution) -> Part:
         if slot is None:
             slot = slots[month or TODAY] = Slot(counts={}, keyed={}, arrivals=[])
         if what == "active_days":
-            name = f"active@{key.isoformat()}"
-            slot.counts[name] = slot.counts.get(name, 0) + amount
+            day = key.isoformat()
+            slot.steps = {**slot.steps, day: slot.steps.get(day, 0) + amount}
         elif what in COUNTS:
             slot.counts[what] = slot.counts.get(what, 0) + amount
         elif what in KEYED:
@@ -151,9 +168,36 @@ def part_of(c: Contribution) -> Part:
             slot.fee_count += 1
     for slot in slots.values():
         slot.counts = {k: v for k, v in slot.counts.items() if v}
+        _stepped(slot)
     shape = "|".join(sorted(name for name in slots if name != TODAY))
     return Part(corridor=c.corridor, gender=c.gender, groups=sorted(c.groups), slots=slots,
                 shapes={shape: 1})
+
+
+def _stepped(slot: Slot) -> None:
+    """Its steps without zeros, their sum and last day."""
+    slot.steps = {day: n for day, n in slot.steps.items() if n}
+    slot.active = sum(slot.steps.values())
+    slot.last = max(slot.steps, default="")
+
+
+def _split(part: Part) -> tuple[bytes, bytes]:
+    """A row as stored: the part without its month sets and steps, and those apart."""
+    more = More(shapes=part.shapes,
+                steps={name: slot.steps for name, slot in part.slots.items() if slot.steps})
+    light = msgspec.structs.replace(part, shapes={}, slots={
+        name: msgspec.structs.replace(slot, steps={}) for name, slot in part.slots.items()})
+    return _ENCODE(light), _ENCODE(more)
+
+
+def _joined(main: bytes, more: bytes | None) -> Part:
+    part = _PART.decode(main)
+    if more is not None:
+        kept = _MORE.decode(more)
+        part.shapes = kept.shapes
+        for name, steps in kept.steps.items():
+            part.slots[name].steps = steps
+    return part
 
 
 def _class_of(cooperative_id: str, member_id: str, part: Part, alone: bool) -> str:
@@ -200,6 +244,12 @@ def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
                 mine.counts[k] = total
             else:
                 mine.counts.pop(k, None)
+        if slot.steps:
+            steps = dict(mine.steps)
+            for day, n in slot.steps.items():
+                steps[day] = steps.get(day, 0) + sign * n
+            mine.steps = steps
+            _stepped(mine)
         for k, (amount, holders) in slot.keyed.items():
             held = mine.keyed.setdefault(k, [0, 0])
             held[0] += sign * amount
@@ -211,10 +261,12 @@ def _combine(into: Part | None, part: Part, sign: int) -> Part | None:
     return into
 
 
-def _contributions(cls: str, part: Part, today: str) -> Iterator[Contribution]:
-    """A row's figures as contributions, with its active memberships of ``today`` (ISO): one
-    member's own row as hers; a row of many, one per slot, named ``(row, slot)`` (their
-    people counted once across slots by the row's shapes: ``disclosure.headcount``)."""
+def _contributions(cls: str, part: Part, today: str,
+                   steps: Callable[[], dict[str, dict[str, int]]]) -> Iterator[Contribution]:
+    """A row's figures as contributions, with its active memberships of ``today`` (ISO; a
+    day before its last step reads its ``steps``): one member's own row as hers; a row of
+    many, one per slot, named ``(row, slot)`` (their people counted once across slots by the
+    row's shapes: ``disclosure.headcount``)."""
     member_id = _alone(cls)
     whole = None
     if member_id is not None:
@@ -229,13 +281,11 @@ def _contributions(cls: str, part: Part, today: str) -> Iterator[Contribution]:
         elif month is not None:
             me.add(month, "member", None, None)
         add = me.add
-        active = 0
         for k, v in slot.counts.items():
-            if k.startswith("active@"):
-                if k[7:] <= today:
-                    active += v
-            else:
-                add(month, k, None, v)
+            add(month, k, None, v)
+        active = slot.active
+        if slot.last > today:  # a day before some start or stop: step by step
+            active = sum(n for day, n in steps().get(name, {}).items() if day <= today)
         if active:
             add(None, "active", None, active)
         for k, (amount, _) in slot.keyed.items():
@@ -296,10 +346,10 @@ class KeptFigures:
                         log.warning("figures of a member not settled: %s", type(exc).__name__)
                 gone = self._write(made, chunk)
                 compact = getattr(self.store, "compact", None)
-                for member_id in gone if compact is not None else ():
-                    # an erased member's withdrawn parts, off the disk too (in a thread:
+                for prefix in gone if compact is not None else ():
+                    # an erased member's withdrawn rows, off the disk too (in a thread:
                     # RocksDB rewrites the files that held them)
-                    await asyncio.to_thread(compact, KEPT + member_id.encode() + b"/")
+                    await asyncio.to_thread(compact, prefix)
                 await asyncio.sleep(0)
 
     @contextlib.asynccontextmanager
@@ -345,10 +395,10 @@ class KeptFigures:
                                                          cooperative_id, None))
         return parts
 
-    def _write(self, made: dict[str, dict[str, Part]], marks: dict[str, int]) -> list[str]:
+    def _write(self, made: dict[str, dict[str, Part]], marks: dict[str, int]) -> list[bytes]:
         """One ``WriteBatch``: each member's parts, their rows, and her mark cleared
         unless a newer batch marked her again (then she is settled again later). Returns
-        the members withdrawn from every figure (erased)."""
+        the prefixes of the rows of members withdrawn from every figure (erased)."""
         store = self.store
         puts: dict[bytes, bytes] = {}
         deletes: list[bytes] = []
@@ -357,15 +407,18 @@ class KeptFigures:
         def cls(name: str) -> Part | None:
             if name not in classes:
                 raw = store.row(CLASS + name.encode())
-                classes[name] = None if raw is None else _PART.decode(raw)
+                classes[name] = None if raw is None else _joined(
+                    raw, store.row(MORE + name.encode()))
             return classes[name]
 
         done, gone = [], []
         for member_id, parts in made.items():
             mine = KEPT + member_id.encode() + b"/"
             old = {k[len(mine):].decode(): _PART.decode(v) for k, v in store.rows(mine)}
-            if old and not parts:
-                gone.append(member_id)
+            if old and not parts:  # withdrawn: her rows off the disk too
+                gone.append(mine)
+                gone += [prefix + part.cls.encode() for part in old.values()
+                         if _alone(part.cls) is not None for prefix in (CLASS, MORE)]
             alone = len(parts) > 1 or any(slot.arrivals for part in parts.values()
                                           for slot in part.slots.values())
             for cooperative_id, part in parts.items():
@@ -386,9 +439,9 @@ class KeptFigures:
                 done.append(member_id)
         for name, part in classes.items():
             if part is None:
-                deletes.append(CLASS + name.encode())
+                deletes += [CLASS + name.encode(), MORE + name.encode()]
             else:
-                puts[CLASS + name.encode()] = _ENCODE(part)
+                puts[CLASS + name.encode()], puts[MORE + name.encode()] = _split(part)
         store.write_rows(puts, deletes)
         for member_id in done:
             self.pending.pop(member_id, None)
@@ -402,9 +455,9 @@ class KeptFigures:
             return None
         contributions: list[Contribution] = []
         weights: dict = {}
-        shapes: dict = {}
         iso = today.isoformat()
         prefix = CLASS + cooperative_id.encode() + b"/"
+        more = _More(self.store)
         for key, raw in self.store.rows(prefix):
             part = _PART.decode(raw)
             cls = key[len(CLASS):].decode()
@@ -414,8 +467,9 @@ class KeptFigures:
             else:
                 for name, slot in part.slots.items():
                     weights[(cls, name or None)] = slot.people
-                shapes[cls] = part.shapes  # read as month sets only if a cell needs them
-            contributions.extend(_contributions(cls, part, iso))
+                more.rows.append(cls)
+            contributions.extend(_contributions(cls, part, iso, lambda c=cls: more.of(c).steps))
+        shapes = more  # the month sets read only if a cell spans months of one row
         # in a thread, as the scan's: a cooperative of many groups does not hold the loop
         return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
                                        contributions, weights, shapes,
@@ -433,6 +487,30 @@ class KeptFigures:
                 return member_id
             return (part.cls, slot) if (slot or TODAY) in part.slots else None
         return identify
+
+
+class _More(Mapping):
+    """The month sets of a cooperative's rows (``Mapping``: row -> shapes), each read from
+    the store the first time it is asked for."""
+
+    def __init__(self, store: Rows) -> None:
+        self.store, self.rows, self._read = store, [], {}
+
+    def of(self, cls: str) -> More:
+        found = self._read.get(cls)
+        if found is None:
+            raw = self.store.row(MORE + cls.encode())
+            found = self._read[cls] = More() if raw is None else _MORE.decode(raw)
+        return found
+
+    def __getitem__(self, cls: str) -> dict[str, int]:
+        return self.of(cls).shapes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def kept_of(views: Views) -> KeptFigures | None:

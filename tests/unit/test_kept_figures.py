@@ -332,6 +332,10 @@ async def assert_kept_equal_scanned(node: Node, members: list[str]) -> None:
         held.append(mine)
     for question in QUESTIONS:
         assert answer_of(held, question) == answer_of(scanned, question), question
+    for day in (dt.date(2026, 11, 12), dt.date(2025, 6, 1)):  # stocks of other days too
+        for cooperative_id in COOPERATIVES:
+            assert canonical(await kept.atoms(cooperative_id, day)) == canonical(
+                await scan(views, node.keys, cooperative_id, day, nothing)), day
 
 
 @pytest.mark.parametrize("seed", range(6))
