@@ -80,7 +80,7 @@ from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, letter_for, publish_faust
-from services.runtime.reading import Unreadable, read
+from services.runtime.reading import Unreadable, read_event
 from services.runtime.streams import contract_topic, make_app
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ class Projections:
         for record in records:
             topic, partition, offset = record.topic, record.partition, record.offset
             store.set_offset(topic, partition, offset + 1)
-            message = read(record, kind="event")
+            message = read_event(record)  # read(record, kind="event"), for less
             if isinstance(message, Unreadable):
                 letters.append(message.letter(self.node))
                 stats["dead_lettered"] += 1

@@ -15,6 +15,11 @@ Both figures are records per second over the same records (every one of them an 
 sequence, so the projections apply every record). A store this far behind is caught up in
 bulk (``gateway.catchup``, aiokafka's ``getmany``) before faust tails it.
 
+Beside them, what reading an event costs the projections (``services.runtime.reading
+.read_event``, the short way that accepts exactly what the full decode accepts) against the full
+decode (``read(record, kind="event")``), in µs an event, over 100,000 events of the same
+generator held in memory: the best of three passes each, in the same process.
+
 Where confluent-kafka is installed (it is no dependency of coopbridge), one more row: its raw
 batch ``consume()`` of the same partitions, against the same aiokafka baseline, the figure that
 chose the catch-up's consumer (``docs/benchmarks.md``).
@@ -31,6 +36,7 @@ from deploy.topics import ensure_node_topics
 from gateway.projections import Projections
 from schemas.topics import events_topic
 from services.runtime import kafka_clients
+from services.runtime.reading import read, read_event
 from tests.bench.harness import Bench, Row
 from tests.bench.synth_events import Synth, produce
 
@@ -99,11 +105,46 @@ async def seed(bench: Bench, node: str, events: int, seed: int = 7) -> Synth:
     """A fresh node's topics holding about ``events`` events (plus its data keys)."""
     await asyncio.to_thread(ensure_node_topics, node, bench.bootstrap)
     synth = Synth(node, seed=seed)
-    members = max(100, events // EVENTS_PER_MEMBER)
-    activity = events - members * 3 - members // 3 * 2 - max(3, members // 1000) * 4
-    await produce(bench.bootstrap, synth.log(members, activity))
+    await produce(bench.bootstrap, synth.log(*log_size(events)))
     await group_coordinator_up(bench.bootstrap, events_topic(node, "membership"))
     return synth
+
+
+def log_size(events: int) -> tuple[int, int]:
+    """(members, activity) of ``Synth.log`` for about ``events`` events."""
+    members = max(100, events // EVENTS_PER_MEMBER)
+    return members, events - members * 3 - members // 3 * 2 - max(3, members // 1000) * 4
+
+
+class _Record:
+    __slots__ = ("topic", "partition", "offset", "key", "value")
+
+    def __init__(self, topic: str, offset: int, key: bytes, value: bytes):
+        self.topic, self.partition, self.offset, self.key, self.value = topic, 0, offset, key, value
+
+
+def decode_cost(node: str, events: int) -> tuple[float, float, int]:
+    """(µs an event by ``read_event``, µs an event by the full decode, events read) over
+    about ``events`` events of the generator, held in memory."""
+    records = [_Record(topic, offset, key, value) for offset, (topic, key, value) in
+               enumerate(Synth(node, seed=3).log(*log_size(events)))
+               if not topic.endswith(".datakeys")]
+
+    def short() -> None:
+        for record in records:
+            read_event(record)
+
+    def full() -> None:
+        for record in records:
+            read(record, kind="event")
+
+    best = {short: float("inf"), full: float("inf")}
+    for _ in range(3):  # interleaved: the machine's load falls on both alike
+        for way in best:
+            began = time.perf_counter()
+            way()
+            best[way] = min(best[way], time.perf_counter() - began)
+    return 1e6 * best[short] / len(records), 1e6 * best[full] / len(records), len(records)
 
 
 async def group_coordinator_up(bootstrap: str, topic: str) -> None:
@@ -149,6 +190,12 @@ async def run(bench: Bench) -> None:
             "replay", "records/s of a raw confluent-kafka batch consume of the same partitions",
             count / took, "records/s", raw, "raw aiokafka consume, mean of before and after",
             note=f"{count:,} records in {took:.1f} s, after the projections"))
+    short, full, sample = decode_cost(node, bench.size(100_000, 5_000))
+    bench.add(Row(
+        "replay", "µs reading an event (read_event, the projections' short way)", short,
+        "µs/event", full, 'the full decode, read(record, kind="event")', higher_is_better=False,
+        note=(f"{sample:,} events of the same generator in memory, best of 3 passes each;"
+              " the short way accepts exactly what the full decode accepts")))
     mix = ", ".join(f"{name} {count:,}" for name, count in
                     sorted(synth.counts.items(), key=lambda kv: -kv[1])[:6])
     bench.add(Row(
