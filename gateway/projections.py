@@ -25,7 +25,9 @@ redelivery and is ignored (``stats["duplicates"]``); a gap, a foreign ``previous
 another event at the current version (a second writer's) goes to dead-letter
 (``off_chain``), as does an event the projection code fails on (``projection_error``; its
 chain still advances, so one bad event does not turn every later event of that aggregate
-into a gap), and a record that is no readable event (``ContractError``'s reason).
+into a gap), and a record that is no readable event (``ContractError``'s reason). Records
+are read by ``services.runtime.reading.read_event``: what the full decode reads, refused with
+its reasons, for less.
 
 A batch (up to ``MAX_BATCH`` records, or what came within ``BATCH_WITHIN_S``) is folded in memory: the
 documents it touches are decoded once (or taken from a small cache of committed documents,
