@@ -3,7 +3,8 @@
 What it owns: one RocksDB database per gateway replica (``<home>/gateway/<node>-<replica>``
 by default) holding
 
-* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack);
+* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack), and every
+  row of ``gateway.fold.ROWS`` under ``{table}/{key}\x00{sort}``;
 * the chain position of every aggregate it has folded, under ``chain/{topic}/{subject}``
   = ``(version, last event id)``;
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
@@ -62,7 +63,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ from aiokafka import TopicPartition
 
 from gateway.auth import Caller
 from gateway.catchup import catch_up
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
 from gateway.store import RocksStore
@@ -239,6 +240,10 @@ class Projections:
     def get(self, table: str, key: str) -> Doc | None:
         """The document ``key`` of ``table`` (a copy: change it freely), or None."""
         return self._require_store().read(table, key)
+
+    def rows(self, table: str, key: str, after: str | None = None) -> Iterator[Row]:
+        """The rows of ``key`` in rows table ``table``, in order (after ``after`` only)."""
+        return self._require_store().rows(table, key, after)
 
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""

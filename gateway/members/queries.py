@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from gateway.access import SignedIn
 from gateway.context import GatewayContext
+from gateway.fold import entry
 from gateway.members.documents import ALL_COUNTRIES
 from gateway.members.member import Member, entry_visible, visible_member
 from gateway.members.types import Cooperative, HistoryEntry
@@ -92,10 +93,9 @@ def member_history(info: Info[GatewayContext, None], member_id: strawberry.ID,
     member = visible_member(info, member_id)
     if member is None or "membership" not in member.scopes:
         return None
-    history = info.context.views.get("history", member_id)
     size, start = page_size(first), offset(after)
-    visible = (x for x in (history.items if history else [])
-               if entry_visible(member, x.service, x.type))
+    entries = map(entry, info.context.views.rows("timeline", member_id))
+    visible = (x for x in entries if entry_visible(member, x.service, x.type))
     items = list(itertools.islice(visible, start + size + 1))  # one more: is there a next?
     page = items[start:start + size]
     return HistoryConnection(

@@ -126,7 +126,8 @@ def _savings(record: MemberRecord, views) -> dict:
                              "closed": account.closed})
         if account.loan is not None:
             timing = {"early": 0, "on_time": 0, "late": 0}
-            for repayment in account.loan.repayments:
+            for repayment in views.rows("repayments",
+                                        account.loan.repayments_key(account.account_id)):
                 timing[repayment.timing] = timing.get(repayment.timing, 0) + 1
             disbursed = account.loan.disbursed_on or (
                 account.opened_at.date() if account.opened_at else
@@ -137,7 +138,7 @@ def _savings(record: MemberRecord, views) -> dict:
                           "instalments": len(account.loan.schedule),
                           "repaidEarly": timing["early"], "repaidOnTime": timing["on_time"],
                           "repaidLate": timing["late"], "closed": account.loan.closed})
-        for r in account.remittances:
+        for r in views.rows("remittances", account_id):
             if r.direction != "sent" or r.status == "refunded" or not r.corridor:
                 continue
             key = (r.corridor, r.amount.currency)

@@ -15,6 +15,7 @@ from gateway import projections as projections_module
 from gateway.auth import Caller, Role
 from gateway.projections import Projections
 from gateway.documents import EnrolmentDoc, MembershipDoc
+from gateway.fold import entry
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas import savings as s
@@ -107,7 +108,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
         assert await views.wait_for(refs(node_id, last))
         record = views.get("members", rosa)
         account_view = views.get("accounts", account)
-        history = views.get("history", rosa)
+        history = [entry(x) for x in views.rows("timeline", rosa)]
         course_view = views.get("courses", course)
         members = views.get("cooperatives", cooperative).members
         stats = dict(views.stats)
@@ -124,12 +125,12 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
     assert account_view.deposits == Money(25000, "EUR")
     assert course_view.enrolled == 1 and course_view.cooperative_id == cooperative
     assert members == [rosa]
-    assert [(i.service, i.type) for i in history.items] == [
+    assert [(i.service, i.type) for i in history] == [
         ("membership", "MemberRegistered"), ("membership", "MembershipStarted"),
         ("savings", "AccountOpened"), ("savings", "FundsDeposited"),
         ("savings", "FundsDeposited"), ("training", "LearnerEnrolled")]
-    assert [i.subject for i in history.items] == [rosa, rosa, account, account, account, course]
-    assert history.items[3].summary == "deposited 200.00 EUR"
+    assert [i.subject for i in history] == [rosa, rosa, account, account, account, course]
+    assert history[3].summary == "deposited 200.00 EUR"
     assert stats == {"applied": 8, "duplicates": 0, "dead_lettered": 0, "skipped": 0}
     # every applied event reached the listener, in order, with the members it touched
     assert [(touched, msg.payload.contract_name) for touched, msg in got] == [
@@ -166,9 +167,9 @@ async def test_a_restart_resumes_where_it_stopped_without_replay(node, tmp_path)
             await accepted(second, node_id, client, deposit(account, 300), account)
             assert second.stats["applied"] == 2
             balance = second.get("accounts", account).balance
-            history = second.get("history", rosa)
+            history = [entry(x) for x in second.rows("timeline", rosa)]
     assert balance == Money(1500, "EUR")
-    assert [i.type for i in history.items] == [
+    assert [i.type for i in history] == [
         "MemberRegistered", "MembershipStarted", "AccountOpened",
         "FundsDeposited", "FundsDeposited", "FundsDeposited"]
 

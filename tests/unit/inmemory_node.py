@@ -52,6 +52,9 @@ class LocalViews:
     def get(self, table, key):
         return self.store.get(table, key)
 
+    def rows(self, table, key, after=None):
+        return self.store.rows(table, key, after)
+
     async def wait_for(self, refs, timeout=10.0) -> bool:
         return True  # everything is applied synchronously
 
