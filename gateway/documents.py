@@ -11,6 +11,7 @@ document's size does not grow with the number of events. Here:
   training: enrolments and certificates; records: the records exported and imported), so it
   and its parts are declared here, below the features, and each feature's fold keeps its own
   part; personal data stays sealed here (opened per request by the GraphQL layer);
+* rows ``member_accounts``  member id -> ``AccountRef``: her accounts;
 * rows ``timeline``  member id -> ``HistoryItem`` rows: her timeline (``gateway.fold``
   writes it), one row per event, in time order.
 
@@ -179,11 +180,25 @@ class MemberRecord(Doc, kw_only=True):
     memberships: list[MembershipDoc] = []
     groups: list[GroupRef] = []
     consents: list[ConsentDoc] = []
-    accounts: list[str] = []
     enrolments: list[EnrolmentDoc] = []
     certificates: list[CertificateDoc] = []
     exports: list[ExportDoc] = []
     imports: list[ImportDoc] = []
+
+
+class AccountRef(Row, kw_only=True):
+    """One of her accounts (rows ``member_accounts``, key: her member id, in the order they
+    were opened): written by the savings feature from the account's own events, so the
+    partitions of the savings topic can be folded apart (``gateway.fold.LOCAL_SERVICES``)."""
+
+    TABLE: ClassVar[str] = "member_accounts"
+
+    account_id: str
+
+
+def accounts_of(views: RowReader, member_id: str) -> list[str]:
+    """Her accounts' ids, in the order they were opened."""
+    return [ref.account_id for ref in views.rows("member_accounts", member_id)]
 
 
 # -- her timeline ---------------------------------------------------------------------------

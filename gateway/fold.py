@@ -19,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from gateway.documents import Doc, DocumentStore, HistoryItem, MemberRecord, Row, history_sort
+from gateway.documents import (
+    AccountRef,
+    Doc,
+    DocumentStore,
+    HistoryItem,
+    MemberRecord,
+    Row,
+    history_sort,
+)
 from gateway.members import fold as members
 from gateway.members.documents import CooperativeView, CountryIndex
 from gateway.records import fold as records
@@ -35,7 +43,7 @@ from schemas.registry import Contract
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
-    HistoryItem, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
+    HistoryItem, AccountRef, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.
@@ -49,6 +57,13 @@ for _feature in FEATURES:
     for _event, _fold in _feature.FOLDS.items():
         _FOLDS[_event] = (*_FOLDS.get(_event, ()), _fold)
         _SUMMARIES.setdefault(_event, _feature.summary)
+
+
+#: The services whose events' folds write only documents of their own aggregate (the
+#: event's ``subject``) and rows no other aggregate's events write, and read nothing else:
+#: their topics' partitions can be folded apart and the results merged (``gateway.rebuild``;
+#: ``tests/unit/test_rows.py`` checks it). The others' events write across aggregates.
+LOCAL_SERVICES = frozenset({"savings"})
 
 
 def folds_of(event_type: type[Contract]) -> tuple[Fold, ...]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 import msgspec
 
 from gateway.context import Keys, Views
-from gateway.documents import MemberRecord
+from gateway.documents import MemberRecord, accounts_of
 from gateway.figures.disclosure import (
     NO_GROUP,
     Contribution,
@@ -84,7 +84,7 @@ def _contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
             me.add(None, "active")
     for imported in record.imports:
         me.add(_month(imported.imported_at), "arrivals", imported.credential_id)
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, member_id):
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.documents import CertificateDoc, MemberRecord
+from gateway.documents import CertificateDoc, MemberRecord, accounts_of
 from gateway.inputs import InputError
 from gateway.records import credentials as vc
 from schemas import membership as m
@@ -106,7 +106,7 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
 
 
 def _shares_of(record: MemberRecord, views, cooperative_id: str):
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, record.member_id):
         account = views.get("accounts", account_id)
         if (account and account.cooperative_id == cooperative_id
                 and account.product == "share_capital" and account.balance is not None):
@@ -116,7 +116,7 @@ def _shares_of(record: MemberRecord, views, cooperative_id: str):
 
 def _savings(record: MemberRecord, views) -> dict:
     balances, loans, corridors = [], [], {}
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, record.member_id):
         account = views.get("accounts", account_id)
         if account is None:
             continue

@@ -3,14 +3,16 @@ in her timeline.
 
 Reads (through ``gateway.fold``) ``{node}.savings.events``; writes the ``accounts``
 documents, their rows (remittances, transfers, repayments: ``gateway.savings.documents``)
-and the list of her accounts in her record.
+and her accounts' rows (``member_accounts``). Every write is to the account the event is of,
+or a row no other event writes: the savings topic's partitions can be folded apart
+(``gateway.fold.LOCAL_SERVICES``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from gateway.documents import DocumentStore, MemberRecord, document
+from gateway.documents import AccountRef, DocumentStore, document, history_sort
 from gateway.savings.documents import (
     AccountView,
     LoanDoc,
@@ -76,10 +78,10 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
         account.member_id, account.cooperative_id = event.member_id, event.cooperative_id
         account.product, account.currency = event.product.value, event.currency
         account.balance, account.opened_at = Money(0, event.currency), at
-        member = document(store, MemberRecord, event.member_id)
-        member.accounts.append(event.account_id)
         store.put("accounts", event.account_id, account)
-        store.put("members", event.member_id, member)
+        store.put_row("member_accounts", event.member_id,
+                      history_sort(at, event.account_id, envelope.sequence or 0),
+                      AccountRef(account_id=event.account_id))
         return [event.member_id]
     account = document(store, AccountView, event.account_id)
     match event:

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.app import GatewayGraphQL, create_app
+from gateway.documents import accounts_of
 from gateway.fold import entry
 from gateway.members.member import entry_visible, visible_member
 from schemas import membership as m
@@ -85,7 +86,7 @@ def with_baselines(app):
             accounts = [{"account": doc,
                          "remittances": list(views.rows("remittances", account_id)),
                          "transfers": list(views.rows("transfers", account_id))}
-                        for account_id in record.accounts
+                        for account_id in accounts_of(views, member_id)
                         if (doc := views.get("accounts", account_id)) is not None]
         entries = []
         if "membership" in scopes:

@@ -14,7 +14,7 @@ import pytest
 from gateway import projections as projections_module
 from gateway.auth import Caller, Role
 from gateway.projections import Projections
-from gateway.documents import EnrolmentDoc, MembershipDoc
+from gateway.documents import EnrolmentDoc, MembershipDoc, accounts_of
 from gateway.fold import entry
 from schemas import REGISTRY
 from schemas import membership as m
@@ -108,6 +108,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
         assert await views.wait_for(refs(node_id, last))
         record = views.get("members", rosa)
         account_view = views.get("accounts", account)
+        her_accounts = accounts_of(views, rosa)
         history = [entry(x) for x in views.rows("timeline", rosa)]
         course_view = views.get("courses", course)
         members = views.get("cooperatives", cooperative).members
@@ -118,7 +119,7 @@ async def test_rosas_story_folds_into_one_record(node, tmp_path):
     assert record.memberships == [MembershipDoc(
         cooperative_id=cooperative, role="member", started_on=dt.date(2019, 5, 6),
         share_capital_required=Money(5000, "EUR"))]
-    assert record.accounts == [account]
+    assert her_accounts == [account]
     assert record.enrolments == [EnrolmentDoc(course_id=course, status="enrolled")]
     assert (account_view.member_id, account_view.cooperative_id) == (rosa, cooperative)
     assert account_view.balance == Money(25000, "EUR")

@@ -11,7 +11,7 @@ from collections import defaultdict
 import msgspec
 
 from gateway.documents import HistoryItem, history_sort
-from gateway.fold import MemoryStore, entry, project
+from gateway.fold import LOCAL_SERVICES, MemoryStore, entry, project
 from gateway.store import _FORMAT_KEY, FORMAT, RocksStore
 from schemas import REGISTRY
 from schemas import savings as s
@@ -132,3 +132,52 @@ def test_a_timeline_entry_is_worded_when_read():
     shown = entry(item)
     assert (shown.service, shown.type, shown.subject) == ("savings", "FundsDeposited", account)
     assert shown.summary == "deposited 20.00 EUR"
+
+
+class WatchingStore(MemoryStore):
+    """A ``MemoryStore`` that notes which aggregate's event read or wrote each key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: tuple[str, str] = ("", "")  # (service, subject) of the event folded
+        self.writers: dict[tuple, set[tuple[str, str]]] = defaultdict(set)
+        self.reads: list[tuple[tuple[str, str], tuple]] = []
+
+    def get(self, table, key):
+        self.reads.append((self.current, (table, key)))
+        return super().get(table, key)
+
+    def put(self, table, key, doc) -> None:
+        self.writers[(table, key)].add(self.current)
+        super().put(table, key, doc)
+
+    def row(self, table, key, sort):
+        self.reads.append((self.current, (table, key, sort)))
+        return super().row(table, key, sort)
+
+    def put_row(self, table, key, sort, row) -> None:
+        self.writers[(table, key, sort)].add(self.current)
+        super().put_row(table, key, sort, row)
+
+
+def test_the_local_services_events_touch_only_what_their_own_aggregate_writes():
+    """What lets ``coopbridge replay --workers`` fold the partitions of a local service's
+    topic apart: its events write only keys that no other aggregate writes, and read only
+    keys that only their own aggregate writes (or that nobody wrote)."""
+    store = WatchingStore()
+    local = 0
+    for topic, _, value in Synth("rows", seed=3).log(members=300, activity=6000):
+        if not topic.endswith(".events"):
+            continue
+        message = REGISTRY.decode(value, kind="event")
+        service = type(message.payload).contract_service
+        store.current = (service, message.envelope.subject)
+        project(store, message)
+        local += service in LOCAL_SERVICES
+    assert local > 5000
+    for key, writers in store.writers.items():
+        mine = {w for w in writers if w[0] in LOCAL_SERVICES}
+        assert not mine or len(writers) == 1, f"{key} written by {writers}"
+    for reader, key in store.reads:
+        if reader[0] in LOCAL_SERVICES:
+            assert store.writers.get(key, {reader}) == {reader}, f"{reader} read {key}"
