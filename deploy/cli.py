@@ -232,8 +232,10 @@ def status(nodes: tuple[str, ...]) -> None:
 @main.command("replay")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--replica", default="1", show_default=True, help="The gateway replica.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes folding the partitions apart; default: one per core.")
 @fails_cleanly
-def replay_command(node: str | None, replica: str) -> None:
+def replay_command(node: str | None, replica: str, workers: int | None) -> None:
     """Rebuild a node's gateway projections from the log (stop that gateway first)."""
     from rich.progress import Progress  # noqa: PLC0415
 
@@ -248,7 +250,7 @@ def replay_command(node: str | None, replica: str) -> None:
     started = time.monotonic()
     with Progress(console=out) as bar:
         task = bar.add_task(f"replaying node {node}", total=None)
-        applied = replay(node, replica=replica,
+        applied = replay(node, replica=replica, workers=workers,
                          progress=lambda done, total: bar.update(task, completed=done,
                                                                  total=total or None))
     out.print(f"node [bold]{node}[/] projections rebuilt · {applied} events · "

@@ -9,9 +9,9 @@ topics again through the gateway's projections (replay); it writes no topic.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,38 +87,29 @@ def consumer_lag(nodes: list[str], bootstrap: str | None = None) -> list[Lag]:
 
 
 def replay(node: str, bootstrap: str | None = None, replica: str = "1",
-           progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, then
-    swap it in (the old one is kept until the new one is complete). The gateway of that
-    replica must be stopped. Returns the number of events applied."""
-    from gateway.projections import Projections  # noqa: PLC0415
+           progress: Callable[[int, int], None] | None = None,
+           workers: int | None = None) -> int:
+    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, with
+    ``workers`` processes (default: one per core; ``gateway.rebuild``), then swap it in (the
+    old one is kept until the new one is complete). The gateway of that replica must be
+    stopped. Returns the number of events applied."""
+    from gateway.rebuild import rebuild  # noqa: PLC0415
 
     target = config.home() / "gateway" / f"{node}-{replica}"
     fresh = target.with_name(target.name + ".replay")
     shutil.rmtree(fresh, ignore_errors=True)
-
-    async def rebuild() -> int:
-        projections = Projections(node, bootstrap, data_dir=fresh, replica=replica,
-                                  follow=False)  # in bulk, up to the end as of now
-        async with projections:
-            waiting = asyncio.ensure_future(projections.ready())
-            while not waiting.done():
-                if progress is not None:
-                    progress(*projections.progress())
-                await asyncio.wait([waiting], timeout=0.2)
-            waiting.result()
-            if progress is not None:
-                progress(*projections.progress())
-            return projections.stats["applied"]
-
-    applied = asyncio.run(rebuild())
+    try:
+        stats = rebuild(node, bootstrap, fresh, workers or os.cpu_count() or 1, progress)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     old = target.with_name(target.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     fresh.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-    return applied
+    return stats["applied"]
 
 
 # -- export and offline verification ---------------------------------------------------------

@@ -16,7 +16,8 @@ one agent reads the three topics as one stream, in batches (``take_events``). A 
 than a batch behind the log (``CATCH_UP_BEYOND``) is first brought up to it in bulk by
 ``gateway.catchup`` (a batch consumer, outside the group), through the same ``_apply``; the
 agent then tails from the offsets the store holds. ``follow=False`` (``coopbridge replay``)
-folds the log up to its end as of ``start`` in bulk and starts no agent.
+folds the log up to its end as of ``start`` in bulk and starts no agent; with ``partitions``,
+only those (a worker of ``gateway.rebuild``).
 What it writes: ``{node}.deadletter`` (events it cannot apply), and faust's own assignor
 topic. Nothing else: the gateway owns no truth.
 
@@ -63,7 +64,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +123,13 @@ class Projections:
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
                  data_dir: Path | None = None, replica: str | None = None,
-                 follow: bool = True):
+                 follow: bool = True, partitions: Iterable[tuple[str, int]] | None = None):
         self.node = check_node(node)
         self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
+        # not following: only these (topic, partition)s, if given (a worker of gateway.rebuild)
+        self.partitions = None if partitions is None else frozenset(partitions)
+        if self.partitions is not None and follow:
+            raise ValueError("a replica that follows the log reads every partition")
         self.bootstrap = bootstrap
         self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
         if not _REPLICA.match(self.replica):
@@ -161,7 +166,8 @@ class Projections:
         self._store = RocksStore(self.data_dir)
         try:
             self._done = self._store.offsets(self.topics.values())
-            self._ends = await self._end_offsets()
+            self._ends = {tp: end for tp, end in (await self._end_offsets()).items()
+                          if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
             if behind > CATCH_UP_BEYOND or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
@@ -176,9 +182,8 @@ class Projections:
         """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
-            await catch_up(self.bootstrap, self.topics.values(), dict(self._done), self._ends,
-                           self._apply, beyond=CATCH_UP_BEYOND if self.follow else 0,
-                           batch=CATCH_UP_BATCH)
+            await catch_up(self.bootstrap, dict(self._done), self._ends, self._apply,
+                           beyond=CATCH_UP_BEYOND if self.follow else 0, batch=CATCH_UP_BATCH)
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:

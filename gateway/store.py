@@ -114,6 +114,11 @@ class RocksStore:
 
     @staticmethod
     def _open(path: Path) -> Rdict:
+        return Rdict(str(path), RocksStore.options())
+
+    @staticmethod
+    def options() -> Options:
+        """How the store's RocksDB is opened (raw mode: bytes keys and values)."""
         options = Options(raw_mode=True)
         options.create_if_missing(True)
         options.set_write_buffer_size(WRITE_BUFFER_BYTES)
@@ -121,7 +126,7 @@ class RocksStore:
         table.set_block_cache(Cache(BLOCK_CACHE_BYTES))
         table.set_bloom_filter(10, False)  # a key not there (a new aggregate) costs no read
         options.set_block_based_table_factory(table)
-        return Rdict(str(path), options)
+        return options
 
     # DocumentStore (the session of one batch)
     def get(self, table: str, key: str) -> Doc | None:
