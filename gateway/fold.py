@@ -29,7 +29,7 @@ from gateway.documents import (
     history_sort,
 )
 from gateway.members import fold as members
-from gateway.members.documents import CooperativeView, CountryIndex
+from gateway.members.documents import CooperativeView, CoopMember, CountryIndex
 from gateway.records import fold as records
 from gateway.records.documents import StatusListView
 from gateway.savings import fold as savings
@@ -43,7 +43,7 @@ from schemas.registry import Contract
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
-    HistoryItem, AccountRef, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
+    HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.

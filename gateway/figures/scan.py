@@ -45,7 +45,7 @@ async def scan(views: Views, keys: Keys, cooperative_id: str, today: dt.date,
     if coop is None:
         return None
     contributions = []
-    for member_id in coop.members:
+    for member_id in (row.member_id for row in views.rows("coop_members", cooperative_id)):
         await pace()
         record = views.get("members", member_id)
         if record is None or record.erased or record.personal is None:
