@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import fcntl
 import os
 import shutil
 from collections.abc import Callable
@@ -92,24 +93,36 @@ def replay(node: str, bootstrap: str | None = None, replica: str = "1",
     """Rebuild the gateway's projections of ``node`` from the log into a fresh store, with
     ``workers`` processes (default: one per core; ``gateway.rebuild``), then swap it in (the
     old one is kept until the new one is complete). The gateway of that replica must be
-    stopped. Returns the number of events applied."""
+    stopped; one replay of a replica runs at a time (``ReplayRunning``). Returns the number of
+    events applied."""
     from gateway.rebuild import rebuild  # noqa: PLC0415
 
     target = config.home() / "gateway" / f"{node}-{replica}"
-    fresh = target.with_name(target.name + ".replay")
-    shutil.rmtree(fresh, ignore_errors=True)
-    try:
-        stats = rebuild(node, bootstrap, fresh, workers or os.cpu_count() or 1, progress)
-    except BaseException:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".replay.lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go when this process ends
+        except BlockingIOError:
+            raise ReplayRunning(f"a replay of gateway {node}-{replica} is running") from None
+        fresh = target.with_name(target.name + ".replay")
         shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+        try:
+            stats = rebuild(node, bootstrap, fresh, workers or len(os.sched_getaffinity(0)),
+                            progress)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
     return stats["applied"]
+
+
+class ReplayRunning(RuntimeError):
+    """Another replay of the same gateway replica holds its lock."""
 
 
 # -- export and offline verification ---------------------------------------------------------

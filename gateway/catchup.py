@@ -2,8 +2,9 @@
 from a batch consumer, without faust's per-event stream machinery.
 
 What it reads: the partitions of the node's events topics it is given (every one, from
-``gateway.projections``; some, from a worker of ``gateway.rebuild``), from the offsets the store holds, with a consumer outside any group (it commits
-nothing: the store is the checkpoint). What it writes: ``{node}.deadletter``, through the
+``gateway.projections``; some, from a worker of ``gateway.rebuild``), from the offsets the
+store holds, with a consumer outside any group (it commits nothing: the store is the
+checkpoint). What it writes: ``{node}.deadletter``, through the
 batches it hands to the projections (a producer of its own, acknowledged by the broker before
 the batch is written). It folds nothing itself: every fetch goes, as one batch, to the same
 function that folds the faust agent's batches (``Projections._apply``), so the two paths cannot

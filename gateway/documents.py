@@ -206,8 +206,8 @@ def accounts_of(views: RowReader, member_id: str) -> list[str]:
 
 class HistoryItem(Row, kw_only=True):
     """One line of her timeline: the event as it was written (its wire type and payload,
-    which hold no personal data but sealed), worded only when a query asks
-    (``gateway.fold.entry``). Key: her member id; sort: ``history_sort``."""
+    its sealed fields emptied: ``gateway.fold.NOTHING_SEALED``), worded only when a query
+    asks (``gateway.fold.entry``). Key: her member id; sort: ``history_sort``."""
 
     TABLE: ClassVar[str] = "timeline"
 
@@ -218,6 +218,9 @@ class HistoryItem(Row, kw_only=True):
 
 
 def history_sort(at: dt.datetime, subject: str, sequence: int) -> str:
-    """Her timeline in time order (``at`` is UTC: its ISO form sorts as the time does), then
-    by aggregate and its order."""
+    """Her timeline in time order, then by aggregate and its order: the ISO form of a UTC
+    time sorts as the time does (a whole second, with no fraction written, sorts before any
+    fraction of it: "+" comes before ".")."""
+    if at.utcoffset():
+        at = at.astimezone(dt.UTC)
     return f"{at.isoformat()}/{subject}/{sequence:010d}"

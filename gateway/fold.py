@@ -7,8 +7,8 @@ fold) and how they read in her timeline (``summary``); an event may be folded by
 features (a revoked consent: the members feature marks it revoked, the records feature
 revokes what she shared under it), in the order of ``FEATURES``; the first of them words it.
 Here too: her timeline (rows ``timeline``), one row per event that touched her record, in
-time order, holding the event as written; it is worded only when a query reads it
-(``entry``), so the fold does no presentation.
+time order, holding the event as written but for its sealed fields (``NOTHING_SEALED``); it
+is worded only when a query reads it (``entry``), so the fold does no presentation.
 
 ``TABLES``: every table of documents, and the class of its documents; ``ROWS``: every table
 of rows, and the class of its rows.
@@ -16,8 +16,13 @@ of rows, and the class of its rows.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+import msgspec
 
 from gateway.documents import (
     AccountRef,
@@ -38,7 +43,10 @@ from gateway.training import fold as training
 from gateway.training.documents import CourseView
 from schemas import REGISTRY, Message
 from schemas.envelope import Envelope
+from schemas.fields import Sealed
 from schemas.registry import Contract
+
+log = logging.getLogger(__name__)
 
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView)}
@@ -105,19 +113,62 @@ def project(store: DocumentStore, message: Message) -> list[str]:
                 touched.append(member_id)
     if touched:
         # the three services' topics are read concurrently: the sort key keeps time order
-        item = HistoryItem(at=envelope.time, subject=envelope.subject, wire=envelope.type,
-                           data=bytes(envelope.data))
+        if _holds_sealed(type(event)):  # as upcast, then written again without them
+            wire, data = event.wire_type, msgspec.json.encode(_unsealed(event))
+        else:
+            wire, data = envelope.type, bytes(envelope.data)
+        item = HistoryItem(at=envelope.time, subject=envelope.subject, wire=wire, data=data)
         sort = history_sort(envelope.time, envelope.subject, envelope.sequence or 0)
         for member_id in touched:
             store.put_row("timeline", member_id, sort, item)
     return touched
 
 
+#: What her timeline keeps of a sealed field: nothing (her wording needs none), in a shape
+#: that still reads as an event of its contract.
+NOTHING_SEALED = Sealed(kid="-", iv=bytes(12), ct=bytes(16))
+_SEALED_IN: dict[type, bool] = {}
+
+
+def _holds_sealed(cls: type[Contract]) -> bool:
+    """Whether events of ``cls`` can hold a ``Sealed`` field, however deep."""
+    found = _SEALED_IN.get(cls)
+    if found is None:
+        found = _SEALED_IN[cls] = _sealed_in(msgspec.inspect.type_info(cls), set())
+    return found
+
+
+def _sealed_in(info: msgspec.inspect.Type, seen: set[type]) -> bool:
+    if isinstance(info, msgspec.inspect.StructType):
+        if info.cls is Sealed:
+            return True
+        if info.cls in seen:
+            return False
+        seen.add(info.cls)
+        return any(_sealed_in(f.type, seen) for f in info.fields)
+    inner = [getattr(info, name) for name in ("type", "item_type", "key_type", "value_type")
+             if isinstance(getattr(info, name, None), msgspec.inspect.Type)]
+    inner += list(getattr(info, "types", ()) or getattr(info, "item_types", ()))
+    return any(_sealed_in(t, seen) for t in inner)
+
+
+def _unsealed(value: Any) -> Any:
+    """``value`` with every ``Sealed`` in it, however deep, replaced by ``NOTHING_SEALED``."""
+    if isinstance(value, Sealed):
+        return NOTHING_SEALED
+    if isinstance(value, msgspec.Struct):
+        return msgspec.structs.replace(value, **{
+            name: _unsealed(getattr(value, name)) for name in value.__struct_fields__})
+    if isinstance(value, list | tuple):
+        return type(value)(_unsealed(x) for x in value)
+    return value
+
+
 @dataclass(frozen=True)
 class Entry:
     """A line of her timeline as a query shows it."""
 
-    at: object
+    at: dt.datetime
     service: str
     type: str
     item: HistoryItem
@@ -129,8 +180,14 @@ class Entry:
 
     @property
     def summary(self) -> str:
-        """Worded now, from the event as written (upcast to its newest version)."""
-        return summary(REGISTRY.decode_payload(self.item.wire, self.item.data))
+        """Worded now, from the event as written (upcast to its newest version); if that
+        fails, its name (the timeline still reads, and the log says which event)."""
+        try:
+            return summary(REGISTRY.decode_payload(self.item.wire, self.item.data))
+        except Exception as exc:  # noqa: BLE001 - a bug in a wording, or an old event
+            log.warning("wording a %s in a timeline failed with %s", self.item.wire,
+                        type(exc).__name__)
+            return self.type
 
 
 def entry(item: HistoryItem) -> Entry:

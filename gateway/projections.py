@@ -118,6 +118,19 @@ class _Redo(Exception):
 # -- the projections ------------------------------------------------------------------------
 
 
+async def end_offsets(bootstrap: str | None, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of ``topics``."""
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(probe, topic)]
+        ends = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+
 class Projections:
     """The read side of one gateway replica: ``start``, ``ready``, then read and wait."""
 
@@ -424,15 +437,7 @@ class Projections:
     # -- helpers
 
     async def _end_offsets(self) -> dict[tuple[str, int], int]:
-        probe = kafka_clients.offsets_probe(self.bootstrap)
-        await probe.start()
-        try:
-            partitions = [tp for topic in self.topics.values()
-                          for tp in await kafka_clients.all_partitions(probe, topic)]
-            ends = await probe.end_offsets(partitions)
-        finally:
-            await probe.stop()
-        return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+        return await end_offsets(self.bootstrap, self.topics.values())
 
     def _check_ready(self) -> None:
         if self._catching_up is not None:

@@ -16,7 +16,11 @@ partitions are then given out largest first, each to the worker with the fewest 
 far (``plan``).
 
 Reads the events topics (as the projections do) and writes their dead letters; writes the
-store under ``into`` and, while it works, its parts beside it (``<into>.parts``).
+store under ``into`` and, while it works, its parts beside it (a directory of its own per
+run, removed at the end): at the peak, the disk holds the parts and their SST files, about
+twice the new store. A worker whose parent is gone stops at once, and the parent stops the
+rebuild as soon as one worker stops before the end of its partitions: no store built from
+a part that was not finished is ever swapped in.
 """
 
 from __future__ import annotations
@@ -25,15 +29,19 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import shutil
+import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from rocksdict import Rdict, WriteBatch
+from rocksdict import Rdict, SstFileWriter
 
 from gateway.fold import LOCAL_SERVICES
-from gateway.projections import Projections
+from gateway.projections import Projections, end_offsets
 from gateway.store import RocksStore
 from schemas.topics import SERVICES, events_topic
 
@@ -42,8 +50,6 @@ log = logging.getLogger(__name__)
 TopicPartition = tuple[str, int]
 #: ``(records read, records to read)`` so far, over every worker.
 Progress = Callable[[int, int], None]
-#: Keys written into the merged store at a time.
-MERGE_BATCH = 50_000
 _EVERY_S = 0.2  # how often a worker says how far it is
 
 
@@ -77,33 +83,20 @@ def rebuild(node: str, bootstrap: str | None, into: Path, workers: int = 1,
     if into.exists():
         raise FileExistsError(f"{into.name} exists: a rebuild writes a new store")
     topics = [events_topic(node, service) for service in SERVICES]
-    ends = asyncio.run(_end_offsets(bootstrap, topics))
+    ends = asyncio.run(end_offsets(bootstrap, topics))
     local = frozenset(events_topic(node, service) for service in LOCAL_SERVICES)
     parts = plan(ends, local, workers)
     if len(parts) == 1:
         return asyncio.run(_fold(node, bootstrap, into, None, progress))
-    where = into.with_name(into.name + ".parts")
-    shutil.rmtree(where, ignore_errors=True)
+    into.parent.mkdir(parents=True, exist_ok=True)
+    where = Path(tempfile.mkdtemp(prefix=into.name + ".parts-", dir=into.parent))
     try:
-        stats = _in_workers(node, bootstrap, where, parts, progress)
+        stats = _in_workers(node, bootstrap, where, parts,
+                            [sum(ends[tp] for tp in part) for part in parts], progress)
         _merge([where / str(i) for i in range(len(parts))], into)
     finally:
         shutil.rmtree(where, ignore_errors=True)
     return stats
-
-
-async def _end_offsets(bootstrap: str | None, topics: list[str]) -> dict[TopicPartition, int]:
-    from services.runtime import kafka_clients  # noqa: PLC0415 - only the planner needs it
-
-    probe = kafka_clients.offsets_probe(bootstrap)
-    await probe.start()
-    try:
-        partitions = [tp for topic in topics
-                      for tp in await kafka_clients.all_partitions(probe, topic)]
-        found = await probe.end_offsets(partitions)
-    finally:
-        await probe.stop()
-    return {(tp.topic, tp.partition): end for tp, end in found.items()}
 
 
 async def _fold(node: str, bootstrap: str | None, path: Path,
@@ -126,36 +119,48 @@ async def _fold(node: str, bootstrap: str | None, path: Path,
 
 def _worker(index: int, node: str, bootstrap: str | None, path: str,
             partitions: list[TopicPartition], said: multiprocessing.Queue) -> None:
-    """A worker process: fold its partitions, saying how far it is and then its counts."""
+    """A worker process: fold its partitions, saying how far it is and then its counts; if
+    its parent goes (killed, or stopped on another worker's failure), it goes too."""
     logging.basicConfig(level=logging.WARNING)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_orphaned, args=(parent.sentinel,), daemon=True).start()
     stats = asyncio.run(_fold(node, bootstrap, Path(path), partitions,
                               lambda done, total: said.put(("progress", index, done, total))))
     said.put(("done", index, stats))
 
 
+def _orphaned(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(70)  # nothing of this part is used: the parent removes it, or a re-run does
+
+
 def _in_workers(node: str, bootstrap: str | None, where: Path,
-                parts: list[list[TopicPartition]], progress: Progress | None) -> dict[str, int]:
+                parts: list[list[TopicPartition]], sizes: list[int],
+                progress: Progress | None) -> dict[str, int]:
     spawn = multiprocessing.get_context("spawn")  # no forked asyncio loops nor threads
     said = spawn.Queue()
-    where.mkdir(parents=True)
     workers = [spawn.Process(target=_worker, name=f"coopbridge-replay-{i}", daemon=True,
                              args=(i, node, bootstrap, str(where / str(i)), part, said))
                for i, part in enumerate(parts)]
     for worker in workers:
         worker.start()
-    how_far: dict[int, tuple[int, int]] = {}
+    how_far = {i: (0, size) for i, size in enumerate(sizes)}
     totals: dict[str, int] = {}
     finished: set[int] = set()
+    stopped: dict[int, int] = {}  # workers gone without saying they were done: exit codes
     try:
         while len(finished) < len(workers):
+            for i, worker in enumerate(workers):
+                if i not in finished and worker.exitcode is not None:
+                    stopped.setdefault(i, worker.exitcode)
             try:
                 message = said.get(timeout=_EVERY_S)
             except queue.Empty:
-                dead = [w.name for i, w in enumerate(workers)
-                        if i not in finished and not w.is_alive()]
-                if dead and said.empty():
-                    raise RebuildFailed(f"{', '.join(dead)} stopped before the end of its "
-                                        "partitions") from None
+                if stopped:  # and nothing more to hear from them
+                    raise RebuildFailed("; ".join(
+                        f"{workers[i].name} stopped (exit code {code}) before the end of its "
+                        "partitions" for i, code in sorted(stopped.items()))) from None
                 continue
             if message[0] == "progress":
                 _, index, done, total = message
@@ -166,6 +171,7 @@ def _in_workers(node: str, bootstrap: str | None, where: Path,
             else:
                 _, index, stats = message
                 finished.add(index)
+                stopped.pop(index, None)  # it said so before it went
                 for name, count in stats.items():
                     totals[name] = totals.get(name, 0) + count
         for worker in workers:
@@ -180,24 +186,24 @@ def _in_workers(node: str, bootstrap: str | None, where: Path,
 
 
 def _merge(parts: list[Path], into: Path) -> None:
-    """Write every key of every other part into the first, then make the first ``into``.
-    (The parts never hold the same key, but for the store's layout, the same in each.)"""
+    """Ingest every other part into the first, then make the first ``into``: each part is
+    read in key order into one SST file that RocksDB takes in whole (no write-ahead log, no
+    memtable). The parts never hold the same key but the layout's, the same in each."""
     first, *others = parts
     target = RocksStore(first)  # the projections' own options, and its layout checked
     try:
         for part in others:
             source = Rdict(str(part), RocksStore.options())
+            table = part.with_suffix(".sst")
             try:
-                batch, count = WriteBatch(raw_mode=True), 0
+                writer = SstFileWriter(options=RocksStore.options())
+                writer.open(str(table))
                 for key, value in source.items():
-                    batch.put(key, value)
-                    count += 1
-                    if count % MERGE_BATCH == 0:
-                        target.db.write(batch)
-                        batch = WriteBatch(raw_mode=True)
-                target.db.write(batch)
+                    writer[key] = value
+                writer.finish()
             finally:
                 source.close()
+            target.db.ingest_external_file([str(table)])
     finally:
         target.close()
     first.rename(into)

@@ -24,8 +24,9 @@ from gateway.fold import ROWS, TABLES
 
 log = logging.getLogger(__name__)
 
-#: The layout of the store: raised whenever what it holds changes shape (2: histories,
-#: remittances, transfers and repayments as rows).
+#: The layout of the store: raised whenever what it holds changes shape (2: what grows with
+#: a history is rows: her timeline and accounts, an account's remittances, transfers and
+#: repayments, a cooperative's members).
 FORMAT = 2
 _FORMAT_KEY = b"meta/format"
 
@@ -93,11 +94,15 @@ class RocksStore:
             layout = 1 if next(iter(self.db.keys()), None) is not None else None
         if layout not in (None, FORMAT):
             log.warning("the store %s has layout %s, not %d: emptied, to be rebuilt from the "
-                        "log", path.name, layout, FORMAT)
+                        "log (coopbridge replay --workers N rebuilds it faster, the gateway "
+                        "stopped)", path.name, layout, FORMAT)
             self.db.close()
-            shutil.rmtree(path)
-            path.mkdir(parents=True)
+            aside = path.with_name(path.name + ".old-layout")
+            shutil.rmtree(aside, ignore_errors=True)  # left by a crash here, if any
+            path.rename(aside)  # at once: never a half-deleted store where the gateway looks
+            path.mkdir()
             self.db = self._open(path)
+            shutil.rmtree(aside, ignore_errors=True)
         if layout != FORMAT:
             self.db[_FORMAT_KEY] = msgspec.msgpack.encode(FORMAT)
         self._session: dict[tuple[str, str], Doc] = {}

@@ -51,7 +51,7 @@ class LoanDoc(Doc, kw_only=True):
     schedule: list[s.Instalment]
     #: the ``row_sort`` of its disbursement, which tells its repayments' rows apart from an
     #: earlier loan's of the same account (``repayments_key``)
-    rows: str = ""
+    disbursement: str = ""
     repayments: int = 0  # how many
     closed: bool = False
     disbursed_on: dt.date | None = None  # the day it was decided (None: folded before it was kept)
@@ -59,7 +59,7 @@ class LoanDoc(Doc, kw_only=True):
 
     def repayments_key(self, account_id: str) -> str:
         """The key of its repayments in the rows table ``repayments``."""
-        return f"{account_id}/{self.rows}"
+        return f"{account_id}/{self.disbursement}"
 
 
 class RemittanceDoc(Row, kw_only=True):

@@ -109,7 +109,7 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 principal=event.principal, annual_rate=event.annual_rate,
                 term_months=event.term_months, total_due=event.total_due,
                 outstanding=event.total_due, schedule=list(event.schedule),
-                disbursed_on=at.date(), rows=sort)
+                disbursed_on=at.date(), disbursement=sort)
             account.balance = event.total_due
         case s.LoanRepaymentRecorded() if account.loan is not None:
             store.put_row("repayments", account.loan.repayments_key(event.account_id), sort,

@@ -45,14 +45,14 @@ class Loan:
     outstanding: Money
     closed: bool = strawberry.field(description="repaid in full")
     schedule: list[Instalment]
-    rows: strawberry.Private[str]  # its repayments' key in the rows table
+    repayments_key: strawberry.Private[str]  # in the rows table "repayments"
 
     @strawberry.field(description="the repayments, oldest first")
     def repayments(self, info: Info[GatewayContext, None]) -> list[Repayment]:
         return [Repayment(amount=Money.from_value(r.amount), paid_on=r.paid_on,
                           instalment=r.instalment, due_on=r.due_on, timing=r.timing,
                           days_late=r.days_late)
-                for r in info.context.views.rows("repayments", self.rows)]
+                for r in info.context.views.rows("repayments", self.repayments_key)]
 
     @classmethod
     def from_doc(cls, doc: LoanDoc | None, account_id: str) -> Loan | None:
@@ -66,7 +66,7 @@ class Loan:
                                  principal=Money.from_value(i.principal),
                                  interest=Money.from_value(i.interest),
                                  total=Money.from_value(i.total)) for i in doc.schedule],
-            rows=doc.repayments_key(account_id))
+            repayments_key=doc.repayments_key(account_id))
 
 
 @strawberry.type(description="Money sent from or received into a savings account of this node "

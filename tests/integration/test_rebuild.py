@@ -10,11 +10,12 @@ import datetime as dt
 
 import pytest
 
-from gateway.rebuild import plan, rebuild
+from gateway.projections import end_offsets
+from gateway.rebuild import RebuildFailed, _in_workers, plan, rebuild
 from schemas import REGISTRY
 from schemas import savings as s
 from schemas.fields import Money
-from schemas.topics import events_topic
+from schemas.topics import SERVICES, events_topic
 from services.runtime.ids import new_id
 from tests.bench.synth_events import Synth, produce
 from tests.integration.test_catch_up import everything
@@ -41,6 +42,8 @@ async def test_a_rebuild_in_three_processes_writes_the_same_bytes_as_in_one(node
     await produce(bootstrap, local)
     await produce(bootstrap, [r for r in log if r[0] != savings], partitions=1)
 
+    ends = await end_offsets(bootstrap, [events_topic(node_id, x) for x in SERVICES])
+    assert len(plan(ends, frozenset({savings}), 3)) == 3  # three processes, each with work
     one = await asyncio.to_thread(rebuild, node_id, bootstrap, tmp_path / "one", 1)
     seen: list[tuple[int, int]] = []
     three = await asyncio.to_thread(rebuild, node_id, bootstrap, tmp_path / "three", 3,
@@ -51,7 +54,7 @@ async def test_a_rebuild_in_three_processes_writes_the_same_bytes_as_in_one(node
     single, parallel = everything(tmp_path / "one"), everything(tmp_path / "three")
     assert len(single) > len(log) // 2
     assert single == parallel
-    assert not (tmp_path / "three.parts").exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["one", "three"]  # no parts left
     assert seen and seen[-1][0] == seen[-1][1] == len(log) + 2  # every record read
 
 
@@ -73,3 +76,11 @@ def test_a_rebuild_into_an_existing_store_is_refused(tmp_path):
     (tmp_path / "there").mkdir()
     with pytest.raises(FileExistsError):
         rebuild("n", "127.0.0.1:1", tmp_path / "there", 2)
+
+
+def test_a_worker_that_stops_stops_the_rebuild_at_once(tmp_path):
+    where = tmp_path / "parts"
+    where.write_text("a file, where the workers' stores should go")  # they cannot open them
+    with pytest.raises(RebuildFailed, match="exit code 1"):
+        _in_workers("n", "127.0.0.1:1", where, [[("n.savings.events", 0)],
+                                                [("n.savings.events", 1)]], [10, 10], None)

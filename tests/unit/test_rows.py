@@ -9,14 +9,18 @@ import datetime as dt
 from collections import defaultdict
 
 import msgspec
+from rocksdict import Rdict
 
 from gateway.documents import HistoryItem, history_sort
-from gateway.fold import LOCAL_SERVICES, MemoryStore, entry, project
+from gateway.fold import MemoryStore, entry, project
 from gateway.store import _FORMAT_KEY, FORMAT, RocksStore
 from schemas import REGISTRY
+from schemas import membership as m
 from schemas import savings as s
-from schemas.fields import Money
+from schemas.fields import Money, Sealed
+from services.runtime.ids import new_id
 from tests.bench.synth_events import Synth
+from tests.unit.inmemory_node import LocalityWatch
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -123,6 +127,22 @@ def test_a_store_of_an_older_layout_is_emptied_to_be_rebuilt(tmp_path):
         store.close()
 
 
+def test_a_store_written_before_its_layout_was_recorded_is_emptied(tmp_path):
+    path = tmp_path / "store"
+    path.mkdir()
+    old = Rdict(str(path), RocksStore.options())
+    old[b"members/rosa"] = b"\x80"
+    old[b"offset/es.savings.events/0"] = msgspec.msgpack.encode(9)
+    old.close()
+    store = RocksStore(path)
+    try:
+        assert store.offsets(["es.savings.events"]) == {}
+        assert store.db.get(b"members/rosa") is None
+    finally:
+        store.close()
+    assert not path.with_name("store.old-layout").exists()
+
+
 def test_a_timeline_entry_is_worded_when_read():
     account = "0190d6a2-4c7e-7b1a-9f00-5d2c8e4b1a01"
     event = s.FundsDeposited(account_id=account, amount=Money(2000, "EUR"),
@@ -134,50 +154,42 @@ def test_a_timeline_entry_is_worded_when_read():
     assert shown.summary == "deposited 20.00 EUR"
 
 
-class WatchingStore(MemoryStore):
-    """A ``MemoryStore`` that notes which aggregate's event read or wrote each key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.current: tuple[str, str] = ("", "")  # (service, subject) of the event folded
-        self.writers: dict[tuple, set[tuple[str, str]]] = defaultdict(set)
-        self.reads: list[tuple[tuple[str, str], tuple]] = []
-
-    def get(self, table, key):
-        self.reads.append((self.current, (table, key)))
-        return super().get(table, key)
-
-    def put(self, table, key, doc) -> None:
-        self.writers[(table, key)].add(self.current)
-        super().put(table, key, doc)
-
-    def row(self, table, key, sort):
-        self.reads.append((self.current, (table, key, sort)))
-        return super().row(table, key, sort)
-
-    def put_row(self, table, key, sort, row) -> None:
-        self.writers[(table, key, sort)].add(self.current)
-        super().put_row(table, key, sort, row)
-
-
 def test_the_local_services_events_touch_only_what_their_own_aggregate_writes():
     """What lets ``coopbridge replay --workers`` fold the partitions of a local service's
     topic apart: its events write only keys that no other aggregate writes, and read only
     keys that only their own aggregate writes (or that nobody wrote)."""
-    store = WatchingStore()
-    local = 0
+    store = LocalityWatch()  # raises at the first event that breaks it
     for topic, _, value in Synth("rows", seed=3).log(members=300, activity=6000):
-        if not topic.endswith(".events"):
-            continue
-        message = REGISTRY.decode(value, kind="event")
-        service = type(message.payload).contract_service
-        store.current = (service, message.envelope.subject)
-        project(store, message)
-        local += service in LOCAL_SERVICES
-    assert local > 5000
-    for key, writers in store.writers.items():
-        mine = {w for w in writers if w[0] in LOCAL_SERVICES}
-        assert not mine or len(writers) == 1, f"{key} written by {writers}"
-    for reader, key in store.reads:
-        if reader[0] in LOCAL_SERVICES:
-            assert store.writers.get(key, {reader}) == {reader}, f"{reader} read {key}"
+        if topic.endswith(".events"):
+            store.fold(REGISTRY.decode(value, kind="event"))
+    assert store.local_events > 5000
+    # (every event the in-memory node's tests fold is watched the same way: loans, refunds,
+    # transfers home, closed accounts, ... tests/unit/inmemory_node.py)
+
+
+def test_her_timeline_keeps_no_sealed_field_and_still_words_the_event():
+    rosa, coop = "0190d6a2-4c7e-7b1a-9f00-5d2c8e4b1a02", "0190d6a2-4c7e-7b1a-9f00-5d2c8e4b1a03"
+    sealed = Sealed(kid="k1", iv=b"\x07" * 12, ct=b"CANARY-ciphertext-0123456789")
+    registered = m.MemberRegistered(member_id=rosa, cooperative_id=coop, personal=sealed)
+    message = REGISTRY.decode(REGISTRY.encode(
+        registered, id=new_id(), source="/coopbridge/es/membership", subject=rosa,
+        time=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), sequence=1, causationid=new_id()))
+    store = MemoryStore()
+    project(store, message)
+    [item] = store.rows("timeline", rosa)
+    assert b"CANARY" not in item.data and b"k1" not in item.data
+    assert entry(item).summary == "registered as a member of the federation"
+
+
+def test_a_timeline_row_that_cannot_be_worded_reads_as_its_name():
+    item = HistoryItem(at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), subject="a",
+                       wire="coop.savings.FundsDeposited.v2", data=b'{"broken": true}')
+    assert entry(item).summary == "FundsDeposited"
+
+
+def test_a_time_in_another_offset_sorts_as_the_same_instant_in_utc():
+    utc = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    madrid = utc.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert history_sort(madrid, "s", 1) == history_sort(utc, "s", 1)
+    later = utc + dt.timedelta(microseconds=1)
+    assert history_sort(utc, "s", 9) < history_sort(later, "s", 1)
