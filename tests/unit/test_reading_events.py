@@ -175,4 +175,4 @@ def test_the_short_way_and_the_full_way_fold_a_log_into_the_same_store(tmp_path,
     assert stats["applied"] == len(records) - len(BAD)
     assert sorted(reason for _, _, reason, _ in letters) == sorted(r for _, r in BAD.values())
     assert {key.split(b"/")[0] for key, _ in written} >= {
-        b"members", b"accounts", b"courses", b"history", b"chain", b"offset"}
+        b"members", b"accounts", b"courses", b"timeline", b"chain", b"offset"}
