@@ -44,8 +44,10 @@ Positions are the store's, not the consumer group's. A document here combines ev
 several topics, which a changelog partitioned by source could not restore in order, so the
 store is the checkpoint: whenever partitions are assigned, the group's committed offsets are
 overwritten with the store's, and the consumer seeks there. A lost data directory is therefore
-rebuilt by replaying the events topics from the start, whatever the group had committed; a
-kept one resumes where it stopped, without replay. (faust commits what the agent has taken
+rebuilt from the newest checkpoint of the node (``gateway.checkpoints``: a copy of a store,
+documents, chains and offsets of the same batches) and the tail of the log after it, or by
+replaying the events topics from the start when there is none, whatever the group had
+committed; a kept one resumes where it stopped, without replay. ``checkpoint`` takes one. (faust commits what the agent has taken
 since, which ``coopbridge status`` shows as lag.)
 
 Why batches: ``docs/gateway-notes.md``; the store itself: ``gateway.store``.
@@ -62,6 +64,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,7 @@ from aiokafka import TopicPartition
 
 from gateway.auth import Caller
 from gateway.catchup import catch_up
+from gateway.checkpoints import Checkpoint, begin, finish, restore
 from gateway.documents import Doc
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
@@ -102,6 +106,11 @@ CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
+def store_dir(node: str, replica: str) -> Path:
+    """Where a gateway replica keeps its store by default: ``<home>/gateway/<node>-<replica>``."""
+    return config.home() / "gateway" / f"{node}-{replica}"
+
+
 class ProjectionsFailed(RuntimeError):
     """The projections stopped on a failure of their own store or of Kafka (see the log)."""
 
@@ -121,7 +130,8 @@ class Projections:
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
                  data_dir: Path | None = None, replica: str | None = None,
-                 follow: bool = True):
+                 follow: bool = True, checkpoints: Path | None = None,
+                 from_checkpoint: bool = True):
         self.node = check_node(node)
         self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
         self.bootstrap = bootstrap
@@ -129,9 +139,15 @@ class Projections:
         if not _REPLICA.match(self.replica):
             raise ValueError(f"invalid gateway replica id {self.replica!r}: "
                              "1-32 letters, digits, '-' or '_'")
-        self.data_dir = Path(data_dir) if data_dir else (
-            config.home() / "gateway" / f"{self.node}-{self.replica}")
+        self.data_dir = Path(data_dir) if data_dir else store_dir(self.node, self.replica)
         self.group = gateway_group(self.node, self.replica)
+        #: where this node's checkpoints are taken and found (``gateway.checkpoints``); a
+        #: store that does not exist yet starts from the newest, unless ``from_checkpoint``
+        #: is False (``coopbridge replay`` folds the whole log)
+        self.checkpoints = checkpoints or config.checkpoints_dir(self.node)
+        self.from_checkpoint = from_checkpoint
+        self.restored: Checkpoint | None = None
+        self._checkpointing = asyncio.Lock()
         self.topics: dict[str, str] = {service: events_topic(self.node, service)
                                        for service in SERVICES}
         self.stats: dict[str, int] = {"applied": 0, "duplicates": 0, "dead_lettered": 0,
@@ -157,6 +173,10 @@ class Projections:
         if self._started:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
+        if self.from_checkpoint and not (self.data_dir / "CURRENT").exists() and not (
+                self.data_dir.exists() and any(self.data_dir.iterdir())):
+            self.restored = await asyncio.to_thread(
+                restore, self.node, self.data_dir, self.checkpoints, list(self.topics.values()))
         self._store = RocksStore(self.data_dir)
         try:
             self._done = self._store.offsets(self.topics.values())
@@ -212,6 +232,24 @@ class Projections:
             store, self._store = self._store, None
             if store is not None:
                 store.close()
+
+    async def checkpoint(self, keep: int | None = None) -> Checkpoint:
+        """Take a checkpoint of the store now (one at a time), keeping the newest ``keep``
+        (default ``COOPBRIDGE_CHECKPOINT_KEEP``). RocksDB's checkpoint is made here, on the
+        event loop, where batches are committed, so it holds whole batches; hashing and
+        syncing the files run in a thread while the fold goes on."""
+        keep = keep or config.checkpoint_keep()
+        async with self._checkpointing:
+            staging, manifest = begin(self._require_store(), list(self.topics.values()),
+                                      self.node, self.replica, self.checkpoints)
+            work = asyncio.ensure_future(asyncio.to_thread(finish, staging, manifest, keep))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                raise  # the thread completes the checkpoint on its own
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
 
     async def __aenter__(self) -> Projections:
         await self.start()
