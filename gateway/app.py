@@ -316,8 +316,8 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
             return JSONResponse({"error": AUTHENTICATION_REQUIRED if caller is None else
                                  "only the node's operator takes checkpoints"},
                                 status_code=401 if caller is None else 403)
-        if state.projections is None:
-            return JSONResponse({"error": "the projections are not open yet"}, status_code=503)
+        if not state.ready:
+            return JSONResponse({"error": "the gateway is not ready yet"}, status_code=503)
         made = await state.projections.checkpoint()
         return JSONResponse(made.summary())
 

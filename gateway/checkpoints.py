@@ -13,7 +13,7 @@ What it owns: the folder of a node's checkpoints (``services.config.checkpoints_
 It reads and writes no topic. A checkpoint is taken between two committed batches (the
 fold writes a batch in one ``WriteBatch``, and the gateway takes it on its event loop, where
 batches are committed), so its documents, chain positions and offsets are those of the same
-batches. It is written into a hidden folder (``.taking-<replica>-...``) and renamed into place
+batches. It is written into a hidden folder (``.taking-<replica>.<name>``) and renamed into place
 once the manifest is written and synced: a half-written checkpoint (the process killed, the
 disk full) never has a checkpoint's name, and the next checkpoint of that replica removes it.
 The newest ``keep`` are kept.
@@ -114,15 +114,19 @@ def begin(store: RocksStore, topics: list[str], node: str, replica: str,
     into a hidden staging folder under ``where``, and the manifest's facts. Returns
     ``(staging folder, manifest)``; ``finish`` completes it, anywhere."""
     where.mkdir(parents=True, exist_ok=True)
-    for stale in where.glob(f"{_STAGING}{replica}-*"):  # this replica's, left by a crash
+    for stale in where.glob(f"{_STAGING}{replica}.*"):  # this replica's, left by a crash
         log.warning("removing a half-written checkpoint %s", stale.name)
         shutil.rmtree(stale, ignore_errors=True)
     taken = dt.datetime.now(dt.UTC)
     name = f"{taken:%Y%m%dT%H%M%S.%fZ}-{replica}"
-    staging = where / f"{_STAGING}{name}"
+    staging = where / f"{_STAGING}{replica}.{name}"
     staging.mkdir()
-    offsets = store.offsets(topics)
-    store.checkpoint(staging / STORE)
+    try:
+        offsets = store.offsets(topics)
+        store.checkpoint(staging / STORE)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     manifest = {"format": FORMAT, "node": node, "replica": replica,
                 "taken": taken.isoformat(), "layout": layout(), "name": name,
                 "offsets": _offsets_json(offsets)}

@@ -47,8 +47,8 @@ overwritten with the store's, and the consumer seeks there. A lost data director
 rebuilt from the newest checkpoint of the node (``gateway.checkpoints``: a copy of a store,
 documents, chains and offsets of the same batches) and the tail of the log after it, or by
 replaying the events topics from the start when there is none, whatever the group had
-committed; a kept one resumes where it stopped, without replay. ``checkpoint`` takes one. (faust commits what the agent has taken
-since, which ``coopbridge status`` shows as lag.)
+committed; a kept one resumes where it stopped, without replay. ``checkpoint`` takes one.
+(faust commits what the agent has taken since, which ``coopbridge status`` shows as lag.)
 
 Why batches: ``docs/gateway-notes.md``; the store itself: ``gateway.store``.
 

@@ -66,8 +66,8 @@ def test_a_half_written_or_damaged_checkpoint_is_never_restored(store, tmp_path)
     # a checkpoint's name with no manifest (renamed by hand, or a copy cut short) ...
     unnamed = where / "29991231T235959.000000Z-1"
     (unnamed / STORE).mkdir(parents=True)
-    # ... and one being written when its process was killed
-    (where / ".taking-2-29991231T235959.999999Z-2" / STORE).mkdir(parents=True)
+    # ... and one of replica 2 being written when its process was killed
+    half_written, _ = checkpoints.begin(store, TOPICS, NODE, "2", where)
     # a newer one of another node, and one of another layout of the store
     fold_some(store, 30)
     foreign = take(store, TOPICS, "ec", "1", where, keep=10)
@@ -88,8 +88,9 @@ def test_a_half_written_or_damaged_checkpoint_is_never_restored(store, tmp_path)
     assert everything(target) == everything(good.path / STORE)
 
     # the next checkpoint of replica 2 removes what its killed predecessor left
+    assert half_written.exists()
     take(store, TOPICS, NODE, "2", where, keep=10)
-    assert not list(where.glob(".taking-*"))
+    assert not half_written.exists() and not list(where.glob(".taking-*"))
 
 
 def test_no_usable_checkpoint_leaves_the_data_directory_to_the_fold(store, tmp_path):
