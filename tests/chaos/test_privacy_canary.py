@@ -22,9 +22,10 @@ Checkpoints of the gateways' stores are files under ``COOPBRIDGE_HOME`` too, so 
 cover them: each run has each gateway take one before her erasure (``POST /admin/checkpoint``),
 when the store holds her details. The store only ever holds them sealed under her data key,
 so the search finds nothing there even before erasure; what erasure must achieve for a
-checkpoint is that the seal no longer opens: after it, her sealed details read from each
-checkpoint taken before must open with no key of her node (``DataKeys.open``), and the
-control string must be found in a checkpoint's store (the checkpoints were searched).
+checkpoint is that the seal no longer opens. Her sealed details read from each checkpoint
+taken before open with her node's keys (``DataKeys.open``) until she is erased, and with no
+key of her node after; and the control string must be found in a checkpoint's store (the
+checkpoints were searched).
 
 Expected: zero. The file ``coopbridge export`` wrote is the recipient's copy, outside the
 system: it holds her identity by design (the positive control of the scanner). After erasure
@@ -225,11 +226,12 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     # checkpoints of both gateways' stores while they hold her (sealed) details
     taken = {role: await take_checkpoint(fed, role, admin)
              for role, admin in (("host", host_admin), ("home", home_admin))}
+    violations += await seals_in_checkpoints(fed, member, taken, erased=False)
 
     # -- erasure, at the host and at home
     await mutate(fed, "host", boss, "eraseMember", {"memberId": member})
     await mutate(fed, "home", quito_boss, "eraseMember", {"memberId": member})
-    violations += await opens_in_checkpoints(fed, member, taken)
+    violations += await seals_in_checkpoints(fed, member, taken, erased=True)
     for role, token in (("host", staff), ("home", quito_staff)):
         after = (await call(fed, role, token, MEMBER, id=member))["member"]
         if not after or not after["erased"] or after["identity"] is not None:
@@ -267,9 +269,11 @@ async def take_checkpoint(fed: Federation, role: str, token: str) -> Path:
     return Path(answer.json()["path"])
 
 
-async def opens_in_checkpoints(fed: Federation, member: str, taken: dict[str, Path]) -> list[str]:
+async def seals_in_checkpoints(fed: Federation, member: str, taken: dict[str, Path],
+                               erased: bool) -> list[str]:
     """What is wrong with her details in the checkpoints taken before her erasure: they must
-    be there, sealed (or this check proves nothing), and open with no key of her node now."""
+    be there, sealed, and open with her node's keys until she is erased (or this check proves
+    nothing), with none of them once she is."""
     wrong = []
     for role, path in taken.items():
         db = Rdict(str(path / "store"), Options(raw_mode=True),
@@ -289,8 +293,10 @@ async def opens_in_checkpoints(fed: Federation, member: str, taken: dict[str, Pa
                 opened = await keys.open(member, sealed)
             except SealBroken:
                 opened = None
-        if opened is not None:
+        if erased and opened is not None:
             wrong.append(f"{role}: her details in a checkpoint still open after erasure")
+        elif not erased and opened is None:
+            wrong.append(f"{role}: her details in a checkpoint do not open before erasure")
     return wrong
 
 
