@@ -1,9 +1,13 @@
 """Checkpoints of a gateway store (``gateway.checkpoints``), on local disk with no broker:
 only the newest are kept, a half-written, damaged, foreign or out-of-date one is never
-restored (the next older one is), and a restored store holds the bytes of the checkpoint."""
+restored (the next older one is), a restored store holds the bytes of the checkpoint, and the
+schedule counts from the newest checkpoint of any replica and survives a failed one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import json
 
 import pytest
@@ -119,3 +123,45 @@ def test_the_checkpoint_schedule_is_seconds_or_a_duration(monkeypatch, value, se
     monkeypatch.setenv("COOPBRIDGE_CHECKPOINT_EVERY", "daily")
     with pytest.raises(config.ConfigError):
         config.checkpoint_every_s()
+
+
+async def test_the_schedule_goes_on_after_a_failed_checkpoint(store, tmp_path):
+    where = tmp_path / "checkpoints" / NODE
+    attempts = []
+
+    async def take_one():
+        attempts.append(1)
+        if len(attempts) == 2:
+            raise OSError("No space left on device")
+        fold_some(store, 10 * len(attempts))
+        return take(store, TOPICS, NODE, "1", where, keep=10)
+
+    schedule = asyncio.create_task(checkpoints.on_schedule(0.05, where, take_one))
+    while len(attempts) < 4:
+        await asyncio.sleep(0.01)
+    schedule.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await schedule
+    assert len(listed(where)) >= 3  # the second failed, the others were taken
+
+
+async def test_the_schedule_counts_from_the_newest_checkpoint_of_any_replica(store, tmp_path):
+    where = tmp_path / "checkpoints" / NODE
+    fold_some(store, 10)
+    other = take(store, TOPICS, NODE, "2", where, keep=10)  # another replica's, just now
+    attempts = []
+
+    async def take_one():
+        attempts.append(dt.datetime.now(dt.UTC))
+        return take(store, TOPICS, NODE, "1", where, keep=10)
+
+    schedule = asyncio.create_task(checkpoints.on_schedule(1.0, where, take_one))
+    for _ in range(1000):
+        if attempts:
+            break
+        await asyncio.sleep(0.01)
+    schedule.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await schedule
+    # not before a second after the other replica's
+    assert len(attempts) == 1 and (attempts[0] - other.taken).total_seconds() >= 1.0
