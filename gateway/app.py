@@ -268,7 +268,8 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
             await state.projections.ready()
             if every is not None:
                 schedule = asyncio.create_task(on_schedule(
-                    every, state.projections.checkpoints, state.projections.checkpoint))
+                    every, state.projections.checkpoints,
+                    state.projections.checkpoint_if_moved))
                 stack.push_async_callback(_cancelled, schedule)
             state.ready = True
             log.info("gateway of node %s ready", node)

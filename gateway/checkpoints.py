@@ -75,6 +75,7 @@ class Checkpoint:
     taken: dt.datetime
     offsets: dict[tuple[str, int], int]
     files: dict[str, tuple[int, str]]  # name in store/ -> (size, SHA-256)
+    layout: str = ""
 
     @property
     def name(self) -> str:
@@ -163,6 +164,15 @@ def take(store: RocksStore, topics: list[str], node: str, replica: str, where: P
         raise
 
 
+def unmoved(where: Path, offsets: dict[tuple[str, int], int]) -> Checkpoint | None:
+    """The newest checkpoint of ``where`` if it was taken at ``offsets`` by code of this
+    store layout (a new one would hold the same), else None."""
+    newest = listed(where)
+    if newest and newest[0].offsets == offsets and newest[0].layout == layout():
+        return newest[0]
+    return None
+
+
 def prune(where: Path, keep: int) -> list[str]:
     """Remove all but the newest ``keep`` checkpoints of ``where``; returns the names removed.
     Folders that are not checkpoints (a name of another shape) are left alone."""
@@ -174,10 +184,11 @@ def prune(where: Path, keep: int) -> list[str]:
 
 
 async def on_schedule(every_s: float, where: Path,
-                      take_one: Callable[[], Awaitable[Checkpoint]]) -> None:
+                      take_one: Callable[[], Awaitable[Checkpoint | None]]) -> None:
     """Take a checkpoint every ``every_s`` seconds, counted from the newest checkpoint of the
-    node (whichever replica took it; with none, from now), until cancelled. A checkpoint that
-    fails is logged and tried again at the next turn: it never stops the gateway."""
+    node (whichever replica took it; with none, from now), until cancelled. ``take_one``
+    returns None when there was nothing new to take. A checkpoint that fails is logged and
+    tried again at the next turn: it never stops the gateway."""
     newest = listed(where)
     last = newest[0].taken if newest else dt.datetime.now(dt.UTC)
     while True:
@@ -190,8 +201,9 @@ async def on_schedule(every_s: float, where: Path,
             continue
         try:
             made = await take_one()
-            log.info("checkpoint %s taken: %d records, %d bytes", made.name, made.records,
-                     made.size)
+            if made is not None:
+                log.info("checkpoint %s taken: %d records, %d bytes", made.name, made.records,
+                         made.size)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed checkpoint must not stop serving
@@ -283,7 +295,8 @@ def _read(path: Path) -> Checkpoint:
         files = {str(name): (int(size), str(digest))
                  for name, (size, digest) in manifest["files"].items()}
         return Checkpoint(path, str(manifest["node"]), str(manifest["replica"]),
-                          dt.datetime.fromisoformat(manifest["taken"]), offsets, files)
+                          dt.datetime.fromisoformat(manifest["taken"]), offsets, files,
+                          str(manifest.get("layout", "")))
     except BadCheckpoint:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -74,7 +74,7 @@ from aiokafka import TopicPartition
 
 from gateway.auth import Caller
 from gateway.catchup import catch_up
-from gateway.checkpoints import Checkpoint, begin, finish, restore
+from gateway.checkpoints import Checkpoint, begin, finish, restore, unmoved
 from gateway.documents import Doc
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
@@ -101,9 +101,16 @@ BATCH_WITHIN_S = 0.02
 #: A store more records than this behind the log's end is caught up in bulk before the agent
 #: starts, ...
 CATCH_UP_BEYOND = MAX_BATCH
-#: ... a fetch of at most this many records at a time (one store batch each).
+#: ... a fetch of at most this many records at a time (one store batch each). The chaos tests
+#: set both through ``COOPBRIDGE_CATCH_UP_BEYOND`` and ``COOPBRIDGE_CATCH_UP_BATCH``, so that
+#: a restarted gateway catches up in bulk from any lag, in many batches that a kill can split.
 CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _catch_up_setting(setting: str, default: int) -> int:
+    raw = os.environ.get(f"COOPBRIDGE_CATCH_UP_{setting}")
+    return default if raw is None else int(raw)
 
 
 def store_dir(node: str, replica: str) -> Path:
@@ -182,7 +189,7 @@ class Projections:
             self._done = self._store.offsets(self.topics.values())
             self._ends = await self._end_offsets()
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
-            if behind > CATCH_UP_BEYOND or not self.follow:
+            if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
             else:
                 self._check_ready()
@@ -195,9 +202,10 @@ class Projections:
         """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
+            beyond = _catch_up_setting("BEYOND", CATCH_UP_BEYOND) if self.follow else 0
             await catch_up(self.bootstrap, self.topics.values(), dict(self._done), self._ends,
-                           self._apply, beyond=CATCH_UP_BEYOND if self.follow else 0,
-                           batch=CATCH_UP_BATCH)
+                           self._apply, beyond=beyond,
+                           batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:
@@ -250,6 +258,13 @@ class Projections:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+
+    async def checkpoint_if_moved(self) -> Checkpoint | None:
+        """``checkpoint``, unless the node's newest checkpoint was taken at the offsets the
+        store holds now (an idle node takes no copies of the same state on its schedule)."""
+        if unmoved(self.checkpoints, self._require_store().offsets(self.topics.values())):
+            return None
+        return await self.checkpoint()
 
     async def __aenter__(self) -> Projections:
         await self.start()

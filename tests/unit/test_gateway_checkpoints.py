@@ -165,3 +165,13 @@ async def test_the_schedule_counts_from_the_newest_checkpoint_of_any_replica(sto
         await schedule
     # not before a second after the other replica's
     assert len(attempts) == 1 and (attempts[0] - other.taken).total_seconds() >= 1.0
+
+
+def test_a_store_that_has_not_moved_is_the_newest_checkpoint_already(store, tmp_path):
+    where = tmp_path / "checkpoints" / NODE
+    fold_some(store, 10)
+    assert checkpoints.unmoved(where, store.offsets(TOPICS)) is None
+    taken = take(store, TOPICS, NODE, "1", where, keep=3)
+    assert checkpoints.unmoved(where, store.offsets(TOPICS)) == taken
+    fold_some(store, 20)
+    assert checkpoints.unmoved(where, store.offsets(TOPICS)) is None
