@@ -260,6 +260,30 @@ def replay_command(node: str | None, replica: str, workers: int | None) -> None:
               f"{time.monotonic() - started:.1f} s")
 
 
+@main.command("checkpoint")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+@click.option("--replica", default="1", show_default=True, help="The gateway replica.")
+@click.option("--url", default=None,
+              help="The replica's gateway, if it runs; default http://127.0.0.1:<port>.")
+@fails_cleanly
+def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
+    """Write a checkpoint of a gateway replica's store, which new replicas of the node start
+    from (a running gateway takes it itself, without stopping; a stopped one's store is copied
+    here)."""
+    from deploy.operate import CheckpointRefused, checkpoint  # noqa: PLC0415
+
+    node = node or config.node_id()
+    started = time.monotonic()
+    try:
+        made = checkpoint(node, replica, url or _gateway_url(node))
+    except CheckpointRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    out.print(f"node [bold]{node}[/] checkpoint {escape(made['name'])} · "
+              f"{made['records']} records of the log · {made['bytes'] / 1e6:.1f} MB · "
+              f"{escape(display_path(Path(made['path'])))} · "
+              f"{time.monotonic() - started:.1f} s")
+
+
 @main.command("export")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--url", default=None, help="The node's gateway; default http://127.0.0.1:<port>.")

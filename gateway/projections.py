@@ -48,9 +48,11 @@ Positions are the store's, not the consumer group's. A document here combines ev
 several topics, which a changelog partitioned by source could not restore in order, so the
 store is the checkpoint: whenever partitions are assigned, the group's committed offsets are
 overwritten with the store's, and the consumer seeks there. A lost data directory is therefore
-rebuilt by replaying the events topics from the start, whatever the group had committed; a
-kept one resumes where it stopped, without replay. (faust commits what the agent has taken
-since, which ``coopbridge status`` shows as lag.)
+rebuilt from the newest checkpoint of the node (``gateway.checkpoints``: a copy of a store,
+documents, chains and offsets of the same batches) and the tail of the log after it, or by
+replaying the events topics from the start when there is none, whatever the group had
+committed; a kept one resumes where it stopped, without replay. ``checkpoint`` takes one.
+(faust commits what the agent has taken since, which ``coopbridge status`` shows as lag.)
 
 Why batches: ``docs/gateway-notes.md``; the store itself: ``gateway.store``.
 
@@ -66,6 +68,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +78,7 @@ from aiokafka import TopicPartition
 
 from gateway.auth import Caller
 from gateway.catchup import catch_up
+from gateway.checkpoints import Checkpoint, begin, finish, restore, unmoved
 from gateway.documents import Doc, Row
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
@@ -101,9 +105,21 @@ BATCH_WITHIN_S = 0.02
 #: A store more records than this behind the log's end is caught up in bulk before the agent
 #: starts, ...
 CATCH_UP_BEYOND = MAX_BATCH
-#: ... a fetch of at most this many records at a time (one store batch each).
+#: ... a fetch of at most this many records at a time (one store batch each). The chaos tests
+#: set both through ``COOPBRIDGE_CATCH_UP_BEYOND`` and ``COOPBRIDGE_CATCH_UP_BATCH``, so that
+#: a restarted gateway catches up in bulk from any lag, in many batches that a kill can split.
 CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _catch_up_setting(setting: str, default: int) -> int:
+    raw = os.environ.get(f"COOPBRIDGE_CATCH_UP_{setting}")
+    return default if raw is None else int(raw)
+
+
+def store_dir(node: str, replica: str) -> Path:
+    """Where a gateway replica keeps its store by default: ``<home>/gateway/<node>-<replica>``."""
+    return config.home() / "gateway" / f"{node}-{replica}"
 
 
 class ProjectionsFailed(RuntimeError):
@@ -138,7 +154,8 @@ class Projections:
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
                  data_dir: Path | None = None, replica: str | None = None,
-                 follow: bool = True, partitions: Iterable[tuple[str, int]] | None = None):
+                 follow: bool = True, partitions: Iterable[tuple[str, int]] | None = None,
+                 checkpoints: Path | None = None, from_checkpoint: bool = True):
         self.node = check_node(node)
         self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
         # not following: only these (topic, partition)s, if given (a worker of gateway.rebuild)
@@ -150,9 +167,15 @@ class Projections:
         if not _REPLICA.match(self.replica):
             raise ValueError(f"invalid gateway replica id {self.replica!r}: "
                              "1-32 letters, digits, '-' or '_'")
-        self.data_dir = Path(data_dir) if data_dir else (
-            config.home() / "gateway" / f"{self.node}-{self.replica}")
+        self.data_dir = Path(data_dir) if data_dir else store_dir(self.node, self.replica)
         self.group = gateway_group(self.node, self.replica)
+        #: where this node's checkpoints are taken and found (``gateway.checkpoints``); a
+        #: store that does not exist yet starts from the newest, unless ``from_checkpoint``
+        #: is False (``coopbridge replay`` folds the whole log)
+        self.checkpoints = checkpoints or config.checkpoints_dir(self.node)
+        self.from_checkpoint = from_checkpoint
+        self.restored: Checkpoint | None = None
+        self._checkpointing = asyncio.Lock()
         self.topics: dict[str, str] = {service: events_topic(self.node, service)
                                        for service in SERVICES}
         self.stats: dict[str, int] = {"applied": 0, "duplicates": 0, "dead_lettered": 0,
@@ -178,13 +201,17 @@ class Projections:
         if self._started:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
+        if self.from_checkpoint and not (self.data_dir / "CURRENT").exists() and not (
+                self.data_dir.exists() and any(self.data_dir.iterdir())):
+            self.restored = await asyncio.to_thread(
+                restore, self.node, self.data_dir, self.checkpoints, list(self.topics.values()))
         self._store = RocksStore(self.data_dir)
         try:
             self._done = self._store.offsets(self.topics.values())
             self._ends = {tp: end for tp, end in (await self._end_offsets()).items()
                           if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
-            if behind > CATCH_UP_BEYOND or not self.follow:
+            if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
             else:
                 self._check_ready()
@@ -197,8 +224,9 @@ class Projections:
         """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
+            beyond = _catch_up_setting("BEYOND", CATCH_UP_BEYOND) if self.follow else 0
             await catch_up(self.bootstrap, dict(self._done), self._ends, self._apply,
-                           beyond=CATCH_UP_BEYOND if self.follow else 0, batch=CATCH_UP_BATCH)
+                           beyond=beyond, batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:
@@ -233,6 +261,31 @@ class Projections:
             store, self._store = self._store, None
             if store is not None:
                 store.close()
+
+    async def checkpoint(self, keep: int | None = None) -> Checkpoint:
+        """Take a checkpoint of the store now (one at a time), keeping the newest ``keep``
+        (default ``COOPBRIDGE_CHECKPOINT_KEEP``). RocksDB's checkpoint is made here, on the
+        event loop, where batches are committed, so it holds whole batches; hashing and
+        syncing the files run in a thread while the fold goes on."""
+        keep = keep or config.checkpoint_keep()
+        async with self._checkpointing:
+            staging, manifest = begin(self._require_store(), list(self.topics.values()),
+                                      self.node, self.replica, self.checkpoints)
+            work = asyncio.ensure_future(asyncio.to_thread(finish, staging, manifest, keep))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                raise  # the thread completes the checkpoint on its own
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+
+    async def checkpoint_if_moved(self) -> Checkpoint | None:
+        """``checkpoint``, unless the node's newest checkpoint was taken at the offsets the
+        store holds now (an idle node takes no copies of the same state on its schedule)."""
+        if unmoved(self.checkpoints, self._require_store().offsets(self.topics.values())):
+            return None
+        return await self.checkpoint()
 
     async def __aenter__(self) -> Projections:
         await self.start()

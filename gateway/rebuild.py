@@ -104,7 +104,7 @@ async def _fold(node: str, bootstrap: str | None, path: Path,
                 progress: Progress | None) -> dict[str, int]:
     """One store: the projections of these partitions (all: None), in bulk, to their end."""
     projections = Projections(node, bootstrap, data_dir=path, follow=False,
-                              partitions=partitions)
+                              partitions=partitions, from_checkpoint=False)  # the whole log
     async with projections:
         waiting = asyncio.ensure_future(projections.ready())
         while not waiting.done():

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import msgspec
-from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
+from rocksdict import BlockBasedOptions, Cache, Checkpoint, Options, Rdict, WriteBatch
 
 from gateway.documents import Doc, Row
 from gateway.fold import ROWS, TABLES
@@ -250,6 +250,14 @@ class RocksStore:
                     break
                 found[(topic, int(k[len(prefix):]))] = msgspec.msgpack.decode(v, type=int)
         return found
+
+    def checkpoint(self, path: Path) -> None:
+        """RocksDB's own checkpoint of the committed state into ``path`` (which must not
+        exist): the memtable flushed, table files hard-linked (copied across file systems),
+        the rest copied. A commit is one ``WriteBatch``, so the copy holds whole batches only:
+        documents, chain positions and offsets of the same batches. ``gateway.checkpoints``
+        makes it a checkpoint a replica can start from."""
+        Checkpoint(self.db).create_checkpoint(str(path))
 
     def close(self) -> None:
         self.rollback()

@@ -16,8 +16,16 @@ services write them) on its three events topics. Then, on the same broker:
   about 10 and about 1,000 a member.
 
 Every figure is records per second over the same records (every one of them an event with a
-sequence, so the projections apply every record). A store this far behind is caught up in
-bulk (``gateway.catchup``, aiokafka's ``getmany``) before faust tails it.
+sequence, so the projections apply every record), but one:
+
+* **a new replica from a checkpoint**: while the log is written, once all but its last 5 % is
+  there, a store folds it and takes a checkpoint (``gateway.checkpoints``); once the rest is
+  written (and after the figures above), a new replica on an empty data directory starts:
+  the checkpoint restored, the tail folded, from ``start()`` until ``ready()``. Its seconds
+  against the full replay's seconds in one process, same log, same run (lower is better).
+
+A store this far behind is caught up in bulk (``gateway.catchup``, aiokafka's ``getmany``)
+before faust tails it.
 
 Beside them, what reading an event costs the projections (``services.runtime.reading
 .read_event``, the short way that accepts exactly what the full decode accepts) against the full
@@ -37,18 +45,21 @@ import importlib.util
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Iterator
 
 from deploy.topics import ensure_node_topics
+from gateway.checkpoints import Checkpoint, restore
 from gateway import rebuild as gateway_rebuild
 from gateway.projections import Projections
 from schemas.topics import events_topic
 from services.runtime import kafka_clients
 from services.runtime.reading import read, read_event
 from tests.bench.harness import Bench, Row
-from tests.bench.synth_events import Synth, produce
+from tests.bench.synth_events import Record, Synth, produce
 
 SERVICES = ("membership", "savings", "training")
 EVENTS_PER_MEMBER = 20  # registrations and activity: members = events / 20
+TAIL = 0.05  # the part of the log a new replica folds after its checkpoint
 
 
 async def raw_consume(bootstrap: str, topics: list[str]) -> tuple[int, float]:
@@ -108,13 +119,20 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int]
         await probe.stop()
 
 
-async def seed(bench: Bench, node: str, events: int, seed: int = 7,
+async def seed(bench: Bench, node: str, events: int, seed: int = 7, tail: float = 0.0,
+               before_tail: Callable[[], Awaitable[None]] | None = None,
                per_member: int = EVENTS_PER_MEMBER) -> Synth:
     """A fresh node's topics holding about ``events`` events (plus its data keys), about
-    ``per_member`` of them a member."""
+    ``per_member`` of them a member; with ``before_tail``, it is awaited once all but the last
+    ``tail`` of the log is written."""
     await asyncio.to_thread(ensure_node_topics, node, bench.bootstrap)
     synth = Synth(node, seed=seed)
-    await produce(bench.bootstrap, synth.log(*log_size(events, per_member)))
+    log = synth.log(*log_size(events, per_member))
+    if before_tail is not None:
+        await produce(bench.bootstrap, _first_events(log, int(events * (1 - tail))))
+        await group_coordinator_up(bench.bootstrap, events_topic(node, "membership"))
+        await before_tail()
+    await produce(bench.bootstrap, log)
     await group_coordinator_up(bench.bootstrap, events_topic(node, "membership"))
     return synth
 
@@ -157,6 +175,16 @@ def decode_cost(node: str, events: int) -> tuple[float, float, int]:
     return 1e6 * best[short] / len(records), 1e6 * best[full] / len(records), len(records)
 
 
+def _first_events(log: Iterator[Record], events: int) -> Iterator[Record]:
+    """The records of ``log`` up to its ``events``-th event (data keys are no events)."""
+    for record in log:
+        yield record
+        if not record[0].endswith(".datakeys"):
+            events -= 1
+            if events <= 0:
+                return
+
+
 async def group_coordinator_up(bootstrap: str, topic: str) -> None:
     """Commit once for a throwaway group: a fresh broker creates its offsets topic on the
     first group's use, seconds that a node's broker paid long ago and no replay pays."""
@@ -173,8 +201,32 @@ async def group_coordinator_up(bootstrap: str, topic: str) -> None:
 async def rebuild(bench: Bench, node: str) -> tuple[dict[str, int], float]:
     """(stats, seconds) of projections on an empty store, from start until ready."""
     began = time.perf_counter()
-    async with Projections(node, bench.bootstrap, data_dir=bench.work / "replay" / node) as views:
+    async with Projections(node, bench.bootstrap, data_dir=bench.work / "replay" / node,
+                           from_checkpoint=False) as views:
         await views.ready()
+        return dict(views.stats), time.perf_counter() - began
+
+
+async def checkpoint_of_the_head(bench: Bench, node: str) -> tuple[Checkpoint, float]:
+    """(checkpoint, seconds to take it) of a store that folded what the log holds now."""
+    async with Projections(node, bench.bootstrap, data_dir=bench.work / "head" / node,
+                           checkpoints=bench.work / "checkpoints" / node, follow=False,
+                           from_checkpoint=False) as views:
+        await views.ready()
+        began = time.perf_counter()
+        taken = await views.checkpoint(keep=1)
+        return taken, time.perf_counter() - began
+
+
+async def from_checkpoint(bench: Bench, node: str) -> tuple[dict[str, int], float]:
+    """(stats, seconds) of a new replica from start until ready: the newest checkpoint
+    restored (verified, copied), then the tail folded, as a gateway's projections start."""
+    began = time.perf_counter()
+    async with Projections(node, bench.bootstrap, data_dir=bench.work / "restored" / node,
+                           replica="2", checkpoints=bench.work / "checkpoints" / node) as views:
+        await views.ready()
+        if views.restored is None:
+            raise AssertionError("the new replica did not start from the checkpoint")
         return dict(views.stats), time.perf_counter() - began
 
 
@@ -182,9 +234,17 @@ async def run(bench: Bench) -> None:
     node = "rp" + secrets.token_hex(3)
     wanted = bench.size(1_000_000, 20_000)
     began = time.perf_counter()
-    synth = await seed(bench, node, wanted)
+    head: list[tuple[Checkpoint, float]] = []
+    head_s = [0.0]
+
+    async def checkpoint_head() -> None:
+        t0 = time.perf_counter()
+        head.append(await checkpoint_of_the_head(bench, node))
+        head_s[0] = time.perf_counter() - t0
+
+    synth = await seed(bench, node, wanted, tail=TAIL, before_tail=checkpoint_head)
     events = sum(synth.counts.values())
-    made = time.perf_counter() - began
+    made = time.perf_counter() - began - head_s[0]
     topics = [events_topic(node, service) for service in SERVICES]
     raw_before = await raw_consume(bench.bootstrap, topics)
     stats, seconds = await rebuild(bench, node)
@@ -197,6 +257,15 @@ async def run(bench: Bench) -> None:
     if raw_before[0] != events or stats["applied"] != events or parallel != stats:
         raise AssertionError(f"wrote {events} events, raw read {raw_before[0]}, "
                              f"projections {stats}, in parallel {parallel}")
+    [(taken, take_s)] = head
+    restored, ready_s = await from_checkpoint(bench, node)
+    t0 = time.perf_counter()  # the restore alone, once more, into a directory of its own
+    await asyncio.to_thread(restore, node, bench.work / "restore-only" / node, taken.path.parent,
+                            topics)
+    restore_s = time.perf_counter() - t0
+    if restored["applied"] != events - taken.records:
+        raise AssertionError(f"a checkpoint of {taken.records} records of {events} events,"
+                             f" then {restored}")
     raw = (raw_before[0] / raw_before[1] + raw_after[0] / raw_after[1]) / 2
     if importlib.util.find_spec("confluent_kafka") is not None:
         ends = await end_offsets(bench.bootstrap, topics)
@@ -229,6 +298,18 @@ async def run(bench: Bench) -> None:
               f" ({1e6 * seconds / events:.0f} µs/event), raw {raw_before[1]:.1f} s /"
               f" {raw_after[1]:.1f} s ({1e6 / raw:.0f} µs/record); log made and produced"
               f" in {made:.0f} s. {REMAINING}")))
+    tail_events = events - taken.records
+    bench.add(Row(
+        "replay", f"seconds to a ready new replica from a checkpoint + a"
+                  f" {100 * tail_events / events:.0f}% tail",
+        ready_s, "s", seconds, "a full replay of the same log, this run",
+        higher_is_better=False, target=0.15,
+        note=(f"the checkpoint of {taken.records:,} events ({taken.size / 1e6:.0f} MB, taken"
+              f" in {take_s:.2f} s by a running store) verified (SHA-256 of every file) and"
+              f" hard-linked into an empty data directory ({restore_s:.2f} s alone), then"
+              f" {tail_events:,} events folded"
+              f" (bulk catch-up, then the faust agent's start), {ready_s:.1f} s from start to"
+              f" ready; the full replay {seconds:.1f} s")))
     await depths(bench)
 
 
