@@ -49,13 +49,14 @@ from pathlib import Path
 import msgspec
 
 from gateway.fold import ROWS, TABLES
-from gateway.store import FORMAT, RocksStore
+from gateway import store as store_layout
+from gateway.store import RocksStore
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "checkpoint.json"
 STORE = "store"
-FORMAT = 1
+MANIFEST_FORMAT = 1  # the manifest's own shape (the store's is ``gateway.store.FORMAT``)
 _STAGING = ".taking-"
 _NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[A-Za-z0-9_-]{1,32}$")
 _CHUNK = 1 << 20
@@ -102,7 +103,7 @@ def layout() -> str:
     rows, and the shape of both. A checkpoint taken by code with another layout is not used
     (the replica folds the log)."""
     schemas, components = msgspec.json.schema_components([*TABLES.values(), *ROWS.values()])
-    text = json.dumps([FORMAT, sorted(TABLES), sorted(ROWS), schemas, components],
+    text = json.dumps([store_layout.FORMAT, sorted(TABLES), sorted(ROWS), schemas, components],
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -114,12 +115,19 @@ def begin(store: RocksStore, topics: list[str], node: str, replica: str,
           where: Path) -> tuple[Path, dict]:
     """The part of a checkpoint that must not interleave with a commit (call it where
     batches are committed, and commit nothing meanwhile): RocksDB's checkpoint of ``store``
-    into a hidden staging folder under ``where``, and the manifest's facts. Returns
-    ``(staging folder, manifest)``; ``finish`` completes it, anywhere."""
+    into a hidden staging folder, and the manifest's facts. Returns ``(staging folder,
+    manifest)``; ``finish`` completes it, anywhere. The staging folder is under ``where`` if
+    that is on the store's file system (table files hard-linked: milliseconds); else beside
+    the store, and ``finish`` copies it to ``where`` (RocksDB would copy every file across
+    file systems here, with the fold waiting)."""
     where.mkdir(parents=True, exist_ok=True)
-    for stale in where.glob(f"{_STAGING}{replica}.*"):  # this replica's, left by a crash
-        log.warning("removing a half-written checkpoint %s", stale.name)
-        shutil.rmtree(stale, ignore_errors=True)
+    beside = store.path.parent
+    for folder in {where, beside}:
+        for stale in folder.glob(f"{_STAGING}{replica}.*"):  # this replica's, left by a crash
+            log.warning("removing a half-written checkpoint %s", stale.name)
+            shutil.rmtree(stale, ignore_errors=True)
+    if os.stat(where).st_dev != os.stat(beside).st_dev:
+        where = beside
     taken = dt.datetime.now(dt.UTC)
     name = f"{taken:%Y%m%dT%H%M%S.%fZ}-{replica}"
     staging = where / f"{_STAGING}{replica}.{name}"
@@ -130,15 +138,26 @@ def begin(store: RocksStore, topics: list[str], node: str, replica: str,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    manifest = {"format": FORMAT, "node": node, "replica": replica,
+    manifest = {"format": MANIFEST_FORMAT, "node": node, "replica": replica,
                 "taken": taken.isoformat(), "layout": layout(), "name": name,
                 "offsets": _offsets_json(offsets)}
     return staging, manifest
 
 
-def finish(staging: Path, manifest: dict, keep: int) -> Checkpoint:
-    """Hash the staged files, write the manifest, sync, rename the folder into place, and
-    keep the newest ``keep`` checkpoints. Blocking file work: run it in a thread."""
+def finish(staging: Path, manifest: dict, keep: int, where: Path | None = None) -> Checkpoint:
+    """Hash the staged files, write the manifest, sync, rename the folder into place in
+    ``where`` (copied there first if it was staged elsewhere: ``begin``), and keep the newest
+    ``keep`` checkpoints. Blocking file work: run it in a thread."""
+    if where is not None and staging.parent != where:
+        local, staging = staging, where / staging.name
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            shutil.copytree(local, staging)
+        finally:
+            shutil.rmtree(local, ignore_errors=True)
+        for path in (staging / STORE).iterdir():  # copies, unlike links, need their own sync
+            with open(path, "rb") as copied:
+                os.fsync(copied.fileno())
     files = {path.name: _measure(path) for path in sorted((staging / STORE).iterdir())}
     manifest = {**manifest, "files": {name: list(f) for name, f in files.items()}}
     with open(staging / MANIFEST, "w") as out:
@@ -160,7 +179,7 @@ def take(store: RocksStore, topics: list[str], node: str, replica: str, where: P
     replica): ``begin`` and ``finish`` in one go."""
     staging, manifest = begin(store, topics, node, replica, where)
     try:
-        return finish(staging, manifest, keep)
+        return finish(staging, manifest, keep, where)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -289,7 +308,7 @@ def restore(node: str, data_dir: Path, where: Path, topics: list[str]) -> Checkp
 def _read(path: Path) -> Checkpoint:
     try:
         manifest = json.loads((path / MANIFEST).read_text())
-        if manifest.get("format") != FORMAT or manifest.get("name") != path.name:
+        if manifest.get("format") != MANIFEST_FORMAT or manifest.get("name") != path.name:
             raise BadCheckpoint("not a checkpoint manifest of this format and name")
         offsets = {(topic, int(partition)): int(n)
                    for topic, parts in manifest["offsets"].items()

@@ -208,7 +208,19 @@ class Projections:
         self._store = RocksStore(self.data_dir)
         try:
             self._done = self._store.offsets(self.topics.values())
-            self._ends = {tp: end for tp, end in (await self._end_offsets()).items()
+            ends = await self._end_offsets()
+            if self.restored is not None and any(
+                    next_offset > ends.get(tp, 0) for tp, next_offset in self._done.items()):
+                # a copy of another log (the topics recreated, another cluster): folding on
+                # top of it would mix two histories; the whole log instead
+                log.warning("checkpoint %s is ahead of the log: not used, the log is folded "
+                            "from the start", self.restored.name)
+                self._store.close()
+                shutil.rmtree(self.data_dir)
+                self.restored = None
+                self._store = RocksStore(self.data_dir)
+                self._done = {}
+            self._ends = {tp: end for tp, end in ends.items()
                           if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
             if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
@@ -271,7 +283,8 @@ class Projections:
         async with self._checkpointing:
             staging, manifest = begin(self._require_store(), list(self.topics.values()),
                                       self.node, self.replica, self.checkpoints)
-            work = asyncio.ensure_future(asyncio.to_thread(finish, staging, manifest, keep))
+            work = asyncio.ensure_future(asyncio.to_thread(finish, staging, manifest, keep,
+                                                           self.checkpoints))
             try:
                 return await asyncio.shield(work)
             except asyncio.CancelledError:

@@ -9,6 +9,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from gateway import checkpoints
@@ -175,3 +179,33 @@ def test_a_store_that_has_not_moved_is_the_newest_checkpoint_already(store, tmp_
     assert checkpoints.unmoved(where, store.offsets(TOPICS)) == taken
     fold_some(store, 20)
     assert checkpoints.unmoved(where, store.offsets(TOPICS)) is None
+
+
+def test_the_layout_fingerprint_follows_the_stores_format(monkeypatch):
+    from gateway import store as store_module  # noqa: PLC0415
+
+    before = checkpoints.layout()
+    monkeypatch.setattr(store_module, "FORMAT", store_module.FORMAT + 1)
+    assert checkpoints.layout() != before
+
+
+SHARED = Path("/dev/shm")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs a second file system (/dev/shm)")
+def test_a_checkpoint_to_another_file_system_is_staged_beside_the_store(store, tmp_path):
+    if os.stat(SHARED).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("/dev/shm is on the same file system here")
+    where = Path(tempfile.mkdtemp(dir=SHARED)) / NODE
+    try:
+        fold_some(store, 10)
+        staging, manifest = checkpoints.begin(store, TOPICS, NODE, "1", where)
+        assert staging.parent == store.path.parent  # linked beside the store, not copied
+        taken = checkpoints.finish(staging, manifest, 3, where)
+        assert taken.path.parent == where and not staging.exists()
+        assert taken.offsets == {(TOPICS[0], 0): 10, (TOPICS[1], 0): 5, (TOPICS[1], 1): 5}
+        restored = restore(NODE, tmp_path / "replica-2", where, TOPICS)
+        assert restored is not None and restored.name == taken.name
+        assert everything(tmp_path / "replica-2") == everything(taken.path / STORE)
+    finally:
+        shutil.rmtree(where.parent, ignore_errors=True)
