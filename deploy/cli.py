@@ -232,12 +232,14 @@ def status(nodes: tuple[str, ...]) -> None:
 @main.command("replay")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--replica", default="1", show_default=True, help="The gateway replica.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes folding the partitions apart; default: one per core.")
 @fails_cleanly
-def replay_command(node: str | None, replica: str) -> None:
+def replay_command(node: str | None, replica: str, workers: int | None) -> None:
     """Rebuild a node's gateway projections from the log (stop that gateway first)."""
     from rich.progress import Progress  # noqa: PLC0415
 
-    from deploy.operate import replay  # noqa: PLC0415
+    from deploy.operate import ReplayRunning, replay  # noqa: PLC0415
 
     node = node or config.node_id()
     state = UpState.read()
@@ -248,10 +250,37 @@ def replay_command(node: str | None, replica: str) -> None:
     started = time.monotonic()
     with Progress(console=out) as bar:
         task = bar.add_task(f"replaying node {node}", total=None)
-        applied = replay(node, replica=replica,
-                         progress=lambda done, total: bar.update(task, completed=done,
-                                                                 total=total or None))
+        try:
+            applied = replay(node, replica=replica, workers=workers,
+                             progress=lambda done, total: bar.update(task, completed=done,
+                                                                     total=total or None))
+        except ReplayRunning as exc:
+            raise click.ClickException(str(exc)) from None
     out.print(f"node [bold]{node}[/] projections rebuilt · {applied} events · "
+              f"{time.monotonic() - started:.1f} s")
+
+
+@main.command("checkpoint")
+@click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
+@click.option("--replica", default="1", show_default=True, help="The gateway replica.")
+@click.option("--url", default=None,
+              help="The replica's gateway, if it runs; default http://127.0.0.1:<port>.")
+@fails_cleanly
+def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
+    """Write a checkpoint of a gateway replica's store, which new replicas of the node start
+    from (a running gateway takes it itself, without stopping; a stopped one's store is copied
+    here)."""
+    from deploy.operate import CheckpointRefused, checkpoint  # noqa: PLC0415
+
+    node = node or config.node_id()
+    started = time.monotonic()
+    try:
+        made = checkpoint(node, replica, url or _gateway_url(node))
+    except CheckpointRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    out.print(f"node [bold]{node}[/] checkpoint {escape(made['name'])} · "
+              f"{made['records']} records of the log · {made['bytes'] / 1e6:.1f} MB · "
+              f"{escape(display_path(Path(made['path'])))} · "
               f"{time.monotonic() - started:.1f} s")
 
 

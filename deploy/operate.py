@@ -1,5 +1,5 @@
-"""What an operator asks of running nodes: consumer lag, a projection rebuild, a member's
-record exported to a file, and a record file verified offline.
+"""What an operator asks of running nodes: consumer lag, a projection rebuild, a checkpoint
+of a gateway's store, a member's record exported to a file, and a record file verified offline.
 
 The CLI (``deploy/cli.py``) prints; this module does the work and returns plain values. It
 reads the services' commands topics, the events topics and the federation topics of the
@@ -9,9 +9,10 @@ topics again through the gateway's projections (replay); it writes no topic.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+import fcntl
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,38 +88,92 @@ def consumer_lag(nodes: list[str], bootstrap: str | None = None) -> list[Lag]:
 
 
 def replay(node: str, bootstrap: str | None = None, replica: str = "1",
-           progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, then
-    swap it in (the old one is kept until the new one is complete). The gateway of that
-    replica must be stopped. Returns the number of events applied."""
-    from gateway.projections import Projections  # noqa: PLC0415
+           progress: Callable[[int, int], None] | None = None,
+           workers: int | None = None) -> int:
+    """Rebuild the gateway's projections of ``node`` from the log into a fresh store, with
+    ``workers`` processes (default: one per core; ``gateway.rebuild``; never from a
+    checkpoint: the whole log), then swap it in (the old one is kept until the new one is
+    complete). The gateway of that replica must be stopped; one replay of a replica runs at a time (``ReplayRunning``). Returns the number of
+    events applied."""
+    from gateway.projections import store_dir  # noqa: PLC0415
+    from gateway.rebuild import rebuild  # noqa: PLC0415
 
-    target = config.home() / "gateway" / f"{node}-{replica}"
-    fresh = target.with_name(target.name + ".replay")
-    shutil.rmtree(fresh, ignore_errors=True)
+    target = store_dir(node, replica)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".replay.lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # let go when this process ends
+        except BlockingIOError:
+            raise ReplayRunning(f"a replay of gateway {node}-{replica} is running") from None
+        fresh = target.with_name(target.name + ".replay")
+        shutil.rmtree(fresh, ignore_errors=True)
+        try:
+            stats = rebuild(node, bootstrap, fresh, workers or len(os.sched_getaffinity(0)),
+                            progress)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    return stats["applied"]
 
-    async def rebuild() -> int:
-        projections = Projections(node, bootstrap, data_dir=fresh, replica=replica,
-                                  follow=False)  # in bulk, up to the end as of now
-        async with projections:
-            waiting = asyncio.ensure_future(projections.ready())
-            while not waiting.done():
-                if progress is not None:
-                    progress(*projections.progress())
-                await asyncio.wait([waiting], timeout=0.2)
-            waiting.result()
-            if progress is not None:
-                progress(*projections.progress())
-            return projections.stats["applied"]
 
-    applied = asyncio.run(rebuild())
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-    return applied
+class ReplayRunning(RuntimeError):
+    """Another replay of the same gateway replica holds its lock."""
+
+
+# -- checkpoint ------------------------------------------------------------------------------
+
+
+class CheckpointRefused(Exception):
+    """No checkpoint was taken: the message says why."""
+
+
+def checkpoint(node: str, replica: str = "1", url: str | None = None) -> dict:
+    """A checkpoint of the store of gateway replica ``replica`` of ``node``
+    (``gateway.checkpoints``); returns its summary. A stopped replica's store is opened and
+    copied here; a running one's store is locked by its gateway (RocksDB admits one process),
+    so that gateway is asked to take it (``POST <url>/admin/checkpoint`` as the node admin),
+    between two of its batches, without stopping."""
+    from gateway.checkpoints import take  # noqa: PLC0415
+    from gateway.projections import store_dir  # noqa: PLC0415
+    from gateway.store import RocksStore  # noqa: PLC0415
+
+    data_dir = store_dir(node, replica)
+    if not (data_dir / "CURRENT").exists():
+        raise CheckpointRefused(f"gateway replica {replica} of node {node} has no store yet")
+    try:
+        store = RocksStore(data_dir)
+    except Exception as exc:  # rocksdict raises a bare Exception for a held lock
+        if "lock" not in str(exc).lower():
+            raise
+        return _ask_gateway(node, url or f"http://127.0.0.1:{config.gateway_port()}")
+    try:
+        topics = [events_topic(node, service) for service in SERVICES]
+        return take(store, topics, node, replica, config.checkpoints_dir(node),
+                    config.checkpoint_keep()).summary()
+    finally:
+        store.close()
+
+
+def _ask_gateway(node: str, url: str) -> dict:
+    token = issue_token(node, Role.NODE_ADMIN, subject="coopbridge-checkpoint",
+                        ttl=dt.timedelta(minutes=10))
+    try:
+        response = httpx.post(f"{url}/admin/checkpoint", timeout=3600,
+                              headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        raise CheckpointRefused(f"the store is open in another process, and the gateway at "
+                                f"{url} does not answer ({type(exc).__name__}): give --url"
+                                ) from None
+    if response.status_code != 200:
+        raise CheckpointRefused(f"the gateway at {url} answered {response.status_code}: "
+                                f"{response.text[:200]}")
+    return response.json()
 
 
 # -- export and offline verification ---------------------------------------------------------

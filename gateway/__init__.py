@@ -25,7 +25,8 @@ feature writes a part of, her timeline, the store protocol), ``types.py`` (``Mon
 generated from the contracts (``inputs.py``) and the sending of commands (``commands.py``).
 Above the features: ``fold.py`` (an event to every feature's fold; the timeline; the
 figures' marks),
-``projections.py`` (the fold over the log) and ``store.py`` (its RocksDB), ``schema.py`` (Query, Mutation and
+``projections.py`` (the fold over the log) and ``store.py`` (its RocksDB), ``catchup.py`` (the
+fold in bulk), ``checkpoints.py`` (copies of the store new replicas start from), ``schema.py`` (Query, Mutation and
 Subscription from the features' parts, and the guards) and ``app.py`` (the ASGI app).
 
 Imports go one way, never in a cycle: a feature imports the shared layer; ``members`` also

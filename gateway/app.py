@@ -3,11 +3,15 @@ mode, GraphiQL for a browser), ``/health``, Prometheus ``/metrics`` and the node
 at ``/.well-known/jwks.json`` (and each one as a JWK at ``/keys/<its thumbprint URI>``, the
 ``kid`` of the credentials it signs); the pages ``/dashboard`` (the federation's figures) and
 ``/record`` (a member's printable record) with their files at ``/static/{path}``
-(``gateway/pages.py``; each page's route is its feature's). Served by uvicorn (``coopbridge
-gateway``).
+(``gateway/pages.py``; each page's route is its feature's); for the node's operator,
+``POST /admin/checkpoint`` (a node-admin token) takes a checkpoint of the projections' store
+(``gateway.checkpoints``; ``coopbridge checkpoint`` calls it). Served by uvicorn
+(``coopbridge gateway``).
 
-On start it opens the node's data keys, a command client and the projections, and answers
-only once the projections have caught up with the log as it stood. Reads
+On start it opens the node's data keys, a command client and the projections (a new
+replica's from the newest checkpoint of its node), and answers only once the projections have
+caught up with the log as it stood; then it takes a checkpoint every
+``COOPBRIDGE_CHECKPOINT_EVERY``. Reads
 ``{node}.{membership,savings,training}.events``, ``{node}.replies``, ``{node}.datakeys``;
 writes ``{node}.*.commands`` and ``{node}.datakeys`` (sealing new members' details).
 """
@@ -39,6 +43,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
+from gateway.checkpoints import on_schedule
 from gateway.context import GatewayContext
 from gateway.listeners import TooManySubscriptions
 from gateway.figures import dashboard
@@ -224,6 +229,12 @@ class _Metrics:
         yield up
 
 
+async def _cancelled(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -252,10 +263,16 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
             state.keys = await stack.enter_async_context(DataKeys(node, bootstrap))
             state.client = await stack.enter_async_context(
                 CommandClient(node, bootstrap, source="gateway"))
+            every = config.checkpoint_every_s()
             state.projections = await stack.enter_async_context(Projections(node, bootstrap))
             await state.projections.ready()
             # the figures' follower: each batch's marked members settled after it
             await stack.enter_async_context(state.projections.figures.following(state.keys))
+            if every is not None:
+                schedule = asyncio.create_task(on_schedule(
+                    every, state.projections.checkpoints,
+                    state.projections.checkpoint_if_moved))
+                stack.push_async_callback(_cancelled, schedule)
             state.ready = True
             log.info("gateway of node %s ready", node)
             yield
@@ -295,6 +312,18 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         return Response(token, media_type="application/vc+jwt",
                         headers={"cache-control": "public, max-age=60"})
 
+    async def take_checkpoint(request: Request) -> JSONResponse:
+        """A checkpoint of this replica's store, now (the node's operator only)."""
+        caller = caller_from_header(node, request.headers.get("authorization"))
+        if caller is None or not caller.is_node_admin:
+            return JSONResponse({"error": AUTHENTICATION_REQUIRED if caller is None else
+                                 "only the node's operator takes checkpoints"},
+                                status_code=401 if caller is None else 403)
+        if not state.ready:
+            return JSONResponse({"error": "the gateway is not ready yet"}, status_code=503)
+        made = await state.projections.checkpoint()
+        return JSONResponse(made.summary())
+
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -306,6 +335,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         Route(KEYS_PATH + "{kid}", published_key),
         Route("/credentials/status/{list_id}", status_list),
         Route("/metrics", metrics),
+        Route("/admin/checkpoint", take_checkpoint, methods=["POST"]),
         *dashboard.ROUTES,
         *printable.ROUTES,
         Route("/static/{path:path}", static_file, methods=["GET", "HEAD"]),

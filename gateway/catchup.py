@@ -1,9 +1,10 @@
 """The projections' bulk catch-up: a gateway far behind the log folds it in batches straight
 from a batch consumer, without faust's per-event stream machinery.
 
-What it reads: the node's events topics (``gateway.projections`` names them), every
-partition, from the offsets the store holds, with a consumer outside any group (it commits
-nothing: the store is the checkpoint). What it writes: ``{node}.deadletter``, through the
+What it reads: the partitions of the node's events topics it is given (every one, from
+``gateway.projections``; some, from a worker of ``gateway.rebuild``), from the offsets the
+store holds, with a consumer outside any group (it commits nothing: the store is the
+checkpoint). What it writes: ``{node}.deadletter``, through the
 batches it hands to the projections (a producer of its own, acknowledged by the broker before
 the batch is written). It folds nothing itself: every fetch goes, as one batch, to the same
 function that folds the faust agent's batches (``Projections._apply``), so the two paths cannot
@@ -17,7 +18,7 @@ offsets the store holds. Why aiokafka's ``getmany`` and not confluent-kafka:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from aiokafka import TopicPartition
 
@@ -32,10 +33,10 @@ FETCH_BYTES = 8 << 20
 Apply = Callable[[list, Callable[[DeadLetter], Awaitable[None]]], Awaitable[None]]
 
 
-async def catch_up(bootstrap: str | None, topics: Iterable[str],
-                   stored: dict[tuple[str, int], int], ends: dict[tuple[str, int], int],
-                   apply: Apply, *, beyond: int, batch: int) -> None:
-    """Fold every partition of ``topics`` from ``stored`` (the store's next offsets) up to
+async def catch_up(bootstrap: str | None, stored: dict[tuple[str, int], int],
+                   ends: dict[tuple[str, int], int], apply: Apply, *, beyond: int,
+                   batch: int) -> None:
+    """Fold every partition of ``ends`` from ``stored`` (the store's next offsets) up to
     ``ends``, ``batch`` records a fetch at most, then again to the new ends while the log is
     more than ``beyond`` records ahead."""
     consumer = kafka_clients.reader(bootstrap, fetch_max_bytes=FETCH_BYTES,
@@ -48,8 +49,7 @@ async def catch_up(bootstrap: str | None, topics: Iterable[str],
         try:
             await probe.start()
             try:
-                partitions = [tp for topic in topics
-                              for tp in await kafka_clients.all_partitions(consumer, topic)]
+                partitions = [TopicPartition(topic, partition) for topic, partition in ends]
                 consumer.assign(partitions)
                 for tp in partitions:
                     consumer.seek(tp, stored.get((tp.topic, tp.partition), 0))

@@ -8,13 +8,14 @@ in-memory ones.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from schemas.fields import Sealed
 from gateway.auth import Caller, bearer_of_connection, caller_from_header
 from gateway.listeners import Listeners
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 
 
 class Views(Protocol):
@@ -26,6 +27,9 @@ class Views(Protocol):
     listeners: Listeners
 
     def get(self, table: str, key: str) -> Doc | None: ...
+
+    def rows(self, table: str, key: str, after: str | None = None) -> Iterator[Row]:
+        """The rows of ``key`` in rows table ``table``, in order (``gateway.documents.Row``)."""
 
     async def wait_for(self, refs: list[tuple[str, str, int]], timeout: float = 10.0) -> bool: ...
 

@@ -2,14 +2,18 @@
 member's record and timeline (pure: no I/O).
 
 Each document is a msgspec struct stored under its key in one table of a ``DocumentStore``;
-its class names that table and the field that holds the key (``TABLE``, ``KEY``). Here:
+its class names that table and the field that holds the key (``TABLE``, ``KEY``). What only
+grows with her history is kept as rows instead (``Row``: one key each, in order), so a
+document's size does not grow with the number of events. Here:
 
 * ``members``  member id -> ``MemberRecord``: the one document every feature writes a part
   of (members: memberships, groups, consents, her sealed details; savings: her accounts;
   training: enrolments and certificates; records: the records exported and imported), so it
   and its parts are declared here, below the features, and each feature's fold keeps its own
   part; personal data stays sealed here (opened per request by the GraphQL layer);
-* ``history``  member id -> ``History``: her readable timeline (``gateway.fold`` writes it).
+* rows ``member_accounts``  member id -> ``AccountRef``: her accounts;
+* rows ``timeline``  member id -> ``HistoryItem`` rows: her timeline (``gateway.fold``
+  writes it), one row per event, in time order.
 
 Each feature's other documents are in its own ``documents.py`` (``gateway.fold.TABLES`` lists
 them all). Events of different services arrive in no guaranteed order, so a document is
@@ -19,6 +23,7 @@ created on first touch (``document``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import ClassVar, Protocol, TypeVar
 
 import msgspec
@@ -37,16 +42,39 @@ class Doc(msgspec.Struct, kw_only=True, gc=False):
     KEY: ClassVar[str]
 
 
+class Row(msgspec.Struct, kw_only=True, gc=False):
+    """Base of the rows: the parts of a history that only grow (her timeline, an account's
+    remittances, a loan's repayments), each under its own key, so applying an event costs the
+    same whatever the length of the history: ``(table, key, sort)``, read back in ``sort``
+    order (``DocumentStore.rows``), assembled when a query asks."""
+
+    #: The rows table a row of this class is stored in.
+    TABLE: ClassVar[str]
+
+
 class DocumentStore(Protocol):
-    """Where documents live: RocksDB in the gateway (``gateway.store``), a dict in tests."""
+    """Where documents and rows live: RocksDB in the gateway (``gateway.store``), dicts in
+    tests (``gateway.fold.MemoryStore``)."""
 
     def get(self, table: str, key: str) -> Doc | None: ...
 
     def put(self, table: str, key: str, doc: Doc) -> None: ...
 
-    def stage(self, key: bytes, value: bytes) -> None:
+    def row(self, table: str, key: str, sort: str) -> Row | None: ...
+
+    def put_row(self, table: str, key: str, sort: str, row: Row) -> None: ...
+
+    def stage_raw(self, key: bytes, value: bytes) -> None:
         """A raw row written with the documents (the figures' marks)."""
         ...
+
+
+class RowReader(Protocol):
+    """Reading committed rows (the gateway's views, ``MemoryStore``)."""
+
+    def rows(self, table: str, key: str, after: str | None = None) -> Iterator[Row]:
+        """The rows of ``key`` in ``table`` in ``sort`` order (those sorting after
+        ``after`` only, if given)."""
 
 
 D = TypeVar("D", bound=Doc)
@@ -156,27 +184,47 @@ class MemberRecord(Doc, kw_only=True):
     memberships: list[MembershipDoc] = []
     groups: list[GroupRef] = []
     consents: list[ConsentDoc] = []
-    accounts: list[str] = []
     enrolments: list[EnrolmentDoc] = []
     certificates: list[CertificateDoc] = []
     exports: list[ExportDoc] = []
     imports: list[ImportDoc] = []
 
 
+class AccountRef(Row, kw_only=True):
+    """One of her accounts (rows ``member_accounts``, key: her member id, in the order they
+    were opened): written by the savings feature from the account's own events, so the
+    partitions of the savings topic can be folded apart (``gateway.fold.LOCAL_SERVICES``)."""
+
+    TABLE: ClassVar[str] = "member_accounts"
+
+    account_id: str
+
+
+def accounts_of(views: RowReader, member_id: str) -> list[str]:
+    """Her accounts' ids, in the order they were opened."""
+    return [ref.account_id for ref in views.rows("member_accounts", member_id)]
+
+
 # -- her timeline ---------------------------------------------------------------------------
 
 
-class HistoryItem(Doc, kw_only=True):
+class HistoryItem(Row, kw_only=True):
+    """One line of her timeline: the event as it was written (its wire type and payload,
+    its sealed fields emptied: ``gateway.fold.NOTHING_SEALED``), worded only when a query
+    asks (``gateway.fold.entry``). Key: her member id; sort: ``history_sort``."""
+
+    TABLE: ClassVar[str] = "timeline"
+
     at: dt.datetime
-    service: str
-    type: str
-    summary: str
     subject: str
+    wire: str  # the event's wire type (coop.savings.FundsDeposited.v1)
+    data: bytes  # its payload, as written
 
 
-class History(Doc, kw_only=True):
-    TABLE: ClassVar[str] = "history"
-    KEY: ClassVar[str] = "member_id"
-
-    member_id: str
-    items: list[HistoryItem] = []
+def history_sort(at: dt.datetime, subject: str, sequence: int) -> str:
+    """Her timeline in time order, then by aggregate and its order: the ISO form of a UTC
+    time sorts as the time does (a whole second, with no fraction written, sorts before any
+    fraction of it: "+" comes before ".")."""
+    if at.utcoffset():
+        at = at.astimezone(dt.UTC)
+    return f"{at.isoformat()}/{subject}/{sequence:010d}"

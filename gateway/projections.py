@@ -3,7 +3,8 @@
 What it owns: one RocksDB database per gateway replica (``<home>/gateway/<node>-<replica>``
 by default) holding
 
-* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack);
+* every document of ``gateway.fold.TABLES`` under ``{table}/{key}`` (msgpack), and every
+  row of ``gateway.fold.ROWS`` under ``{table}/{key}\x00{sort}``;
 * the chain position of every aggregate it has folded, under ``chain/{topic}/{subject}``
   = ``(version, last event id)``;
 * how far it has read every partition, under ``offset/{topic}/{partition}`` = the next offset.
@@ -15,7 +16,8 @@ one agent reads the three topics as one stream, in batches (``take_events``). A 
 than a batch behind the log (``CATCH_UP_BEYOND``) is first brought up to it in bulk by
 ``gateway.catchup`` (a batch consumer, outside the group), through the same ``_apply``; the
 agent then tails from the offsets the store holds. ``follow=False`` (``coopbridge replay``)
-folds the log up to its end as of ``start`` in bulk and starts no agent.
+folds the log up to its end as of ``start`` in bulk and starts no agent; with ``partitions``,
+only those (a worker of ``gateway.rebuild``).
 What it writes: ``{node}.deadletter`` (events it cannot apply), and faust's own assignor
 topic. Nothing else: the gateway owns no truth.
 
@@ -25,7 +27,9 @@ redelivery and is ignored (``stats["duplicates"]``); a gap, a foreign ``previous
 another event at the current version (a second writer's) goes to dead-letter
 (``off_chain``), as does an event the projection code fails on (``projection_error``; its
 chain still advances, so one bad event does not turn every later event of that aggregate
-into a gap), and a record that is no readable event (``ContractError``'s reason).
+into a gap), and a record that is no readable event (``ContractError``'s reason). Records
+are read by ``services.runtime.reading.read_event``: what the full decode reads, refused with
+its reasons, for less.
 
 A batch (up to ``MAX_BATCH`` records, or what came within ``BATCH_WITHIN_S``) is folded in memory: the
 documents it touches are decoded once (or taken from a small cache of committed documents,
@@ -44,9 +48,11 @@ Positions are the store's, not the consumer group's. A document here combines ev
 several topics, which a changelog partitioned by source could not restore in order, so the
 store is the checkpoint: whenever partitions are assigned, the group's committed offsets are
 overwritten with the store's, and the consumer seeks there. A lost data directory is therefore
-rebuilt by replaying the events topics from the start, whatever the group had committed; a
-kept one resumes where it stopped, without replay. (faust commits what the agent has taken
-since, which ``coopbridge status`` shows as lag.)
+rebuilt from the newest checkpoint of the node (``gateway.checkpoints``: a copy of a store,
+documents, chains and offsets of the same batches) and the tail of the log after it, or by
+replaying the events topics from the start when there is none, whatever the group had
+committed; a kept one resumes where it stopped, without replay. ``checkpoint`` takes one.
+(faust commits what the agent has taken since, which ``coopbridge status`` shows as lag.)
 
 Why batches: ``docs/gateway-notes.md``; the store itself: ``gateway.store``.
 
@@ -62,7 +68,8 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
+import shutil
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +78,8 @@ from aiokafka import TopicPartition
 
 from gateway.auth import Caller
 from gateway.catchup import catch_up
-from gateway.documents import Doc
+from gateway.checkpoints import Checkpoint, begin, finish, restore, unmoved
+from gateway.documents import Doc, Row
 from gateway.figures.kept import KeptFigures
 from gateway.fold import project
 from gateway.listeners import Listener, Listeners
@@ -81,7 +89,7 @@ from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, letter_for, publish_faust
-from services.runtime.reading import Unreadable, read
+from services.runtime.reading import Unreadable, read_event
 from services.runtime.streams import contract_topic, make_app
 
 log = logging.getLogger(__name__)
@@ -98,9 +106,21 @@ BATCH_WITHIN_S = 0.02
 #: A store more records than this behind the log's end is caught up in bulk before the agent
 #: starts, ...
 CATCH_UP_BEYOND = MAX_BATCH
-#: ... a fetch of at most this many records at a time (one store batch each).
+#: ... a fetch of at most this many records at a time (one store batch each). The chaos tests
+#: set both through ``COOPBRIDGE_CATCH_UP_BEYOND`` and ``COOPBRIDGE_CATCH_UP_BATCH``, so that
+#: a restarted gateway catches up in bulk from any lag, in many batches that a kill can split.
 CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _catch_up_setting(setting: str, default: int) -> int:
+    raw = os.environ.get(f"COOPBRIDGE_CATCH_UP_{setting}")
+    return default if raw is None else int(raw)
+
+
+def store_dir(node: str, replica: str) -> Path:
+    """Where a gateway replica keeps its store by default: ``<home>/gateway/<node>-<replica>``."""
+    return config.home() / "gateway" / f"{node}-{replica}"
 
 
 class ProjectionsFailed(RuntimeError):
@@ -117,22 +137,46 @@ class _Redo(Exception):
 # -- the projections ------------------------------------------------------------------------
 
 
+async def end_offsets(bootstrap: str | None, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of ``topics``."""
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(probe, topic)]
+        ends = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+
 class Projections:
     """The read side of one gateway replica: ``start``, ``ready``, then read and wait."""
 
     def __init__(self, node: str, bootstrap: str | None = None, *,
                  data_dir: Path | None = None, replica: str | None = None,
-                 follow: bool = True):
+                 follow: bool = True, partitions: Iterable[tuple[str, int]] | None = None,
+                 checkpoints: Path | None = None, from_checkpoint: bool = True):
         self.node = check_node(node)
         self.follow = follow  # False: fold up to the end as of start, in bulk, and no further
+        # not following: only these (topic, partition)s, if given (a worker of gateway.rebuild)
+        self.partitions = None if partitions is None else frozenset(partitions)
+        if self.partitions is not None and follow:
+            raise ValueError("a replica that follows the log reads every partition")
         self.bootstrap = bootstrap
         self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
         if not _REPLICA.match(self.replica):
             raise ValueError(f"invalid gateway replica id {self.replica!r}: "
                              "1-32 letters, digits, '-' or '_'")
-        self.data_dir = Path(data_dir) if data_dir else (
-            config.home() / "gateway" / f"{self.node}-{self.replica}")
+        self.data_dir = Path(data_dir) if data_dir else store_dir(self.node, self.replica)
         self.group = gateway_group(self.node, self.replica)
+        #: where this node's checkpoints are taken and found (``gateway.checkpoints``); a
+        #: store that does not exist yet starts from the newest, unless ``from_checkpoint``
+        #: is False (``coopbridge replay`` folds the whole log)
+        self.checkpoints = checkpoints or config.checkpoints_dir(self.node)
+        self.from_checkpoint = from_checkpoint
+        self.restored: Checkpoint | None = None
+        self._checkpointing = asyncio.Lock()
         self.topics: dict[str, str] = {service: events_topic(self.node, service)
                                        for service in SERVICES}
         self.stats: dict[str, int] = {"applied": 0, "duplicates": 0, "dead_lettered": 0,
@@ -160,13 +204,31 @@ class Projections:
         if self._started:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
+        if self.from_checkpoint and not (self.data_dir / "CURRENT").exists() and not (
+                self.data_dir.exists() and any(self.data_dir.iterdir())):
+            self.restored = await asyncio.to_thread(
+                restore, self.node, self.data_dir, self.checkpoints, list(self.topics.values()))
         self._store = RocksStore(self.data_dir)
-        self.figures = KeptFigures(self._store, self)
         try:
             self._done = self._store.offsets(self.topics.values())
-            self._ends = await self._end_offsets()
+            ends = await self._end_offsets()
+            if self.restored is not None and any(
+                    next_offset > ends.get(tp, 0) for tp, next_offset in self._done.items()):
+                # a copy of another log (the topics recreated, another cluster): folding on
+                # top of it would mix two histories; the whole log instead
+                log.warning("checkpoint %s is ahead of the log: not used, the log is folded "
+                            "from the start", self.restored.name)
+                self._store.close()
+                shutil.rmtree(self.data_dir)
+                self.restored = None
+                self._store = RocksStore(self.data_dir)
+                self._done = {}
+            # after the store is settled on: the figures follow its commits
+            self.figures = KeptFigures(self._store, self)
+            self._ends = {tp: end for tp, end in ends.items()
+                          if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
-            if behind > CATCH_UP_BEYOND or not self.follow:
+            if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
             else:
                 self._check_ready()
@@ -179,9 +241,9 @@ class Projections:
         """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
-            await catch_up(self.bootstrap, self.topics.values(), dict(self._done), self._ends,
-                           self._apply, beyond=CATCH_UP_BEYOND if self.follow else 0,
-                           batch=CATCH_UP_BATCH)
+            beyond = _catch_up_setting("BEYOND", CATCH_UP_BEYOND) if self.follow else 0
+            await catch_up(self.bootstrap, dict(self._done), self._ends, self._apply,
+                           beyond=beyond, batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:
@@ -217,6 +279,32 @@ class Projections:
             if store is not None:
                 store.close()
 
+    async def checkpoint(self, keep: int | None = None) -> Checkpoint:
+        """Take a checkpoint of the store now (one at a time), keeping the newest ``keep``
+        (default ``COOPBRIDGE_CHECKPOINT_KEEP``). RocksDB's checkpoint is made here, on the
+        event loop, where batches are committed, so it holds whole batches; hashing and
+        syncing the files run in a thread while the fold goes on."""
+        keep = keep or config.checkpoint_keep()
+        async with self._checkpointing:
+            staging, manifest = begin(self._require_store(), list(self.topics.values()),
+                                      self.node, self.replica, self.checkpoints)
+            work = asyncio.ensure_future(asyncio.to_thread(finish, staging, manifest, keep,
+                                                           self.checkpoints))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                raise  # the thread completes the checkpoint on its own
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+
+    async def checkpoint_if_moved(self) -> Checkpoint | None:
+        """``checkpoint``, unless the node's newest checkpoint was taken at the offsets the
+        store holds now (an idle node takes no copies of the same state on its schedule)."""
+        if unmoved(self.checkpoints, self._require_store().offsets(self.topics.values())):
+            return None
+        return await self.checkpoint()
+
     async def __aenter__(self) -> Projections:
         await self.start()
         return self
@@ -243,6 +331,10 @@ class Projections:
     def get(self, table: str, key: str) -> Doc | None:
         """The document ``key`` of ``table`` (a copy: change it freely), or None."""
         return self._require_store().read(table, key)
+
+    def rows(self, table: str, key: str, after: str | None = None) -> Iterator[Row]:
+        """The rows of ``key`` in rows table ``table``, in order (after ``after`` only)."""
+        return self._require_store().rows(table, key, after)
 
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""
@@ -331,7 +423,7 @@ class Projections:
         for record in records:
             topic, partition, offset = record.topic, record.partition, record.offset
             store.set_offset(topic, partition, offset + 1)
-            message = read(record, kind="event")
+            message = read_event(record)  # read(record, kind="event"), for less
             if isinstance(message, Unreadable):
                 letters.append(message.letter(self.node))
                 stats["dead_lettered"] += 1
@@ -418,15 +510,7 @@ class Projections:
     # -- helpers
 
     async def _end_offsets(self) -> dict[tuple[str, int], int]:
-        probe = kafka_clients.offsets_probe(self.bootstrap)
-        await probe.start()
-        try:
-            partitions = [tp for topic in self.topics.values()
-                          for tp in await kafka_clients.all_partitions(probe, topic)]
-            ends = await probe.end_offsets(partitions)
-        finally:
-            await probe.stop()
-        return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+        return await end_offsets(self.bootstrap, self.topics.values())
 
     def _check_ready(self) -> None:
         if self._catching_up is not None:

@@ -198,16 +198,28 @@ class Registry:
                 Reason.UNEXPECTED_KIND, f"expected a {kind}, got a {cls.contract_kind}",
                 envelope.type,
             )
+        return Message(envelope, self._payload(cls, envelope.type, envelope.data))
+
+    def contract(self, wire_type: str) -> type[Contract]:
+        """The contract of ``wire_type`` (any registered version), or ``ContractError``."""
+        return self._type_of(wire_type)
+
+    def decode_payload(self, wire_type: str, data: bytes) -> Contract:
+        """The payload ``data`` written as ``wire_type`` (an envelope's ``data``, kept apart
+        from it), upcast to the newest version, or ``ContractError``."""
+        return self._payload(self._type_of(wire_type), wire_type, data)
+
+    def _payload(self, cls: type[Contract], wire_type: str, data: bytes) -> Contract:
         try:
-            payload = msgspec.json.decode(envelope.data, type=cls)
+            payload = msgspec.json.decode(data, type=cls)
         except msgspec.ValidationError as exc:
             raise ContractError(
                 Reason.INVALID_DATA, _without_values(str(exc)).replace("`$", "`$.data"),
-                envelope.type,
+                wire_type,
             ) from None
-        except msgspec.DecodeError as exc:  # pragma: no cover - Raw is already valid JSON
-            raise ContractError(Reason.INVALID_JSON, str(exc), envelope.type) from None
-        return Message(envelope, self._upcast(payload))
+        except msgspec.DecodeError as exc:
+            raise ContractError(Reason.INVALID_JSON, str(exc), wire_type) from None
+        return self._upcast(payload)
 
     def _type_of(self, wire_type: str) -> type[Contract]:
         cls = self._types.get(wire_type)

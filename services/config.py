@@ -22,6 +22,12 @@
 | ``COOPBRIDGE_PEER_CA``         | (unset)            | a PEM file of certificate authorities the |
 |                                |                    | gateway trusts for its peers' https       |
 |                                |                    | gateways, besides the public ones         |
+| ``COOPBRIDGE_CHECKPOINTS``     | ``<home>/gateway/  | where gateways write and new replicas     |
+|                                | checkpoints``      | find checkpoints (``<dir>/<node>/...``)   |
+| ``COOPBRIDGE_CHECKPOINT_EVERY``| ``1d``             | a gateway's checkpoint schedule: seconds, |
+|                                |                    | or ``90s``/``15m``/``6h``/``1d``; ``0``   |
+|                                |                    | or ``off``: none                          |
+| ``COOPBRIDGE_CHECKPOINT_KEEP`` | ``3``              | checkpoints kept per node (the newest)    |
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +91,42 @@ def session_timeout_s() -> float:
 def home() -> Path:
     """Where coopbridge keeps local state: ``$COOPBRIDGE_HOME`` or ``./.coopbridge``."""
     return Path(os.environ.get("COOPBRIDGE_HOME") or ".coopbridge").expanduser().absolute()
+
+
+def checkpoints_dir(node: str) -> Path:
+    """Where the gateway checkpoints of ``node`` live: ``$COOPBRIDGE_CHECKPOINTS/<node>``,
+    by default ``<home>/gateway/checkpoints/<node>`` (shared storage, when replicas run on
+    several machines)."""
+    base = os.environ.get("COOPBRIDGE_CHECKPOINTS")
+    root = Path(base).expanduser().absolute() if base else home() / "gateway" / "checkpoints"
+    return root / check_node(node)
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def checkpoint_every_s() -> float | None:
+    """A gateway's checkpoint schedule in seconds (``COOPBRIDGE_CHECKPOINT_EVERY``: a number
+    of seconds, or one with a unit, ``90s``, ``15m``, ``6h``, ``1d``; default ``1d``), or
+    ``None`` for no schedule (``0`` or ``off``)."""
+    raw = os.environ.get("COOPBRIDGE_CHECKPOINT_EVERY", "1d").strip().lower()
+    if raw in ("0", "off", "none", ""):
+        return None
+    found = _DURATION.match(raw)
+    if found is None or float(found[1]) <= 0:
+        raise ConfigError(f"COOPBRIDGE_CHECKPOINT_EVERY={raw!r} is not a duration "
+                          "(seconds, or 90s, 15m, 6h, 1d; 0 or off for none)")
+    return float(found[1]) * _UNIT_S[found[2]]
+
+
+def checkpoint_keep() -> int:
+    """How many checkpoints of a node are kept, the newest (``COOPBRIDGE_CHECKPOINT_KEEP``,
+    default 3, at least 1)."""
+    raw = os.environ.get("COOPBRIDGE_CHECKPOINT_KEEP", "3").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"COOPBRIDGE_CHECKPOINT_KEEP={raw!r} is not a count of 1 or more")
+    return int(raw)
 
 
 def node_key(node: str) -> bytes:

@@ -61,6 +61,7 @@ from gateway.figures.disclosure import (
     cooperative_atoms,
 )
 from gateway.figures.scan import contribution, person_of
+from gateway.members.documents import member_sort
 from schemas import Message
 from schemas import membership as m
 
@@ -81,11 +82,11 @@ class Rows(Protocol):
 
     on_commit: list[Callable[[dict[bytes, bytes]], None]]
 
-    def row(self, key: bytes) -> bytes | None: ...
+    def raw(self, key: bytes) -> bytes | None: ...
 
-    def rows(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+    def raw_items(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
 
-    def write_rows(self, puts: dict[bytes, bytes], deletes: Iterable[bytes]) -> None: ...
+    def write_raw(self, puts: dict[bytes, bytes], deletes: Iterable[bytes]) -> None: ...
 
 
 def mark(store: DocumentStore, message: Message, touched: Iterable[str]) -> None:
@@ -95,9 +96,12 @@ def mark(store: DocumentStore, message: Message, touched: Iterable[str]) -> None
     members = list(touched)
     if isinstance(event, m.CooperativeRegistered):
         coop = store.get("cooperatives", event.cooperative_id)
-        members += coop.members if coop is not None else []  # type: ignore[attr-defined]
+        for ordinal in range(coop.joined if coop is not None else 0):  # type: ignore[attr-defined]
+            row = store.row("coop_members", event.cooperative_id, member_sort(ordinal))
+            if row is not None:
+                members.append(row.member_id)  # type: ignore[attr-defined]
     for member_id in members:
-        store.stage(DIRTY + member_id.encode(), b"")
+        store.stage_raw(DIRTY + member_id.encode(), b"")
 
 
 class Slot(msgspec.Struct, omit_defaults=True, gc=False):
@@ -311,7 +315,7 @@ class KeptFigures:
         #: once, then kept up to date by the store's commits: no scan of the marks' range,
         #: whose deleted rows RocksDB steps over one by one until it compacts them
         self.pending: dict[str, int] = {
-            key[len(DIRTY):].decode(): 0 for key, _ in store.rows(DIRTY)}
+            key[len(DIRTY):].decode(): 0 for key, _ in store.raw_items(DIRTY)}
         self._commits = itertools.count(1)
         store.on_commit.append(self._committed)
         self._lock = asyncio.Lock()
@@ -406,15 +410,15 @@ class KeptFigures:
 
         def cls(name: str) -> Part | None:
             if name not in classes:
-                raw = store.row(CLASS + name.encode())
+                raw = store.raw(CLASS + name.encode())
                 classes[name] = None if raw is None else _joined(
-                    raw, store.row(MORE + name.encode()))
+                    raw, store.raw(MORE + name.encode()))
             return classes[name]
 
         done, gone = [], []
         for member_id, parts in made.items():
             mine = KEPT + member_id.encode() + b"/"
-            old = {k[len(mine):].decode(): _PART.decode(v) for k, v in store.rows(mine)}
+            old = {k[len(mine):].decode(): _PART.decode(v) for k, v in store.raw_items(mine)}
             if old and not parts:  # withdrawn: her rows off the disk too
                 gone.append(mine)
                 gone += [prefix + part.cls.encode() for part in old.values()
@@ -442,7 +446,7 @@ class KeptFigures:
                 deletes += [CLASS + name.encode(), MORE + name.encode()]
             else:
                 puts[CLASS + name.encode()], puts[MORE + name.encode()] = _split(part)
-        store.write_rows(puts, deletes)
+        store.write_raw(puts, deletes)
         for member_id in done:
             self.pending.pop(member_id, None)
         self.settled += len(made)
@@ -458,7 +462,7 @@ class KeptFigures:
         iso = today.isoformat()
         prefix = CLASS + cooperative_id.encode() + b"/"
         more = _More(self.store)
-        for key, raw in self.store.rows(prefix):
+        for key, raw in self.store.raw_items(prefix):
             part = _PART.decode(raw)
             cls = key[len(CLASS):].decode()
             member_id = _alone(cls)
@@ -479,7 +483,7 @@ class KeptFigures:
         suffix = b"/" + cooperative_id.encode()
 
         def identify(member_id: str, slot: str | None) -> object:
-            raw = self.store.row(KEPT + member_id.encode() + suffix)
+            raw = self.store.raw(KEPT + member_id.encode() + suffix)
             if raw is None:
                 return None
             part = _PART.decode(raw)
@@ -499,7 +503,7 @@ class _More(Mapping):
     def of(self, cls: str) -> More:
         found = self._read.get(cls)
         if found is None:
-            raw = self.store.row(MORE + cls.encode())
+            raw = self.store.raw(MORE + cls.encode())
             found = self._read[cls] = More() if raw is None else _MORE.decode(raw)
         return found
 

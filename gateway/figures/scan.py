@@ -18,7 +18,7 @@ from decimal import Decimal
 import msgspec
 
 from gateway.context import Keys, Views
-from gateway.documents import MemberRecord
+from gateway.documents import MemberRecord, accounts_of
 from gateway.figures.disclosure import (
     NO_GROUP,
     Contribution,
@@ -48,7 +48,7 @@ async def scan(views: Views, keys: Keys, cooperative_id: str, today: dt.date,
     if coop is None:
         return None
     contributions = []
-    for member_id in coop.members:
+    for member_id in (row.member_id for row in views.rows("coop_members", cooperative_id)):
         await pace()
         record = views.get("members", member_id)
         person = await person_of(keys, record)
@@ -102,7 +102,7 @@ def contribution(views: Views, record: MemberRecord, person: m.PersonalDetails,
             me.add(None, "active")
     for imported in record.imports:
         me.add(_month(imported.imported_at), "arrivals", imported.credential_id)
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, member_id):
         account = views.get("accounts", account_id)
         if account is None or account.cooperative_id != cooperative_id:
             continue

@@ -2,7 +2,9 @@
 groups, and the index of cooperatives by country. (The member's record itself is shared:
 ``gateway.documents``.)
 
-* ``cooperatives``  cooperative id -> ``CooperativeView`` (details, groups, member ids)
+* ``cooperatives``  cooperative id -> ``CooperativeView`` (details, groups, counts)
+* rows ``coop_members``  cooperative id -> ``CoopMember``: everyone who ever joined, in
+  joining order (``member_sort``)
 * ``countries``     ISO country code -> ``CountryIndex`` (its cooperatives); ``ALL_COUNTRIES``
   lists every country with a cooperative
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 from schemas.fields import Money
 
 
@@ -36,8 +38,19 @@ class CooperativeView(Doc, kw_only=True):
     currency: str = ""
     share_price: Money | None = None
     groups: list[GroupDoc] = []
-    members: list[str] = []  # everyone who ever joined, in joining order
+    joined: int = 0  # everyone who ever joined (rows ``coop_members``)
     active_members: int = 0
+
+
+class CoopMember(Row, kw_only=True):
+    TABLE: ClassVar[str] = "coop_members"
+
+    member_id: str
+
+
+def member_sort(ordinal: int) -> str:
+    """The ``coop_members`` row of a cooperative's ``ordinal``-th member (0: the first)."""
+    return f"{ordinal:010d}"
 
 
 class CountryIndex(Doc, kw_only=True):

@@ -17,7 +17,14 @@ from gateway.documents import (
     MembershipDoc,
     document,
 )
-from gateway.members.documents import ALL_COUNTRIES, CooperativeView, CountryIndex, GroupDoc
+from gateway.members.documents import (
+    ALL_COUNTRIES,
+    CooperativeView,
+    CoopMember,
+    CountryIndex,
+    GroupDoc,
+    member_sort,
+)
 from schemas import membership as m
 from schemas.envelope import Envelope
 from schemas.registry import Contract
@@ -80,6 +87,11 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             return [event.member_id]
         case m.MembershipStarted():
             member = document(store, MemberRecord, event.member_id)
+            coop = document(store, CooperativeView, event.cooperative_id)
+            if all(x.cooperative_id != event.cooperative_id for x in member.memberships):
+                store.put_row("coop_members", event.cooperative_id, member_sort(coop.joined),
+                              CoopMember(member_id=event.member_id))
+                coop.joined += 1
             member.memberships.append(MembershipDoc(
                 cooperative_id=event.cooperative_id, role=event.role.value,
                 started_on=event.started_on, share_capital_required=event.share_capital_required,
@@ -87,9 +99,6 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             for consent in member.consents:  # a consent to join is used once
                 if consent.consent_id == event.consent_id:
                     consent.used = True
-            coop = document(store, CooperativeView, event.cooperative_id)
-            if event.member_id not in coop.members:
-                coop.members.append(event.member_id)
             coop.active_members += 1
             store.put("members", event.member_id, member)
             store.put("cooperatives", event.cooperative_id, coop)

@@ -22,7 +22,7 @@ from gateway.access import (
     visible_scopes,
 )
 from gateway.context import GatewayContext
-from gateway.documents import MemberRecord
+from gateway.documents import MemberRecord, accounts_of
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
 from gateway.records.types import ExportedRecordInfo, ImportedRecord
 from gateway.savings.types import Account
@@ -108,7 +108,8 @@ class Member:
         if not self.shows("accounts"):
             return None
         views = info.context.views
-        docs = [views.get("accounts", account_id) for account_id in self.record.accounts]
+        docs = [views.get("accounts", account_id)
+                for account_id in accounts_of(views, self.member_id)]
         return [Account.from_doc(doc) for doc in docs if doc is not None]
 
     @strawberry.field(description=needs("enrolments", "the courses she enrolled in"))

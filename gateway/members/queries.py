@@ -14,7 +14,8 @@ from strawberry.types import Info
 
 from gateway.access import SignedIn
 from gateway.context import GatewayContext
-from gateway.members.documents import ALL_COUNTRIES
+from gateway.fold import entry
+from gateway.members.documents import ALL_COUNTRIES, member_sort
 from gateway.members.member import Member, entry_visible, visible_member
 from gateway.members.types import Cooperative, HistoryEntry
 from gateway.paging import MAX_PAGE, BadRequest, PageInfo, cursor, offset, page_size
@@ -72,13 +73,15 @@ def members(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
     if coop is None or not caller.of_cooperative(cooperative_id):
         return None
     size, start = page_size(first), offset(after)
-    ids = coop.members[start:start + size]
+    rows = info.context.views.rows("coop_members", cooperative_id,
+                                   member_sort(start - 1) if start else None)
+    ids = [row.member_id for row in itertools.islice(rows, size)]
     edges = [MemberEdge(cursor=cursor(start + i), node=member)
              for i, member_id in enumerate(ids)
              if (member := visible_member(info, member_id)) is not None]
     return MemberConnection(
-        edges=edges, total_count=len(coop.members),
-        page_info=PageInfo(has_next_page=start + size < len(coop.members),
+        edges=edges, total_count=coop.joined,
+        page_info=PageInfo(has_next_page=start + size < coop.joined,
                            end_cursor=cursor(start + len(ids) - 1) if ids else None))
 
 
@@ -92,10 +95,9 @@ def member_history(info: Info[GatewayContext, None], member_id: strawberry.ID,
     member = visible_member(info, member_id)
     if member is None or "membership" not in member.scopes:
         return None
-    history = info.context.views.get("history", member_id)
     size, start = page_size(first), offset(after)
-    visible = (x for x in (history.items if history else [])
-               if entry_visible(member, x.service, x.type))
+    entries = map(entry, info.context.views.rows("timeline", member_id))
+    visible = (x for x in entries if entry_visible(member, x.service, x.type))
     items = list(itertools.islice(visible, start + size + 1))  # one more: is there a next?
     page = items[start:start + size]
     return HistoryConnection(

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.documents import CertificateDoc, MemberRecord
+from gateway.documents import CertificateDoc, MemberRecord, accounts_of
 from gateway.inputs import InputError
 from gateway.records import credentials as vc
 from schemas import membership as m
@@ -106,7 +106,7 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
 
 
 def _shares_of(record: MemberRecord, views, cooperative_id: str):
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, record.member_id):
         account = views.get("accounts", account_id)
         if (account and account.cooperative_id == cooperative_id
                 and account.product == "share_capital" and account.balance is not None):
@@ -116,7 +116,7 @@ def _shares_of(record: MemberRecord, views, cooperative_id: str):
 
 def _savings(record: MemberRecord, views) -> dict:
     balances, loans, corridors = [], [], {}
-    for account_id in record.accounts:
+    for account_id in accounts_of(views, record.member_id):
         account = views.get("accounts", account_id)
         if account is None:
             continue
@@ -126,7 +126,8 @@ def _savings(record: MemberRecord, views) -> dict:
                              "closed": account.closed})
         if account.loan is not None:
             timing = {"early": 0, "on_time": 0, "late": 0}
-            for repayment in account.loan.repayments:
+            for repayment in views.rows("repayments",
+                                        account.loan.repayments_key(account.account_id)):
                 timing[repayment.timing] = timing.get(repayment.timing, 0) + 1
             disbursed = account.loan.disbursed_on or (
                 account.opened_at.date() if account.opened_at else
@@ -137,7 +138,7 @@ def _savings(record: MemberRecord, views) -> dict:
                           "instalments": len(account.loan.schedule),
                           "repaidEarly": timing["early"], "repaidOnTime": timing["on_time"],
                           "repaidLate": timing["late"], "closed": account.loan.closed})
-        for r in account.remittances:
+        for r in views.rows("remittances", account_id):
             if r.direction != "sent" or r.status == "refunded" or not r.corridor:
                 continue
             key = (r.corridor, r.amount.currency)

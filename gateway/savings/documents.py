@@ -1,7 +1,13 @@
-"""The savings feature's documents (pure): each account of this node, its loan, its
-remittances, its transfers between nodes and its flows per month.
+"""The savings feature's documents (pure): each account of this node, its loan and its flows
+per month; and its rows (``gateway.documents.Row``): its remittances, its transfers between
+nodes and its loans' repayments, one row each, in the order the account's events decided
+them (``row_sort``).
 
-* ``accounts``  account id -> ``AccountView`` (balance, shares, loan, remittances)
+* ``accounts``  account id -> ``AccountView`` (balance, shares, loan, flows per month)
+* rows ``remittances``, ``transfers``  account id -> ``RemittanceDoc``, ``TransferDoc``
+* rows ``repayments``  account id and loan (``LoanDoc.repayments_key``) -> ``RepaymentDoc``
+* rows ``pointers``  account id -> ``Pointer``: where the row of a remittance or a transfer
+  is (``r/{id}``, ``t/{id}``), for the events that change its status
 """
 
 from __future__ import annotations
@@ -9,12 +15,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 from schemas import savings as s
 from schemas.fields import Money
 
 
-class RepaymentDoc(Doc, kw_only=True):
+def row_sort(sequence: int) -> str:
+    """A row's place among its account's: the sequence of the event that wrote it."""
+    return f"{sequence:010d}"
+
+
+class Pointer(Row, kw_only=True):
+    TABLE: ClassVar[str] = "pointers"
+
+    sort: str  # the row's sort key in its own table
+
+
+class RepaymentDoc(Row, kw_only=True):
+    TABLE: ClassVar[str] = "repayments"
+
     amount: Money
     paid_on: dt.date
     instalment: int
@@ -30,12 +49,22 @@ class LoanDoc(Doc, kw_only=True):
     total_due: Money
     outstanding: Money
     schedule: list[s.Instalment]
-    repayments: list[RepaymentDoc] = []
+    #: the ``row_sort`` of its disbursement, which tells its repayments' rows apart from an
+    #: earlier loan's of the same account (``repayments_key``)
+    disbursement: str = ""
+    repayments: int = 0  # how many
     closed: bool = False
     disbursed_on: dt.date | None = None  # the day it was decided (None: folded before it was kept)
 
 
-class RemittanceDoc(Doc, kw_only=True):
+    def repayments_key(self, account_id: str) -> str:
+        """The key of its repayments in the rows table ``repayments``."""
+        return f"{account_id}/{self.disbursement}"
+
+
+class RemittanceDoc(Row, kw_only=True):
+    TABLE: ClassVar[str] = "remittances"
+
     remittance_id: str
     direction: str  # sent, received
     counterpart: str | None = None  # the other account, if any
@@ -48,8 +77,10 @@ class RemittanceDoc(Doc, kw_only=True):
     at: dt.datetime | None = None  # sent: when booked (its month in ``MonthDoc``)
 
 
-class TransferDoc(Doc, kw_only=True):
+class TransferDoc(Row, kw_only=True):
     """Savings moved between nodes: ``sent`` (here, to ``node``) or ``received`` (from it)."""
+
+    TABLE: ClassVar[str] = "transfers"
 
     transfer_id: str
     direction: str  # sent, received
@@ -90,6 +121,4 @@ class AccountView(Doc, kw_only=True):
     deposits: Money | None = None
     withdrawals: Money | None = None
     loan: LoanDoc | None = None
-    remittances: list[RemittanceDoc] = []
-    transfers: list[TransferDoc] = []
     months: dict[str, MonthDoc] = {}  # "YYYY-MM" -> flows

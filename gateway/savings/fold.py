@@ -2,21 +2,26 @@
 in her timeline.
 
 Reads (through ``gateway.fold``) ``{node}.savings.events``; writes the ``accounts``
-documents and the list of her accounts in her record.
+documents, their rows (remittances, transfers, repayments: ``gateway.savings.documents``)
+and her accounts' rows (``member_accounts``). Every write is to the account the event is of,
+or a row no other event writes: the savings topic's partitions can be folded apart
+(``gateway.fold.LOCAL_SERVICES``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from gateway.documents import DocumentStore, MemberRecord, document
+from gateway.documents import AccountRef, DocumentStore, document, history_sort
 from gateway.savings.documents import (
     AccountView,
     LoanDoc,
     MonthDoc,
+    Pointer,
     RemittanceDoc,
     RepaymentDoc,
     TransferDoc,
+    row_sort,
 )
 from schemas import savings as s
 from schemas.envelope import Envelope
@@ -45,18 +50,38 @@ def _booked(event: s.FundsDeposited | s.RemittanceSent, at: dt.datetime) -> dt.d
     return dt.datetime.combine(event.booked_on, dt.time(), dt.UTC)
 
 
+def _sent(store: DocumentStore, account_id: str, kind: str, row_id: str
+          ) -> tuple[str, RemittanceDoc | TransferDoc] | None:
+    """The row (and its sort key) of a remittance (``kind`` "r") or transfer ("t") this
+    account sent, if any."""
+    pointer = store.row("pointers", account_id, f"{kind}/{row_id}")
+    if pointer is None:
+        return None
+    row = store.row("remittances" if kind == "r" else "transfers", account_id, pointer.sort)
+    if row is None or row.direction != "sent":
+        return None
+    return pointer.sort, row
+
+
+def _add_row(store: DocumentStore, account_id: str, sort: str, row: RemittanceDoc | TransferDoc,
+             pointer: str) -> None:
+    store.put_row(row.TABLE, account_id, sort, row)
+    store.put_row("pointers", account_id, pointer, Pointer(sort=sort))
+
+
 def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:  # noqa: C901
     """Apply one event; returns the member ids whose record changed (the account's owner)."""
     at = envelope.time
+    sort = row_sort(envelope.sequence or 0)
     if isinstance(event, s.AccountOpened):
         account = document(store, AccountView, event.account_id)
         account.member_id, account.cooperative_id = event.member_id, event.cooperative_id
         account.product, account.currency = event.product.value, event.currency
         account.balance, account.opened_at = Money(0, event.currency), at
-        member = document(store, MemberRecord, event.member_id)
-        member.accounts.append(event.account_id)
         store.put("accounts", event.account_id, account)
-        store.put("members", event.member_id, member)
+        store.put_row("member_accounts", event.member_id,
+                      history_sort(at, event.account_id, envelope.sequence or 0),
+                      AccountRef(account_id=event.account_id))
         return [event.member_id]
     account = document(store, AccountView, event.account_id)
     match event:
@@ -70,10 +95,11 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             account.closed = True
             if event.transferred is not None:
                 account.balance = Money(0, account.currency)
-                account.remittances.append(RemittanceDoc(
+                _add_row(store, event.account_id, sort, RemittanceDoc(
                     remittance_id=event.transfer_id, direction="sent", at=at,
                     counterpart=event.transfer_to, amount=event.transferred,
-                    fee=Money(0, account.currency), rate="1", received=event.transferred))
+                    fee=Money(0, account.currency), rate="1", received=event.transferred),
+                    f"r/{event.transfer_id}")
         case s.SharesPurchased():
             account.balance, account.shares = event.balance, event.total_shares
         case s.SharesRedeemed():
@@ -83,12 +109,14 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 principal=event.principal, annual_rate=event.annual_rate,
                 term_months=event.term_months, total_due=event.total_due,
                 outstanding=event.total_due, schedule=list(event.schedule),
-                disbursed_on=at.date())
+                disbursed_on=at.date(), disbursement=sort)
             account.balance = event.total_due
         case s.LoanRepaymentRecorded() if account.loan is not None:
-            account.loan.repayments.append(RepaymentDoc(
-                amount=event.amount, paid_on=event.paid_on, instalment=event.instalment,
-                due_on=event.due_on, timing=event.timing.value, days_late=event.days_late))
+            store.put_row("repayments", account.loan.repayments_key(event.account_id), sort,
+                          RepaymentDoc(amount=event.amount, paid_on=event.paid_on,
+                                       instalment=event.instalment, due_on=event.due_on,
+                                       timing=event.timing.value, days_late=event.days_late))
+            account.loan.repayments += 1
             account.loan.outstanding, account.loan.closed = event.outstanding, event.loan_closed
             account.balance = event.outstanding
         case s.RemittanceSent():
@@ -98,45 +126,49 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             month.remitted += event.amount.amount
             month.fees += event.fee.amount
             month.remittances += 1
-            account.remittances.append(RemittanceDoc(
+            _add_row(store, event.account_id, sort, RemittanceDoc(
                 remittance_id=event.remittance_id, direction="sent", at=booked,
                 counterpart=getattr(event.to, "account_id", None), amount=event.amount,
                 fee=event.fee, rate=event.rate, received=event.received,
-                corridor=event.corridor))
+                corridor=event.corridor), f"r/{event.remittance_id}")
         case s.RemittanceReceived():
             account.balance = event.balance
-            account.remittances.append(RemittanceDoc(
+            store.put_row("remittances", event.account_id, sort, RemittanceDoc(
                 remittance_id=event.remittance_id, direction="received", at=at,
                 counterpart=event.from_account_id, amount=event.amount, status="received"))
         case s.RemittanceDelivered() | s.RemittanceRefunded():
             refunded = isinstance(event, s.RemittanceRefunded)
-            for remittance in account.remittances:
-                if remittance.remittance_id == event.remittance_id and remittance.direction == "sent":
-                    remittance.status = "refunded" if refunded else "delivered"
-                    if refunded and remittance.at is not None and remittance.fee is not None:
-                        month = _month(account, remittance.at)  # it never went
-                        month.remitted -= remittance.amount.amount
-                        month.fees -= remittance.fee.amount
-                        month.remittances -= 1
+            found = _sent(store, event.account_id, "r", event.remittance_id)
+            if found is not None:
+                row_at, remittance = found
+                remittance.status = "refunded" if refunded else "delivered"
+                store.put_row("remittances", event.account_id, row_at, remittance)
+                if refunded and remittance.at is not None and remittance.fee is not None:
+                    month = _month(account, remittance.at)  # it never went
+                    month.remitted -= remittance.amount.amount
+                    month.fees -= remittance.fee.amount
+                    month.remittances -= 1
             if refunded:
                 account.balance, account.closed = event.balance, False
         case s.SavingsSentHome():
             account.balance = event.balance
-            account.transfers.append(TransferDoc(
+            _add_row(store, event.account_id, sort, TransferDoc(
                 transfer_id=event.transfer_id, direction="sent", node=event.to_node,
                 counterpart=event.to_account_id, amount=event.amount, fee=event.fee,
-                rate=event.rate, received=event.received, at=at))
+                rate=event.rate, received=event.received, at=at), f"t/{event.transfer_id}")
         case s.SavingsTransferReceived():
             account.balance = event.balance
-            account.transfers.append(TransferDoc(
+            store.put_row("transfers", event.account_id, sort, TransferDoc(
                 transfer_id=event.transfer_id, direction="received", node=event.from_node,
                 counterpart=event.from_account_id, amount=event.amount, received=event.amount,
                 status="received", at=at))
         case s.SavingsTransferDelivered() | s.SavingsTransferRefunded():
             refunded = isinstance(event, s.SavingsTransferRefunded)
-            for transfer in account.transfers:
-                if transfer.transfer_id == event.transfer_id and transfer.direction == "sent":
-                    transfer.status = "refunded" if refunded else "delivered"
+            found = _sent(store, event.account_id, "t", event.transfer_id)
+            if found is not None:
+                row_at, transfer = found
+                transfer.status = "refunded" if refunded else "delivered"
+                store.put_row("transfers", event.account_id, row_at, transfer)
             if refunded:
                 account.balance = event.balance
     store.put("accounts", event.account_id, account)

@@ -1,5 +1,6 @@
 """The savings feature's GraphQL types: an account, its loan, its remittances and its
-transfers between nodes. Each maps a document with ``from_doc``.
+transfers between nodes. Each maps a document with ``from_doc``; the rows of an account
+(remittances, transfers, repayments) are read only when a query asks for them.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 import strawberry
+from strawberry.types import Info
 
+from gateway.context import GatewayContext
 from gateway.savings.documents import AccountView, LoanDoc, RemittanceDoc, TransferDoc
 from gateway.types import Money, own_id, use_id
 
@@ -42,10 +45,17 @@ class Loan:
     outstanding: Money
     closed: bool = strawberry.field(description="repaid in full")
     schedule: list[Instalment]
-    repayments: list[Repayment] = strawberry.field(description="the repayments, oldest first")
+    repayments_key: strawberry.Private[str]  # in the rows table "repayments"
+
+    @strawberry.field(description="the repayments, oldest first")
+    def repayments(self, info: Info[GatewayContext, None]) -> list[Repayment]:
+        return [Repayment(amount=Money.from_value(r.amount), paid_on=r.paid_on,
+                          instalment=r.instalment, due_on=r.due_on, timing=r.timing,
+                          days_late=r.days_late)
+                for r in info.context.views.rows("repayments", self.repayments_key)]
 
     @classmethod
-    def from_doc(cls, doc: LoanDoc | None) -> Loan | None:
+    def from_doc(cls, doc: LoanDoc | None, account_id: str) -> Loan | None:
         if doc is None:
             return None
         return cls(
@@ -56,9 +66,7 @@ class Loan:
                                  principal=Money.from_value(i.principal),
                                  interest=Money.from_value(i.interest),
                                  total=Money.from_value(i.total)) for i in doc.schedule],
-            repayments=[Repayment(amount=Money.from_value(r.amount), paid_on=r.paid_on,
-                                  instalment=r.instalment, due_on=r.due_on, timing=r.timing,
-                                  days_late=r.days_late) for r in doc.repayments])
+            repayments_key=doc.repayments_key(account_id))
 
 
 @strawberry.type(description="Money sent from or received into a savings account of this node "
@@ -134,27 +142,30 @@ class Account:
     shares: int = strawberry.field(description="the shares it holds (share capital accounts; "
                                                "0 for the others)")
     loan: Loan | None = strawberry.field(description="its loan (loan accounts, once disbursed)")
-    remittances: list[Remittance] = strawberry.field(
-        description="money sent from it and received into it, oldest first")
-    transfers: list[Transfer] = strawberry.field(
+
+    @strawberry.field(description="money sent from it and received into it, oldest first")
+    def remittances(self, info: Info[GatewayContext, None]) -> list[Remittance]:
+        return [_remittance(r) for r in info.context.views.rows("remittances", self.account_id)]
+
+    @strawberry.field(
         description="savings moved between this account and another node's, oldest first")
+    def transfers(self, info: Info[GatewayContext, None]) -> list[Transfer]:
+        return [Transfer.from_doc(x) for x in info.context.views.rows("transfers", self.account_id)]
 
     @classmethod
     def from_doc(cls, doc: AccountView) -> Account:
-        def remittance(r: RemittanceDoc) -> Remittance:
-            percent = None
-            if r.fee is not None and r.amount.amount:
-                percent = str((Decimal(r.fee.amount * 100) / r.amount.amount).quantize(
-                    Decimal("0.01")))
-            return Remittance(
-                remittance_id=r.remittance_id, direction=r.direction, status=r.status,
-                counterpart_account_id=r.counterpart, amount=Money.from_value(r.amount),
-                fee=Money.from_value(r.fee), rate=r.rate, received=Money.from_value(r.received),
-                corridor=r.corridor, fee_percent=percent, at=r.at)
-
         return cls(account_id=doc.account_id, cooperative_id=doc.cooperative_id,
                    product=doc.product, currency=doc.currency,
                    balance=Money.from_value(doc.balance), closed=doc.closed, shares=doc.shares,
-                   loan=Loan.from_doc(doc.loan),
-                   remittances=[remittance(r) for r in doc.remittances],
-                   transfers=[Transfer.from_doc(x) for x in doc.transfers])
+                   loan=Loan.from_doc(doc.loan, doc.account_id))
+
+
+def _remittance(r: RemittanceDoc) -> Remittance:
+    percent = None
+    if r.fee is not None and r.amount.amount:
+        percent = str((Decimal(r.fee.amount * 100) / r.amount.amount).quantize(Decimal("0.01")))
+    return Remittance(
+        remittance_id=r.remittance_id, direction=r.direction, status=r.status,
+        counterpart_account_id=r.counterpart, amount=Money.from_value(r.amount),
+        fee=Money.from_value(r.fee), rate=r.rate, received=Money.from_value(r.received),
+        corridor=r.corridor, fee_percent=percent, at=r.at)

@@ -163,6 +163,9 @@ class _Views:
     def get(self, table, key):
         return self.store.read(table, key)
 
+    def rows(self, table, key, after=None):
+        return self.store.rows(table, key, after)
+
 
 def _node(work: Path, members: int) -> tuple[RocksStore, _Keys, int, float]:
     """A store with ``members`` members folded in: (store, keys, events, seconds to fold)."""
@@ -205,7 +208,7 @@ async def served(bench: Bench) -> list[Row]:
         began = time.perf_counter()
         await views.figures.settle(keys)
         settled = time.perf_counter() - began
-        rows = sum(1 for _ in store.rows(b"figures/class/"))
+        rows = sum(1 for _ in store.raw_items(b"figures/class/"))
         nodes[members] = (views, keys)
         notes.append(f"{members:,} members: {events:,} events folded in {folded:.0f} s, their"
                      f" figures settled in {settled:.1f} s ({settled / members * 1e6:.0f}"

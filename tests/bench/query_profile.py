@@ -27,7 +27,7 @@ import msgspec
 
 from gateway.app import create_app
 from gateway.auth import Role, issue_token
-from gateway.fold import TABLES
+from gateway.fold import ROWS, TABLES
 from tests.bench.query import HISTORY_PAGE, RECORD, WAYS
 from tests.bench.query_data import RecordMaker
 from tests.bench.query_node import environment
@@ -48,6 +48,10 @@ class CopyingViews:
         if doc is None:
             return None
         return msgspec.msgpack.decode(msgspec.msgpack.encode(doc), type=TABLES[table])
+
+    def rows(self, table: str, key: str, after: str | None = None):
+        for row in self.views.rows(table, key, after):
+            yield msgspec.msgpack.decode(msgspec.msgpack.encode(row), type=ROWS[table])
 
     async def wait_for(self, refs, timeout: float = 10.0) -> bool:
         return True

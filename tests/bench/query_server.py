@@ -20,6 +20,7 @@ as ``coopbridge gateway``; access log off, warnings only, so that no request wri
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import types
 
@@ -31,6 +32,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.app import GatewayGraphQL, create_app
+from gateway.documents import accounts_of
+from gateway.fold import entry
 from gateway.members.member import entry_visible, visible_member
 from schemas import membership as m
 
@@ -77,16 +80,21 @@ def with_baselines(app):
             plaintext = await context.keys.open(member_id, record.personal)
             if plaintext is not None:
                 identity = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+        views = context.views
         accounts = []
         if "savings" in scopes:
-            accounts = [doc for doc in (context.views.get("accounts", account_id)
-                                        for account_id in record.accounts) if doc is not None]
+            accounts = [{"account": doc,
+                         "remittances": list(views.rows("remittances", account_id)),
+                         "transfers": list(views.rows("transfers", account_id))}
+                        for account_id in accounts_of(views, member_id)
+                        if (doc := views.get("accounts", account_id)) is not None]
         entries = []
         if "membership" in scopes:
-            history = context.views.get("history", member_id)
             wanted = int(request.query_params.get("history", "100"))
-            entries = [x for x in (history.items if history else [])
-                       if entry_visible(member, x.service, x.type)][:wanted]
+            visible = (x for x in map(entry, views.rows("timeline", member_id))
+                       if entry_visible(member, x.service, x.type))
+            entries = [{"at": x.at, "service": x.service, "type": x.type,
+                        "summary": x.summary} for x in itertools.islice(visible, wanted)]
         body = {"member": msgspec.structs.replace(record, personal=None),
                 "identity": identity, "accounts": accounts, "history": entries}
         return Response(msgspec.json.encode(body), media_type="application/json")

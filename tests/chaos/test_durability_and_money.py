@@ -15,6 +15,17 @@ then count kills only). After a quiet period, from the events topics:
 * no balance is ever negative, and money is conserved per currency: deposits - withdrawals
   - disclosed fees - what went home = balances + what is in transit, every transfer credited
   at home exactly what its ``SavingsSentHome`` disclosed.
+
+The gateways take a checkpoint of their store every 2 s (``COOPBRIDGE_CHECKPOINT_EVERY``)
+and catch up in bulk, 50 records a batch, from any lag (``COOPBRIDGE_CATCH_UP_BEYOND`` and
+``_BATCH``). A gateway is killed in the middle of a checkpoint it was asked for
+(``POST /admin/checkpoint``; the kill lands once its half-written folder appears), and then,
+in turn, its data directory is lost (it comes back from the newest checkpoint of its node and
+the tail of the log); its data directory and the node's checkpoints are lost and it is killed
+again in the middle of its bulk catch-up from the start of the log (it comes back from the
+part it had written); or nothing more. Its balances must still equal the fold of the log,
+and every checkpoint left under a checkpoint's name must check out
+(``gateway.checkpoints.verify``), or it counts as a violation.
 """
 
 from __future__ import annotations
@@ -22,13 +33,19 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
+import threading
 import time
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 
+import httpx
 import pytest
 
 from gateway.auth import Role, verify_token
+from gateway.checkpoints import BadCheckpoint, verify
+from gateway.store import RocksStore
 from gateway.commands import command_id_for
 from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
@@ -36,6 +53,7 @@ from schemas import savings as s
 from schemas.runtime import CommandRejected
 from schemas.topics import events_topic
 from services.runtime.ids import new_id
+from services.runtime import kafka_clients
 from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, runs
 from tests.chaos.kill import FaultInjector
@@ -58,8 +76,104 @@ SAVINGS_MUTATIONS = ("openAccount", "depositFunds", "withdrawFunds", "sendRemitt
 
 @pytest.fixture(scope="module")
 def federation(kafka_bootstrap, tmp_path_factory):
-    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation")) as fed:
-        yield fed
+    with pytest.MonkeyPatch.context() as patch:  # the processes' environment
+        patch.setenv("COOPBRIDGE_CHECKPOINT_EVERY", "2s")
+        # a restarted gateway catches up in bulk from any lag, 50 records a batch
+        patch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
+        patch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "50")
+        with running_federation(kafka_bootstrap,
+                                tmp_path_factory.mktemp("chaos-federation")) as fed:
+            yield fed
+
+
+class CheckpointKills:
+    """The federation as the fault injector sees it, except that a gateway is killed in the
+    middle of a checkpoint: asked for one, it is killed as soon as the checkpoint's hidden
+    folder appears (or after 2 s). Then, in turn: its data directory is lost (it comes back
+    from the newest checkpoint); its data directory and the node's checkpoints are lost, and
+    it is started and killed again once the bulk catch-up from the start of the log has
+    written its first batch (it comes back from the part it had written); nothing more."""
+
+    def __init__(self, fed: Federation):
+        self.fed, self.procs, self.start = fed, fed.procs, fed.start
+        self.gateway_kills = self.mid_checkpoint = self.disks_lost = self.mid_catch_up = 0
+        self.tokens = {role: fed.token(role, Role.NODE_ADMIN) for role in fed.nodes}
+
+    def checkpoints(self, role: str) -> Path:
+        return self.fed.root / role / "gateway" / "checkpoints" / self.fed.nodes[role]
+
+    def kill(self, role: str, name: str) -> None:
+        if name != "gateway":
+            return self.fed.kill(role, name)
+        where = self.checkpoints(role)
+        before = set(where.glob(".taking-*"))
+        threading.Thread(target=_ask_checkpoint, daemon=True, args=(
+            self.fed.url(role, "/admin/checkpoint"), self.tokens[role])).start()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and not set(where.glob(".taking-*")) - before:
+            time.sleep(0.001)
+        self.fed.kill(role, name)
+        self.mid_checkpoint += bool(set(where.glob(".taking-*")) - before)
+        self.gateway_kills += 1
+        turn = self.gateway_kills % 3
+        if turn == 0:
+            return
+        store = self.fed.root / role / "gateway" / f"{self.fed.nodes[role]}-1"
+        shutil.rmtree(store)
+        self.disks_lost += 1
+        if turn == 2:
+            shutil.rmtree(where, ignore_errors=True)
+            self.kill_in_catch_up(role, store)
+
+    def kill_in_catch_up(self, role: str, store: Path) -> None:
+        """Start the gateway on an empty store with no checkpoint, and kill it once its bulk
+        catch-up has written a batch; ``mid_catch_up`` counts it if the store then holds
+        part of the log, not all of it."""
+        self.fed.start(role, "gateway")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                wal.stat().st_size for wal in store.glob("*.log")):
+            time.sleep(0.001)
+        self.fed.kill(role, "gateway")
+        topics = [events_topic(self.fed.nodes[role], s) for s in ("membership", "savings",
+                                                                   "training")]
+        opened = RocksStore(store)
+        try:
+            folded = sum(opened.offsets(topics).values())
+        finally:
+            opened.close()
+        self.mid_catch_up += 0 < folded < asyncio.run(_records_in(self.fed.bootstrap, topics))
+
+    def bad_checkpoints(self) -> list[str]:
+        """Checkpoints under a checkpoint's name that do not check out."""
+        bad = []
+        for role, node in self.fed.nodes.items():
+            where = self.checkpoints(role)
+            for path in where.iterdir() if where.exists() else ():
+                if not path.name.startswith("."):
+                    try:
+                        verify(path, node)
+                    except (BadCheckpoint, OSError) as exc:
+                        bad.append(f"{path.name}: {exc}")
+        return bad
+
+
+async def _records_in(bootstrap: str, topics: list[str]) -> int:
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        partitions = [tp for topic in topics
+                      for tp in await kafka_clients.all_partitions(probe, topic)]
+        return sum((await probe.end_offsets(partitions)).values())
+    finally:
+        await probe.stop()
+
+
+def _ask_checkpoint(url: str, token: str) -> None:
+    try:
+        httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    except httpx.HTTPError:
+        pass  # killed meanwhile: that is the point
 
 
 class Acknowledged:
@@ -416,7 +530,8 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     rng.shuffle(names)
     rng.shuffle(others)
     names += others
-    injector = FaultInjector(fed, names, rng, broker=broker)
+    world = CheckpointKills(fed)
+    injector = FaultInjector(world, names, rng, broker=broker)
     done = asyncio.Event()
     clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), done))
                for i in range(CLIENTS)]
@@ -454,7 +569,9 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     duplicated += sum(log.repeated for log in logs.values())
     orphans = sum(1 for log in logs.values() for e, _ in log.off_chain
                   if log.by_command[e.causationid] == 0)
-    violations = host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
+    bad_checkpoints = world.bad_checkpoints()
+    violations = (host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
+                  + len(bad_checkpoints))
     money, flows = money_violations(host, home)
     money += host.unreadable + home.unreadable
     faults = injector.faults
@@ -471,7 +588,11 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
           f"{len(run.savings_sent)} of them savings commands, lost {lost}, duplicated {duplicated}, "
           f"off the chain {sum(len(log.off_chain) for log in logs.values())}, "
           f"gaps {host.gaps + home.gaps}, projection mismatches {mismatched}, "
-          f"wrong outcomes {wrong_outcome}, money violations {money}, flows {flows}")
+          f"wrong outcomes {wrong_outcome}, money violations {money}, flows {flows}; "
+          f"{world.gateway_kills} gateway kills, {world.mid_checkpoint} in the middle of a "
+          f"checkpoint, {world.disks_lost} with the data directory lost, "
+          f"{world.mid_catch_up} more in the middle of a bulk catch-up; checkpoints that do "
+          f"not check out {bad_checkpoints}")
     assert settled(host, home), "a remittance or transfer home never finished"
     assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
 

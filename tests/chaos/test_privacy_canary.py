@@ -18,6 +18,15 @@ base64 / base64url at each of the three byte alignments:
   faust folders, key files, trust lists);
 * every log file of every process.
 
+Checkpoints of the gateways' stores are files under ``COOPBRIDGE_HOME`` too, so both searches
+cover them: each run has each gateway take one before her erasure (``POST /admin/checkpoint``),
+when the store holds her details. The store only ever holds them sealed under her data key,
+so the search finds nothing there even before erasure; what erasure must achieve for a
+checkpoint is that the seal no longer opens. Her sealed details read from each checkpoint
+taken before open with her node's keys (``DataKeys.open``) until she is erased, and with no
+key of her node after; and the control string must be found in a checkpoint's store (the
+checkpoints were searched).
+
 Expected: zero. The file ``coopbridge export`` wrote is the recipient's copy, outside the
 system: it holds her identity by design (the positive control of the scanner). After erasure
 a new export is refused with ``MemberErased`` and the earlier credential no longer verifies
@@ -35,12 +44,16 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 from rocksdict import AccessType, Options, Rdict
 
 from deploy.operate import ExportRefused, export_record, verify_file
 from gateway.auth import Role
+from gateway.documents import MemberRecord
 from schemas.topics import node_topics
+from services import config
+from services.runtime.datakeys import DataKeys, SealBroken
 from services.runtime.ids import new_id
 from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, runs
@@ -210,9 +223,15 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     allowed, reads, burst_5xx = await isolation_under_load(fed, madrid, staff, stranger, outsider, member,
                                                 violations)
 
+    # checkpoints of both gateways' stores while they hold her (sealed) details
+    taken = {role: await take_checkpoint(fed, role, admin)
+             for role, admin in (("host", host_admin), ("home", home_admin))}
+    violations += await seals_in_checkpoints(fed, member, taken, erased=False)
+
     # -- erasure, at the host and at home
     await mutate(fed, "host", boss, "eraseMember", {"memberId": member})
     await mutate(fed, "home", quito_boss, "eraseMember", {"memberId": member})
+    violations += await seals_in_checkpoints(fed, member, taken, erased=True)
     for role, token in (("host", staff), ("home", quito_staff)):
         after = (await call(fed, role, token, MEMBER, id=member))["member"]
         if not after or not after["erased"] or after["identity"] is not None:
@@ -239,6 +258,46 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     return {"canaries": canaries, "copies": copies, "violations": violations,
             "allowed": allowed, "reads": reads, "credential": exported["credential"],
             "verifier": quito_staff, "5xx": fivexx + burst_5xx}
+
+
+async def take_checkpoint(fed: Federation, role: str, token: str) -> Path:
+    """A checkpoint of the gateway's store, taken by the running gateway; its folder."""
+    async with httpx.AsyncClient(timeout=120) as client:
+        answer = await client.post(fed.url(role, "/admin/checkpoint"),
+                                   headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return Path(answer.json()["path"])
+
+
+async def seals_in_checkpoints(fed: Federation, member: str, taken: dict[str, Path],
+                               erased: bool) -> list[str]:
+    """What is wrong with her details in the checkpoints taken before her erasure: they must
+    be there, sealed, and open with her node's keys until she is erased (or this check proves
+    nothing), with none of them once she is."""
+    wrong = []
+    for role, path in taken.items():
+        db = Rdict(str(path / "store"), Options(raw_mode=True),
+                   access_type=AccessType.read_only())
+        try:
+            raw = db.get(f"members/{member}".encode())
+        finally:
+            db.close()
+        sealed = raw and msgspec.msgpack.decode(raw, type=MemberRecord).personal
+        if not sealed:
+            wrong.append(f"{role}: no sealed details of hers in the checkpoint before erasure")
+            continue
+        with _home(fed.env[role]):
+            node_key = config.node_key(fed.nodes[role])
+        async with DataKeys(fed.nodes[role], fed.bootstrap, node_key=node_key) as keys:
+            try:
+                opened = await keys.open(member, sealed)
+            except SealBroken:
+                opened = None
+        if erased and opened is not None:
+            wrong.append(f"{role}: her details in a checkpoint still open after erasure")
+        elif not erased and opened is None:
+            wrong.append(f"{role}: her details in a checkpoint do not open before erasure")
+    return wrong
 
 
 async def wrong_inputs(fed, staff, member, savings, names) -> int:
@@ -482,6 +541,8 @@ async def test_an_erased_canary_leaves_no_trace(fed, tmp_path):
     stored = {where for where, c in scanner.hits if c == marker}
     if not any(where.endswith("store value") for where in stored):
         violations.append(f"the control string was not found in a gateway store: {stored}")
+    if not any("checkpoints" in where and where.endswith("store value") for where in stored):
+        violations.append(f"the control string was not found in a checkpoint: {stored}")
     recipient = Scanner(canaries)
     for path in copies:
         recipient.scan(path.name, path.read_bytes())

@@ -1,5 +1,6 @@
 """The operator's day with the ``coopbridge`` CLI, as processes: ``up`` with two nodes,
-``demo --seed 7``, ``status``, ``export`` of Rosa's record, ``verify`` of the file offline
+``demo --seed 7``, ``status``, ``checkpoint`` (of a running and a stopped gateway),
+``export`` of Rosa's record, ``verify`` of the file offline
 (and of a tampered copy), then Ctrl-C, after which no process of it is left. And ``up`` with
 a broker of its own: Ctrl-C in the middle of the demo's seeding stops everything within
 seconds, and a SIGKILLed ``up`` leaves no process behind, its broker included."""
@@ -106,6 +107,11 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
                            for row in status.stdout.splitlines()), (node, name, status.stdout)
         assert "consumer lag" in status.stdout and f"{host}.savings.processor" in status.stdout
 
+        # the running gateway takes it itself (its store is locked to its process)
+        taken = cli(env, "checkpoint", "--node", host)
+        assert taken.returncode == 0, taken.stdout + taken.stderr
+        assert f"node {host} checkpoint" in taken.stdout and "records of the log" in taken.stdout
+
         story = plan(7, 60, [host, other])
         rosa = story.rosa["member"]
         quito = story.cooperatives["quito"][0]
@@ -137,6 +143,13 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
             except subprocess.TimeoutExpired:
                 up.kill()
     gone_within(home, 10)
+
+    # the stopped node's store is copied by the command itself; only the newest are kept
+    for _ in range(3):
+        copied = cli(env, "checkpoint", "--node", host)
+        assert copied.returncode == 0, copied.stdout + copied.stderr
+    kept = [p for p in (home / "gateway" / "checkpoints" / host).iterdir()]
+    assert len(kept) == 3 and all((p / "checkpoint.json").exists() for p in kept), kept
 
     # the stopped node's gateway store, rebuilt from the log
     replayed = cli(env, "replay", "--node", host)

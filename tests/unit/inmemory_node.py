@@ -2,7 +2,8 @@
 models, with no Kafka. ``LocalCommands.send`` runs each command through the runtime's command
 core (``services.runtime.core.handle``), as the Kafka processor does, one partition per
 service, with fakes for what lies around it: the log and the lookups live in memory, an
-accepted event is projected at once into a ``MemoryStore``, dead letters are kept in a list.
+accepted event is projected at once into a ``MemoryStore`` that checks, event by event, what
+``gateway.fold.LOCAL_SERVICES`` promises (``LocalityWatch``), dead letters are kept in a list.
 ``LocalKeys`` seals and opens with in-memory keys.
 """
 
@@ -12,7 +13,8 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from gateway.fold import MemoryStore, project
+from gateway.figures.kept import DIRTY
+from gateway.fold import LOCAL_SERVICES, MemoryStore, project
 from gateway.listeners import Listeners
 from schemas import REGISTRY
 from schemas import runtime as runtime_contracts
@@ -34,12 +36,77 @@ from services.training.domain import TRAINING
 NODE = "es"
 
 
+class LocalityWatch(MemoryStore):
+    """A ``MemoryStore`` whose ``fold`` checks what lets ``coopbridge replay --workers`` fold
+    the partitions of a local service apart (``gateway.fold.LOCAL_SERVICES``): no key an
+    event of a local service reads or writes is read or written by another aggregate's
+    event, local or not (but the figures' marks: see ``stage_raw``). Raises ``AssertionError`` at the first event that breaks it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: tuple[str, str] | None = None  # (service, subject) being folded
+        self.touched_by: dict[tuple, set[tuple[str, str]]] = {}
+        self.local_owner: dict[tuple, tuple[str, str]] = {}
+        self.local_events = 0
+
+    def fold(self, message) -> list[str]:
+        self.current = (type(message.payload).contract_service, message.envelope.subject)
+        self.local_events += self.current[0] in LOCAL_SERVICES
+        try:
+            return project(self, message)
+        finally:
+            self.current = None
+
+    def _touch(self, key: tuple, how: str) -> None:
+        who = self.current
+        if who is None:  # read outside a fold: a query's
+            return
+        touchers = self.touched_by.setdefault(key, set())
+        owner = self.local_owner.get(key)
+        if (who[0] in LOCAL_SERVICES and touchers - {who}) or owner not in (None, who):
+            raise AssertionError(f"the event of {who} {how} {key}, which "
+                                 f"{sorted(touchers | {owner} - {None, who})} also touch")
+        touchers.add(who)
+        if who[0] in LOCAL_SERVICES:
+            self.local_owner[key] = who
+
+    def get(self, table, key):
+        self._touch((table, key), "read")
+        return super().get(table, key)
+
+    def put(self, table, key, doc) -> None:
+        self._touch((table, key), "wrote")
+        super().put(table, key, doc)
+
+    def row(self, table, key, sort):
+        self._touch((table, key, sort), "read")
+        return super().row(table, key, sort)
+
+    def put_row(self, table, key, sort, row) -> None:
+        self._touch((table, key, sort), "wrote")
+        super().put_row(table, key, sort, row)
+
+    def stage_raw(self, key, value) -> None:
+        # the figures' marks (``gateway.figures.kept.mark``) are the exception: every event
+        # that touches her may mark her, local or not, but a mark is an idempotent insert of
+        # one same empty value that no fold reads or deletes (only the figures' follower,
+        # which a rebuild does not run), so parts that each hold it merge into what one fold
+        # writes. Any other raw row is checked as a document is.
+        if not (key.startswith(DIRTY) and value == b""):
+            self._touch(("raw", key), "wrote")
+        super().stage_raw(key, value)
+
+    def raw(self, key):
+        assert self.current is None, "no fold reads a raw row: a part could not see it"
+        return super().raw(key)
+
+
 class LocalViews:
     """The views in memory; their subscribers' listeners are the gateway's own (``listeners``:
     give it smaller caps to test them)."""
 
     def __init__(self, listeners: Listeners | None = None) -> None:
-        self.store = MemoryStore()
+        self.store = LocalityWatch()
         self.listeners = listeners or Listeners()
         self.stats = {"applied": 0}  # as the projections count them: events applied
 
@@ -51,6 +118,9 @@ class LocalViews:
 
     def get(self, table, key):
         return self.store.get(table, key)
+
+    def rows(self, table, key, after=None):
+        return self.store.rows(table, key, after)
 
     async def wait_for(self, refs, timeout=10.0) -> bool:
         return True  # everything is applied synchronously
@@ -149,6 +219,6 @@ class LocalCommands:
     def _written(self, service: str, message) -> None:
         for core in self.cores.values():
             core.lookups.apply(service, message)
-        touched = project(self.views.store, message)
+        touched = self.views.store.fold(message)
         self.views.stats["applied"] += 1
         self.views.listeners.publish([(list(touched), message)])

@@ -30,6 +30,7 @@ from joserfc import jws
 from joserfc.jwk import KeySet, OKPKey
 from pyld import jsonld
 
+from gateway.documents import accounts_of
 from gateway.records import credentials as vc
 from gateway.records import status_lists
 from gateway.app import create_app
@@ -149,7 +150,7 @@ async def rosas_whole_history(es) -> str:
     data = cooperative(worker_coop, "Guías de Lavapiés", "ES", "EUR", "10.00")
     data["node"] = "es"
     assert (await es.mutate("registerCooperative", data))["__typename"] == "CommandAccepted"
-    account = es.views.get("members", rosa).accounts[0]
+    account = accounts_of(es.views, rosa)[0]
     await take_steps(es, [
         ("openAccount", {"accountId": shares, "memberId": rosa, "cooperativeId": AHORRO,
                          "product": "SHARE_CAPITAL", "currency": "EUR"}, MADRID_STAFF),

@@ -14,6 +14,7 @@ from gateway.access import ERASURE, EXPORTER, FOR_HER, JOINING, RULES, REVOKER
 from gateway.auth import Caller, Role
 from gateway.inputs import camel
 from gateway.context import GatewayContext
+from gateway.fold import entry
 from gateway.schema import build_schema
 from schemas import membership as m
 from schemas import savings as s
@@ -779,8 +780,8 @@ async def test_money_booked_last_month_counts_in_last_months_cell(node):
     assert cells["2026-11"]["remittancesSent"] == 0
     # the timeline keeps when it was entered
     account = node.views.get("accounts", accounts[0])
-    history = node.views.get("history", account.member_id)
-    assert {x.at for x in history.items if x.type == "FundsDeposited"} == {NOW}
+    history = map(entry, node.views.rows("timeline", account.member_id))
+    assert {x.at for x in history if x.type == "FundsDeposited"} == {NOW}
     future = await node.mutate("depositFunds", {  # the 16th has begun in UTC+14 at 10:00 UTC
         "accountId": accounts[0], "bookedOn": "2026-11-17",
         "amount": {"amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)

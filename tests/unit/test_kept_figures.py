@@ -350,7 +350,7 @@ async def test_kept_figures_are_the_scans_through_a_nodes_life(node, seed):
     await world.live(100)
     await world.join(5)
     await assert_kept_equal_scanned(node, list(world.members))
-    rows = node.views.store.raw
+    rows = node.views.store.raw_rows
     for member in world.erased:  # gone from every figure: no row names her
         assert not [k for k in rows if member.encode() in k and k.startswith(b"figures/")]
 
@@ -360,7 +360,7 @@ async def test_an_erasure_withdraws_her_from_every_figure_at_once(node):
     kept = node.views.figures
     await kept.settle(node.keys)
     rosa = members[0]
-    assert [k for k in node.views.store.raw if k.startswith(KEPT + rosa.encode())]
+    assert [k for k in node.views.store.raw_rows if k.startswith(KEPT + rosa.encode())]
     before = (await schema_tests.stats_cells(node, groupBy="COUNTRY"))["ES"]
     assert before["members"] == 6
     erased = await node.mutate("eraseMember", {"memberId": rosa}, schema_tests.MADRID_ADMIN)
@@ -369,7 +369,7 @@ async def test_an_erasure_withdraws_her_from_every_figure_at_once(node):
     after = (await schema_tests.stats_cells(node, groupBy="COUNTRY"))["ES"]
     assert after["members"] == 5  # the next answer, whatever was kept before
     assert after["savingsBalance"] == [{"amount": "6252.50"}]  # five of 1,250.50
-    rows = node.views.store.raw
+    rows = node.views.store.raw_rows
     assert not [k for k in rows if k.startswith(b"figures/") and rosa.encode() in k]
     classes = [msgspec.msgpack.decode(v, type=kept_figures.Part)
                for k, v in rows.items() if k.startswith(CLASS)]
@@ -415,9 +415,9 @@ async def test_marks_written_with_a_batch_survive_a_crash_before_the_follower(
         kept = KeptFigures(store, views)
         marked = set(kept.pending)
         assert marked == set(world.members)  # each member's last batch marked her
-        assert {k[len(DIRTY):].decode() for k, _ in store.rows(DIRTY)} == marked
+        assert {k[len(DIRTY):].decode() for k, _ in store.raw_items(DIRTY)} == marked
         await kept.settle(node.keys)
-        assert not kept.pending and not list(store.rows(DIRTY))
+        assert not kept.pending and not list(store.raw_items(DIRTY))
         for message in late:  # their cooperatives are registered after they were settled
             project(store, message)
         store.commit()
@@ -432,12 +432,12 @@ async def test_marks_written_with_a_batch_survive_a_crash_before_the_follower(
         done, before = len(applied), set(world.erased)
         await world.erase(1)  # erased once settled: withdrawn, and compacted off the disk
         [erased] = world.erased - before
-        assert list(store.rows(KEPT + erased.encode()))
+        assert list(store.raw_items(KEPT + erased.encode()))
         for message in applied[done:]:
             project(store, message)
         store.commit()
         await kept.settle(node.keys)
-        assert not [k for k, _ in store.rows(b"figures/") if erased.encode() in k]
+        assert not [k for k, _ in store.raw_items(b"figures/") if erased.encode() in k]
     finally:
         store.close()
 
@@ -454,3 +454,6 @@ class RocksViews:
 
     def get(self, table, key):
         return self.store.read(table, key)
+
+    def rows(self, table, key, after=None):
+        return self.store.rows(table, key, after)
