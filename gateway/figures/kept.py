@@ -19,8 +19,8 @@ What it owns: four kinds of raw rows in the projections' store (``gateway.store`
   with the members. ``figures/class/{cooperative}/m/{member}`` is a member counted on her
   own: one in two or more cooperatives (counted once in a cell of both) or with records
   brought home (each counted once per cell);
-* ``figures/more/{row}`` = what a row keeps apart (``More``), read only by an answer that
-  needs it: its month sets, and the days its memberships start and stop being active (an
+* ``figures/more/{row}`` = what a row keeps apart (``More``), read with the rows (one
+  moment for an answer) but decoded only by an answer that needs it: its month sets, and the days its memberships start and stop being active (an
   answer for a day on or after the last of them reads only their sum).
 
 The follower (``KeptFigures.settle``, run after the batches that mark someone and by a query
@@ -123,7 +123,7 @@ class Slot(msgspec.Struct, omit_defaults=True, gc=False):
 
 
 class More(msgspec.Struct, omit_defaults=True, gc=False):
-    """What a row keeps apart (``figures/more/``), read only when an answer needs it: its
+    """What a row keeps apart (``figures/more/``), decoded only when an answer needs it: its
     month sets, and its steps by day."""
 
     shapes: dict[str, int] = {}
@@ -461,7 +461,12 @@ class KeptFigures:
         weights: dict = {}
         iso = today.isoformat()
         prefix = CLASS + cooperative_id.encode() + b"/"
-        more = _More(self.store)
+        # every row of the cooperative and its month sets read now, with nothing awaited in
+        # between (the fold and the follower write on this loop): one moment, whenever the
+        # atoms are used (in a thread, or cached for a minute); a month set is decoded only
+        # if an answer needs it
+        more = _More(cooperative_id, {key[len(MORE):].decode(): raw for key, raw in
+                                      self.store.raw_items(MORE + cooperative_id.encode() + b"/")})
         for key, raw in self.store.raw_items(prefix):
             part = _PART.decode(raw)
             cls = key[len(CLASS):].decode()
@@ -473,7 +478,7 @@ class KeptFigures:
                     weights[(cls, name or None)] = slot.people
                 more.rows.append(cls)
             contributions.extend(_contributions(cls, part, iso, lambda c=cls: more.of(c).steps))
-        shapes = more  # the month sets read only if a cell spans months of one row
+        shapes = more
         # in a thread, as the scan's: a cooperative of many groups does not hold the loop
         return await asyncio.to_thread(cooperative_atoms, cooperative_id, coop.country,
                                        contributions, weights, shapes,
@@ -494,20 +499,26 @@ class KeptFigures:
 
 
 class _More(Mapping):
-    """The month sets of a cooperative's rows (``Mapping``: row -> shapes), each read from
-    the store the first time it is asked for."""
+    """The month sets of a cooperative's rows (``Mapping``: row -> shapes): their bytes all
+    read with its rows (``KeptFigures.atoms``), each decoded the first time it is asked for.
+    A row of another cooperative is not here (``KeyError``: an answer over several
+    cooperatives chains their mappings)."""
 
-    def __init__(self, store: Rows) -> None:
-        self.store, self.rows, self._read = store, [], {}
+    def __init__(self, cooperative_id: str, raw: dict[str, bytes]) -> None:
+        self.rows: list[str] = []
+        self._prefix = cooperative_id + "/"
+        self._raw, self._read = raw, {}
 
     def of(self, cls: str) -> More:
         found = self._read.get(cls)
         if found is None:
-            raw = self.store.raw(MORE + cls.encode())
+            raw = self._raw.get(cls)
             found = self._read[cls] = More() if raw is None else _MORE.decode(raw)
         return found
 
     def __getitem__(self, cls: str) -> dict[str, int]:
+        if not cls.startswith(self._prefix):
+            raise KeyError(cls)
         return self.of(cls).shapes
 
     def __iter__(self) -> Iterator[str]:

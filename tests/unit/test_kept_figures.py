@@ -457,3 +457,30 @@ class RocksViews:
 
     def rows(self, table, key, after=None):
         return self.store.rows(table, key, after)
+
+
+@pytest.mark.parametrize("seed", [1, 3, 5])
+async def test_atoms_answer_for_the_moment_they_were_made(seed):
+    """Atoms kept for later (the answers' cache keeps them for a minute) answer as of when
+    they were made, however the figures move meanwhile: a cell's people and its sums are
+    of one moment, or the small-cell rule could show four people as five."""
+    node = keeping(Node())
+    for args in ((AHORRO, "Ahorro Solidario Madrid", "ES", "EUR", "25.00"),
+                 (ANDINA, "Cooperativa Andina", "EC", "USD", "10.00")):
+        await node.mutate("registerCooperative", cooperative(*args))
+    world = World(node, seed)
+    await world.found()
+    await world.join(40)
+    await world.live(200)
+    kept = node.views.figures
+    await kept.settle(node.keys)
+    today = NOW.date()
+    at_once = [await kept.atoms(c, today) for c in COOPERATIVES]
+    kept_for_later = [await kept.atoms(c, today) for c in COOPERATIVES]
+    expected = {q: answer_of(at_once, q) for q in QUESTIONS}
+    await world.join(15)
+    await world.live(100)
+    await kept.settle(node.keys)
+    assert {q: answer_of(kept_for_later, q) for q in QUESTIONS} == expected
+    assert {q: answer_of([await kept.atoms(c, today) for c in COOPERATIVES], q)
+            for q in QUESTIONS} != expected  # the figures did move
