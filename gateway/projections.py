@@ -223,8 +223,10 @@ class Projections:
                 self.restored = None
                 self._store = RocksStore(self.data_dir)
                 self._done = {}
-            # after the store is settled on: the figures follow its commits
-            self.figures = KeptFigures(self._store, self)
+            # after the store is settled on: the figures follow its commits (not a replay's
+            # part: it leaves the marks to the gateway that opens the store, and would hold
+            # every member's id in memory for nothing)
+            self.figures = KeptFigures(self._store, self) if self.follow else None
             self._ends = {tp: end for tp, end in ends.items()
                           if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())

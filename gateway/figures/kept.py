@@ -20,8 +20,11 @@ What it owns: four kinds of raw rows in the projections' store (``gateway.store`
   own: one in two or more cooperatives (counted once in a cell of both) or with records
   brought home (each counted once per cell);
 * ``figures/more/{row}`` = what a row keeps apart (``More``), read with the rows (one
-  moment for an answer) but decoded only by an answer that needs it: its month sets, and the days its memberships start and stop being active (an
-  answer for a day on or after the last of them reads only their sum).
+  moment for an answer) but decoded only by an answer that needs it: its month sets, and
+  the days its memberships start and stop being active (an answer for a day on or after
+  the last of them reads only their sum);
+* ``figures/compact/{prefix}`` (empty): an erased member's withdrawn rows still to be
+  compacted off the disk (``COMPACT``).
 
 The follower (``KeptFigures.settle``, run after the batches that mark someone and by a query
 before it reads) takes the marked members, makes each one's parts as the scan would
@@ -71,6 +74,10 @@ DIRTY = b"figures/dirty/"
 KEPT = b"figures/kept/"
 CLASS = b"figures/class/"
 MORE = b"figures/more/"
+#: ``figures/compact/{prefix}``: rows withdrawn (an erased member's) whose files are still to
+#: be compacted: written with the withdrawal, removed once compacted, so a crash between
+#: the two leaves the compaction to be done, not forgotten.
+COMPACT = b"figures/compact/"
 #: Members settled per ``WriteBatch`` (then other coroutines run).
 CHUNK = 256
 #: The population slot's name in a ``Part`` (a month's is ``YYYY-MM``).
@@ -348,17 +355,23 @@ class KeptFigures:
                         made[member_id] = await self._parts(member_id, keys)
                     except Exception as exc:  # noqa: BLE001 - hers stay marked, for next time
                         log.warning("figures of a member not settled: %s", type(exc).__name__)
-                gone = self._write(made, chunk)
-                compact = getattr(self.store, "compact", None)
-                for prefix in gone if compact is not None else ():
-                    # an erased member's withdrawn rows, off the disk too (in a thread:
-                    # RocksDB rewrites the files that held them)
-                    await asyncio.to_thread(compact, prefix)
+                await self._compact(self._write(made, chunk))
                 await asyncio.sleep(0)
+
+    async def _compact(self, prefixes: list[bytes]) -> None:
+        """An erased member's withdrawn rows off the disk too (in a thread: RocksDB rewrites
+        the files that held them), then their ``COMPACT`` markers cleared."""
+        compact = getattr(self.store, "compact", None)
+        for prefix in prefixes if compact is not None else ():
+            await asyncio.to_thread(compact, prefix)
+        if prefixes:
+            self.store.write_raw({}, [COMPACT + prefix for prefix in prefixes])
 
     @contextlib.asynccontextmanager
     async def following(self, keys: Keys) -> AsyncIterator[None]:
         """Settle in the background after every batch that marks someone, while inside."""
+        # what a crash left between a withdrawal and its compaction
+        await self._compact([key[len(COMPACT):] for key, _ in self.store.raw_items(COMPACT)])
         self._wake = asyncio.Event()
         self._wake.set()  # what was marked before
         task = asyncio.create_task(self._follow(keys))
@@ -402,7 +415,8 @@ class KeptFigures:
     def _write(self, made: dict[str, dict[str, Part]], marks: dict[str, int]) -> list[bytes]:
         """One ``WriteBatch``: each member's parts, their rows, and her mark cleared
         unless a newer batch marked her again (then she is settled again later). Returns
-        the prefixes of the rows of members withdrawn from every figure (erased)."""
+        the prefixes of the rows of members withdrawn from every figure (erased), each marked
+        for compaction in the same batch (``COMPACT``)."""
         store = self.store
         puts: dict[bytes, bytes] = {}
         deletes: list[bytes] = []
@@ -446,6 +460,8 @@ class KeptFigures:
                 deletes += [CLASS + name.encode(), MORE + name.encode()]
             else:
                 puts[CLASS + name.encode()], puts[MORE + name.encode()] = _split(part)
+        for prefix in gone:  # compacted after this batch (``_compact``), even after a crash
+            puts[COMPACT + prefix] = b""
         store.write_raw(puts, deletes)
         for member_id in done:
             self.pending.pop(member_id, None)

@@ -24,7 +24,7 @@ import pytest
 from gateway.auth import Caller, Role
 from gateway.figures import kept as kept_figures
 from gateway.figures.disclosure import Question
-from gateway.figures.kept import CLASS, DIRTY, KEPT, KeptFigures
+from gateway.figures.kept import CLASS, COMPACT, DIRTY, KEPT, KeptFigures
 from gateway.figures.scan import scan
 from gateway.figures.types import answer_of
 from gateway.fold import project
@@ -376,6 +376,35 @@ async def test_an_erasure_withdraws_her_from_every_figure_at_once(node):
     assert sum(part.count for part in classes) == 5
 
 
+async def test_an_erased_members_rows_are_compacted_even_after_a_crash(node):
+    """Her withdrawn rows are compacted off the disk after the batch that withdraws them; a
+    gateway that dies in between compacts them when it starts following again."""
+    rosa = (await schema_tests.rosa_joins(node))["rosa"]
+    for _ in range(4):
+        await schema_tests.rosa_joins(node)
+    kept = node.views.figures
+    await kept.settle(node.keys)
+    store = node.views.store
+    compacted: list[bytes] = []
+
+    def dies(prefix: bytes) -> None:
+        raise OSError("the gateway dies before RocksDB compacts")
+
+    store.compact = dies
+    await node.mutate("eraseMember", {"memberId": rosa}, schema_tests.MADRID_ADMIN)
+    with pytest.raises(OSError):
+        await kept.settle(node.keys)
+    assert not [k for k in store.raw_rows if k.startswith(KEPT + rosa.encode())]  # withdrawn
+    assert [k for k in store.raw_rows if k.startswith(COMPACT)]  # the compaction owed
+
+    store.compact = compacted.append
+    again = KeptFigures(store, node.views)  # the gateway starts again
+    async with again.following(node.keys):
+        pass
+    assert KEPT + rosa.encode() + b"/" in compacted
+    assert not [k for k in store.raw_rows if k.startswith(COMPACT)]
+
+
 async def test_marks_written_with_a_batch_survive_a_crash_before_the_follower(
         tmp_path, monkeypatch):
     """Every event is folded into a RocksDB store too, committed batch by batch but for the
@@ -430,7 +459,7 @@ async def test_marks_written_with_a_batch_survive_a_crash_before_the_follower(
             assert canonical(atoms) == canonical(
                 await scan(views, node.keys, cooperative_id, NOW.date(), nothing))
         done, before = len(applied), set(world.erased)
-        await world.erase(1)  # erased once settled: withdrawn, and compacted off the disk
+        await world.erase(1)  # erased once settled: withdrawn, then compacted
         [erased] = world.erased - before
         assert list(store.raw_items(KEPT + erased.encode()))
         for message in applied[done:]:
@@ -438,6 +467,7 @@ async def test_marks_written_with_a_batch_survive_a_crash_before_the_follower(
         store.commit()
         await kept.settle(node.keys)
         assert not [k for k, _ in store.raw_items(b"figures/") if erased.encode() in k]
+        assert not list(store.raw_items(COMPACT))  # and compacted (else still owed)
     finally:
         store.close()
 
