@@ -114,8 +114,10 @@ _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 def _catch_up_setting(setting: str, default: int) -> int:
-    raw = os.environ.get(f"COOPBRIDGE_CATCH_UP_{setting}")
-    return default if raw is None else int(raw)
+    """``COOPBRIDGE_CATCH_UP_BEYOND`` (records behind, beyond which a store is caught up in
+    bulk) or ``COOPBRIDGE_CATCH_UP_BATCH`` (records a fetch at most, 1 or more)."""
+    return config.count_setting(f"COOPBRIDGE_CATCH_UP_{setting}", default,
+                                least=1 if setting == "BATCH" else 0)
 
 
 def store_dir(node: str, replica: str) -> Path:

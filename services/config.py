@@ -120,13 +120,19 @@ def checkpoint_every_s() -> float | None:
     return float(found[1]) * _UNIT_S[found[2]]
 
 
+def count_setting(name: str, default: int, least: int = 0) -> int:
+    """A whole number from the environment variable ``name`` (``default`` when unset), at
+    least ``least``; ``ConfigError`` otherwise."""
+    raw = os.environ.get(name, str(default)).strip()
+    if not raw.isdigit() or int(raw) < least:
+        raise ConfigError(f"{name}={raw!r} is not a whole number of {least} or more")
+    return int(raw)
+
+
 def checkpoint_keep() -> int:
     """How many checkpoints of a node are kept, the newest (``COOPBRIDGE_CHECKPOINT_KEEP``,
     default 3, at least 1)."""
-    raw = os.environ.get("COOPBRIDGE_CHECKPOINT_KEEP", "3").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"COOPBRIDGE_CHECKPOINT_KEEP={raw!r} is not a count of 1 or more")
-    return int(raw)
+    return count_setting("COOPBRIDGE_CHECKPOINT_KEEP", 3, least=1)
 
 
 def node_key(node: str) -> bytes:

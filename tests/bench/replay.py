@@ -50,14 +50,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from deploy.topics import ensure_node_topics
 from gateway.checkpoints import Checkpoint, restore
 from gateway import rebuild as gateway_rebuild
-from gateway.projections import Projections
-from schemas.topics import events_topic
+from gateway.projections import Projections, end_offsets
+from schemas.topics import SERVICES, events_topic
 from services.runtime import kafka_clients
 from services.runtime.reading import read, read_event
 from tests.bench.harness import Bench, Row
 from tests.bench.synth_events import Record, Synth, produce
 
-SERVICES = ("membership", "savings", "training")
 EVENTS_PER_MEMBER = 20  # registrations and activity: members = events / 20
 TAIL = 0.05  # the part of the log a new replica folds after its checkpoint
 
@@ -105,18 +104,6 @@ def raw_consume_confluent(bootstrap: str, ends: dict[tuple[str, int], int]) -> t
         return count, time.perf_counter() - began
     finally:
         consumer.close()
-
-
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    probe = kafka_clients.offsets_probe(bootstrap)
-    await probe.start()
-    try:
-        partitions = [tp for topic in topics
-                      for tp in await kafka_clients.all_partitions(probe, topic)]
-        return {(tp.topic, tp.partition): end
-                for tp, end in (await probe.end_offsets(partitions)).items()}
-    finally:
-        await probe.stop()
 
 
 async def seed(bench: Bench, node: str, events: int, seed: int = 7, tail: float = 0.0,

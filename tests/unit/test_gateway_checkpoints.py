@@ -18,6 +18,7 @@ import pytest
 from gateway import checkpoints
 from gateway.checkpoints import MANIFEST, STORE, listed, restore, take
 from gateway.store import RocksStore
+from services import config
 from tests.integration.test_catch_up import everything
 
 NODE = "es"
@@ -118,8 +119,6 @@ def test_no_usable_checkpoint_leaves_the_data_directory_to_the_fold(store, tmp_p
     ("3600", 3600.0), ("90s", 90.0), ("15m", 900.0), ("6h", 21600.0), ("1d", 86400.0),
     ("0.5", 0.5), ("0", None), ("off", None)])
 def test_the_checkpoint_schedule_is_seconds_or_a_duration(monkeypatch, value, seconds):
-    from services import config
-
     monkeypatch.setenv("COOPBRIDGE_CHECKPOINT_EVERY", value)
     assert config.checkpoint_every_s() == seconds
     monkeypatch.delenv("COOPBRIDGE_CHECKPOINT_EVERY")
@@ -209,3 +208,17 @@ def test_a_checkpoint_to_another_file_system_is_staged_beside_the_store(store, t
         assert everything(tmp_path / "replica-2") == everything(taken.path / STORE)
     finally:
         shutil.rmtree(where.parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("COOPBRIDGE_CHECKPOINT_KEEP", "0"), ("COOPBRIDGE_CATCH_UP_BATCH", "0"),
+    ("COOPBRIDGE_CATCH_UP_BEYOND", "-1"), ("COOPBRIDGE_CATCH_UP_BEYOND", "many")])
+def test_a_count_setting_out_of_range_is_a_clear_error(monkeypatch, name, value):
+    from gateway import projections  # noqa: PLC0415
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=name):
+        if name == "COOPBRIDGE_CHECKPOINT_KEEP":
+            config.checkpoint_keep()
+        else:
+            projections._catch_up_setting(name.rsplit("_", 1)[1], 4000)  # noqa: SLF001
