@@ -264,7 +264,8 @@ def replay_command(node: str | None, replica: str, workers: int | None) -> None:
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 @click.option("--replica", default="1", show_default=True, help="The gateway replica.")
 @click.option("--url", default=None,
-              help="The replica's gateway, if it runs; default http://127.0.0.1:<port>.")
+              help="The replica's gateway, asked to take it (default: the store here is "
+                   "copied, or, held by its running gateway, that gateway is asked).")
 @fails_cleanly
 def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
     """Write a checkpoint of a gateway replica's store, which new replicas of the node start
@@ -275,7 +276,7 @@ def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
     node = node or config.node_id()
     started = time.monotonic()
     try:
-        made = checkpoint(node, replica, url or _gateway_url(node))
+        made = checkpoint(node, replica, url, running_at=_gateway_url(node))
     except CheckpointRefused as exc:
         raise click.ClickException(str(exc)) from None
     out.print(f"node [bold]{node}[/] checkpoint {escape(made['name'])} · "

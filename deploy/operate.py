@@ -133,25 +133,38 @@ class CheckpointRefused(Exception):
     """No checkpoint was taken: the message says why."""
 
 
-def checkpoint(node: str, replica: str = "1", url: str | None = None) -> dict:
+def checkpoint(node: str, replica: str = "1", url: str | None = None,
+               running_at: str | None = None) -> dict:
     """A checkpoint of the store of gateway replica ``replica`` of ``node``
-    (``gateway.checkpoints``); returns its summary. A stopped replica's store is opened and
-    copied here; a running one's store is locked by its gateway (RocksDB admits one process),
-    so that gateway is asked to take it (``POST <url>/admin/checkpoint`` as the node admin),
-    between two of its batches, without stopping."""
+    (``gateway.checkpoints``); returns its summary. With ``url``, the gateway there is asked
+    to take it (``POST <url>/admin/checkpoint`` as the node admin), between two of its
+    batches, without stopping. Else a stopped replica's store is opened and copied here (a
+    store of another layout is refused, not emptied); a running one's store is locked by its
+    gateway (RocksDB admits one process), so the gateway at ``running_at`` (default: this
+    machine's gateway port) is asked."""
     from gateway.checkpoints import take  # noqa: PLC0415
-    from gateway.projections import store_dir  # noqa: PLC0415
-    from gateway.store import RocksStore  # noqa: PLC0415
+    from gateway.projections import check_replica, store_dir  # noqa: PLC0415
+    from gateway.store import OtherLayout, RocksStore  # noqa: PLC0415
 
+    try:
+        check_replica(replica)
+    except ValueError as exc:
+        raise CheckpointRefused(str(exc)) from None
+    if url is not None:  # where that replica's gateway runs: it takes it
+        return _ask_gateway(node, url)
     data_dir = store_dir(node, replica)
     if not (data_dir / "CURRENT").exists():
-        raise CheckpointRefused(f"gateway replica {replica} of node {node} has no store yet")
+        raise CheckpointRefused(f"gateway replica {replica} of node {node} has no store here "
+                                "(a gateway elsewhere: give --url)")
     try:
-        store = RocksStore(data_dir)
+        store = RocksStore(data_dir, empty_other_layout=False)  # copied, never emptied
+    except OtherLayout as exc:
+        raise CheckpointRefused(f"{exc}: start its gateway (it rebuilds the store) or run "
+                                "coopbridge replay, then take one") from None
     except Exception as exc:  # rocksdict raises a bare Exception for a held lock
         if "lock" not in str(exc).lower():
             raise
-        return _ask_gateway(node, url or f"http://127.0.0.1:{config.gateway_port()}")
+        return _ask_gateway(node, running_at or f"http://127.0.0.1:{config.gateway_port()}")
     try:
         topics = [events_topic(node, service) for service in SERVICES]
         return take(store, topics, node, replica, config.checkpoints_dir(node),

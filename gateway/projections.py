@@ -113,6 +113,15 @@ CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
+def check_replica(replica: str) -> str:
+    """``replica`` if it is a gateway replica's id (1-32 letters, digits, '-' or '_'), else
+    ``ValueError``."""
+    if not _REPLICA.match(replica):
+        raise ValueError(f"invalid gateway replica id {replica!r}: "
+                         "1-32 letters, digits, '-' or '_'")
+    return replica
+
+
 def _catch_up_setting(setting: str, default: int) -> int:
     """``COOPBRIDGE_CATCH_UP_BEYOND`` (records behind, beyond which a store is caught up in
     bulk) or ``COOPBRIDGE_CATCH_UP_BATCH`` (records a fetch at most, 1 or more)."""
@@ -167,9 +176,7 @@ class Projections:
             raise ValueError("a replica that follows the log reads every partition")
         self.bootstrap = bootstrap
         self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
-        if not _REPLICA.match(self.replica):
-            raise ValueError(f"invalid gateway replica id {self.replica!r}: "
-                             "1-32 letters, digits, '-' or '_'")
+        check_replica(self.replica)
         self.data_dir = Path(data_dir) if data_dir else store_dir(self.node, self.replica)
         self.group = gateway_group(self.node, self.replica)
         #: where this node's checkpoints are taken and found (``gateway.checkpoints``); a

@@ -72,6 +72,10 @@ _ROW_DECODERS = {table: msgspec.msgpack.Decoder(cls) for table, cls in ROWS.item
 _CHAIN_DECODER = msgspec.msgpack.Decoder(_CHAIN)
 
 
+class OtherLayout(Exception):
+    """A store of another layout than this code's (``FORMAT``), left as it is."""
+
+
 class RocksStore:
     """A ``documents.DocumentStore`` on RocksDB (``rocksdict`` in raw mode).
 
@@ -86,7 +90,10 @@ class RocksStore:
     through at ``commit``) forget their least recently used entry first.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, empty_other_layout: bool = True):
+        """Open (or create) the store at ``path``. One of another layout is emptied to be
+        rebuilt, or, with ``empty_other_layout=False`` (a copy is asked of it, not a fold),
+        left as it is: ``OtherLayout``."""
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = self._open(path)
@@ -95,6 +102,9 @@ class RocksStore:
             layout = msgspec.msgpack.decode(found)
         else:  # a store written before its layout was recorded, or a new one
             layout = 1 if next(iter(self.db.keys()), None) is not None else None
+        if layout not in (None, FORMAT) and not empty_other_layout:
+            self.db.close()
+            raise OtherLayout(f"the store {path.name} has layout {layout}, not {FORMAT}")
         if layout not in (None, FORMAT):
             log.warning("the store %s has layout %s, not %d: emptied, to be rebuilt from the "
                         "log (coopbridge replay --workers N rebuilds it faster, the gateway "

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import msgspec
 import pytest
 from gateway import checkpoints
 from gateway.checkpoints import MANIFEST, STORE, listed, restore, take
@@ -222,3 +223,31 @@ def test_a_count_setting_out_of_range_is_a_clear_error(monkeypatch, name, value)
             config.checkpoint_keep()
         else:
             projections._catch_up_setting(name.rsplit("_", 1)[1], 4000)  # noqa: SLF001
+
+
+def test_coopbridge_checkpoint_copies_a_stopped_store_and_never_empties_one(
+        monkeypatch, tmp_path):
+    """What `coopbridge checkpoint` does with a store no gateway holds: copies it; one of
+    another layout (an older release's) is refused and left as it was; a replica id that
+    is no id is refused."""
+    from deploy.operate import CheckpointRefused, checkpoint  # noqa: PLC0415
+    from gateway.projections import store_dir  # noqa: PLC0415
+    from gateway.store import _FORMAT_KEY, FORMAT  # noqa: PLC0415
+
+    monkeypatch.setenv("COOPBRIDGE_HOME", str(tmp_path / "home"))
+    stopped = RocksStore(store_dir(NODE, "1"))
+    fold_some(stopped, 10)
+    stopped.close()
+    made = checkpoint(NODE, "1")
+    assert made["records"] == 20 and Path(made["path"]).is_dir()
+
+    older = RocksStore(store_dir(NODE, "2"))
+    fold_some(older, 10)
+    older.db[_FORMAT_KEY] = msgspec.msgpack.encode(FORMAT - 1)
+    older.close()
+    before = everything(store_dir(NODE, "2"))
+    with pytest.raises(CheckpointRefused, match="layout"):
+        checkpoint(NODE, "2")
+    assert everything(store_dir(NODE, "2")) == before
+    with pytest.raises(CheckpointRefused, match="invalid gateway replica id"):
+        checkpoint(NODE, "../1")
