@@ -251,3 +251,31 @@ def test_coopbridge_checkpoint_copies_a_stopped_store_and_never_empties_one(
     assert everything(store_dir(NODE, "2")) == before
     with pytest.raises(CheckpointRefused, match="invalid gateway replica id"):
         checkpoint(NODE, "../1")
+
+
+@pytest.mark.parametrize("who, status", [
+    (None, 401), ("expired", 401), ("analyst", 403), ("node_admin", 503)])
+def test_only_the_nodes_operator_asks_a_ready_gateway_for_a_checkpoint(who, status):
+    """``POST /admin/checkpoint``: no token or an expired one, 401; another role, 403; the
+    operator before the gateway is ready (its lifespan has not run here), 503."""
+    import httpx  # noqa: PLC0415
+
+    from gateway.app import create_app  # noqa: PLC0415
+    from gateway.auth import Role, issue_token  # noqa: PLC0415
+
+    headers = {}
+    if who is not None:
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+        token = (issue_token(NODE, Role.NODE_ADMIN, now=long_ago) if who == "expired" else
+                 issue_token(NODE, Role(who)))
+        headers["authorization"] = f"Bearer {token}"
+    app = create_app(node=NODE, bootstrap="127.0.0.1:9", development=False)
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://gateway") as client:
+            return await client.post("/admin/checkpoint", headers=headers)
+
+    answer = asyncio.run(ask())
+    assert answer.status_code == status, answer.text
+    assert "error" in answer.json()
