@@ -52,7 +52,6 @@ class LoanDoc(Doc, kw_only=True):
     #: the ``row_sort`` of its disbursement, which tells its repayments' rows apart from an
     #: earlier loan's of the same account (``repayments_key``)
     disbursement: str = ""
-    repayments: int = 0  # how many
     closed: bool = False
     disbursed_on: dt.date | None = None  # the day it was decided (None: folded before it was kept)
 

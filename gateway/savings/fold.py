@@ -116,7 +116,6 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                           RepaymentDoc(amount=event.amount, paid_on=event.paid_on,
                                        instalment=event.instalment, due_on=event.due_on,
                                        timing=event.timing.value, days_late=event.days_late))
-            account.loan.repayments += 1
             account.loan.outstanding, account.loan.closed = event.outstanding, event.loan_closed
             account.balance = event.outstanding
         case s.RemittanceSent():

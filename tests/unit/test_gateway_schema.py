@@ -251,7 +251,8 @@ async def test_a_day_on_which_something_happened_cannot_lie_ahead(node):
     assert unborn["field"] == "input.personal.dateOfBirth"
     assert set(node.keys.keys) == keys  # refused before sealing: no data key was made
     loan_doc = node.views.get("accounts", loan)
-    assert loan_doc.loan is not None and not loan_doc.loan.repayments
+    assert loan_doc.loan is not None
+    assert not list(node.views.rows("repayments", loan_doc.loan.repayments_key(loan)))
 
 
 async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node):
