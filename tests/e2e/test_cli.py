@@ -71,6 +71,13 @@ def cli(env, *args, timeout=300) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
+def log_tail(home: Path, node: str, name: str, size: int = 3000) -> str:
+    """The end of a supervised process's log (``$COOPBRIDGE_HOME/logs``): what a failure
+    shows, so that a process that was not running says why (it has flaked under load)."""
+    path = home / "logs" / f"{node}-{name}.log"
+    return path.read_text(errors="replace")[-size:] if path.exists() else f"no {path.name}"
+
+
 def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
     home = tmp_path / "home"
     host, other = "t" + os.urandom(4).hex(), "t" + os.urandom(4).hex()
@@ -89,7 +96,8 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
             if line.startswith("coopbridge up"):
                 break
         printed = "".join(lines)
-        assert line.startswith("coopbridge up"), printed
+        assert line.startswith("coopbridge up"), (printed, log_tail(home, host, "gateway"),
+                                                  log_tail(home, other, "gateway"))
         assert f"http://127.0.0.1:{port}/dashboard#token=" in printed
         assert f"http://127.0.0.1:{port + 1}/dashboard#token=" in printed
         assert graphql_mode(port) == (False, 404)  # without --development: production
@@ -104,7 +112,8 @@ def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
         for node in (host, other):
             for name in ("membership", "savings", "training", "federation", "gateway"):
                 assert any(node in row and name in row and "running" in row
-                           for row in status.stdout.splitlines()), (node, name, status.stdout)
+                           for row in status.stdout.splitlines()), (
+                    node, name, status.stdout, log_tail(home, node, name))
         assert "consumer lag" in status.stdout and f"{host}.savings.processor" in status.stdout
 
         # the running gateway takes it itself (its store is locked to its process)
