@@ -3,7 +3,8 @@
 A node ``es`` owns::
 
     es.membership.commands   es.membership.events     (and the same for savings, training)
-    es.replies               replies to commands, keyed by command id
+    es.replies               replies to commands, keyed by command id, each on the
+                             partition its sender asked for (``REPLY_PARTITION_HEADER``)
     es.deadletter            messages nobody could read, with the reason in headers
     es.datakeys              per-member data keys, compacted; erasure writes a tombstone
     es.federation            signed messages to peer nodes (``schemas.federation``)
@@ -77,6 +78,13 @@ def events_topic(node: str, service: str) -> str:
 
 def replies_topic(node: str) -> str:
     return f"{check_node(node)}.replies"
+
+
+#: A command's header naming the partition of ``{node}.replies`` its sender reads (ASCII
+#: digits), so that a client reads its own replies, not every client's. A command without
+#: it (or with a partition the topic does not have) is answered on the partition its id
+#: hashes to (murmur2, as Kafka's default partitioner). It routes; it never changes a reply.
+REPLY_PARTITION_HEADER = "coop.reply.partition"
 
 
 def deadletter_topic(node: str) -> str:

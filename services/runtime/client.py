@@ -3,14 +3,19 @@
 ``CommandClient`` produces a command to ``{node}.{service}.commands`` keyed by its aggregate id
 (the field its contract declares as its key, ``REGISTRY.key_of``: so every command of one
 aggregate reaches the same single writer) and waits for the reply on
-``{node}.replies``, which it follows from the moment it starts. The command id is the
-caller's idempotency key when given: sending the same id again returns the same reply.
+``{node}.replies``, which it follows from the moment it starts. It follows one partition of
+it, drawn at random when it starts, and names that partition in every command it sends
+(``REPLY_PARTITION_HEADER``): the processor answers there, so a client reads its own replies
+and those of the few clients that drew the same partition, not every reply of the node. The
+command id is the caller's idempotency key when given: sending the same id again returns the
+same reply (the same bytes), on the partition the sender of that retry reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -18,7 +23,7 @@ from schemas import REGISTRY, ContractError
 from schemas.envelope import source_for
 from schemas.registry import Contract
 from schemas.runtime import CommandReply
-from schemas.topics import commands_topic, replies_topic
+from schemas.topics import REPLY_PARTITION_HEADER, commands_topic, replies_topic
 from services.runtime import kafka_clients
 from services.runtime.ids import new_id
 
@@ -68,10 +73,12 @@ class CommandClient:
         await self._producer.start()
         await self._replies.start()
         partitions = await kafka_clients.all_partitions(self._replies, replies_topic(self.node))
-        self._replies.assign(partitions)
-        await self._replies.seek_to_end(*partitions)
-        for tp in partitions:  # fix the positions now: replies from here on are ours to see
-            await self._replies.position(tp)
+        mine = random.choice(partitions)  # spread: clients that start apart rarely share one
+        self.reply_partition = mine.partition
+        self._headers = [(REPLY_PARTITION_HEADER, str(mine.partition).encode())]
+        self._replies.assign([mine])
+        await self._replies.seek_to_end(mine)
+        await self._replies.position(mine)  # fixed now: replies from here on are ours to see
         self._follower = asyncio.create_task(self._follow(), name=f"replies-{self.node}")
 
     async def stop(self) -> None:
@@ -121,7 +128,8 @@ class CommandClient:
         self._waiting[command_id].append(waiter)
         try:
             await self._producer.send_and_wait(commands_topic(self.node, service), value=raw,
-                                               key=aggregate_id.encode())
+                                               key=aggregate_id.encode(),
+                                               headers=self._headers)
             return await asyncio.wait_for(waiter, timeout)
         finally:
             queue = self._waiting.get(command_id)

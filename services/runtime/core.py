@@ -89,6 +89,19 @@ class Plan:
     answers: str | None = None  # a replay's: the command its reply speaks of
     letter: DeadLetter | None = None
     bug: Exception | None = None  # what made it an InternalError (a fake may raise it again)
+    event: Written | None = None  # an accepted command's event, for the service's own lookups
+
+
+@dataclass(frozen=True)
+class Written:
+    """An accepted command's event as it is written: what the service's own lookups fold once
+    it is acknowledged (``Lookups.apply_event``), without reading it back from Kafka."""
+
+    subject: str
+    sequence: int
+    event_id: str
+    previous_id: str | None
+    event: Contract
 
 
 @dataclass(frozen=True)
@@ -177,16 +190,19 @@ class CommandCore:
         envelope, stream, now = admitted.envelope, admitted.stream, admitted.now
         event_id = derived_id(envelope.id, 0, now)
         sequence = stream.version + 1
+        previous_id = stream.chain.last_id
         write = REGISTRY.encode(
             decided.event, id=event_id, source=self.source, subject=stream.aggregate_id,
-            time=now, sequence=sequence, previousid=stream.chain.last_id,
+            time=now, sequence=sequence, previousid=previous_id,
             causationid=envelope.id, correlationid=envelope.correlationid or envelope.id)
         stream.state = decided.state  # later commands of the batch decide on it
         stream.chain.extend(sequence, event_id)
         outcome = Outcome(time=now, aggregate_id=stream.aggregate_id, events=[
             EventRef(id=event_id, type=decided.event.wire_type, sequence=sequence)])
         log.outcomes[envelope.id] = outcome
-        return Plan(envelope, outcome, write, (admitted.aggregate.name, stream.aggregate_id))
+        return Plan(envelope, outcome, write, (admitted.aggregate.name, stream.aggregate_id),
+                    event=Written(stream.aggregate_id, sequence, event_id, previous_id,
+                                  decided.event))
 
     def refuse(self, log: PartitionLog, admitted: Admitted, rejected: Rejected) -> Plan:
         """Step 6 for a ``Rejected`` of the service's checks or decision."""

@@ -90,12 +90,21 @@ class Lookups:
     def apply(self, source: str, message: Message) -> None:
         """Fold one event of ``source``'s events topic into the views that read it."""
         envelope, event = message
-        if source not in self.sources or envelope.sequence is None:
-            return
-        chain = self._chains.setdefault((source, envelope.subject), Chain())
-        if not chain.continues(envelope.sequence, envelope.previousid):
-            return
-        chain.extend(envelope.sequence, envelope.id)
+        self.apply_event(source, envelope.subject, envelope.sequence, envelope.id,
+                         envelope.previousid, event)
+
+    def apply_event(self, source: str, subject: str, sequence: int | None, event_id: str,
+                    previous_id: str | None, event) -> bool:
+        """``apply`` from the parts of an event: what a service does with its own events as
+        they are acknowledged, without reading them back. Whether it continued its chain
+        (and so was applied)."""
+        if source not in self.sources or sequence is None:
+            return False
+        chain = self._chains.setdefault((source, subject), Chain())
+        if not chain.continues(sequence, previous_id):
+            return False
+        chain.extend(sequence, event_id)
         for lookup in self.service.lookups:
             if (lookup.source or self.service.name) == source:
                 lookup.apply(self.views[lookup.name], event)
+        return True

@@ -7,12 +7,14 @@ writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``.
 
 A newly assigned partition is paused while its ``PartitionLog`` is folded from the events
 partition of the same number (in a task, so heartbeats go on; a log held before a
-rebalance is continued), then resumed. A batch, which may span partitions, goes through the
-core command by command (dead letters written at once), then its events and rejections are
-appended together, ``acks=all``; records that landed elsewhere than this writer expected
-mean a second writer, so that partition is rebuilt and its batch retried. Only then go the
-replies, and only after those are acknowledged the commit, which runs while the next batch
-is decided. A Kafka failure raises out of ``run`` without committing (the commands are
+rebalance is continued), then resumed. A batch (what one fetch brought, which may span
+partitions) goes through the core command by command (dead letters written at once), then
+its events and rejections are appended together, ``acks=all``, one produce batch per
+partition; records that landed elsewhere than this writer expected mean a second writer, so
+that partition is rebuilt and its batch retried. The service's own acknowledged events go
+into its own lookups then, not read back. Only then go the replies, each on the partition of
+``{node}.replies`` its sender reads (``REPLY_PARTITION_HEADER``), and only after those are
+acknowledged the commit, which runs while the next batch is decided. A Kafka failure raises out of ``run`` without committing (the commands are
 redelivered and answered from the log); ``stop`` (SIGTERM) and a revocation let the batch
 in flight finish and commit.
 """
@@ -28,11 +30,24 @@ from typing import Any
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from schemas.topics import commands_topic, events_topic, processor_group, replies_topic
+from schemas.topics import (
+    REPLY_PARTITION_HEADER,
+    commands_topic,
+    events_topic,
+    processor_group,
+    replies_topic,
+)
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.aggregate import ServiceDefinition, Stream
-from services.runtime.core import INTERNAL_ERROR, CommandCore, Hooks, Plan, handle
+from services.runtime.core import (
+    INTERNAL_ERROR,
+    CommandCore,
+    Hooks,
+    Plan,
+    handle,
+    partition_for,
+)
 from services.runtime.deadletter import publish
 from services.runtime.log import PartitionLog
 from services.runtime.reading import read_log
@@ -60,7 +75,7 @@ class CommandProcessor:
         observer: Observer | None = None,
         companions: Sequence[Any] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        max_batch: int = 200,
+        max_batch: int | None = None,
     ):
         self.service = service
         self.node = node
@@ -68,7 +83,7 @@ class CommandProcessor:
         self.hooks = hooks
         self.core = CommandCore(service, node, references)
         self.clock = clock
-        self.max_batch = max_batch
+        self.max_batch = max_batch  # None: what one fetch brought
         self.observer = observer
         self.companions = list(companions)  # started before, stopped after the processor
         self.commands_topic = commands_topic(node, service.name)
@@ -79,6 +94,11 @@ class CommandProcessor:
         #: the events topic each lookup source is read from -> that source
         self._lookup_sources = {events_topic(node, source): source
                                 for source in self.core.lookups.sources}
+        #: offsets of the own events topic this processor wrote and folded into its own
+        #: lookups as they were acknowledged, by partition: (first, past last) ranges that the
+        #: lookup reader skips instead of decoding them again
+        self._written: dict[int, list[tuple[int, int]]] = {}
+        self.reply_partitions = 1
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._committing: asyncio.Future | None = None  # the last batch's commit, in flight
@@ -99,7 +119,9 @@ class CommandProcessor:
             rebalance_timeout_ms=max(60_000, session_ms * 2),
             max_poll_interval_ms=300_000,
         )
-        self._producer = kafka_clients.producer(self.bootstrap)
+        # a batch's events (or replies) of one partition go as one produce batch: up to 256
+        # KiB (aiokafka's default is 16 KiB), well under the broker's 1 MiB a message
+        self._producer = kafka_clients.producer(self.bootstrap, max_batch_size=256 * 1024)
         self._lookup_reader = kafka_clients.reader(self.bootstrap)
         self._probe = kafka_clients.offsets_probe(self.bootstrap)
         started = []
@@ -119,6 +141,8 @@ class CommandProcessor:
                     f"{self.commands_topic} has {partitions} partitions and "
                     f"{self.events_topic} {events}: they must be co-partitioned")
             self.core.partitions = partitions
+            self.reply_partitions = len(await kafka_clients.all_partitions(
+                self._consumer, self.replies_topic))
             if self.service.lookups:
                 lookup_partitions = [
                     tp for topic in sorted(self._lookup_sources)
@@ -127,7 +151,8 @@ class CommandProcessor:
                 await self._lookup_reader.seek_to_beginning(*lookup_partitions)
             self._consumer.subscribe([self.commands_topic], listener=_Listener(self))
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.max_batch)
+                batches = await self._consumer.getmany(timeout_ms=200,
+                                                       max_records=self.max_batch)
                 for task in list(self._rebuilds.values()):
                     if task.done() and not task.cancelled() and task.exception():
                         raise task.exception()
@@ -241,10 +266,7 @@ class CommandProcessor:
                 planned.append(plan)
             plans[tp] = (partition_log, records, planned)
         appended = await self._append(plans)
-        replies = [await self._producer.send(self.replies_topic, value=self.core.reply(plan),
-                                             key=plan.envelope.id.encode())
-                   for tp in appended for plan in plans[tp][2] if plan.envelope is not None]
-        await asyncio.gather(*replies)
+        await self._reply({tp: plans[tp] for tp in appended})
         commits = {}
         for tp in appended:
             partition_log, records, planned = plans[tp]
@@ -260,6 +282,34 @@ class CommandProcessor:
             await self._committed()  # offsets are committed in order
             self._committing = asyncio.ensure_future(self._consumer.commit(commits))
 
+    async def _reply(self, plans: dict[TopicPartition, tuple[PartitionLog, list, list[Plan]]]
+                     ) -> None:
+        """Send the replies of the appended partitions, each on the partition of
+        ``{node}.replies`` its command asked for, one produce batch per partition, and wait
+        for them all."""
+        replies: dict[int, list[tuple[bytes, bytes]]] = {}
+        for _, records, planned in plans.values():
+            for record, plan in zip(records, planned):
+                if plan.envelope is None:
+                    continue
+                key = plan.envelope.id.encode()
+                replies.setdefault(self._reply_partition(record, key), []).append(
+                    (key, self.core.reply(plan)))
+        queued = [await kafka_clients.queue(self._producer, self.replies_topic, partition,
+                                            answers)
+                  for partition, answers in replies.items()]
+        await asyncio.gather(*(kafka_clients.landed(q) for q in queued))
+
+    def _reply_partition(self, record, key: bytes) -> int:
+        """The partition its sender reads (``REPLY_PARTITION_HEADER``), else the key's."""
+        for name, value in record.headers or ():
+            if name == REPLY_PARTITION_HEADER:
+                if value and value.isdigit() and len(value) < 6 and \
+                        int(value) < self.reply_partitions:
+                    return int(value)
+                break
+        return partition_for(key, self.reply_partitions)
+
     async def _committed(self) -> None:
         """Wait for the last batch's commit (raises its failure)."""
         committing, self._committing = self._committing, None
@@ -268,20 +318,22 @@ class CommandProcessor:
 
     async def _append(self, plans: dict[TopicPartition, tuple[PartitionLog, list, list[Plan]]]
                       ) -> list[TopicPartition]:
-        """Append the events and rejections of every partition, acks=all, and check that
-        each partition's landed where its writer expected. Returns the partitions whose
-        replies may go; a partition with a second writer is rebuilt and its batch retried."""
-        sends = {}
+        """Append the events and rejections of every partition, acks=all, one produce batch
+        per partition (as many as its records fill), and check that each partition's landed
+        where its writer expected. Returns the partitions whose replies may go; a partition
+        with a second writer is rebuilt and its batch retried. The service's own events then
+        go into its own lookups, as acknowledged, without being read back."""
+        queued = {}
         for tp, (partition_log, _, planned) in plans.items():
-            sends[tp] = [await self._producer.send(self.events_topic, value=plan.write,
-                                                   key=plan.outcome.aggregate_id.encode(),
-                                                   partition=tp.partition)
-                         for plan in planned if plan.write is not None]
-        placed = dict(zip(sends, await asyncio.gather(
-            *(asyncio.gather(*futures) for futures in sends.values()))))
+            queued[tp] = await kafka_clients.queue(
+                self._producer, self.events_topic, tp.partition,
+                [(plan.outcome.aggregate_id.encode(), plan.write)
+                 for plan in planned if plan.write is not None])
+        placed = dict(zip(queued, await asyncio.gather(
+            *(kafka_clients.landed(q) for q in queued.values()))))
         appended = []
-        for tp, (partition_log, records, _) in plans.items():
-            offsets = [meta.offset for meta in placed[tp]]
+        for tp, (partition_log, records, planned) in plans.items():
+            offsets = placed[tp]
             expected = list(range(partition_log.next_offset,
                                   partition_log.next_offset + len(offsets)))
             if offsets != expected:
@@ -294,7 +346,27 @@ class CommandProcessor:
                 continue
             partition_log.next_offset += len(offsets)
             appended.append(tp)
+            if offsets and self.service.name in self.core.lookups.sources:
+                self._keep_own(tp.partition, offsets, planned)
         return appended
+
+    def _keep_own(self, partition: int, offsets: list[int], planned: list[Plan]) -> None:
+        """Fold the service's own acknowledged events into its own lookups, and note the
+        offsets the lookup reader need not decode again: rejections (no lookup reads them)
+        and events that continued their chains. An event that did not (the reader has not
+        yet reached an earlier one of its aggregate, written before this processor took the
+        partition over) is left for the reader, which folds it in order."""
+        ranges = self._written.setdefault(partition, [])
+        for offset, plan in zip(offsets, (plan for plan in planned if plan.write is not None)):
+            written = plan.event
+            if written is not None and not self.core.lookups.apply_event(
+                    self.service.name, written.subject, written.sequence, written.event_id,
+                    written.previous_id, written.event):
+                continue
+            if ranges and ranges[-1][1] == offset:
+                ranges[-1] = (ranges[-1][0], offset + 1)
+            else:
+                ranges.append((offset, offset + 1))
 
     async def _dead_letter(self, plan: Plan) -> None:
         """Set a command aside, acknowledged before anything of its batch is written."""
@@ -307,17 +379,31 @@ class CommandProcessor:
 
     async def _catch_up_lookups(self) -> None:
         """Fold what the events topics gained since the last batch into the lookups: only
-        acknowledged events, on their chains, as every fold does."""
+        acknowledged events, on their chains, as every fold does; up to the ends the broker
+        gives now (one ListOffsets round trip: a fact acknowledged before a command was sent
+        is in the lookups its decision reads). The service's own events this processor
+        wrote are there already, and skipped without being decoded again."""
         if not self.service.lookups:
             return
+        own = self.events_topic
 
         def fold(record) -> None:
+            if record.topic == own and self._was_written(record.partition, record.offset):
+                return
             message = read_log(record)
             if message is not None:
                 self.core.lookups.apply(self._lookup_sources[record.topic], message)
 
         await kafka_clients.read_to_end(
             self._lookup_reader, list(self._lookup_reader.assignment()), fold, self._probe)
+
+    def _was_written(self, partition: int, offset: int) -> bool:
+        """Whether this processor wrote (and folded) the own event at ``offset``; forgets
+        the ranges the reader has passed."""
+        ranges = self._written.get(partition)
+        while ranges and ranges[0][1] <= offset:
+            ranges.pop(0)
+        return bool(ranges) and ranges[0][0] <= offset
 
 
 class _Listener(ConsumerRebalanceListener):

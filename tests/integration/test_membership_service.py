@@ -17,7 +17,13 @@ from kafka import KafkaAdminClient
 from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
-from schemas.topics import commands_topic, deadletter_topic, events_topic, processor_group
+from schemas.topics import (
+    commands_topic,
+    deadletter_topic,
+    events_topic,
+    processor_group,
+    replies_topic,
+)
 from services.membership.domain import COOPERATIVE, MEMBER, MEMBERSHIP
 from services.runtime import kafka_clients
 from services.runtime.datakeys import DataKeys
@@ -130,6 +136,51 @@ async def test_the_same_command_three_times_is_decided_once_and_answered_alike(w
     log = audit(await read_events(bootstrap, node))
     assert len(log["events"][command_id]) == 1
     assert log["sequences"][rosa] == [1, 2]
+
+
+async def test_replies_go_to_the_partition_their_sender_reads(world):
+    """Each client reads one partition of the replies and names it in its commands; a retry
+    from another client gets the same bytes on its own partition, and a command that names
+    none is answered where its id hashes to (issue 21: no client reads every reply)."""
+    from services.runtime.client import CommandClient
+
+    node, bootstrap, client, keys = world
+    others = []
+    try:
+        while not others or others[-1].reply_partition == client.reply_partition:
+            others.append(CommandClient(node, bootstrap, source="test"))
+            await others[-1].start()
+        other = others[-1]
+        async with running(node, bootstrap, keys):
+            cooperative = await register_cooperative(client)
+            rosa = await register_member(client, keys)
+            command_id = new_id()
+            raw = client.encode(joins(rosa, cooperative), rosa, command_id)
+            first = await client.send_raw("membership", rosa, command_id, raw)
+            again = await other.send_raw("membership", rosa, command_id, raw)
+            bare_id = new_id()
+            producer = kafka_clients.producer(bootstrap)
+            await producer.start()
+            try:  # no header: a client of before, or one that reads every partition
+                await producer.send_and_wait(
+                    commands_topic(node, "membership"), key=rosa.encode(),
+                    value=client.encode(joins(rosa, cooperative), rosa, bare_id))
+            finally:
+                await producer.stop()
+            replies = await kafka_clients.read_topic(replies_topic(node), bootstrap)
+            while not any(r.key == bare_id.encode() for r in replies):
+                await asyncio.sleep(0.2)
+                replies = await kafka_clients.read_topic(replies_topic(node), bootstrap)
+    finally:
+        for started in others:
+            await started.stop()
+    assert first.accepted and first.raw == again.raw
+    to_command = sorted(r.partition for r in replies if r.key == command_id.encode())
+    assert to_command == sorted([client.reply_partition, other.reply_partition])
+    assert all(r.value == first.raw for r in replies if r.key == command_id.encode())
+    [bare] = [r for r in replies if r.key == bare_id.encode()]
+    assert bare.partition == (murmur2(bare_id.encode()) & 0x7FFFFFFF) % 4
+    assert REGISTRY.decode(bare.value).payload.error.code == "AlreadyAMember"
 
 
 async def test_a_rejected_command_sent_again_keeps_its_first_outcome(world):

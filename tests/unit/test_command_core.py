@@ -187,3 +187,73 @@ async def test_the_in_memory_node_raises_a_deciders_bug_and_refuses_an_undeclare
     reply = await commands.send(register(cooperative_id="0192d3c4-0000-7000-8000-0000000000bb",
                                          name="Boom"))
     assert reply.payload.error.code == "InternalError" and len(commands.letters) == 1
+
+
+def test_a_reply_goes_to_the_partition_its_sender_reads_and_nothing_else_routes_it():
+    """The processor answers on the partition a command names in ``REPLY_PARTITION_HEADER``
+    if the replies topic has it; anything else (absent, not digits, out of range, hostile)
+    falls back to the partition the command id hashes to, as before the header existed."""
+    from types import SimpleNamespace
+
+    from schemas.topics import REPLY_PARTITION_HEADER
+    from services.runtime.processor import CommandProcessor
+
+    processor = CommandProcessor(MEMBERSHIP, "es", bootstrap="localhost:1")
+    processor.reply_partitions = 4
+    key = b"0192d3c4-0000-7000-8000-00000000c0de"
+    hashed = partition_for(key, 4)
+
+    def to(*headers):
+        return processor._reply_partition(SimpleNamespace(headers=list(headers)), key)
+
+    assert to((REPLY_PARTITION_HEADER, b"3")) == 3
+    assert to(("other", b"1"), (REPLY_PARTITION_HEADER, b"0")) == 0
+    for hostile in (b"4", b"-1", b"1.0", b"", b" 1", b"\xd9\xa1", b"9" * 40, None):
+        assert to((REPLY_PARTITION_HEADER, hostile)) == hashed, hostile
+    assert to() == hashed and processor._reply_partition(SimpleNamespace(headers=None),
+                                                         key) == hashed
+
+
+async def test_own_events_go_into_own_lookups_as_acknowledged_and_in_order_only():
+    """The processor folds its own acknowledged events into its own lookups and has the
+    lookup reader skip them; an event whose earlier ones the reader has not reached yet
+    (written by the partition's previous owner) is left for the reader, in order, or her
+    ended membership would stay in the view for good."""
+    from services.runtime.processor import CommandProcessor
+
+    def ending(command_id: str):
+        return record(m.EndMembership(member_id=ROSA, cooperative_id=AHORRO,
+                                      ended_on=NOW.date(), reason=m.EndReason.MOVED), command_id)
+
+    before = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)  # the previous owner
+    registered = await handle(*before, record(register(), "c1"), NOW)
+    before[0].lookups.apply("membership", REGISTRY.decode(registered.write))
+    earlier = [await handle(*before, record(command, command_id), NOW) for command, command_id in (
+        (m.RegisterMember(member_id=ROSA, personal=SEAL), "c2"),
+        (m.StartMembership(member_id=ROSA, cooperative_id=AHORRO, started_on=NOW.date(),
+                           share_capital_required=Money(2500, "EUR")), "c3"))]
+    assert all(plan.event is not None for plan in earlier)
+
+    processor = CommandProcessor(MEMBERSHIP, "es", bootstrap="localhost:1")
+    core, log = processor.core, PartitionLog(MEMBERSHIP)
+    for plan in (registered, *earlier):  # the takeover folds the partition ...
+        log.apply(REGISTRY.decode(plan.write))
+    ended = await handle(core, log, ending("c4"), NOW)  # ... before its lookups caught up
+    refused = await handle(core, log, record(register(), "c5"), NOW)
+    assert ended.event.sequence == 3 and refused.event is None and refused.write is not None
+    processor._keep_own(0, [3, 4], [ended, refused])
+    views = core.lookups.views
+    assert views["memberships"] == set() and views["cooperatives"] == {}  # not on its chain
+    assert not processor._was_written(0, 3) and processor._was_written(0, 4)
+
+    for offset, plan in enumerate((registered, *earlier, ended, refused)):  # the reader
+        if not processor._was_written(0, offset):
+            core.lookups.apply("membership", REGISTRY.decode(plan.write))
+    assert views["memberships"] == set() and set(views["cooperatives"]) == {AHORRO}
+
+    again = await handle(core, log, record(m.StartMembership(
+        member_id=ROSA, cooperative_id=AHORRO, started_on=NOW.date(),
+        share_capital_required=Money(2500, "EUR")), "c6"), NOW)
+    processor._keep_own(0, [5], [again])  # on its chain now: folded at once, then skipped
+    assert views["memberships"] == {(ROSA, AHORRO)} and processor._was_written(0, 5)
+    assert not processor._was_written(0, 6) and processor._written[0] == []  # passed: gone
