@@ -181,11 +181,14 @@ async def run(bench: Bench) -> None:
         bench.add(Row(SECTION, f"depositFunds p{p} at {rate:.0f}/s", percentile(latencies, p),
                       "ms", baseline=percentile(baseline, p),
                       baseline_name=f"trivial query p{p}", higher_is_better=False, note=note))
-    bench.add(Row(SECTION, f"DepositFunds command to reply p50 at {rate:.0f}/s",
-                  percentile(replies, 50), "ms", baseline=percentile(latencies, 50),
-                  baseline_name="depositFunds p50", higher_is_better=False,
-                  note="CommandClient straight to the commands topic, open loop, same rate: "
-                       "the services' share of a mutation (no HTTP, no projection wait)"))
+    bench.add(Row(SECTION, f"depositFunds p50 at {rate:.0f}/s against its command alone",
+                  percentile(latencies, 50), "ms", baseline=percentile(replies, 50),
+                  baseline_name="DepositFunds command to reply p50, on Kafka alone",
+                  higher_is_better=False, target=1.3,
+                  note="the baseline: a CommandClient straight to the commands topic, open "
+                       "loop, same rate, the services' share of a mutation (no HTTP, no "
+                       "projection wait); the ratio is what HTTP, GraphQL and waiting until "
+                       "visible add (issue 21: <= 1.3x)"))
     bench.add(Row(SECTION, "depositFunds saturation (closed loop)", saturated, "mutations/s",
                   note=f"the most of {', '.join(map(str, CLIENTS))} clients back to back "
                        f"over HTTP (best: {clients}), {members} accounts, accepted and visible"))
