@@ -73,7 +73,8 @@ class CommandClient:
         await self._producer.start()
         await self._replies.start()
         partitions = await kafka_clients.all_partitions(self._replies, replies_topic(self.node))
-        mine = random.choice(partitions)  # spread: clients that start apart rarely share one
+        mine = random.choice(partitions)  # drawn: clients share one by chance (fewer, the
+        # more partitions the topic has)
         self.reply_partition = mine.partition
         self._headers = [(REPLY_PARTITION_HEADER, str(mine.partition).encode())]
         self._replies.assign([mine])

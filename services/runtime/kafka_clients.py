@@ -60,23 +60,37 @@ def offsets_probe(bootstrap: str | None = None) -> AIOKafkaConsumer:
     return reader(bootstrap)
 
 
-async def queue(producer: AIOKafkaProducer, topic: str, partition: int,
-                records: Iterable[tuple[bytes | None, bytes]]) -> list[tuple[Future, int]]:
-    """Queue ``(key, value)`` records for one partition in as few produce batches as they fill
-    (``max_batch_size``; a record larger than that goes alone), in order. Returns each batch's
-    future and its number of records, for ``landed``. One batch costs what one ``send`` does,
-    however many records it holds."""
-    queued: list[tuple[Future, int]] = []
-    batch, count = producer.create_batch(), 0
-    for key, value in records:
-        if batch.append(key=key, value=value, timestamp=None) is None:  # full (and closed)
-            queued.append((await producer.send_batch(batch, topic, partition=partition), count))
-            batch, count = producer.create_batch(), 0
-            batch.append(key=key, value=value, timestamp=None)  # the first always goes in
-        count += 1
-    if count:
-        batch.close()
-        queued.append((await producer.send_batch(batch, topic, partition=partition), count))
+async def queue(producer: AIOKafkaProducer, topic: str,
+                records: Mapping[int, Iterable[tuple[bytes | None, bytes]]]
+                ) -> dict[int, list[tuple[Future, int]]]:
+    """Queue ``(key, value)`` records, by partition, in as few produce batches as they fill
+    (``max_batch_size``; a record larger than that goes alone), in order. Returns, by
+    partition, each batch's future and its number of records, for ``landed``. One batch
+    costs what one ``send`` does, however many records it holds. Every partition's first
+    batch is queued before any partition's second: aiokafka takes a partition's next batch
+    only once the one before is on its way, and a producer has one request in flight a
+    broker, so queueing partition by partition would hold the others back a round trip for
+    every batch of the first."""
+    built: dict[int, list[tuple[object, int]]] = {}
+    for partition, items in records.items():
+        batches = built[partition] = []
+        batch, count = producer.create_batch(), 0
+        for key, value in items:
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full, closed
+                batches.append((batch, count))
+                batch, count = producer.create_batch(), 0
+                batch.append(key=key, value=value, timestamp=None)  # the first always fits
+            count += 1
+        if count:
+            batch.close()
+            batches.append((batch, count))
+    queued: dict[int, list[tuple[Future, int]]] = {partition: [] for partition in built}
+    for turn in range(max((len(b) for b in built.values()), default=0)):
+        for partition, batches in built.items():
+            if turn < len(batches):
+                batch, count = batches[turn]
+                queued[partition].append(
+                    (await producer.send_batch(batch, topic, partition=partition), count))
     return queued
 
 
@@ -90,16 +104,12 @@ async def landed(queued: list[tuple[Future, int]]) -> list[int]:
 
 
 async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
-                      handle, probe: AIOKafkaConsumer | None = None,
-                      ends: Mapping[TopicPartition, int] | None = None
-                      ) -> dict[TopicPartition, int]:
+                      handle, probe: AIOKafkaConsumer | None = None) -> dict[TopicPartition, int]:
     """Read ``partitions`` (assigned and positioned) at least up to their end offsets as of
     now, calling ``handle(record)`` for every record fetched (a record past that end is
     handled too, never dropped). Returns the positions reached: the next offset to read.
-    Pass an ``offsets_probe`` to learn the ends without waiting for a fetch in flight, or
-    the ``ends`` to read up to when they are known (the high-water marks of a fetch)."""
-    if ends is None:
-        ends = await (probe or consumer).end_offsets(partitions)
+    Pass an ``offsets_probe`` to learn the ends without waiting for a fetch in flight."""
+    ends = await (probe or consumer).end_offsets(partitions)
     positions = {tp: await consumer.position(tp) for tp in partitions}
     pending = {tp for tp in partitions if positions[tp] < ends[tp]}
     while pending:

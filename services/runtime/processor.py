@@ -7,8 +7,8 @@ writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``.
 
 A newly assigned partition is paused while its ``PartitionLog`` is folded from the events
 partition of the same number (in a task, so heartbeats go on; a log held before a
-rebalance is continued), then resumed. A batch (what one fetch brought, which may span
-partitions) goes through the core command by command (dead letters written at once), then
+rebalance is continued), then resumed. A batch (what one fetch brought, up to ``max_batch``
+commands, which may span partitions) goes through the core command by command (dead letters written at once), then
 its events and rejections are appended together, ``acks=all``, one produce batch per
 partition; records that landed elsewhere than this writer expected mean a second writer, so
 that partition is rebuilt and its batch retried. The service's own acknowledged events go
@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 #: Told which aggregates changed (after their events are acknowledged, and after a rebuild).
 Observer = Callable[[list[Stream]], None]
 
+#: A command naming a replies partition beyond those known makes the processor learn the
+#: topic's partitions again, at most this often.
+REPLY_METADATA_EVERY_S = 10.0
+
 #: Failures of the world around us: they stop the processor (no commit), never a command.
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
 
@@ -75,7 +79,7 @@ class CommandProcessor:
         observer: Observer | None = None,
         companions: Sequence[Any] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        max_batch: int | None = None,
+        max_batch: int = 2000,
     ):
         self.service = service
         self.node = node
@@ -83,7 +87,7 @@ class CommandProcessor:
         self.hooks = hooks
         self.core = CommandCore(service, node, references)
         self.clock = clock
-        self.max_batch = max_batch  # None: what one fetch brought
+        self.max_batch = max_batch  # what one fetch brought, up to this many commands
         self.observer = observer
         self.companions = list(companions)  # started before, stopped after the processor
         self.commands_topic = commands_topic(node, service.name)
@@ -99,6 +103,7 @@ class CommandProcessor:
         #: lookup reader skips instead of decoding them again
         self._written: dict[int, list[tuple[int, int]]] = {}
         self.reply_partitions = 1
+        self._reply_metadata_at = 0.0  # when the replies topic's partitions may be asked again
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._committing: asyncio.Future | None = None  # the last batch's commit, in flight
@@ -287,6 +292,7 @@ class CommandProcessor:
         """Send the replies of the appended partitions, each on the partition of
         ``{node}.replies`` its command asked for, one produce batch per partition, and wait
         for them all."""
+        await self._reply_partitions_known(plans)
         replies: dict[int, list[tuple[bytes, bytes]]] = {}
         for _, records, planned in plans.values():
             for record, plan in zip(records, planned):
@@ -295,19 +301,30 @@ class CommandProcessor:
                 key = plan.envelope.id.encode()
                 replies.setdefault(self._reply_partition(record, key), []).append(
                     (key, self.core.reply(plan)))
-        queued = [await kafka_clients.queue(self._producer, self.replies_topic, partition,
-                                            answers)
-                  for partition, answers in replies.items()]
-        await asyncio.gather(*(kafka_clients.landed(q) for q in queued))
+        queued = await kafka_clients.queue(self._producer, self.replies_topic, replies)
+        await asyncio.gather(*(kafka_clients.landed(q) for q in queued.values()))
+
+    async def _reply_partitions_known(self, plans) -> None:
+        """If a command asks for a partition of the replies topic beyond those known (the
+        topic was given more since this processor started, and a client drew a new one),
+        learn the topic's partitions again: at most every ``REPLY_METADATA_EVERY_S``, so
+        that a hostile header cannot make every batch ask."""
+        asked = max((_asked_partition(record) or 0 for _, records, _ in plans.values()
+                     for record in records), default=0)
+        now = asyncio.get_running_loop().time()
+        if asked < self.reply_partitions or now < self._reply_metadata_at:
+            return
+        self._reply_metadata_at = now + REPLY_METADATA_EVERY_S
+        await self._producer.client.force_metadata_update()
+        known = self._producer.client.cluster.partitions_for_topic(self.replies_topic)
+        if known:
+            self.reply_partitions = len(known)
 
     def _reply_partition(self, record, key: bytes) -> int:
         """The partition its sender reads (``REPLY_PARTITION_HEADER``), else the key's."""
-        for name, value in record.headers or ():
-            if name == REPLY_PARTITION_HEADER:
-                if value and value.isdigit() and len(value) < 6 and \
-                        int(value) < self.reply_partitions:
-                    return int(value)
-                break
+        asked = _asked_partition(record)
+        if asked is not None and asked < self.reply_partitions:
+            return asked
         return partition_for(key, self.reply_partitions)
 
     async def _committed(self) -> None:
@@ -323,14 +340,12 @@ class CommandProcessor:
         where its writer expected. Returns the partitions whose replies may go; a partition
         with a second writer is rebuilt and its batch retried. The service's own events then
         go into its own lookups, as acknowledged, without being read back."""
-        queued = {}
-        for tp, (partition_log, _, planned) in plans.items():
-            queued[tp] = await kafka_clients.queue(
-                self._producer, self.events_topic, tp.partition,
-                [(plan.outcome.aggregate_id.encode(), plan.write)
-                 for plan in planned if plan.write is not None])
-        placed = dict(zip(queued, await asyncio.gather(
-            *(kafka_clients.landed(q) for q in queued.values()))))
+        queued = await kafka_clients.queue(self._producer, self.events_topic, {
+            tp.partition: [(plan.outcome.aggregate_id.encode(), plan.write)
+                           for plan in planned if plan.write is not None]
+            for tp, (_, _, planned) in plans.items()})
+        placed = dict(zip(plans, await asyncio.gather(
+            *(kafka_clients.landed(queued[tp.partition]) for tp in plans))))
         appended = []
         for tp, (partition_log, records, planned) in plans.items():
             offsets = placed[tp]
@@ -404,6 +419,17 @@ class CommandProcessor:
         while ranges and ranges[0][1] <= offset:
             ranges.pop(0)
         return bool(ranges) and ranges[0][0] <= offset
+
+
+def _asked_partition(record) -> int | None:
+    """The replies partition a command's ``REPLY_PARTITION_HEADER`` names, if it is a
+    number at all."""
+    for name, value in record.headers or ():
+        if name == REPLY_PARTITION_HEADER:
+            if value and value.isdigit() and len(value) < 6:
+                return int(value)
+            return None
+    return None
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -18,6 +18,7 @@ from schemas import REGISTRY
 from schemas import membership as m
 from schemas.fields import Money
 from schemas.topics import (
+    NODE_PARTITIONS,
     commands_topic,
     deadletter_topic,
     events_topic,
@@ -179,7 +180,7 @@ async def test_replies_go_to_the_partition_their_sender_reads(world):
     assert to_command == sorted([client.reply_partition, other.reply_partition])
     assert all(r.value == first.raw for r in replies if r.key == command_id.encode())
     [bare] = [r for r in replies if r.key == bare_id.encode()]
-    assert bare.partition == (murmur2(bare_id.encode()) & 0x7FFFFFFF) % 4
+    assert bare.partition == (murmur2(bare_id.encode()) & 0x7FFFFFFF) % NODE_PARTITIONS
     assert REGISTRY.decode(bare.value).payload.error.code == "AlreadyAMember"
 
 

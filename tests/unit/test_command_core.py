@@ -257,3 +257,81 @@ async def test_own_events_go_into_own_lookups_as_acknowledged_and_in_order_only(
     processor._keep_own(0, [5], [again])  # on its chain now: folded at once, then skipped
     assert views["memberships"] == {(ROSA, AHORRO)} and processor._was_written(0, 5)
     assert not processor._was_written(0, 6) and processor._written[0] == []  # passed: gone
+
+
+async def test_produce_batches_go_out_every_partitions_first_before_any_second():
+    """``kafka_clients.queue`` fills batches per partition in order, a record too large for
+    a batch alone in one, and submits every partition's first batch before any second (a
+    partition's next batch waits until the one before is on its way: partition by
+    partition, the others would wait a round trip for each)."""
+    from services.runtime.kafka_clients import queue
+
+    class Batch:
+        def __init__(self, room: int):
+            self.room, self.items, self.closed = room, [], False
+
+        def append(self, *, key, value, timestamp):
+            if self.closed or (self.items and len(value) > self.room):
+                self.closed = True
+                return None
+            self.items.append(value)
+            self.room -= len(value)
+            return object()
+
+        def close(self):
+            self.closed = True
+
+    class Producer:
+        submitted: list = []
+
+        def create_batch(self):
+            return Batch(10)
+
+        async def send_batch(self, batch, topic, *, partition):
+            assert batch.closed
+            self.submitted.append((partition, batch.items))
+            return f"{partition}/{len(self.submitted)}"
+
+    producer = Producer()
+    queued = await queue(producer, "t", {
+        0: [(b"k", b"aaaa"), (b"k", b"bbbb"), (b"k", b"cccc"), (b"k", b"d" * 30)],
+        1: [(b"k", b"eeee")], 2: []})
+    assert producer.submitted == [(0, [b"aaaa", b"bbbb"]), (1, [b"eeee"]), (0, [b"cccc"]),
+                                  (0, [b"d" * 30])]
+    assert {p: [count for _, count in q] for p, q in queued.items()} == {
+        0: [2, 1, 1], 1: [1], 2: []}
+
+
+async def test_a_replies_partition_beyond_those_known_is_learnt_at_most_every_ten_seconds():
+    """A client that drew a partition the replies topic was given after the processor
+    started is answered there, once the processor has asked the cluster again; a hostile
+    header naming partition 99999 makes it ask at most every ``REPLY_METADATA_EVERY_S``."""
+    from types import SimpleNamespace
+
+    from schemas.topics import REPLY_PARTITION_HEADER
+    from services.runtime.processor import CommandProcessor
+
+    asked = []
+
+    async def force_metadata_update():
+        asked.append("asked")
+
+    cluster = SimpleNamespace(partitions_for_topic=lambda topic: set(range(8)))
+    processor = CommandProcessor(MEMBERSHIP, "es", bootstrap="localhost:1")
+    processor._producer = SimpleNamespace(client=SimpleNamespace(
+        force_metadata_update=force_metadata_update, cluster=cluster))
+    processor.reply_partitions = 4
+    key = b"0192d3c4-0000-7000-8000-00000000c0de"
+
+    def plans(partition: bytes):
+        record = SimpleNamespace(headers=[(REPLY_PARTITION_HEADER, partition)])
+        return {"tp": (None, [record], [])}, record
+
+    batch, record = plans(b"6")
+    await processor._reply_partitions_known(batch)
+    assert processor.reply_partitions == 8 and processor._reply_partition(record, key) == 6
+    for hostile in (b"99999", b"99999"):
+        batch, record = plans(hostile)
+        await processor._reply_partitions_known(batch)
+        assert processor._reply_partition(record, key) == partition_for(key, 8)
+    assert asked == ["asked"]  # within ten seconds of the first: not again
