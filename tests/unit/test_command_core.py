@@ -282,7 +282,8 @@ async def test_produce_batches_go_out_every_partitions_first_before_any_second()
             self.closed = True
 
     class Producer:
-        submitted: list = []
+        def __init__(self):
+            self.submitted = []
 
         def create_batch(self):
             return Batch(10)
