@@ -84,6 +84,10 @@ class CommandProcessor:
         # started before, stopped after the processor
         self.companions = [*companions, self.snapshots]
         self._snapshotting: dict[int, asyncio.Task] = {}
+        #: the last takeover of each partition: (offset it started from, offset reached, s)
+        self.rebuilt: dict[int, tuple[int, int, float]] = {}
+        #: the last snapshot written: (commands stopped for its cut, writing it), seconds
+        self.last_snapshot: tuple[float, float] | None = None
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
@@ -231,13 +235,14 @@ class CommandProcessor:
                 self._snapshotting[tp.partition] = asyncio.create_task(
                     self._snapshot_every(tp.partition),
                     name=f"snapshots-{self.events_topic}-{tp.partition}")
+        took = asyncio.get_running_loop().time() - started
+        self.rebuilt[tp.partition] = (restored, partition_log.next_offset, took)
         if self.observer is not None:
             self.observer(list(partition_log.streams.values()))
         log.info("rebuilt %s[%d] from offset %d to %d: %d aggregates, %d commands, "
                  "%d skipped, in %.2f s", self.events_topic, tp.partition, restored,
                  partition_log.next_offset, len(partition_log.streams),
-                 len(partition_log.outcomes), partition_log.skipped,
-                 asyncio.get_running_loop().time() - started)
+                 len(partition_log.outcomes), partition_log.skipped, took)
         if not self._rebuilds:
             self.ready.set()
 
@@ -395,10 +400,11 @@ class CommandProcessor:
     async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
         started = asyncio.get_running_loop().time()
         manifest = await self.snapshots.write(partition, cut)
+        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
         log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
                  "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
                  manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
-                 stopped_s, asyncio.get_running_loop().time() - started)
+                 *self.last_snapshot)
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -295,6 +295,7 @@ class Snapshots:
         events partition; ``None`` when there is none (fold from offset 0)."""
         if not self.enabled:
             return None
+        log.info("taking %s[%d] over: reading its snapshots", self.codec.topic, partition)
         snapshots_tp = TopicPartition(self.topic, partition)
         events_tp = TopicPartition(self.codec.topic, partition)
         reader = kafka_clients.reader(self.bootstrap)
@@ -365,6 +366,8 @@ class Snapshots:
     async def write(self, partition: int, cut: Cut) -> Manifest:
         """Write ``cut`` as the newest snapshot of ``partition``: chunks, then the manifest,
         then tombstones for the snapshot it replaces. Releases the cut."""
+        log.info("writing a snapshot of %s[%d] at offset %d", self.codec.topic, partition,
+                 cut.covers)
         try:
             snapshot = new_id()
             known = self.known.get(partition, [])

@@ -71,8 +71,9 @@ async def savings_events(bootstrap: str, node: str, account_id: str) -> list:
     return [msg.payload for msg in messages if msg.envelope.sequence is not None]
 
 
-async def test_two_hundred_concurrent_withdrawals_never_overdraw(world):
+async def test_two_hundred_concurrent_withdrawals_never_overdraw(world, monkeypatch):
     node, bootstrap, client, keys = world
+    monkeypatch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "50")  # snapshots while they decide
     async with running(node, bootstrap, keys, savings()) as first, \
             running(node, bootstrap, keys, savings()) as second:
         await share_the_partitions(first, second)
@@ -98,6 +99,7 @@ async def test_two_hundred_concurrent_withdrawals_never_overdraw(world):
                                                         amount=Money(amounts[7], "EUR")),
                                         account_id, command_id=ids[7])
             assert retried.raw == replies[7].raw  # a retry returns the same outcome
+        assert first.snapshots.written + second.snapshots.written > 0
 
 
 async def test_rosa_sends_200_euros_to_her_mothers_dollar_account_at_home(world):
