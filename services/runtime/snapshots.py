@@ -267,14 +267,18 @@ class Snapshots:
         reader = kafka_clients.reader(self.bootstrap)
         await reader.start()
         try:
-            await kafka_clients.all_partitions(reader, self.topic)
+            events = len(await kafka_clients.all_partitions(reader, self.codec.topic))
+            snapshots = len(await kafka_clients.all_partitions(reader, self.topic))
         except RuntimeError:
-            log.warning("%s does not exist (run `coopbridge topics`): partitions are taken "
-                        "over from offset 0 and no snapshot is written", self.topic)
-            self.enabled = False
-            return
+            snapshots, events = 0, -1
         finally:
             await reader.stop()
+        if snapshots != events:
+            log.warning("%s is missing or not partitioned as %s (run `coopbridge topics`): "
+                        "partitions are taken over from offset 0 and no snapshot is written",
+                        self.topic, self.codec.topic)
+            self.enabled = False
+            return
         self._producer = kafka_clients.producer(self.bootstrap, linger_ms=5)
         await self._producer.start()
 
@@ -301,14 +305,17 @@ class Snapshots:
         reader = kafka_clients.reader(self.bootstrap)
         await reader.start()
         try:
-            found = await self._read(reader, snapshots_tp)
-            events_end = (await reader.end_offsets([events_tp]))[events_tp]
+            # before any fetch is in flight: aiokafka answers only after it
+            ends = await reader.end_offsets([snapshots_tp, events_tp])
+            found = await self._read(reader, snapshots_tp, ends[snapshots_tp])
+            events_end = ends[events_tp]
             for manifest in found.manifests:
                 try:
                     if manifest.covers > events_end:
                         raise Unusable(f"it covers {manifest.covers} events, the partition "
                                        f"holds {events_end}")
-                    if manifest.last_event != await _id_at(reader, events_tp, manifest.covers):
+                    if manifest.last_event != await _id_at(reader, events_tp, manifest.covers,
+                                                           events_end):
                         raise Unusable("the event it ends on is not in the events partition")
                     partition_log = self.codec.log_of(manifest, [
                         found.chunks.get(chunk_key(partition, manifest.snapshot, index))
@@ -327,9 +334,8 @@ class Snapshots:
         finally:
             await reader.stop()
 
-    async def _read(self, reader, tp: TopicPartition) -> _Found:
-        """Every manifest and chunk left in a snapshots partition."""
-        end = (await reader.end_offsets([tp]))[tp]
+    async def _read(self, reader, tp: TopicPartition, end: int) -> _Found:
+        """Every manifest and chunk left in a snapshots partition (up to ``end``)."""
         reader.assign([tp])
         await reader.seek_to_beginning(tp)
         manifests: dict[bytes, bytes] = {}
@@ -400,16 +406,17 @@ class Snapshots:
     async def _last_event(self, partition: int, covers: int) -> str | None:
         reader = kafka_clients.reader(self.bootstrap)
         await reader.start()
+        tp = TopicPartition(self.codec.topic, partition)
         try:
-            return await _id_at(reader, TopicPartition(self.codec.topic, partition), covers)
+            return await _id_at(reader, tp, covers, (await reader.end_offsets([tp]))[tp])
         finally:
             await reader.stop()
 
 
-async def _id_at(reader, tp: TopicPartition, covers: int) -> str | None:
+async def _id_at(reader, tp: TopicPartition, covers: int, end: int) -> str | None:
     """The envelope id of the record at ``covers - 1`` of ``tp`` (None before the first, or
-    past the end)."""
-    if covers == 0 or (await reader.end_offsets([tp]))[tp] < covers:
+    past ``end``, the partition's end offset)."""
+    if covers == 0 or end < covers:
         return None
     reader.assign([tp])
     reader.seek(tp, covers - 1)
