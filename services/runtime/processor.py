@@ -377,11 +377,16 @@ class CommandProcessor:
             except _SNAPSHOT_FAILURES as failed:  # the next one may do; commands go on
                 log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
                             type(failed).__name__)
+            finally:
+                partition_log.release(cut)
 
     async def _snapshot_on_leaving(self, partitions: list[int],
-                                   logs: Mapping[int, PartitionLog] | None = None) -> None:
+                                   logs: Mapping[int, PartitionLog] | None = None,
+                                   within_s: float = 20.0) -> None:
         """On a clean revocation or stop: snapshot the partitions that gained events since
-        their last snapshot (their logs are whole: no batch is in flight)."""
+        their last snapshot (their logs are whole: no batch is in flight), within
+        ``within_s`` in all (a rebalance waits for it; one cut short is never used)."""
+        deadline = asyncio.get_running_loop().time() + within_s
         for partition in partitions:
             task = self._snapshotting.pop(partition, None)
             if task is not None:  # a snapshot being written is dropped (never half used)
@@ -391,11 +396,19 @@ class CommandProcessor:
             if (not self.snapshots.enabled or partition_log is None or partition_log.cutting
                     or partition_log.next_offset <= self.snapshots.covered(partition)):
                 continue
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                log.warning("no snapshot of %s[%d] on leaving: no time left", self.events_topic,
+                            partition)
+                continue
+            cut = partition_log.cut()
             try:
-                await self._write_snapshot(partition, partition_log.cut(), 0.0)
+                await asyncio.wait_for(self._write_snapshot(partition, cut, 0.0), remaining)
             except _SNAPSHOT_FAILURES as failed:  # the next owner folds a longer tail
                 log.warning("no snapshot of %s[%d] on leaving: %s", self.events_topic,
                             partition, type(failed).__name__)
+            finally:
+                partition_log.release(cut)
 
     async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
         started = asyncio.get_running_loop().time()

@@ -244,6 +244,7 @@ class _Found:
 
     manifests: list[Manifest]  # usable ones, newest first
     chunks: dict[bytes, bytes]  # every chunk record still there, by key
+    named: set[bytes]  # the keys of the chunks that some manifest (of any version) names
 
 
 class Snapshots:
@@ -348,21 +349,25 @@ class Snapshots:
                     kept.pop(record.key, None)
                 else:
                     kept[record.key] = record.value
-        usable = []
+        usable, named = [], set()
         for key, value in manifests.items():
             try:
                 usable.append(self.codec.read_manifest(value, tp.partition))
             except Unusable as why:
                 log.warning("a snapshot manifest of %s[%d] (%s) ignored: %s", self.codec.topic,
                             tp.partition, key.decode(errors="replace"), why)
+            try:  # another version's snapshot stays whole for that version
+                other = msgspec.msgpack.decode(value, type=Manifest)
+                named.update(chunk_key(tp.partition, other.snapshot, index)
+                             for index in range(len(other.chunks)))
+            except (msgspec.DecodeError, TypeError):
+                pass
         usable.sort(key=lambda m: (m.covers, m.written), reverse=True)
-        return _Found(usable, chunks)
+        return _Found(usable, chunks, named)
 
     async def _forget_orphans(self, partition: int, found: _Found) -> None:
-        """Delete the chunks no kept manifest names (a writer died before its manifest)."""
-        named = {chunk_key(partition, m.snapshot, i)
-                 for m in found.manifests for i in range(len(m.chunks))}
-        orphans = [key for key in found.chunks if key not in named]
+        """Delete the chunks no manifest names (a writer died before its manifest)."""
+        orphans = [key for key in found.chunks if key not in found.named]
         if orphans and self._producer is not None:
             await asyncio.gather(*[await self._producer.send(
                 self.topic, key=key, value=None, partition=partition) for key in orphans])
