@@ -11,7 +11,9 @@ usable snapshot (``snapshots``; none: offset 0) and folded on from the events pa
 the same number (in a task, so heartbeats go on; a log held before a rebalance is
 continued), then resumed. Every ``snapshot_every`` events of a partition, and on a clean
 revocation or stop, a snapshot of its log is written to ``{node}.{service}.snapshots``:
-commands stop only for the cut (between two batches), the writing goes on beside them. A batch, which may span partitions, goes through the
+commands stop only for the cut (between two batches), the writing goes on beside them.
+
+A batch, which may span partitions, goes through the
 core command by command (dead letters written at once), then its events and rejections are
 appended together, ``acks=all``; records that landed elsewhere than this writer expected
 mean a second writer, so that partition is rebuilt and its batch retried. Only then go the
@@ -246,6 +248,76 @@ class CommandProcessor:
         if not self._rebuilds:
             self.ready.set()
 
+    # -- snapshots -------------------------------------------------------------------------
+
+    async def _snapshot_every(self, partition: int, poll_s: float = 0.5) -> None:
+        """Snapshot ``partition`` whenever it has gained ``snapshots.every`` events since its
+        last snapshot, for as long as this processor holds it."""
+        while True:
+            await asyncio.sleep(poll_s)
+            partition_log = self.logs.get(partition)
+            if partition_log is None:  # revoked, or rebuilding after a second writer
+                if partition not in self._rebuilds:
+                    self._snapshotting.pop(partition, None)
+                    return
+                continue
+            if (partition_log.next_offset - self.snapshots.covered(partition)
+                    < self.snapshots.every or partition_log.cutting):
+                continue
+            async with self._lock:  # between two batches: the log is whole
+                partition_log = self.logs.get(partition)
+                if partition_log is None or partition_log.cutting:
+                    continue
+                started = asyncio.get_running_loop().time()
+                cut = partition_log.cut()
+                stopped = asyncio.get_running_loop().time() - started
+            try:
+                await self._write_snapshot(partition, cut, stopped)
+            except _SNAPSHOT_FAILURES as failed:  # the next one may do; commands go on
+                log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
+                            type(failed).__name__)
+            finally:
+                partition_log.release(cut)
+
+    async def _snapshot_on_leaving(self, partitions: list[int],
+                                   logs: Mapping[int, PartitionLog] | None = None,
+                                   within_s: float = 20.0) -> None:
+        """On a clean revocation or stop: snapshot the partitions that gained events since
+        their last snapshot (their logs are whole: no batch is in flight), within
+        ``within_s`` in all (a rebalance waits for it; one cut short is never used)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        for partition in partitions:
+            task = self._snapshotting.pop(partition, None)
+            if task is not None:  # a snapshot being written is dropped (never half used)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            partition_log = (logs if logs is not None else self.logs).get(partition)
+            if (not self.snapshots.enabled or partition_log is None or partition_log.cutting
+                    or partition_log.next_offset <= self.snapshots.covered(partition)):
+                continue
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                log.warning("no snapshot of %s[%d] on leaving: no time left", self.events_topic,
+                            partition)
+                continue
+            cut = partition_log.cut()
+            try:
+                await asyncio.wait_for(self._write_snapshot(partition, cut, 0.0), remaining)
+            except _SNAPSHOT_FAILURES as failed:  # the next owner folds a longer tail
+                log.warning("no snapshot of %s[%d] on leaving: %s", self.events_topic,
+                            partition, type(failed).__name__)
+            finally:
+                partition_log.release(cut)
+
+    async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
+        started = asyncio.get_running_loop().time()
+        manifest = await self.snapshots.write(partition, cut)
+        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
+        log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
+                 "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
+                 manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
+                 *self.last_snapshot)
+
     # -- processing ------------------------------------------------------------------------
 
     async def _process(self, batches: dict[TopicPartition, list]) -> None:
@@ -347,77 +419,6 @@ class CommandProcessor:
 
         await kafka_clients.read_to_end(
             self._lookup_reader, list(self._lookup_reader.assignment()), fold, self._probe)
-
-
-    # -- snapshots -------------------------------------------------------------------------
-
-    async def _snapshot_every(self, partition: int, poll_s: float = 0.5) -> None:
-        """Snapshot ``partition`` whenever it has gained ``snapshots.every`` events since its
-        last snapshot, for as long as this processor holds it."""
-        while True:
-            await asyncio.sleep(poll_s)
-            partition_log = self.logs.get(partition)
-            if partition_log is None:  # revoked, or rebuilding after a second writer
-                if partition not in self._rebuilds:
-                    self._snapshotting.pop(partition, None)
-                    return
-                continue
-            if (partition_log.next_offset - self.snapshots.covered(partition)
-                    < self.snapshots.every or partition_log.cutting):
-                continue
-            async with self._lock:  # between two batches: the log is whole
-                partition_log = self.logs.get(partition)
-                if partition_log is None or partition_log.cutting:
-                    continue
-                started = asyncio.get_running_loop().time()
-                cut = partition_log.cut()
-                stopped = asyncio.get_running_loop().time() - started
-            try:
-                await self._write_snapshot(partition, cut, stopped)
-            except _SNAPSHOT_FAILURES as failed:  # the next one may do; commands go on
-                log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
-                            type(failed).__name__)
-            finally:
-                partition_log.release(cut)
-
-    async def _snapshot_on_leaving(self, partitions: list[int],
-                                   logs: Mapping[int, PartitionLog] | None = None,
-                                   within_s: float = 20.0) -> None:
-        """On a clean revocation or stop: snapshot the partitions that gained events since
-        their last snapshot (their logs are whole: no batch is in flight), within
-        ``within_s`` in all (a rebalance waits for it; one cut short is never used)."""
-        deadline = asyncio.get_running_loop().time() + within_s
-        for partition in partitions:
-            task = self._snapshotting.pop(partition, None)
-            if task is not None:  # a snapshot being written is dropped (never half used)
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-            partition_log = (logs if logs is not None else self.logs).get(partition)
-            if (not self.snapshots.enabled or partition_log is None or partition_log.cutting
-                    or partition_log.next_offset <= self.snapshots.covered(partition)):
-                continue
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                log.warning("no snapshot of %s[%d] on leaving: no time left", self.events_topic,
-                            partition)
-                continue
-            cut = partition_log.cut()
-            try:
-                await asyncio.wait_for(self._write_snapshot(partition, cut, 0.0), remaining)
-            except _SNAPSHOT_FAILURES as failed:  # the next owner folds a longer tail
-                log.warning("no snapshot of %s[%d] on leaving: %s", self.events_topic,
-                            partition, type(failed).__name__)
-            finally:
-                partition_log.release(cut)
-
-    async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
-        started = asyncio.get_running_loop().time()
-        manifest = await self.snapshots.write(partition, cut)
-        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
-        log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
-                 "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
-                 manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
-                 *self.last_snapshot)
 
 
 class _Listener(ConsumerRebalanceListener):
