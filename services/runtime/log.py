@@ -117,7 +117,7 @@ class PartitionLog:
         if self._before is not None:
             raise RuntimeError("a cut of this log is being written already")
         self._before = {}
-        return Cut(self, list(self.streams.items()), self.outcomes.copy(), self.next_offset,
+        return Cut(self, self.streams.copy(), self.outcomes.copy(), self.next_offset,
                    self.newest, self._before)
 
     @property
@@ -161,8 +161,8 @@ class Cut:
     writes it: the streams as they were then, even if the log has changed them since."""
 
     log: PartitionLog
-    streams: list[tuple[tuple[str, str], Stream]]
-    outcomes: dict[str, Outcome]
+    streams: dict[tuple[str, str], Stream]  # copies of the maps: one allocation each, so a
+    outcomes: dict[str, Outcome]  # cut sets off no garbage collection of a big heap
     covers: int
     newest: dt.datetime | None
     before: dict[tuple[str, str], Frozen]

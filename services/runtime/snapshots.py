@@ -143,7 +143,7 @@ class Codec:
         index = 0
         encode = self._encoder.encode
         by_type: dict[str, list] = {name: [] for name in self.aggregates}
-        for key, stream in cut.streams:
+        for key, stream in cut.streams.items():
             by_type[key[0]].append((key, stream))
         for name, streams in by_type.items():
             items, size = [], 0
