@@ -27,7 +27,7 @@ part it had written); or nothing more. Its balances must still equal the fold of
 and every checkpoint left under a checkpoint's name must check out
 (``gateway.checkpoints.verify``), or it counts as a violation.
 
-The command processors snapshot every 10 events of a partition (``COOPBRIDGE_SNAPSHOT_EVERY``)
+The command processors snapshot every 3 events of a partition (``COOPBRIDGE_SNAPSHOT_EVERY``)
 and take partitions over from their snapshots. A service process is killed, in turn, as soon
 as it starts writing a snapshot (its log says so; ``mid_snapshot`` counts the kills that left
 that snapshot without its manifest), or started again right after its kill and killed once
@@ -88,7 +88,7 @@ def federation(kafka_bootstrap, tmp_path_factory):
         # a restarted gateway catches up in bulk from any lag, 50 records a batch
         patch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
         patch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "50")
-        patch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "10")  # snapshots, and takeovers from them
+        patch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "3")  # snapshots, and takeovers from them
         with running_federation(kafka_bootstrap,
                                 tmp_path_factory.mktemp("chaos-federation")) as fed:
             yield fed
@@ -156,7 +156,7 @@ class CheckpointKills:
         self.mid_catch_up += 0 < folded < asyncio.run(_records_in(self.fed.bootstrap, topics))
 
     def kill_service(self, role: str, name: str) -> None:
-        """In turn: kill a service as soon as it starts writing a snapshot (or after 3 s); kill
+        """In turn: kill a service as soon as it starts writing a snapshot (or after 5 s); kill
         it, start it and kill it again as soon as it starts taking a partition over from its
         snapshots (or after 10 s); kill it at once."""
         self.service_kills += 1
@@ -165,11 +165,12 @@ class CheckpointKills:
         if turn == 0:
             return self.fed.kill(role, name)
         if turn == 1:
-            seen = _logged_after(log, log.stat().st_size, b"writing a snapshot of", 3.0)
+            seen = _logged_after(log, log.stat().st_size, b"writing a snapshot of", 5.0)
             self.fed.kill(role, name)
-            written = log.read_bytes()[seen:].replace(b"writing a snapshot of", b"") \
-                if seen is not None else b"snapshot of"
-            self.mid_snapshot += b"snapshot of" not in written
+            if seen is not None:  # "snapshot of <topic>[<p>] at offset <n>:" once written
+                text = log.read_bytes()[seen:]
+                which = text.split(b"\n", 1)[0].split(b"writing a ", 1)[1].strip()
+                self.mid_snapshot += which + b":" not in text
             return None
         self.fed.kill(role, name)
         size = log.stat().st_size
