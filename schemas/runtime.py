@@ -32,6 +32,13 @@ REJECTIONS = declare_rejections(SERVICE, {
                        "or range, a day that has not come, a key that is not its aggregate's",
     "WrongPartition": "the command was not partitioned by the murmur2 hash of its key",
 })
+#: Published with the bounded outcome index (issue 21).
+REJECTIONS |= declare_rejections(SERVICE, {
+    "CommandOutOfTime": "the command's time is more than a week (less an hour) before the "
+                        "service's clock, or more than 15 minutes after it: a retry that late "
+                        "could no longer be told from a new command, so it is not decided; "
+                        "send it again as a new command (a new id and the current time)",
+}, release=4)
 
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 WireType = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

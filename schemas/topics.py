@@ -3,6 +3,7 @@
 A node ``es`` owns::
 
     es.membership.commands   es.membership.events     (and the same for savings, training)
+    es.membership.snapshots  the command processors' snapshots of their partitions, compacted
     es.replies               replies to commands, keyed by command id, each on the
                              partition its sender asked for (``REPLY_PARTITION_HEADER``)
     es.deadletter            messages nobody could read, with the reason in headers
@@ -11,7 +12,11 @@ A node ``es`` owns::
 
 Commands and events of a service are co-partitioned (same key, same partition count), so the
 writer of an aggregate reads back its own events from the partition of its commands. Events
-are the system of record and are kept forever. The consumer groups are named here too.
+are the system of record and are kept forever. A service's snapshots topic has the partition
+count of its events topic too: the snapshot of events partition p lives in snapshots partition
+p (``services.runtime.snapshots``). Commands are kept ``COMMANDS_KEPT`` (a week); the command
+processors remember outcomes as long and refuse a command older than that (``schemas.runtime``).
+The consumer groups are named here too.
 
 A service's topics have ``SERVICE_PARTITIONS`` partitions unless ``COOPBRIDGE_SERVICE_PARTITIONS``
 says otherwise when they are declared (more partitions, more instances of a service can share
@@ -25,6 +30,7 @@ creates what is declared.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -41,8 +47,12 @@ NODE_PARTITIONS = 4
 
 _NODE = re.compile(NODE_ID_PATTERN)
 
+#: How long the commands (and replies) topics keep a record: what redelivery can still reach.
+COMMANDS_KEPT = dt.timedelta(days=7)
+
 KEEP_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
-KEEP_A_WEEK = {"cleanup.policy": "delete", "retention.ms": str(7 * 24 * 3600 * 1000)}
+KEEP_A_WEEK = {"cleanup.policy": "delete",
+               "retention.ms": str(int(COMMANDS_KEPT.total_seconds() * 1000))}
 #: Compacted, and cleaned often enough that a destroyed key does not linger in old segments.
 COMPACTED = {
     "cleanup.policy": "compact",
@@ -50,6 +60,9 @@ COMPACTED = {
     "min.cleanable.dirty.ratio": "0.1",
     "delete.retention.ms": str(24 * 3600 * 1000),
 }
+#: Snapshots: compacted in small segments, so that a takeover reads little beyond the two
+#: snapshots kept per partition (each chunk stays under the broker's 1 MiB default).
+SNAPSHOTS = {**COMPACTED, "segment.ms": str(600 * 1000), "segment.bytes": str(64 * 1024 * 1024)}
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,11 @@ def commands_topic(node: str, service: str) -> str:
 
 def events_topic(node: str, service: str) -> str:
     return f"{check_node(node)}.{_service(service)}.events"
+
+
+def snapshots_topic(node: str, service: str) -> str:
+    """Where a service's command processors keep snapshots of their partitions."""
+    return f"{check_node(node)}.{_service(service)}.snapshots"
 
 
 def replies_topic(node: str) -> str:
@@ -134,6 +152,7 @@ def node_topics(node: str, partitions: int | None = None) -> list[TopicSpec]:
     for service in SERVICES:
         specs.append(TopicSpec(commands_topic(node, service), partitions, KEEP_A_WEEK))
         specs.append(TopicSpec(events_topic(node, service), partitions, KEEP_FOREVER))
+        specs.append(TopicSpec(snapshots_topic(node, service), partitions, SNAPSHOTS))
     specs.append(TopicSpec(replies_topic(node), NODE_PARTITIONS, KEEP_A_WEEK))
     specs.append(TopicSpec(deadletter_topic(node), NODE_PARTITIONS, KEEP_FOREVER))
     specs.append(TopicSpec(datakeys_topic(node), NODE_PARTITIONS, COMPACTED))

@@ -28,6 +28,9 @@
 |                                |                    | or ``90s``/``15m``/``6h``/``1d``; ``0``   |
 |                                |                    | or ``off``: none                          |
 | ``COOPBRIDGE_CHECKPOINT_KEEP`` | ``3``              | checkpoints kept per node (the newest)    |
+| ``COOPBRIDGE_SNAPSHOT_EVERY``  | ``100000``         | a command processor snapshots a partition |
+|                                |                    | every this many events of it (and on a    |
+|                                |                    | clean handover); ``0``: never             |
 """
 
 from __future__ import annotations
@@ -133,6 +136,12 @@ def checkpoint_keep() -> int:
     """How many checkpoints of a node are kept, the newest (``COOPBRIDGE_CHECKPOINT_KEEP``,
     default 3, at least 1)."""
     return count_setting("COOPBRIDGE_CHECKPOINT_KEEP", 3, least=1)
+
+
+def snapshot_every() -> int:
+    """Events of a partition between two snapshots of it (``COOPBRIDGE_SNAPSHOT_EVERY``,
+    default 100,000; 0: no snapshots, a takeover folds from offset 0)."""
+    return count_setting("COOPBRIDGE_SNAPSHOT_EVERY", 100_000)
 
 
 def node_key(node: str) -> bytes:

@@ -10,6 +10,9 @@ For a record of ``{node}.{service}.commands`` and the ``PartitionLog`` of its pa
    command it names, for the aggregate it is keyed by only, else ``NotDone`` under its own
    id; nothing is decided or logged;
 3. a command whose id already reached the log is answered from the log, not decided again;
+   one whose envelope time lies more than ``ACCEPTED_FOR`` in the past or ``AHEAD`` in the
+   future is refused (``CommandOutOfTime``): the log remembers outcomes only
+   ``log.OUTCOMES_KEPT``, so a command it may have forgotten is never decided again;
 4. a command its service does not take (``UnsupportedCommand``), whose subject or Kafka key
    is not its aggregate id (``ValidationError``) or whose key does not hash to its
    partition (``WrongPartition``) is rejected;
@@ -50,7 +53,7 @@ from schemas.runtime import CommandRejected, CommandReply, Error, EventRef
 from services.runtime.aggregate import Aggregate, Context, Rejected, ServiceDefinition, Stream
 from services.runtime.deadletter import DeadLetter, letter_for
 from services.runtime.ids import derived_id
-from services.runtime.log import Lookups, Outcome, PartitionLog
+from services.runtime.log import OUTCOMES_KEPT, Lookups, Outcome, PartitionLog
 from services.runtime.reading import Record, Unreadable, read
 
 logger = logging.getLogger(__name__)
@@ -62,6 +65,13 @@ Effect = Callable[[Contract], Awaitable[None]]
 
 #: The dead-letter reason of a command the service's own code failed on.
 INTERNAL_ERROR = "internal_error"
+
+#: How far in the future a command's time may be (clocks of gateways and services differ).
+AHEAD = dt.timedelta(minutes=15)
+#: How far in the past a command's time may be and the command still be decided. Safe while
+#: ACCEPTED_FOR + AHEAD + (how far the clocks of two processors differ) <= OUTCOMES_KEPT:
+#: then an outcome forgotten by the log belongs to a command every processor refuses.
+ACCEPTED_FOR = OUTCOMES_KEPT - dt.timedelta(hours=1)
 
 _AGGREGATE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: Reasons after which not even the envelope of a command can be read.
@@ -159,6 +169,10 @@ class CommandCore:
         answered = self._answered(log, envelope, record, now)
         if answered is not None:
             return answered
+        if not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:
+            return self._reject(log, envelope, envelope.subject, Rejected(
+                "CommandOutOfTime", "the command's time is too far from the service's clock "
+                "to be decided: send it again as a new command"), now)
         aggregate = self.service.for_command(type(command))
         if aggregate is None:
             return self._reject(log, envelope, envelope.id, Rejected(
@@ -199,7 +213,7 @@ class CommandCore:
         stream.chain.extend(sequence, event_id)
         outcome = Outcome(time=now, aggregate_id=stream.aggregate_id, events=[
             EventRef(id=event_id, type=decided.event.wire_type, sequence=sequence)])
-        log.outcomes[envelope.id] = outcome
+        log.record(envelope.id, outcome)
         return Plan(envelope, outcome, write, (admitted.aggregate.name, stream.aggregate_id),
                     event=Written(stream.aggregate_id, sequence, event_id, previous_id,
                                   decided.event))
@@ -250,7 +264,8 @@ class CommandCore:
             if known is not None and record.key == known.aggregate_id.encode():
                 return Plan(envelope, known, answers=envelope.replayof)
             return Plan(envelope, Outcome(time=now, aggregate_id=envelope.id, error=Error(
-                code="NotDone", message="no such command for this aggregate is in the log")))
+                code="NotDone", message="no such command for this aggregate is in the log (it "
+                "forgets a command a week after it)")))
         known = log.outcomes.get(envelope.id)
         return None if known is None else Plan(envelope, known)
 
@@ -280,7 +295,7 @@ class CommandCore:
             aggregate_id = envelope.id
         error = Error(code=rejected.code, message=rejected.message[:500])
         outcome = Outcome(time=now, aggregate_id=aggregate_id, error=error)
-        log.outcomes[envelope.id] = outcome
+        log.record(envelope.id, outcome)
         record = REGISTRY.encode(
             CommandRejected(command_id=envelope.id, command_type=envelope.type,
                             aggregate_id=aggregate_id, error=error),

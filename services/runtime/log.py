@@ -4,8 +4,20 @@
 reached the log, its outcome: the event it produced (if the fold applied it) or its
 rejection. The first outcome of a command in the log is its outcome; a later record for the
 same command (a second writer's) is ignored, and so is everything chained on it. The log is
-rebuilt by reading the events partition from the start, and extended by the processor as it
-writes.
+rebuilt by reading the events partition from the start, or from a snapshot
+(``services.runtime.snapshots``) and the events after it, and extended by the processor as
+it writes.
+
+The outcomes are kept as long as a retry can reach them, and no longer: ``OUTCOMES_KEPT``
+(the commands topics' retention, ``schemas.topics.COMMANDS_KEPT``) behind the newest outcome
+of the log, by the log's own clock (the times its records carry, so a fold forgets exactly
+what the live log forgot). The core refuses a command too old to be remembered
+(``CommandCore.admit``), so a forgotten outcome is never decided again. Pruning runs once an
+hour of log time, from the oldest outcome on, so memory stays flat as the log grows.
+
+A snapshot needs a cut of the log that does not stop it for long: ``cut`` copies the maps
+(no stream is copied) and from then on ``stream`` keeps the state a stream had at the cut
+before handing it out to be changed, until ``release``; one cut at a time.
 
 ``Lookups`` holds a service's lookups (``aggregate.Lookup``): views folded from whole events
 topics of the node (every partition), each event applied only if it continues its chain.
@@ -17,11 +29,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from schemas import Message
+from schemas.topics import COMMANDS_KEPT
 from schemas.runtime import CommandRejected, Error, EventRef
 from services.runtime.aggregate import Aggregate, Chain, ServiceDefinition, Stream
 
 
-@dataclass
+#: How long behind the newest outcome of its log an outcome is remembered.
+OUTCOMES_KEPT = COMMANDS_KEPT
+#: How much log time passes between two prunings of the outcomes.
+PRUNE_EVERY = dt.timedelta(hours=1)
+
+#: A stream as a cut saw it: its state, chain version and last event id.
+Frozen = tuple[object, int, "str | None"]
+
+
+@dataclass(slots=True)
 class Outcome:
     """What the log says a command did."""
 
@@ -44,13 +66,69 @@ class PartitionLog:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     next_offset: int = 0  # where the next event of this partition will land
     skipped: int = 0  # records the fold could not apply (sequence gaps, stray types)
+    newest: dt.datetime | None = None  # the time of the newest outcome: the log's clock
+    pruned: int = 0  # outcomes forgotten, being older than OUTCOMES_KEPT
+    _prune_at: dt.datetime | None = None
+    _before: dict[tuple[str, str], Frozen] | None = None  # set while a cut is being written
 
     def stream(self, aggregate: Aggregate, aggregate_id: str) -> Stream:
+        """The stream of an aggregate, to read or change (a new one if the log has none)."""
         key = (aggregate.name, aggregate_id)
         stream = self.streams.get(key)
         if stream is None:
             stream = self.streams[key] = Stream.new(aggregate, aggregate_id)
+        elif self._before is not None and key not in self._before:
+            self._before[key] = (stream.state, stream.chain.version, stream.chain.last_id)
         return stream
+
+    def record(self, command_id: str, outcome: Outcome) -> None:
+        """Remember a command's outcome, and forget those no retry can reach any more."""
+        self.outcomes[command_id] = outcome
+        if self.newest is None or outcome.time > self.newest:
+            self.newest = outcome.time
+            if self._prune_at is None:
+                self._prune_at = outcome.time + PRUNE_EVERY
+            elif outcome.time >= self._prune_at:
+                self.prune()
+
+    def prune(self) -> int:
+        """Forget the outcomes older than ``OUTCOMES_KEPT`` behind the newest, oldest first
+        (up to the first younger one: an outcome is never forgotten early, at worst an hour
+        late). Returns how many were forgotten."""
+        if self.newest is None:
+            return 0
+        oldest_kept = self.newest - OUTCOMES_KEPT
+        expired = []
+        for command_id, outcome in self.outcomes.items():
+            if outcome.time >= oldest_kept:
+                break
+            expired.append(command_id)
+        for command_id in expired:
+            del self.outcomes[command_id]
+        self.pruned += len(expired)
+        self._prune_at = self.newest + PRUNE_EVERY
+        return len(expired)
+
+    # -- cuts, for snapshots -------------------------------------------------------------
+
+    def cut(self) -> Cut:
+        """The log as it stands, for a snapshot written while the log goes on: copies of its
+        maps now; the streams' states as they are now, until ``release``."""
+        if self._before is not None:
+            raise RuntimeError("a cut of this log is being written already")
+        self._before = {}
+        return Cut(self, self.streams.copy(), self.outcomes.copy(), self.next_offset,
+                   self.newest, self._before)
+
+    @property
+    def cutting(self) -> bool:
+        """Whether a cut of this log is being written."""
+        return self._before is not None
+
+    def release(self, cut: Cut) -> None:
+        """``cut`` is read: streams are handed out without keeping their old state."""
+        if self._before is cut.before:
+            self._before = None
 
     def apply(self, message: Message) -> bool:
         """Fold one record read from the events partition; ``False`` if it was not applied."""
@@ -59,8 +137,8 @@ class PartitionLog:
             if payload.command_id in self.outcomes:
                 self.skipped += 1
                 return False
-            self.outcomes[payload.command_id] = Outcome(
-                time=envelope.time, aggregate_id=payload.aggregate_id, error=payload.error)
+            self.record(payload.command_id, Outcome(
+                time=envelope.time, aggregate_id=payload.aggregate_id, error=payload.error))
             return True
         command_id = envelope.causationid
         aggregate = self.service.for_event(type(payload))
@@ -72,9 +150,29 @@ class PartitionLog:
         if not stream.apply(payload, envelope.sequence, envelope.id, envelope.previousid):
             self.skipped += 1  # off the chain: a second writer was here
             return False
-        self.outcomes[command_id] = Outcome(time=envelope.time, aggregate_id=envelope.subject, events=[
-            EventRef(id=envelope.id, type=envelope.type, sequence=envelope.sequence)])
+        self.record(command_id, Outcome(time=envelope.time, aggregate_id=envelope.subject, events=[
+            EventRef(id=envelope.id, type=envelope.type, sequence=envelope.sequence)]))
         return True
+
+
+@dataclass
+class Cut:
+    """A partition's log at one offset (``covers``: the events before it), as a snapshot
+    writes it: the streams as they were then, even if the log has changed them since."""
+
+    log: PartitionLog
+    streams: dict[tuple[str, str], Stream]  # copies of the maps: one allocation each, so a
+    outcomes: dict[str, Outcome]  # cut sets off no garbage collection of a big heap
+    covers: int
+    newest: dt.datetime | None
+    before: dict[tuple[str, str], Frozen]
+
+    def frozen(self, key: tuple[str, str], stream: Stream) -> Frozen:
+        """A stream's state, chain version and last event id at the cut."""
+        kept = self.before.get(key)
+        if kept is not None:
+            return kept
+        return stream.state, stream.chain.version, stream.chain.last_id
 
 
 class Lookups:

@@ -3,18 +3,25 @@ aggregate, events before replies, replies before commit.
 
 Reads ``{node}.{service}.commands`` in a consumer group (``{node}.{service}.processor``) and,
 to rebuild and to fold its lookups, the service's events topic and those its lookups read;
-writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``.
+writes the service's events topic, ``{node}.replies`` and ``{node}.deadletter``; reads and
+writes ``{node}.{service}.snapshots``.
 
-A newly assigned partition is paused while its ``PartitionLog`` is folded from the events
-partition of the same number (in a task, so heartbeats go on; a log held before a
-rebalance is continued), then resumed. A batch (what one fetch brought, up to ``max_batch``
-commands, which may span partitions) goes through the core command by command (dead letters written at once), then
-its events and rejections are appended together, ``acks=all``, one produce batch per
-partition; records that landed elsewhere than this writer expected mean a second writer, so
-that partition is rebuilt and its batch retried. The service's own acknowledged events go
-into its own lookups then, not read back. Only then go the replies, each on the partition of
+A newly assigned partition is paused while its ``PartitionLog`` is restored from its newest
+usable snapshot (``snapshots``; none: offset 0) and folded on from the events partition of
+the same number (in a task, so heartbeats go on; a log held before a rebalance is
+continued), then resumed. Every ``snapshot_every`` events of a partition, and on a clean
+revocation or stop, a snapshot of its log is written to ``{node}.{service}.snapshots``:
+commands stop only for the cut (between two batches), the writing goes on beside them.
+
+A batch (what one fetch brought, up to ``max_batch`` commands, which may span partitions)
+goes through the core command by command (dead letters written at once), then its events
+and rejections are appended together, ``acks=all``, one produce batch per partition;
+records that landed elsewhere than this writer expected mean a second writer, so that
+partition is rebuilt and its batch retried. The service's own acknowledged events go into
+its own lookups then, not read back. Only then go the replies, each on the partition of
 ``{node}.replies`` its sender reads (``REPLY_PARTITION_HEADER``), and only after those are
-acknowledged the commit, which runs while the next batch is decided. A Kafka failure raises out of ``run`` without committing (the commands are
+acknowledged the commit, which runs while the next batch is decided. A Kafka failure raises
+out of ``run`` without committing (the commands are
 redelivered and answered from the log); ``stop`` (SIGTERM) and a revocation let the batch
 in flight finish and commit.
 """
@@ -51,6 +58,7 @@ from services.runtime.core import (
 from services.runtime.deadletter import publish
 from services.runtime.log import PartitionLog
 from services.runtime.reading import read_log
+from services.runtime.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,8 @@ REPLY_METADATA_EVERY_S = 10.0
 
 #: Failures of the world around us: they stop the processor (no commit), never a command.
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
+#: What a snapshot may fail with and the processor go on (it is only ever a shortcut).
+_SNAPSHOT_FAILURES = (KafkaError, OSError, TimeoutError)
 
 
 class CommandProcessor:
@@ -80,6 +90,7 @@ class CommandProcessor:
         companions: Sequence[Any] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         max_batch: int = 2000,
+        snapshot_every: int | None = None,
     ):
         self.service = service
         self.node = node
@@ -89,7 +100,16 @@ class CommandProcessor:
         self.clock = clock
         self.max_batch = max_batch  # what one fetch brought, up to this many commands
         self.observer = observer
-        self.companions = list(companions)  # started before, stopped after the processor
+        #: snapshots every ``snapshot_every`` events of a partition (default: the setting)
+        self.snapshots = Snapshots(service, node, self.bootstrap, config.snapshot_every()
+                                   if snapshot_every is None else snapshot_every)
+        # started before, stopped after the processor
+        self.companions = [*companions, self.snapshots]
+        self._snapshotting: dict[int, asyncio.Task] = {}
+        #: the last takeover of each partition: (offset it started from, offset reached, s)
+        self.rebuilt: dict[int, tuple[int, int, float]] = {}
+        #: the last snapshot written: (commands stopped for its cut, writing it), seconds
+        self.last_snapshot: tuple[float, float] | None = None
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
@@ -169,8 +189,9 @@ class CommandProcessor:
                         await self._process(batches)
             async with self._lock:
                 await self._committed()
+            await self._snapshot_on_leaving(list(self.logs))  # a clean stop
         finally:
-            for task in self._rebuilds.values():
+            for task in (*self._rebuilds.values(), *self._snapshotting.values()):
                 task.cancel()
             if self._committing is not None:
                 self._committing.cancel()  # only after a failure: no commit then
@@ -211,11 +232,16 @@ class CommandProcessor:
                 parked = self.logs.pop(tp.partition, None)
                 if parked is not None:  # eager rebalancing: it often comes straight back
                     self._parked[tp.partition] = parked
+        # a clean handover: the next owner starts from here
+        await self._snapshot_on_leaving([tp.partition for tp in partitions], self._parked)
 
     async def _rebuild(self, tp: TopicPartition) -> None:
         """Fold the events partition into the partition's log, then let its commands flow."""
         started = asyncio.get_running_loop().time()
-        partition_log = self._parked.pop(tp.partition, None) or PartitionLog(self.service)
+        partition_log = (self._parked.pop(tp.partition, None)
+                         or await self.snapshots.restore(tp.partition)
+                         or PartitionLog(self.service))
+        restored = partition_log.next_offset
         events_tp = TopicPartition(self.events_topic, tp.partition)
         reader = kafka_clients.reader(self.bootstrap)
         await reader.start()
@@ -238,14 +264,90 @@ class CommandProcessor:
             self.logs[tp.partition] = partition_log
             self._rebuilds.pop(tp.partition, None)
             self._consumer.resume(tp)
+            if self.snapshots.enabled and tp.partition not in self._snapshotting:
+                self._snapshotting[tp.partition] = asyncio.create_task(
+                    self._snapshot_every(tp.partition),
+                    name=f"snapshots-{self.events_topic}-{tp.partition}")
+        took = asyncio.get_running_loop().time() - started
+        self.rebuilt[tp.partition] = (restored, partition_log.next_offset, took)
         if self.observer is not None:
             self.observer(list(partition_log.streams.values()))
-        log.info("rebuilt %s[%d]: %d aggregates, %d commands, %d skipped, in %.2f s",
-                 self.events_topic, tp.partition, len(partition_log.streams),
-                 len(partition_log.outcomes), partition_log.skipped,
-                 asyncio.get_running_loop().time() - started)
+        log.info("rebuilt %s[%d] from offset %d to %d: %d aggregates, %d commands, "
+                 "%d skipped, in %.2f s", self.events_topic, tp.partition, restored,
+                 partition_log.next_offset, len(partition_log.streams),
+                 len(partition_log.outcomes), partition_log.skipped, took)
         if not self._rebuilds:
             self.ready.set()
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    async def _snapshot_every(self, partition: int, poll_s: float = 0.5) -> None:
+        """Snapshot ``partition`` whenever it has gained ``snapshots.every`` events since its
+        last snapshot, for as long as this processor holds it."""
+        while True:
+            await asyncio.sleep(poll_s)
+            partition_log = self.logs.get(partition)
+            if partition_log is None:  # revoked, or rebuilding after a second writer
+                if partition not in self._rebuilds:
+                    self._snapshotting.pop(partition, None)
+                    return
+                continue
+            if (partition_log.next_offset - self.snapshots.covered(partition)
+                    < self.snapshots.every or partition_log.cutting):
+                continue
+            async with self._lock:  # between two batches: the log is whole
+                partition_log = self.logs.get(partition)
+                if partition_log is None or partition_log.cutting:
+                    continue
+                started = asyncio.get_running_loop().time()
+                cut = partition_log.cut()
+                stopped = asyncio.get_running_loop().time() - started
+            try:
+                await self._write_snapshot(partition, cut, stopped)
+            except _SNAPSHOT_FAILURES as failed:  # the next one may do; commands go on
+                log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
+                            type(failed).__name__)
+            finally:
+                partition_log.release(cut)
+
+    async def _snapshot_on_leaving(self, partitions: list[int],
+                                   logs: Mapping[int, PartitionLog] | None = None,
+                                   within_s: float = 20.0) -> None:
+        """On a clean revocation or stop: snapshot the partitions that gained events since
+        their last snapshot (their logs are whole: no batch is in flight), within
+        ``within_s`` in all (a rebalance waits for it; one cut short is never used)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        for partition in partitions:
+            task = self._snapshotting.pop(partition, None)
+            if task is not None:  # a snapshot being written is dropped (never half used)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            partition_log = (logs if logs is not None else self.logs).get(partition)
+            if (not self.snapshots.enabled or partition_log is None or partition_log.cutting
+                    or partition_log.next_offset <= self.snapshots.covered(partition)):
+                continue
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                log.warning("no snapshot of %s[%d] on leaving: no time left", self.events_topic,
+                            partition)
+                continue
+            cut = partition_log.cut()
+            try:
+                await asyncio.wait_for(self._write_snapshot(partition, cut, 0.0), remaining)
+            except _SNAPSHOT_FAILURES as failed:  # the next owner folds a longer tail
+                log.warning("no snapshot of %s[%d] on leaving: %s", self.events_topic,
+                            partition, type(failed).__name__)
+            finally:
+                partition_log.release(cut)
+
+    async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
+        started = asyncio.get_running_loop().time()
+        manifest = await self.snapshots.write(partition, cut)
+        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
+        log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
+                 "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
+                 manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
+                 *self.last_snapshot)
 
     # -- processing ------------------------------------------------------------------------
 

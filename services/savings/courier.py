@@ -13,7 +13,11 @@ command processor shows it after every batch and every rebuild. For each one it 
 
 Because the ids are fixed, a courier that dies anywhere in between (or two couriers during a
 rebalance) repeats the steps and gets the logged answers back: the beneficiary is credited
-once, and the sender is settled once, delivered or refunded, never both.
+once, and the sender is settled once, delivered or refunded, never both. A log remembers an
+outcome a week (``services.runtime.log.OUTCOMES_KEPT``), and the courier stamps each attempt
+with the current time: a delivery repeated after its outcome is forgotten is decided again,
+and the beneficiary's account, which keeps every remittance it received, answers
+``DuplicateRemittance``: that too means delivered, never refunded.
 
 Reads ``{node}.replies``; writes ``{node}.savings.commands``.
 """
@@ -100,7 +104,8 @@ class Courier:
                         s.ReceiveRemittance(account_id=target, remittance_id=remittance_id,
                                             from_account_id=account_id, amount=pending.received),
                         target, command_id=f"{ids}/deliver")
-                    delivered, reason = reply.accepted, reply.code or ""
+                    delivered = reply.accepted or reply.code == "DuplicateRemittance"
+                    reason = reply.code or ""
                 case s.Payout() as payout:
                     result = await self.payouts.pay(remittance_id, payout, pending.received)
                     delivered, reason = result.paid, result.reason

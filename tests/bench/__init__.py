@@ -15,4 +15,7 @@ Sections (one module each, ``async def run(bench: Bench) -> None``):
                 and a plain JSON endpoint
 * ``replay``    rebuilding the projections from 1,000,000 events vs a raw consume of them
 * ``memory``    gateway resident memory per 100,000 members
+* ``takeover``  a savings partition of 1,000,000 events taken over from a snapshot vs folded
+                from offset 0; the processor's resident memory after 1,000,000 commands vs
+                after 100,000; how long a snapshot's cut stops commands, and its writing
 """

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from tests.bench.harness import Bench, kafka, results_path
 
-SECTIONS = ("pipeline", "roundtrip", "query", "replay", "memory", "figures")
+SECTIONS = ("pipeline", "roundtrip", "query", "replay", "memory", "figures", "takeover")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,13 @@ again in the middle of its bulk catch-up from the start of the log (it comes bac
 part it had written); or nothing more. Its balances must still equal the fold of the log,
 and every checkpoint left under a checkpoint's name must check out
 (``gateway.checkpoints.verify``), or it counts as a violation.
+
+The command processors snapshot every 3 events of a partition (``COOPBRIDGE_SNAPSHOT_EVERY``)
+and take partitions over from their snapshots. A service process is killed, in turn, as soon
+as it starts writing a snapshot (its log says so; ``mid_snapshot`` counts the kills that left
+that snapshot without its manifest), or started again right after its kill and killed once
+more as soon as it starts taking a partition over from its snapshots (``mid_takeover``), or
+at any moment. Every must-be-zero column must stay zero all the same.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
 from schemas import savings as s
 from schemas.runtime import CommandRejected
-from schemas.topics import events_topic
+from schemas.topics import SERVICES, events_topic
 from services.runtime.ids import new_id
 from services.runtime import kafka_clients
 from services.runtime.kafka_clients import read_topic
@@ -81,6 +88,7 @@ def federation(kafka_bootstrap, tmp_path_factory):
         # a restarted gateway catches up in bulk from any lag, 50 records a batch
         patch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
         patch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "50")
+        patch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "3")  # snapshots, and takeovers from them
         with running_federation(kafka_bootstrap,
                                 tmp_path_factory.mktemp("chaos-federation")) as fed:
             yield fed
@@ -97,12 +105,15 @@ class CheckpointKills:
     def __init__(self, fed: Federation):
         self.fed, self.procs, self.start = fed, fed.procs, fed.start
         self.gateway_kills = self.mid_checkpoint = self.disks_lost = self.mid_catch_up = 0
+        self.service_kills = self.mid_snapshot = self.mid_takeover = 0
         self.tokens = {role: fed.token(role, Role.NODE_ADMIN) for role in fed.nodes}
 
     def checkpoints(self, role: str) -> Path:
         return self.fed.root / role / "gateway" / "checkpoints" / self.fed.nodes[role]
 
     def kill(self, role: str, name: str) -> None:
+        if name in SERVICES:
+            return self.kill_service(role, name)
         if name != "gateway":
             return self.fed.kill(role, name)
         where = self.checkpoints(role)
@@ -144,6 +155,31 @@ class CheckpointKills:
             opened.close()
         self.mid_catch_up += 0 < folded < asyncio.run(_records_in(self.fed.bootstrap, topics))
 
+    def kill_service(self, role: str, name: str) -> None:
+        """In turn: kill a service as soon as it starts writing a snapshot (or after 5 s); kill
+        it, start it and kill it again as soon as it starts taking a partition over from its
+        snapshots (or after 10 s); kill it at once."""
+        self.service_kills += 1
+        turn = self.service_kills % 3
+        log = self.fed.root / f"{role}-{name}.log"
+        if turn == 0:
+            return self.fed.kill(role, name)
+        if turn == 1:
+            seen = _logged_after(log, log.stat().st_size, b"writing a snapshot of", 5.0)
+            self.fed.kill(role, name)
+            if seen is not None:  # "snapshot of <topic>[<p>] at offset <n>:" once written
+                text = log.read_bytes()[seen:]
+                which = text.split(b"\n", 1)[0].split(b"writing a ", 1)[1].strip()
+                self.mid_snapshot += which + b":" not in text
+            return None
+        self.fed.kill(role, name)
+        size = log.stat().st_size
+        self.fed.start(role, name)
+        seen = _logged_after(log, size, b"over: reading its snapshots", 10.0)
+        self.fed.kill(role, name)
+        self.mid_takeover += seen is not None and b"rebuilt" not in log.read_bytes()[seen:]
+        return None
+
     def bad_checkpoints(self) -> list[str]:
         """Checkpoints under a checkpoint's name that do not check out."""
         bad = []
@@ -156,6 +192,17 @@ class CheckpointKills:
                     except (BadCheckpoint, OSError) as exc:
                         bad.append(f"{path.name}: {exc}")
         return bad
+
+
+def _logged_after(log: Path, offset: int, line: bytes, seconds: float) -> int | None:
+    """Where ``line`` appears in ``log`` after ``offset``, waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = log.read_bytes().find(line, offset)
+        if found >= 0:
+            return found
+        time.sleep(0.001)
+    return None
 
 
 async def _records_in(bootstrap: str, topics: list[str]) -> int:
@@ -592,7 +639,9 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
           f"{world.gateway_kills} gateway kills, {world.mid_checkpoint} in the middle of a "
           f"checkpoint, {world.disks_lost} with the data directory lost, "
           f"{world.mid_catch_up} more in the middle of a bulk catch-up; checkpoints that do "
-          f"not check out {bad_checkpoints}")
+          f"not check out {bad_checkpoints}; {world.service_kills} service kills, "
+          f"{world.mid_snapshot} in the middle of writing a snapshot, {world.mid_takeover} in "
+          f"the middle of a takeover from snapshots")
     assert settled(host, home), "a remittance or transfer home never finished"
     assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
 

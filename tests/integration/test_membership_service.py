@@ -107,14 +107,21 @@ async def test_a_restarted_service_decides_on_the_state_it_had(world):
     assert rebuilt >= 2  # the cooperative and Rosa came back from the events topic
 
 
-async def test_fifty_concurrent_joins_across_two_instances_make_one_membership(world):
+async def test_fifty_concurrent_joins_across_two_instances_make_one_membership(world,
+                                                                               monkeypatch):
     node, bootstrap, client, keys = world
+    monkeypatch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "5")  # snapshots while they decide
     async with running(node, bootstrap, keys) as first, running(node, bootstrap, keys) as second:
         await share_the_partitions(first, second)
         cooperative = await register_cooperative(client)
         rosa = await register_member(client, keys)
         replies = await asyncio.gather(*(client.send(joins(rosa, cooperative), rosa)
                                          for _ in range(50)))
+        for _ in range(50):  # every 5 events of a partition (polled twice a second)
+            if first.snapshots.written + second.snapshots.written:
+                break
+            await asyncio.sleep(0.1)
+        assert first.snapshots.written + second.snapshots.written > 0
     outcomes = sorted(outcome(r) for r in replies)
     assert outcomes == ["AlreadyAMember"] * 49 + ["accepted"]
     log = audit(await read_events(bootstrap, node))

@@ -71,8 +71,9 @@ async def savings_events(bootstrap: str, node: str, account_id: str) -> list:
     return [msg.payload for msg in messages if msg.envelope.sequence is not None]
 
 
-async def test_two_hundred_concurrent_withdrawals_never_overdraw(world):
+async def test_two_hundred_concurrent_withdrawals_never_overdraw(world, monkeypatch):
     node, bootstrap, client, keys = world
+    monkeypatch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "50")  # snapshots while they decide
     async with running(node, bootstrap, keys, savings()) as first, \
             running(node, bootstrap, keys, savings()) as second:
         await share_the_partitions(first, second)
@@ -98,6 +99,7 @@ async def test_two_hundred_concurrent_withdrawals_never_overdraw(world):
                                                         amount=Money(amounts[7], "EUR")),
                                         account_id, command_id=ids[7])
             assert retried.raw == replies[7].raw  # a retry returns the same outcome
+        assert first.snapshots.written + second.snapshots.written > 0
 
 
 async def test_rosa_sends_200_euros_to_her_mothers_dollar_account_at_home(world):
@@ -198,15 +200,23 @@ async def test_a_loan_of_twelve_instalments_ten_on_time_two_late_closes_at_the_l
         [loan_event] = [e for e in await savings_events(bootstrap, node, loan)
                         if isinstance(e, s.LoanDisbursed)]
         late = {3: 12, 11: 30}
+
+        async def sent_at(time: dt.datetime, command):
+            command_id = new_id()
+            raw = client.encode(command, loan, command_id, time=time)
+            return await client.send_raw("savings", loan, command_id, raw)
+
         for instalment in loan_event.schedule:
             paid_on = instalment.due_on + dt.timedelta(days=late.get(instalment.number, 0))
-            # a repayment is recorded once paid: the service's clock moves to that day
+            # a repayment is recorded once paid: the service's clock moves to that day, and
+            # so does the sender's (a command more than a week older than the service's
+            # clock would be refused: CommandOutOfTime)
             processor.clock = functools.partial(dt.datetime.combine, paid_on, dt.time(12),
                                                 dt.UTC)
-            reply = await client.send(s.RecordRepayment(
-                account_id=loan, amount=instalment.total, paid_on=paid_on), loan)
+            reply = await sent_at(processor.clock(), s.RecordRepayment(
+                account_id=loan, amount=instalment.total, paid_on=paid_on))
             assert reply.accepted, reply.payload
-        closing = await client.send(s.CloseAccount(account_id=loan), loan)
+        closing = await sent_at(processor.clock(), s.CloseAccount(account_id=loan))
     repayments = [e for e in await savings_events(bootstrap, node, loan)
                   if isinstance(e, s.LoanRepaymentRecorded)]
     assert [(e.instalment, e.timing) for e in repayments] == [

@@ -12,6 +12,7 @@ from schemas.topics import (
     events_topic,
     node_topics,
     service_partitions,
+    snapshots_topic,
 )
 from services.runtime.core import partition_for
 from services.runtime.ids import new_id
@@ -27,11 +28,11 @@ def test_a_service_has_four_partitions_unless_told_otherwise(monkeypatch):
     assert set(partitions_of("es").values()) == {4}
 
 
-def test_the_knob_changes_commands_and_events_alike_and_nothing_else(monkeypatch):
+def test_the_knob_changes_commands_events_and_snapshots_alike_and_nothing_else(monkeypatch):
     monkeypatch.setenv(SERVICE_PARTITIONS_ENV, "8")
     declared = partitions_of("es")
     service_topics = {topic("es", service) for service in SERVICES
-                      for topic in (commands_topic, events_topic)}
+                      for topic in (commands_topic, events_topic, snapshots_topic)}
     assert {declared[name] for name in service_topics} == {8}
     assert {n for name, n in declared.items() if name not in service_topics} == {4}
     assert set(partitions_of("es", partitions=16)[name] for name in service_topics) == {16}
