@@ -144,6 +144,20 @@ def snapshot_every() -> int:
     return count_setting("COOPBRIDGE_SNAPSHOT_EVERY", 100_000)
 
 
+def forget_outcomes() -> bool:
+    """Whether a command processor forgets the outcomes of commands older than the week the
+    commands topics keep them (``COOPBRIDGE_FORGET_OUTCOMES=1``; default 0: never, as
+    before issue 21). Off by default because one kind of retry is not yet safe without them:
+    the gateway stamps every attempt of a mutation with the current time under a command id
+    derived from the caller's idempotency key, so a deposit retried under the same key more
+    than a week later would be decided again (a second deposit). Turn it on only for a node
+    whose clients retry within the week; it keeps a processor's memory flat."""
+    value = count_setting("COOPBRIDGE_FORGET_OUTCOMES", 0)
+    if value > 1:
+        raise ConfigError(f"COOPBRIDGE_FORGET_OUTCOMES={value} is neither 0 nor 1")
+    return value == 1
+
+
 def node_key(node: str) -> bytes:
     """The node's key-encryption key (32 bytes) that wraps every member's data key.
 

@@ -68,6 +68,9 @@ class PartitionLog:
     skipped: int = 0  # records the fold could not apply (sequence gaps, stray types)
     newest: dt.datetime | None = None  # the time of the newest outcome: the log's clock
     pruned: int = 0  # outcomes forgotten, being older than OUTCOMES_KEPT
+    #: whether outcomes older than ``OUTCOMES_KEPT`` are forgotten at all; the processor sets
+    #: it from ``services.config.forget_outcomes`` (off by default: see there why)
+    forget: bool = True
     _prune_at: dt.datetime | None = None
     _before: dict[tuple[str, str], Frozen] | None = None  # set while a cut is being written
 
@@ -88,7 +91,7 @@ class PartitionLog:
             self.newest = outcome.time
             if self._prune_at is None:
                 self._prune_at = outcome.time + PRUNE_EVERY
-            elif outcome.time >= self._prune_at:
+            elif outcome.time >= self._prune_at and self.forget:
                 self.prune()
 
     def prune(self) -> int:

@@ -240,7 +240,7 @@ class CommandProcessor:
         started = asyncio.get_running_loop().time()
         partition_log = (self._parked.pop(tp.partition, None)
                          or await self.snapshots.restore(tp.partition)
-                         or PartitionLog(self.service))
+                         or PartitionLog(self.service, forget=config.forget_outcomes()))
         restored = partition_log.next_offset
         events_tp = TopicPartition(self.events_topic, tp.partition)
         reader = kafka_clients.reader(self.bootstrap)

@@ -43,6 +43,7 @@ from aiokafka import TopicPartition
 
 from schemas.runtime import Error, EventRef
 from schemas.topics import events_topic, snapshots_topic
+from services import config
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain, ServiceDefinition, Stream
 from services.runtime.ids import new_id
@@ -205,7 +206,7 @@ class Codec:
         order); ``Unusable`` if any is missing, altered or undecodable."""
         if len(chunks) != len(manifest.chunks):
             raise Unusable("it has another number of chunks than its manifest")
-        partition_log = PartitionLog(self.service)
+        partition_log = PartitionLog(self.service, forget=config.forget_outcomes())
         streams, outcomes = partition_log.streams, partition_log.outcomes
         for index, (value, expected) in enumerate(zip(chunks, manifest.chunks, strict=True)):
             if value is None:

@@ -256,7 +256,8 @@ def test_an_outcome_is_never_forgotten_early_when_clocks_went_back():
     assert "now" in log.outcomes
 
 
-def test_a_restored_log_forgets_as_the_live_one_did():
+def test_a_restored_log_forgets_as_the_live_one_did(monkeypatch):
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")  # a node that turned it on
     log = PartitionLog(SAVINGS)
     for day in range(12):
         log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))
@@ -348,3 +349,26 @@ async def test_a_delivery_decided_again_after_its_outcome_is_forgotten_is_not_re
     pending = Pending(1500, s.Beneficiary(account_id=AHORRO), Money(1400, "EUR"))
     await courier._carry("0192d3c4-0000-7000-8000-0000000000bb", "rem-1", pending)  # noqa: SLF001
     assert client.sent == ["ReceiveRemittance", "ConfirmRemittanceDelivered"]
+
+
+def test_a_processor_forgets_no_outcome_unless_told_to(monkeypatch):
+    """Forgetting outcomes after the week is off by default (a mutation retried through the
+    gateway under its idempotency key a week later would be decided again); a log told not
+    to forget keeps every outcome however far its clock moves, and a bad setting is a
+    clear error."""
+    from services import config
+
+    monkeypatch.delenv("COOPBRIDGE_FORGET_OUTCOMES", raising=False)
+    assert config.forget_outcomes() is False
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")
+    assert config.forget_outcomes() is True
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "2")
+    with pytest.raises(config.ConfigError):
+        config.forget_outcomes()
+
+    keeping, forgetting = PartitionLog(SAVINGS, forget=False), PartitionLog(SAVINGS)
+    for hours in range(0, 24 * 30, 6):
+        for log in (keeping, forgetting):
+            log.record(f"c{hours}", Outcome(WHEN + dt.timedelta(hours=hours), "a"))
+    assert len(keeping.outcomes) == 120 and keeping.pruned == 0
+    assert forgetting.pruned > 0 and len(forgetting.outcomes) < 120
