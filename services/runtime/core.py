@@ -169,10 +169,12 @@ class CommandCore:
         answered = self._answered(log, envelope, record, now)
         if answered is not None:
             return answered
-        if not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:
-            return self._reject(log, envelope, envelope.subject, Rejected(
-                "CommandOutOfTime", "the command's time is too far from the service's clock "
-                "to be decided: send it again as a new command"), now)
+        if not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:  # answered, not logged:
+            # the same id sent again in time (a clock put right, a courier's fresh attempt)
+            # is then decided, and never was before
+            return Plan(envelope, Outcome(time=now, aggregate_id=envelope.id, error=Error(
+                code="CommandOutOfTime", message="the command's time is too far from the "
+                "service's clock to be decided: send it again with the current time")))
         aggregate = self.service.for_command(type(command))
         if aggregate is None:
             return self._reject(log, envelope, envelope.id, Rejected(

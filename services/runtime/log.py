@@ -97,8 +97,8 @@ class PartitionLog:
     def prune(self) -> int:
         """Forget the outcomes older than ``OUTCOMES_KEPT`` behind the newest, oldest first
         (up to the first younger one: an outcome is never forgotten early, at worst an hour
-        late). Returns how many were forgotten."""
-        if self.newest is None:
+        late), if this log forgets at all (``forget``). Returns how many were forgotten."""
+        if self.newest is None or not self.forget:
             return 0
         oldest_kept = self.newest - OUTCOMES_KEPT
         expired = []

@@ -124,6 +124,7 @@ class CommandProcessor:
         self._written: dict[int, list[tuple[int, int]]] = {}
         self.reply_partitions = 1
         self._reply_metadata_at = 0.0  # when the replies topic's partitions may be asked again
+        self._unsettled = False  # a batch is being decided and written, or failed half way
         self._rebuilds: dict[int, asyncio.Task] = {}
         self._lock = asyncio.Lock()
         self._committing: asyncio.Future | None = None  # the last batch's commit, in flight
@@ -230,8 +231,8 @@ class CommandProcessor:
                 if task:
                     task.cancel()
                 parked = self.logs.pop(tp.partition, None)
-                if parked is not None:  # eager rebalancing: it often comes straight back
-                    self._parked[tp.partition] = parked
+                if parked is not None and not self._unsettled:  # eager rebalancing: it
+                    self._parked[tp.partition] = parked  # often comes straight back
         # a clean handover: the next owner starts from here
         await self._snapshot_on_leaving([tp.partition for tp in partitions], self._parked)
 
@@ -297,7 +298,7 @@ class CommandProcessor:
                 continue
             async with self._lock:  # between two batches: the log is whole
                 partition_log = self.logs.get(partition)
-                if partition_log is None or partition_log.cutting:
+                if partition_log is None or partition_log.cutting or self._unsettled:
                     continue
                 started = asyncio.get_running_loop().time()
                 cut = partition_log.cut()
@@ -316,6 +317,8 @@ class CommandProcessor:
         """On a clean revocation or stop: snapshot the partitions that gained events since
         their last snapshot (their logs are whole: no batch is in flight), within
         ``within_s`` in all (a rebalance waits for it; one cut short is never used)."""
+        if self._unsettled:  # a batch failed half way: its decisions are in the logs, its
+            return  # events perhaps not in Kafka; a snapshot of them would lie to the next owner
         deadline = asyncio.get_running_loop().time() + within_s
         for partition in partitions:
             task = self._snapshotting.pop(partition, None)
@@ -356,6 +359,9 @@ class CommandProcessor:
         send all the replies at once, then commit: three round trips per batch, however many
         partitions it spans (partitions are independent: each aggregate lives in one)."""
         await self._catch_up_lookups()
+        # from the first decision until the replies are acknowledged the logs hold decisions
+        # Kafka may not have: if this raises, no log is parked or snapshotted (run stops)
+        self._unsettled = True
         plans: dict[TopicPartition, tuple[PartitionLog, list, list[Plan]]] = {}
         for tp, records in batches.items():
             partition_log = self.logs.get(tp.partition)
@@ -374,6 +380,7 @@ class CommandProcessor:
             plans[tp] = (partition_log, records, planned)
         appended = await self._append(plans)
         await self._reply({tp: plans[tp] for tp in appended})
+        self._unsettled = False
         commits = {}
         for tp in appended:
             partition_log, records, planned = plans[tp]
