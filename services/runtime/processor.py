@@ -284,7 +284,11 @@ class CommandProcessor:
 
     async def _snapshot_every(self, partition: int, poll_s: float = 0.5) -> None:
         """Snapshot ``partition`` whenever it has gained ``snapshots.every`` events since its
-        last snapshot, for as long as this processor holds it."""
+        last snapshot, for as long as this processor holds it. A snapshot that fails is
+        tried again only once the partition has gained ``snapshots.every`` more events (one
+        that cannot be written, a state too large for a message, would otherwise stop the
+        commands for a cut every ``poll_s``)."""
+        failed_at = -1  # the offset a snapshot last failed at
         while True:
             await asyncio.sleep(poll_s)
             partition_log = self.logs.get(partition)
@@ -293,8 +297,8 @@ class CommandProcessor:
                     self._snapshotting.pop(partition, None)
                     return
                 continue
-            if (partition_log.next_offset - self.snapshots.covered(partition)
-                    < self.snapshots.every or partition_log.cutting):
+            since = max(self.snapshots.covered(partition), failed_at)
+            if partition_log.next_offset - since < self.snapshots.every or partition_log.cutting:
                 continue
             async with self._lock:  # between two batches: the log is whole
                 partition_log = self.logs.get(partition)
@@ -305,7 +309,11 @@ class CommandProcessor:
                 stopped = asyncio.get_running_loop().time() - started
             try:
                 await self._write_snapshot(partition, cut, stopped)
-            except _SNAPSHOT_FAILURES as failed:  # the next one may do; commands go on
+            except asyncio.CancelledError:
+                raise
+            except Exception as failed:  # noqa: BLE001 - a snapshot is only ever a shortcut:
+                # whatever it failed on, commands go on and a later one may do
+                failed_at = cut.covers
                 log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
                             type(failed).__name__)
             finally:

@@ -391,3 +391,32 @@ def test_a_log_that_does_not_forget_keeps_every_outcome_through_a_snapshot():
     assert restored.outcomes.keys() == log.outcomes.keys() and len(restored.outcomes) == 12
     restored.record("c12", outcome(WHEN + dt.timedelta(days=12, hours=2)))
     assert len(restored.outcomes) == 13
+
+
+async def test_a_snapshot_that_fails_is_tried_again_only_after_more_events():
+    """A snapshot that cannot be written (a state too large for a message, any error) is not
+    cut again every poll, stopping the commands each time: only once the partition gained
+    another ``every`` events (a reviewer measured a 1.1 MB cooperative state)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from services.runtime.processor import CommandProcessor
+
+    processor = CommandProcessor(SAVINGS, "es", bootstrap="localhost:1", snapshot_every=2)
+    processor.snapshots = SimpleNamespace(every=2, enabled=True, covered=lambda partition: 0)
+    partition_log = processor.logs[0] = PartitionLog(SAVINGS, next_offset=10)
+    tried = []
+
+    async def too_large(partition, cut, stopped):
+        tried.append(cut.covers)
+        raise ValueError("MessageSizeTooLarge, say")
+
+    processor._write_snapshot = too_large
+    task = asyncio.create_task(processor._snapshot_every(0, poll_s=0.005))
+    await asyncio.sleep(0.1)
+    assert tried == [10] and not partition_log.cutting  # once, and the cut released
+    partition_log.next_offset = 12
+    await asyncio.sleep(0.1)
+    assert tried == [10, 12]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
