@@ -70,7 +70,7 @@ class PartitionLog:
     pruned: int = 0  # outcomes forgotten, being older than OUTCOMES_KEPT
     #: whether outcomes older than ``OUTCOMES_KEPT`` are forgotten at all; the processor sets
     #: it from ``services.config.forget_outcomes`` (off by default: see there why)
-    forget: bool = True
+    forget: bool = False
     _prune_at: dt.datetime | None = None
     _before: dict[tuple[str, str], Frozen] | None = None  # set while a cut is being written
 

@@ -71,8 +71,6 @@ REPLY_METADATA_EVERY_S = 10.0
 
 #: Failures of the world around us: they stop the processor (no commit), never a command.
 INFRASTRUCTURE = (KafkaError, OSError, TimeoutError, asyncio.CancelledError)
-#: What a snapshot may fail with and the processor go on (it is only ever a shortcut).
-_SNAPSHOT_FAILURES = (KafkaError, OSError, TimeoutError)
 
 
 class CommandProcessor:
@@ -108,8 +106,6 @@ class CommandProcessor:
         self._snapshotting: dict[int, asyncio.Task] = {}
         #: the last takeover of each partition: (offset it started from, offset reached, s)
         self.rebuilt: dict[int, tuple[int, int, float]] = {}
-        #: the last snapshot written: (commands stopped for its cut, writing it), seconds
-        self.last_snapshot: tuple[float, float] | None = None
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
@@ -308,14 +304,8 @@ class CommandProcessor:
                 cut = partition_log.cut()
                 stopped = asyncio.get_running_loop().time() - started
             try:
-                await self._write_snapshot(partition, cut, stopped)
-            except asyncio.CancelledError:
-                raise
-            except Exception as failed:  # noqa: BLE001 - a snapshot is only ever a shortcut:
-                # whatever it failed on, commands go on and a later one may do
-                failed_at = cut.covers
-                log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
-                            type(failed).__name__)
+                if not await self._write_snapshot(partition, cut, stopped):
+                    failed_at = cut.covers
             finally:
                 partition_log.release(cut)
 
@@ -343,22 +333,30 @@ class CommandProcessor:
                             partition)
                 continue
             cut = partition_log.cut()
-            try:
-                await asyncio.wait_for(self._write_snapshot(partition, cut, 0.0), remaining)
-            except _SNAPSHOT_FAILURES as failed:  # the next owner folds a longer tail
-                log.warning("no snapshot of %s[%d] on leaving: %s", self.events_topic,
-                            partition, type(failed).__name__)
+            try:  # the next owner folds a longer tail if it fails
+                await self._write_snapshot(partition, cut, 0.0, within_s=remaining)
             finally:
                 partition_log.release(cut)
 
-    async def _write_snapshot(self, partition: int, cut, stopped_s: float) -> None:
+    async def _write_snapshot(self, partition: int, cut, stopped_s: float,
+                              within_s: float | None = None) -> bool:
+        """Write a snapshot of ``cut``; whether it was written. Whatever it fails on is
+        logged and swallowed: a snapshot is only ever a shortcut (on leaving, as
+        periodically), so it never stops the commands or a rebalance."""
         started = asyncio.get_running_loop().time()
-        manifest = await self.snapshots.write(partition, cut)
-        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
+        try:
+            manifest = await asyncio.wait_for(self.snapshots.write(partition, cut), within_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as failed:  # noqa: BLE001 - see above
+            log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
+                        type(failed).__name__)
+            return False
         log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
                  "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
                  manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
-                 *self.last_snapshot)
+                 stopped_s, asyncio.get_running_loop().time() - started)
+        return True
 
     # -- processing ------------------------------------------------------------------------
 

@@ -226,7 +226,7 @@ def outcome(at: dt.datetime, n: int = 1) -> Outcome:
 
 
 def test_outcomes_are_forgotten_a_week_behind_the_newest_by_the_logs_clock():
-    log = PartitionLog(SAVINGS)
+    log = PartitionLog(SAVINGS, forget=True)
     for hour in range(0, 24 * 10):
         log.record(f"c{hour}", outcome(WHEN + dt.timedelta(hours=hour)))
     newest = WHEN + dt.timedelta(hours=24 * 10 - 1)
@@ -238,7 +238,7 @@ def test_outcomes_are_forgotten_a_week_behind_the_newest_by_the_logs_clock():
 
 
 def test_the_outcome_index_stays_flat_as_the_log_grows():
-    log = PartitionLog(SAVINGS)
+    log = PartitionLog(SAVINGS, forget=True)
     sizes = []
     for n in range(100_000):
         log.record(f"c{n}", outcome(WHEN + dt.timedelta(seconds=30 * n), n + 1))
@@ -248,7 +248,7 @@ def test_the_outcome_index_stays_flat_as_the_log_grows():
 
 
 def test_an_outcome_is_never_forgotten_early_when_clocks_went_back():
-    log = PartitionLog(SAVINGS)
+    log = PartitionLog(SAVINGS, forget=True)
     log.record("ahead", outcome(WHEN + dt.timedelta(days=1)))
     log.record("behind", outcome(WHEN))  # another processor's clock, a day behind
     log.record("now", outcome(WHEN + dt.timedelta(days=8, hours=2)))
@@ -258,7 +258,7 @@ def test_an_outcome_is_never_forgotten_early_when_clocks_went_back():
 
 def test_a_restored_log_forgets_as_the_live_one_did(monkeypatch):
     monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")  # a node that turned it on
-    log = PartitionLog(SAVINGS)
+    log = PartitionLog(SAVINGS, forget=True)
     for day in range(12):
         log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))
     codec, manifest, chunks = snapshot_of("savings", log)
@@ -302,7 +302,7 @@ async def test_a_command_from_too_far_ahead_is_refused():
 
 
 async def test_a_retry_after_its_outcome_is_forgotten_is_refused_not_decided_again():
-    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
+    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP, forget=True)
     first = record(register(), "c1")  # its time: NOW
     assert (await handle(core, log, first, NOW)).stream_key is not None
     later = NOW + OUTCOMES_KEPT + dt.timedelta(hours=2)
@@ -372,7 +372,7 @@ def test_a_processor_forgets_no_outcome_unless_told_to(monkeypatch):
     with pytest.raises(config.ConfigError):
         config.forget_outcomes()
 
-    keeping, forgetting = PartitionLog(SAVINGS, forget=False), PartitionLog(SAVINGS)
+    keeping, forgetting = PartitionLog(SAVINGS, forget=False), PartitionLog(SAVINGS, forget=True)
     for hours in range(0, 24 * 30, 6):
         for log in (keeping, forgetting):
             log.record(f"c{hours}", Outcome(WHEN + dt.timedelta(hours=hours), "a"))
@@ -403,15 +403,15 @@ async def test_a_snapshot_that_fails_is_tried_again_only_after_more_events():
     from services.runtime.processor import CommandProcessor
 
     processor = CommandProcessor(SAVINGS, "es", bootstrap="localhost:1", snapshot_every=2)
-    processor.snapshots = SimpleNamespace(every=2, enabled=True, covered=lambda partition: 0)
-    partition_log = processor.logs[0] = PartitionLog(SAVINGS, next_offset=10)
     tried = []
 
-    async def too_large(partition, cut, stopped):
+    async def too_large(partition, cut):
         tried.append(cut.covers)
         raise ValueError("MessageSizeTooLarge, say")
 
-    processor._write_snapshot = too_large
+    processor.snapshots = SimpleNamespace(every=2, enabled=True, covered=lambda partition: 0,
+                                          write=too_large)
+    partition_log = processor.logs[0] = PartitionLog(SAVINGS, next_offset=10)
     task = asyncio.create_task(processor._snapshot_every(0, poll_s=0.005))
     await asyncio.sleep(0.1)
     assert tried == [10] and not partition_log.cutting  # once, and the cut released
