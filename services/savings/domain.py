@@ -98,10 +98,12 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
         case s.SendRemittance():
             return [_send(state, command, context)]
         case s.ReceiveRemittance():
-            _usable(state, s.Product.SAVINGS)
-            _active_member(context, state.member_id, state.cooperative_id)
+            # first: money received is received, whatever became of the account since (the
+            # courier settles a duplicate as delivered, never refunds it)
             if (command.from_account_id, command.remittance_id) in state.received:
                 raise Rejected("DuplicateRemittance", "this remittance was received already")
+            _usable(state, s.Product.SAVINGS)
+            _active_member(context, state.member_id, state.cooperative_id)
             amount = _positive(state, command.amount)
             return [s.RemittanceReceived(
                 account_id=command.account_id, remittance_id=command.remittance_id,
@@ -120,12 +122,12 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
         case s.TransferSavingsHome():
             return [_send_home(state, command, context)]
         case s.ReceiveSavingsTransfer():
+            if (command.from_node, command.from_account_id,  # first, as a remittance
+                    command.transfer_id) in state.transfers_received:
+                raise Rejected("TransferAlreadyReceived", "this transfer was credited already")
             _usable(state, s.Product.SAVINGS)
             if command.member_id != state.member_id:
                 raise Rejected("WrongBeneficiary", "this account belongs to another member")
-            if (command.from_node, command.from_account_id,
-                    command.transfer_id) in state.transfers_received:
-                raise Rejected("TransferAlreadyReceived", "this transfer was credited already")
             amount = _positive(state, command.amount)
             return [s.SavingsTransferReceived(
                 account_id=command.account_id, transfer_id=command.transfer_id,

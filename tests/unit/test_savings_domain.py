@@ -399,6 +399,11 @@ def test_a_remittance_is_received_once_by_an_active_members_savings_account():
     state = fold(ACCOUNT, [mother_opened, received])
     with pytest.raises(Rejected, match="DuplicateRemittance"):
         decide(state, receive, context())
+    # received, then the account closed: a late retry is still the duplicate it is (a refusal
+    # for the closing would make the courier refund money that arrived)
+    closed_since = fold(ACCOUNT, [mother_opened, received, s.AccountClosed(account_id=MOTHER)])
+    with pytest.raises(Rejected, match="DuplicateRemittance"):
+        decide(closed_since, receive, context())
     with pytest.raises(Rejected, match="AccountClosed"):
         decide(fold(ACCOUNT, [mother_opened, s.AccountClosed(account_id=MOTHER)]), receive,
                context())

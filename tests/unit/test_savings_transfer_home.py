@@ -236,6 +236,8 @@ def test_the_home_account_credits_a_transfer_once():
     history = [home_opened(), received]
     rejected(history, receive(), "TransferAlreadyReceived")
     rejected(history, receive(usd(1)), "TransferAlreadyReceived")
+    # credited, then the account closed: a late retry is still the duplicate it is
+    rejected([*history, s.AccountClosed(account_id=HOME)], receive(), "TransferAlreadyReceived")
     # the same id from another node is another transfer
     [other] = when(history, receive(usd(100), from_node="it"))
     assert fold(ACCOUNT, [*history, other]).balance == 106352
