@@ -10,9 +10,10 @@ For a record of ``{node}.{service}.commands`` and the ``PartitionLog`` of its pa
    command it names, for the aggregate it is keyed by only, else ``NotDone`` under its own
    id; nothing is decided or logged;
 3. a command whose id already reached the log is answered from the log, not decided again;
-   one whose envelope time lies more than ``ACCEPTED_FOR`` in the past or ``AHEAD`` in the
-   future is refused (``CommandOutOfTime``): the log remembers outcomes only
-   ``log.OUTCOMES_KEPT``, so a command it may have forgotten is never decided again;
+   where the log forgets outcomes after ``log.OUTCOMES_KEPT`` (``PartitionLog.forget``), one
+   whose envelope time lies more than ``ACCEPTED_FOR`` in the past or ``AHEAD`` in the future
+   is refused (``CommandOutOfTime``), so a command it may have forgotten is never decided
+   again;
 4. a command its service does not take (``UnsupportedCommand``), whose subject or Kafka key
    is not its aggregate id (``ValidationError``) or whose key does not hash to its
    partition (``WrongPartition``) is rejected;
@@ -169,7 +170,8 @@ class CommandCore:
         answered = self._answered(log, envelope, record, now)
         if answered is not None:
             return answered
-        if not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:  # answered, not logged:
+        if log.forget and not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:  # answered,
+            # not logged (only a log that forgets needs it):
             # the same id sent again in time (a clock put right, a courier's fresh attempt)
             # is then decided, and never was before
             return Plan(envelope, Outcome(time=now, aggregate_id=envelope.id, error=Error(

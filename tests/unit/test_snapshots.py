@@ -279,7 +279,7 @@ def at(command, command_id: str, time: dt.datetime):
 
 
 async def test_a_command_older_than_the_log_remembers_is_refused_never_decided():
-    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
+    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP, forget=True)
     old = at(register(), "c-old", NOW - ACCEPTED_FOR - dt.timedelta(minutes=1))
     plan = await handle(core, log, old, NOW)
     assert plan.write is None and plan.stream_key is None  # answered, nothing logged
@@ -292,7 +292,7 @@ async def test_a_command_older_than_the_log_remembers_is_refused_never_decided()
 
 
 async def test_a_command_from_too_far_ahead_is_refused():
-    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
+    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP, forget=True)
     ahead = at(register(), "c-ahead", NOW + AHEAD + dt.timedelta(minutes=1))
     plan = await handle(core, log, ahead, NOW)
     assert plan.write is None and reply_of(core, plan).error.code == "CommandOutOfTime"
@@ -420,3 +420,12 @@ async def test_a_snapshot_that_fails_is_tried_again_only_after_more_events():
     assert tried == [10, 12]
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_log_that_forgets_nothing_decides_a_command_of_any_time():
+    """The time window guards only forgotten outcomes: where nothing is forgotten (the
+    default) an old redelivery or a sender's clock 15 minutes fast is decided as ever."""
+    for when in (NOW - ACCEPTED_FOR - dt.timedelta(days=30), NOW + AHEAD + dt.timedelta(hours=1)):
+        core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
+        plan = await handle(core, log, at(register(), "c-any", when), NOW)
+        assert plan.stream_key == ("cooperative", AHORRO), when
