@@ -61,7 +61,8 @@ COMPACTED = {
     "delete.retention.ms": str(24 * 3600 * 1000),
 }
 #: Snapshots: compacted in small segments, so that a takeover reads little beyond the two
-#: snapshots kept per partition (each chunk stays under the broker's 1 MiB default).
+#: snapshots kept per partition (chunks of up to 512 KiB, under the broker's 1 MiB
+#: default, unless one aggregate's state alone is larger).
 SNAPSHOTS = {**COMPACTED, "segment.ms": str(600 * 1000), "segment.bytes": str(64 * 1024 * 1024)}
 
 

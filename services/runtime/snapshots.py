@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 #: The layout of the records; a snapshot of another format is ignored.
 FORMAT = 1
-#: Chunks are cut at about this many bytes (the broker takes 1 MiB records by default).
+#: Chunks hold at most this many bytes of items (the broker takes 1 MiB records by default);
+#: one item larger goes alone.
 CHUNK_BYTES = 512 * 1024
 #: Snapshots kept per partition: the newest, and one to fall back on.
 SLOTS = 2
@@ -78,6 +79,14 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     outcomes: int
     newest: dt.datetime | None  # the log's clock
     written: dt.datetime
+
+
+class _Names(msgspec.Struct, frozen=True):
+    """What any manifest, of any format, says of its chunks (unknown fields ignored): what a
+    takeover keeps of another version's snapshot instead of sweeping it as orphans."""
+
+    snapshot: str
+    chunks: list[str]
 
 
 class Chunk(msgspec.Struct, frozen=True, forbid_unknown_fields=True, array_like=True):
@@ -118,6 +127,21 @@ def _array(items: list[bytes]) -> bytes:
     return head + b"".join(items)
 
 
+def _packed(items: Iterator[bytes], limit: int) -> Iterator[list[bytes]]:
+    """``items`` in runs of at most ``limit`` bytes, in order: a run is closed before the item
+    that would take it over (an item larger than ``limit`` goes alone)."""
+    run: list[bytes] = []
+    size = 0
+    for item in items:
+        if run and size + len(item) > limit:
+            yield run
+            run, size = [], 0
+        run.append(item)
+        size += len(item)
+    if run:
+        yield run
+
+
 class Codec:
     """Encodes a cut of one service's partition log into records, and decodes them back
     into the declared types (pure: no Kafka)."""
@@ -146,31 +170,22 @@ class Codec:
         by_type: dict[str, list] = {name: [] for name in self.aggregates}
         for key, stream in cut.streams.items():
             by_type[key[0]].append((key, stream))
+
+        def stream_item(key, stream) -> bytes:
+            state, version, last_id = cut.frozen(key, stream)
+            return encode((stream.aggregate_id, version, last_id, state))
+
         for name, streams in by_type.items():
-            items, size = [], 0
-            for key, stream in streams:
-                state, version, last_id = cut.frozen(key, stream)
-                item = encode((stream.aggregate_id, version, last_id, state))
-                items.append(item)
-                size += len(item)
-                if size >= chunk_bytes:
-                    yield self._chunk(snapshot, index, name, items)
-                    index, items, size = index + 1, [], 0
-            if items:
+            for items in _packed((stream_item(key, stream) for key, stream in streams),
+                                 chunk_bytes):
                 yield self._chunk(snapshot, index, name, items)
                 index += 1
         cut.log.release(cut)
-        items, size = [], 0
-        for command_id, outcome in cut.outcomes.items():
-            item = encode((command_id, outcome.time, outcome.aggregate_id, outcome.events,
-                           outcome.error))
-            items.append(item)
-            size += len(item)
-            if size >= chunk_bytes:
-                yield self._chunk(snapshot, index, "", items)
-                index, items, size = index + 1, [], 0
-        if items:
+        for items in _packed((encode((command_id, outcome.time, outcome.aggregate_id,
+                                      outcome.events, outcome.error))
+                              for command_id, outcome in cut.outcomes.items()), chunk_bytes):
             yield self._chunk(snapshot, index, "", items)
+            index += 1
 
     def _chunk(self, snapshot: str, index: int, aggregate: str, items: list[bytes]) -> bytes:
         return self._encoder.encode(Chunk(snapshot, index, aggregate, _array(items)))
@@ -358,7 +373,7 @@ class Snapshots:
                 log.warning("a snapshot manifest of %s[%d] (%s) ignored: %s", self.codec.topic,
                             tp.partition, key.decode(errors="replace"), why)
             try:  # another version's snapshot stays whole for that version
-                other = msgspec.msgpack.decode(value, type=Manifest)
+                other = msgspec.msgpack.decode(value, type=_Names)
                 named.update(chunk_key(tp.partition, other.snapshot, index)
                              for index in range(len(other.chunks)))
             except (msgspec.DecodeError, TypeError):

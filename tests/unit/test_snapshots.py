@@ -249,11 +249,12 @@ def test_the_outcome_index_stays_flat_as_the_log_grows():
 
 def test_an_outcome_is_never_forgotten_early_when_clocks_went_back():
     log = PartitionLog(SAVINGS, forget=True)
-    log.record("ahead", outcome(WHEN + dt.timedelta(days=1)))
-    log.record("behind", outcome(WHEN))  # another processor's clock, a day behind
-    log.record("now", outcome(WHEN + dt.timedelta(days=8, hours=2)))
-    assert "behind" in log.outcomes or log.newest - WHEN >= OUTCOMES_KEPT
-    assert "now" in log.outcomes
+    log.record("old", outcome(WHEN))
+    log.record("ahead", outcome(WHEN + dt.timedelta(days=3)))
+    log.record("behind", outcome(WHEN + dt.timedelta(days=2)))  # a clock a day behind
+    log.record("now", outcome(WHEN + dt.timedelta(days=8)))  # keeps from WHEN + 1 day on
+    assert "old" not in log.outcomes  # older than the week: forgotten
+    assert {"ahead", "behind", "now"} <= log.outcomes.keys()  # younger: none early
 
 
 def test_a_restored_log_forgets_as_the_live_one_did(monkeypatch):
@@ -429,3 +430,25 @@ async def test_a_log_that_forgets_nothing_decides_a_command_of_any_time():
         core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
         plan = await handle(core, log, at(register(), "c-any", when), NOW)
         assert plan.stream_key == ("cooperative", AHORRO), when
+
+
+def test_a_chunk_is_closed_before_the_item_that_would_take_it_over_its_size():
+    """Chunks stay under their size (the broker's 1 MiB a message is the hard limit), an
+    item alone larger than it going alone; in order, nothing lost."""
+    from services.runtime.snapshots import _packed
+
+    items = [b"a" * 3, b"b" * 4, b"c" * 2, b"d" * 12, b"e" * 1]
+    runs = list(_packed(iter(items), 8))
+    assert runs == [[b"aaa", b"bbbb"], [b"cc"], [b"d" * 12], [b"e"]]
+    assert [item for run in runs for item in run] == items
+
+
+def test_the_chunks_a_manifest_of_a_newer_format_names_are_not_orphans():
+    """During a rolling upgrade an older processor meets a manifest with fields it does not
+    know: it does not use it, but it must not sweep its chunks away either."""
+    from services.runtime.snapshots import _Names
+
+    newer = msgspec.msgpack.encode({"format": 99, "snapshot": "s1", "chunks": ["d1", "d2"],
+                                    "a_field_from_the_future": [1, 2]})
+    named = msgspec.msgpack.decode(newer, type=_Names)
+    assert named.snapshot == "s1" and named.chunks == ["d1", "d2"]
