@@ -151,7 +151,7 @@ def checkpoint(node: str, replica: str = "1", url: str | None = None,
     except ValueError as exc:
         raise CheckpointRefused(str(exc)) from None
     if url is not None:  # where that replica's gateway runs: it takes it
-        return _ask_gateway(node, url)
+        return _ask_gateway(node, replica, url.rstrip("/"), asked=True)
     data_dir = store_dir(node, replica)
     if not (data_dir / "CURRENT").exists():
         raise CheckpointRefused(f"gateway replica {replica} of node {node} has no store here "
@@ -164,7 +164,8 @@ def checkpoint(node: str, replica: str = "1", url: str | None = None,
     except Exception as exc:  # rocksdict raises a bare Exception for a held lock
         if "lock" not in str(exc).lower():
             raise
-        return _ask_gateway(node, running_at or f"http://127.0.0.1:{config.gateway_port()}")
+        return _ask_gateway(node, replica, running_at
+                            or f"http://127.0.0.1:{config.gateway_port()}", asked=False)
     try:
         topics = [events_topic(node, service) for service in SERVICES]
         return take(store, topics, node, replica, config.checkpoints_dir(node),
@@ -173,15 +174,19 @@ def checkpoint(node: str, replica: str = "1", url: str | None = None,
         store.close()
 
 
-def _ask_gateway(node: str, url: str) -> dict:
+def _ask_gateway(node: str, replica: str, url: str, asked: bool) -> dict:
+    """Have the gateway at ``url`` take the checkpoint if it is the replica asked for (it
+    answers 409 otherwise: a gateway is one replica, another's checkpoint is not this one's).
+    ``asked``: the caller gave ``url`` (else it is where this machine's gateway runs)."""
     token = issue_token(node, Role.NODE_ADMIN, subject="coopbridge-checkpoint",
                         ttl=dt.timedelta(minutes=10))
     try:
-        response = httpx.post(f"{url}/admin/checkpoint", timeout=3600,
-                              headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(f"{url}/admin/checkpoint", params={"replica": replica},
+                              timeout=3600, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
-        raise CheckpointRefused(f"the store is open in another process, and the gateway at "
-                                f"{url} does not answer ({type(exc).__name__}): give --url"
+        where = ("" if asked else "the store is open in another process, and ")
+        raise CheckpointRefused(f"{where}the gateway at {url} does not answer "
+                                f"({type(exc).__name__})" + ("" if asked else ": give --url")
                                 ) from None
     if response.status_code != 200:
         raise CheckpointRefused(f"the gateway at {url} answered {response.status_code}: "

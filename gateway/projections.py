@@ -13,7 +13,7 @@ What it reads: ``{node}.membership.events``, ``{node}.savings.events`` and
 ``{node}.training.events``, every partition, with a faust app whose consumer group is its own
 (``{node}-gateway-{replica}``), so every replica holds everything and can answer any query;
 one agent reads the three topics as one stream, in batches (``take_events``). A store more
-than a batch behind the log (``CATCH_UP_BEYOND``) is first brought up to it in bulk by
+than a batch behind the log (``COOPBRIDGE_CATCH_UP_BEYOND``) is first brought up to it in bulk by
 ``gateway.catchup`` (a batch consumer, outside the group), through the same ``_apply``; the
 agent then tails from the offsets the store holds. ``follow=False`` (``coopbridge replay``)
 folds the log up to its end as of ``start`` in bulk and starts no agent; with ``partitions``,
@@ -66,7 +66,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import shutil
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -97,7 +96,6 @@ log = logging.getLogger(__name__)
 #: ``(topic, subject, sequence)``: "the aggregate ``subject`` of ``topic`` has reached ``sequence``".
 Ref = tuple[str, str, int]
 
-REPLICA_ENV = "COOPBRIDGE_GATEWAY_REPLICA"
 #: Records folded and written together at most (one batch of faust's ``take_events``) ...
 MAX_BATCH = 4000
 #: ... or what came within this many seconds (faust's ``take_events`` flushes on a fixed
@@ -107,13 +105,6 @@ MAX_BATCH = 4000
 #: 29.3 ms (3.51x), 5 ms 19.6 ms (2.49x), 1 ms 18.3 ms (2.17x), but at 1 ms the projections
 #: took 226 µs of CPU a command in the pipeline against 186 at 5 ms (smaller batches).
 BATCH_WITHIN_S = 0.005
-#: A store more records than this behind the log's end is caught up in bulk before the agent
-#: starts, ...
-CATCH_UP_BEYOND = MAX_BATCH
-#: ... a fetch of at most this many records at a time (one store batch each). The chaos tests
-#: set both through ``COOPBRIDGE_CATCH_UP_BEYOND`` and ``COOPBRIDGE_CATCH_UP_BATCH``, so that
-#: a restarted gateway catches up in bulk from any lag, in many batches that a kill can split.
-CATCH_UP_BATCH = 4000
 _REPLICA = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -124,13 +115,6 @@ def check_replica(replica: str) -> str:
         raise ValueError(f"invalid gateway replica id {replica!r}: "
                          "1-32 letters, digits, '-' or '_'")
     return replica
-
-
-def _catch_up_setting(setting: str, default: int) -> int:
-    """``COOPBRIDGE_CATCH_UP_BEYOND`` (records behind, beyond which a store is caught up in
-    bulk) or ``COOPBRIDGE_CATCH_UP_BATCH`` (records a fetch at most, 1 or more)."""
-    return config.count_setting(f"COOPBRIDGE_CATCH_UP_{setting}", default,
-                                least=1 if setting == "BATCH" else 0)
 
 
 def store_dir(node: str, replica: str) -> Path:
@@ -179,7 +163,7 @@ class Projections:
         if self.partitions is not None and follow:
             raise ValueError("a replica that follows the log reads every partition")
         self.bootstrap = bootstrap
-        self.replica = replica or os.environ.get(REPLICA_ENV) or "1"
+        self.replica = replica or config.gateway_replica()
         check_replica(self.replica)
         self.data_dir = Path(data_dir) if data_dir else store_dir(self.node, self.replica)
         self.group = gateway_group(self.node, self.replica)
@@ -217,6 +201,8 @@ class Projections:
         if self._started:
             raise RuntimeError("projections start once; make a new one to restart")
         self._started = True
+        # read now: a bad value is a clear error at start, not when a catch-up comes
+        self._beyond, self._batch = config.catch_up_beyond(), config.catch_up_batch()
         if self.from_checkpoint and not (self.data_dir / "CURRENT").exists() and not (
                 self.data_dir.exists() and any(self.data_dir.iterdir())):
             self.restored = await asyncio.to_thread(
@@ -243,7 +229,7 @@ class Projections:
             self._ends = {tp: end for tp, end in ends.items()
                           if self.partitions is None or tp in self.partitions}
             behind = sum(max(0, end - self._done.get(tp, 0)) for tp, end in self._ends.items())
-            if behind > _catch_up_setting("BEYOND", CATCH_UP_BEYOND) or not self.follow:
+            if behind > self._beyond or not self.follow:
                 self._catching_up = asyncio.create_task(self._catch_up())
             else:
                 self._check_ready()
@@ -256,9 +242,8 @@ class Projections:
         """Fold the log in bulk up to (nearly) its end, then tail it with the agent; ready
         only then. A failure stops this replica as one of the agent would (``_fail``)."""
         try:
-            beyond = _catch_up_setting("BEYOND", CATCH_UP_BEYOND) if self.follow else 0
             await catch_up(self.bootstrap, dict(self._done), self._ends, self._apply,
-                           beyond=beyond, batch=_catch_up_setting("BATCH", CATCH_UP_BATCH))
+                           beyond=self._beyond if self.follow else 0, batch=self._batch)
             if self.follow:
                 await self._tail()
         except asyncio.CancelledError:

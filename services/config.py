@@ -31,6 +31,13 @@
 | ``COOPBRIDGE_SNAPSHOT_EVERY``  | ``100000``         | a command processor snapshots a partition |
 |                                |                    | every this many events of it (and on a    |
 |                                |                    | clean handover); ``0``: never             |
+| ``COOPBRIDGE_FORGET_OUTCOMES`` | ``0``              | ``1``: processors forget outcomes older   |
+|                                |                    | than the week (see ``forget_outcomes``)   |
+| ``COOPBRIDGE_CATCH_UP_BEYOND`` | ``4000``           | records behind beyond which a gateway     |
+|                                |                    | folds its store in bulk first             |
+| ``COOPBRIDGE_CATCH_UP_BATCH``  | ``4000``           | records a bulk catch-up fetches at a time |
+| ``COOPBRIDGE_GATEWAY_REPLICA`` | ``1``              | which replica of the node's gateway this  |
+|                                |                    | is (each its own store)                   |
 """
 
 from __future__ import annotations
@@ -142,6 +149,25 @@ def snapshot_every() -> int:
     """Events of a partition between two snapshots of it (``COOPBRIDGE_SNAPSHOT_EVERY``,
     default 100,000; 0: no snapshots, a takeover folds from offset 0)."""
     return count_setting("COOPBRIDGE_SNAPSHOT_EVERY", 100_000)
+
+
+def catch_up_beyond() -> int:
+    """Records a gateway's store may be behind the log and still be followed by the faust
+    agent; beyond, it is caught up in bulk first (``COOPBRIDGE_CATCH_UP_BEYOND``, default
+    4,000: one agent batch)."""
+    return count_setting("COOPBRIDGE_CATCH_UP_BEYOND", 4000)
+
+
+def catch_up_batch() -> int:
+    """Records a bulk catch-up fetches and writes at a time (``COOPBRIDGE_CATCH_UP_BATCH``,
+    default 4,000, at least 1)."""
+    return count_setting("COOPBRIDGE_CATCH_UP_BATCH", 4000, least=1)
+
+
+def gateway_replica() -> str:
+    """Which replica of its node's gateway this process is (``COOPBRIDGE_GATEWAY_REPLICA``,
+    default ``1``); each keeps its own store."""
+    return os.environ.get("COOPBRIDGE_GATEWAY_REPLICA", "").strip() or "1"
 
 
 def forget_outcomes() -> bool:

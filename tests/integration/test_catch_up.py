@@ -11,7 +11,6 @@ import msgspec
 import pytest
 from rocksdict import Options, Rdict
 
-from gateway import projections as projections_module
 from gateway.projections import Projections
 from schemas import REGISTRY
 from schemas import membership as m
@@ -59,8 +58,8 @@ async def test_bulk_catch_up_and_the_agent_fold_the_same_log_into_the_same_bytes
     await produce(bootstrap, [*first, off_chain, unreadable, *duplicates], partitions=1)
 
     # the bulk path: a few fetches, then the agent
-    monkeypatch.setattr(projections_module, "CATCH_UP_BEYOND", 0)
-    monkeypatch.setattr(projections_module, "CATCH_UP_BATCH", 400)
+    monkeypatch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
+    monkeypatch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "400")
     async with Projections(node_id, bootstrap, data_dir=tmp_path / "bulk") as bulk:
         await bulk.ready(timeout=60)
         assert bulk._app is not None  # noqa: SLF001 - the agent took over
@@ -70,7 +69,7 @@ async def test_bulk_catch_up_and_the_agent_fold_the_same_log_into_the_same_bytes
         stats_bulk = dict(bulk.stats)
 
     # the agent alone, on another replica
-    monkeypatch.setattr(projections_module, "CATCH_UP_BEYOND", 10**9)
+    monkeypatch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", str(10**9))
     async with Projections(node_id, bootstrap, data_dir=tmp_path / "agent",
                            replica="2") as agent:
         assert agent._catching_up is None  # noqa: SLF001

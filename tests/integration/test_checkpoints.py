@@ -12,7 +12,6 @@ from kafka.admin import KafkaAdminClient
 
 from deploy.topics import ensure_node_topics
 
-from gateway import projections as projections_module
 from gateway.checkpoints import listed
 from gateway.projections import Projections
 from schemas.topics import SERVICES, events_topic
@@ -47,7 +46,7 @@ async def test_a_replica_from_a_checkpoint_and_the_tail_holds_the_bytes_of_a_ful
     assert newest.records == len(head) + len(middle)
 
     await produce(bootstrap, tail, partitions=1)
-    monkeypatch.setattr(projections_module, "CATCH_UP_BEYOND", 100)  # the tail in bulk
+    monkeypatch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "100")  # the tail in bulk
     async with Projections(node_id, bootstrap, data_dir=tmp_path / "restored", replica="2",
                            checkpoints=where) as restored:
         await restored.ready(timeout=60)

@@ -215,14 +215,12 @@ def test_a_checkpoint_to_another_file_system_is_staged_beside_the_store(store, t
     ("COOPBRIDGE_CHECKPOINT_KEEP", "0"), ("COOPBRIDGE_CATCH_UP_BATCH", "0"),
     ("COOPBRIDGE_CATCH_UP_BEYOND", "-1"), ("COOPBRIDGE_CATCH_UP_BEYOND", "many")])
 def test_a_count_setting_out_of_range_is_a_clear_error(monkeypatch, name, value):
-    from gateway import projections  # noqa: PLC0415
-
     monkeypatch.setenv(name, value)
+    read = {"COOPBRIDGE_CHECKPOINT_KEEP": config.checkpoint_keep,
+            "COOPBRIDGE_CATCH_UP_BATCH": config.catch_up_batch,
+            "COOPBRIDGE_CATCH_UP_BEYOND": config.catch_up_beyond}[name]
     with pytest.raises(config.ConfigError, match=name):
-        if name == "COOPBRIDGE_CHECKPOINT_KEEP":
-            config.checkpoint_keep()
-        else:
-            projections._catch_up_setting(name.rsplit("_", 1)[1], 4000)  # noqa: SLF001
+        read()
 
 
 def test_coopbridge_checkpoint_copies_a_stopped_store_and_never_empties_one(
@@ -235,6 +233,8 @@ def test_coopbridge_checkpoint_copies_a_stopped_store_and_never_empties_one(
     from gateway.store import _FORMAT_KEY, FORMAT  # noqa: PLC0415
 
     monkeypatch.setenv("COOPBRIDGE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("COOPBRIDGE_CHECKPOINTS", raising=False)  # the operator's own: not
+    monkeypatch.delenv("COOPBRIDGE_CHECKPOINT_KEEP", raising=False)  # written to or pruned
     stopped = RocksStore(store_dir(NODE, "1"))
     fold_some(stopped, 10)
     stopped.close()
@@ -279,3 +279,27 @@ def test_only_the_nodes_operator_asks_a_ready_gateway_for_a_checkpoint(who, stat
     answer = asyncio.run(ask())
     assert answer.status_code == status, answer.text
     assert "error" in answer.json()
+
+
+def test_a_gateway_asked_for_another_replicas_checkpoint_answers_409(monkeypatch):
+    """`coopbridge checkpoint --replica 2` that reaches replica 1's gateway (its URL given,
+    or the machine's gateway port) is told so before anything is taken: a checkpoint is one
+    replica's store. Its own id, or none, goes on (here to 503: not ready)."""
+    import httpx  # noqa: PLC0415
+
+    from gateway.app import create_app  # noqa: PLC0415
+    from gateway.auth import Role, issue_token  # noqa: PLC0415
+
+    monkeypatch.setenv("COOPBRIDGE_GATEWAY_REPLICA", "1")
+    app = create_app(node=NODE, bootstrap="127.0.0.1:9", development=False)
+    headers = {"authorization": f"Bearer {issue_token(NODE, Role.NODE_ADMIN)}"}
+
+    async def ask(params) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://gateway") as client:
+            return await client.post("/admin/checkpoint", params=params, headers=headers)
+
+    other = asyncio.run(ask({"replica": "2"}))
+    assert other.status_code == 409 and other.json()["replica"] == "1"
+    assert asyncio.run(ask({"replica": "1"})).status_code == 503
+    assert asyncio.run(ask({})).status_code == 503
