@@ -118,6 +118,10 @@ class Figure:
         return ", ".join(f"{name} {us:,.0f}" for name, us in self.cpu_us.items())
 
 
+#: Commands/s accepted and visible against raw produce+consume (issue 21; 0.5x long-term).
+TARGET = 0.25
+
+
 async def run(bench: Bench) -> None:
     commands = bench.size(20_000, 600)
     members = bench.size(400, 40)
@@ -126,8 +130,8 @@ async def run(bench: Bench) -> None:
             for _ in range(3)]  # a short figure: the median of three, on fresh topics
     raw, raw_cpu = sorted(raws)[1]
     ratio = one.rate / raw
-    short = "" if ratio >= 0.25 else (
-        f"target missed: {0.25 / ratio:.1f}x too slow. A command is 3 Kafka writes (command, "
+    short = "" if ratio >= TARGET else (
+        f"target missed: {TARGET / ratio:.1f}x too slow. A command is 3 Kafka writes (command, "
         "event, reply) and 6 or more reads (processor, lookups, client, projections), decoded "
         "and encoded in Python, plus a RocksDB write, where a raw message is 1 write and 1 "
         f"read of bytes: the raw run costs {raw_cpu:,.0f} µs CPU per message (broker and "
@@ -135,7 +139,7 @@ async def run(bench: Bench) -> None:
     bench.add(Row(
         SECTION, "commands/s accepted and visible in the projection (1 instance each)",
         one.rate, "cmd/s", baseline=raw, baseline_name="raw aiokafka produce+consume msgs/s",
-        target=0.25, note=_note(one, f"{short}long-term goal 0.5x; raw: {one.sent:,} "
+        target=TARGET, note=_note(one, f"{short}long-term goal 0.5x; raw: {one.sent:,} "
                                      f"msgs of {round(one.mean_size)} B")))
     for instances, partitions in bench_scaling(bench):
         more = await pipeline(bench, instances=instances, commands=commands, members=members,
