@@ -106,6 +106,8 @@ class CommandProcessor:
         self._snapshotting: dict[int, asyncio.Task] = {}
         #: the last takeover of each partition: (offset it started from, offset reached, s)
         self.rebuilt: dict[int, tuple[int, int, float]] = {}
+        #: the last snapshot written: (commands stopped for its cut, writing it), seconds
+        self.last_snapshot: tuple[float, float] | None = None
         self.commands_topic = commands_topic(node, service.name)
         self.events_topic = events_topic(node, service.name)
         self.replies_topic = replies_topic(node)
@@ -352,10 +354,11 @@ class CommandProcessor:
             log.warning("a snapshot of %s[%d] failed: %s", self.events_topic, partition,
                         type(failed).__name__)
             return False
+        self.last_snapshot = (stopped_s, asyncio.get_running_loop().time() - started)
         log.info("snapshot of %s[%d] at offset %d: %d aggregates, %d commands, %d chunks; "
                  "commands stopped %.3f s, written in %.2f s", self.events_topic, partition,
                  manifest.covers, manifest.streams, manifest.outcomes, len(manifest.chunks),
-                 stopped_s, asyncio.get_running_loop().time() - started)
+                 *self.last_snapshot)
         return True
 
     # -- processing ------------------------------------------------------------------------
