@@ -80,12 +80,17 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
     ``CommandAccepted`` or the typed problem. ``replay``: ask only for the log's answer to
     ``command_id`` (a request of its own id, never decided); ``NotAuthorized`` unless the
     reply speaks of that command (the caller may not send it now)."""
+    topic = events_topic(context.node, command.contract_service)
+    first = None  # when the log decided it, if it did: a retry goes with that time
     try:
         if replay:
             reply = await context.commands.send(command, aggregate_id, command_id=new_id(),
                                                 replay_of=command_id)
         else:
-            reply = await context.commands.send(command, aggregate_id, command_id=command_id)
+            if command_id is not None:
+                first = context.views.decided_at(topic, aggregate_id, command_id)
+            reply = await context.commands.send(command, aggregate_id, command_id=command_id,
+                                                time=first)
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
@@ -93,8 +98,12 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
     if replay and payload.command_id != command_id:  # NotDone, or refused as misaddressed
         return NOT_AUTHORIZED
     if not payload.accepted:
+        if first is not None and payload.error.code == "CommandOutOfTime":
+            return problem("CommandOutOfTime", (
+                f"this idempotency key was first used on {first:%Y-%m-%d}, more than a week "
+                "ago: its outcome is no longer kept and it is never decided twice; the "
+                "record shows what it did, and a new request needs a new key"))
         return problem(payload.error.code, payload.error.message)
-    topic = events_topic(context.node, command.contract_service)
     visible = await context.views.wait_for(
         [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)
     return CommandAccepted(

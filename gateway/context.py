@@ -33,6 +33,9 @@ class Views(Protocol):
 
     async def wait_for(self, refs: list[tuple[str, str, int]], timeout: float = 10.0) -> bool: ...
 
+    def decided_at(self, topic: str, aggregate_id: str, command_id: str) -> dt.datetime | None:
+        """When a command sent under an idempotency key was decided (``gateway.decided``)."""
+
 
 class Keys(Protocol):
     async def seal(self, member_id: str, plaintext: bytes) -> Sealed: ...
@@ -43,7 +46,7 @@ class Keys(Protocol):
 class Commands(Protocol):
     async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,
                    correlation_id: str | None = None, timeout: float = 30,
-                   replay_of: str | None = None) -> Any: ...
+                   replay_of: str | None = None, time: dt.datetime | None = None) -> Any: ...
 
 
 @dataclass

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import re
 import shutil
@@ -75,6 +76,7 @@ from typing import Any
 import faust
 from aiokafka import TopicPartition
 
+from gateway import decided
 from gateway.auth import Caller
 from gateway.catchup import catch_up
 from gateway.checkpoints import Checkpoint, begin, finish, restore, unmoved
@@ -336,6 +338,11 @@ class Projections:
         """The rows of ``key`` in rows table ``table``, in order (after ``after`` only)."""
         return self._require_store().rows(table, key, after)
 
+    def decided_at(self, topic: str, aggregate_id: str, command_id: str) -> dt.datetime | None:
+        """When the log decided a command sent under an idempotency key
+        (``gateway.decided``), as far as this replica has folded, or None."""
+        return decided.decided_at(self._require_store(), topic, aggregate_id, command_id)
+
     def position(self, topic: str, subject: str) -> int:
         """The last applied sequence of aggregate ``subject`` of events topic ``topic``."""
         return self._require_store().position(topic, subject)[0]
@@ -431,6 +438,7 @@ class Projections:
             envelope = message.envelope
             sequence = envelope.sequence
             if sequence is None:  # a CommandRejected: part of the log, no state
+                decided.note(store, topic, envelope)
                 stats["skipped"] += 1
                 continue
             subject = envelope.subject
@@ -446,6 +454,7 @@ class Projections:
                     "does not continue its aggregate's chain")))
                 stats["dead_lettered"] += 1
                 continue
+            decided.note(store, topic, envelope)
             where = (topic, partition, offset)
             failed = set_aside.get(where)
             if failed is None:

@@ -5,6 +5,8 @@ order, so a history reads back in order with one seek), each aggregate's chain p
 ``chain/{topic}/{subject}``, how far each partition was read under
 ``offset/{topic}/{partition}``, the raw rows of the figures kept (``figures/...``,
 ``gateway.figures.kept``: marks written with a batch, the rest by the figures' follower),
+when each command sent under an idempotency key was decided (``decided/...``,
+``gateway.decided``),
 and the layout of all this under ``meta/format``
 (``FORMAT``: a store of another layout is emptied on opening, and so rebuilt from the log,
 which is the truth). Reads and writes no topic; ``gateway.projections`` drives it.
@@ -29,8 +31,10 @@ log = logging.getLogger(__name__)
 #: The layout of the store: raised whenever what it holds changes shape (2: what grows with
 #: a history is rows: her timeline and accounts, an account's remittances, transfers and
 #: repayments, a cooperative's members; 3: the figures kept, ``figures/...``, which a store
-#: of layout 2 lacks, with no mark to make them from).
-FORMAT = 3
+#: of layout 2 lacks, with no mark to make them from; 4: when each command sent under an
+#: idempotency key was decided, ``decided/...``, ``gateway.decided``, which a store of
+#: layout 3 lacks, and a loan's repayments as rows only).
+FORMAT = 4
 _FORMAT_KEY = b"meta/format"
 
 #: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of

@@ -31,8 +31,8 @@
 | ``COOPBRIDGE_SNAPSHOT_EVERY``  | ``100000``         | a command processor snapshots a partition |
 |                                |                    | every this many events of it (and on a    |
 |                                |                    | clean handover); ``0``: never             |
-| ``COOPBRIDGE_FORGET_OUTCOMES`` | ``0``              | ``1``: processors forget outcomes older   |
-|                                |                    | than the week (see ``forget_outcomes``)   |
+| ``COOPBRIDGE_FORGET_OUTCOMES`` | ``1``              | processors forget outcomes older than the |
+|                                |                    | week; ``0``: never (``forget_outcomes``)  |
 | ``COOPBRIDGE_CATCH_UP_BEYOND`` | ``4000``           | records behind beyond which a gateway     |
 |                                |                    | folds its store in bulk first             |
 | ``COOPBRIDGE_CATCH_UP_BATCH``  | ``4000``           | records a bulk catch-up fetches at a time |
@@ -172,13 +172,13 @@ def gateway_replica() -> str:
 
 def forget_outcomes() -> bool:
     """Whether a command processor forgets the outcomes of commands older than the week the
-    commands topics keep them (``COOPBRIDGE_FORGET_OUTCOMES=1``; default 0: never, as
-    before issue 21). Off by default because one kind of retry is not yet safe without them:
-    the gateway stamps every attempt of a mutation with the current time under a command id
-    derived from the caller's idempotency key, so a deposit retried under the same key more
-    than a week later would be decided again (a second deposit). Turn it on only for a node
-    whose clients retry within the week; it keeps a processor's memory flat."""
-    value = count_setting("COOPBRIDGE_FORGET_OUTCOMES", 0)
+    commands topics keep them (``COOPBRIDGE_FORGET_OUTCOMES``, default 1: its memory stays
+    flat as the log grows; 0: never, as before issue 21). A command whose time is older is
+    then refused (``CommandOutOfTime``); the gateway sends a retry under an idempotency key
+    with the time its command was first decided (``gateway.decided``), so that a late retry
+    is refused, never decided twice. A node whose gateways are older than that (a rolling
+    upgrade) keeps it at 0 until they are upgraded."""
+    value = count_setting("COOPBRIDGE_FORGET_OUTCOMES", 1)
     if value > 1:
         raise ConfigError(f"COOPBRIDGE_FORGET_OUTCOMES={value} is neither 0 nor 1")
     return value == 1

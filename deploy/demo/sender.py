@@ -37,8 +37,9 @@ class DemoError(Exception):
 
 #: What a success looks like, per mutation's result union.
 SUCCESS = {"CommandAccepted", "ExportedRecord", "RecordImportedHere"}
-#: Rejections that mean "this was done already" (a run without the idempotency keys).
-ALREADY = {"AccountAlreadyOpen", "AlreadyAMember", "AlreadyEnrolled", "AlreadyInGroup",
+#: Rejections that mean "this was done already" (a run without the idempotency keys; and
+#: ``CommandOutOfTime``: a key first used more than a week ago, whose outcome is forgotten).
+ALREADY = {"CommandOutOfTime", "AccountAlreadyOpen", "AlreadyAMember", "AlreadyEnrolled", "AlreadyInGroup",
            "AlreadyCompleted", "CertificateAlreadyIssued", "ConsentAlreadyExists",
            "CooperativeAlreadyRegistered", "CourseAlreadyOffered", "DuplicateRemittance",
            "DuplicateTransfer", "GroupAlreadyExists", "LoanAlreadyDisbursed",

@@ -105,15 +105,18 @@ class CommandClient:
 
     async def send(self, command: Contract, aggregate_id: str | None = None, *,
                    command_id: str | None = None, correlation_id: str | None = None,
-                   timeout: float = 30, replay_of: str | None = None) -> Reply:
+                   timeout: float = 30, replay_of: str | None = None,
+                   time: dt.datetime | None = None) -> Reply:
         """Send ``command`` for ``aggregate_id`` (by default the one its key names) and wait
         for its reply. ``replay_of``: this is a replay request (its id is ``command_id``) for
         the logged answer of the command with that id; the reply speaks of that command, or
         of the request itself with ``NotDone`` when the log holds no such command for
-        ``aggregate_id``. It is never decided."""
+        ``aggregate_id``. It is never decided. ``time``: the command's (default now): a retry
+        of a command that was decided is sent with the time it was decided at
+        (``gateway.decided``)."""
         command_id = command_id or new_id()
         aggregate_id = aggregate_id or REGISTRY.key_of(command)
-        raw = self.encode(command, aggregate_id, command_id, correlation_id,
+        raw = self.encode(command, aggregate_id, command_id, correlation_id, time,
                           replay_of=replay_of)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,
                                    timeout=timeout)

@@ -69,7 +69,7 @@ class PartitionLog:
     newest: dt.datetime | None = None  # the time of the newest outcome: the log's clock
     pruned: int = 0  # outcomes forgotten, being older than OUTCOMES_KEPT
     #: whether outcomes older than ``OUTCOMES_KEPT`` are forgotten at all; the processor sets
-    #: it from ``services.config.forget_outcomes`` (off by default: see there why)
+    #: it from ``services.config.forget_outcomes`` (on by default; off: every outcome is kept)
     forget: bool = False
     _prune_at: dt.datetime | None = None
     _before: dict[tuple[str, str], Frozen] | None = None  # set while a cut is being written

@@ -56,6 +56,9 @@ class CopyingViews:
     async def wait_for(self, refs, timeout: float = 10.0) -> bool:
         return True
 
+    def decided_at(self, topic: str, aggregate_id: str, command_id: str):
+        return self.views.decided_at(topic, aggregate_id, command_id)
+
 
 async def profile(items: int, way: str | None, rounds: int, sort: str) -> dict[str, float]:
     keys = LocalKeys()

@@ -78,8 +78,8 @@ def _savings_events(node: str, events: int):
 
 async def _processor(bench: Bench, node: str, every: int, wait_for_snapshot: bool) -> dict:
     """Run a savings processor in a process of its own until it is ready; what it saw."""
-    # outcomes forgotten after the week, as a node that turns it on (off by default, the
-    # gateway's late retries are not yet safe without them: services.config.forget_outcomes)
+    # outcomes forgotten after the week (the default, services.config.forget_outcomes; set
+    # here so that a bench run in a shell that turned it off measures the same)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COOPBRIDGE_SESSION_TIMEOUT_S": "6",
            "COOPBRIDGE_HOME": str(bench.work / "takeover-home"),
            "COOPBRIDGE_FORGET_OUTCOMES": "1"}

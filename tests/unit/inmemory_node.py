@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from gateway import decided
 from gateway.figures.kept import DIRTY
 from gateway.fold import LOCAL_SERVICES, MemoryStore, project
 from gateway.listeners import Listeners
@@ -20,7 +21,7 @@ from schemas import REGISTRY
 from schemas import runtime as runtime_contracts
 from schemas.envelope import source_for
 from schemas.rejections import REJECTION_CODES
-from schemas.topics import commands_topic
+from schemas.topics import commands_topic, events_topic
 from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
 from services.runtime.client import Reply, command_bytes
@@ -125,6 +126,9 @@ class LocalViews:
     async def wait_for(self, refs, timeout=10.0) -> bool:
         return True  # everything is applied synchronously
 
+    def decided_at(self, topic, aggregate_id, command_id):
+        return decided.decided_at(self.store, topic, aggregate_id, command_id)
+
 
 class LocalKeys:
     """Data keys in memory, with ``DataKeys``' surface."""
@@ -191,7 +195,7 @@ class LocalCommands:
         self._source = source_for(NODE, "client")
 
     async def send(self, command, aggregate_id=None, *, command_id=None, correlation_id=None,
-                   timeout=30, replay_of=None):
+                   timeout=30, replay_of=None, time=None):
         service = command.contract_service
         command_id = command_id or new_id()
         aggregate_id = aggregate_id or REGISTRY.key_of(command)
@@ -199,7 +203,7 @@ class LocalCommands:
         record = Record(commands_topic(NODE, service), 0, next(self._offsets),
                         aggregate_id.encode(),
                         command_bytes(command, aggregate_id, command_id, self._source,
-                                      correlation_id, now, replay_of))
+                                      correlation_id, time or now, replay_of))
         core = self.cores[service]
         plan = await handle(core, self.logs[service], record, now,
                             self.hooks.get(service, Hooks()))
@@ -207,6 +211,9 @@ class LocalCommands:
             raise plan.bug  # a decider's bug fails the test, as it would have before the core
         if plan.letter is not None:
             self.letters.append(plan.letter)
+        if plan.write is not None:  # logged: when, for a retry under the same key
+            decided.note(self.views.store, events_topic(NODE, service),
+                         REGISTRY.decode(plan.write).envelope)
         if plan.stream_key is not None:  # accepted: its event is the log's, and the views'
             self._written(service, REGISTRY.decode(plan.write))
         raw = core.reply(plan)

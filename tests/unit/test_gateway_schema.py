@@ -267,6 +267,30 @@ async def test_the_same_idempotency_key_gives_the_same_result_and_one_event(node
     assert data["member"]["accounts"][0]["balance"]["amount"] == "1270.50"  # two callers
 
 
+async def test_a_retry_under_its_key_after_the_week_is_refused_never_decided_twice(node):
+    """A processor forgets an outcome a week after deciding it and refuses a command older
+    than that; the gateway sends a retry under the same idempotency key with the time its
+    command was first decided (``gateway.decided``), so a late retry is refused and the
+    caller hears when the key was first used: one deposit, however late the retry."""
+    node.commands.logs["savings"].forget = True  # as every processor, by default
+    ids = await rosa_joins(node)
+    deposit = {"accountId": ids["account"], "amount": {"amount": "10", "currency": "EUR"}}
+    first = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="month-end")
+    assert first["__typename"] == "CommandAccepted"
+    with node.on("2026-11-21"):  # within the week: the log's answer, the same result
+        assert await node.mutate("depositFunds", deposit, MADRID_STAFF, key="month-end") \
+            == first
+    with node.on("2026-11-24"):  # nine days on: another deposit moves the log's clock
+        other = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="next-month")
+        assert other["__typename"] == "CommandAccepted"
+        assert first["commandId"] not in node.commands.logs["savings"].outcomes  # forgotten
+        late = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="month-end")
+    assert late["code"] == "CommandOutOfTime"
+    assert "first used on 2026-11-15" in late["message"] and "new key" in late["message"]
+    data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
+    assert data["member"]["accounts"][0]["balance"]["amount"] == "1270.50"  # two deposits
+
+
 async def test_another_cooperative_sees_nothing_without_consent(node):
     ids = await rosa_joins(node)
     assert (await node.ok(MEMBER, QUITO_STAFF, id=ids["rosa"]))["member"] is None

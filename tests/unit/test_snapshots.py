@@ -258,7 +258,7 @@ def test_an_outcome_is_never_forgotten_early_when_clocks_went_back():
 
 
 def test_a_restored_log_forgets_as_the_live_one_did(monkeypatch):
-    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")  # a node that turned it on
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")  # the default, whatever the shell
     log = PartitionLog(SAVINGS, forget=True)
     for day in range(12):
         log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))
@@ -358,17 +358,16 @@ async def test_a_delivery_decided_again_after_its_outcome_is_forgotten_is_not_re
     assert client.sent == ["ReceiveRemittance", "ConfirmRemittanceDelivered"]
 
 
-def test_a_processor_forgets_no_outcome_unless_told_to(monkeypatch):
-    """Forgetting outcomes after the week is off by default (a mutation retried through the
-    gateway under its idempotency key a week later would be decided again); a log told not
-    to forget keeps every outcome however far its clock moves, and a bad setting is a
-    clear error."""
+def test_a_processor_forgets_outcomes_unless_told_not_to(monkeypatch):
+    """Forgetting outcomes after the week is on by default (the gateway sends a late retry
+    with its first time: ``gateway.decided``); a log told not to forget keeps every outcome
+    however far its clock moves, and a bad setting is a clear error."""
     from services import config
 
     monkeypatch.delenv("COOPBRIDGE_FORGET_OUTCOMES", raising=False)
-    assert config.forget_outcomes() is False
-    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")
     assert config.forget_outcomes() is True
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "0")
+    assert config.forget_outcomes() is False
     monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "2")
     with pytest.raises(config.ConfigError):
         config.forget_outcomes()
@@ -381,9 +380,11 @@ def test_a_processor_forgets_no_outcome_unless_told_to(monkeypatch):
     assert forgetting.pruned > 0 and len(forgetting.outcomes) < 120
 
 
-def test_a_log_that_does_not_forget_keeps_every_outcome_through_a_snapshot():
-    """With forgetting off (the default), a takeover from a snapshot keeps every outcome, as
-    a fold from offset 0 does (a reviewer found the restore pruned regardless)."""
+def test_a_log_that_does_not_forget_keeps_every_outcome_through_a_snapshot(monkeypatch):
+    """With forgetting off (``COOPBRIDGE_FORGET_OUTCOMES=0``), a takeover from a snapshot
+    keeps every outcome, as a fold from offset 0 does (a reviewer found the restore pruned
+    regardless)."""
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "0")
     log = PartitionLog(SAVINGS, forget=False)
     for day in range(12):
         log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))

@@ -1,0 +1,61 @@
+"""When a command sent under a caller's idempotency key was first decided, so that a retry
+under that key is never decided a second time, however late it comes.
+
+A command processor forgets a command's outcome a week after deciding it
+(``services.runtime.log.OUTCOMES_KEPT``) and refuses a command whose time is more than about
+a week old (``CommandOutOfTime``), so that a command it may have forgotten is never decided
+again. A mutation's command id is made of the caller's idempotency key
+(``gateway.commands.command_id_for``), the same on every attempt; its time would be the
+attempt's own. So the gateway remembers, for every such command the log holds, when it was
+decided (its event's or its ``CommandRejected``'s time), and sends a retry with that time:
+within the week the processor answers it from its log (the same outcome, the same bytes);
+after it, the processor refuses it as out of time and the caller hears that the key was used
+and what to do.
+
+The fold notes it (``note``), in the raw row ``decided/{events topic}/{aggregate}/{command
+id}`` holding the ISO time, written with the batch that applied the record; the rows grow
+with the commands sent under a key (about 110 bytes each on disk, nothing in memory). An id
+made of a key is a UUIDv5; every other id is a UUIDv7 (``services.runtime.ids``), never
+noted. Reads no topic; ``gateway.projections`` and ``gateway.commands`` use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from schemas.envelope import Envelope
+
+PREFIX = b"decided/"
+
+
+class RawRows(Protocol):
+    def stage_raw(self, key: bytes, value: bytes) -> None: ...
+
+    def raw(self, key: bytes) -> bytes | None: ...
+
+
+def keyed(command_id: str) -> bool:
+    """Whether ``command_id`` was made of a caller's idempotency key (a UUIDv5)."""
+    return len(command_id) == 36 and command_id[14] == "5"
+
+
+def key_of(topic: str, aggregate_id: str, command_id: str) -> bytes:
+    return PREFIX + f"{topic}/{aggregate_id}/{command_id}".encode()
+
+
+def note(store: RawRows, topic: str, envelope: Envelope) -> None:
+    """Remember when the command that caused this record (of events topic ``topic``) was
+    decided, if it was sent under an idempotency key. Read again, a record writes the same."""
+    command_id = envelope.causationid
+    if command_id is not None and keyed(command_id):
+        store.stage_raw(key_of(topic, envelope.subject, command_id),
+                        envelope.time.isoformat().encode())
+
+
+def decided_at(store: RawRows, topic: str, aggregate_id: str,
+               command_id: str) -> dt.datetime | None:
+    """When the log decided ``command_id`` for ``aggregate_id`` (of events topic ``topic``),
+    as far as the fold has read, or None."""
+    raw = store.raw(key_of(topic, aggregate_id, command_id))
+    return None if raw is None else dt.datetime.fromisoformat(raw.decode())
