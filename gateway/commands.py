@@ -88,9 +88,14 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
                                                 replay_of=command_id)
         else:
             if command_id is not None:
-                first = context.views.decided_at(topic, aggregate_id, command_id)
+                try:
+                    first = context.views.decided_at(topic, aggregate_id, command_id)
+                except RuntimeError:  # the views stopped (ProjectionsFailed) or never began:
+                    # a retry is never sent without knowing whether it was decided
+                    return Unavailable(code="Unavailable", message="the gateway's views are "
+                                       "not available; send it again later, with the same key")
             reply = await context.commands.send(command, aggregate_id, command_id=command_id,
-                                                time=first)
+                                                time=None if first is None else first.time)
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
@@ -99,10 +104,11 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
         return NOT_AUTHORIZED
     if not payload.accepted:
         if first is not None and payload.error.code == "CommandOutOfTime":
-            return problem("CommandOutOfTime", (
-                f"this idempotency key was first used on {first:%Y-%m-%d}, more than a week "
-                "ago: its outcome is no longer kept and it is never decided twice; the "
-                "record shows what it did, and a new request needs a new key"))
+            return problem("IdempotencyKeyExpired", (
+                f"this request was first made on {first.time:%Y-%m-%d} and "
+                f"{'accepted' if first.accepted else 'refused'} then, more than a week ago: "
+                "what it did is no longer kept and it is never decided again; a new request "
+                "needs a new idempotency key"))
         return problem(payload.error.code, payload.error.message)
     visible = await context.views.wait_for(
         [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)

@@ -33,8 +33,9 @@ class Views(Protocol):
 
     async def wait_for(self, refs: list[tuple[str, str, int]], timeout: float = 10.0) -> bool: ...
 
-    def decided_at(self, topic: str, aggregate_id: str, command_id: str) -> dt.datetime | None:
-        """When a command sent under an idempotency key was decided (``gateway.decided``)."""
+    def decided_at(self, topic: str, aggregate_id: str, command_id: str) -> Any:
+        """When a command sent under an idempotency key was decided: ``gateway.decided``'s
+        ``Decided``, or None."""
 
 
 class Keys(Protocol):

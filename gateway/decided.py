@@ -9,24 +9,34 @@ again. A mutation's command id is made of the caller's idempotency key
 attempt's own. So the gateway remembers, for every such command the log holds, when it was
 decided (its event's or its ``CommandRejected``'s time), and sends a retry with that time:
 within the week the processor answers it from its log (the same outcome, the same bytes);
-after it, the processor refuses it as out of time and the caller hears that the key was used
-and what to do.
+after it, the processor refuses it as out of time and the caller hears
+``IdempotencyKeyExpired``: the key was used on that day, and what to do.
 
 The fold notes it (``note``), in the raw row ``decided/{events topic}/{aggregate}/{command
-id}`` holding the ISO time, written with the batch that applied the record; the rows grow
-with the commands sent under a key (about 110 bytes each on disk, nothing in memory). An id
-made of a key is a UUIDv5; every other id is a UUIDv7 (``services.runtime.ids``), never
-noted. Reads no topic; ``gateway.projections`` and ``gateway.commands`` use it.
+id}`` holding the ISO time and, for a ``CommandRejected``, `` rejected``, written with the
+batch that read the record (an event off its aggregate's chain is not noted: no fold applies
+it; one the gateway cannot read yet, a newer version, is noted from its envelope). The rows
+grow with the commands sent under a key (about 110 bytes each on disk, nothing in memory). An
+id made of a key is a UUIDv5; every other id is a UUIDv7 (``services.runtime.ids``), never
+noted, nor is a rejection of a command that named no aggregate (its subject is its own id).
+Keyed by aggregate: the same key sent for another aggregate is another request here (see
+docs/decisions.md). Reads no topic; ``gateway.projections`` and ``gateway.commands`` use it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from schemas.envelope import Envelope
 
 PREFIX = b"decided/"
+_REJECTED = " rejected"
+
+
+class Decided(NamedTuple):
+    time: dt.datetime
+    accepted: bool  # False: the log holds its CommandRejected
 
 
 class RawRows(Protocol):
@@ -48,14 +58,18 @@ def note(store: RawRows, topic: str, envelope: Envelope) -> None:
     """Remember when the command that caused this record (of events topic ``topic``) was
     decided, if it was sent under an idempotency key. Read again, a record writes the same."""
     command_id = envelope.causationid
-    if command_id is not None and keyed(command_id):
-        store.stage_raw(key_of(topic, envelope.subject, command_id),
-                        envelope.time.isoformat().encode())
+    if command_id is not None and keyed(command_id) and envelope.subject != command_id:
+        value = envelope.time.isoformat() + ("" if envelope.sequence else _REJECTED)
+        store.stage_raw(key_of(topic, envelope.subject, command_id), value.encode())
 
 
 def decided_at(store: RawRows, topic: str, aggregate_id: str,
-               command_id: str) -> dt.datetime | None:
-    """When the log decided ``command_id`` for ``aggregate_id`` (of events topic ``topic``),
-    as far as the fold has read, or None."""
+               command_id: str) -> Decided | None:
+    """When (and how) the log decided ``command_id`` for ``aggregate_id`` (of events topic
+    ``topic``), as far as the fold has read, or None."""
     raw = store.raw(key_of(topic, aggregate_id, command_id))
-    return None if raw is None else dt.datetime.fromisoformat(raw.decode())
+    if raw is None:
+        return None
+    text = raw.decode()
+    rejected = text.endswith(_REJECTED)
+    return Decided(dt.datetime.fromisoformat(text.removesuffix(_REJECTED)), not rejected)

@@ -37,7 +37,7 @@ WORDS: dict[tuple[str, str] | str, str] = {
     "input": "the command's fields",
     "idempotencyKey": "1 to 200 characters of the caller's choosing that name this request: "
                       "sending it again with the same key (a retry) gets the same result and "
-                      "never acts twice (after a week: CommandOutOfTime, the result is no "
+                      "never acts twice (after a week: IdempotencyKeyExpired, the result is no "
                       "longer kept); the key itself never leaves the gateway",
     # pages (members, memberHistory)
     "first": "how many items the page holds at most: 1 to 100",

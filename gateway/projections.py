@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import re
 import shutil
@@ -90,7 +89,7 @@ from schemas.topics import SERVICES, check_node, events_topic, gateway_group
 from services import config
 from services.runtime import kafka_clients
 from services.runtime.deadletter import DeadLetter, letter_for, publish_faust
-from services.runtime.reading import Unreadable, read_event
+from services.runtime.reading import Unreadable, envelope_of, read_event
 from services.runtime.streams import contract_topic, make_app
 
 log = logging.getLogger(__name__)
@@ -338,9 +337,13 @@ class Projections:
         """The rows of ``key`` in rows table ``table``, in order (after ``after`` only)."""
         return self._require_store().rows(table, key, after)
 
-    def decided_at(self, topic: str, aggregate_id: str, command_id: str) -> dt.datetime | None:
+    def decided_at(self, topic: str, aggregate_id: str,
+                   command_id: str) -> decided.Decided | None:
         """When the log decided a command sent under an idempotency key
-        (``gateway.decided``), as far as this replica has folded, or None."""
+        (``gateway.decided``), as far as this replica has folded, or None. Raises
+        ``ProjectionsFailed`` if the projections stopped (what they know may be behind)."""
+        if self.failure is not None:
+            raise ProjectionsFailed(str(self.failure)) from self.failure
         return decided.decided_at(self._require_store(), topic, aggregate_id, command_id)
 
     def position(self, topic: str, subject: str) -> int:
@@ -432,6 +435,9 @@ class Projections:
             store.set_offset(topic, partition, offset + 1)
             message = read_event(record)  # read(record, kind="event"), for less
             if isinstance(message, Unreadable):
+                head = envelope_of(record)  # a newer version's: its command was decided
+                if head is not None:
+                    decided.note(store, topic, head)
                 letters.append(message.letter(self.node))
                 stats["dead_lettered"] += 1
                 continue

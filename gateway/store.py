@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 #: repayments, a cooperative's members; 3: the figures kept, ``figures/...``, which a store
 #: of layout 2 lacks, with no mark to make them from; 4: when each command sent under an
 #: idempotency key was decided, ``decided/...``, ``gateway.decided``, which a store of
-#: layout 3 lacks, and a loan's repayments as rows only).
+#: layout 3 lacks; it also rebuilds the stores of layout 3 that kept a loan's repayments in
+#: its document, a change made without a bump).
 FORMAT = 4
 _FORMAT_KEY = b"meta/format"
 

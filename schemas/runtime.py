@@ -38,6 +38,11 @@ REJECTIONS |= declare_rejections(SERVICE, {
                         "service's clock, or more than 15 minutes after it: a retry that late "
                         "could no longer be told from a new command, so it is not decided; "
                         "send it again as a new command (a new id and the current time)",
+    # answered by the gateway, for the processors' CommandOutOfTime to a retry it sent with
+    # the time its command was first decided (gateway.decided)
+    "IdempotencyKeyExpired": "this idempotency key was first used more than a week ago: "
+                             "what it did is no longer kept, and it is never decided again; "
+                             "a new request needs a new key",
 }, release=4)
 
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -44,6 +44,10 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome, gateways: dict
                                            "federation relay running?)"))
     if outcome.skipped:
         console.print(f"[yellow]{outcome.skipped} steps skipped[/] after an earlier step failed")
+    if outcome.stale:
+        console.print(f"{outcome.stale} steps not sent again: they need the answer of a step "
+                      "this seed made more than a week ago, which is no longer kept (another "
+                      "--seed makes new ones)")
     if outcome.rejected:
         codes = Counter((r.mutation, r.code) for r in outcome.rejected)
         for (mutation, code), count in codes.most_common(10):

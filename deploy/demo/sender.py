@@ -38,8 +38,10 @@ class DemoError(Exception):
 #: What a success looks like, per mutation's result union.
 SUCCESS = {"CommandAccepted", "ExportedRecord", "RecordImportedHere"}
 #: Rejections that mean "this was done already" (a run without the idempotency keys; and
-#: ``CommandOutOfTime``: a key first used more than a week ago, whose outcome is forgotten).
-ALREADY = {"CommandOutOfTime", "AccountAlreadyOpen", "AlreadyAMember", "AlreadyEnrolled", "AlreadyInGroup",
+#: ``IdempotencyKeyExpired``: a key first used more than a week ago, whose outcome is
+#: no longer kept).
+EXPIRED = "IdempotencyKeyExpired"
+ALREADY = {EXPIRED, "AccountAlreadyOpen", "AlreadyAMember", "AlreadyEnrolled", "AlreadyInGroup",
            "AlreadyCompleted", "CertificateAlreadyIssued", "ConsentAlreadyExists",
            "CooperativeAlreadyRegistered", "CourseAlreadyOffered", "DuplicateRemittance",
            "DuplicateTransfer", "GroupAlreadyExists", "LoanAlreadyDisbursed",
@@ -72,6 +74,9 @@ class Outcome:
     rejected: list[Rejection] = field(default_factory=list)
     rejected_by_node: Counter = field(default_factory=Counter)
     skipped: int = 0  # steps left out because an earlier one failed
+    #: steps left out because the earlier one whose answer they need was made more than a
+    #: week ago (its answer, a record to take home, is no longer kept)
+    stale: int = 0
     retries: int = 0
     seconds: float = 0.0
     settled: bool | None = None  # Rosa's savings arrived home (None: not part of this run)
@@ -132,15 +137,20 @@ class _Sender:
 
     async def chain(self, chain: Chain) -> None:
         kept: dict[str, str] = {}
+        expired = False
         for n, call in enumerate(chain):
             if call.needs and call.needs not in kept:
-                self.outcome.skipped += len(chain) - n
+                if expired:
+                    self.outcome.stale += len(chain) - n
+                else:
+                    self.outcome.skipped += len(chain) - n
                 for _ in chain[n:]:
                     self.advance()
                 return
             result = await self.send(call, kept.get(call.needs) if call.needs else None)
             if call.keep and result and call.keep in result:
                 kept[call.keep] = result[call.keep]
+            expired = expired or bool(result and result.get("code") == EXPIRED)
             self.advance()
 
     async def send(self, call: Call, needed: str | None) -> dict | None:

@@ -122,18 +122,34 @@ async def import_record(info: Info[GatewayContext, None], input: ImportRecordInp
         personal=personal)
     outcome = await send_command(context, imported, member_id,
                                  str(uuid.uuid5(uuid.UUID(base_id), "import")))
-    if not hasattr(outcome, "events") and getattr(outcome, "code", "") != "RecordAlreadyImported":
+    code = getattr(outcome, "code", "")
+    if code == "IdempotencyKeyExpired" and _imported(known, imported.credential_id):
+        code = "RecordAlreadyImported"  # a retry over a week late, of an import that was
+    if not hasattr(outcome, "events") and code != "RecordAlreadyImported":
         return outcome
     joined = await send_command(context, m.StartMembership(
         **joining, role=role, started_on=input.started_on,
         share_capital_required=m.Money(**share_capital)),
         member_id, str(uuid.uuid5(uuid.UUID(base_id), "membership")))
     started = hasattr(joined, "events")
-    if not started and getattr(joined, "code", "") != "AlreadyAMember":
+    code = getattr(joined, "code", "")
+    if code == "IdempotencyKeyExpired" and _member_of(context.views.get("members", member_id),
+                                                      cooperative.cooperative_id):
+        code = "AlreadyAMember"  # the same, of a membership that began
+    if not started and code != "AlreadyAMember":
         return joined
     return RecordImportedHere(member_id=member_id, credential_id=imported.credential_id,
                               membership_started=started,
                               visible=bool(getattr(joined, "visible", True)))
+
+
+def _imported(known: MemberRecord | None, credential_id: str) -> bool:
+    return known is not None and any(i.credential_id == credential_id for i in known.imports)
+
+
+def _member_of(known: MemberRecord | None, cooperative_id: str) -> bool:
+    return known is not None and any(
+        s.cooperative_id == cooperative_id and s.ended_on is None for s in known.memberships)
 
 
 async def _known_here(context: GatewayContext, known: MemberRecord,

@@ -12,8 +12,11 @@ One consumer group (``{node}.federation.relay``) reads
   ``runtime.reading`` like every record) or dead-lettered with the reason, and the stream
   goes on. Then
 
-  - ``SavingsTransferSent``: ``ReceiveSavingsTransfer`` to our savings service, then a signed
-    ``SavingsTransferAnswered`` back (``TransferAlreadyReceived`` counts as credited);
+  - ``SavingsTransferSent``: ``ReceiveSavingsTransfer`` to our savings service, of the
+    transfer's time (so that one read again more than a week later, when the savings log no
+    longer remembers its outcome, is refused, ``CommandOutOfTime``, and answered declined:
+    never credited after a decline), then a signed ``SavingsTransferAnswered`` back
+    (``TransferAlreadyReceived`` counts as credited);
   - ``SavingsTransferAnswered``: ``ConfirmSavingsTransfer`` or ``RefundSavingsTransfer``
     (``TransferSettled`` means it was done before).
 
@@ -278,7 +281,10 @@ class Relay:
         reply = await self._ask(tp, s.ReceiveSavingsTransfer(
             account_id=sent.to_account_id, transfer_id=sent.transfer_id,
             member_id=sent.member_id, from_node=sender, from_account_id=sent.from_account_id,
-            amount=sent.amount), sent.to_account_id, command_id, sent.transfer_id)
+            amount=sent.amount), sent.to_account_id, command_id, sent.transfer_id,
+            time=message.envelope.time)  # the transfer's: a message read again over a week
+        # later (the group's offsets lost) is refused, CommandOutOfTime, never decided again
+        # (a decline leaves no trace in the account to refuse a second credit by)
         accepted = reply.accepted or reply.code == ALREADY_RECEIVED
         answer = SavingsTransferAnswered(
             transfer_id=sent.transfer_id, from_node=self.node,
@@ -317,15 +323,16 @@ class Relay:
                         answer.transfer_id, sender, reply.code)
 
     async def _ask(self, tp: TopicPartition, command: Contract, aggregate_id: str,
-                   command_id: str, transfer_id: str) -> Reply:
-        """Send ``command`` to our savings service until it replies, always under
-        ``command_id``; give up (uncommitted) only when stopping or losing ``tp``."""
+                   command_id: str, transfer_id: str, time: dt.datetime | None = None) -> Reply:
+        """Send ``command`` (of ``time``, default now) to our savings service until it
+        replies, always under ``command_id``; give up (uncommitted) only when stopping or
+        losing ``tp``."""
         tries = 0
         while True:
             try:
                 return await self._client.send(command, aggregate_id, command_id=command_id,
                                                correlation_id=transfer_id,
-                                               timeout=self.attempt_timeout)
+                                               timeout=self.attempt_timeout, time=time)
             except TimeoutError:
                 tries += 1
                 if tries == 1 or tries % 10 == 0:

@@ -126,6 +126,19 @@ def read_event(record: Record) -> Message | Unreadable:
     return read(record, kind="event")
 
 
+def envelope_of(record: Record) -> Envelope | None:
+    """The envelope of a record whose message is not readable (a newer version, data its
+    contract refuses), if the envelope itself is: what it says of the record, as the short
+    way reads it; None for anything else."""
+    value = record.value
+    if type(value) is not bytes or len(value) > MAX_MESSAGE_BYTES:
+        return None
+    try:
+        return _HEADER.decode(value)
+    except msgspec.DecodeError:
+        return None
+
+
 def read_log(record: Record) -> Message | None:
     """An event of a log its reader folds (a service's own, a lookup's): garbage is skipped
     (and logged), but an event newer than this reader reads stops it (``UnreadableLog``):

@@ -30,7 +30,7 @@ from schemas.federation import SavingsTransferSent
 from schemas.fields import Money
 from schemas.topics import commands_topic, deadletter_topic, federation_topic
 from services import config
-from services.relay.messages import sign_message
+from services.relay.messages import open_message, sign_message
 from services.relay.relay import Relay
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient
@@ -215,13 +215,7 @@ async def test_a_forged_transfer_is_dead_lettered_and_the_next_one_goes_through(
             from_account_id=world.rosas_account, to=home.id,
             to_account_id=world.her_account_at_home, amount=Money(1_000_000, "USD")),
             node=host.id, to=home.id, key=Ed25519PrivateKey.generate())
-        producer = kafka_clients.producer(bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(federation_topic(host.id), value=forged,
-                                         key=forged_transfer.encode())
-        finally:
-            await producer.stop()
+        await produce(bootstrap, federation_topic(host.id), forged_transfer, forged)
         letter = await wait_for_letter(bootstrap, home.id, forged)
         transfer = await send_home(world)
         await wait_for_event(bootstrap, host.id, world.rosas_account,
@@ -231,6 +225,56 @@ async def test_a_forged_transfer_is_dead_lettered_and_the_next_one_goes_through(
     credits = [e for e in await savings_events(bootstrap, home.id, world.her_account_at_home)
                if isinstance(e, s.SavingsTransferReceived)]
     assert [e.transfer_id for e in credits] == [transfer]
+
+
+async def test_a_transfer_read_over_a_week_late_is_declined_never_credited(nodes):
+    """The relay asks for a credit with the transfer's own time: a message read again more
+    than a week after it was sent (a group whose offsets were lost), when the savings log no
+    longer remembers what it decided, is refused (``CommandOutOfTime``) and answered
+    declined, never credited; a decline left nothing in the account to refuse a second credit
+    by (a reviewer found it credited once the outcomes were forgotten)."""
+    bootstrap, host, home = nodes
+    async with serving(bootstrap, host, home):
+        world = await rosa_at_both(bootstrap, host, home)
+        late = new_id()
+        sent_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+        message = sign_message(SavingsTransferSent(
+            transfer_id=late, member_id=world.rosa, from_node=host.id,
+            from_account_id=world.rosas_account, to=home.id,
+            to_account_id=world.her_account_at_home, amount=Money(1000, "USD")),
+            node=host.id, to=home.id, key=host.key, time=sent_at)
+        await produce(bootstrap, federation_topic(host.id), late, message)
+        answer = await answered(bootstrap, home, host, late)
+        transfer = await send_home(world)  # and the stream goes on
+        await wait_for_event(bootstrap, host.id, world.rosas_account,
+                             s.SavingsTransferDelivered)
+    assert (answer.accepted, answer.code) == (False, "CommandOutOfTime")
+    credits = [e for e in await savings_events(bootstrap, home.id, world.her_account_at_home)
+               if isinstance(e, s.SavingsTransferReceived)]
+    assert [e.transfer_id for e in credits] == [transfer]
+
+
+async def produce(bootstrap: str, topic: str, key: str, value: bytes) -> None:
+    """One message on ``topic``, as a peer's relay (or a forger) would write it."""
+    producer = kafka_clients.producer(bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def answered(bootstrap: str, node: Node, to: Node, transfer: str, timeout: float = 30):
+    """The ``SavingsTransferAnswered`` ``node`` sent ``to`` for ``transfer``, as ``to``
+    opens it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for record in await kafka_clients.read_topic(federation_topic(node.id), bootstrap):
+            if record.key == transfer.encode():
+                return open_message(record.value, node=to.id,
+                                    peers=config.peers(to.id))[1].payload
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{node.id} answered nothing for the transfer in {timeout} s")
 
 
 async def wait_for_letter(bootstrap: str, node: str, value: bytes, timeout: float = 30):

@@ -38,8 +38,9 @@ def event(contract, command_id: str, time: dt.datetime, sequence: int,
 
 
 def test_the_fold_notes_when_a_keyed_command_was_decided_and_nothing_else(tmp_path):
-    opened_by, rejected_by, off_chain_by, unkeyed = (
-        keyed("open"), keyed("deposit"), keyed("stray"), new_id())
+    opened_by, rejected_by, off_chain_by, unkeyed, newer_by, unaddressed_by = (
+        keyed("open"), keyed("deposit"), keyed("stray"), new_id(), keyed("newer"),
+        keyed("unaddressed"))
     opened_id, opened = event(s.AccountOpened(
         account_id=ACCOUNT, member_id=new_id(), cooperative_id=new_id(),
         product=s.Product.SAVINGS, currency="EUR"), opened_by, T, 1, None)
@@ -55,21 +56,33 @@ def test_the_fold_notes_when_a_keyed_command_was_decided_and_nothing_else(tmp_pa
                         aggregate_id=ACCOUNT, error=Error(code="AccountClosed", message="x")),
         id=derived_id(rejected_by, 0, later), source="/coopbridge/es/savings",
         subject=ACCOUNT, time=later, causationid=rejected_by)
-    values = [opened, opened, deposited, stray, rejection]  # the first read again
+    _, newer = event(s.FundsDeposited(  # of a version this gateway cannot read yet
+        account_id=ACCOUNT, amount=Money(5, "EUR"), balance=Money(105, "EUR"),
+        booked_on=T.date()), newer_by, later, 3, new_id())
+    newer = newer.replace(b"FundsDeposited.v2", b"FundsDeposited.v99")
+    unaddressed = REGISTRY.encode(  # a command that named no aggregate: keyed by its own id
+        CommandRejected(command_id=unaddressed_by, command_type="coop.savings.Nothing.v1",
+                        aggregate_id=unaddressed_by,
+                        error=Error(code="UnsupportedCommand", message="x")),
+        id=derived_id(unaddressed_by, 0, later), source="/coopbridge/es/savings",
+        subject=unaddressed_by, time=later, causationid=unaddressed_by)
+    values = [opened, opened, deposited, stray, rejection, newer, unaddressed]  # 1st read again
     records = [Record(TOPIC, 0, offset, ACCOUNT.encode(), value)
                for offset, value in enumerate(values)]
     store = RocksStore(tmp_path / "store")
     try:
         Projections(NODE, data_dir=tmp_path)._fold(store, records, {})  # noqa: SLF001
         store.commit()
-        assert decided.decided_at(store, TOPIC, ACCOUNT, opened_by) == T
-        assert decided.decided_at(store, TOPIC, ACCOUNT, rejected_by) == later
+        assert decided.decided_at(store, TOPIC, ACCOUNT, opened_by) == (T, True)
+        assert decided.decided_at(store, TOPIC, ACCOUNT, rejected_by) == (later, False)
+        # unreadable here, dead-lettered, but its command was decided: noted from its envelope
+        assert decided.decided_at(store, TOPIC, ACCOUNT, newer_by) == (later, True)
         assert decided.decided_at(store, TOPIC, ACCOUNT, off_chain_by) is None
         assert decided.decided_at(store, TOPIC, ACCOUNT, unkeyed) is None  # no key: no row
         assert decided.decided_at(store, TOPIC, OTHER, opened_by) is None  # by aggregate
         assert decided.decided_at(store, events_topic(NODE, "training"), ACCOUNT,
                                   opened_by) is None
-        assert len(list(store.raw_items(decided.PREFIX))) == 2
+        assert len(list(store.raw_items(decided.PREFIX))) == 3  # no row for unaddressed_by
     finally:
         store.close()
 

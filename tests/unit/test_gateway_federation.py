@@ -54,7 +54,7 @@ async def federation_pair(tmp_path, monkeypatch):
         with monkeypatch.context() as inside:
             inside.setenv("COOPBRIDGE_PUBLIC_URL", HOST_URL)
             return status_lists.signed_status_list(
-                "es", url.rsplit("/", 1)[-1], es.views, NOW)
+                "es", url.rsplit("/", 1)[-1], es.views, es.now)  # signed on its day
     monkeypatch.setattr(status_lists, "fetch_status_list", fetch)
     monkeypatch.setattr(status_lists, "_LISTS", {})  # no status list cached across tests
 
@@ -432,6 +432,33 @@ async def test_an_import_cut_short_before_her_membership_is_finished_by_its_retr
                              key="arrival-1"))["importRecord"]
     assert again["__typename"] == "RecordImportedHere" and again["membershipStarted"], again
     assert [ms.cooperative_id for ms in ec.views.get("members", rosa).memberships] == [QUITO]
+
+
+async def test_an_import_sent_again_over_a_week_later_is_answered_as_done(
+        federation_pair, monkeypatch):
+    """A review of issue 21: once the services forget outcomes after the week, the same
+    import sent again (its ids derived from the credential, with no key) was answered
+    ``IdempotencyKeyExpired`` for good; her record shows both steps done, so it is
+    ``RecordImportedHere``, and nothing is decided again."""
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        first = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(record["credential"])))
+        assert first["importRecord"]["membershipStarted"], first
+        with ec.on("2026-11-25"), es.on("2026-11-25"):  # ten days on: another command
+            # moves the log's clock (and the host's status list is a fresh one)
+            other = cooperative(new_id(), "Otra", "EC", "USD", "10.00")
+            other["node"] = "ec"
+            assert (await ec.mutate("registerCooperative", other))["__typename"] == \
+                "CommandAccepted"
+            again = (await ec.ok(IMPORT, QUITO_STAFF,
+                                 input=import_input(record["credential"])))["importRecord"]
+    assert again == {"__typename": "RecordImportedHere", "memberId": rosa,
+                     "credentialId": record["credentialId"], "membershipStarted": False}
+    assert [ms.cooperative_id for ms in ec.views.get("members", rosa).memberships] == [QUITO]
+    assert len(ec.views.get("members", rosa).imports) == 1
 
 
 async def test_her_global_id_taken_at_home_before_she_returns_stops_the_import(
