@@ -16,7 +16,10 @@ batches are committed), so its documents, chain positions and offsets are those 
 batches. It is written into a hidden folder (``.taking-<replica>.<name>``) and renamed into place
 once the manifest is written and synced: a half-written checkpoint (the process killed, the
 disk full) never has a checkpoint's name, and the next checkpoint of that replica removes it.
-The newest ``keep`` are kept.
+The newest ``keep`` are kept; an older one is renamed out of its name (``.pruning-<name>``)
+before its files are removed, so a process killed while removing it never leaves a
+checkpoint's name on a folder without its manifest (``make chaos`` found one), and what such a
+kill left is removed at the next pruning.
 
 A replica with no store yet (``restore``) takes the newest checkpoint of its node that checks
 out: its manifest reads, it was taken of this node with the store layout of this code
@@ -35,6 +38,7 @@ before an erasure keeps only noise of her, like the events topics themselves
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -58,6 +62,7 @@ MANIFEST = "checkpoint.json"
 STORE = "store"
 MANIFEST_FORMAT = 1  # the manifest's own shape (the store's is ``gateway.store.FORMAT``)
 _STAGING = ".taking-"
+_PRUNING = ".pruning-"
 _NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[A-Za-z0-9_-]{1,32}$")
 _CHUNK = 1 << 20
 
@@ -200,7 +205,10 @@ def prune(where: Path, keep: int) -> list[str]:
     names = sorted(p.name for p in where.iterdir() if _NAME.match(p.name) and p.is_dir())
     gone = names[:max(0, len(names) - keep)]
     for name in gone:
-        shutil.rmtree(where / name, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):  # another replica pruned it first
+            os.rename(where / name, where / f"{_PRUNING}{name}")
+    for left in where.glob(f"{_PRUNING}*"):  # these, and any a kill left half removed
+        shutil.rmtree(left, ignore_errors=True)
     return gone
 
 

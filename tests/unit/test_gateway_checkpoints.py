@@ -61,6 +61,32 @@ def test_a_checkpoint_holds_the_store_and_only_the_newest_are_kept(store, tmp_pa
     assert not list(tmp_path.glob("*.restoring"))
 
 
+def test_a_kill_while_an_old_checkpoint_is_removed_leaves_no_checkpoint_without_manifest(
+        store, tmp_path, monkeypatch):
+    """``make chaos`` found a folder under a checkpoint's name without its manifest: the
+    gateway was killed while removing the oldest checkpoint, file by file. Now it is renamed
+    out of its name first, and what the kill left is removed at the next pruning."""
+    where = tmp_path / "checkpoints" / NODE
+    for upto in (10, 20):
+        fold_some(store, upto)
+        take(store, TOPICS, NODE, "1", where, keep=2)
+    real = shutil.rmtree
+
+    def killed_midway(path, ignore_errors=False):
+        (Path(path) / MANIFEST).unlink()  # the first file gone, then the process is killed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints.prune(where, keep=1)
+    named = [p for p in where.iterdir() if checkpoints._NAME.match(p.name)]  # noqa: SLF001
+    assert all((p / MANIFEST).exists() for p in named) and len(named) == 1
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", real)
+    fold_some(store, 30)
+    take(store, TOPICS, NODE, "1", where, keep=1)
+    assert [p.name for p in where.iterdir()] == [listed(where)[0].name]  # the leftover too
+
+
 def test_a_half_written_or_damaged_checkpoint_is_never_restored(store, tmp_path):
     where = tmp_path / "checkpoints" / NODE
     fold_some(store, 10)
