@@ -12,8 +12,13 @@ The outcomes are kept as long as a retry can reach them, and no longer: ``OUTCOM
 (the commands topics' retention, ``schemas.topics.COMMANDS_KEPT``) behind the newest outcome
 of the log, by the log's own clock (the times its records carry, so a fold forgets exactly
 what the live log forgot). The core refuses a command too old to be remembered
-(``CommandCore.admit``), so a forgotten outcome is never decided again. Pruning runs once an
-hour of log time, from the oldest outcome on, so memory stays flat as the log grows.
+(``CommandCore.admit``), so a forgotten outcome is never decided again. Pruning runs when
+the log's clock enters a new hour (of the calendar, ``PRUNE_EVERY``), and forgets what is
+older than ``OUTCOMES_KEPT`` before that hour began, from the oldest outcome on: so the
+live log, a fold from offset 0 and a log restored from a snapshot, fed the same records,
+forget the same outcomes after the same record (a log that still remembered a command the
+live one had forgotten, and decided again, would skip its second event and every event
+chained on it), and memory stays flat as the log grows.
 
 A snapshot needs a cut of the log that does not stop it for long: ``cut`` copies the maps
 (no stream is copied) and from then on ``stream`` keeps the state a stream had at the cut
@@ -38,6 +43,14 @@ from services.runtime.aggregate import Aggregate, Chain, ServiceDefinition, Stre
 OUTCOMES_KEPT = COMMANDS_KEPT
 #: How much log time passes between two prunings of the outcomes.
 PRUNE_EVERY = dt.timedelta(hours=1)
+
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _hour(time: dt.datetime) -> dt.datetime:
+    """The start of the ``PRUNE_EVERY`` period of ``time``, the same for every log."""
+    return time - (time - _EPOCH) % PRUNE_EVERY
+
 
 #: A stream as a cut saw it: its state, chain version and last event id.
 Frozen = tuple[object, int, "str | None"]
@@ -71,7 +84,6 @@ class PartitionLog:
     #: whether outcomes older than ``OUTCOMES_KEPT`` are forgotten at all; the processor sets
     #: it from ``services.config.forget_outcomes`` (on by default; off: every outcome is kept)
     forget: bool = False
-    _prune_at: dt.datetime | None = None
     _before: dict[tuple[str, str], Frozen] | None = None  # set while a cut is being written
 
     def stream(self, aggregate: Aggregate, aggregate_id: str) -> Stream:
@@ -88,19 +100,18 @@ class PartitionLog:
         """Remember a command's outcome, and forget those no retry can reach any more."""
         self.outcomes[command_id] = outcome
         if self.newest is None or outcome.time > self.newest:
-            self.newest = outcome.time
-            if self._prune_at is None:
-                self._prune_at = outcome.time + PRUNE_EVERY
-            elif outcome.time >= self._prune_at and self.forget:
+            before, self.newest = self.newest, outcome.time
+            if self.forget and before is not None and _hour(outcome.time) > _hour(before):
                 self.prune()
 
     def prune(self) -> int:
-        """Forget the outcomes older than ``OUTCOMES_KEPT`` behind the newest, oldest first
-        (up to the first younger one: an outcome is never forgotten early, at worst an hour
-        late), if this log forgets at all (``forget``). Returns how many were forgotten."""
+        """Forget the outcomes older than ``OUTCOMES_KEPT`` before the hour of the newest
+        began, oldest first (up to the first younger one: an outcome is never forgotten
+        early, at worst two hours late), if this log forgets at all (``forget``). Returns how
+        many were forgotten."""
         if self.newest is None or not self.forget:
             return 0
-        oldest_kept = self.newest - OUTCOMES_KEPT
+        oldest_kept = _hour(self.newest) - OUTCOMES_KEPT
         expired = []
         for command_id, outcome in self.outcomes.items():
             if outcome.time >= oldest_kept:
@@ -109,7 +120,6 @@ class PartitionLog:
         for command_id in expired:
             del self.outcomes[command_id]
         self.pruned += len(expired)
-        self._prune_at = self.newest + PRUNE_EVERY
         return len(expired)
 
     # -- cuts, for snapshots -------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 
 import msgspec
 import pytest
@@ -267,6 +268,32 @@ def test_a_restored_log_forgets_as_the_live_one_did(monkeypatch):
     assert restored.outcomes.keys() == log.outcomes.keys()
     restored.record("c12", outcome(WHEN + dt.timedelta(days=12, hours=2)))
     assert "c5" not in restored.outcomes and "c6" in restored.outcomes
+
+
+def test_a_log_restored_anywhere_forgets_what_the_live_one_forgets_record_by_record(
+        monkeypatch):
+    """The live log, and a log restored from a cut of it at any point, fed the same records,
+    forget the same outcomes after the same record: pruning follows the hours of the log's
+    clock, not the moment a log began (a reviewer: a restored log pruned on a schedule of its
+    own, and one that still remembered a command the live log had forgotten would skip the
+    event of its second decision and every event chained on it)."""
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")
+    rng = random.Random(7)
+    times, at = [], WHEN
+    for _ in range(1500):  # about ten days, 1 to 17 minutes apart
+        at += dt.timedelta(minutes=rng.randint(1, 17), seconds=rng.randint(0, 59))
+        times.append(at)
+    live = PartitionLog(SAVINGS, forget=True)
+    restored = {}
+    for n, time in enumerate(times):
+        if n in (40, 333, 777, 1201):
+            codec, manifest, chunks = snapshot_of("savings", live)
+            restored[n] = codec.log_of(manifest, chunks)
+        for log in (live, *restored.values()):
+            log.record(f"c{n}", outcome(time, n + 1))
+        for start, log in restored.items():
+            assert log.outcomes.keys() == live.outcomes.keys(), (start, n)
+    assert live.pruned > 300 and live.pruned + len(live.outcomes) == len(times)
 
 
 # -- commands too old to be remembered ------------------------------------------------------
