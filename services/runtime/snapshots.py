@@ -20,8 +20,11 @@ record can only ever become such a state (money stays ``int``). A snapshot is ig
 reason logged (no personal data: ids of snapshots, offsets, counts), and an older one or the
 events from offset 0 used instead, when its manifest or a chunk does not decode, a chunk is
 missing or not the one the manifest's digest names, it is of another service, events topic,
-partition, format or layout of the states (``layout``: a fingerprint of the state types, so a
-changed state type is never fed an old snapshot), it covers more than the events partition
+partition, format or layout of the states (``layout``: a fingerprint of the state types and
+of the code of every module holding an aggregate's ``evolve``, so a changed state type, or a
+fold that changed its behaviour, is never fed a state an older fold made: after an upgrade
+that changed them, a partition is folded from offset 0 once, then snapshotted anew), it
+covers more than the events partition
 holds, or the event it says it ends on is not the one at that offset (topics remade).
 
 When (``CommandProcessor``): every ``COOPBRIDGE_SNAPSHOT_EVERY`` events of a partition, and
@@ -36,7 +39,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 from aiokafka import TopicPartition
@@ -127,6 +132,13 @@ def _array(items: list[bytes]) -> bytes:
     return head + b"".join(items)
 
 
+def _code_of(function) -> str:
+    """A digest of the module file that holds ``function`` (its source, or its compiled
+    code): a fold whose code changed gets another layout."""
+    module = sys.modules[function.__module__]
+    return digest(Path(module.__file__).read_bytes())
+
+
 def _packed(items: Iterator[bytes], limit: int) -> Iterator[list[bytes]]:
     """``items`` in runs of at most ``limit`` bytes, in order: a run is closed before the item
     that would take it over (an item larger than ``limit`` goes alone)."""
@@ -158,7 +170,8 @@ class Codec:
         shapes = repr([(name, msgspec.inspect.type_info(state))
                        for name, state in sorted(states.items())]
                       + [msgspec.inspect.type_info(_OUTCOME)])
-        self.layout = digest(f"{FORMAT}|{service.name}|{shapes}".encode())
+        folds = sorted({_code_of(aggregate.evolve) for aggregate in service.aggregates})
+        self.layout = digest(f"{FORMAT}|{service.name}|{shapes}|{folds}".encode())
 
     # -- writing
 

@@ -219,6 +219,20 @@ def test_the_layout_changes_with_the_state_types():
     assert Codec(changed, "snap").layout != Codec(SAVINGS, "snap").layout
 
 
+
+def evolve_elsewhere(state, event):  # the same fold, from a module of other code
+    return ACCOUNT.evolve(state, event)
+
+
+def test_the_layout_changes_with_the_code_of_the_fold():
+    """Same state types, a fold of other code: another layout, so a state an older fold made
+    is never restored by a newer one (a reviewer: the fingerprint covered types only)."""
+    moved = dataclasses.replace(SAVINGS, aggregates=(dataclasses.replace(
+        ACCOUNT, evolve=evolve_elsewhere),))
+    assert Codec(moved, "snap").layout != Codec(SAVINGS, "snap").layout
+    again = dataclasses.replace(SAVINGS, aggregates=(dataclasses.replace(ACCOUNT),))
+    assert Codec(again, "snap").layout == Codec(SAVINGS, "snap").layout
+
 # -- the bounded outcome index ------------------------------------------------------------
 
 
