@@ -60,6 +60,9 @@ class Aggregate(Generic[S]):
     evolve: Callable[[S, Contract], S]
     commands: tuple[type[Contract], ...]
     events: tuple[type[Contract], ...]
+    #: raised whenever ``evolve`` makes something else of the same events (a snapshot of
+    #: states an older fold made is then ignored: ``services.runtime.snapshots``)
+    fold_version: int = 1
 
     def decision(self, state: S, command: Contract, context: Context) -> list[Contract]:
         """``decide``, after the rules a contract states of its own fields and that hold for

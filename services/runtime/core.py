@@ -11,8 +11,8 @@ For a record of ``{node}.{service}.commands`` and the ``PartitionLog`` of its pa
    id; nothing is decided or logged;
 3. a command whose id already reached the log is answered from the log, not decided again;
    where the log forgets outcomes after ``log.OUTCOMES_KEPT`` (``PartitionLog.forget``), one
-   whose envelope time lies more than ``ACCEPTED_FOR`` in the past or ``AHEAD`` in the future
-   is refused (``CommandOutOfTime``), so a command it may have forgotten is never decided
+   whose envelope time lies more than ``ACCEPTED_FOR`` behind the processor's clock or the
+   log's (its newest outcome), or ``AHEAD`` in the future, is refused (``CommandOutOfTime``), so a command it may have forgotten is never decided
    again;
 4. a command its service does not take (``UnsupportedCommand``), whose subject or Kafka key
    is not its aggregate id (``ValidationError``) or whose key does not hash to its
@@ -69,9 +69,12 @@ INTERNAL_ERROR = "internal_error"
 
 #: How far in the future a command's time may be (clocks of gateways and services differ).
 AHEAD = dt.timedelta(minutes=15)
-#: How far in the past a command's time may be and the command still be decided. Safe while
-#: ACCEPTED_FOR + AHEAD + (how far the clocks of two processors differ) <= OUTCOMES_KEPT:
-#: then an outcome forgotten by the log belongs to a command every processor refuses.
+#: How far in the past a command's time may be and the command still be decided, behind the
+#: later of the processor's clock and the log's (its newest outcome): the log forgets what is
+#: ``OUTCOMES_KEPT`` behind its own clock, and a command's outcome is never older than its
+#: time less ``AHEAD``, so with ACCEPTED_FOR + AHEAD <= OUTCOMES_KEPT every outcome the log
+#: forgot belongs to a command it refuses, whatever any processor's clock once said (a clock
+#: that ran a day ahead once moved the log's clock for good).
 ACCEPTED_FOR = OUTCOMES_KEPT - dt.timedelta(hours=1)
 
 _AGGREGATE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -170,7 +173,8 @@ class CommandCore:
         answered = self._answered(log, envelope, record, now)
         if answered is not None:
             return answered
-        if log.forget and not now - ACCEPTED_FOR <= envelope.time <= now + AHEAD:  # answered,
+        if log.forget and not (max(now, log.newest or now) - ACCEPTED_FOR <= envelope.time
+                               <= now + AHEAD):  # answered,
             # not logged (only a log that forgets needs it):
             # the same id sent again in time (a clock put right, a courier's fresh attempt)
             # is then decided, and never was before

@@ -21,9 +21,10 @@ reason logged (no personal data: ids of snapshots, offsets, counts), and an olde
 events from offset 0 used instead, when its manifest or a chunk does not decode, a chunk is
 missing or not the one the manifest's digest names, it is of another service, events topic,
 partition, format or layout of the states (``layout``: a fingerprint of the state types and
-of the code of every module holding an aggregate's ``evolve``, so a changed state type, or a
-fold that changed its behaviour, is never fed a state an older fold made: after an upgrade
-that changed them, a partition is folded from offset 0 once, then snapshotted anew), it
+of each aggregate's ``fold_version``, so a changed state type, or a fold that changed what
+it makes of the events, is never fed a state an older fold made: after such an upgrade a
+partition is folded from offset 0 once, then snapshotted anew; ``tests/unit/
+test_fold_versions.py`` fails on a changed ``evolve`` until its version is raised), it
 covers more than the events partition
 holds, or the event it says it ends on is not the one at that offset (topics remade).
 
@@ -39,9 +40,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 from aiokafka import TopicPartition
@@ -57,7 +56,7 @@ from services.runtime.log import Cut, Outcome, PartitionLog
 log = logging.getLogger(__name__)
 
 #: The layout of the records; a snapshot of another format is ignored.
-FORMAT = 1
+FORMAT = 2  # 2: the manifest says whether its log forgets outcomes
 #: Chunks hold at most this many bytes of items (the broker takes 1 MiB records by default);
 #: one item larger goes alone.
 CHUNK_BYTES = 512 * 1024
@@ -84,6 +83,7 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     outcomes: int
     newest: dt.datetime | None  # the log's clock
     written: dt.datetime
+    forgets: bool  # whether its log forgot outcomes older than the week (PartitionLog.forget)
 
 
 class _Names(msgspec.Struct, frozen=True):
@@ -132,13 +132,6 @@ def _array(items: list[bytes]) -> bytes:
     return head + b"".join(items)
 
 
-def _code_of(function) -> str:
-    """A digest of the module file that holds ``function`` (its source, or its compiled
-    code): a fold whose code changed gets another layout."""
-    module = sys.modules[function.__module__]
-    return digest(Path(module.__file__).read_bytes())
-
-
 def _packed(items: Iterator[bytes], limit: int) -> Iterator[list[bytes]]:
     """``items`` in runs of at most ``limit`` bytes, in order: a run is closed before the item
     that would take it over (an item larger than ``limit`` goes alone)."""
@@ -170,7 +163,7 @@ class Codec:
         shapes = repr([(name, msgspec.inspect.type_info(state))
                        for name, state in sorted(states.items())]
                       + [msgspec.inspect.type_info(_OUTCOME)])
-        folds = sorted({_code_of(aggregate.evolve) for aggregate in service.aggregates})
+        folds = sorted((a.name, a.fold_version) for a in service.aggregates)
         self.layout = digest(f"{FORMAT}|{service.name}|{shapes}|{folds}".encode())
 
     # -- writing
@@ -209,7 +202,8 @@ class Codec:
             format=FORMAT, service=self.service.name, topic=self.topic, partition=partition,
             layout=self.layout, snapshot=snapshot, slot=slot, covers=cut.covers,
             last_event=last_event, chunks=digests, streams=len(cut.streams),
-            outcomes=len(cut.outcomes), newest=cut.newest, written=now))
+            outcomes=len(cut.outcomes), newest=cut.newest, written=now,
+            forgets=cut.log.forget))
 
     # -- reading
 
@@ -235,6 +229,9 @@ class Codec:
         if len(chunks) != len(manifest.chunks):
             raise Unusable("it has another number of chunks than its manifest")
         partition_log = PartitionLog(self.service, forget=config.forget_outcomes())
+        if manifest.forgets and not partition_log.forget:  # its outcomes are not all there
+            raise Unusable("its log forgot old outcomes, which this processor keeps "
+                           "(COOPBRIDGE_FORGET_OUTCOMES=0): the events from offset 0 have them")
         streams, outcomes = partition_log.streams, partition_log.outcomes
         for index, (value, expected) in enumerate(zip(chunks, manifest.chunks, strict=True)):
             if value is None:

@@ -28,6 +28,7 @@ from services.membership.domain import COOPERATIVE, MEMBER, MEMBERSHIP, Consent,
 from services.membership.domain import Membership as Joined
 from services.runtime.aggregate import Stream
 from services.runtime.core import ACCEPTED_FOR, AHEAD, CommandCore, handle
+from services.runtime.ids import new_id
 from services.runtime.log import OUTCOMES_KEPT, Outcome, PartitionLog
 from services.runtime.snapshots import FORMAT, Chunk, Codec, Manifest, Unusable, digest
 from services.savings.domain import ACCOUNT, SAVINGS
@@ -220,18 +221,34 @@ def test_the_layout_changes_with_the_state_types():
 
 
 
-def evolve_elsewhere(state, event):  # the same fold, from a module of other code
-    return ACCOUNT.evolve(state, event)
-
-
-def test_the_layout_changes_with_the_code_of_the_fold():
-    """Same state types, a fold of other code: another layout, so a state an older fold made
-    is never restored by a newer one (a reviewer: the fingerprint covered types only)."""
-    moved = dataclasses.replace(SAVINGS, aggregates=(dataclasses.replace(
-        ACCOUNT, evolve=evolve_elsewhere),))
-    assert Codec(moved, "snap").layout != Codec(SAVINGS, "snap").layout
+def test_the_layout_changes_with_the_version_of_the_fold():
+    """Same state types, a fold that makes something else of the events (its version
+    raised): another layout, so a state an older fold made is never restored by a newer one
+    (a reviewer: the fingerprint covered types only)."""
+    raised = dataclasses.replace(SAVINGS, aggregates=(dataclasses.replace(
+        ACCOUNT, fold_version=ACCOUNT.fold_version + 1),))
+    assert Codec(raised, "snap").layout != Codec(SAVINGS, "snap").layout
     again = dataclasses.replace(SAVINGS, aggregates=(dataclasses.replace(ACCOUNT),))
     assert Codec(again, "snap").layout == Codec(SAVINGS, "snap").layout
+
+
+def test_a_snapshot_of_a_log_that_forgot_is_not_restored_where_nothing_is_forgotten(
+        monkeypatch):
+    """A processor told to keep every outcome (``COOPBRIDGE_FORGET_OUTCOMES=0``, a rollback)
+    does not take a snapshot whose log forgot some over as its log: it would decide again a
+    command whose outcome is gone, with no window to refuse it (a reviewer); it folds from
+    offset 0, which has them all. A log that forgets takes it."""
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "1")
+    log = PartitionLog(SAVINGS, forget=True)
+    for day in range(12):
+        log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))
+    assert log.pruned > 0
+    codec, manifest, chunks = snapshot_of("savings", log)
+    assert manifest.forgets
+    assert codec.log_of(manifest, chunks).outcomes.keys() == log.outcomes.keys()
+    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "0")
+    with pytest.raises(Unusable, match="forgot"):
+        codec.log_of(manifest, chunks)
 
 # -- the bounded outcome index ------------------------------------------------------------
 
@@ -331,6 +348,23 @@ async def test_a_command_older_than_the_log_remembers_is_refused_never_decided()
     again = await handle(core, log, old, NOW + dt.timedelta(minutes=5))
     assert again.write is None and reply_of(core, again).error.code == "CommandOutOfTime"
     assert "c-old" not in log.outcomes
+
+
+async def test_a_forgotten_outcome_is_refused_after_a_clock_ran_ahead_once():
+    """The log forgets by its own clock, its newest outcome; a processor whose clock ran a
+    day ahead once moved it for good. A retry of a command forgotten by then, stamped with its
+    first time, is refused by a processor whose clock is right again: the window runs from
+    the later of the two clocks (a reviewer: it ran from the processor's alone, and the
+    retry was decided a second time)."""
+    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP, forget=True)
+    assert (await handle(core, log, at(register(), "c1", NOW), NOW)).stream_key is not None
+    ahead = NOW + dt.timedelta(days=7, hours=2)  # a clock a day ahead, at NOW + 6 days
+    other = at(register(new_id(), "Otra"), "c2", ahead)
+    assert (await handle(core, log, other, ahead)).stream_key is not None
+    assert "c1" not in log.outcomes  # forgotten, by the log's clock
+    late = NOW + dt.timedelta(days=6, hours=2)  # the right time again
+    plan = await handle(core, log, at(register(), "c1", NOW), late)
+    assert plan.write is None and reply_of(core, plan).error.code == "CommandOutOfTime"
 
 
 async def test_a_command_from_too_far_ahead_is_refused():
