@@ -103,7 +103,10 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
     if replay and payload.command_id != command_id:  # NotDone, or refused as misaddressed
         return NOT_AUTHORIZED
     if not payload.accepted:
-        if first is not None and payload.error.code == "CommandOutOfTime":
+        if payload.error.code == "CommandOutOfTime":
+            if first is None:  # never decided: this gateway's clock and the service's differ
+                return Unavailable(code="Unavailable", message="the service could not take "
+                                   "it now; send it again later, with the same key")
             return problem("IdempotencyKeyExpired", (
                 f"this request was first made on {first.time:%Y-%m-%d} and "
                 f"{'accepted' if first.accepted else 'refused'} then, more than a week ago: "

@@ -282,9 +282,11 @@ class Relay:
             account_id=sent.to_account_id, transfer_id=sent.transfer_id,
             member_id=sent.member_id, from_node=sender, from_account_id=sent.from_account_id,
             amount=sent.amount), sent.to_account_id, command_id, sent.transfer_id,
-            time=message.envelope.time)  # the transfer's: a message read again over a week
-        # later (the group's offsets lost) is refused, CommandOutOfTime, never decided again
-        # (a decline leaves no trace in the account to refuse a second credit by)
+            time=min(message.envelope.time, dt.datetime.now(dt.UTC)))
+        # the transfer's time (never ahead of ours: a sender whose clock runs fast is not
+        # refused), so a message read again over a week later (the group's offsets lost) is
+        # refused, CommandOutOfTime, and answered declined, never decided again: a decline
+        # leaves no trace in the account to refuse a second credit by
         accepted = reply.accepted or reply.code == ALREADY_RECEIVED
         answer = SavingsTransferAnswered(
             transfer_id=sent.transfer_id, from_node=self.node,
@@ -313,7 +315,11 @@ class Relay:
                                 step_id(sender, answer.from_account_id, answer.transfer_id,
                                         "settle"),
                                 answer.transfer_id)
-        if reply.accepted or reply.code == ALREADY_SETTLED:
+        if reply.code == ALREADY_SETTLED:  # an answer read again (the first one settled it)
+            self.counts["settled before"] += 1
+            log.info("transfer %s was settled before; node %s answered it again",
+                     answer.transfer_id, sender)
+        elif reply.accepted:
             self.counts["delivered" if answer.accepted else "refunded"] += 1
             log.info("transfer %s %s by node %s", answer.transfer_id,
                      "delivered" if answer.accepted else "refunded", sender)

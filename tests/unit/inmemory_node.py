@@ -22,7 +22,6 @@ from schemas import runtime as runtime_contracts
 from schemas.envelope import source_for
 from schemas.rejections import REJECTION_CODES
 from schemas.topics import commands_topic, events_topic
-from services import config
 from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
 from services.runtime.client import Reply, command_bytes
@@ -188,8 +187,11 @@ class LocalCommands:
         references = {"savings": {"rates": load_rates()}}
         self.cores = {d.name: CommandCore(d, NODE, references.get(d.name))
                       for d in (MEMBERSHIP, SAVINGS, TRAINING)}
-        self.logs = {name: PartitionLog(core.service, forget=config.forget_outcomes())
-                     for name, core in self.cores.items()}  # as the processors (default: on)
+        # logs that keep every outcome, unlike the processors' (COOPBRIDGE_FORGET_OUTCOMES):
+        # these tests move the node's clock back and forth across months (a repayment on
+        # its day), which a log that forgets by its own clock refuses; the tests of
+        # forgetting turn it on (``forget``)
+        self.logs = {name: PartitionLog(core.service) for name, core in self.cores.items()}
         # the membership service's checks and effects, with keys of its own (a bench node
         # passes the real DataKeys)
         self.hooks = {"membership": membership_hooks(

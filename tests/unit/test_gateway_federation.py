@@ -441,6 +441,7 @@ async def test_an_import_sent_again_over_a_week_later_is_answered_as_done(
     ``IdempotencyKeyExpired`` for good; her record shows both steps done, so it is
     ``RecordImportedHere``, and nothing is decided again."""
     es, ec = federation_pair
+    ec.commands.logs["membership"].forget = True  # as every processor, by default
     rosa = (await rosa_joins(es))["rosa"]
     await consent(es, rosa)
     record = await export(monkeypatch, es, rosa)
