@@ -259,8 +259,9 @@ class Codec:
         if len(streams) != manifest.streams or len(outcomes) != manifest.outcomes:
             raise Unusable("it holds other counts than its manifest says")
         partition_log.next_offset = manifest.covers
-        partition_log.newest = manifest.newest
-        partition_log.prune()
+        partition_log.newest = manifest.newest  # its outcomes are the live log's at the cut,
+        # pruned as the live log pruned them: nothing is pruned here (``PartitionLog.record``
+        # prunes when the clock enters the next hour, as the live log will)
         return partition_log
 
 
