@@ -26,6 +26,7 @@ from gateway.results import (
     NOT_AUTHORIZED,
     CommandAccepted,
     EventRef,
+    IdempotencyKeyExpired,
     MutationResult,
     NotAuthorized,
     Unavailable,
@@ -107,11 +108,13 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
             if first is None:  # never decided: this gateway's clock and the service's differ
                 return Unavailable(code="Unavailable", message="the service could not take "
                                    "it now; send it again later, with the same key")
-            return problem("IdempotencyKeyExpired", (
-                f"this request was first made on {first.time:%Y-%m-%d} and "
-                f"{'accepted' if first.accepted else 'refused'} then, more than a week ago: "
-                "what it did is no longer kept and it is never decided again; a new request "
-                "needs a new idempotency key"))
+            return IdempotencyKeyExpired(
+                code="IdempotencyKeyExpired", first_decided_on=first.time.date(),
+                accepted=first.accepted, message=(
+                    f"this request was first made on {first.time:%Y-%m-%d} and "
+                    f"{'accepted' if first.accepted else 'refused'} then, more than a week "
+                    "ago: what it did is no longer kept and it is never decided again; a new "
+                    "request needs a new idempotency key"))
         return problem(payload.error.code, payload.error.message)
     visible = await context.views.wait_for(
         [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)

@@ -7,6 +7,7 @@ the services and the runtime declare (``schemas.rejections``): a client switches
 
 from __future__ import annotations
 
+import datetime
 import typing
 
 import strawberry
@@ -71,8 +72,22 @@ class CommandRejected(Problem):
     pass
 
 
-ERROR_TYPES = {code: strawberry.type(type(code, (Problem,), {}),
-                                     description=f"the command was rejected: {code}")
+@strawberry.type(description="This idempotency key was first used more than a week ago: what "
+                             "its request did is no longer kept, and it is never decided "
+                             "again; the member's record shows what it did, and a new request "
+                             "needs a new key")
+class IdempotencyKeyExpired(Problem):
+    first_decided_on: datetime.date = strawberry.field(
+        description="the day (UTC) the service decided the request first sent with this key")
+    accepted: bool = strawberry.field(
+        description="whether that request was accepted then (false: it was refused)")
+
+
+#: The problems of a code declared in ``schemas`` that carry more than a code and a message.
+_OWN = {"IdempotencyKeyExpired": IdempotencyKeyExpired}
+
+ERROR_TYPES = {code: _OWN.get(code) or strawberry.type(
+                   type(code, (Problem,), {}), description=f"the command was rejected: {code}")
                for code in ERROR_CODES if code != "ValidationError"}
 
 #: Every problem a command may come to: the union of a mutation's result besides its success.

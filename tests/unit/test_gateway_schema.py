@@ -82,6 +82,7 @@ class Node:
                                               events {{ type sequence }} }}
                     ... on Problem {{ code message }}
                     ... on ValidationError {{ field }}
+                    ... on IdempotencyKeyExpired {{ firstDecidedOn accepted }}
                   }} }}""", caller, input=input, key=key)
         return data[name]
 
@@ -286,6 +287,7 @@ async def test_a_retry_under_its_key_after_the_week_is_refused_never_decided_twi
         assert first["commandId"] not in node.commands.logs["savings"].outcomes  # forgotten
         late = await node.mutate("depositFunds", deposit, MADRID_STAFF, key="month-end")
     assert (late["__typename"], late["code"]) == ("IdempotencyKeyExpired",) * 2
+    assert (late["firstDecidedOn"], late["accepted"]) == ("2026-11-15", True)
     assert "first made on 2026-11-15 and accepted" in late["message"]
     assert "new idempotency key" in late["message"]
     data = await node.ok(MEMBER, MADRID_STAFF, id=ids["rosa"])
