@@ -35,13 +35,41 @@ def record(section: str, **figures: int) -> None:
         out.write(json.dumps({"section": section, **figures}) + "\n")
 
 
+#: Where the kills of a run landed (``record_kills``): not a section of the table, a line
+#: under it, so a run shows that its kills hit the moments they aim at.
+KILLS = "kills"
+
+
+def record_kills(**landed: int) -> None:
+    """How many kills landed where (``mid_snapshot=2, ...``), for the line under the table."""
+    target = path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a") as out:
+        out.write(json.dumps({"section": KILLS, **landed}) + "\n")
+
+
+def kills() -> dict[str, int]:
+    """Where the kills landed, summed over every line recorded."""
+    sums: dict[str, int] = {}
+    for entry in _entries():
+        if entry.pop("section") == KILLS:
+            for where, count in entry.items():
+                sums[where] = sums.get(where, 0) + int(count)
+    return sums
+
+
+def _entries() -> list[dict]:
+    if not path().exists():
+        return []
+    return [json.loads(line) for line in path().read_text().splitlines()]
+
+
 def totals() -> dict[str, dict[str, int]]:
     """Section -> column -> sum over every line recorded."""
     sums: dict[str, dict[str, int]] = {}
-    if not path().exists():
-        return sums
-    for line in path().read_text().splitlines():
-        entry = json.loads(line)
+    for entry in _entries():
+        if entry["section"] == KILLS:
+            continue
         row = sums.setdefault(entry.pop("section"), dict.fromkeys(COLUMNS, 0))
         for column, value in entry.items():
             row[column] += int(value)

@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from tests.chaos.figures import COLUMNS, MUST_BE_ZERO, totals
+from tests.chaos.figures import COLUMNS, MUST_BE_ZERO, kills, totals
 
 
 def main() -> int:
@@ -23,7 +23,12 @@ def main() -> int:
             bad = bad or wrong
             cells.append(f"[bold red]{value}[/]" if wrong else str(value))
         table.add_row(section, *cells)
-    Console(width=160).print(table)
+    console = Console(width=160)
+    console.print(table)
+    landed = kills()
+    if landed:
+        console.print("kills that landed where they aim: " + ", ".join(
+            f"{count} {where.replace('_', ' ')}" for where, count in sorted(landed.items())))
     return 1 if bad else 0
 
 

@@ -62,7 +62,7 @@ from schemas.topics import SERVICES, events_topic
 from services.runtime.ids import new_id
 from services.runtime import kafka_clients
 from services.runtime.kafka_clients import read_topic
-from tests.chaos.figures import record, runs
+from tests.chaos.figures import record, record_kills, runs
 from tests.chaos.kill import FaultInjector
 from tests.e2e.test_federation_over_http import (
     PROCESSES,
@@ -626,6 +626,9 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     record("durability", runs=1, faults=faults, acknowledged=acknowledged, lost=lost,
            duplicated=duplicated, violations=violations)
     record("money", runs=1, faults=faults, acknowledged=acknowledged, violations=money)
+    record_kills(mid_snapshot=world.mid_snapshot, mid_takeover=world.mid_takeover,
+                 mid_checkpoint=world.mid_checkpoint, mid_catch_up=world.mid_catch_up,
+                 with_data_directory_lost=world.disks_lost)
     print(f"run {seed}: {time.monotonic() - started:.0f}s, {injector.kills} kills, "
           f"{injector.broker_restarts} broker restarts, "
           f"killed {['-'.join(v) for v in injector.victims]}, "
