@@ -28,9 +28,31 @@ def due_soon_paid_today() -> tuple[str, str]:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port a gateway under test can listen on: see ``listen_ports``."""
+    return listen_ports(1)
+
+#: Below the system's ephemeral ports (Linux: ``ip_local_port_range``, 32768-60999 here).
+_LISTEN_RANGE = (20000, 32000)
+
+
+def listen_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports free on 127.0.0.1 right now, below the
+    ephemeral range: a port the system handed out (bind to 0) can be taken, between the test
+    choosing it and the gateway binding it, by any client's outgoing connection (a Kafka
+    client's), and was (``coopbridge up``'s second gateway failed five times on "address
+    already in use"); these are never handed out."""
+    low, high = _LISTEN_RANGE
+    for _ in range(200):
+        first = low + int.from_bytes(os.urandom(2), "big") % (high - low - count)
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise AssertionError(f"no {count} consecutive free ports in {low}-{high}")
 
 
 SERVICES = ("membership", "savings", "training")

@@ -20,26 +20,12 @@ import httpx
 import pytest
 
 from deploy.demo import plan
+from tests.e2e.conftest import listen_ports
 from tests.integration.test_broker import CliHome, cli_home  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
 
 COOPBRIDGE = [sys.executable, "-m", "deploy.cli"]
-
-
-def two_free_ports() -> int:
-    """A first port p with p and p + 1 free (the two gateways)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        try:
-            with socket.socket() as second:
-                second.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise AssertionError("no two consecutive free ports")
 
 
 def processes_of(home: Path) -> list[int]:
@@ -81,7 +67,7 @@ def log_tail(home: Path, node: str, name: str, size: int = 3000) -> str:
 def test_up_demo_status_export_verify_and_ctrl_c(kafka_bootstrap, tmp_path):
     home = tmp_path / "home"
     host, other = "t" + os.urandom(4).hex(), "t" + os.urandom(4).hex()
-    port = two_free_ports()
+    port = listen_ports(2)  # the two gateways: port and port + 1
     env = {k: v for k, v in os.environ.items()
            if k not in ("COOPBRIDGE_NODE_KEY", "COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_PEERS",
                         "COOPBRIDGE_PUBLIC_URL")}  # two nodes: each its own keys
