@@ -29,10 +29,7 @@ def record(section: str, **figures: int) -> None:
     unknown = set(figures) - set(COLUMNS)
     if unknown:
         raise ValueError(f"unknown figure(s) {sorted(unknown)}; columns are {COLUMNS}")
-    target = path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("a") as out:
-        out.write(json.dumps({"section": section, **figures}) + "\n")
+    _append({"section": section, **figures})
 
 
 #: Where the kills of a run landed (``record_kills``): not a section of the table, a line
@@ -42,10 +39,14 @@ KILLS = "kills"
 
 def record_kills(**landed: int) -> None:
     """How many kills landed where (``mid_snapshot=2, ...``), for the line under the table."""
+    _append({"section": KILLS, **landed})
+
+
+def _append(entry: dict) -> None:
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("a") as out:
-        out.write(json.dumps({"section": KILLS, **landed}) + "\n")
+        out.write(json.dumps(entry) + "\n")
 
 
 def kills() -> dict[str, int]:
