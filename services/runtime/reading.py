@@ -114,22 +114,20 @@ def read_event(record: Record) -> Message | Unreadable:
     the same fields), for less: see the module's docstring. A value the short way does not
     read whole (too large, no envelope, a type it does not hold, an older version to upcast,
     data its contract refuses) goes the full way."""
-    value = record.value
-    if type(value) is bytes and len(value) <= MAX_MESSAGE_BYTES:
+    header = envelope_of(record)
+    decoder = None if header is None else _NEWEST_EVENTS.get(header.type)
+    if decoder is not None:
         try:
-            header = _HEADER.decode(value)
-            decoder = _NEWEST_EVENTS.get(header.type)
-            if decoder is not None:
-                return Message(header, decoder.decode(header.data))
+            return Message(header, decoder.decode(header.data))
         except msgspec.DecodeError:  # ValidationError too: the full decode says why
             pass
     return read(record, kind="event")
 
 
 def envelope_of(record: Record) -> Envelope | None:
-    """The envelope of a record whose message is not readable (a newer version, data its
-    contract refuses), if the envelope itself is: what it says of the record, as the short
-    way reads it; None for anything else."""
+    """The envelope of a record, if it reads (a record whose message does not, a newer
+    version or data its contract refuses, still says whose and when): the short way's first
+    step (``read_event``); None for anything else."""
     value = record.value
     if type(value) is not bytes or len(value) > MAX_MESSAGE_BYTES:
         return None
