@@ -12,8 +12,8 @@ For a record of ``{node}.{service}.commands`` and the ``PartitionLog`` of its pa
 3. a command whose id already reached the log is answered from the log, not decided again;
    where the log forgets outcomes after ``log.OUTCOMES_KEPT`` (``PartitionLog.forget``), one
    whose envelope time lies more than ``ACCEPTED_FOR`` behind the processor's clock or the
-   log's (its newest outcome), or ``AHEAD`` in the future, is refused (``CommandOutOfTime``), so a command it may have forgotten is never decided
-   again;
+   log's (its newest outcome), or ``AHEAD`` in the future, is refused (``CommandOutOfTime``),
+   so a command it may have forgotten is never decided again;
 4. a command its service does not take (``UnsupportedCommand``), whose subject or Kafka key
    is not its aggregate id (``ValidationError``) or whose key does not hash to its
    partition (``WrongPartition``) is rejected;

@@ -99,8 +99,10 @@ class CommandProcessor:
         self.max_batch = max_batch  # what one fetch brought, up to this many commands
         self.observer = observer
         #: snapshots every ``snapshot_every`` events of a partition (default: the setting)
+        #: whether the partitions' logs forget outcomes after the week (the setting, once)
+        self.forget = config.forget_outcomes()
         self.snapshots = Snapshots(service, node, self.bootstrap, config.snapshot_every()
-                                   if snapshot_every is None else snapshot_every)
+                                   if snapshot_every is None else snapshot_every, self.forget)
         # started before, stopped after the processor
         self.companions = [*companions, self.snapshots]
         self._snapshotting: dict[int, asyncio.Task] = {}
@@ -239,7 +241,7 @@ class CommandProcessor:
         started = asyncio.get_running_loop().time()
         partition_log = (self._parked.pop(tp.partition, None)
                          or await self.snapshots.restore(tp.partition)
-                         or PartitionLog(self.service, forget=config.forget_outcomes()))
+                         or PartitionLog(self.service, forget=self.forget))
         restored = partition_log.next_offset
         events_tp = TopicPartition(self.events_topic, tp.partition)
         reader = kafka_clients.reader(self.bootstrap)

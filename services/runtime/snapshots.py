@@ -47,7 +47,6 @@ from aiokafka import TopicPartition
 
 from schemas.runtime import Error, EventRef
 from schemas.topics import events_topic, snapshots_topic
-from services import config
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain, ServiceDefinition, Stream
 from services.runtime.ids import new_id
@@ -223,12 +222,14 @@ class Codec:
                 raise Unusable(f"it is of another {name}")
         return manifest
 
-    def log_of(self, manifest: Manifest, chunks: list[bytes | None]) -> PartitionLog:
+    def log_of(self, manifest: Manifest, chunks: list[bytes | None],
+               forget: bool = True) -> PartitionLog:
         """The partition log a snapshot holds, from its manifest and chunk records (in
-        order); ``Unusable`` if any is missing, altered or undecodable."""
+        order), for a processor that forgets outcomes after the week or not (``forget``);
+        ``Unusable`` if any is missing, altered or undecodable."""
         if len(chunks) != len(manifest.chunks):
             raise Unusable("it has another number of chunks than its manifest")
-        partition_log = PartitionLog(self.service, forget=config.forget_outcomes())
+        partition_log = PartitionLog(self.service, forget=forget)
         if manifest.forgets and not partition_log.forget:  # its outcomes are not all there
             raise Unusable("its log forgot old outcomes, which this processor keeps "
                            "(COOPBRIDGE_FORGET_OUTCOMES=0): the events from offset 0 have them")
@@ -278,8 +279,10 @@ class Snapshots:
     """One service's snapshots: restores a partition's log from the newest usable one, and
     writes new ones. A companion of the processor (started before it, stopped after)."""
 
-    def __init__(self, service: ServiceDefinition, node: str, bootstrap: str, every: int):
+    def __init__(self, service: ServiceDefinition, node: str, bootstrap: str, every: int,
+                 forget: bool = True):
         self.codec = Codec(service, node)
+        self.forget = forget  # whether the processor's logs forget outcomes after the week
         self.topic = snapshots_topic(node, service.name)
         self.bootstrap = bootstrap
         self.every = every  # events of a partition between two snapshots; 0: none
@@ -345,7 +348,7 @@ class Snapshots:
                     if manifest.last_event != await _id_at(reader, events_tp, manifest.covers,
                                                            events_end):
                         raise Unusable("the event it ends on is not in the events partition")
-                    partition_log = self.codec.log_of(manifest, [
+                    partition_log = self.codec.log_of(manifest, forget=self.forget, chunks=[
                         found.chunks.get(chunk_key(partition, manifest.snapshot, index))
                         for index in range(len(manifest.chunks))])
                 except Unusable as why:

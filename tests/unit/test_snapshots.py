@@ -246,9 +246,8 @@ def test_a_snapshot_of_a_log_that_forgot_is_not_restored_where_nothing_is_forgot
     codec, manifest, chunks = snapshot_of("savings", log)
     assert manifest.forgets
     assert codec.log_of(manifest, chunks).outcomes.keys() == log.outcomes.keys()
-    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "0")
     with pytest.raises(Unusable, match="forgot"):
-        codec.log_of(manifest, chunks)
+        codec.log_of(manifest, chunks, forget=False)
 
 # -- the bounded outcome index ------------------------------------------------------------
 
@@ -455,16 +454,15 @@ def test_a_processor_forgets_outcomes_unless_told_not_to(monkeypatch):
     assert forgetting.pruned > 0 and len(forgetting.outcomes) < 120
 
 
-def test_a_log_that_does_not_forget_keeps_every_outcome_through_a_snapshot(monkeypatch):
+def test_a_log_that_does_not_forget_keeps_every_outcome_through_a_snapshot():
     """With forgetting off (``COOPBRIDGE_FORGET_OUTCOMES=0``), a takeover from a snapshot
     keeps every outcome, as a fold from offset 0 does (a reviewer found the restore pruned
     regardless)."""
-    monkeypatch.setenv("COOPBRIDGE_FORGET_OUTCOMES", "0")
     log = PartitionLog(SAVINGS, forget=False)
     for day in range(12):
         log.record(f"c{day}", outcome(WHEN + dt.timedelta(days=day)))
     codec, manifest, chunks = snapshot_of("savings", log)
-    restored = codec.log_of(manifest, chunks)
+    restored = codec.log_of(manifest, chunks, forget=False)
     assert restored.outcomes.keys() == log.outcomes.keys() and len(restored.outcomes) == 12
     restored.record("c12", outcome(WHEN + dt.timedelta(days=12, hours=2)))
     assert len(restored.outcomes) == 13
