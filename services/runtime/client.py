@@ -66,6 +66,8 @@ class CommandClient:
         self._source = source_for(node, source)
         self._waiting: dict[str, deque[asyncio.Future]] = defaultdict(deque)
         self._follower: asyncio.Task | None = None
+        #: the partition of ``{node}.replies`` this client reads, drawn at ``start``
+        self.reply_partition: int | None = None
 
     async def start(self) -> None:
         self._producer = kafka_clients.producer(self._bootstrap)
@@ -76,7 +78,6 @@ class CommandClient:
         mine = random.choice(partitions)  # drawn: clients share one by chance (fewer, the
         # more partitions the topic has)
         self.reply_partition = mine.partition
-        self._headers = [(REPLY_PARTITION_HEADER, str(mine.partition).encode())]
         self._replies.assign([mine])
         await self._replies.seek_to_end(mine)
         await self._replies.position(mine)  # fixed now: replies from here on are ours to see
@@ -133,7 +134,8 @@ class CommandClient:
         try:
             await self._producer.send_and_wait(commands_topic(self.node, service), value=raw,
                                                key=aggregate_id.encode(),
-                                               headers=self._headers)
+                                               headers=[(REPLY_PARTITION_HEADER, str(
+                                                   self.reply_partition).encode())])
             return await asyncio.wait_for(waiter, timeout)
         finally:
             queue = self._waiting.get(command_id)
