@@ -319,7 +319,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
             return JSONResponse({"error": AUTHENTICATION_REQUIRED if caller is None else
                                  "only the node's operator takes checkpoints"},
                                 status_code=401 if caller is None else 403)
-        own = state.projections.replica if state.projections else config.gateway_replica()
+        own = config.gateway_replica()  # as the projections read it
         asked = request.query_params.get("replica")
         if asked is not None and asked != own:  # a checkpoint is one replica's store
             return JSONResponse({"error": f"this gateway is replica {own!r}, not the one "

@@ -106,7 +106,9 @@ def problem(code: str, message: str, field: str | None = None):
     if code == "ValidationError":
         return ValidationError(code=code, message=message, field=field)
     cls = ERROR_TYPES.get(code)
-    return cls(code=code, message=message) if cls else CommandRejected(code=code, message=message)
+    if cls is None or cls in _OWN.values():  # an own type's fields are its maker's to give
+        return CommandRejected(code=code, message=message)
+    return cls(code=code, message=message)
 
 
 #: What a caller who may not send a command hears.

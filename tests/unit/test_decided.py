@@ -92,3 +92,14 @@ def test_only_an_id_made_of_a_key_is_keyed():
     assert not decided.keyed(new_id())
     assert not decided.keyed(derived_id(new_id(), 0, T))
     assert not decided.keyed("acct-1/remittance-9/deliver")  # the courier's ids
+
+
+def test_a_problem_of_that_code_without_its_fields_is_a_plain_rejection():
+    """``IdempotencyKeyExpired`` carries fields only the gateway can give: anything else
+    answering that code (a processor, a caller of ``problem``) gets a plain rejection, not a
+    resolver that fails building the type without them."""
+    from gateway.results import CommandRejected, IdempotencyKeyExpired, problem  # noqa: PLC0415
+
+    made = problem("IdempotencyKeyExpired", "late")
+    assert type(made) is CommandRejected and made.code == "IdempotencyKeyExpired"
+    assert not isinstance(made, IdempotencyKeyExpired)
