@@ -91,8 +91,8 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
             if command_id is not None:
                 try:
                     first = context.views.decided_at(topic, aggregate_id, command_id)
-                except RuntimeError:  # the views stopped (ProjectionsFailed) or never began:
-                    # a retry is never sent without knowing whether it was decided
+                except RuntimeError:  # the views stopped (ProjectionsFailed): a retry is
+                    # never sent without knowing whether it was decided
                     return Unavailable(code="Unavailable", message="the gateway's views are "
                                        "not available; send it again later, with the same key")
             reply = await context.commands.send(command, aggregate_id, command_id=command_id,
@@ -112,9 +112,9 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
                 code="IdempotencyKeyExpired", first_decided_on=first.time.date(),
                 accepted=first.accepted, message=(
                     f"this request was first made on {first.time:%Y-%m-%d} and "
-                    f"{'accepted' if first.accepted else 'refused'} then, more than a week "
-                    "ago: what it did is no longer kept and it is never decided again; a new "
-                    "request needs a new idempotency key"))
+                    f"{'accepted' if first.accepted else 'refused'} then; what it did is no "
+                    "longer kept (a week on, by the service's clock) and it is never decided "
+                    "again; a new request needs a new idempotency key"))
         return problem(payload.error.code, payload.error.message)
     visible = await context.views.wait_for(
         [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)

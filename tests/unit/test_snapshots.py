@@ -498,8 +498,8 @@ async def test_a_snapshot_that_fails_is_tried_again_only_after_more_events():
 
 
 async def test_a_log_that_forgets_nothing_decides_a_command_of_any_time():
-    """The time window guards only forgotten outcomes: where nothing is forgotten (the
-    default) an old redelivery or a sender's clock 15 minutes fast is decided as ever."""
+    """The time window guards only forgotten outcomes: where nothing is forgotten
+    (``COOPBRIDGE_FORGET_OUTCOMES=0``) an old redelivery or a sender's clock 15 minutes fast is decided as ever."""
     for when in (NOW - ACCEPTED_FOR - dt.timedelta(days=30), NOW + AHEAD + dt.timedelta(hours=1)):
         core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
         plan = await handle(core, log, at(register(), "c-any", when), NOW)
