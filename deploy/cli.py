@@ -28,6 +28,7 @@ from deploy.node import SERVICES
 from deploy.peers import SharedKeys
 from deploy.supervisor import GATEWAY_GRACE_S, UpState, alive, run_up, wait_until_healthy
 from gateway.auth import Role, issue_token
+from schemas.topics import check_node
 from services import config
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,6 +146,8 @@ def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | N
     --ssl-keyfile (what its peers fetch status lists over)."""
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
+    # tokens and records are signed, members' data opened: both keys, or no start
+    config.refuse_to_start_without_keys(node or config.node_id(), config.GATEWAY_KEYS)
     import uvicorn
 
     from gateway.app import create_app
@@ -160,6 +163,29 @@ def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | N
     uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
                 ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                 log_level="info", lifespan="on", timeout_graceful_shutdown=GATEWAY_GRACE_S)
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """A node's secrets."""
+
+
+@keys_group.command("new")
+@click.option("--node", required=True, help="The node the keys are for.")
+def keys_new(node: str) -> None:
+    """Print a fresh pair of keys for NODE as environment lines (COOPBRIDGE_SIGNING_KEY,
+    COOPBRIDGE_NODE_KEY) on stdout, for an operator to store; nothing is written. Each process
+    is given only the keys it uses (docs/docker.md): the services the node key, the relay the
+    signing key, the gateway both."""
+    try:
+        check_node(node)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--node") from None
+    for variable, value in config.new_keys().items():
+        click.echo(f"{variable}={value}")
+    err.print(f"keys of node {node}: store each apart, never in git or Kafka; losing the node "
+              "key loses its members' personal data, a new signing key must reach the peers' "
+              "trust lists")
 
 
 @main.command("schema")
@@ -411,6 +437,8 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
     $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or SIGTERM) stops everything it
     started, and a child never outlives it.
     """
+    for node in nodes or (config.node_id(),):  # its gateway uses both keys: refuse before all
+        config.refuse_to_start_without_keys(node, config.GATEWAY_KEYS)
     try:
         run_up(nodes or (config.node_id(),), development, (seed, members) if with_demo else None)
     except SharedKeys as exc:

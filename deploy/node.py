@@ -6,14 +6,14 @@ here; the services themselves never import each other. Reads and writes no topic
 from __future__ import annotations
 
 from services.membership.app import membership_processor
-from services.relay.relay import node_relay
-from services.runtime.host import ServiceFactory, WithoutDataKeys
+from services.relay.relay import RELAY_SERVICE
+from services.runtime.host import ServiceFactory
 from services.savings.app import savings_processor
 from services.training.app import training_processor
 
 #: service name -> (factory, module runnable with ``python -m``)
 SERVICES: dict[str, tuple[ServiceFactory, str]] = {
-    "federation": (WithoutDataKeys(node_relay), "services.relay"),
+    "federation": (RELAY_SERVICE, "services.relay"),
     "membership": (membership_processor, "services.membership"),
     "savings": (savings_processor, "services.savings"),
     "training": (training_processor, "services.training"),

@@ -9,10 +9,16 @@
 | ``COOPBRIDGE_SESSION_TIMEOUT_S`` | ``30``           | consumer group session timeout (seconds)  |
 | ``COOPBRIDGE_HOME``            | ``./.coopbridge``  | local state (jars, broker data, dev keys) |
 | ``COOPBRIDGE_NODE_KEY``        | a dev key file     | base64url of the node's 32-byte key that  |
-|                                |                    | wraps every member's data key             |
+|                                | (none in           | wraps every member's data key             |
+|                                | production)        |                                           |
 | ``COOPBRIDGE_SIGNING_KEY``     | a dev key file     | base64url Ed25519 seed: signs tokens      |
-| ``COOPBRIDGE_ENV``             | ``production``     | ``development`` (``up --development``)    |
-|                                |                    | turns on GraphiQL and introspection       |
+|                                | (none in           | (``coopbridge keys new`` makes a pair)    |
+|                                | production)        |                                           |
+| ``COOPBRIDGE_ENV``             | (unset)            | ``development`` (``up --development``)    |
+|                                |                    | turns on GraphiQL and introspection;      |
+|                                |                    | ``production`` also refuses to start      |
+|                                |                    | without the keys and never writes key     |
+|                                |                    | files; unset: neither                     |
 | ``COOPBRIDGE_GATEWAY_PORT``    | ``8000``           | the GraphQL gateway's HTTP port           |
 | ``COOPBRIDGE_PUBLIC_URL``      | ``http://127.0.0.1:<port>`` | the gateway's address as others   |
 |                                | (``https`` when    | reach it (status lists in credentials)    |
@@ -47,6 +53,7 @@ import json
 import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,24 +191,81 @@ def forget_outcomes() -> bool:
     return value == 1
 
 
+#: The two secrets of a node, each from its own variable (a process is given those it uses).
+SIGNING_KEY, NODE_KEY = "COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_NODE_KEY"
+#: A gateway signs tokens and records and opens members' data: it uses both.
+GATEWAY_KEYS = (SIGNING_KEY, NODE_KEY)
+#: What ``COOPBRIDGE_ENV`` may say (unset: as before there was a production mode).
+ENVIRONMENTS = ("production", "development")
+
+
 def node_key(node: str) -> bytes:
     """The node's key-encryption key (32 bytes) that wraps every member's data key.
 
-    Production sets ``COOPBRIDGE_NODE_KEY``. Without it, a development key is created once in
+    Production sets ``COOPBRIDGE_NODE_KEY`` (and refuses to go on without it). Elsewhere,
+    without it, a development key is created once in
     ``<home>/<node>.node-key`` (mode 0600) so that a local node keeps working across restarts.
     """
-    return _secret("COOPBRIDGE_NODE_KEY", node, "node-key")
+    return _secret(NODE_KEY, node, "node-key")
 
 
 def signing_key(node: str) -> bytes:
     """The node's Ed25519 signing key seed (32 bytes): it signs access tokens (and, with the
-    federation, portable records). ``COOPBRIDGE_SIGNING_KEY`` in production, else a
+    federation, portable records). ``COOPBRIDGE_SIGNING_KEY`` (required in production), else a
     development key in ``<home>/<node>.signing-key``."""
-    return _secret("COOPBRIDGE_SIGNING_KEY", node, "signing-key")
+    return _secret(SIGNING_KEY, node, "signing-key")
+
+
+def new_keys() -> dict[str, str]:
+    """A fresh pair of keys for a node, by variable (``coopbridge keys new`` prints them)."""
+    return {variable: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            for variable in GATEWAY_KEYS}
+
+
+def production() -> bool:
+    """``COOPBRIDGE_ENV=production``, said explicitly: the node's keys come from the
+    environment only, and a process without the keys it uses does not start. Unset, a node
+    makes development key files as it always did (a machine's ``make run``, the tests)."""
+    return _environment() == "production"
+
+
+def _environment() -> str | None:
+    value = os.environ.get("COOPBRIDGE_ENV") or None
+    if value is not None and value not in ENVIRONMENTS:
+        raise ConfigError(f"COOPBRIDGE_ENV={value!r} is neither 'production' nor 'development'")
+    return value
+
+
+def require_keys(node: str, variables: tuple[str, ...]) -> None:
+    """In production, that each of ``variables`` is set and is a valid key (``ConfigError``
+    naming the first that is not); elsewhere nothing (development keys are made on use)."""
+    if not production():
+        return
+    missing = [v for v in variables if not os.environ.get(v)]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, and with "
+            f"COOPBRIDGE_ENV=production no key file is made (`coopbridge keys new --node "
+            f"{check_node(node)}` prints a fresh pair to store)")
+    for variable in variables:
+        _secret(variable, node, "")
+
+
+def refuse_to_start_without_keys(node: str, variables: tuple[str, ...]) -> None:
+    """What a gateway, service or relay does first: without the keys it uses in production
+    (or with an unknown ``COOPBRIDGE_ENV``), one line on stderr and exit status 2, before
+    anything is opened or written."""
+    try:
+        require_keys(node, variables)
+    except ValueError as exc:  # a ConfigError, or a node id that is none
+        print(f"coopbridge: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def _secret(variable: str, node: str, suffix: str) -> bytes:
     value = os.environ.get(variable)
+    if not value and production():
+        require_keys(node, (variable,))
     if not value:
         path = home() / f"{check_node(node)}.{suffix}"
         if not path.exists():
@@ -214,7 +278,10 @@ def _secret(variable: str, node: str, suffix: str) -> bytes:
                 with os.fdopen(fd, "w") as out:
                     out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         value = path.read_text().strip()
-    key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        key = b""
     if len(key) != 32:
         raise ConfigError(f"{variable} must be 32 bytes, base64url-encoded")
     return key
@@ -224,7 +291,7 @@ def development_mode() -> bool:
     """GraphiQL and introspection are on only with ``COOPBRIDGE_ENV=development``, which
     ``coopbridge up --development`` (``make run``) sets for its gateways; anything else is
     production."""
-    return os.environ.get("COOPBRIDGE_ENV", "production") == "development"
+    return _environment() == "development"
 
 
 def gateway_port() -> int:

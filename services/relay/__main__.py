@@ -3,8 +3,8 @@ until SIGTERM or Ctrl-C, which finish the record in hand and commit it."""
 
 from __future__ import annotations
 
-from services.relay.relay import node_relay
-from services.runtime.host import WithoutDataKeys, run_service
+from services.relay.relay import RELAY_SERVICE
+from services.runtime.host import run_service
 
 if __name__ == "__main__":
-    run_service(WithoutDataKeys(node_relay))
+    run_service(RELAY_SERVICE)

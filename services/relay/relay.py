@@ -61,6 +61,7 @@ from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain
 from services.runtime.client import CommandClient, Reply
 from services.runtime.deadletter import publish
+from services.runtime.host import WithoutDataKeys
 from services.runtime.ids import derived_id
 from services.runtime.keys import signing_key
 from services.runtime.reading import Unreadable, read, read_log
@@ -409,3 +410,7 @@ class _Listener(ConsumerRebalanceListener):
 def node_relay(node: str, bootstrap: str | None = None) -> Relay:
     """The relay of ``node`` with its trust list and signing key from the configuration."""
     return Relay(node, bootstrap)
+
+
+#: How a relay process is run: never with members' data keys, with the signing key.
+RELAY_SERVICE = WithoutDataKeys(node_relay, keys=(config.SIGNING_KEY,))

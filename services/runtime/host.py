@@ -4,7 +4,8 @@ A service is a command processor (built with the node's data keys) or, wrapped i
 ``WithoutDataKeys``, anything else with the same ``run``/``stop`` surface that must not hold
 members' data keys (the relay between nodes): no ``DataKeys`` is opened for it.
 
-SIGTERM and SIGINT stop the service gracefully (the batch in flight finishes and commits).
+With ``COOPBRIDGE_ENV=production`` a service without the keys it uses does not start (one
+line, exit status 2). SIGTERM and SIGINT stop the service gracefully (the batch in flight finishes and commits).
 An infrastructure failure ends the process with status 1 and no commit, so the commands are
 redelivered to the next owner of their partitions.
 """
@@ -40,12 +41,20 @@ class Service(Protocol):
 
 @dataclass(frozen=True)
 class WithoutDataKeys:
-    """A service built from ``(node, bootstrap)`` alone, that never sees a data key."""
+    """A service built from ``(node, bootstrap)`` alone, that never sees a data key;
+    ``keys`` names the secrets it does use (``config.SIGNING_KEY``), which production
+    requires before it starts."""
 
     build: Callable[[str, str], Service]
+    keys: tuple[str, ...] = ()
 
 
 ServiceFactory = ProcessorFactory | WithoutDataKeys
+
+
+def keys_used(factory: ServiceFactory) -> tuple[str, ...]:
+    """The secrets a service reads: a command processor the node key (members' data keys)."""
+    return factory.keys if isinstance(factory, WithoutDataKeys) else (config.NODE_KEY,)
 
 
 async def serve(factory: ServiceFactory, node: str | None = None,
@@ -72,6 +81,7 @@ async def _until_stopped(service: Service | CommandProcessor, name: str, node: s
 
 
 def run_service(factory: ServiceFactory, node: str | None = None) -> None:
+    config.refuse_to_start_without_keys(node or config.node_id(), keys_used(factory))
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -181,7 +181,8 @@ async def pipeline(bench: Bench, *, instances: int, commands: int, members: int,
         raise RuntimeError(f"topics of {node}: {report.drift}")
     env = dict(os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bench.bootstrap,
                COOPBRIDGE_HOME=str(home), COOPBRIDGE_ENV="production",
-               COOPBRIDGE_NODE_KEY=base64.urlsafe_b64encode(node_key).decode())
+               COOPBRIDGE_NODE_KEY=base64.urlsafe_b64encode(node_key).decode(),
+               COOPBRIDGE_SIGNING_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     env[SERVICE_PARTITIONS_ENV] = str(partitions)  # the projections' faust app declares too
     async with _views(node, env, home) as views, \
             _services(node, env, home, instances) as services, \

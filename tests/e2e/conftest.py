@@ -16,6 +16,7 @@ import pytest
 from deploy.node import SERVICES as NODE_SERVICES
 from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
+from services import config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,18 +71,25 @@ def node_commands(port: int, services: tuple[str, ...] = SERVICES,
 
 
 @contextlib.contextmanager
-def running_node(kafka_bootstrap: str, folder: Path, environment: str = "production",
+def running_node(kafka_bootstrap: str, folder: Path, environment: str | None = None,
                  services: tuple[str, ...] = SERVICES, coopbridge: str | None = None,
                  ) -> Iterator[tuple[str, str, dict]]:
-    """A fresh node: ``services`` and its gateway (``COOPBRIDGE_ENV=environment``), each a
-    process of its own run in ``folder`` (its logs there too), from this checkout or from an
-    installed ``coopbridge``; yields the node id, the GraphQL URL and the processes'
-    environment."""
+    """A fresh node: ``services`` and its gateway (``COOPBRIDGE_ENV=environment``; unset by
+    default: no GraphiQL, development key files in its home), each a process of its own run
+    in ``folder`` (its logs there too), from this checkout or from an installed
+    ``coopbridge``; yields the node id, the GraphQL URL and the processes' environment. In
+    ``production`` the node is given a fresh pair of keys in that environment (it makes no
+    key file)."""
     node_id = "t" + os.urandom(4).hex()
     ensure_node_topics(node_id, kafka_bootstrap)
     port = free_port()
     env = dict(os.environ, COOPBRIDGE_NODE=node_id, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(folder / "home"), COOPBRIDGE_ENV=environment)
+               COOPBRIDGE_HOME=str(folder / "home"))
+    env.pop("COOPBRIDGE_ENV", None)
+    if environment is not None:
+        env["COOPBRIDGE_ENV"] = environment
+    if environment == "production":
+        env.update(config.new_keys())
     if coopbridge is None:
         env["PYTHONPATH"] = str(REPO)  # run outside the checkout, import from it
     commands = node_commands(port, services, coopbridge)

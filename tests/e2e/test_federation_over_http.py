@@ -56,10 +56,11 @@ class Federation:
             home.mkdir()
             self.env[role] = dict(
                 os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-                COOPBRIDGE_HOME=str(home), COOPBRIDGE_ENV="production",
+                COOPBRIDGE_HOME=str(home),
                 COOPBRIDGE_PUBLIC_URL=self.url(role, ""),
                 COOPBRIDGE_PEERS=str(home / "peers.json"))
-            self.env[role].pop("COOPBRIDGE_SIGNING_KEY", None)
+            for variable in ("COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_ENV"):  # keys in its home
+                self.env[role].pop(variable, None)
         for role in self.nodes:  # each trusts the other: its gateway and its public keys
             other = "home" if role == "host" else "host"
             with _home(self.env[other]):

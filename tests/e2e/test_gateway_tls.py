@@ -33,9 +33,10 @@ async def test_the_gateway_serves_https_and_a_peer_trusting_its_authority_fetche
     ensure_node_topics(node, kafka_bootstrap)
     cert, key = self_signed_certificate(tmp_path)
     env = dict(os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               COOPBRIDGE_HOME=str(tmp_path / "home"), COOPBRIDGE_ENV="production",
+               COOPBRIDGE_HOME=str(tmp_path / "home"),
                PYTHONPATH=str(REPO))
-    for variable in ("COOPBRIDGE_PUBLIC_URL", "COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_PEER_CA"):
+    for variable in ("COOPBRIDGE_PUBLIC_URL", "COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_PEER_CA",
+                     "COOPBRIDGE_ENV"):  # its development signing key, in its home
         env.pop(variable, None)
     monkeypatch.delenv("COOPBRIDGE_PEER_CA", raising=False)
     base = f"https://127.0.0.1:{port}"

@@ -20,6 +20,7 @@ from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 
 from gateway.auth import Role, issue_token
+from services import config
 from services.runtime.ids import new_id
 from tests.e2e.conftest import REPO, running_node
 from tests.e2e.test_rosa_over_http import client_for, mutation, request
@@ -69,8 +70,9 @@ def test_every_module_imports_without_the_test_extra(production_env, tmp_path):
 async def test_an_installed_node_serves_subscriptions_over_graphql_transport_ws(
         production_env, kafka_bootstrap, tmp_path, monkeypatch):
     coopbridge = str(production_env / "bin" / "coopbridge")
-    with running_node(kafka_bootstrap, tmp_path, coopbridge=coopbridge) as (node, url, env):
-        monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])  # its signing key
+    with running_node(kafka_bootstrap, tmp_path, "production",
+                      coopbridge=coopbridge) as (node, url, env):
+        monkeypatch.setenv(config.SIGNING_KEY, env[config.SIGNING_KEY])  # it signs our tokens
         coop, rosa, savings = new_id(), new_id(), new_id()
         operator = issue_token(node, Role.NODE_ADMIN)
         staff = issue_token(node, Role.STAFF, coop)
