@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import click
 from rich.markup import escape
 
-from deploy import broker
-from deploy.console import display_path, err, out, set_up_topics, status_line
+from deploy import broker, shape
+from deploy.console import display_path, err, out, set_up_topics, status_line, status_lines
 from deploy.node import SERVICES
 from deploy.peers import SharedKeys
 from deploy.supervisor import GATEWAY_GRACE_S, UpState, alive, run_up, wait_until_healthy
@@ -226,9 +226,13 @@ def status(nodes: tuple[str, ...]) -> None:
     from deploy.operate import consumer_lag  # noqa: PLC0415
 
     external = broker.external_bootstrap()
-    out.print(f"external cluster · {escape(external)}" if external
-              else status_line(broker.default_broker().status()))
     state = UpState.read()
+    kafka = [shape.from_description(entry) for entry in (state or {}).get("kafka", [])]
+    if external:
+        out.print(f"external cluster · {escape(external)}")
+    for local in kafka or ([] if external else [broker.default_broker()]):
+        for line in status_lines(local.status()):
+            out.print(line)
     if state is None:
         out.print("[yellow]no `coopbridge up` is running[/] (from this $COOPBRIDGE_HOME)")
     else:
@@ -244,8 +248,9 @@ def status(nodes: tuple[str, ...]) -> None:
             out.print(f"gateway {node} · http://127.0.0.1:{port} · "
                       + ("[green]ready[/]" if healthy else "[red]not ready[/]"))
     nodes = nodes or tuple(state["gateways"]) if state else nodes or (config.node_id(),)
+    bootstraps = (state or {}).get("bootstraps") or {}
     try:
-        lags = consumer_lag(list(nodes))
+        lags = [lag for node in nodes for lag in consumer_lag([node], bootstraps.get(node))]
     except Exception as exc:  # the cluster does not answer: say so in one line
         raise broker.BrokerError(f"could not read consumer lag: {exc}") from exc
     table = Table("node", "consumer", "group", "partitions", "lag", title="consumer lag")
@@ -429,18 +434,27 @@ def _gateway_url(node: str) -> str:
 @click.option("--development", is_flag=True,
               help="Gateways in development mode: GraphiQL and introspection (make run). "
                    "Without it they run as in production (unless COOPBRIDGE_ENV says so).")
+@click.option("--brokers", type=click.IntRange(1, broker.MOST_BROKERS), default=1,
+              show_default=True,
+              help="Brokers of the local Kafka: 3 is the production shape (every topic on "
+                   "3 replicas, a write acknowledged by 2).")
+@click.option("--clusters", is_flag=True,
+              help="A Kafka cluster of its own for each node (of --brokers brokers), with "
+                   "MirrorMaker 2 carrying each node's federation topic to the others.")
 @fails_cleanly
 def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
-       development: bool) -> None:
-    """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set), their topics and
-    their services and gateways, each a supervised process with its log in
-    $COOPBRIDGE_HOME/logs. Stays in the foreground; Ctrl-C (or SIGTERM) stops everything it
-    started, and a child never outlives it.
+       development: bool, brokers: int, clusters: bool) -> None:
+    """Run nodes: the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS is set; a replicated
+    cluster with --brokers, one per node with --clusters), their topics and their services
+    and gateways, each a supervised process with its log in $COOPBRIDGE_HOME/logs. Stays in
+    the foreground; Ctrl-C (or SIGTERM) stops everything it started, and a child never
+    outlives it.
     """
     for node in nodes or (config.node_id(),):  # its gateway uses both keys: refuse before all
         config.refuse_to_start_without_keys(node, config.GATEWAY_KEYS)
     try:
-        run_up(nodes or (config.node_id(),), development, (seed, members) if with_demo else None)
+        run_up(nodes or (config.node_id(),), development, (seed, members) if with_demo else None,
+               brokers, clusters)
     except SharedKeys as exc:
         raise click.ClickException(str(exc)) from None
 

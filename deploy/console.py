@@ -17,12 +17,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def set_up_topics(nodes: tuple[str, ...]) -> dict[str, TopicReport]:
-    """Create the missing topics of each node, and print what was done and any drift."""
+def set_up_topics(nodes: tuple[str, ...], bootstraps: dict[str, str] | None = None,
+                  replication: int | None = None) -> dict[str, TopicReport]:
+    """Create the missing topics of each node (on its own cluster, ``bootstraps``; with
+    ``replication`` replicas), and print what was done and any drift."""
     reports = {}
     for node in nodes:
         try:
-            report = ensure_node_topics(node)
+            report = ensure_node_topics(node, (bootstraps or {}).get(node), replication)
         except ValueError as exc:  # an invalid node id
             raise click.BadParameter(str(exc), param_hint="--node") from None
         except Exception as exc:  # the cluster refused or did not answer
@@ -36,6 +38,16 @@ def set_up_topics(nodes: tuple[str, ...]) -> dict[str, TopicReport]:
         for line in report.drift:
             err.print(f"  [red]drift[/] {escape(line)}")
     return reports
+
+
+def status_lines(status: broker.BrokerStatus | broker.ClusterStatus) -> list[str]:
+    """A broker in one line; a cluster in a line, then one per broker."""
+    if isinstance(status, broker.BrokerStatus):
+        return [status_line(status)]
+    state = ("[bold green]running[/]" if status.running == len(status.nodes) else
+             "[bold yellow]stopped[/]" if not status.running else "[bold red]degraded[/]")
+    return [f"cluster {status.name} {state} · {status.running}/{len(status.nodes)} brokers · "
+            f"{status.bootstrap}", *(f"  {status_line(node)}" for node in status.nodes)]
 
 
 def status_line(status: broker.BrokerStatus) -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from deploy import broker
-from deploy.console import display_path, err, out, set_up_topics, status_line
+from deploy import broker, shape
+from deploy.console import display_path, err, out, set_up_topics, status_lines
 from deploy.node import SERVICES
 from deploy.peers import federate
 from gateway.auth import Role, issue_token
@@ -33,38 +33,46 @@ from services import config
 GATEWAY_GRACE_S = 3.0
 
 
-def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | None) -> None:
+def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | None,
+           brokers: int = 1, clusters: bool = False) -> None:
     """Run ``nodes`` until Ctrl-C or SIGTERM, then stop everything started here. Their
     gateways are on consecutive ports from ``$COOPBRIDGE_GATEWAY_PORT``, in development mode
-    if ``development``; ``demo`` (seed, members) seeds the demo once the nodes are ready."""
+    if ``development``; ``demo`` (seed, members) seeds the demo once the nodes are ready.
+    Kafka is shaped by ``brokers`` and ``clusters`` (``deploy.shape``)."""
     gateways = {node: config.gateway_port() + i for i, node in enumerate(nodes)}
     for node, port in gateways.items():
         _port_free(port, f"the gateway of node {node}")
-    embedded = None if broker.external_bootstrap() else broker.default_broker()
-    started_here = embedded is not None and not embedded.status().running
+    kafka = shape.plan(nodes, brokers, clusters)
+    started_here = [local for local in kafka.local.values() if not shape.running(local)]
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     children: list[Child] = []
     seeding: threading.Thread | None = None
     try:
-        if embedded is not None:
-            with out.status("starting the embedded Kafka broker…"):
-                status = embedded.start(ends_with_caller=True)  # even if up is SIGKILLed
-            out.print(status_line(status))
-        else:
+        for name, local in kafka.local.items():
+            what = ("the embedded Kafka broker" if isinstance(local, broker.EmbeddedBroker)
+                    else f"Kafka cluster {name} ({local.size} brokers)")
+            with out.status(f"starting {what}…"):
+                status = local.start(ends_with_caller=True)  # even if up is SIGKILLed
+            for line in status_lines(status):
+                out.print(line)
+        if not kafka.local:
             info = broker.cluster_info(config.bootstrap_servers())
             out.print(f"external cluster · {escape(info.bootstrap)} · {info.brokers} broker(s)")
-        reports = set_up_topics(nodes)
+        reports = set_up_topics(nodes, kafka.bootstraps, kafka.replication)
         drift = sum(len(r.drift) for r in reports.values())
         logs = config.home() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         urls = federate(gateways)
-        children = [Child(node, name, logs, url=urls[node])
+        env = {node: {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstraps[node],
+                      **shape.replication_env(kafka)} for node in nodes}
+        children = [Child(node, name, logs, env[node], url=urls[node])
                     for node in nodes for name in sorted(SERVICES)]
-        children += [Child(node, "gateway", logs, port, url=urls[node], development=development)
+        children += [Child(node, "gateway", logs, env[node], port, url=urls[node],
+                           development=development)
                      for node, port in gateways.items()]
-        state = UpState(nodes, gateways, children)
+        state = UpState(nodes, gateways, children, kafka)
         state.write()
         for node, port in gateways.items():
             _wait_for_gateway(port, children)
@@ -72,7 +80,7 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
             f"services {', '.join(sorted(SERVICES))} + gateway · "
-            f"bootstrap {escape(config.bootstrap_servers())} · "
+            f"bootstrap {escape(' | '.join(sorted(set(kafka.bootstraps.values()))))} · "
             f"logs {escape(display_path(logs))}"
             + (f" · [bold red]{drift} drift[/]" if drift else "")
             + " · Ctrl-C stops"
@@ -98,10 +106,12 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
         for child in children:
             child.terminate()
         UpState.clear()
-        if started_here:
-            with out.status("stopping the broker…"):
-                embedded.stop()
-            out.print(status_line(embedded.status()))
+        for local in started_here:
+            with out.status("stopping the broker…" if isinstance(local, broker.EmbeddedBroker)
+                            else f"stopping Kafka cluster {local.name}…"):
+                local.stop()
+            for line in status_lines(local.status()):
+                out.print(line)
 
 
 def _print_addresses(gateways: dict[str, int], development: bool) -> None:
@@ -121,17 +131,16 @@ def _print_addresses(gateways: dict[str, int], development: bool) -> None:
 class Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
-    def __init__(self, node: str, name: str, logs: Path, port: int | None = None,
-                 url: str | None = None, development: bool = False):
+    def __init__(self, node: str, name: str, logs: Path, env: dict[str, str],
+                 port: int | None = None, url: str | None = None, development: bool = False):
         self.node, self.name, self.port, self.url = node, name, port, url
-        self.development = development
+        self.env, self.development = env, development
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
 
     def _start(self) -> None:
-        env = dict(os.environ, COOPBRIDGE_NODE=self.node,
-                   KAFKA_BOOTSTRAP_SERVERS=config.bootstrap_servers())
+        env = dict(os.environ, COOPBRIDGE_NODE=self.node, **self.env)
         if self.development:  # asked for (make run): GraphiQL and introspection
             env["COOPBRIDGE_ENV"] = "development"
         if self.url:
@@ -214,8 +223,10 @@ def _port_free(port: int, what: str) -> None:
 class UpState:
     """What ``up`` runs, in ``$COOPBRIDGE_HOME/up.json``, for ``coopbridge status``."""
 
-    def __init__(self, nodes, gateways: dict[str, int], children: list[Child]):
+    def __init__(self, nodes, gateways: dict[str, int], children: list[Child],
+                 kafka: shape.Shape):
         self.nodes, self.gateways, self.children = nodes, gateways, children
+        self.kafka = kafka
 
     @staticmethod
     def path() -> Path:
@@ -223,8 +234,8 @@ class UpState:
 
     def write(self) -> None:
         self.path().write_text(json.dumps({
-            "pid": os.getpid(), "bootstrap": config.bootstrap_servers(),
-            "gateways": self.gateways,
+            "pid": os.getpid(), "bootstraps": self.kafka.bootstraps,
+            "kafka": shape.described(self.kafka), "gateways": self.gateways,
             "processes": [{"node": c.node, "name": c.name, "pid": c.proc.pid,
                            "restarts": c.restarts, "log": str(c.log_path)}
                           for c in self.children]}, indent=2))

@@ -78,9 +78,10 @@ def ensure_topics(
         admin.close()
 
 
-def ensure_node_topics(node: str | None = None, bootstrap: str | None = None) -> TopicReport:
+def ensure_node_topics(node: str | None = None, bootstrap: str | None = None,
+                       replication_factor: int | None = None) -> TopicReport:
     """Every topic of node ``node`` (default: this node)."""
-    return ensure_topics(node_topics(node or config.node_id()), bootstrap)
+    return ensure_topics(node_topics(node or config.node_id()), bootstrap, replication_factor)
 
 
 def _drift(admin: KafkaAdminClient, specs: list[TopicSpec]) -> list[str]:

@@ -9,6 +9,7 @@ cached in ``$COOPBRIDGE_HOME`` (default: the repository's ``.coopbridge``) acros
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -50,6 +51,26 @@ def embedded_broker(
         yield embedded
     finally:
         embedded.stop()
+
+
+@pytest.fixture(scope="module")
+def replicated_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """Start a replicated cluster of the tests' own (``with replicated_cluster("x", 3) as
+    cluster``), on free ports, stopped at the end of the block; even with
+    KAFKA_BOOTSTRAP_SERVERS set, as the tests that use one put it through faults."""
+
+    @contextlib.contextmanager
+    def started(name: str, brokers: int = 3) -> Iterator[broker.EmbeddedCluster]:
+        cluster = broker.cluster_on_free_ports(
+            name, tmp_path_factory.mktemp(f"cluster-{name}"), _jar_home(), brokers,
+            os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "384m")
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+
+    return started
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ as ``from deploy import broker``. Its parts:
 * ``kafka_jars``: the Kafka jars, fetched with Maven into ``<home>/kafka-lib``;
 * ``properties``: what the broker is (ports, data directory, heap, ``server.properties``);
 * ``embedded``: its process (start, wait until ready, status, stop) and its data directory;
+* ``cluster``: a replicated cluster of N such brokers (all voters of one KRaft quorum), and
+  the faults the chaos tests put it through (kill, pause, rolling restart);
 * ``guard``: the process that stops a broker when the process it belongs to ends;
 * ``network``, ``processes``: what the machine says (a cluster's metadata, free ports,
   live processes); ``errors``: ``BrokerError``.
@@ -14,6 +16,13 @@ It creates no topic (``deploy.topics`` does) and reads none.
 
 from __future__ import annotations
 
+from deploy.broker.cluster import (
+    MOST_BROKERS,
+    ClusterStatus,
+    EmbeddedCluster,
+    cluster_on_free_ports,
+    local_cluster,
+)
 from deploy.broker.embedded import BrokerStatus, EmbeddedBroker, default_broker, on_free_ports
 from deploy.broker.errors import BrokerError
 from deploy.broker.guard import CLIENTS_LEAVE_S
@@ -24,11 +33,16 @@ from deploy.broker.properties import BrokerConfig, heap
 from services.config import controller_port, external_bootstrap, home, kafka_port
 
 __all__ = [
+    "MOST_BROKERS",
     "CLIENTS_LEAVE_S",
     "BrokerConfig",
     "BrokerError",
     "BrokerStatus",
     "ClusterInfo",
+    "ClusterStatus",
+    "EmbeddedCluster",
+    "cluster_on_free_ports",
+    "local_cluster",
     "EmbeddedBroker",
     "cluster_info",
     "controller_port",

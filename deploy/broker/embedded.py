@@ -90,6 +90,10 @@ class EmbeddedBroker:
         self._home = home
         self._proc: subprocess.Popen[bytes] | None = None  # set when this process started it
 
+    @property
+    def bootstrap(self) -> str:
+        return self.config.bootstrap
+
     # paths -----------------------------------------------------------------
     @property
     def data_dir(self) -> Path:
@@ -155,6 +159,14 @@ class EmbeddedBroker:
                 guard.take_over(self)
             self._wait_ready(time.monotonic() + wait_timeout, log_offset=0)
             return self.status()
+        log_offset = self._spawn(ends_with_caller)
+        self._ready_or_stopped(time.monotonic() + wait_timeout, log_offset)
+        return self.status()
+
+    def _spawn(self, ends_with_caller: bool) -> int:
+        """Format the storage once, start the JVM and return where this run's server.log
+        begins; waits for nothing (the nodes of a cluster all start before any can be
+        ready: a node logs it started only once a quorum of voters elected a controller)."""
         cfg = self.config
         if cfg.port == cfg.controller_port:
             raise BrokerError(f"the Kafka and controller ports must differ (both {cfg.port})")
@@ -191,14 +203,21 @@ class EmbeddedBroker:
         self.pid_file.write_text(f"{self._proc.pid}\n")
         if ends_with_caller:
             guard.start(self)
+        return log_offset
+
+    def _ready_or_stopped(self, deadline: float, log_offset: int) -> None:
+        """Wait until the broker this process just started is ready; stop it if it is not."""
         try:
-            self._wait_ready(time.monotonic() + wait_timeout, log_offset)
+            self._wait_ready(deadline, log_offset)
         except BaseException:
-            self._terminate(self._proc.pid, timeout=10)
-            self._proc = None
-            self.pid_file.unlink(missing_ok=True)
+            self._stop_started()
             raise
-        return self.status()
+
+    def _stop_started(self) -> None:
+        if self._proc is not None:
+            self._terminate(self._proc.pid, timeout=10)
+        self._proc = None
+        self.pid_file.unlink(missing_ok=True)
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the broker: SIGTERM (controlled shutdown), SIGKILL after ``timeout`` seconds.
@@ -238,7 +257,7 @@ class EmbeddedBroker:
 
     # internals -------------------------------------------------------------
     def _format(self, java: str, classpath: list[str], logging_flags: list[str]) -> None:
-        cluster_id = _cluster_id()
+        cluster_id = self.config.cluster_id or new_cluster_id()
         cmd = [
             java, "-Xmx256m", *logging_flags, *classpath, "kafka.tools.StorageTool",
             "format", "-t", cluster_id, "-c", str(self.properties_file),
@@ -351,7 +370,7 @@ class EmbeddedBroker:
         return True
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     """16 random bytes, URL-safe base64 without padding (22 characters), like Kafka's Uuid.
 
     Like Kafka's ``Uuid.randomUuid`` it never starts with "-": the storage tool would read such

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deploy.broker.errors import BrokerError
 
@@ -26,22 +27,9 @@ class ClusterInfo:
 
 def cluster_info(bootstrap: str, timeout: float = 5.0) -> ClusterInfo:
     """Ask ``bootstrap`` for its cluster metadata; :class:`BrokerError` if it does not answer."""
-    from kafka import KafkaAdminClient  # imported here: the CLI and unit tests stay light
-
-    timeout_ms = max(int(timeout * 1000), 500)
     try:
-        with _quiet("kafka"):
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap,
-                client_id="coopbridge-probe",
-                request_timeout_ms=timeout_ms,
-                bootstrap_timeout_ms=timeout_ms,
-                reconnect_backoff_max_ms=200,
-            )
-            try:
-                meta = admin.describe_cluster()
-            finally:
-                admin.close()
+        with quiet_admin(bootstrap, timeout) as admin:
+            meta = admin.describe_cluster()
     except Exception as exc:  # kafka-python raises many kinds; all mean "not reachable"
         raise BrokerError(
             f"Kafka at {bootstrap} did not answer a metadata request: {exc!r}"
@@ -52,6 +40,26 @@ def cluster_info(bootstrap: str, timeout: float = 5.0) -> ClusterInfo:
         brokers=len(meta.get("brokers") or ()),
         controller_id=meta.get("controller_id"),
     )
+
+
+@contextlib.contextmanager
+def quiet_admin(bootstrap: str, timeout: float = 5.0) -> Iterator[Any]:
+    """A kafka-python admin client of ``bootstrap`` that logs nothing, closed after use."""
+    from kafka import KafkaAdminClient  # noqa: I001 (imported here: the CLI stays light)
+
+    timeout_ms = max(int(timeout * 1000), 500)
+    with _quiet("kafka"):
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="coopbridge-probe",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+            reconnect_backoff_max_ms=200,
+        )
+        try:
+            yield admin
+        finally:
+            admin.close()
 
 
 @contextlib.contextmanager

@@ -2,6 +2,9 @@
 ``names``, round and round: shuffle them for a random order) and start it again, and stop and
 restart the broker once, meanwhile, when the session runs its own.
 
+On a replicated cluster, the broker's restart is a ``ClusterFault`` instead: a partition
+leader killed, a node paused past its session timeout, or a rolling restart.
+
 It works on anything with ``procs`` (name -> ``subprocess.Popen``), ``kill(*name)`` and
 ``start(*name)``, such as ``Federation`` in ``tests/e2e/test_federation_over_http.py``; a
 process that ended on its own (a Kafka failure ends a service) is started again as well.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 
 class FaultInjector:
@@ -60,4 +64,53 @@ class FaultInjector:
 
     @property
     def faults(self) -> int:
-        return self.kills + self.broker_restarts
+        """Processes killed, and broker restarts (a cluster fault counts each node it hit)."""
+        return self.kills + (self.broker.faults if isinstance(self.broker, ClusterFault)
+                             else self.broker_restarts)
+
+
+class ClusterFault:
+    """A fault of a replicated cluster, in the two halves ``FaultInjector`` calls a broker
+    restart by (``stop``, then ``start`` ``down_for`` seconds later), one kind per instance:
+
+    * ``leader``: ``kill -9`` of the node leading ``topic``'s partition 0, started again;
+    * ``pause``: that node SIGSTOPped past its session timeout (``paused_for`` seconds, from
+      the stop), then resumed (SIGCONT);
+    * ``rolling``: every node in turn stopped cleanly and started again, the next only once
+      every replica is back in sync.
+
+    Each ends once every partition has all its replicas in sync again."""
+
+    KINDS = ("leader", "pause", "rolling")
+
+    def __init__(self, cluster, kind: str, topic: str, paused_for: float = 20.0):
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown cluster fault {kind!r}")
+        self.cluster, self.kind, self.topic, self.paused_for = cluster, kind, topic, paused_for
+        self.victim: int | None = None
+        self.since = 0.0
+        self.faults = 0  # nodes killed, paused or restarted
+
+    def stop(self) -> None:
+        self.since = time.monotonic()
+        if self.kind == "rolling":
+            return
+        self.victim = self.cluster.leader_of(self.topic, 0)
+        if self.kind == "leader":
+            self.cluster.kill(self.victim)
+        else:
+            self.cluster.pause(self.victim)
+        self.faults += 1
+
+    def start(self) -> None:
+        if self.kind == "rolling":
+            for node in range(1, self.cluster.size + 1):
+                self.cluster.restart(node)
+                self.faults += 1
+            return
+        if self.kind == "pause":
+            time.sleep(max(0.0, self.paused_for - (time.monotonic() - self.since)))
+            self.cluster.resume(self.victim)
+        else:
+            self.cluster.node(self.victim).start(wait_timeout=180)
+        self.cluster.wait_in_sync()

@@ -566,7 +566,10 @@ def folded_balances(host: Log, home: Log) -> dict[str, Decimal]:
     return folded
 
 
-async def one_run(fed: Federation, broker, seed: int) -> None:
+async def one_run(fed: Federation, broker, seed: int,
+                  sections: tuple[str, str] = ("durability", "money")) -> None:
+    """One run of the workload under faults (``broker``: the broker the injector restarts,
+    or a ``ClusterFault``), its figures recorded in ``sections`` (durability, money)."""
     rng = random.Random(seed)
     started = time.monotonic()
     run = Run(fed)
@@ -623,14 +626,16 @@ async def one_run(fed: Federation, broker, seed: int) -> None:
     money += host.unreadable + home.unreadable
     faults = injector.faults
     acknowledged = len(run.acknowledged.outcomes)
-    record("durability", runs=1, faults=faults, acknowledged=acknowledged, lost=lost,
+    record(sections[0], runs=1, faults=faults, acknowledged=acknowledged, lost=lost,
            duplicated=duplicated, violations=violations)
-    record("money", runs=1, faults=faults, acknowledged=acknowledged, violations=money)
+    record(sections[1], runs=1, faults=faults, acknowledged=acknowledged, violations=money)
     record_kills(mid_snapshot=world.mid_snapshot, mid_takeover=world.mid_takeover,
                  mid_checkpoint=world.mid_checkpoint, mid_catch_up=world.mid_catch_up,
                  with_data_directory_lost=world.disks_lost)
-    print(f"run {seed}: {time.monotonic() - started:.0f}s, {injector.kills} kills, "
-          f"{injector.broker_restarts} broker restarts, "
+    print(f"{sections[0]} run {seed}: {time.monotonic() - started:.0f}s, {injector.kills} kills, "
+          f"{injector.broker_restarts} broker restarts "
+          f"({getattr(broker, 'kind', 'stop and start')}: {injector.faults - injector.kills} "
+          "faults), "
           f"killed {['-'.join(v) for v in injector.victims]}, "
           f"{injector.restarted - injector.kills} started again after ending on their own"
           f"{'' if broker else ' (external cluster: not stopped)'}, "
