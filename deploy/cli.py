@@ -26,7 +26,14 @@ from deploy import broker, shape
 from deploy.console import display_path, err, out, set_up_topics, status_line, status_lines
 from deploy.node import SERVICES
 from deploy.peers import SharedKeys
-from deploy.supervisor import GATEWAY_GRACE_S, UpState, alive, run_up, wait_until_healthy
+from deploy.supervisor import (
+    GATEWAY_GRACE_S,
+    MIRROR_MAKER,
+    UpState,
+    alive,
+    run_up,
+    wait_until_healthy,
+)
 from gateway.auth import Role, issue_token
 from schemas.topics import check_node
 from services import config
@@ -66,10 +73,12 @@ def broker_group() -> None:
 @broker_group.command("fetch")
 @fails_cleanly
 def broker_fetch() -> None:
-    """Fetch the Kafka jars with Maven (cached; fetched again only when the POM changes)."""
-    lib = broker.jars(broker.home())
-    count = sum(1 for _ in lib.glob("*.jar"))
-    out.print(f"Kafka jars ready · {count} jars · {escape(display_path(lib))}")
+    """Fetch the Kafka jars with Maven, the broker's and MirrorMaker 2's (cached; fetched
+    again only when a POM changes)."""
+    for what, lib in (("Kafka", broker.jars(broker.home())),
+                      ("MirrorMaker 2", broker.mirror_jars(broker.home()))):
+        count = sum(1 for _ in lib.glob("*.jar"))
+        out.print(f"{what} jars ready · {count} jars · {escape(display_path(lib))}")
 
 
 @broker_group.command("start")
@@ -257,6 +266,32 @@ def status(nodes: tuple[str, ...]) -> None:
     for lag in lags:
         table.add_row(lag.node, lag.consumer, lag.group, str(lag.partitions),
                       "—" if lag.lag is None else str(lag.lag))
+    out.print(table)
+    mirrors = {p["node"]: alive(p["pid"]) for p in (state or {}).get("processes", [])
+               if p["name"] == MIRROR_MAKER}
+    if mirrors:
+        _print_mirror_lag(mirrors, bootstraps)
+
+
+def _print_mirror_lag(mirrors: dict[str, bool], bootstraps: dict[str, str]) -> None:
+    """Per flow between two nodes' clusters, how many federation records MirrorMaker 2 has
+    not yet committed as copied (as of its last commit, at most 5 s old)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from deploy.mirror import lag  # noqa: PLC0415
+
+    table = Table("flow", "mirrormaker", "records behind", title="replication lag")
+    for target, running in mirrors.items():
+        for source in bootstraps:
+            if source == target:
+                continue
+            try:
+                behind = lag(source, bootstraps[source], target, bootstraps[target])
+                shown = "— (not set up yet)" if behind is None else str(behind)
+            except Exception as exc:  # noqa: BLE001 (a cluster that does not answer)
+                shown = f"[red]unknown[/] ({escape(type(exc).__name__)})"
+            table.add_row(f"{source} → {target}",
+                          "[green]running[/]" if running else "[red]exited[/]", shown)
     out.print(table)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import broker
+from deploy.mirror import MirrorMaker
 
 Local = broker.EmbeddedBroker | broker.EmbeddedCluster
 
@@ -50,6 +51,15 @@ def plan(nodes: tuple[str, ...], brokers: int = 1, clusters: bool = False) -> Sh
                   else broker.local_cluster("broker", brokers))
     return Shape({node: one.bootstrap for node in nodes}, {"broker": one}, replication,
                  brokers)
+
+
+def mirror_makers(kafka: Shape, home: Path) -> list[MirrorMaker]:
+    """With a cluster per node, one MirrorMaker 2 per node, writing into its cluster every
+    other node's federation topic (none for a node alone)."""
+    if not kafka.separate or len(kafka.bootstraps) < 2:
+        return []
+    return [MirrorMaker(node, kafka.bootstraps, home / f"mirror-{node}")
+            for node in kafka.bootstraps]
 
 
 def running(local: Local) -> bool:

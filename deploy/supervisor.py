@@ -28,6 +28,9 @@ from deploy.peers import federate
 from gateway.auth import Role, issue_token
 from services import config
 
+#: What ``up`` and ``status`` call a node's MirrorMaker 2 (the one writing into its cluster).
+MIRROR_MAKER = "mirrormaker"
+
 #: How long a stopping gateway lets requests in flight finish before it drops them (seconds):
 #: a mutation waits for its reply up to 30 s, far too long for a Ctrl-C.
 GATEWAY_GRACE_S = 3.0
@@ -72,6 +75,9 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
         children += [Child(node, "gateway", logs, env[node], port, url=urls[node],
                            development=development)
                      for node, port in gateways.items()]
+        children += [Child(mirror.target, MIRROR_MAKER, logs, {},
+                           command=mirror.command(config.home()))
+                     for mirror in shape.mirror_makers(kafka, config.home())]
         state = UpState(nodes, gateways, children, kafka)
         state.write()
         for node, port in gateways.items():
@@ -79,7 +85,8 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
         _print_addresses(gateways, development)
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
-            f"services {', '.join(sorted(SERVICES))} + gateway · "
+            f"services {', '.join(sorted(SERVICES))} + gateway"
+            + (f" + {MIRROR_MAKER}" if kafka.separate and len(nodes) > 1 else "") + " · "
             f"bootstrap {escape(' | '.join(sorted(set(kafka.bootstraps.values()))))} · "
             f"logs {escape(display_path(logs))}"
             + (f" · [bold red]{drift} drift[/]" if drift else "")
@@ -132,9 +139,10 @@ class Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
     def __init__(self, node: str, name: str, logs: Path, env: dict[str, str],
-                 port: int | None = None, url: str | None = None, development: bool = False):
+                 port: int | None = None, url: str | None = None, development: bool = False,
+                 command: list[str] | None = None):
         self.node, self.name, self.port, self.url = node, name, port, url
-        self.env, self.development = env, development
+        self.env, self.development, self.command = env, development, command
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
@@ -145,7 +153,9 @@ class Child:
             env["COOPBRIDGE_ENV"] = "development"
         if self.url:
             env["COOPBRIDGE_PUBLIC_URL"] = self.url
-        if self.name == "gateway":
+        if self.command is not None:  # not a coopbridge process (MirrorMaker 2)
+            command = self.command
+        elif self.name == "gateway":
             command = [sys.executable, "-m", "deploy.cli", "gateway", "--port", str(self.port)]
         else:
             command = [sys.executable, "-m", SERVICES[self.name][1]]

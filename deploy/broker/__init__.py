@@ -2,7 +2,8 @@
 names (then nothing is started). This package owns the broker's whole lifecycle; import it
 as ``from deploy import broker``. Its parts:
 
-* ``kafka_jars``: the Kafka jars, fetched with Maven into ``<home>/kafka-lib``;
+* ``kafka_jars``: the Kafka jars, fetched with Maven into ``<home>/kafka-lib`` (MirrorMaker
+  2's into ``<home>/kafka-mirror-lib``);
 * ``properties``: what the broker is (ports, data directory, heap, ``server.properties``);
 * ``embedded``: its process (start, wait until ready, status, stop) and its data directory;
 * ``cluster``: a replicated cluster of N such brokers (all voters of one KRaft quorum), and
@@ -26,7 +27,7 @@ from deploy.broker.cluster import (
 from deploy.broker.embedded import BrokerStatus, EmbeddedBroker, default_broker, on_free_ports
 from deploy.broker.errors import BrokerError
 from deploy.broker.guard import CLIENTS_LEAVE_S
-from deploy.broker.kafka_jars import jars
+from deploy.broker.kafka_jars import jars, mirror_jars
 from deploy.broker.network import ClusterInfo, cluster_info, free_port, free_ports, port_in_use
 from deploy.broker.processes import process_alive
 from deploy.broker.properties import BrokerConfig, heap
@@ -54,6 +55,7 @@ __all__ = [
     "heap",
     "home",
     "jars",
+    "mirror_jars",
     "kafka_port",
     "port_in_use",
     "process_alive",

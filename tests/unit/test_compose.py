@@ -33,7 +33,7 @@ import click
 import pytest
 import yaml
 
-from deploy import cli
+from deploy import cli, mirror
 from deploy.node import SERVICES
 from schemas.topics import federation_topic, node_topics
 from services import config
@@ -522,6 +522,16 @@ def test_mirror_maker_carries_each_nodes_federation_topic_to_the_other_and_nothi
                 f"expected only {federation_topic(source_node)}")
     assert sorted(t for (t,) in targets.values()) == sorted(NODES), (
         f"one MirrorMaker 2 process per direction (per target cluster): {targets}")
+
+
+def test_mirror_maker_is_told_what_coopbridge_up_clusters_tells_it():
+    """The committed configuration is ``deploy.mirror.settings`` for the compose clusters,
+    setting for setting, as Java reads the file: what the multi-cluster tests and
+    ``up --clusters`` ran (only the bootstrap servers differ)."""
+    for spec in mirror_makers().values():
+        props = read_properties(repo_file(volumes(spec)[command(spec)[1]]))
+        bootstraps = {node: props[f"{node}.bootstrap.servers"] for node in NODES}
+        assert props == mirror.settings(bootstraps)
 
 
 def test_each_nodes_trust_list_names_the_other_nodes_gateway(monkeypatch):
