@@ -27,14 +27,16 @@ os.environ.setdefault("COOPBRIDGE_SESSION_TIMEOUT_S", "6")
 os.environ.setdefault("COOPBRIDGE_NODE_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
-def _jar_home() -> Path:
+def jar_home() -> Path:
+    """Where the tests' Kafka jars are cached (shared by every broker, cluster and
+    MirrorMaker the tests start)."""
     return broker.home() if os.environ.get("COOPBRIDGE_HOME") else REPO / ".coopbridge"
 
 
 @pytest.fixture(scope="session")
 def kafka_lib() -> Path:
     """The folder with the Kafka jars (fetched with Maven on first use, then cached)."""
-    return broker.jars(_jar_home())
+    return broker.jars(jar_home())
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +47,7 @@ def embedded_broker(
     if broker.external_bootstrap():
         yield None
         return
-    embedded = broker.on_free_ports(tmp_path_factory.mktemp("kafka") / "broker", _jar_home())
+    embedded = broker.on_free_ports(tmp_path_factory.mktemp("kafka") / "broker", jar_home())
     embedded.start()
     try:
         yield embedded
@@ -62,7 +64,7 @@ def replicated_cluster(tmp_path_factory: pytest.TempPathFactory):
     @contextlib.contextmanager
     def started(name: str, brokers: int = 3) -> Iterator[broker.EmbeddedCluster]:
         cluster = broker.cluster_on_free_ports(
-            name, tmp_path_factory.mktemp(f"cluster-{name}"), _jar_home(), brokers,
+            name, tmp_path_factory.mktemp(f"cluster-{name}"), jar_home(), brokers,
             os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "384m")
         cluster.start()
         try:

@@ -77,11 +77,13 @@ class ClusterFault:
     * ``pause``: that node SIGSTOPped past its session timeout (``paused_for`` seconds, from
       the stop), then resumed (SIGCONT);
     * ``rolling``: every node in turn stopped cleanly and started again, the next only once
-      every replica is back in sync.
+      every replica is back in sync;
+    * ``stopped``: the whole cluster stopped (a node's Kafka gone), started again
+      ``paused_for`` seconds after the stop.
 
     Each ends once every partition has all its replicas in sync again."""
 
-    KINDS = ("leader", "pause", "rolling")
+    KINDS = ("leader", "pause", "rolling", "stopped")
 
     def __init__(self, cluster, kind: str, topic: str, paused_for: float = 20.0):
         if kind not in self.KINDS:
@@ -94,6 +96,10 @@ class ClusterFault:
     def stop(self) -> None:
         self.since = time.monotonic()
         if self.kind == "rolling":
+            return
+        if self.kind == "stopped":
+            self.cluster.stop()
+            self.faults += 1
             return
         self.victim = self.cluster.leader_of(self.topic, 0)
         if self.kind == "leader":
@@ -108,8 +114,11 @@ class ClusterFault:
                 self.cluster.restart(node)
                 self.faults += 1
             return
-        if self.kind == "pause":
+        if self.kind in ("pause", "stopped"):
             time.sleep(max(0.0, self.paused_for - (time.monotonic() - self.since)))
+        if self.kind == "stopped":
+            self.cluster.start()
+        elif self.kind == "pause":
             self.cluster.resume(self.victim)
         else:
             self.cluster.node(self.victim).start(wait_timeout=180)

@@ -65,7 +65,7 @@ from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, record_kills, runs
 from tests.chaos.kill import FaultInjector
 from tests.e2e.test_federation_over_http import (
-    PROCESSES,
+    MIRROR_MAKER,
     Federation,
     _home,
     call,
@@ -153,7 +153,7 @@ class CheckpointKills:
             folded = sum(opened.offsets(topics).values())
         finally:
             opened.close()
-        self.mid_catch_up += 0 < folded < asyncio.run(_records_in(self.fed.bootstrap, topics))
+        self.mid_catch_up += 0 < folded < asyncio.run(_records_in(self.fed.bootstraps[role], topics))
 
     def kill_service(self, role: str, name: str) -> None:
         """In turn: kill a service as soon as it starts writing a snapshot (or after 5 s); kill
@@ -531,10 +531,10 @@ def money_violations(host: Log, home: Log) -> tuple[int, dict]:
 async def read_run(fed: Federation, run: Run) -> tuple[Log, Log]:
     host_accounts = set(run.host_account.values())
     home_accounts = set(run.home_account.values())
-    host = Log(await read_topic(events_topic(fed.nodes["host"], "savings"), fed.bootstrap),
-               host_accounts)
-    home = Log(await read_topic(events_topic(fed.nodes["home"], "savings"), fed.bootstrap),
-               home_accounts)
+    host = Log(await read_topic(events_topic(fed.nodes["host"], "savings"),
+                                fed.bootstraps["host"]), host_accounts)
+    home = Log(await read_topic(events_topic(fed.nodes["home"], "savings"),
+                                fed.bootstraps["home"]), home_accounts)
     return host, home
 
 
@@ -575,11 +575,15 @@ async def one_run(fed: Federation, broker, seed: int,
     run = Run(fed)
     await run.set_up()
     # the processes money passes through first (each killed once a run), then the others
-    names = [(role, name) for role in fed.nodes for name in ("savings", "gateway", "federation")]
-    others = [(role, name) for role in fed.nodes for name in PROCESSES if (role, name) not in names]
+    names = [(role, name) for role in fed.nodes for name in (
+        "savings", "gateway", "federation", MIRROR_MAKER) if name in fed.processes]
+    others = [(role, name) for role in fed.nodes for name in fed.processes
+              if (role, name) not in names]
     rng.shuffle(names)
     rng.shuffle(others)
     names += others
+    # every MirrorMaker is killed early in each run: the money home passes through both
+    names.sort(key=lambda victim: victim[1] != MIRROR_MAKER)
     world = CheckpointKills(fed)
     injector = FaultInjector(world, names, rng, broker=broker)
     done = asyncio.Event()
@@ -631,7 +635,9 @@ async def one_run(fed: Federation, broker, seed: int,
     record(sections[1], runs=1, faults=faults, acknowledged=acknowledged, violations=money)
     record_kills(mid_snapshot=world.mid_snapshot, mid_takeover=world.mid_takeover,
                  mid_checkpoint=world.mid_checkpoint, mid_catch_up=world.mid_catch_up,
-                 with_data_directory_lost=world.disks_lost)
+                 with_data_directory_lost=world.disks_lost,
+                 **({"of_mirror_makers": sum(v[1] == MIRROR_MAKER for v in injector.victims)}
+                    if fed.apart else {}))
     print(f"{sections[0]} run {seed}: {time.monotonic() - started:.0f}s, {injector.kills} kills, "
           f"{injector.broker_restarts} broker restarts "
           f"({getattr(broker, 'kind', 'stop and start')}: {injector.faults - injector.kills} "

@@ -288,7 +288,7 @@ async def seals_in_checkpoints(fed: Federation, member: str, taken: dict[str, Pa
             continue
         with _home(fed.env[role]):
             node_key = config.node_key(fed.nodes[role])
-        async with DataKeys(fed.nodes[role], fed.bootstrap, node_key=node_key) as keys:
+        async with DataKeys(fed.nodes[role], fed.bootstraps[role], node_key=node_key) as keys:
             try:
                 opened = await keys.open(member, sealed)
             except SealBroken:
@@ -459,10 +459,10 @@ async def isolation_under_load(fed, madrid, staff, stranger, outsider, canary, v
 
 async def scan_topics(fed: Federation, scanner: Scanner) -> tuple[int, int]:
     topics = records = 0
-    for node in fed.nodes.values():
+    for role, node in fed.nodes.items():
         for spec in node_topics(node):
             topics += 1
-            for r in await read_topic(spec.name, fed.bootstrap):
+            for r in await read_topic(spec.name, fed.bootstraps[role]):
                 records += 1
                 where = f"{spec.name}@{r.partition}:{r.offset}"
                 scanner.scan(where + " key", r.key)

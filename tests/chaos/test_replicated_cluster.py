@@ -16,7 +16,9 @@ money conserved. The rows are ``durability, 3 brokers`` and ``money, 3 brokers``
 from __future__ import annotations
 
 import pytest
+from kafka.admin import ConfigResource, ConfigResourceType
 
+from deploy.broker.network import quiet_admin
 from schemas.topics import events_topic
 from tests.chaos.figures import runs
 from tests.chaos.kill import ClusterFault
@@ -65,13 +67,9 @@ def federation(three_brokers, tmp_path_factory):
 
 def test_the_topics_are_replicated_three_times_and_acknowledged_by_two(three_brokers,
                                                                        federation):
-    from deploy.broker.network import quiet_admin  # noqa: PLC0415
-
     topic = events_topic(federation.nodes["host"], "savings")
     partitions = three_brokers.partitions([topic])
     assert partitions and all(len(p["replicas"]) == 3 for p in partitions), partitions
-    from kafka.admin import ConfigResource, ConfigResourceType  # noqa: PLC0415
-
     with quiet_admin(three_brokers.bootstrap) as admin:
         described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)],
                                            config_filter="all")

@@ -23,6 +23,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 
+from deploy.mirror import MirrorMaker
 from deploy.node import SERVICES as NODE_SERVICES
 from deploy.supervisor import wait_until_healthy
 from deploy.topics import ensure_node_topics
@@ -34,23 +35,34 @@ from services.runtime.ids import new_id
 from tests.e2e.conftest import due_soon_paid_today
 from services.runtime.kafka_clients import read_topic
 from services.runtime.keys import jwks, signing_key
+from tests.conftest import jar_home
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.kafka
 
 PROCESSES = ("membership", "savings", "training", "federation", "gateway")
+#: A node's MirrorMaker 2, when the nodes run on clusters of their own.
+MIRROR_MAKER = "mirrormaker"
 
 
 class Federation:
-    """Two nodes' processes; any one can be killed and started again."""
+    """Two nodes' processes; any one can be killed and started again. On one cluster both
+    share (``bootstrap`` a string), or each on its own (``bootstrap`` by role: host, home),
+    and then each node has a MirrorMaker 2 too (``MIRROR_MAKER``, among ``processes``) that
+    copies the other's federation topic into its cluster, as ``coopbridge up --clusters``
+    runs it."""
 
-    def __init__(self, bootstrap: str, root):
-        self.bootstrap, self.root = bootstrap, root
+    def __init__(self, bootstrap: str | dict[str, str], root):
+        self.root = root
         self.nodes = {role: "t" + os.urandom(4).hex() for role in ("host", "home")}
+        self.bootstraps = (dict(bootstrap) if isinstance(bootstrap, dict)
+                           else dict.fromkeys(self.nodes, bootstrap))
+        self.apart = len(set(self.bootstraps.values())) > 1
         self.ports = {role: free_port() for role in self.nodes}
         self.env: dict[str, dict] = {}
         self.procs: dict[tuple[str, str], subprocess.Popen] = {}
         for role, node in self.nodes.items():
+            bootstrap = self.bootstraps[role]
             ensure_node_topics(node, bootstrap)
             home = root / role
             home.mkdir()
@@ -71,10 +83,20 @@ class Federation:
     def url(self, role: str, path: str = "/graphql") -> str:
         return f"http://127.0.0.1:{self.ports[role]}{path}"
 
+    @property
+    def processes(self) -> tuple[str, ...]:
+        return (*PROCESSES, MIRROR_MAKER) if self.apart else PROCESSES
+
     def start(self, role: str, name: str) -> None:
-        command = ([sys.executable, "-m", "deploy.cli", "gateway", "--port",
-                    str(self.ports[role])] if name == "gateway"
-                   else [sys.executable, "-m", NODE_SERVICES[name][1]])
+        if name == MIRROR_MAKER:
+            clusters = {self.nodes[r]: self.bootstraps[r] for r in self.nodes}
+            command = MirrorMaker(self.nodes[role], clusters, self.root / f"{role}-mirror"
+                                  ).command(jar_home())
+        elif name == "gateway":
+            command = [sys.executable, "-m", "deploy.cli", "gateway", "--port",
+                       str(self.ports[role])]
+        else:
+            command = [sys.executable, "-m", NODE_SERVICES[name][1]]
         log = open(self.root / f"{role}-{name}.log", "ab")
         self.procs[(role, name)] = subprocess.Popen(command, env=self.env[role], stdout=log,
                                                     stderr=subprocess.STDOUT)
@@ -129,7 +151,7 @@ def running_federation(bootstrap: str, root):
     fed = Federation(bootstrap, root)
     try:
         for role in fed.nodes:
-            for name in PROCESSES:
+            for name in fed.processes:
                 fed.start(role, name)
         fed.wait_until_ready()
         yield fed
@@ -356,12 +378,12 @@ async def test_rosa_goes_home_with_her_record_and_her_savings(federation):
     sent_again = await delivered(second["transferId"])
     assert sent_again is not None
     credits = [REGISTRY.decode(r.value) for r in await read_topic(
-        events_topic(home, "savings"), fed.bootstrap)]
+        events_topic(home, "savings"), fed.bootstraps["home"])]
     received = [e.payload for e in credits if type(e.payload).__name__ == "SavingsTransferReceived"]
     assert sorted(e.transfer_id for e in received) == sorted(
         [transfer["transferId"], second["transferId"]])
     host_events = [REGISTRY.decode(r.value).payload for r in await read_topic(
-        events_topic(host, "savings"), fed.bootstrap)]
+        events_topic(host, "savings"), fed.bootstraps["host"])]
     delivered_events = [e for e in host_events if type(e).__name__ == "SavingsTransferDelivered"]
     assert sorted(e.transfer_id for e in delivered_events) == sorted(
         [transfer["transferId"], second["transferId"]])

@@ -1,0 +1,43 @@
+"""Rosa's two-node story on the production shape of the federation (issue 22): each node on a
+Kafka cluster of its own, nothing shared between them but MirrorMaker 2, which copies each
+node's federation topic into the other's cluster under the same name (as ``coopbridge up
+--clusters`` and ``docker-compose.yml`` run it). Through GraphQL only, as in
+``test_federation_over_http``: her record exported and imported, her savings sent home and
+credited exactly once, the home savings service killed while a transfer is on its way.
+And nothing of a node crosses but its federation topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy.broker.network import quiet_admin
+from schemas.topics import federation_topic
+from services.runtime.kafka_clients import read_topic
+from tests.e2e.test_federation_over_http import (  # noqa: F401 (run here, on two clusters)
+    running_federation,
+    test_rosa_goes_home_with_her_record_and_her_savings,
+)
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def federation(replicated_cluster, tmp_path_factory):
+    with replicated_cluster("host", 1) as host, replicated_cluster("home", 1) as home, \
+            running_federation({"host": host.bootstrap, "home": home.bootstrap},
+                               tmp_path_factory.mktemp("federation-on-clusters")) as fed:
+        yield fed
+
+
+async def test_only_each_nodes_federation_topic_crosses_to_the_other_cluster(federation):
+    """Of the other node's topics only its federation topic is in a node's cluster, besides
+    MirrorMaker's own heartbeat topic, which it copies whatever it is told and which stays
+    empty (heartbeats are off)."""
+    for role, other in (("host", "home"), ("home", "host")):
+        with quiet_admin(federation.bootstraps[role]) as admin:
+            topics = set(admin.list_topics())
+        node = federation.nodes[other]
+        foreign = {t for t in topics if t.startswith(f"{node}.")}
+        assert foreign - {f"{node}.heartbeats"} == {federation_topic(node)}, (role, foreign)
+        for topic in foreign - {federation_topic(node)}:
+            assert await read_topic(topic, federation.bootstraps[role]) == [], topic
