@@ -33,7 +33,8 @@ import click
 import pytest
 import yaml
 
-from deploy import cli, mirror
+from deploy import broker, cli, mirror
+from deploy.broker.properties import server_properties
 from deploy.node import SERVICES
 from schemas.topics import federation_topic, node_topics
 from services import config
@@ -524,6 +525,37 @@ def test_mirror_maker_carries_each_nodes_federation_topic_to_the_other_and_nothi
         f"one MirrorMaker 2 process per direction (per target cluster): {targets}")
 
 
+#: What differs from broker to broker (checked by the tests of the quorum and listeners).
+PER_BROKER = {"node.id", "listeners", "advertised.listeners", "log.dirs",
+              "controller.quorum.voters"}
+#: Sized for the machine a local cluster runs on (threads, memory): a real broker sizes them
+#: for its own hardware.
+SIZED_FOR_THE_MACHINE = {"num.network.threads", "num.io.threads",
+                         "log.cleaner.dedupe.buffer.size"}
+
+
+def broker_settings(env: dict[str, str]) -> dict[str, str]:
+    """A broker's settings as the apache/kafka image makes them of its KAFKA_* variables
+    (``KAFKA_MIN_INSYNC_REPLICAS`` -> ``min.insync.replicas``)."""
+    return {key.removeprefix("KAFKA_").lower().replace("_", "."): value
+            for key, value in env.items()
+            if key.startswith("KAFKA_") and key != "KAFKA_HEAP_OPTS"}
+
+
+def test_each_broker_runs_the_settings_the_three_broker_tests_ran(tmp_path):
+    """The brokers here have every setting a local three-broker cluster is started with
+    (deploy/broker/properties.py), durability first: replicas, min.insync.replicas,
+    unclean election, the internal topics' replication."""
+    local = broker.EmbeddedCluster("x", tmp_path, [(9500, 9501), (9502, 9503), (9504, 9505)])
+    ran = dict(line.split("=", 1) for line in server_properties(
+        local.nodes[0].config, tmp_path).splitlines() if not line.startswith("#"))
+    shared = {k: v for k, v in ran.items() if k not in PER_BROKER | SIZED_FOR_THE_MACHINE}
+    for name, spec in brokers().items():
+        given = broker_settings(environment(spec))
+        differ = {k: (v, given.get(k)) for k, v in shared.items() if given.get(k) != v}
+        assert not differ, f"{name}: (what ran, what compose says) {differ}"
+
+
 def test_mirror_maker_is_told_what_coopbridge_up_clusters_tells_it():
     """The committed configuration is ``deploy.mirror.settings`` for the compose clusters,
     setting for setting, as Java reads the file: what the multi-cluster tests and
@@ -532,6 +564,7 @@ def test_mirror_maker_is_told_what_coopbridge_up_clusters_tells_it():
         props = read_properties(repo_file(volumes(spec)[command(spec)[1]]))
         bootstraps = {node: props[f"{node}.bootstrap.servers"] for node in NODES}
         assert props == mirror.settings(bootstraps)
+        assert f"-Xmx{mirror.HEAP}" in environment(spec).get("KAFKA_HEAP_OPTS", "")
 
 
 def test_each_nodes_trust_list_names_the_other_nodes_gateway(monkeypatch):
