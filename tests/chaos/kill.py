@@ -20,9 +20,10 @@ import time
 class FaultInjector:
     def __init__(self, world, names: list[tuple[str, str]], rng: random.Random,
                  every: tuple[float, float] = (3.0, 6.0), down_for: float = 1.0,
-                 broker=None):
+                 broker=None, broker_after: float | None = None):
         self.world, self.names, self.rng = world, names, rng
         self.every, self.down_for, self.broker = every, down_for, broker
+        self.broker_after = broker_after  # seconds into the run (None: a third of it)
         self.kills, self.broker_restarts, self.restarted = 0, 0, 0
         self.victims: list[tuple[str, str]] = []
         self._next = 0
@@ -38,7 +39,8 @@ class FaultInjector:
     async def run(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
-        broker = (asyncio.create_task(self.restart_broker(seconds / 3))
+        after = seconds / 3 if self.broker_after is None else self.broker_after
+        broker = (asyncio.create_task(self.restart_broker(after))
                   if self.broker is not None else None)
         while loop.time() < end:
             await asyncio.sleep(self.rng.uniform(*self.every))
@@ -84,6 +86,9 @@ class ClusterFault:
     Each ends once every partition has all its replicas in sync again."""
 
     KINDS = ("leader", "pause", "rolling", "stopped")
+    #: How far into a run a cluster's fault begins: it outlasts the clients' workload anyway
+    #: (they keep sending until it is over), and begun early it overlaps the process kills.
+    AFTER_S = 3.0
 
     def __init__(self, cluster, kind: str, topic: str, paused_for: float = 20.0):
         if kind not in self.KINDS:

@@ -567,9 +567,11 @@ def folded_balances(host: Log, home: Log) -> dict[str, Decimal]:
 
 
 async def one_run(fed: Federation, broker, seed: int,
-                  sections: tuple[str, str] = ("durability", "money")) -> None:
+                  sections: tuple[str, str] = ("durability", "money"),
+                  broker_after: float | None = None) -> None:
     """One run of the workload under faults (``broker``: the broker the injector restarts,
-    or a ``ClusterFault``), its figures recorded in ``sections`` (durability, money)."""
+    or a ``ClusterFault``, ``broker_after`` seconds in: by default a third of the workload),
+    its figures recorded in ``sections`` (durability, money)."""
     rng = random.Random(seed)
     started = time.monotonic()
     run = Run(fed)
@@ -585,7 +587,7 @@ async def one_run(fed: Federation, broker, seed: int,
     # every MirrorMaker is killed early in each run: the money home passes through both
     names.sort(key=lambda victim: victim[1] != MIRROR_MAKER)
     world = CheckpointKills(fed)
-    injector = FaultInjector(world, names, rng, broker=broker)
+    injector = FaultInjector(world, names, rng, broker=broker, broker_after=broker_after)
     done = asyncio.Event()
     clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), done))
                for i in range(CLIENTS)]

@@ -56,4 +56,4 @@ async def test_transfers_home_are_credited_once_through_mirror_maker_kills_and_a
     topic = events_topic(federation.nodes["home"], "savings")
     for seed in range(runs(at_most=10)):
         outage = ClusterFault(clusters["home"], "stopped", topic, paused_for=HOME_DOWN_S)
-        await one_run(federation, outage, seed + 1, SECTIONS)
+        await one_run(federation, outage, seed + 1, SECTIONS, broker_after=ClusterFault.AFTER_S)

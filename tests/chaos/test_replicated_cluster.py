@@ -83,4 +83,4 @@ async def test_acknowledged_money_survives_leader_kills_pauses_and_rolling_resta
     topic = events_topic(federation.nodes["host"], "savings")
     for seed in range(runs(at_most=10)):
         await one_run(federation, EveryClusterFault(three_brokers, topic), seed + 1,
-                      SECTIONS)
+                      SECTIONS, broker_after=ClusterFault.AFTER_S)
