@@ -156,7 +156,7 @@ def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | N
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
     # tokens and records are signed, members' data opened: both keys, or no start
-    config.refuse_to_start_without_keys(node or config.node_id(), config.GATEWAY_KEYS)
+    config.refuse_to_start_without_keys(node, config.GATEWAY_KEYS)
     import uvicorn
 
     from gateway.app import create_app
@@ -258,19 +258,26 @@ def status(nodes: tuple[str, ...]) -> None:
                       + ("[green]ready[/]" if healthy else "[red]not ready[/]"))
     nodes = nodes or tuple(state["gateways"]) if state else nodes or (config.node_id(),)
     bootstraps = (state or {}).get("bootstraps") or {}
-    try:
-        lags = [lag for node in nodes for lag in consumer_lag([node], bootstraps.get(node))]
-    except Exception as exc:  # the cluster does not answer: say so in one line
-        raise broker.BrokerError(f"could not read consumer lag: {exc}") from exc
     table = Table("node", "consumer", "group", "partitions", "lag", title="consumer lag")
-    for lag in lags:
-        table.add_row(lag.node, lag.consumer, lag.group, str(lag.partitions),
-                      "—" if lag.lag is None else str(lag.lag))
+    unreachable = []
+    for node in nodes:
+        try:
+            lags = consumer_lag([node], bootstraps.get(node))
+        except Exception as exc:  # noqa: BLE001 (its cluster does not answer: say so, go on)
+            unreachable.append(node)
+            table.add_row(node, "—", "—", "—", f"[red]unknown[/] ({escape(str(exc))[:80]})")
+            continue
+        for lag in lags:
+            table.add_row(lag.node, lag.consumer, lag.group, str(lag.partitions),
+                          "—" if lag.lag is None else str(lag.lag))
     out.print(table)
     mirrors = {p["node"]: alive(p["pid"]) for p in (state or {}).get("processes", [])
                if p["name"] == MIRROR_MAKER}
     if mirrors:
         _print_mirror_lag(mirrors, bootstraps)
+    if unreachable:
+        raise broker.BrokerError(f"could not read the consumer lag of {', '.join(unreachable)}: "
+                                 "its Kafka does not answer")
 
 
 def _print_mirror_lag(mirrors: dict[str, bool], bootstraps: dict[str, str]) -> None:
@@ -485,8 +492,11 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
     the foreground; Ctrl-C (or SIGTERM) stops everything it started, and a child never
     outlives it.
     """
-    for node in nodes or (config.node_id(),):  # its gateway uses both keys: refuse before all
+    for node in nodes or (None,):  # its gateway uses both keys: refuse before all
         config.refuse_to_start_without_keys(node, config.GATEWAY_KEYS)
+    if development and config.production():
+        raise click.UsageError("--development (GraphiQL, introspection) is for a development "
+                               "machine, not with COOPBRIDGE_ENV=production")
     try:
         run_up(nodes or (config.node_id(),), development, (seed, members) if with_demo else None,
                brokers, clusters)

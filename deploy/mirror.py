@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,8 +112,8 @@ class MirrorMaker:
                 "--clusters", self.target]
 
 
-def lag(source: str, source_bootstrap: str, target: str,
-        target_bootstrap: str) -> int | None:
+def lag(source: str, source_bootstrap: str, target: str, target_bootstrap: str,
+        timeout: float = 20.0) -> int | None:
     """How many records of ``source``'s federation topic MirrorMaker has not yet committed
     as copied into ``target``'s cluster (None: it has not set itself up there yet). It reads the
     progress MirrorMaker keeps in ``mm2-offsets.<source>.internal`` on the target, which is
@@ -133,11 +134,11 @@ def lag(source: str, source_bootstrap: str, target: str,
         reader.assign(partitions)
         reader.seek_to_beginning()
         ends = reader.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
         while any(reader.position(tp) < ends[tp] for tp in partitions):
-            batch = reader.poll(timeout_ms=1000)
-            if not batch:
-                break
-            for records in batch.values():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{progress} not read to its end in {timeout:.0f} s")
+            for records in reader.poll(timeout_ms=1000).values():
                 for record in records:
                     _note(copied, record.key, record.value, source, topic)
     finally:

@@ -27,6 +27,7 @@ from deploy.node import SERVICES
 from deploy.peers import federate
 from gateway.auth import Role, issue_token
 from services import config
+from services.runtime.host import keys_used
 
 #: What ``up`` and ``status`` call a node's MirrorMaker 2 (the one writing into its cluster).
 MIRROR_MAKER = "mirrormaker"
@@ -46,6 +47,10 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
     for node, port in gateways.items():
         _port_free(port, f"the gateway of node {node}")
     kafka = shape.plan(nodes, brokers, clusters)
+    mirrors = shape.mirror_makers(kafka, config.home())
+    if mirrors:  # before anything starts: a failed fetch leaves nothing to tear down
+        with out.status("fetching MirrorMaker 2's jars (first time only)…"):
+            broker.mirror_jars(config.home())
     started_here = [local for local in kafka.local.values() if not shape.running(local)]
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -77,7 +82,7 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
                      for node, port in gateways.items()]
         children += [Child(mirror.target, MIRROR_MAKER, logs, {},
                            command=mirror.command(config.home()))
-                     for mirror in shape.mirror_makers(kafka, config.home())]
+                     for mirror in mirrors]
         state = UpState(nodes, gateways, children, kafka)
         state.write()
         for node, port in gateways.items():
@@ -135,6 +140,22 @@ def _print_addresses(gateways: dict[str, int], development: bool) -> None:
         out.print(f"  node admin token: {admin}", soft_wrap=True)
 
 
+def keys_of(name: str, command: list[str] | None = None) -> tuple[str, ...]:
+    """The keys a child of ``up`` uses: the gateway both, a service or the relay its own
+    (``keys_used``), anything else (MirrorMaker 2) none."""
+    if command is not None:
+        return ()
+    return config.GATEWAY_KEYS if name == "gateway" else keys_used(SERVICES[name][0])
+
+
+def child_environment(node: str, keys: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
+    """A child's environment: ``up``'s, for node ``node``, with ``extra``, and of the node's
+    keys only ``keys`` (the relay is never given the node key, even when ``up`` has it)."""
+    env = {k: v for k, v in os.environ.items() if k not in config.GATEWAY_KEYS or k in keys}
+    env.update(COOPBRIDGE_NODE=node, **extra)
+    return env
+
+
 class Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
@@ -143,12 +164,13 @@ class Child:
                  command: list[str] | None = None):
         self.node, self.name, self.port, self.url = node, name, port, url
         self.env, self.development, self.command = env, development, command
+        self.keys = keys_of(name, command)
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
         self._start()
 
     def _start(self) -> None:
-        env = dict(os.environ, COOPBRIDGE_NODE=self.node, **self.env)
+        env = child_environment(self.node, self.keys, self.env)
         if self.development:  # asked for (make run): GraphiQL and introspection
             env["COOPBRIDGE_ENV"] = "development"
         if self.url:

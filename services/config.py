@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import secrets
@@ -251,12 +252,13 @@ def require_keys(node: str, variables: tuple[str, ...]) -> None:
         _secret(variable, node, "")
 
 
-def refuse_to_start_without_keys(node: str, variables: tuple[str, ...]) -> None:
+def refuse_to_start_without_keys(node: str | None, variables: tuple[str, ...]) -> None:
     """What a gateway, service or relay does first: without the keys it uses in production
-    (or with an unknown ``COOPBRIDGE_ENV``), one line on stderr and exit status 2, before
-    anything is opened or written."""
+    (or with an unknown ``COOPBRIDGE_ENV``, or a node id that is none; ``node`` None:
+    ``COOPBRIDGE_NODE``), one line on stderr and exit status 2, before anything is opened or
+    written."""
     try:
-        require_keys(node, variables)
+        require_keys(node or node_id(), variables)
     except ValueError as exc:  # a ConfigError, or a node id that is none
         print(f"coopbridge: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
@@ -277,6 +279,9 @@ def _secret(variable: str, node: str, suffix: str) -> bytes:
             else:
                 with os.fdopen(fd, "w") as out:
                     out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+                logging.getLogger("coopbridge.config").warning(
+                    "%s is not set: made a development key file %s (COOPBRIDGE_ENV=production "
+                    "refuses to)", variable, path.name)
         value = path.read_text().strip()
     try:
         key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))

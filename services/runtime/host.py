@@ -81,7 +81,7 @@ async def _until_stopped(service: Service | CommandProcessor, name: str, node: s
 
 
 def run_service(factory: ServiceFactory, node: str | None = None) -> None:
-    config.refuse_to_start_without_keys(node or config.node_id(), keys_used(factory))
+    config.refuse_to_start_without_keys(node, keys_used(factory))
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -8,14 +8,18 @@ And nothing of a node crosses but its federation topic."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from deploy.broker.network import quiet_admin
+from deploy.mirror import lag
 from schemas.topics import federation_topic
 from services.runtime.kafka_clients import read_topic
 from tests.e2e.test_federation_over_http import (  # noqa: F401 (run here, on two clusters)
     running_federation,
     test_rosa_goes_home_with_her_record_and_her_savings,
+    until,
 )
 
 pytestmark = pytest.mark.kafka
@@ -34,10 +38,30 @@ async def test_only_each_nodes_federation_topic_crosses_to_the_other_cluster(fed
     MirrorMaker's own heartbeat topic, which it copies whatever it is told and which stays
     empty (heartbeats are off)."""
     for role, other in (("host", "home"), ("home", "host")):
-        with quiet_admin(federation.bootstraps[role]) as admin:
-            topics = set(admin.list_topics())
         node = federation.nodes[other]
+
+        async def copied(role=role, node=node) -> set[str]:  # MirrorMaker makes it lazily
+            with quiet_admin(federation.bootstraps[role]) as admin:
+                topics = set(admin.list_topics())
+            return topics if federation_topic(node) in topics else set()
+
+        topics = await until(copied, 60)
         foreign = {t for t in topics if t.startswith(f"{node}.")}
         assert foreign - {f"{node}.heartbeats"} == {federation_topic(node)}, (role, foreign)
         for topic in foreign - {federation_topic(node)}:
             assert await read_topic(topic, federation.bootstraps[role]) == [], topic
+
+
+async def test_status_reads_how_far_each_mirror_maker_is_behind(federation):
+    """``coopbridge status``'s replication lag: from what each MirrorMaker committed, every
+    federation record of Rosa's story is copied (a misread progress would leave them all
+    counted behind)."""
+    for source, target in (("host", "home"), ("home", "host")):
+        flow = (federation.nodes[source], federation.bootstraps[source],
+                federation.nodes[target], federation.bootstraps[target])
+        sent = len(await read_topic(federation_topic(federation.nodes[source]),
+                                    federation.bootstraps[source]))
+        assert sent > 0, f"nothing went {source} -> {target} in Rosa's story"
+        caught_up = await until(lambda flow=flow: asyncio.to_thread(lambda: lag(*flow) == 0),
+                                30)
+        assert caught_up, (source, target, lag(*flow))

@@ -34,8 +34,8 @@ PROCESSES = {
 def started(command: list[str], home: Path, **variables: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if k not in (config.SIGNING_KEY, config.NODE_KEY, "COOPBRIDGE_ENV")}
-    env.update(COOPBRIDGE_HOME=str(home), COOPBRIDGE_NODE="es", PYTHONPATH=str(REPO),
-               KAFKA_BOOTSTRAP_SERVERS=NOWHERE, **variables)
+    env.update({"COOPBRIDGE_HOME": str(home), "COOPBRIDGE_NODE": "es",
+                "PYTHONPATH": str(REPO), "KAFKA_BOOTSTRAP_SERVERS": NOWHERE, **variables})
     return subprocess.run(command, env=env, cwd=home.parent, capture_output=True, text=True,
                           check=False,
                           timeout=120)
@@ -98,3 +98,20 @@ def test_in_production_reading_a_missing_key_raises_and_writes_no_file(tmp_path,
     monkeypatch.delenv("COOPBRIDGE_ENV")  # unset: a development key, kept across calls
     assert config.signing_key("es") == config.signing_key("es")
     assert (tmp_path / "es.signing-key").exists()
+
+
+@pytest.mark.parametrize("name", ["gateway", "savings service", "relay"])
+def test_a_node_id_that_is_none_is_one_line_and_exit_2(name, tmp_path):
+    command, _ = PROCESSES[name]
+    done = started(command, tmp_path / "home", COOPBRIDGE_ENV="production",
+                   COOPBRIDGE_NODE="Not-A-Node")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines() == [
+        "coopbridge: invalid node id 'Not-A-Node': use 2-16 lowercase letters/digits"]
+
+
+def test_development_mode_is_refused_in_production(tmp_path):
+    keys = config.new_keys()
+    done = started([sys.executable, "-m", "deploy.cli", "up", "--development"],
+                   tmp_path / "home", COOPBRIDGE_ENV="production", **keys)
+    assert done.returncode == 2 and "--development" in done.stderr, done.stderr[-2000:]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy import broker, shape
+from deploy import broker, mirror, shape
 from deploy.broker.cluster import PORT_BLOCK
 from deploy.broker.properties import server_properties
+from deploy.supervisor import child_environment, keys_of
+from services import config
 
 
 def properties(text: str) -> dict[str, str]:
@@ -80,3 +82,49 @@ def test_an_external_cluster_is_not_reshaped(monkeypatch):
     assert shape.plan(("es",)).bootstraps == {"es": "kafka.example:9092"}
     with pytest.raises(broker.BrokerError, match="KAFKA_BOOTSTRAP_SERVERS"):
         shape.plan(("es",), brokers=3)
+
+
+def test_with_a_cluster_per_node_each_node_gets_a_mirror_maker_writing_into_its_cluster(
+        monkeypatch, tmp_path):
+    monkeypatch.setenv("COOPBRIDGE_HOME", str(tmp_path))
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    apart = shape.plan(("es", "ec"), clusters=True)
+    makers = shape.mirror_makers(apart, tmp_path)
+    assert [m.target for m in makers] == ["es", "ec"]
+    assert all(m.bootstraps == apart.bootstraps for m in makers)
+    assert shape.mirror_makers(shape.plan(("es", "ec"), brokers=3), tmp_path) == []
+    assert shape.mirror_makers(shape.plan(("es",), clusters=True), tmp_path) == []
+    settings = mirror.settings(apart.bootstraps)
+    assert settings["es->ec.topics"] == r"es\.federation"
+    assert settings["ec->es.topics"] == r"ec\.federation"
+    assert mirror.properties_text({"es->ec.topics": r"es\.federation"}) == (
+        "es->ec.topics = es\\\\.federation\n")  # doubled, as Java reads it back
+
+
+def test_each_child_of_up_is_given_only_the_keys_it_uses(monkeypatch):
+    monkeypatch.setenv(config.SIGNING_KEY, "signing")
+    monkeypatch.setenv(config.NODE_KEY, "node")
+    given = {name: {k for k in (config.SIGNING_KEY, config.NODE_KEY)
+                    if k in child_environment("es", keys_of(name, command), {})}
+             for name, command in (("gateway", None), ("federation", None),
+                                   ("savings", None), ("mirrormaker", ["java"]))}
+    assert given == {"gateway": {config.SIGNING_KEY, config.NODE_KEY},
+                     "federation": {config.SIGNING_KEY}, "savings": {config.NODE_KEY},
+                     "mirrormaker": set()}
+    assert child_environment("ec", (), {"KAFKA_BOOTSTRAP_SERVERS": "b:1"})[
+        "KAFKA_BOOTSTRAP_SERVERS"] == "b:1"
+
+
+def test_mirror_makers_progress_is_read_from_connects_offset_records():
+    """What MirrorMaker 2 commits in ``mm2-offsets.<source>.internal`` (Connect's
+    JsonConverter, schemas off): the last copied offset of each partition of the topic."""
+    copied: dict[int, int] = {}
+    key = b'["MirrorSourceConnector",{"cluster":"es","partition":2,"topic":"es.federation"}]'
+    mirror._note(copied, key, b'{"offset":41}', "es", "es.federation")
+    mirror._note(copied, key, b'{"offset":57}', "es", "es.federation")  # the newest counts
+    other = key.replace(b'"partition":2', b'"partition":0').replace(b'"es.f', b'"ec.f')
+    mirror._note(copied, other, b'{"offset":9}', "es", "es.federation")  # another topic
+    mirror._note(copied, b"not json", b"{}", "es", "es.federation")
+    assert copied == {2: 57}
+    mirror._note(copied, key, None, "es", "es.federation")  # a tombstone forgets it
+    assert copied == {}
