@@ -42,6 +42,21 @@ def record_kills(**landed: int) -> None:
     _append({"section": KILLS, **landed})
 
 
+#: Records MirrorMaker 2 copied more than once (``record_repeats``): the at-least-once the
+#: relays must absorb, shown under the table so a run shows that it happened.
+REPEATS = "repeats"
+
+
+def record_repeats(copied_again: int) -> None:
+    _append({"section": REPEATS, "copied_again": copied_again})
+
+
+def repeats() -> int | None:
+    """Records copied again, summed over every line recorded (None: none recorded)."""
+    found = [int(e["copied_again"]) for e in _entries() if e["section"] == REPEATS]
+    return sum(found) if found else None
+
+
 def _append(entry: dict) -> None:
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +84,7 @@ def totals() -> dict[str, dict[str, int]]:
     """Section -> column -> sum over every line recorded."""
     sums: dict[str, dict[str, int]] = {}
     for entry in _entries():
-        if entry["section"] == KILLS:
+        if entry["section"] in (KILLS, REPEATS):
             continue
         row = sums.setdefault(entry.pop("section"), dict.fromkeys(COLUMNS, 0))
         for column, value in entry.items():

@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from tests.chaos.figures import COLUMNS, MUST_BE_ZERO, kills, totals
+from tests.chaos.figures import COLUMNS, MUST_BE_ZERO, kills, repeats, totals
 
 
 def main() -> int:
@@ -29,6 +29,10 @@ def main() -> int:
     if landed:
         console.print("kills that landed where they aim: " + ", ".join(
             f"{count} {where.replace('_', ' ')}" for where, count in sorted(landed.items())))
+    copied_again = repeats()
+    if copied_again is not None:
+        console.print(f"records MirrorMaker 2 copied more than once (each absorbed): "
+                      f"{copied_again}")
     return 1 if bad else 0
 
 

@@ -58,11 +58,11 @@ from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
 from schemas import savings as s
 from schemas.runtime import CommandRejected
-from schemas.topics import SERVICES, events_topic
+from schemas.topics import SERVICES, events_topic, federation_topic
 from services.runtime.ids import new_id
 from services.runtime import kafka_clients
 from services.runtime.kafka_clients import read_topic
-from tests.chaos.figures import record, record_kills, runs
+from tests.chaos.figures import record, record_kills, record_repeats, runs
 from tests.chaos.kill import FaultInjector
 from tests.e2e.test_federation_over_http import (
     MIRROR_MAKER,
@@ -260,6 +260,7 @@ class Run:
     """One run's fresh cooperatives, members and accounts, and its tokens."""
 
     def __init__(self, fed: Federation):
+        self.patience = 120.0  # how long a client retries a command for an outcome
         self.fed = fed
         self.coops = {"host": [new_id(), new_id()], "home": [new_id()]}
         self.members = {c: [new_id() for _ in range(MEMBERS_PER_COOP)]
@@ -289,7 +290,7 @@ class Run:
         key = new_id()
         command_id = self.command_id(coop, key)
         result = await send(self.fed, role, self.tokens[coop], name, input, key,
-                            self.acknowledged, command_id)
+                            self.acknowledged, command_id, self.patience)
         if name in SAVINGS_MUTATIONS:
             self.savings_sent.append(command_id)
         return result
@@ -528,6 +529,18 @@ def money_violations(host: Log, home: Log) -> tuple[int, dict]:
     return violations, report
 
 
+async def mirror_repeats(fed: Federation) -> int:
+    """How many records MirrorMaker 2 copied more than once so far: each node's federation
+    topic against its copy in the other node's cluster (once MirrorMaker caught up; a copy
+    still behind counts none)."""
+    total = 0
+    for role, other in (("host", "home"), ("home", "host")):
+        topic = federation_topic(fed.nodes[role])
+        sent = len(await read_topic(topic, fed.bootstraps[role]))
+        total += max(0, len(await read_topic(topic, fed.bootstraps[other])) - sent)
+    return total
+
+
 async def read_run(fed: Federation, run: Run) -> tuple[Log, Log]:
     host_accounts = set(run.host_account.values())
     home_accounts = set(run.home_account.values())
@@ -568,13 +581,15 @@ def folded_balances(host: Log, home: Log) -> dict[str, Decimal]:
 
 async def one_run(fed: Federation, broker, seed: int,
                   sections: tuple[str, str] = ("durability", "money"),
-                  broker_after: float | None = None) -> None:
+                  broker_after: float | None = None, patience: float = 120.0) -> None:
     """One run of the workload under faults (``broker``: the broker the injector restarts,
     or a ``ClusterFault``, ``broker_after`` seconds in: by default a third of the workload),
-    its figures recorded in ``sections`` (durability, money)."""
+    its figures recorded in ``sections`` (durability, money); a client retries a command
+    for ``patience`` seconds before it counts as having no outcome."""
     rng = random.Random(seed)
     started = time.monotonic()
     run = Run(fed)
+    run.patience = patience
     await run.set_up()
     # the processes money passes through first (each killed once a run), then the others
     names = [(role, name) for role in fed.nodes for name in (
@@ -625,6 +640,11 @@ async def one_run(fed: Federation, broker, seed: int,
     duplicated += sum(log.repeated for log in logs.values())
     orphans = sum(1 for log in logs.values() for e, _ in log.off_chain
                   if log.by_command[e.causationid] == 0)
+    copied_again = None
+    if fed.apart:  # this run's repeats: the topics outlive the run
+        so_far = await mirror_repeats(fed)
+        copied_again, fed.repeats_seen = so_far - getattr(fed, "repeats_seen", 0), so_far
+        record_repeats(copied_again)
     bad_checkpoints = world.bad_checkpoints()
     violations = (host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
                   + len(bad_checkpoints))
@@ -654,7 +674,10 @@ async def one_run(fed: Federation, broker, seed: int,
           f"wrong outcomes {wrong_outcome}, money violations {money}, flows {flows}; "
           f"{world.gateway_kills} gateway kills, {world.mid_checkpoint} in the middle of a "
           f"checkpoint, {world.disks_lost} with the data directory lost, "
-          f"{world.mid_catch_up} more in the middle of a bulk catch-up; checkpoints that do "
+          f"{world.mid_catch_up} more in the middle of a bulk catch-up; "
+          + (f"{copied_again} records MirrorMaker copied more than once; "
+             if copied_again is not None else "")
+          + f"checkpoints that do "
           f"not check out {bad_checkpoints}; {world.service_kills} service kills, "
           f"{world.mid_snapshot} in the middle of writing a snapshot, {world.mid_takeover} in "
           f"the middle of a takeover from snapshots")
