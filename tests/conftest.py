@@ -9,6 +9,7 @@ cached in ``$COOPBRIDGE_HOME`` (default: the repository's ``.coopbridge``) acros
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import os
 import secrets
@@ -58,20 +59,32 @@ def embedded_broker(
 @pytest.fixture(scope="module")
 def replicated_cluster(tmp_path_factory: pytest.TempPathFactory):
     """Start a replicated cluster of the tests' own (``with replicated_cluster("x", 3) as
-    cluster``), on free ports, stopped at the end of the block; even with
-    KAFKA_BOOTSTRAP_SERVERS set, as the tests that use one put it through faults."""
+    cluster``; several side by side with ``replicated_cluster.together({"a": 1, "b": 1})``),
+    on free ports, stopped at the end of the block; even with KAFKA_BOOTSTRAP_SERVERS set,
+    as the tests that use one put it through faults."""
 
     @contextlib.contextmanager
     def started(name: str, brokers: int = 3) -> Iterator[broker.EmbeddedCluster]:
-        cluster = broker.cluster_on_free_ports(
+        with together({name: brokers}) as clusters:
+            yield clusters[name]
+
+    @contextlib.contextmanager
+    def together(sizes: dict[str, int]) -> Iterator[dict[str, broker.EmbeddedCluster]]:
+        """Several clusters (name -> brokers), started side by side."""
+        clusters = {name: broker.cluster_on_free_ports(
             name, tmp_path_factory.mktemp(f"cluster-{name}"), jar_home(), brokers,
             os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "384m")
-        cluster.start()
+            for name, brokers in sizes.items()}
         try:
-            yield cluster
+            with concurrent.futures.ThreadPoolExecutor(len(clusters)) as pool:
+                for started_one in [pool.submit(c.start) for c in clusters.values()]:
+                    started_one.result()
+            yield clusters
         finally:
-            cluster.stop()
+            for cluster in clusters.values():
+                cluster.stop()
 
+    started.together = together
     return started
 
 

@@ -70,8 +70,8 @@ class ProductionFaults(ClusterFault):
 
 @pytest.fixture(scope="module")
 def clusters(replicated_cluster):
-    with replicated_cluster("host", 3) as host, replicated_cluster("home", 3) as home:
-        yield {"host": host, "home": home}
+    with replicated_cluster.together({"host": 3, "home": 3}) as clusters:
+        yield clusters
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture(scope="module")
 def federation(replicated_cluster, tmp_path_factory):
-    with replicated_cluster("host", 1) as host, replicated_cluster("home", 1) as home, \
-            running_federation({"host": host.bootstrap, "home": home.bootstrap},
+    with replicated_cluster.together({"host": 1, "home": 1}) as clusters, \
+            running_federation({role: c.bootstrap for role, c in clusters.items()},
                                tmp_path_factory.mktemp("federation-on-clusters")) as fed:
         yield fed
 
