@@ -6,6 +6,8 @@ group (``reader``) are assigned partitions by hand and read from where they are 
 
 from __future__ import annotations
 
+import asyncio
+
 from asyncio import Future
 from collections.abc import Iterable, Mapping
 
@@ -94,11 +96,30 @@ async def queue(producer: AIOKafkaProducer, topic: str,
     return queued
 
 
-async def landed(queued: list[tuple[Future, int]]) -> list[int]:
-    """The offsets where ``queue``'d records landed, once the broker acknowledged them."""
+#: How long a writer waits for the broker to acknowledge what it queued before it counts as
+#: an infrastructure failure (Java's ``delivery.timeout.ms`` is 120 s). aiokafka's idempotent
+#: producer retries a batch for ever; after a whole cluster was stopped and started, the
+#: make chaos run of the production shape saw a processor's batches never acknowledged and
+#: the processor wait for them, neither going on nor ending. Ending it (status 1, nothing
+#: committed) is what every other infrastructure failure does: it is started again with a
+#: fresh producer, and its commands are redelivered.
+ACKNOWLEDGED_WITHIN_S = 60.0
+
+
+async def landed(queued: list[tuple[Future, int]],
+                 within_s: float = ACKNOWLEDGED_WITHIN_S) -> list[int]:
+    """The offsets where ``queue``'d records landed, once the broker acknowledged them;
+    ``TimeoutError`` if it has not within ``within_s`` seconds."""
     offsets: list[int] = []
+    deadline = asyncio.get_running_loop().time() + within_s
     for future, count in queued:
-        base = (await future).offset
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        try:
+            acknowledged = await asyncio.wait_for(asyncio.shield(future), remaining)
+        except TimeoutError:
+            raise TimeoutError(f"records queued {within_s:.0f} s ago were not acknowledged "
+                               "by the broker") from None
+        base = acknowledged.offset
         offsets.extend(range(base, base + count))
     return offsets
 

@@ -307,8 +307,9 @@ class CommandProcessor:
                 started = asyncio.get_running_loop().time()
                 cut = partition_log.cut()
                 stopped = asyncio.get_running_loop().time() - started
-            try:
-                if not await self._write_snapshot(partition, cut, stopped):
+            try:  # bounded: an unacknowledged snapshot must not hold its cut for ever
+                if not await self._write_snapshot(
+                        partition, cut, stopped, kafka_clients.ACKNOWLEDGED_WITHIN_S):
                     failed_at = cut.covers
             finally:
                 partition_log.release(cut)

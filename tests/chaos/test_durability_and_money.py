@@ -615,12 +615,14 @@ async def one_run(fed: Federation, broker, seed: int,
     await asyncio.gather(*clients)
     fed.wait_until_ready()
 
-    # quiet period: the sagas finish, the gateways catch up
+    # quiet period: the sagas finish, the gateways catch up; a process that ends meanwhile
+    # (an infrastructure failure ends it) is started again, as its supervisor would
     deadline = time.monotonic() + 90
     while True:
         host, home = await read_run(fed, run)
         if settled(host, home) or time.monotonic() > deadline:
             break
+        injector.revive()
         await asyncio.sleep(1)
     folded = folded_balances(host, home)
     deadline = time.monotonic() + 30
