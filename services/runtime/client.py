@@ -14,7 +14,9 @@ same reply (the same bytes), on the partition the sender of that retry reads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from schemas.runtime import CommandReply
 from schemas.topics import REPLY_PARTITION_HEADER, commands_topic, replies_topic
 from services.runtime import kafka_clients
 from services.runtime.ids import new_id
+
+log = logging.getLogger("coopbridge.client")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,23 @@ class CommandClient:
         await self._replies.position(mine)  # fixed now: replies from here on are ours to see
         self._follower = asyncio.create_task(self._follow(), name=f"replies-{self.node}")
 
+    async def _renew(self, stuck) -> None:
+        """Replace a producer that did not get a command acknowledged in time: aiokafka's
+        idempotent producer retries for ever, and after a whole cluster was stopped and
+        started one was seen never to deliver again. The caller's command counts as not
+        sent (a retry under its idempotency key is safe); the next goes through a new one."""
+        if self._producer is not stuck:
+            return  # another send renewed it already
+        fresh = kafka_clients.producer(self._bootstrap)
+        await fresh.start()
+        if self._producer is not stuck:  # renewed meanwhile: one is enough
+            await fresh.stop()
+            return
+        self._producer = fresh
+        log.warning("commands were not acknowledged in time: the producer was replaced")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stuck.stop(), 5)
+
     async def stop(self) -> None:
         if self._follower:
             self._follower.cancel()
@@ -131,11 +152,16 @@ class CommandClient:
                 else None)
         waiter = asyncio.get_running_loop().create_future()
         self._waiting[command_id].append(waiter)
+        producer = self._producer
         try:
-            await self._producer.send_and_wait(commands_topic(self.node, service), value=raw,
-                                               key=aggregate_id.encode(),
-                                               headers=[(REPLY_PARTITION_HEADER, str(
-                                                   self.reply_partition).encode())])
+            try:
+                await asyncio.wait_for(producer.send_and_wait(
+                    commands_topic(self.node, service), value=raw, key=aggregate_id.encode(),
+                    headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())]),
+                    timeout)
+            except TimeoutError:
+                await self._renew(producer)
+                raise
             return await asyncio.wait_for(waiter, timeout)
         finally:
             queue = self._waiting.get(command_id)
