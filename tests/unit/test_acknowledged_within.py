@@ -1,0 +1,24 @@
+"""A write the brokers never acknowledge ends its writer rather than holding it for ever
+(``kafka_clients.landed``): aiokafka's idempotent producer retries a batch without end."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from services.runtime import kafka_clients
+
+
+async def test_records_never_acknowledged_are_a_timeout_not_a_wait_for_ever():
+    never = asyncio.get_running_loop().create_future()
+    with pytest.raises(TimeoutError, match="not acknowledged"):
+        await kafka_clients.landed([(never, 3)], within_s=0.05)
+    assert not never.cancelled()  # the batch itself is left to its producer
+
+
+async def test_acknowledged_records_give_their_offsets():
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(SimpleNamespace(offset=40))
+    assert await kafka_clients.landed([(done, 3)], within_s=0.05) == [40, 41, 42]
