@@ -61,6 +61,37 @@ def command_bytes(command: Contract, aggregate_id: str, command_id: str, source:
         replayof=replay_of)
 
 
+#: How long a command may wait for the brokers' acknowledgement before its producer is
+#: taken for stuck and replaced (a broker failover takes seconds; aiokafka's idempotent
+#: producer retries for ever, and after a whole cluster was stopped and started one was seen
+#: never to deliver again).
+STUCK_AFTER_S = 30.0
+
+
+class Unacknowledged:
+    """The produce acknowledgements a client still waits for, with when each was asked and
+    by which producer; an entry goes when its acknowledgement comes (or fails)."""
+
+    def __init__(self) -> None:
+        self._since: dict[asyncio.Future, tuple[float, object]] = {}
+
+    def watch(self, acknowledgement: asyncio.Future, producer: object) -> None:
+        self._since[acknowledgement] = (asyncio.get_running_loop().time(), producer)
+        acknowledgement.add_done_callback(lambda done: self._since.pop(done, None))
+
+    def stuck(self, now: float, after_s: float) -> object | None:
+        """A producer with an acknowledgement older than ``after_s`` (None: none is)."""
+        for asked, producer in self._since.values():
+            if now - asked > after_s:
+                return producer
+        return None
+
+    def forget(self, producer: object) -> None:
+        for acknowledgement, (_, of) in list(self._since.items()):
+            if of is producer:
+                self._since.pop(acknowledgement, None)
+
+
 class CommandClient:
     """Send commands to a node's services and wait for their replies."""
 
@@ -70,6 +101,8 @@ class CommandClient:
         self._source = source_for(node, source)
         self._waiting: dict[str, deque[asyncio.Future]] = defaultdict(deque)
         self._follower: asyncio.Task | None = None
+        self._watchdog: asyncio.Task | None = None
+        self._unacknowledged = Unacknowledged()
         #: the partition of ``{node}.replies`` this client reads, drawn at ``start``
         self.reply_partition: int | None = None
 
@@ -86,12 +119,23 @@ class CommandClient:
         await self._replies.seek_to_end(mine)
         await self._replies.position(mine)  # fixed now: replies from here on are ours to see
         self._follower = asyncio.create_task(self._follow(), name=f"replies-{self.node}")
+        self._watchdog = asyncio.create_task(self._watch(), name=f"producer-{self.node}")
+
+    async def _watch(self, every_s: float = 1.0) -> None:
+        """Replace the producer once a command it took has gone unacknowledged for
+        ``STUCK_AFTER_S``, whether or not its sender still waits (a caller that gave up
+        first must not hide a producer that will never deliver)."""
+        while True:
+            await asyncio.sleep(every_s)
+            stuck = self._unacknowledged.stuck(asyncio.get_running_loop().time(),
+                                               STUCK_AFTER_S)
+            if stuck is not None:
+                await self._renew(stuck)
 
     async def _renew(self, stuck) -> None:
-        """Replace a producer that did not get a command acknowledged in time: aiokafka's
-        idempotent producer retries for ever, and after a whole cluster was stopped and
-        started one was seen never to deliver again. The caller's command counts as not
-        sent (a retry under its idempotency key is safe); the next goes through a new one."""
+        """Replace a producer that did not get a command acknowledged in time. A command it
+        took counts as not sent (a retry under its idempotency key is safe); the next goes
+        through a new one."""
         if self._producer is not stuck:
             return  # another send renewed it already
         fresh = kafka_clients.producer(self._bootstrap)
@@ -100,11 +144,15 @@ class CommandClient:
             await fresh.stop()
             return
         self._producer = fresh
+        self._unacknowledged.forget(stuck)
         log.warning("commands were not acknowledged in time: the producer was replaced")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(stuck.stop(), 5)
 
     async def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
         if self._follower:
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
@@ -152,16 +200,12 @@ class CommandClient:
                 else None)
         waiter = asyncio.get_running_loop().create_future()
         self._waiting[command_id].append(waiter)
-        producer = self._producer
         try:
-            try:
-                await asyncio.wait_for(producer.send_and_wait(
-                    commands_topic(self.node, service), value=raw, key=aggregate_id.encode(),
-                    headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())]),
-                    timeout)
-            except TimeoutError:
-                await self._renew(producer)
-                raise
+            acknowledged = await self._producer.send(
+                commands_topic(self.node, service), value=raw, key=aggregate_id.encode(),
+                headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())])
+            self._unacknowledged.watch(acknowledged, self._producer)
+            await asyncio.wait_for(asyncio.shield(acknowledged), timeout)
             return await asyncio.wait_for(waiter, timeout)
         finally:
             queue = self._waiting.get(command_id)

@@ -22,3 +22,21 @@ async def test_acknowledged_records_give_their_offsets():
     done = asyncio.get_running_loop().create_future()
     done.set_result(SimpleNamespace(offset=40))
     assert await kafka_clients.landed([(done, 3)], within_s=0.05) == [40, 41, 42]
+
+
+async def test_a_command_client_takes_a_producer_for_stuck_by_its_oldest_acknowledgement():
+    from services.runtime.client import Unacknowledged  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    waiting, old, new = Unacknowledged(), object(), object()
+    slow, quick = loop.create_future(), loop.create_future()
+    waiting.watch(slow, old)
+    waiting.watch(quick, new)
+    now = loop.time()
+    assert waiting.stuck(now, 30.0) is None  # nothing waited that long yet
+    assert waiting.stuck(now + 31.0, 30.0) in (old, new)
+    quick.set_result(None)
+    await asyncio.sleep(0)  # its done callback runs: acknowledged, forgotten
+    assert waiting.stuck(now + 31.0, 30.0) is old  # a caller that gave up does not hide it
+    waiting.forget(old)
+    assert waiting.stuck(now + 31.0, 30.0) is None
