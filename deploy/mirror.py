@@ -20,7 +20,7 @@ from pathlib import Path
 
 from deploy.broker.embedded import LOG4J_CONFIG
 from deploy.broker.kafka_jars import java, mirror_jars
-from schemas.topics import federation_topic
+from schemas.topics import federation_topic, mirror_progress_topic
 
 #: The JVM's heap (what docker-compose.yml gives it too).
 HEAP = "256m"
@@ -123,7 +123,7 @@ def lag(source: str, source_bootstrap: str, target: str, target_bootstrap: str,
 
     topic = federation_topic(source)
     copied: dict[int, int] = {}
-    progress = f"mm2-offsets.{source}.internal"
+    progress = mirror_progress_topic(source)
     reader = KafkaConsumer(bootstrap_servers=target_bootstrap, enable_auto_commit=False,
                            client_id="coopbridge-status", consumer_timeout_ms=2000)
     try:

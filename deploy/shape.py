@@ -23,12 +23,7 @@ class Shape:
     bootstraps: dict[str, str]
     local: dict[str, Local] = field(default_factory=dict)  # by name, in start order
     replication: int | None = None
-    brokers: int = 1
     separate: bool = False  # a cluster per node
-
-    def cluster_of(self, node: str) -> Local | None:
-        return self.local.get(f"cluster-{node}") if self.separate else next(
-            iter(self.local.values()), None)
 
 
 def plan(nodes: tuple[str, ...], brokers: int = 1, clusters: bool = False) -> Shape:
@@ -46,11 +41,10 @@ def plan(nodes: tuple[str, ...], brokers: int = 1, clusters: bool = False) -> Sh
             f"cluster-{node}": broker.local_cluster(f"cluster-{node}", brokers, block)
             for block, node in enumerate(nodes)}
         return Shape({node: local[f"cluster-{node}"].bootstrap for node in nodes}, local,
-                     replication, brokers, separate=True)
+                     replication, separate=True)
     one: Local = (broker.default_broker() if brokers == 1
                   else broker.local_cluster("broker", brokers))
-    return Shape({node: one.bootstrap for node in nodes}, {"broker": one}, replication,
-                 brokers)
+    return Shape({node: one.bootstrap for node in nodes}, {"broker": one}, replication)
 
 
 def mirror_makers(kafka: Shape, home: Path) -> list[MirrorMaker]:

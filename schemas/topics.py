@@ -119,6 +119,13 @@ def federation_topic(node: str) -> str:
     return f"{check_node(node)}.federation"
 
 
+def mirror_progress_topic(source: str) -> str:
+    """Where MirrorMaker 2 commits how far it copied node ``source``'s federation topic, in
+    the target node's cluster (its name is MirrorMaker's: ``mm2-offsets.<alias>.internal``,
+    the cluster alias being the node id; ``deploy.mirror`` reads it for the lag)."""
+    return f"mm2-offsets.{check_node(source)}.internal"
+
+
 def federation_group(node: str) -> str:
     """The consumer group of a node's federation relay."""
     return f"{check_node(node)}.federation.relay"

@@ -71,7 +71,7 @@ def test_up_plans_one_shared_cluster_or_one_cluster_per_node(monkeypatch, tmp_pa
     apart = shape.plan(("es", "ec"), brokers=3, clusters=True)
     assert list(apart.local) == ["cluster-es", "cluster-ec"]
     assert apart.bootstraps["es"] != apart.bootstraps["ec"]
-    assert apart.cluster_of("ec") is apart.local["cluster-ec"]
+    assert apart.bootstraps["ec"] == apart.local["cluster-ec"].bootstrap
     again = [shape.from_description(entry) for entry in shape.described(apart)]
     assert [c.bootstrap for c in again] == [apart.bootstraps["es"], apart.bootstraps["ec"]]
     assert Path(shape.described(single)[0]["data_dir"]) == tmp_path.absolute() / "broker"
