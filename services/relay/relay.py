@@ -245,7 +245,8 @@ class Relay:
         raw = sign_message(sent, node=self.node, to=event.to_node, key=self.key,
                            message_id=derived_id(f"{SERVICE}/{envelope.id}", 0, envelope.time),
                            time=envelope.time, causation_id=envelope.id)
-        await self._producer.send_and_wait(self.outbox, value=raw, key=event.transfer_id.encode())
+        await kafka_clients.acknowledged(self._producer, self.outbox, raw,
+                                         key=event.transfer_id.encode())
         self.counts["sent"] += 1
         log.info("transfer %s sent to node %s", event.transfer_id, event.to_node)
         if event.to_node not in self.peers:
@@ -297,7 +298,8 @@ class Relay:
         raw = sign_message(answer, node=self.node, to=sender, key=self.key,
                            message_id=derived_id(f"{SERVICE}/{command_id}", 0, answered_at),
                            time=answered_at, causation_id=message.envelope.id)
-        await self._producer.send_and_wait(self.outbox, value=raw, key=sent.transfer_id.encode())
+        await kafka_clients.acknowledged(self._producer, self.outbox, raw,
+                                         key=sent.transfer_id.encode())
         self.counts["credited" if accepted else "declined"] += 1
         log.info("transfer %s from node %s %s", sent.transfer_id, sender,
                  "credited" if accepted else f"declined ({reply.code})")

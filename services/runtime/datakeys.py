@@ -210,8 +210,8 @@ class DataKeys:
         record = KeyRecord(member_id=member_id, kid=key.kid,
                            wrapped=aes_key_wrap(self._kek, key.key),
                            created=dt.datetime.now(dt.UTC))
-        await self._producer.send_and_wait(
-            self.topic, key=f"{member_id}/{key.kid}".encode(), value=msgspec.json.encode(record))
+        await kafka_clients.acknowledged(self._producer, self.topic, msgspec.json.encode(record),
+                                         key=f"{member_id}/{key.kid}".encode())
         self._keys.setdefault(member_id, {})[key.kid] = key.key
         await self.catch_up()
         if member_id in self._erased:  # erasure raced with us: our key must not outlive it
@@ -236,8 +236,8 @@ class DataKeys:
         """Erase: mark the member erased, then tombstone every data key of theirs until none
         is left; returns how many keys were destroyed. Idempotent."""
         async with self._lock:
-            await self._producer.send_and_wait(
-                self.topic, key=f"{member_id}/{ERASED}".encode(), value=b'{"erased":true}')
+            await kafka_clients.acknowledged(self._producer, self.topic, b'{"erased":true}',
+                                             key=f"{member_id}/{ERASED}".encode())
             destroyed = 0
             for _ in range(10):
                 await self.catch_up()
@@ -253,7 +253,7 @@ class DataKeys:
             await self._producer.send(self.topic, key=f"{member_id}/{kid}".encode(), value=None)
             for kid in kids
         ]
-        await asyncio.gather(*sends)
+        await kafka_clients.landed([(sent, 1) for sent in sends])
         keys = self._keys.get(member_id, {})
         for kid in kids:
             keys.pop(kid, None)

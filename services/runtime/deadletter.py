@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.topics import deadletter_topic
+from services.runtime import kafka_clients
 
 PREFIX = "coop.dlq."
 MAX_DETAIL = 500
@@ -117,10 +118,10 @@ def read_letter(
 
 
 async def publish(producer: Any, letter: DeadLetter) -> None:
-    """Send with an ``AIOKafkaProducer`` and wait until the broker has acknowledged it."""
-    await producer.send_and_wait(
-        letter.topic, key=letter.key, value=letter.value, headers=letter.headers
-    )
+    """Send with an ``AIOKafkaProducer`` and wait (bounded) until the broker has
+    acknowledged it."""
+    await kafka_clients.acknowledged(producer, letter.topic, letter.value, key=letter.key,
+                                     headers=letter.headers)
 
 
 async def publish_faust(app: Any, letter: DeadLetter) -> None:

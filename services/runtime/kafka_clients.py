@@ -107,9 +107,10 @@ ACKNOWLEDGED_WITHIN_S = 60.0
 
 
 async def landed(queued: list[tuple[Future, int]],
-                 within_s: float = ACKNOWLEDGED_WITHIN_S) -> list[int]:
+                 within_s: float | None = None) -> list[int]:
     """The offsets where ``queue``'d records landed, once the broker acknowledged them;
-    ``TimeoutError`` if it has not within ``within_s`` seconds."""
+    ``TimeoutError`` if it has not within ``within_s`` seconds (``ACKNOWLEDGED_WITHIN_S``)."""
+    within_s = ACKNOWLEDGED_WITHIN_S if within_s is None else within_s
     offsets: list[int] = []
     deadline = asyncio.get_running_loop().time() + within_s
     for future, count in queued:
@@ -122,6 +123,17 @@ async def landed(queued: list[tuple[Future, int]],
         base = acknowledged.offset
         offsets.extend(range(base, base + count))
     return offsets
+
+
+async def acknowledged(producer: AIOKafkaProducer, topic: str, value: bytes | None, *,
+                       key: bytes | None = None, headers: list | None = None,
+                       within_s: float | None = None) -> int:
+    """Send one record and wait until the broker has acknowledged it; its offset. What
+    ``send_and_wait`` does, bounded as ``landed`` is: ``TimeoutError`` after ``within_s``
+    seconds, an infrastructure failure that ends the process (its work is redone by the
+    next), never a wait for ever on a producer that will not deliver."""
+    future = await producer.send(topic, value=value, key=key, headers=headers)
+    return (await landed([(future, 1)], within_s))[0]
 
 
 async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],

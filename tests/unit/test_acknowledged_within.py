@@ -40,3 +40,30 @@ async def test_a_command_client_takes_a_producer_for_stuck_by_its_oldest_acknowl
     assert waiting.stuck(now + 31.0, 30.0) is old  # a caller that gave up does not hide it
     waiting.forget(old)
     assert waiting.stuck(now + 31.0, 30.0) is None
+
+
+class _NeverAcknowledges:
+    """A producer that takes records and never hears back from a broker (as aiokafka's did
+    after a whole cluster was stopped and started)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None]] = []
+
+    async def send(self, topic, value=None, key=None, headers=None):
+        self.sent.append((topic, value))
+        return asyncio.get_running_loop().create_future()
+
+
+async def test_every_single_record_writer_is_bounded_too(monkeypatch):
+    """The dead-letter writer, the relay and the data keys send one record at a time through
+    ``kafka_clients.acknowledged``: bounded like ``landed``, never ``send_and_wait``."""
+    from services.runtime import deadletter  # noqa: PLC0415
+
+    monkeypatch.setattr(kafka_clients, "ACKNOWLEDGED_WITHIN_S", 0.05)
+    producer = _NeverAcknowledges()
+    letter = deadletter.letter_for("es", source_topic="es.commands", partition=0, offset=7,
+                                   key=b"k", value=b"not json", reason="unreadable",
+                                   detail="")
+    with pytest.raises(TimeoutError, match="not acknowledged"):
+        await deadletter.publish(producer, letter)
+    assert producer.sent == [(letter.topic, letter.value)]
