@@ -91,7 +91,7 @@ def run_up(nodes: tuple[str, ...], development: bool, demo: tuple[int, int] | No
         out.print(
             f"[bold green]coopbridge up[/] · nodes {', '.join(nodes)} · "
             f"services {', '.join(sorted(SERVICES))} + gateway"
-            + (f" + {MIRROR_MAKER}" if kafka.separate and len(nodes) > 1 else "") + " · "
+            + (f" + {MIRROR_MAKER}" if mirrors else "") + " · "
             f"bootstrap {escape(' | '.join(sorted(set(kafka.bootstraps.values()))))} · "
             f"logs {escape(display_path(logs))}"
             + (f" · [bold red]{drift} drift[/]" if drift else "")
