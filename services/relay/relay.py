@@ -170,11 +170,7 @@ class Relay:
             raise self._failure
 
     async def _close(self) -> None:
-        for client in (self._consumer, self._producer, self._client):
-            try:
-                await client.stop()
-            except Exception:  # noqa: BLE001 - closing after a failure must not mask it
-                log.exception("closing a Kafka client failed")
+        await kafka_clients.close(self._consumer, self._producer, self._client)
 
     # -- one partition ---------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ same reply (the same bytes), on the partition the sender of that retry reads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import random
@@ -129,8 +128,13 @@ class CommandClient:
             await asyncio.sleep(every_s)
             stuck = self._unacknowledged.stuck(asyncio.get_running_loop().time(),
                                                STUCK_AFTER_S)
-            if stuck is not None:
+            if stuck is None:
+                continue
+            try:
                 await self._renew(stuck)
+            except Exception:  # noqa: BLE001 - the brokers are still away: try next tick
+                log.warning("a stuck producer could not be replaced yet: the brokers do not "
+                            "answer; trying again")
 
     async def _renew(self, stuck) -> None:
         """Replace a producer that did not get a command acknowledged in time. A command it
@@ -138,16 +142,14 @@ class CommandClient:
         through a new one."""
         if self._producer is not stuck:
             return  # another send renewed it already
-        fresh = kafka_clients.producer(self._bootstrap)
-        await fresh.start()
+        fresh = await kafka_clients.started_producer(self._bootstrap)
         if self._producer is not stuck:  # renewed meanwhile: one is enough
-            await fresh.stop()
+            await kafka_clients.close(fresh)
             return
         self._producer = fresh
         self._unacknowledged.forget(stuck)
         log.warning("commands were not acknowledged in time: the producer was replaced")
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(stuck.stop(), 5)
+        await kafka_clients.close(stuck)
 
     async def stop(self) -> None:
         if self._watchdog:

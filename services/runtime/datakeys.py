@@ -146,9 +146,7 @@ class DataKeys:
             self._follower.remove_done_callback(self._follower_ended)
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
-        for client in (self._reader, self._probe, self._producer):
-            if client is not None:
-                await client.stop()
+        await kafka_clients.close(self._reader, self._probe, self._producer)
 
     async def __aenter__(self) -> DataKeys:
         await self.start()
@@ -210,8 +208,7 @@ class DataKeys:
         record = KeyRecord(member_id=member_id, kid=key.kid,
                            wrapped=aes_key_wrap(self._kek, key.key),
                            created=dt.datetime.now(dt.UTC))
-        await kafka_clients.acknowledged(self._producer, self.topic, msgspec.json.encode(record),
-                                         key=f"{member_id}/{key.kid}".encode())
+        await self._write((f"{member_id}/{key.kid}".encode(), msgspec.json.encode(record)))
         self._keys.setdefault(member_id, {})[key.kid] = key.key
         await self.catch_up()
         if member_id in self._erased:  # erasure raced with us: our key must not outlive it
@@ -236,8 +233,7 @@ class DataKeys:
         """Erase: mark the member erased, then tombstone every data key of theirs until none
         is left; returns how many keys were destroyed. Idempotent."""
         async with self._lock:
-            await kafka_clients.acknowledged(self._producer, self.topic, b'{"erased":true}',
-                                             key=f"{member_id}/{ERASED}".encode())
+            await self._write((f"{member_id}/{ERASED}".encode(), b'{"erased":true}'))
             destroyed = 0
             for _ in range(10):
                 await self.catch_up()
@@ -249,16 +245,29 @@ class DataKeys:
             raise RuntimeError("keys kept appearing for an erased member")
 
     async def _tombstone(self, member_id: str, kids: list[str]) -> None:
-        sends = [
-            await self._producer.send(self.topic, key=f"{member_id}/{kid}".encode(), value=None)
-            for kid in kids
-        ]
-        await kafka_clients.landed([(sent, 1) for sent in sends])
+        await self._write(*((f"{member_id}/{kid}".encode(), None) for kid in kids))
         keys = self._keys.get(member_id, {})
         for kid in kids:
             keys.pop(kid, None)
         if not keys:
             self._keys.pop(member_id, None)
+
+    async def _write(self, *records: tuple[bytes, bytes | None]) -> None:
+        """Write ``(key, value)`` records to the keys topic and wait until they are
+        acknowledged. A producer that does not get them acknowledged in time
+        (``kafka_clients.landed``) is replaced, and the ``TimeoutError`` raised: the gateway
+        keeps its ``DataKeys`` as long as it runs, so one producer that stopped delivering
+        must not fail every key it makes from then on."""
+        producer = self._producer
+        sent = [await producer.send(self.topic, key=key, value=value) for key, value in records]
+        try:
+            await kafka_clients.landed([(one, 1) for one in sent])
+        except TimeoutError:
+            if self._producer is producer:
+                self._producer = await kafka_clients.started_producer(self._bootstrap)
+                log.warning("data keys were not acknowledged in time: the producer was replaced")
+                await kafka_clients.close(producer)
+            raise
 
     async def _follow(self) -> None:
         while True:

@@ -7,6 +7,7 @@ group (``reader``) are assigned partitions by hand and read from where they are 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from asyncio import Future
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services import config
+
+log = logging.getLogger(__name__)
 
 
 def producer(bootstrap: str | None = None, **settings) -> AIOKafkaProducer:
@@ -134,6 +137,36 @@ async def acknowledged(producer: AIOKafkaProducer, topic: str, value: bytes | No
     next), never a wait for ever on a producer that will not deliver."""
     future = await producer.send(topic, value=value, key=key, headers=headers)
     return (await landed([(future, 1)], within_s))[0]
+
+
+async def started_producer(bootstrap: str | None = None) -> AIOKafkaProducer:
+    """A new producer, started (to replace one that stopped delivering); if it cannot start
+    (the brokers are still away), what it opened is closed and the error raised."""
+    fresh = producer(bootstrap)
+    try:
+        await fresh.start()
+    except BaseException:
+        await close(fresh)
+        raise
+    return fresh
+
+
+#: How long stopping one client may take (``close``).
+CLOSED_WITHIN_S = 15.0
+
+
+async def close(*clients) -> None:
+    """Stop each client (``None`` skipped), each within ``CLOSED_WITHIN_S``. A producer's
+    ``stop`` waits until all it holds is delivered: for ever for one that never delivers,
+    which is why a writer ends (``landed``). A failure or a timeout is logged, not raised:
+    closing after a failure must not mask it, nor keep the process from ending."""
+    for client in clients:
+        if client is None:
+            continue
+        try:
+            await asyncio.wait_for(client.stop(), CLOSED_WITHIN_S)
+        except Exception:
+            log.exception("closing a Kafka client failed")
 
 
 async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],

@@ -205,11 +205,8 @@ class CommandProcessor:
         self._stopping.set()
 
     async def _close(self) -> None:
-        for client in (self._consumer, self._lookup_reader, self._probe, self._producer):
-            try:
-                await client.stop()
-            except Exception:  # noqa: BLE001 - closing after a failure must not mask it
-                log.exception("closing a Kafka client failed")
+        await kafka_clients.close(self._consumer, self._lookup_reader, self._probe,
+                                  self._producer)
 
     # -- rebalancing -----------------------------------------------------------------------
 

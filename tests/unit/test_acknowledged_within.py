@@ -1,5 +1,8 @@
-"""A write the brokers never acknowledge ends its writer rather than holding it for ever
-(``kafka_clients.landed``): aiokafka's idempotent producer retries a batch without end."""
+"""A write the brokers never acknowledge fails its writer (``TimeoutError``) rather than
+holding it for ever: aiokafka's idempotent producer retries a batch without end
+(``kafka_clients.landed``, ``acknowledged``). A service then ends (status 1) and its stop is
+bounded too (``kafka_clients.close``); what lives as long as the gateway (its command
+client, its data keys) replaces the producer instead."""
 
 from __future__ import annotations
 
@@ -48,6 +51,10 @@ class _NeverAcknowledges:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes | None]] = []
+        self.stopped = False
+
+    async def stop(self) -> None:
+        self.stopped = True
 
     async def send(self, topic, value=None, key=None, headers=None):
         self.sent.append((topic, value))
@@ -67,3 +74,62 @@ async def test_every_single_record_writer_is_bounded_too(monkeypatch):
     with pytest.raises(TimeoutError, match="not acknowledged"):
         await deadletter.publish(producer, letter)
     assert producer.sent == [(letter.topic, letter.value)]
+
+
+async def test_a_command_clients_watchdog_outlives_brokers_that_are_still_away(monkeypatch):
+    """A stuck producer is replaced even when the first attempts to start a new one fail
+    (the whole cluster is still down): the watchdog keeps trying rather than dying."""
+    from services.runtime import client as client_module  # noqa: PLC0415
+
+    class Producer:
+        made: list[Producer] = []  # noqa: RUF012
+        starts_failing = 2
+
+        def __init__(self) -> None:
+            self.stopped = False
+            Producer.made.append(self)
+
+        async def start(self) -> None:
+            if Producer.starts_failing:
+                Producer.starts_failing -= 1
+                raise ConnectionError("Unable to bootstrap")
+
+        async def stop(self) -> None:
+            self.stopped = True
+
+    monkeypatch.setattr(kafka_clients, "producer", lambda *_, **__: Producer())
+    monkeypatch.setattr(client_module, "STUCK_AFTER_S", 0.0)
+    commands = client_module.CommandClient("es")
+    stuck = commands._producer = object.__new__(Producer)
+    stuck.stopped = False
+    commands._unacknowledged.watch(asyncio.get_running_loop().create_future(), stuck)
+    watchdog = asyncio.create_task(commands._watch(every_s=0.01))
+    for _ in range(200):
+        if commands._producer is not stuck:
+            break
+        await asyncio.sleep(0.01)
+    watchdog.cancel()
+    assert not watchdog.done() or watchdog.cancelled()
+    assert commands._producer is Producer.made[-1] and len(Producer.made) == 3
+    assert all(p.stopped for p in Producer.made[:2])  # the failed attempts left nothing open
+    assert stuck.stopped
+
+
+async def test_data_keys_replace_a_producer_that_stopped_delivering(monkeypatch):
+    """The gateway keeps its data keys as long as it runs: a write that timed out fails, and
+    the next goes through a new producer rather than the one that never delivers."""
+    from services.runtime.datakeys import DataKeys  # noqa: PLC0415
+
+    monkeypatch.setattr(kafka_clients, "ACKNOWLEDGED_WITHIN_S", 0.05)
+    fresh = _NeverAcknowledges()
+
+    async def started(_bootstrap=None):
+        return fresh
+
+    monkeypatch.setattr(kafka_clients, "started_producer", started)
+    keys = DataKeys("es", node_key=bytes(32))
+    stuck = keys._producer = _NeverAcknowledges()
+    with pytest.raises(TimeoutError):
+        await keys._write((b"member/kid", b"{}"))
+    assert [topic for topic, _ in stuck.sent] == [keys.topic]
+    assert keys._producer is fresh and stuck.stopped
