@@ -28,7 +28,12 @@ from schemas import membership as m
 from schemas import savings as s
 from schemas.federation import SavingsTransferSent
 from schemas.fields import Money
-from schemas.topics import commands_topic, deadletter_topic, federation_topic
+from schemas.topics import (
+    commands_topic,
+    deadletter_topic,
+    federation_group,
+    federation_topic,
+)
 from services import config
 from services.relay.messages import open_message, sign_message
 from services.relay.relay import Relay
@@ -171,6 +176,70 @@ async def test_rosa_takes_her_savings_home_and_they_arrive_once(nodes):
     assert received.amount == sent.received and received.balance == sent.received
     assert (received.from_node, received.from_account_id, received.member_id) == (
         host.id, world.rosas_account, world.rosa)
+
+
+async def relayed_to_the_end(bootstrap: str, *nodes: Node, timeout: float = 60) -> None:
+    """Until each node's relay has committed every record of its peers' federation topics
+    (the other nodes') as read."""
+    from kafka import KafkaAdminClient  # noqa: PLC0415
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    probe = kafka_clients.offsets_probe(bootstrap)
+    await probe.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        for node in nodes:
+            peers = [federation_topic(other.id) for other in nodes if other is not node]
+            partitions = [tp for topic in peers
+                          for tp in await kafka_clients.all_partitions(probe, topic)]
+            ends = await probe.end_offsets(partitions)
+            while True:
+                group = federation_group(node.id)
+                committed = admin.list_group_offsets({group: None}).get(group) or {}
+                if all(committed.get(tp) and committed[tp].offset >= end
+                       for tp, end in ends.items() if end):
+                    break
+                assert asyncio.get_running_loop().time() < deadline, \
+                    f"the relay of {node.id} did not read its peers' topics to the end"
+                await asyncio.sleep(0.3)
+    finally:
+        await probe.stop()
+        admin.close()
+
+
+async def test_messages_copied_twice_as_mirror_maker_may_are_credited_and_settled_once(nodes):
+    """MirrorMaker 2 copies at least once: a record of a node's federation topic can arrive
+    in the peer's copy twice. Here every message of both federation topics (the transfer,
+    its answer) is written again, byte for byte, after the transfer is delivered: the money
+    is still credited once and settled once."""
+    bootstrap, host, home = nodes
+    async with serving(bootstrap, host, home):
+        world = await rosa_at_both(bootstrap, host, home)
+        transfer = await send_home(world)
+        await wait_for_event(bootstrap, host.id, world.rosas_account,
+                             s.SavingsTransferDelivered)
+        producer = kafka_clients.producer(bootstrap)
+        await producer.start()
+        try:
+            copied = 0
+            for node in (host, home):
+                for record in await kafka_clients.read_topic(federation_topic(node.id),
+                                                             bootstrap):
+                    await kafka_clients.acknowledged(
+                        producer, record.topic, record.value, key=record.key,
+                        headers=list(record.headers or ()))
+                    copied += 1
+        finally:
+            await producer.stop()
+        assert copied >= 2  # the transfer and its answer
+        await relayed_to_the_end(bootstrap, host, home)
+    received = await of_transfer(world, home, world.her_account_at_home, transfer,
+                                 s.SavingsTransferReceived)
+    delivered = await of_transfer(world, host, world.rosas_account, transfer,
+                                  s.SavingsTransferDelivered)
+    assert len(received) == 1 and len(delivered) == 1
+    [sent] = await of_transfer(world, host, world.rosas_account, transfer, s.SavingsSentHome)
+    assert received[0].balance == sent.received  # credited once: her balance is one transfer
 
 
 async def test_the_home_relay_finds_a_host_node_that_comes_up_after_it(
