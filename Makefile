@@ -11,9 +11,11 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 run: install jars
 	$(BIN)/coopbridge up --node es --node ec --demo --development
 
-## test: every test (unit, then the integration tests on a real broker the tests start)
+## test: every test (unit, then the integration tests on a real broker the tests start), in
+## TEST_WORKERS processes (pytest-xdist; each its own broker; a test file stays in one)
+TEST_WORKERS ?= 2
 test: install jars browser examples
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## unit: the fast tests only, nothing running
 unit: install

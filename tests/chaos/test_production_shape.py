@@ -22,8 +22,8 @@ its client got, chains whole, the gateways' balances equal to a fresh fold, mone
 per currency, every transfer home credited exactly once and settled exactly once although
 MirrorMaker copies at least once (what it copied again is counted under the table). A
 client retries a command up to 4 minutes for its outcome (the home node is down a minute). The
-rows are ``durability, production shape`` and ``money, production shape``. Too long for
-every day (about 3 minutes a run); ``make chaos`` runs it 10 times.
+rows are ``durability, production shape`` and ``money, production shape``. About 3 minutes a
+run: ``make test`` runs it once, ``make chaos`` 10 times.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.chaos.kill import ClusterFault
 from tests.chaos.test_durability_and_money import one_run
 from tests.e2e.test_federation_over_http import running_federation
 
-pytestmark = [pytest.mark.kafka, pytest.mark.chaos]
+pytestmark = pytest.mark.kafka
 
 SECTIONS = ("durability, production shape", "money, production shape")
 #: How long the home cluster is down each run.
@@ -100,10 +100,18 @@ def test_the_topics_are_replicated_three_times_and_acknowledged_by_two(clusters,
         assert settings["unclean.leader.election.enable"]["value"] == "false"
 
 
+RUNS = runs(at_most=10)
+#: The longest one run may take (one took about 3 minutes alone, 186 s beside the rest of
+#: ``make test`` on 2 cores): the test's own timeout, above the suite's 300 s, and above
+#: ``make chaos``'s command line (a marker wins over it).
+RUN_AT_MOST_S = 420
+
+
+@pytest.mark.timeout(RUN_AT_MOST_S * RUNS)
 async def test_acknowledged_money_survives_broker_faults_mirror_maker_kills_and_a_home_outage(
         clusters, federation):
     topic = events_topic(federation.nodes["host"], "savings")
-    for seed in range(runs(at_most=10)):
+    for seed in range(RUNS):
         faults = ProductionFaults(clusters["host"], clusters["home"], topic)
         await one_run(federation, faults, seed + 1, SECTIONS,
                       broker_after=ClusterFault.AFTER_S, patience=PATIENCE_S)
