@@ -21,10 +21,12 @@ test: install jars browser examples
 unit: install
 	$(BIN)/pytest tests/unit
 
-## chaos: faults, abuse and privacy, at length (not part of make test); prints the figures
+## chaos: faults, abuse and privacy, at length (not part of make test); prints the figures.
+## Two processes, as make test: the production shape's file (the longest) on one, the rest on
+## the other (xdist starts with the file of most tests)
 chaos: install jars
 	rm -f .coopbridge/chaos/figures.jsonl
-	-COOPBRIDGE_CHAOS_RUNS=25 $(BIN)/pytest tests/chaos -m '' --timeout 2700 $(CHAOS_ARGS)
+	-COOPBRIDGE_CHAOS_RUNS=25 $(BIN)/pytest tests/chaos -m '' --timeout 2700 -n $(TEST_WORKERS) --dist loadfile $(CHAOS_ARGS)
 	$(BIN)/python -m tests.chaos.report
 
 ## bench: the benchmarks (not part of make test): a table of figures, each against a baseline of
