@@ -156,6 +156,10 @@ def child_environment(node: str, keys: tuple[str, ...], extra: dict[str, str]) -
     return env
 
 
+#: The exit status of a process that will not run with its settings (``config``'s refusal).
+REFUSED = 2
+
+
 class Child:
     """One service process of ``up``: restarted (with a pause) if it dies on its own."""
 
@@ -167,6 +171,7 @@ class Child:
         self.keys = keys_of(name, command)
         self.log_path = logs / f"{node}-{name}.log"
         self.restarts = 0
+        self.refused = False
         self._start()
 
     def _start(self) -> None:
@@ -189,8 +194,19 @@ class Child:
         self.started = time.monotonic()
 
     def restart_if_dead(self) -> bool:
+        """Start the process again if it died, after a pause that grows with its restarts;
+        not one that refused its settings (exit status 2: a missing key, a drifted topic),
+        which would only refuse again."""
         code = self.proc.poll()
-        if code is None or time.monotonic() - self.started < 2 ** min(self.restarts, 5):
+        if code is None or self.refused:
+            return False
+        if code == REFUSED:
+            self.refused = True
+            err.print(f"[red]{self.node} {self.name} refused to run with these settings "
+                      f"(exit status 2); not restarted "
+                      f"(see {escape(display_path(self.log_path))})[/]")
+            return True
+        if time.monotonic() - self.started < 2 ** min(self.restarts, 5):
             return False
         self.restarts += 1
         err.print(f"[yellow]{self.node} {self.name} exited ({code}); restarting "
