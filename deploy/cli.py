@@ -25,7 +25,7 @@ from rich.markup import escape
 from deploy import broker, shape
 from deploy.console import display_path, err, out, set_up_topics, status_line, status_lines
 from deploy.node import SERVICES
-from deploy.peers import SharedKeys
+from deploy.peers import SharedKeys, keys_apart
 from deploy.supervisor import (
     GATEWAY_GRACE_S,
     MIRROR_MAKER,
@@ -498,6 +498,7 @@ def up(nodes: tuple[str, ...], with_demo: bool, seed: int, members: int,
         raise click.UsageError("--development (GraphiQL, introspection) is for a development "
                                "machine, not with COOPBRIDGE_ENV=production")
     try:
+        keys_apart(len(nodes))  # before a broker starts: six, with --clusters --brokers 3
         run_up(nodes or (config.node_id(),), development, (seed, members) if with_demo else None,
                brokers, clusters)
     except SharedKeys as exc:

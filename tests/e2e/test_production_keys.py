@@ -115,3 +115,15 @@ def test_development_mode_is_refused_in_production(tmp_path):
     done = started([sys.executable, "-m", "deploy.cli", "up", "--development"],
                    tmp_path / "home", COOPBRIDGE_ENV="production", **keys)
     assert done.returncode == 2 and "--development" in done.stderr, done.stderr[-2000:]
+
+
+def test_two_nodes_in_one_production_up_are_refused_before_any_broker_starts(tmp_path):
+    """Keys come from the environment in production, so two nodes of one ``up`` would share
+    them: refused at once, not after six brokers started (``--clusters --brokers 3``)."""
+    home = tmp_path / "home"
+    done = started([sys.executable, "-m", "deploy.cli", "up", "--node", "es", "--node", "ec",
+                    "--clusters", "--brokers", "3"], home, COOPBRIDGE_ENV="production",
+                   KAFKA_BOOTSTRAP_SERVERS="", **config.new_keys())
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert "would give every node the same key" in done.stderr
+    assert not home.exists() or not any(home.glob("broker*"))
