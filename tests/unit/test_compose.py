@@ -545,7 +545,7 @@ def broker_settings(env: dict[str, str]) -> dict[str, str]:
 def test_each_broker_runs_the_settings_the_three_broker_tests_ran(tmp_path):
     """The brokers here have every setting a local three-broker cluster is started with
     (deploy/broker/properties.py), durability first: replicas, min.insync.replicas,
-    unclean election, the internal topics' replication."""
+    unclean election, the internal topics' replication; and none it is not."""
     local = broker.EmbeddedCluster("x", tmp_path, [(9500, 9501), (9502, 9503), (9504, 9505)])
     ran = dict(line.split("=", 1) for line in server_properties(
         local.nodes[0].config, tmp_path).splitlines() if not line.startswith("#"))
@@ -554,6 +554,8 @@ def test_each_broker_runs_the_settings_the_three_broker_tests_ran(tmp_path):
         given = broker_settings(environment(spec))
         differ = {k: (v, given.get(k)) for k, v in shared.items() if given.get(k) != v}
         assert not differ, f"{name}: (what ran, what compose says) {differ}"
+        never_ran = sorted(set(given) - set(ran))  # and nothing the tests never ran
+        assert not never_ran, f"{name}: settings no local cluster runs with: {never_ran}"
 
 
 def test_mirror_maker_is_told_what_coopbridge_up_clusters_tells_it():
