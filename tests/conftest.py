@@ -71,9 +71,11 @@ def replicated_cluster(tmp_path_factory: pytest.TempPathFactory):
     @contextlib.contextmanager
     def together(sizes: dict[str, int]) -> Iterator[dict[str, broker.EmbeddedCluster]]:
         """Several clusters (name -> brokers), started side by side."""
+        ports = iter(broker.free_ports(2 * sum(sizes.values())))  # all at once: none twice
         clusters = {name: broker.cluster_on_free_ports(
             name, tmp_path_factory.mktemp(f"cluster-{name}"), jar_home(), brokers,
-            os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "384m")
+            os.environ.get("COOPBRIDGE_KAFKA_HEAP") or "384m",
+            [next(ports) for _ in range(2 * brokers)])
             for name, brokers in sizes.items()}
         try:
             with concurrent.futures.ThreadPoolExecutor(len(clusters)) as pool:

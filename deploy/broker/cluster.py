@@ -220,9 +220,12 @@ class EmbeddedCluster:
 
 
 def cluster_on_free_ports(name: str, data_dir: Path, jar_home: Path, brokers: int,
-                          heap_size: str | None = None) -> EmbeddedCluster:
-    """A cluster (not started) on free ports: one that tests and benchmarks own."""
-    ports = free_ports(2 * brokers)
+                          heap_size: str | None = None,
+                          ports: list[int] | None = None) -> EmbeddedCluster:
+    """A cluster (not started) on free ports: one that tests and benchmarks own. Clusters
+    started side by side take their ``ports`` from one ``free_ports`` call: chosen apart,
+    the second could be handed a port of the first, whose brokers have not bound it yet."""
+    ports = ports or free_ports(2 * brokers)
     return EmbeddedCluster(name, data_dir, list(zip(ports[::2], ports[1::2], strict=True)),
                            heap_size or heap(), jar_home=jar_home)
 
