@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 
 import strawberry
+from aiokafka.errors import KafkaError
 from strawberry.types import Info
 
 from gateway.access import authorized, completed, may_replay, who_may_send
@@ -100,6 +101,9 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
+    except KafkaError:  # not sent (its producer failed, and is replaced): a retry is safe
+        return Unavailable(code="Unavailable", message="the brokers did not take it; send it "
+                           "again with the same idempotency key")
     payload = reply.payload
     if replay and payload.command_id != command_id:  # NotDone, or refused as misaddressed
         return NOT_AUTHORIZED

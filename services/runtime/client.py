@@ -136,6 +136,15 @@ class CommandClient:
                 log.warning("a stuck producer could not be replaced yet: the brokers do not "
                             "answer; trying again")
 
+    async def _renew_now(self, broken) -> None:
+        """Replace a producer that failed for good, for the next send (the failed one is
+        the caller's to answer: not sent, send it again)."""
+        try:
+            await self._renew(broken)
+        except Exception:  # noqa: BLE001 - the brokers are away: the next send tries again
+            log.warning("a failed producer could not be replaced yet: the brokers do not "
+                        "answer")
+
     async def _renew(self, stuck) -> None:
         """Replace a producer that did not get a command acknowledged in time. A command it
         took counts as not sent (a retry under its idempotency key is safe); the next goes
@@ -148,7 +157,8 @@ class CommandClient:
             return
         self._producer = fresh
         self._unacknowledged.forget(stuck)
-        log.warning("commands were not acknowledged in time: the producer was replaced")
+        log.warning("commands were not acknowledged in time, or failed for good: the producer "
+                    "was replaced")
         await kafka_clients.close(stuck)
 
     async def stop(self) -> None:
@@ -202,12 +212,17 @@ class CommandClient:
                 else None)
         waiter = asyncio.get_running_loop().create_future()
         self._waiting[command_id].append(waiter)
+        producer = self._producer
         try:
-            acknowledged = await self._producer.send(
-                commands_topic(self.node, service), value=raw, key=aggregate_id.encode(),
-                headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())])
-            self._unacknowledged.watch(acknowledged, self._producer)
-            await asyncio.wait_for(asyncio.shield(acknowledged), timeout)
+            try:
+                acknowledged = await producer.send(
+                    commands_topic(self.node, service), value=raw, key=aggregate_id.encode(),
+                    headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())])
+                self._unacknowledged.watch(acknowledged, producer)
+                await asyncio.wait_for(asyncio.shield(acknowledged), timeout)
+            except kafka_clients.BROKEN:  # it fails every send from now on: replace it
+                await self._renew_now(producer)
+                raise
             return await asyncio.wait_for(waiter, timeout)
         finally:
             queue = self._waiting.get(command_id)

@@ -255,17 +255,20 @@ class DataKeys:
     async def _write(self, *records: tuple[bytes, bytes | None]) -> None:
         """Write ``(key, value)`` records to the keys topic and wait until they are
         acknowledged. A producer that does not get them acknowledged in time
-        (``kafka_clients.landed``) is replaced, and the ``TimeoutError`` raised: the gateway
+        (``kafka_clients.landed``), or failed for good (``kafka_clients.BROKEN``), is
+        replaced, and the error raised: the gateway
         keeps its ``DataKeys`` as long as it runs, so one producer that stopped delivering
         must not fail every key it makes from then on."""
         producer = self._producer
-        sent = [await producer.send(self.topic, key=key, value=value) for key, value in records]
         try:
+            sent = [await producer.send(self.topic, key=key, value=value)
+                    for key, value in records]
             await kafka_clients.landed([(one, 1) for one in sent])
-        except TimeoutError:
+        except (TimeoutError, *kafka_clients.BROKEN):
             if self._producer is producer:
                 self._producer = await kafka_clients.started_producer(self._bootstrap)
-                log.warning("data keys were not acknowledged in time: the producer was replaced")
+                log.warning("data keys were not acknowledged in time, or failed for good: the "
+                            "producer was replaced")
                 await kafka_clients.close(producer)
             raise
 

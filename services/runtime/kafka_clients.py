@@ -13,6 +13,12 @@ from asyncio import Future
 from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from services import config
 
@@ -137,6 +143,14 @@ async def acknowledged(producer: AIOKafkaProducer, topic: str, value: bytes | No
     next), never a wait for ever on a producer that will not deliver."""
     future = await producer.send(topic, value=value, key=key, headers=headers)
     return (await landed([(future, 1)], within_s))[0]
+
+
+#: Errors after which a producer never delivers again: aiokafka's sender stops, and every
+#: later ``send`` raises the same error at once. The production shape's make chaos run saw
+#: ``OutOfOrderSequenceNumber`` after a whole cluster was stopped a minute and started again
+#: (the home gateway then failed every command for four minutes). Such a producer is
+#: replaced (``started_producer``), or its process ends.
+BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 async def started_producer(bootstrap: str | None = None) -> AIOKafkaProducer:

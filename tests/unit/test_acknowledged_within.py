@@ -133,3 +133,54 @@ async def test_data_keys_replace_a_producer_that_stopped_delivering(monkeypatch)
         await keys._write((b"member/kid", b"{}"))
     assert [topic for topic, _ in stuck.sent] == [keys.topic]
     assert keys._producer is fresh and stuck.stopped
+
+
+class _FailedForGood(_NeverAcknowledges):
+    """A producer whose sender stopped on ``OutOfOrderSequenceNumber``: aiokafka raises it
+    again from every later ``send`` (seen after a whole cluster was stopped a minute)."""
+
+    async def send(self, topic, value=None, key=None, headers=None):
+        from aiokafka.errors import OutOfOrderSequenceNumber  # noqa: PLC0415
+
+        raise OutOfOrderSequenceNumber()
+
+
+async def test_a_producer_that_failed_for_good_is_replaced_at_the_next_send(monkeypatch):
+    from aiokafka.errors import OutOfOrderSequenceNumber  # noqa: PLC0415
+
+    from services.runtime import client as client_module  # noqa: PLC0415
+
+    fresh = _NeverAcknowledges()
+
+    async def started(_bootstrap=None):
+        return fresh
+
+    monkeypatch.setattr(kafka_clients, "started_producer", started)
+    commands = client_module.CommandClient("es")
+    commands._follower = asyncio.create_task(asyncio.sleep(60))  # following replies
+    commands.reply_partition = 0
+    broken = commands._producer = _FailedForGood()
+    try:
+        with pytest.raises(OutOfOrderSequenceNumber):  # this one is not sent: the caller's
+            await commands.send_raw("savings", "account", "command", b"{}", timeout=0.05)
+    finally:
+        commands._follower.cancel()
+    assert commands._producer is fresh and broken.stopped  # the next goes through a new one
+
+
+async def test_data_keys_replace_a_producer_that_failed_for_good(monkeypatch):
+    from aiokafka.errors import OutOfOrderSequenceNumber  # noqa: PLC0415
+
+    from services.runtime.datakeys import DataKeys  # noqa: PLC0415
+
+    fresh = _NeverAcknowledges()
+
+    async def started(_bootstrap=None):
+        return fresh
+
+    monkeypatch.setattr(kafka_clients, "started_producer", started)
+    keys = DataKeys("es", node_key=bytes(32))
+    keys._producer = _FailedForGood()
+    with pytest.raises(OutOfOrderSequenceNumber):
+        await keys._write((b"member/kid", b"{}"))
+    assert keys._producer is fresh
