@@ -274,3 +274,54 @@ def test_a_sigkilled_up_leaves_no_process_not_even_its_broker_behind_a_java_wrap
         up.stop()
     assert "the process that started the broker" in (
         cli_home.data_dir / "logs" / "guard.log").read_text()
+
+
+def test_up_clusters_runs_a_cluster_per_node_with_mirror_makers_that_status_shows(
+        kafka_lib: Path, tmp_path: Path):
+    """``up --node a --node b --clusters``: a cluster of its own for each node, MirrorMaker 2
+    supervised beside the services, ``status`` shows both MirrorMakers and the replication
+    lag of each flow; Ctrl-C stops all of it, the clusters' JVMs included."""
+    from deploy import broker  # noqa: PLC0415
+    from deploy.broker.cluster import PORT_BLOCK  # noqa: PLC0415
+    from tests.conftest import jar_home  # noqa: PLC0415
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "kafka-lib").symlink_to(kafka_lib)
+    (home / "kafka-mirror-lib").symlink_to(broker.mirror_jars(jar_home()))
+    kafka = listen_ports(PORT_BLOCK + 2)  # the second cluster is a block further
+    nodes = ["t" + os.urandom(4).hex() for _ in range(2)]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COOPBRIDGE_NODE_KEY", "COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_PEERS",
+                        "COOPBRIDGE_PUBLIC_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+    env.update(COOPBRIDGE_HOME=str(home), COOPBRIDGE_KAFKA_PORT=str(kafka),
+               COOPBRIDGE_KAFKA_CONTROLLER_PORT=str(kafka + 1), COOPBRIDGE_KAFKA_HEAP="256m",
+               COOPBRIDGE_GATEWAY_PORT=str(listen_ports(2)), COLUMNS="200")
+    up = Up(env, "--node", nodes[0], "--node", nodes[1], "--clusters")
+    try:
+        banner = up.wait_for("coopbridge up", timeout=240)
+        assert "+ mirrormaker" in banner
+        bootstraps = {f"127.0.0.1:{kafka}", f"127.0.0.1:{kafka + PORT_BLOCK}"}
+        assert all(b in banner for b in bootstraps), banner
+        deadline = time.monotonic() + 120
+        while True:  # MirrorMaker sets itself up on its cluster within seconds
+            status = cli(env, "status")
+            assert status.returncode == 0, status.stdout + status.stderr
+            flows = [line for line in status.stdout.splitlines() if "→" in line]
+            if len(flows) == 2 and all("running" in f and "not set up" not in f
+                                       and "unknown" not in f for f in flows):
+                break
+            assert time.monotonic() < deadline, status.stdout
+            time.sleep(2)
+        assert "replication lag" in status.stdout
+        for source, target in (nodes, nodes[::-1]):
+            [flow] = [f for f in flows if f"{source} → {target}" in f]
+            assert flow.split("│")[-2].strip().isdigit(), flow  # records behind: a number
+        for node in nodes:
+            assert any(node in row and "mirrormaker" in row and "running" in row
+                       for row in status.stdout.splitlines()), status.stdout
+        up.proc.send_signal(signal.SIGINT)
+        assert up.proc.wait(timeout=120) == 0, up.output
+    finally:
+        up.stop()
+    gone_within(home, 30)  # services, gateways, MirrorMakers, both clusters' JVMs
