@@ -11,6 +11,7 @@ Writes ``{node}.{service}.commands`` (through the command client) and, sealing a
 details, ``{node}.datakeys``; reads ``{node}.replies``.
 """
 
+import logging
 import typing
 import uuid
 from collections.abc import Callable
@@ -40,6 +41,8 @@ from schemas.registry import Contract
 from schemas.topics import events_topic
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
+
+log = logging.getLogger(__name__)
 
 #: What the gateway checks of a command before sending it, that the service cannot: None,
 #: or the problem to answer (each feature's ``mutations.PRECHECKS``).
@@ -101,7 +104,9 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")
-    except KafkaError:  # not sent (its producer failed, and is replaced): a retry is safe
+    except KafkaError as failed:  # the brokers did not take it (its producer is replaced):
+        # under the same key a retry is decided once, whether or not this one landed
+        log.warning("a command was not taken by the brokers: %s", type(failed).__name__)
         return Unavailable(code="Unavailable", message="the brokers did not take it; send it "
                            "again with the same idempotency key")
     payload = reply.payload

@@ -20,6 +20,8 @@ import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+from aiokafka.errors import KafkaError
+
 from schemas import REGISTRY, ContractError
 from schemas.envelope import source_for
 from schemas.registry import Contract
@@ -78,10 +80,12 @@ class Unacknowledged:
         self._since[acknowledgement] = (asyncio.get_running_loop().time(), producer)
         acknowledgement.add_done_callback(lambda done: self._since.pop(done, None))
 
-    def stuck(self, now: float, after_s: float) -> object | None:
-        """A producer with an acknowledgement older than ``after_s`` (None: none is)."""
+    def stuck(self, now: float, after_s: float, current: object) -> object | None:
+        """``current``, if it owes an acknowledgement older than ``after_s`` (None: it does
+        not). What a producer replaced already owes is not looked at: it must not hide the
+        one in use."""
         for asked, producer in self._since.values():
-            if now - asked > after_s:
+            if producer is current and now - asked > after_s:
                 return producer
         return None
 
@@ -102,6 +106,8 @@ class CommandClient:
         self._follower: asyncio.Task | None = None
         self._watchdog: asyncio.Task | None = None
         self._unacknowledged = Unacknowledged()
+        self._renewing = asyncio.Lock()
+        self._closing: set[asyncio.Task] = set()  # replaced producers being closed
         #: the partition of ``{node}.replies`` this client reads, drawn at ``start``
         self.reply_partition: int | None = None
 
@@ -127,7 +133,7 @@ class CommandClient:
         while True:
             await asyncio.sleep(every_s)
             stuck = self._unacknowledged.stuck(asyncio.get_running_loop().time(),
-                                               STUCK_AFTER_S)
+                                               STUCK_AFTER_S, self._producer)
             if stuck is None:
                 continue
             try:
@@ -149,17 +155,17 @@ class CommandClient:
         """Replace a producer that did not get a command acknowledged in time. A command it
         took counts as not sent (a retry under its idempotency key is safe); the next goes
         through a new one."""
-        if self._producer is not stuck:
-            return  # another send renewed it already
-        fresh = await kafka_clients.started_producer(self._bootstrap)
-        if self._producer is not stuck:  # renewed meanwhile: one is enough
-            await kafka_clients.close(fresh)
-            return
-        self._producer = fresh
+        async with self._renewing:  # one at a time: several sends may fail together
+            if self._producer is not stuck:
+                return  # another send renewed it already
+            fresh = await kafka_clients.started_producer(self._bootstrap)
+            self._producer = fresh
         self._unacknowledged.forget(stuck)
-        log.warning("commands were not acknowledged in time, or failed for good: the producer "
-                    "was replaced")
-        await kafka_clients.close(stuck)
+        log.warning("commands were not acknowledged in time, or failed: the producer was "
+                    "replaced")
+        closing = asyncio.create_task(kafka_clients.close(stuck))  # not on the caller's time
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def stop(self) -> None:
         if self._watchdog:
@@ -168,8 +174,8 @@ class CommandClient:
         if self._follower:
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
-        await self._replies.stop()
-        await self._producer.stop()
+        await kafka_clients.close(self._replies, self._producer)
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def __aenter__(self) -> CommandClient:
         await self.start()
@@ -220,7 +226,9 @@ class CommandClient:
                     headers=[(REPLY_PARTITION_HEADER, str(self.reply_partition).encode())])
                 self._unacknowledged.watch(acknowledged, producer)
                 await asyncio.wait_for(asyncio.shield(acknowledged), timeout)
-            except kafka_clients.BROKEN:  # it fails every send from now on: replace it
+            except KafkaError:  # aiokafka never repairs a producer's sequence after a
+                # failed batch (OutOfOrderSequenceNumber was seen after a whole cluster was
+                # down a minute): the next command goes through a new producer
                 await self._renew_now(producer)
                 raise
             return await asyncio.wait_for(waiter, timeout)

@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass
 
 import msgspec
+from aiokafka.errors import KafkaError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
@@ -104,6 +105,7 @@ class DataKeys:
         self._kek = node_key or config.node_key(node)
         self._keys: dict[str, dict[str, bytes]] = {}  # member id -> key id -> data key
         self._erased: set[str] = set()
+        self._late: list[tuple[str, str]] = []  # keys of erased members, to tombstone
         self._failure: BaseException | None = None
         self._reader = None
         self._probe = None
@@ -181,6 +183,8 @@ class DataKeys:
     async def current(self, member_id: str) -> DataKey | None:
         """The member's newest data key, or ``None`` if they have none (or were erased)."""
         self._healthy()
+        if member_id in self._erased:
+            return None
         keys = self._keys.get(member_id)
         if not keys:
             await self.catch_up()
@@ -193,6 +197,8 @@ class DataKeys:
     async def key(self, member_id: str, kid: str) -> DataKey | None:
         """One of the member's data keys, or ``None`` if it does not (or no longer) exist."""
         self._healthy()
+        if member_id in self._erased:
+            return None
         if kid not in self._keys.get(member_id, {}):
             await self.catch_up()
         key = self._keys.get(member_id, {}).get(kid)
@@ -255,7 +261,7 @@ class DataKeys:
     async def _write(self, *records: tuple[bytes, bytes | None]) -> None:
         """Write ``(key, value)`` records to the keys topic and wait until they are
         acknowledged. A producer that does not get them acknowledged in time
-        (``kafka_clients.landed``), or failed for good (``kafka_clients.BROKEN``), is
+        (``kafka_clients.landed``), or that failed (aiokafka never repairs its sequence), is
         replaced, and the error raised: the gateway
         keeps its ``DataKeys`` as long as it runs, so one producer that stopped delivering
         must not fail every key it makes from then on."""
@@ -264,12 +270,16 @@ class DataKeys:
             sent = [await producer.send(self.topic, key=key, value=value)
                     for key, value in records]
             await kafka_clients.landed([(one, 1) for one in sent])
-        except (TimeoutError, *kafka_clients.BROKEN):
+        except (TimeoutError, KafkaError):
             if self._producer is producer:
-                self._producer = await kafka_clients.started_producer(self._bootstrap)
-                log.warning("data keys were not acknowledged in time, or failed for good: the "
-                            "producer was replaced")
-                await kafka_clients.close(producer)
+                try:
+                    self._producer = await kafka_clients.started_producer(self._bootstrap)
+                except Exception:  # noqa: BLE001 - the brokers are away: the next write tries
+                    log.warning("a failed data keys producer could not be replaced yet")
+                else:
+                    log.warning("data keys were not acknowledged in time, or failed: the "
+                                "producer was replaced")
+                    await kafka_clients.close(producer)
             raise
 
     async def _follow(self) -> None:
@@ -278,6 +288,13 @@ class DataKeys:
             for records in batches.values():
                 for record in records:
                     self._apply(record)
+            late, self._late = self._late, []
+            for member_id, kid in late:
+                try:
+                    await self._write((f"{member_id}/{kid}".encode(), None))
+                except Exception:  # noqa: BLE001 - the brokers are away: the next round
+                    log.warning("a late data key of an erased member is not tombstoned yet")
+                    self._late.append((member_id, kid))
             async with self._progress:
                 self._progress.notify_all()
 
@@ -299,6 +316,10 @@ class DataKeys:
             keys.pop(kid, None)
             if not keys:
                 self._keys.pop(member_id, None)
+            return
+        if member_id in self._erased:  # written before her erasure, delivered after it (a
+            # replaced producer's late batch): never used, and tombstoned (``_follow``)
+            self._late.append((member_id, kid))
             return
         try:
             stored = msgspec.json.decode(record.value, type=KeyRecord)

@@ -13,12 +13,6 @@ from asyncio import Future
 from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import (
-    InvalidProducerEpoch,
-    OutOfOrderSequenceNumber,
-    ProducerFenced,
-    UnknownProducerId,
-)
 
 from services import config
 
@@ -145,20 +139,18 @@ async def acknowledged(producer: AIOKafkaProducer, topic: str, value: bytes | No
     return (await landed([(future, 1)], within_s))[0]
 
 
-#: Errors after which a producer never delivers again: aiokafka's sender stops, and every
-#: later ``send`` raises the same error at once. The production shape's make chaos run saw
-#: ``OutOfOrderSequenceNumber`` after a whole cluster was stopped a minute and started again
-#: (the home gateway then failed every command for four minutes). Such a producer is
-#: replaced (``started_producer``), or its process ends.
-BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
+#: How long a new producer may take to start (``started_producer``): aiokafka's ``start``
+#: waits for ever while the brokers it bootstrapped from do not answer.
+STARTED_WITHIN_S = 30.0
 
 
 async def started_producer(bootstrap: str | None = None) -> AIOKafkaProducer:
-    """A new producer, started (to replace one that stopped delivering); if it cannot start
-    (the brokers are still away), what it opened is closed and the error raised."""
+    """A new producer, started (to replace one that failed); if it cannot start within
+    ``STARTED_WITHIN_S`` (the brokers are still away), what it opened is closed and the error
+    raised (``TimeoutError`` for the wait)."""
     fresh = producer(bootstrap)
     try:
-        await fresh.start()
+        await asyncio.wait_for(fresh.start(), STARTED_WITHIN_S)
     except BaseException:
         await close(fresh)
         raise
@@ -179,8 +171,25 @@ async def close(*clients) -> None:
             continue
         try:
             await asyncio.wait_for(client.stop(), CLOSED_WITHIN_S)
+        except TimeoutError:
+            log.warning("a Kafka client did not close in %.0f s: abandoned", CLOSED_WITHIN_S)
+            if isinstance(client, AIOKafkaProducer):
+                await _abandon(client)
         except Exception:
             log.exception("closing a Kafka client failed")
+
+
+async def _abandon(stuck: AIOKafkaProducer) -> None:
+    """End a producer whose ``stop`` gave up waiting for its deliveries: what ``stop`` does
+    after its flush, without the flush (aiokafka 0.x: its sender cancelled, its connections
+    closed). Left alone, its sender would retry the batches it holds for ever and might
+    deliver them long after their senders were told they were not sent."""
+    try:
+        if stuck._sender is not None:  # noqa: SLF001 - aiokafka has no abort
+            await asyncio.wait_for(stuck._sender.close(), 5)  # noqa: SLF001
+        await asyncio.wait_for(stuck.client.close(), 5)
+    except Exception:  # noqa: BLE001 - it is being dropped: nothing more to do
+        log.exception("an abandoned Kafka producer did not close")
 
 
 async def read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],

@@ -36,13 +36,24 @@ async def test_a_command_client_takes_a_producer_for_stuck_by_its_oldest_acknowl
     waiting.watch(slow, old)
     waiting.watch(quick, new)
     now = loop.time()
-    assert waiting.stuck(now, 30.0) is None  # nothing waited that long yet
-    assert waiting.stuck(now + 31.0, 30.0) in (old, new)
+    assert waiting.stuck(now, 30.0, old) is None  # nothing waited that long yet
+    assert waiting.stuck(now + 31.0, 30.0, new) is new
     quick.set_result(None)
     await asyncio.sleep(0)  # its done callback runs: acknowledged, forgotten
-    assert waiting.stuck(now + 31.0, 30.0) is old  # a caller that gave up does not hide it
+    assert waiting.stuck(now + 31.0, 30.0, new) is None
+    assert waiting.stuck(now + 31.0, 30.0, old) is old  # a caller that gave up: not hidden
     waiting.forget(old)
-    assert waiting.stuck(now + 31.0, 30.0) is None
+    assert waiting.stuck(now + 31.0, 30.0, old) is None
+
+
+async def test_what_a_replaced_producer_owes_does_not_hide_the_one_in_use():
+    from services.runtime.client import Unacknowledged  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    waiting, replaced, current = Unacknowledged(), object(), object()
+    waiting.watch(loop.create_future(), replaced)
+    waiting.watch(loop.create_future(), current)
+    assert waiting.stuck(loop.time() + 31.0, 30.0, current) is current
 
 
 class _NeverAcknowledges:
@@ -108,8 +119,10 @@ async def test_a_command_clients_watchdog_outlives_brokers_that_are_still_away(m
         if commands._producer is not stuck:
             break
         await asyncio.sleep(0.01)
+    assert not watchdog.done()  # it outlived the failed replacements
     watchdog.cancel()
-    assert not watchdog.done() or watchdog.cancelled()
+    await asyncio.gather(watchdog, return_exceptions=True)
+    await asyncio.gather(*commands._closing)
     assert commands._producer is Producer.made[-1] and len(Producer.made) == 3
     assert all(p.stopped for p in Producer.made[:2])  # the failed attempts left nothing open
     assert stuck.stopped
@@ -136,13 +149,17 @@ async def test_data_keys_replace_a_producer_that_stopped_delivering(monkeypatch)
 
 
 class _FailedForGood(_NeverAcknowledges):
-    """A producer whose sender stopped on ``OutOfOrderSequenceNumber``: aiokafka raises it
-    again from every later ``send`` (seen after a whole cluster was stopped a minute)."""
+    """A producer whose batches fail with ``OutOfOrderSequenceNumber`` (seen after a whole
+    cluster was stopped a minute): aiokafka fails the delivery, and never repairs the
+    sequence, so every later batch to the partition fails alike."""
 
     async def send(self, topic, value=None, key=None, headers=None):
         from aiokafka.errors import OutOfOrderSequenceNumber  # noqa: PLC0415
 
-        raise OutOfOrderSequenceNumber()
+        self.sent.append((topic, value))
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(OutOfOrderSequenceNumber())
+        return failed
 
 
 async def test_a_producer_that_failed_for_good_is_replaced_at_the_next_send(monkeypatch):
@@ -165,7 +182,30 @@ async def test_a_producer_that_failed_for_good_is_replaced_at_the_next_send(monk
             await commands.send_raw("savings", "account", "command", b"{}", timeout=0.05)
     finally:
         commands._follower.cancel()
+    await asyncio.gather(*commands._closing)
     assert commands._producer is fresh and broken.stopped  # the next goes through a new one
+
+
+async def test_a_producer_whose_stop_hangs_is_abandoned_not_waited_for(monkeypatch):
+    """Closing is bounded, and a producer that will not stop has its sender cancelled and
+    its connections closed: left running, it would deliver what its senders were told was
+    not sent."""
+    from aiokafka import AIOKafkaProducer  # noqa: PLC0415
+
+    monkeypatch.setattr(kafka_clients, "CLOSED_WITHIN_S", 0.05)
+    stuck = AIOKafkaProducer(bootstrap_servers="127.0.0.1:9")
+    closed: list[str] = []
+
+    async def never_stops():
+        await asyncio.sleep(3600)
+
+    async def client_closed():
+        closed.append("connections")
+
+    monkeypatch.setattr(stuck, "stop", never_stops)
+    monkeypatch.setattr(stuck.client, "close", client_closed)
+    await asyncio.wait_for(kafka_clients.close(stuck), 5)
+    assert closed == ["connections"]
 
 
 async def test_data_keys_replace_a_producer_that_failed_for_good(monkeypatch):
@@ -184,3 +224,52 @@ async def test_data_keys_replace_a_producer_that_failed_for_good(monkeypatch):
     with pytest.raises(OutOfOrderSequenceNumber):
         await keys._write((b"member/kid", b"{}"))
     assert keys._producer is fresh
+
+
+async def test_a_data_key_delivered_after_her_erasure_is_never_used_and_is_tombstoned():
+    """A replaced producer's late batch could bring a member's key back after she was erased:
+    it is not used (no seal, no open) and it is tombstoned."""
+    import datetime as dt  # noqa: PLC0415
+
+    import msgspec  # noqa: PLC0415
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap  # noqa: PLC0415
+
+    from services.runtime.datakeys import ERASED, DataKeys, KeyRecord  # noqa: PLC0415
+
+    keys = DataKeys("es", node_key=bytes(32))
+    keys._producer = written = _Acknowledges()
+
+    def record(key: str, value: bytes | None):
+        return SimpleNamespace(key=key.encode(), value=value, topic=keys.topic, partition=0,
+                               offset=0)
+
+    keys._apply(record(f"m1/{ERASED}", b'{"erased":true}'))
+    late = KeyRecord(member_id="m1", kid="k1", wrapped=aes_key_wrap(bytes(32), bytes(32)),
+                     created=dt.datetime.now(dt.UTC))
+    keys._apply(record("m1/k1", msgspec.json.encode(late)))
+    assert await keys.current("m1") is None and await keys.key("m1", "k1") is None
+    assert keys._late == [("m1", "k1")]
+    rounds = iter([{}])
+
+    async def one_round_then_stop(**_):
+        try:
+            return next(rounds)
+        except StopIteration:
+            raise _Stop from None
+
+    keys._reader = SimpleNamespace(getmany=one_round_then_stop)
+    with pytest.raises(_Stop):
+        await keys._follow()
+    assert written.sent == [(keys.topic, None)] and keys._late == []  # its tombstone
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Acknowledges(_NeverAcknowledges):
+    async def send(self, topic, value=None, key=None, headers=None):
+        self.sent.append((topic, value))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(SimpleNamespace(offset=0))
+        return done
