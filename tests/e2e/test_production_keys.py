@@ -126,4 +126,4 @@ def test_two_nodes_in_one_production_up_are_refused_before_any_broker_starts(tmp
                    KAFKA_BOOTSTRAP_SERVERS="", **config.new_keys())
     assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
     assert "would give every node the same key" in done.stderr
-    assert not home.exists() or not any(home.glob("broker*"))
+    assert not home.exists() or not any(home.glob("cluster-*"))  # where up's clusters live
