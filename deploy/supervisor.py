@@ -195,8 +195,9 @@ class Child:
 
     def restart_if_dead(self) -> bool:
         """Start the process again if it died, after a pause that grows with its restarts;
-        not one that refused its settings (exit status 2: a missing key, a drifted topic),
-        which would only refuse again."""
+        not one that refused its settings (exit status 2: a missing or malformed key, an
+        unknown ``COOPBRIDGE_ENV``, a command line it does not take), which would only refuse
+        again."""
         code = self.proc.poll()
         if code is None or self.refused:
             return False

@@ -1,5 +1,5 @@
 """``up``'s children: one that dies is started again, one that refused its settings (exit
-status 2: a missing key in production, a drifted topic) is not, since it would only refuse
+status 2: a missing key in production) is not, since it would only refuse
 again, for ever (docs/decisions.md)."""
 
 from __future__ import annotations
