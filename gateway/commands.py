@@ -39,6 +39,7 @@ from schemas import REGISTRY
 from schemas.fields import Sealed
 from schemas.registry import Contract
 from schemas.topics import events_topic
+from services.runtime.datakeys import KeysUnavailable
 from services.runtime.datakeys import MemberErased as KeysMemberErased
 from services.runtime.ids import new_id
 
@@ -176,6 +177,11 @@ def make_mutation(cls: type[Contract], precheck: Precheck | None = None):
                                    field=invalid.field)
         except KeysMemberErased:
             return problem("MemberErased", "this member was erased")
+        except (TimeoutError, KafkaError, KeysUnavailable) as failed:  # her data key could
+            # not be written or read now: nothing was sent
+            log.warning("a member's details could not be sealed: %s", type(failed).__name__)
+            return Unavailable(code="Unavailable", message="the node's keys are not available "
+                               "now; send it again later, with the same idempotency key")
         refused = precheck(command, context) if precheck is not None else None
         if refused is not None:
             return refused
