@@ -74,8 +74,9 @@ def preferences(accept_language: str | None, lang: Sequence[str] | str | None = 
 
 def pick(texts: Mapping[str, str], wanted: Sequence[str]) -> Localized | None:
     """The text of ``texts`` for a reader who wants ``wanted`` (canonical tags, most wanted
-    first): for each wanted tag, that tag or a shorter one it starts with (``es-EC``, then
-    ``es``); then any text in the same language as a wanted tag (``es-ES`` for ``es-EC``);
+    first): for each wanted tag in turn, that tag or a shorter one it starts with (``es-EC``,
+    then ``es``), else another region of its language (``es-ES``), before the next wanted
+    tag (a Spanish reader who also reads English gets Spanish from Spain before English);
     else the first text, marked as a fallback. None only for an empty map."""
     if not texts:
         return None
@@ -86,10 +87,8 @@ def pick(texts: Mapping[str, str], wanted: Sequence[str]) -> Localized | None:
             found = by_tag.get("-".join(subtags[:end]))
             if found:
                 return Localized(found[1], found[0], fallback=False)
-    for tag in wanted:
-        language = tag.lower().split("-")[0]
-        for key, (original, text) in by_tag.items():
-            if key.split("-")[0] == language:
+        for key, (original, text) in by_tag.items():  # her language, another region of it
+            if key.split("-")[0] == subtags[0]:
                 return Localized(text, original, fallback=False)
     first, text = next(iter(texts.items()))
     return Localized(text, first, fallback=True)

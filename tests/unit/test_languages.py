@@ -56,3 +56,7 @@ def test_tags_compare_whatever_their_case():
 
 def test_an_empty_map_has_no_text():
     assert pick({}, ["es"]) is None
+
+
+def test_another_region_of_her_first_language_goes_before_her_second_language():
+    assert pick(COURSE, ["es-EC", "en"]).language == "es-ES"
