@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test unit integration chaos bench jars browser examples schemas install clean
+.PHONY: run test unit integration chaos bench jars browser examples schemas catalogues install clean
 
 ## run: two nodes (es, ec) on the embedded broker, seeded with the demo federation, their
 ## gateways in development mode (GraphiQL); Ctrl-C stops it
@@ -57,6 +57,11 @@ examples: $(EXAMPLES_JS)/node_modules/.installed
 $(EXAMPLES_JS)/node_modules/.installed: $(EXAMPLES_JS)/package-lock.json
 	cd $(EXAMPLES_JS) && npm ci --no-audit --no-fund --silent
 	touch $@
+
+## catalogues: the words marked in the gateway's code into gateway/locales/coopbridge.pot, and
+## each language's .po brought up to it (new words come in empty, for their translators)
+catalogues: install
+	$(BIN)/python -m gateway.i18n.extract
 
 ## schemas: regenerate schemas/jsonschema, schema.graphql and the partner guide's tables after changing a contract or the API
 schemas: install

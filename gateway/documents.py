@@ -134,7 +134,8 @@ class CertificateDoc(Doc, kw_only=True):
     course_id: str
     cooperative_id: str
     kind: str
-    title: str
+    title: str  # in the course's first language
+    titles: dict[str, str] = {}  # by language (a certificate folded before these were kept: {})
     skills: list[str] = []
     language: str | None = None
     level: str | None = None

@@ -20,6 +20,15 @@ def title_of(titles: list[t.Title]) -> str:
     return titles[0].title if titles else ""
 
 
+def titles_of(titles: list[t.Title]) -> dict[str, str]:
+    """A course's titles by language, its first language first (a language given twice:
+    its first title)."""
+    by_language: dict[str, str] = {}
+    for title in titles:
+        by_language.setdefault(title.language, title.title)
+    return by_language
+
+
 def skill_of(skill: t.EscoSkill | t.IscoOccupation) -> str:
     """A skill as the documents write it: an ESCO URI, or ``isco08:<code>``."""
     return skill.uri if isinstance(skill, t.EscoSkill) else f"isco08:{skill.code}"
@@ -68,7 +77,8 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             member.certificates.append(CertificateDoc(
                 certificate_id=event.certificate_id, course_id=event.course_id,
                 cooperative_id=event.cooperative_id, kind=event.kind.value,
-                title=title_of(event.titles), skills=[skill_of(x) for x in event.skills],
+                title=title_of(event.titles), titles=titles_of(event.titles),
+                skills=[skill_of(x) for x in event.skills],
                 language=event.language, level=event.level.value if event.level else None,
                 hours=event.hours, score=event.score, completed_on=event.completed_on,
                 issued_on=event.issued_on))

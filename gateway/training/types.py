@@ -5,9 +5,12 @@ maps a document with ``from_doc``.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 import strawberry
+from strawberry.types import Info
 
+from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.training.documents import CourseView
 from gateway.types import SMALL, own_id, shown_count, use_id
 
@@ -39,9 +42,17 @@ class Certificate:
         description="the issuing cooperative: the one that offered the course")
     kind: str = strawberry.field(description="the kind of course: " + COURSE_KINDS)
     title: str = strawberry.field(description="the course's title, in its first language")
+    titles: strawberry.Private[dict[str, str]]
     skills: list[str] = strawberry.field(description=SKILLS)
     language: str | None
     level: str | None
+
+    @strawberry.field(description="the course's title in the reader's language when the "
+                                  "course has it (or a region of it), else in its first "
+                                  "language, marked as a fallback")
+    def localized_title(self, info: Info, lang: typing.Annotated[
+            list[str] | None, strawberry.argument(description=LANG)] = None) -> LocalizedText:
+        return localized(self.titles or {"und": self.title}, info, lang)
     hours: int = strawberry.field(description="the hours she attended")
     score: int = strawberry.field(description="her final score, 0 to 100")
     completed_on: dt.date | None
@@ -87,6 +98,17 @@ class Course:
                     "are enrolled)")
     completed: int | None = strawberry.field(
         description="learners who completed it; null for outsiders when under 5")
+
+    @strawberry.field(description="its title in the reader's language when the course has "
+                                  "it (or a region of it), else in its first language, "
+                                  "marked as a fallback")
+    def localized_title(self, info: Info, lang: typing.Annotated[
+            list[str] | None, strawberry.argument(description=LANG)] = None
+            ) -> LocalizedText | None:
+        texts: dict[str, str] = {}
+        for title in self.titles:  # in order: the first language first
+            texts.setdefault(title.language, title.title)
+        return localized(texts, info, lang)
 
     @classmethod
     def from_doc(cls, doc: CourseView, insider: bool = False) -> Course:

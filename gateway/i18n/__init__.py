@@ -1,0 +1,1 @@
+"""Her languages: which one a reader gets (``languages``)."""
