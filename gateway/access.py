@@ -264,7 +264,7 @@ RULES: dict[type[Contract], CommandRule] = {
     m.CorrectMemberDetails: FOR_HER, m.GrantConsent: FOR_HER, m.RevokeConsent: FOR_HER,
     m.EraseMember: ERASURE,
     m.StartMembership: JOINING,
-    m.ExportRecord: EXPORTER, m.RevokeRecord: REVOKER,
+    m.ExportRecord: EXPORTER, m.RevokeRecord: REVOKER, m.RevokeMemberAccess: FOR_HER,
     m.ImportRecord: IMPORTING,
     t.EnrolLearner: ENROLMENT,
 }
