@@ -235,7 +235,8 @@ def mutation_type() -> type:
     prechecks = {**members_mutations.PRECHECKS, **savings_mutations.PRECHECKS}
     fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
               for cls in partner_commands()}
-    return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS}),
+    return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS,
+                                                 **member_access_mutations.MUTATIONS}),
                            description=(
         "Commands: each mutation sends one, waits for the service's answer and returns it. "
         "Every mutation needs a bearer token; send it again with the same idempotencyKey "

@@ -51,3 +51,13 @@ def digest(code: str, node_key: bytes) -> str | None:
         return None
     mac = hmac.new(_key(node_key), plain.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def code_for(node_key: bytes, command_id: str) -> str:
+    """The code of the command that issues it: drawn from the node's key and the command's
+    id (as random as ``new_code`` to whoever lacks the key), so a retry under the same
+    idempotency key shows the same code, the one whose digest the log holds."""
+    mac = hmac.new(_key(node_key), f"code/{command_id}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(mac[:8], "big") >> (64 - 5 * LENGTH)
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(LENGTH)))
+    return "-".join(raw[i:i + 4] for i in range(0, LENGTH, 4))

@@ -6,6 +6,8 @@ cooperative or she herself revokes it; her erasure revokes them all. No field is
 
 from __future__ import annotations
 
+import datetime as dt
+
 from schemas.fields import Id, UtcDateTime
 from schemas.membership.records import Digest
 from schemas.membership.service import SERVICE
@@ -13,6 +15,9 @@ from schemas.registry import REGISTRY, Contract
 
 command = REGISTRY.command
 event = REGISTRY.event
+
+#: The longest an activation code lives: she redeems it at the counter, or soon after.
+ACTIVATION_LIVES = dt.timedelta(minutes=15)
 
 
 @command(SERVICE, "IssueMemberAccess", key="member_id")

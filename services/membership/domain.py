@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemas import membership as m
+from schemas.membership import access as access_contracts
 from schemas.fields import NODE_ID_PATTERN, Money
 from schemas.registry import Contract, fields_of
 from services.runtime.aggregate import (
@@ -180,8 +181,7 @@ class Consent:
                 and self.grantee == cooperative_id)
 
 
-#: The longest an activation code lives (issue 23): she redeems it at the counter, or soon.
-ACTIVATION_LIVES = dt.timedelta(minutes=15)
+ACTIVATION_LIVES = access_contracts.ACTIVATION_LIVES  # the contract's: 15 minutes
 
 
 @dataclass(frozen=True)
