@@ -34,7 +34,7 @@ from deploy.supervisor import (
     run_up,
     wait_until_healthy,
 )
-from gateway.auth import Role, issue_token
+from gateway.auth import SIGNED_BY_OPERATORS, Role, issue_token
 from schemas.topics import check_node
 from services import config
 
@@ -207,8 +207,9 @@ def schema() -> None:
 
 
 @main.command("token")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default="staff",
-              show_default=True)
+@click.option("--role", type=click.Choice([r.value for r in SIGNED_BY_OPERATORS]),
+              default="staff", show_default=True,
+              help="A member's token comes only from redeeming her activation code.")
 @click.option("--cooperative", default=None, help="The cooperative id (staff and admin).")
 @click.option("--subject", default="coopbridge-cli", show_default=True,
               help="Who the token stands for (an opaque id, never a name).")

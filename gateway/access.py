@@ -255,6 +255,10 @@ ENROLMENT = CommandRule(
     "consent names it with the training scope (a member it may not enrol and one that does "
     "not exist get the same answer)", _enrols)
 
+CODE_HOLDER = CommandRule(
+    (), "anyone holding the activation code, without a bearer token: the code is the "
+    "credential, once, for 15 minutes", lambda caller, cls, data, context: True)
+
 #: The rule of each command a partner may send (``FOR_THE_COOPERATIVE`` for the others).
 RULES: dict[type[Contract], CommandRule] = {
     m.RegisterCooperative: NODE_ONLY,
@@ -264,7 +268,8 @@ RULES: dict[type[Contract], CommandRule] = {
     m.CorrectMemberDetails: FOR_HER, m.GrantConsent: FOR_HER, m.RevokeConsent: FOR_HER,
     m.EraseMember: ERASURE,
     m.StartMembership: JOINING,
-    m.ExportRecord: EXPORTER, m.RevokeRecord: REVOKER,
+    m.ExportRecord: EXPORTER, m.RevokeRecord: REVOKER, m.IssueMemberAccess: FOR_HER,
+    m.RevokeMemberAccess: FOR_HER,
     m.ImportRecord: IMPORTING,
     t.EnrolLearner: ENROLMENT,
 }

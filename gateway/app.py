@@ -43,6 +43,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import bearer_of_connection, caller_from_header
+from gateway.member_access.liveness import live
 from gateway.checkpoints import on_schedule
 from gateway.context import GatewayContext
 from gateway.listeners import TooManySubscriptions
@@ -150,9 +151,10 @@ class GatewayGraphQL(GraphQL):
     def socket_caller(self, context: GatewayContext):
         """Who opened a socket: the upgrade request's token, or the ``connection_init``
         payload's (``None`` when neither is valid now)."""
-        return caller_from_header(self.state.node, context.request.headers.get(
+        return live(caller_from_header(self.state.node, context.request.headers.get(
             "authorization")) or caller_from_header(
-            self.state.node, bearer_of_connection(context.connection_params))
+            self.state.node, bearer_of_connection(context.connection_params)),
+            self.state.projections)
 
     async def on_ws_connect(self, context: GatewayContext):
         """graphql-transport-ws ``connection_init``: without a valid token (in the payload or
@@ -165,7 +167,9 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request, response=None) -> GatewayContext:
         authorization = request.headers.get("authorization")
         return GatewayContext(
-            node=self.state.node, caller=caller_from_header(self.state.node, authorization),
+            node=self.state.node,
+            caller=live(caller_from_header(self.state.node, authorization),
+                        self.state.projections),
             views=self.state.projections, keys=self.state.keys, commands=self.state.client,
             request=request, response=response)
 

@@ -26,6 +26,12 @@ class Role(StrEnum):
     ADMIN = "admin"  # a cooperative's admin: staff, plus the cooperative's own settings
     ANALYST = "analyst"  # a federation analyst: aggregates only
     NODE_ADMIN = "node_admin"  # the node's operator: everything on this node
+    MEMBER = "member"  # a member herself (issue 23): her own record only; only by redeeming
+
+
+#: Roles ``coopbridge token`` (and ``issue_token`` without an access) may sign: a member's
+#: token comes only from redeeming her activation code.
+SIGNED_BY_OPERATORS = (Role.STAFF, Role.ADMIN, Role.ANALYST, Role.NODE_ADMIN)
 
 
 class AuthError(Exception):
@@ -45,6 +51,12 @@ class Caller:
     role: Role
     cooperative_id: str | None = None
     expires_at: dt.datetime | None = None
+    access_id: str | None = None  # a member's: the access her token was issued for
+
+    @property
+    def member_id(self) -> str | None:
+        """Her global member id, for a member's token (None for every other role)."""
+        return self.subject if self.role is Role.MEMBER else None
 
     def expired(self, now: dt.datetime | None = None) -> bool:
         return self.expires_at is not None and (now or dt.datetime.now(dt.UTC)) >= self.expires_at
@@ -67,9 +79,14 @@ def _private_key(node: str) -> Ed25519PrivateKey:
 
 def issue_token(node: str, role: Role, cooperative_id: str | None = None,
                 subject: str = "coopbridge-cli", ttl: dt.timedelta = dt.timedelta(hours=12),
-                now: dt.datetime | None = None) -> str:
+                now: dt.datetime | None = None, access_id: str | None = None) -> str:
     if role in (Role.STAFF, Role.ADMIN) and not (cooperative_id and _UUID.match(cooperative_id)):
         raise ValueError("staff and admin tokens name their cooperative (its id)")
+    if role is Role.MEMBER and not (access_id and _UUID.match(access_id)
+                                    and _UUID.match(subject)):
+        raise ValueError("a member's token names her member id and her access (ids)")
+    if role is not Role.MEMBER and access_id is not None:
+        raise ValueError("only a member's token names an access")
     if ttl > MAX_TTL:
         raise ValueError(f"a token lives at most {MAX_TTL.days} days")
     now = now or dt.datetime.now(dt.UTC)
@@ -77,6 +94,8 @@ def issue_token(node: str, role: Role, cooperative_id: str | None = None,
               "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
     if cooperative_id:
         claims["cooperative"] = cooperative_id
+    if access_id:
+        claims["access"] = access_id
     return jwt.encode(claims, _private_key(node), algorithm="EdDSA")
 
 
@@ -105,11 +124,18 @@ def _verified(node: str, seed: bytes, token: str) -> Caller:
     if role in (Role.STAFF, Role.ADMIN) and not (
             isinstance(cooperative, str) and _UUID.match(cooperative)):
         raise AuthError("invalid token")
+    access = claims.get("access")
+    if role is Role.MEMBER and not (isinstance(access, str) and _UUID.match(access)
+                                    and isinstance(claims["sub"], str)
+                                    and _UUID.match(claims["sub"]) and cooperative is None):
+        raise AuthError("invalid token")
+    if role is not Role.MEMBER and access is not None:
+        raise AuthError("invalid token")
     issued, expires = claims.get("iat"), claims["exp"]
     if not isinstance(issued, int) or expires - issued > MAX_TTL.total_seconds():
         raise AuthError("invalid token")
     return Caller(subject=str(claims["sub"]), role=role, cooperative_id=cooperative,
-                  expires_at=dt.datetime.fromtimestamp(expires, dt.UTC))
+                  expires_at=dt.datetime.fromtimestamp(expires, dt.UTC), access_id=access)
 
 
 def caller_from_header(node: str, authorization: str | None) -> Caller | None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from schemas.fields import Sealed
 from gateway.auth import Caller, bearer_of_connection, caller_from_header
+from gateway.member_access.liveness import live
 from gateway.listeners import Listeners
 from gateway.documents import Doc, Row
 
@@ -67,5 +68,6 @@ def caller_of(context: GatewayContext) -> Caller | None:
     """Who sends the request: the caller of its bearer token, or on a socket, the one of the
     token its ``connection_init`` payload carries."""
     if context.caller is not None:
-        return context.caller
-    return caller_from_header(context.node, bearer_of_connection(context.connection_params))
+        return live(context.caller, context.views)  # a socket's caller: again at each use
+    return live(caller_from_header(context.node, bearer_of_connection(context.connection_params)),
+                context.views)

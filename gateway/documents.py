@@ -172,6 +172,21 @@ class ImportDoc(Doc, kw_only=True):
     history: m.ImportedHistory
 
 
+class AccessDoc(Doc, kw_only=True):
+    """One of her accesses with a member token (issue 23): live once granted, until revoked
+    (by her cooperative, by her, or by her erasure)."""
+
+    access_id: str
+    cooperative_id: str  # the cooperative that issued its code
+    issued_at: dt.datetime
+    granted_at: dt.datetime | None = None
+    revoked: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.granted_at is not None and not self.revoked
+
+
 class MemberRecord(Doc, kw_only=True):
     TABLE: ClassVar[str] = "members"
     KEY: ClassVar[str] = "member_id"
@@ -189,6 +204,7 @@ class MemberRecord(Doc, kw_only=True):
     certificates: list[CertificateDoc] = []
     exports: list[ExportDoc] = []
     imports: list[ImportDoc] = []
+    accesses: list[AccessDoc] = []
 
 
 class AccountRef(Row, kw_only=True):

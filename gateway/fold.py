@@ -34,6 +34,8 @@ from gateway.documents import (
     history_sort,
 )
 from gateway.figures import kept as figures
+from gateway.member_access import fold as member_access
+from gateway.member_access.documents import ActivationCode
 from gateway.members import fold as members
 from gateway.members.documents import CooperativeView, CoopMember, CountryIndex
 from gateway.records import fold as records
@@ -50,13 +52,14 @@ from schemas.registry import Contract
 log = logging.getLogger(__name__)
 
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
-    MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView)}
+    MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
+    ActivationCode)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.
-FEATURES = (members, savings, training, records)
+FEATURES = (members, savings, training, records, member_access)
 
 Fold = Callable[[DocumentStore, Contract, Envelope], list[str]]
 _FOLDS: dict[type[Contract], tuple[Fold, ...]] = {}

@@ -51,6 +51,7 @@ from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
 from gateway.members import subscriptions as members_subscriptions
 from gateway.paging import MAX_PAGE, BadRequest
+from gateway.member_access import mutations as member_access_mutations
 from gateway.records import mutations as records_mutations
 from gateway.records import queries as records_queries
 from gateway.savings import mutations as savings_mutations
@@ -212,6 +213,7 @@ def partner_commands() -> list[type[Contract]]:
     return sorted((cls for cls in REGISTRY.types().values()
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
                    and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
+                   and cls not in member_access_mutations.BUILT_HERE
                    and cls.contract_name not in s.INTERNAL_COMMANDS),
                   key=lambda cls: cls.wire_type)
 
@@ -233,7 +235,8 @@ def mutation_type() -> type:
     prechecks = {**members_mutations.PRECHECKS, **savings_mutations.PRECHECKS}
     fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
               for cls in partner_commands()}
-    return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS}),
+    return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS,
+                                                 **member_access_mutations.MUTATIONS}),
                            description=(
         "Commands: each mutation sends one, waits for the service's answer and returns it. "
         "Every mutation needs a bearer token; send it again with the same idempotencyKey "

@@ -47,6 +47,10 @@ FIELDS: dict[str, str] = {
     "course_id": "the course's id: a UUID the offering cooperative chose",
     "certificate_id": "the certificate's id: a UUID the issuing cooperative chose",
     "consent_id": "the consent's id: a UUID chosen when it was granted",
+    "access_id": "the id of one of her accesses to her own record: a UUID the gateway chose "
+                 "when her activation code was issued; her member token carries it",
+    "code_digest": "the activation code's keyed digest (HMAC-SHA256 under a key of the node's, "
+                   "base64url): the code itself never travels or is stored",
     "join": "whether the consent lets the cooperative it names admit her as a member (once); "
             "a consent to read her memberships does not",
     "granted_at": "when the consent was given (null: before this was recorded)",
@@ -214,6 +218,15 @@ FIELDS: dict[str, str] = {
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
 SPECIFIC: dict[tuple[str, str], str] = {
+    ("IssueMemberAccess", "cooperative_id"): "the cooperative that issues it: one she is an "
+                                             "active member of",
+    ("MemberAccessIssued", "cooperative_id"): "the cooperative that issued it",
+    ("IssueMemberAccess", "expires_at"): "when the code can no longer be redeemed: within 15 "
+                                         "minutes (an ISO 8601 time with its offset)",
+    ("MemberAccessIssued", "expires_at"): "when the code can no longer be redeemed",
+    ("MemberAccessGranted", "granted_at"): "when she redeemed the code",
+    ("RevokeMemberAccess", "access_id"): "the access to revoke; null: every access of hers",
+    ("MemberAccessRevoked", "access_id"): "the access revoked; null: every access of hers",
     ("Money", "amount"): "a whole number of the currency's minor units (cents, centavos): "
                          "12550 EUR is 125.50 euros",
     ("Money", "currency"): "the amount's currency: an ISO 4217 code (EUR)",

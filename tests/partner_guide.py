@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
 from gateway.auth import Role
+from gateway.member_access.mutations import BUILT_HERE as ACCESS_BUILT_HERE
 from gateway.records.mutations import BUILT_HERE
 from gateway.inputs import camel
 from gateway.schema import partner_commands
@@ -35,7 +36,8 @@ _NEEDS = {
 
 def mutations_table() -> str:
     """Every mutation, who may send it besides the node admin, and when."""
-    commands = sorted([*partner_commands(), *BUILT_HERE], key=lambda cls: camel(cls.__name__))
+    commands = sorted([*partner_commands(), *BUILT_HERE, *ACCESS_BUILT_HERE],
+                      key=lambda cls: camel(cls.__name__))
     rows = ["| mutation | roles | when |", "|---|---|---|"]
     for cls in commands:
         rule = rule_for(cls)

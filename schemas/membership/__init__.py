@@ -22,6 +22,10 @@ contracts at once.
 """
 
 from schemas.fields import Money  # noqa: F401 (m.Money: the money its contracts hold)
+from schemas.membership.access import (  # noqa: F401
+    IssueMemberAccess, MemberAccessIssued, RedeemMemberAccess, MemberAccessGranted,
+    RevokeMemberAccess, MemberAccessRevoked,
+)
 from schemas.membership.cooperatives import (  # noqa: F401
     RegisterCooperative, CooperativeRegistered, UpdateCooperative, CooperativeUpdated,
     CreateMemberGroup, MemberGroupCreated, AssignMemberToGroup, MemberAssignedToGroup,
@@ -42,7 +46,7 @@ from schemas.membership.records import (  # noqa: F401
     ImportedCertificate, ImportedHistory, ImportRecord, RecordImported,
 )
 from schemas.membership.service import (  # noqa: F401
-    SERVICE, REJECTIONS, RECORD_REJECTIONS, HOMECOMING_REJECTIONS,
+    SERVICE, REJECTIONS, RECORD_REJECTIONS, HOMECOMING_REJECTIONS, ACCESS_REJECTIONS,
 )
 from schemas.membership.terms import (  # noqa: F401
     Languages, CooperativeKind, GroupKind, MembershipRole, EndReason, ConsentScope,

@@ -43,3 +43,11 @@ HOMECOMING_REJECTIONS = declare_rejections(SERVICE, {
     "MemberIdInUse": "another cooperative of this node registered this member id",
     "IdentityMismatch": "the record names another person than the member of this id",
 }, release=3)
+#: ... about her own access to her record (issue 23).
+ACCESS_REJECTIONS = declare_rejections(SERVICE, {
+    "AccessAlreadyExists": "an access with this id was issued",
+    "AccessAlreadyRevoked": "the access is revoked already",
+    "ActivationInvalid": "this activation code cannot be redeemed (unknown, used, expired "
+                         "or revoked: which, it does not say)",
+    "UnknownAccess": "she was issued no access with this id",
+}, release=5)

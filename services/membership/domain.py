@@ -15,14 +15,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemas import membership as m
+from schemas.membership import access as access_contracts
 from schemas.fields import NODE_ID_PATTERN, Money
 from schemas.registry import Contract, fields_of
-from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
+from services.runtime.aggregate import (
+    Aggregate,
+    Context,
+    Lookup,
+    Rejected,
+    ServiceDefinition,
+)
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -173,6 +181,21 @@ class Consent:
                 and self.grantee == cooperative_id)
 
 
+ACTIVATION_LIVES = access_contracts.ACTIVATION_LIVES  # the contract's: 15 minutes
+
+
+@dataclass(frozen=True)
+class Access:
+    """One of her accesses with a member token: issued (a code to redeem), granted once
+    redeemed, revoked by her cooperative, by her, or by her erasure."""
+
+    cooperative_id: str  # the cooperative that issued it
+    code_digest: str
+    expires_at: dt.datetime  # the code's: a granted access does not expire with it
+    granted: bool = False
+    revoked: bool = False
+
+
 @dataclass(frozen=True)
 class Member:
     registered: bool = False  # present at this node: registered here, or arrived by an import
@@ -183,6 +206,7 @@ class Member:
     consents: Mapping[str, Consent] = field(default_factory=dict)
     exports: Mapping[str, bool] = field(default_factory=dict)  # credential id -> revoked
     imports: frozenset[str] = frozenset()  # credential ids of the records imported here
+    accesses: Mapping[str, Access] = field(default_factory=dict)  # access id -> her access
 
     def active_in(self, cooperative_id: str) -> Membership | None:
         return next((ms for ms in self.memberships
@@ -276,6 +300,38 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
             if revoked:
                 raise Rejected("RecordAlreadyRevoked", "this record is already revoked")
             return [m.RecordRevoked(**fields_of(command))]
+        case m.IssueMemberAccess():
+            _present(state)
+            if state.active_in(command.cooperative_id) is None:
+                raise Rejected("NotAMember", "the member has no active membership here")
+            if command.access_id in state.accesses:
+                raise Rejected("AccessAlreadyExists", "an access with this id was issued")
+            if not context.now < command.expires_at <= context.now + ACTIVATION_LIVES:
+                raise Rejected("ValidationError", "an activation code expires in the future, "
+                                                  "within 15 minutes")
+            return [m.MemberAccessIssued(**fields_of(command))]
+        case m.RedeemMemberAccess():
+            access = state.accesses.get(command.access_id)
+            if (access is None or state.erased or access.granted or access.revoked
+                    or context.now >= access.expires_at
+                    or not hmac.compare_digest(access.code_digest, command.code_digest)):
+                raise Rejected("ActivationInvalid", "this activation code cannot be redeemed")
+            return [m.MemberAccessGranted(member_id=command.member_id,
+                                          access_id=command.access_id, granted_at=context.now)]
+        case m.RevokeMemberAccess():
+            _present(state)
+            if command.access_id is None:
+                if not state.accesses:
+                    raise Rejected("UnknownAccess", "she was issued no access")
+                if all(a.revoked for a in state.accesses.values()):
+                    raise Rejected("AccessAlreadyRevoked", "every access of hers is revoked")
+            else:
+                access = state.accesses.get(command.access_id)
+                if access is None:
+                    raise Rejected("UnknownAccess", "she was issued no access with this id")
+                if access.revoked:
+                    raise Rejected("AccessAlreadyRevoked", "this access is revoked already")
+            return [m.MemberAccessRevoked(**fields_of(command))]
         case m.ImportRecord():
             # no _present: an import is how a returning member arrives at her home node
             if state.erased:
@@ -318,7 +374,20 @@ def evolve_member(state: Member, event: Contract) -> Member:
             return dataclasses.replace(state, consents={**state.consents,
                                                         event.consent_id: revoked})
         case m.MemberErased():
-            return dataclasses.replace(state, erased=True, kid=None)
+            return dataclasses.replace(state, erased=True, kid=None, accesses={
+                access_id: dataclasses.replace(access, revoked=True)
+                for access_id, access in state.accesses.items()})
+        case m.MemberAccessIssued():
+            return dataclasses.replace(state, accesses={**state.accesses, event.access_id: Access(
+                event.cooperative_id, event.code_digest, event.expires_at)})
+        case m.MemberAccessGranted():
+            return dataclasses.replace(state, accesses={**state.accesses, event.access_id:
+                dataclasses.replace(state.accesses[event.access_id], granted=True)})
+        case m.MemberAccessRevoked():
+            return dataclasses.replace(state, accesses={
+                access_id: dataclasses.replace(access, revoked=True)
+                if event.access_id in (None, access_id) else access
+                for access_id, access in state.accesses.items()})
         case m.RecordExported():
             return dataclasses.replace(state, exports={**state.exports,
                                                        event.credential_id: False})
@@ -432,10 +501,12 @@ MEMBER = Aggregate(
     evolve=evolve_member,
     commands=(m.RegisterMember, m.CorrectMemberDetails, m.StartMembership, m.EndMembership,
               m.GrantConsent, m.RevokeConsent, m.EraseMember,
-              m.ExportRecord, m.RevokeRecord, m.ImportRecord),
+              m.ExportRecord, m.RevokeRecord, m.ImportRecord,
+              m.IssueMemberAccess, m.RedeemMemberAccess, m.RevokeMemberAccess),
     events=(m.MemberRegistered, m.MemberDetailsCorrected, m.MembershipStarted,
             m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased,
-            m.RecordExported, m.RecordRevoked, m.RecordImported),
+            m.RecordExported, m.RecordRevoked, m.RecordImported,
+            m.MemberAccessIssued, m.MemberAccessGranted, m.MemberAccessRevoked),
 )
 
 MEMBERSHIP = ServiceDefinition(
