@@ -374,9 +374,8 @@ def evolve_member(state: Member, event: Contract) -> Member:
             return dataclasses.replace(state, consents={**state.consents,
                                                         event.consent_id: revoked})
         case m.MemberErased():
-            return dataclasses.replace(state, erased=True, kid=None, accesses={
-                access_id: dataclasses.replace(access, revoked=True)
-                for access_id, access in state.accesses.items()})
+            return dataclasses.replace(state, erased=True, kid=None,
+                                       accesses=_revoked(state.accesses))
         case m.MemberAccessIssued():
             return dataclasses.replace(state, accesses={**state.accesses, event.access_id: Access(
                 event.cooperative_id, event.code_digest, event.expires_at)})
@@ -384,10 +383,8 @@ def evolve_member(state: Member, event: Contract) -> Member:
             return dataclasses.replace(state, accesses={**state.accesses, event.access_id:
                 dataclasses.replace(state.accesses[event.access_id], granted=True)})
         case m.MemberAccessRevoked():
-            return dataclasses.replace(state, accesses={
-                access_id: dataclasses.replace(access, revoked=True)
-                if event.access_id in (None, access_id) else access
-                for access_id, access in state.accesses.items()})
+            return dataclasses.replace(state, accesses=_revoked(state.accesses,
+                                                                event.access_id))
         case m.RecordExported():
             return dataclasses.replace(state, exports={**state.exports,
                                                        event.credential_id: False})
@@ -399,6 +396,13 @@ def evolve_member(state: Member, event: Contract) -> Member:
                 state, registered=True, imports=state.imports | {event.credential_id},
                 kid=state.kid or (event.personal.kid if event.personal is not None else None))
     raise TypeError(f"not a member event: {type(event).__name__}")
+
+
+def _revoked(accesses: Mapping[str, Access], access_id: str | None = None
+             ) -> dict[str, Access]:
+    """Her accesses with ``access_id`` revoked (None: every one)."""
+    return {key: dataclasses.replace(access, revoked=True) if access_id in (None, key)
+            else access for key, access in accesses.items()}
 
 
 def _present(state: Member) -> None:
