@@ -72,9 +72,10 @@ class _NeverAcknowledges:
         return asyncio.get_running_loop().create_future()
 
 
-async def test_every_single_record_writer_is_bounded_too(monkeypatch):
-    """The dead-letter writer, the relay and the data keys send one record at a time through
-    ``kafka_clients.acknowledged``: bounded like ``landed``, never ``send_and_wait``."""
+async def test_the_dead_letter_writer_is_bounded_too(monkeypatch):
+    """The dead-letter writer sends one record through ``kafka_clients.acknowledged``:
+    bounded like ``landed``, never ``send_and_wait`` (the relay's sends go the same way; the
+    data keys' bound is the test of ``_write`` below)."""
     from services.runtime import deadletter  # noqa: PLC0415
 
     monkeypatch.setattr(kafka_clients, "ACKNOWLEDGED_WITHIN_S", 0.05)
