@@ -29,7 +29,7 @@ from strawberry.types import Info
 
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
-from gateway.documents import MemberRecord
+from gateway.documents import ConsentDoc, MemberRecord
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -62,22 +62,32 @@ def _chosen(caller: Caller, record: MemberRecord, active: bool) -> bool:
         and (ms.ended_on is None or not active) for ms in record.memberships)
 
 
+def herself(caller: Caller | None, record: MemberRecord) -> bool:
+    """The caller is the member, with her own member token (issue 23): she sees her whole
+    record, and acts for herself in what ``SELF_SERVICE`` lists."""
+    return caller is not None and caller.role is Role.MEMBER \
+        and caller.member_id == record.member_id
+
+
 def active_member_of(caller: Caller | None, record: MemberRecord) -> bool:
     """The member is now a member of the caller's cooperative, one she chose herself (or the
-    caller is node admin): what acting on her behalf (correcting details, consents, erasure)
-    requires. A cooperative that admitted her under her consent acts for her in nothing."""
+    caller is node admin, or she herself): what acting on her behalf (correcting details,
+    consents, erasure) requires. A cooperative that admitted her under her consent acts for
+    her in nothing. Which commands each of them may send is ``RULES``' and ``SELF_SERVICE``'."""
     if caller is None:
         return False
-    return caller.is_node_admin or _chosen(caller, record, active=True)
+    return caller.is_node_admin or herself(caller, record) or _chosen(caller, record,
+                                                                       active=True)
 
 
 def own_member(caller: Caller | None, record: MemberRecord) -> bool:
     """The caller's cooperative is, or was, one she chose herself (or the caller is node
-    admin): it sees her whole record. One that admitted her under her consent sees only what
-    her consents allow, like any other."""
+    admin, or she herself): it sees her whole record. One that admitted her under her
+    consent sees only what her consents allow, like any other."""
     if caller is None:
         return False
-    return caller.is_node_admin or _chosen(caller, record, active=False)
+    return caller.is_node_admin or herself(caller, record) or _chosen(caller, record,
+                                                                       active=False)
 
 
 def joining_consent(record: MemberRecord, cooperative_id: str | None,
@@ -127,8 +137,11 @@ def shows(need: str, scopes: frozenset[str], own: bool) -> bool:
     return need == ALWAYS or (own if need == OWN else need in scopes)
 
 
-#: Timeline entries for her own cooperatives only: her consents and the records she shared.
-OWN_ENTRIES = frozenset({"ConsentGranted", "ConsentRevoked", "RecordExported", "RecordRevoked"})
+#: Timeline entries for her own cooperatives (and herself) only: her consents and who read
+#: under them, the records she shared, and her own accesses.
+OWN_ENTRIES = frozenset({"ConsentGranted", "ConsentRevoked", "RecordExported", "RecordRevoked",
+                         "ConsentUsed", "MemberAccessIssued", "MemberAccessGranted",
+                         "MemberAccessRevoked"})
 
 
 def history_scope(service: str, event_type: str) -> str | None:
@@ -148,17 +161,19 @@ def visible_scopes(caller: Caller | None, record: MemberRecord,
     return consented_scopes(caller, record, now)
 
 
+def live_consents(caller: Caller, record: MemberRecord, now: dt.datetime) -> list[ConsentDoc]:
+    """Her live consents naming the caller's cooperative (whatever else it is to her)."""
+    if caller.role not in (Role.STAFF, Role.ADMIN):
+        return []
+    return [consent for consent in record.consents
+            if not consent.revoked and consent.expires_at > now
+            and consent.grantee_kind == "cooperative" and consent.grantee == caller.cooperative_id]
+
+
 def consented_scopes(caller: Caller, record: MemberRecord, now: dt.datetime) -> frozenset[str]:
     """The scopes her live consents grant the caller's cooperative (whatever else it is)."""
-    if caller.role not in (Role.STAFF, Role.ADMIN):
-        return frozenset()
-    granted: set[str] = set()
-    for consent in record.consents:
-        if (not consent.revoked and consent.expires_at > now
-                and consent.grantee_kind == "cooperative"
-                and consent.grantee == caller.cooperative_id):
-            granted.update(consent.scopes)
-    return frozenset(granted)
+    return frozenset(scope for consent in live_consents(caller, record, now)
+                     for scope in consent.scopes)
 
 
 # -- authorisation --------------------------------------------------------------------------
@@ -290,6 +305,16 @@ def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
     return data
 
 
+#: What a member sends for herself with her own member token (issue 23), for her own member
+#: id only: her consents, her records (issuing one to a recipient her consent names, and
+#: revoking it), and her accesses. Correcting her contact details is ``correctMyContact``'s
+#: (names, date of birth and nationality stay with her cooperative's staff).
+SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.RevokeRecord,
+                          m.RevokeMemberAccess})
+#: ``SELF_SERVICE`` in words, for the partner guide and each mutation's description.
+SELF_IN_WORDS = "the member herself, with her own member token"
+
+
 def rule_for(cls: type[Contract]) -> CommandRule:
     return RULES.get(cls, FOR_THE_COOPERATIVE)
 
@@ -303,7 +328,8 @@ def who_may_send(cls: type[Contract]) -> str:
     if not rule.who:
         return "Who: the node admin only."
     roles = " or ".join(_ROLES_IN_WORDS[role] for role in rule.who)
-    return f"Who: {roles} {rule.when}; and the node admin."
+    herself_too = f"; {SELF_IN_WORDS}" if cls in SELF_SERVICE else ""
+    return f"Who: {roles} {rule.when}{herself_too}; and the node admin."
 
 
 def may_replay(cls: type[Contract], context: GatewayContext) -> bool:
@@ -312,7 +338,8 @@ def may_replay(cls: type[Contract], context: GatewayContext) -> bool:
     her state (a membership ended, a consent revoked), never the role."""
     caller = context.caller
     return (caller is not None and caller.role is not Role.ANALYST
-            and caller.role in rule_for(cls).who)
+            and (caller.role in rule_for(cls).who
+                 or (caller.role is Role.MEMBER and cls in SELF_SERVICE)))
 
 
 def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool:
@@ -323,5 +350,7 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
         return False
     if caller.is_node_admin:
         return True
+    if caller.role is Role.MEMBER:  # for herself only, whatever any rule says
+        return cls in SELF_SERVICE and data.get("member_id") == caller.member_id
     rule = rule_for(cls)
     return caller.role in rule.who and rule.allows(caller, cls, data, context)

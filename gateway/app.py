@@ -42,8 +42,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from gateway.access import AUTHENTICATION_REQUIRED
-from gateway.auth import bearer_of_connection, caller_from_header
+from gateway.auth import Role, bearer_of_connection, caller_from_header
 from gateway.member_access.liveness import live
+from gateway.member_access.sockets import sockets_of
 from gateway.checkpoints import on_schedule
 from gateway.context import GatewayContext
 from gateway.listeners import TooManySubscriptions
@@ -108,11 +109,17 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
 
     async def handle_connection_init(self, message) -> None:
         """Once acknowledged, the socket closes (4403) when its token expires, even if no
-        event came to end its subscriptions before."""
+        event came to end its subscriptions before; a member's also when her access is
+        revoked or she is erased (``gateway.member_access.sockets``)."""
         await super().handle_connection_init(message)
         caller = self.view.socket_caller(self.context) if self.connection_acknowledged else None
         if caller is not None and caller.expires_at is not None:
             self._expiry = asyncio.create_task(self._close_at(caller.expires_at))
+        if caller is not None and caller.role is Role.MEMBER:  # closed when her access ends
+            self._door = sockets_of(self.view.state.projections).opened(caller, self._revoked)
+
+    async def _revoked(self) -> None:
+        await self.websocket.close(code=4403, reason="the access was revoked")
 
     async def _close_at(self, moment: dt.datetime) -> None:
         await asyncio.sleep(max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds()))
@@ -123,6 +130,9 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         expiry = getattr(self, "_expiry", None)
         if expiry is not None:
             expiry.cancel()
+        door = getattr(self, "_door", None)
+        if door is not None:
+            sockets_of(self.view.state.projections).closed(door)
         await super().shutdown()
 
 

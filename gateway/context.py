@@ -62,6 +62,8 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # graphql-transport-ws: the connection_init payload
+    #: the reads under her consent this request recorded, by (member id, what was read)
+    consent_uses: dict = field(default_factory=dict)
 
 
 def caller_of(context: GatewayContext) -> Caller | None:

@@ -35,7 +35,7 @@ from gateway.documents import (
 )
 from gateway.figures import kept as figures
 from gateway.member_access import fold as member_access
-from gateway.member_access.documents import ActivationCode
+from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
 from gateway.members.documents import CooperativeView, CoopMember, CountryIndex
 from gateway.records import fold as records
@@ -55,7 +55,8 @@ TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
     ActivationCode)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
-    HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer)}
+    HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
+    AccessEntry)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.

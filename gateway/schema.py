@@ -52,11 +52,13 @@ from gateway.members import queries as members_queries
 from gateway.members import subscriptions as members_subscriptions
 from gateway.paging import MAX_PAGE, BadRequest
 from gateway.member_access import mutations as member_access_mutations
+from gateway.member_access import me as member_access_me
 from gateway.records import mutations as records_mutations
 from gateway.records import queries as records_queries
 from gateway.savings import mutations as savings_mutations
 from gateway.training import queries as training_queries
 from schemas import REGISTRY
+from schemas import membership as m
 from schemas import savings as s
 from schemas.registry import Contract
 from schemas.topics import SERVICES
@@ -209,12 +211,13 @@ class QuietSchema(Schema):
 def partner_commands() -> list[type[Contract]]:
     """The commands a partner sends through a mutation generated from the contract, in
     wire-type order: every newest command of the gateway's services, but the courier's and
-    the relay's (``savings.INTERNAL_COMMANDS``) and those with a mutation of their own."""
+    the relay's (``savings.INTERNAL_COMMANDS``), the gateway's own (``membership.
+    INTERNAL_COMMANDS``) and those with a mutation of their own."""
     return sorted((cls for cls in REGISTRY.types().values()
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
                    and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
                    and cls not in member_access_mutations.BUILT_HERE
-                   and cls.contract_name not in s.INTERNAL_COMMANDS),
+                   and cls.contract_name not in (*s.INTERNAL_COMMANDS, *m.INTERNAL_COMMANDS)),
                   key=lambda cls: cls.wire_type)
 
 
@@ -222,7 +225,7 @@ def partner_commands() -> list[type[Contract]]:
 def query_type() -> type:
     """Every feature's queries, in the order the schema has always listed them."""
     fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
-              **training_queries.QUERIES}
+              **training_queries.QUERIES, **member_access_me.QUERIES}
     return strawberry.type(type("Query", (), fields), description=(
         "Reads, answered from this gateway's views of the log. Every query needs a bearer "
         "token; what a caller may not see reads as null, exactly like what does not exist"))

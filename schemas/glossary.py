@@ -227,6 +227,19 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("MemberAccessGranted", "granted_at"): "when she redeemed the code",
     ("RevokeMemberAccess", "access_id"): "the access to revoke; null: every access of hers",
     ("MemberAccessRevoked", "access_id"): "the access revoked; null: every access of hers",
+    ("RecordConsentUse", "consent_ids"): "her consents the read was allowed under (1 to 20): "
+                                         "each live and naming the reader",
+    ("ConsentUsed", "consent_ids"): "her consents the read was allowed under",
+    ("RecordConsentUse", "reader"): "the cooperative that read: its id (never a person's)",
+    ("ConsentUsed", "reader"): "the cooperative that read: its id (never a person's)",
+    ("RecordConsentUse", "scopes"): "the parts of her record the reader could see",
+    ("ConsentUsed", "scopes"): "the parts of her record the reader could see",
+    ("RecordConsentUse", "read"): "what was read: her record, her timeline, or her events as "
+                                  "they happen",
+    ("ConsentUsed", "read"): "what was read: her record, her timeline, or her events as they "
+                             "happen",
+    ("ConsentUsed", "used_at"): "when it was read (the service's time when it recorded the "
+                                "read)",
     ("Money", "amount"): "a whole number of the currency's minor units (cents, centavos): "
                          "12550 EUR is 125.50 euros",
     ("Money", "currency"): "the amount's currency: an ISO 4217 code (EUR)",
@@ -362,6 +375,11 @@ SPECIFIC: dict[tuple[str, str], str] = {
 #: of two enumerations with the same text (Product.SAVINGS, ConsentScope.SAVINGS) are equal
 #: StrEnum members, so one dict of all values would keep only one of them.
 VALUES: dict[type[Enum], dict[Enum, str]] = {
+    m.ReadKind: {
+        m.ReadKind.RECORD: "her record (the member query, or a page of a cooperative's members)",
+        m.ReadKind.TIMELINE: "her timeline",
+        m.ReadKind.EVENTS: "her events as they happen (a subscription: once, when it opens)",
+    },
     m.CooperativeKind: {
         m.CooperativeKind.SAVINGS_AND_CREDIT: "a savings and credit cooperative (SACCO, credit "
                                               "union): members' savings fund members' loans",

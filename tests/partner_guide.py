@@ -14,8 +14,9 @@ import re
 import sys
 from pathlib import Path
 
-from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, rule_for
+from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, SELF_IN_WORDS, SELF_SERVICE, rule_for
 from gateway.auth import Role
+from gateway.member_access.me import MUTATIONS as HER_OWN
 from gateway.member_access.mutations import BUILT_HERE as ACCESS_BUILT_HERE
 from gateway.records.mutations import BUILT_HERE
 from gateway.inputs import camel
@@ -41,13 +42,18 @@ def mutations_table() -> str:
     rows = ["| mutation | roles | when |", "|---|---|---|"]
     for cls in commands:
         rule = rule_for(cls)
-        who = ", ".join(_ROLE_NAMES[r] for r in rule.who) or "—"
-        rows.append(f"| `{camel(cls.__name__)}` | {who} | {rule.when} |")
+        roles = [_ROLE_NAMES[r] for r in rule.who] + (["member"] if cls in SELF_SERVICE else [])
+        herself = f"; {SELF_IN_WORDS}, for herself" if cls in SELF_SERVICE else ""
+        rows.append(f"| `{camel(cls.__name__)}` | {', '.join(roles) or '—'} | "
+                    f"{rule.when}{herself} |")
+    for name in sorted(HER_OWN):
+        rows.append(f"| `{name}` | member | only {SELF_IN_WORDS} (no one acts for her in it) |")
     return "\n".join(rows)
 
 
 def member_fields_table() -> str:
-    """Every field of a member's record and what reading it needs."""
+    """Every field of a member's record and what reading it needs (she herself, with her own
+    member token, reads every one: the guide says so above the table)."""
     rows = ["| field of `Member` | who reads it |", "|---|---|"]
     for field, need in MEMBER_FIELDS.items():
         said = _NEEDS.get(need) or (f"a cooperative she chose herself (now or before), and a "

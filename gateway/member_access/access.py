@@ -82,7 +82,13 @@ async def redeem_member_access(info: Info[GatewayContext, None],
     if not hasattr(outcome, "events"):
         return outcome if outcome.code == "Unavailable" else problem("ActivationInvalid",
                                                                      INVALID)
-    now = dt.datetime.now(dt.UTC)
-    return MemberToken(token=issue_token(context.node, Role.MEMBER, subject=issued.member_id,
-                                         access_id=issued.access_id, ttl=TOKEN_LIVES, now=now),
-                       member_id=issued.member_id, expires_at=now + TOKEN_LIVES)
+    return her_token(context.node, issued.member_id, issued.access_id)
+
+
+def her_token(node: str, member_id: str, access_id: str,
+              now: dt.datetime | None = None) -> MemberToken:
+    """A member token for her access, valid ``TOKEN_LIVES`` from now."""
+    now = now or dt.datetime.now(dt.UTC)
+    return MemberToken(token=issue_token(node, Role.MEMBER, subject=member_id,
+                                         access_id=access_id, ttl=TOKEN_LIVES, now=now),
+                       member_id=member_id, expires_at=now + TOKEN_LIVES)

@@ -3,6 +3,8 @@
 waiting to be redeemed is found by its digest:
 
 * ``activation_codes``  code digest -> ``ActivationCode``
+* ``access_entries``    rows, key her member id, in time order (``history_sort``): each read
+  of her record by a cooperative under her consent (``AccessEntry``)
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 
 
 class ActivationCode(Doc, kw_only=True):
@@ -25,3 +27,15 @@ class ActivationCode(Doc, kw_only=True):
     member_id: str = ""
     access_id: str = ""
     expires_at: dt.datetime | None = None
+
+
+class AccessEntry(Row, kw_only=True):
+    """A cooperative read her record under her consents (``ConsentUsed``)."""
+
+    TABLE: ClassVar[str] = "access_entries"
+
+    at: dt.datetime
+    reader: str  # the cooperative's id
+    scopes: list[str]
+    consent_ids: list[str]
+    read: str  # m.ReadKind

@@ -7,8 +7,14 @@ Reads (through ``gateway.fold``) ``{node}.membership.events``; writes her record
 
 from __future__ import annotations
 
-from gateway.documents import AccessDoc, DocumentStore, MemberRecord, document
-from gateway.member_access.documents import ActivationCode
+from gateway.documents import (
+    AccessDoc,
+    DocumentStore,
+    MemberRecord,
+    document,
+    history_sort,
+)
+from gateway.member_access.documents import AccessEntry, ActivationCode
 from schemas import membership as m
 from schemas.envelope import Envelope
 from schemas.registry import Contract
@@ -16,6 +22,12 @@ from schemas.registry import Contract
 
 def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
     """Apply one event; returns the member ids whose record changed."""
+    if isinstance(event, m.ConsentUsed):  # her record is as it was: an entry in her log
+        store.put_row("access_entries", event.member_id, history_sort(
+            envelope.time, envelope.subject, envelope.sequence or 0), AccessEntry(
+            at=event.used_at, reader=event.reader, scopes=[x.value for x in event.scopes],
+            consent_ids=list(event.consent_ids), read=event.read.value))
+        return [event.member_id]
     member = document(store, MemberRecord, event.member_id)
     match event:
         case m.MemberAccessIssued():
@@ -50,9 +62,12 @@ def summary(event: Contract) -> str | None:
         case m.MemberAccessRevoked():
             return ("her access was revoked" if event.access_id is not None
                     else "all her accesses were revoked")
+        case m.ConsentUsed():
+            return (f"cooperative {event.reader} read her {event.read.value} under her consent "
+                    f"({', '.join(x.value for x in event.scopes)})")
     return None
 
 
 #: The events this feature folds (an erasure is folded by other features too).
 FOLDS = dict.fromkeys((m.MemberAccessIssued, m.MemberAccessGranted, m.MemberAccessRevoked,
-                       m.MemberErased), fold)
+                       m.MemberErased, m.ConsentUsed), fold)

@@ -1,13 +1,15 @@
 """The member access feature's mutations. ``issueMemberAccess`` (the gateway makes the code,
 shows it once and sends only its keyed digest) and ``redeemMemberAccess`` (open to a caller
 without a token: the code is the credential) are built here, not generated from their
-commands' contracts; ``revokeMemberAccess`` is generated like any other."""
+commands' contracts; ``revokeMemberAccess`` is generated like any other. Her own
+``renewMemberToken`` and ``correctMyContact`` are ``me``'s."""
 
 from __future__ import annotations
 
 import strawberry
 
 from gateway.access import who_may_send
+from gateway.member_access import me
 from gateway.member_access.access import issue_member_access, redeem_member_access
 from schemas import membership as m
 
@@ -25,4 +27,5 @@ MUTATIONS = {
         "token (valid 7 days): no bearer token needed, the code is the credential; once "
         "only, before it expires. Any code that cannot be redeemed is ActivationInvalid, "
         "whatever the reason"),
+    **me.MUTATIONS,
 }

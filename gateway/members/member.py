@@ -8,6 +8,8 @@ memberships, groups and consents (members), accounts (savings), enrolments and c
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 import strawberry
 from strawberry.types import Info
@@ -18,9 +20,12 @@ from gateway.access import (
     OWN,
     active_member_of,
     history_scope,
+    live_consents,
+    own_member,
     shows,
     visible_scopes,
 )
+from gateway.auth import Caller
 from gateway.context import GatewayContext
 from gateway.documents import MemberRecord, accounts_of
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
@@ -56,6 +61,9 @@ class Member:
     record: strawberry.Private[MemberRecord]
     scopes: strawberry.Private[frozenset[str]]
     own: strawberry.Private[bool]
+    #: her consents the caller reads her under (none for her own cooperatives): each read
+    #: leaves an access entry (``gateway.member_access.entries``)
+    read_under: strawberry.Private[tuple[str, ...]] = ()
 
     def shows(self, field: str) -> bool:
         """May the caller read this field of her record (``access.MEMBER_FIELDS``)?"""
@@ -149,12 +157,18 @@ def entry_visible(member: Member, service: str, event_type: str) -> bool:
     return member.own if scope is None else scope in member.scopes
 
 
-def visible_member(info: Info[GatewayContext, None], member_id: str) -> Member | None:
+def visible_member(info: Info[GatewayContext, None], member_id: str,
+                   caller: Caller | None = None, now: dt.datetime | None = None
+                   ) -> Member | None:
+    """Her record as the caller (the request's, or a socket's) may see it now, or None."""
     record = info.context.views.get("members", member_id)
     if record is None or not record.registered:
         return None
-    scopes = visible_scopes(info.context.caller, record, info.context.now)
+    caller, now = caller or info.context.caller, now or info.context.now
+    scopes = visible_scopes(caller, record, now)
     if not scopes:
         return None
+    read_under = () if own_member(caller, record) else tuple(
+        consent.consent_id for consent in live_consents(caller, record, now) if consent.scopes)
     return Member(member_id=member_id, erased=record.erased, record=record, scopes=scopes,
-                  own=active_member_of(info.context.caller, record))
+                  own=active_member_of(caller, record), read_under=read_under)

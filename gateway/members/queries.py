@@ -1,7 +1,8 @@
 """The members feature's queries: a member's record (``member``), a cooperative's members
 (``members``), a member's timeline (``memberHistory``), and the cooperatives of this node
 (``cooperative``, ``cooperatives``). Every read checks ``gateway.access``; what a caller may
-not see reads as null, exactly like what does not exist.
+not see reads as null, exactly like what does not exist. A read under her consent is recorded
+first (``gateway.member_access.entries``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from strawberry.types import Info
 from gateway.access import SignedIn
 from gateway.context import GatewayContext
 from gateway.fold import entry
+from gateway.member_access.entries import recorded
 from gateway.members.documents import ALL_COUNTRIES, member_sort
 from gateway.members.member import Member, entry_visible, visible_member
 from gateway.members.types import Cooperative, HistoryEntry
 from gateway.paging import MAX_PAGE, BadRequest, PageInfo, cursor, offset, page_size
+from schemas import membership as m
 
 
 @strawberry.type(description="One member of a page, with its cursor")
@@ -57,16 +60,16 @@ WHO_SEES_HER = ("the staff and admins of the cooperatives she chose herself (now
 @strawberry.field(permission_classes=[SignedIn], description=(
     "A member's portable record, as much as the caller may see: " + WHO_SEES_HER
     + "; null if unknown or not shared"))
-def member(info: Info[GatewayContext, None],
-           id: Annotated[strawberry.ID, strawberry.argument(
-               description="her global member id")]) -> Member | None:
-    return visible_member(info, id)
+async def member(info: Info[GatewayContext, None],
+                 id: Annotated[strawberry.ID, strawberry.argument(
+                     description="her global member id")]) -> Member | None:
+    return await recorded(info, visible_member(info, id), m.ReadKind.RECORD)
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(
     "The members of a cooperative, everyone who ever joined, in joining order, a page at a "
     "time; for its own staff and admins and the node admin (null for others)"))
-def members(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
+async def members(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
             first: int = 20, after: str | None = None) -> MemberConnection | None:
     caller = info.context.caller
     coop = info.context.views.get("cooperatives", cooperative_id)
@@ -78,7 +81,8 @@ def members(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
     ids = [row.member_id for row in itertools.islice(rows, size)]
     edges = [MemberEdge(cursor=cursor(start + i), node=member)
              for i, member_id in enumerate(ids)
-             if (member := visible_member(info, member_id)) is not None]
+             if (member := await recorded(info, visible_member(info, member_id),
+                                          m.ReadKind.RECORD)) is not None]
     return MemberConnection(
         edges=edges, total_count=coop.joined,
         page_info=PageInfo(has_next_page=start + size < coop.joined,
@@ -90,10 +94,12 @@ def members(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
     "the membership scope (a cooperative she chose, now or before, or her consent); only "
     "the entries of the scopes the caller holds show, her consents and shared records "
     "only to a cooperative she chose where she is an active member; null otherwise"))
-def member_history(info: Info[GatewayContext, None], member_id: strawberry.ID,
-                   first: int = 50, after: str | None = None) -> HistoryConnection | None:
+async def member_history(info: Info[GatewayContext, None], member_id: strawberry.ID,
+                         first: int = 50, after: str | None = None) -> HistoryConnection | None:
     member = visible_member(info, member_id)
     if member is None or "membership" not in member.scopes:
+        return None
+    if await recorded(info, member, m.ReadKind.TIMELINE) is None:
         return None
     size, start = page_size(first), offset(after)
     entries = map(entry, info.context.views.rows("timeline", member_id))

@@ -1,7 +1,9 @@
 """The members feature's subscription ``memberEvents``: a member's events as they happen, as
 entries of her timeline, for whoever may read her timeline (the membership scope), only the
 entries of the scopes held. Access is checked when each event arrives, so a revoked consent
-or an erasure ends what a subscriber sees at once (the stream ends silently).
+or an erasure ends what a subscriber sees at once (the stream ends silently). A cooperative
+following her under her consent is recorded once, when the stream opens (an access entry of
+hers); if that cannot be recorded, the stream ends at once.
 
 Each subscriber is a listener of the views (``gateway.listeners``): over a cap it gets a
 ``TOO_MANY_SUBSCRIPTIONS`` error, and one that takes its events too slowly is ended with
@@ -14,13 +16,17 @@ import datetime as dt
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.access import active_member_of, history_scope, visible_scopes
 from gateway.auth import Caller
 from gateway.context import GatewayContext, caller_of
 from gateway.fold import summary
+from gateway.member_access.entries import recorded
+from gateway.members.member import visible_member
 from gateway.members.types import HistoryEntry
+from schemas import membership as m
 
 
 def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) -> bool:
@@ -35,6 +41,12 @@ async def member_events(info: Info[GatewayContext, None],
                         member_id: strawberry.ID) -> AsyncGenerator[HistoryEntry, None]:
     context, caller = info.context, caller_of(info.context)
     if not _may_follow(context, caller, member_id):
+        return
+    read = visible_member(info, member_id, caller, dt.datetime.now(dt.UTC))
+    try:  # under her consent: recorded when it opens, else it ends at once
+        if await recorded(info, read, m.ReadKind.EVENTS, caller) is None:
+            return
+    except GraphQLError:
         return
     listener = context.views.listen(caller, member_id)
     try:

@@ -24,7 +24,7 @@ contracts at once.
 from schemas.fields import Money  # noqa: F401 (m.Money: the money its contracts hold)
 from schemas.membership.access import (  # noqa: F401
     IssueMemberAccess, MemberAccessIssued, RedeemMemberAccess, MemberAccessGranted,
-    RevokeMemberAccess, MemberAccessRevoked,
+    RevokeMemberAccess, MemberAccessRevoked, ReadKind, RecordConsentUse, ConsentUsed,
 )
 from schemas.membership.cooperatives import (  # noqa: F401
     RegisterCooperative, CooperativeRegistered, UpdateCooperative, CooperativeUpdated,
@@ -47,6 +47,7 @@ from schemas.membership.records import (  # noqa: F401
 )
 from schemas.membership.service import (  # noqa: F401
     SERVICE, REJECTIONS, RECORD_REJECTIONS, HOMECOMING_REJECTIONS, ACCESS_REJECTIONS,
+    INTERNAL_COMMANDS,
 )
 from schemas.membership.terms import (  # noqa: F401
     Languages, CooperativeKind, GroupKind, MembershipRole, EndReason, ConsentScope,

@@ -2,14 +2,20 @@
 has to her own record with a member token, decided by the same writer as her memberships and
 her erasure. Her cooperative issues an activation code (the gateway makes it, shows it once
 and sends only its keyed digest); she redeems it once, before it expires, for an access; her
-cooperative or she herself revokes it; her erasure revokes them all. No field is personal."""
+cooperative or she herself revokes it; her erasure revokes them all. And every read of her
+record under her consent leaves an access entry she sees (``RecordConsentUse``). No field is
+personal."""
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
 
 from schemas.fields import Id, UtcDateTime
-from schemas.membership.records import Digest
+from schemas.membership.records import Digest, Scopes
 from schemas.membership.service import SERVICE
 from schemas.registry import REGISTRY, Contract
 
@@ -77,3 +83,38 @@ class MemberAccessRevoked(Contract, frozen=True, kw_only=True):
 
     member_id: Id
     access_id: Id | None = None
+
+
+class ReadKind(StrEnum):
+    """What a cooperative read of her record under her consent."""
+
+    RECORD = "record"  # her record (the member query, or a page of members)
+    TIMELINE = "timeline"  # her timeline
+    EVENTS = "events"  # her events as they happen (a subscription, once when it opens)
+
+
+ConsentIds = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=20)]
+
+
+@command(SERVICE, "RecordConsentUse", key="member_id")
+class RecordConsentUse(Contract, frozen=True, kw_only=True):
+    """Record that a cooperative read her record under her consents (the gateway sends it
+    before it answers the read, and answers nothing if it is refused: no read under consent
+    goes unrecorded). Each consent is hers, live now and names the reader, else
+    ConsentNotLive; an unknown member is UnknownMember."""
+
+    member_id: Id
+    consent_ids: ConsentIds
+    reader: Id  # the cooperative that read (never a person)
+    scopes: Scopes
+    read: ReadKind
+
+
+@event(SERVICE, "ConsentUsed")
+class ConsentUsed(Contract, frozen=True, kw_only=True):
+    member_id: Id
+    consent_ids: ConsentIds
+    reader: Id
+    scopes: Scopes
+    read: ReadKind
+    used_at: UtcDateTime

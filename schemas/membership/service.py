@@ -7,6 +7,9 @@ from schemas.rejections import declare_rejections
 
 SERVICE = "membership"
 
+#: Commands only the gateway sends; it never offers them to partners.
+INTERNAL_COMMANDS = ("RecordConsentUse",)
+
 #: The codes the membership service rejects a command with (besides the runtime's).
 REJECTIONS = declare_rejections(SERVICE, {
     "AlreadyAMember": "she is an active member of this cooperative already",
@@ -50,4 +53,5 @@ ACCESS_REJECTIONS = declare_rejections(SERVICE, {
     "ActivationInvalid": "this activation code cannot be redeemed (unknown, used, expired "
                          "or revoked: which, it does not say)",
     "UnknownAccess": "she was issued no access with this id",
+    "ConsentNotLive": "a consent named is not hers, not live now, or does not name the reader",
 }, release=5)

@@ -332,6 +332,17 @@ def decide_member(state: Member, command: Contract, context: Context) -> list[Co
                 if access.revoked:
                     raise Rejected("AccessAlreadyRevoked", "this access is revoked already")
             return [m.MemberAccessRevoked(**fields_of(command))]
+        case m.RecordConsentUse():
+            if not state.registered:
+                raise Rejected("UnknownMember", "no member is registered with this id")
+            consents = [state.consents.get(consent_id) for consent_id in command.consent_ids]
+            if any(c is None or c.revoked or c.expires_at <= context.now
+                   or c.grantee_kind is not m.GranteeKind.COOPERATIVE
+                   or c.grantee != command.reader for c in consents) \
+                    or not set(command.scopes) <= set().union(*(c.scopes for c in consents)):
+                raise Rejected("ConsentNotLive", "a consent named is not hers, not live now, "
+                                                 "or does not name the reader")
+            return [m.ConsentUsed(**fields_of(command), used_at=context.now)]
         case m.ImportRecord():
             # no _present: an import is how a returning member arrives at her home node
             if state.erased:
@@ -385,6 +396,8 @@ def evolve_member(state: Member, event: Contract) -> Member:
         case m.MemberAccessRevoked():
             return dataclasses.replace(state, accesses=_revoked(state.accesses,
                                                                 event.access_id))
+        case m.ConsentUsed():  # her access entries are the gateway's to show
+            return state
         case m.RecordExported():
             return dataclasses.replace(state, exports={**state.exports,
                                                        event.credential_id: False})
@@ -506,11 +519,13 @@ MEMBER = Aggregate(
     commands=(m.RegisterMember, m.CorrectMemberDetails, m.StartMembership, m.EndMembership,
               m.GrantConsent, m.RevokeConsent, m.EraseMember,
               m.ExportRecord, m.RevokeRecord, m.ImportRecord,
-              m.IssueMemberAccess, m.RedeemMemberAccess, m.RevokeMemberAccess),
+              m.IssueMemberAccess, m.RedeemMemberAccess, m.RevokeMemberAccess,
+              m.RecordConsentUse),
     events=(m.MemberRegistered, m.MemberDetailsCorrected, m.MembershipStarted,
             m.MembershipEnded, m.ConsentGranted, m.ConsentRevoked, m.MemberErased,
             m.RecordExported, m.RecordRevoked, m.RecordImported,
-            m.MemberAccessIssued, m.MemberAccessGranted, m.MemberAccessRevoked),
+            m.MemberAccessIssued, m.MemberAccessGranted, m.MemberAccessRevoked,
+            m.ConsentUsed),
 )
 
 MEMBERSHIP = ServiceDefinition(

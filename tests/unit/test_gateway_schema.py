@@ -547,6 +547,7 @@ MEMBER_QUERIES = {
     "members": 'members(cooperativeId: "{coop}") {{ edges {{ node {{ memberId }} }} }}',
     "memberHistory": 'memberHistory(memberId: "{rosa}") {{ edges {{ node {{ type }} }} }}',
     "printableRecord": 'printableRecord(memberId: "{rosa}") {{ credential }}',
+    "me": "me {{ memberId }}",  # her own, with her own member token only
 }
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
 AGGREGATE_QUERIES = {"federationStats"}  # no member ids; small cells suppressed
@@ -641,6 +642,25 @@ def input_for(type_name: str, ids: dict) -> dict:
     return value("input", SCHEMA._schema.type_map[type_name])
 
 
+def mutation_call(name: str, field, ids: dict, key: str | None = None) -> tuple[str, dict]:
+    """The text and variables of mutation ``name`` (its schema ``field``) with a complete
+    input aimed at ``ids`` (``input_for``), its idempotency key if it takes one (not every
+    mutation has an input: renewMemberToken; nor a key: redeemMemberAccess)."""
+    declared, passed, variables = [], [], {}
+    if "input" in field.args:
+        input_type = field.args["input"].type.of_type.name
+        declared.append(f"$input: {input_type}!")
+        passed.append("input: $input")
+        variables["input"] = input_for(input_type, ids)
+    if "idempotencyKey" in field.args:
+        declared.append("$key: String")
+        passed.append("idempotencyKey: $key")
+        variables["key"] = key
+    return ((f"mutation({', '.join(declared)}) " if declared else "mutation ")
+            + f"{{ {name}" + (f"({', '.join(passed)})" if passed else "")
+            + " { __typename } }", variables)
+
+
 async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked_does_nothing(
         node):
     """The access matrix for the two callers of issue 18: a cooperative she let join (under
@@ -670,13 +690,8 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
     async def tried(caller, at=aimed, key=None) -> dict:
         answers = {}
         for name, field in mutations.items():
-            input_type = field.args["input"].type.of_type.name
-            keyed = "idempotencyKey" in field.args  # redeemMemberAccess: a code, no key
-            result = await node.run(
-                f"mutation($input: {input_type}!"
-                + (", $key: String) " if keyed else ") ") + f"{{ {name}(input: $input"
-                + (", idempotencyKey: $key" if keyed else "") + ") { __typename } }",
-                caller, input=input_for(input_type, at), **({"key": key} if keyed else {}))
+            text, variables = mutation_call(name, field, at, key)
+            result = await node.run(text, caller, **variables)
             assert result.errors is None, (name, result.errors)
             answers[name] = result.data[name]["__typename"]
         return answers
@@ -1637,11 +1652,19 @@ SUBSCRIBE = """subscription($id: ID!) { memberEvents(memberId: $id) { type } }""
 
 
 async def follow(node, caller, member_id, action):
-    """Subscribe as ``caller``, run ``action``, return what arrived (or [] if it ended)."""
+    """Follow her events as ``caller`` while ``action`` runs: the types that arrived."""
+    return await subscribed(node, caller, SUBSCRIBE, {"id": member_id}, action)
+
+
+async def subscribed(node, caller, document: str, variables: dict, action) -> list[str]:
+    """Subscribe as ``caller``, run ``action``, return what arrived: the first item's
+    ``type`` (or its ``__typename``), or [] if it ended, was refused, or was an error."""
     context = GatewayContext(node=NODE, caller=caller, views=node.views, keys=node.keys,
-                             commands=node.commands, now=NOW)
-    stream = await SCHEMA.subscribe(SUBSCRIBE, variable_values={"id": member_id},
+                             commands=node.commands, now=node.now)
+    stream = await SCHEMA.subscribe(document, variable_values=variables,
                                     context_value=context)
+    if not hasattr(stream, "__anext__"):  # refused before it started
+        return []
     first = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0)
     await action()
@@ -1651,7 +1674,10 @@ async def follow(node, caller, member_id, action):
         return []
     finally:
         await stream.aclose()
-    return [result.data["memberEvents"]["type"]] if result.data else []
+    if result.errors or not result.data:
+        return []
+    item = next(iter(result.data.values()))
+    return [item.get("type") or item.get("__typename")]
 
 
 async def test_her_cooperative_follows_her_events_and_an_expired_token_sees_nothing(node):

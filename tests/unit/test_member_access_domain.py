@@ -15,6 +15,7 @@ from services.runtime.aggregate import Context
 from tests.unit.test_membership_domain import (
     AHORRO,
     ANDINA,
+    CONSENT,
     ERASED,
     JOINED_AHORRO,
     NOW,
@@ -22,6 +23,7 @@ from tests.unit.test_membership_domain import (
     ROSA_REGISTERED,
     context,
     given,
+    granted,
     rejected,
     when,
 )
@@ -90,3 +92,35 @@ def test_an_access_is_revoked_once_one_or_all():
 def test_her_erasure_revokes_every_access():
     state = given(MEMBER, *MEMBER_OF_AHORRO, ISSUED, GRANTED, ERASED)
     assert all(access.revoked for access in state.accesses.values())
+
+
+# -- a read under her consent leaves an access entry -----------------------------------------
+
+
+def use(consents=(CONSENT,), reader=ANDINA, scopes=(m.ConsentScope.SAVINGS,),
+        read=m.ReadKind.RECORD) -> m.RecordConsentUse:
+    return m.RecordConsentUse(member_id=ROSA, consent_ids=list(consents), reader=reader,
+                              scopes=list(scopes), read=read)
+
+
+def test_a_read_under_her_live_consent_is_recorded_with_its_time():
+    command = use()
+    assert when(MEMBER, (ROSA_REGISTERED, granted()), command) == [m.ConsentUsed(
+        **{f: getattr(command, f) for f in command.__struct_fields__}, used_at=NOW)]
+    state = given(MEMBER, ROSA_REGISTERED, granted())
+    assert MEMBER.evolve(state, when(MEMBER, (ROSA_REGISTERED, granted()), command)[0]) \
+        == state  # nothing of hers changes: the entry is for her to see
+
+
+def test_a_read_under_a_consent_that_does_not_hold_now_is_refused():
+    revoked = m.ConsentRevoked(member_id=ROSA, consent_id=CONSENT)
+    for history, command in [
+            ((ROSA_REGISTERED, granted(), revoked), use()),  # revoked a moment ago
+            ((ROSA_REGISTERED, granted(expires_at=NOW)), use()),  # expired (folded as given)
+            ((ROSA_REGISTERED, granted()), use(reader=AHORRO)),  # names another cooperative
+            ((ROSA_REGISTERED, granted()), use(scopes=[m.ConsentScope.IDENTITY])),  # not granted
+            ((ROSA_REGISTERED, granted()), use(consents=[ACCESS])),  # no such consent
+            ((ROSA_REGISTERED, granted(kind=m.GranteeKind.NODE, grantee="ec")),
+             use(reader=ANDINA))]:
+        rejected(MEMBER, history, command, "ConsentNotLive")
+    rejected(MEMBER, (), use(), "UnknownMember")
