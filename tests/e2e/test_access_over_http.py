@@ -20,6 +20,7 @@ from gql.transport.exceptions import (
     TransportConnectionFailed,
     TransportQueryError,
 )
+from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from gateway.auth import Role, issue_token
@@ -151,3 +152,86 @@ async def test_a_socket_refuses_queries_and_mutations_and_ends_with_its_token(
                 assert window == {"federationActivity": {"total": None}}, window
     closed = ended.value.__cause__ or ended.value.__context__
     assert getattr(getattr(closed, "rcvd", None), "code", None) == 4403, repr(closed)
+
+
+async def test_her_own_door_end_to_end_with_stock_clients(node_processes, monkeypatch):
+    """Issue 23's story over HTTP with gql: her cooperative's staff issue an activation
+    code; she redeems it without a token; she reads `me`, grants her home cooperative a
+    consent, sees its read among her access entries, revokes the consent and its next read
+    is denied; her cooperative revokes her access: her token opens nothing, her open socket
+    closes."""
+    node, url, env = node_processes
+    monkeypatch.setenv("COOPBRIDGE_HOME", env["COOPBRIDGE_HOME"])
+    madrid, home, rosa = new_id(), new_id(), new_id()
+    admin = issue_token(node, Role.NODE_ADMIN)
+    madrid_staff = issue_token(node, Role.STAFF, madrid)
+    home_staff = issue_token(node, Role.STAFF, home)
+    for cid, name in ((madrid, "Ahorro Solidario Madrid"), (home, "Cooperativa Andina")):
+        assert (await send(url, admin, "registerCooperative", cooperative(cid, name, node)))[
+            "__typename"] == "CommandAccepted"
+    for name, input in (
+            ("registerMember", {"memberId": rosa, "personal": {
+                "givenNames": "Rosa", "familyNames": "Quispe", "dateOfBirth": "1988-04-17",
+                "nationality": "EC", "preferredLanguages": ["es-EC"]}}),
+            ("startMembership", {"memberId": rosa, "cooperativeId": madrid,
+                                 "startedOn": "2019-05-06", "shareCapitalRequired": {
+                                     "amount": "50.00", "currency": "EUR"}})):
+        assert (await send(url, madrid_staff, name, input))["__typename"] == "CommandAccepted"
+
+    async with client_for(url, madrid_staff) as session:
+        issued = (await session.execute(request("""mutation($input: IssueMemberAccessInput!) {
+            issueMemberAccess(input: $input) { __typename
+              ... on MemberAccessCode { accessId code } } }""", input={"memberId": rosa})))[
+            "issueMemberAccess"]
+    assert issued["__typename"] == "MemberAccessCode", issued
+    async with Client(transport=AIOHTTPTransport(url=url),  # no token: the code is hers
+                      fetch_schema_from_transport=False) as session:
+        redeemed = (await session.execute(request("""mutation($code: String!) {
+            redeemMemberAccess(input: {code: $code}) { __typename
+              ... on MemberToken { token memberId } } }""", code=issued["code"])))[
+            "redeemMemberAccess"]
+    assert redeemed["__typename"] == "MemberToken" and redeemed["memberId"] == rosa, redeemed
+    her = redeemed["token"]
+    me = """{ me { memberId record { identity { givenNames } consents { consentId active } }
+      accessEntries { edges { node { reader readerName read } } } } }"""
+    async with client_for(url, her) as session:
+        mine = (await session.execute(request(me)))["me"]
+    assert mine["memberId"] == rosa and mine["record"]["identity"] == {"givenNames": "Rosa"}
+
+    consent = new_id()
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    granted = await send(url, her, "grantConsent", {
+        "memberId": rosa, "consentId": consent, "granteeKind": "COOPERATIVE", "grantee": home,
+        "scopes": ["IDENTITY", "MEMBERSHIP"], "expiresAt": expires})
+    assert granted["__typename"] == "CommandAccepted", granted
+    seen = await read(url, home_staff, rosa)
+    assert seen["identity"] == {"familyNames": "Quispe"}
+    async with client_for(url, her) as session:
+        entries = (await session.execute(request(me)))["me"]["accessEntries"]["edges"]
+    assert [e["node"] for e in entries] == [
+        {"reader": home, "readerName": "Cooperativa Andina", "read": "record"}]
+    revoked = await send(url, her, "revokeConsent", {"memberId": rosa, "consentId": consent})
+    assert revoked["__typename"] == "CommandAccepted", revoked
+    assert await read(url, home_staff, rosa) is None
+
+    transport = WebsocketsTransport(
+        url=url.replace("http://", "ws://"), init_payload={"Authorization": f"Bearer {her}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+    async with Client(transport=transport) as socket:
+        following = socket.subscribe(request(
+            "subscription($id: ID!) { memberEvents(memberId: $id) { type } }", id=rosa))
+        first = asyncio.ensure_future(following.__anext__())
+        await asyncio.sleep(0.5)  # (the subscription is under way)
+        ended = await send(url, madrid_staff, "revokeMemberAccess", {
+            "memberId": rosa, "accessId": issued["accessId"]})
+        assert ended["__typename"] == "CommandAccepted", ended
+        with pytest.raises((TransportClosed, TransportConnectionFailed)) as closed:
+            while True:  # (she may see the revocation's own entry before it closes)
+                await asyncio.wait_for(first, 10)
+                first = asyncio.ensure_future(following.__anext__())
+    cause = closed.value.__cause__ or closed.value.__context__
+    assert getattr(getattr(cause, "rcvd", None), "code", None) == 4403, repr(cause)
+    async with client_for(url, her) as session:
+        with pytest.raises(TransportQueryError) as refused:
+            await session.execute(request(me))
+    assert refused.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
