@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaError
 from strawberry.types import Info
 
 from gateway.access import authorized, completed, may_replay, who_may_send
+from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.descriptions import summary_of
 from gateway.inputs import UNSEALED, InputError, camel, input_for, to_command, to_plain
@@ -80,12 +81,27 @@ async def _unsealed(data: dict, plaintext: bytes) -> dict:
     return dict(UNSEALED)
 
 
+def actor_of(caller: Caller | None) -> str | None:
+    """Who sends a command, as the envelope's ``actor`` says it (``schemas.envelope``): the
+    member herself, a cooperative's staff or admins, or the node; never a person's id."""
+    if caller is None:
+        return None
+    if caller.role is Role.MEMBER:
+        return "member"
+    if caller.role is Role.NODE_ADMIN:
+        return "node"
+    if caller.cooperative_id is not None:
+        return f"cooperative:{caller.cooperative_id}:{caller.role.value}"
+    return None
+
+
 async def send_command(context: GatewayContext, command: Contract, aggregate_id: str,
-                       command_id: str | None, replay: bool = False):
+                       command_id: str | None, replay: bool = False, actor: str | None = None):
     """Send, wait for the reply, then for the gateway's views to show its events:
     ``CommandAccepted`` or the typed problem. ``replay``: ask only for the log's answer to
     ``command_id`` (a request of its own id, never decided); ``NotAuthorized`` unless the
-    reply speaks of that command (the caller may not send it now)."""
+    reply speaks of that command (the caller may not send it now). ``actor``: who sends it,
+    when the caller does not say (``actor_of``)."""
     topic = events_topic(context.node, command.contract_service)
     first = None  # when the log decided it, if it did: a retry goes with that time
     try:
@@ -101,7 +117,8 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
                     return Unavailable(code="Unavailable", message="the gateway's views are "
                                        "not available; send it again later, with the same key")
             reply = await context.commands.send(command, aggregate_id, command_id=command_id,
-                                                time=None if first is None else first.time)
+                                                time=None if first is None else first.time,
+                                                actor=actor or actor_of(context.caller))
     except TimeoutError:
         return Unavailable(code="Unavailable", message="no reply in time; send it again "
                            "with the same idempotency key")

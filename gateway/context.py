@@ -48,7 +48,8 @@ class Keys(Protocol):
 class Commands(Protocol):
     async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,
                    correlation_id: str | None = None, timeout: float = 30,
-                   replay_of: str | None = None, time: dt.datetime | None = None) -> Any: ...
+                   replay_of: str | None = None, time: dt.datetime | None = None,
+                   actor: str | None = None) -> Any: ...
 
 
 @dataclass

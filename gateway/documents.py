@@ -236,6 +236,7 @@ class HistoryItem(Row, kw_only=True):
     subject: str
     wire: str  # the event's wire type (coop.savings.FundsDeposited.v1)
     data: bytes  # its payload, as written
+    actor: str | None = None  # who sent its command (``schemas.envelope``); None: not recorded
 
 
 def history_sort(at: dt.datetime, subject: str, sequence: int) -> str:

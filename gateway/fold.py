@@ -142,7 +142,8 @@ def project(store: DocumentStore, message: Message) -> list[str]:
             wire, data = event.wire_type, msgspec.json.encode(_unsealed(event))
         else:
             wire, data = envelope.type, bytes(envelope.data)
-        item = HistoryItem(at=envelope.time, subject=envelope.subject, wire=wire, data=data)
+        item = HistoryItem(at=envelope.time, subject=envelope.subject, wire=wire, data=data,
+                           actor=envelope.actor)
         sort = history_sort(envelope.time, envelope.subject, envelope.sequence or 0)
         for member_id in touched:
             store.put_row("timeline", member_id, sort, item)

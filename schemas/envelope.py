@@ -15,7 +15,11 @@ it), ``correlationid`` (the conversation), ``partitionkey`` (the Kafka key, the 
 id), and on a command ``replayof`` (a replay request: the id of an earlier command whose logged answer is asked for; the request is never
 decided or logged, and its reply speaks of that command, or says ``NotDone`` under its own id.
 Its ``subject`` is its own id, not the aggregate's, so a processor that does not know
-``replayof`` refuses it as misaddressed instead of deciding it). Absent optional attributes
+``replayof`` refuses it as misaddressed instead of deciding it), and ``actor`` (who sent the
+command, copied onto the event it decided: ``member`` for the member herself with her own
+token, ``cooperative:<id>:<role>`` for a cooperative's staff or admins acting for her,
+``node`` for the node's operator; absent on what the services send themselves and on
+everything written before it was recorded. Never a person's name or id). Absent optional attributes
 are omitted, as the CloudEvents JSON format asks; unknown extension attributes are tolerated
 on read.
 """
@@ -50,6 +54,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     correlationid: Attribute | None = None
     partitionkey: Attribute
     replayof: Attribute | None = None
+    actor: Attribute | None = None
     data: msgspec.Raw
 
 

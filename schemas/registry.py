@@ -261,6 +261,7 @@ class Registry:
         correlationid: str | None = None,
         partitionkey: str | None = None,
         replayof: str | None = None,
+        actor: str | None = None,
     ) -> Envelope:
         """Wrap the newest version of a payload in its envelope (the key defaults to subject)."""
         cls = type(payload)
@@ -283,6 +284,7 @@ class Registry:
             correlationid=correlationid,
             partitionkey=partitionkey or subject,
             replayof=replayof,
+            actor=actor,
             data=msgspec.Raw(msgspec.json.encode(payload)),
         )
 

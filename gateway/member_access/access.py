@@ -78,7 +78,7 @@ async def redeem_member_access(info: Info[GatewayContext, None],
         return problem("ActivationInvalid", INVALID)
     outcome = await send_command(context, m.RedeemMemberAccess(
         member_id=issued.member_id, access_id=issued.access_id, code_digest=digest),
-        issued.member_id, new_id())
+        issued.member_id, new_id(), actor="member")
     if not hasattr(outcome, "events"):
         return outcome if outcome.code == "Unavailable" else problem("ActivationInvalid",
                                                                      INVALID)

@@ -108,7 +108,7 @@ async def member_history(info: Info[GatewayContext, None], member_id: strawberry
     page = items[start:start + size]
     return HistoryConnection(
         edges=[HistoryEdge(cursor=cursor(start + i), node=HistoryEntry(
-            at=x.at, service=x.service, type=x.type, summary=x.summary))
+            at=x.at, service=x.service, type=x.type, summary=x.summary, actor=x.item.actor))
             for i, x in enumerate(page)],
         page_info=PageInfo(has_next_page=start + size < len(items),
                            end_cursor=cursor(start + len(page) - 1) if page else None))

@@ -60,6 +60,7 @@ async def member_events(info: Info[GatewayContext, None],
             scopes = visible_scopes(caller, record, dt.datetime.now(dt.UTC))
             if (active_member_of(caller, record) if scope is None else scope in scopes):
                 yield HistoryEntry(at=envelope.time, service=event.contract_service,
+                                   actor=envelope.actor,
                                    type=event.contract_name, summary=summary(event))
     finally:
         context.views.unlisten(listener)

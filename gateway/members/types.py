@@ -6,6 +6,7 @@ with ``from_doc``.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import strawberry
 
@@ -81,6 +82,43 @@ class HistoryEntry:
     service: str = strawberry.field(description="membership, savings or training")
     type: str = strawberry.field(description="the event's name (FundsDeposited)")
     summary: str = strawberry.field(description="what happened, in one English line")
+    actor: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="who did it: the member herself, a cooperative's staff or "
+                                  "admins (acting for her, or in their own business), or the "
+                                  "node's operator; null when not recorded (events from before "
+                                  "it was, and what the services do themselves)")
+    def by(self) -> Actor | None:
+        return Actor.of(self.actor)
+
+
+@strawberry.enum(description="Who sent the command an event came from")
+class ActorKind(enum.Enum):
+    MEMBER = strawberry.enum_value("member", description="the member herself, with her own "
+                                   "member token")
+    COOPERATIVE = strawberry.enum_value("cooperative", description="a cooperative's staff or "
+                                        "admins")
+    NODE = strawberry.enum_value("node", description="the node's operator")
+
+
+@strawberry.type(description="Who sent the command an event came from: never a person's "
+                             "name or id, only the member herself, a cooperative and a role, "
+                             "or the node")
+class Actor:
+    kind: ActorKind = strawberry.field(description="the member, a cooperative or the node")
+    cooperative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the cooperative whose staff or admins sent it")
+    role: str | None = strawberry.field(default=None, description="staff or admin")
+
+    @staticmethod
+    def of(actor: str | None) -> Actor | None:
+        """The envelope's ``actor`` (``schemas.envelope``) as GraphQL shows it."""
+        if actor in ("member", "node"):
+            return Actor(kind=ActorKind(actor))
+        parts = (actor or "").split(":")
+        if len(parts) == 3 and parts[0] == "cooperative":
+            return Actor(kind=ActorKind.COOPERATIVE, cooperative_id=parts[1], role=parts[2])
+        return None
 
 
 @strawberry.type(description="A member group of a cooperative")

@@ -51,7 +51,7 @@ class Reply:
 
 def command_bytes(command: Contract, aggregate_id: str, command_id: str, source: str,
                   correlation_id: str | None = None, time: dt.datetime | None = None,
-                  replay_of: str | None = None) -> bytes:
+                  replay_of: str | None = None, actor: str | None = None) -> bytes:
     """The bytes of a command from ``source`` as it travels: keyed (``partitionkey``) by its
     aggregate id, whose id is also its subject, except on a replay request, whose subject is
     its own id."""
@@ -59,7 +59,7 @@ def command_bytes(command: Contract, aggregate_id: str, command_id: str, source:
         command, id=command_id, source=source,
         subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
         time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
-        replayof=replay_of)
+        replayof=replay_of, actor=actor)
 
 
 #: How long a command may wait for the brokers' acknowledgement before its producer is
@@ -186,26 +186,27 @@ class CommandClient:
 
     def encode(self, command: Contract, aggregate_id: str, command_id: str,
                correlation_id: str | None = None, time: dt.datetime | None = None,
-               replay_of: str | None = None) -> bytes:
+               replay_of: str | None = None, actor: str | None = None) -> bytes:
         """The bytes of a command as it travels (a replay request's subject is its own id)."""
         return command_bytes(command, aggregate_id, command_id, self._source, correlation_id,
-                             time, replay_of)
+                             time, replay_of, actor)
 
     async def send(self, command: Contract, aggregate_id: str | None = None, *,
                    command_id: str | None = None, correlation_id: str | None = None,
                    timeout: float = 30, replay_of: str | None = None,
-                   time: dt.datetime | None = None) -> Reply:
+                   time: dt.datetime | None = None, actor: str | None = None) -> Reply:
         """Send ``command`` for ``aggregate_id`` (by default the one its key names) and wait
         for its reply. ``replay_of``: this is a replay request (its id is ``command_id``) for
         the logged answer of the command with that id; the reply speaks of that command, or
         of the request itself with ``NotDone`` when the log holds no such command for
         ``aggregate_id``. It is never decided. ``time``: the command's (default now): a retry
         of a command that was decided is sent with the time it was decided at
-        (``gateway.decided``)."""
+        (``gateway.decided``). ``actor``: who sends it (``schemas.envelope``), copied onto
+        the event it leads to."""
         command_id = command_id or new_id()
         aggregate_id = aggregate_id or REGISTRY.key_of(command)
         raw = self.encode(command, aggregate_id, command_id, correlation_id, time,
-                          replay_of=replay_of)
+                          replay_of=replay_of, actor=actor)
         return await self.send_raw(command.contract_service, aggregate_id, command_id, raw,
                                    timeout=timeout)
 

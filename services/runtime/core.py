@@ -216,7 +216,8 @@ class CommandCore:
         write = REGISTRY.encode(
             decided.event, id=event_id, source=self.source, subject=stream.aggregate_id,
             time=now, sequence=sequence, previousid=previous_id,
-            causationid=envelope.id, correlationid=envelope.correlationid or envelope.id)
+            causationid=envelope.id, correlationid=envelope.correlationid or envelope.id,
+            actor=envelope.actor)
         stream.state = decided.state  # later commands of the batch decide on it
         stream.chain.extend(sequence, event_id)
         outcome = Outcome(time=now, aggregate_id=stream.aggregate_id, events=[

@@ -203,7 +203,7 @@ class LocalCommands:
         self._source = source_for(NODE, "client")
 
     async def send(self, command, aggregate_id=None, *, command_id=None, correlation_id=None,
-                   timeout=30, replay_of=None, time=None):
+                   timeout=30, replay_of=None, time=None, actor=None):
         service = command.contract_service
         command_id = command_id or new_id()
         aggregate_id = aggregate_id or REGISTRY.key_of(command)
@@ -211,7 +211,7 @@ class LocalCommands:
         record = Record(commands_topic(NODE, service), 0, next(self._offsets),
                         aggregate_id.encode(),
                         command_bytes(command, aggregate_id, command_id, self._source,
-                                      correlation_id, time or now, replay_of))
+                                      correlation_id, time or now, replay_of, actor))
         core = self.cores[service]
         plan = await handle(core, self.logs[service], record, now,
                             self.hooks.get(service, Hooks()))

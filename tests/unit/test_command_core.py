@@ -34,10 +34,11 @@ def register(cooperative_id: str = AHORRO, name: str = "Ahorro Solidario Madrid"
 
 
 def record(command, command_id: str, *, key: str | None = None, replay_of=None,
-           value: bytes | None = None) -> Record:
+           value: bytes | None = None, actor: str | None = None) -> Record:
     key = key or REGISTRY.key_of(command)
     return Record(TOPIC, 0, 0, key.encode(), value or command_bytes(
-        command, key, command_id, "/coopbridge/es/client", time=NOW, replay_of=replay_of))
+        command, key, command_id, "/coopbridge/es/client", time=NOW, replay_of=replay_of,
+        actor=actor))
 
 
 def reply_of(core: CommandCore, plan):
@@ -53,6 +54,16 @@ async def test_an_accepted_command_plans_its_event_and_a_retry_is_answered_from_
     again = await handle(core, log, record(register(), "c1"), NOW)
     assert again.write is None and core.reply(again) == core.reply(first)
     assert log.streams[("cooperative", AHORRO)].version == 1
+
+
+async def test_the_event_says_who_sent_its_command_as_the_command_did():
+    core, log = CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP)
+    plan = await handle(core, log, record(register(), "c1", actor="node"), NOW)
+    assert REGISTRY.decode(plan.write).envelope.actor == "node"
+    unsaid = await handle(CommandCore(MEMBERSHIP, "es"), PartitionLog(MEMBERSHIP),
+                          record(register(), "c1"), NOW)
+    assert REGISTRY.decode(unsaid.write).envelope.actor is None
+    assert b'"actor"' not in unsaid.write  # absent, not null: older readers see nothing new
 
 
 async def test_a_rejection_is_written_to_the_log_without_a_sequence():

@@ -273,3 +273,21 @@ async def test_her_open_socket_is_closed_when_her_access_ends(
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 4403, closed.value
     assert not sockets_of(node.views)._open  # the registry let go of it
+
+
+async def test_her_timeline_shows_who_did_what_never_who_by_name(node):  # noqa: F811
+    rosa = (await rosa_joins(node))["rosa"]
+    her = await her_token(node, rosa)
+    assert (await node.mutate("grantConsent", consent(rosa, new_id()), her))[
+        "__typename"] == "CommandAccepted"
+    history = (await node.ok("""query($id: ID!) { memberHistory(memberId: $id) { edges {
+        node { type by { kind cooperativeId role } } } } }""", her, id=rosa))["memberHistory"]
+    by = {edge["node"]["type"]: edge["node"]["by"] for edge in history["edges"]}
+    staff = {"kind": "COOPERATIVE", "cooperativeId": AHORRO, "role": "staff"}
+    herself = {"kind": "MEMBER", "cooperativeId": None, "role": None}
+    assert by["MemberRegistered"] == by["FundsDeposited"] == by["MemberAccessIssued"] == staff
+    assert by["MemberAccessGranted"] == by["ConsentGranted"] == herself
+    # what the envelope says travels with the event: the command's actor, copied
+    written = [item for item in node.views.rows("timeline", rosa)]
+    assert {item.actor for item in written} == {f"cooperative:{AHORRO}:staff", "member"}
+    assert all(MADRID_STAFF.subject not in (item.actor or "") for item in written)
