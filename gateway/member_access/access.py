@@ -19,6 +19,7 @@ from gateway.auth import Role, issue_token
 from gateway.commands import command_id_for, send_command
 from gateway.context import GatewayContext
 from gateway.member_access import codes
+from gateway.member_access.attempts import attempts_of
 from gateway.member_access.types import (
     IssueMemberAccessInput,
     IssueMemberAccessResult,
@@ -69,8 +70,12 @@ async def redeem_member_access(info: Info[GatewayContext, None],
                                input: RedeemMemberAccessInput) -> RedeemMemberAccessResult:
     """Open to a caller without a token: the code is the credential. Every code that cannot
     be redeemed gets the same answer; a redemption is never replayed from the log (a fresh
-    command each time), so a code seen after its use opens nothing."""
+    command each time), so a code seen after its use opens nothing. Tries are limited per
+    client address and per replica (``attempts``)."""
     context = info.context
+    if not attempts_of(context.views).allow(_address(context)):
+        return problem("TooManyAttempts", "too many activation codes were tried from here in "
+                       "the last minute: wait a minute and try again")
     node_key = config.node_key(context.node)
     digest = codes.digest(input.code, node_key)
     issued = context.views.get("activation_codes", digest) if digest is not None else None
@@ -83,6 +88,12 @@ async def redeem_member_access(info: Info[GatewayContext, None],
         return outcome if outcome.code == "Unavailable" else problem("ActivationInvalid",
                                                                      INVALID)
     return her_token(context.node, issued.member_id, issued.access_id)
+
+
+def _address(context: GatewayContext) -> str:
+    """The client's address as uvicorn gives it (behind a proxy: the one it trusts)."""
+    client = getattr(context.request, "client", None)
+    return client.host if client is not None and client.host else "unknown"
 
 
 def her_token(node: str, member_id: str, access_id: str,

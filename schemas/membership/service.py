@@ -54,4 +54,7 @@ ACCESS_REJECTIONS = declare_rejections(SERVICE, {
                          "or revoked: which, it does not say)",
     "UnknownAccess": "she was issued no access with this id",
     "ConsentNotLive": "a consent named is not hers, not live now, or does not name the reader",
+    # answered by the gateway before anything is sent (gateway.member_access.attempts)
+    "TooManyAttempts": "too many activation codes were tried from this address, or at this "
+                       "gateway, in the last minute: wait a minute and try again",
 }, release=5)

@@ -6,6 +6,7 @@ reason, gets one answer."""
 from __future__ import annotations
 
 from gateway.auth import Caller, Role, verify_token
+from gateway.member_access.attempts import Attempts, attempts_of
 from gateway.member_access.liveness import live
 from tests.unit.inmemory_node import NODE
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
@@ -68,3 +69,18 @@ async def test_only_a_cooperative_she_is_active_in_issues_her_a_code(node):  # n
     assert (await issue(node, rosa, quito))["__typename"] == "NotAuthorized"
     her = Caller(rosa, Role.MEMBER, access_id="0192d3c4-0000-7000-8000-0000000acce5")
     assert (await issue(node, rosa, her))["__typename"] == "NotAuthorized"
+
+
+def test_tries_are_limited_per_address_and_per_gateway_within_a_minute():
+    now = [0.0]
+    tries = Attempts(per_address=3, per_gateway=5, window=60, clock=lambda: now[0])
+    assert [tries.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert [tries.allow("b") for _ in range(3)] == [True, True, False]  # 5 in all
+    now[0] = 60.0  # a minute on: room again
+    assert tries.allow("a") and tries.allow("b")
+
+
+async def test_a_guesser_is_stopped_before_anything_is_sent(node, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(attempts_of(node.views), "per_address", 3)
+    answers = [(await redeem(node, "0000-0000-0000"))["__typename"] for _ in range(4)]
+    assert answers == ["ActivationInvalid"] * 3 + ["TooManyAttempts"]
