@@ -51,6 +51,7 @@ from gateway.listeners import TooManySubscriptions
 from gateway.figures import dashboard
 from gateway.pages import graphiql_page, static_file
 from gateway.projections import Projections
+from gateway.member_access import page as member_page
 from gateway.records import printable
 from gateway.records.status_lists import signed_status_list
 from gateway.schema import build_schema
@@ -357,5 +358,6 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         Route("/admin/checkpoint", take_checkpoint, methods=["POST"]),
         *dashboard.ROUTES,
         *printable.ROUTES,
+        *member_page.ROUTES,
         Route("/static/{path:path}", static_file, methods=["GET", "HEAD"]),
     ], lifespan=lifespan, middleware=[Middleware(BodyLimit)])

@@ -51,7 +51,7 @@ def language_for(wanted: Sequence[str]) -> str:
     return negotiate_locale(primaries, LANGUAGES) or SOURCE
 
 
-def translate(message: str, language: str, **fields: object) -> str:
+def translate(message: str, language: str, /, **fields: object) -> str:
     """``message`` in ``language`` (one of ``LANGUAGES``), its ``{placeholders}`` filled; the
     English if the catalogue has no translation (the test makes sure it has)."""
     found = catalogue(language)

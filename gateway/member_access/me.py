@@ -8,6 +8,7 @@ Writes ``{node}.membership.commands`` (``CorrectMemberDetails``, through ``gatew
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import logging
@@ -22,7 +23,9 @@ from gateway.access import SignedIn
 from gateway.auth import Caller, Role
 from gateway.commands import command_id_for, send_command
 from gateway.context import GatewayContext
+from gateway.i18n.languages import preferences
 from gateway.member_access.access import her_token
+from gateway.member_access.page import MyPage, my_page
 from gateway.member_access.types import MemberToken
 from gateway.members.member import Member, visible_member
 from gateway.paging import PageInfo, cursor, offset, page_size
@@ -39,6 +42,8 @@ from services.runtime.datakeys import KeysUnavailable
 
 log = logging.getLogger(__name__)
 
+#: How many of the latest reads under her consent her page shows.
+LATEST_READINGS = 50
 #: What a caller without her own member token hears from her own mutations.
 NOT_HERS = "only the member herself, with her own member token (redeemMemberAccess)"
 
@@ -101,6 +106,21 @@ class Me:
                          issued_at=a.issued_at, granted_at=a.granted_at, revoked=a.revoked,
                          current=a.access_id == self.access_id)
                 for a in self.record.record.accesses]
+
+    @strawberry.field(description="her page's words and lists (her consents, her shared "
+                                  "records, the latest reads under her consent), worded and "
+                                  "formatted for the first of the languages asked for (else "
+                                  "Accept-Language) there is a catalogue for")
+    def page(self, info: Info[GatewayContext, None], lang: typing.Annotated[
+            typing.Optional[list[str]], strawberry.argument(
+                description="BCP 47 tags, most wanted first")] = None) -> MyPage:
+        request = info.context.request
+        wanted = preferences(request.headers.get("accept-language") if request is not None
+                             else None, lang)
+        latest = collections.deque(info.context.views.rows("access_entries", self.member_id),
+                                   maxlen=LATEST_READINGS)
+        return my_page(self.record.record, info.context.views, wanted, info.context.now,
+                       list(latest))
 
     @strawberry.field(description="every read of her record by a cooperative under her "
                                   "consent, oldest first, a page at a time")

@@ -126,10 +126,16 @@ def _status_entry(status_list: str, status_index: int) -> dict[str, str]:
 
 def member_record_credential(*, node: str, credential_id: str, subject: dict[str, Any],
                              valid_from: dt.datetime, valid_until: dt.datetime,
-                             status_list: str, status_index: int) -> dict[str, Any]:
+                             status_list: str, status_index: int,
+                             names: list[dict] | None = None,
+                             descriptions: list[dict] | None = None) -> dict[str, Any]:
     """A member record as a Verifiable Credential 2.0 (unsigned). Its subject's terms are
     coopbridge's own, defined by no published context: the undefined-terms context comes
-    last, as VC 2.0 requires then (docs/credentials.md says why not a context of ours)."""
+    last, as VC 2.0 requires then (docs/credentials.md says why not a context of ours).
+    ``names``, ``descriptions``: its ``name`` and ``description`` in several languages
+    (language value objects, VC 2.0 section 11.1)."""
+    described = {key: value for key, value in (("name", names), ("description", descriptions))
+                 if value}
     return {
         "@context": [CONTEXT, JWT_ID_CONTEXT, UNDEFINED_TERMS_CONTEXT],
         "id": f"urn:uuid:{credential_id}",
@@ -137,6 +143,7 @@ def member_record_credential(*, node: str, credential_id: str, subject: dict[str
         "issuer": node_issuer(node),
         "validFrom": _timestamp(valid_from),
         "validUntil": _timestamp(valid_until),
+        **described,
         "credentialSubject": subject,
         "credentialStatus": _status_entry(status_list, status_index),
     }
@@ -170,6 +177,19 @@ def alignment(framework: str, code: str, name: str,
 
 
 _ACHIEVEMENT_FIELDS = {"id", "name", "description", "criteria", "achievementType", "alignment"}
+#: An achievement's own language, as the Open Badges schema writes a BCP 47 tag.
+IN_LANGUAGE = re.compile(r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+#: Its name, description and criteria in several languages (language value objects): Open
+#: Badges types the three as single strings, so they travel beside them, under terms defined
+#: here (inline, like ``jti``) for the same properties as the strings.
+LANGUAGE_MAPS = ("nameInLanguages", "descriptionInLanguages", "narrativeInLanguages")
+LANGUAGE_MAPS_CONTEXT = {
+    "nameInLanguages": {"@id": "https://schema.org/name", "@container": "@set"},
+    "descriptionInLanguages": {"@id": "https://schema.org/description", "@container": "@set"},
+    "narrativeInLanguages": {"@id": "https://purl.imsglobal.org/spec/vc/ob/vocab.html#narrative",
+                             "@container": "@set"},
+}
+_OPTIONAL_FIELDS = {"alignment", "inLanguage", *LANGUAGE_MAPS}
 
 
 def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
@@ -186,7 +206,7 @@ def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
     language course: the achievement then describes the six levels (a ``ResultDescription``
     of ``RubricCriterionLevel``s aligned to CEFR) and the subject's ``result`` names the one
     attained. ``valid_until`` None: the certificate does not expire."""
-    unknown = set(achievement) - _ACHIEVEMENT_FIELDS
+    unknown = set(achievement) - _ACHIEVEMENT_FIELDS - _OPTIONAL_FIELDS
     missing = (_ACHIEVEMENT_FIELDS - {"alignment"}) - set(achievement)
     if unknown or missing:
         raise ValueError(f"achievement fields: unknown {sorted(unknown)}, "
@@ -207,6 +227,14 @@ def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
     }
     if achievement.get("alignment"):
         described["alignment"] = list(achievement["alignment"])
+    if achievement.get("inLanguage"):
+        if not IN_LANGUAGE.match(achievement["inLanguage"]):
+            raise ValueError("inLanguage is a BCP 47 tag as Open Badges writes one (es-EC)")
+        described["inLanguage"] = achievement["inLanguage"]
+    maps = {key: achievement[key] for key in LANGUAGE_MAPS if achievement.get(key)}
+    described.update({k: v for k, v in maps.items() if k != "narrativeInLanguages"})
+    if "narrativeInLanguages" in maps:
+        described["criteria"]["narrativeInLanguages"] = maps["narrativeInLanguages"]
     subject: dict[str, Any] = {"id": subject_id, "type": ["AchievementSubject"],
                                "achievement": described}
     if level is not None:
@@ -221,7 +249,8 @@ def certificate_credential(*, node: str, issuer_name: str, credential_id: str,
         subject["result"] = [{"type": ["Result"], "resultDescription": scale,
                               "achievedLevel": f"{scale}-{level}", "value": level}]
     credential: dict[str, Any] = {
-        "@context": [CONTEXT, OB3_CONTEXT, JWT_ID_CONTEXT],
+        "@context": [CONTEXT, OB3_CONTEXT,
+                     {**JWT_ID_CONTEXT, **LANGUAGE_MAPS_CONTEXT} if maps else JWT_ID_CONTEXT],
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", CERTIFICATE_TYPE],
         "name": achievement["name"],

@@ -22,11 +22,23 @@ from gateway.commands import command_id_for, send_command
 from gateway.context import GatewayContext
 from gateway.documents import ExportDoc, MemberRecord
 from gateway.records import credentials as vc
+from gateway.records import words
 from gateway.records.documents import status_list_id
+from gateway.records.languages import NotLanguages, record_languages, translated
 from gateway.records.signing import sign
 from gateway.records.status_lists import status_list_url
-from gateway.records.subject import MEMBER_URN, certificate_achievement, recipient, record_subject
-from gateway.records.types import MAX_DAYS, ExportedRecord, ExportRecordInput, ExportRecordResult
+from gateway.records.subject import (
+    MEMBER_URN,
+    certificate_achievement,
+    recipient,
+    record_subject,
+)
+from gateway.records.types import (
+    MAX_DAYS,
+    ExportedRecord,
+    ExportRecordInput,
+    ExportRecordResult,
+)
 from gateway.results import NotAuthorized, Unavailable, ValidationError, problem
 from schemas import membership as m
 from services import config
@@ -53,6 +65,12 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
     if not 1 <= input.valid_days <= MAX_DAYS:
         return ValidationError(code="ValidationError", field="input.validDays",
                                message=f"a record is valid 1 to {MAX_DAYS} days")
+    try:
+        languages = record_languages(record, context.views, kind.value, grantee,
+                                     input.languages)
+    except NotLanguages as wrong:
+        return ValidationError(code="ValidationError", field="input.languages",
+                               message=str(wrong))
     scopes = input.scopes
     if scopes is None:  # what the consent the service will choose grants: the one
         granted = [c for c in record.consents  # expiring last (ties: the larger id)
@@ -76,15 +94,15 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
     if exported is None:
         return Unavailable(code="Unavailable", message="the record is not visible yet; "
                            "send it again with the same idempotency key")
-    return await _issue(context, record_after(context, record.member_id), exported)
+    return await _issue(context, record_after(context, record.member_id), exported, languages)
 
 
 def record_after(context: GatewayContext, member_id: str) -> MemberRecord:
     return context.views.get("members", member_id)
 
 
-async def _issue(context: GatewayContext, record: MemberRecord,
-                 exported: ExportDoc) -> ExportedRecord:
+async def _issue(context: GatewayContext, record: MemberRecord, exported: ExportDoc,
+                 languages: list[str]) -> ExportedRecord:
     node = context.node
     identity = None
     if "identity" in exported.scopes and record.personal is not None:
@@ -95,20 +113,23 @@ async def _issue(context: GatewayContext, record: MemberRecord,
     if any(c.consent_id == exported.consent_id and c.join for c in record.consents):
         shared_with["join"] = True  # her consent lets the recipient admit her, once
     subject = record_subject(record, context.views, frozenset(exported.scopes), identity,
-                             shared_with)
+                             shared_with, languages)
     base = config.public_url()
     records_list = status_list_url(base, status_list_id(record.member_id))
     credential = sign(node, vc.member_record_credential(
         node=node, credential_id=exported.credential_id, subject=subject,
         valid_from=exported.valid_from, valid_until=exported.valid_until,
-        status_list=records_list, status_index=exported.status_index))
+        status_list=records_list, status_index=exported.status_index,
+        names=translated(words.EYEBROW, languages),
+        descriptions=translated(words.RECORD_DESCRIPTION, languages)))
     certificates = []
     if "training" in exported.scopes:
         certificates_list = status_list_url(base, status_list_id(record.member_id,
                                                                     "certificates"))
         for index, c in enumerate(record.certificates):
             coop = context.views.get("cooperatives", c.cooperative_id)
-            achievement, _ = certificate_achievement(c, f"{base}/courses/{c.course_id}")
+            achievement, _ = certificate_achievement(c, f"{base}/courses/{c.course_id}",
+                                                     languages)
             issued = dt.datetime.combine(c.issued_on or exported.valid_from.date(),
                                          dt.time(), dt.UTC)
             certificates.append(sign(node, vc.certificate_credential(

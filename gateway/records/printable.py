@@ -105,7 +105,9 @@ async def printable_record(info: Info[GatewayContext, None],
         return None
     credential = summary_credential(context.node, record, context.views, context.now)
     return PrintableRecord(credential=credential, qr_svg=qr_svg(credential),
-                           verify_url=f"{config.public_url()}/.well-known/jwks.json")
+                           verify_url=f"{config.public_url()}/.well-known/jwks.json",
+                           record=record, valid_until=(
+                               context.now + dt.timedelta(days=SUMMARY_DAYS)).date())
 
 
 #: The page of her printed copy (``gateway/static/record.html`` and ``record.js``).

@@ -9,13 +9,18 @@ absolute IRI (a cooperative ``urn:uuid:<id>``, a node ``urn:coopbridge:node:<id>
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from gateway.documents import CertificateDoc, MemberRecord, accounts_of
+from gateway.i18n.catalogues import language_for, translate
+from gateway.i18n.languages import pick
 from gateway.inputs import InputError
 from gateway.records import credentials as vc
+from gateway.records import words
+from gateway.records.languages import in_languages, value_object
 from schemas import membership as m
 from schemas.money import AmountError, major_text, parse_major
 
@@ -64,8 +69,11 @@ def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
 
 
 def record_subject(record: MemberRecord, views, scopes: frozenset[str],
-                   identity: m.PersonalDetails | None, shared_with: dict[str, str]) -> dict:
-    """The ``credentialSubject`` of a member's record, with only ``scopes`` in it."""
+                   identity: m.PersonalDetails | None, shared_with: dict[str, str],
+                   languages: Sequence[str] = ()) -> dict:
+    """The ``credentialSubject`` of a member's record, with only ``scopes`` in it; each
+    certificate's ``title`` in its course's first language, and ``titles`` in
+    ``languages`` (language value objects: ``gateway.records.languages``)."""
     subject: dict[str, Any] = {"id": MEMBER_URN + record.member_id,
                                "type": ["CoopbridgeMember"], "memberId": record.member_id,
                                "sharedWith": shared_with, "scopes": sorted(scopes)}
@@ -101,7 +109,9 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
             "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,
             "issuedOn": (c.issued_on or c.completed_on or dt.date.today()).isoformat(),
             "hours": c.hours, "language": c.language, "level": c.level,
-            "skills": list(c.skills), "revoked": c.revoked} for c in record.certificates]}
+            "skills": list(c.skills), "revoked": c.revoked,
+            **({"titles": in_languages(c.titles, languages)} if c.titles and languages
+               else {})} for c in record.certificates]}
     return subject
 
 
@@ -227,14 +237,41 @@ def skill_alignment(skill: str, course_title: str) -> dict:
                         "its label, in every EU language, is published at targetUrl.")
 
 
-def certificate_achievement(c: CertificateDoc, course_url: str) -> tuple[dict, list]:
-    alignment = [skill_alignment(skill, c.title) for skill in c.skills]
+def certificate_achievement(c: CertificateDoc, course_url: str,
+                            languages: Sequence[str] = ()) -> tuple[dict, list]:
+    """The Open Badges achievement of a certificate: its name, description and criteria in
+    the first of ``languages`` its course has a title in (``inLanguage``), and in each of
+    them as language value objects (``nameInLanguages``, ``descriptionInLanguages``,
+    ``narrativeInLanguages``: Open Badges types the three as single strings)."""
+    titles = c.titles or ({"en": c.title} if c.title else {})
+    picked = pick(titles, list(languages) or ["en"])
+    title = picked.text if picked is not None else c.title
+    alignment = [skill_alignment(skill, title) for skill in c.skills]
     if c.language and c.level:
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
+    primary = language_for([picked.language] if picked is not None else ["en"])
     achievement = {
-        "id": course_url, "name": c.title,
-        "description": f"{c.title}: {c.hours} hours, {c.kind.replace('_', ' ')} course",
-        "criteria": f"Completed {c.hours} hours of {c.title} and passed its assessment",
+        "id": course_url, "name": title,
+        "description": translate(words.COURSE_OF_HOURS, primary, title=title, hours=c.hours),
+        "criteria": translate(words.CRITERIA, primary, title=title, hours=c.hours),
         "achievementType": "Certificate" if c.kind != "language" else "Course",
         "alignment": alignment}
+    if picked is not None and vc.IN_LANGUAGE.match(picked.language):
+        achievement["inLanguage"] = picked.language
+    if languages and c.titles:
+        names = in_languages(c.titles, languages)
+        achievement["nameInLanguages"] = names
+        achievement["descriptionInLanguages"] = _each(words.COURSE_OF_HOURS, names, c.hours)
+        achievement["narrativeInLanguages"] = _each(words.CRITERIA, names, c.hours)
     return achievement, alignment
+
+
+def _each(message: str, titles: list[dict], hours: int) -> list[dict]:
+    """``message`` with each title, in that title's language (English where the catalogues
+    have none)."""
+    found: dict[str, dict] = {}
+    for title in titles:
+        language = language_for([title["@language"]])
+        found.setdefault(language, value_object(translate(
+            message, language, title=title["@value"], hours=hours), language))
+    return list(found.values())

@@ -10,9 +10,12 @@ import typing
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from gateway.documents import ImportDoc
 from gateway.inputs import MoneyInput, enum_for
+from gateway.records.sheet import preferred_languages, record_sheet, sheet_languages
+from gateway.records.sheet_types import SheetColumn
 from gateway.records.verification import Verification
 from gateway.results import PROBLEMS
 from gateway.types import Money, own_id, use_id
@@ -146,6 +149,10 @@ class ExportRecordInput:
                                   "default: what her consent to the recipient grants")
     valid_days: int = strawberry.field(default=DEFAULT_DAYS,
                                        description=f"1 to {MAX_DAYS}; never past the consent")
+    languages: typing.Optional[list[str]] = strawberry.field(
+        default=None, description="the languages the record is written in, up to 3 BCP 47 "
+        "tags, most wanted first (es-EC, tl, ar); default: the language of her cooperative "
+        "and the recipient cooperative's")
 
 
 @strawberry.type(description="A signed portable record, and her certificates")
@@ -248,3 +255,19 @@ class PrintableRecord:
     verify_url: str = strawberry.field(
         description="the issuing node's public keys (JWKS): fetched once, they verify the "
                     "QR code offline")
+    record: strawberry.Private[typing.Any] = None
+    valid_until: strawberry.Private[typing.Optional[dt.date]] = None  # the summary's
+
+    @strawberry.field(description="her record to read and print, in one or two languages side "
+                                  "by side, worded and formatted here: by default her "
+                                  "cooperative's language and her own first preferred one")
+    async def sheet(self, info: Info, languages: typing.Annotated[
+            typing.Optional[list[str]], strawberry.argument(
+                description="up to 2 BCP 47 tags (it-IT, tl); malformed ones are left out")]
+              = None) -> list[SheetColumn]:
+        preferred = () if languages else await preferred_languages(info.context.keys,
+                                                                   self.record)
+        columns = record_sheet(self.record, info.context.views, sheet_languages(
+            self.record, info.context.views, preferred, languages), info.context.now.date(),
+            self.valid_until)
+        return [SheetColumn.of(column) for column in columns]

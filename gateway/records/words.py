@@ -44,3 +44,39 @@ ISSUED = N_("Issued")
 LEVEL = N_("Level")
 #: after a text shown in a language she did not ask for: "(in Spanish)"
 IN_LANGUAGE = N_("(in {language})")
+
+# -- the signed record and certificates (``gateway.records.export``)
+RECORD_DESCRIPTION = N_("Her memberships, savings, loans and certificates at the cooperatives "
+                        "of one coopbridge node, as she consented to share them")
+COURSE_OF_HOURS = N_("{title}: a course of {hours} hours")
+CRITERIA = N_("Completed {hours} hours of {title} and passed its assessment")
+
+# -- the sheet's cells (``gateway.records.sheet``)
+MEMBER_TODAY = N_("member today")
+ENDED_BECAUSE = N_("{day} ({reason})")
+STATUS = N_("Status")
+OPEN = N_("open")
+CLOSED = N_("closed")
+TERM = N_("Term")
+MONTHS = N_("{count} months")
+LOAN = N_("Loan")
+STILL_OWED = N_("Still owed")
+REPAYMENTS_MADE = N_("{made} made: {on_time} on time, {late} late")
+REPAID = N_("repaid")
+BEING_REPAID = N_("being repaid")
+CORRIDOR = N_("From → to")
+TRANSFERS = N_("Transfers")
+SENT = N_("Sent")
+FEES_PAID = N_("Fees paid")
+FEES_SHARE = N_("Fees / sent")
+KIND = N_("Kind")
+SKILLS = N_("Skills")
+REVOKED = N_("{title} (revoked)")
+PRODUCTS = {"savings": N_("Savings"), "share_capital": N_("Share capital"), "loan": N_("Loan")}
+ROLES = {"member": N_("Member"), "worker_member": N_("Worker member"),
+         "board_member": N_("Board member")}
+REASONS = {"returned_home": N_("returned home"), "moved": N_("moved"),
+           "resigned": N_("resigned"), "deceased": N_("deceased"), "expelled": N_("expelled")}
+KINDS = {"language": N_("Language"), "vocational": N_("Vocational"),
+         "business_start_up": N_("Business start-up"),
+         "financial_literacy": N_("Financial literacy"), "governance": N_("Governance")}

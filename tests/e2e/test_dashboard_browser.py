@@ -538,7 +538,7 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
 def test_the_printable_record_shows_her_history_and_a_qr_code(seeded, browser, shots):
     rosa = seeded["members"]["Rosa"]
     page, problems = open_page(
-        browser, f"{seeded['base']}/record#member={rosa}&token={seeded['staff']}")
+        browser, f"{seeded['base']}/record#member={rosa}&lang=en&token={seeded['staff']}")
     page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=60_000)
     assert "token" not in page.url and rosa in page.url
     assert page.locator("[data-testid=member-name]").text_content() == "Rosa Quispe"
@@ -623,4 +623,110 @@ def test_money_in_each_currency_is_charted_on_its_own_scale(seeded, browser):
     assert [r[:2] for r in remittances] == [["Sent (EUR)", "sent-EUR"], ["Sent (USD)", "sent-USD"],
                                             ["Average fee %", "fee"]]
     assert remittances[0][2] < 90_000 <= remittances[1][2]
+    assert problems == [], problems
+
+
+# -- her own page (issue 23) -----------------------------------------------------------------
+
+ISSUE_CODE = """mutation($input: IssueMemberAccessInput!) { issueMemberAccess(input: $input) {
+    __typename ... on MemberAccessCode { code } } }"""
+#: (the page's #lang, the languages of her record's columns, the page's dir, its file names)
+HER_LANGUAGES = [("es-ES,es-EC", ["es-ES", "es-EC"], "ltr", "es"),
+                 ("it-IT,tl", ["it-IT", "tl"], "ltr", "it-tl"),
+                 ("ar", ["ar"], "rtl", "ar")]
+
+
+def her_code(seeded, member: str) -> str:
+    issued = seeded["gateway"].query(seeded["staff"], ISSUE_CODE, input={"memberId": member})
+    assert issued["issueMemberAccess"]["__typename"] == "MemberAccessCode", issued
+    return issued["issueMemberAccess"]["code"]
+
+
+def fits(page, width: int, when: str) -> None:
+    """Nothing runs off a screen ``width`` px wide: no sideways scrolling, no box past it."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.wait_for_timeout(100)
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{when}: {scroll} px wide at {width}"
+    outside = page.evaluate("""(width) => [...document.querySelectorAll('body *')]
+        .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+        .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 0.5
+                       || r.left < -0.5; })
+        .filter(e => !e.closest('dialog:not([open])'))
+        .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 30))""",
+                            width)
+    assert outside == [], f"{when}: {outside[:5]}"
+
+
+def test_her_own_page_in_her_languages_on_a_desktop_and_a_phone(seeded, browser, shots):
+    rosa = seeded["members"]["Rosa"]
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    seeded["gateway"].mutate(seeded["staff"], "grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": seeded["barcelona"], "scopes": ["MEMBERSHIP"], "expiresAt": expires})
+    for lang, columns, direction, name in HER_LANGUAGES:
+        page, problems = open_page(browser, f"{seeded['base']}/me#lang={lang}")
+        page.wait_for_function("() => document.body.dataset.state === 'code'", timeout=30_000)
+        page.fill("[data-testid=code-input]", her_code(seeded, rosa))
+        page.click("[data-testid=code-form] button[type=submit]")
+        page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=60_000)
+        assert page.evaluate("document.documentElement.dir") == direction
+        shown = page.eval_on_selector_all("[data-testid=column]",
+                                          "cs => cs.map(c => [c.lang, c.dir])")
+        assert [c[0] for c in shown] == columns, shown
+        assert [c[1] for c in shown] == ["rtl" if c == "ar" else "ltr" for c in columns]
+        assert page.locator("[data-testid=qr-code] svg").count() == 1
+        assert page.locator("[data-testid=consent]").count() >= 1
+        assert_accessible(page, f"/me in {lang} at 1360 px")
+        page.screenshot(path=str(shots / f"member-{name}.png"), full_page=True)
+        fits(page, 320, f"/me in {lang}")
+        assert_accessible(page, f"/me in {lang} at 320 px")
+        page.screenshot(path=str(shots / f"member-{name}-320.png"), full_page=True)
+        record, more = open_page(
+            browser, f"{seeded['base']}/record#member={rosa}&lang={lang}&token={seeded['staff']}")
+        record.wait_for_function("() => document.body.dataset.state === 'ready'",
+                                 timeout=60_000)
+        assert record.evaluate("document.documentElement.lang") == columns[0]
+        assert_accessible(record, f"/record in {lang} at 1360 px")
+        record.screenshot(path=str(shots / f"record-{name}.png"), full_page=True)
+        fits(record, 320, f"/record in {lang}")
+        assert_accessible(record, f"/record in {lang} at 320 px")
+        record.screenshot(path=str(shots / f"record-{name}-320.png"), full_page=True)
+        assert problems == [] and more == [], (problems, more)
+    # the Spanish and the Ecuadorian columns write the same days and amounts each their way
+    page, _ = open_page(browser, f"{seeded['base']}/record#member={rosa}&lang=es-ES,es-EC"
+                                 f"&token={seeded['staff']}")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=60_000)
+    spain, ecuador = page.eval_on_selector_all(
+        "[data-testid=column] [data-testid=savings] td[data-label]:nth-child(3)",
+        "cells => cells.map(c => c.textContent)")[:2]
+    assert spain != ecuador and "€" in spain and "EUR" in ecuador, (spain, ecuador)
+
+
+def test_she_revokes_a_consent_in_one_click_and_a_title_she_cannot_read_is_marked(
+        seeded, browser):
+    rosa = seeded["members"]["Rosa"]
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    seeded["gateway"].mutate(seeded["staff"], "grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": seeded["barcelona"], "scopes": ["SAVINGS"], "expiresAt": expires})
+    page, problems = open_page(browser, f"{seeded['base']}/me#lang=qu")
+    page.wait_for_function("() => document.body.dataset.state === 'code'", timeout=30_000)
+    page.fill("[data-testid=code-input]", her_code(seeded, rosa))
+    page.click("[data-testid=code-form] button[type=submit]")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=60_000)
+    # Quechua: no catalogue, so the words are English; her course, titled only in Spanish,
+    # shows its Spanish title, marked as such
+    title = page.locator("[data-testid=certificates-table] td span[lang=es]").first
+    assert title.text_content() == "Español B1"
+    marked = page.locator("[data-testid=certificates-table] td .fallback").first
+    assert marked.text_content().strip() == "(in Spanish)"
+    before = page.locator("[data-testid=revoke]").count()
+    assert before >= 1
+    page.locator("[data-testid=revoke]").first.click()
+    assert page.locator("[data-testid=confirm]").is_visible()
+    assert_accessible(page, "the confirmation dialog")
+    page.click("[data-testid=yes-revoke]")
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=revoke]').length"
+                           f" === {before - 1}", timeout=30_000)
     assert problems == [], problems

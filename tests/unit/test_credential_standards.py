@@ -370,3 +370,71 @@ def test_the_checks_themselves_catch_what_they_look_for():
     assert schema_errors(OB_SCHEMA, {**claims, "validFrom": "15/11/2026"})
     assert schema_errors(OB_SCHEMA, {**claims, "type": ["VerifiableCredential"]})
     assert schema_errors(VC_SCHEMA, {**claims, "@context": [vc.OB3_CONTEXT, vc.CONTEXT]})
+
+
+# -- a record in two languages (issue 23) ----------------------------------------------------
+
+COOKING = {"kind": "VOCATIONAL", "titles": [{"language": "es", "title": "Cocina comunitaria"},
+                                            {"language": "ar", "title": "الطبخ المجتمعي"}],
+           "skills": [{"isco08": {"code": "5120"}}], "hours": 40, "startsOn": "2026-03-02",
+           "endsOn": "2026-06-26", "capacity": 20}
+
+
+async def test_a_record_in_two_languages_carries_them_signed_and_passes_the_standards(
+        rosa, monkeypatch):
+    es, member = rosa
+    await take_steps(es, certified(member, COOKING, {"score": 80}))
+    with as_node(monkeypatch, es):
+        record = (await es.ok(EXPORT, MADRID_STAFF, input={
+            "memberId": member, "recipient": {"cooperative": QUITO},
+            "scopes": list(SCOPES), "languages": ["ar", "es-EC"]}))["exportRecord"]
+    assert record["__typename"] == "ExportedRecord", record
+    # verified by a JOSE library that is not the gateway's, with the node's published keys
+    monkeypatch.setenv("COOPBRIDGE_PUBLIC_URL", HOST_URL)
+    app = create_app(node="es", bootstrap="127.0.0.1:9", development=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url=HOST_URL) as gateway:
+        keys = KeySet.import_key_set((await gateway.get("/.well-known/jwks.json")).json())
+    signed = [json.loads(jws.deserialize_compact(token, keys, algorithms=["EdDSA"]).payload)
+              for token in (record["credential"], *record["certificates"])]
+    credential, *certificates = signed
+    assert [n["@language"] for n in credential["name"]] == ["ar", "es"]
+    assert credential["name"][0]["@direction"] == "rtl"
+    assert credential["name"][1]["@value"] == "Historial de socia de cooperativa"
+    [cooking] = [c for c in credential["credentialSubject"]["training"]["certificates"]
+                 if c["title"] == "Cocina comunitaria"]
+    assert cooking["titles"] == [
+        {"@value": "الطبخ المجتمعي", "@language": "ar", "@direction": "rtl"},
+        {"@value": "Cocina comunitaria", "@language": "es"}]
+    assert schema_errors(VC_SCHEMA, credential) == []
+    expand_safely(credential)
+    [badge] = [c for c in certificates if c["credentialSubject"]["achievement"][
+        "nameInLanguages"][0]["@value"] == "الطبخ المجتمعي"]
+    achievement = badge["credentialSubject"]["achievement"]
+    assert (achievement["inLanguage"], achievement["name"]) == ("ar", "الطبخ المجتمعي")
+    assert [d["@language"] for d in achievement["descriptionInLanguages"]] == ["ar", "es"]
+    narrative = achievement["criteria"]["narrativeInLanguages"][1]
+    assert narrative["@language"] == "es" and re.fullmatch(  # (hours: those she attended)
+        r"Completó \d+ horas de Cocina comunitaria y aprobó su evaluación", narrative["@value"])
+    for certificate in certificates:
+        assert schema_errors(OB_SCHEMA, certificate) == []
+        assert schema_errors(VC_SCHEMA, certificate) == []
+        expanded = expand_safely(certificate)
+        assert "@language" in json.dumps(expanded)  # the maps survive expansion
+
+
+async def test_a_course_titled_only_in_spanish_asked_in_quechua_keeps_its_spanish_title(
+        rosa, monkeypatch):
+    es, member = rosa
+    with as_node(monkeypatch, es):
+        record = (await es.ok(EXPORT, MADRID_STAFF, input={
+            "memberId": member, "recipient": {"cooperative": QUITO},
+            "scopes": ["training"], "languages": ["qu"]}))["exportRecord"]
+        wrong = (await es.ok(EXPORT, MADRID_STAFF, input={
+            "memberId": member, "recipient": {"cooperative": QUITO},
+            "scopes": ["training"], "languages": ["not a tag!"]}))["exportRecord"]
+    assert wrong["code"] == "ValidationError"
+    subject = payload(record["credential"])["credentialSubject"]
+    assert {c["titles"][0]["@language"] for c in subject["training"]["certificates"]} == {"es"}
+    badge = payload(record["certificates"][0])["credentialSubject"]["achievement"]
+    assert badge["inLanguage"] == "es"  # the language it is written in, not the one asked

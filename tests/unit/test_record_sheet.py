@@ -1,0 +1,66 @@
+"""Her record sheet (issue 23): worded from the catalogues and formatted by Babel for each
+language's locale, so the two columns of a page say the same thing, each as its readers
+write it: days, amounts and counts as CLDR has them, right to left in Arabic, and a course
+titled in no language of a column shown in its own, marked."""
+
+from __future__ import annotations
+
+from tests.unit.test_gateway_schema import MADRID_STAFF, Node
+from tests.unit.test_printable_record import node, rosas_history  # noqa: F401 (a fixture)
+
+SHEET = """query($id: ID!, $languages: [String!]) { printableRecord(memberId: $id) {
+  sheet(languages: $languages) { language direction catalogue labels { key text }
+    glance { label value }
+    tables { key heading empty columns { text numeric }
+             rows { cells { text language note } } } }
+} }"""
+
+
+async def sheet(node: Node, rosa: str, languages=None) -> list[dict]:  # noqa: F811
+    return (await node.ok(SHEET, MADRID_STAFF, id=rosa, languages=languages))[
+        "printableRecord"]["sheet"]
+
+
+def table(column: dict, key: str) -> dict:
+    return next(t for t in column["tables"] if t["key"] == key)
+
+
+def labels(column: dict) -> dict:
+    return {label["key"]: label["text"] for label in column["labels"]}
+
+
+async def test_each_column_is_worded_and_formatted_for_its_own_locale(node):  # noqa: F811
+    rosa = await rosas_history(node)
+    spain, ecuador = await sheet(node, rosa, ["es-ES", "es-EC"])
+    assert (spain["catalogue"], ecuador["catalogue"]) == ("es", "es")
+    assert labels(spain)["title"] == labels(ecuador)["title"] == "Historial de socia"
+    loan_spain, loan_ecuador = (table(c, "loans")["rows"][0]["cells"] for c in (spain, ecuador))
+    # the same euros as Spain writes them, and as Ecuador does (no euro sign of its own there)
+    assert loan_spain[1]["text"] == "1.200,00\u00a0€"
+    assert loan_ecuador[1]["text"] == "EUR1.200,00"
+    assert loan_spain[3]["text"] == "1 en total: 0 a tiempo, 1 con retraso"
+    started = table(spain, "memberships")["rows"][0]["cells"][3]["text"]
+    assert started == "6 de mayo de 2019"
+    english, arabic = await sheet(node, rosa, ["en", "ar"])
+    assert (english["direction"], arabic["direction"]) == ("ltr", "rtl")
+    assert table(english, "memberships")["rows"][0]["cells"][3]["text"] == "May 6, 2019"
+    assert table(arabic, "loans")["heading"] != table(english, "loans")["heading"]
+    assert table(arabic, "memberships")["rows"][0]["cells"][3]["text"] == "6 مايو 2019"
+
+
+async def test_by_default_her_cooperatives_language_and_her_own(node):  # noqa: F811
+    rosa = await rosas_history(node)
+    columns = await sheet(node, rosa)
+    assert [c["language"] for c in columns] == ["es", "es-EC"]  # Ahorro's, then Rosa's own
+
+
+async def test_a_title_in_no_language_of_the_column_shows_in_its_own_marked(
+        node):  # noqa: F811
+    rosa = await rosas_history(node)
+    [quechua] = await sheet(node, rosa, ["qu"])
+    assert quechua["catalogue"] == "en"  # no catalogue in Quechua: the words in English
+    [title] = [row["cells"][0] for row in table(quechua, "certificates")["rows"]]
+    assert title == {"text": "Español B1", "language": "es", "note": "(in Spanish)"}
+    [spanish] = await sheet(node, rosa, ["es-EC"])
+    assert table(spanish, "certificates")["rows"][0]["cells"][0] == {
+        "text": "Español B1", "language": None, "note": None}
