@@ -42,6 +42,13 @@ _inputs: dict[type, type] = {}
 _enums: dict[type, type] = {}
 
 
+@strawberry.input(description="A text in one language: a contract's language map (tag -> "
+                              "text) is a list of these in GraphQL, each language once")
+class LocalizedTextInput:
+    language: str = strawberry.field(description="a BCP 47 tag (es, es-EC, qu)")
+    text: str = strawberry.field(description="the text in that language")
+
+
 def camel(name: str) -> str:
     return name[0].lower() + name[1:]
 
@@ -64,6 +71,8 @@ def _graphql_type(info: mi.Type, owner: str, field: str):
             return enum_for(info.cls)
         case mi.ListType():
             return list[_graphql_type(info.item_type, owner, field)]
+        case mi.DictType():  # a language map (tag -> text): a list of pairs in GraphQL
+            return list[LocalizedTextInput]
         case mi.StructType() if info.cls is Money:
             return MoneyInput
         case mi.StructType() if info.cls is Sealed:
@@ -164,6 +173,15 @@ def _plain(value, path: str) -> typing.Any:
         return value
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, list) and value and all(isinstance(v, LocalizedTextInput)
+                                                 for v in value):
+        texts: dict[str, str] = {}
+        for i, entry in enumerate(value):
+            if entry.language in texts:
+                raise InputError(f"the language {entry.language} is given twice",
+                                 f"{path}[{i}].language")
+            texts[entry.language] = entry.text
+        return texts
     if isinstance(value, list):
         return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, MoneyInput):
@@ -174,7 +192,9 @@ def _plain(value, path: str) -> typing.Any:
             inner = _plain(fields[option], f"{path}.{option}")
             return {**inner, "type" if option in ("account", "payout") else "scheme":
                     "isco08" if option == "isco08" else option}
-    plain = {k: _plain(v, f"{path}.{k}") for k, v in fields.items()}
+    annotations = getattr(type(value), "__annotations__", {})
+    plain = {k: {} if v == [] and "LocalizedTextInput" in str(annotations.get(k))
+             else _plain(v, f"{path}.{k}") for k, v in fields.items()}  # (no text: an empty map)
     return plain
 
 

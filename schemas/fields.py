@@ -60,6 +60,10 @@ PastDay = Annotated[dt.date, msgspec.Meta(
 #: A short human text (names, titles).
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
+#: A text people wrote in several languages: by BCP 47 tag, the first its author's (issue 23).
+LanguageMap = Annotated[dict[LanguageTag, Text], msgspec.Meta(
+    max_length=20, description="a text in several languages, by BCP 47 tag (es: …, qu: …)")]
+
 #: The largest amount a contract holds, in minor units.
 MAX_MINOR_UNITS = 10**15
 #: A non-negative integer number of minor units (cents, centavos …).

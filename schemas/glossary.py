@@ -17,6 +17,8 @@ course's dates, a loan's first due date) may lie ahead.
 
 from __future__ import annotations
 
+import re
+
 from enum import Enum
 
 from schemas import membership as m
@@ -61,6 +63,8 @@ FIELDS: dict[str, str] = {
     "name": "its name, as people know it (1 to 200 characters)",
     "country": "the cooperative's country: an ISO 3166-1 alpha-2 code (ES)",
     "languages": "the languages the cooperative works in: BCP 47 tags (es, qu), 1 to 20",
+    "names": "its name in each language it has one in, where it has several: BCP 47 tag -> "
+             "name, up to 20 (empty: only name, in its first language)",
     "node": "the federation node the cooperative belongs to: a node id (es), lowercase "
             "letters and digits",
     "currency": "the currency: an ISO 4217 code (EUR)",
@@ -472,8 +476,10 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
 
 
 def meaning(owner: str, field: str) -> str | None:
-    """What ``field`` of the struct named ``owner`` means, or None if the glossary is silent."""
-    return SPECIFIC.get((owner, field)) or FIELDS.get(field)
+    """What ``field`` of the struct named ``owner`` means, or None if the glossary is silent
+    (an earlier version, ``CooperativeRegisteredV1``, means what its newest says)."""
+    return (SPECIFIC.get((owner, field)) or SPECIFIC.get((re.sub(r"V\d+$", "", owner), field))
+            or FIELDS.get(field))
 
 
 def value_meaning(value: Enum) -> str | None:

@@ -37,6 +37,7 @@ class CooperativeView(Doc, kw_only=True):
     node: str = ""
     currency: str = ""
     share_price: Money | None = None
+    names: dict[str, str] = {}  # its name in its languages, where it has several
     groups: list[GroupDoc] = []
     joined: int = 0  # everyone who ever joined (rows ``coop_members``)
     active_members: int = 0

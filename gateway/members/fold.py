@@ -39,6 +39,7 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             coop.registered, coop.name, coop.country = True, event.name, event.country
             coop.kind, coop.languages, coop.node = event.kind.value, list(event.languages), event.node
             coop.currency, coop.share_price = event.currency, event.share_price
+            coop.names = dict(event.names)
             store.put("cooperatives", event.cooperative_id, coop)
             index = document(store, CountryIndex, event.country)
             if event.cooperative_id not in index.cooperatives:
@@ -54,6 +55,7 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             coop.name = event.name or coop.name
             coop.languages = list(event.languages) if event.languages else coop.languages
             coop.share_price = event.share_price or coop.share_price
+            coop.names = dict(event.names) if event.names is not None else coop.names
             store.put("cooperatives", event.cooperative_id, coop)
             return []
         case m.MemberGroupCreated():

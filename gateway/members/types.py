@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import typing
 
 import strawberry
+from strawberry.types import Info
 
 from gateway.documents import MembershipDoc
+from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.members.documents import CooperativeView
 from gateway.types import Money, own_id, shown_count, use_id
 
@@ -149,6 +152,16 @@ class Cooperative:
     groups: list[Group] | None = strawberry.field(
         description="its member groups: for the cooperative's own people only (null for "
                     "others)")
+    names: strawberry.Private[dict[str, str]] = None
+
+    @strawberry.field(description="its name in the reader's language where it has one in "
+                                  "several, else its name (in its first language, marked as a "
+                                  "fallback when that is not the reader's)")
+    def display_name(self, info: Info, lang: typing.Annotated[
+            typing.Optional[list[str]], strawberry.argument(description=LANG)] = None
+                     ) -> LocalizedText:
+        texts = self.names or {(self.languages[0] if self.languages else "und"): self.name}
+        return localized(texts, info, lang)
 
     @classmethod
     def from_doc(cls, doc: CooperativeView, insider: bool = False) -> Cooperative:
@@ -158,4 +171,4 @@ class Cooperative:
                    active_members=shown_count(doc.active_members, insider),
                    groups=[Group(group_id=g.group_id, name=g.name, kind=g.kind,
                                  member_count=len(g.members)) for g in doc.groups]
-                   if insider else None)
+                   if insider else None, names=dict(doc.names))

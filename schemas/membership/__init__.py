@@ -33,7 +33,8 @@ from schemas.membership.cooperatives import (  # noqa: F401
 )
 from schemas.membership.earlier import (  # noqa: F401
     RegisterMemberV1, MemberRegisteredV1, StartMembershipV1, MembershipStartedV1,
-    GrantConsentV1, ConsentGrantedV1,
+    GrantConsentV1, ConsentGrantedV1, RegisterCooperativeV1, CooperativeRegisteredV1,
+    UpdateCooperativeV1, CooperativeUpdatedV1,
 )
 from schemas.membership.members import (  # noqa: F401
     RegisterMember, MemberRegistered, CorrectMemberDetails, MemberDetailsCorrected,

@@ -1,9 +1,10 @@
 """The cooperative aggregate's contracts (key ``cooperative_id``): its registration, details
-and member groups."""
+and member groups. Version 2 of registration and update adds ``names``: its name in each of
+the languages it has one in, where it has several (version 1 reads with none)."""
 
 from __future__ import annotations
 
-from schemas.fields import CountryCode, CurrencyCode, Id, Money, NodeId, Text
+from schemas.fields import CountryCode, CurrencyCode, Id, LanguageMap, Money, NodeId, Text
 from schemas.membership.service import SERVICE
 from schemas.membership.terms import CooperativeKind, GroupKind, Languages
 from schemas.registry import REGISTRY, Contract
@@ -12,11 +13,12 @@ command = REGISTRY.command
 event = REGISTRY.event
 
 
-@command(SERVICE, "RegisterCooperative", key="cooperative_id")
+@command(SERVICE, "RegisterCooperative", version=2, key="cooperative_id")
 class RegisterCooperative(Contract, frozen=True, kw_only=True):
-    """Register a cooperative: its name, country, kind, languages, currency and share price.
-    The share price is in the cooperative's currency (else CurrencyMismatch); an id that is
-    registered already is CooperativeAlreadyRegistered."""
+    """Register a cooperative: its name, country, kind, languages, currency and share price,
+    and its name in each language where it has several (``names``). The share price is in
+    the cooperative's currency (else CurrencyMismatch); an id that is registered already is
+    CooperativeAlreadyRegistered."""
 
     cooperative_id: Id
     name: Text
@@ -26,9 +28,10 @@ class RegisterCooperative(Contract, frozen=True, kw_only=True):
     node: NodeId
     currency: CurrencyCode
     share_price: Money
+    names: LanguageMap = {}
 
 
-@event(SERVICE, "CooperativeRegistered")
+@event(SERVICE, "CooperativeRegistered", version=2)
 class CooperativeRegistered(Contract, frozen=True, kw_only=True):
     cooperative_id: Id
     name: Text
@@ -38,26 +41,30 @@ class CooperativeRegistered(Contract, frozen=True, kw_only=True):
     node: NodeId
     currency: CurrencyCode
     share_price: Money
+    names: LanguageMap = {}
 
 
-@command(SERVICE, "UpdateCooperative", key="cooperative_id")
+@command(SERVICE, "UpdateCooperative", version=2, key="cooperative_id")
 class UpdateCooperative(Contract, frozen=True, kw_only=True):
-    """Change a cooperative's name, languages or share price; what is left out stays as it is.
-    The share price stays in the cooperative's currency (else CurrencyMismatch); an update that
-    changes nothing is NothingToChange; an unknown cooperative is UnknownCooperative."""
+    """Change a cooperative's name, names in its languages, languages or share price; what is
+    left out stays as it is (``names`` given replaces them all). The share price stays in the
+    cooperative's currency (else CurrencyMismatch); an update that changes nothing is
+    NothingToChange; an unknown cooperative is UnknownCooperative."""
 
     cooperative_id: Id
     name: Text | None = None
     languages: Languages | None = None
     share_price: Money | None = None
+    names: LanguageMap | None = None
 
 
-@event(SERVICE, "CooperativeUpdated")
+@event(SERVICE, "CooperativeUpdated", version=2)
 class CooperativeUpdated(Contract, frozen=True, kw_only=True):
     cooperative_id: Id
     name: Text | None = None
     languages: Languages | None = None
     share_price: Money | None = None
+    names: LanguageMap | None = None
 
 
 @command(SERVICE, "CreateMemberGroup", key="cooperative_id")

@@ -1,7 +1,8 @@
 """Earlier versions of the membership contracts, read through upcasters as the newest.
 
 Version 1 of these had no registering cooperative, no consent a membership was started under,
-no consent to join and no time of granting: each reads as version 2 without them."""
+no consent to join and no time of granting, and a cooperative had one name only: each reads
+as version 2 without them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,23 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import Id, Money, PastDay, Sealed, UtcDateTime
+from schemas.fields import (
+    CountryCode,
+    CurrencyCode,
+    Id,
+    Money,
+    NodeId,
+    PastDay,
+    Sealed,
+    Text,
+    UtcDateTime,
+)
+from schemas.membership.cooperatives import (
+    CooperativeRegistered,
+    CooperativeUpdated,
+    RegisterCooperative,
+    UpdateCooperative,
+)
 from schemas.membership.members import (
     ConsentGranted,
     GrantConsent,
@@ -20,7 +37,13 @@ from schemas.membership.members import (
     StartMembership,
 )
 from schemas.membership.service import SERVICE
-from schemas.membership.terms import ConsentScope, GranteeKind, MembershipRole
+from schemas.membership.terms import (
+    ConsentScope,
+    CooperativeKind,
+    GranteeKind,
+    Languages,
+    MembershipRole,
+)
 from schemas.registry import REGISTRY, Contract, fields_of
 
 command = REGISTRY.command
@@ -92,6 +115,54 @@ class ConsentGrantedV1(Contract, frozen=True, kw_only=True):
     expires_at: UtcDateTime
 
 
+@command(SERVICE, "RegisterCooperative", key="cooperative_id")
+class RegisterCooperativeV1(Contract, frozen=True, kw_only=True):
+    """Register a cooperative (version 1: one name only)."""
+
+    cooperative_id: Id
+    name: Text
+    country: CountryCode
+    kind: CooperativeKind
+    languages: Languages
+    node: NodeId
+    currency: CurrencyCode
+    share_price: Money
+
+
+@event(SERVICE, "CooperativeRegistered")
+class CooperativeRegisteredV1(Contract, frozen=True, kw_only=True):
+    """A cooperative registered (version 1: one name only)."""
+
+    cooperative_id: Id
+    name: Text
+    country: CountryCode
+    kind: CooperativeKind
+    languages: Languages
+    node: NodeId
+    currency: CurrencyCode
+    share_price: Money
+
+
+@command(SERVICE, "UpdateCooperative", key="cooperative_id")
+class UpdateCooperativeV1(Contract, frozen=True, kw_only=True):
+    """Change a cooperative's details (version 1: no names in its languages)."""
+
+    cooperative_id: Id
+    name: Text | None = None
+    languages: Languages | None = None
+    share_price: Money | None = None
+
+
+@event(SERVICE, "CooperativeUpdated")
+class CooperativeUpdatedV1(Contract, frozen=True, kw_only=True):
+    """A cooperative's details changed (version 1: no names in its languages)."""
+
+    cooperative_id: Id
+    name: Text | None = None
+    languages: Languages | None = None
+    share_price: Money | None = None
+
+
 def _as_version_2(new: type[Contract]) -> Callable[[Contract], Contract]:
     def upcast(old: Contract) -> Contract:
         return new(**fields_of(old))  # what version 2 added: its default (None, False)
@@ -102,6 +173,10 @@ def _as_version_2(new: type[Contract]) -> Callable[[Contract], Contract]:
 for _old, _new in ((RegisterMemberV1, RegisterMember), (MemberRegisteredV1, MemberRegistered),
                    (StartMembershipV1, StartMembership),
                    (MembershipStartedV1, MembershipStarted),
-                   (GrantConsentV1, GrantConsent), (ConsentGrantedV1, ConsentGranted)):
+                   (GrantConsentV1, GrantConsent), (ConsentGrantedV1, ConsentGranted),
+                   (RegisterCooperativeV1, RegisterCooperative),
+                   (CooperativeRegisteredV1, CooperativeRegistered),
+                   (UpdateCooperativeV1, UpdateCooperative),
+                   (CooperativeUpdatedV1, CooperativeUpdated)):
     REGISTRY.upcaster(_old, _new)(_as_version_2(_new))
 del _old, _new

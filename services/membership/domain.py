@@ -56,6 +56,7 @@ class Cooperative:
     currency: str = ""
     share_price: Money | None = None
     groups: Mapping[str, Group] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # its name in its languages
 
 
 def decide_cooperative(state: Cooperative, command: Contract, context: Context) -> list[Contract]:
@@ -103,7 +104,7 @@ def evolve_cooperative(state: Cooperative, event: Contract) -> Cooperative:
             return Cooperative(
                 registered=True, name=event.name, country=event.country, kind=event.kind,
                 languages=tuple(event.languages), node=event.node, currency=event.currency,
-                share_price=event.share_price,
+                share_price=event.share_price, names=dict(event.names),
             )
         case m.CooperativeUpdated():
             changes = {k: v for k, v in fields_of(event).items()

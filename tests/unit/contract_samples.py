@@ -53,6 +53,8 @@ def sample_value(info: mi.Type):
             return dt.date(2019, 5, 6)
         case mi.ListType():
             return [sample_value(info.item_type)] * max(1, info.min_length or 0)
+        case mi.DictType():  # a language map: two languages, the author's first
+            return {"es": sample_value(info.value_type), "qu": sample_value(info.value_type)}
         case mi.EnumType():
             return next(iter(info.cls))
         case mi.LiteralType():
