@@ -149,8 +149,12 @@ def service(name: str, node: str | None) -> None:
                    "needs --ssl-keyfile.")
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
+              help="The proxies whose X-Forwarded-For names the client (comma-separated "
+                   "addresses, or *): behind a proxy, what limits each client's tries of an "
+                   "activation code per address.")
 def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | None,
-            ssl_keyfile: str | None) -> None:
+            ssl_keyfile: str | None, forwarded_allow_ips: str) -> None:
     """Serve the GraphQL gateway of a node (uvicorn), over HTTPS with --ssl-certfile and
     --ssl-keyfile (what its peers fetch status lists over)."""
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -171,6 +175,7 @@ def gateway(node: str | None, port: int | None, host: str, ssl_certfile: str | N
                               f"https://127.0.0.1:{port or config.gateway_port()}")
     uvicorn.run(create_app(node), host=host, port=port or config.gateway_port(),
                 ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
                 log_level="info", lifespan="on", timeout_graceful_shutdown=GATEWAY_GRACE_S)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from schemas.fields import Money
@@ -33,6 +33,13 @@ def locale_of(tag: str) -> tuple[Locale, bool]:
 def day(value: dt.date, tag: str) -> str:
     """A day, as the locale writes a date in full (``7 de diciembre de 2026``)."""
     return format_date(value, format="long", locale=locale_of(tag)[0])
+
+
+def moment(value: dt.datetime, tag: str) -> str:
+    """A day and time, as the locale writes them, in UTC, saying so (her time zone is not
+    known here)."""
+    return format_datetime(value, format="medium", tzinfo=dt.UTC,
+                           locale=locale_of(tag)[0]) + " UTC"
 
 
 def money(amount: Money, tag: str) -> str:

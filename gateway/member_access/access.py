@@ -51,7 +51,10 @@ async def issue_member_access(info: Info[GatewayContext, None], input: IssueMemb
     if caller.cooperative_id is None:
         return ValidationError(code="ValidationError", field="input.memberId",
                                message="a cooperative's staff issue it (a token of theirs)")
-    command_id = command_id_for(context, idempotency_key) or new_id()
+    # the key is the caller's for this member's code only: the same key for another member
+    # must not show (or issue) the first one's code
+    command_id = command_id_for(context, None if idempotency_key is None else
+                                f"issueMemberAccess|{member_id}|{idempotency_key}") or new_id()
     node_key = config.node_key(context.node)
     code = codes.code_for(node_key, command_id)
     digest = codes.digest(code, node_key)
@@ -61,6 +64,9 @@ async def issue_member_access(info: Info[GatewayContext, None], input: IssueMemb
         code_digest=digest, expires_at=context.now + ACTIVATION_LIVES), member_id, command_id)
     if not hasattr(outcome, "events"):
         return outcome
+    if outcome.aggregate_id != member_id:  # never another member's code
+        return ValidationError(code="ValidationError", field="idempotencyKey", message=(
+            "this idempotency key was used for another request; a new one needs a new key"))
     issued = context.views.get("activation_codes", digest)
     return MemberAccessCode(access_id=access_id, code=code, expires_at=issued.expires_at
                             if issued is not None else context.now + ACTIVATION_LIVES)

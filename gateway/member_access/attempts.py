@@ -1,7 +1,8 @@
 """How many activation codes a replica tries per minute (issue 23): redeeming needs no token,
 so a guesser's only cost is the number of tries. A code has 60 bits and lives 15 minutes;
-at most ``PER_ADDRESS`` tries a minute from one client address and ``PER_GATEWAY`` from all
-of them together leave a guess no chance worth counting. Over either, the answer is
+at most ``PER_ADDRESS`` tries a minute from one client address (an IPv6 /64) and
+``PER_GATEWAY`` from all of them together leave a guess no chance worth counting, and the
+second is high enough that one client cannot lock every member out. Over either, the answer is
 ``TooManyAttempts`` (nothing is sent). Kept in memory, per replica (a node of several
 replicas multiplies ``PER_GATEWAY`` by their number); behind a proxy the client address is
 the one uvicorn is told to trust (``--forwarded-allow-ips``).
@@ -10,12 +11,13 @@ the one uvicorn is told to trust (``--forwarded-allow-ips``).
 from __future__ import annotations
 
 import collections
+import ipaddress
 import time
 import weakref
 from collections.abc import Callable
 
 PER_ADDRESS = 10
-PER_GATEWAY = 300
+PER_GATEWAY = 3_000
 WINDOW_S = 60.0
 #: Addresses remembered at most (a sweep drops those with no try in the window first).
 ADDRESSES = 100_000
@@ -32,7 +34,9 @@ class Attempts:
         self._by_address: dict[str, collections.deque[float]] = {}
 
     def allow(self, address: str) -> bool:
-        """Note a try from ``address``, if it is within both limits (else nothing is noted)."""
+        """Note a try from ``address``, if it is within both limits (else nothing is noted).
+        An IPv6 address counts by its /64: one client holds a whole /64."""
+        address = _network(address)
         now = self.clock()
         since = now - self.window
         _drop_before(self._all, since)
@@ -57,6 +61,18 @@ class Attempts:
                 del self._by_address[address]
         while len(self._by_address) >= ADDRESSES:  # all busy: forget the oldest noted
             del self._by_address[next(iter(self._by_address))]
+
+
+def _network(address: str) -> str:
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if found.version == 4:
+        return str(found)
+    if found.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is that IPv4 client
+        return str(found.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{found}/64", strict=False))
 
 
 def _drop_before(tries: collections.deque[float], since: float) -> None:

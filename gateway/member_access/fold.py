@@ -34,9 +34,12 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             member.accesses.append(AccessDoc(access_id=event.access_id,
                                              cooperative_id=event.cooperative_id,
                                              issued_at=envelope.time))
-            store.put("activation_codes", event.code_digest, ActivationCode(
-                code_digest=event.code_digest, member_id=event.member_id,
-                access_id=event.access_id, expires_at=event.expires_at))
+            held = store.get("activation_codes", event.code_digest)
+            if held is None or held.member_id == event.member_id:  # a digest is one
+                # member's: never handed to another who was issued the same by mistake
+                store.put("activation_codes", event.code_digest, ActivationCode(
+                    code_digest=event.code_digest, member_id=event.member_id,
+                    access_id=event.access_id, expires_at=event.expires_at))
         case m.MemberAccessGranted():
             for access in member.accesses:
                 if access.access_id == event.access_id:

@@ -203,7 +203,8 @@ async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyC
     except msgspec.ValidationError as invalid:
         field = "input.contact" if "contact" in str(invalid) else "input.preferredLanguages"
         return ValidationError(code="ValidationError", field=field, message=str(invalid))
-    if corrected == details:
+    if corrected == details and idempotency_key is None:  # (under a key: a retry, which the
+        # log answers as it answered the first)
         return problem("NothingToChange", "her contact details are already these")
     try:
         sealed = await context.keys.seal(caller.member_id, msgspec.json.encode(corrected))

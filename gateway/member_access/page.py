@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from gateway.documents import MemberRecord
 from gateway.i18n.catalogues import language_for, translate
-from gateway.i18n.formats import day, direction
+from gateway.i18n.formats import day, direction, moment
 from gateway.i18n.languages import canonical, preferences
 from gateway.member_access import words
 from gateway.pages import page
@@ -112,7 +112,7 @@ def my_page(record: MemberRecord, views, wanted: list[str], now: dt.datetime,
                         until=day(x.valid_until.date(), tag),
                         status=status(x.revoked, x.valid_until))
                for x in reversed(record.exports)]
-    readings = [MyReading(at=day(e.at.date(), tag), reader=who("cooperative", e.reader),
+    readings = [MyReading(at=moment(e.at, tag), reader=who("cooperative", e.reader),
                           what=f"{_(words.READS.get(e.read, e.read))}: "
                                + ", ".join(_(words.SCOPES.get(s, s)) for s in e.scopes))
                 for e in reversed(entries)]

@@ -33,6 +33,7 @@ class SocketsByAccess:
         self.views = views
         self._open: dict[str, dict[object, tuple[Caller, Close]]] = {}
         self._task: asyncio.Task | None = None
+        self._tap = None
 
     def opened(self, caller: Caller, close: Close) -> object | None:
         """Note a socket of ``caller`` (a member's, else nothing); ``close`` ends it. Returns
@@ -41,8 +42,13 @@ class SocketsByAccess:
             return None
         seat = object()
         self._open.setdefault(caller.member_id, {})[seat] = (caller, close)
-        if self._task is None:
+        if self._task is None or self._task.done():  # (one that died is started again)
+            # the tap is taken now, not when the task first runs: a revocation applied in
+            # between is not missed
+            self._tap = self.views.listeners.tap()
             self._task = asyncio.ensure_future(self._watch())
+        if live(caller, self.views) is None:  # revoked before its socket was noted
+            asyncio.ensure_future(_quietly(close))
         return seat
 
     def closed(self, seat: object | None) -> None:
@@ -50,18 +56,19 @@ class SocketsByAccess:
             if seats.pop(seat, None) is not None and not seats:
                 del self._open[member_id]
         if not self._open and self._task is not None:
-            self._task.cancel()
+            self._task.cancel()  # (one cancelled before it ran lets go of its tap here)
+            self.views.listeners.unlisten(self._tap)
             self._task = None
 
     async def _watch(self) -> None:
         listeners = self.views.listeners
-        tap = listeners.tap()
         try:
             while True:
                 try:
-                    _, (_, event) = await tap.get()
+                    _, (_, event) = await self._tap.get()
                 except FellBehind:  # what did it miss? ask every socket's access again
-                    tap = listeners.tap()
+                    listeners.unlisten(self._tap)
+                    self._tap = listeners.tap()
                     self._close_where(lambda caller: live(caller, self.views) is None)
                     continue
                 if isinstance(event, m.MemberAccessRevoked):
@@ -72,7 +79,7 @@ class SocketsByAccess:
                 elif isinstance(event, m.MemberErased):
                     self._close_where(lambda caller: True, event.member_id)
         finally:
-            listeners.unlisten(tap)
+            listeners.unlisten(self._tap)
 
     def _close_where(self, ends: Callable[[Caller], bool], member_id: str | None = None) -> None:
         for member in [member_id] if member_id is not None else list(self._open):

@@ -7,6 +7,7 @@ first (``gateway.member_access.entries``).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Annotated
 
@@ -79,10 +80,10 @@ async def members(info: Info[GatewayContext, None], cooperative_id: strawberry.I
     rows = info.context.views.rows("coop_members", cooperative_id,
                                    member_sort(start - 1) if start else None)
     ids = [row.member_id for row in itertools.islice(rows, size)]
+    members = await asyncio.gather(*(recorded(info, visible_member(info, member_id),
+                                              m.ReadKind.RECORD) for member_id in ids))
     edges = [MemberEdge(cursor=cursor(start + i), node=member)
-             for i, member_id in enumerate(ids)
-             if (member := await recorded(info, visible_member(info, member_id),
-                                          m.ReadKind.RECORD)) is not None]
+             for i, member in enumerate(members) if member is not None]
     return MemberConnection(
         edges=edges, total_count=coop.joined,
         page_info=PageInfo(has_next_page=start + size < coop.joined,

@@ -24,17 +24,36 @@ from gateway.auth import Caller
 from gateway.context import GatewayContext, caller_of
 from gateway.fold import summary
 from gateway.member_access.entries import recorded
+from gateway.member_access.liveness import live
 from gateway.members.member import visible_member
 from gateway.members.types import HistoryEntry
 from schemas import membership as m
 
 
 def _may_follow(context: GatewayContext, caller: Caller | None, member_id: str) -> bool:
-    if caller is None or caller.expired():
-        return False
+    if caller is None or caller.expired() or live(caller, context.views) is None:
+        return False  # (a member's access revoked, or she erased, meanwhile: at once)
     record = context.views.get("members", member_id)
     return (record is not None and record.registered and "membership" in visible_scopes(
         caller, record, dt.datetime.now(dt.UTC)))
+
+
+async def _recorded(info: Info[GatewayContext, None], caller: Caller, member_id: str,
+                    before: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The consents the caller follows her under now, recorded as an access entry of hers
+    when they are not those recorded ``before`` (when the stream opens, and when a consent
+    of a new scope comes in meanwhile); None if that could not be recorded: the stream ends."""
+    read = visible_member(info, member_id, caller, dt.datetime.now(dt.UTC))
+    if read is None:
+        return None
+    if not read.read_under or set(read.read_under) <= set(before):
+        return read.read_under or before
+    try:
+        if await recorded(info, read, m.ReadKind.EVENTS, caller, once=False) is None:
+            return None
+    except GraphQLError:
+        return None
+    return read.read_under
 
 
 async def member_events(info: Info[GatewayContext, None],
@@ -42,17 +61,17 @@ async def member_events(info: Info[GatewayContext, None],
     context, caller = info.context, caller_of(info.context)
     if not _may_follow(context, caller, member_id):
         return
-    read = visible_member(info, member_id, caller, dt.datetime.now(dt.UTC))
-    try:  # under her consent: recorded when it opens, else it ends at once
-        if await recorded(info, read, m.ReadKind.EVENTS, caller) is None:
-            return
-    except GraphQLError:
+    read_under = await _recorded(info, caller, member_id, ())
+    if read_under is None:
         return
     listener = context.views.listen(caller, member_id)
     try:
         while True:
             _, message = await listener.get()
             if not _may_follow(context, caller, member_id):
+                return
+            read_under = await _recorded(info, caller, member_id, read_under)
+            if read_under is None:
                 return
             envelope, event = message
             scope = history_scope(event.contract_service, event.contract_name)

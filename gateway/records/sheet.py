@@ -192,8 +192,8 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
             Cell(f"{country(ends[0])} → {country(ends[1])}" if len(ends) == 2 else corridor),
             Cell(count(number, language)), Cell(money(Money(sent, currency), language)),
             Cell(money(Money(fees, currency), language)),
-            Cell(format_percent(Decimal(fees) / Decimal(sent), "#,##0.00%", locale=locale)
-                 if sent else "")])
+            Cell(format_percent(round(Decimal(fees) / Decimal(sent), 4), locale=locale,
+                                decimal_quantization=False) if sent else "")])
     column.tables.append(Table("remittances", _(words.SENT_HOME), [
         _(words.CORRIDOR), _(words.TRANSFERS), _(words.SENT), _(words.FEES_PAID),
         _(words.FEES_SHARE)], [False, True, True, True, True], remittance_rows,

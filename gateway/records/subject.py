@@ -256,8 +256,10 @@ def certificate_achievement(c: CertificateDoc, course_url: str,
         "criteria": translate(words.CRITERIA, primary, title=title, hours=c.hours),
         "achievementType": "Certificate" if c.kind != "language" else "Course",
         "alignment": alignment}
-    if picked is not None and vc.IN_LANGUAGE.match(picked.language):
-        achievement["inLanguage"] = picked.language
+    if (picked is not None and vc.IN_LANGUAGE.match(picked.language)
+            and language_for([picked.language]) == primary
+            and (primary != "en" or picked.language.split("-")[0] == "en")):
+        achievement["inLanguage"] = picked.language  # (only when its words are too)
     if languages and c.titles:
         names = in_languages(c.titles, languages)
         achievement["nameInLanguages"] = names

@@ -15,7 +15,7 @@
   var REDEEM = "mutation($code: String!) { redeemMemberAccess(input: {code: $code}) {" +
     " __typename ... on MemberToken { token memberId } ... on Problem { code } } }";
   var MINE = [
-    "query Mine($lang: [String!]) { me { memberId",
+    "query Mine($lang: [String!]) { me { memberId accesses { accessId current }",
     "  record { identity { givenNames familyNames } }",
     "  page(lang: $lang) { language direction words { key text }",
     "    consents { consentId grantee what until status active }",
@@ -26,6 +26,11 @@
     "  printableRecord(memberId: $id) { qrSvg", sheet.FIELDS, "} }"].join("\n");
   var REVOKE = "mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) {" +
     " __typename ... on Problem { code message } } }";
+  var RENEW = "mutation { renewMemberToken { __typename ... on MemberToken { token } } }";
+  var SIGN_OUT = "mutation($input: RevokeMemberAccessInput!) { revokeMemberAccess(" +
+    "input: $input) { __typename } }";
+  /* Her token is renewed when it has less than this left (it lives 7 days). */
+  var RENEW_BEFORE_MS = 3 * 24 * 3600 * 1000;
 
   function word(key) { return words[key] || ""; }
 
@@ -77,7 +82,26 @@
     box.appendChild(node);
   }
 
-  var memberId = null, pending = null;
+  var memberId = null, accessId = null, pending = null;
+
+  /* When her token stops working (its exp claim), in ms; 0 if it cannot be read. */
+  function expiry(token) {
+    try {
+      var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(window.atob(part + "===".slice((part.length + 3) % 4))).exp * 1000;
+    } catch (e) { return 0; }
+  }
+
+  /* A token with little time left is renewed while her access is live. */
+  function renewIfDue() {
+    var token = cb.token();
+    if (!token || expiry(token) - Date.now() > RENEW_BEFORE_MS) { return Promise.resolve(); }
+    return cb.graphql(RENEW, {}).then(function (data) {
+      if (data.renewMemberToken.__typename === "MemberToken") {
+        cb.setToken(data.renewMemberToken.token);
+      }
+    }).catch(function () { /* the old one goes on until it expires */ });
+  }
 
   function confirmRevoke(consent) {
     var dialog = document.getElementById("confirm");
@@ -141,6 +165,9 @@
     cb.graphql(MINE, {lang: lang}).then(function (data) {
       if (!data.me) { throw new Error("no record"); }
       memberId = data.me.memberId;
+      var current = data.me.accesses.filter(function (a) { return a.current; })[0];
+      accessId = current ? current.accessId : null;
+      renewIfDue();
       return cb.graphql(PRINTABLE, {id: memberId, languages: lang ? lang.slice(0, 2) : null})
         .then(function (more) { render(data.me, more.printableRecord); });
     }).catch(function (error) {
@@ -189,8 +216,11 @@
       redeem(code);
     });
     document.getElementById("sign-out").addEventListener("click", function () {
-      cb.setToken(null);
-      window.location.reload();
+      /* signing out ends this access, so a copy of the token opens nothing either */
+      var done = function () { cb.setToken(null); window.location.reload(); };
+      if (!memberId || !accessId) { done(); return; }
+      cb.graphql(SIGN_OUT, {input: {memberId: memberId, accessId: accessId}})
+        .then(done, done);
     });
     document.getElementById("confirm").addEventListener("close", function () {
       var dialog = document.getElementById("confirm"), consent = pending;

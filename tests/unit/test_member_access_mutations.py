@@ -76,6 +76,12 @@ def test_tries_are_limited_per_address_and_per_gateway_within_a_minute():
     tries = Attempts(per_address=3, per_gateway=5, window=60, clock=lambda: now[0])
     assert [tries.allow("a") for _ in range(4)] == [True, True, True, False]
     assert [tries.allow("b") for _ in range(3)] == [True, True, False]  # 5 in all
+    now[0] = 30.0
+    tries = Attempts(per_address=2, per_gateway=100, window=60, clock=lambda: now[0])
+    assert [tries.allow(a) for a in ("2001:db8::1", "2001:db8::2", "2001:db8::3")] == [
+        True, True, False]  # one client holds a whole IPv6 /64
+    assert tries.allow("2001:db8:0:1::1") and tries.allow("192.0.2.1")
+    assert tries.allow("::ffff:192.0.2.1") and not tries.allow("192.0.2.1")  # the same client
     now[0] = 60.0  # a minute on: room again
     assert tries.allow("a") and tries.allow("b")
 

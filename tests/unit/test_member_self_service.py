@@ -291,3 +291,57 @@ async def test_her_timeline_shows_who_did_what_never_who_by_name(node):  # noqa:
     written = [item for item in node.views.rows("timeline", rosa)]
     assert {item.actor for item in written} == {f"cooperative:{AHORRO}:staff", "member"}
     assert all(MADRID_STAFF.subject not in (item.actor or "") for item in written)
+
+
+async def test_a_stream_she_opened_before_her_access_was_revoked_stops_at_once(
+        node):  # noqa: F811
+    rosa = (await rosa_joins(node))["rosa"]
+    her = await her_token(node, rosa)
+    deposit = deposit_to(node, rosa)
+
+    async def revoke_then_deposit():
+        assert (await node.mutate("revokeMemberAccess", {"memberId": rosa}, MADRID_STAFF))[
+            "__typename"] == "CommandAccepted"
+        await deposit()
+
+    assert await follow_as(node, her, "memberEvents", {"memberId": rosa},
+                           revoke_then_deposit) == []
+
+
+async def test_one_idempotency_key_for_two_members_issues_each_her_own_code(
+        node):  # noqa: F811
+    rosa = (await rosa_joins(node))["rosa"]
+    pedro = (await rosa_joins(node, {**ROSA_DETAILS, "givenNames": "Pedro"}))["rosa"]
+    first, second = (await issue(node, rosa, key="counter-1"),
+                     await issue(node, pedro, key="counter-1"))
+    assert first["__typename"] == second["__typename"] == "MemberAccessCode"
+    assert first["code"] != second["code"] and first["accessId"] != second["accessId"]
+    pedros = verify_token(NODE, (await redeem(node, second["code"]))["token"])
+    assert pedros.member_id == pedro
+
+
+async def test_a_stream_under_consent_records_again_when_a_new_consent_comes_in(
+        node):  # noqa: F811
+    rosa = (await rosa_joins(node))["rosa"]
+    her = await her_token(node, rosa)
+    await node.mutate("grantConsent", consent(rosa, new_id(), ("MEMBERSHIP",)), her)
+    deposit = deposit_to(node, rosa)
+
+    async def more_then_deposit():
+        await node.mutate("grantConsent", consent(rosa, new_id(), ("SAVINGS",)), her)
+        await deposit()
+
+    seen = await follow_as(node, QUITO_STAFF, "memberEvents", {"memberId": rosa},
+                           more_then_deposit)
+    assert seen == ["FundsDeposited"]  # (the grant is hers to see, not Quito's)
+    entries = [e["node"] for e in (await node.ok(ME, her))["me"]["accessEntries"]["edges"]]
+    assert [(e["read"], e["scopes"]) for e in entries] == [
+        ("events", ["membership"]), ("events", ["membership", "savings"])]
+
+
+async def test_many_consents_to_one_cooperative_still_leave_one_entry(node):  # noqa: F811
+    rosa = (await rosa_joins(node))["rosa"]
+    for _ in range(22):
+        assert (await node.mutate("grantConsent", consent(rosa, new_id()), MADRID_STAFF))[
+            "__typename"] == "CommandAccepted"
+    assert (await node.ok(QUITO_READS, QUITO_STAFF, id=rosa))["member"]["memberId"] == rosa
