@@ -26,6 +26,7 @@ from gateway.context import GatewayContext
 from gateway.i18n.languages import preferences
 from gateway.member_access.access import her_token
 from gateway.member_access.page import MyPage, my_page
+from gateway.records.sheet import preferred_languages
 from gateway.member_access.types import MemberToken
 from gateway.members.member import Member, visible_member
 from gateway.paging import PageInfo, cursor, offset, page_size
@@ -109,14 +110,17 @@ class Me:
 
     @strawberry.field(description="her page's words and lists (her consents, her shared "
                                   "records, the latest reads under her consent), worded and "
-                                  "formatted for the first of the languages asked for (else "
-                                  "Accept-Language) there is a catalogue for")
-    def page(self, info: Info[GatewayContext, None], lang: typing.Annotated[
+                                  "formatted for the first of the languages asked for there "
+                                  "is a catalogue for (without lang: her own preferred "
+                                  "languages, then the request's Accept-Language)")
+    async def page(self, info: Info[GatewayContext, None], lang: typing.Annotated[
             typing.Optional[list[str]], strawberry.argument(
                 description="BCP 47 tags, most wanted first")] = None) -> MyPage:
         request = info.context.request
-        wanted = preferences(request.headers.get("accept-language") if request is not None
-                             else None, lang)
+        asked = preferences(None, lang) if lang else []
+        wanted = asked or [*preferences(None, list(await preferred_languages(
+            info.context.keys, self.record.record))), *preferences(
+            request.headers.get("accept-language") if request is not None else None)]
         latest = collections.deque(info.context.views.rows("access_entries", self.member_id),
                                    maxlen=LATEST_READINGS)
         return my_page(self.record.record, info.context.views, wanted, info.context.now,
@@ -192,6 +196,9 @@ async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyC
     if plaintext is None:
         return problem("MemberErased", "this member was erased")
     details = msgspec.json.decode(plaintext, type=m.PersonalDetails)
+    if input.contact is None and input.preferred_languages is None:
+        return ValidationError(code="ValidationError", field="input",
+                               message="give her contact, her preferred languages, or both")
     changes = {}
     if input.contact is not None:
         changes["contact"] = input.contact or None
@@ -201,8 +208,12 @@ async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyC
         corrected = msgspec.json.decode(msgspec.json.encode(
             {**msgspec.to_builtins(details), **changes}), type=m.PersonalDetails)
     except msgspec.ValidationError as invalid:
-        field = "input.contact" if "contact" in str(invalid) else "input.preferredLanguages"
-        return ValidationError(code="ValidationError", field=field, message=str(invalid))
+        if "contact" in str(invalid):
+            return ValidationError(code="ValidationError", field="input.contact",
+                                   message="a contact has at most 200 characters")
+        return ValidationError(code="ValidationError", field="input.preferredLanguages",
+                               message="preferred languages are 1 to 20 BCP 47 tags "
+                                       "(es-EC, tl, ar)")
     if corrected == details and idempotency_key is None:  # (under a key: a retry, which the
         # log answers as it answered the first)
         return problem("NothingToChange", "her contact details are already these")

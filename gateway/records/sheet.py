@@ -33,7 +33,8 @@ MOST = 2
 LABELS = {"title": words.TITLE, "eyebrow": words.EYEBROW, "member_id": words.MEMBER_ID,
           "issued_by": words.ISSUED_BY, "printed": words.PRINTED,
           "at_a_glance": words.AT_A_GLANCE, "verify": words.VERIFY, "scan": words.SCAN,
-          "foot": words.FOOT, "print": words.PRINT, "in_language": words.IN_LANGUAGE}
+          "foot": words.FOOT, "print": words.PRINT, "in_language": words.IN_LANGUAGE,
+          "hint": words.HINT, "forget": words.FORGET}
 
 
 @dataclass
@@ -143,6 +144,14 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
         rows.append([Cell(coop_name(ms.cooperative_id)), Cell(coop_country(ms.cooperative_id)),
                      Cell(_(words.ROLES.get(ms.role, ms.role))),
                      Cell(day(ms.started_on, language)), Cell(until)])
+    imports = record.imports  # her history from other nodes, as the records she brought said
+    for imported in imports:
+        for ims in imported.history.memberships:
+            rows.append([Cell(_(words.FROM_NODE, name=ims.cooperative_name,
+                                node=imported.issuer_node)), Cell(country(ims.country)),
+                         Cell(_(words.ROLES.get(ims.role.value, ims.role.value))),
+                         Cell(day(ims.started_on, language)),
+                         Cell(day(ims.ended_on, language) if ims.ended_on else "")])
     column.tables.append(Table("memberships", _(words.COOPERATIVES), [
         _(words.COOPERATIVE), _(words.COUNTRY), _(words.ROLE), _(words.FROM), _(words.UNTIL)],
         [False] * 5, rows, _(words.NO_MEMBERSHIPS)))
@@ -155,7 +164,11 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
         [[Cell(_(words.PRODUCTS.get(a.product, a.product))), Cell(coop_name(a.cooperative_id)),
           Cell(money(a.balance, language) if a.balance is not None else ""),
           Cell(_(words.CLOSED if a.closed else words.OPEN))]
-         for a in accounts if a.product != "loan"], _(words.NO_ACCOUNTS)))
+         for a in accounts if a.product != "loan"]
+        + [[Cell(_(words.PRODUCTS.get(b.product, b.product))),
+            Cell(_(words.FROM_NODE, name="", node=i.issuer_node).strip(" ·")),
+            Cell(money(b.balance, language)), Cell("")]
+           for i in imports for b in i.history.balances], _(words.NO_ACCOUNTS)))
     loan_rows, on_time_all, late_all = [], 0, 0
     for a in accounts:
         if a.loan is None:
@@ -172,6 +185,17 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
                    on_time=count(on_time, language), late=count(late, language))),
             Cell(money(a.loan.outstanding, language)),
             Cell(_(words.REPAID if a.loan.closed else words.BEING_REPAID))])
+    for imported in imports:
+        for loan in imported.history.loans:
+            on_time, late = loan.repaid_on_time + loan.repaid_early, loan.repaid_late
+            on_time_all, late_all = on_time_all + on_time, late_all + late
+            loan_rows.append([
+                Cell(_(words.FROM_NODE, name="", node=imported.issuer_node).strip(" ·")),
+                Cell(money(loan.principal, language)),
+                Cell(_(words.MONTHS, count=count(loan.instalments, language))),
+                Cell(_(words.REPAYMENTS_MADE, made=count(on_time + late, language),
+                       on_time=count(on_time, language), late=count(late, language))),
+                Cell(""), Cell(_(words.REPAID if loan.closed else words.BEING_REPAID))])
     column.tables.append(Table("loans", _(words.LOANS), [
         _(words.COOPERATIVE), _(words.LOAN), _(words.TERM), _(words.REPAYMENTS),
         _(words.STILL_OWED), _(words.STATUS)], [False, True, False, False, True, False],
@@ -185,6 +209,12 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
             sums[0] += 1
             sums[1] += r.amount.amount
             sums[2] += r.fee.amount if r.fee else 0
+    for imported in imports:
+        for sent_home in imported.history.remittances:
+            sums = corridors.setdefault((sent_home.corridor, sent_home.sent.currency), [0, 0, 0])
+            sums[0] += sent_home.count
+            sums[1] += sent_home.sent.amount
+            sums[2] += sent_home.fees.amount
     remittance_rows = []
     for (corridor, currency), (number, sent, fees) in sorted(corridors.items()):
         ends = corridor.split("-")
@@ -214,22 +244,34 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
             Cell(_(words.KINDS.get(c.kind, c.kind))), Cell(level),
             Cell(count(c.hours, language)), Cell(", ".join(_skill(s) for s in c.skills)),
             Cell(day(issued, language) if issued else "")])
+    for imported in imports:
+        for ic in imported.history.certificates:
+            certificate_rows.append([
+                Cell(_(words.REVOKED, title=ic.title) if ic.revoked else ic.title),
+                Cell(_(words.KINDS.get(ic.kind, ic.kind))),
+                Cell(f"CEFR {ic.level}" if ic.level else ""), Cell(""),
+                Cell(", ".join(_skill(s) for s in ic.skills)), Cell(day(ic.issued_on, language))])
     column.tables.append(Table("certificates", _(words.CERTIFICATES), [
         _(words.CERTIFICATE), _(words.KIND), _(words.LEVEL), _(words.HOURS), _(words.SKILLS),
         _(words.ISSUED)], [False, False, False, True, False, False], certificate_rows,
         _(words.NO_CERTIFICATES)))
     # at a glance
-    since = min((ms.started_on for ms in record.memberships), default=None)
+    abroad = [ims for i in imports for ims in i.history.memberships]
+    since = min([ms.started_on for ms in record.memberships]
+                + [ims.started_on for ims in abroad], default=None)
     if since is not None:
         column.glance.append((_(words.MEMBER_SINCE), day(since, language)))
-    countries = sorted({coop_country(ms.cooperative_id) for ms in record.memberships} - {""})
-    column.glance.append((_(words.COOPERATIVES), count(len(record.memberships), language)
+    countries = sorted(({coop_country(ms.cooperative_id) for ms in record.memberships}
+                        | {country(ims.country) for ims in abroad}) - {""})
+    column.glance.append((_(words.COOPERATIVES),
+                          count(len(record.memberships) + len(abroad), language)
                           + (" · " + ", ".join(countries) if countries else "")))
     if on_time_all + late_all:
         column.glance.append((_(words.REPAYMENTS), _(
             words.ON_TIME_LATE, on_time=count(on_time_all, language),
             late=count(late_all, language))))
-    held = [c for c in record.certificates if not c.revoked]
+    held = [c for c in record.certificates if not c.revoked] + [
+        c for i in imports for c in i.history.certificates if not c.revoked]
     levels = [f"CEFR {c.level}" for c in held if c.level]
     column.glance.append((_(words.CERTIFICATES), count(len(held), language)
                           + (f" ({', '.join(levels)})" if levels else "")))

@@ -18,6 +18,9 @@ FOOT = N_("This page shows the record as this node holds it today. Only the QR c
           "signed: to trust a printed copy, scan it and check the signature with the issuing "
           "node's public keys.")
 PRINT = N_("Print")
+HINT = N_("A printable copy of a member's record, for her to keep. The QR code holds a signed "
+          "summary that any cooperative can check without a network.")
+FORGET = N_("Forget token")
 COOPERATIVES = N_("Cooperatives")
 SAVINGS = N_("Savings and shares")
 LOANS = N_("Loans and how they were repaid")
@@ -72,6 +75,8 @@ FEES_SHARE = N_("Fees / sent")
 KIND = N_("Kind")
 SKILLS = N_("Skills")
 REVOKED = N_("{title} (revoked)")
+#: a part of her history a record from another node brought (her record came home)
+FROM_NODE = N_("{name} · from node {node}")
 PRODUCTS = {"savings": N_("Savings"), "share_capital": N_("Share capital"), "loan": N_("Loan")}
 ROLES = {"member": N_("Member"), "worker_member": N_("Worker member"),
          "board_member": N_("Board member")}

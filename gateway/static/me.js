@@ -207,8 +207,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var params = cb.fragment();
     var asked = params.get("lang");
-    languages = asked ? asked.split(",").filter(Boolean).slice(0, 3)
-                      : (navigator.languages || []).slice(0, 3);
+    /* without #lang: the gateway's choice (her own languages, then the browser's) */
+    languages = asked ? asked.split(",").filter(Boolean).slice(0, 3) : [];
     document.getElementById("code-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var code = document.getElementById("code-input").value.trim();

@@ -400,7 +400,7 @@ async def test_a_record_in_two_languages_carries_them_signed_and_passes_the_stan
     credential, *certificates = signed
     assert [n["@language"] for n in credential["name"]] == ["ar", "es"]
     assert credential["name"][0]["@direction"] == "rtl"
-    assert credential["name"][1]["@value"] == "Historial de socia de cooperativa"
+    assert credential["name"][1]["@value"] == "Historial de membresía cooperativa"
     [cooking] = [c for c in credential["credentialSubject"]["training"]["certificates"]
                  if c["title"] == "Cocina comunitaria"]
     assert cooking["titles"] == [

@@ -117,6 +117,9 @@ async def test_she_renews_her_token_and_corrects_her_contact_but_not_her_name(
     identity = (await node.ok(ME, her))["me"]["record"]["identity"]
     assert identity == {"givenNames": ROSA_DETAILS["givenNames"],
                         "contact": "+34 600 000 111", "preferredLanguages": ["es-EC", "qu"]}
+    # her page speaks her first language there are words in (Quechua has none yet: Spanish)
+    assert (await node.ok("{ me { page { language } } }", her))["me"]["page"] == {
+        "language": "es"}
     bad = (await node.ok("""mutation($input: CorrectMyContactInput!) {
         correctMyContact(input: $input) { __typename ... on ValidationError { field } } }""",
         her, input={"preferredLanguages": ["not a language!"]}))["correctMyContact"]

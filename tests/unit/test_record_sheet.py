@@ -5,7 +5,16 @@ titled in no language of a column shown in its own, marked."""
 
 from __future__ import annotations
 
-from tests.unit.test_gateway_schema import MADRID_STAFF, Node
+from tests.unit.test_gateway_federation import (  # noqa: F401 (federation_pair: a fixture)
+    IMPORT,
+    QUITO_STAFF,
+    as_node,
+    consent,
+    export,
+    federation_pair,
+    import_input,
+)
+from tests.unit.test_gateway_schema import MADRID_STAFF, Node, rosa_joins
 from tests.unit.test_printable_record import node, rosas_history  # noqa: F401 (a fixture)
 
 SHEET = """query($id: ID!, $languages: [String!]) { printableRecord(memberId: $id) {
@@ -33,7 +42,7 @@ async def test_each_column_is_worded_and_formatted_for_its_own_locale(node):  # 
     rosa = await rosas_history(node)
     spain, ecuador = await sheet(node, rosa, ["es-ES", "es-EC"])
     assert (spain["catalogue"], ecuador["catalogue"]) == ("es", "es")
-    assert labels(spain)["title"] == labels(ecuador)["title"] == "Historial de socia"
+    assert labels(spain)["title"] == labels(ecuador)["title"] == "Historial de membresía"
     loan_spain, loan_ecuador = (table(c, "loans")["rows"][0]["cells"] for c in (spain, ecuador))
     # the same euros as Spain writes them, and as Ecuador does (no euro sign of its own there)
     assert loan_spain[1]["text"] == "1.200,00\u00a0€"
@@ -64,3 +73,25 @@ async def test_a_title_in_no_language_of_the_column_shows_in_its_own_marked(
     [spanish] = await sheet(node, rosa, ["es-EC"])
     assert table(spanish, "certificates")["rows"][0]["cells"][0] == {
         "text": "Español B1", "language": None, "note": None}
+
+
+async def test_at_home_her_sheet_holds_the_history_her_record_brought(
+        federation_pair, monkeypatch):  # noqa: F811
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa)
+    with as_node(monkeypatch, ec):
+        imported = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            record["credential"])))["importRecord"]
+        assert imported["__typename"] == "RecordImportedHere", imported
+        [column] = (await ec.ok(SHEET, QUITO_STAFF, id=rosa, languages=["es-EC"]))[
+            "printableRecord"]["sheet"]
+    memberships = [[c["text"] for c in row["cells"]]
+                   for row in table(column, "memberships")["rows"]]
+    assert memberships[1][:3] == ["Ahorro Solidario Madrid · del nodo es", "España (ES)",
+                                  "Miembro"]
+    savings = [[c["text"] for c in row["cells"]] for row in table(column, "savings")["rows"]]
+    assert ["Ahorro", "del nodo es", "EUR1.250,50", ""] in savings
+    glance = dict((line["label"], line["value"]) for line in column["glance"])
+    assert glance["Cooperativas"].startswith("2 · ")  # at home and abroad
