@@ -136,6 +136,7 @@ class CertificateDoc(Doc, kw_only=True):
     kind: str
     title: str  # in the course's first language
     titles: dict[str, str] = {}  # by language (a certificate folded before these were kept: {})
+    criteria: dict[str, str] = {}  # what earning it took, by language, where the course said
     skills: list[str] = []
     language: str | None = None
     level: str | None = None

@@ -63,6 +63,9 @@ FIELDS: dict[str, str] = {
     "name": "its name, as people know it (1 to 200 characters)",
     "country": "the cooperative's country: an ISO 3166-1 alpha-2 code (ES)",
     "languages": "the languages the cooperative works in: BCP 47 tags (es, qu), 1 to 20",
+    "criteria": "what earning the course's certificate takes, in that language, as its "
+                "certificates say it (empty: the hours and the assessment, in the record's "
+                "words)",
     "names": "its name in each language it has one in, where it has several: BCP 47 tag -> "
              "name, up to 20 (empty: only name, in its first language)",
     "node": "the federation node the cooperative belongs to: a node id (es), lowercase "

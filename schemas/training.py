@@ -95,7 +95,18 @@ Skill = EscoSkill | IscoOccupation
 
 
 class Title(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A course's title and description in one language."""
+    """A course's title, description and criteria (what earning its certificate takes) in one
+    language."""
+
+    language: LanguageTag
+    title: Text
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    criteria: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class TitleV1(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A course's title and description in one language (version 1 of the course's and the
+    certificate's contracts: no criteria)."""
 
     language: LanguageTag
     title: Text
@@ -105,7 +116,7 @@ class Title(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 Titles = Annotated[list[Title], msgspec.Meta(min_length=1, max_length=20)]
 
 
-@command(SERVICE, "OfferCourse", key="course_id")
+@command(SERVICE, "OfferCourse", version=2, key="course_id")
 class OfferCourse(Contract, frozen=True, kw_only=True):
     """Offer a course: its titles, kind, skills or language level, hours, dates and capacity.
     A language course names the language taught and a CEFR target level; every other kind names
@@ -126,7 +137,7 @@ class OfferCourse(Contract, frozen=True, kw_only=True):
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 
 
-@event(SERVICE, "CourseOffered")
+@event(SERVICE, "CourseOffered", version=2)
 class CourseOffered(Contract, frozen=True, kw_only=True):
     course_id: Id
     cooperative_id: Id
@@ -236,7 +247,7 @@ class IssueCertificate(Contract, frozen=True, kw_only=True):
     issued_on: PastDay
 
 
-@event(SERVICE, "CertificateIssued")
+@event(SERVICE, "CertificateIssued", version=2)
 class CertificateIssued(Contract, frozen=True, kw_only=True):
     """What the portable record carries: who issued it, for what, attaining what."""
 
@@ -273,3 +284,76 @@ class CertificateRevoked(Contract, frozen=True, kw_only=True):
     certificate_id: Id
     member_id: Id
     reason: Reason
+
+
+# -- earlier versions: version 1 of the course's and the certificate's contracts had titles
+# without criteria (``TitleV1``); each reads as version 2 with none
+
+
+@command(SERVICE, "OfferCourse", key="course_id")
+class OfferCourseV1(Contract, frozen=True, kw_only=True):
+    """Offer a course (version 1: titles without criteria)."""
+
+    course_id: Id
+    cooperative_id: Id
+    titles: Annotated[list[TitleV1], msgspec.Meta(min_length=1, max_length=20)]
+    kind: CourseKind
+    language_taught: LanguageTag | None = None
+    target_level: Cefr | None = None
+    skills: Annotated[list[Skill], msgspec.Meta(max_length=50)] = []
+    hours: Hours
+    starts_on: dt.date
+    ends_on: dt.date
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+@event(SERVICE, "CourseOffered")
+class CourseOfferedV1(Contract, frozen=True, kw_only=True):
+    """A course offered (version 1: titles without criteria)."""
+
+    course_id: Id
+    cooperative_id: Id
+    titles: Annotated[list[TitleV1], msgspec.Meta(min_length=1, max_length=20)]
+    kind: CourseKind
+    language_taught: LanguageTag | None = None
+    target_level: Cefr | None = None
+    skills: Annotated[list[Skill], msgspec.Meta(max_length=50)] = []
+    hours: Hours
+    starts_on: dt.date
+    ends_on: dt.date
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+@event(SERVICE, "CertificateIssued")
+class CertificateIssuedV1(Contract, frozen=True, kw_only=True):
+    """A certificate issued (version 1: titles without criteria)."""
+
+    certificate_id: Id
+    course_id: Id
+    member_id: Id
+    cooperative_id: Id
+    kind: CourseKind
+    titles: Annotated[list[TitleV1], msgspec.Meta(min_length=1, max_length=20)]
+    skills: list[Skill] = []
+    language: LanguageTag | None = None
+    level: Cefr | None = None
+    hours: Annotated[int, msgspec.Meta(ge=0)]
+    score: Annotated[int, msgspec.Meta(ge=0, le=100)]
+    course_started_on: dt.date
+    completed_on: PastDay
+    issued_on: PastDay
+
+
+def _with_criteria(new: type[Contract]):
+    def upcast(old: Contract) -> Contract:
+        fields = {name: getattr(old, name) for name in old.__struct_fields__}
+        return new(**{**fields, "titles": [Title(language=t.language, title=t.title,
+                                                 description=t.description)
+                                           for t in old.titles]})
+    return upcast
+
+
+for _old, _new in ((OfferCourseV1, OfferCourse), (CourseOfferedV1, CourseOffered),
+                   (CertificateIssuedV1, CertificateIssued)):
+    REGISTRY.upcaster(_old, _new)(_with_criteria(_new))
+del _old, _new

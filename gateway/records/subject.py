@@ -242,7 +242,8 @@ def certificate_achievement(c: CertificateDoc, course_url: str,
     """The Open Badges achievement of a certificate: its name, description and criteria in
     the first of ``languages`` its course has a title in (``inLanguage``), and in each of
     them as language value objects (``nameInLanguages``, ``descriptionInLanguages``,
-    ``narrativeInLanguages``: Open Badges types the three as single strings)."""
+    ``narrativeInLanguages``: Open Badges types the three as single strings). The criteria
+    are the course's own where it wrote them, else a sentence from the catalogues."""
     titles = c.titles or ({"en": c.title} if c.title else {})
     picked = pick(titles, list(languages) or ["en"])
     title = picked.text if picked is not None else c.title
@@ -250,10 +251,12 @@ def certificate_achievement(c: CertificateDoc, course_url: str,
     if c.language and c.level:
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
     primary = language_for([picked.language] if picked is not None else ["en"])
+    said = pick(c.criteria, [picked.language] if picked is not None else ["en"])
     achievement = {
         "id": course_url, "name": title,
         "description": translate(words.COURSE_OF_HOURS, primary, title=title, hours=c.hours),
-        "criteria": translate(words.CRITERIA, primary, title=title, hours=c.hours),
+        "criteria": said.text if said is not None else translate(
+            words.CRITERIA, primary, title=title, hours=c.hours),
         "achievementType": "Certificate" if c.kind != "language" else "Course",
         "alignment": alignment}
     if (picked is not None and vc.IN_LANGUAGE.match(picked.language)
@@ -264,7 +267,9 @@ def certificate_achievement(c: CertificateDoc, course_url: str,
         names = in_languages(c.titles, languages)
         achievement["nameInLanguages"] = names
         achievement["descriptionInLanguages"] = _each(words.COURSE_OF_HOURS, names, c.hours)
-        achievement["narrativeInLanguages"] = _each(words.CRITERIA, names, c.hours)
+        achievement["narrativeInLanguages"] = (
+            in_languages(c.criteria, languages) if c.criteria  # as the course says it
+            else _each(words.CRITERIA, names, c.hours))
     return achievement, alignment
 
 

@@ -20,12 +20,13 @@ def title_of(titles: list[t.Title]) -> str:
     return titles[0].title if titles else ""
 
 
-def titles_of(titles: list[t.Title]) -> dict[str, str]:
-    """A course's titles by language, its first language first (a language given twice:
-    its first title)."""
+def titles_of(titles: list[t.Title], part: str = "title") -> dict[str, str]:
+    """A course's titles (or its ``part``: criteria) by language, its first language first
+    (a language given twice: its first; one that does not say it: left out)."""
     by_language: dict[str, str] = {}
     for title in titles:
-        by_language.setdefault(title.language, title.title)
+        if getattr(title, part):
+            by_language.setdefault(title.language, getattr(title, part))
     return by_language
 
 
@@ -78,6 +79,7 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 certificate_id=event.certificate_id, course_id=event.course_id,
                 cooperative_id=event.cooperative_id, kind=event.kind.value,
                 title=title_of(event.titles), titles=titles_of(event.titles),
+                criteria=titles_of(event.titles, "criteria"),
                 skills=[skill_of(x) for x in event.skills],
                 language=event.language, level=event.level.value if event.level else None,
                 hours=event.hours, score=event.score, completed_on=event.completed_on,

@@ -53,6 +53,16 @@ class Certificate:
     def localized_title(self, info: Info, lang: typing.Annotated[
             list[str] | None, strawberry.argument(description=LANG)] = None) -> LocalizedText:
         return localized(self.titles or {"und": self.title}, info, lang)
+
+    criteria: strawberry.Private[dict[str, str]] = None
+
+    @strawberry.field(description="what earning it took, in the reader's language when its "
+                                  "course said it in several (null when the course did not "
+                                  "say: its hours and its assessment)")
+    def localized_criteria(self, info: Info, lang: typing.Annotated[
+            list[str] | None, strawberry.argument(description=LANG)] = None
+                           ) -> LocalizedText | None:
+        return localized(self.criteria or {}, info, lang)
     hours: int = strawberry.field(description="the hours she attended")
     score: int = strawberry.field(description="her final score, 0 to 100")
     completed_on: dt.date | None

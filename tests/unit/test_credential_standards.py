@@ -374,8 +374,10 @@ def test_the_checks_themselves_catch_what_they_look_for():
 
 # -- a record in two languages (issue 23) ----------------------------------------------------
 
-COOKING = {"kind": "VOCATIONAL", "titles": [{"language": "es", "title": "Cocina comunitaria"},
-                                            {"language": "ar", "title": "الطبخ المجتمعي"}],
+COOKING = {"kind": "VOCATIONAL", "titles": [
+    {"language": "es", "title": "Cocina comunitaria",
+     "criteria": "Cocinó para 50 personas con productos de temporada"},
+    {"language": "ar", "title": "الطبخ المجتمعي", "criteria": "طبخت لخمسين شخصًا"}],
            "skills": [{"isco08": {"code": "5120"}}], "hours": 40, "startsOn": "2026-03-02",
            "endsOn": "2026-06-26", "capacity": 20}
 
@@ -413,9 +415,17 @@ async def test_a_record_in_two_languages_carries_them_signed_and_passes_the_stan
     achievement = badge["credentialSubject"]["achievement"]
     assert (achievement["inLanguage"], achievement["name"]) == ("ar", "الطبخ المجتمعي")
     assert [d["@language"] for d in achievement["descriptionInLanguages"]] == ["ar", "es"]
-    narrative = achievement["criteria"]["narrativeInLanguages"][1]
-    assert narrative["@language"] == "es" and re.fullmatch(  # (hours: those she attended)
-        r"Completó \d+ horas de Cocina comunitaria y aprobó su evaluación", narrative["@value"])
+    # the criteria as the course wrote them, in each language, inside the signed payload
+    assert achievement["criteria"]["narrative"] == "طبخت لخمسين شخصًا"
+    assert achievement["criteria"]["narrativeInLanguages"] == [
+        {"@value": "طبخت لخمسين شخصًا", "@language": "ar", "@direction": "rtl"},
+        {"@value": "Cocinó para 50 personas con productos de temporada", "@language": "es"}]
+    # a course that wrote none: the catalogue's sentence, in each language
+    [other] = [c for c in certificates if c["credentialSubject"]["achievement"]["name"]
+               == "Español B1"]
+    narrative = other["credentialSubject"]["achievement"]["criteria"]["narrativeInLanguages"]
+    assert [n["@language"] for n in narrative] == ["es"] and re.fullmatch(
+        r"Completó \d+ horas de Español B1 y aprobó su evaluación", narrative[0]["@value"])
     for certificate in certificates:
         assert schema_errors(OB_SCHEMA, certificate) == []
         assert schema_errors(VC_SCHEMA, certificate) == []
