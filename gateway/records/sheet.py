@@ -246,8 +246,13 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
             Cell(day(issued, language) if issued else "")])
     for imported in imports:
         for ic in imported.history.certificates:
+            title = pick(ic.titles, [language]) if ic.titles else None
+            text = title.text if title is not None else ic.title
+            other = title.language if title is not None and title.fallback else None
             certificate_rows.append([
-                Cell(_(words.REVOKED, title=ic.title) if ic.revoked else ic.title),
+                Cell(_(words.REVOKED, title=text) if ic.revoked else text, other,
+                     _(words.IN_LANGUAGE, language=_language_name(other, catalogue))
+                     if other else None),
                 Cell(_(words.KINDS.get(ic.kind, ic.kind))),
                 Cell(f"CEFR {ic.level}" if ic.level else ""), Cell(""),
                 Cell(", ".join(_skill(s) for s in ic.skills)), Cell(day(ic.issued_on, language))])

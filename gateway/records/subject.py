@@ -16,7 +16,7 @@ import msgspec
 
 from gateway.documents import CertificateDoc, MemberRecord, accounts_of
 from gateway.i18n.catalogues import language_for, translate
-from gateway.i18n.languages import pick
+from gateway.i18n.languages import canonical, pick
 from gateway.inputs import InputError
 from gateway.records import credentials as vc
 from gateway.records import words
@@ -191,7 +191,7 @@ def imported_history(subject: dict) -> m.ImportedHistory:
         certificates = [m.ImportedCertificate(
             title=x["title"], kind=x["kind"], issued_on=dt.date.fromisoformat(x["issuedOn"]),
             level=x.get("level"), skills=list(x.get("skills") or []),
-            revoked=bool(x.get("revoked")))
+            revoked=bool(x.get("revoked")), titles=_titles_of(x.get("titles")))
             for x in (subject.get("training") or {}).get("certificates", [])]
         history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
                                     remittances=remittances, certificates=certificates)
@@ -200,6 +200,18 @@ def imported_history(subject: dict) -> m.ImportedHistory:
     except (KeyError, TypeError, ValueError, AttributeError, InputError,
             msgspec.ValidationError) as bad:
         raise ValueError("the record's subject is not a coopbridge member record") from bad
+
+
+def _titles_of(values: Any) -> dict[str, str]:
+    """A record's language value objects (``titles``) as a language map: the well-formed
+    ones only, up to the contract's 20 (an odd one is left out, never the whole record)."""
+    found: dict[str, str] = {}
+    for value in values if isinstance(values, list) else []:
+        tag = canonical(value.get("@language", "")) if isinstance(value, dict) else None
+        text = value.get("@value") if tag else None
+        if tag and isinstance(text, str) and 0 < len(text) <= 200 and len(found) < 20:
+            found.setdefault(tag, text)
+    return found
 
 
 def identity_of(subject: dict) -> m.PersonalDetails | None:

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.documents import ImportDoc
+from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.inputs import MoneyInput, enum_for
 from gateway.records.sheet import preferred_languages, record_sheet, sheet_languages
 from gateway.records.sheet_types import SheetColumn
@@ -59,12 +60,21 @@ class ImportedRemittances:
 
 @strawberry.type(description="A certificate earned abroad, as an imported record states it")
 class ImportedCertificate:
-    title: str
+    title: str = strawberry.field(description="its title, in the first language the record "
+                                              "gave")
     kind: str
     issued_on: dt.date
     level: str | None
     skills: list[str]
     revoked: bool
+    titles: strawberry.Private[dict[str, str]] = None
+
+    @strawberry.field(description="its title in the reader's language when the record gave "
+                                  "it, else in its first language, marked as a fallback")
+    def localized_title(self, info: Info, lang: typing.Annotated[
+            typing.Optional[list[str]], strawberry.argument(description=LANG)] = None
+                        ) -> LocalizedText:
+        return localized(self.titles or {"und": self.title}, info, lang)
 
 
 @strawberry.type(description="A portable record from another node, verified and imported")
@@ -108,7 +118,8 @@ class ImportedRecord:
                          for x in h.remittances],
             certificates=[ImportedCertificate(title=x.title, kind=x.kind, issued_on=x.issued_on,
                                               level=x.level, skills=list(x.skills),
-                                              revoked=x.revoked) for x in h.certificates])
+                                              revoked=x.revoked, titles=dict(x.titles))
+                          for x in h.certificates])
 
 
 @strawberry.type(description="A record this node issued")

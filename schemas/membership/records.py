@@ -7,7 +7,17 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import CountryCode, Id, Money, NodeId, PastDay, Sealed, Text, UtcDateTime
+from schemas.fields import (
+    CountryCode,
+    Id,
+    LanguageMap,
+    Money,
+    NodeId,
+    PastDay,
+    Sealed,
+    Text,
+    UtcDateTime,
+)
 from schemas.membership.service import SERVICE
 from schemas.membership.terms import ConsentScope, GranteeKind, MembershipRole
 from schemas.registry import REGISTRY, Contract
@@ -117,6 +127,7 @@ class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     skills: Annotated[list[Annotated[str, msgspec.Meta(max_length=300)]],
                       msgspec.Meta(max_length=50)] = []
     revoked: bool = False
+    titles: LanguageMap = {}  # its title in each language the record gave (title: the first)
 
 
 class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -129,7 +140,7 @@ class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
 
 
-@command(SERVICE, "ImportRecord", key="member_id")
+@command(SERVICE, "ImportRecord", version=2, key="member_id")
 class ImportRecord(Contract, frozen=True, kw_only=True):
     """Record a verified portable record at the home node, for the same global member id.
     ``personal`` is the identity the record carried, sealed with the member's data key here."""
@@ -143,7 +154,7 @@ class ImportRecord(Contract, frozen=True, kw_only=True):
     personal: Sealed | None = None
 
 
-@event(SERVICE, "RecordImported")
+@event(SERVICE, "RecordImported", version=2)
 class RecordImported(Contract, frozen=True, kw_only=True):
     member_id: Id
     credential_id: Id
@@ -152,3 +163,73 @@ class RecordImported(Contract, frozen=True, kw_only=True):
     digest: Digest
     history: ImportedHistory
     personal: Sealed | None = None
+
+
+# -- earlier versions: version 1 of an import carried each certificate's title in one language
+# only (``ImportedCertificateV1``); it reads as version 2 with no titles by language
+
+
+class ImportedCertificateV1(msgspec.Struct, frozen=True, kw_only=True,
+                            forbid_unknown_fields=True):
+    """A certificate earned abroad (version 1: its title in one language)."""
+
+    title: Text
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
+    issued_on: PastDay
+    level: Annotated[str, msgspec.Meta(pattern=r"^(A1|A2|B1|B2|C1|C2)$")] | None = None
+    skills: Annotated[list[Annotated[str, msgspec.Meta(max_length=300)]],
+                      msgspec.Meta(max_length=50)] = []
+    revoked: bool = False
+
+
+class ImportedHistoryV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a portable record says (version 1: certificates titled in one language)."""
+
+    memberships: Annotated[list[ImportedMembership], msgspec.Meta(max_length=200)] = []
+    balances: Annotated[list[ImportedBalance], msgspec.Meta(max_length=200)] = []
+    loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
+    remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
+    certificates: Annotated[list[ImportedCertificateV1], msgspec.Meta(max_length=200)] = []
+
+
+@command(SERVICE, "ImportRecord", key="member_id")
+class ImportRecordV1(Contract, frozen=True, kw_only=True):
+    """Record a verified portable record at the home node (version 1)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV1
+    personal: Sealed | None = None
+
+
+@event(SERVICE, "RecordImported")
+class RecordImportedV1(Contract, frozen=True, kw_only=True):
+    """A portable record recorded at home (version 1)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV1
+    personal: Sealed | None = None
+
+
+def _titled(new: type[Contract]):
+    def upcast(old: Contract) -> Contract:
+        history = old.history
+        return new(**{**{name: getattr(old, name) for name in old.__struct_fields__},
+                      "history": ImportedHistory(
+                          memberships=history.memberships, balances=history.balances,
+                          loans=history.loans, remittances=history.remittances,
+                          certificates=[ImportedCertificate(**msgspec.structs.asdict(c))
+                                        for c in history.certificates])})
+    return upcast
+
+
+for _old, _new in ((ImportRecordV1, ImportRecord), (RecordImportedV1, RecordImported)):
+    REGISTRY.upcaster(_old, _new)(_titled(_new))
+del _old, _new

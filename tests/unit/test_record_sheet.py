@@ -15,7 +15,12 @@ from tests.unit.test_gateway_federation import (  # noqa: F401 (federation_pair:
     import_input,
 )
 from tests.unit.test_gateway_schema import MADRID_STAFF, Node, rosa_joins
-from tests.unit.test_printable_record import node, rosas_history  # noqa: F401 (a fixture)
+from tests.unit.test_printable_record import (  # noqa: F401 (node: a fixture)
+    certified,
+    node,
+    rosas_history,
+    take_steps,
+)
 
 SHEET = """query($id: ID!, $languages: [String!]) { printableRecord(memberId: $id) {
   sheet(languages: $languages) { language direction catalogue labels { key text }
@@ -95,3 +100,29 @@ async def test_at_home_her_sheet_holds_the_history_her_record_brought(
     assert ["Ahorro", "del nodo es", "EUR1.250,50", ""] in savings
     glance = dict((line["label"], line["value"]) for line in column["glance"])
     assert glance["Cooperativas"].startswith("2 · ")  # at home and abroad
+
+
+async def test_her_certificates_titles_in_every_language_come_home_with_her(
+        federation_pair, monkeypatch):  # noqa: F811
+    es, ec = federation_pair
+    rosa = (await rosa_joins(es))["rosa"]
+    await take_steps(es, certified(rosa, {
+        "kind": "LANGUAGE", "titles": [{"language": "es", "title": "Español B1"},
+                                       {"language": "en", "title": "Spanish B1"}],
+        "languageTaught": "es-ES", "targetLevel": "B1", "hours": 80,
+        "startsOn": "2026-03-02", "endsOn": "2026-06-26", "capacity": 20},
+        {"score": 84, "levelAttained": "B1"}))
+    await consent(es, rosa)
+    record = await export(monkeypatch, es, rosa, languages=["es", "en"])
+    with as_node(monkeypatch, ec):
+        assert (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(record["credential"])))[
+            "importRecord"]["__typename"] == "RecordImportedHere"
+        data = await ec.ok("""query($id: ID!) { member(id: $id) { importedRecords {
+            certificates { title localizedTitle(lang: ["en-GB"]) { text language fallback } }
+            } } }""", QUITO_STAFF, id=rosa)
+        [column] = (await ec.ok(SHEET, QUITO_STAFF, id=rosa, languages=["en"]))[
+            "printableRecord"]["sheet"]
+    [certificate] = data["member"]["importedRecords"][0]["certificates"]
+    assert certificate == {"title": "Español B1", "localizedTitle": {
+        "text": "Spanish B1", "language": "en", "fallback": False}}
+    assert table(column, "certificates")["rows"][0]["cells"][0]["text"] == "Spanish B1"
