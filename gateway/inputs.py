@@ -23,6 +23,7 @@ import strawberry
 from msgspec import inspect as mi
 
 from gateway.descriptions import summary_of
+from gateway.i18n.languages import canonical
 from schemas import membership as m
 from schemas import savings as s
 from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
@@ -177,10 +178,13 @@ def _plain(value, path: str) -> typing.Any:
                                                  for v in value):
         texts: dict[str, str] = {}
         for i, entry in enumerate(value):
-            if entry.language in texts:
-                raise InputError(f"the language {entry.language} is given twice",
+            tag = canonical(entry.language)
+            if tag is None:
+                raise InputError(f"{entry.language!r} is not a BCP 47 tag (es, es-EC, qu)",
                                  f"{path}[{i}].language")
-            texts[entry.language] = entry.text
+            if tag in texts:
+                raise InputError(f"the language {tag} is given twice", f"{path}[{i}].language")
+            texts[tag] = entry.text
         return texts
     if isinstance(value, list):
         return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]

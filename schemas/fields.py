@@ -33,11 +33,12 @@ CurrencyCode = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")
 ]
 
-#: BCP 47 language tag, e.g. ``es-EC``.
+#: BCP 47 language tag, e.g. ``es-EC`` (the pattern contracts accept).
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 LanguageTag = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        pattern=LANGUAGE_TAG,
         max_length=35,
         description="BCP 47 language tag",
     ),

@@ -2,7 +2,9 @@
 so a guesser's only cost is the number of tries. A code has 60 bits and lives 15 minutes;
 at most ``PER_ADDRESS`` tries a minute from one client address (an IPv6 /64) and
 ``PER_GATEWAY`` from all of them together leave a guess no chance worth counting, and the
-second is high enough that one client cannot lock every member out. Over either, the answer is
+second is high enough that one ordinary client cannot lock every member out (one holding a
+whole IPv6 /48, 300 /64s and more, still could: a proxy's limits are the place for that).
+Over either, the answer is
 ``TooManyAttempts`` (nothing is sent). Kept in memory, per replica (a node of several
 replicas multiplies ``PER_GATEWAY`` by their number); behind a proxy the client address is
 the one uvicorn is told to trust (``--forwarded-allow-ips``).

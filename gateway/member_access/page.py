@@ -15,7 +15,7 @@ from starlette.routing import Route
 from gateway.documents import MemberRecord
 from gateway.i18n.catalogues import language_for, translate
 from gateway.i18n.formats import day, direction, moment
-from gateway.i18n.languages import canonical, preferences
+from gateway.i18n.languages import canonical, pick, preferences
 from gateway.member_access import words
 from gateway.pages import page
 from gateway.records.sheet_types import SheetLabel
@@ -96,6 +96,8 @@ def my_page(record: MemberRecord, views, wanted: list[str], now: dt.datetime,
         if kind == "node":
             return _(words.A_NODE, node=grantee)
         coop = views.get("cooperatives", grantee)
+        if coop is not None and coop.names:
+            return pick(coop.names, [tag]).text
         return coop.name if coop is not None and coop.name else grantee
 
     def status(revoked: bool, until: dt.datetime) -> str:

@@ -46,7 +46,7 @@ class SocketsByAccess:
             # the tap is taken now, not when the task first runs: a revocation applied in
             # between is not missed
             self._tap = self.views.listeners.tap()
-            self._task = asyncio.ensure_future(self._watch())
+            self._task = asyncio.ensure_future(self._watch(self._tap))
         if live(caller, self.views) is None:  # revoked before its socket was noted
             asyncio.ensure_future(_quietly(close))
         return seat
@@ -60,15 +60,16 @@ class SocketsByAccess:
             self.views.listeners.unlisten(self._tap)
             self._task = None
 
-    async def _watch(self) -> None:
+    async def _watch(self, tap) -> None:
+        """Its own tap only (a task cancelled late must never let go of its successor's)."""
         listeners = self.views.listeners
         try:
             while True:
                 try:
-                    _, (_, event) = await self._tap.get()
+                    _, (_, event) = await tap.get()
                 except FellBehind:  # what did it miss? ask every socket's access again
-                    listeners.unlisten(self._tap)
-                    self._tap = listeners.tap()
+                    listeners.unlisten(tap)
+                    tap = listeners.tap()
                     self._close_where(lambda caller: live(caller, self.views) is None)
                     continue
                 if isinstance(event, m.MemberAccessRevoked):
@@ -79,7 +80,7 @@ class SocketsByAccess:
                 elif isinstance(event, m.MemberErased):
                     self._close_where(lambda caller: True, event.member_id)
         finally:
-            listeners.unlisten(self._tap)
+            listeners.unlisten(tap)
 
     def _close_where(self, ends: Callable[[Caller], bool], member_id: str | None = None) -> None:
         for member in [member_id] if member_id is not None else list(self._open):

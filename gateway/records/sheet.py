@@ -121,6 +121,8 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
 
     def coop_name(cooperative_id: str) -> str:
         coop = coops.get(cooperative_id) or views.get("cooperatives", cooperative_id)
+        if coop is not None and coop.names:  # its name in the column's language, if it has one
+            return pick(coop.names, [language]).text
         return coop.name if coop is not None and coop.name else cooperative_id
 
     def coop_country(cooperative_id: str) -> str:
@@ -144,7 +146,7 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
         rows.append([Cell(coop_name(ms.cooperative_id)), Cell(coop_country(ms.cooperative_id)),
                      Cell(_(words.ROLES.get(ms.role, ms.role))),
                      Cell(day(ms.started_on, language)), Cell(until)])
-    imports = record.imports  # her history from other nodes, as the records she brought said
+    imports = _latest(record.imports)  # her history from other nodes, as the records said
     for imported in imports:
         for ims in imported.history.memberships:
             rows.append([Cell(_(words.FROM_NODE, name=ims.cooperative_name,
@@ -281,6 +283,17 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
     column.glance.append((_(words.CERTIFICATES), count(len(held), language)
                           + (f" ({', '.join(levels)})" if levels else "")))
     return column
+
+
+def _latest(imports):
+    """The newest record she brought from each node: each is her whole history there, so
+    two records from one node would count it twice."""
+    newest = {}
+    for imported in imports:
+        held = newest.get(imported.issuer_node)
+        if held is None or imported.issued_at > held.issued_at:
+            newest[imported.issuer_node] = imported
+    return list(newest.values())
 
 
 def _language_name(tag: str, catalogue: str) -> str:

@@ -9,6 +9,7 @@ absolute IRI (a cooperative ``urn:uuid:<id>``, a node ``urn:coopbridge:node:<id>
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from gateway.inputs import InputError
 from gateway.records import credentials as vc
 from gateway.records import words
 from gateway.records.languages import in_languages, value_object
+from schemas.fields import LANGUAGE_TAG
 from schemas import membership as m
 from schemas.money import AmountError, major_text, parse_major
 
@@ -207,8 +209,11 @@ def _titles_of(values: Any) -> dict[str, str]:
     ones only, up to the contract's 20 (an odd one is left out, never the whole record)."""
     found: dict[str, str] = {}
     for value in values if isinstance(values, list) else []:
-        tag = canonical(value.get("@language", "")) if isinstance(value, dict) else None
-        text = value.get("@value") if tag else None
+        said = value.get("@language") if isinstance(value, dict) else None
+        tag = canonical(said) if isinstance(said, str) else None
+        if tag is None or not re.fullmatch(LANGUAGE_TAG, tag):
+            continue
+        text = value.get("@value")
         if tag and isinstance(text, str) and 0 < len(text) <= 200 and len(found) < 20:
             found.setdefault(tag, text)
     return found
@@ -264,6 +269,7 @@ def certificate_achievement(c: CertificateDoc, course_url: str,
         alignment.append(vc.alignment("CEFR", c.level, f"CEFR {c.level} ({c.language})"))
     primary = language_for([picked.language] if picked is not None else ["en"])
     said = pick(c.criteria, [picked.language] if picked is not None else ["en"])
+    said = said if said is not None and not said.fallback else None  # never another language's
     achievement = {
         "id": course_url, "name": title,
         "description": translate(words.COURSE_OF_HOURS, primary, title=title, hours=c.hours),

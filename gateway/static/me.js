@@ -15,7 +15,7 @@
   var REDEEM = "mutation($code: String!) { redeemMemberAccess(input: {code: $code}) {" +
     " __typename ... on MemberToken { token memberId } ... on Problem { code } } }";
   var MINE = [
-    "query Mine($lang: [String!]) { me { memberId accesses { accessId current }",
+    "query Mine($lang: [String!]) { me { memberId",
     "  record { identity { givenNames familyNames } }",
     "  page(lang: $lang) { language direction words { key text }",
     "    consents { consentId grantee what until status active }",
@@ -27,8 +27,6 @@
   var REVOKE = "mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) {" +
     " __typename ... on Problem { code message } } }";
   var RENEW = "mutation { renewMemberToken { __typename ... on MemberToken { token } } }";
-  var SIGN_OUT = "mutation($input: RevokeMemberAccessInput!) { revokeMemberAccess(" +
-    "input: $input) { __typename } }";
   /* Her token is renewed when it has less than this left (it lives 7 days). */
   var RENEW_BEFORE_MS = 3 * 24 * 3600 * 1000;
 
@@ -82,7 +80,7 @@
     box.appendChild(node);
   }
 
-  var memberId = null, accessId = null, pending = null;
+  var memberId = null, pending = null;
 
   /* When her token stops working (its exp claim), in ms; 0 if it cannot be read. */
   function expiry(token) {
@@ -165,8 +163,6 @@
     cb.graphql(MINE, {lang: lang}).then(function (data) {
       if (!data.me) { throw new Error("no record"); }
       memberId = data.me.memberId;
-      var current = data.me.accesses.filter(function (a) { return a.current; })[0];
-      accessId = current ? current.accessId : null;
       renewIfDue();
       return cb.graphql(PRINTABLE, {id: memberId, languages: lang ? lang.slice(0, 2) : null})
         .then(function (more) { render(data.me, more.printableRecord); });
@@ -216,11 +212,10 @@
       redeem(code);
     });
     document.getElementById("sign-out").addEventListener("click", function () {
-      /* signing out ends this access, so a copy of the token opens nothing either */
-      var done = function () { cb.setToken(null); window.location.reload(); };
-      if (!memberId || !accessId) { done(); return; }
-      cb.graphql(SIGN_OUT, {input: {memberId: memberId, accessId: accessId}})
-        .then(done, done);
+      /* this device forgets her token; her access stays (a code serves once: ending it
+       * would send her back to the counter), and her cooperative can end it */
+      cb.setToken(null);
+      window.location.reload();
     });
     document.getElementById("confirm").addEventListener("close", function () {
       var dialog = document.getElementById("confirm"), consent = pending;

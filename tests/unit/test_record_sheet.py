@@ -90,6 +90,11 @@ async def test_at_home_her_sheet_holds_the_history_her_record_brought(
         imported = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
             record["credential"])))["importRecord"]
         assert imported["__typename"] == "RecordImportedHere", imported
+    again = await export(monkeypatch, es, rosa)  # she brings a newer record from es too
+    with as_node(monkeypatch, ec):
+        imported = (await ec.ok(IMPORT, QUITO_STAFF, input=import_input(
+            again["credential"])))["importRecord"]
+        assert imported["__typename"] == "RecordImportedHere", imported
         [column] = (await ec.ok(SHEET, QUITO_STAFF, id=rosa, languages=["es-EC"]))[
             "printableRecord"]["sheet"]
     memberships = [[c["text"] for c in row["cells"]]
@@ -98,7 +103,8 @@ async def test_at_home_her_sheet_holds_the_history_her_record_brought(
                                   "Miembro"]
     savings = [[c["text"] for c in row["cells"]] for row in table(column, "savings")["rows"]]
     assert ["Ahorro", "del nodo es", "EUR1.250,50", ""] in savings
-    glance = dict((line["label"], line["value"]) for line in column["glance"])
+    assert len(memberships) == 2  # the newest record from es only: nothing counted twice
+    glance = {line["label"]: line["value"] for line in column["glance"]}
     assert glance["Cooperativas"].startswith("2 · ")  # at home and abroad
 
 
