@@ -177,6 +177,22 @@ def accepted(answer: dict | None) -> bool:
     return "CommandAccepted" in json.dumps(answer)
 
 
+#: A code that cannot be redeemed, and a code tried too often from one address: the second
+#: depends on how many tries came before (this test sends thousands), not on any token.
+CODE_REFUSALS = {"ActivationInvalid", "TooManyAttempts"}
+
+
+def alike(answer):
+    """``answer`` with every refused activation code the same refusal."""
+    if isinstance(answer, list):
+        return [alike(x) for x in answer]
+    if isinstance(answer, dict):
+        if answer.get("__typename") in CODE_REFUSALS or answer.get("code") in CODE_REFUSALS:
+            return {"refused": "activation code"}
+        return {k: alike(v) for k, v in answer.items()}
+    return answer
+
+
 async def test_bad_tokens_are_anonymous_through_thousands_of_hostile_operations(
         node_processes, monkeypatch):
     node, url, env = node_processes
@@ -255,7 +271,7 @@ async def test_bad_tokens_are_anonymous_through_thousands_of_hostile_operations(
 
             async def one(kind: str) -> None:
                 _, answer = await gateway.post(document, bad[kind])
-                if accepted(answer) or answer != anonymous:
+                if accepted(answer) or alike(answer) != alike(anonymous):
                     allowed.append(f"{kind}: {document[:200]!r} -> {json.dumps(answer)[:300]}"
                                    f" (anonymous: {json.dumps(anonymous)[:200]})")
 
