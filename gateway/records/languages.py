@@ -55,6 +55,18 @@ def translated(message: str, languages: Sequence[str], **fields: object) -> list
     return list(found.values())
 
 
+def her_cooperatives_language(record: MemberRecord, views) -> str | None:
+    """The first language of the cooperative that speaks for her here: the first she chose
+    (not joined under her consent) where she is active; None when she has none."""
+    for ms in record.memberships:
+        if ms.ended_on is None and ms.consent_id is None:
+            coop = views.get("cooperatives", ms.cooperative_id)
+            if coop is not None and coop.languages:
+                return canonical(coop.languages[0]) or coop.languages[0]
+            return None
+    return None
+
+
 class NotLanguages(ValueError):
     """An export asked for something that is not a list of up to ``MOST`` BCP 47 tags."""
 
@@ -67,12 +79,8 @@ def record_languages(record: MemberRecord, views, grantee_kind: str, grantee: st
         if len(tags) > MOST or None in tags:
             raise NotLanguages(f"languages are up to {MOST} BCP 47 tags (es-EC, tl, ar)")
         return list(dict.fromkeys(tags))
-    chosen: list[str] = []
-    issuers = [ms.cooperative_id for ms in record.memberships
-               if ms.ended_on is None and ms.consent_id is None]
-    recipients = [grantee] if grantee_kind == "cooperative" else []
-    for cooperative_id in issuers[:1] + recipients:
-        coop = views.get("cooperatives", cooperative_id)
-        if coop is not None and coop.languages:
-            chosen.append(canonical(coop.languages[0]) or coop.languages[0])
-    return list(dict.fromkeys(chosen)) or ["en"]
+    chosen = [her_cooperatives_language(record, views)]
+    recipient = views.get("cooperatives", grantee) if grantee_kind == "cooperative" else None
+    if recipient is not None and recipient.languages:
+        chosen.append(canonical(recipient.languages[0]) or recipient.languages[0])
+    return list(dict.fromkeys(tag for tag in chosen if tag)) or ["en"]

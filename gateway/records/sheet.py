@@ -24,6 +24,7 @@ from gateway.i18n.catalogues import language_for, translate
 from gateway.i18n.formats import count, day, direction, locale_of, money
 from gateway.i18n.languages import canonical, pick
 from gateway.records import words
+from gateway.records.languages import her_cooperatives_language
 from schemas import membership as m
 from schemas.fields import Money
 
@@ -33,8 +34,8 @@ MOST = 2
 LABELS = {"title": words.TITLE, "eyebrow": words.EYEBROW, "member_id": words.MEMBER_ID,
           "issued_by": words.ISSUED_BY, "printed": words.PRINTED,
           "at_a_glance": words.AT_A_GLANCE, "verify": words.VERIFY, "scan": words.SCAN,
-          "foot": words.FOOT, "print": words.PRINT, "in_language": words.IN_LANGUAGE,
-          "hint": words.HINT, "forget": words.FORGET}
+          "foot": words.FOOT, "print": words.PRINT, "hint": words.HINT,
+          "forget": words.FORGET}
 
 
 @dataclass
@@ -85,14 +86,9 @@ def sheet_languages(record: MemberRecord, views, preferred: Sequence[str],
     if asked:
         tags = [tag for tag in (canonical(a) for a in asked) if tag]
         return list(dict.fromkeys(tags))[:MOST] or ["en"]
-    chosen = []
-    active = [ms.cooperative_id for ms in record.memberships
-              if ms.ended_on is None and ms.consent_id is None]
-    coop = views.get("cooperatives", active[0]) if active else None
-    if coop is not None and coop.languages:
-        chosen.append(canonical(coop.languages[0]) or coop.languages[0])
-    chosen += [tag for tag in (canonical(p) for p in preferred[:1]) if tag]
-    return list(dict.fromkeys(chosen))[:MOST] or ["en"]
+    chosen = [her_cooperatives_language(record, views),
+              *(canonical(p) for p in preferred[:1])]
+    return list(dict.fromkeys(tag for tag in chosen if tag))[:MOST] or ["en"]
 
 
 def record_sheet(record: MemberRecord, views, languages: Sequence[str],

@@ -68,18 +68,6 @@
     items.forEach(function (item) { list.appendChild(render(item)); });
   }
 
-  function showQr(svgText) {
-    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
-    var svg = parsed.documentElement, box = document.getElementById("qr-code");
-    box.textContent = "";
-    if (svg.nodeName.toLowerCase() !== "svg" || parsed.getElementsByTagName("parsererror").length ||
-        svg.getElementsByTagName("script").length) { return; }
-    var node = document.importNode(svg, true);
-    node.setAttribute("role", "img");
-    node.setAttribute("aria-label", word("qr_hint"));
-    box.appendChild(node);
-  }
-
   var memberId = null, pending = null;
 
   /* When her token stops working (its exp claim), in ms; 0 if it cannot be read. */
@@ -141,7 +129,7 @@
         el("span", {className: "row-meta", text: x.until + " \u00b7 " + x.status})]);
     });
     if (printable) {
-      showQr(printable.qrSvg);
+      sheet.showQr(document.getElementById("qr-code"), printable.qrSvg, word("qr_hint"));
       sheet.render(document.getElementById("columns"), printable.sheet);
       document.querySelector(".me .sheet").classList.toggle("two-languages",
                                                             printable.sheet.length > 1);

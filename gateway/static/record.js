@@ -34,23 +34,6 @@
     } catch (e) { return {}; }
   }
 
-  /* The QR code's SVG, parsed as SVG (never as HTML) and checked to be nothing else. */
-  function showQr(svgText) {
-    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
-    var svg = parsed.documentElement;
-    var box = document.getElementById("qr-code");
-    box.textContent = "";
-    if (svg.nodeName.toLowerCase() !== "svg" || parsed.getElementsByTagName("parsererror").length ||
-        svg.getElementsByTagName("script").length) {
-      box.appendChild(el("p", {className: "empty", text: "The QR code could not be shown."}));
-      return;
-    }
-    var node = document.importNode(svg, true);
-    node.setAttribute("role", "img");
-    node.setAttribute("aria-label", "QR code: signed summary of this record");
-    box.appendChild(node);
-  }
-
   function render(member, printable) {
     var identity = member.identity, columns = printable.sheet;
     var name = identity ? identity.givenNames + " " + identity.familyNames : null;
@@ -61,7 +44,10 @@
     document.getElementById("issuer").textContent =
       "coopbridge node " + issuer.replace("urn:coopbridge:node:", "");
     document.getElementById("verify-url").textContent = printable.verifyUrl;
-    showQr(printable.qrSvg);
+    var box = document.getElementById("qr-code");
+    if (!sheet.showQr(box, printable.qrSvg, "QR code: signed summary of this record")) {
+      box.appendChild(el("p", {className: "empty", text: "The QR code could not be shown."}));
+    }
     sheet.render(document.getElementById("columns"), columns);
     document.getElementById("sheet").classList.toggle("two-languages", columns.length > 1);
     document.getElementById("sheet").hidden = false;

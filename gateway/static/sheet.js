@@ -86,6 +86,21 @@
     });
   }
 
+  /* A QR code's SVG into ``box``, parsed as SVG (never as HTML) and checked to be nothing
+   * else; false (and nothing shown) when it is not one. */
+  function showQr(box, svgText, label) {
+    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    var svg = parsed.documentElement;
+    box.textContent = "";
+    if (svg.nodeName.toLowerCase() !== "svg" || parsed.getElementsByTagName("parsererror").length ||
+        svg.getElementsByTagName("script").length) { return false; }
+    var node = document.importNode(svg, true);
+    node.setAttribute("role", "img");
+    node.setAttribute("aria-label", label);
+    box.appendChild(node);
+    return true;
+  }
+
   window.coopbridgeSheet = {FIELDS: SHEET_FIELDS, render: render, labelsOf: labelsOf,
-                            label: label};
+                            label: label, showQr: showQr};
 }());

@@ -35,7 +35,7 @@ def client() -> Client:
     return Client()
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/record"])
+@pytest.mark.parametrize("path", ["/dashboard", "/record", "/me"])
 def test_a_page_is_html_with_a_strict_policy_and_no_inline_script(client, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -143,3 +143,15 @@ def test_graphiql_is_our_page_from_our_files_in_development_only(client):
     css = development.get("/static/vendor/graphiql-3.8.3/graphiql.min.css").text
     assert "url(data:font/woff2" in css  # why the relaxation exists; drop it when this goes
     assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_her_pages_words_come_in_her_language_before_she_is_signed_in(client):
+    """/i18n/{lang}.json: the words /me shows before any token, in the catalogue that serves
+    the language best (auto: Accept-Language), with the direction to write them in."""
+    ecuador = client.get("/i18n/es-EC.json").json()
+    assert (ecuador["language"], ecuador["direction"]) == ("es", "ltr")
+    assert ecuador["words"]["open"] == "Abrir mi historial"
+    arabic = client.get("/i18n/auto.json", headers={"accept-language": "qu, ar;q=0.8"}).json()
+    assert (arabic["language"], arabic["direction"]) == ("ar", "rtl")
+    unknown = client.get("/i18n/not%20a%20tag.json").json()
+    assert unknown["language"] == "en" and unknown["words"]["open"] == "Open my record"
