@@ -30,6 +30,7 @@ from strawberry.types import Info
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.documents import ConsentDoc, MemberRecord
+from schemas import governance as g
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -189,6 +190,9 @@ def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> 
     if "course_id" in cls.__struct_fields__:
         course = context.views.get("courses", str(data.get("course_id", "")))
         return course.cooperative_id if course else None
+    if "assembly_id" in cls.__struct_fields__:
+        assembly = context.views.get("assemblies", str(data.get("assembly_id", "")))
+        return assembly.convened.cooperative_id if assembly and assembly.convened else None
     return None
 
 
@@ -287,6 +291,7 @@ RULES: dict[type[Contract], CommandRule] = {
     m.RevokeMemberAccess: FOR_HER,
     m.ImportRecord: IMPORTING,
     t.EnrolLearner: ENROLMENT,
+    g.SetBylaws: SETTINGS, g.ConveneAssembly: SETTINGS, g.AddMotion: SETTINGS,
 }
 
 
@@ -310,7 +315,10 @@ def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
 #: revoking it), and her accesses. Correcting her contact details is ``correctMyContact``'s
 #: (names, date of birth and nationality stay with her cooperative's staff).
 SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.RevokeRecord,
-                          m.RevokeMemberAccess})
+                          m.RevokeMemberAccess, g.GrantProxy, g.RevokeProxy})
+#: What only she sends, for herself: nobody acts for her in it, the node admin included (her
+#: proxy in an assembly: issue 24; her ballots have mutations of their own).
+ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})
 #: ``SELF_SERVICE`` in words, for the partner guide and each mutation's description.
 SELF_IN_WORDS = "the member herself, with her own member token"
 
@@ -324,6 +332,8 @@ _ROLES_IN_WORDS = {Role.STAFF: "staff", Role.ADMIN: "admins"}
 
 def who_may_send(cls: type[Contract]) -> str:
     """Who may send ``cls``, in words, from its rule (what its mutation's description says)."""
+    if cls in ONLY_HERSELF:
+        return f"Who: {SELF_IN_WORDS}; nobody else, the node admin included."
     rule = rule_for(cls)
     if not rule.who:
         return "Who: the node admin only."
@@ -348,6 +358,8 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
     caller = context.caller
     if caller is None or caller.role is Role.ANALYST:
         return False
+    if cls in ONLY_HERSELF:
+        return caller.role is Role.MEMBER and data.get("member_id") == caller.member_id
     if caller.is_node_admin:
         return True
     if caller.role is Role.MEMBER:  # for herself only, whatever any rule says

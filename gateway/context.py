@@ -44,6 +44,8 @@ class Keys(Protocol):
 
     async def open(self, member_id: str, sealed: Sealed) -> bytes | None: ...
 
+    async def destroy(self, member_id: str) -> int: ...
+
 
 class Commands(Protocol):
     async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,

@@ -34,6 +34,8 @@ from gateway.documents import (
     history_sort,
 )
 from gateway.figures import kept as figures
+from gateway.governance import fold as governance
+from gateway.governance.documents import AssemblyView, BylawsView
 from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
@@ -53,14 +55,14 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
-    ActivationCode)}
+    ActivationCode, AssemblyView, BylawsView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
     AccessEntry)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.
-FEATURES = (members, savings, training, records, member_access)
+FEATURES = (members, savings, training, records, member_access, governance)
 
 Fold = Callable[[DocumentStore, Contract, Envelope], list[str]]
 _FOLDS: dict[type[Contract], tuple[Fold, ...]] = {}

@@ -46,6 +46,8 @@ from gateway.figures import subscriptions as figures_subscriptions
 from gateway.figures.cache import OneMomentPerOperation
 from gateway.figures.queries import FIGURES_COST
 from gateway.commands import make_mutation
+from gateway.governance import mutations as governance_mutations
+from gateway.governance import queries as governance_queries
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
@@ -217,6 +219,7 @@ def partner_commands() -> list[type[Contract]]:
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
                    and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
                    and cls not in member_access_mutations.BUILT_HERE
+                   and cls not in governance_mutations.BUILT_HERE
                    and cls.contract_name not in (*s.INTERNAL_COMMANDS, *m.INTERNAL_COMMANDS)),
                   key=lambda cls: cls.wire_type)
 
@@ -225,7 +228,8 @@ def partner_commands() -> list[type[Contract]]:
 def query_type() -> type:
     """Every feature's queries, in the order the schema has always listed them."""
     fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
-              **training_queries.QUERIES, **member_access_me.QUERIES}
+              **training_queries.QUERIES, **member_access_me.QUERIES,
+              **governance_queries.QUERIES}
     return strawberry.type(type("Query", (), fields), description=(
         "Reads, answered from this gateway's views of the log. Every query needs a bearer "
         "token; what a caller may not see reads as null, exactly like what does not exist"))
@@ -239,7 +243,8 @@ def mutation_type() -> type:
     fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
               for cls in partner_commands()}
     return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS,
-                                                 **member_access_mutations.MUTATIONS}),
+                                                 **member_access_mutations.MUTATIONS,
+                                                 **governance_mutations.MUTATIONS}),
                            description=(
         "Commands: each mutation sends one, waits for the service's answer and returns it. "
         "Every mutation needs a bearer token; send it again with the same idempotencyKey "

@@ -21,6 +21,7 @@ import re
 
 from enum import Enum
 
+from schemas import governance as g
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -221,10 +222,81 @@ FIELDS: dict[str, str] = {
                     "cooperative's, an account's or a course's id",
     "accepted": "true if it was accepted, false if refused",
     "error": "why the command was rejected (absent when accepted)",
+    # -- governance (issue 24)
+    "assembly_id": "the assembly's id: a UUID the convening cooperative chose",
+    "motion_id": "the motion's id: a UUID the convening cooperative chose",
+    "option_id": "an option's id within its motion (for, against, abstain in a resolution; "
+                 "lowercase letters, digits, - and _ otherwise)",
+    "holder_id": "the member id of the proxy holder: the member who votes for her",
+    "general_notice_days": "the days of notice a general assembly needs, by the bylaws",
+    "extraordinary_notice_days": "the days of notice an extraordinary assembly needs, by the "
+                                 "bylaws",
+    "notice_days": "the days of notice the bylaws required when it was convened",
+    "max_proxies_per_holder": "how many members' proxies one member may hold (0: proxies "
+                              "are not allowed)",
+    "challenge_days": "the days a certified result may be challenged; its ballot key is "
+                      "destroyed after them",
+    "challenge_ends_at": "when the challenge period ends; the ballot key may be destroyed "
+                         "from then on",
+    "meeting_on": "the day of the meeting",
+    "record_date": "the record date: the members whose membership was active at its end are "
+                   "on the roll",
+    "voting_opens_at": "when the voting window opens: an ISO 8601 time with its offset (it may "
+                       "open days before the meeting, for members abroad)",
+    "voting_closes_at": "when the voting window closes: an ISO 8601 time with its offset, no "
+                        "later than the day after the meeting",
+    "quorum_percent": "the quorum: the share of the roll (0 to 100 %) that must vote for any "
+                      "motion to carry",
+    "convened_on": "the day it was convened (UTC)",
+    "texts": "the motion's full text by language (BCP 47 tag -> up to 4,000 characters)",
+    "labels": "the option's label by language (BCP 47 tag -> text)",
+    "majority": "what carries the motion: a simple majority, two thirds, or unanimity of the "
+                "ballots for and against (abstentions count towards the quorum only)",
+    "max_choices": "how many options one ballot may choose",
+    "seats": "how many are elected (an election), 1 otherwise",
+    "options": "the motion's options, in the order the ballot shows them",
+    "ballot": "her choice, sealed with the assembly's ballot key (AES-256-GCM) before it "
+              "reached Kafka; noise once the key is destroyed",
+    "receipt": "the ballot's receipt: the SHA-256 of its seal, in hex; she finds it in the "
+               "published list of receipts",
+    "set_aside": "the receipts of the ballots that stopped counting because of this",
+    "channel": "how the ballot came: remote, by proxy, or in person",
+    "closed_at": "when the voting was closed",
+    "voters": "how many members on the roll have a counted ballot (on any motion)",
+    "receipts_digest": "the SHA-256 of the sorted receipts of the counted ballots, one per "
+                       "line, in hex",
+    "tallies": "each motion's tally of its opened, counted ballots",
+    "counts": "how many ballots chose each option (option id -> count)",
+    "ballots": "how many ballots counted on this motion",
+    "spoiled": "how many counted ballots did not open or named no valid option",
+    "outcome": "what the motion came to",
+    "elected": "the options elected or carried (an election's candidates, a choice's winner)",
+    "certified_at": "when the result was certified",
+    "roll_count": "how many members are on the roll",
+    "roll_root": "the RFC 6962 Merkle root of the roll, in hex",
+    "quorum_met": "whether enough of the roll voted",
+    "results": "each motion's result",
+    "destroyed_at": "when the ballot key was destroyed",
 }
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
 SPECIFIC: dict[tuple[str, str], str] = {
+    ("ConveneAssembly", "kind"): "what kind of assembly it is",
+    ("AssemblyConvened", "kind"): "what kind of assembly it is",
+    ("AddMotion", "kind"): "what the motion asks: a resolution, a choice, or an election",
+    ("MotionAdded", "kind"): "what the motion asks: a resolution, a choice, or an election",
+    ("ConveneAssembly", "titles"): "the assembly's title by language (BCP 47 tag -> text)",
+    ("AssemblyConvened", "titles"): "the assembly's title by language (BCP 47 tag -> text)",
+    ("AddMotion", "titles"): "the motion's title by language (BCP 47 tag -> text)",
+    ("MotionAdded", "titles"): "the motion's title by language (BCP 47 tag -> text)",
+    ("RollFrozen", "members"): "the roll: the member ids on it, sorted (the Merkle tree's leaves)",
+    ("RollFrozen", "count"): "how many members are on the roll",
+    ("RollFrozen", "root"): "the RFC 6962 Merkle root of the roll, in hex",
+    ("Option", "member_id"): "the member standing, in an election (her record shows the office "
+                             "if she is elected)",
+    ("CastProxyBallot", "member_id"): "the member who gave the proxy: the ballot is hers",
+    ("BallotCast", "member_id"): "the member whose ballot it is (cast by her proxy holder when "
+                                 "the channel is proxy)",
     ("IssueMemberAccess", "cooperative_id"): "the cooperative that issues it: one she is an "
                                              "active member of",
     ("MemberAccessIssued", "cooperative_id"): "the cooperative that issued it",
@@ -474,6 +546,33 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
     t.Result: {
         t.Result.PASSED: "the learner passed: a certificate may be issued",
         t.Result.FAILED: "the learner did not pass: no certificate",
+    },
+    g.AssemblyKind: {
+        g.AssemblyKind.GENERAL: "a general assembly: the yearly one the bylaws call",
+        g.AssemblyKind.EXTRAORDINARY: "an extraordinary assembly, called for a matter that "
+                                      "cannot wait",
+    },
+    g.MotionKind: {
+        g.MotionKind.RESOLUTION: "a resolution: for, against or abstain",
+        g.MotionKind.CHOICE: "a choice among several options",
+        g.MotionKind.ELECTION: "an election of officers to a number of seats",
+    },
+    g.Majority: {
+        g.Majority.SIMPLE: "more ballots for than against",
+        g.Majority.TWO_THIRDS: "at least two thirds of the ballots for and against",
+        g.Majority.UNANIMITY: "no ballot against (and at least one for)",
+    },
+    g.Channel: {
+        g.Channel.REMOTE: "she cast it herself, with her member token, from wherever she was",
+        g.Channel.PROXY: "the member holding her proxy cast it for her",
+        g.Channel.IN_PERSON: "her paper ballot at the meeting",
+    },
+    g.Outcome: {
+        g.Outcome.CARRIED: "the motion carried (a choice: its winner is named)",
+        g.Outcome.DEFEATED: "the motion did not reach its majority",
+        g.Outcome.NO_QUORUM: "too few of the roll voted: nothing carried",
+        g.Outcome.TIED: "a tie decided nothing (an election: the seats above the tie are filled)",
+        g.Outcome.ELECTED: "the candidates named were elected",
     },
 }
 

@@ -2,7 +2,8 @@
 
 A node ``es`` owns::
 
-    es.membership.commands   es.membership.events     (and the same for savings, training)
+    es.membership.commands   es.membership.events     (and the same for savings, training,
+                                                       governance)
     es.membership.snapshots  the command processors' snapshots of their partitions, compacted
     es.replies               replies to commands, keyed by command id, each on the
                              partition its sender asked for (``REPLY_PARTITION_HEADER``)
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 
 from schemas.fields import NODE_ID_PATTERN
 
-SERVICES: tuple[str, ...] = ("membership", "savings", "training")
+SERVICES: tuple[str, ...] = ("membership", "savings", "training", "governance")
 
 #: Partitions of a service's commands and events topics (co-partitioned), by default.
 SERVICE_PARTITIONS = 4

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, SELF_IN_WORDS, SELF_SERVICE, rule_for
 from gateway.auth import Role
+from gateway.governance.mutations import MUTATIONS as GOVERNANCE_MUTATIONS
 from gateway.member_access.me import MUTATIONS as HER_OWN
 from gateway.member_access.mutations import BUILT_HERE as ACCESS_BUILT_HERE
 from gateway.records.mutations import BUILT_HERE
@@ -48,6 +49,9 @@ def mutations_table() -> str:
                     f"{rule.when}{herself} |")
     for name in sorted(HER_OWN):
         rows.append(f"| `{name}` | member | only {SELF_IN_WORDS} (no one acts for her in it) |")
+    for name, field in sorted(GOVERNANCE_MUTATIONS.items()):  # the ballots and the tally
+        rows.append(f"| `{name}` | {GOVERNANCE_ROLES[name]} | "
+                    f"{field.description.split('Who: ', 1)[1]} |")
     return "\n".join(rows)
 
 
@@ -60,6 +64,12 @@ def member_fields_table() -> str:
                                     f"cooperative her consent names with the `{need}` scope")
         rows.append(f"| `{field}` | {said} |")
     return "\n".join(rows)
+
+
+#: Who sends governance's own mutations (issue 24); their descriptions say when.
+GOVERNANCE_ROLES = {"castBallot": "member", "castProxyBallot": "member",
+                    "recordPaperBallot": "staff, admin", "certifyAssembly": "admin",
+                    "destroyBallotKey": "admin"}
 
 
 TABLES = {"mutations": mutations_table, "member-fields": member_fields_table}

@@ -25,6 +25,7 @@ from schemas.topics import commands_topic, events_topic
 from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
 from services.runtime.client import Reply, command_bytes
+from services.governance.domain import GOVERNANCE
 from services.runtime.core import CommandCore, Hooks, handle
 from services.runtime.datakeys import DataKey, MemberErased, seal, unseal
 from services.runtime.deadletter import DeadLetter
@@ -186,7 +187,7 @@ class LocalCommands:
         self.views, self.keys, self.clock = views, keys, clock
         references = {"savings": {"rates": load_rates()}}
         self.cores = {d.name: CommandCore(d, NODE, references.get(d.name))
-                      for d in (MEMBERSHIP, SAVINGS, TRAINING)}
+                      for d in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE)}
         # logs that keep every outcome, unlike the processors' (COOPBRIDGE_FORGET_OUTCOMES):
         # these tests move the node's clock back and forth across months (a repayment on
         # its day), which a log that forgets by its own clock refuses; the tests of

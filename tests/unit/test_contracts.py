@@ -389,7 +389,9 @@ def test_a_missing_value_is_refused_like_bad_bytes():
 #: The only days a command may date ahead of today: they name a plan, not a fact.
 PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
                 ("OfferCourseV1", "starts_on"), ("OfferCourseV1", "ends_on"),
-                ("DisburseLoan", "first_due_on")}
+                ("DisburseLoan", "first_due_on"),
+                # an assembly's meeting and record date lie ahead when it is convened
+                ("ConveneAssembly", "meeting_on"), ("ConveneAssembly", "record_date")}
 
 
 def _dates(info, path=""):

@@ -548,8 +548,10 @@ MEMBER_QUERIES = {
     "memberHistory": 'memberHistory(memberId: "{rosa}") {{ edges {{ node {{ type }} }} }}',
     "printableRecord": 'printableRecord(memberId: "{rosa}") {{ credential }}',
     "me": "me {{ memberId }}",  # her own, with her own member token only
+    "rollProof": 'rollProof(assemblyId: "{coop}", memberId: "{rosa}") {{ index }}',
 }
-PUBLIC_QUERIES = {"cooperative", "cooperatives", "course"}
+#: (an assembly's public facts, and a ballot found by the receipt its caller holds)
+PUBLIC_QUERIES = {"cooperative", "cooperatives", "course", "assembly", "ballotReceipt"}
 AGGREGATE_QUERIES = {"federationStats"}  # no member ids; small cells suppressed
 #: Queries that only read what the caller sends them (a credential to verify).
 CALLER_SUPPLIED_QUERIES = {"verifyRecord"}

@@ -150,11 +150,17 @@ QUERY_MATRIX = {
     "cooperatives": ("public", "cooperatives {{ name }}"),
     "course": ("public", 'course(id: "{course}") {{ courseId }}'),
     "verifyRecord": ("public", 'verifyRecord(credential: "x.y.z") {{ valid }}'),
+    # (none of the three finds an assembly here: tests/integration/test_governance_over_graphql.py)
+    "assembly": ("denied", 'assembly(id: "{course}") {{ id }}'),
+    "rollProof": ("denied", 'rollProof(assemblyId: "{course}", memberId: "{member}") {{ index }}'),
+    "ballotReceipt": ("denied", 'ballotReceipt(assemblyId: "{course}", receipt: "ab") '
+                                '{{ counted }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
 #: past the door aimed at her own id, never at another member's.
 HER_MUTATIONS = {"grantConsent", "revokeConsent", "exportRecord", "revokeRecord",
-                 "revokeMemberAccess", "renewMemberToken", "correctMyContact"}
+                 "revokeMemberAccess", "renewMemberToken", "correctMyContact",
+                 "castBallot", "grantProxy", "revokeProxy"}
 #: Mutations whose answer to anyone is not NotAuthorized (a code is the credential).
 OPEN_MUTATIONS = {"redeemMemberAccess": "ActivationInvalid"}
 

@@ -1,0 +1,58 @@
+"""The governance feature's documents (pure): each assembly of this node's cooperatives.
+
+* ``bylaws``  cooperative id -> ``BylawsView``;
+* ``assemblies``  assembly id -> ``AssemblyView``: the agenda, the roll, the proxies and
+  check-ins, every ballot by its receipt (sealed: this view never holds a choice), the close
+  and the certified result. Ballots are dropped when the ballot key is destroyed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+import msgspec
+
+from gateway.documents import Doc
+from schemas import governance as g
+from schemas.fields import Sealed
+
+
+class BallotDoc(msgspec.Struct, kw_only=True, gc=False):
+    motion_id: str
+    member_id: str
+    channel: str
+    ballot: Sealed | None
+    event_id: str = ""
+    counted: bool = True
+
+
+class BylawsView(Doc, kw_only=True):
+    """What a cooperative's bylaws say of its assemblies (``SetBylaws``), the latest."""
+
+    TABLE: ClassVar[str] = "bylaws"
+    KEY: ClassVar[str] = "cooperative_id"
+
+    cooperative_id: str
+    current: g.BylawsSet | None = None
+
+
+class AssemblyView(Doc, kw_only=True):
+    TABLE: ClassVar[str] = "assemblies"
+    KEY: ClassVar[str] = "assembly_id"
+
+    assembly_id: str
+    convened: g.AssemblyConvened | None = None
+    motions: list[g.MotionAdded] = []
+    roll: list[str] = []
+    roll_root: str | None = None
+    proxies: dict[str, str] = {}  # member -> holder
+    checked_in: list[str] = []
+    ballots: dict[str, BallotDoc] = {}  # receipt -> ballot
+    closed: g.PollClosed | None = None
+    result: g.ResultCertified | None = None
+    key_destroyed_at: dt.datetime | None = None
+
+    def counted(self, motion_id: str | None = None) -> dict[str, BallotDoc]:
+        return {receipt: b for receipt, b in self.ballots.items()
+                if b.counted and (motion_id is None or b.motion_id == motion_id)}
