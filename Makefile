@@ -11,11 +11,12 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 run: install jars
 	$(BIN)/coopbridge up --node es --node ec --demo --development
 
-## test: every test (unit, then the integration tests on a real broker the tests start), in
-## TEST_WORKERS processes (pytest-xdist; each its own broker; a test file stays in one)
+## test: every test (unit, integration on a real broker the tests start, end to end), in
+## TEST_WORKERS processes (pytest-xdist; each its own broker; a test file stays in one; the
+## longest files first: tests/conftest.py LONGEST_FIRST)
 TEST_WORKERS ?= 2
 test: install jars browser examples
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## unit: the fast tests only, nothing running
 unit: install

@@ -137,7 +137,7 @@ async def measure(bench: Bench, synth: Synth, queries: int, timeout: float) -> t
 
 
 async def run(bench: Bench) -> None:
-    members = bench.size(100_000, 5_000)
+    members = bench.size(100_000, 2_000)
     empty = Synth("me" + secrets.token_hex(3))
     full = Synth("mf" + secrets.token_hex(3), seed=11)
     for synth in (empty, full):
@@ -145,7 +145,7 @@ async def run(bench: Bench) -> None:
     began = time.perf_counter()
     await produce(bench.bootstrap, full.log(members, members * 2))
     made = time.perf_counter() - began
-    queries = bench.size(300, 50)
+    queries = bench.size(300, 20)
     baseline, _ = await measure(bench, empty, queries, timeout=120)
     loaded, took = await measure(bench, full, queries, timeout=bench.size(900, 120))
     per_member = (loaded - baseline) / members

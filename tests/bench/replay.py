@@ -219,7 +219,7 @@ async def from_checkpoint(bench: Bench, node: str) -> tuple[dict[str, int], floa
 
 async def run(bench: Bench) -> None:
     node = "rp" + secrets.token_hex(3)
-    wanted = bench.size(1_000_000, 20_000)
+    wanted = bench.size(1_000_000, 10_000)
     began = time.perf_counter()
     head: list[tuple[Checkpoint, float]] = []
     head_s = [0.0]
@@ -261,7 +261,7 @@ async def run(bench: Bench) -> None:
             "replay", "records/s of a raw confluent-kafka batch consume of the same partitions",
             count / took, "records/s", raw, "raw aiokafka consume, mean of before and after",
             note=f"{count:,} records in {took:.1f} s, after the projections"))
-    short, full, sample = decode_cost(node, bench.size(100_000, 5_000))
+    short, full, sample = decode_cost(node, bench.size(100_000, 2_000))
     bench.add(Row(
         "replay", "µs reading an event (read_event, the projections' short way)", short,
         "µs/event", full, 'the full decode, read(record, kind="event")', higher_is_better=False,
@@ -303,7 +303,7 @@ async def run(bench: Bench) -> None:
 async def depths(bench: Bench) -> None:
     """The same number of events, about 10 and about 1,000 a member: a replay must not slow
     down as members' histories grow (rows, not documents rewritten whole)."""
-    total = bench.size(300_000, 20_000)
+    total = bench.size(300_000, 10_000)
     rates = {}
     for per_member in (10, 1000):
         node = "rd" + secrets.token_hex(3)

@@ -150,9 +150,9 @@ async def run(bench: Bench) -> None:
             deposits = Deposits(http, staff, accounts)
             for _ in range(bench.size(50, 10)):  # warm up: connections, first calls
                 await deposits()
-            saturated, clients = await _saturation(deposits, bench.size(10, 3))
+            saturated, clients = await _saturation(deposits, bench.size(10, 1))
             rate = max(1.0, LOAD * saturated)
-            count = max(20, round(rate * bench.size(45, 4)))
+            count = max(20, round(rate * bench.size(45, 2)))
 
             async def trivial() -> None:
                 await graphql(http, staff, TRIVIAL, id=coop)

@@ -93,7 +93,7 @@ async def _processor(bench: Bench, node: str, every: int, wait_for_snapshot: boo
 
 
 async def run(bench: Bench) -> None:
-    full = bench.size(1_000_000, 20_000)
+    full = bench.size(1_000_000, 10_000)
     first = full // 10
     node = "tk" + new_id().replace("-", "")[-10:]
     await asyncio.to_thread(ensure_topics, node_topics(node, partitions=1), bench.bootstrap)
