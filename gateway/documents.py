@@ -173,6 +173,19 @@ class ImportDoc(Doc, kw_only=True):
     history: m.ImportedHistory
 
 
+class AssemblyPart(Doc, kw_only=True):
+    """Her part in one assembly (issue 24): she was on its roll, whether and how she voted
+    (once the voting closed: remote, proxy or in_person; "no" if she did not), and the
+    offices she was elected to (each motion's first title). Never her choice."""
+
+    assembly_id: str
+    cooperative_id: str
+    titles: dict[str, str] = {}
+    meeting_on: dt.date
+    voted: str | None = None
+    offices: list[str] = []
+
+
 class AccessDoc(Doc, kw_only=True):
     """One of her accesses with a member token (issue 23): live once granted, until revoked
     (by her cooperative, by her, or by her erasure)."""
@@ -206,6 +219,7 @@ class MemberRecord(Doc, kw_only=True):
     exports: list[ExportDoc] = []
     imports: list[ImportDoc] = []
     accesses: list[AccessDoc] = []
+    assemblies: list[AssemblyPart] = []
 
 
 class AccountRef(Row, kw_only=True):

@@ -97,8 +97,8 @@ FIELDS: dict[str, str] = {
     "grantee_kind": "whom it is shared with: a cooperative or a whole node",
     "grantee": "the cooperative's id (a UUID) or the node's id (ec) it is shared with, as the "
                "grantee kind says",
-    "scopes": "the parts of her record it covers (1 to 4): identity, membership, savings, "
-              "training",
+    "scopes": "the parts of her record it covers (1 to 5): identity, membership, savings, "
+              "training, governance",
     "expires_at": "when the consent ends by itself: an ISO 8601 time with its offset, in the "
                   "future when granted",
     "valid_from": "when the record became valid: the moment it was exported",
@@ -504,6 +504,8 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
         m.ConsentScope.SAVINGS: "her accounts: savings, share capital, loans and repayments, "
                                 "remittances and transfers",
         m.ConsentScope.TRAINING: "her enrolments and certificates",
+        m.ConsentScope.GOVERNANCE: "the assemblies she could vote in, whether she voted, and "
+                                   "the offices she was elected to (never her choices)",
     },
     m.GranteeKind: {
         m.GranteeKind.COOPERATIVE: "one cooperative, named by its id (a UUID)",

@@ -8,7 +8,7 @@ aside), so this fold counts exactly what the service counts.
 
 from __future__ import annotations
 
-from gateway.documents import DocumentStore, document
+from gateway.documents import AssemblyPart, DocumentStore, MemberRecord, document
 from gateway.governance.documents import AssemblyView, BallotDoc, BylawsView
 from schemas import governance as g
 from schemas.envelope import Envelope
@@ -19,6 +19,23 @@ def _aside(view: AssemblyView, receipts: list[str]) -> None:
     for receipt in receipts:
         if receipt in view.ballots:
             view.ballots[receipt].counted = False
+
+
+_RANK = {"proxy": 0, "remote": 1, "in_person": 2}
+
+
+def _part(store: DocumentStore, view: AssemblyView, member_id: str, change) -> None:
+    """Change her part in this assembly (made on first touch) in her record."""
+    member = document(store, MemberRecord, member_id)
+    part = next((p for p in member.assemblies if p.assembly_id == view.assembly_id), None)
+    if part is None:
+        convened = view.convened
+        part = AssemblyPart(assembly_id=view.assembly_id,
+                            cooperative_id=convened.cooperative_id,
+                            titles=dict(convened.titles), meeting_on=convened.meeting_on)
+        member.assemblies.append(part)
+    change(part)
+    store.put(MemberRecord.TABLE, member_id, member)
 
 
 def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
@@ -36,6 +53,10 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             view.motions.append(event)
         case g.RollFrozen():
             view.roll, view.roll_root = list(event.members), event.root
+            for member_id in event.members:
+                _part(store, view, member_id, lambda part: None)
+            # (no timeline row: the event holds the whole roll, up to 20,000 other members'
+            # ids, which no one's timeline should copy; the close says she was on it)
         case g.ProxyGranted():
             view.proxies[event.member_id] = event.holder_id
         case g.ProxyRevoked():
@@ -49,10 +70,29 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             view.ballots[event.receipt] = BallotDoc(
                 motion_id=event.motion_id, member_id=event.member_id,
                 channel=event.channel.value, ballot=event.ballot, event_id=envelope.id)
+            touched = [event.member_id]  # her timeline holds her receipts
         case g.PollClosed():
             view.closed = event
+            how: dict[str, str] = {}
+            for ballot in view.counted().values():  # in person, else herself, else proxy
+                if _RANK[ballot.channel] > _RANK.get(how.get(ballot.member_id, ""), -1):
+                    how[ballot.member_id] = ballot.channel
+            for member_id in view.roll:
+                _part(store, view, member_id,
+                      lambda part, m=member_id: setattr(part, "voted", how.get(m, "no")))
+            touched = list(view.roll)
         case g.ResultCertified():
             view.result = event
+            titles = {m.motion_id: m for m in view.motions}
+            for result in event.results:
+                motion = titles[result.motion_id]
+                standing = {o.option_id: o.member_id for o in motion.options if o.member_id}
+                for option in result.elected:
+                    if option in standing and motion.kind is g.MotionKind.ELECTION:
+                        office = next(iter(motion.titles.values()))
+                        _part(store, view, standing[option],
+                              lambda part, o=office: part.offices.append(o))
+                        touched.append(standing[option])
         case g.BallotKeyDestroyed():
             view.key_destroyed_at = event.destroyed_at
             for ballot in view.ballots.values():  # noise now: not kept
@@ -69,5 +109,14 @@ FOLDS = dict.fromkeys((
 
 
 def summary(event: Contract) -> str | None:
-    """Her timeline's line for one of this feature's events (none yet touch her record)."""
+    """Her timeline's line for one of this feature's events (never her choice)."""
+    match event:
+        case g.BallotCast():
+            how = {"proxy": "by proxy", "in_person": "in person"}.get(event.channel.value,
+                                                                     "remotely")
+            return f"a ballot of hers was recorded {how}, receipt {event.receipt}"
+        case g.PollClosed():
+            return f"the voting of assembly {event.assembly_id}, on whose roll she was, closed"
+        case g.ResultCertified():
+            return f"was elected at assembly {event.assembly_id}"
     return None

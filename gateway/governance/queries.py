@@ -20,6 +20,7 @@ from gateway.access import SignedIn
 from gateway.auth import Role
 from gateway.context import GatewayContext
 from gateway.governance.documents import AssemblyView
+from gateway.governance.types import title_field
 from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.records import credentials as vc
 from gateway.records.signing import sign
@@ -52,12 +53,7 @@ class Motion:
     options: list[MotionOption]
     titles: strawberry.Private[dict[str, str]]
     texts: strawberry.Private[dict[str, str]]
-
-    @strawberry.field(description="the motion's title in the reader's language when it has "
-                                  "it, else in its first language")
-    def title(self, info: Info, lang: Annotated[
-            list[str] | None, strawberry.argument(description=LANG)] = None) -> LocalizedText:
-        return localized(self.titles, info, lang)
+    title: LocalizedText = title_field("the motion's")
 
     @strawberry.field(description="the motion's full text in the reader's language when it "
                                   "has it; null when it has none")
@@ -130,12 +126,7 @@ class Assembly:
                     "closed")
     result: AssemblyResult | None = strawberry.field(description="null until certified")
     titles: strawberry.Private[dict[str, str]]
-
-    @strawberry.field(description="the assembly's title in the reader's language when it has "
-                                  "it, else in its first language")
-    def title(self, info: Info, lang: Annotated[
-            list[str] | None, strawberry.argument(description=LANG)] = None) -> LocalizedText:
-        return localized(self.titles, info, lang)
+    title: LocalizedText = title_field("the assembly's")
 
 
 def status_of(view: AssemblyView) -> str:

@@ -3,7 +3,7 @@ cooperatives (now or before) and the node admin hold every scope of it, another 
 the scopes of her active consent to it; a part the caller may not read is null
 (``access.MEMBER_FIELDS``). It shows every feature's part of her record: her identity,
 memberships, groups and consents (members), accounts (savings), enrolments and certificates
-(training), and the records imported and issued (records).
+(training), her assemblies (governance), and the records imported and issued (records).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from gateway.access import (
 from gateway.auth import Caller
 from gateway.context import GatewayContext
 from gateway.documents import MemberRecord, accounts_of
+from gateway.governance.types import AssemblyParticipation
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
 from gateway.records.types import ExportedRecordInfo, ImportedRecord
 from gateway.savings.types import Account
@@ -133,6 +134,14 @@ class Member:
         if not self.shows("certificates"):
             return None
         return [Certificate(**msgspec.structs.asdict(c)) for c in self.record.certificates]
+
+    @strawberry.field(description=needs("assemblies", "the assemblies she could vote in, "
+                                                      "whether and how she voted, and the "
+                                                      "offices she was elected to"))
+    def assemblies(self) -> list[AssemblyParticipation] | None:
+        if not self.shows("assemblies"):
+            return None
+        return [AssemblyParticipation.from_doc(part) for part in self.record.assemblies]
 
     @strawberry.field(description=needs("importedRecords", "records from other nodes, "
                                                            "verified and imported here"))

@@ -106,6 +106,11 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
             for ms in record.memberships if ms.role == m.MembershipRole.BOARD_MEMBER.value]
     if "savings" in scopes:
         subject["savings"] = _savings(record, views)
+    if "governance" in scopes:  # her part in assemblies: never her choice
+        subject["assemblies"] = [
+            {"assemblyId": part.assembly_id, "cooperativeId": part.cooperative_id,
+             "meetingOn": part.meeting_on.isoformat(), "voted": part.voted,
+             "offices": list(part.offices)} for part in record.assemblies]
     if "training" in scopes:
         subject["training"] = {"certificates": [{
             "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,

@@ -60,6 +60,7 @@ class ConsentScope(StrEnum):
     MEMBERSHIP = "membership"
     SAVINGS = "savings"
     TRAINING = "training"
+    GOVERNANCE = "governance"
 
 
 class GranteeKind(StrEnum):

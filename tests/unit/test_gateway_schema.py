@@ -539,7 +539,7 @@ MEMBER_FIELD_SCOPES = {
     "memberId": "always", "id": "always", "erased": "always", "identity": "identity",
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
-    "importedRecords": "membership", "exportedRecords": "own",
+    "importedRecords": "membership", "exportedRecords": "own", "assemblies": "governance",
 }
 #: Every query that returns member data, with the arguments to ask it for Rosa.
 MEMBER_QUERIES = {
@@ -565,7 +565,8 @@ def selection(field: str) -> str:
     sub = {"identity": "{ givenNames }", "memberships": "{ cooperativeId }",
            "groups": "{ groupId }", "consents": "{ consentId }", "accounts": "{ accountId }",
            "enrolments": "{ courseId }", "certificates": "{ certificateId }",
-           "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }"}
+           "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }",
+           "assemblies": "{ assemblyId }"}
     return f"{field} {sub.get(field, '')}"
 
 
@@ -593,7 +594,7 @@ async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_re
 
     # without consent: every query that returns member data is denied, like a missing one
     assert await ask_all(QUITO_STAFF) == {name: None for name in MEMBER_QUERIES}
-    for scope in ("identity", "membership", "savings", "training"):
+    for scope in ("identity", "membership", "savings", "training", "governance"):
         consent = new_id()
         granted = await node.mutate("grantConsent", {
             "memberId": rosa, "consentId": consent, "granteeKind": "COOPERATIVE",

@@ -7,6 +7,7 @@ challenge period."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -169,6 +170,18 @@ async def test_one_member_one_vote_from_anywhere_secret_until_the_close(node, mo
         assert sorted(closed["receipts"]) == sorted(
             [rosa["receipt"], ana["receipt"], luis["receipt"]])
         assert first["receipt"] not in closed["receipts"]
+        # her record: the assembly, and how each voted (never the choice)
+        for name, how in (("rosa", "remote"), ("ana", "proxy"), ("luis", "in_person")):
+            record = (await node.ok("""query($id: ID!) { member(id: $id) { assemblies {
+                assemblyId voted title { text } } } }""", tokens[name], id=members[name]))
+            assert record["member"]["assemblies"] == [{
+                "assemblyId": assembly, "voted": how,
+                "title": {"text": "Asamblea general"}}], (name, record)
+        pedro = (await node.ok("""query($id: ID!) { member(id: $id) { assemblies {
+            assemblyId } } }""", MADRID_STAFF, id=members["pedro"]))
+        assert pedro["member"]["assemblies"] == []  # not on the roll
+        assert (await node.ok("""query($id: ID!) { member(id: $id) { assemblies {
+            assemblyId } } }""", QUITO_STAFF, id=members["rosa"]))["member"] is None
         assert (await by_ref(node, "certifyAssembly", MADRID_STAFF,
                              assembly))["__typename"] == "NotAuthorized"
         accepted(await by_ref(node, "certifyAssembly", MADRID_ADMIN, assembly))
@@ -225,3 +238,40 @@ async def test_a_ballot_is_sealed_before_it_is_sent_and_its_receipt_is_the_seals
 def _quiet_signing(monkeypatch):
     """The node signs with its development key here (no key files in a unit test)."""
     monkeypatch.delenv("COOPBRIDGE_ENV", raising=False)
+
+
+def test_her_record_holds_the_offices_she_was_elected_to_and_nobodys_choice():
+    """The gateway's fold of an election: each candidate elected gets the office in her
+    record; the roll's members their part; a timeline row never copies the roll."""
+    from gateway.fold import MemoryStore, project
+    from tests.unit.test_governance_domain import (
+        AFTER, ASSEMBLY_ID, BOARD, VOTING, Play, cast, convene, member, motion)
+
+    ana, bea, cris = member(1), member(2), member(3)
+    play = Play()
+    play(convene())
+    play(motion(BOARD, kind=g.MotionKind.ELECTION, seats=1,
+                titles={"es": "Consejo rector", "en": "Board"}, options=[
+                    g.Option(option_id="ana", labels={"es": "Ana"}, member_id=ana),
+                    g.Option(option_id="bea", labels={"es": "Bea"}, member_id=bea)]))
+    play(g.FreezeRoll(assembly_id=ASSEMBLY_ID))
+    for who in (ana, bea, cris):
+        play(cast(who, BOARD), at=VOTING)
+    play(g.CloseVoting(assembly_id=ASSEMBLY_ID), at=AFTER)
+    play(g.CertifyResult(assembly_id=ASSEMBLY_ID, tallies=[g.MotionTally(
+        motion_id=BOARD, counts={"ana": 2, "bea": 1}, ballots=3)]), at=AFTER)
+    store = MemoryStore()
+    for sequence, event in enumerate(play.events, 1):
+        envelope = _envelope(event, sequence)
+        project(store, (envelope, event))
+    parts = {who: store.get("members", who).assemblies for who in (ana, bea, cris)}
+    assert [p.offices for p in parts[ana]] == [["Consejo rector"]]
+    assert [p.offices for p in parts[bea]] == [[]] and [p.voted for p in parts[cris]] == ["remote"]
+    timeline = [row.wire for row in store.rows("timeline", cris)]
+    assert timeline and not any("RollFrozen" in wire for wire in timeline)
+
+
+def _envelope(event, sequence):
+    from schemas import REGISTRY
+    return REGISTRY.envelope(event, id=new_id(), source="test", subject=event.assembly_id,
+                             time=dt.datetime(2027, 3, 25, tzinfo=dt.UTC), sequence=sequence)
