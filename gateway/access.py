@@ -226,7 +226,8 @@ class CommandRule:
 
 _STAFF = (Role.STAFF, Role.ADMIN)
 FOR_THE_COOPERATIVE = CommandRule(
-    _STAFF, "of the cooperative it acts for (the one named, or the account's or the course's)",
+    _STAFF, "of the cooperative it acts for (the one named, or the account's, the course's or "
+    "the assembly's)",
     lambda caller, cls, data, context: caller.of_cooperative(cooperative_of(cls, data, context)))
 SETTINGS = CommandRule(
     (Role.ADMIN,), "of the cooperative it acts for: one of its settings",
@@ -321,6 +322,9 @@ SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.Rev
 #: What only she sends, for herself: nobody acts for her in it, the node admin included (her
 #: proxy in an assembly: issue 24; her ballots have mutations of their own).
 ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})
+#: What only the cooperative's own people send, not the node admin: checking a member in at
+#: the meeting sets her remote ballots aside (issue 24).
+COOPERATIVE_ONLY = frozenset({g.CheckInMember})
 #: ``SELF_SERVICE`` in words, for the partner guide and each mutation's description.
 SELF_IN_WORDS = "the member herself, with her own member token"
 
@@ -341,6 +345,8 @@ def who_may_send(cls: type[Contract]) -> str:
         return "Who: the node admin only."
     roles = " or ".join(_ROLES_IN_WORDS[role] for role in rule.who)
     herself_too = f"; {SELF_IN_WORDS}" if cls in SELF_SERVICE else ""
+    if cls in COOPERATIVE_ONLY:
+        return f"Who: {roles} {rule.when}; not the node admin."
     return f"Who: {roles} {rule.when}{herself_too}; and the node admin."
 
 
@@ -362,6 +368,9 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
         return False
     if cls in ONLY_HERSELF:
         return caller.role is Role.MEMBER and data.get("member_id") == caller.member_id
+    if cls in COOPERATIVE_ONLY:
+        rule = rule_for(cls)
+        return caller.role in rule.who and rule.allows(caller, cls, data, context)
     if caller.is_node_admin:
         return True
     if caller.role is Role.MEMBER:  # for herself only, whatever any rule says

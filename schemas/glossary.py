@@ -248,6 +248,7 @@ FIELDS: dict[str, str] = {
     "quorum_percent": "the quorum: the share of the roll (0 to 100 %) that must vote for any "
                       "motion to carry",
     "convened_on": "the day it was convened (UTC)",
+    "convened_at": "when it was convened",
     "texts": "the motion's full text by language (BCP 47 tag -> up to 4,000 characters)",
     "labels": "the option's label by language (BCP 47 tag -> text)",
     "majority": "what carries the motion: a simple majority, two thirds, or unanimity of the "
@@ -292,6 +293,9 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("RollFrozen", "members"): "the roll: the member ids on it, sorted (the Merkle tree's leaves)",
     ("RollFrozen", "count"): "how many members are on the roll",
     ("RollFrozen", "root"): "the RFC 6962 Merkle root of the roll, in hex",
+    ("RollFrozen", "as_of"): "when the roll was frozen: members erased by then are not on it",
+    ("RollFrozen", "ledger_at"): "the moment of the membership ledger the roll was read from: "
+                                 "the end of the record date, or the convening if later",
     ("Option", "member_id"): "the member standing, in an election (her record shows the office "
                              "if she is elected)",
     ("CastProxyBallot", "member_id"): "the member who gave the proxy: the ballot is hers",

@@ -52,6 +52,7 @@ REJECTIONS = declare_rejections(SERVICE, {
     "NotCheckedIn": "she is not checked in at the meeting",
     "NotClosed": "the voting is not closed yet",
     "NotCertified": "the assembly's result is not certified yet",
+    "NotMeetingDay": "members check in on the day of the meeting",
     "NotOnRoll": "she is not on the assembly's roll",
     "NoticeTooShort": "the meeting is sooner than the notice the bylaws require",
     "ProxiesNotAllowed": "the cooperative's bylaws allow no proxies",
@@ -173,7 +174,8 @@ class MotionResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class SetBylaws(Contract, frozen=True, kw_only=True):
     """Record what the cooperative's bylaws say of its assemblies: the days of notice a general
     and an extraordinary assembly need, how many proxies one member may hold (0: none), and
-    the days a certified result may be challenged before its ballot key is destroyed. The
+    the days a certified result may be challenged before its ballot key is destroyed (0: once
+    it is certified). The
     cooperative is registered (else UnknownCooperative). Assemblies convened before keep the
     bylaws they were convened under."""
 
@@ -181,7 +183,7 @@ class SetBylaws(Contract, frozen=True, kw_only=True):
     general_notice_days: Days
     extraordinary_notice_days: Days
     max_proxies_per_holder: Annotated[int, msgspec.Meta(ge=0, le=20)]
-    challenge_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+    challenge_days: Annotated[int, msgspec.Meta(ge=0, le=365)]
 
 
 @event(SERVICE, "BylawsSet")
@@ -190,7 +192,7 @@ class BylawsSet(Contract, frozen=True, kw_only=True):
     general_notice_days: Days
     extraordinary_notice_days: Days
     max_proxies_per_holder: Annotated[int, msgspec.Meta(ge=0, le=20)]
-    challenge_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+    challenge_days: Annotated[int, msgspec.Meta(ge=0, le=365)]
 
 
 # -- the assembly ---------------------------------------------------------------------------
@@ -202,8 +204,9 @@ class ConveneAssembly(Contract, frozen=True, kw_only=True):
     open days before the meeting, for members abroad) and quorum (a share of the roll).
     The cooperative is registered (else UnknownCooperative) and has bylaws (else NoBylaws);
     the meeting is at least the bylaws' notice away (else NoticeTooShort); the record date is
-    no later than the meeting, the window closes after it opens and no later than the day
-    after the meeting (else ValidationError); the id is new (else AssemblyAlreadyConvened)."""
+    no later than the meeting and before the window opens, the window closes after it opens,
+    in the future, and no later than the day after the meeting (else ValidationError); the id
+    is new (else AssemblyAlreadyConvened)."""
 
     assembly_id: Id
     cooperative_id: Id
@@ -228,9 +231,10 @@ class AssemblyConvened(Contract, frozen=True, kw_only=True):
     voting_closes_at: UtcDateTime
     quorum_percent: Percent
     convened_on: dt.date
+    convened_at: UtcDateTime
     notice_days: Days
     max_proxies_per_holder: Annotated[int, msgspec.Meta(ge=0, le=20)]
-    challenge_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+    challenge_days: Annotated[int, msgspec.Meta(ge=0, le=365)]
 
 
 @command(SERVICE, "AddMotion", key="assembly_id")
@@ -270,7 +274,10 @@ class MotionAdded(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "FreezeRoll", key="assembly_id")
 class FreezeRoll(Contract, frozen=True, kw_only=True):
     """Freeze the roll: the members whose membership of the cooperative was active at the end
-    of the record date, by the membership events, minus the erased. Once. The assembly exists
+    of the record date (UTC), by the membership events recorded by then, or by the convening
+    if that came later (a start or an end recorded after, even backdated, changes nothing),
+    minus those erased by now. Once; every
+    candidate an election names is on it (else NotOnRoll). The assembly exists
     (else UnknownAssembly) and has a motion (else NoMotions), the record date has ended (else
     RecordDateNotPassed), the roll is not frozen yet (else RollAlreadyFrozen) and holds at most
     20,000 members (else ValidationError: vote in sections)."""
@@ -282,6 +289,8 @@ class FreezeRoll(Contract, frozen=True, kw_only=True):
 class RollFrozen(Contract, frozen=True, kw_only=True):
     assembly_id: Id
     record_date: dt.date
+    ledger_at: UtcDateTime
+    as_of: UtcDateTime
     members: Annotated[list[Id], msgspec.Meta(max_length=MAX_ROLL)]
     count: Annotated[int, msgspec.Meta(ge=0, le=MAX_ROLL)]
     root: Hex256
@@ -354,7 +363,8 @@ class CastProxyBallot(_Ballot, frozen=True, kw_only=True):
 @command(SERVICE, "CheckInMember", key="assembly_id")
 class CheckInMember(Contract, frozen=True, kw_only=True):
     """She is at the meeting: from now on she votes in person, and her remote ballots and
-    her proxy's stop counting. She is on the roll (else NotOnRoll), not checked in (else
+    her proxy's stop counting (her timeline says so at once). On the meeting day only (UTC,
+    else NotMeetingDay); she is on the roll (else NotOnRoll), not checked in (else
     AlreadyCheckedIn), and the window is open (else VotingNotOpen, VotingClosed)."""
 
     assembly_id: Id
@@ -406,12 +416,14 @@ class PollClosed(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "CertifyResult", key="assembly_id")
 class CertifyResult(Contract, frozen=True, kw_only=True):
     """Certify the tally of the counted ballots, opened after the close: the voting is closed
-    (else NotClosed), not certified (else AssemblyCertified), and every motion's tally adds
-    up to its counted ballots (else TallyMismatch). The service applies the quorum and each
+    (else NotClosed), not certified (else AssemblyCertified), the ballots opened are those
+    published at the close (their receipts' digest: else TallyMismatch) and every motion's
+    tally adds up to its counted ballots (else TallyMismatch). The service applies the quorum and each
     motion's majority itself."""
 
     assembly_id: Id
     tallies: Annotated[list[MotionTally], msgspec.Meta(max_length=MAX_MOTIONS)]
+    receipts_digest: Hex256
 
 
 @event(SERVICE, "ResultCertified")
@@ -443,6 +455,35 @@ class BallotKeyDestroyed(Contract, frozen=True, kw_only=True):
 
 
 # -- pure helpers both sides use --------------------------------------------------------------
+
+#: A ballot's plaintext is always this many bytes (JSON, padded with spaces), so the length of
+#: its seal says nothing of the choice: every sealed ballot is ``SEALED_BALLOT_BYTES`` long
+#: (the plaintext and AES-GCM's 16-byte tag), and the service refuses any other.
+BALLOT_PLAINTEXT_BYTES = 512
+SEALED_BALLOT_BYTES = BALLOT_PLAINTEXT_BYTES + 16
+
+
+class BallotContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a sealed ballot holds: the assembly and motion it is for (a seal moved to another
+    motion opens as spoiled) and the positions of the options chosen in the motion's list."""
+
+    assembly_id: str
+    motion_id: str
+    choices: list[int]
+
+
+def ballot_plaintext(content: BallotContent) -> bytes:
+    """The bytes a ballot seals: its JSON, padded with spaces to ``BALLOT_PLAINTEXT_BYTES``."""
+    raw = msgspec.json.encode(content)
+    if len(raw) > BALLOT_PLAINTEXT_BYTES:
+        raise ValueError("a ballot's content is too long")
+    return raw.ljust(BALLOT_PLAINTEXT_BYTES, b" ")
+
+
+def ballot_content(plaintext: bytes) -> BallotContent:
+    """A ballot's content from its opened plaintext (``msgspec`` errors if it is not one)."""
+    return msgspec.json.decode(plaintext.rstrip(b" "), type=BallotContent)
+
 
 
 def ballot_key_owner(assembly_id: str) -> str:

@@ -14,7 +14,16 @@ import re
 import sys
 from pathlib import Path
 
-from gateway.access import ALWAYS, MEMBER_FIELDS, OWN, SELF_IN_WORDS, SELF_SERVICE, rule_for
+from gateway.access import (
+    ALWAYS,
+    COOPERATIVE_ONLY,
+    MEMBER_FIELDS,
+    ONLY_HERSELF,
+    OWN,
+    SELF_IN_WORDS,
+    SELF_SERVICE,
+    rule_for,
+)
 from gateway.auth import Role
 from gateway.governance.mutations import MUTATIONS as GOVERNANCE_MUTATIONS
 from gateway.member_access.me import MUTATIONS as HER_OWN
@@ -42,7 +51,16 @@ def mutations_table() -> str:
                       key=lambda cls: camel(cls.__name__))
     rows = ["| mutation | roles | when |", "|---|---|---|"]
     for cls in commands:
+        if cls in ONLY_HERSELF:
+            rows.append(f"| `{camel(cls.__name__)}` | member | only {SELF_IN_WORDS} (no one "
+                        "acts for her in it, the node admin included) |")
+            continue
         rule = rule_for(cls)
+        if cls in COOPERATIVE_ONLY:
+            rows.append(f"| `{camel(cls.__name__)}` | "
+                        f"{', '.join(_ROLE_NAMES[r] for r in rule.who)} | {rule.when}; not "
+                        "the node admin |")
+            continue
         roles = [_ROLE_NAMES[r] for r in rule.who] + (["member"] if cls in SELF_SERVICE else [])
         herself = f"; {SELF_IN_WORDS}, for herself" if cls in SELF_SERVICE else ""
         rows.append(f"| `{camel(cls.__name__)}` | {', '.join(roles) or '—'} | "

@@ -65,12 +65,13 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
         case g.MemberCheckedIn():
             view.checked_in.append(event.member_id)
             _aside(view, event.set_aside)
+            touched = [event.member_id]  # she sees it at once if someone else did it
         case g.BallotCast():
             _aside(view, event.set_aside)
             view.ballots[event.receipt] = BallotDoc(
                 motion_id=event.motion_id, member_id=event.member_id,
                 channel=event.channel.value, ballot=event.ballot, event_id=envelope.id)
-            touched = [event.member_id]  # her timeline holds her receipts
+            # (no timeline row: who voted, and when, is for after the close)
         case g.PollClosed():
             view.closed = event
             how: dict[str, str] = {}
@@ -88,7 +89,8 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 motion = titles[result.motion_id]
                 standing = {o.option_id: o.member_id for o in motion.options if o.member_id}
                 for option in result.elected:
-                    if option in standing and motion.kind is g.MotionKind.ELECTION:
+                    if (option in standing and motion.kind is g.MotionKind.ELECTION
+                            and standing[option] in view.roll):
                         office = next(iter(motion.titles.values()))
                         _part(store, view, standing[option],
                               lambda part, o=office: part.offices.append(o))
@@ -111,10 +113,9 @@ FOLDS = dict.fromkeys((
 def summary(event: Contract) -> str | None:
     """Her timeline's line for one of this feature's events (never her choice)."""
     match event:
-        case g.BallotCast():
-            how = {"proxy": "by proxy", "in_person": "in person"}.get(event.channel.value,
-                                                                     "remotely")
-            return f"a ballot of hers was recorded {how}, receipt {event.receipt}"
+        case g.MemberCheckedIn():
+            return (f"was checked in at the meeting of assembly {event.assembly_id}: she votes "
+                    "there, on paper; her remote and proxy ballots no longer count")
         case g.PollClosed():
             return f"the voting of assembly {event.assembly_id}, on whose roll she was, closed"
         case g.ResultCertified():

@@ -51,15 +51,6 @@ BUILT_HERE = (g.CastBallot, g.CastProxyBallot, g.RecordPaperBallot, g.CertifyRes
               g.DestroyBallotKey)
 
 
-class BallotContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """What a sealed ballot holds: the assembly and motion it is for (a seal moved to another
-    motion opens as spoiled) and the options chosen."""
-
-    assembly_id: str
-    motion_id: str
-    choices: list[str]
-
-
 @strawberry.input(description="A ballot on one motion: the options chosen (one for a "
                               "resolution: for, against or abstain; up to the motion's "
                               "maxChoices otherwise)")
@@ -76,7 +67,9 @@ class BallotInput:
 @strawberry.type(description="The ballot is recorded, sealed: keep its receipt, and find it "
                              "in the assembly's published receipts after the close")
 class BallotAccepted:
-    receipt: str = strawberry.field(description="the SHA-256 of the sealed ballot, in hex")
+    receipt: str | None = strawberry.field(description=(
+        "the SHA-256 of the sealed ballot, in hex; null if the gateway's views do not show "
+        "the ballot yet (send it again with the same idempotency key to hear it)"))
     command_id: strawberry.ID = strawberry.field(
         description="the command's id: the same for every retry with the same idempotency key")
     visible: bool = strawberry.field(
@@ -137,20 +130,21 @@ async def _ballot(info: Info[GatewayContext, None], input: BallotInput,
     refused = _choices_problem(view, str(input.motion_id), list(input.choices))
     if refused is not None:
         return refused
-    content = BallotContent(assembly_id=str(input.assembly_id),
-                            motion_id=str(input.motion_id), choices=list(input.choices))
+    motion = next(m for m in view.motions if m.motion_id == str(input.motion_id))
+    positions = [o.option_id for o in motion.options]
+    content = g.BallotContent(assembly_id=str(input.assembly_id), motion_id=motion.motion_id,
+                              choices=sorted(positions.index(c) for c in input.choices))
     try:
         sealed = await context.keys.seal(g.ballot_key_owner(content.assembly_id),
-                                         msgspec.json.encode(content))
+                                         g.ballot_plaintext(content))
     except KeyDestroyed:
         return problem("VotingClosed", "the assembly's ballot key is destroyed")
     except (TimeoutError, KafkaError, KeysUnavailable) as failed:
         log.warning("a ballot could not be sealed: %s", type(failed).__name__)
         return Unavailable(code="Unavailable", message="the node's keys are not available "
                            "now; send it again later, with the same idempotency key")
-    receipt = g.receipt_of(sealed)
     fields = dict(assembly_id=content.assembly_id, motion_id=content.motion_id,
-                  member_id=member_id, ballot=sealed, receipt=receipt)
+                  member_id=member_id, ballot=sealed, receipt=g.receipt_of(sealed))
     if kind is g.CastProxyBallot:
         fields["holder_id"] = caller.member_id
     command = kind(**fields)
@@ -162,12 +156,16 @@ async def _ballot(info: Info[GatewayContext, None], input: BallotInput,
                                 command_id_for(context, idempotency_key))
     if not isinstance(answer, CommandAccepted):
         return answer
-    # a retry under the same key is decided once: its receipt is the first ballot's
+    # a retry under the same key is decided once: its receipt is the first ballot's, found
+    # by its event in the views (null if they do not show it yet: ask again, same key)
     event_id = answer.events[0].id if answer.events else None
     stored = context.views.get(AssemblyView.TABLE, content.assembly_id)
-    first = next((r for r, b in (stored.ballots.items() if stored else ())
+    first = next(((r, b) for r, b in (stored.ballots.items() if stored else ())
                   if b.event_id == event_id), None) if event_id else None
-    return BallotAccepted(receipt=first or receipt, command_id=answer.command_id,
+    if first is not None and first[1].motion_id != content.motion_id:
+        return ValidationError(code="ValidationError", field="idempotencyKey", message=(
+            "this idempotency key was used for a ballot on another motion"))
+    return BallotAccepted(receipt=first[0] if first else None, command_id=answer.command_id,
                           visible=answer.visible)
 
 
@@ -205,7 +203,6 @@ async def opened_tally(context: GatewayContext, view: AssemblyView) -> list[g.Mo
     owner = g.ballot_key_owner(view.assembly_id)
     tallies = []
     for motion in view.motions:
-        known = {o.option_id for o in motion.options}
         counts = dict.fromkeys((o.option_id for o in motion.options), 0)
         ballots = spoiled = 0
         for ballot in view.counted(motion.motion_id).values():
@@ -214,18 +211,18 @@ async def opened_tally(context: GatewayContext, view: AssemblyView) -> list[g.Mo
             try:
                 plain = await context.keys.open(owner, ballot.ballot) if ballot.ballot else None
                 if plain is not None:
-                    content = msgspec.json.decode(plain, type=BallotContent)
+                    content = g.ballot_content(plain)
             except (SealBroken, msgspec.DecodeError, msgspec.ValidationError):
                 content = None
             if (content is None or content.assembly_id != view.assembly_id
                     or content.motion_id != motion.motion_id or not content.choices
                     or len(set(content.choices)) != len(content.choices)
-                    or not set(content.choices) <= known
+                    or not all(0 <= c < len(motion.options) for c in content.choices)
                     or len(content.choices) > motion.max_choices):
                 spoiled += 1
                 continue
             for choice in content.choices:
-                counts[choice] += 1
+                counts[motion.options[choice].option_id] += 1
         tallies.append(g.MotionTally(motion_id=motion.motion_id, counts=counts,
                                      ballots=ballots, spoiled=spoiled))
     return tallies
@@ -252,7 +249,8 @@ async def certify_assembly(info: Info[GatewayContext, None], input: AssemblyRefI
         log.warning("an assembly's ballots could not be opened: %s", type(failed).__name__)
         return Unavailable(code="Unavailable", message="the node's keys are not available now; "
                            "send it again later, with the same idempotency key")
-    command = g.CertifyResult(assembly_id=assembly_id, tallies=tallies)
+    command = g.CertifyResult(assembly_id=assembly_id, tallies=tallies,
+                              receipts_digest=g.receipts_digest(view.counted()))
     return await send_command(context, command, assembly_id,
                               command_id_for(context, idempotency_key))
 

@@ -1,6 +1,7 @@
-"""The governance feature's queries: ``assembly`` (its public facts, the roll's count and
-root; its receipts and turnout only after the close; its result, and the result signed as a
-credential, only once certified), ``rollProof`` (her proof that she is on the roll) and
+"""The governance feature's queries: ``assembly`` (for its cooperative's people, the members
+on its roll and the node admin: its agenda, the roll's count and root; its receipts and
+turnout only after the close; its result, and the result signed as a credential, only once
+certified), ``rollProof`` (her proof that she is on the roll) and
 ``ballotReceipt`` (is this ballot recorded, does it count).
 
 Before the close nothing about the ballots is readable, by anyone, the node admin included:
@@ -202,14 +203,29 @@ def assembly_of(view: AssemblyView, node: str) -> Assembly:
         result=result)
 
 
+def sees(caller, view: AssemblyView | None) -> bool:
+    """Who reads an assembly: its cooperative's staff and admins, the members on its roll
+    (with their own tokens), and the node admin; for anyone else it does not exist (its roll's
+    size and its counts are the cooperative's and its members' business)."""
+    if caller is None or view is None or view.convened is None:
+        return False
+    if caller.is_node_admin:
+        return True
+    if caller.role is Role.MEMBER:
+        return caller.member_id in view.roll
+    return caller.role in (Role.STAFF, Role.ADMIN) \
+        and caller.cooperative_id == view.convened.cooperative_id
+
+
 @strawberry.field(permission_classes=[SignedIn], description=(
-    "An assembly (its public facts), for any signed-in caller: nothing about its ballots "
-    "until the voting is closed; null if unknown"))
+    "An assembly, for its cooperative's staff and admins, the members on its roll and the "
+    "node admin: nothing about its ballots until the voting is closed; null if unknown or "
+    "not theirs"))
 def assembly(info: Info[GatewayContext, None],
              id: Annotated[strawberry.ID, strawberry.argument(
                  description="the assembly's id")]) -> Assembly | None:
     view = info.context.views.get(AssemblyView.TABLE, str(id))
-    if view is None or view.convened is None:
+    if not sees(info.context.caller, view):
         return None
     return assembly_of(view, info.context.node)
 

@@ -114,13 +114,19 @@ def decide(state: Assembly, command: Contract, context: Context) -> list[Contrac
                 raise Rejected("NoMotions", "the assembly has no motion to vote on")
             if now.date() <= convened.record_date:
                 raise Rejected("RecordDateNotPassed", "the record date has not ended yet (UTC)")
+            ledger_at = ledger_time(convened)
             members = roll_of(context.lookups["memberships"], convened.cooperative_id,
-                              convened.record_date)
+                              convened.record_date, ledger_at, now)
             if len(members) > g.MAX_ROLL:
                 raise Rejected("ValidationError", f"a roll holds at most {g.MAX_ROLL} members: "
                                "hold the vote in sections (member groups)")
+            standing = {o.member_id for m in state.motions.values() for o in m.options
+                        if o.member_id}
+            if standing - set(members):
+                raise Rejected("NotOnRoll", "a candidate of an election is not on the roll")
             return [g.RollFrozen(assembly_id=command.assembly_id,
-                                 record_date=convened.record_date, members=members,
+                                 record_date=convened.record_date, ledger_at=ledger_at,
+                                 as_of=now, members=members,
                                  count=len(members), root=merkle.root(members))]
         case g.GrantProxy():
             convened = _open_for_proxies(state, now)
@@ -148,7 +154,10 @@ def decide(state: Assembly, command: Contract, context: Context) -> list[Contrac
                                    member_id=command.member_id, holder_id=holder,
                                    set_aside=aside)]
         case g.CheckInMember():
-            _window(state, now)
+            convened = _window(state, now)
+            if now.astimezone(dt.UTC).date() != convened.meeting_on:
+                raise Rejected("NotMeetingDay", f"members check in on the day of the meeting, "
+                               f"{convened.meeting_on} (UTC)")
             _on_roll(state, command.member_id)
             if command.member_id in state.checked_in:
                 raise Rejected("AlreadyCheckedIn", "she is checked in already")
@@ -246,13 +255,17 @@ def _convene(state: Assembly, command: g.ConveneAssembly, context: Context) -> g
                        f"{today + dt.timedelta(days=notice)} or later")
     if command.record_date > command.meeting_on:
         raise Rejected("ValidationError", "the record date is no later than the meeting")
+    if command.record_date >= command.voting_opens_at.astimezone(dt.UTC).date():
+        raise Rejected("ValidationError", "the voting opens after the record date (a ballot "
+                       "needs the roll, frozen once the record date has ended)")
     if command.voting_closes_at <= command.voting_opens_at:
         raise Rejected("ValidationError", "the voting window closes after it opens")
     if command.voting_closes_at <= context.now:
         raise Rejected("ValidationError", "the voting window closes in the future")
     if command.voting_closes_at.astimezone(dt.UTC).date() > command.meeting_on + dt.timedelta(1):
         raise Rejected("ValidationError", "the voting closes by the day after the meeting")
-    return g.AssemblyConvened(**fields_of(command), convened_on=today, notice_days=notice,
+    return g.AssemblyConvened(**fields_of(command), convened_on=today,
+                              convened_at=context.now, notice_days=notice,
                               max_proxies_per_holder=bylaws.max_proxies_per_holder,
                               challenge_days=bylaws.challenge_days)
 
@@ -333,6 +346,8 @@ def _ballot(state: Assembly, command: g.CastBallot | g.CastProxyBallot | g.Recor
     _on_roll(state, member)
     if command.receipt != g.receipt_of(command.ballot):
         raise Rejected("ReceiptMismatch", "the receipt is not the sealed ballot's")
+    if len(command.ballot.ct) != g.SEALED_BALLOT_BYTES:  # its length must say nothing
+        raise Rejected("ValidationError", f"a sealed ballot has {g.SEALED_BALLOT_BYTES} bytes")
     if command.receipt in state.receipts:
         raise Rejected("ValidationError", "this sealed ballot was cast already")
     current = state.counted.get(command.motion_id, {}).get(member)
@@ -368,6 +383,9 @@ def _certify(state: Assembly, command: g.CertifyResult, now: dt.datetime) -> g.R
         raise Rejected("NotClosed", "close the voting first")
     if state.certified is not None:
         raise Rejected("AssemblyCertified", "the result is certified already")
+    if command.receipts_digest != state.closed.receipts_digest:
+        raise Rejected("TallyMismatch", "the tally was not of the counted ballots: its "
+                       "receipts are not those published at the close")
     tallies = {t.motion_id: t for t in command.tallies}
     if len(tallies) != len(command.tallies) or set(tallies) != set(state.motions):
         raise Rejected("TallyMismatch", "the tally names every motion once, and no other")
@@ -446,36 +464,69 @@ def _majority(rule: g.Majority, part: int, whole: int) -> bool:
 
 
 @dataclass
+class Span:
+    """One membership: its cooperative, its days, and when its start and end were recorded."""
+
+    cooperative_id: str
+    started_on: dt.date
+    started_at: dt.datetime
+    ended_on: dt.date | None = None
+    ended_at: dt.datetime | None = None
+
+
+@dataclass
 class Memberships:
-    """Each member's memberships (cooperative, started, ended) and who was erased."""
+    """Each member's memberships and when each was erased, as the membership events say and
+    when they were recorded (a timed lookup)."""
 
-    spans: dict[str, list[list]] = field(default_factory=dict)  # member -> [[coop, from, to]]
-    erased: set[str] = field(default_factory=set)
+    spans: dict[str, list[Span]] = field(default_factory=dict)
+    erased: dict[str, dt.datetime] = field(default_factory=dict)
 
 
-def apply_to_memberships(view: Memberships, event: Contract) -> None:
+def apply_to_memberships(view: Memberships, event: Contract, recorded: dt.datetime) -> None:
     match event:
         case ms.MembershipStarted():
             view.spans.setdefault(event.member_id, []).append(
-                [event.cooperative_id, event.started_on, None])
+                Span(event.cooperative_id, event.started_on, recorded))
         case ms.MembershipEnded():
             for span in reversed(view.spans.get(event.member_id, [])):
-                if span[0] == event.cooperative_id and span[2] is None:
-                    span[2] = event.ended_on
+                if span.cooperative_id == event.cooperative_id and span.ended_on is None:
+                    span.ended_on, span.ended_at = event.ended_on, recorded
                     break
         case ms.MemberErased():
-            view.erased.add(event.member_id)
-            view.spans.pop(event.member_id, None)
+            view.erased.setdefault(event.member_id, recorded)
 
 
-def roll_of(view: Memberships, cooperative_id: str, record_date: dt.date) -> list[str]:
-    """The roll: the members whose membership of the cooperative was active at the end of
-    ``record_date`` (started on or before it, not ended on or before it), minus the erased;
-    sorted. Anyone holding the membership events recomputes it (``schemas.merkle``)."""
+def end_of(day: dt.date) -> dt.datetime:
+    """The end of a day (UTC): when a record date's ledger is read."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def ledger_time(convened: g.AssemblyConvened) -> dt.datetime:
+    """When the ledger a roll is read from stands: at the end of the record date (UTC), or
+    when the assembly was convened if that is later (a record date already past)."""
+    return max(end_of(convened.record_date), convened.convened_at)
+
+
+def roll_of(view: Memberships, cooperative_id: str, record_date: dt.date,
+            ledger_at: dt.datetime, as_of: dt.datetime) -> list[str]:
+    """The roll: the ledger of memberships as it stood at ``ledger_at``, the members whose
+    membership of the cooperative was active at the end of ``record_date`` (started on or
+    before it, not ended on or before it), each fact recorded by ``ledger_at`` (a start or an
+    end recorded later, even backdated, changes nothing), minus those erased by ``as_of``
+    (when it was frozen); sorted. Anyone holding the membership events recomputes it with
+    their envelopes' times (``schemas.merkle``)."""
+    cutoff = ledger_at
+
+    def active(span: Span) -> bool:
+        ended = (span.ended_on is not None and span.ended_at <= cutoff
+                 and span.ended_on <= record_date)
+        return (span.cooperative_id == cooperative_id and span.started_at <= cutoff
+                and span.started_on <= record_date and not ended)
+
     return sorted(member for member, spans in view.spans.items()
-                  if member not in view.erased and any(
-                      coop == cooperative_id and start <= record_date
-                      and (end is None or end > record_date) for coop, start, end in spans))
+                  if not (member in view.erased and view.erased[member] <= as_of)
+                  and any(active(span) for span in spans))
 
 
 def apply_to_cooperatives(view: set[str], event: Contract) -> None:
@@ -509,7 +560,8 @@ GOVERNANCE = ServiceDefinition(
     aggregates=(BYLAWS, ASSEMBLY),
     lookups=(
         Lookup("cooperatives", set, apply_to_cooperatives, source="membership"),
-        Lookup("memberships", Memberships, apply_to_memberships, source="membership"),
+        Lookup("memberships", Memberships, apply_to_memberships, source="membership",
+               timed=True),
         Lookup("bylaws", dict, apply_to_bylaws),
     ),
 )

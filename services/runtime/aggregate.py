@@ -77,12 +77,15 @@ class Aggregate(Generic[S]):
 class Lookup(Generic[S]):
     """A read-only view a decision may consult, folded from an events topic of this node
     (every partition, so it sees other aggregates): the service's own (``source=None``) or
-    another service's (``source="membership"``). ``apply`` mutates the view in place."""
+    another service's (``source="membership"``). ``apply`` mutates the view in place;
+    a ``timed`` lookup's is also given when the event was recorded (its envelope's time:
+    ``apply(view, event, time)``), which only another service's events bring."""
 
     name: str
     initial: Callable[[], S]
-    apply: Callable[[S, Contract], None]
+    apply: Callable[..., None]
     source: str | None = None
+    timed: bool = False
 
 
 @dataclass(frozen=True)

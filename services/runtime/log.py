@@ -202,10 +202,10 @@ class Lookups:
         """Fold one event of ``source``'s events topic into the views that read it."""
         envelope, event = message
         self.apply_event(source, envelope.subject, envelope.sequence, envelope.id,
-                         envelope.previousid, event)
+                         envelope.previousid, event, envelope.time)
 
     def apply_event(self, source: str, subject: str, sequence: int | None, event_id: str,
-                    previous_id: str | None, event) -> bool:
+                    previous_id: str | None, event, time: dt.datetime | None = None) -> bool:
         """``apply`` from the parts of an event: what a service does with its own events as
         they are acknowledged, without reading them back. Whether it continued its chain
         (and so was applied)."""
@@ -217,5 +217,8 @@ class Lookups:
         chain.extend(sequence, event_id)
         for lookup in self.service.lookups:
             if (lookup.source or self.service.name) == source:
-                lookup.apply(self.views[lookup.name], event)
+                if lookup.timed:
+                    lookup.apply(self.views[lookup.name], event, time)
+                else:
+                    lookup.apply(self.views[lookup.name], event)
         return True

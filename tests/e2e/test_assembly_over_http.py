@@ -104,7 +104,7 @@ async def test_a_general_assembly_in_spain_with_a_member_voting_from_ecuador(
         await ok(url, board, "conveneAssembly", {
             "assemblyId": assembly, "cooperativeId": madrid, "kind": "GENERAL",
             "titles": [{"language": "es", "text": "Asamblea general ordinaria"}],
-            "meetingOn": closes.date().isoformat(),
+            "meetingOn": now.date().isoformat(),
             "recordDate": (now.date() - dt.timedelta(days=1)).isoformat(),
             "votingOpensAt": now.isoformat(), "votingClosesAt": closes.isoformat(),
             "quorumPercent": 50})

@@ -150,7 +150,7 @@ QUERY_MATRIX = {
     "cooperatives": ("public", "cooperatives {{ name }}"),
     "course": ("public", 'course(id: "{course}") {{ courseId }}'),
     "verifyRecord": ("public", 'verifyRecord(credential: "x.y.z") {{ valid }}'),
-    # (none of the three finds an assembly here: tests/integration/test_governance_over_graphql.py)
+    # (none of the three finds an assembly here: tests/unit/test_governance_over_graphql.py)
     "assembly": ("denied", 'assembly(id: "{course}") {{ id }}'),
     "rollProof": ("denied", 'rollProof(assemblyId: "{course}", memberId: "{member}") {{ index }}'),
     "ballotReceipt": ("denied", 'ballotReceipt(assemblyId: "{course}", receipt: "ab") '
@@ -168,8 +168,11 @@ OPEN_MUTATIONS = {"redeemMemberAccess": "ActivationInvalid"}
 def test_every_query_of_the_schema_is_in_the_member_matrix():
     assert set(SCHEMA._schema.query_type.fields) == set(QUERY_MATRIX)
     assert HER_MUTATIONS | set(OPEN_MUTATIONS) <= set(SCHEMA._schema.mutation_type.fields)
+    # (assemblyResults: a result public to any signed-in caller, once certified:
+    # tests/unit/test_governance_over_graphql.py)
     assert set(SCHEMA._schema.subscription_type.fields) == {"memberEvents",
-                                                            "federationActivity"}
+                                                            "federationActivity",
+                                                            "assemblyResults"}
 
 
 async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
