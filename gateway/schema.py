@@ -48,6 +48,7 @@ from gateway.figures.queries import FIGURES_COST
 from gateway.commands import make_mutation
 from gateway.governance import mutations as governance_mutations
 from gateway.governance import queries as governance_queries
+from gateway.governance import subscriptions as governance_subscriptions
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
@@ -256,7 +257,8 @@ def subscription_type() -> type:
     """Every feature's subscriptions. The bearer token comes in the ``connection_init``
     payload or the upgrade request's header (``gateway.app`` closes a socket without a valid
     one with 4403); access is checked when each event arrives."""
-    fields = {**members_subscriptions.SUBSCRIPTIONS, **figures_subscriptions.SUBSCRIPTIONS}
+    fields = {**members_subscriptions.SUBSCRIPTIONS, **figures_subscriptions.SUBSCRIPTIONS,
+              **governance_subscriptions.SUBSCRIPTIONS}
     return strawberry.type(type("Subscription", (), fields), description=(
         "Live streams over graphql-transport-ws. The bearer token goes in the connection_init "
         "payload ({\"Authorization\": \"Bearer …\"}) or the upgrade request's Authorization "

@@ -7,6 +7,7 @@ challenge period."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
@@ -151,10 +152,15 @@ async def test_one_member_one_vote_from_anywhere_secret_until_the_close(node, mo
         luis = accepted(await ballot(node, "recordPaperBallot", MADRID_STAFF, {
             **vote, "memberId": members["luis"], "choices": ["against"]}))
         # before the close: nothing about the ballots, for anyone, the node admin included
-        for caller in (ADMIN, MADRID_ADMIN, tokens["rosa"], QUITO_STAFF):
+        for caller in (ADMIN, MADRID_ADMIN, tokens["rosa"]):
             seen = (await node.ok(ASSEMBLY, caller, id=assembly))["assembly"]
             assert (seen["voters"], seen["receipts"], seen["result"]) == (None, None, None)
             assert seen["status"] == "roll_frozen"
+        for outsider in (QUITO_STAFF, tokens["pedro"]):  # not its cooperative's, not on its roll
+            assert (await node.ok(ASSEMBLY, outsider, id=assembly))["assembly"] is None
+        assert (await node.mutate("checkInMember", {"assemblyId": assembly,
+                                                    "memberId": members["rosa"]},
+                                  ADMIN))["__typename"] == "NotAuthorized"  # not the node's
         assert (await by_ref(node, "certifyAssembly", ADMIN, assembly))["code"] == "NotClosed"
         assert (await node.mutate("closeVoting", {"assemblyId": assembly},
                                   MADRID_STAFF))["code"] == "VotingStillOpen"
@@ -165,7 +171,7 @@ async def test_one_member_one_vote_from_anywhere_secret_until_the_close(node, mo
         assert (await ballot(node, "castBallot", tokens["rosa"], {
             **vote, "choices": ["against"]}))["code"] == "VotingClosed"
         accepted(await node.mutate("closeVoting", {"assemblyId": assembly}, MADRID_STAFF))
-        closed = (await node.ok(ASSEMBLY, QUITO_STAFF, id=assembly))["assembly"]
+        closed = (await node.ok(ASSEMBLY, MADRID_STAFF, id=assembly))["assembly"]
         assert closed["voters"] == 3 and closed["result"] is None
         assert sorted(closed["receipts"]) == sorted(
             [rosa["receipt"], ana["receipt"], luis["receipt"]])
@@ -186,6 +192,10 @@ async def test_one_member_one_vote_from_anywhere_secret_until_the_close(node, mo
                              assembly))["__typename"] == "NotAuthorized"
         accepted(await by_ref(node, "certifyAssembly", MADRID_ADMIN, assembly))
         result = (await node.ok(ASSEMBLY, tokens["rosa"], id=assembly))["assembly"]["result"]
+    # every seal is as long as every other: its length says nothing of the choice
+    lengths = {len(b.ballot.ct) for b in node.views.get(AssemblyView.TABLE, assembly)
+               .ballots.values()}
+    assert lengths == {g.SEALED_BALLOT_BYTES}
     [motion] = result["motions"]
     assert motion["counts"] == {"for": 2, "against": 1, "abstain": 0}
     assert (motion["outcome"], motion["ballots"], motion["spoiled"]) == ("carried", 3, 0)
@@ -229,7 +239,8 @@ async def test_a_ballot_is_sealed_before_it_is_sent_and_its_receipt_is_the_seals
     assert b"abstain" not in cast.ballot.ct and cast.member_id == members["rosa"]
     assert cast.channel == "remote" and cast.ballot.kid != "unsealed"
     opened = await node.keys.open(g.ballot_key_owner(assembly), cast.ballot)
-    assert json.loads(opened)["choices"] == ["abstain"]  # the assembly's key, not hers
+    assert g.ballot_content(opened).choices == [2]  # abstain; the assembly's key, not hers
+    assert len(opened) == g.BALLOT_PLAINTEXT_BYTES
     with pytest.raises(SealBroken):  # her own data key does not open it
         await node.keys.open(members["rosa"], cast.ballot)
 
@@ -259,7 +270,8 @@ def test_her_record_holds_the_offices_she_was_elected_to_and_nobodys_choice():
         play(cast(who, BOARD), at=VOTING)
     play(g.CloseVoting(assembly_id=ASSEMBLY_ID), at=AFTER)
     play(g.CertifyResult(assembly_id=ASSEMBLY_ID, tallies=[g.MotionTally(
-        motion_id=BOARD, counts={"ana": 2, "bea": 1}, ballots=3)]), at=AFTER)
+        motion_id=BOARD, counts={"ana": 2, "bea": 1}, ballots=3)],
+        receipts_digest=g.receipts_digest(play.state.counted_receipts())), at=AFTER)
     store = MemoryStore()
     for sequence, event in enumerate(play.events, 1):
         envelope = _envelope(event, sequence)
@@ -275,3 +287,56 @@ def _envelope(event, sequence):
     from schemas import REGISTRY
     return REGISTRY.envelope(event, id=new_id(), source="test", subject=event.assembly_id,
                              time=dt.datetime(2027, 3, 25, tzinfo=dt.UTC), sequence=sequence)
+
+
+RESULTS = """subscription($id: ID!) { assemblyResults(assemblyId: $id) {
+  __typename voters motions { counts } } }"""
+
+
+async def test_the_results_subscription_says_nothing_before_the_certification(node):
+    from gateway.context import GatewayContext
+    from tests.unit.test_gateway_schema import SCHEMA
+
+    assembly, surplus, members = await an_assembly(node)
+    rosa = await her_token(node, members["rosa"])
+
+    async def heard(caller, action) -> list:
+        context = GatewayContext(node=NODE, caller=caller, views=node.views, keys=node.keys,
+                                 commands=node.commands, now=node.now)
+        stream = await SCHEMA.subscribe(RESULTS, variable_values={"id": assembly},
+                                        context_value=context)
+        first = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0)
+        await action()
+        try:
+            result = await asyncio.wait_for(first, 1)
+        except (StopAsyncIteration, TimeoutError):
+            return []
+        finally:
+            await stream.aclose()
+        assert result.errors is None, result.errors
+        return [result.data["assemblyResults"]]
+
+    async def vote_and_close():
+        with node.on("2026-11-26"):
+            accepted(await ballot(node, "castBallot", rosa, {
+                "assemblyId": assembly, "motionId": surplus, "choices": ["for"]}))
+        with node.on("2026-12-01"):
+            accepted(await node.mutate("closeVoting", {"assemblyId": assembly},
+                                       MADRID_STAFF))
+
+    async def certify():
+        with node.on("2026-12-01"):
+            accepted(await by_ref(node, "certifyAssembly", MADRID_ADMIN, assembly))
+
+    # ballots and the close: not a word, to the node admin either
+    assert await heard(ADMIN, vote_and_close) == []
+    [result] = await heard(rosa, certify)
+    assert result["voters"] == 1 and result["motions"] == [{"counts": {
+        "for": 1, "against": 0, "abstain": 0}}]
+
+    async def nothing():
+        pass
+
+    assert len(await heard(MADRID_STAFF, nothing)) == 1  # once certified: at once
+    assert await heard(QUITO_STAFF, nothing) == []  # not its cooperative's
