@@ -7,7 +7,9 @@ saves, sends a remittance, passes a course, consents to her home cooperative, ha
 exported (``exportRecord`` and ``coopbridge export`` to a file in the test's tmp dir), verified
 and imported at home; meanwhile another cooperative's staff reads her and others without
 consent during a burst of 200 deposits (always null), and a consent revoked under the same
-load stops the next read. Then she is erased at the host and at home.
+load stops the next read. She votes in an assembly of her cooperative with her own token (her one choice a canary),
+and once it is certified its ballot key is destroyed. Then she is erased at the host and at
+home.
 
 Searched afterwards, for each canary string plain, lower-cased (case-insensitive), hex, and
 base64 / base64url at each of the three byte alignments:
@@ -44,6 +46,8 @@ import time
 from pathlib import Path
 
 import httpx
+from gql import Client, gql
+from gql.transport.aiohttp import AIOHTTPTransport
 import msgspec
 import pytest
 from rocksdict import AccessType, Options, Rdict
@@ -51,7 +55,9 @@ from rocksdict import AccessType, Options, Rdict
 from deploy.operate import ExportRefused, export_record, verify_file
 from gateway.auth import Role
 from gateway.documents import MemberRecord
-from schemas.topics import node_topics
+from schemas import REGISTRY
+from schemas import governance as g
+from schemas.topics import events_topic, node_topics
 from services import config
 from services.runtime.datakeys import DataKeys, SealBroken
 from services.runtime.ids import new_id
@@ -219,6 +225,11 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     # the record carries names, not the contact nor her remittances' payees
     assert {c for _, c in control.hits} == {names["Given"], names["Family"]}, control.hits
 
+    # her secret ballot: after the key is destroyed, nothing links her to her choice
+    ballot_needle, ballot_violations = await a_secret_ballot(fed, madrid, staff, boss, member)
+    canaries.append(ballot_needle)
+    violations += ballot_violations
+
     fivexx = await wrong_inputs(fed, staff, member, savings, names)
     allowed, reads, burst_5xx = await isolation_under_load(fed, madrid, staff, stranger, outsider, member,
                                                 violations)
@@ -258,6 +269,88 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     return {"canaries": canaries, "copies": copies, "violations": violations,
             "allowed": allowed, "reads": reads, "credential": exported["credential"],
             "verifier": quito_staff, "5xx": fivexx + burst_5xx}
+
+
+BALLOT = """mutation($input: BallotInput!) { castBallot(input: $input) {
+    __typename ... on BallotAccepted { receipt } ... on Problem { code message } } }"""
+BY_REF = """mutation($input: AssemblyRefInput!) { %s(input: $input) {
+    __typename ... on Problem { code message } } }"""
+CLOSES_IN = 12  # seconds the canary's assembly stays open
+
+
+async def a_secret_ballot(fed: Federation, madrid: str, staff: str, boss: str,
+                          member: str) -> tuple[str, list[str]]:
+    """She votes with her own token in an assembly of her cooperative whose one option is a
+    canary; the voting closes, the result is certified and the ballot key destroyed (the
+    bylaws allow no challenge period). Returns the needle (her ballot's plaintext, as the
+    gateway seals it: found anywhere, it links her to her choice) and what went wrong."""
+    host = fed.nodes["host"]
+    option = canary_token("Choice").lower()
+    assembly, motion = new_id(), new_id()
+    now = dt.datetime.now(dt.UTC)
+    await mutate(fed, "host", boss, "setBylaws", {
+        "cooperativeId": madrid, "generalNoticeDays": 0, "extraordinaryNoticeDays": 0,
+        "maxProxiesPerHolder": 0, "challengeDays": 0})
+    await mutate(fed, "host", boss, "conveneAssembly", {
+        "assemblyId": assembly, "cooperativeId": madrid, "kind": "EXTRAORDINARY",
+        "titles": [{"language": "es", "text": "Asamblea canaria"}],
+        "meetingOn": (now + dt.timedelta(seconds=CLOSES_IN)).date().isoformat(),
+        "recordDate": (now.date() - dt.timedelta(days=1)).isoformat(),
+        "votingOpensAt": now.isoformat(),
+        "votingClosesAt": (now + dt.timedelta(seconds=CLOSES_IN)).isoformat(),
+        "quorumPercent": 0})
+    await mutate(fed, "host", boss, "addMotion", {
+        "assemblyId": assembly, "motionId": motion, "kind": "CHOICE",
+        "titles": [{"language": "es", "text": "Lugar"}],
+        "options": [{"optionId": option, "labels": [{"language": "es", "text": "Aquí"}]},
+                    {"optionId": "elsewhere", "labels": [{"language": "es", "text": "Allí"}]}]})
+    await mutate(fed, "host", staff, "freezeRoll", {"assemblyId": assembly})
+    issued = (await call(fed, "host", staff, """mutation($input: IssueMemberAccessInput!) {
+        issueMemberAccess(input: $input) { ... on MemberAccessCode { code } } }""",
+                         input={"memberId": member}))["issueMemberAccess"]
+    async with Client(transport=AIOHTTPTransport(url=fed.url("host")),  # the code is hers
+                      fetch_schema_from_transport=False) as session:
+        redeem = gql("""mutation($code: String!) {
+            redeemMemberAccess(input: {code: $code}) { ... on MemberToken { token } } }""")
+        redeem.variable_values = {"code": issued["code"]}
+        redeemed = (await session.execute(redeem))["redeemMemberAccess"]
+    cast = (await call(fed, "host", redeemed["token"], BALLOT, input={
+        "assemblyId": assembly, "motionId": motion, "choices": [option]}))["castBallot"]
+    assert cast["__typename"] == "BallotAccepted", cast
+    # her ballot's plaintext from its motion on (the motion's id is unique to this run; its
+    # options are public, her choice, the first, is not)
+    needle = g.ballot_plaintext(g.BallotContent(assembly_id=assembly, motion_id=motion,
+                                                choices=[0])).decode().rstrip()
+    needle = needle[needle.index('"motion_id"'):]
+    problems = []
+    sealed = await _her_sealed_ballot(fed, cast["receipt"])
+    async with DataKeys(host, fed.env["host"]["KAFKA_BOOTSTRAP_SERVERS"]) as keys:
+        opened = await keys.open(f"ballots:{assembly}", sealed)
+        if opened is None or needle.encode() not in opened:  # the needle is the right one
+            problems.append(f"her sealed ballot did not open to {needle} before: {opened}")
+        await asyncio.sleep(max(0.0, CLOSES_IN + 1 - (dt.datetime.now(dt.UTC) - now)
+                                .total_seconds()))
+        await mutate(fed, "host", staff, "closeVoting", {"assemblyId": assembly})
+        for name in ("certifyAssembly", "destroyBallotKey"):
+            done = (await call(fed, "host", boss, BY_REF % name,
+                               input={"assemblyId": assembly}))[name]
+            if done["__typename"] != "CommandAccepted":
+                problems.append(f"{name}: {done}")
+        await keys.catch_up()
+        if await keys.open(f"ballots:{assembly}", sealed) is not None:
+            problems.append("her ballot still opens after the ballot key was destroyed")
+    return needle, problems
+
+
+async def _her_sealed_ballot(fed: Federation, receipt: str):
+    for _ in range(50):
+        for record_ in await read_topic(events_topic(fed.nodes["host"], "governance"),
+                                        fed.env["host"]["KAFKA_BOOTSTRAP_SERVERS"]):
+            event = REGISTRY.decode(record_.value).payload
+            if isinstance(event, g.BallotCast) and event.receipt == receipt:
+                return event.ballot
+        await asyncio.sleep(0.2)
+    raise AssertionError("her ballot is not in the log")
 
 
 async def take_checkpoint(fed: Federation, role: str, token: str) -> Path:

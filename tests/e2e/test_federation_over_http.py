@@ -40,7 +40,7 @@ from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.kafka
 
-PROCESSES = ("membership", "savings", "training", "federation", "gateway")
+PROCESSES = ("membership", "savings", "training", "governance", "federation", "gateway")
 #: A node's MirrorMaker 2, when the nodes run on clusters of their own.
 MIRROR_MAKER = "mirrormaker"
 
