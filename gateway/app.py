@@ -46,6 +46,7 @@ from gateway.auth import Role, bearer_of_connection, caller_from_header
 from gateway.member_access.liveness import live
 from gateway.member_access.sockets import sockets_of
 from gateway.checkpoints import on_schedule
+from gateway.governance import sealing as ballot_keys
 from gateway.context import GatewayContext
 from gateway.listeners import TooManySubscriptions
 from gateway.figures import dashboard
@@ -288,6 +289,10 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
                     every, state.projections.checkpoints,
                     state.projections.checkpoint_if_moved))
                 stack.push_async_callback(_cancelled, schedule)
+            # ballot keys destroyed once their assembly's challenge period is over (issue 24)
+            sealing = asyncio.create_task(ballot_keys.on_schedule(
+                state.projections, state.keys, state.client))
+            stack.push_async_callback(_cancelled, sealing)
             state.ready = True
             log.info("gateway of node %s ready", node)
             yield

@@ -46,6 +46,8 @@ class Keys(Protocol):
 
     async def destroy(self, member_id: str) -> int: ...
 
+    def gone(self, member_id: str) -> bool: ...
+
 
 class Commands(Protocol):
     async def send(self, command: Any, aggregate_id: str, *, command_id: str | None = None,

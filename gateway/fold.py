@@ -35,7 +35,7 @@ from gateway.documents import (
 )
 from gateway.figures import kept as figures
 from gateway.governance import fold as governance
-from gateway.governance.documents import AssemblyView, BylawsView
+from gateway.governance.documents import AssemblyView, BallotKeysView, BylawsView
 from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
-    ActivationCode, AssemblyView, BylawsView)}
+    ActivationCode, AssemblyView, BallotKeysView, BylawsView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
     AccessEntry)}

@@ -1,6 +1,7 @@
 """The governance feature's documents (pure): each assembly of this node's cooperatives.
 
 * ``bylaws``  cooperative id -> ``BylawsView``;
+* ``ballot_keys``  one document, ``BallotKeysView``: the keys to destroy, and when;
 * ``assemblies``  assembly id -> ``AssemblyView``: the agenda, the roll, the proxies and
   check-ins, every ballot by its receipt (sealed: this view never holds a choice), the close
   and the certified result. Ballots are dropped when the ballot key is destroyed.
@@ -35,6 +36,20 @@ class BylawsView(Doc, kw_only=True):
 
     cooperative_id: str
     current: g.BylawsSet | None = None
+
+
+class BallotKeysView(Doc, kw_only=True):
+    """The assemblies certified whose ballot key is not known to be gone: when each may be
+    destroyed (``due``: the end of its challenge period), and those whose destruction is
+    recorded (``recorded``). One document (``ALL``); ``gateway.governance.sealing`` reads it."""
+
+    TABLE: ClassVar[str] = "ballot_keys"
+    KEY: ClassVar[str] = "node"
+    ALL: ClassVar[str] = "all"
+
+    node: str
+    due: dict[str, dt.datetime] = {}
+    recorded: list[str] = []
 
 
 class AssemblyView(Doc, kw_only=True):

@@ -9,7 +9,7 @@ aside), so this fold counts exactly what the service counts.
 from __future__ import annotations
 
 from gateway.documents import AssemblyPart, DocumentStore, MemberRecord, document
-from gateway.governance.documents import AssemblyView, BallotDoc, BylawsView
+from gateway.governance.documents import AssemblyView, BallotDoc, BallotKeysView, BylawsView
 from schemas import governance as g
 from schemas.envelope import Envelope
 from schemas.registry import Contract
@@ -84,6 +84,9 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
             touched = list(view.roll)
         case g.ResultCertified():
             view.result = event
+            keys = document(store, BallotKeysView, BallotKeysView.ALL)
+            keys.due[event.assembly_id] = event.challenge_ends_at
+            store.put(BallotKeysView.TABLE, BallotKeysView.ALL, keys)
             titles = {m.motion_id: m for m in view.motions}
             for result in event.results:
                 motion = titles[result.motion_id]
@@ -97,6 +100,10 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                         touched.append(standing[option])
         case g.BallotKeyDestroyed():
             view.key_destroyed_at = event.destroyed_at
+            keys = document(store, BallotKeysView, BallotKeysView.ALL)
+            if event.assembly_id not in keys.recorded:
+                keys.recorded.append(event.assembly_id)
+            store.put(BallotKeysView.TABLE, BallotKeysView.ALL, keys)
             for ballot in view.ballots.values():  # noise now: not kept
                 ballot.ballot = None
     store.put(AssemblyView.TABLE, event.assembly_id, view)

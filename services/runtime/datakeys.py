@@ -235,6 +235,11 @@ class DataKeys:
         key = await self.key(member_id, sealed.kid)
         return None if key is None else unseal(key, sealed)
 
+    def gone(self, member_id: str) -> bool:
+        """Whether the member's (or owner's) keys are known destroyed: the erasure marker
+        seen, and no key of theirs left."""
+        return member_id in self._erased and not self._keys.get(member_id)
+
     async def destroy(self, member_id: str) -> int:
         """Erase: mark the member erased, then tombstone every data key of theirs until none
         is left; returns how many keys were destroyed. Idempotent."""

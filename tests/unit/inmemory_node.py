@@ -162,6 +162,9 @@ class LocalKeys:
         self.erased.add(member_id)
         return 0 if self.keys.pop(member_id, None) is None else 1
 
+    def gone(self, member_id) -> bool:
+        return member_id in self.erased and member_id not in self.keys
+
 
 @dataclass(frozen=True)
 class Record:
