@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 Precheck = Callable[[Contract, GatewayContext], typing.Any]
 
 _KEYS = uuid.UUID("6f1c2a52-3c35-4b6e-9a53-6d1f6c0b5e21")
+#: The services whose events' positions an answer does not tell: an assembly's stream holds
+#: its ballots, so two positions apart would count the ballots cast in between, a turnout
+#: meter before the close (issue 24).
+POSITIONS_HIDDEN = frozenset({"governance"})
 
 
 def command_id_for(context: GatewayContext, key: str | None) -> str | None:
@@ -145,9 +149,11 @@ async def send_command(context: GatewayContext, command: Contract, aggregate_id:
         return problem(payload.error.code, payload.error.message)
     visible = await context.views.wait_for(
         [(topic, payload.aggregate_id, e.sequence) for e in payload.events], timeout=5.0)
+    hidden = command.contract_service in POSITIONS_HIDDEN
     return CommandAccepted(
         command_id=payload.command_id, aggregate_id=payload.aggregate_id,
-        events=[EventRef(id=e.id, type=e.type, sequence=e.sequence) for e in payload.events],
+        events=[EventRef(id=e.id, type=e.type, sequence=None if hidden else e.sequence)
+                for e in payload.events],
         visible=visible)
 
 

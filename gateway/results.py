@@ -32,7 +32,7 @@ class Problem:
 class EventRef:  # its fields: the glossary's words for the reply's (schemas.runtime.EventRef)
     id: strawberry.ID
     type: str
-    sequence: int
+    sequence: typing.Optional[int]
 
 
 @strawberry.type(description="The command was accepted: its event is in the log")

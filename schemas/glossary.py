@@ -443,7 +443,9 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("EventRef", "id"): "the event's id (its envelope's id)",
     ("EventRef", "type"): "the event's wire type, coop.<service>.<Name>.v<N> "
                           "(coop.savings.FundsDeposited.v2)",
-    ("EventRef", "sequence"): "the event's position in its aggregate's stream: 1, 2, 3 …",
+    ("EventRef", "sequence"): "the event's position in its aggregate's stream: 1, 2, 3 … (in "
+                              "GraphQL null for governance's events: an assembly's stream "
+                              "holds its ballots, and two positions would count them)",
     ("Error", "message"): "what went wrong, in one sentence for people (never personal data)",
     ("Instalment", "principal"): "the part of the instalment that pays back the amount lent: "
                                  + MONEY,

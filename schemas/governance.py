@@ -276,11 +276,11 @@ class FreezeRoll(Contract, frozen=True, kw_only=True):
     """Freeze the roll: the members whose membership of the cooperative was active at the end
     of the record date (UTC), by the membership events recorded by then, or by the convening
     if that came later (a start or an end recorded after, even backdated, changes nothing),
-    minus those erased by now. Once; every
-    candidate an election names is on it (else NotOnRoll). The assembly exists
-    (else UnknownAssembly) and has a motion (else NoMotions), the record date has ended (else
-    RecordDateNotPassed), the roll is not frozen yet (else RollAlreadyFrozen) and holds at most
-    20,000 members (else ValidationError: vote in sections)."""
+    minus those erased by now. Once. The assembly exists (else UnknownAssembly) and has a
+    motion (else NoMotions), the record date has ended (else RecordDateNotPassed), the roll is
+    not frozen yet (else RollAlreadyFrozen) and holds at most 20,000 members (else
+    ValidationError: vote in sections). A candidate an election names who is not on the roll
+    may still be chosen, but no office goes into her record."""
 
     assembly_id: Id
 
@@ -363,9 +363,10 @@ class CastProxyBallot(_Ballot, frozen=True, kw_only=True):
 @command(SERVICE, "CheckInMember", key="assembly_id")
 class CheckInMember(Contract, frozen=True, kw_only=True):
     """She is at the meeting: from now on she votes in person, and her remote ballots and
-    her proxy's stop counting (her timeline says so at once). On the meeting day only (UTC,
-    else NotMeetingDay); she is on the roll (else NotOnRoll), not checked in (else
-    AlreadyCheckedIn), and the window is open (else VotingNotOpen, VotingClosed)."""
+    her proxy's stop counting (her timeline says so at once). On the meeting day only (that day
+    anywhere on Earth, UTC+14 to UTC-12, else NotMeetingDay); she is on the roll (else
+    NotOnRoll), not checked in (else AlreadyCheckedIn), and the window is open (else
+    VotingNotOpen, VotingClosed)."""
 
     assembly_id: Id
     member_id: Id

@@ -156,15 +156,20 @@ async def _ballot(info: Info[GatewayContext, None], input: BallotInput,
                                 command_id_for(context, idempotency_key))
     if not isinstance(answer, CommandAccepted):
         return answer
+    if idempotency_key is None:  # decided now, never before: its receipt is this seal's
+        return BallotAccepted(receipt=command.receipt, command_id=answer.command_id,
+                              visible=answer.visible)
     # a retry under the same key is decided once: its receipt is the first ballot's, found
     # by its event in the views (null if they do not show it yet: ask again, same key)
     event_id = answer.events[0].id if answer.events else None
     stored = context.views.get(AssemblyView.TABLE, content.assembly_id)
     first = next(((r, b) for r, b in (stored.ballots.items() if stored else ())
                   if b.event_id == event_id), None) if event_id else None
-    if first is not None and first[1].motion_id != content.motion_id:
+    if answer.aggregate_id != content.assembly_id or (
+            first is not None and (first[1].motion_id, first[1].member_id)
+            != (content.motion_id, member_id)):
         return ValidationError(code="ValidationError", field="idempotencyKey", message=(
-            "this idempotency key was used for a ballot on another motion"))
+            "this idempotency key was used for another ballot"))
     return BallotAccepted(receipt=first[0] if first else None, command_id=answer.command_id,
                           visible=answer.visible)
 
@@ -258,8 +263,12 @@ async def certify_assembly(info: Info[GatewayContext, None], input: AssemblyRefI
 async def destroy_ballot_key(info: Info[GatewayContext, None], input: AssemblyRefInput,
                              idempotency_key: typing.Optional[str] = None) -> MutationResult:
     context, assembly_id = info.context, str(input.assembly_id)
-    if _as_admin(context, assembly_id) is None:
+    view = _as_admin(context, assembly_id)
+    if view is None:
         return NOT_AUTHORIZED
+    if view.result is not None and context.now < view.result.challenge_ends_at:
+        return problem("ChallengePeriodOpen", "the result may be challenged until "
+                       f"{view.result.challenge_ends_at:%Y-%m-%d %H:%M} UTC")
     answer = await send_command(context, g.DestroyBallotKey(assembly_id=assembly_id),
                                 assembly_id, command_id_for(context, idempotency_key))
     if isinstance(answer, CommandAccepted) or getattr(answer, "code", "") == "KeyAlreadyDestroyed":

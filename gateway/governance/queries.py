@@ -272,12 +272,12 @@ class BallotReceipt:
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(
-    "A ballot by its receipt (whoever holds the receipt): recorded, and whether it counts; "
-    "null if no ballot of this assembly has it"))
+    "A ballot by its receipt, for whoever reads the assembly and holds the receipt: "
+    "recorded, and whether it counts; null if no ballot of this assembly has it"))
 def ballot_receipt(info: Info[GatewayContext, None], assembly_id: strawberry.ID,
                    receipt: str) -> BallotReceipt | None:
     view = info.context.views.get(AssemblyView.TABLE, str(assembly_id))
-    ballot = view.ballots.get(receipt.lower()) if view is not None else None
+    ballot = view.ballots.get(receipt.lower()) if sees(info.context.caller, view) else None
     if ballot is None:
         return None
     return BallotReceipt(receipt=receipt.lower(), motion_id=ballot.motion_id,

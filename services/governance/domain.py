@@ -120,10 +120,6 @@ def decide(state: Assembly, command: Contract, context: Context) -> list[Contrac
             if len(members) > g.MAX_ROLL:
                 raise Rejected("ValidationError", f"a roll holds at most {g.MAX_ROLL} members: "
                                "hold the vote in sections (member groups)")
-            standing = {o.member_id for m in state.motions.values() for o in m.options
-                        if o.member_id}
-            if standing - set(members):
-                raise Rejected("NotOnRoll", "a candidate of an election is not on the roll")
             return [g.RollFrozen(assembly_id=command.assembly_id,
                                  record_date=convened.record_date, ledger_at=ledger_at,
                                  as_of=now, members=members,
@@ -155,9 +151,9 @@ def decide(state: Assembly, command: Contract, context: Context) -> list[Contrac
                                    set_aside=aside)]
         case g.CheckInMember():
             convened = _window(state, now)
-            if now.astimezone(dt.UTC).date() != convened.meeting_on:
+            if not on_the_day(convened.meeting_on, now):
                 raise Rejected("NotMeetingDay", f"members check in on the day of the meeting, "
-                               f"{convened.meeting_on} (UTC)")
+                               f"{convened.meeting_on}")
             _on_roll(state, command.member_id)
             if command.member_id in state.checked_in:
                 raise Rejected("AlreadyCheckedIn", "she is checked in already")
@@ -303,6 +299,13 @@ def _motion(command: g.AddMotion) -> g.MotionAdded:
                          titles=command.titles, texts=command.texts, kind=command.kind,
                          majority=majority, options=options, max_choices=max_choices,
                          seats=seats)
+
+
+def on_the_day(day: dt.date, now: dt.datetime) -> bool:
+    """Whether ``now`` falls on ``day`` somewhere on Earth (UTC+14 to UTC-12): a meeting's day
+    wherever the cooperative meets, without knowing its time zone."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=14)
+    return start <= now < start + dt.timedelta(hours=24 + 14 + 12)
 
 
 def _convened(state: Assembly) -> g.AssemblyConvened:

@@ -106,6 +106,9 @@ class ServiceDefinition:
             keys = {command.contract_key for command in aggregate.commands}
             if len(keys) > 1:  # one aggregate, one id: every command names it the same way
                 raise ValueError(f"the commands of {aggregate.name} are keyed by {sorted(keys)}")
+        for lookup in self.lookups:  # its own events come back without their envelopes
+            if lookup.timed and lookup.source in (None, self.name):
+                raise ValueError(f"{lookup.name}: a timed lookup reads another service's events")
 
     def for_command(self, command_type: type[Contract]) -> Aggregate | None:
         return next((a for a in self.aggregates if command_type in a.commands), None)

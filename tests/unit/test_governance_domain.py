@@ -285,12 +285,23 @@ def test_the_roll_is_the_ledger_as_it_stood_at_the_end_of_the_record_date():
     assert roll_of(view, COOP, record_date, after, frozen_at) == sorted([ROSA, ANA])
 
 
-def test_every_candidate_of_an_election_is_on_the_roll():
+def test_a_candidate_off_the_roll_does_not_block_the_assembly():
     play = Play()
     play(convene())
     play(motion(BOARD, kind=g.MotionKind.ELECTION, options=[
         g.Option(option_id="x", labels={"en": "X"}, member_id=JOINED_LATE)]))
-    play.refused(g.FreezeRoll(assembly_id=ASSEMBLY_ID), "NotOnRoll")
+    assert JOINED_LATE not in play(g.FreezeRoll(assembly_id=ASSEMBLY_ID)).members
+    # (and no office for her: test_her_record_holds_the_offices_she_was_elected_to…)
+
+
+def test_the_meeting_day_is_that_day_anywhere_on_earth():
+    from services.governance.domain import on_the_day
+    day = dt.date(2027, 3, 24)
+    quito_evening = dt.datetime(2027, 3, 25, 0, 30, tzinfo=dt.UTC)  # 19:30 in Quito
+    manila_morning = dt.datetime(2027, 3, 23, 23, 0, tzinfo=dt.UTC)  # 07:00 in Manila
+    assert on_the_day(day, quito_evening) and on_the_day(day, manila_morning)
+    assert not on_the_day(day, dt.datetime(2027, 3, 23, 9, 59, tzinfo=dt.UTC))
+    assert not on_the_day(day, dt.datetime(2027, 3, 25, 12, 0, tzinfo=dt.UTC))
 
 
 def test_the_merkle_root_and_proofs_are_rfc_6962s():

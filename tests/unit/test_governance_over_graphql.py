@@ -340,3 +340,25 @@ async def test_the_results_subscription_says_nothing_before_the_certification(no
 
     assert len(await heard(MADRID_STAFF, nothing)) == 1  # once certified: at once
     assert await heard(QUITO_STAFF, nothing) == []  # not its cooperative's
+
+
+async def test_keys_are_destroyed_once_the_challenge_period_is_over_without_a_request(node):
+    from gateway.governance.sealing import MARGIN, sweep
+
+    assembly, surplus, members = await an_assembly(node)
+    rosa = await her_token(node, members["rosa"])
+    with node.on("2026-11-26"):
+        accepted(await ballot(node, "castBallot", rosa, {
+            "assemblyId": assembly, "motionId": surplus, "choices": ["for"]}))
+    with node.on("2026-12-01"):
+        accepted(await node.mutate("closeVoting", {"assemblyId": assembly}, MADRID_STAFF))
+        accepted(await by_ref(node, "certifyAssembly", MADRID_ADMIN, assembly))
+    owner = g.ballot_key_owner(assembly)
+    ends = node.views.get(AssemblyView.TABLE, assembly).result.challenge_ends_at
+    assert await sweep(node.views, node.keys, node.commands, ends) == []  # not yet
+    assert not node.keys.gone(owner)
+    node.now = ends + MARGIN + dt.timedelta(minutes=1)
+    assert await sweep(node.views, node.keys, node.commands, node.now) == [assembly]
+    assert node.keys.gone(owner)
+    assert node.views.get(AssemblyView.TABLE, assembly).key_destroyed_at is not None
+    assert await sweep(node.views, node.keys, node.commands, node.now) == []  # once
