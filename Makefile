@@ -13,7 +13,7 @@ run: install jars
 
 ## test: every test (unit, integration on a real broker the tests start, end to end), in
 ## TEST_WORKERS processes (pytest-xdist; each its own broker; a test file stays in one; the
-## longest files first: tests/conftest.py LONGEST_FIRST)
+## production shape first: tests/conftest.py LONGEST_FIRST)
 TEST_WORKERS ?= 2
 test: install jars browser examples
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder

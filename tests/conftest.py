@@ -28,33 +28,16 @@ os.environ.setdefault("COOPBRIDGE_SESSION_TIMEOUT_S", "6")
 os.environ.setdefault("COOPBRIDGE_NODE_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
-#: The test files that take longest in ``make test`` (``--durations``, in two processes),
-#: longest first. They are handed out first (``make test`` runs pytest-xdist with
-#: ``--dist loadfile --no-loadscope-reorder``), so the two processes end together instead
-#: of one of them starting the longest file last (pytest-xdist's own order is by the number
-#: of tests in a file, which put a 6-minute file with one test after hundreds of unit tests).
-#: A file not listed keeps its place after these.
-LONGEST_FIRST = (
-    "tests/chaos/test_production_shape.py",  # 345 s: six brokers, two MirrorMakers
-    "tests/e2e/test_cli.py",  # 184 s
-    # 87 s alone, 268 to 389 s beside the production shape: after test_cli on the other side
-    "tests/integration/test_bench_quick.py",
-    "tests/e2e/test_dashboard_browser.py",  # 100 s
-    "tests/e2e/test_federation_on_clusters.py",  # 89 s
-    "tests/integration/test_demo.py",  # 83 s
-    "tests/chaos/test_privacy_canary.py",  # 71 s
-    "tests/chaos/test_durability_and_money.py",  # 67 s
-    "tests/e2e/test_production_install.py",  # 59 s
-    "tests/e2e/test_assembly_over_http.py",  # 50 s: a voting window has to close
-    "tests/chaos/test_hostile_graphql_at_length.py",  # 50 s
-    "tests/integration/test_broker.py",  # 48 s
-    "tests/e2e/test_graphiql_browser.py",  # 38 s
-    "tests/integration/test_relay.py",  # 38 s
-)
+#: The test files handed out first (``make test`` runs pytest-xdist with ``--dist loadfile
+#: --no-loadscope-reorder``): pytest-xdist's own order is by the number of tests in a file,
+#: which put the production shape (6 minutes, two tests) after hundreds of unit tests, to run
+#: alone at the end. Only it goes first: two long runs side by side (six brokers each) slow
+#: each other more than they gain (``--durations``, 2026-12-07). The rest keep their order.
+LONGEST_FIRST = ("tests/chaos/test_production_shape.py",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files first (``LONGEST_FIRST``), the rest in their order."""
+    """The files of ``LONGEST_FIRST`` first, the rest in their order."""
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
