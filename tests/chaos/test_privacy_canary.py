@@ -225,10 +225,10 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     # the record carries names, not the contact nor her remittances' payees
     assert {c for _, c in control.hits} == {names["Given"], names["Family"]}, control.hits
 
-    # her secret ballot: after the key is destroyed, nothing links her to her choice
-    ballot_needle, ballot_violations = await a_secret_ballot(fed, madrid, staff, boss, member)
-    canaries.append(ballot_needle)
-    violations += ballot_violations
+    # her secret ballot (closed, certified and its key destroyed below, before her erasure):
+    # after the key is destroyed, nothing links her to her choice
+    ballot = await a_secret_ballot(fed, madrid, staff, member)
+    canaries.append(ballot.needle)
 
     fivexx = await wrong_inputs(fed, staff, member, savings, names)
     allowed, reads, burst_5xx = await isolation_under_load(fed, madrid, staff, stranger, outsider, member,
@@ -238,6 +238,8 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     taken = {role: await take_checkpoint(fed, role, admin)
              for role, admin in (("host", host_admin), ("home", home_admin))}
     violations += await seals_in_checkpoints(fed, member, taken, erased=False)
+
+    violations += await ballot.sealed_for_good(fed, staff, boss)
 
     # -- erasure, at the host and at home
     await mutate(fed, "host", boss, "eraseMember", {"memberId": member})
@@ -278,12 +280,39 @@ BY_REF = """mutation($input: AssemblyRefInput!) { %s(input: $input) {
 CLOSES_IN = 12  # seconds the canary's assembly stays open
 
 
-async def a_secret_ballot(fed: Federation, madrid: str, staff: str, boss: str,
-                          member: str) -> tuple[str, list[str]]:
-    """She votes with her own token in an assembly of her cooperative whose one option is a
-    canary; the voting closes, the result is certified and the ballot key destroyed (the
-    bylaws allow no challenge period). Returns the needle (her ballot's plaintext, as the
-    gateway seals it: found anywhere, it links her to her choice) and what went wrong."""
+class SecretBallot:
+    """Her ballot in an assembly whose voting is open ``CLOSES_IN`` seconds: the ``needle``
+    (her ballot's plaintext from its motion on, as the gateway seals it: found anywhere, it
+    links her to her choice) and what ``sealed_for_good`` checks once the voting closed."""
+
+    def __init__(self, assembly: str, closes: dt.datetime, needle: str, sealed, problems):
+        self.assembly, self.closes, self.needle = assembly, closes, needle
+        self.sealed, self.problems = sealed, problems
+
+    async def sealed_for_good(self, fed: Federation, staff: str, boss: str) -> list[str]:
+        """Close the voting (once its window has passed), certify the result, destroy the
+        ballot key (the bylaws allow no challenge period): her ballot opens with no key of
+        her node any more. Returns what went wrong."""
+        problems = list(self.problems)
+        await asyncio.sleep(max(0.0, (self.closes - dt.datetime.now(dt.UTC)).total_seconds()))
+        await mutate(fed, "host", staff, "closeVoting", {"assemblyId": self.assembly})
+        for name in ("certifyAssembly", "destroyBallotKey"):
+            done = (await call(fed, "host", boss, BY_REF % name,
+                               input={"assemblyId": self.assembly}))[name]
+            if done["__typename"] != "CommandAccepted":
+                problems.append(f"{name}: {done}")
+        async with DataKeys(fed.nodes["host"], fed.env["host"]["KAFKA_BOOTSTRAP_SERVERS"]) as keys:
+            await keys.catch_up()
+            if await keys.open(f"ballots:{self.assembly}", self.sealed) is not None:
+                problems.append("her ballot still opens after the ballot key was destroyed")
+        return problems
+
+
+async def a_secret_ballot(fed: Federation, madrid: str, staff: str,
+                          member: str) -> SecretBallot:
+    """She votes with her own token in an assembly of her cooperative (the bylaws allow no
+    challenge period); her sealed ballot opens with the node's keys (the needle is right)."""
+    boss = fed.token("host", Role.ADMIN, madrid)
     host = fed.nodes["host"]
     option = canary_token("Choice").lower()
     assembly, motion = new_id(), new_id()
@@ -328,18 +357,8 @@ async def a_secret_ballot(fed: Federation, madrid: str, staff: str, boss: str,
         opened = await keys.open(f"ballots:{assembly}", sealed)
         if opened is None or needle.encode() not in opened:  # the needle is the right one
             problems.append(f"her sealed ballot did not open to {needle} before: {opened}")
-        await asyncio.sleep(max(0.0, CLOSES_IN + 1 - (dt.datetime.now(dt.UTC) - now)
-                                .total_seconds()))
-        await mutate(fed, "host", staff, "closeVoting", {"assemblyId": assembly})
-        for name in ("certifyAssembly", "destroyBallotKey"):
-            done = (await call(fed, "host", boss, BY_REF % name,
-                               input={"assemblyId": assembly}))[name]
-            if done["__typename"] != "CommandAccepted":
-                problems.append(f"{name}: {done}")
-        await keys.catch_up()
-        if await keys.open(f"ballots:{assembly}", sealed) is not None:
-            problems.append("her ballot still opens after the ballot key was destroyed")
-    return needle, problems
+    return SecretBallot(assembly, now + dt.timedelta(seconds=CLOSES_IN + 1), needle, sealed,
+                        problems)
 
 
 async def _her_sealed_ballot(fed: Federation, receipt: str):
