@@ -34,10 +34,12 @@ from services.runtime.snapshots import FORMAT, Chunk, Codec, Manifest, Unusable,
 from services.savings.domain import ACCOUNT, SAVINGS
 from services.savings.state import Account, Pending, TransferHome
 from services.training.domain import TRAINING
+from services.governance.domain import GOVERNANCE
 from tests.bench.synth_events import Synth
 from tests.unit.test_command_core import AHORRO, NOW, record, register
 
-SERVICES = {"membership": MEMBERSHIP, "savings": SAVINGS, "training": TRAINING}
+SERVICES = {"membership": MEMBERSHIP, "savings": SAVINGS, "training": TRAINING,
+            "governance": GOVERNANCE}
 WHEN = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
@@ -49,7 +51,34 @@ def folded_logs() -> dict[str, PartitionLog]:
         if service in logs:
             logs[service].apply(REGISTRY.decode(value))
             logs[service].next_offset += 1
+    for message in an_assembly():  # (the made-up log holds no assembly)
+        logs["governance"].apply(message)
+        logs["governance"].next_offset += 1
     return logs
+
+
+def an_assembly() -> list:
+    """An assembly's events to its certified result, in envelopes: every part of its state
+    (roll, proxies, check-ins, counted ballots, close, result) set."""
+    from tests.unit.test_governance_domain import (
+        AFTER, ASSEMBLY_ID, LUIS, MEETING, ROSA, VOTING, cast, frozen, paper, tally)
+    from schemas import governance as g
+
+    play = frozen()
+    play(g.GrantProxy(assembly_id=ASSEMBLY_ID, member_id=ROSA, holder_id=LUIS), at=VOTING)
+    play(cast(ROSA), at=VOTING)
+    play(g.CheckInMember(assembly_id=ASSEMBLY_ID, member_id=LUIS), at=MEETING)
+    play(paper(LUIS), at=MEETING)
+    play(g.CloseVoting(assembly_id=ASSEMBLY_ID), at=AFTER)
+    play(tally(play, {"for": 2}), at=AFTER)
+    messages, previous = [], None
+    for sequence, event in enumerate(play.events, 1):
+        envelope = REGISTRY.envelope(event, id=new_id(), source="snap", subject=ASSEMBLY_ID,
+                                     time=WHEN, sequence=sequence, previousid=previous,
+                                     causationid=new_id())
+        messages.append((envelope, event))
+        previous = envelope.id
+    return messages
 
 
 def with_every_field(logs: dict[str, PartitionLog]) -> None:
@@ -105,7 +134,9 @@ def test_every_services_state_comes_back_from_a_snapshot_as_it_was(service):
     with_every_field(logs)
     log = logs[service]
     assert log.streams and log.outcomes
-    codec, manifest, chunks = snapshot_of(service, log)
+    # (one assembly is a smaller log than the made-up node's: smaller chunks, several still)
+    codec, manifest, chunks = snapshot_of(service, log,
+                                          chunk_bytes=1024 if service == "governance" else 4096)
     assert len(chunks) > 2 and manifest.covers == log.next_offset
     same_log(codec.log_of(manifest, chunks), log)
     assert not log.cutting
