@@ -30,6 +30,7 @@ from strawberry.types import Info
 from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.documents import ConsentDoc, MemberRecord
+from gateway.governance.documents import AssemblyView
 from schemas import governance as g
 from schemas import membership as m
 from schemas import savings as s
@@ -177,6 +178,20 @@ def consented_scopes(caller: Caller, record: MemberRecord, now: dt.datetime) -> 
     """The scopes her live consents grant the caller's cooperative (whatever else it is)."""
     return frozenset(scope for consent in live_consents(caller, record, now)
                      for scope in consent.scopes)
+
+
+def sees(caller: Caller | None, view: AssemblyView | None) -> bool:
+    """Who reads an assembly: its cooperative's staff and admins, the members on its roll
+    (with their own tokens), and the node admin; for anyone else it does not exist (its roll's
+    size and its counts are the cooperative's and its members' business)."""
+    if caller is None or view is None or view.convened is None:
+        return False
+    if caller.is_node_admin:
+        return True
+    if caller.role is Role.MEMBER:
+        return caller.member_id in view.roll
+    return caller.role in (Role.STAFF, Role.ADMIN) \
+        and caller.cooperative_id == view.convened.cooperative_id
 
 
 # -- authorisation --------------------------------------------------------------------------

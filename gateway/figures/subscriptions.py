@@ -47,7 +47,7 @@ async def federation_activity(info: Info[GatewayContext, None],
         number, first = hub.number_at(time.time()), True
         while True:
             try:
-                async with asyncio.timeout(_until_expiry(caller)):
+                async with asyncio.timeout(until_expiry(caller)):
                     counts = await hub.counts(number, country)
             except TimeoutError:
                 return  # its token expired (and its socket did not close)
@@ -76,7 +76,9 @@ def _activity_window(country: str, ends: float, length: float,
 EXPIRY_BACKSTOP = dt.timedelta(seconds=2)
 
 
-def _until_expiry(caller: Caller) -> float | None:
+def until_expiry(caller: Caller) -> float | None:
+    """Seconds until a stream of ``caller``'s must end (its token's expiry, and the
+    backstop); None for a token that does not expire."""
     if caller.expires_at is None:
         return None
     left = caller.expires_at + EXPIRY_BACKSTOP - dt.datetime.now(dt.UTC)

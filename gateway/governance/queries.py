@@ -17,7 +17,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import SignedIn
+from gateway.access import SignedIn, sees
 from gateway.auth import Role
 from gateway.context import GatewayContext
 from gateway.governance.documents import AssemblyView
@@ -201,20 +201,6 @@ def assembly_of(view: AssemblyView, node: str) -> Assembly:
         voters=view.closed.voters if closed else None,
         receipts=sorted(view.counted()) if closed else None,
         result=result)
-
-
-def sees(caller, view: AssemblyView | None) -> bool:
-    """Who reads an assembly: its cooperative's staff and admins, the members on its roll
-    (with their own tokens), and the node admin; for anyone else it does not exist (its roll's
-    size and its counts are the cooperative's and its members' business)."""
-    if caller is None or view is None or view.convened is None:
-        return False
-    if caller.is_node_admin:
-        return True
-    if caller.role is Role.MEMBER:
-        return caller.member_id in view.roll
-    return caller.role in (Role.STAFF, Role.ADMIN) \
-        and caller.cooperative_id == view.convened.cooperative_id
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(

@@ -9,7 +9,6 @@ result at once if it came meanwhile.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -17,13 +16,11 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import GatewayContext, caller_of
+from gateway.figures.subscriptions import until_expiry
 from gateway.governance.documents import AssemblyView
-from gateway.governance.queries import AssemblyResult, assembly_of, sees
+from gateway.access import sees
+from gateway.governance.queries import AssemblyResult, assembly_of
 from schemas import governance as g
-
-#: How long after its token's expiry a stream may still end (as ``federationActivity``).
-EXPIRY_BACKSTOP = dt.timedelta(seconds=2)
-
 
 def _certified(context: GatewayContext, caller, assembly_id: str) -> AssemblyResult | None:
     view = context.views.get(AssemblyView.TABLE, assembly_id)
@@ -43,10 +40,8 @@ async def assembly_results(info: Info[GatewayContext, None], assembly_id: Annota
     try:
         result = _certified(context, caller_of(context), assembly_id)
         while result is None:
-            left = (None if caller.expires_at is None else max(0.0, (
-                caller.expires_at + EXPIRY_BACKSTOP - dt.datetime.now(dt.UTC)).total_seconds()))
             try:
-                async with asyncio.timeout(left):
+                async with asyncio.timeout(until_expiry(caller)):
                     _, (_, event) = await listener.get()
             except TimeoutError:
                 return  # its token expired
