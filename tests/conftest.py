@@ -96,9 +96,10 @@ def replicated_cluster(tmp_path_factory: pytest.TempPathFactory):
                 for started_one in [pool.submit(c.start) for c in clusters.values()]:
                     started_one.result()
             yield clusters
-        finally:
-            for cluster in clusters.values():
-                cluster.stop()
+        finally:  # side by side, as they started
+            with concurrent.futures.ThreadPoolExecutor(len(clusters)) as pool:
+                for stopped in [pool.submit(c.stop) for c in clusters.values()]:
+                    stopped.result()
 
     started.together = together
     return started

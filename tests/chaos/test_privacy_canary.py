@@ -647,7 +647,7 @@ async def test_an_erased_canary_leaves_no_trace(fed, tmp_path):
         wrong = await still_verifies(fed, verifier, credential)
         if wrong:
             violations.append(wrong)
-    fed.stop()  # the stores flush and close, the processes log their last lines
+    fed.stop(grace=30)  # the stores flush and close, the processes log their last lines
     stopped = search_disk(fed, scanner)
     hits = [(where, c) for where, c in scanner.hits if c != marker]
     stored = {where for where, c in scanner.hits if c == marker}

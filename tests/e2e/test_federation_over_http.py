@@ -117,15 +117,20 @@ class Federation:
         with _home(self.env[role]):
             return issue_token(self.nodes[role], kind, cooperative)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10) -> None:
+        """SIGTERM to all, then SIGKILL to any still running ``grace`` seconds later (one
+        deadline for all: a process waiting for a broker already gone costs the tests no
+        more than that; nothing after the tests reads what they leave)."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + grace
         for proc in self.procs.values():
             try:
-                proc.wait(30)
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 class _home:
