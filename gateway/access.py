@@ -180,6 +180,23 @@ def consented_scopes(caller: Caller, record: MemberRecord, now: dt.datetime) -> 
                      for scope in consent.scopes)
 
 
+#: What ``whose_figures`` answers a caller who may read no figures (or not these).
+NO_FIGURES = (False, None)
+
+
+def whose_figures(caller: Caller | None, cooperative_id: str | None) -> tuple[bool, str | None]:
+    """Whose figures a caller may read (``federationStats``, ``assemblyTurnout``): analysts
+    and the node admin any (the cooperative asked, or all: ``None``); a cooperative's admins
+    their own cooperative's only; nobody else any. ``(may, the cooperative to answer for)``."""
+    if caller is not None and caller.role is Role.ADMIN:
+        if cooperative_id not in (None, caller.cooperative_id):
+            return NO_FIGURES
+        return True, caller.cooperative_id
+    if caller is None or caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
+        return NO_FIGURES
+    return True, cooperative_id
+
+
 def sees(caller: Caller | None, view: AssemblyView | None) -> bool:
     """Who reads an assembly: its cooperative's staff and admins, the members on its roll
     (with their own tokens), and the node admin; for anyone else it does not exist (its roll's

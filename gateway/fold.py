@@ -35,7 +35,7 @@ from gateway.documents import (
 )
 from gateway.figures import kept as figures
 from gateway.governance import fold as governance
-from gateway.governance.documents import AssemblyView, BallotKeysView, BylawsView
+from gateway.governance.documents import AssemblyRef, AssemblyView, BallotKeysView, BylawsView
 from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
@@ -58,7 +58,7 @@ TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     ActivationCode, AssemblyView, BallotKeysView, BylawsView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
-    AccessEntry)}
+    AccessEntry, AssemblyRef)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.

@@ -11,8 +11,8 @@ fields in the order ``schema.graphql`` has always published. The guards:
   makes one per extension instance, i.e. per request) would validate every request anew;
 * a query cost limit (``CostLimiter``): every field costs 1, a list multiplies its subtree by
   its ``first`` (or 20), a field computed over many members costs its weight (``WEIGHTS``:
-  ``federationStats`` 500, so a document asks for it at most 10 times), and a document over
-  5,000 is refused before it runs;
+  ``federationStats`` and ``assemblyTurnout`` 500, so a document asks for them at most 10
+  times), and a document over 5,000 is refused before it runs;
 * introspection only in development mode (``COOPBRIDGE_ENV``);
 * unexpected errors are masked; expected ones are part of the schema (``MutationResult``).
 """
@@ -49,6 +49,7 @@ from gateway.commands import make_mutation
 from gateway.governance import mutations as governance_mutations
 from gateway.governance import queries as governance_queries
 from gateway.governance import subscriptions as governance_subscriptions
+from gateway.governance import turnout as governance_turnout
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
@@ -77,7 +78,7 @@ DEFAULT_PAGE = 20
 CACHE_SIZE = 256  # documents whose parse and validation are kept
 #: What a field costs whatever it selects, when that is more than its selection: the fields
 #: whose answer is computed over many members
-WEIGHTS = {"federationStats": FIGURES_COST}
+WEIGHTS = {"federationStats": FIGURES_COST, "assemblyTurnout": FIGURES_COST}
 
 
 class CostLimiter(ValidationRule):
@@ -230,7 +231,7 @@ def query_type() -> type:
     """Every feature's queries, in the order the schema has always listed them."""
     fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
               **training_queries.QUERIES, **member_access_me.QUERIES,
-              **governance_queries.QUERIES}
+              **governance_queries.QUERIES, **governance_turnout.QUERIES}
     return strawberry.type(type("Query", (), fields), description=(
         "Reads, answered from this gateway's views of the log. Every query needs a bearer "
         "token; what a caller may not see reads as null, exactly like what does not exist"))

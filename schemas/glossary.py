@@ -87,6 +87,10 @@ FIELDS: dict[str, str] = {
                            "1 to 20",
     "contact": "how to reach her (a phone number, an address), free text of at most 200 "
                "characters; optional",
+    "residence": "the country she lives in now, if she says: an ISO 3166-1 alpha-2 code (EC); "
+                 "where she counts in the assemblies' turnout by country of residence "
+                 "(absent: her home country once she has returned home, else her "
+                 "cooperative's)",
     "role": "her role in the cooperative: member, worker member or board member",
     "started_on": "the day the membership started, " + PAST,
     "ended_on": "the day the membership ended, " + PAST,
@@ -505,7 +509,7 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
     },
     m.ConsentScope: {
         m.ConsentScope.IDENTITY: "her personal details: names, date of birth, nationality, "
-                                 "gender, languages, contact",
+                                 "gender, languages, contact, country of residence",
         m.ConsentScope.MEMBERSHIP: "her memberships, groups, imported records and timeline",
         m.ConsentScope.SAVINGS: "her accounts: savings, share capital, loans and repayments, "
                                 "remittances and transfers",

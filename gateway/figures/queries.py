@@ -33,8 +33,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.access import SignedIn
-from gateway.auth import Role
+from gateway.access import SignedIn, whose_figures
 from gateway.context import GatewayContext
 from gateway.figures.cache import figures_of
 from gateway.figures.disclosure import Question
@@ -59,14 +58,9 @@ async def federation_stats(info: Info[GatewayContext, None],
                                            "all, by COUNTRY")] = None,
                            ) -> FederationStats | None:
     context = info.context
-    caller = context.caller
     filter = filter or StatsFilter()
-    cooperative_id = filter.cooperative_id
-    if caller.role is Role.ADMIN:  # a cooperative's admins: their own cooperative's figures
-        if cooperative_id not in (None, caller.cooperative_id):
-            return None
-        cooperative_id = caller.cooperative_id
-    elif caller.role not in (Role.ANALYST, Role.NODE_ADMIN):
+    may, cooperative_id = whose_figures(context.caller, filter.cooperative_id)
+    if not may:
         return None
     if filter.gender is not None and filter.gender not in GENDERS:
         raise GraphQLError(f"gender is one of {', '.join(GENDERS)}")

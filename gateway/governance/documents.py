@@ -2,6 +2,8 @@
 
 * ``bylaws``  cooperative id -> ``BylawsView``;
 * ``ballot_keys``  one document, ``BallotKeysView``: the keys to destroy, and when;
+* ``coop_assemblies`` (rows)  cooperative id, sorted by meeting day -> ``AssemblyRef``: its
+  assemblies (``gateway.governance.turnout`` reads them);
 * ``assemblies``  assembly id -> ``AssemblyView``: the agenda, the roll, the proxies and
   check-ins, every ballot by its receipt (sealed: this view never holds a choice), the close
   and the certified result. Ballots are dropped when the ballot key is destroyed.
@@ -14,7 +16,7 @@ from typing import ClassVar
 
 import msgspec
 
-from gateway.documents import Doc
+from gateway.documents import Doc, Row
 from schemas import governance as g
 from schemas.fields import Sealed
 
@@ -26,6 +28,19 @@ class BallotDoc(msgspec.Struct, kw_only=True, gc=False):
     ballot: Sealed | None
     event_id: str = ""
     counted: bool = True
+
+
+class AssemblyRef(Row, kw_only=True):
+    """One of a cooperative's assemblies (rows ``coop_assemblies``, key: the cooperative's id,
+    sort: ``ref_sort``)."""
+
+    TABLE: ClassVar[str] = "coop_assemblies"
+
+    assembly_id: str
+
+
+def ref_sort(meeting_on: dt.date, assembly_id: str) -> str:
+    return f"{meeting_on.isoformat()}/{assembly_id}"
 
 
 class BylawsView(Doc, kw_only=True):

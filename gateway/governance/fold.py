@@ -9,7 +9,14 @@ aside), so this fold counts exactly what the service counts.
 from __future__ import annotations
 
 from gateway.documents import AssemblyPart, DocumentStore, MemberRecord, document
-from gateway.governance.documents import AssemblyView, BallotDoc, BallotKeysView, BylawsView
+from gateway.governance.documents import (
+    AssemblyRef,
+    AssemblyView,
+    BallotDoc,
+    BallotKeysView,
+    BylawsView,
+    ref_sort,
+)
 from schemas import governance as g
 from schemas.envelope import Envelope
 from schemas.registry import Contract
@@ -49,6 +56,9 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
     match event:
         case g.AssemblyConvened():
             view.convened = event
+            store.put_row(AssemblyRef.TABLE, event.cooperative_id,
+                          ref_sort(event.meeting_on, event.assembly_id),
+                          AssemblyRef(assembly_id=event.assembly_id))
         case g.MotionAdded():
             view.motions.append(event)
         case g.RollFrozen():

@@ -179,12 +179,17 @@ class CorrectMyContactInput:
     preferred_languages: typing.Optional[list[str]] = strawberry.field(
         default=None, description="the languages she reads, most preferred first (BCP 47 "
                                   "tags: es-EC, tl, ar)")
+    residence: typing.Optional[str] = strawberry.field(
+        default=None, description="the country she lives in now (ISO 3166-1 alpha-2: EC), "
+                                  "where she counts in assemblies' turnout; an empty text "
+                                  "removes it")
 
 
 async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyContactInput,
                              idempotency_key: typing.Optional[str] = None) -> MutationResult:
-    """Her contact details and languages, corrected by herself: the rest of her personal
-    details (names, date of birth, nationality) stays with her cooperative's staff."""
+    """Her contact details, languages and country of residence, corrected by herself: the
+    rest of her personal details (names, date of birth, nationality) stays with her
+    cooperative's staff."""
     context = info.context
     caller = _herself(context)
     if caller is None:
@@ -196,14 +201,17 @@ async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyC
     if plaintext is None:
         return problem("MemberErased", "this member was erased")
     details = msgspec.json.decode(plaintext, type=m.PersonalDetails)
-    if input.contact is None and input.preferred_languages is None:
+    if input.contact is None and input.preferred_languages is None and input.residence is None:
         return ValidationError(code="ValidationError", field="input",
-                               message="give her contact, her preferred languages, or both")
+                               message="give her contact, her preferred languages or the "
+                                       "country she lives in")
     changes = {}
     if input.contact is not None:
         changes["contact"] = input.contact or None
     if input.preferred_languages is not None:
         changes["preferred_languages"] = input.preferred_languages
+    if input.residence is not None:
+        changes["residence"] = input.residence.upper() or None
     try:
         corrected = msgspec.json.decode(msgspec.json.encode(
             {**msgspec.to_builtins(details), **changes}), type=m.PersonalDetails)
@@ -211,6 +219,10 @@ async def correct_my_contact(info: Info[GatewayContext, None], input: CorrectMyC
         if "contact" in str(invalid):
             return ValidationError(code="ValidationError", field="input.contact",
                                    message="a contact has at most 200 characters")
+        if "residence" in str(invalid):
+            return ValidationError(code="ValidationError", field="input.residence",
+                                   message="the country she lives in is an ISO 3166-1 "
+                                           "alpha-2 code (EC)")
         return ValidationError(code="ValidationError", field="input.preferredLanguages",
                                message="preferred languages are 1 to 20 BCP 47 tags "
                                        "(es-EC, tl, ar)")
@@ -242,6 +254,7 @@ MUTATIONS = {
         renew_member_token, description="Her own token again, valid 7 days from now, while "
         "her access is live. Who: " + NOT_HERS),
     "correctMyContact": strawberry.mutation(
-        correct_my_contact, description="Correct her own contact details and languages (the "
-        "rest of her personal details stays with her cooperative's staff). Who: " + NOT_HERS),
+        correct_my_contact, description="Correct her own contact details, languages and "
+        "country of residence (the rest of her personal details stays with her cooperative's "
+        "staff). Who: " + NOT_HERS),
 }

@@ -82,7 +82,7 @@ class Member:
                         date_of_birth=details.date_of_birth, nationality=details.nationality,
                         gender=details.gender.value if details.gender else None,
                         preferred_languages=list(details.preferred_languages),
-                        contact=details.contact)
+                        contact=details.contact, residence=details.residence)
 
     @strawberry.field(description=needs("memberships", "her memberships at this node's "
                                                        "cooperatives, oldest first"))

@@ -28,6 +28,9 @@ class Identity:
     gender: str | None
     preferred_languages: list[str]
     contact: str | None
+    residence: str | None = strawberry.field(
+        default=None, description="the country she lives in now, if she said (ISO 3166-1 "
+                                  "alpha-2); null: not said")
 
 
 @strawberry.type(description="A membership of a cooperative of this node")

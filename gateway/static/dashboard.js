@@ -34,7 +34,7 @@
 
   var state = {
     country: "", cooperative: "", from: "", to: "",
-    features: {gender: true, returns: true, active: true},  // off if this gateway lacks them
+    features: {gender: true, returns: true, active: true, turnout: true},  // off if this gateway lacks them
     charts: {}, patterns: {}, cooperatives: {}, countries: [], live: null, liveKey: "",
     renders: 0, pending: null, inFlight: false, again: "", events: 0, eventsDrawn: 0,
     liveWords: "", eventWords: "", drawnAt: ""
@@ -115,6 +115,31 @@
     var q = dashboardQuery();
     return cb.graphql(q.query, q.variables).catch(function (error) {
       if (error instanceof cb.GraphQLError && degrade(error)) { return fetchAll(); }
+      throw error;
+    }).then(function (data) {
+      return fetchTurnout().then(function (turnout) { data.turnout = turnout; return data; });
+    });
+  }
+
+  var TURNOUT = "query Turnout($f: TurnoutFilter) { assemblyTurnout(filter: $f) { assemblies " +
+    "cells { suppressed assemblyId meetingOn residence gender onRoll voted remote proxy " +
+    "inPerson turnoutPercent title { text language } } } }";
+
+  /* The assemblies' turnout: a request of its own (the figures above fill the cost limit),
+   * under the country and cooperative filters (an assembly has no month to bound); a gateway
+   * without assemblyTurnout answers a validation error: the section is then hidden. */
+  function fetchTurnout() {
+    if (!state.features.turnout) { return Promise.resolve(null); }
+    var f = {groupBy: ["ASSEMBLY", "RESIDENCE", "GENDER"]};
+    if (state.country) { f.country = state.country; }
+    if (state.cooperative) { f.cooperativeId = state.cooperative; }
+    return cb.graphql(TURNOUT, {f: f}).then(function (data) {
+      return data.assemblyTurnout;
+    }, function (error) {
+      if (error instanceof cb.GraphQLError && /assemblyTurnout|TurnoutFilter/.test(error.message || "")) {
+        state.features.turnout = false;
+        return null;
+      }
       throw error;
     });
   }
@@ -600,6 +625,45 @@
                   ? ["Months in which fewer than 5 people were active are merged and not drawn."] : []);
   }
 
+  function genderLabel(key) {
+    var found = GENDERS.filter(function (g) { return g[0] === key; })[0];
+    return found ? found[1] : key;
+  }
+
+  /* A table only: a row per assembly, country of residence and gender (sums of atoms of at
+   * least 5 people on a roll), the held-back ones in one row. */
+  function drawTurnout(data) {
+    var section = document.querySelector("[data-testid=chart-turnout]");
+    if (!data.turnout) {
+      section.hidden = true;
+      return;
+    }
+    section.hidden = false;
+    var cells = data.turnout.cells;
+    var rows = visible(cells).map(function (c) {
+      return {key: [c.assemblyId, c.residence, c.gender].join("/"), values: {
+        assembly: (c.title ? c.title.text : c.assemblyId) + " (" + c.meetingOn + ")",
+        residence: cb.countryName(c.residence), gender: genderLabel(c.gender),
+        roll: c.onRoll, voted: c.voted, turnout: c.turnoutPercent + " %", remote: c.remote,
+        proxy: c.proxy, inPerson: c.inPerson}};
+    });
+    if (anySuppressed(cells)) {
+      rows.push({key: "*", suppressed: true, values: {assembly: "Others, merged", residence: "",
+                 gender: "", roll: FEWER, voted: "", turnout: "", remote: "", proxy: "",
+                 inPerson: ""}});
+    }
+    var notes = ["Assemblies count here once their voting has closed (" +
+                 data.turnout.assemblies + " so far). Where fewer than 5 people on a roll " +
+                 "live in one country and share a gender, they count in no row, and neither " +
+                 "do as many others as it takes that no one can be singled out."];
+    renderTable("turnout-numbers", "turnout-table", "Assembly turnout",
+                [{field: "assembly", label: "Assembly"}, {field: "residence", label: "Lives in"},
+                 {field: "gender", label: "Gender"}, {field: "roll", label: "On the roll"},
+                 {field: "voted", label: "Voted"}, {field: "turnout", label: "Turnout"},
+                 {field: "remote", label: "Voted remotely"}, {field: "proxy", label: "By proxy"},
+                 {field: "inPerson", label: "In person"}], rows, notes);
+  }
+
   /* The tiles, updated in place like the tables. Members: those active today (a stock) with
    * the joined and left beside them; with a period (which bounds flows only), or from a
    * gateway without activeMembers, the members the figures count. */
@@ -771,6 +835,7 @@
       drawRemittances(data);
       drawTraining(data);
       drawReturns(data);
+      drawTurnout(data);
       document.getElementById("charts").hidden = false;
       state.renders += 1;
       document.body.setAttribute("data-renders", String(state.renders));

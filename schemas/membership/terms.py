@@ -89,3 +89,6 @@ class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     gender: Gender | None = None
     preferred_languages: Languages
     contact: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    #: the country she lives in now, if she says (she may correct it herself): where she
+    #: counts in the assemblies' turnout by country of residence (``docs/governance.md``)
+    residence: CountryCode | None = None

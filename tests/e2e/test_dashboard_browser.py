@@ -5,7 +5,9 @@ Seeded over GraphQL: two Spanish cooperatives, each with five Ecuadorians and fi
 of one gender (the atoms every figure is summed from: at least five people of one
 cooperative, nationality and gender) and one Peruvian, alone in an atom (counted in no
 figure: the corridor is merged away); deposits, remittances, courses with certificates,
-members who went home. The page's numbers must be exactly what ``federationStats`` answers
+members who went home; and Barcelona's general assembly, its voting closed, with five
+Moroccan women living in Spain and six men living in Ecuador on its roll (the turnout's
+atoms: one assembly, country of residence and gender). The page's numbers must be exactly what ``federationStats`` answers
 over HTTP, before and after a filter changes, and five new members must show up by themselves
 (the live subscription's window, shown once five people were behind it), without the redraw
 taking the keyboard focus or a table's scroll position away, and announced as a summary
@@ -23,6 +25,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from gateway.auth import Role, issue_token
 from gateway.figures.subscriptions import ACTIVITY_WINDOW
 from services.runtime.ids import new_id
-from tests.e2e.conftest import due_soon_paid_today
+from tests.e2e.conftest import SERVICES, due_soon_paid_today, running_node
 
 pytestmark = pytest.mark.kafka
 
@@ -106,7 +109,8 @@ class Gateway:
 def person(given: str, family: str, nationality: str, gender: str) -> dict:
     return {"givenNames": given, "familyNames": family, "dateOfBirth": "1990-02-11",
             "nationality": nationality, "gender": gender.upper(),
-            "preferredLanguages": ["es" if nationality != "MA" else "ar"]}
+            "preferredLanguages": ["es" if nationality != "MA" else "ar"],
+            **({"residence": LIVES_IN[given]} if given in LIVES_IN else {})}
 
 
 #: (given names, family names, nationality, gender, which cooperative, joined on): in each
@@ -140,6 +144,14 @@ PEOPLE = [
 #: who went home (their memberships ended, reason returned home), all in one month and one
 #: atom (Barcelona's Ecuadorian men)
 RETURNING = {"Jorge", "Wilson", "Segundo", "Byron", "Darwin"}
+#: who said where they live (the others live in their cooperative's country, or at home
+#: once they went home)
+LIVES_IN = {"Luis": "EC"}
+#: who votes at Barcelona's assembly: on paper, at the meeting
+VOTERS = ("Fatima", "Samira", "Khadija", "Jorge", "Luis")
+WINDOW = 8  # seconds Barcelona's voting stays open
+TURNOUT = """query($f: TurnoutFilter) { assemblyTurnout(filter: $f) { assemblies cells {
+  suppressed assemblyId residence gender onRoll voted inPerson turnoutPercent } } }"""
 #: five Ecuadorian women who join in Madrid while the page is open
 NEWCOMERS = ("Nube", "Killa", "Sisa", "Wayra", "Yaku")
 
@@ -235,8 +247,53 @@ def seed(gateway: Gateway, node: str, env: dict) -> dict:
             ("issueCertificate", {"courseId": guiding, "memberId": rosa,
                                   "certificateId": new_id(), "issuedOn": "2026-10-20"})):
         gateway.mutate(staff[madrid], step, input)
+    with node_home(env):
+        board = issue_token(node, Role.ADMIN, barcelona)
+    assembly = hold_assembly(gateway, board, staff[barcelona], barcelona, members)
     return {"admin": admin, "analyst": analyst, "staff": staff[madrid], "madrid": madrid,
-            "barcelona": barcelona, "members": members}
+            "barcelona": barcelona, "members": members, "assembly": assembly}
+
+
+def hold_assembly(gateway: Gateway, board: str, staff: str, coop: str,
+                  members: dict[str, str]) -> str:
+    """Barcelona's general assembly, its record date before its Ecuadorians went home (so
+    they are on its roll), five of its members voting on paper; its voting closed."""
+    gateway.mutate(board, "setBylaws", {
+        "cooperativeId": coop, "generalNoticeDays": 0, "extraordinaryNoticeDays": 0,
+        "maxProxiesPerHolder": 1, "challengeDays": 30})
+    now = dt.datetime.now(dt.UTC)
+    closes = now + dt.timedelta(seconds=WINDOW)
+    assembly, motion = new_id(), new_id()
+    gateway.mutate(board, "conveneAssembly", {
+        "assemblyId": assembly, "cooperativeId": coop, "kind": "GENERAL",
+        "titles": [{"language": "es", "text": "Asamblea general"}],
+        "meetingOn": now.date().isoformat(),
+        "recordDate": (now.date() - dt.timedelta(days=25)).isoformat(),
+        "votingOpensAt": now.isoformat(), "votingClosesAt": closes.isoformat(),
+        "quorumPercent": 10})
+    gateway.mutate(board, "addMotion", {
+        "assemblyId": assembly, "motionId": motion, "kind": "RESOLUTION",
+        "titles": [{"language": "es", "text": "Cuentas del ejercicio"}]})
+    gateway.mutate(staff, "freezeRoll", {"assemblyId": assembly})
+    for given in VOTERS:
+        gateway.mutate(staff, "checkInMember", {"assemblyId": assembly,
+                                                "memberId": members[given]})
+        cast = gateway.query(staff, "mutation($i: BallotInput!) { recordPaperBallot(input: $i) "
+                                    "{ __typename ... on Problem { code message } } }", i={
+            "assemblyId": assembly, "motionId": motion, "memberId": members[given],
+            "choices": ["for"]})["recordPaperBallot"]
+        assert cast["__typename"] == "BallotAccepted", (given, cast)
+    time.sleep(max(0.0, (closes - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
+    gateway.mutate(staff, "closeVoting", {"assemblyId": assembly})
+    return assembly
+
+
+@pytest.fixture(scope="module")
+def node_processes(kafka_bootstrap, tmp_path_factory):
+    """The node's services, governance too, and its gateway, each a process of its own."""
+    with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node"),
+                      services=(*SERVICES, "governance")) as node:
+        yield node
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +429,22 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
     assert (corridors["ES-EC"]["members"], corridors["ES-MA"]["members"]) == (10, 10)
     assert shown["*"]["members"].startswith("fewer than 5")
     assert not re.search(r"\d", shown["*"]["members"].replace("5", ""))
+
+    # Barcelona's assembly: turnout by country of residence and gender, as the gateway says
+    turnout = gateway.query(analyst, TURNOUT, f={"groupBy": ["ASSEMBLY", "RESIDENCE",
+                                                             "GENDER"]})["assemblyTurnout"]
+    cells = {f"{c['assemblyId']}/{c['residence']}/{c['gender']}": c for c in turnout["cells"]}
+    assembly = seeded["assembly"]
+    assert {k: (c["onRoll"], c["voted"], c["turnoutPercent"]) for k, c in cells.items()} == {
+        f"{assembly}/EC/male": (6, 2, "33.3"), f"{assembly}/ES/female": (5, 3, "60.0")}
+    rows = table(page, "turnout-table")
+    assert set(rows) == set(cells)
+    for key, cell in cells.items():
+        assert rows[key]["roll"] == str(cell["onRoll"])
+        assert rows[key]["voted"] == str(cell["voted"])
+        assert rows[key]["inPerson"] == str(cell["inPerson"])
+        assert rows[key]["turnout"] == cell["turnoutPercent"] + " %"
+        assert rows[key]["assembly"].startswith("Asamblea general")
 
     # one month: its remittances, and the month they went home
     months = gateway.stats(analyst, groupBy="MONTH")

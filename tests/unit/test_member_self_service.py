@@ -146,6 +146,7 @@ QUERY_MATRIX = {
     "printableRecord": ("hers", 'printableRecord(memberId: "{member}") {{ credential }}'),
     "members": ("denied", 'members(cooperativeId: "{coop}") {{ totalCount }}'),
     "federationStats": ("denied", "federationStats {{ minCell }}"),
+    "assemblyTurnout": ("denied", "assemblyTurnout {{ assemblies }}"),
     "cooperative": ("public", 'cooperative(id: "{coop}") {{ name }}'),
     "cooperatives": ("public", "cooperatives {{ name }}"),
     "course": ("public", 'course(id: "{course}") {{ courseId }}'),
