@@ -200,7 +200,8 @@ def whose_figures(caller: Caller | None, cooperative_id: str | None) -> tuple[bo
 def sees(caller: Caller | None, view: AssemblyView | None) -> bool:
     """Who reads an assembly: its cooperative's staff and admins, the members on its roll
     (with their own tokens), and the node admin; for anyone else it does not exist (its roll's
-    size and its counts are the cooperative's and its members' business)."""
+    size and its counts are the cooperative's and its members' business; once closed, its
+    turnout in atoms of at least 5 is the figures', ``gateway.governance.turnout``)."""
     if caller is None or view is None or view.convened is None:
         return False
     if caller.is_node_admin:

@@ -348,6 +348,20 @@ SPECIFIC: dict[tuple[str, str], str] = {
                                         "ended when the record was issued",
     ("ImportedMembership", "country"): "the country of that cooperative: an ISO 3166-1 "
                                        "alpha-2 code (ES)",
+    ("ImportedAssembly", "cooperative_name"): "the name of the cooperative whose assembly it "
+                                              "was",
+    ("ImportedAssembly", "country"): "the country of that cooperative: an ISO 3166-1 alpha-2 "
+                                     "code (ES); absent if the record did not say",
+    ("ImportedAssembly", "meeting_on"): "the day of the assembly's meeting",
+    ("ImportedAssembly", "voted"): "how she voted: remote (herself), proxy, in_person or no; "
+                                   "absent if the voting was still open when the record was "
+                                   "issued",
+    ("ImportedAssembly", "offices"): "the offices she was elected to there (the elections' "
+                                     "titles)",
+    ("ImportedAssembly", "titles"): "the assembly's title in each language the record gave "
+                                    "(BCP 47 tag -> text)",
+    ("ImportedHistory", "assemblies"): "the assemblies abroad she was on the roll of, as the "
+                                       "record states them (never her choice)",
     ("ImportedBalance", "product"): "the kind of account: savings or share_capital",
     ("ImportedBalance", "balance"): "its balance when the record was issued: " + MONEY,
     ("ImportedLoan", "principal"): "the amount lent: " + MONEY,

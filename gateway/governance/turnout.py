@@ -6,34 +6,41 @@ country of residence and gender, under the figures' rule (``docs/figures.md``,
   on that assembly's roll who live in that country and have that gender, with how many of
   them voted and how (remotely, by proxy, in person). Her residence is the country she said
   she lives in (``PersonalDetails.residence``, which she may correct herself), else her home
-  country (her nationality) once a membership of hers ended because she went home, else the
-  country of the cooperative. Her residence and gender are read now, with her seal: an erased
-  member is in no atom.
+  country (her nationality) if her latest membership ended because she went home, else the
+  country of the cooperative.
+* **Fixed at the first answer.** Who is in which atom is read once per assembly, at the first
+  answer after its close (her seal opened for her residence and gender), and kept: a later
+  correction moves nobody between an assembly's atoms (else the figures before and after
+  would tell how she voted). An erased member leaves her atom, counted in the rest.
 * **Safe atoms.** An atom is published when at least ``MIN_CELL`` people of the roll are in
   it. The filters (cooperative, its country, assembly, residence, gender) and the groupings
   select whole atoms, so any published figure, and any difference of two, is about 5 people
   or more.
-* **The rest of the roll.** An assembly's roll and its voters are published whole (the
-  result counts everybody), so the people of the roll in no published atom (small atoms and
-  the erased) are a difference anyone can make: they must be 0 or at least ``MIN_CELL``;
-  otherwise the smallest published atom of that assembly (ties by key) is held back too, and
-  the check is made again.
+* **The rest of the roll.** An assembly's roll and its voters are published whole to those
+  who see the assembly (the result counts everybody), so the people of the roll in no
+  published atom (small atoms, the erased, those whose details cannot be read) must be 0 or
+  at least ``MIN_CELL``; otherwise the smallest published atom of that assembly (ties by key)
+  is held back too, and the check is made again.
+* **The held-back cell.** One cell ``suppressed`` stands for every atom held back in the
+  assemblies asked, whatever the residence or gender asked and however grouped: whether it is
+  there says nothing about which keys are held back.
 * Nothing before the close: an assembly counts here only once its ``PollClosed`` is folded
   (``voted`` in her record is set then), so no turnout is readable while the voting is open.
 
-Reads the views (the assemblies, the cooperatives' assemblies, her record) and opens seals;
-writes nothing. Atoms are kept ``FRESH_SECONDS`` per assembly (and while nothing is applied).
+Reads the views (the assemblies, the cooperatives' assemblies, her record) and opens seals
+(once per roll member and assembly, one assembly at a time); writes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
+import logging
 import weakref
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Annotated
 
@@ -55,6 +62,8 @@ from schemas.fields import CountryCode, Id
 
 #: How she voted, as her record says once the voting closed (``no``: she did not).
 CHANNELS = ("remote", "proxy", "in_person")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -81,29 +90,45 @@ class Atoms:
 
 
 def residence_of(person: m.PersonalDetails, record: MemberRecord, country: str) -> str:
-    """Where she lives, as far as the node knows: what she said, else home once she went
-    home, else the country of the cooperative (``country``)."""
+    """Where she lives, as far as the node knows: what she said, else home if her latest
+    membership ended because she went home, else the country of the cooperative
+    (``country``)."""
     if person.residence:
         return person.residence
-    if any(x.end_reason == m.EndReason.RETURNED_HOME.value for x in record.memberships):
+    latest = max(record.memberships, key=lambda x: x.started_on, default=None)
+    if latest is not None and latest.end_reason == m.EndReason.RETURNED_HOME.value:
         return person.nationality
     return country
 
 
-def atoms_of(view: AssemblyView, country: str,
-             members: Iterable[tuple[MemberRecord, m.PersonalDetails]]) -> Atoms:
-    """The atoms of a closed assembly from its roll's members still readable (pure)."""
+def _key(person: m.PersonalDetails, record: MemberRecord, country: str) -> tuple[str, str]:
+    return (residence_of(person, record, country),
+            person.gender.value if person.gender else "unstated")
+
+
+@dataclass
+class Roll:
+    """Who of one closed assembly's roll is in which atom, and how she voted, as read at the
+    first answer after the close (those whose details could not be read are in none)."""
+
+    assembly_id: str
+    cooperative_id: str
+    size: int
+    members: dict[str, tuple[tuple[str, str], str]]  # member -> (atom, how she voted)
+
+
+def atoms_of(roll: Roll, gone: Callable[[str], bool]) -> Atoms:
+    """The atoms of a closed assembly, its members ``gone`` (erased) left out (pure)."""
     atoms: dict[tuple[str, str], Counts] = {}
-    for record, person in members:
-        part = next((p for p in record.assemblies if p.assembly_id == view.assembly_id), None)
-        key = (residence_of(person, record, country),
-               person.gender.value if person.gender else "unstated")
+    for member_id, (key, how) in roll.members.items():
+        if gone(member_id):
+            continue
         counts = atoms.setdefault(key, Counts())
         counts.on_roll += 1
-        if part is not None and part.voted in CHANNELS:
+        if how in CHANNELS:
             counts.voted += 1
-            counts.channels[part.voted] += 1
-    return Atoms(view.assembly_id, view.convened.cooperative_id, len(view.roll), atoms)
+            counts.channels[how] += 1
+    return Atoms(roll.assembly_id, roll.cooperative_id, roll.size, atoms)
 
 
 def published(atoms: Atoms) -> dict[tuple[str, str], Counts]:
@@ -156,8 +181,9 @@ def _title(root, info: Info, lang: Annotated[
 @strawberry.type(description=(
     "The turnout of the members of some atoms (an assembly's roll, members of one country of "
     "residence and gender, at least 5 people each); a key of the grouping that is null is not "
-    "grouped by. The cell with suppressed true holds every key whose atoms are all smaller: "
-    "keys and figures null"))
+    "grouped by. The one cell with suppressed true says some atoms of the assemblies asked "
+    "were held back (fewer than 5 people, or so that the rest of a roll is not fewer than 5), "
+    "whatever was selected: keys and figures null"))
 class TurnoutCell:
     suppressed: bool = strawberry.field(description="the keys' atoms held back: no figures")
     assembly_id: strawberry.ID | None = strawberry.field(description="grouped by ASSEMBLY")
@@ -189,12 +215,12 @@ class AssemblyTurnout:
                     "suppressed cell")
 
 
-def cells_of(shown: dict[str, dict[tuple[str, str], Counts]],
-             hidden: dict[str, set[tuple[str, str]]], views: Views,
+def cells_of(shown: dict[str, dict[tuple[str, str], Counts]], held_back: bool, views: Views,
              group_by: list[TurnoutDimension], residence: str | None,
              gender: str | None) -> list[TurnoutCell]:
-    """The cells: every published atom selected, summed by the grouping's keys; keys with
-    only held-back atoms go into the one suppressed cell."""
+    """The cells: every published atom selected, summed by the grouping's keys (by meeting
+    day, then key); and the suppressed cell if any atom of the assemblies asked is held back
+    (``held_back``), whatever was selected and however grouped."""
     dims = set(group_by)
 
     def key(assembly_id: str, atom: tuple[str, str]) -> tuple:
@@ -202,28 +228,26 @@ def cells_of(shown: dict[str, dict[tuple[str, str], Counts]],
                 atom[0] if TurnoutDimension.RESIDENCE in dims else None,
                 atom[1] if TurnoutDimension.GENDER in dims else None)
 
-    def selected(atom: tuple[str, str]) -> bool:
-        return residence in (None, atom[0]) and gender in (None, atom[1])
-
     sums: dict[tuple, Counts] = {}
     for assembly_id, atoms in shown.items():
         for atom, counts in atoms.items():
-            if selected(atom):
+            if residence in (None, atom[0]) and gender in (None, atom[1]):
                 sums.setdefault(key(assembly_id, atom), Counts()).add(counts)
-    unseen = {key(a, atom) for a, atoms in hidden.items() for atom in atoms if selected(atom)}
     cells = []
-    for (assembly_id, where, who), c in sorted(sums.items(), key=lambda x: str(x[0])):
+    for (assembly_id, where, who), c in sums.items():
         view = views.get(AssemblyView.TABLE, assembly_id) if assembly_id else None
         convened = view.convened if view else None
+        percent = (Decimal(c.voted * 100) / c.on_roll).quantize(Decimal("0.1"), ROUND_HALF_UP)
         cells.append(TurnoutCell(
             suppressed=False, assembly_id=assembly_id,
             cooperative_id=convened.cooperative_id if convened else None,
             meeting_on=convened.meeting_on if convened else None, residence=where, gender=who,
             on_roll=c.on_roll, voted=c.voted, remote=c.channels["remote"],
             proxy=c.channels["proxy"], in_person=c.channels["in_person"],
-            turnout_percent=str((Decimal(c.voted * 100) / c.on_roll).quantize(Decimal("0.1"))),
-            titles=dict(convened.titles) if convened else {}))
-    if unseen - sums.keys():
+            turnout_percent=str(percent), titles=dict(convened.titles) if convened else {}))
+    cells.sort(key=lambda c: (str(c.meeting_on or ""), c.assembly_id or "", c.residence or "",
+                              c.gender or ""))
+    if held_back:
         cells.append(TurnoutCell(suppressed=True, assembly_id=None, cooperative_id=None,
                                  meeting_on=None, residence=None, gender=None, on_roll=None,
                                  voted=None, remote=None, proxy=None, in_person=None,
@@ -231,26 +255,51 @@ def cells_of(shown: dict[str, dict[tuple[str, str], Counts]],
     return cells
 
 
-_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Per views: assembly id -> its ``Roll`` (or the task reading it), for the process's life;
+#: at most ``MAX_ROLLS`` (the least recently asked goes first, and is read again if asked).
+_ROLLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+MAX_ROLLS = 1024
 
 
-async def _atoms(views: Views, keys: Keys, view: AssemblyView, country: str) -> Atoms:
-    kept = _KEPT.setdefault(views, {})
-    applied = views.stats.get("applied")
-    found = kept.get(view.assembly_id)
-    if found is not None and (found[0] == applied or time.monotonic() - found[1] < cache.FRESH_SECONDS):
-        return found[2]
-    members = []
+async def _read_roll(views: Views, keys: Keys, view: AssemblyView, country: str) -> Roll:
+    members = {}
     for n, member_id in enumerate(view.roll, 1):
         if n % cache.YIELD_EVERY == 0:
             await asyncio.sleep(0)
         record = views.get(MemberRecord.TABLE, member_id)
-        person = await person_of(keys, record)
-        if person is not None:
-            members.append((record, person))
-    atoms = atoms_of(view, country, members)
-    kept[view.assembly_id] = (applied, time.monotonic(), atoms)
-    return atoms
+        try:
+            person = await person_of(keys, record)
+        except Exception as unreadable:  # noqa: BLE001 (a broken seal: in no atom, in the rest)
+            log.warning("a roll member's details could not be read: %s",
+                        type(unreadable).__name__)
+            continue
+        if person is None:
+            continue
+        part = next((p for p in record.assemblies if p.assembly_id == view.assembly_id), None)
+        members[member_id] = (_key(person, record, country),
+                              part.voted if part is not None and part.voted else "no")
+    return Roll(view.assembly_id, view.convened.cooperative_id, len(view.roll), members)
+
+
+async def _atoms(views: Views, keys: Keys, view: AssemblyView, country: str) -> Atoms:
+    rolls: OrderedDict = _ROLLS.setdefault(views, OrderedDict())
+    found = rolls.get(view.assembly_id)
+    if found is None:  # one reading per assembly, shared by whoever asks meanwhile
+        found = rolls[view.assembly_id] = asyncio.ensure_future(
+            _read_roll(views, keys, view, country))
+        while len(rolls) > MAX_ROLLS:
+            rolls.popitem(last=False)
+    rolls.move_to_end(view.assembly_id)
+    try:
+        roll = await asyncio.shield(found)
+    except Exception:
+        rolls.pop(view.assembly_id, None)  # read again next time
+        raise
+
+    def gone(member_id: str) -> bool:
+        record = views.get(MemberRecord.TABLE, member_id)
+        return record is None or record.erased or keys.gone(member_id)
+    return atoms_of(roll, gone)
 
 
 def closed_assemblies(views: Views, country: str | None, cooperative_id: str | None,
@@ -288,17 +337,15 @@ async def assembly_turnout(info: Info[GatewayContext, None],
                         ("assemblyId", filter.assembly_id)):
         if given is not None and not is_a(Id, given):
             raise GraphQLError(f"{name} is an id (a UUID)")
-    shown, hidden = {}, {}
-    assemblies = 0
+    shown, held_back = {}, False
     for view, country in closed_assemblies(
             context.views, filter.country.upper() if filter.country else None, cooperative_id,
             filter.assembly_id):
-        assemblies += 1
         atoms = await _atoms(context.views, context.keys, view, country)
         shown[view.assembly_id] = published(atoms)
-        hidden[view.assembly_id] = set(atoms.atoms) - shown[view.assembly_id].keys()
-    return AssemblyTurnout(assemblies=assemblies, cells=cells_of(
-        shown, hidden, context.views, filter.group_by,
+        held_back = held_back or shown[view.assembly_id].keys() != atoms.atoms.keys()
+    return AssemblyTurnout(assemblies=len(shown), cells=cells_of(
+        shown, held_back, context.views, filter.group_by,
         filter.residence.upper() if filter.residence else None, filter.gender))
 
 

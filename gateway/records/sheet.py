@@ -47,7 +47,7 @@ class Cell:
 
 @dataclass
 class Table:
-    key: str  # memberships, savings, loans, remittances, certificates
+    key: str  # memberships, savings, loans, remittances, certificates, assemblies
     heading: str
     columns: list[str]
     numeric: list[bool]
@@ -258,6 +258,30 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
         _(words.CERTIFICATE), _(words.KIND), _(words.LEVEL), _(words.HOURS), _(words.SKILLS),
         _(words.ISSUED)], [False, False, False, True, False, False], certificate_rows,
         _(words.NO_CERTIFICATES)))
+    # assemblies: on whose roll she was, whether and how she voted, offices (never her choice)
+    def voted(how: str | None) -> str:
+        return _(words.VOTES.get(how, how)) if how else _(words.VOTING_OPEN)
+
+    def titled(titles: dict[str, str]) -> Cell:  # marked when in a language not asked for
+        if not titles:
+            return Cell("")
+        found = pick(titles, [language])
+        other = found.language if found.fallback else None
+        return Cell(found.text, other, _(words.IN_LANGUAGE, language=_language_name(
+            other, catalogue)) if other else None)
+
+    assembly_rows = [[titled(part.titles), Cell(coop_name(part.cooperative_id)),
+                      Cell(day(part.meeting_on, language)), Cell(voted(part.voted)),
+                      Cell(", ".join(part.offices))] for part in record.assemblies]
+    assembly_rows += [[titled(ia.titles),
+                       Cell(_(words.FROM_NODE, name=ia.cooperative_name,
+                              node=imported.issuer_node)),
+                       Cell(day(ia.meeting_on, language)), Cell(voted(ia.voted)),
+                       Cell(", ".join(ia.offices))]
+                      for imported in imports for ia in imported.history.assemblies]
+    column.tables.append(Table("assemblies", _(words.ASSEMBLIES), [
+        _(words.ASSEMBLY), _(words.COOPERATIVE), _(words.MEETING), _(words.VOTED),
+        _(words.OFFICES)], [False] * 5, assembly_rows, _(words.NO_ASSEMBLIES)))
     # at a glance
     abroad = [ims for i in imports for ims in i.history.memberships]
     since = min([ms.started_on for ms in record.memberships]

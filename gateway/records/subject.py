@@ -109,8 +109,10 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
     if "governance" in scopes:  # her part in assemblies: never her choice
         subject["assemblies"] = [
             {"assemblyId": part.assembly_id, "cooperativeId": part.cooperative_id,
+             "cooperative": _cooperative_json(views, part.cooperative_id),
              "meetingOn": part.meeting_on.isoformat(), "voted": part.voted,
-             "offices": list(part.offices)} for part in record.assemblies]
+             "offices": list(part.offices), "titles": in_languages(part.titles, languages)}
+            for part in record.assemblies]
     if "training" in scopes:
         subject["training"] = {"certificates": [{
             "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,
@@ -120,6 +122,11 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
             **({"titles": in_languages(c.titles, languages)} if c.titles and languages
                else {})} for c in record.certificates]}
     return subject
+
+
+def _cooperative_json(views, cooperative_id: str) -> dict:
+    coop = views.get("cooperatives", cooperative_id)
+    return {"name": coop.name if coop else "", "country": coop.country if coop else ""}
 
 
 def _shares_of(record: MemberRecord, views, cooperative_id: str):
@@ -200,13 +207,25 @@ def imported_history(subject: dict) -> m.ImportedHistory:
             level=x.get("level"), skills=list(x.get("skills") or []),
             revoked=bool(x.get("revoked")), titles=_titles_of(x.get("titles")))
             for x in (subject.get("training") or {}).get("certificates", [])]
+        assemblies = [_assembly_of(x) for x in subject.get("assemblies", [])]
         history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
-                                    remittances=remittances, certificates=certificates)
+                                    remittances=remittances, certificates=certificates,
+                                    assemblies=assemblies)
         # the contract's own limits (lengths, patterns) apply to what came from outside
         return msgspec.json.decode(msgspec.json.encode(history), type=m.ImportedHistory)
     except (KeyError, TypeError, ValueError, AttributeError, InputError,
             msgspec.ValidationError) as bad:
         raise ValueError("the record's subject is not a coopbridge member record") from bad
+
+
+def _assembly_of(x: dict) -> m.ImportedAssembly:
+    """An assembly of her record (a record exported before assemblies named their
+    cooperative and title reads with neither: ``unnamed``, no country, no title)."""
+    coop = x.get("cooperative") or {}
+    return m.ImportedAssembly(
+        cooperative_name=coop.get("name") or "unnamed", country=coop.get("country") or None,
+        meeting_on=dt.date.fromisoformat(x["meetingOn"]), voted=x.get("voted"),
+        offices=list(x.get("offices") or []), titles=_titles_of(x.get("titles")))
 
 
 def _titles_of(values: Any) -> dict[str, str]:

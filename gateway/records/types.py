@@ -77,6 +77,29 @@ class ImportedCertificate:
         return localized(self.titles or {"und": self.title}, info, lang)
 
 
+@strawberry.type(description="An assembly abroad she was on the roll of, as an imported "
+                             "record states it: whether and how she voted, the offices she "
+                             "was elected to (never her choice)")
+class ImportedAssembly:
+    cooperative_name: str
+    country: str | None = strawberry.field(description="its cooperative's country; null if "
+                                                       "the record did not say")
+    meeting_on: dt.date
+    voted: str | None = strawberry.field(description=(
+        "remote (herself, from wherever she was), proxy, in_person or no; null: the voting "
+        "was still open when the record was issued"))
+    offices: list[str] = strawberry.field(description="the offices she was elected to")
+    titles: strawberry.Private[dict[str, str]] = None
+
+    @strawberry.field(description="the assembly's title in the reader's language when the "
+                                  "record gave it, else in its first language, marked as a "
+                                  "fallback; null if the record gave none")
+    def title(self, info: Info, lang: typing.Annotated[
+            typing.Optional[list[str]], strawberry.argument(description=LANG)] = None
+              ) -> LocalizedText | None:
+        return localized(self.titles, info, lang) if self.titles else None
+
+
 @strawberry.type(description="A portable record from another node, verified and imported")
 class ImportedRecord:
     credential_id: strawberry.ID = use_id()
@@ -94,6 +117,8 @@ class ImportedRecord:
         description="what she sent, by corridor and currency")
     certificates: list[ImportedCertificate] = strawberry.field(
         description="her certificates, as the record states them")
+    assemblies: list[ImportedAssembly] = strawberry.field(
+        description="the assemblies abroad she was on the roll of, as the record states them")
 
     @classmethod
     def from_doc(cls, doc: ImportDoc) -> ImportedRecord:
@@ -119,7 +144,11 @@ class ImportedRecord:
             certificates=[ImportedCertificate(title=x.title, kind=x.kind, issued_on=x.issued_on,
                                               level=x.level, skills=list(x.skills),
                                               revoked=x.revoked, titles=dict(x.titles))
-                          for x in h.certificates])
+                          for x in h.certificates],
+            assemblies=[ImportedAssembly(cooperative_name=x.cooperative_name, country=x.country,
+                                         meeting_on=x.meeting_on, voted=x.voted,
+                                         offices=list(x.offices), titles=dict(x.titles))
+                        for x in h.assemblies])
 
 
 @strawberry.type(description="A record this node issued")

@@ -78,6 +78,16 @@ REVOKED = N_("{title} (revoked)")
 #: a part of her history a record from another node brought (her record came home)
 FROM_NODE = N_("{name} · from node {node}")
 PRODUCTS = {"savings": N_("Savings"), "share_capital": N_("Share capital"), "loan": N_("Loan")}
+#: her part in assemblies (never her choice)
+ASSEMBLIES = N_("Assemblies")
+NO_ASSEMBLIES = N_("No assemblies.")
+ASSEMBLY = N_("Assembly")
+MEETING = N_("Meeting")
+VOTED = N_("Voted")
+OFFICES = N_("Offices")
+VOTING_OPEN = N_("voting open")
+VOTES = {"remote": N_("yes, remotely"), "proxy": N_("yes, by proxy"),
+         "in_person": N_("yes, in person"), "no": N_("no")}
 ROLES = {"member": N_("Member"), "worker_member": N_("Worker member"),
          "board_member": N_("Board member")}
 REASONS = {"returned_home": N_("returned home"), "moved": N_("moved"),

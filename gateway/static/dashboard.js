@@ -111,12 +111,16 @@
     return false;
   }
 
-  function fetchAll() {
+  function fetchFigures() {
     var q = dashboardQuery();
     return cb.graphql(q.query, q.variables).catch(function (error) {
-      if (error instanceof cb.GraphQLError && degrade(error)) { return fetchAll(); }
+      if (error instanceof cb.GraphQLError && degrade(error)) { return fetchFigures(); }
       throw error;
-    }).then(function (data) {
+    });
+  }
+
+  function fetchAll() {
+    return fetchFigures().then(function (data) {
       return fetchTurnout().then(function (turnout) { data.turnout = turnout; return data; });
     });
   }
@@ -135,12 +139,11 @@
     if (state.cooperative) { f.cooperativeId = state.cooperative; }
     return cb.graphql(TURNOUT, {f: f}).then(function (data) {
       return data.assemblyTurnout;
-    }, function (error) {
+    }, function (error) {  // the figures above are shown all the same
       if (error instanceof cb.GraphQLError && /assemblyTurnout|TurnoutFilter/.test(error.message || "")) {
         state.features.turnout = false;
-        return null;
       }
-      throw error;
+      return null;
     });
   }
 
@@ -648,9 +651,9 @@
         proxy: c.proxy, inPerson: c.inPerson}};
     });
     if (anySuppressed(cells)) {
-      rows.push({key: "*", suppressed: true, values: {assembly: "Others, merged", residence: "",
-                 gender: "", roll: FEWER, voted: "", turnout: "", remote: "", proxy: "",
-                 inPerson: ""}});
+      rows.push({key: "*", suppressed: true, values: {assembly: "Others, held back",
+                 residence: "", gender: "", roll: HIDDEN, voted: "", turnout: "", remote: "",
+                 proxy: "", inPerson: ""}});
     }
     var notes = ["Assemblies count here once their voting has closed (" +
                  data.turnout.assemblies + " so far). Where fewer than 5 people on a roll " +

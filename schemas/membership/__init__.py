@@ -44,8 +44,9 @@ from schemas.membership.members import (  # noqa: F401
 from schemas.membership.records import (  # noqa: F401
     Digest, Scopes, Count, ExportRecord, RecordExported, RevokeRecord, RecordRevoked,
     ImportedMembership, ImportedLoan, ImportedBalance, ImportedRemittances,
-    ImportedCertificate, ImportedHistory, ImportRecord, RecordImported, ImportedCertificateV1,
-    ImportedHistoryV1, ImportRecordV1, RecordImportedV1,
+    ImportedAssembly, ImportedCertificate, ImportedHistory, ImportRecord, RecordImported,
+    ImportedCertificateV1, ImportedHistoryV1, ImportRecordV1, RecordImportedV1,
+    ImportedHistoryV2, ImportRecordV2, RecordImportedV2,
 )
 from schemas.membership.service import (  # noqa: F401
     SERVICE, REJECTIONS, RECORD_REJECTIONS, HOMECOMING_REJECTIONS, ACCESS_REJECTIONS,

@@ -130,6 +130,18 @@ class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     titles: LanguageMap = {}  # its title in each language the record gave (title: the first)
 
 
+class ImportedAssembly(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An assembly abroad she was on the roll of, as an imported record states it: whether and
+    how she voted, the offices she was elected to; never her choice."""
+
+    cooperative_name: Text
+    country: CountryCode | None = None  # (absent: the record did not say)
+    meeting_on: PastDay
+    voted: Annotated[str, msgspec.Meta(pattern=r"^(remote|proxy|in_person|no)$")] | None = None
+    offices: Annotated[list[Text], msgspec.Meta(max_length=20)] = []
+    titles: LanguageMap = {}  # the assembly's title in each language the record gave
+
+
 class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What a portable record says, without the person: what a home cooperative decides on."""
 
@@ -138,9 +150,10 @@ class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
     remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
     certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
+    assemblies: Annotated[list[ImportedAssembly], msgspec.Meta(max_length=200)] = []
 
 
-@command(SERVICE, "ImportRecord", version=2, key="member_id")
+@command(SERVICE, "ImportRecord", version=3, key="member_id")
 class ImportRecord(Contract, frozen=True, kw_only=True):
     """Record a verified portable record at the home node, for the same global member id.
     ``personal`` is the identity the record carried, sealed with the member's data key here."""
@@ -154,7 +167,7 @@ class ImportRecord(Contract, frozen=True, kw_only=True):
     personal: Sealed | None = None
 
 
-@event(SERVICE, "RecordImported", version=2)
+@event(SERVICE, "RecordImported", version=3)
 class RecordImported(Contract, frozen=True, kw_only=True):
     member_id: Id
     credential_id: Id
@@ -165,8 +178,45 @@ class RecordImported(Contract, frozen=True, kw_only=True):
     personal: Sealed | None = None
 
 
-# -- earlier versions: version 1 of an import carried each certificate's title in one language
-# only (``ImportedCertificateV1``); it reads as version 2 with no titles by language
+# -- earlier versions: version 2 of an import had no assemblies (``ImportedHistoryV2``); it
+# reads as version 3 with none. Version 1 carried each certificate's title in one language only
+# (``ImportedCertificateV1``); it reads as version 2 with no titles by language
+
+
+class ImportedHistoryV2(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a portable record says (version 2: no assemblies)."""
+
+    memberships: Annotated[list[ImportedMembership], msgspec.Meta(max_length=200)] = []
+    balances: Annotated[list[ImportedBalance], msgspec.Meta(max_length=200)] = []
+    loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
+    remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
+    certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
+
+
+@command(SERVICE, "ImportRecord", version=2, key="member_id")
+class ImportRecordV2(Contract, frozen=True, kw_only=True):
+    """Record a verified portable record at the home node (version 2)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV2
+    personal: Sealed | None = None
+
+
+@event(SERVICE, "RecordImported", version=2)
+class RecordImportedV2(Contract, frozen=True, kw_only=True):
+    """A portable record recorded at home (version 2)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV2
+    personal: Sealed | None = None
 
 
 class ImportedCertificateV1(msgspec.Struct, frozen=True, kw_only=True,
@@ -222,7 +272,7 @@ def _titled(new: type[Contract]):
     def upcast(old: Contract) -> Contract:
         history = old.history
         return new(**{**{name: getattr(old, name) for name in old.__struct_fields__},
-                      "history": ImportedHistory(
+                      "history": ImportedHistoryV2(
                           memberships=history.memberships, balances=history.balances,
                           loans=history.loans, remittances=history.remittances,
                           certificates=[ImportedCertificate(**msgspec.structs.asdict(c))
@@ -230,6 +280,15 @@ def _titled(new: type[Contract]):
     return upcast
 
 
-for _old, _new in ((ImportRecordV1, ImportRecord), (RecordImportedV1, RecordImported)):
+def _no_assemblies(new: type[Contract]):
+    def upcast(old: Contract) -> Contract:
+        return new(**{**{name: getattr(old, name) for name in old.__struct_fields__},
+                      "history": ImportedHistory(**msgspec.structs.asdict(old.history))})
+    return upcast
+
+
+for _old, _new in ((ImportRecordV1, ImportRecordV2), (RecordImportedV1, RecordImportedV2)):
     REGISTRY.upcaster(_old, _new)(_titled(_new))
+for _old, _new in ((ImportRecordV2, ImportRecord), (RecordImportedV2, RecordImported)):
+    REGISTRY.upcaster(_old, _new)(_no_assemblies(_new))
 del _old, _new

@@ -78,9 +78,12 @@ class Gender(StrEnum):
     OTHER = "other"
 
 
-class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
+                      omit_defaults=True):
     """A member's personal details: the minimum, and no immigration status.
-    They only ever travel sealed with her data key: this is the plaintext inside the seal."""
+    They only ever travel sealed with her data key: this is the plaintext inside the seal.
+    (A field left at its default is not written: details without a residence read as before
+    in code that predates it.)"""
 
     given_names: Text
     family_names: Text

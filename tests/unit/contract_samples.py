@@ -25,6 +25,7 @@ _BY_PATTERN = {
     "^(A1|A2|B1|B2|C1|C2)$": "B1",
     "^[a-z0-9][a-z0-9_-]{0,39}$": "for",
     "^[0-9a-f]{64}$": "5d1f" * 16,
+    "^(remote|proxy|in_person|no)$": "in_person",
 }
 _UUID = "0192d3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
 

@@ -20,6 +20,7 @@ from schemas import membership as m
 from services import config
 from services.runtime.ids import new_id
 from services.runtime.keys import jwks, signing_key
+from tests.unit.test_governance_over_graphql import accepted, an_assembly, ballot
 from tests.unit.test_gateway_schema import (
     AHORRO,
     MADRID_STAFF,
@@ -654,3 +655,62 @@ def test_an_amount_in_a_record_is_read_exactly_as_records_write_it():
                   {"amount": "1e3", "currency": "EUR"}, {"amount": "50.00", "currency": "eur"}):
         with pytest.raises(ValueError):
             imported_history(subject(wrong))
+
+
+SHEET = """query($id: ID!, $languages: [String!]) { printableRecord(memberId: $id) {
+  sheet(languages: $languages) { tables { key rows { cells { text } } } } } }"""
+
+
+async def test_her_part_in_assemblies_abroad_comes_home_with_her_record(
+        federation_pair, monkeypatch):
+    """Issue 24: she was on the roll of her Madrid cooperative's assembly and voted at the
+    meeting; under her governance consent her record says so, and at home her imported record
+    shows the assembly, how she voted and its title in the reader's language (never her
+    choice)."""
+    es, ec = federation_pair
+    assembly, surplus, members = await an_assembly(es)
+    rosa = members["rosa"]
+    with es.on("2026-11-30"):
+        accepted(await es.mutate("checkInMember", {"assemblyId": assembly, "memberId": rosa},
+                                 MADRID_STAFF))
+        accepted(await ballot(es, "recordPaperBallot", MADRID_STAFF, {
+            "assemblyId": assembly, "motionId": surplus, "memberId": rosa,
+            "choices": ["against"]}))
+    with es.on("2026-12-01"):
+        accepted(await es.mutate("closeVoting", {"assemblyId": assembly}, MADRID_STAFF))
+    with es.on("2026-12-02"):
+        await consent(es, rosa, ("IDENTITY", "MEMBERSHIP", "GOVERNANCE"))
+        record = await export(monkeypatch, es, rosa)
+    assert record["__typename"] == "ExportedRecord", record
+    with as_node(monkeypatch, ec), ec.on("2026-12-03"), es.on("2026-12-03"):
+        imported = (await ec.ok(IMPORT, QUITO_STAFF, input={
+            "credential": record["credential"], "cooperativeId": QUITO,
+            "startedOn": "2026-12-03",
+            "shareCapitalRequired": {"amount": "10.00", "currency": "USD"}}))["importRecord"]
+        assert imported["__typename"] == "RecordImportedHere", imported
+        data = await ec.ok("""query($id: ID!) { member(id: $id) { importedRecords {
+            assemblies { cooperativeName country meetingOn voted offices
+                         title(lang: ["en"]) { text language fallback } } } } }""",
+                           QUITO_STAFF, id=rosa)
+        [column] = (await ec.ok(SHEET, QUITO_STAFF, id=rosa, languages=["es"]))[
+            "printableRecord"]["sheet"]
+    [row] = next(t for t in column["tables"] if t["key"] == "assemblies")["rows"]
+    assert [cell["text"] for cell in row["cells"]][::3] == ["Asamblea general", "sí, en persona"]
+    assert "Ahorro Solidario Madrid" in row["cells"][1]["text"]
+    assert data["member"]["importedRecords"] == [{"assemblies": [{
+        "cooperativeName": "Ahorro Solidario Madrid", "country": "ES",
+        "meetingOn": "2026-11-30", "voted": "in_person", "offices": [],
+        # (the record is written in her cooperative's and her languages: Spanish, so a reader
+        # of English gets the Spanish title, marked)
+        "title": {"text": "Asamblea general", "language": "es", "fallback": True}}]}]
+    assert "against" not in record["credential"]  # (a JWS: its payload is base64url)
+    payload = json.loads(base64.urlsafe_b64decode(record["credential"].split(".")[1] + "=="))
+    assert "against" not in json.dumps(payload)
+
+
+def test_a_record_exported_before_assemblies_named_their_cooperative_still_imports():
+    subject = {"assemblies": [{"assemblyId": new_id(), "cooperativeId": new_id(),
+                               "meetingOn": "2026-11-30", "voted": "remote", "offices": []}]}
+    [assembly] = imported_history(subject).assemblies
+    assert (assembly.cooperative_name, assembly.country, assembly.voted, assembly.titles) == (
+        "unnamed", None, "remote", {})

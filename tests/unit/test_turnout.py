@@ -6,14 +6,21 @@ staff, corrected by herself, or inferred, and an erased member gone from every a
 
 from __future__ import annotations
 
+import datetime as dt
+
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.documents import MemberRecord, MembershipDoc
 from gateway.figures.disclosure import MIN_CELL
-from gateway.governance.turnout import Atoms, Counts, published
+from gateway.governance.turnout import Atoms, Counts, published, residence_of
+from schemas import membership as m
+from schemas.fields import Money
 from services.runtime.ids import new_id
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node and the figures' moment)
     ADMIN,
+    ANALYST,
     AHORRO,
     ANDINA,
     MADRID_ADMIN,
@@ -51,6 +58,25 @@ def test_the_smallest_atom_is_held_back_when_the_rest_of_the_roll_is_one_person(
                                  ("PE", "male"): Counts(on_roll=1)})
     # the roll and its voters are published whole: 12 - 6 - 5 would be the Peruvian man
     assert set(published(atoms)) == {("ES", "female")}
+
+
+def test_her_residence_is_what_she_said_else_home_if_her_latest_membership_ended_there():
+    person = msgspec.convert({"given_names": "Rosa", "family_names": "Q", "nationality": "EC",
+                              "date_of_birth": "1988-04-17", "preferred_languages": ["es"]},
+                             m.PersonalDetails)
+
+    def record(*memberships: tuple[str, str | None, str | None]) -> MemberRecord:
+        return MemberRecord(member_id="x", memberships=[MembershipDoc(
+            cooperative_id="c", role="member", started_on=dt.date.fromisoformat(start),
+            ended_on=dt.date.fromisoformat(end) if end else None, end_reason=reason,
+            share_capital_required=Money(100, "EUR")) for start, end, reason in memberships])
+
+    went_home = ("2019-01-01", "2025-01-01", "returned_home")
+    assert residence_of(person, record(went_home), "ES") == "EC"
+    assert residence_of(person, record(went_home, ("2025-06-01", None, None)), "ES") == "ES"
+    assert residence_of(person, record(("2019-01-01", None, None)), "IT") == "IT"
+    said = msgspec.structs.replace(person, residence="PT")
+    assert residence_of(said, record(went_home), "ES") == "PT"
 
 
 TURNOUT = """query($f: TurnoutFilter) { assemblyTurnout(filter: $f) { assemblies cells {
@@ -128,10 +154,28 @@ async def test_turnout_by_assembly_residence_and_gender_only_after_the_close(nod
             assert (await node.ok(TURNOUT, outsider))["assemblyTurnout"] is None
         assert (await node.ok(TURNOUT, MADRID_ADMIN, f={"cooperativeId": ANDINA}))[
             "assemblyTurnout"] is None
-        # an erased member is in no atom: the men's atom is 4 now, held back, in the * cell
+        assert (await node.ok(TURNOUT, ANALYST, **by_place)) == answer
+        for wrong in ({"groupBy": []}, {"gender": "woman"}, {"residence": "Spain"},
+                      {"country": "España"}, {"assemblyId": "1"}):
+            problem = await node.run(TURNOUT, ADMIN, f=wrong)
+            assert problem.errors and not (problem.data or {}).get("assemblyTurnout"), wrong
+        # who is in which atom was read at the first answer: a move after it moves nobody
+        # (else the figures before and after would tell how she voted)
+        moved = await node.mutate("correctMyContact", {"residence": "ES"}, rosa)
+        assert moved["__typename"] == "CommandAccepted", moved
+        assert (await node.ok(TURNOUT, ADMIN, **by_place)) == answer
+        # an erased member is in no atom: the men's atom is 4 now, held back (the rest of
+        # the roll, 4 men and the erased one, is 5); one suppressed cell says so, whatever
+        # residence or gender is asked (else asking would find the small atoms)
         accepted(await node.mutate("eraseMember", {"memberId": people["man4"]}, MADRID_ADMIN))
         after = await node.ok(TURNOUT, ADMIN, **by_place)
         assert cells(after) == [("EC", "female", 5, 1, 1, 0, "20.0"),
                                 ("ES", "female", 6, 3, 0, 3, "50.0"),
                                 (None, None, None, None, None, None, None)]
         assert after["assemblyTurnout"]["cells"][-1]["suppressed"] is True
+        probes = [(await node.ok(TURNOUT, ADMIN, f={"groupBy": ["RESIDENCE"],
+                                                     "residence": where, "gender": who}))
+                  for where, who in (("ES", "male"), ("PE", "male"), ("ES", "other"),
+                                     ("EC", "male"))]
+        assert all(p == probes[0] for p in probes), probes  # held back or never there: alike
+        assert cells(probes[0]) == [(None, None, None, None, None, None, None)]
