@@ -113,7 +113,7 @@ FIELDS: dict[str, str] = {
     "digest": "the SHA-256 of the record exactly as received (its compact JWS), base64url "
               "without padding",
     "history": "what the record says, without the person: memberships, balances, loans, "
-               "remittances and certificates",
+               "remittances, certificates and assemblies",
     "cooperative_name": "the cooperative's name, as the record states it",
     "share_capital": "the share capital she held in that cooperative when the record was "
                      "issued (absent if none): " + MONEY,

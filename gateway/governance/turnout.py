@@ -8,10 +8,10 @@ country of residence and gender, under the figures' rule (``docs/figures.md``,
   she lives in (``PersonalDetails.residence``, which she may correct herself), else her home
   country (her nationality) if her latest membership ended because she went home, else the
   country of the cooperative.
-* **Fixed at the first answer.** Who is in which atom is read once per assembly, at the first
-  answer after its close (her seal opened for her residence and gender), and kept: a later
-  correction moves nobody between an assembly's atoms (else the figures before and after
-  would tell how she voted). An erased member leaves her atom, counted in the rest.
+* **Fixed at the first answer.** An assembly's atoms are read once, at the first answer after
+  its close (each member's seal opened for her residence and gender), and kept as counts: a
+  later correction or erasure changes none of them (else the figures before and after would
+  tell how she voted). A member erased before that reading is in no atom (in the rest).
 * **Safe atoms.** An atom is published when at least ``MIN_CELL`` people of the roll are in
   it. The filters (cooperative, its country, assembly, residence, gender) and the groupings
   select whole atoms, so any published figure, and any difference of two, is about 5 people
@@ -37,13 +37,13 @@ import asyncio
 import datetime as dt
 import logging
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Annotated
 
+import msgspec
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -59,6 +59,7 @@ from gateway.governance.documents import AssemblyView
 from gateway.i18n.types import LANG, LocalizedText, localized
 from schemas import membership as m
 from schemas.fields import CountryCode, Id
+from services.runtime.datakeys import SealBroken
 
 #: How she voted, as her record says once the voting closed (``no``: she did not).
 CHANNELS = ("remote", "proxy", "in_person")
@@ -90,14 +91,16 @@ class Atoms:
 
 
 def residence_of(person: m.PersonalDetails, record: MemberRecord, country: str) -> str:
-    """Where she lives, as far as the node knows: what she said, else home if her latest
-    membership ended because she went home, else the country of the cooperative
-    (``country``)."""
+    """Where she lives, as far as the node knows: what she said, else home if she is a member
+    nowhere now and the membership that ended last ended because she went home, else the
+    country of the cooperative (``country``)."""
     if person.residence:
         return person.residence
-    latest = max(record.memberships, key=lambda x: x.started_on, default=None)
-    if latest is not None and latest.end_reason == m.EndReason.RETURNED_HOME.value:
-        return person.nationality
+    ended = [x for x in record.memberships if x.ended_on is not None]
+    if record.memberships and len(ended) == len(record.memberships):
+        last = max(ended, key=lambda x: (x.ended_on, x.started_on))
+        if last.end_reason == m.EndReason.RETURNED_HOME.value:
+            return person.nationality
     return country
 
 
@@ -106,29 +109,18 @@ def _key(person: m.PersonalDetails, record: MemberRecord, country: str) -> tuple
             person.gender.value if person.gender else "unstated")
 
 
-@dataclass
-class Roll:
-    """Who of one closed assembly's roll is in which atom, and how she voted, as read at the
-    first answer after the close (those whose details could not be read are in none)."""
-
-    assembly_id: str
-    cooperative_id: str
-    size: int
-    members: dict[str, tuple[tuple[str, str], str]]  # member -> (atom, how she voted)
-
-
-def atoms_of(roll: Roll, gone: Callable[[str], bool]) -> Atoms:
-    """The atoms of a closed assembly, its members ``gone`` (erased) left out (pure)."""
+def atoms_of(assembly_id: str, cooperative_id: str, size: int,
+             members: Iterable[tuple[tuple[str, str], str]]) -> Atoms:
+    """The atoms of a closed assembly of ``size`` from its members readable, each her atom's
+    key and how she voted (pure)."""
     atoms: dict[tuple[str, str], Counts] = {}
-    for member_id, (key, how) in roll.members.items():
-        if gone(member_id):
-            continue
+    for key, how in members:
         counts = atoms.setdefault(key, Counts())
         counts.on_roll += 1
         if how in CHANNELS:
             counts.voted += 1
             counts.channels[how] += 1
-    return Atoms(roll.assembly_id, roll.cooperative_id, roll.size, atoms)
+    return Atoms(assembly_id, cooperative_id, size, atoms)
 
 
 def published(atoms: Atoms) -> dict[tuple[str, str], Counts]:
@@ -185,7 +177,8 @@ def _title(root, info: Info, lang: Annotated[
     "were held back (fewer than 5 people, or so that the rest of a roll is not fewer than 5), "
     "whatever was selected: keys and figures null"))
 class TurnoutCell:
-    suppressed: bool = strawberry.field(description="the keys' atoms held back: no figures")
+    suppressed: bool = strawberry.field(description="true for the one cell that says some "
+                                        "atoms were held back: no keys, no figures")
     assembly_id: strawberry.ID | None = strawberry.field(description="grouped by ASSEMBLY")
     cooperative_id: strawberry.ID | None = strawberry.field(
         description="the assembly's cooperative, grouped by ASSEMBLY")
@@ -255,51 +248,48 @@ def cells_of(shown: dict[str, dict[tuple[str, str], Counts]], held_back: bool, v
     return cells
 
 
-#: Per views: assembly id -> its ``Roll`` (or the task reading it), for the process's life;
-#: at most ``MAX_ROLLS`` (the least recently asked goes first, and is read again if asked).
-_ROLLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-MAX_ROLLS = 1024
+#: Per views: assembly id -> its ``Atoms`` (or the task reading them), for the process's life:
+#: counts only (a few hundred bytes an assembly), nobody's id, residence, gender or vote.
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-async def _read_roll(views: Views, keys: Keys, view: AssemblyView, country: str) -> Roll:
-    members = {}
+async def _read_atoms(views: Views, keys: Keys, view: AssemblyView, country: str) -> Atoms:
+    """Her atom and how she voted, for each member of the roll whose details open (a seal
+    that cannot be opened or read: in no atom, so in the rest of the roll); a failure of the
+    node's keys (unavailable, timed out) fails the reading, to be read again."""
+    members = []
     for n, member_id in enumerate(view.roll, 1):
         if n % cache.YIELD_EVERY == 0:
             await asyncio.sleep(0)
         record = views.get(MemberRecord.TABLE, member_id)
         try:
             person = await person_of(keys, record)
-        except Exception as unreadable:  # noqa: BLE001 (a broken seal: in no atom, in the rest)
-            log.warning("a roll member's details could not be read: %s",
-                        type(unreadable).__name__)
+        except (SealBroken, msgspec.DecodeError, msgspec.ValidationError):
             continue
         if person is None:
             continue
         part = next((p for p in record.assemblies if p.assembly_id == view.assembly_id), None)
-        members[member_id] = (_key(person, record, country),
-                              part.voted if part is not None and part.voted else "no")
-    return Roll(view.assembly_id, view.convened.cooperative_id, len(view.roll), members)
+        members.append((_key(person, record, country),
+                        part.voted if part is not None and part.voted else "no"))
+    return atoms_of(view.assembly_id, view.convened.cooperative_id, len(view.roll), members)
 
 
 async def _atoms(views: Views, keys: Keys, view: AssemblyView, country: str) -> Atoms:
-    rolls: OrderedDict = _ROLLS.setdefault(views, OrderedDict())
-    found = rolls.get(view.assembly_id)
-    if found is None:  # one reading per assembly, shared by whoever asks meanwhile
-        found = rolls[view.assembly_id] = asyncio.ensure_future(
-            _read_roll(views, keys, view, country))
-        while len(rolls) > MAX_ROLLS:
-            rolls.popitem(last=False)
-    rolls.move_to_end(view.assembly_id)
+    """An assembly's atoms as read at the first answer after its close, kept: a correction
+    or an erasure after it changes none of them (else the figures before and after would
+    tell how she voted); one reading however many ask meanwhile."""
+    kept: dict = _KEPT.setdefault(views, {})
+    found = kept.get(view.assembly_id)
+    if found is None:
+        found = kept[view.assembly_id] = asyncio.ensure_future(
+            _read_atoms(views, keys, view, country))
+        found.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
-        roll = await asyncio.shield(found)
+        return await asyncio.shield(found)
     except Exception:
-        rolls.pop(view.assembly_id, None)  # read again next time
+        if kept.get(view.assembly_id) is found:  # read again next time (not a newer reading)
+            del kept[view.assembly_id]
         raise
-
-    def gone(member_id: str) -> bool:
-        record = views.get(MemberRecord.TABLE, member_id)
-        return record is None or record.erased or keys.gone(member_id)
-    return atoms_of(roll, gone)
 
 
 def closed_assemblies(views: Views, country: str | None, cooperative_id: str | None,
@@ -358,7 +348,7 @@ QUERIES = {
                     "admins get their own cooperative's only; null for others. Every figure "
                     "sums only atoms of at least 5 people on a roll (one assembly, country of "
                     "residence and gender), and the rest of each roll is 0 or at least 5 "
-                    "people; a key without such an atom is merged into one suppressed cell "
-                    "(docs/governance.md). Never before the close. Weighs 500 in the cost "
+                    "people; one suppressed cell says some atoms were held back, whatever was "
+                    "asked (docs/governance.md). Never before the close. Weighs 500 in the cost "
                     "limit"),
 }

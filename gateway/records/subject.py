@@ -207,7 +207,7 @@ def imported_history(subject: dict) -> m.ImportedHistory:
             level=x.get("level"), skills=list(x.get("skills") or []),
             revoked=bool(x.get("revoked")), titles=_titles_of(x.get("titles")))
             for x in (subject.get("training") or {}).get("certificates", [])]
-        assemblies = [_assembly_of(x) for x in subject.get("assemblies", [])]
+        assemblies = _assemblies_of(subject.get("assemblies"))
         history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
                                     remittances=remittances, certificates=certificates,
                                     assemblies=assemblies)
@@ -218,14 +218,30 @@ def imported_history(subject: dict) -> m.ImportedHistory:
         raise ValueError("the record's subject is not a coopbridge member record") from bad
 
 
-def _assembly_of(x: dict) -> m.ImportedAssembly:
-    """An assembly of her record (a record exported before assemblies named their
-    cooperative and title reads with neither: ``unnamed``, no country, no title)."""
-    coop = x.get("cooperative") or {}
-    return m.ImportedAssembly(
-        cooperative_name=coop.get("name") or "unnamed", country=coop.get("country") or None,
-        meeting_on=dt.date.fromisoformat(x["meetingOn"]), voted=x.get("voted"),
-        offices=list(x.get("offices") or []), titles=_titles_of(x.get("titles")))
+def _assemblies_of(values: Any) -> list[m.ImportedAssembly]:
+    """Her assemblies, as a record says them: the well-formed ones, up to the contract's 200
+    (an odd one is left out, never the whole record: a peer's newer code may say more). A
+    record exported before assemblies named their cooperative and title reads with neither:
+    ``unnamed``, no country, no title."""
+    found = []
+    for x in values if isinstance(values, list) else []:
+        if len(found) == 200:
+            break
+        try:
+            coop = x.get("cooperative") or {}
+            offices = x.get("offices")
+            offices = offices if isinstance(offices, list) else []
+            voted = x.get("voted")
+            found.append(msgspec.convert({
+                "cooperative_name": coop.get("name") or "unnamed",
+                "country": coop.get("country") or None,
+                "meeting_on": x["meetingOn"],
+                "voted": voted if voted in ("remote", "proxy", "in_person", "no") else None,
+                "offices": [o for o in offices if isinstance(o, str) and 0 < len(o) <= 200][:20],
+                "titles": _titles_of(x.get("titles"))}, m.ImportedAssembly))
+        except (AttributeError, KeyError, TypeError, msgspec.ValidationError):
+            continue
+    return found
 
 
 def _titles_of(values: Any) -> dict[str, str]:

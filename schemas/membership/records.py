@@ -3,6 +3,7 @@ under her consent, revoked, and imported at her home node with the history it st
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
@@ -136,7 +137,7 @@ class ImportedAssembly(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 
     cooperative_name: Text
     country: CountryCode | None = None  # (absent: the record did not say)
-    meeting_on: PastDay
+    meeting_on: dt.date  # (planned: a roll is frozen before its meeting)
     voted: Annotated[str, msgspec.Meta(pattern=r"^(remote|proxy|in_person|no)$")] | None = None
     offices: Annotated[list[Text], msgspec.Meta(max_length=20)] = []
     titles: LanguageMap = {}  # the assembly's title in each language the record gave

@@ -149,7 +149,7 @@ RETURNING = {"Jorge", "Wilson", "Segundo", "Byron", "Darwin"}
 LIVES_IN = {"Luis": "EC"}
 #: who votes at Barcelona's assembly: on paper, at the meeting
 VOTERS = ("Fatima", "Samira", "Khadija", "Jorge", "Luis")
-WINDOW = 5  # seconds Barcelona's voting stays open
+WINDOW = 8  # seconds Barcelona's voting stays open
 TURNOUT = """query($f: TurnoutFilter) { assemblyTurnout(filter: $f) { assemblies cells {
   suppressed assemblyId residence gender onRoll voted inPerson turnoutPercent } } }"""
 #: five Ecuadorian women who join in Madrid while the page is open

@@ -391,7 +391,9 @@ PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
                 ("OfferCourseV1", "starts_on"), ("OfferCourseV1", "ends_on"),
                 ("DisburseLoan", "first_due_on"),
                 # an assembly's meeting and record date lie ahead when it is convened
-                ("ConveneAssembly", "meeting_on"), ("ConveneAssembly", "record_date")}
+                ("ConveneAssembly", "meeting_on"), ("ConveneAssembly", "record_date"),
+                # an imported record's assembly whose roll was frozen before its meeting
+                ("ImportRecord", "history.assemblies[].meeting_on")}
 
 
 def _dates(info, path=""):

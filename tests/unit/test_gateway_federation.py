@@ -708,6 +708,20 @@ async def test_her_part_in_assemblies_abroad_comes_home_with_her_record(
     assert "against" not in json.dumps(payload)
 
 
+def test_an_odd_assembly_in_a_record_is_left_out_never_the_whole_record():
+    good = {"meetingOn": "2030-01-15", "voted": None, "offices": ["Presidenta"],
+            "cooperative": {"name": "Ahorro", "country": "ES"}}  # a meeting still to come
+    subject = {"assemblies": ["not an assembly", {"meetingOn": "yesterday"}, good,
+                              {**good, "voted": "by_carrier_pigeon", "offices": "Presidenta"},
+                              {**good, "cooperative": "Ahorro"}] + [good] * 300}
+    assemblies = imported_history(subject).assemblies
+    assert len(assemblies) == 200  # the contract's bound
+    first, odd = assemblies[:2]
+    assert (first.meeting_on.isoformat(), first.offices, first.voted) == (
+        "2030-01-15", ["Presidenta"], None)
+    assert (odd.voted, odd.offices) == (None, [])  # a newer way of voting, no list of offices
+
+
 def test_a_record_exported_before_assemblies_named_their_cooperative_still_imports():
     subject = {"assemblies": [{"assemblyId": new_id(), "cooperativeId": new_id(),
                                "meetingOn": "2026-11-30", "voted": "remote", "offices": []}]}

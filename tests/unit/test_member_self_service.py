@@ -151,10 +151,12 @@ QUERY_MATRIX = {
     "cooperatives": ("public", "cooperatives {{ name }}"),
     "course": ("public", 'course(id: "{course}") {{ courseId }}'),
     "verifyRecord": ("public", 'verifyRecord(credential: "x.y.z") {{ valid }}'),
-    # (none of the three finds an assembly here: tests/unit/test_governance_over_graphql.py)
-    "assembly": ("denied", 'assembly(id: "{course}") {{ id }}'),
-    "rollProof": ("denied", 'rollProof(assemblyId: "{course}", memberId: "{member}") {{ index }}'),
-    "ballotReceipt": ("denied", 'ballotReceipt(assemblyId: "{course}", receipt: "ab") '
+    # an assembly whose roll she is on ("roll": hers to read, as it is every member's of its
+    # roll; a member not on it reads null, below), her place on it, a receipt nobody holds
+    "assembly": ("roll", 'assembly(id: "{assembly}") {{ id }}'),
+    "rollProof": ("hers", 'rollProof(assemblyId: "{assembly}", memberId: "{member}") '
+                          '{{ index }}'),
+    "ballotReceipt": ("denied", 'ballotReceipt(assemblyId: "{assembly}", receipt: "ab") '
                                 '{{ counted }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
@@ -177,13 +179,18 @@ def test_every_query_of_the_schema_is_in_the_member_matrix():
 
 
 async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
-    rosa = (await rosa_joins(node))["rosa"]
-    pedro = (await rosa_joins(node, {**ROSA_DETAILS, "givenNames": "Pedro"}))["rosa"]
+    # Rosa and Pedro (here Luis: both on the roll of Ahorro's assembly), and one who joined
+    # after its record date (that module takes her_token from this one)
+    from tests.unit.test_governance_over_graphql import an_assembly  # noqa: PLC0415
+    assembly, _, members = await an_assembly(node)
+    rosa, pedro = members["rosa"], members["luis"]
     course = new_id()
     assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
                               MADRID_ADMIN))["__typename"] == "CommandAccepted"
     her = await her_token(node, rosa)
-    others = {"member": pedro, "coop": AHORRO, "course": course}
+    others = {"member": pedro, "coop": AHORRO, "course": course, "assembly": assembly}
+    late = await her_token(node, members["pedro"])  # not on the roll: no assembly for him
+    assert (await node.ok('{ assembly(id: "%s") { id } }' % assembly, late))["assembly"] is None
 
     for name, (kind, template) in QUERY_MATRIX.items():
         query = "{ " + template.format(**{**others, "member": rosa}) + " }"
