@@ -85,7 +85,7 @@ ASSEMBLY = N_("Assembly")
 MEETING = N_("Meeting")
 VOTED = N_("Voted")
 OFFICES = N_("Offices")
-VOTING_OPEN = N_("voting open")
+VOTING_OPEN = N_("voting not closed")
 VOTES = {"remote": N_("yes, remotely"), "proxy": N_("yes, by proxy"),
          "in_person": N_("yes, in person"), "no": N_("no")}
 ROLES = {"member": N_("Member"), "worker_member": N_("Worker member"),
