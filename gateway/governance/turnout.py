@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,25 +56,26 @@ from gateway.figures.scan import cooperatives_asked, person_of
 from gateway.figures.types import GENDERS, is_a
 from gateway.governance.documents import AssemblyView
 from gateway.i18n.types import LANG, LocalizedText, localized
+from schemas import governance as g
 from schemas import membership as m
 from schemas.fields import CountryCode, Id
 from services.runtime.datakeys import SealBroken
 
 #: How she voted, as her record says once the voting closed (``no``: she did not).
-CHANNELS = ("remote", "proxy", "in_person")
-
-log = logging.getLogger(__name__)
+CHANNELS = tuple(c.value for c in g.Channel)
 
 
 @dataclass
 class Counts:
     on_roll: int = 0
-    voted: int = 0
     channels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANNELS, 0))
+
+    @property
+    def voted(self) -> int:
+        return sum(self.channels.values())
 
     def add(self, other: Counts) -> None:
         self.on_roll += other.on_roll
-        self.voted += other.voted
         for channel, n in other.channels.items():
             self.channels[channel] += n
 
@@ -84,8 +84,6 @@ class Counts:
 class Atoms:
     """One closed assembly's atoms: (residence, gender) -> counts, and its roll's size."""
 
-    assembly_id: str
-    cooperative_id: str
     roll: int
     atoms: dict[tuple[str, str], Counts]
 
@@ -109,8 +107,7 @@ def _key(person: m.PersonalDetails, record: MemberRecord, country: str) -> tuple
             person.gender.value if person.gender else "unstated")
 
 
-def atoms_of(assembly_id: str, cooperative_id: str, size: int,
-             members: Iterable[tuple[tuple[str, str], str]]) -> Atoms:
+def atoms_of(size: int, members: Iterable[tuple[tuple[str, str], str]]) -> Atoms:
     """The atoms of a closed assembly of ``size`` from its members readable, each her atom's
     key and how she voted (pure)."""
     atoms: dict[tuple[str, str], Counts] = {}
@@ -118,9 +115,8 @@ def atoms_of(assembly_id: str, cooperative_id: str, size: int,
         counts = atoms.setdefault(key, Counts())
         counts.on_roll += 1
         if how in CHANNELS:
-            counts.voted += 1
             counts.channels[how] += 1
-    return Atoms(assembly_id, cooperative_id, size, atoms)
+    return Atoms(size, atoms)
 
 
 def published(atoms: Atoms) -> dict[tuple[str, str], Counts]:
@@ -271,7 +267,7 @@ async def _read_atoms(views: Views, keys: Keys, view: AssemblyView, country: str
         part = next((p for p in record.assemblies if p.assembly_id == view.assembly_id), None)
         members.append((_key(person, record, country),
                         part.voted if part is not None and part.voted else "no"))
-    return atoms_of(view.assembly_id, view.convened.cooperative_id, len(view.roll), members)
+    return atoms_of(len(view.roll), members)
 
 
 async def _atoms(views: Views, keys: Keys, view: AssemblyView, country: str) -> Atoms:

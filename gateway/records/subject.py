@@ -23,11 +23,14 @@ from gateway.records import credentials as vc
 from gateway.records import words
 from gateway.records.languages import in_languages, value_object
 from schemas.fields import LANGUAGE_TAG
+from schemas import governance as g
 from schemas import membership as m
 from schemas.money import AmountError, major_text, parse_major
 
 MEMBER_URN = "urn:coopbridge:member:"
 UUID_URN = "urn:uuid:"
+#: how a record may say she took part in an assembly (else: not said)
+VOTED = (*(c.value for c in g.Channel), "no")
 
 
 def _money_json(money) -> dict[str, str] | None:
@@ -236,7 +239,7 @@ def _assemblies_of(values: Any) -> list[m.ImportedAssembly]:
                 "cooperative_name": coop.get("name") or "unnamed",
                 "country": coop.get("country") or None,
                 "meeting_on": x["meetingOn"],
-                "voted": voted if voted in ("remote", "proxy", "in_person", "no") else None,
+                "voted": voted if voted in VOTED else None,
                 "offices": [o for o in offices if isinstance(o, str) and 0 < len(o) <= 200][:20],
                 "titles": _titles_of(x.get("titles"))}, m.ImportedAssembly))
         except (AttributeError, KeyError, TypeError, msgspec.ValidationError):

@@ -40,7 +40,7 @@ ATOM_KEYS = st.tuples(st.sampled_from(["ES", "EC", "MA", "PE"]),
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(ATOM_KEYS, st.integers(1, 12), max_size=12), st.integers(0, 12))
 def test_published_atoms_are_5_people_or_more_and_so_is_the_rest_of_the_roll(sizes, erased):
-    atoms = Atoms("a", "c", sum(sizes.values()) + erased,
+    atoms = Atoms(sum(sizes.values()) + erased,
                   {k: Counts(on_roll=n) for k, n in sizes.items()})
     shown = published(atoms)
     assert all(c.on_roll >= MIN_CELL for c in shown.values())
@@ -53,7 +53,7 @@ def test_published_atoms_are_5_people_or_more_and_so_is_the_rest_of_the_roll(siz
 
 
 def test_the_smallest_atom_is_held_back_when_the_rest_of_the_roll_is_one_person():
-    atoms = Atoms("a", "c", 12, {("ES", "female"): Counts(on_roll=6),
+    atoms = Atoms(12, {("ES", "female"): Counts(on_roll=6),
                                  ("EC", "female"): Counts(on_roll=5),
                                  ("PE", "male"): Counts(on_roll=1)})
     # the roll and its voters are published whole: 12 - 6 - 5 would be the Peruvian man
