@@ -268,7 +268,7 @@ def _kept_groups(people: set[str], groups: dict[str, set[str]],
     for member, token in theirs.items():
         regions[token] += weights.get(member, 1)
     regions[0] += headcount(people, weights) - headcount(theirs, weights)  # the remainder
-    short = sum(1 for size in regions.values() if not _enough(size))  # regions of 1 to 4
+    short = sum(1 for size in regions.values() if not enough(size))  # regions of 1 to 4
     for group in order:  # the smallest first
         if not short:
             break
@@ -280,12 +280,13 @@ def _kept_groups(people: set[str], groups: dict[str, set[str]],
             weight = weights.get(member, 1)
             for region, by in ((before, -weight), (after, weight)):
                 size = regions[region]
-                short += (not _enough(size + by)) - (not _enough(size))
+                short += (not enough(size + by)) - (not enough(size))
                 regions[region] = size + by
     return kept
 
 
-def _enough(people: int) -> bool:
+def enough(people: int) -> bool:
+    """Whether a set of people may stand apart: none, or at least ``MIN_CELL``."""
     return people == 0 or people >= MIN_CELL
 
 

@@ -266,9 +266,7 @@ async def destroy_ballot_key(info: Info[GatewayContext, None], input: AssemblyRe
     view = _as_admin(context, assembly_id)
     if view is None:
         return NOT_AUTHORIZED
-    if view.result is not None and context.now < view.result.challenge_ends_at:
-        return problem("ChallengePeriodOpen", "the result may be challenged until "
-                       f"{view.result.challenge_ends_at:%Y-%m-%d %H:%M} UTC")
+    # (the challenge period: the service's clock decides, ChallengePeriodOpen)
     answer = await send_command(context, g.DestroyBallotKey(assembly_id=assembly_id),
                                 assembly_id, command_id_for(context, idempotency_key))
     if isinstance(answer, CommandAccepted) or getattr(answer, "code", "") == "KeyAlreadyDestroyed":

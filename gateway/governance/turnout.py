@@ -51,11 +51,12 @@ from gateway.access import SignedIn, whose_figures
 from gateway.context import GatewayContext, Keys, Views
 from gateway.documents import MemberRecord
 from gateway.figures import cache
-from gateway.figures.disclosure import MIN_CELL, Question
+from gateway.figures.disclosure import MIN_CELL, Question, enough
 from gateway.figures.scan import cooperatives_asked, person_of
 from gateway.figures.types import GENDERS, is_a
-from gateway.governance.documents import AssemblyView
+from gateway.governance.documents import AssemblyRef, AssemblyView
 from gateway.i18n.types import LANG, LocalizedText, localized
+from gateway.members.documents import CooperativeView
 from schemas import governance as g
 from schemas import membership as m
 from schemas.fields import CountryCode, Id
@@ -125,7 +126,7 @@ def published(atoms: Atoms) -> dict[tuple[str, str], Counts]:
     shown = {k: c for k, c in atoms.atoms.items() if c.on_roll >= MIN_CELL}
     while shown:
         rest = atoms.roll - sum(c.on_roll for c in shown.values())
-        if rest == 0 or rest >= MIN_CELL:
+        if enough(rest):
             break
         del shown[min(shown, key=lambda k: (shown[k].on_roll, k))]
     return shown
@@ -293,8 +294,8 @@ def closed_assemblies(views: Views, country: str | None, cooperative_id: str | N
     """The closed assemblies asked, each with its cooperative's country."""
     question = Question(group_by="cooperative", country=country, cooperative_id=cooperative_id)
     for coop_id in cooperatives_asked(views, question):
-        coop = views.get("cooperatives", coop_id)
-        for ref in views.rows("coop_assemblies", coop_id):
+        coop = views.get(CooperativeView.TABLE, coop_id)
+        for ref in views.rows(AssemblyRef.TABLE, coop_id):
             if assembly_id not in (None, ref.assembly_id):
                 continue
             view = views.get(AssemblyView.TABLE, ref.assembly_id)
