@@ -6,6 +6,7 @@ here; the services themselves never import each other. Reads and writes no topic
 from __future__ import annotations
 
 from services.governance.app import governance_processor
+from services.insurance.app import insurance_processor
 from services.membership.app import membership_processor
 from services.relay.relay import RELAY_SERVICE
 from services.runtime.host import ServiceFactory
@@ -19,4 +20,5 @@ SERVICES: dict[str, tuple[ServiceFactory, str]] = {
     "savings": (savings_processor, "services.savings"),
     "training": (training_processor, "services.training"),
     "governance": (governance_processor, "services.governance"),
+    "insurance": (insurance_processor, "services.insurance"),
 }

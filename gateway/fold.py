@@ -36,6 +36,8 @@ from gateway.documents import (
 from gateway.figures import kept as figures
 from gateway.governance import fold as governance
 from gateway.governance.documents import AssemblyRef, AssemblyView, BallotKeysView, BylawsView
+from gateway.insurance import fold as insurance
+from gateway.insurance.documents import PolicyView, ProductView
 from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
@@ -55,14 +57,14 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
-    ActivationCode, AssemblyView, BallotKeysView, BylawsView)}
+    ActivationCode, AssemblyView, BallotKeysView, BylawsView, ProductView, PolicyView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
     AccessEntry, AssemblyRef)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.
-FEATURES = (members, savings, training, records, member_access, governance)
+FEATURES = (members, savings, training, records, member_access, governance, insurance)
 
 Fold = Callable[[DocumentStore, Contract, Envelope], list[str]]
 _FOLDS: dict[type[Contract], tuple[Fold, ...]] = {}

@@ -7,8 +7,8 @@
 * ``topics``    every topic of a node, declared once;
 * ``runtime``   what every service writes besides its own events: rejections and replies;
 * ``rejections`` the codes a command may be rejected with, each declared by who answers it;
-* per service (``membership`` and ``savings`` packages, ``training``, ``governance`` and
-  ``federation`` modules) its commands, events and rejection codes;
+* per service (``membership`` and ``savings`` packages, ``training``, ``governance``,
+  ``insurance`` and ``federation`` modules) its commands, events and rejection codes;
 * ``jsonschema/`` JSON Schema files generated from the types (``python -m schemas.jsonschemas``).
 
 Nothing here does I/O. Importing the package registers every contract.
@@ -17,9 +17,9 @@ Nothing here does I/O. Importing the package registers every contract.
 from schemas.registry import REGISTRY, ContractError, Message
 
 from schemas import (  # noqa: E402,F401 (registers)
-    federation, governance, membership, runtime, savings, training)
+    federation, governance, insurance, membership, runtime, savings, training)
 
 __all__ = [
-    "REGISTRY", "ContractError", "Message", "federation", "governance", "membership", "runtime",
-    "savings", "training",
+    "REGISTRY", "ContractError", "Message", "federation", "governance", "insurance", "membership",
+    "runtime", "savings", "training",
 ]

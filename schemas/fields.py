@@ -117,6 +117,19 @@ def earliest_day(now: dt.datetime) -> dt.date:
     return (now.astimezone(dt.UTC) - LATEST_ZONE).date()
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day if it has no such day (a loan's
+    instalments, a policy's premium periods and benefit months)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
 def days_ahead(value: msgspec.Struct, now: dt.datetime) -> list[str]:
     """The ``PastDay`` fields of ``value`` (nested structs and lists included) that lie after
     ``latest_day(now)``, as paths: ``["paid_on"]``, ``["history.memberships[0].started_on"]``."""

@@ -22,6 +22,7 @@ import re
 from enum import Enum
 
 from schemas import governance as g
+from schemas import insurance as i
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -282,6 +283,62 @@ FIELDS: dict[str, str] = {
     "quorum_met": "whether enough of the roll voted",
     "results": "each motion's result",
     "destroyed_at": "when the ballot key was destroyed",
+    # -- insurance (issue 25)
+    "product_id": "the insurance product's id: a UUID the insurer chose when offering it",
+    "policy_id": "the policy's id: a UUID chosen when she applied for it",
+    "claim_id": "the claim's id: a UUID chosen when her death was notified",
+    "repatriation_limit": "the most the policy pays for bringing her body home: " + MONEY,
+    "monthly_benefit_cap": "the most the monthly benefit to her family may be: " + MONEY,
+    "benefit_months": "for how many months the family receives the monthly benefit after her "
+                      "death (1 to 120; 12 by default)",
+    "premium": "what the policy costs each premium period: " + MONEY,
+    "premium_months": "how many months one premium pays for (1 to 12; 1: monthly)",
+    "waiting_days": "the days after the start during which a death is not covered (0 to 365)",
+    "grace_days": "how many days after its due date a premium may still be paid before the "
+                  "policy lapses (0 to 90)",
+    "min_age": "the youngest age the product insures, in years at the start",
+    "max_age": "the oldest age the product insures, in years at the start or renewal",
+    "offered_at": "when the product was offered",
+    "withdrawn_at": "when the product stopped taking new policies",
+    "age": "her age in whole years at the policy's start (or renewal), from her date of birth "
+           "at her cooperative",
+    "average_remittance": "what she sent home a month on average over the last 12 months, as "
+                          "her host node computed it, in the product's currency: " + MONEY,
+    "requested_benefit": "the monthly benefit she asked for instead of her average remittance "
+                         "(null: her average): " + MONEY,
+    "monthly_benefit": "what her family receives each month after her death: her average "
+                       "remittance or the benefit she named, at most the product's cap: " + MONEY,
+    "payees": "who receives the monthly benefit: savings accounts and their shares (adding up "
+              "to 100)",
+    "share_percent": "this payee's share of each month's benefit, in per cent (1 to 100)",
+    "period": "a premium period of the policy: 1 for the first, from its start",
+    "paid_at": "when her host savings account was debited for the premium",
+    "paid_through": "the last day the premiums paid so far cover",
+    "lapsed_on": "the first day the policy no longer stood: the day after the grace period",
+    "died_on": "the day she died, as her cooperative recorded it: " + PAST,
+    "notified_by": "the node that notified her death (her host node), or the insurer's own",
+    "opened_at": "when the claim was opened",
+    "sha256": "the SHA-256 digest of the document (lowercase hex); the document stays with "
+              "the cooperative",
+    "attached_at": "when the document was attached",
+    "by": "who on the staff did it, as a digest the gateway makes of their token's subject: "
+          "enough to tell two people apart, never a name",
+    "repatriation_cost": "what bringing her home costs, as invoiced (zero if nobody claims "
+                         "it): " + MONEY,
+    "repatriation_account_id": "the account at this node the repatriation is paid into: the "
+                               "funeral provider's or the family's",
+    "repatriation": "what the claim pays for the repatriation, its cost at most the limit: "
+                    + MONEY,
+    "recommendation": "what the assessment recommends: approve or reject",
+    "reasons": "why the claim is not paid (none: it is)",
+    "assessed_at": "when the claim was assessed",
+    "payments": "the payments the approval scheduled, in order",
+    "payment": "the payment released",
+    "approved_at": "when the claim was approved",
+    "rejected_at": "when the claim was rejected",
+    "released_at": "when the payment was released",
+    "released_total": "what the claim has paid so far, this payment included: " + MONEY,
+    "month": "the benefit month the payment is for, from 1 (0: the repatriation)",
 }
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
@@ -472,6 +529,52 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("Payout", "type"): "which destination this is: payout",
     ("EscoSkill", "scheme"): "which classification this skill is coded in: esco",
     ("IscoOccupation", "scheme"): "which classification this skill is coded in: isco08",
+    # -- insurance (issue 25)
+    ("OfferProduct", "cooperative_id"): "the insurance cooperative that offers the product",
+    ("ProductOffered", "cooperative_id"): "the insurance cooperative that offers the product",
+    ("PolicyIssued", "cooperative_id"): "the insurance cooperative that insures her",
+    ("OfferProduct", "names"): "the product's name in each language it has one in (BCP 47 tag "
+                               "-> name)",
+    ("ProductOffered", "names"): "the product's name in each language it has one in",
+    ("OfferProduct", "currency"): "the currency of the premium and every benefit (ISO 4217)",
+    ("ProductOffered", "currency"): "the currency of the premium and every benefit (ISO 4217)",
+    ("OfferProduct", "term_months"): "how many months a policy runs before it is renewed "
+                                     "(1 to 120): a whole number of premium periods",
+    ("ProductOffered", "term_months"): "how many months a policy runs before it is renewed",
+    ("PolicyIssued", "term_months"): "how many months the policy runs before it is renewed",
+    ("PolicyRenewed", "term_months"): "the months the renewal adds to the policy",
+    ("OfferProduct", "exclusions"): "what the product does not cover, each a text by language "
+                                    "(BCP 47 tag -> text)",
+    ("ProductOffered", "exclusions"): "what the product does not cover, each a text by language",
+    ("AssessClaim", "exclusions"): "the product's exclusions that apply to this death, by their "
+                                   "index in its list (from 0); any one rejects the claim",
+    ("ClaimAssessed", "exclusions"): "the product's exclusions the assessor found to apply, "
+                                     "by index (from 0)",
+    ("IssuePolicy", "starts_on"): "the first day the policy covers her (a plan: it may lie "
+                                  "up to 92 days ahead, or 7 back)",
+    ("PolicyIssued", "starts_on"): "the first day the policy covers her",
+    ("PolicyIssued", "ends_on"): "the first day the policy no longer covers her, unless renewed",
+    ("PolicyRenewed", "ends_on"): "the first day the renewed policy no longer covers her",
+    ("PolicyIssued", "issued_at"): "when the insurer issued the policy",
+    ("IssuePolicy", "from_node"): "the node of her host cooperative, which applied for her and "
+                                  "pays her premiums (us)",
+    ("PolicyIssued", "from_node"): "the node of her host cooperative, which pays her premiums",
+    ("CollectPremium", "from_node"): "the node whose savings account paid the premium",
+    ("PremiumCollected", "from_node"): "the node whose savings account paid the premium",
+    ("PremiumCollected", "due_on"): "the day the period's premium fell due: its first day",
+    ("PolicyLapsed", "due_on"): "the day the unpaid premium fell due",
+    ("Payment", "number"): "the payment's number in the claim's schedule: 1 for the first",
+    ("Payment", "due_on"): "the first day the payment may be released",
+    ("Payment", "kind"): "what the payment is for: the repatriation, or a month of the benefit",
+    ("Payment", "account_id"): "the savings account at the insurer's node it is paid into",
+    ("Payment", "amount"): "how much is paid",
+    ("ReleasePayment", "number"): "the payment's number in the claim's schedule",
+    ("AttachEvidence", "kind"): "what the document is (a death certificate …)",
+    ("EvidenceAttached", "kind"): "what the document is (a death certificate …)",
+    ("Payee", "account_id"): "an open savings account at the insurer's node the benefit is "
+                             "paid into",
+    ("ClaimApproved", "total"): "what the claim pays in all: the repatriation and every month's "
+                                "benefit",
 }
 
 #: enumeration -> each of its values -> what it means. Keyed by enumeration first: values
@@ -599,6 +702,32 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
         g.Outcome.NO_QUORUM: "too few of the roll voted: nothing carried",
         g.Outcome.TIED: "a tie decided nothing (an election: the seats above the tie are filled)",
         g.Outcome.ELECTED: "the candidates named were elected",
+    },
+    i.EvidenceKind: {
+        i.EvidenceKind.DEATH_CERTIFICATE: "the death certificate (a claim needs one)",
+        i.EvidenceKind.TRANSPORT_PERMIT: "the permit to carry the body across the border",
+        i.EvidenceKind.REPATRIATION_INVOICE: "the funeral provider's invoice for bringing her "
+                                             "home",
+        i.EvidenceKind.IDENTITY_DOCUMENT: "an identity document of hers or of a payee",
+        i.EvidenceKind.POLICE_REPORT: "a police or coroner's report",
+        i.EvidenceKind.OTHER: "another document",
+    },
+    i.Recommendation: {
+        i.Recommendation.APPROVE: "pay the claim: every check passed",
+        i.Recommendation.REJECT: "do not pay it: the reasons say why",
+    },
+    i.ClaimReason: {
+        i.ClaimReason.WAITING_PERIOD: "she died within the waiting period after the start",
+        i.ClaimReason.NOT_COVERED: "she died before the policy started or after its term",
+        i.ClaimReason.LAPSED: "a premium was unpaid past its grace period when she died",
+        i.ClaimReason.EXCLUSION: "one of the product's exclusions applies",
+        i.ClaimReason.NO_EVIDENCE: "no death certificate is attached",
+        i.ClaimReason.OTHER: "another reason, which the insurer tells the family",
+    },
+    i.PaymentKind: {
+        i.PaymentKind.REPATRIATION: "the cost of bringing her home, to the provider or the "
+                                    "family",
+        i.PaymentKind.MONTHLY_BENEFIT: "one month of the benefit to one payee",
     },
 }
 

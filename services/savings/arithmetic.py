@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, localcontext
 
-from schemas.fields import Money
+from schemas.fields import Money, add_months
 from schemas.money import from_major, to_major
 from schemas.savings import Instalment
 
@@ -26,18 +26,6 @@ def percent_of(amount: Money, fraction: str) -> Money:
     with localcontext() as ctx:
         ctx.prec = 40
         return from_major(to_major(amount) * Decimal(fraction), amount.currency)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or the month's last day if it has no such day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def annuity_schedule(principal: Money, annual_rate: str, term_months: int,

@@ -1,12 +1,12 @@
 """Hostile messages: every commands and events topic of a fresh node gets garbage while good
 traffic flows, and nothing good is lost, doubled or blocked.
 
-Into each of the eight topics (``{node}.{membership,savings,training,governance}.{commands,
-events}``) go bytes that are not JSON, JSON that is not an envelope, an unknown wire type, a future version
+Into each of the ten topics (``{node}.{membership,savings,training,governance,insurance}.
+{commands,events}``) go bytes that are not JSON, JSON that is not an envelope, an unknown wire type, a future version
 of a known type, a ``data`` with its required fields missing, a ``data`` with a float where
 the contract wants an integer (money where the service has money), and a message bigger than
 the registry's limit (gzip-compressed, so the broker takes it); then exact copies of good
-commands and good events. Meanwhile the four services take real commands and the gateway's
+commands and good events. Meanwhile the five services take real commands and the gateway's
 projections fold the events.
 
 Then: every bad record is in ``{node}.deadletter`` with the right reason and its source
@@ -41,6 +41,8 @@ from deploy.topics import ensure_node_topics
 from gateway.projections import Projections
 from schemas import REGISTRY
 from schemas import governance as g
+from schemas import insurance as i
+from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money
@@ -48,6 +50,7 @@ from schemas.registry import MAX_MESSAGE_BYTES
 from schemas.runtime import CommandRejected
 from schemas.topics import SERVICES, commands_topic, deadletter_topic, events_topic, replies_topic
 from services.governance.app import governance_processor
+from services.insurance.app import insurance_processor
 from services.membership.app import membership_processor
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient
@@ -72,7 +75,8 @@ pytestmark = pytest.mark.kafka
 RUNS_AT_MOST = 10
 
 FACTORIES = {"membership": membership_processor, "savings": savings_processor,
-             "training": training_processor, "governance": governance_processor}
+             "training": training_processor, "governance": governance_processor,
+             "insurance": insurance_processor}
 #: The reply code a readable but refused command gets, by dead-letter reason.
 REPLY_CODES = {"unknown_type": "UnsupportedCommand", "future_version": "UnsupportedCommand",
                "invalid_data": "ValidationError"}
@@ -267,6 +271,13 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                                      extraordinary_notice_days=7, max_proxies_per_holder=1,
                                      challenge_days=30)
                 await send(bylaws, cooperative)
+                insurer, product = await register_cooperative(
+                    client, kind=m.CooperativeKind.INSURANCE), new_id()
+                cover = i.OfferProduct(
+                    product_id=product, cooperative_id=insurer, names={"es": "Repatriación"},
+                    currency="EUR", repatriation_limit=Money(400_000, "EUR"),
+                    monthly_benefit_cap=Money(30_000, "EUR"), premium=Money(1_500, "EUR"))
+                await send(cover, product)
                 deposit = s.DepositFunds(account_id=account, amount=Money(1000, "EUR"))
                 deposited = await send(deposit, account)
                 await caught_up(views, node, deposited)
@@ -277,6 +288,7 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                     "savings": client.encode(deposit, account, new_id()),
                     "training": client.encode(offer, course, new_id()),
                     "governance": client.encode(bylaws, cooperative, new_id()),
+                    "insurance": client.encode(cover, product, new_id()),
                 }
                 logs = {svc: await kafka_clients.read_topic(events_topic(node, svc), bootstrap)
                         for svc in SERVICES}
@@ -286,9 +298,11 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                     "training": last_event(logs["training"], course, "CourseOffered").value,
                     "governance": last_event(logs["governance"], cooperative,
                                              "BylawsSet").value,
+                    "insurance": last_event(logs["insurance"], product,
+                                            "ProductOffered").value,
                 }
 
-                # -- garbage into all eight topics while good commands flow
+                # -- garbage into all ten topics while good commands flow
                 async def garbage():
                     for svc in SERVICES:
                         await injector.inject(commands_topic(node, svc), templates[svc],

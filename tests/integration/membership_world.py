@@ -91,11 +91,13 @@ class ServiceProcess:
 
 async def register_cooperative(client: CommandClient, cooperative_id: str | None = None,
                                currency: str = "EUR", timeout: float = 30,
-                               country: str = "ES") -> str:
+                               country: str = "ES",
+                               kind: m.CooperativeKind = m.CooperativeKind.SAVINGS_AND_CREDIT
+                               ) -> str:
     cooperative_id = cooperative_id or new_id()
     reply = await client.send(m.RegisterCooperative(
         cooperative_id=cooperative_id, name="Ahorro Solidario", country=country,
-        kind=m.CooperativeKind.SAVINGS_AND_CREDIT, languages=["es-ES"], node=client.node,
+        kind=kind, languages=["es-ES"], node=client.node,
         currency=currency, share_price=Money(5000, currency)), cooperative_id, timeout=timeout)
     assert reply.accepted, reply.payload
     return cooperative_id

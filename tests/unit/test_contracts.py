@@ -393,7 +393,9 @@ PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
                 # an assembly's meeting and record date lie ahead when it is convened
                 ("ConveneAssembly", "meeting_on"), ("ConveneAssembly", "record_date"),
                 # an imported record's assembly whose roll was frozen before its meeting
-                ("ImportRecord", "history.assemblies[].meeting_on")}
+                ("ImportRecord", "history.assemblies[].meeting_on"),
+                # a policy may start on a day ahead (issue 25)
+                ("IssuePolicy", "starts_on")}
 
 
 def _dates(info, path=""):

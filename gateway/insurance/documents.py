@@ -1,0 +1,63 @@
+"""The insurance feature's documents (pure): the products of this node's insurance
+cooperatives and the policies they issued.
+
+* ``products``  product id -> ``ProductView``: its terms as offered, and whether withdrawn;
+* ``policies``  policy id -> ``PolicyView``: the terms it keeps, its premiums, its lapse, its
+  claim and what the claim has paid. Nothing personal: member and account ids, digests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+import msgspec
+
+from gateway.documents import Doc
+from schemas import insurance as i
+from schemas.fields import Money
+
+
+class ProductView(Doc, kw_only=True):
+    TABLE: ClassVar[str] = "products"
+    KEY: ClassVar[str] = "product_id"
+
+    product_id: str
+    offered: i.ProductOffered | None = None
+    withdrawn: bool = False
+
+
+class EvidenceDoc(msgspec.Struct, kw_only=True, gc=False):
+    kind: str
+    sha256: str
+    attached_at: dt.datetime
+
+
+class ClaimDoc(msgspec.Struct, kw_only=True, gc=False):
+    claim_id: str
+    died_on: dt.date
+    notified_by: str
+    opened_at: dt.datetime
+    evidence: list[EvidenceDoc] = []
+    assessment: i.ClaimAssessed | None = None
+    #: "open", "approved" or "rejected"
+    status: str = "open"
+    reasons: list[str] = []  # a rejection's
+    decided_at: dt.datetime | None = None
+    payments: list[i.Payment] = []
+    total: Money | None = None
+    released: list[int] = []  # the numbers of the payments released, in order
+    released_total: Money | None = None
+
+
+class PolicyView(Doc, kw_only=True):
+    TABLE: ClassVar[str] = "policies"
+    KEY: ClassVar[str] = "policy_id"
+
+    policy_id: str
+    issued: i.PolicyIssued | None = None
+    ends_on: dt.date | None = None
+    periods_paid: int = 0
+    paid_through: dt.date | None = None
+    lapsed: i.PolicyLapsed | None = None
+    claim: ClaimDoc | None = None

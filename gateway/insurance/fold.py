@@ -1,0 +1,74 @@
+"""What the insurance service's events do to the documents (pure: no I/O).
+
+Reads (through ``gateway.fold``) ``{node}.insurance.events``; writes the ``products`` and
+``policies`` documents. The policy lives at the insurer's node; her record (at her host
+cooperative's node) does not change here.
+"""
+
+from __future__ import annotations
+
+from gateway.documents import DocumentStore, document
+from gateway.insurance.documents import ClaimDoc, EvidenceDoc, PolicyView, ProductView
+from schemas import insurance as i
+from schemas.envelope import Envelope
+from schemas.registry import Contract
+
+
+def fold_product(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
+    product = document(store, ProductView, event.product_id)
+    match event:
+        case i.ProductOffered():
+            product.offered = event
+        case i.ProductWithdrawn():
+            product.withdrawn = True
+    store.put("products", event.product_id, product)
+    return []
+
+
+def fold_policy(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
+    policy = document(store, PolicyView, event.policy_id)
+    claim = policy.claim
+    match event:
+        case i.PolicyIssued():
+            policy.issued, policy.ends_on = event, event.ends_on
+        case i.PolicyRenewed():
+            policy.ends_on = event.ends_on
+        case i.PremiumCollected():
+            policy.periods_paid, policy.paid_through = event.period, event.paid_through
+            if policy.lapsed is not None and policy.lapsed.period == event.period:
+                policy.lapsed = None  # paid in time, on its way when the lapse was recorded
+        case i.PolicyLapsed():
+            policy.lapsed = event
+        case i.ClaimOpened():
+            policy.claim = ClaimDoc(claim_id=event.claim_id, died_on=event.died_on,
+                                    notified_by=event.notified_by, opened_at=event.opened_at)
+        case i.EvidenceAttached() if claim is not None:
+            claim.evidence.append(EvidenceDoc(kind=event.kind.value, sha256=event.sha256,
+                                              attached_at=event.attached_at))
+        case i.ClaimAssessed() if claim is not None:
+            claim.assessment = event
+        case i.ClaimApproved() if claim is not None:
+            claim.status, claim.decided_at = "approved", event.approved_at
+            claim.payments, claim.total = list(event.payments), event.total
+        case i.ClaimRejected() if claim is not None:
+            claim.status, claim.decided_at = "rejected", event.rejected_at
+            claim.reasons = [reason.value for reason in event.reasons]
+        case i.PaymentReleased() if claim is not None:
+            claim.released.append(event.payment.number)
+            claim.released_total = event.released_total
+    store.put("policies", event.policy_id, policy)
+    return []
+
+
+#: The events this feature folds.
+FOLDS = {
+    **dict.fromkeys((i.ProductOffered, i.ProductWithdrawn), fold_product),
+    **dict.fromkeys((i.PolicyIssued, i.PolicyRenewed, i.PremiumCollected, i.PolicyLapsed,
+                     i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
+                     i.ClaimRejected, i.PaymentReleased), fold_policy),
+}
+
+
+def summary(event: Contract) -> str | None:
+    """Nothing here is in her timeline yet: the policy is the insurer's document."""
+    return None

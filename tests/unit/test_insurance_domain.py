@@ -1,0 +1,516 @@
+"""The insurance rules (issue 25), pure: products, policies, premiums and their grace period,
+the one claim, its assessment and four-eyes decision, and payments released once each.
+
+The invariants are checked by a hypothesis state machine that drives one policy with a
+moving clock and commands in any order (premiums early, late, twice, out of order, of the
+wrong amount; lapses; claims; decisions by the same or another person; payments released
+early, twice, or numbers that do not exist) and reads the events it got, not the state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from schemas import insurance as i
+from schemas import membership as ms
+from schemas.fields import Money, add_months
+from services.insurance.domain import (
+    INSURANCE,
+    POLICY,
+    PRODUCT,
+    Product,
+    apply_to_products,
+)
+from services.runtime.aggregate import Context, Rejected, fold
+
+INSURER = "00000000-0000-7000-8000-0000000000a1"
+PRODUCT_ID = "00000000-0000-7000-8000-0000000000b1"
+POLICY_ID = "00000000-0000-7000-8000-0000000000c1"
+MEMBER = "00000000-0000-7000-8000-0000000000d1"
+MOTHER = "00000000-0000-7000-8000-0000000000e1"
+BROTHER = "00000000-0000-7000-8000-0000000000e2"
+FUNERAL_HOME = "00000000-0000-7000-8000-0000000000f1"
+CLAIM = "00000000-0000-7000-8000-0000000000c9"
+ASSESSOR = hashlib.sha256(b"staff ana").hexdigest()
+APPROVER = hashlib.sha256(b"staff ben").hexdigest()
+START = dt.date(2027, 1, 15)
+
+
+def usd(amount: int) -> Money:
+    return Money(amount, "USD")
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+def offer(**changes) -> i.OfferProduct:
+    terms = dict(product_id=PRODUCT_ID, cooperative_id=INSURER,
+                 names={"es": "Repatriación y remesa segura", "en": "Repatriation cover"},
+                 currency="USD", repatriation_limit=usd(400_000),
+                 monthly_benefit_cap=usd(30_000), premium=usd(1_500), waiting_days=30,
+                 grace_days=30, exclusions=[{"es": "Suicidio en el primer año",
+                                             "en": "Suicide in the first year"}])
+    return i.OfferProduct(**{**terms, **changes})
+
+
+def context(now: dt.datetime, *, product: i.ProductOffered | None = None,
+            withdrawn: bool = False) -> Context:
+    products: dict[str, Product] = {}
+    if product is not None:
+        apply_to_products(products, product)
+        if withdrawn:
+            apply_to_products(products, i.ProductWithdrawn(product_id=PRODUCT_ID,
+                                                           withdrawn_at=now))
+    return Context(now=now, lookups={
+        "cooperatives": {INSURER: ms.CooperativeKind.INSURANCE},
+        "products": products})
+
+
+def offered() -> i.ProductOffered:
+    return PRODUCT.decide(Product(), offer(), context(at(START)))[0]
+
+
+def issue(**changes) -> i.IssuePolicy:
+    fields = dict(policy_id=POLICY_ID, product_id=PRODUCT_ID, member_id=MEMBER,
+                  from_node="us", starts_on=START, age=34, average_remittance=usd(25_000),
+                  payees=[i.Payee(account_id=MOTHER, share_percent=100)])
+    return i.IssuePolicy(**{**fields, **changes})
+
+
+class Book:
+    """One policy decided step by step: its events and state."""
+
+    def __init__(self, **changes):
+        self.product = offered()
+        self.events: list = []
+        self.run(issue(**changes), at(START))
+
+    @property
+    def state(self):
+        return fold(POLICY, self.events)
+
+    def run(self, command, now: dt.datetime):
+        new = POLICY.decision(self.state, command, context(now, product=self.product))
+        self.events.extend(new)
+        return new[0]
+
+    def refused(self, command, now: dt.datetime) -> str:
+        with pytest.raises(Rejected) as refused:
+            self.run(command, now)
+        return refused.value.code
+
+    def pay(self, period: int, paid_on: dt.date, amount: int = 1_500):
+        return self.run(i.CollectPremium(policy_id=POLICY_ID, period=period,
+                                         amount=usd(amount), from_node="us",
+                                         paid_at=at(paid_on)), at(paid_on, 18))
+
+    def due(self, period: int) -> dt.date:
+        return add_months(START, period - 1)
+
+
+# -- products -------------------------------------------------------------------------------
+
+
+def test_only_an_insurance_cooperative_offers_a_product():
+    state = Product()
+    now = at(START)
+    bank = Context(now=now, lookups={"cooperatives": {
+        INSURER: ms.CooperativeKind.SAVINGS_AND_CREDIT}, "products": {}})
+    with pytest.raises(Rejected, match="NotAnInsurer"):
+        PRODUCT.decide(state, offer(), bank)
+    with pytest.raises(Rejected, match="UnknownCooperative"):
+        PRODUCT.decide(state, offer(cooperative_id=MEMBER), context(now))
+    with pytest.raises(Rejected, match="CurrencyMismatch"):
+        PRODUCT.decide(state, offer(premium=Money(1_500, "EUR")), context(now))
+    with pytest.raises(Rejected, match="ValidationError"):
+        PRODUCT.decide(state, offer(min_age=61), context(now))
+    with pytest.raises(Rejected, match="ValidationError"):
+        PRODUCT.decide(state, offer(premium_months=5), context(now))  # 12 is not 5 x n
+    product = PRODUCT.decide(state, offer(), context(now))[0]
+    assert product.benefit_months == 12 and product.premium == usd(1_500)
+    with pytest.raises(Rejected, match="ProductAlreadyOffered"):
+        PRODUCT.decide(fold(PRODUCT, [product]), offer(), context(now))
+
+
+def test_a_withdrawn_product_takes_no_new_policy_but_its_policies_run_on():
+    product = offered()
+    with pytest.raises(Rejected, match="ProductWithdrawn"):
+        POLICY.decide(fold(POLICY, []), issue(),
+                      context(at(START), product=product, withdrawn=True))
+    with pytest.raises(Rejected, match="UnknownProduct"):
+        POLICY.decide(fold(POLICY, []), issue(), context(at(START)))
+
+
+# -- policies -------------------------------------------------------------------------------
+
+
+def test_the_benefit_is_her_average_remittance_capped_by_the_product():
+    assert Book().state.issued.monthly_benefit == usd(25_000)
+    assert Book(average_remittance=usd(90_000)).state.issued.monthly_benefit == usd(30_000)
+    assert Book(requested_benefit=usd(10_000)).state.issued.monthly_benefit == usd(10_000)
+    issued = Book().state.issued
+    assert issued.average_remittance == usd(25_000)  # disclosed on the policy
+    assert issued.ends_on == dt.date(2028, 1, 15) and issued.premium == usd(1_500)
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"age": 17}, "AgeOutsideBand"),
+    ({"age": 61}, "AgeOutsideBand"),
+    ({"average_remittance": Money(25_000, "MXN")}, "CurrencyMismatch"),
+    ({"average_remittance": usd(0)}, "ValidationError"),  # no history and no benefit named
+    ({"payees": [i.Payee(account_id=MOTHER, share_percent=60)]}, "ValidationError"),
+    ({"payees": [i.Payee(account_id=MOTHER, share_percent=50),
+                 i.Payee(account_id=MOTHER, share_percent=50)]}, "ValidationError"),
+    ({"starts_on": START - dt.timedelta(days=30)}, "ValidationError"),  # insuring the past
+])
+def test_a_policy_is_issued_only_within_the_products_terms(changes, code):
+    product = offered()
+    with pytest.raises(Rejected) as refused:
+        POLICY.decision(fold(POLICY, []), issue(**changes), context(at(START), product=product))
+    assert refused.value.code == code
+
+
+def test_premiums_are_paid_whole_in_order_and_once():
+    book = Book()
+    assert book.refused(i.CollectPremium(policy_id=POLICY_ID, period=2, amount=usd(1_500),
+                                         from_node="us", paid_at=at(START)),
+                        at(START)) == "PremiumOutOfOrder"
+    with pytest.raises(Rejected, match="PremiumMismatch"):
+        book.pay(1, START, amount=1_499)
+    first = book.pay(1, START)
+    assert first.paid_through == dt.date(2027, 2, 14) and first.due_on == START
+    with pytest.raises(Rejected, match="PremiumAlreadyPaid"):  # the relay delivered it twice
+        book.pay(1, START)
+    for period in range(2, 13):
+        book.pay(period, book.due(period))
+    with pytest.raises(Rejected, match="PolicyEnded"):
+        book.pay(13, book.due(13))
+
+
+def test_a_missed_premium_paid_within_grace_keeps_the_policy():
+    book = Book()
+    for period in range(1, 7):
+        book.pay(period, book.due(period))
+    late = book.due(7) + dt.timedelta(days=29)  # within the 30 days of grace
+    assert book.refused(i.LapsePolicy(policy_id=POLICY_ID), at(late)) == "NotInArrears"
+    book.pay(7, late)
+    assert book.state.lapsed is None
+
+
+def test_after_the_grace_period_the_policy_lapses_and_takes_no_premium():
+    book = Book()
+    book.pay(1, START)
+    lapse_day = book.due(2) + dt.timedelta(days=31)
+    assert book.refused(i.LapsePolicy(policy_id=POLICY_ID),
+                        at(lapse_day - dt.timedelta(days=1))) == "NotInArrears"
+    lapsed = book.run(i.LapsePolicy(policy_id=POLICY_ID), at(lapse_day))
+    assert (lapsed.period, lapsed.due_on, lapsed.lapsed_on) == (2, book.due(2), lapse_day)
+    with pytest.raises(Rejected, match="PolicyLapsed"):
+        book.pay(2, lapse_day)
+    assert book.refused(i.RenewPolicy(policy_id=POLICY_ID, age=35), at(lapse_day)) == \
+        "PolicyLapsed"
+
+
+def test_a_premium_paid_in_time_but_still_travelling_undoes_the_lapse():
+    book = Book()
+    book.pay(1, START)
+    in_time = book.due(2) + dt.timedelta(days=30)
+    book.run(i.LapsePolicy(policy_id=POLICY_ID), at(in_time + dt.timedelta(days=2)))
+    book.run(i.CollectPremium(policy_id=POLICY_ID, period=2, amount=usd(1_500), from_node="us",
+                              paid_at=at(in_time)), at(in_time + dt.timedelta(days=3)))
+    assert book.state.lapsed is None and len(book.state.paid_at) == 2
+
+
+def test_a_renewal_adds_a_term_and_checks_her_age_again():
+    book = Book()
+    assert book.refused(i.RenewPolicy(policy_id=POLICY_ID, age=35),
+                        at(START + dt.timedelta(days=300))) == "PolicyLapsed"  # unpaid
+    for period in range(1, 11):
+        book.pay(period, book.due(period))
+    book.run(i.RenewPolicy(policy_id=POLICY_ID, age=35), at(START + dt.timedelta(days=300)))
+    assert book.state.ends_on == dt.date(2029, 1, 15) and book.state.periods == 24
+    assert book.refused(i.RenewPolicy(policy_id=POLICY_ID, age=61),
+                        at(START + dt.timedelta(days=301))) == "AgeOutsideBand"
+
+
+# -- claims ---------------------------------------------------------------------------------
+
+
+def died(book: Book, day: dt.date, *, certificate: bool = True) -> None:
+    book.run(i.OpenClaim(policy_id=POLICY_ID, claim_id=CLAIM, died_on=day, notified_by="us"),
+             at(day + dt.timedelta(days=1)))
+    if certificate:
+        book.run(i.AttachEvidence(policy_id=POLICY_ID, kind=i.EvidenceKind.DEATH_CERTIFICATE,
+                                  sha256=hashlib.sha256(b"certificate").hexdigest()),
+                 at(day + dt.timedelta(days=2)))
+
+
+def assess(book: Book, day: dt.date, cost: int = 350_000, **changes) -> i.ClaimAssessed:
+    fields = dict(policy_id=POLICY_ID, repatriation_cost=usd(cost),
+                  repatriation_account_id=FUNERAL_HOME, by=ASSESSOR)
+    return book.run(i.AssessClaim(**{**fields, **changes}), at(day))
+
+
+def test_one_claim_per_death_and_the_evidence_as_digests_once_each():
+    book = Book()
+    book.pay(1, START)
+    died(book, START + dt.timedelta(days=40))
+    assert book.refused(i.OpenClaim(policy_id=POLICY_ID, claim_id=MEMBER,
+                                    died_on=START + dt.timedelta(days=40), notified_by="sv"),
+                        at(START + dt.timedelta(days=41))) == "ClaimAlreadyOpen"
+    assert book.refused(i.AttachEvidence(policy_id=POLICY_ID,
+                                         kind=i.EvidenceKind.DEATH_CERTIFICATE,
+                                         sha256=hashlib.sha256(b"certificate").hexdigest()),
+                        at(START + dt.timedelta(days=42))) == "EvidenceAlreadyAttached"
+
+
+@pytest.mark.parametrize(("death_after_start", "paid", "certificate", "exclusions", "reasons"), [
+    (40, 2, True, [], []),
+    (10, 1, True, [], [i.ClaimReason.WAITING_PERIOD]),
+    (100, 1, True, [], [i.ClaimReason.LAPSED]),  # period 2 due day 31, grace to day 61
+    (50, 1, True, [], []),  # period 2 unpaid but within its grace when she died
+    (40, 2, False, [], [i.ClaimReason.NO_EVIDENCE]),
+    (40, 2, True, [0], [i.ClaimReason.EXCLUSION]),
+    (400, 12, True, [], [i.ClaimReason.NOT_COVERED]),  # after the term
+])
+def test_the_assessment_checks_waiting_premiums_evidence_and_exclusions(
+        death_after_start, paid, certificate, exclusions, reasons):
+    book = Book()
+    for period in range(1, paid + 1):
+        book.pay(period, book.due(period))
+    day = START + dt.timedelta(days=death_after_start)
+    died(book, day, certificate=certificate)
+    assessment = assess(book, day + dt.timedelta(days=5), exclusions=exclusions)
+    assert assessment.reasons == reasons
+    assert assessment.recommendation is (i.Recommendation.REJECT if reasons
+                                         else i.Recommendation.APPROVE)
+
+
+def test_premiums_paid_after_her_death_do_not_keep_a_lapsed_policy():
+    book = Book()
+    book.pay(1, START)
+    day = START + dt.timedelta(days=100)  # period 2 unpaid past its grace
+    with pytest.raises(Rejected, match="PolicyLapsed"):
+        book.pay(2, day + dt.timedelta(days=1))
+
+
+def test_the_approver_is_not_the_assessor_and_the_schedule_adds_up():
+    book = Book(payees=[i.Payee(account_id=MOTHER, share_percent=67),
+                        i.Payee(account_id=BROTHER, share_percent=33)],
+                average_remittance=usd(25_001))
+    book.pay(1, START)
+    book.pay(2, book.due(2))
+    day = START + dt.timedelta(days=45)
+    died(book, day)
+    assess(book, day + dt.timedelta(days=3), cost=500_000)  # above the limit: the limit
+    decided = day + dt.timedelta(days=4)
+    assert book.refused(i.ApproveClaim(policy_id=POLICY_ID, by=ASSESSOR), at(decided)) == \
+        "FourEyes"
+    approved = book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(decided))
+    repatriation, *monthly = approved.payments
+    assert repatriation.amount == usd(400_000) and repatriation.account_id == FUNERAL_HOME
+    assert len(monthly) == 24 and {p.month for p in monthly} == set(range(1, 13))
+    for month in range(1, 13):
+        paid = [p for p in monthly if p.month == month]
+        assert sum(p.amount.amount for p in paid) == 25_001
+        assert {p.due_on for p in paid} == {add_months(decided, month - 1)}
+    assert approved.total == usd(400_000 + 12 * 25_001)
+    assert [p.number for p in approved.payments] == list(range(1, 26))
+    assert book.refused(i.RejectClaim(policy_id=POLICY_ID, reasons=[i.ClaimReason.OTHER],
+                                      by=APPROVER), at(decided)) == "ClaimAlreadyDecided"
+
+
+def test_payments_are_released_when_due_once_each_and_the_erased_family_still_paid():
+    book = Book()
+    book.pay(1, START)
+    day = START + dt.timedelta(days=40)
+    died(book, day)
+    assess(book, day)
+    approved = book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
+    book.run(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day))
+    assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day)) == \
+        "PaymentAlreadyReleased"
+    assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=3), at(day)) == \
+        "PaymentNotDue"
+    assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=14), at(day)) == \
+        "UnknownPayment"
+    clock = day
+    for number in range(2, 14):
+        clock = approved.payments[number - 1].due_on
+        released = book.run(i.ReleasePayment(policy_id=POLICY_ID, number=number), at(clock))
+        assert released.payment.account_id == MOTHER
+    assert released.released_total == approved.total
+    # nothing here reads her personal data: her erasure leaves the schedule as it is
+
+
+def test_a_rejected_or_undecided_claim_pays_nothing():
+    book = Book()
+    book.pay(1, START)
+    day = START + dt.timedelta(days=10)  # inside the waiting period
+    died(book, day)
+    assessment = assess(book, day)
+    assert assessment.reasons == [i.ClaimReason.WAITING_PERIOD]
+    assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day)) == \
+        "UnknownPayment"
+    assert book.refused(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day)) == \
+        "AssessedForRejection"
+    book.run(i.RejectClaim(policy_id=POLICY_ID, reasons=[i.ClaimReason.WAITING_PERIOD],
+                           by=APPROVER), at(day))
+    assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day)) == \
+        "UnknownPayment"
+
+
+def test_every_command_and_event_belongs_to_one_aggregate():
+    assert {a.name for a in INSURANCE.aggregates} == {"product", "policy"}
+    for command in (i.OfferProduct, i.IssuePolicy, i.ReleasePayment):
+        assert INSURANCE.for_command(command) is not None
+
+
+# -- the invariants, as a state machine ----------------------------------------------------
+
+
+class OnePolicy(RuleBasedStateMachine):
+    """One policy, a clock that only moves forward, and anything sent at any time."""
+
+    def __init__(self):
+        super().__init__()
+        self.book = Book()
+        self.now = at(START, 9)
+        self.log: list[tuple[dt.datetime, object]] = []  # (decided at, event)
+
+    def send(self, command) -> None:
+        try:
+            event = self.book.run(command, self.now)
+        except Rejected:
+            return
+        self.log.append((self.now, event))
+
+    def events(self, kind):
+        return [(when, e) for when, e in self.log if isinstance(e, kind)]
+
+    @rule(days=st.integers(0, 45), hours=st.integers(0, 23))
+    def time_passes(self, days, hours):
+        self.now += dt.timedelta(days=days, hours=hours)
+
+    @rule(period=st.integers(1, 14), back=st.integers(0, 40),
+          amount=st.sampled_from([1_500, 1_500, 1_500, 1_499, 3_000]))
+    def a_premium_arrives(self, period, back, amount):
+        paid_at = max(self.now - dt.timedelta(days=back), at(START, 0))
+        self.send(i.CollectPremium(policy_id=POLICY_ID, period=period, amount=usd(amount),
+                                   from_node="us", paid_at=paid_at))
+
+    @rule(late=st.one_of(st.integers(0, 30), st.integers(0, 30), st.integers(31, 45)))
+    def her_standing_instruction_pays_the_next_premium(self, late):
+        period = len(self.events(i.PremiumCollected)) + 1
+        paid_at = at(add_months(START, period - 1) + dt.timedelta(days=late), 8)
+        self.now = max(self.now, paid_at)  # paid now, or long ago and only arriving now
+        self.send(i.CollectPremium(policy_id=POLICY_ID, period=period, amount=usd(1_500),
+                                   from_node="us", paid_at=paid_at))
+
+    @rule()
+    def the_scheduler_lapses_it(self):
+        self.send(i.LapsePolicy(policy_id=POLICY_ID))
+
+    @precondition(lambda self: self.now.date() >= START + dt.timedelta(days=25))
+    @rule(back=st.integers(0, 60))
+    def she_dies(self, back):
+        day = max((self.now - dt.timedelta(days=back)).date(), START - dt.timedelta(days=3))
+        self.send(i.OpenClaim(policy_id=POLICY_ID, claim_id=CLAIM, died_on=day,
+                              notified_by="us"))
+
+    @rule(kind=st.sampled_from([i.EvidenceKind.DEATH_CERTIFICATE, *i.EvidenceKind]),
+          n=st.integers(0, 3))
+    def evidence(self, kind, n):
+        self.send(i.AttachEvidence(policy_id=POLICY_ID, kind=kind,
+                                   sha256=hashlib.sha256(bytes([n])).hexdigest()))
+
+    @precondition(lambda self: self.events(i.EvidenceAttached))
+    @rule(cost=st.integers(0, 600_000), excluded=st.sampled_from([False, False, True]),
+          by=st.sampled_from([ASSESSOR, APPROVER]))
+    def assessed(self, cost, excluded, by):
+        self.send(i.AssessClaim(policy_id=POLICY_ID, repatriation_cost=usd(cost),
+                                repatriation_account_id=FUNERAL_HOME,
+                                exclusions=[0] if excluded else [], by=by))
+
+    @rule(by=st.sampled_from([ASSESSOR, APPROVER]), approve=st.booleans())
+    def decided(self, by, approve):
+        if approve:
+            self.send(i.ApproveClaim(policy_id=POLICY_ID, by=by))
+        else:
+            self.send(i.RejectClaim(policy_id=POLICY_ID, reasons=[i.ClaimReason.OTHER], by=by))
+
+    @rule(cost=st.integers(0, 600_000), by=st.sampled_from([APPROVER, APPROVER, ASSESSOR]))
+    def staff_handle_the_claim_by_the_book(self, cost, by):
+        self.evidence(i.EvidenceKind.DEATH_CERTIFICATE, 9)
+        self.assessed(cost, False, ASSESSOR)
+        self.decided(by, True)
+
+    @rule(number=st.integers(1, 30), times=st.integers(1, 2))
+    def a_payment_is_released(self, number, times):
+        for _ in range(times):
+            self.send(i.ReleasePayment(policy_id=POLICY_ID, number=number))
+
+    @precondition(lambda self: self.events(i.ClaimApproved))
+    @rule(twice=st.booleans())
+    def the_scheduler_releases_what_is_due(self, twice):
+        (_, approved), = self.events(i.ClaimApproved)
+        for payment in approved.payments:
+            for _ in range(1 + twice):
+                self.send(i.ReleasePayment(policy_id=POLICY_ID, number=payment.number))
+
+    @invariant()
+    def decided_by_someone_other_than_the_assessor(self):
+        for _, decision in [*self.events(i.ClaimApproved), *self.events(i.ClaimRejected)]:
+            (_, assessment), = self.events(i.ClaimAssessed)
+            assert decision.by != assessment.by
+
+    @invariant()
+    def one_claim_per_death(self):
+        assert len(self.events(i.ClaimOpened)) <= 1
+
+    @invariant()
+    def each_period_once_in_order_never_partial_never_past_grace(self):
+        collected = [e for _, e in self.events(i.PremiumCollected)]
+        assert [e.period for e in collected] == list(range(1, len(collected) + 1))
+        for e in collected:
+            assert e.amount == usd(1_500)
+            last_day = add_months(START, e.period - 1) + dt.timedelta(days=30)
+            assert e.paid_at.date() <= last_day  # paid within its grace period
+
+    @invariant()
+    def each_payment_at_most_once_and_never_beyond_the_benefit(self):
+        released = [(when, e) for when, e in self.events(i.PaymentReleased)]
+        numbers = [e.payment.number for _, e in released]
+        assert len(numbers) == len(set(numbers))
+        if not released:
+            return
+        (_, approved), = self.events(i.ClaimApproved)
+        assert sum(e.payment.amount.amount for _, e in released) <= approved.total.amount
+        assert approved.total.amount <= 400_000 + 12 * 25_000
+        for when, e in released:
+            assert e.payment.due_on <= when.date()
+
+    @invariant()
+    def nothing_paid_inside_the_waiting_period_or_on_a_lapsed_policy(self):
+        if not self.events(i.PaymentReleased) and not self.events(i.ClaimApproved):
+            return
+        (_, claim), = self.events(i.ClaimOpened)
+        assert len(self.events(i.ClaimApproved)) == 1
+        death = claim.died_on
+        assert START + dt.timedelta(days=30) <= death < dt.date(2028, 1, 15)
+        paid_by_death = {e.period for _, e in self.events(i.PremiumCollected)
+                         if e.paid_at.date() <= death}
+        for period in range(1, 13):  # every period past its grace on that day was paid
+            if add_months(START, period - 1) + dt.timedelta(days=31) <= death:
+                assert period in paid_by_death
+
+
+OnePolicy.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None,
+                                       suppress_health_check=[HealthCheck.too_slow])
+test_one_policy_holds_its_invariants = OnePolicy.TestCase
