@@ -339,6 +339,8 @@ FIELDS: dict[str, str] = {
     "released_at": "when the payment was released",
     "released_total": "what the claim has paid so far, this payment included: " + MONEY,
     "month": "the benefit month the payment is for, from 1 (0: the repatriation)",
+    "cost": "what the premium cost the account, in its currency: the premium times the rate, "
+            "rounded half-even; the fee comes on top: " + MONEY,
 }
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
@@ -530,6 +532,12 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("EscoSkill", "scheme"): "which classification this skill is coded in: esco",
     ("IscoOccupation", "scheme"): "which classification this skill is coded in: isco08",
     # -- insurance (issue 25)
+    ("ReceiveBenefit", "number"): "the payment's number in the claim's schedule",
+    ("BenefitReceived", "number"): "the payment's number in the claim's schedule",
+    ("PremiumPaid", "premium"): "what the insurer is to collect, in the product's currency",
+    ("PayPremium", "premium"): "the policy's premium, in the product's currency: what the "
+                               "insurer is to collect",
+    ("PremiumRefunded", "amount"): "what came back: the premium's cost and the fee, whole",
     ("OfferProduct", "cooperative_id"): "the insurance cooperative that offers the product",
     ("ProductOffered", "cooperative_id"): "the insurance cooperative that offers the product",
     ("PolicyIssued", "cooperative_id"): "the insurance cooperative that insures her",

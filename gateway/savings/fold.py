@@ -170,6 +170,8 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 store.put_row("transfers", event.account_id, row_at, transfer)
             if refunded:
                 account.balance = event.balance
+        case s.PremiumPaid() | s.PremiumRefunded() | s.BenefitReceived():
+            account.balance = event.balance  # the policy is the insurer's document
     store.put("accounts", event.account_id, account)
     return [account.member_id] if account.member_id else []
 
@@ -179,7 +181,8 @@ FOLDS = dict.fromkeys((
     s.AccountOpened, s.FundsDeposited, s.FundsWithdrawn, s.AccountClosed, s.SharesPurchased,
     s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded, s.RemittanceSent,
     s.RemittanceReceived, s.RemittanceDelivered, s.RemittanceRefunded, s.SavingsSentHome,
-    s.SavingsTransferReceived, s.SavingsTransferDelivered, s.SavingsTransferRefunded), fold)
+    s.SavingsTransferReceived, s.SavingsTransferDelivered, s.SavingsTransferRefunded,
+    s.PremiumPaid, s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived), fold)
 
 
 def summary(event: Contract) -> str | None:  # noqa: C901
@@ -223,4 +226,16 @@ def summary(event: Contract) -> str | None:  # noqa: C901
             return f"savings transfer {event.transfer_id} delivered"
         case s.SavingsTransferRefunded():
             return f"savings transfer {event.transfer_id} refunded: {money(event.amount)}"
+        case s.PremiumPaid():
+            return (f"paid premium {event.period} of policy {event.policy_id}: "
+                    f"{money(event.cost)}, fee {money(event.fee)}, rate {event.rate}, "
+                    f"{money(event.premium)} to the insurer at node {event.to_node}")
+        case s.PremiumDelivered():
+            return f"premium {event.period} of policy {event.policy_id} collected"
+        case s.PremiumRefunded():
+            return (f"premium {event.period} of policy {event.policy_id} refunded: "
+                    f"{money(event.amount)}")
+        case s.BenefitReceived():
+            return (f"received payment {event.number} of policy {event.policy_id}'s benefit: "
+                    f"{money(event.amount)}")
     return None

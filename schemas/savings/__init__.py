@@ -18,7 +18,8 @@ cooperative booked them, which may be earlier than the day they were decided (a 
 entering last month's till), and which places them in a month.
 
 A module each: ``accounts`` (opening, closing, savings, shares), ``loans``, ``remittances``,
-``transfers`` (savings moving home to another node); ``service`` names the service and
+``transfers`` (savings moving home to another node), ``premiums`` (an insurance premium paid
+to another node, a benefit received); ``service`` names the service and
 declares its rejection codes, ``terms`` what the fields hold, ``earlier`` the versions read
 through upcasters. Everything is importable from here (``from schemas import savings as s``).
 """
@@ -34,6 +35,10 @@ from schemas.savings.earlier import (  # noqa: F401
 )
 from schemas.savings.loans import (  # noqa: F401
     DisburseLoan, LoanDisbursed, RecordRepayment, LoanRepaymentRecorded,
+)
+from schemas.savings.premiums import (  # noqa: F401
+    PayPremium, PremiumPaid, ConfirmPremium, PremiumDelivered, RefundPremium, PremiumRefunded,
+    ReceiveBenefit, BenefitReceived,
 )
 from schemas.savings.remittances import (  # noqa: F401
     SendRemittance, RemittanceSent, ReceiveRemittance, RemittanceReceived,

@@ -8,9 +8,11 @@ from schemas.rejections import declare_rejections
 
 SERVICE = "savings"
 
-#: Commands only the courier sends; the gateway never offers them to partners.
+#: Commands only the courier, the relay and the insurance service's schedulers send; the
+#: gateway never offers them to partners (a premium's arrears get a mutation of their own).
 INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundRemittance",
-                     "ReceiveSavingsTransfer", "ConfirmSavingsTransfer", "RefundSavingsTransfer")
+                     "ReceiveSavingsTransfer", "ConfirmSavingsTransfer", "RefundSavingsTransfer",
+                     "PayPremium", "ConfirmPremium", "RefundPremium", "ReceiveBenefit")
 
 #: The codes the savings service rejects a command with (besides the runtime's).
 REJECTIONS = declare_rejections(SERVICE, {
@@ -52,3 +54,10 @@ TRANSFER_REJECTIONS = declare_rejections(SERVICE, {
     "UnknownPeer": "the receiving node is not a trusted peer of this node (the gateway "
                    "answers it before anything is sent)",
 }, release=2)
+#: ... about insurance premiums and benefits (issue 25).
+PREMIUM_REJECTIONS = declare_rejections(SERVICE, {
+    "PremiumAlreadyPaid": "the period's premium of this policy was paid, or is on its way, "
+                          "already",
+    "PremiumsPending": "premiums paid from the account are not settled yet",
+    "BenefitAlreadyReceived": "this payment of the benefit was credited already",
+}, release=7)

@@ -21,7 +21,13 @@ from schemas import savings as s
 from schemas.fields import Money, earliest_day
 from schemas.money import add
 from schemas.registry import Contract, fields_of
-from services.runtime.aggregate import Aggregate, Context, Lookup, Rejected, ServiceDefinition
+from services.runtime.aggregate import (
+    Aggregate,
+    Context,
+    Lookup,
+    Rejected,
+    ServiceDefinition,
+)
 from services.runtime.ids import derived_id
 from services.savings.arithmetic import annuity_schedule, convert
 from services.savings.lookups import (
@@ -32,7 +38,14 @@ from services.savings.lookups import (
     apply_to_credit_history,
     apply_to_memberships,
 )
-from services.savings.state import Account, Pending, TransferHome, evolve
+from services.savings.state import (
+    Account,
+    Pending,
+    PremiumOut,
+    TransferHome,
+    evolve,
+    premium_key,
+)
 
 #: A repayment more than this many days before its due date counts as early.
 EARLY_WINDOW_DAYS = 10
@@ -144,7 +157,70 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
                 account_id=command.account_id, transfer_id=command.transfer_id,
                 amount=state.money(transfer.debit), reason=command.reason,
                 balance=state.money(state.balance + transfer.debit))]
+        case s.PayPremium():
+            return [_pay_premium(state, command, context)]
+        case s.ConfirmPremium():
+            _premium_out(state, command.policy_id, command.period, command.by_node)
+            return [s.PremiumDelivered(account_id=command.account_id,
+                                       policy_id=command.policy_id, period=command.period)]
+        case s.RefundPremium():
+            out = _premium_out(state, command.policy_id, command.period, command.by_node)
+            return [s.PremiumRefunded(
+                account_id=command.account_id, policy_id=command.policy_id,
+                period=command.period, amount=state.money(out.debit), reason=command.reason,
+                balance=state.money(state.balance + out.debit))]
+        case s.ReceiveBenefit():
+            if (command.policy_id, command.number) in state.benefits_received:  # first
+                raise Rejected("BenefitAlreadyReceived", "this payment was credited already")
+            _usable(state, s.Product.SAVINGS)
+            amount = _positive(state, command.amount)
+            return [s.BenefitReceived(
+                account_id=command.account_id, policy_id=command.policy_id,
+                number=command.number, amount=amount,
+                balance=state.money(state.balance + amount.amount))]
     raise TypeError(f"not a savings command: {type(command).__name__}")
+
+
+def _pay_premium(state: Account, command: s.PayPremium, context: Context) -> s.PremiumPaid:
+    """The whole premium or nothing: its cost at the rate from the premium's currency to the
+    account's, and the fee for any corridor (a node id names no country: ``_send_home``)."""
+    _usable(state, s.Product.SAVINGS)
+    if command.member_id != state.member_id:
+        raise Rejected("WrongBeneficiary", "this account belongs to another member")
+    key = premium_key(command.policy_id, command.period)
+    if key in state.premiums_out or key in state.premiums_paid:
+        raise Rejected("PremiumAlreadyPaid", f"period {command.period} of this policy is paid "
+                       "or on its way already")
+    if command.premium.amount <= 0:
+        raise Rejected("ValidationError", "the premium must be more than zero")
+    rates = context.lookups["rates"]
+    quote = rates.quote(command.premium.currency, state.currency, context.now.date())
+    if quote is None:
+        raise Rejected("RateUnavailable", f"no rate from {command.premium.currency} to "
+                       f"{state.currency}")
+    cost = convert(command.premium, quote.rate, state.currency)
+    fee = rates.fee("*", cost)
+    _covered(state, cost.amount + fee.amount)
+    return s.PremiumPaid(
+        account_id=command.account_id, member_id=command.member_id,
+        policy_id=command.policy_id, period=command.period, premium=command.premium,
+        to_node=command.to_node, cost=cost, fee=fee, rate=quote.rate, rate_date=quote.date,
+        balance=state.money(state.balance - cost.amount - fee.amount))
+
+
+def _premium_out(state: Account, policy_id: str, period: int, by_node: str) -> PremiumOut:
+    if not state.opened:
+        raise Rejected("UnknownAccount", "no account has this id")
+    key = premium_key(policy_id, period)
+    if key in state.premiums_paid:
+        raise Rejected("PremiumAlreadyPaid", "this premium was delivered already")
+    out = state.premiums_out.get(key)
+    if out is None:
+        raise Rejected("UnknownTransfer", "no premium of this policy and period left this "
+                       "account")
+    if out.to_node != by_node:
+        raise Rejected("WrongNode", "only the insurer's node settles this premium")
+    return out
 
 
 def _close(state: Account, command: s.CloseAccount, context: Context) -> s.AccountClosed:
@@ -158,6 +234,8 @@ def _close(state: Account, command: s.CloseAccount, context: Context) -> s.Accou
     if state.transfers_home:
         raise Rejected("TransfersPending", "savings sent home from this account are not settled "
                        "yet")
+    if state.premiums_out:
+        raise Rejected("PremiumsPending", "premiums paid from this account are not settled yet")
     if state.balance == 0:
         return s.AccountClosed(account_id=command.account_id)
     if command.transfer_to is None:
@@ -382,12 +460,14 @@ ACCOUNT = Aggregate(
               s.PurchaseShares, s.RedeemShares, s.DisburseLoan, s.RecordRepayment,
               s.SendRemittance, s.ReceiveRemittance, s.ConfirmRemittanceDelivered,
               s.RefundRemittance, s.TransferSavingsHome, s.ReceiveSavingsTransfer,
-              s.ConfirmSavingsTransfer, s.RefundSavingsTransfer),
+              s.ConfirmSavingsTransfer, s.RefundSavingsTransfer, s.PayPremium, s.ConfirmPremium,
+              s.RefundPremium, s.ReceiveBenefit),
     events=(s.AccountOpened, s.AccountClosed, s.FundsDeposited, s.FundsWithdrawn,
             s.SharesPurchased, s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded,
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
             s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
-            s.SavingsTransferDelivered, s.SavingsTransferRefunded),
+            s.SavingsTransferDelivered, s.SavingsTransferRefunded, s.PremiumPaid,
+            s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived),
 )
 
 SAVINGS = ServiceDefinition(

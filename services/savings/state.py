@@ -50,6 +50,20 @@ class TransferHome:
 
 
 @dataclass(frozen=True)
+class PremiumOut:
+    """A premium paid to an insurer at another node and not settled yet (the relay carries
+    it), under ``premium_key(policy, period)``."""
+
+    debit: int  # cost and fee: what a refund gives back
+    to_node: str
+    premium: Money  # what the insurer is to collect
+
+
+def premium_key(policy_id: str, period: int) -> str:
+    return f"{policy_id}/{period}"
+
+
+@dataclass(frozen=True)
 class Account:
     opened: bool = False
     member_id: str = ""
@@ -68,6 +82,9 @@ class Account:
     transfers_settled: frozenset[str] = frozenset()  # sent home and delivered or refunded
     #: credited transfers: (from node, from account, transfer id)
     transfers_received: frozenset[tuple[str, str, str]] = frozenset()
+    premiums_out: Mapping[str, PremiumOut] = field(default_factory=dict)
+    premiums_paid: frozenset[str] = frozenset()  # delivered to the insurer
+    benefits_received: frozenset[tuple[str, int]] = frozenset()  # (policy, payment number)
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)
@@ -131,4 +148,17 @@ def evolve(state: Account, event: Contract) -> Account:
             return replace(state, transfers_home=transfers,
                            transfers_settled=state.transfers_settled | {event.transfer_id},
                            balance=event.balance.amount if refunded else state.balance)
+        case s.PremiumPaid():
+            out = {**state.premiums_out, premium_key(event.policy_id, event.period): PremiumOut(
+                event.cost.amount + event.fee.amount, event.to_node, event.premium)}
+            return replace(state, balance=event.balance.amount, premiums_out=out)
+        case s.PremiumDelivered() | s.PremiumRefunded():
+            key = premium_key(event.policy_id, event.period)
+            out = {k: v for k, v in state.premiums_out.items() if k != key}
+            if isinstance(event, s.PremiumRefunded):
+                return replace(state, premiums_out=out, balance=event.balance.amount)
+            return replace(state, premiums_out=out, premiums_paid=state.premiums_paid | {key})
+        case s.BenefitReceived():
+            return replace(state, balance=event.balance.amount, benefits_received=(
+                state.benefits_received | {(event.policy_id, event.number)}))
     raise TypeError(f"not a savings event: {type(event).__name__}")
