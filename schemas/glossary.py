@@ -339,6 +339,8 @@ FIELDS: dict[str, str] = {
     "released_at": "when the payment was released",
     "released_total": "what the claim has paid so far, this payment included: " + MONEY,
     "month": "the benefit month the payment is for, from 1 (0: the repatriation)",
+    "credited_total": "what the claim's payees have been credited so far, this payment "
+                      "included: " + MONEY,
     "cost": "what the premium cost the account, in its currency: the premium times the rate, "
             "rounded half-even; the fee comes on top: " + MONEY,
 }
@@ -577,6 +579,16 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("Payment", "account_id"): "the savings account at the insurer's node it is paid into",
     ("Payment", "amount"): "how much is paid",
     ("ReleasePayment", "number"): "the payment's number in the claim's schedule",
+    ("ConfirmPayment", "number"): "the payment's number in the claim's schedule",
+    ("PaymentCredited", "number"): "the payment's number in the claim's schedule",
+    ("ReturnPayment", "number"): "the payment's number in the claim's schedule",
+    ("PaymentReturned", "number"): "the payment's number in the claim's schedule",
+    ("PaymentCredited", "account_id"): "the savings account the payment was credited to",
+    ("PaymentReturned", "account_id"): "the savings account that refused the payment",
+    ("PaymentCredited", "amount"): "how much was credited",
+    ("PaymentReturned", "amount"): "how much came back to the insurer",
+    ("ReturnPayment", "reason"): "why the account refused it (its rejection code)",
+    ("PaymentReturned", "reason"): "why the account refused it (its rejection code)",
     ("AttachEvidence", "kind"): "what the document is (a death certificate …)",
     ("EvidenceAttached", "kind"): "what the document is (a death certificate …)",
     ("Payee", "account_id"): "an open savings account at the insurer's node the benefit is "

@@ -43,7 +43,8 @@ command = REGISTRY.command
 event = REGISTRY.event
 
 #: Commands only the relay and the insurer's schedulers send: the gateway never offers them.
-INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment")
+INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment",
+                     "ConfirmPayment", "ReturnPayment")
 
 REJECTIONS = declare_rejections(SERVICE, {
     "AgeOutsideBand": "her age is outside the product's age band",
@@ -59,6 +60,8 @@ REJECTIONS = declare_rejections(SERVICE, {
     "NotAnInsurer": "the cooperative is not an insurance cooperative",
     "NotInArrears": "no premium is overdue past its grace period",
     "PaymentAlreadyReleased": "this payment is released already",
+    "PaymentNotReleased": "this payment is not released yet",
+    "PaymentSettled": "this payment was credited or returned already",
     "PaymentNotDue": "this payment is not due yet",
     "PolicyAlreadyIssued": "a policy with this id is issued",
     "PolicyClaimed": "a claim is open on the policy: no more premiums are collected",
@@ -451,3 +454,45 @@ class PaymentReleased(Contract, frozen=True, kw_only=True):
     payment: Payment
     released_total: Money
     released_at: UtcDateTime
+
+
+@command(SERVICE, "ConfirmPayment", key="policy_id")
+class ConfirmPayment(Contract, frozen=True, kw_only=True):
+    """The payee's savings account credited a released payment (sent by the insurer's payer).
+    It is released (else PaymentNotReleased, UnknownPayment, NoClaim) and not settled (else
+    PaymentSettled)."""
+
+    policy_id: Id
+    number: Annotated[int, msgspec.Meta(ge=1)]
+
+
+@event(SERVICE, "PaymentCredited")
+class PaymentCredited(Contract, frozen=True, kw_only=True):
+    """A released payment reached its account: ``credited_total`` is what the claim's
+    payees have been credited so far."""
+
+    policy_id: Id
+    number: int
+    account_id: Id
+    amount: Money
+    credited_total: Money
+
+
+@command(SERVICE, "ReturnPayment", key="policy_id")
+class ReturnPayment(Contract, frozen=True, kw_only=True):
+    """The payee's account refused a released payment (closed, in another currency): the
+    money stays with the insurer, which pays it again to an account the family names. Same
+    rules as ConfirmPayment."""
+
+    policy_id: Id
+    number: Annotated[int, msgspec.Meta(ge=1)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+@event(SERVICE, "PaymentReturned")
+class PaymentReturned(Contract, frozen=True, kw_only=True):
+    policy_id: Id
+    number: int
+    account_id: Id
+    amount: Money
+    reason: str

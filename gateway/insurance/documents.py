@@ -48,6 +48,9 @@ class ClaimDoc(msgspec.Struct, kw_only=True, gc=False):
     total: Money | None = None
     released: list[int] = []  # the numbers of the payments released, in order
     released_total: Money | None = None
+    credited: list[int] = []  # ... and credited to their accounts
+    credited_total: Money | None = None
+    returned: list[int] = []  # ... and refused by their accounts
 
 
 class PolicyView(Doc, kw_only=True):

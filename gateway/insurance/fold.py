@@ -56,6 +56,11 @@ def fold_policy(store: DocumentStore, event: Contract, envelope: Envelope) -> li
         case i.PaymentReleased() if claim is not None:
             claim.released.append(event.payment.number)
             claim.released_total = event.released_total
+        case i.PaymentCredited() if claim is not None:
+            claim.credited.append(event.number)
+            claim.credited_total = event.credited_total
+        case i.PaymentReturned() if claim is not None:
+            claim.returned.append(event.number)
     store.put("policies", event.policy_id, policy)
     return []
 
@@ -65,7 +70,8 @@ FOLDS = {
     **dict.fromkeys((i.ProductOffered, i.ProductWithdrawn), fold_product),
     **dict.fromkeys((i.PolicyIssued, i.PolicyRenewed, i.PremiumCollected, i.PolicyLapsed,
                      i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
-                     i.ClaimRejected, i.PaymentReleased), fold_policy),
+                     i.ClaimRejected, i.PaymentReleased, i.PaymentCredited,
+                     i.PaymentReturned), fold_policy),
 }
 
 

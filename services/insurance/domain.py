@@ -109,6 +109,9 @@ class Policy:
     rejected: i.ClaimRejected | None = None
     released: frozenset[int] = frozenset()
     released_total: int = 0
+    credited: frozenset[int] = frozenset()
+    credited_total: int = 0
+    returned: frozenset[int] = frozenset()
 
     # what the terms say of time
 
@@ -221,6 +224,18 @@ def decide(state: Policy, command: Contract, context: Context) -> list[Contract]
                                     by=command.by, rejected_at=context.now)]
         case i.ReleasePayment():
             return [_release(state, command, today, context)]
+        case i.ConfirmPayment():
+            payment = _released(state, command.number)
+            credited = state.credited_total + payment.amount.amount
+            return [i.PaymentCredited(
+                policy_id=command.policy_id, number=command.number,
+                account_id=payment.account_id, amount=payment.amount,
+                credited_total=Money(credited, payment.amount.currency))]
+        case i.ReturnPayment():
+            payment = _released(state, command.number)
+            return [i.PaymentReturned(policy_id=command.policy_id, number=command.number,
+                                      account_id=payment.account_id, amount=payment.amount,
+                                      reason=command.reason)]
     raise TypeError(f"not a policy command: {type(command).__name__}")
 
 
@@ -250,6 +265,11 @@ def evolve(state: Policy, event: Contract) -> Policy:
         case i.PaymentReleased():
             return replace(state, released=state.released | {event.payment.number},
                            released_total=event.released_total.amount)
+        case i.PaymentCredited():
+            return replace(state, credited=state.credited | {event.number},
+                           credited_total=event.credited_total.amount)
+        case i.PaymentReturned():
+            return replace(state, returned=state.returned | {event.number})
     raise TypeError(f"not a policy event: {type(event).__name__}")
 
 
@@ -410,6 +430,20 @@ def _release(state: Policy, command: i.ReleasePayment, today: dt.date,
                              released_at=context.now)
 
 
+def _released(state: Policy, number: int) -> i.Payment:
+    """A released payment not yet credited or returned."""
+    _claim(state)
+    payment = next((p for p in (state.approved.payments if state.approved else ())
+                    if p.number == number), None)
+    if payment is None:
+        raise Rejected("UnknownPayment", "the claim's schedule has no payment with this number")
+    if number not in state.released:
+        raise Rejected("PaymentNotReleased", f"payment {number} is not released yet")
+    if number in state.credited or number in state.returned:
+        raise Rejected("PaymentSettled", f"payment {number} was credited or returned already")
+    return payment
+
+
 def _issued(state: Policy) -> i.PolicyIssued:
     if state.issued is None:
         raise Rejected("UnknownPolicy", "no policy is issued with this id")
@@ -475,10 +509,10 @@ POLICY = Aggregate(
     name="policy", initial=Policy, decide=decide, evolve=evolve,
     commands=(i.IssuePolicy, i.RenewPolicy, i.CollectPremium, i.LapsePolicy, i.OpenClaim,
               i.AttachEvidence, i.AssessClaim, i.ApproveClaim, i.RejectClaim,
-              i.ReleasePayment),
+              i.ReleasePayment, i.ConfirmPayment, i.ReturnPayment),
     events=(i.PolicyIssued, i.PolicyRenewed, i.PremiumCollected, i.PolicyLapsed,
             i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
-            i.ClaimRejected, i.PaymentReleased),
+            i.ClaimRejected, i.PaymentReleased, i.PaymentCredited, i.PaymentReturned),
 )
 
 INSURANCE = ServiceDefinition(

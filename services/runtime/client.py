@@ -27,7 +27,7 @@ from schemas.envelope import source_for
 from schemas.registry import Contract
 from schemas.runtime import CommandReply
 from schemas.topics import REPLY_PARTITION_HEADER, commands_topic, replies_topic
-from services.runtime import kafka_clients
+from services.runtime import clock, kafka_clients
 from services.runtime.ids import new_id
 
 log = logging.getLogger("coopbridge.client")
@@ -58,7 +58,7 @@ def command_bytes(command: Contract, aggregate_id: str, command_id: str, source:
     return REGISTRY.encode(
         command, id=command_id, source=source,
         subject=command_id if replay_of else aggregate_id, partitionkey=aggregate_id,
-        time=time or dt.datetime.now(dt.UTC), correlationid=correlation_id or command_id,
+        time=time or clock.now(), correlationid=correlation_id or command_id,
         replayof=replay_of, actor=actor)
 
 

@@ -45,6 +45,7 @@ from schemas.topics import (
     replies_topic,
 )
 from services import config
+from services.runtime import clock as clocks
 from services.runtime import kafka_clients
 from services.runtime.aggregate import ServiceDefinition, Stream
 from services.runtime.core import (
@@ -86,7 +87,7 @@ class CommandProcessor:
         references: Mapping[str, Any] | None = None,
         observer: Observer | None = None,
         companions: Sequence[Any] = (),
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = clocks.now,
         max_batch: int = 2000,
         snapshot_every: int | None = None,
     ):

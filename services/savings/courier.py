@@ -32,6 +32,7 @@ from typing import Protocol
 from schemas import savings as s
 from services.runtime.aggregate import Stream
 from services.runtime.client import CommandClient
+from services.runtime.errands import Errands
 
 log = logging.getLogger(__name__)
 
@@ -54,28 +55,16 @@ class InstantPayout:
         return PayoutResult(True)
 
 
-class Courier:
+class Courier(Errands):
     """Delivers and settles pending remittances; ``observe`` is the processor's observer."""
+
+    name = "courier"
 
     def __init__(self, client: CommandClient, payouts: PayoutAgent | None = None,
                  retry_every: float = 5.0):
-        self.client = client
+        super().__init__(client, retry_every)
         self.payouts = payouts or InstantPayout()
-        self.retry_every = retry_every
         self._pending: dict[tuple[str, str], object] = {}  # (account, remittance) -> Pending
-        self._running: dict[tuple[str, str], asyncio.Task] = {}
-        self._sweeper: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        await self.client.start()
-        self._sweeper = asyncio.create_task(self._sweep(), name="courier-sweep")
-
-    async def stop(self) -> None:
-        tasks = [t for t in (self._sweeper, *self._running.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self.client.stop()
 
     def observe(self, streams: list[Stream]) -> None:
         for stream in streams:
@@ -90,10 +79,7 @@ class Courier:
     def _dispatch(self, key: tuple[str, str]) -> None:
         if key in self._running or key not in self._pending:
             return
-        task = asyncio.create_task(self._carry(*key, self._pending[key]),
-                                   name=f"courier-{key[1]}")
-        self._running[key] = task
-        task.add_done_callback(lambda _: self._running.pop(key, None))
+        self._run(key, self._carry(*key, self._pending[key]), key[1])
 
     async def _carry(self, account_id: str, remittance_id: str, pending) -> None:
         ids = f"{account_id}/{remittance_id}"

@@ -464,6 +464,26 @@ class OnePolicy(RuleBasedStateMachine):
             for _ in range(1 + twice):
                 self.send(i.ReleasePayment(policy_id=POLICY_ID, number=payment.number))
 
+    @rule(pick=st.integers(0, 60), refused=st.sampled_from([False, False, True]),
+          times=st.integers(1, 2))
+    def the_payees_account_answers(self, pick, refused, times):
+        released = [e.payment.number for _, e in self.events(i.PaymentReleased)]
+        number = released[pick % len(released)] if released and pick < 50 else pick % 30 + 1
+        for _ in range(times):
+            self.send(i.ReturnPayment(policy_id=POLICY_ID, number=number, reason="AccountClosed")
+                      if refused else i.ConfirmPayment(policy_id=POLICY_ID, number=number))
+
+    @invariant()
+    def credited_once_each_only_when_released_and_never_both_ways(self):
+        released = {e.payment.number for _, e in self.events(i.PaymentReleased)}
+        credited = [e.number for _, e in self.events(i.PaymentCredited)]
+        returned = [e.number for _, e in self.events(i.PaymentReturned)]
+        assert len(set(credited)) == len(credited) and len(set(returned)) == len(returned)
+        assert set(credited) <= released and set(returned) <= released
+        assert not set(credited) & set(returned)
+        total = sum(e.amount.amount for _, e in self.events(i.PaymentCredited))
+        assert total <= sum(e.payment.amount.amount for _, e in self.events(i.PaymentReleased))
+
     @invariant()
     def decided_by_someone_other_than_the_assessor(self):
         for _, decision in [*self.events(i.ClaimApproved), *self.events(i.ClaimRejected)]:
