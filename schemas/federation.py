@@ -11,15 +11,21 @@ reads another node's events.
   home currency, rate and fee already applied) to ``to_account_id``.
 * ``SavingsTransferAnswered``: the home node credited it (``accepted``) or refused it (the
   ``reason``), so the sender marks the transfer delivered or refunds it.
+* ``PremiumSent`` / ``PremiumAnswered`` (issue 25): the same for an insurance premium her
+  host account paid to the insurer's node, collected on her policy or refused (refunded
+  whole at the host). Its ``transfer_id`` is ``premium_transfer_id(policy, period)``: one per
+  policy and period, so the premium travels keyed like any transfer.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import msgspec
 
-from schemas.fields import Id, Money, NodeId
+from schemas.fields import Id, Money, NodeId, UtcDateTime
+from schemas.insurance import Period
 from schemas.registry import REGISTRY, Contract
 
 SERVICE = "federation"
@@ -40,6 +46,41 @@ class SavingsTransferSent(Contract, frozen=True, kw_only=True):
 @message(SERVICE, "SavingsTransferAnswered")
 class SavingsTransferAnswered(Contract, frozen=True, kw_only=True):
     transfer_id: Id
+    from_node: NodeId
+    from_account_id: Id
+    to: NodeId
+    accepted: bool
+    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
+
+
+#: The namespace of the transfer ids of premiums (UUID version 5 of policy and period).
+PREMIUMS = uuid.UUID("4c6f2a8e-5d0b-5f1e-9a51-2f0e7c1b9d3a")
+
+
+def premium_transfer_id(policy_id: str, period: int) -> str:
+    """The transfer id a premium travels under: one per policy and period."""
+    return str(uuid.uuid5(PREMIUMS, f"{policy_id}/{period}"))
+
+
+@message(SERVICE, "PremiumSent")
+class PremiumSent(Contract, frozen=True, kw_only=True):
+    """Her host account paid one period's premium of her policy at ``to``, at ``paid_at``."""
+
+    transfer_id: Id
+    policy_id: Id
+    period: Period
+    from_node: NodeId
+    from_account_id: Id
+    to: NodeId
+    premium: Money
+    paid_at: UtcDateTime
+
+
+@message(SERVICE, "PremiumAnswered")
+class PremiumAnswered(Contract, frozen=True, kw_only=True):
+    transfer_id: Id
+    policy_id: Id
+    period: Period
     from_node: NodeId
     from_account_id: Id
     to: NodeId

@@ -483,6 +483,17 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("SavingsTransferSent", "to"): "the node the message is for",
     ("SavingsTransferAnswered", "to"): "the node the message is for",
     ("SavingsTransferAnswered", "code"): "why the home node refused it (absent when accepted)",
+    ("PremiumSent", "to"): "the node the message is for: the insurer's",
+    ("PremiumAnswered", "to"): "the node the message is for: the one whose account paid",
+    ("PremiumAnswered", "code"): "why the insurer's node refused it (absent when collected)",
+    ("PremiumAnswered", "accepted"): "the insurer's node collected it (true) or refused it "
+                                     "(false: refunded whole at the host)",
+    ("PremiumSent", "from_account_id"): "the savings account at the host node that paid it",
+    ("PremiumAnswered", "from_account_id"): "the savings account at the host node that paid "
+                                            "it",
+    ("PremiumSent", "transfer_id"): "the premium's transfer id: one per policy and period "
+                                    "(UUID 5 of both)",
+    ("PremiumAnswered", "transfer_id"): "the premium's transfer id: one per policy and period",
     ("AccountClosed", "transfer_id"): "the id of the transfer that moved the balance out "
                                       "(absent when the balance was zero)",
     ("AccountClosed", "transfer_to"): "the account that took the whole balance (absent when "

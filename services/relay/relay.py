@@ -19,6 +19,13 @@ One consumer group (``{node}.federation.relay``) reads
     (``TransferAlreadyReceived`` counts as credited);
   - ``SavingsTransferAnswered``: ``ConfirmSavingsTransfer`` or ``RefundSavingsTransfer``
     (``TransferSettled`` means it was done before).
+  - ``PremiumSent`` (issue 25): ``CollectPremium`` to our insurance service, of the premium's
+    time like a transfer, then a signed ``PremiumAnswered`` back (``PremiumAlreadyPaid``
+    counts as collected: the period was collected by this premium, delivered before);
+  - ``PremiumAnswered``: ``ConfirmPremium`` or ``RefundPremium`` to our savings service
+    (``PremiumAlreadyPaid`` means it was settled before).
+
+  Our own ``PremiumPaid`` events leave as ``PremiumSent``, like ``SavingsSentHome``.
 
 Every command to savings has a fixed id, derived from the peer, the transfer and the step
 (``receive``, ``settle``), and is sent again under the same id until a reply comes (the
@@ -33,7 +40,8 @@ only its own partition. A peer's topic that does not exist yet is picked up when
 reply is given up after its current try, uncommitted), commits, and returns.
 
 Reads ``{node}.savings.events``, ``{peer}.federation``, ``{node}.replies``; writes
-``{node}.federation``, ``{node}.savings.commands``, ``{node}.deadletter``. Logs transfer ids,
+``{node}.federation``, ``{node}.savings.commands``, ``{node}.insurance.commands``,
+``{node}.deadletter``. Logs transfer ids,
 node ids and counts, nothing about members or amounts.
 """
 
@@ -50,13 +58,22 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas import REGISTRY, Message
+from schemas import insurance as i
 from schemas import savings as s
-from schemas.federation import SERVICE, SavingsTransferAnswered, SavingsTransferSent
+from schemas.federation import (
+    SERVICE,
+    PremiumAnswered,
+    PremiumSent,
+    SavingsTransferAnswered,
+    SavingsTransferSent,
+    premium_transfer_id,
+)
 from schemas.registry import Contract
 from schemas.topics import check_node, events_topic, federation_group, federation_topic
 from services import config
 from services.config import Peer
 from services.relay.messages import addressee, open_message, sign_message
+from services.runtime import clock as clocks
 from services.runtime import kafka_clients
 from services.runtime.aggregate import Chain
 from services.runtime.client import CommandClient, Reply
@@ -73,6 +90,8 @@ STEP_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: Rejections that mean the step was already done under another command id.
 ALREADY_RECEIVED = "TransferAlreadyReceived"
 ALREADY_SETTLED = "TransferSettled"
+#: ... for a premium: collected at home, settled at the host.
+PREMIUM_DONE = "PremiumAlreadyPaid"
 
 
 def step_id(peer: str, from_account_id: str, transfer_id: str, step: str) -> str:
@@ -232,22 +251,30 @@ class Relay:
 
     async def _send_home(self, tp: TopicPartition, message: Message) -> None:
         envelope, event = message
-        if not isinstance(event, s.SavingsSentHome):
-            return
-        sent = SavingsTransferSent(
-            transfer_id=event.transfer_id, member_id=event.member_id, from_node=self.node,
-            from_account_id=event.account_id, to=event.to_node, to_account_id=event.to_account_id,
-            amount=event.received)
+        match event:
+            case s.SavingsSentHome():
+                sent: Contract = SavingsTransferSent(
+                    transfer_id=event.transfer_id, member_id=event.member_id,
+                    from_node=self.node, from_account_id=event.account_id, to=event.to_node,
+                    to_account_id=event.to_account_id, amount=event.received)
+            case s.PremiumPaid():
+                sent = PremiumSent(
+                    transfer_id=premium_transfer_id(event.policy_id, event.period),
+                    policy_id=event.policy_id, period=event.period, from_node=self.node,
+                    from_account_id=event.account_id, to=event.to_node, premium=event.premium,
+                    paid_at=envelope.time)
+            case _:
+                return
         raw = sign_message(sent, node=self.node, to=event.to_node, key=self.key,
                            message_id=derived_id(f"{SERVICE}/{envelope.id}", 0, envelope.time),
                            time=envelope.time, causation_id=envelope.id)
         await kafka_clients.acknowledged(self._producer, self.outbox, raw,
-                                         key=event.transfer_id.encode())
+                                         key=sent.transfer_id.encode())
         self.counts["sent"] += 1
-        log.info("transfer %s sent to node %s", event.transfer_id, event.to_node)
+        log.info("transfer %s sent to node %s", sent.transfer_id, event.to_node)
         if event.to_node not in self.peers:
             log.warning("transfer %s: node %s is not in the trust list, so its answer will not "
-                        "be read until it is", event.transfer_id, event.to_node)
+                        "be read until it is", sent.transfer_id, event.to_node)
 
     # -- peers' messages -------------------------------------------------------------------
 
@@ -271,6 +298,10 @@ class Relay:
                 await self._credit(tp, sender, message, sent)
             case SavingsTransferAnswered() as answer:
                 await self._settle(tp, sender, answer)
+            case PremiumSent() as sent:
+                await self._collect(tp, sender, message, sent)
+            case PremiumAnswered() as answer:
+                await self._settle_premium(tp, sender, answer)
 
     async def _credit(self, tp: TopicPartition, sender: str, message: Message,
                       sent: SavingsTransferSent) -> None:
@@ -280,7 +311,7 @@ class Relay:
             account_id=sent.to_account_id, transfer_id=sent.transfer_id,
             member_id=sent.member_id, from_node=sender, from_account_id=sent.from_account_id,
             amount=sent.amount), sent.to_account_id, command_id, sent.transfer_id,
-            time=min(message.envelope.time, dt.datetime.now(dt.UTC)))
+            time=min(message.envelope.time, clocks.now()))
         # the transfer's time (never ahead of ours: a sender whose clock runs fast is not
         # refused), so a message read again over a week later (the group's offsets lost) is
         # refused, CommandOutOfTime, and answered declined, never decided again: a decline
@@ -290,15 +321,21 @@ class Relay:
             transfer_id=sent.transfer_id, from_node=self.node,
             from_account_id=sent.from_account_id, to=sender, accepted=accepted,
             code=None if accepted else reply.code)
-        answered_at = REGISTRY.decode(reply.raw).envelope.time  # the reply's: fixed per id
+        await self._answer(answer, sender, command_id, reply, message)
+        self.counts["credited" if accepted else "declined"] += 1
+        log.info("transfer %s from node %s %s", sent.transfer_id, sender,
+                 "credited" if accepted else f"declined ({reply.code})")
+
+    async def _answer(self, answer: Contract, sender: str, command_id: str, reply: Reply,
+                      message: Message) -> None:
+        """Sign ``answer`` to ``sender`` at the reply's time (fixed per command id: an answer
+        sent again is the same bytes) and write it to our federation topic."""
+        answered_at = REGISTRY.decode(reply.raw).envelope.time
         raw = sign_message(answer, node=self.node, to=sender, key=self.key,
                            message_id=derived_id(f"{SERVICE}/{command_id}", 0, answered_at),
                            time=answered_at, causation_id=message.envelope.id)
         await kafka_clients.acknowledged(self._producer, self.outbox, raw,
-                                         key=sent.transfer_id.encode())
-        self.counts["credited" if accepted else "declined"] += 1
-        log.info("transfer %s from node %s %s", sent.transfer_id, sender,
-                 "credited" if accepted else f"declined ({reply.code})")
+                                         key=answer.transfer_id.encode())
 
     async def _settle(self, tp: TopicPartition, sender: str,
                       answer: SavingsTransferAnswered) -> None:
@@ -327,10 +364,51 @@ class Relay:
             log.warning("transfer %s: the answer of node %s was not applied (%s)",
                         answer.transfer_id, sender, reply.code)
 
+    async def _collect(self, tp: TopicPartition, sender: str, message: Message,
+                       sent: PremiumSent) -> None:
+        """Collect a premium a peer's account paid for a policy of ours, then answer it."""
+        command_id = step_id(sender, sent.from_account_id, sent.transfer_id, "collect")
+        reply = await self._ask(tp, i.CollectPremium(
+            policy_id=sent.policy_id, period=sent.period, amount=sent.premium,
+            from_node=sender, paid_at=sent.paid_at), sent.policy_id, command_id,
+            sent.transfer_id, time=min(message.envelope.time, clocks.now()))
+        accepted = reply.accepted or reply.code == PREMIUM_DONE
+        answer = PremiumAnswered(
+            transfer_id=sent.transfer_id, policy_id=sent.policy_id, period=sent.period,
+            from_node=self.node, from_account_id=sent.from_account_id, to=sender,
+            accepted=accepted, code=None if accepted else reply.code)
+        await self._answer(answer, sender, command_id, reply, message)
+        self.counts["premiums collected" if accepted else "premiums declined"] += 1
+        log.info("premium %s from node %s %s", sent.transfer_id, sender,
+                 "collected" if accepted else f"declined ({reply.code})")
+
+    async def _settle_premium(self, tp: TopicPartition, sender: str,
+                              answer: PremiumAnswered) -> None:
+        """Mark a premium of ours delivered, or refund it, as the insurer's node answered."""
+        command: Contract = (
+            s.ConfirmPremium(account_id=answer.from_account_id, policy_id=answer.policy_id,
+                             period=answer.period, by_node=sender)
+            if answer.accepted else
+            s.RefundPremium(account_id=answer.from_account_id, policy_id=answer.policy_id,
+                            period=answer.period, by_node=sender,
+                            reason=answer.code or "Refused"))
+        reply = await self._ask(tp, command, answer.from_account_id,
+                                step_id(sender, answer.from_account_id, answer.transfer_id,
+                                        "settle"),
+                                answer.transfer_id)
+        if reply.accepted:
+            self.counts["premiums delivered" if answer.accepted else "premiums refunded"] += 1
+        elif reply.code == PREMIUM_DONE:
+            self.counts["settled before"] += 1
+        else:
+            self.counts["answers not applied"] += 1
+            log.warning("premium %s: the answer of node %s was not applied (%s)",
+                        answer.transfer_id, sender, reply.code)
+
     async def _ask(self, tp: TopicPartition, command: Contract, aggregate_id: str,
                    command_id: str, transfer_id: str, time: dt.datetime | None = None) -> Reply:
-        """Send ``command`` (of ``time``, default now) to our savings service until it
-        replies, always under ``command_id``; give up (uncommitted) only when stopping or
+        """Send ``command`` (of ``time``, default now) to our savings (or insurance) service
+        until it replies, always under ``command_id``; give up (uncommitted) only when stopping or
         losing ``tp``."""
         tries = 0
         while True:
@@ -377,9 +455,9 @@ class _OwnEvents:
             return None  # a rejection: no fact
         chain = self.chains.get(envelope.subject, Chain())
         if not chain.continues(envelope.sequence, envelope.previousid):
-            if isinstance(message.payload, s.SavingsSentHome):
-                log.warning("transfer %s is off its account's chain (a stale writer's); "
-                            "not sent", message.payload.transfer_id)
+            if isinstance(message.payload, s.SavingsSentHome | s.PremiumPaid):
+                log.warning("money out of account %s is off its chain (a stale writer's); "
+                            "not sent", envelope.subject)
             return None
         return message
 
