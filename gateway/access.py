@@ -31,7 +31,9 @@ from gateway.auth import Caller, Role
 from gateway.context import GatewayContext
 from gateway.documents import ConsentDoc, MemberRecord
 from gateway.governance.documents import AssemblyView
+from gateway.insurance.staff import staff_ref
 from schemas import governance as g
+from schemas import insurance as i
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -228,6 +230,12 @@ def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> 
     if "assembly_id" in cls.__struct_fields__:
         assembly = context.views.get("assemblies", str(data.get("assembly_id", "")))
         return assembly.convened.cooperative_id if assembly and assembly.convened else None
+    if "policy_id" in cls.__struct_fields__:  # the insurer's (issue 25)
+        policy = context.views.get("policies", str(data.get("policy_id", "")))
+        return policy.issued.cooperative_id if policy and policy.issued else None
+    if "product_id" in cls.__struct_fields__:
+        product = context.views.get("products", str(data.get("product_id", "")))
+        return product.offered.cooperative_id if product and product.offered else None
     return None
 
 
@@ -259,8 +267,8 @@ class CommandRule:
 
 _STAFF = (Role.STAFF, Role.ADMIN)
 FOR_THE_COOPERATIVE = CommandRule(
-    _STAFF, "of the cooperative it acts for (the one named, or the account's, the course's or "
-    "the assembly's)",
+    _STAFF, "of the cooperative it acts for (the one named, or the account's, the course's, "
+    "the assembly's, or the insurer of the policy or product)",
     lambda caller, cls, data, context: caller.of_cooperative(cooperative_of(cls, data, context)))
 SETTINGS = CommandRule(
     (Role.ADMIN,), "of the cooperative it acts for: one of its settings",
@@ -328,16 +336,21 @@ RULES: dict[type[Contract], CommandRule] = {
     m.ImportRecord: IMPORTING,
     t.EnrolLearner: ENROLMENT,
     g.SetBylaws: SETTINGS, g.ConveneAssembly: SETTINGS, g.AddMotion: SETTINGS,
+    i.OfferProduct: SETTINGS, i.WithdrawProduct: SETTINGS,
 }
 
 
 def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
     """The command's input with what the gateway knows and the caller need not say: the
-    cooperative registering a new member (the caller's), and the consent a membership is
-    started under when the cooperative is not one she chose."""
+    cooperative registering a new member (the caller's), the consent a membership is
+    started under when the cooperative is not one she chose, and who on the staff assesses or
+    decides an insurance claim (the caller, always)."""
     caller = context.caller
     if cls is m.RegisterMember and data.get("cooperative_id") is None:
         return {**data, "cooperative_id": caller.cooperative_id}
+    if "by" in cls.__struct_fields__ and caller is not None:  # who assesses or decides a
+        # claim: always the caller, whatever the input said (``inputs.GATEWAY_FILLS``)
+        return {**data, "by": staff_ref(context.node, caller)}
     if cls is m.StartMembership and data.get("consent_id") is None:
         record = _member(data, context)
         if record is not None:

@@ -39,6 +39,10 @@ class MoneyInput:
     currency: str = strawberry.field(description="an ISO 4217 currency code (EUR)")
 
 
+#: Fields the gateway fills from the caller, never asked of them: who on the staff assesses
+#: or decides a claim (``gateway.insurance.staff``), so nobody names another as approver.
+GATEWAY_FILLS = frozenset({"by"})
+
 _inputs: dict[type, type] = {}
 _enums: dict[type, type] = {}
 
@@ -131,6 +135,8 @@ def input_for(struct: type) -> type:
     name = struct.__name__
     annotations, defaults = {}, {}
     for f in mi.type_info(struct).fields:
+        if f.name in GATEWAY_FILLS:
+            continue
         tp = _graphql_type(f.type, name, f.name)
         if not f.required:
             tp = typing.Optional[tp] if typing.get_origin(tp) is not typing.Union else tp

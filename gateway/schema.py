@@ -50,6 +50,7 @@ from gateway.governance import mutations as governance_mutations
 from gateway.governance import queries as governance_queries
 from gateway.governance import subscriptions as governance_subscriptions
 from gateway.governance import turnout as governance_turnout
+from gateway.insurance import queries as insurance_queries
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
@@ -62,6 +63,7 @@ from gateway.records import queries as records_queries
 from gateway.savings import mutations as savings_mutations
 from gateway.training import queries as training_queries
 from schemas import REGISTRY
+from schemas import insurance as i
 from schemas import membership as m
 from schemas import savings as s
 from schemas.registry import Contract
@@ -212,24 +214,19 @@ class QuietSchema(Schema):
 # -- the schema's parts, from each feature ---------------------------------------------------
 
 
-#: Services whose commands the gateway does not offer yet: the insurance service runs on
-#: every node, and its mutations come with its gateway part (which fills the staff member on
-#: a claim's assessment and decision, and knows each policy's cooperative): issue 25.
-NOT_OFFERED = frozenset({"insurance"})
-
-
 def partner_commands() -> list[type[Contract]]:
     """The commands a partner sends through a mutation generated from the contract, in
     wire-type order: every newest command of the gateway's services, but the courier's and
-    the relay's (``savings.INTERNAL_COMMANDS``), the gateway's own (``membership.
-    INTERNAL_COMMANDS``), those with a mutation of their own and those of ``NOT_OFFERED``."""
+    the relay's (``savings.INTERNAL_COMMANDS``), the insurance service's schedulers' and the
+    relay's (``insurance.INTERNAL_COMMANDS``), the gateway's own (``membership.
+    INTERNAL_COMMANDS``) and those with a mutation of their own."""
     return sorted((cls for cls in REGISTRY.types().values()
                    if cls.contract_kind == "command" and cls.contract_service in SERVICES
-                   and cls.contract_service not in NOT_OFFERED
                    and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
                    and cls not in member_access_mutations.BUILT_HERE
                    and cls not in governance_mutations.BUILT_HERE
-                   and cls.contract_name not in (*s.INTERNAL_COMMANDS, *m.INTERNAL_COMMANDS)),
+                   and cls.contract_name not in (*s.INTERNAL_COMMANDS, *m.INTERNAL_COMMANDS,
+                                                 *i.INTERNAL_COMMANDS)),
                   key=lambda cls: cls.wire_type)
 
 
@@ -238,7 +235,8 @@ def query_type() -> type:
     """Every feature's queries, in the order the schema has always listed them."""
     fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
               **training_queries.QUERIES, **member_access_me.QUERIES,
-              **governance_queries.QUERIES, **governance_turnout.QUERIES}
+              **governance_queries.QUERIES, **governance_turnout.QUERIES,
+              **insurance_queries.QUERIES}
     return strawberry.type(type("Query", (), fields), description=(
         "Reads, answered from this gateway's views of the log. Every query needs a bearer "
         "token; what a caller may not see reads as null, exactly like what does not exist"))

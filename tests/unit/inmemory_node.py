@@ -26,6 +26,7 @@ from services.membership.app import membership_hooks
 from services.membership.domain import MEMBERSHIP
 from services.runtime.client import Reply, command_bytes
 from services.governance.domain import GOVERNANCE
+from services.insurance.domain import INSURANCE
 from services.runtime.core import CommandCore, Hooks, handle
 from services.runtime.datakeys import DataKey, MemberErased, seal, unseal
 from services.runtime.deadletter import DeadLetter
@@ -190,7 +191,7 @@ class LocalCommands:
         self.views, self.keys, self.clock = views, keys, clock
         references = {"savings": {"rates": load_rates()}}
         self.cores = {d.name: CommandCore(d, NODE, references.get(d.name))
-                      for d in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE)}
+                      for d in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE, INSURANCE)}
         # logs that keep every outcome, unlike the processors' (COOPBRIDGE_FORGET_OUTCOMES):
         # these tests move the node's clock back and forth across months (a repayment on
         # its day), which a log that forgets by its own clock refuses; the tests of

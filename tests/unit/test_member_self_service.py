@@ -14,6 +14,8 @@ import websockets
 from gateway.auth import Caller, Role, verify_token
 from gateway.member_access.liveness import live
 from gateway.member_access.sockets import sockets_of
+from schemas import insurance as i
+from schemas.fields import Money
 from tests.unit.inmemory_node import NODE
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
     AHORRO,
@@ -158,6 +160,9 @@ QUERY_MATRIX = {
                           '{{ index }}'),
     "ballotReceipt": ("denied", 'ballotReceipt(assemblyId: "{assembly}", receipt: "ab") '
                                 '{{ counted }}'),
+    # an insurer's catalogue is public; a policy is the insurer's document (issue 25)
+    "insuranceProduct": ("public", 'insuranceProduct(id: "{product}") {{ productId }}'),
+    "insurancePolicy": ("denied", 'insurancePolicy(id: "{policy}") {{ policyId }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
 #: past the door aimed at her own id, never at another member's.
@@ -166,6 +171,30 @@ HER_MUTATIONS = {"grantConsent", "revokeConsent", "exportRecord", "revokeRecord"
                  "castBallot", "grantProxy", "revokeProxy"}
 #: Mutations whose answer to anyone is not NotAuthorized (a code is the credential).
 OPEN_MUTATIONS = {"redeemMemberAccess": "ActivationInvalid"}
+
+
+async def a_policy_of(node, member: str) -> tuple[str, str]:
+    """An insurer of the node, its product, and a policy of ``member`` (issued as the relay
+    issues one: ``IssuePolicy`` is no partner's mutation)."""
+    insurer, product, policy = new_id(), new_id(), new_id()
+    assert (await node.mutate("registerCooperative", {
+        "cooperativeId": insurer, "name": "Seguros Futuro", "country": "SV",
+        "kind": "INSURANCE", "languages": ["es"], "node": NODE, "currency": "USD",
+        "sharePrice": {"amount": "10.00", "currency": "USD"}}))["__typename"] == \
+        "CommandAccepted"
+    assert (await node.mutate("offerProduct", {
+        "productId": product, "cooperativeId": insurer,
+        "names": [{"language": "es", "text": "Repatriación"}], "currency": "USD",
+        "repatriationLimit": {"amount": "4000.00", "currency": "USD"},
+        "monthlyBenefitCap": {"amount": "300.00", "currency": "USD"},
+        "premium": {"amount": "15.00", "currency": "USD"}}))["__typename"] == \
+        "CommandAccepted"
+    issued = await node.commands.send(i.IssuePolicy(
+        policy_id=policy, product_id=product, member_id=member, from_node="us",
+        starts_on=node.now.date(), age=34, average_remittance=Money(25_000, "USD"),
+        payees=[i.Payee(account_id=new_id(), share_percent=100)]))
+    assert issued.payload.accepted, issued.payload
+    return product, policy
 
 
 def test_every_query_of_the_schema_is_in_the_member_matrix():
@@ -188,7 +217,9 @@ async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
     assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
                               MADRID_ADMIN))["__typename"] == "CommandAccepted"
     her = await her_token(node, rosa)
-    others = {"member": pedro, "coop": AHORRO, "course": course, "assembly": assembly}
+    product, policy = await a_policy_of(node, rosa)
+    others = {"member": pedro, "coop": AHORRO, "course": course, "assembly": assembly,
+              "product": product, "policy": policy}
     late = await her_token(node, members["pedro"])  # not on the roll: no assembly for him
     assert (await node.ok('{ assembly(id: "%s") { id } }' % assembly, late))["assembly"] is None
 

@@ -1,0 +1,138 @@
+"""An insurer's staff through the GraphQL schema on an in-memory node (the real deciders,
+folds and resolvers, no broker), issue 25: only its admins offer a product; only its own
+people open, assess and decide a claim; the gateway names who assesses and who approves
+(never the caller), so one person cannot do both, whichever token she uses; and the policy
+reads only for the insurer."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from gateway.auth import Caller, Role
+from gateway.insurance.staff import staff_ref
+from schemas import insurance as i
+from schemas.fields import Money
+from services.runtime.ids import new_id
+from tests.unit.inmemory_node import NODE
+from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
+    ADMIN,
+    MADRID_ADMIN,
+    MADRID_STAFF,
+    SCHEMA,
+    node,
+)
+
+INSURER = new_id()
+MARTA = Caller("marta", Role.ADMIN, INSURER)  # the insurer's admin
+ANA = Caller("ana", Role.STAFF, INSURER)
+ANA_AS_ADMIN = Caller("ana", Role.ADMIN, INSURER)  # the same person, another token
+BEN = Caller("ben", Role.STAFF, INSURER)
+
+POLICY = """query($id: ID!) { insurancePolicy(id: $id) {
+  status periodsPaid monthlyBenefit { amount } averageRemittance { amount }
+  claim { status recommendation reasons evidence total { amount }
+          payments { number kind status amount { amount } } } } }"""
+
+
+def product_input(product: str, cooperative: str = INSURER) -> dict:
+    return {"productId": product, "cooperativeId": cooperative,
+            "names": [{"language": "es", "text": "Repatriación y remesa segura"},
+                      {"language": "en", "text": "Repatriation cover"}],
+            "currency": "USD", "repatriationLimit": {"amount": "4000.00", "currency": "USD"},
+            "monthlyBenefitCap": {"amount": "300.00", "currency": "USD"},
+            "premium": {"amount": "15.00", "currency": "USD"}, "waitingDays": 30,
+            "exclusions": [[{"language": "es", "text": "Guerra"}]]}
+
+
+async def an_insured_member(node) -> tuple[str, str]:
+    assert (await node.mutate("registerCooperative", {
+        "cooperativeId": INSURER, "name": "Seguros Futuro", "country": "SV",
+        "kind": "INSURANCE", "languages": ["es"], "node": NODE, "currency": "USD",
+        "sharePrice": {"amount": "10.00", "currency": "USD"}}))["__typename"] == \
+        "CommandAccepted"
+    product, policy = new_id(), new_id()
+    assert (await node.mutate("offerProduct", product_input(product), ANA))["__typename"] == \
+        "NotAuthorized"  # a product is one of the insurer's settings: its admins'
+    assert (await node.mutate("offerProduct", product_input(product),
+                              MADRID_ADMIN))["__typename"] == "NotAuthorized"
+    assert (await node.mutate("offerProduct", product_input(product),
+                              MARTA))["__typename"] == "CommandAccepted"
+    read = await node.ok('query($id: ID!) { insuranceProduct(id: $id) { premium { amount } '
+                         'name(lang: ["en"]) { text } exclusions { text } } }', MADRID_STAFF,
+                         id=product)
+    assert read["insuranceProduct"] == {"premium": {"amount": "15.00"},
+                                        "name": {"text": "Repatriation cover"},
+                                        "exclusions": [{"text": "Guerra"}]}  # a catalogue
+    # her host node's relay issues the policy and brings her premiums (no partner mutation)
+    issued = await node.commands.send(i.IssuePolicy(
+        policy_id=policy, product_id=product, member_id=new_id(), from_node="us",
+        starts_on=node.now.date(), age=34, average_remittance=Money(25_000, "USD"),
+        payees=[i.Payee(account_id=new_id(), share_percent=100)]))
+    assert issued.payload.accepted, issued.payload
+    paid = await node.commands.send(i.CollectPremium(
+        policy_id=policy, period=1, amount=Money(1_500, "USD"), from_node="us",
+        paid_at=node.now))
+    assert paid.payload.accepted, paid.payload
+    return product, policy
+
+
+def test_the_gateway_names_the_staff_member_never_the_caller():
+    fields = i.AssessClaim.__struct_fields__
+    assert "by" in fields
+    from gateway.inputs import input_for  # noqa: PLC0415
+    assert "by" not in input_for(i.AssessClaim).__annotations__
+    assert staff_ref(NODE, ANA) == staff_ref(NODE, ANA_AS_ADMIN) != staff_ref(NODE, BEN)
+    assert staff_ref(NODE, ANA) != hashlib.sha256(b"/ana").hexdigest()  # keyed, not guessable
+
+
+async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insurer(node):
+    _, policy = await an_insured_member(node)
+    funeral = new_id()
+    with node.on("2027-01-10"):  # after the 30 days of waiting, period 2 within its grace
+        claim = {"policyId": policy, "claimId": new_id(), "diedOn": "2027-01-08",
+                 "notifiedBy": "us"}
+        assert (await node.mutate("openClaim", claim, MADRID_STAFF))["__typename"] == \
+            "NotAuthorized"
+        assert (await node.mutate("openClaim", claim, ANA))["__typename"] == "CommandAccepted"
+        assert (await node.mutate("attachEvidence", {
+            "policyId": policy, "kind": "DEATH_CERTIFICATE",
+            "sha256": hashlib.sha256(b"acta").hexdigest()}, ANA))["__typename"] == \
+            "CommandAccepted"
+        assessment = {"policyId": policy,
+                      "repatriationCost": {"amount": "3500.00", "currency": "USD"},
+                      "repatriationAccountId": funeral}
+        assert (await node.mutate("assessClaim", assessment, MADRID_ADMIN))["__typename"] \
+            == "NotAuthorized"
+        with_a_name = await node.run(
+            "mutation($input: AssessClaimInput!) { assessClaim(input: $input) { __typename } }",
+            ANA, input={**assessment, "by": staff_ref(NODE, BEN)})
+        assert with_a_name.errors  # nobody names the assessor: the input has no such field
+        assert (await node.mutate("assessClaim", assessment, ANA))["__typename"] == \
+            "CommandAccepted"
+        for same_person in (ANA, ANA_AS_ADMIN):
+            refused = await node.mutate("approveClaim", {"policyId": policy}, same_person)
+            assert refused["code"] == "FourEyes", refused
+        assert (await node.mutate("approveClaim", {"policyId": policy}, BEN))["__typename"] \
+            == "CommandAccepted"
+        seen = (await node.ok(POLICY, BEN, id=policy))["insurancePolicy"]
+    assert seen["status"] == "claimed" and seen["periodsPaid"] == 1
+    assert seen["monthlyBenefit"] == seen["averageRemittance"] == {"amount": "250.00"}
+    claim_seen = seen["claim"]
+    assert claim_seen["status"] == "approved" and claim_seen["recommendation"] == "approve"
+    assert claim_seen["evidence"] == [f"death_certificate:{hashlib.sha256(b'acta').hexdigest()}"]
+    assert claim_seen["total"] == {"amount": "6500.00"}  # 3,500 + 12 x 250
+    payments = claim_seen["payments"]
+    assert [p["kind"] for p in payments] == ["repatriation"] + ["monthly_benefit"] * 12
+    assert {p["status"] for p in payments} == {"scheduled"}  # the payer releases them
+    for outsider in (MADRID_STAFF, MADRID_ADMIN):
+        assert (await node.ok(POLICY, outsider, id=policy))["insurancePolicy"] is None
+    assert (await node.ok(POLICY, ADMIN, id=policy))["insurancePolicy"] is not None
+
+
+@pytest.mark.parametrize("internal", ["issuePolicy", "collectPremium", "lapsePolicy",
+                                      "releasePayment", "confirmPayment", "returnPayment",
+                                      "payPremium", "receiveBenefit"])
+def test_what_the_relay_and_the_payer_send_is_no_partners_mutation(internal):
+    assert internal not in SCHEMA._schema.mutation_type.fields
