@@ -348,9 +348,11 @@ def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
     caller = context.caller
     if cls is m.RegisterMember and data.get("cooperative_id") is None:
         return {**data, "cooperative_id": caller.cooperative_id}
-    if "by" in cls.__struct_fields__ and caller is not None:  # who assesses or decides a
-        # claim: always the caller, whatever the input said (``inputs.GATEWAY_FILLS``)
+    if cls in (i.AssessClaim, i.ApproveClaim, i.RejectClaim) and caller is not None:  # who
+        # assesses or decides a claim: always the caller (``inputs.GATEWAY_FILLS``)
         return {**data, "by": staff_ref(context.node, caller)}
+    if cls is i.OpenClaim:  # a death recorded by the insurer's own people: this node's
+        return {**data, "notified_by": context.node}
     if cls is m.StartMembership and data.get("consent_id") is None:
         record = _member(data, context)
         if record is not None:
@@ -369,8 +371,10 @@ SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.Rev
 #: proxy in an assembly: issue 24; her ballots have mutations of their own).
 ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})
 #: What only the cooperative's own people send, not the node admin: checking a member in at
-#: the meeting sets her remote ballots aside (issue 24).
-COOPERATIVE_ONLY = frozenset({g.CheckInMember})
+#: the meeting sets her remote ballots aside (issue 24); assessing and deciding a claim are
+#: two people's of the insurer, told apart by their tokens (issue 25), which a node token,
+#: of no cooperative, would blur.
+COOPERATIVE_ONLY = frozenset({g.CheckInMember, i.AssessClaim, i.ApproveClaim, i.RejectClaim})
 #: ``SELF_SERVICE`` in words, for the partner guide and each mutation's description.
 SELF_IN_WORDS = "the member herself, with her own member token"
 

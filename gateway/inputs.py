@@ -24,6 +24,7 @@ from msgspec import inspect as mi
 
 from gateway.descriptions import summary_of
 from gateway.i18n.languages import canonical
+from schemas import insurance as i
 from schemas import membership as m
 from schemas import savings as s
 from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
@@ -39,9 +40,12 @@ class MoneyInput:
     currency: str = strawberry.field(description="an ISO 4217 currency code (EUR)")
 
 
-#: Fields the gateway fills from the caller, never asked of them: who on the staff assesses
-#: or decides a claim (``gateway.insurance.staff``), so nobody names another as approver.
-GATEWAY_FILLS = frozenset({"by"})
+#: Fields the gateway fills (``access.completed``), never asked of the caller: who on the
+#: staff assesses or decides a claim (``gateway.insurance.staff``), so nobody names another
+#: as approver, and the node a death recorded here is notified by (this one).
+GATEWAY_FILLS: dict[type, frozenset[str]] = {
+    i.AssessClaim: frozenset({"by"}), i.ApproveClaim: frozenset({"by"}),
+    i.RejectClaim: frozenset({"by"}), i.OpenClaim: frozenset({"notified_by"})}
 
 _inputs: dict[type, type] = {}
 _enums: dict[type, type] = {}
@@ -135,7 +139,7 @@ def input_for(struct: type) -> type:
     name = struct.__name__
     annotations, defaults = {}, {}
     for f in mi.type_info(struct).fields:
-        if f.name in GATEWAY_FILLS:
+        if f.name in GATEWAY_FILLS.get(struct, ()):
             continue
         tp = _graphql_type(f.type, name, f.name)
         if not f.required:

@@ -13,13 +13,12 @@ reads another node's events.
   ``reason``), so the sender marks the transfer delivered or refunds it.
 * ``PremiumSent`` / ``PremiumAnswered`` (issue 25): the same for an insurance premium her
   host account paid to the insurer's node, collected on her policy or refused (refunded
-  whole at the host). Its ``transfer_id`` is ``premium_transfer_id(policy, period)``: one per
-  policy and period, so the premium travels keyed like any transfer.
+  whole at the host). Its ``transfer_id`` is the payment's premium id: one per payment, so a
+  premium refunded and paid again travels as a new one.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import msgspec
@@ -53,20 +52,12 @@ class SavingsTransferAnswered(Contract, frozen=True, kw_only=True):
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
 
 
-#: The namespace of the transfer ids of premiums (UUID version 5 of policy and period).
-PREMIUMS = uuid.UUID("4c6f2a8e-5d0b-5f1e-9a51-2f0e7c1b9d3a")
-
-
-def premium_transfer_id(policy_id: str, period: int) -> str:
-    """The transfer id a premium travels under: one per policy and period."""
-    return str(uuid.uuid5(PREMIUMS, f"{policy_id}/{period}"))
-
-
 @message(SERVICE, "PremiumSent")
 class PremiumSent(Contract, frozen=True, kw_only=True):
     """Her host account paid one period's premium of her policy at ``to``, at ``paid_at``."""
 
     transfer_id: Id
+    member_id: Id
     policy_id: Id
     period: Period
     from_node: NodeId

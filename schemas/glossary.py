@@ -312,6 +312,8 @@ FIELDS: dict[str, str] = {
               "to 100)",
     "share_percent": "this payee's share of each month's benefit, in per cent (1 to 100)",
     "period": "a premium period of the policy: 1 for the first, from its start",
+    "premium_id": "the premium payment's id: a UUID its payer chose; no other money may leave "
+                  "the account with it, and a premium refunded is paid again under a new one",
     "paid_at": "when her host savings account was debited for the premium",
     "paid_through": "the last day the premiums paid so far cover",
     "lapsed_on": "the first day the policy no longer stood: the day after the grace period",
@@ -491,9 +493,11 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("PremiumSent", "from_account_id"): "the savings account at the host node that paid it",
     ("PremiumAnswered", "from_account_id"): "the savings account at the host node that paid "
                                             "it",
-    ("PremiumSent", "transfer_id"): "the premium's transfer id: one per policy and period "
-                                    "(UUID 5 of both)",
-    ("PremiumAnswered", "transfer_id"): "the premium's transfer id: one per policy and period",
+    ("PremiumSent", "transfer_id"): "the premium's id: one per payment (a premium refunded "
+                                    "and paid again is a new one)",
+    ("PremiumAnswered", "transfer_id"): "the premium's id: one per payment",
+    ("CollectPremium", "transfer_id"): "the premium's id at the host: one per payment",
+    ("PremiumCollected", "transfer_id"): "the premium's id at the host: one per payment",
     ("AccountClosed", "transfer_id"): "the id of the transfer that moved the balance out "
                                       "(absent when the balance was zero)",
     ("AccountClosed", "transfer_to"): "the account that took the whole balance (absent when "

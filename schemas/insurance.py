@@ -49,7 +49,6 @@ INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePay
 REJECTIONS = declare_rejections(SERVICE, {
     "AgeOutsideBand": "her age is outside the product's age band",
     "AssessedForRejection": "the assessment recommends rejecting the claim",
-    "ClaimAlreadyAssessed": "the claim is assessed already",
     "ClaimAlreadyDecided": "the claim is approved or rejected already",
     "ClaimAlreadyOpen": "a claim is open on this policy: one claim per insured event",
     "ClaimNotAssessed": "the claim is not assessed yet",
@@ -67,9 +66,11 @@ REJECTIONS = declare_rejections(SERVICE, {
     "PolicyClaimed": "a claim is open on the policy: no more premiums are collected",
     "PolicyEnded": "the policy's term is over",
     "PolicyLapsed": "the policy lapsed: a premium was not paid within the grace period",
-    "PremiumAlreadyPaid": "the premium of this period is paid already",
+    "PremiumAlreadyPaid": "this payment of the premium was collected already",
     "PremiumMismatch": "the amount is not the policy's premium",
     "PremiumOutOfOrder": "an earlier period's premium is unpaid: arrears are paid first",
+    "PeriodPaidBefore": "another payment paid this period already: this one goes back",
+    "NotHerPolicy": "the policy insures another member, or is paid from another node",
     "ProductAlreadyOffered": "a product with this id is offered",
     "ProductWithdrawn": "the product is withdrawn: it takes no new policies",
     "UnknownCooperative": "no cooperative is registered with this id",
@@ -281,12 +282,16 @@ class CollectPremium(Contract, frozen=True, kw_only=True):
     """A premium her host savings account paid (carried by the relay): the period's whole
     premium, paid at ``paid_at`` (the debit's time at her host node). The policy is issued
     (else UnknownPolicy); the period is within its term (else PolicyEnded) and the first
-    unpaid one (else PremiumAlreadyPaid, PremiumOutOfOrder); it was paid within the grace
+    unpaid one (else PremiumOutOfOrder; PremiumAlreadyPaid if this very payment was
+    collected, PeriodPaidBefore if another one paid it); it was paid within the grace
     period of every unpaid period (else PolicyLapsed) and before any claim (else
-    PolicyClaimed); the amount is the premium (else PremiumMismatch). A refused premium goes
-    back whole to her account."""
+    PolicyClaimed); the amount is the premium (else PremiumMismatch); it is paid for the
+    insured member from the policy's node (else NotHerPolicy). A refused premium goes back
+    whole to her account."""
 
     policy_id: Id
+    transfer_id: Id
+    member_id: Id
     period: Period
     amount: Money
     from_node: NodeId
@@ -296,6 +301,7 @@ class CollectPremium(Contract, frozen=True, kw_only=True):
 @event(SERVICE, "PremiumCollected")
 class PremiumCollected(Contract, frozen=True, kw_only=True):
     policy_id: Id
+    transfer_id: Id
     period: Period
     amount: Money
     from_node: NodeId
@@ -367,9 +373,12 @@ class AssessClaim(Contract, frozen=True, kw_only=True):
     """Assess the claim: the repatriation cost claimed (paid to ``repatriation_account_id``,
     the provider's or the family's account at this node, up to the product's limit; zero if
     nobody claims it) and the exclusions that apply, by their index in the product's list.
-    The service checks the rest: the waiting period, the term, the premiums (paid through
-    the day of death, grace included) and a death certificate. A claim is open (else
-    NoClaim) and not assessed (else ClaimAlreadyAssessed); ``by`` is filled by the gateway."""
+    The service checks the rest: the term (a death before the policy was issued is not
+    covered), the waiting period, the premiums (paid through the day of death, grace
+    included) and a death certificate. A claim is open (else NoClaim) and not decided (else
+    ClaimAlreadyDecided); assessing it again (evidence came, a premium in time arrived)
+    replaces the assessment, and the decision is then someone else's than the last assessor.
+    ``by`` is filled by the gateway."""
 
     policy_id: Id
     repatriation_cost: Money

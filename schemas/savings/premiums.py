@@ -26,10 +26,12 @@ class PayPremium(Contract, frozen=True, kw_only=True):
     ``premium``, in its currency; the account pays its cost at the disclosed rate, and the fee
     on top. Whole or nothing: the balance covers cost and fee (else InsufficientFunds, and
     nothing is taken); the account is hers (else WrongBeneficiary) and a savings account (else
-    WrongProduct); the period is not paid or on its way already (else PremiumAlreadyPaid); a
-    rate is known (else RateUnavailable)."""
+    WrongProduct); the period is not paid or on its way already (else PremiumAlreadyPaid); the
+    payment's id is new on this account (else DuplicateTransfer: a premium refunded is paid
+    again under a new one); a rate is known (else RateUnavailable)."""
 
     account_id: Id
+    premium_id: Id
     member_id: Id
     policy_id: Id
     period: Period
@@ -43,6 +45,7 @@ class PremiumPaid(Contract, frozen=True, kw_only=True):
     ``cost = premium x rate``, rounded half-even to the account's currency."""
 
     account_id: Id
+    premium_id: Id
     member_id: Id
     policy_id: Id
     period: Period
@@ -58,28 +61,29 @@ class PremiumPaid(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "ConfirmPremium", key="account_id")
 class ConfirmPremium(Contract, frozen=True, kw_only=True):
     """The insurer's node collected the premium (sent by the relay); only the node it went
-    to settles it (else WrongNode)."""
+    to settles it (else WrongNode), once (else TransferSettled; UnknownTransfer for an id that
+    never left the account)."""
 
     account_id: Id
-    policy_id: Id
-    period: Period
+    premium_id: Id
     by_node: NodeId
 
 
 @event(SERVICE, "PremiumDelivered")
 class PremiumDelivered(Contract, frozen=True, kw_only=True):
     account_id: Id
+    premium_id: Id
     policy_id: Id
     period: Period
 
 
 @command(SERVICE, "RefundPremium", key="account_id")
 class RefundPremium(Contract, frozen=True, kw_only=True):
-    """The insurer's node refused the premium (sent by the relay): cost and fee come back."""
+    """The insurer's node refused the premium (sent by the relay): cost and fee come back.
+    Same rules as ConfirmPremium."""
 
     account_id: Id
-    policy_id: Id
-    period: Period
+    premium_id: Id
     by_node: NodeId
     reason: Reason
 
@@ -87,6 +91,7 @@ class RefundPremium(Contract, frozen=True, kw_only=True):
 @event(SERVICE, "PremiumRefunded")
 class PremiumRefunded(Contract, frozen=True, kw_only=True):
     account_id: Id
+    premium_id: Id
     policy_id: Id
     period: Period
     amount: Money  # cost and fee, given back whole

@@ -1,7 +1,7 @@
 """The insurance service wired to Kafka: its decider on the shared runtime, and the payer
 that releases and credits approved claims' payments and records lapses (see ``payer``).
-Nothing it holds is personal (member ids, account ids, digests), so there is nothing to seal
-or open here."""
+It holds no name, contact or document (member and account ids, ages, days, amounts,
+digests), so there is nothing to seal or open here."""
 
 from __future__ import annotations
 

@@ -101,6 +101,7 @@ class Policy:
     issued: i.PolicyIssued | None = None
     months: int = 0  # the whole term so far, renewals included
     paid_at: tuple[dt.datetime, ...] = ()  # when each period was paid, in order
+    collected_ids: tuple[str, ...] = ()  # ... and by which payment (its transfer id)
     lapsed: i.PolicyLapsed | None = None
     claim: i.ClaimOpened | None = None
     evidence: Mapping[str, i.EvidenceKind] = field(default_factory=dict)  # digest -> kind
@@ -249,7 +250,9 @@ def evolve(state: Policy, event: Contract) -> Policy:
             lapsed = state.lapsed
             if lapsed is not None and lapsed.period == event.period:
                 lapsed = None  # paid in time, on its way when the lapse was recorded
-            return replace(state, paid_at=(*state.paid_at, event.paid_at), lapsed=lapsed)
+            return replace(state, paid_at=(*state.paid_at, event.paid_at),
+                           collected_ids=(*state.collected_ids, event.transfer_id),
+                           lapsed=lapsed)
         case i.PolicyLapsed():
             return replace(state, lapsed=event)
         case i.ClaimOpened():
@@ -317,8 +320,14 @@ def _issue(state: Policy, command: i.IssuePolicy, context: Context) -> i.PolicyI
 def _collect(state: Policy, command: i.CollectPremium) -> i.PremiumCollected:
     issued = _issued(state)
     paid = len(state.paid_at)
+    if command.transfer_id in state.collected_ids:  # this very payment, delivered again
+        raise Rejected("PremiumAlreadyPaid", "this payment was collected already")
     if command.period <= paid:
-        raise Rejected("PremiumAlreadyPaid", f"period {command.period} is paid already")
+        raise Rejected("PeriodPaidBefore", f"period {command.period} was paid by another "
+                       "payment")
+    if command.member_id != issued.member_id or command.from_node != issued.from_node:
+        raise Rejected("NotHerPolicy", "the policy insures another member, or is paid from "
+                       "another node")
     if command.period > state.periods:
         raise Rejected("PolicyEnded", f"the term has {state.periods} periods")
     if command.period != paid + 1:
@@ -332,7 +341,8 @@ def _collect(state: Policy, command: i.CollectPremium) -> i.PremiumCollected:
         raise Rejected("PolicyLapsed", f"period {command.period} was due on "
                        f"{state.due_on(command.period)}: its grace period was over")
     return i.PremiumCollected(
-        policy_id=command.policy_id, period=command.period, amount=command.amount,
+        policy_id=command.policy_id, transfer_id=command.transfer_id, period=command.period,
+        amount=command.amount,
         from_node=command.from_node, paid_at=command.paid_at,
         due_on=state.due_on(command.period), paid_through=state.paid_through(paid + 1))
 
@@ -344,8 +354,8 @@ def reasons_for(state: Policy, exclusions: list[int]) -> list[i.ClaimReason]:
     assert issued is not None and claim is not None
     died = claim.died_on
     reasons = []
-    if not issued.starts_on <= died < state.ends_on:
-        reasons.append(i.ClaimReason.NOT_COVERED)
+    if not issued.starts_on <= died < state.ends_on or died < issued.issued_at.date():
+        reasons.append(i.ClaimReason.NOT_COVERED)  # (nobody insures a death already known)
     elif died < issued.starts_on + dt.timedelta(days=issued.waiting_days):
         reasons.append(i.ClaimReason.WAITING_PERIOD)
     if issued.starts_on <= died and state.lapsed_by(died, state.paid_by(died)) is not None:
@@ -362,8 +372,6 @@ def _assess(state: Policy, command: i.AssessClaim, context: Context) -> i.ClaimA
     issued = state.issued
     if state.decided():
         raise Rejected("ClaimAlreadyDecided", "the claim is decided")
-    if state.assessment is not None:
-        raise Rejected("ClaimAlreadyAssessed", "the claim is assessed already")
     _in_currency(command.repatriation_cost, issued.premium.currency)
     product = _product(context, issued.product_id)
     if any(index >= len(product.exclusions) for index in command.exclusions):

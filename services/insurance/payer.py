@@ -7,16 +7,19 @@ credited or returned, which the command processor shows it after every batch and
 rebuild, and the clock (the processor's: what is due is due by the clock the service decides
 by). For each payment due it sends, one after the other:
 
-1. ``ReleasePayment`` (command id ``<policy>/payment/<n>/release``);
-2. ``ReceiveBenefit`` to the payee's savings account (``<policy>/payment/<n>/credit``);
-3. ``ConfirmPayment``, or ``ReturnPayment`` if the account refused it, both under
-   ``<policy>/payment/<n>/settle``.
+1. ``ReleasePayment`` (command id ``<policy>/payment/<n>/release/<day>``);
+2. ``ReceiveBenefit`` to the payee's savings account (``<policy>/payment/<n>/credit/<day>``);
+3. ``ConfirmPayment``, or ``ReturnPayment`` if the account refused it for good (closed,
+   unknown, another product or currency), both under ``<policy>/payment/<n>/settle``.
 
-Because the ids are fixed, a payer killed anywhere in between (or two during a rebalance)
-repeats the steps and gets the logged answers back; and the account keeps every payment it
-was credited (``BenefitAlreadyReceived`` means credited, never returned), so a step repeated
-after its log forgot it changes nothing either. A lapse is sent as ``LapsePolicy`` under
-``<policy>/lapse/<period>``.
+A payer killed anywhere in between (or two during a rebalance) repeats the steps: the same
+day under the same ids, whose logged answers come back; another day under new ones, which
+the aggregates answer (``PaymentAlreadyReleased``; the account keeps every payment it was
+credited, ``BenefitAlreadyReceived``, read as credited, never returned). The day in the
+first two ids keeps a refusal that depends on the clock (``PaymentNotDue`` from an instance
+whose clock lagged) or a passing failure from being the logged answer for a week. Any other
+refusal of the account is tried again, never returned. A lapse is sent as ``LapsePolicy``
+under ``<policy>/lapse/<period>/<day>``.
 
 Reads ``{node}.replies``; writes ``{node}.insurance.commands`` and
 ``{node}.savings.commands``.
@@ -38,6 +41,11 @@ from services.runtime.client import CommandClient
 from services.runtime.errands import Errands
 
 log = logging.getLogger(__name__)
+
+#: What an account answers that means it will never take the payment: the payment goes back
+#: to the insurer (any other refusal, a service's bug or a clock out of step, is tried again).
+REFUSED_FOR_GOOD = frozenset({"UnknownAccount", "AccountClosed", "WrongProduct",
+                              "CurrencyMismatch"})
 
 
 def next_day(state: Policy) -> dt.date | None:
@@ -93,7 +101,8 @@ class Payer(Errands):
             elif state.claim is None and state.lapsed is None:
                 period = len(state.paid_at) + 1
                 await self.client.send(i.LapsePolicy(policy_id=policy_id), policy_id,
-                                       command_id=f"{policy_id}/lapse/{period}")
+                                       command_id=f"{policy_id}/lapse/{period}/"
+                                                  f"{self.clock().date()}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the sweep tries again; nothing is lost
@@ -110,7 +119,7 @@ class Payer(Errands):
             if number not in state.released:
                 reply = await self.client.send(
                     i.ReleasePayment(policy_id=policy_id, number=number), policy_id,
-                    command_id=f"{ids}/release")
+                    command_id=f"{ids}/release/{today}")
                 if not (reply.accepted or reply.code == "PaymentAlreadyReleased"):
                     log.warning("payer: payment %s of %s not released: %s", number, policy_id,
                                 reply.code)
@@ -118,12 +127,15 @@ class Payer(Errands):
             reply = await self.client.send(
                 s.ReceiveBenefit(account_id=payment.account_id, policy_id=policy_id,
                                  number=number, amount=payment.amount),
-                payment.account_id, command_id=f"{ids}/credit")
+                payment.account_id, command_id=f"{ids}/credit/{today}")
             if reply.accepted or reply.code == "BenefitAlreadyReceived":
                 settle = i.ConfirmPayment(policy_id=policy_id, number=number)
+            elif reply.code in REFUSED_FOR_GOOD:
+                settle = i.ReturnPayment(policy_id=policy_id, number=number, reason=reply.code)
             else:
-                settle = i.ReturnPayment(policy_id=policy_id, number=number,
-                                         reason=reply.code or "refused")
+                log.warning("payer: payment %s of %s not credited yet: %s", number, policy_id,
+                            reply.code)
+                return  # the sweep tries again
             await self.client.send(settle, policy_id, command_id=f"{ids}/settle")
 
     async def _sweep(self) -> None:

@@ -21,9 +21,10 @@ One consumer group (``{node}.federation.relay``) reads
     (``TransferSettled`` means it was done before).
   - ``PremiumSent`` (issue 25): ``CollectPremium`` to our insurance service, of the premium's
     time like a transfer, then a signed ``PremiumAnswered`` back (``PremiumAlreadyPaid``
-    counts as collected: the period was collected by this premium, delivered before);
+    counts as collected: this very payment was collected before; a period another payment
+    paid is refused, ``PeriodPaidBefore``, and goes back);
   - ``PremiumAnswered``: ``ConfirmPremium`` or ``RefundPremium`` to our savings service
-    (``PremiumAlreadyPaid`` means it was settled before).
+    (``TransferSettled`` means it was settled before).
 
   Our own ``PremiumPaid`` events leave as ``PremiumSent``, like ``SavingsSentHome``.
 
@@ -66,7 +67,6 @@ from schemas.federation import (
     PremiumSent,
     SavingsTransferAnswered,
     SavingsTransferSent,
-    premium_transfer_id,
 )
 from schemas.registry import Contract
 from schemas.topics import check_node, events_topic, federation_group, federation_topic
@@ -90,7 +90,7 @@ STEP_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: Rejections that mean the step was already done under another command id.
 ALREADY_RECEIVED = "TransferAlreadyReceived"
 ALREADY_SETTLED = "TransferSettled"
-#: ... for a premium: collected at home, settled at the host.
+#: ... for a premium at the insurer's node: this very payment was collected before.
 PREMIUM_DONE = "PremiumAlreadyPaid"
 
 
@@ -259,7 +259,7 @@ class Relay:
                     to_account_id=event.to_account_id, amount=event.received)
             case s.PremiumPaid():
                 sent = PremiumSent(
-                    transfer_id=premium_transfer_id(event.policy_id, event.period),
+                    transfer_id=event.premium_id, member_id=event.member_id,
                     policy_id=event.policy_id, period=event.period, from_node=self.node,
                     from_account_id=event.account_id, to=event.to_node, premium=event.premium,
                     paid_at=envelope.time)
@@ -369,8 +369,9 @@ class Relay:
         """Collect a premium a peer's account paid for a policy of ours, then answer it."""
         command_id = step_id(sender, sent.from_account_id, sent.transfer_id, "collect")
         reply = await self._ask(tp, i.CollectPremium(
-            policy_id=sent.policy_id, period=sent.period, amount=sent.premium,
-            from_node=sender, paid_at=sent.paid_at), sent.policy_id, command_id,
+            policy_id=sent.policy_id, transfer_id=sent.transfer_id, member_id=sent.member_id,
+            period=sent.period, amount=sent.premium, from_node=sender, paid_at=sent.paid_at),
+            sent.policy_id, command_id,
             sent.transfer_id, time=min(message.envelope.time, clocks.now()))
         accepted = reply.accepted or reply.code == PREMIUM_DONE
         answer = PremiumAnswered(
@@ -386,19 +387,18 @@ class Relay:
                               answer: PremiumAnswered) -> None:
         """Mark a premium of ours delivered, or refund it, as the insurer's node answered."""
         command: Contract = (
-            s.ConfirmPremium(account_id=answer.from_account_id, policy_id=answer.policy_id,
-                             period=answer.period, by_node=sender)
+            s.ConfirmPremium(account_id=answer.from_account_id, premium_id=answer.transfer_id,
+                             by_node=sender)
             if answer.accepted else
-            s.RefundPremium(account_id=answer.from_account_id, policy_id=answer.policy_id,
-                            period=answer.period, by_node=sender,
-                            reason=answer.code or "Refused"))
+            s.RefundPremium(account_id=answer.from_account_id, premium_id=answer.transfer_id,
+                            by_node=sender, reason=answer.code or "Refused"))
         reply = await self._ask(tp, command, answer.from_account_id,
                                 step_id(sender, answer.from_account_id, answer.transfer_id,
                                         "settle"),
                                 answer.transfer_id)
         if reply.accepted:
             self.counts["premiums delivered" if answer.accepted else "premiums refunded"] += 1
-        elif reply.code == PREMIUM_DONE:
+        elif reply.code == ALREADY_SETTLED:
             self.counts["settled before"] += 1
         else:
             self.counts["answers not applied"] += 1
@@ -456,8 +456,8 @@ class _OwnEvents:
         chain = self.chains.get(envelope.subject, Chain())
         if not chain.continues(envelope.sequence, envelope.previousid):
             if isinstance(message.payload, s.SavingsSentHome | s.PremiumPaid):
-                log.warning("money out of account %s is off its chain (a stale writer's); "
-                            "not sent", envelope.subject)
+                log.warning("event %s is off its account's chain (a stale writer's); "
+                            "its money is not sent", envelope.id)
             return None
         return message
 

@@ -20,7 +20,7 @@ from services import config
 
 VARIABLE = "COOPBRIDGE_CLOCK_FILE"
 
-_cache: dict[str, tuple[int, float]] = {}  # path -> (its mtime in ns, offset in seconds)
+_cache: dict[str, tuple[tuple[int, int], float]] = {}  # path -> ((inode, mtime ns), offset)
 
 
 def moved_by(path: Path, seconds: float) -> None:
@@ -48,13 +48,21 @@ def offset() -> float:
         raise config.ConfigError(f"{VARIABLE} moves the clock: not in production")
     path = Path(name)
     try:
-        mtime = path.stat().st_mtime_ns
+        found = path.stat()
     except FileNotFoundError:
         return 0.0
+    version = (found.st_ino, found.st_mtime_ns)  # a file replaced whole is a new inode
     cached = _cache.get(name)
-    if cached is None or cached[0] != mtime:
-        cached = _cache[name] = (mtime, read_offset(path))
+    if cached is None or cached[0] != version:
+        cached = _cache[name] = (version, read_offset(path))
     return cached[1]
+
+
+def refuse_to_start_moved() -> None:
+    """A service does not start in production with ``COOPBRIDGE_CLOCK_FILE`` set (rather than
+    failing at its first decision)."""
+    if os.environ.get(VARIABLE) and config.production():
+        raise config.ConfigError(f"{VARIABLE} moves the clock: not in production")
 
 
 def now() -> dt.datetime:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services import config
+from services.runtime import clock
 from services.runtime.datakeys import DataKeys
 from services.runtime.processor import CommandProcessor
 
@@ -82,6 +83,7 @@ async def _until_stopped(service: Service | CommandProcessor, name: str, node: s
 
 def run_service(factory: ServiceFactory, node: str | None = None) -> None:
     config.refuse_to_start_without_keys(node, keys_used(factory))
+    clock.refuse_to_start_moved()
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -44,7 +44,6 @@ from services.savings.state import (
     PremiumOut,
     TransferHome,
     evolve,
-    premium_key,
 )
 
 #: A repayment more than this many days before its due date counts as early.
@@ -160,15 +159,16 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
         case s.PayPremium():
             return [_pay_premium(state, command, context)]
         case s.ConfirmPremium():
-            _premium_out(state, command.policy_id, command.period, command.by_node)
+            out = _premium_out(state, command.premium_id, command.by_node)
             return [s.PremiumDelivered(account_id=command.account_id,
-                                       policy_id=command.policy_id, period=command.period)]
+                                       premium_id=command.premium_id, policy_id=out.policy_id,
+                                       period=out.period)]
         case s.RefundPremium():
-            out = _premium_out(state, command.policy_id, command.period, command.by_node)
+            out = _premium_out(state, command.premium_id, command.by_node)
             return [s.PremiumRefunded(
-                account_id=command.account_id, policy_id=command.policy_id,
-                period=command.period, amount=state.money(out.debit), reason=command.reason,
-                balance=state.money(state.balance + out.debit))]
+                account_id=command.account_id, premium_id=command.premium_id,
+                policy_id=out.policy_id, period=out.period, amount=state.money(out.debit),
+                reason=command.reason, balance=state.money(state.balance + out.debit))]
         case s.ReceiveBenefit():
             if (command.policy_id, command.number) in state.benefits_received:  # first
                 raise Rejected("BenefitAlreadyReceived", "this payment was credited already")
@@ -187,8 +187,11 @@ def _pay_premium(state: Account, command: s.PayPremium, context: Context) -> s.P
     _usable(state, s.Product.SAVINGS)
     if command.member_id != state.member_id:
         raise Rejected("WrongBeneficiary", "this account belongs to another member")
-    key = premium_key(command.policy_id, command.period)
-    if key in state.premiums_out or key in state.premiums_paid:
+    if _sent_before(state, command.premium_id):
+        raise Rejected("DuplicateTransfer", "money with this id left this account already")
+    key = (command.policy_id, command.period)
+    if key in state.premiums_paid or any((out.policy_id, out.period) == key
+                                         for out in state.premiums_out.values()):
         raise Rejected("PremiumAlreadyPaid", f"period {command.period} of this policy is paid "
                        "or on its way already")
     if command.premium.amount <= 0:
@@ -202,22 +205,21 @@ def _pay_premium(state: Account, command: s.PayPremium, context: Context) -> s.P
     fee = rates.fee("*", cost)
     _covered(state, cost.amount + fee.amount)
     return s.PremiumPaid(
-        account_id=command.account_id, member_id=command.member_id,
+        account_id=command.account_id, premium_id=command.premium_id,
+        member_id=command.member_id,
         policy_id=command.policy_id, period=command.period, premium=command.premium,
         to_node=command.to_node, cost=cost, fee=fee, rate=quote.rate, rate_date=quote.date,
         balance=state.money(state.balance - cost.amount - fee.amount))
 
 
-def _premium_out(state: Account, policy_id: str, period: int, by_node: str) -> PremiumOut:
+def _premium_out(state: Account, premium_id: str, by_node: str) -> PremiumOut:
     if not state.opened:
         raise Rejected("UnknownAccount", "no account has this id")
-    key = premium_key(policy_id, period)
-    if key in state.premiums_paid:
-        raise Rejected("PremiumAlreadyPaid", "this premium was delivered already")
-    out = state.premiums_out.get(key)
+    if premium_id in state.premiums_settled:
+        raise Rejected("TransferSettled", "this premium was delivered or refunded already")
+    out = state.premiums_out.get(premium_id)
     if out is None:
-        raise Rejected("UnknownTransfer", "no premium of this policy and period left this "
-                       "account")
+        raise Rejected("UnknownTransfer", "no premium with this id left this account")
     if out.to_node != by_node:
         raise Rejected("WrongNode", "only the insurer's node settles this premium")
     return out
@@ -368,11 +370,12 @@ def _send_home(state: Account, command: s.TransferSavingsHome,
 
 
 def _sent_before(state: Account, money_id: str) -> bool:
-    """Whether a remittance or a transfer home left this account under this id: an id names
-    one movement of money out of an account, whichever way it went, so the courier, the relay
-    and anyone reading the log never take one for the other."""
+    """Whether a remittance, a transfer home or a premium left this account under this id: an
+    id names one movement of money out of an account, whichever way it went, so the courier,
+    the relay and anyone reading the log never take one for the other."""
     return any(money_id in ids for ids in (state.pending, state.settled, state.transfers_home,
-                                           state.transfers_settled))
+                                           state.transfers_settled, state.premiums_out,
+                                           state.premiums_settled))
 
 
 def _usable(state: Account, product: s.Product | None) -> None:

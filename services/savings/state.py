@@ -52,15 +52,13 @@ class TransferHome:
 @dataclass(frozen=True)
 class PremiumOut:
     """A premium paid to an insurer at another node and not settled yet (the relay carries
-    it), under ``premium_key(policy, period)``."""
+    it), under its premium id."""
 
+    policy_id: str
+    period: int
     debit: int  # cost and fee: what a refund gives back
     to_node: str
     premium: Money  # what the insurer is to collect
-
-
-def premium_key(policy_id: str, period: int) -> str:
-    return f"{policy_id}/{period}"
 
 
 @dataclass(frozen=True)
@@ -82,8 +80,9 @@ class Account:
     transfers_settled: frozenset[str] = frozenset()  # sent home and delivered or refunded
     #: credited transfers: (from node, from account, transfer id)
     transfers_received: frozenset[tuple[str, str, str]] = frozenset()
-    premiums_out: Mapping[str, PremiumOut] = field(default_factory=dict)
-    premiums_paid: frozenset[str] = frozenset()  # delivered to the insurer
+    premiums_out: Mapping[str, PremiumOut] = field(default_factory=dict)  # by premium id
+    premiums_paid: frozenset[tuple[str, int]] = frozenset()  # (policy, period) delivered
+    premiums_settled: frozenset[str] = frozenset()  # premium ids delivered or refunded
     benefits_received: frozenset[tuple[str, int]] = frozenset()  # (policy, payment number)
 
     def money(self, amount: int) -> Money:
@@ -149,15 +148,19 @@ def evolve(state: Account, event: Contract) -> Account:
                            transfers_settled=state.transfers_settled | {event.transfer_id},
                            balance=event.balance.amount if refunded else state.balance)
         case s.PremiumPaid():
-            out = {**state.premiums_out, premium_key(event.policy_id, event.period): PremiumOut(
-                event.cost.amount + event.fee.amount, event.to_node, event.premium)}
+            out = {**state.premiums_out, event.premium_id: PremiumOut(
+                event.policy_id, event.period, event.cost.amount + event.fee.amount,
+                event.to_node, event.premium)}
             return replace(state, balance=event.balance.amount, premiums_out=out)
         case s.PremiumDelivered() | s.PremiumRefunded():
-            key = premium_key(event.policy_id, event.period)
-            out = {k: v for k, v in state.premiums_out.items() if k != key}
+            out = {k: v for k, v in state.premiums_out.items() if k != event.premium_id}
+            settled = state.premiums_settled | {event.premium_id}
             if isinstance(event, s.PremiumRefunded):
-                return replace(state, premiums_out=out, balance=event.balance.amount)
-            return replace(state, premiums_out=out, premiums_paid=state.premiums_paid | {key})
+                return replace(state, premiums_out=out, premiums_settled=settled,
+                               balance=event.balance.amount)
+            return replace(state, premiums_out=out, premiums_settled=settled,
+                           premiums_paid=state.premiums_paid | {(event.policy_id,
+                                                                 event.period)})
         case s.BenefitReceived():
             return replace(state, balance=event.balance.amount, benefits_received=(
                 state.benefits_received | {(event.policy_id, event.number)}))

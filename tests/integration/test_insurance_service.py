@@ -104,7 +104,8 @@ async def test_a_death_abroad_pays_home_twelve_months_once_across_kill_9(node, t
                 paid_on = due + dt.timedelta(days=20 if period == 7 else 0)  # 7: within grace
                 move_to(paid_on)
                 await send(i.CollectPremium(
-                    policy_id=policy, period=period, amount=usd(1_500), from_node="us",
+                    policy_id=policy, transfer_id=new_id(), member_id=member, period=period,
+                    amount=usd(1_500), from_node="us",
                     paid_at=dt.datetime.combine(paid_on, dt.time(9), tzinfo=dt.UTC)))
             died_on = add_months(start, 6) + dt.timedelta(days=25)
             move_to(died_on + dt.timedelta(days=2))

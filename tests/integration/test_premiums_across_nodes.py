@@ -2,12 +2,14 @@
 by their relays: Rosa's policy is with an insurer at home; each premium leaves her host
 savings account whole and is collected on her policy once, even when every message between
 the nodes arrives twice (as MirrorMaker 2 may copy them); a premium the insurer refuses
-(out of order) comes back whole with its fee; and money is conserved across both nodes:
+(out of order) comes back whole with its fee, and is collected when paid again in order
+(under a new payment id); and money is conserved across both nodes:
 what the insurer collected is what left her account less the disclosed fees, at the
 disclosed rate."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 
@@ -30,7 +32,7 @@ from tests.integration.test_relay import (  # noqa: F401 (the fixture)
     rosa_at_both,
     serving,
 )
-from tests.integration.test_savings_service import savings_events, wait_for_event
+from tests.integration.test_savings_service import savings_events
 
 pytestmark = pytest.mark.kafka
 
@@ -62,20 +64,31 @@ async def test_premiums_cross_once_come_back_whole_when_refused_and_money_is_con
             payees=[i.Payee(account_id=world.her_account_at_home, share_percent=100)]), policy)
         assert issued.accepted, issued.payload
 
-        async def pay(period: int):
+        async def pay(period: int) -> None:
             reply = await host.client.send(s.PayPremium(
-                account_id=world.rosas_account, member_id=world.rosa, policy_id=policy,
-                period=period, premium=Money(1_500, "USD"), to_node=home.id),
-                world.rosas_account)
+                account_id=world.rosas_account, premium_id=new_id(), member_id=world.rosa,
+                policy_id=policy, period=period, premium=Money(1_500, "USD"),
+                to_node=home.id), world.rosas_account)
             assert reply.accepted, reply.payload
 
+        async def settled(kind, count: int) -> None:
+            for _ in range(150):
+                found = [e for e in await savings_events(bootstrap, host.id,
+                                                         world.rosas_account)
+                         if isinstance(e, kind)]
+                if len(found) >= count:
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"fewer than {count} {kind.__name__}")
+
         await pay(1)
-        await wait_for_event(bootstrap, host.id, world.rosas_account, s.PremiumDelivered)
+        await settled(s.PremiumDelivered, 1)
         await pay(3)  # period 2 is unpaid: the insurer refuses it, the host refunds it
-        await wait_for_event(bootstrap, host.id, world.rosas_account, s.PremiumRefunded)
+        await settled(s.PremiumRefunded, 1)
         await pay(2)
-        await relayed_to_the_end(bootstrap, host, home)  # period 2 collected and answered
-        await relayed_to_the_end(bootstrap, host, home)
+        await settled(s.PremiumDelivered, 2)
+        await pay(3)  # refunded before, paid again under a new id: collected now
+        await settled(s.PremiumDelivered, 3)
         # every message between the nodes arrives a second time, byte for byte
         producer = kafka_clients.producer(bootstrap)
         await producer.start()
@@ -93,21 +106,23 @@ async def test_premiums_cross_once_come_back_whole_when_refused_and_money_is_con
     at_host = await savings_events(bootstrap, host.id, world.rosas_account)
     collected = [e for e in await policy_events(bootstrap, home.id, policy)
                  if isinstance(e, i.PremiumCollected)]
-    assert [e.period for e in collected] == [1, 2]  # each once, in order
+    assert [e.period for e in collected] == [1, 2, 3]  # each once, in order
     paid = [e for e in at_host if isinstance(e, s.PremiumPaid)]
     refunded = [e for e in at_host if isinstance(e, s.PremiumRefunded)]
-    assert [e.period for e in paid] == [1, 3, 2]
+    assert [e.period for e in paid] == [1, 3, 2, 3]
     assert [e.period for e in refunded] == [3]
-    [three] = [e for e in paid if e.period == 3]
-    assert refunded[0].amount.amount == three.cost.amount + three.fee.amount  # whole
-    assert sorted(e.period for e in at_host if isinstance(e, s.PremiumDelivered)) == [1, 2]
+    refused = paid[1]
+    assert refunded[0].premium_id == refused.premium_id
+    assert refunded[0].amount.amount == refused.cost.amount + refused.fee.amount  # whole
+    assert sorted(e.period for e in at_host if isinstance(e, s.PremiumDelivered)) == [1, 2, 3]
     # conserved: left the account = cost + fee of the collected ones; collected = the premiums
-    kept = [e for e in paid if e.period in (1, 2)]
+    kept = [e for e in paid if e is not refused]
+    assert [e.transfer_id for e in collected] == [e.premium_id for e in kept]
     balances = [e.balance for e in at_host if hasattr(e, "balance")]
     assert balances[-1] == Money(
         50_000 - sum(e.cost.amount + e.fee.amount for e in kept), "EUR")
     for e in kept:
-        [got] = [c for c in collected if c.period == e.period]
+        [got] = [c for c in collected if c.transfer_id == e.premium_id]
         assert got.amount == e.premium
         # what arrived, at the disclosed rate, is what the account paid less the fee
         assert abs(to_major(e.premium) * Decimal(e.rate) - to_major(e.cost)) <= Decimal("0.005")

@@ -22,12 +22,12 @@ from services.training.domain import TRAINING
 PINNED = {
     ("membership", "cooperative"): (1, "fb393389ed24455a"),  # issue 23: names (empty before)
     ("membership", "member"): (1, "3c301905c2c5fbdc"),  # issue 23: accesses; a use of consent: no change
-    ("savings", "account"): (1, "e573554e3cc52c97"),  # issue 25: premiums, benefits: no change
+    ("savings", "account"): (1, "81410bb4d0076719"),  # issue 25: premiums, benefits: no change
     ("training", "course"): (1, "371315e8140c75fe"),
     ("governance", "bylaws"): (1, "c5ba8cc89723f27d"),
     ("governance", "assembly"): (1, "c8879f51ef5f41ed"),
     ("insurance", "product"): (1, "bd5d994009ad9e25"),
-    ("insurance", "policy"): (1, "de61b77ed93b752a"),
+    ("insurance", "policy"): (1, "1a8d244f861b1038"),
 }
 
 

@@ -66,14 +66,15 @@ async def an_insured_member(node) -> tuple[str, str]:
                                         "name": {"text": "Repatriation cover"},
                                         "exclusions": [{"text": "Guerra"}]}  # a catalogue
     # her host node's relay issues the policy and brings her premiums (no partner mutation)
+    member = new_id()
     issued = await node.commands.send(i.IssuePolicy(
-        policy_id=policy, product_id=product, member_id=new_id(), from_node="us",
+        policy_id=policy, product_id=product, member_id=member, from_node="us",
         starts_on=node.now.date(), age=34, average_remittance=Money(25_000, "USD"),
         payees=[i.Payee(account_id=new_id(), share_percent=100)]))
     assert issued.payload.accepted, issued.payload
     paid = await node.commands.send(i.CollectPremium(
-        policy_id=policy, period=1, amount=Money(1_500, "USD"), from_node="us",
-        paid_at=node.now))
+        policy_id=policy, transfer_id=new_id(), member_id=member, period=1,
+        amount=Money(1_500, "USD"), from_node="us", paid_at=node.now))
     assert paid.payload.accepted, paid.payload
     return product, policy
 
@@ -91,8 +92,7 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
     _, policy = await an_insured_member(node)
     funeral = new_id()
     with node.on("2027-01-10"):  # after the 30 days of waiting, period 2 within its grace
-        claim = {"policyId": policy, "claimId": new_id(), "diedOn": "2027-01-08",
-                 "notifiedBy": "us"}
+        claim = {"policyId": policy, "claimId": new_id(), "diedOn": "2027-01-08"}
         assert (await node.mutate("openClaim", claim, MADRID_STAFF))["__typename"] == \
             "NotAuthorized"
         assert (await node.mutate("openClaim", claim, ANA))["__typename"] == "CommandAccepted"
@@ -103,8 +103,9 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
         assessment = {"policyId": policy,
                       "repatriationCost": {"amount": "3500.00", "currency": "USD"},
                       "repatriationAccountId": funeral}
-        assert (await node.mutate("assessClaim", assessment, MADRID_ADMIN))["__typename"] \
-            == "NotAuthorized"
+        for outsider in (MADRID_ADMIN, ADMIN):  # the node admin neither: a token of nobody's
+            assert (await node.mutate("assessClaim", assessment, outsider))["__typename"] \
+                == "NotAuthorized"
         with_a_name = await node.run(
             "mutation($input: AssessClaimInput!) { assessClaim(input: $input) { __typename } }",
             ANA, input={**assessment, "by": staff_ref(NODE, BEN)})
@@ -117,6 +118,8 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
         assert (await node.mutate("approveClaim", {"policyId": policy}, BEN))["__typename"] \
             == "CommandAccepted"
         seen = (await node.ok(POLICY, BEN, id=policy))["insurancePolicy"]
+        notified = node.views.get("policies", policy).claim.notified_by
+    assert notified == NODE  # a death recorded at the insurer is notified by its node
     assert seen["status"] == "claimed" and seen["periodsPaid"] == 1
     assert seen["monthlyBenefit"] == seen["averageRemittance"] == {"amount": "250.00"}
     claim_seen = seen["claim"]

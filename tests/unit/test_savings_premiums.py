@@ -38,18 +38,23 @@ def usd(amount: int) -> Money:
     return Money(amount, "USD")
 
 
-def pay(period=1, premium=1_500, member=ROSA, account=SAVINGS) -> s.PayPremium:
-    return s.PayPremium(account_id=account, member_id=member, policy_id=POLICY,
-                        period=period, premium=usd(premium), to_node="sv")
+def premium_id(period: int, attempt: int = 0) -> str:
+    return f"0192d3c4-0000-7000-8000-{period:06d}{attempt:06d}"
 
 
-def confirm(period=1, by_node="sv") -> s.ConfirmPremium:
-    return s.ConfirmPremium(account_id=SAVINGS, policy_id=POLICY, period=period,
+def pay(period=1, premium=1_500, member=ROSA, account=SAVINGS, attempt=0) -> s.PayPremium:
+    return s.PayPremium(account_id=account, premium_id=premium_id(period, attempt),
+                        member_id=member, policy_id=POLICY, period=period,
+                        premium=usd(premium), to_node="sv")
+
+
+def confirm(period=1, by_node="sv", attempt=0) -> s.ConfirmPremium:
+    return s.ConfirmPremium(account_id=SAVINGS, premium_id=premium_id(period, attempt),
                             by_node=by_node)
 
 
-def refund(period=1, by_node="sv") -> s.RefundPremium:
-    return s.RefundPremium(account_id=SAVINGS, policy_id=POLICY, period=period,
+def refund(period=1, by_node="sv", attempt=0) -> s.RefundPremium:
+    return s.RefundPremium(account_id=SAVINGS, premium_id=premium_id(period, attempt),
                            by_node=by_node, reason="PolicyLapsed")
 
 
@@ -78,10 +83,12 @@ def test_never_a_partial_premium_and_never_an_overdraft():
 def test_each_period_once_while_on_its_way_and_once_collected():
     history = saved()
     history += when(history, pay())
-    rejected(history, pay(), "PremiumAlreadyPaid")  # the standing instruction, again
+    rejected(history, pay(), "DuplicateTransfer")  # the same payment, again
+    rejected(history, pay(attempt=1), "PremiumAlreadyPaid")  # another, while it travels
     history += when(history, confirm())
-    rejected(history, pay(), "PremiumAlreadyPaid")
-    rejected(history, confirm(), "PremiumAlreadyPaid")  # the relay, again
+    rejected(history, pay(attempt=1), "PremiumAlreadyPaid")  # the period, by another payment
+    rejected(history, pay(), "DuplicateTransfer")  # this payment's id left already
+    rejected(history, confirm(), "TransferSettled")  # the relay, again
     history += when(history, pay(period=2))
     assert [e for e in history if isinstance(e, s.PremiumPaid)][-1].period == 2
 
@@ -95,8 +102,11 @@ def test_a_refused_premium_comes_back_whole_and_may_be_paid_again():
     assert back.amount == eur(paid.cost.amount + paid.fee.amount)
     assert back.balance == eur(10_000)
     history.append(back)
-    rejected(history, confirm(), "UnknownTransfer")
-    assert when(history, pay())[0].period == 1
+    rejected(history, confirm(), "TransferSettled")
+    rejected(history, confirm(attempt=1), "UnknownTransfer")
+    rejected(history, pay(), "DuplicateTransfer")  # a new payment has a new id
+    again = when(history, pay(attempt=1))[0]
+    assert again.period == 1 and again.premium_id == premium_id(1, 1)
 
 
 def test_only_her_own_savings_account_pays_and_it_does_not_close_with_a_premium_out():
@@ -124,7 +134,7 @@ def test_a_benefit_payment_is_credited_once():
 
 
 STEPS = st.lists(st.tuples(st.sampled_from(["pay", "confirm", "refund", "deposit"]),
-                           st.integers(1, 4)), max_size=30)
+                           st.integers(1, 4), st.integers(0, 2)), max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
@@ -132,8 +142,10 @@ STEPS = st.lists(st.tuples(st.sampled_from(["pay", "confirm", "refund", "deposit
 def test_money_is_conserved_and_each_period_collected_at_most_once(steps):
     history = saved(3_000)  # two premiums and their fees, not three
     deposits = 3_000
-    for step, period in steps:
-        command = {"pay": pay(period), "confirm": confirm(period), "refund": refund(period),
+    for step, period, attempt in steps:
+        command = {"pay": pay(period, attempt=attempt),
+                   "confirm": confirm(period, attempt=attempt),
+                   "refund": refund(period, attempt=attempt),
                    "deposit": s.DepositFunds(account_id=SAVINGS, amount=eur(2_000))}[step]
         try:
             events = when(history, command)
@@ -157,3 +169,5 @@ def test_money_is_conserved_and_each_period_collected_at_most_once(steps):
         for e in once:
             standing += {s.PremiumPaid: 1, s.PremiumRefunded: -1}.get(type(e), 0)
             assert standing in (0, 1)
+    ids = [e.premium_id for e in paid]
+    assert len(ids) == len(set(ids))  # one id, one payment
