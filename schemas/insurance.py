@@ -215,10 +215,10 @@ class ProductWithdrawn(Contract, frozen=True, kw_only=True):
 class IssuePolicy(Contract, frozen=True, kw_only=True):
     """Issue a policy of a product to a member of a cooperative at ``from_node`` (the relay
     carries her application from there, with her ``insurance`` consent). Her age at the start
-    is in the band (else AgeOutsideBand); the monthly benefit is ``requested_benefit`` if she
-    named one, else her ``average_remittance`` of the last 12 months (which her host node
-    computed and discloses), at most the product's cap; it is above zero (else
-    ValidationError). Payees' shares add up to 100 (else ValidationError). The product is
+    is in the band (else AgeOutsideBand); the monthly benefit is her ``average_remittance`` of
+    the last 12 months (which her host node computed and discloses), or less if she names a
+    ``requested_benefit`` (any amount when she has no remittance history), at most the
+    product's cap; it is above zero (else ValidationError). Payees' shares add up to 100 (else ValidationError). The product is
     offered (else UnknownProduct, ProductWithdrawn), amounts are in its currency (else
     CurrencyMismatch), the id is new (else PolicyAlreadyIssued)."""
 
@@ -261,8 +261,8 @@ class PolicyIssued(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "RenewPolicy", key="policy_id")
 class RenewPolicy(Contract, frozen=True, kw_only=True):
     """Renew the policy for another term, at the same premium. It is issued (else
-    UnknownPolicy), its term is running or ended at most its grace period ago (else
-    PolicyEnded), it has not lapsed (else PolicyLapsed) and no claim is open (else
+    UnknownPolicy), its term is still running (else PolicyEnded: a renewal never covers a
+    gap backwards), it has not lapsed (else PolicyLapsed) and no claim is open (else
     PolicyClaimed); her age at the renewal (``age``) is in the band (else AgeOutsideBand)."""
 
     policy_id: Id

@@ -164,7 +164,7 @@ def decide(state: Policy, command: Contract, context: Context) -> list[Contract]
             issued = _issued(state)
             if state.claim is not None:
                 raise Rejected("PolicyClaimed", "a claim is open on the policy")
-            if today > state.ends_on + dt.timedelta(days=issued.grace_days):
+            if today >= state.ends_on:  # a renewal never covers a gap backwards
                 raise Rejected("PolicyEnded", f"the term ended on {state.ends_on}")
             if state.lapsed is not None or state.lapsed_by(today) is not None:
                 raise Rejected("PolicyLapsed", "the policy lapsed: it is not renewed")
@@ -298,6 +298,9 @@ def _issue(state: Policy, command: i.IssuePolicy, context: Context) -> i.PolicyI
         raise Rejected("ValidationError", "the payees' shares add up to 100")
     wanted = (command.average_remittance if command.requested_benefit is None
               else command.requested_benefit)
+    if command.average_remittance.amount and wanted.amount > command.average_remittance.amount:
+        raise Rejected("ValidationError", "the monthly benefit is at most her average "
+                       "remittance: it keeps what the family lives on, no more")
     monthly = min(wanted.amount, product.monthly_benefit_cap.amount)
     if monthly == 0:
         raise Rejected("ValidationError", "the monthly benefit is above zero: with no "

@@ -166,6 +166,8 @@ def test_the_benefit_is_her_average_remittance_capped_by_the_product():
     assert Book().state.issued.monthly_benefit == usd(25_000)
     assert Book(average_remittance=usd(90_000)).state.issued.monthly_benefit == usd(30_000)
     assert Book(requested_benefit=usd(10_000)).state.issued.monthly_benefit == usd(10_000)
+    no_history = Book(average_remittance=usd(0), requested_benefit=usd(20_000))
+    assert no_history.state.issued.monthly_benefit == usd(20_000)
     issued = Book().state.issued
     assert issued.average_remittance == usd(25_000)  # disclosed on the policy
     assert issued.ends_on == dt.date(2028, 1, 15) and issued.premium == usd(1_500)
@@ -176,6 +178,7 @@ def test_the_benefit_is_her_average_remittance_capped_by_the_product():
     ({"age": 61}, "AgeOutsideBand"),
     ({"average_remittance": Money(25_000, "MXN")}, "CurrencyMismatch"),
     ({"average_remittance": usd(0)}, "ValidationError"),  # no history and no benefit named
+    ({"requested_benefit": usd(25_001)}, "ValidationError"),  # more than she sends home
     ({"payees": [i.Payee(account_id=MOTHER, share_percent=60)]}, "ValidationError"),
     ({"payees": [i.Payee(account_id=MOTHER, share_percent=50),
                  i.Payee(account_id=MOTHER, share_percent=50)]}, "ValidationError"),
@@ -249,6 +252,10 @@ def test_a_renewal_adds_a_term_and_checks_her_age_again():
     assert book.state.ends_on == dt.date(2029, 1, 15) and book.state.periods == 24
     assert book.refused(i.RenewPolicy(policy_id=POLICY_ID, age=61),
                         at(START + dt.timedelta(days=301))) == "AgeOutsideBand"
+    for period in range(11, 25):
+        book.pay(period, book.due(period))
+    assert book.refused(i.RenewPolicy(policy_id=POLICY_ID, age=36),
+                        at(dt.datetime(2029, 1, 20, tzinfo=dt.UTC))) == "PolicyEnded"
 
 
 # -- claims ---------------------------------------------------------------------------------
