@@ -139,3 +139,35 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
                                       "payPremium", "receiveBenefit"])
 def test_what_the_relay_and_the_payer_send_is_no_partners_mutation(internal):
     assert internal not in SCHEMA._schema.mutation_type.fields
+
+
+async def test_a_renewal_a_rejection_and_a_withdrawn_product_over_graphql(node):
+    product, policy = await an_insured_member(node)
+    assert (await node.mutate("renewPolicy", {"policyId": policy, "age": 35},
+                              MADRID_ADMIN))["__typename"] == "NotAuthorized"
+    with node.on("2027-01-20"):  # only period 1 is paid: period 2's grace ended on the 15th
+        renewed = await node.mutate("renewPolicy", {"policyId": policy, "age": 35}, ANA)
+        assert renewed["code"] == "PolicyLapsed", renewed
+    with node.on("2026-11-20"):  # five days in, it runs: renewed for a second year
+        assert (await node.mutate("renewPolicy", {"policyId": policy, "age": 35},
+                                  ANA))["__typename"] == "CommandAccepted"
+        assert node.views.get("policies", policy).ends_on.isoformat() == "2028-11-15"
+        assert (await node.mutate("openClaim", {"policyId": policy, "claimId": new_id(),
+                                                "diedOn": "2026-11-18"}, BEN))["__typename"] \
+            == "CommandAccepted"
+        assessed = await node.mutate("assessClaim", {
+            "policyId": policy, "repatriationCost": {"amount": "0", "currency": "USD"}}, BEN)
+        assert assessed["__typename"] == "CommandAccepted"  # within the waiting period
+        rejected = await node.mutate("rejectClaim", {"policyId": policy,
+                                                     "reasons": ["WAITING_PERIOD"]}, ANA)
+        assert rejected["__typename"] == "CommandAccepted"
+        seen = (await node.ok(POLICY, MARTA, id=policy))["insurancePolicy"]["claim"]
+    assert seen["status"] == "rejected" and seen["reasons"] == ["waiting_period"]
+    assert seen["recommendation"] == "reject" and seen["payments"] == []
+    assert (await node.mutate("withdrawProduct", {"productId": product},
+                              ANA))["__typename"] == "NotAuthorized"  # a setting: admins'
+    assert (await node.mutate("withdrawProduct", {"productId": product},
+                              MARTA))["__typename"] == "CommandAccepted"
+    read = await node.ok('query($id: ID!) { insuranceProduct(id: $id) { withdrawn } }',
+                         MADRID_STAFF, id=product)
+    assert read["insuranceProduct"] == {"withdrawn": True}
