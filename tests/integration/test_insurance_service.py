@@ -20,8 +20,12 @@ from schemas import membership as m
 from schemas import savings as s
 from schemas.fields import Money, add_months
 from schemas.topics import events_topic
+from services.insurance.domain import INSURANCE
+from services.insurance.payer import Payer
 from services.runtime import clock, kafka_clients
+from services.runtime.client import CommandClient
 from services.runtime.ids import new_id
+from services.runtime.processor import CommandProcessor
 from services.savings.app import savings_processor
 from tests.integration.membership_world import (
     ServiceProcess,
@@ -153,3 +157,102 @@ async def test_a_death_abroad_pays_home_twelve_months_once_across_kill_9(node, t
     assert received[-1].balance == approved.total  # what the family got is what was paid
     assert settled[-1].credited_total == released[-1].released_total == approved.total
     assert not [e for e in history if isinstance(e, i.PolicyLapsed)]  # paid within grace
+
+
+class DiesAfter:
+    """A payer's command client that dies, as a killed process does, right after the first
+    command of ``kind`` was answered: it never answers again (the payer's task hangs there
+    until its processor is stopped)."""
+
+    def __init__(self, inner: CommandClient, kind: type):
+        self.inner, self.kind, self.dead = inner, kind, asyncio.Event()
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def send(self, command, *args, **kwargs):
+        if self.dead.is_set():
+            await asyncio.Event().wait()  # gone
+        reply = await self.inner.send(command, *args, **kwargs)
+        if isinstance(command, self.kind):
+            self.dead.set()
+            await asyncio.Event().wait()
+        return reply
+
+
+@pytest.mark.parametrize("back_the_next_day", [False, True])
+async def test_a_payer_killed_between_crediting_and_settling_credits_once(
+        node, tmp_path, monkeypatch, back_the_next_day):
+    """The step the other test's SIGKILL does not land in: the payee's account was credited
+    and the payer died before settling the payment. The next payer credits again, the same
+    day under the same command id (the log's answer), the next day under a new one (the
+    account's: BenefitAlreadyReceived), and settles it credited, once, never returned."""
+    node_id, bootstrap, client, keys = node
+    moved = tmp_path / "clock"
+    monkeypatch.setenv(clock.VARIABLE, str(moved))
+
+    async def send(command):
+        reply = await client.send(command, REGISTRY.key_of(command), timeout=60)
+        assert reply.accepted, reply.payload
+
+    def insurance(payer_client):
+        def factory(node_, bootstrap_, _keys):
+            payer = Payer(payer_client, clock.now, retry_every=0.5)
+            return CommandProcessor(INSURANCE, node_, bootstrap_, observer=payer.observe,
+                                    companions=[payer])
+        return factory
+
+    async with running(node_id, bootstrap, keys), \
+            running(node_id, bootstrap, keys, savings_processor):
+        insurer = await register_cooperative(client, currency="USD", country="SV",
+                                             kind=m.CooperativeKind.INSURANCE)
+        family = await register_cooperative(client, currency="USD", country="SV")
+        mother = await register_member(client, keys)
+        await send(m.StartMembership(member_id=mother, cooperative_id=family,
+                                     started_on=dt.date(2019, 5, 6),
+                                     share_capital_required=usd(1000)))
+        account, product, policy, member = new_id(), new_id(), new_id(), new_id()
+        await send(s.OpenAccount(account_id=account, member_id=mother, cooperative_id=family,
+                                 product=s.Product.SAVINGS, currency="USD"))
+        dying = DiesAfter(CommandClient(node_id, bootstrap, source="insurance-payer"),
+                          s.ReceiveBenefit)
+        async with running(node_id, bootstrap, keys, insurance(dying)) as first:
+            await send(i.OfferProduct(
+                product_id=product, cooperative_id=insurer, names={"es": "Repatriación"},
+                currency="USD", repatriation_limit=usd(400_000),
+                monthly_benefit_cap=usd(30_000), premium=usd(1_500), benefit_months=1))
+            today = clock.now().date()
+            await send(i.IssuePolicy(
+                policy_id=policy, product_id=product, member_id=member, from_node="us",
+                starts_on=today, age=34, average_remittance=usd(25_000),
+                payees=[i.Payee(account_id=account, share_percent=100)]))
+            await send(i.CollectPremium(policy_id=policy, transfer_id=new_id(),
+                                        member_id=member, period=1, amount=usd(1_500),
+                                        from_node="us", paid_at=clock.now()))
+            await send(i.OpenClaim(policy_id=policy, claim_id=new_id(), died_on=today,
+                                   notified_by="us"))
+            await send(i.AttachEvidence(policy_id=policy,
+                                        kind=i.EvidenceKind.DEATH_CERTIFICATE,
+                                        sha256=hashlib.sha256(b"acta").hexdigest()))
+            await send(i.AssessClaim(policy_id=policy, repatriation_cost=usd(0), by=ANA))
+            await send(i.ApproveClaim(policy_id=policy, by=BEN))
+            await asyncio.wait_for(dying.dead.wait(), 30)  # credited, then gone
+            assert first is not None
+        if back_the_next_day:
+            clock.moved_by(moved, 86_400)
+
+        async def settled():
+            history = await events_of(bootstrap, node_id, "insurance", policy)
+            return [e for e in history if isinstance(e, i.PaymentCredited | i.PaymentReturned)]
+
+        async with running(node_id, bootstrap, keys, insurance(
+                CommandClient(node_id, bootstrap, source="insurance-payer"))):
+            await until(settled)
+            await asyncio.sleep(1.5)  # three more sweeps: nothing more happens
+    received = [e for e in await events_of(bootstrap, node_id, "savings", account)
+                if isinstance(e, s.BenefitReceived)]
+    assert [e.number for e in received] == [1]  # credited once
+    assert [type(e) for e in await settled()] == [i.PaymentCredited]  # settled once, credited
