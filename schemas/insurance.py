@@ -282,8 +282,9 @@ class CollectPremium(Contract, frozen=True, kw_only=True):
     """A premium her host savings account paid (carried by the relay): the period's whole
     premium, paid at ``paid_at`` (the debit's time at her host node). The policy is issued
     (else UnknownPolicy); the period is within its term (else PolicyEnded) and the first
-    unpaid one (else PremiumOutOfOrder; PremiumAlreadyPaid if this very payment was
-    collected, PeriodPaidBefore if another one paid it); it was paid within the grace
+    unpaid one (else PremiumOutOfOrder; PremiumAlreadyPaid if this very payment, the same
+    id from the same account for the same period, was collected; PeriodPaidBefore if any other
+    one paid it); it was paid within the grace
     period of every unpaid period (else PolicyLapsed) and before any claim (else
     PolicyClaimed); the amount is the premium (else PremiumMismatch); it is paid for the
     insured member from the policy's node (else NotHerPolicy). A refused premium goes back
@@ -291,6 +292,7 @@ class CollectPremium(Contract, frozen=True, kw_only=True):
 
     policy_id: Id
     transfer_id: Id
+    from_account_id: Id
     member_id: Id
     period: Period
     amount: Money
@@ -302,6 +304,7 @@ class CollectPremium(Contract, frozen=True, kw_only=True):
 class PremiumCollected(Contract, frozen=True, kw_only=True):
     policy_id: Id
     transfer_id: Id
+    from_account_id: Id
     period: Period
     amount: Money
     from_node: NodeId

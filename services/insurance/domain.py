@@ -101,7 +101,7 @@ class Policy:
     issued: i.PolicyIssued | None = None
     months: int = 0  # the whole term so far, renewals included
     paid_at: tuple[dt.datetime, ...] = ()  # when each period was paid, in order
-    collected_ids: tuple[str, ...] = ()  # ... and by which payment (its transfer id)
+    collected_by: tuple[tuple[str, str], ...] = ()  # ... by which (account, payment id)
     lapsed: i.PolicyLapsed | None = None
     claim: i.ClaimOpened | None = None
     evidence: Mapping[str, i.EvidenceKind] = field(default_factory=dict)  # digest -> kind
@@ -251,7 +251,8 @@ def evolve(state: Policy, event: Contract) -> Policy:
             if lapsed is not None and lapsed.period == event.period:
                 lapsed = None  # paid in time, on its way when the lapse was recorded
             return replace(state, paid_at=(*state.paid_at, event.paid_at),
-                           collected_ids=(*state.collected_ids, event.transfer_id),
+                           collected_by=(*state.collected_by,
+                                         (event.from_account_id, event.transfer_id)),
                            lapsed=lapsed)
         case i.PolicyLapsed():
             return replace(state, lapsed=event)
@@ -323,14 +324,15 @@ def _issue(state: Policy, command: i.IssuePolicy, context: Context) -> i.PolicyI
 def _collect(state: Policy, command: i.CollectPremium) -> i.PremiumCollected:
     issued = _issued(state)
     paid = len(state.paid_at)
-    if command.transfer_id in state.collected_ids:  # this very payment, delivered again
-        raise Rejected("PremiumAlreadyPaid", "this payment was collected already")
-    if command.period <= paid:
-        raise Rejected("PeriodPaidBefore", f"period {command.period} was paid by another "
-                       "payment")
     if command.member_id != issued.member_id or command.from_node != issued.from_node:
         raise Rejected("NotHerPolicy", "the policy insures another member, or is paid from "
                        "another node")
+    if command.period <= paid:
+        if state.collected_by[command.period - 1] == (command.from_account_id,
+                                                      command.transfer_id):
+            raise Rejected("PremiumAlreadyPaid", "this payment was collected already")
+        raise Rejected("PeriodPaidBefore", f"period {command.period} was paid by another "
+                       "payment")
     if command.period > state.periods:
         raise Rejected("PolicyEnded", f"the term has {state.periods} periods")
     if command.period != paid + 1:
@@ -344,8 +346,8 @@ def _collect(state: Policy, command: i.CollectPremium) -> i.PremiumCollected:
         raise Rejected("PolicyLapsed", f"period {command.period} was due on "
                        f"{state.due_on(command.period)}: its grace period was over")
     return i.PremiumCollected(
-        policy_id=command.policy_id, transfer_id=command.transfer_id, period=command.period,
-        amount=command.amount,
+        policy_id=command.policy_id, transfer_id=command.transfer_id,
+        from_account_id=command.from_account_id, period=command.period, amount=command.amount,
         from_node=command.from_node, paid_at=command.paid_at,
         due_on=state.due_on(command.period), paid_through=state.paid_through(paid + 1))
 

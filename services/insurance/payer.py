@@ -8,17 +8,19 @@ rebuild, and the clock (the processor's: what is due is due by the clock the ser
 by). For each payment due it sends, one after the other:
 
 1. ``ReleasePayment`` (command id ``<policy>/payment/<n>/release/<day>``);
-2. ``ReceiveBenefit`` to the payee's savings account (``<policy>/payment/<n>/credit/<day>``);
+2. ``ReceiveBenefit`` to the payee's savings account (``<policy>/payment/<n>/credit``);
 3. ``ConfirmPayment``, or ``ReturnPayment`` if the account refused it for good (closed,
    unknown, another product or currency), both under ``<policy>/payment/<n>/settle``.
 
-A payer killed anywhere in between (or two during a rebalance) repeats the steps: the same
-day under the same ids, whose logged answers come back; another day under new ones, which
-the aggregates answer (``PaymentAlreadyReleased``; the account keeps every payment it was
-credited, ``BenefitAlreadyReceived``, read as credited, never returned). The day in the
-first two ids keeps a refusal that depends on the clock (``PaymentNotDue`` from an instance
-whose clock lagged) or a passing failure from being the logged answer for a week. Any other
-refusal of the account is tried again, never returned. A lapse is sent as ``LapsePolicy``
+A payer killed anywhere in between (or two during a rebalance) repeats the steps and gets
+the logged answers back (a release another day goes under a new id, which the policy
+answers ``PaymentAlreadyReleased``); the account keeps every payment it was credited, so a
+credit repeated after its log forgot it is answered ``BenefitAlreadyReceived``, read as
+credited, never returned. The day in the release's id keeps a refusal that depends on the
+clock (``PaymentNotDue`` from an instance whose clock lagged) from being its logged answer
+for a week; the credit's id has none, so the account's first answer is the only one (a
+refusal for good is returned once; a payment is never both credited and returned). A
+refusal not for good is tried again, never returned. A lapse is sent as ``LapsePolicy``
 under ``<policy>/lapse/<period>/<day>``.
 
 Reads ``{node}.replies``; writes ``{node}.insurance.commands`` and
@@ -127,7 +129,7 @@ class Payer(Errands):
             reply = await self.client.send(
                 s.ReceiveBenefit(account_id=payment.account_id, policy_id=policy_id,
                                  number=number, amount=payment.amount),
-                payment.account_id, command_id=f"{ids}/credit/{today}")
+                payment.account_id, command_id=f"{ids}/credit")
             if reply.accepted or reply.code == "BenefitAlreadyReceived":
                 settle = i.ConfirmPayment(policy_id=policy_id, number=number)
             elif reply.code in REFUSED_FOR_GOOD:

@@ -369,7 +369,8 @@ class Relay:
         """Collect a premium a peer's account paid for a policy of ours, then answer it."""
         command_id = step_id(sender, sent.from_account_id, sent.transfer_id, "collect")
         reply = await self._ask(tp, i.CollectPremium(
-            policy_id=sent.policy_id, transfer_id=sent.transfer_id, member_id=sent.member_id,
+            policy_id=sent.policy_id, transfer_id=sent.transfer_id,
+            from_account_id=sent.from_account_id, member_id=sent.member_id,
             period=sent.period, amount=sent.premium, from_node=sender, paid_at=sent.paid_at),
             sent.policy_id, command_id,
             sent.transfer_id, time=min(message.envelope.time, clocks.now()))

@@ -108,8 +108,8 @@ async def test_a_death_abroad_pays_home_twelve_months_once_across_kill_9(node, t
                 paid_on = due + dt.timedelta(days=20 if period == 7 else 0)  # 7: within grace
                 move_to(paid_on)
                 await send(i.CollectPremium(
-                    policy_id=policy, transfer_id=new_id(), member_id=member, period=period,
-                    amount=usd(1_500), from_node="us",
+                    policy_id=policy, transfer_id=new_id(), from_account_id=new_id(),
+                    member_id=member, period=period, amount=usd(1_500), from_node="us",
                     paid_at=dt.datetime.combine(paid_on, dt.time(9), tzinfo=dt.UTC)))
             died_on = add_months(start, 6) + dt.timedelta(days=25)
             move_to(died_on + dt.timedelta(days=2))
@@ -187,9 +187,9 @@ class DiesAfter:
 async def test_a_payer_killed_between_crediting_and_settling_credits_once(
         node, tmp_path, monkeypatch, back_the_next_day):
     """The step the other test's SIGKILL does not land in: the payee's account was credited
-    and the payer died before settling the payment. The next payer credits again, the same
-    day under the same command id (the log's answer), the next day under a new one (the
-    account's: BenefitAlreadyReceived), and settles it credited, once, never returned."""
+    and the payer died before settling the payment. The next payer, the same day or the
+    next, credits again under the same command id, gets the log's answer, and settles it
+    credited, once, never returned."""
     node_id, bootstrap, client, keys = node
     moved = tmp_path / "clock"
     monkeypatch.setenv(clock.VARIABLE, str(moved))
@@ -230,8 +230,9 @@ async def test_a_payer_killed_between_crediting_and_settling_credits_once(
                 starts_on=today, age=34, average_remittance=usd(25_000),
                 payees=[i.Payee(account_id=account, share_percent=100)]))
             await send(i.CollectPremium(policy_id=policy, transfer_id=new_id(),
-                                        member_id=member, period=1, amount=usd(1_500),
-                                        from_node="us", paid_at=clock.now()))
+                                        from_account_id=new_id(), member_id=member, period=1,
+                                        amount=usd(1_500), from_node="us",
+                                        paid_at=clock.now()))
             await send(i.OpenClaim(policy_id=policy, claim_id=new_id(), died_on=today,
                                    notified_by="us"))
             await send(i.AttachEvidence(policy_id=policy,

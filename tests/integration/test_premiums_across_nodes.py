@@ -101,7 +101,8 @@ async def test_premiums_cross_once_come_back_whole_when_refused_and_money_is_con
                                                      headers=list(record.headers or ()))
         finally:
             await producer.stop()
-        await relayed_to_the_end(bootstrap, host, home)
+        await relayed_to_the_end(bootstrap, host, home)  # the copies read, answered again
+        await relayed_to_the_end(bootstrap, host, home)  # ... and those answers read
 
     at_host = await savings_events(bootstrap, host.id, world.rosas_account)
     collected = [e for e in await policy_events(bootstrap, home.id, policy)

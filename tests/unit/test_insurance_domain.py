@@ -36,6 +36,7 @@ MOTHER = "00000000-0000-7000-8000-0000000000e1"
 BROTHER = "00000000-0000-7000-8000-0000000000e2"
 FUNERAL_HOME = "00000000-0000-7000-8000-0000000000f1"
 CLAIM = "00000000-0000-7000-8000-0000000000c9"
+HER_ACCOUNT = "00000000-0000-7000-8000-0000000000a9"  # at her host node: pays the premiums
 ASSESSOR = hashlib.sha256(b"staff ana").hexdigest()
 APPROVER = hashlib.sha256(b"staff ben").hexdigest()
 START = dt.date(2027, 1, 15)
@@ -92,6 +93,7 @@ def collect(**fields) -> i.CollectPremium:
     """A premium as her host's relay brings it: by default, the period's first payment, of
     the insured member, from the policy's node."""
     fields.setdefault("transfer_id", transfer_of(fields["period"]))
+    fields.setdefault("from_account_id", HER_ACCOUNT)
     fields.setdefault("member_id", MEMBER)
     return i.CollectPremium(**fields)
 
@@ -344,6 +346,9 @@ def test_one_payment_of_a_period_is_collected_and_any_other_goes_back():
                                 from_node="us", paid_at=at(START),
                                 transfer_id=transfer_of(1, attempt=1)),
                         at(START)) == "PeriodPaidBefore"  # another payment: refunded
+    assert book.refused(collect(policy_id=POLICY_ID, period=1, amount=usd(1_500),
+                                from_node="us", paid_at=at(START), from_account_id=MOTHER),
+                        at(START)) == "PeriodPaidBefore"  # its id, from another account
     for stranger in ({"member_id": MOTHER}, {"from_node": "es"}):
         assert book.refused(collect(**{"policy_id": POLICY_ID, "period": 2,
                                        "amount": usd(1_500), "from_node": "us",

@@ -73,8 +73,8 @@ async def an_insured_member(node) -> tuple[str, str]:
         payees=[i.Payee(account_id=new_id(), share_percent=100)]))
     assert issued.payload.accepted, issued.payload
     paid = await node.commands.send(i.CollectPremium(
-        policy_id=policy, transfer_id=new_id(), member_id=member, period=1,
-        amount=Money(1_500, "USD"), from_node="us", paid_at=node.now))
+        policy_id=policy, transfer_id=new_id(), from_account_id=new_id(), member_id=member,
+        period=1, amount=Money(1_500, "USD"), from_node="us", paid_at=node.now))
     assert paid.payload.accepted, paid.payload
     return product, policy
 

@@ -34,3 +34,13 @@ def test_production_refuses_a_moved_clock(monkeypatch, tmp_path):
     monkeypatch.setenv("COOPBRIDGE_ENV", "production")
     with pytest.raises(config.ConfigError):
         clock.now()
+
+
+def test_a_service_does_not_start_in_production_with_a_moved_clock(monkeypatch, tmp_path):
+    monkeypatch.setenv(clock.VARIABLE, str(tmp_path / "clock"))
+    clock.refuse_to_start_moved()  # development: starts
+    monkeypatch.setenv("COOPBRIDGE_ENV", "production")
+    with pytest.raises(config.ConfigError):
+        clock.refuse_to_start_moved()
+    monkeypatch.delenv(clock.VARIABLE)
+    clock.refuse_to_start_moved()  # production on the machine's clock: starts
