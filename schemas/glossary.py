@@ -597,6 +597,16 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("ConfirmPayment", "number"): "the payment's number in the claim's schedule",
     ("PaymentCredited", "number"): "the payment's number in the claim's schedule",
     ("ReturnPayment", "number"): "the payment's number in the claim's schedule",
+    ("RedirectPayment", "number"): "the number of the returned payment to pay again",
+    ("PaymentRedirected", "number"): "the number of the returned payment paid again",
+    ("PaymentRedirected", "payment"): "the new payment: a new number, due at once, to the "
+                                      "account named",
+    ("RedirectPayment", "account_id"): "the savings account at this node to pay it into",
+    ("WithdrawClaim", "reason"): "why the claim was opened by mistake",
+    ("ClaimWithdrawn", "withdrawn_at"): "when the claim was withdrawn",
+    ("ClaimWithdrawn", "reason"): "why the claim was opened by mistake",
+    ("PaymentReturned", "released_total"): "what the claim has paid out so far, net of this "
+                                           "returned payment",
     ("PaymentReturned", "number"): "the payment's number in the claim's schedule",
     ("PaymentCredited", "account_id"): "the savings account the payment was credited to",
     ("PaymentReturned", "account_id"): "the savings account that refused the payment",

@@ -44,7 +44,7 @@ event = REGISTRY.event
 
 #: Commands only the relay and the insurer's schedulers send: the gateway never offers them.
 INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment",
-                     "ConfirmPayment", "ReturnPayment")
+                     "ConfirmPayment", "ReturnPayment")  # (RedirectPayment, WithdrawClaim: staff)
 
 REJECTIONS = declare_rejections(SERVICE, {
     "AgeOutsideBand": "her age is outside the product's age band",
@@ -60,6 +60,8 @@ REJECTIONS = declare_rejections(SERVICE, {
     "NotInArrears": "no premium is overdue past its grace period",
     "PaymentAlreadyReleased": "this payment is released already",
     "PaymentNotReleased": "this payment is not released yet",
+    "PaymentNotReturned": "this payment was not returned, or was paid again already",
+    "ClaimHasPayments": "the claim is decided: it is not withdrawn",
     "PaymentSettled": "this payment was credited or returned already",
     "PaymentNotDue": "this payment is not due yet",
     "PolicyAlreadyIssued": "a policy with this id is issued",
@@ -503,8 +505,48 @@ class ReturnPayment(Contract, frozen=True, kw_only=True):
 
 @event(SERVICE, "PaymentReturned")
 class PaymentReturned(Contract, frozen=True, kw_only=True):
+    """The money is back with the insurer: ``released_total`` is what the claim has paid
+    out so far, net of it."""
+
     policy_id: Id
     number: int
     account_id: Id
     amount: Money
     reason: str
+    released_total: Money
+
+
+@command(SERVICE, "RedirectPayment", key="policy_id")
+class RedirectPayment(Contract, frozen=True, kw_only=True):
+    """Pay a returned payment again, to another account of this node the family names: the
+    schedule gets a new payment (a new number, due at once) of the same amount. The payment
+    was returned and not redirected yet (else PaymentNotReturned, UnknownPayment, NoClaim)."""
+
+    policy_id: Id
+    number: Annotated[int, msgspec.Meta(ge=1)]
+    account_id: Id
+
+
+@event(SERVICE, "PaymentRedirected")
+class PaymentRedirected(Contract, frozen=True, kw_only=True):
+    policy_id: Id
+    number: int  # the returned one
+    payment: Payment  # the new one
+
+
+@command(SERVICE, "WithdrawClaim", key="policy_id")
+class WithdrawClaim(Contract, frozen=True, kw_only=True):
+    """Withdraw a claim opened by mistake (she is alive): the policy stands as before, its
+    evidence and assessment are set aside. The claim is open (else NoClaim) and not decided
+    (else ClaimHasPayments, for an approved one; ClaimAlreadyDecided for a rejected one)."""
+
+    policy_id: Id
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+@event(SERVICE, "ClaimWithdrawn")
+class ClaimWithdrawn(Contract, frozen=True, kw_only=True):
+    policy_id: Id
+    claim_id: Id
+    reason: str
+    withdrawn_at: UtcDateTime

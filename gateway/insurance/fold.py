@@ -61,6 +61,11 @@ def fold_policy(store: DocumentStore, event: Contract, envelope: Envelope) -> li
             claim.credited_total = event.credited_total
         case i.PaymentReturned() if claim is not None:
             claim.returned.append(event.number)
+            claim.released_total = event.released_total
+        case i.PaymentRedirected() if claim is not None:
+            claim.payments.append(event.payment)
+        case i.ClaimWithdrawn():
+            policy.claim = None  # opened by mistake: the policy stands as before
     store.put("policies", event.policy_id, policy)
     return []
 
@@ -71,7 +76,7 @@ FOLDS = {
     **dict.fromkeys((i.PolicyIssued, i.PolicyRenewed, i.PremiumCollected, i.PolicyLapsed,
                      i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
                      i.ClaimRejected, i.PaymentReleased, i.PaymentCredited,
-                     i.PaymentReturned), fold_policy),
+                     i.PaymentReturned, i.PaymentRedirected, i.ClaimWithdrawn), fold_policy),
 }
 
 

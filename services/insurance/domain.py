@@ -113,6 +113,8 @@ class Policy:
     credited: frozenset[int] = frozenset()
     credited_total: int = 0
     returned: frozenset[int] = frozenset()
+    redirected: tuple[i.Payment, ...] = ()  # returned payments paid again, as new ones
+    redirected_from: frozenset[int] = frozenset()
 
     # what the terms say of time
 
@@ -153,6 +155,10 @@ class Policy:
 
     def decided(self) -> bool:
         return self.approved is not None or self.rejected is not None
+
+    def payments(self) -> tuple[i.Payment, ...]:
+        """The approved schedule, and the returned payments paid again."""
+        return (*(self.approved.payments if self.approved else ()), *self.redirected)
 
 
 def decide(state: Policy, command: Contract, context: Context) -> list[Contract]:
@@ -234,9 +240,33 @@ def decide(state: Policy, command: Contract, context: Context) -> list[Contract]
                 credited_total=Money(credited, payment.amount.currency))]
         case i.ReturnPayment():
             payment = _released(state, command.number)
+            net = state.released_total - payment.amount.amount
             return [i.PaymentReturned(policy_id=command.policy_id, number=command.number,
                                       account_id=payment.account_id, amount=payment.amount,
-                                      reason=command.reason)]
+                                      reason=command.reason,
+                                      released_total=Money(net, payment.amount.currency))]
+        case i.RedirectPayment():
+            _claim(state)
+            returned = next((p for p in state.payments() if p.number == command.number), None)
+            if returned is None:
+                raise Rejected("UnknownPayment", "the claim's schedule has no payment with "
+                               "this number")
+            if command.number not in state.returned or command.number in state.redirected_from:
+                raise Rejected("PaymentNotReturned", f"payment {command.number} was not "
+                               "returned, or was paid again already")
+            payment = i.Payment(number=len(state.payments()) + 1, kind=returned.kind,
+                                account_id=command.account_id, amount=returned.amount,
+                                due_on=today, month=returned.month)
+            return [i.PaymentRedirected(policy_id=command.policy_id, number=command.number,
+                                        payment=payment)]
+        case i.WithdrawClaim():
+            claim = _claim(state)
+            if state.approved is not None:
+                raise Rejected("ClaimHasPayments", "the claim is approved: it is not withdrawn")
+            if state.rejected is not None:
+                raise Rejected("ClaimAlreadyDecided", "the claim is rejected already")
+            return [i.ClaimWithdrawn(policy_id=command.policy_id, claim_id=claim.claim_id,
+                                     reason=command.reason, withdrawn_at=context.now)]
     raise TypeError(f"not a policy command: {type(command).__name__}")
 
 
@@ -273,7 +303,13 @@ def evolve(state: Policy, event: Contract) -> Policy:
             return replace(state, credited=state.credited | {event.number},
                            credited_total=event.credited_total.amount)
         case i.PaymentReturned():
-            return replace(state, returned=state.returned | {event.number})
+            return replace(state, returned=state.returned | {event.number},
+                           released_total=event.released_total.amount)
+        case i.PaymentRedirected():
+            return replace(state, redirected=(*state.redirected, event.payment),
+                           redirected_from=state.redirected_from | {event.number})
+        case i.ClaimWithdrawn():
+            return replace(state, claim=None, evidence={}, assessment=None)
     raise TypeError(f"not a policy event: {type(event).__name__}")
 
 
@@ -427,15 +463,14 @@ def _release(state: Policy, command: i.ReleasePayment, today: dt.date,
     _claim(state)
     if state.approved is None:
         raise Rejected("UnknownPayment", "the claim is not approved: nothing is scheduled")
-    payment = next((p for p in state.approved.payments if p.number == command.number), None)
+    payment = next((p for p in state.payments() if p.number == command.number), None)
     if payment is None:
-        raise Rejected("UnknownPayment", f"the schedule has {len(state.approved.payments)} "
-                       "payments")
+        raise Rejected("UnknownPayment", f"the schedule has {len(state.payments())} payments")
     if command.number in state.released:
         raise Rejected("PaymentAlreadyReleased", f"payment {command.number} is released")
     if payment.due_on > today:
         raise Rejected("PaymentNotDue", f"payment {command.number} is due on {payment.due_on}")
-    total = state.released_total + payment.amount.amount
+    total = state.released_total + payment.amount.amount  # net of what came back
     if total > state.approved.total.amount:  # cannot happen: the schedule adds up to it
         raise AssertionError("a payment beyond the approved total")
     return i.PaymentReleased(policy_id=command.policy_id, claim_id=state.claim.claim_id,
@@ -446,8 +481,7 @@ def _release(state: Policy, command: i.ReleasePayment, today: dt.date,
 def _released(state: Policy, number: int) -> i.Payment:
     """A released payment not yet credited or returned."""
     _claim(state)
-    payment = next((p for p in (state.approved.payments if state.approved else ())
-                    if p.number == number), None)
+    payment = next((p for p in state.payments() if p.number == number), None)
     if payment is None:
         raise Rejected("UnknownPayment", "the claim's schedule has no payment with this number")
     if number not in state.released:
@@ -522,10 +556,12 @@ POLICY = Aggregate(
     name="policy", initial=Policy, decide=decide, evolve=evolve,
     commands=(i.IssuePolicy, i.RenewPolicy, i.CollectPremium, i.LapsePolicy, i.OpenClaim,
               i.AttachEvidence, i.AssessClaim, i.ApproveClaim, i.RejectClaim,
-              i.ReleasePayment, i.ConfirmPayment, i.ReturnPayment),
+              i.ReleasePayment, i.ConfirmPayment, i.ReturnPayment, i.RedirectPayment,
+              i.WithdrawClaim),
     events=(i.PolicyIssued, i.PolicyRenewed, i.PremiumCollected, i.PolicyLapsed,
             i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
-            i.ClaimRejected, i.PaymentReleased, i.PaymentCredited, i.PaymentReturned),
+            i.ClaimRejected, i.PaymentReleased, i.PaymentCredited, i.PaymentReturned,
+            i.PaymentRedirected, i.ClaimWithdrawn),
 )
 
 INSURANCE = ServiceDefinition(

@@ -56,7 +56,7 @@ def next_day(state: Policy) -> dt.date | None:
         return None
     if state.approved is not None:
         settled = state.credited | state.returned
-        open_ = [p for p in state.approved.payments if p.number not in settled]
+        open_ = [p for p in state.payments() if p.number not in settled]
         if any(p.number in state.released for p in open_):
             return dt.date.min  # released, not settled: now
         return min((p.due_on for p in open_), default=None)
@@ -113,7 +113,7 @@ class Payer(Errands):
     async def _pay(self, policy_id: str, state: Policy) -> None:
         today = self.clock().date()
         settled = state.credited | state.returned
-        for payment in state.approved.payments:
+        for payment in state.payments():
             number = payment.number
             if number in settled or (number not in state.released and payment.due_on > today):
                 continue

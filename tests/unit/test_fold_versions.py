@@ -27,7 +27,7 @@ PINNED = {
     ("governance", "bylaws"): (1, "c5ba8cc89723f27d"),
     ("governance", "assembly"): (1, "c8879f51ef5f41ed"),
     ("insurance", "product"): (1, "bd5d994009ad9e25"),
-    ("insurance", "policy"): (1, "7b777ad39afc508a"),
+    ("insurance", "policy"): (1, "7dceb8d990167202"),
 }
 
 

@@ -446,6 +446,47 @@ def test_a_rejected_or_undecided_claim_pays_nothing():
         "UnknownPayment"
 
 
+def test_a_returned_payment_is_paid_again_once_to_an_account_the_family_names():
+    book = Book()
+    book.pay(1, START)
+    day = START + dt.timedelta(days=40)
+    died(book, day)
+    assess(book, day)
+    approved = book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
+    book.run(i.ReleasePayment(policy_id=POLICY_ID, number=2), at(day))
+    returned = book.run(i.ReturnPayment(policy_id=POLICY_ID, number=2, reason="AccountClosed"),
+                        at(day))
+    assert returned.released_total == usd(0)  # the money is back with the insurer
+    assert book.refused(i.RedirectPayment(policy_id=POLICY_ID, number=3, account_id=BROTHER),
+                        at(day)) == "PaymentNotReturned"
+    again = book.run(i.RedirectPayment(policy_id=POLICY_ID, number=2, account_id=BROTHER),
+                     at(day)).payment
+    assert (again.number, again.account_id, again.amount, again.month) == (
+        len(approved.payments) + 1, BROTHER, usd(25_000), 1)
+    assert book.refused(i.RedirectPayment(policy_id=POLICY_ID, number=2, account_id=BROTHER),
+                        at(day)) == "PaymentNotReturned"  # once
+    released = book.run(i.ReleasePayment(policy_id=POLICY_ID, number=again.number), at(day))
+    assert released.released_total == usd(25_000)  # net: paid once, not twice
+    book.run(i.ConfirmPayment(policy_id=POLICY_ID, number=again.number), at(day))
+
+
+def test_a_claim_opened_by_mistake_is_withdrawn_and_the_policy_stands():
+    book = Book()
+    book.pay(1, START)
+    day = START + dt.timedelta(days=40)
+    died(book, day)
+    book.run(i.WithdrawClaim(policy_id=POLICY_ID, reason="a namesake"), at(day))
+    assert book.state.claim is None and not book.state.evidence
+    book.pay(2, book.due(2) + dt.timedelta(days=5))  # her premiums are taken again
+    for period in range(3, 10):
+        book.pay(period, book.due(period))
+    died(book, day + dt.timedelta(days=200))  # and her real death is claimed later
+    assess(book, day + dt.timedelta(days=201))
+    book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day + dt.timedelta(days=201)))
+    assert book.refused(i.WithdrawClaim(policy_id=POLICY_ID, reason="x"),
+                        at(day + dt.timedelta(days=202))) == "ClaimHasPayments"
+
+
 def test_every_command_and_event_belongs_to_one_aggregate():
     assert {a.name for a in INSURANCE.aggregates} == {"product", "policy"}
     for command in (i.OfferProduct, i.IssuePolicy, i.ReleasePayment):
@@ -555,6 +596,16 @@ class OnePolicy(RuleBasedStateMachine):
             self.send(i.ReturnPayment(policy_id=POLICY_ID, number=number, reason="AccountClosed")
                       if refused else i.ConfirmPayment(policy_id=POLICY_ID, number=number))
 
+    @rule(pick=st.integers(0, 10), account=st.sampled_from([MOTHER, BROTHER]))
+    def staff_pay_a_returned_payment_again(self, pick, account):
+        returned = [e.number for _, e in self.events(i.PaymentReturned)]
+        number = returned[pick % len(returned)] if returned else pick + 1
+        self.send(i.RedirectPayment(policy_id=POLICY_ID, number=number, account_id=account))
+
+    @rule()
+    def a_claim_opened_by_mistake_is_withdrawn(self):
+        self.send(i.WithdrawClaim(policy_id=POLICY_ID, reason="she called: she is alive"))
+
     @invariant()
     def credited_once_each_only_when_released_and_never_both_ways(self):
         released = {e.payment.number for _, e in self.events(i.PaymentReleased)}
@@ -572,6 +623,8 @@ class OnePolicy(RuleBasedStateMachine):
         for _, event in self.log:
             if isinstance(event, i.ClaimAssessed):
                 last = event
+            elif isinstance(event, i.ClaimWithdrawn):
+                last = None
             elif isinstance(event, i.ClaimApproved | i.ClaimRejected):
                 assert last is not None and event.by != last.by
                 if isinstance(event, i.ClaimApproved):
@@ -579,7 +632,15 @@ class OnePolicy(RuleBasedStateMachine):
 
     @invariant()
     def one_claim_per_death(self):
-        assert len(self.events(i.ClaimOpened)) <= 1
+        open_ = 0  # claims open at once: one, until one opened by mistake is withdrawn
+        for _, event in self.log:
+            open_ += {i.ClaimOpened: 1, i.ClaimWithdrawn: -1}.get(type(event), 0)
+            assert open_ in (0, 1)
+        if self.events(i.ClaimApproved) or self.events(i.ClaimRejected):
+            decided_at = next(n for n, (_, e) in enumerate(self.log)
+                              if isinstance(e, i.ClaimApproved | i.ClaimRejected))
+            assert not [e for _, e in self.log[decided_at:]
+                        if isinstance(e, i.ClaimWithdrawn | i.ClaimOpened)]
 
     @invariant()
     def each_period_once_in_order_never_partial_never_past_grace(self):
@@ -600,7 +661,11 @@ class OnePolicy(RuleBasedStateMachine):
         if not released:
             return
         (_, approved), = self.events(i.ClaimApproved)
-        assert sum(e.payment.amount.amount for _, e in released) <= approved.total.amount
+        back = sum(e.amount.amount for _, e in self.events(i.PaymentReturned))
+        assert sum(e.payment.amount.amount for _, e in released) - back <= approved.total.amount
+        redirected = [e.number for _, e in self.events(i.PaymentRedirected)]
+        assert len(redirected) == len(set(redirected))  # a returned payment paid again once
+        assert set(redirected) <= {e.number for _, e in self.events(i.PaymentReturned)}
         assert approved.total.amount <= 400_000 + 12 * 25_000
         for when, e in released:
             assert e.payment.due_on <= when.date()
@@ -609,7 +674,7 @@ class OnePolicy(RuleBasedStateMachine):
     def nothing_paid_inside_the_waiting_period_or_on_a_lapsed_policy(self):
         if not self.events(i.PaymentReleased) and not self.events(i.ClaimApproved):
             return
-        (_, claim), = self.events(i.ClaimOpened)
+        (_, claim) = self.events(i.ClaimOpened)[-1]  # the one not withdrawn
         assert len(self.events(i.ClaimApproved)) == 1
         death = claim.died_on
         assert START + dt.timedelta(days=30) <= death < dt.date(2028, 1, 15)
