@@ -407,13 +407,19 @@ def test_the_approver_is_not_the_assessor_and_the_schedule_adds_up():
                                       by=APPROVER), at(decided)) == "ClaimAlreadyDecided"
 
 
-def test_payments_are_released_when_due_and_once_each():
+def approved_claim() -> tuple[Book, dt.date, i.ClaimApproved]:
+    """A policy with its first premium paid, whose insured died on day 40, the claim assessed
+    and approved that day by two people."""
     book = Book()
     book.pay(1, START)
     day = START + dt.timedelta(days=40)
     died(book, day)
     assess(book, day)
-    approved = book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
+    return book, day, book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
+
+
+def test_payments_are_released_when_due_and_once_each():
+    book, day, approved = approved_claim()
     book.run(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day))
     assert book.refused(i.ReleasePayment(policy_id=POLICY_ID, number=1), at(day)) == \
         "PaymentAlreadyReleased"
@@ -447,12 +453,7 @@ def test_a_rejected_or_undecided_claim_pays_nothing():
 
 
 def test_a_returned_payment_is_paid_again_once_to_an_account_the_family_names():
-    book = Book()
-    book.pay(1, START)
-    day = START + dt.timedelta(days=40)
-    died(book, day)
-    assess(book, day)
-    approved = book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
+    book, day, approved = approved_claim()
     book.run(i.ReleasePayment(policy_id=POLICY_ID, number=2), at(day))
     returned = book.run(i.ReturnPayment(policy_id=POLICY_ID, number=2, reason="AccountClosed"),
                         at(day))

@@ -12,20 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from schemas import insurance as i
 from schemas import savings as s
 from services.insurance.domain import POLICY
 from services.insurance.payer import Payer, next_day
 from services.runtime.aggregate import fold
-from tests.unit.test_insurance_domain import (
-    APPROVER,
-    POLICY_ID,
-    START,
-    Book,
-    assess,
-    at,
-    died,
-)
+from tests.unit.test_insurance_domain import POLICY_ID, START, Book, approved_claim, at
 
 
 @dataclass
@@ -47,13 +38,7 @@ class Account:
 
 
 def approved_book() -> Book:
-    book = Book()
-    book.pay(1, START)
-    day = START + dt.timedelta(days=40)
-    died(book, day)
-    assess(book, day)
-    book.run(i.ApproveClaim(policy_id=POLICY_ID, by=APPROVER), at(day))
-    return book
+    return approved_claim()[0]
 
 
 async def pay(credit: Answer, day: dt.date) -> list:
