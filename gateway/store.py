@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 #: layout 3 lacks; it also rebuilds the stores of layout 3 that kept a loan's repayments in
 #: its document, a change made without a bump; 5: each cooperative's assemblies,
 #: ``coop_assemblies``, written when an assembly is convened, which a store of layout 4 lacks;
-#: 6: the insurance service's products and policies, which a store of layout 5 never folded).
-FORMAT = 6
+#: 6: the insurance service's products and policies, which a store of layout 5 never folded;
+#: 7: each insurance product's figures, kept as its policies' events come, which 6 lacks).
+FORMAT = 7
 _FORMAT_KEY = b"meta/format"
 
 #: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of

@@ -19,12 +19,25 @@ from schemas.fields import Money
 
 
 class ProductView(Doc, kw_only=True):
+    """A product, and its figures kept as its policies' events are folded (never a scan):
+    how many policies were issued, lapsed, claimed; premiums collected and benefits paid out
+    (net of payments returned), in minor units of its currency; and the policies in force by
+    the day their term ends (in force on a day: not lapsed, not claimed, ending after it)."""
+
     TABLE: ClassVar[str] = "products"
     KEY: ClassVar[str] = "product_id"
 
     product_id: str
     offered: i.ProductOffered | None = None
     withdrawn: bool = False
+    issued: int = 0
+    lapsed: int = 0
+    claims: int = 0  # opened and not withdrawn
+    approved: int = 0
+    rejected: int = 0
+    premiums: int = 0
+    paid: int = 0
+    ending: dict[str, int] = {}  # ISO day a term ends -> policies in force ending then
 
 
 class EvidenceDoc(msgspec.Struct, kw_only=True, gc=False):

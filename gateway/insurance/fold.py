@@ -1,7 +1,7 @@
 """What the insurance service's events do to the documents (pure: no I/O).
 
 Reads (through ``gateway.fold``) ``{node}.insurance.events``; writes the ``products`` and
-``policies`` documents. The policy lives at the insurer's node; her record (at her host
+``policies`` documents, and each product's figures as its policies' events come (``_count``). The policy lives at the insurer's node; her record (at her host
 cooperative's node) does not change here.
 """
 
@@ -25,8 +25,61 @@ def fold_product(store: DocumentStore, event: Contract, envelope: Envelope) -> l
     return []
 
 
+def in_force(policy: PolicyView) -> str | None:
+    """The day its term ends, if it is in force (issued, not lapsed, not claimed)."""
+    if policy.issued is None or policy.lapsed is not None or policy.claim is not None:
+        return None
+    return policy.ends_on.isoformat()
+
+
 def fold_policy(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
     policy = document(store, PolicyView, event.policy_id)
+    before = _state(policy)
+    _fold_policy(policy, event)
+    store.put("policies", event.policy_id, policy)
+    if policy.issued is not None:
+        product = document(store, ProductView, policy.issued.product_id)
+        _count(product, event, before, _state(policy))
+        store.put("products", product.product_id, product)
+    return []
+
+
+def _state(policy: PolicyView) -> tuple[str | None, bool, bool]:
+    """What the product's figures count of a policy: the day its term ends if in force,
+    whether it stands lapsed, whether a claim is open on it."""
+    return in_force(policy), policy.lapsed is not None, policy.claim is not None
+
+
+def _count(product: ProductView, event: Contract, was: tuple, now: tuple) -> None:
+    """The product's figures after one event of one of its policies."""
+    (before, lapsed_before, claimed_before), (after, lapsed, claimed) = was, now
+    product.lapsed += lapsed - lapsed_before  # a lapse undone by a premium paid in time
+    product.claims += claimed - claimed_before  # a claim withdrawn
+    if before != after:
+        ending = dict(product.ending)
+        if before is not None:
+            ending[before] = ending.get(before, 0) - 1
+            if not ending[before]:
+                del ending[before]
+        if after is not None:
+            ending[after] = ending.get(after, 0) + 1
+        product.ending = ending
+    match event:
+        case i.PolicyIssued():
+            product.issued += 1
+        case i.PremiumCollected():
+            product.premiums += event.amount.amount
+        case i.ClaimApproved():
+            product.approved += 1
+        case i.ClaimRejected():
+            product.rejected += 1
+        case i.PaymentReleased():
+            product.paid += event.payment.amount.amount
+        case i.PaymentReturned():
+            product.paid -= event.amount.amount
+
+
+def _fold_policy(policy: PolicyView, event: Contract) -> None:
     claim = policy.claim
     match event:
         case i.PolicyIssued():
@@ -66,8 +119,6 @@ def fold_policy(store: DocumentStore, event: Contract, envelope: Envelope) -> li
             claim.payments.append(event.payment)
         case i.ClaimWithdrawn():
             policy.claim = None  # opened by mistake: the policy stands as before
-    store.put("policies", event.policy_id, policy)
-    return []
 
 
 #: The events this feature folds.

@@ -1,6 +1,7 @@
 """The insurance feature's queries (issue 25): a product (its public terms, for any
-signed-in caller: a catalogue), and a policy (for the insurer's own staff and admins, and
-the node admin: for anyone else it does not exist)."""
+signed-in caller: a catalogue), a policy (for the insurer's own staff and admins, and
+the node admin: for anyone else it does not exist), and a product's figures (the insurer's
+people in full, federation analysts with small cells suppressed)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from strawberry.types import Info
 
 from gateway.access import SignedIn
 from gateway.context import GatewayContext
-from gateway.insurance.types import InsurancePolicy, InsuranceProduct
+from gateway.auth import Role
+from gateway.insurance.types import InsuranceFigures, InsurancePolicy, InsuranceProduct
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(
@@ -39,5 +41,23 @@ def insurance_policy(info: Info[GatewayContext, None],
     return InsurancePolicy.from_doc(doc, context.now.date())
 
 
+@strawberry.field(permission_classes=[SignedIn], description=(
+    "A product's figures (policies in force, claims, premiums, benefits paid, loss ratio): "
+    "for the insurer's own people and the node admin in full, for federation analysts with "
+    "small cells suppressed; null for anyone else, or an unknown product"))
+def insurance_figures(info: Info[GatewayContext, None],
+                      product_id: Annotated[strawberry.ID, strawberry.argument(
+                          description="the product's id")]) -> InsuranceFigures | None:
+    context = info.context
+    doc = context.views.get("products", product_id)
+    if doc is None or doc.offered is None:
+        return None
+    insider = context.caller.of_cooperative(doc.offered.cooperative_id)
+    if not insider and context.caller.role is not Role.ANALYST:
+        return None
+    return InsuranceFigures.from_doc(doc, context.now.date(), insider)
+
+
 #: The queries this feature adds to the schema.
-QUERIES = {"insuranceProduct": insurance_product, "insurancePolicy": insurance_policy}
+QUERIES = {"insuranceProduct": insurance_product, "insurancePolicy": insurance_policy,
+           "insuranceFigures": insurance_figures}

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from gateway.fold import MemoryStore
+from gateway.insurance import fold as insurance_fold
 from schemas import insurance as i
 from schemas import membership as ms
 from schemas.fields import Money, add_months
@@ -471,6 +473,29 @@ def test_a_returned_payment_is_paid_again_once_to_an_account_the_family_names():
     book.run(i.ConfirmPayment(policy_id=POLICY_ID, number=again.number), at(day))
 
 
+def test_the_products_figures_count_a_returned_payment_back_and_a_withdrawn_claim_out():
+    book, day, _ = approved_claim()
+    book.run(i.ReleasePayment(policy_id=POLICY_ID, number=2), at(day))
+    book.run(i.ReturnPayment(policy_id=POLICY_ID, number=2, reason="AccountClosed"), at(day))
+    store = MemoryStore()
+    insurance_fold.fold_product(store, book.product, None)
+    for event in book.events:
+        insurance_fold.fold_policy(store, event, None)
+    product = store.get("products", PRODUCT_ID)
+    assert (product.paid, product.premiums, product.claims, product.approved) == (
+        0, 1_500, 1, 1)
+    other = Book()
+    died(other, START + dt.timedelta(days=5))
+    other.run(i.WithdrawClaim(policy_id=POLICY_ID, reason="a namesake"),
+              at(START + dt.timedelta(days=6)))
+    store = MemoryStore()
+    insurance_fold.fold_product(store, other.product, None)
+    for event in other.events:
+        insurance_fold.fold_policy(store, event, None)
+    product = store.get("products", PRODUCT_ID)
+    assert product.claims == 0 and sum(product.ending.values()) == 1  # in force again
+
+
 def test_a_claim_opened_by_mistake_is_withdrawn_and_the_policy_stands():
     book = Book()
     book.pay(1, START)
@@ -630,6 +655,23 @@ class OnePolicy(RuleBasedStateMachine):
                 assert last is not None and event.by != last.by
                 if isinstance(event, i.ClaimApproved):
                     assert last.recommendation is i.Recommendation.APPROVE
+
+    @invariant()
+    def the_products_figures_follow_its_policy(self):
+        """The gateway's fold keeps the product's figures from the policy's events alone:
+        they agree with the decider's own state after any sequence."""
+        store = MemoryStore()
+        insurance_fold.fold_product(store, self.book.product, None)
+        for event in self.book.events:
+            insurance_fold.fold_policy(store, event, None)
+        product, state = store.get("products", PRODUCT_ID), self.book.state
+        assert product.issued == 1
+        assert product.lapsed == (state.lapsed is not None)
+        assert product.claims == (state.claim is not None)
+        assert product.premiums == 1_500 * len(state.paid_at)
+        assert product.paid == state.released_total
+        standing = state.lapsed is None and state.claim is None
+        assert product.ending == ({state.ends_on.isoformat(): 1} if standing else {})
 
     @invariant()
     def one_claim_per_death(self):

@@ -18,6 +18,7 @@ from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
     ADMIN,
+    ANALYST,
     MADRID_ADMIN,
     MADRID_STAFF,
     SCHEMA,
@@ -29,6 +30,10 @@ MARTA = Caller("marta", Role.ADMIN, INSURER)  # the insurer's admin
 ANA = Caller("ana", Role.STAFF, INSURER)
 ANA_AS_ADMIN = Caller("ana", Role.ADMIN, INSURER)  # the same person, another token
 BEN = Caller("ben", Role.STAFF, INSURER)
+
+FIGURES = """query($id: ID!) { insuranceFigures(productId: $id) {
+  policiesIssued inForce lapsed claims approved rejected premiumsCollected { amount }
+  benefitsPaid { amount } lossRatio suppressed } }"""
 
 POLICY = """query($id: ID!) { insurancePolicy(id: $id) {
   status periodsPaid monthlyBenefit { amount } averageRemittance { amount }
@@ -132,6 +137,16 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
     for outsider in (MADRID_STAFF, MADRID_ADMIN):
         assert (await node.ok(POLICY, outsider, id=policy))["insurancePolicy"] is None
     assert (await node.ok(POLICY, ADMIN, id=policy))["insurancePolicy"] is not None
+    product = node.views.get("policies", policy).issued.product_id
+    assert (await node.ok(FIGURES, BEN, id=product))["insuranceFigures"] == {
+        "policiesIssued": 1, "inForce": 0, "lapsed": 0, "claims": 1, "approved": 1,
+        "rejected": 0, "premiumsCollected": {"amount": "15.00"},
+        "benefitsPaid": {"amount": "0.00"}, "lossRatio": "0.0000", "suppressed": False}
+    seen_by_analyst = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
+    assert seen_by_analyst["suppressed"] and seen_by_analyst["policiesIssued"] is None
+    assert seen_by_analyst["premiumsCollected"] is None  # one policy's premiums
+    assert seen_by_analyst["lapsed"] == 0  # nothing to hide in a zero
+    assert (await node.ok(FIGURES, MADRID_STAFF, id=product))["insuranceFigures"] is None
 
 
 @pytest.mark.parametrize("internal", ["issuePolicy", "collectPremium", "lapsePolicy",
@@ -171,3 +186,20 @@ async def test_a_renewal_a_rejection_and_a_withdrawn_product_over_graphql(node):
     read = await node.ok('query($id: ID!) { insuranceProduct(id: $id) { withdrawn } }',
                          MADRID_STAFF, id=product)
     assert read["insuranceProduct"] == {"withdrawn": True}
+
+
+async def test_five_policies_in_force_are_a_figure_an_analyst_reads(node):
+    product, _ = await an_insured_member(node)
+    for _ in range(4):
+        issued = await node.commands.send(i.IssuePolicy(
+            policy_id=new_id(), product_id=product, member_id=new_id(), from_node="us",
+            starts_on=node.now.date(), age=40, average_remittance=Money(20_000, "USD"),
+            payees=[i.Payee(account_id=new_id(), share_percent=100)]))
+        assert issued.payload.accepted
+    figures = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
+    assert (figures["policiesIssued"], figures["inForce"]) == (5, 5)
+    assert figures["premiumsCollected"] == {"amount": "15.00"}  # of five policies: shown
+    assert figures["claims"] == 0 and figures["lossRatio"] == "0.0000"  # nothing paid yet
+    with node.on("2028-01-01"):  # every term ended: none in force
+        later = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
+    assert later["inForce"] == 0 and later["policiesIssued"] == 5

@@ -163,6 +163,7 @@ QUERY_MATRIX = {
     # an insurer's catalogue is public; a policy is the insurer's document (issue 25)
     "insuranceProduct": ("public", 'insuranceProduct(id: "{product}") {{ productId }}'),
     "insurancePolicy": ("denied", 'insurancePolicy(id: "{policy}") {{ policyId }}'),
+    "insuranceFigures": ("denied", 'insuranceFigures(productId: "{product}") {{ inForce }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
 #: past the door aimed at her own id, never at another member's.
