@@ -166,7 +166,8 @@ class InsurancePolicy:
 @strawberry.type(description=(
     "A product's figures, kept as its policies' events come (never a scan): for the "
     "insurer's own people and the node admin in full; for a federation analyst, a count of 1 "
-    "to 4 policies or claims, and what it would reveal, reads null (small cells suppressed)"))
+    "to 4 policies or claims reads null, with the counts that would give it away by "
+    "subtraction and the money it would reveal (small cells suppressed)"))
 class InsuranceFigures:
     product_id: strawberry.ID
     cooperative_id: strawberry.ID = strawberry.field(description="the insurer")
@@ -189,22 +190,29 @@ class InsuranceFigures:
     def from_doc(cls, doc: ProductView, today: dt.date, insider: bool) -> InsuranceFigures:
         currency = doc.offered.currency
         in_force = sum(n for day, n in doc.ending.items() if dt.date.fromisoformat(day) > today)
-        hidden = []
+        # every policy issued is in force, lapsed, claimed or ended, and every claim approved,
+        # rejected or open: an analyst reads a part only when no part is 1 to 4, or the parts
+        # shown would give the small one away by subtraction
+        ended = doc.issued - in_force - doc.lapsed - doc.claims
+        open_claims = doc.claims - doc.approved - doc.rejected
 
-        def shown(count: int, *also: int) -> int | None:
-            if insider or all(enough(n) for n in (count, *also)):
-                return count
-            hidden.append(count)
-            return None
+        def whole(*parts: int) -> bool:
+            return insider or all(enough(n) for n in parts)
 
-        counts = {name: shown(value) for name, value in (
-            ("policies_issued", doc.issued), ("in_force", in_force), ("lapsed", doc.lapsed),
-            ("claims", doc.claims), ("approved", doc.approved), ("rejected", doc.rejected))}
-        premiums = shown(doc.premiums, doc.issued)
-        paid = shown(doc.paid, doc.approved)
+        status = whole(in_force, doc.lapsed, doc.claims, ended)
+        decisions = whole(doc.approved, doc.rejected, open_claims)
+        counts = {"policies_issued": doc.issued if whole(doc.issued) else None,
+                  "in_force": in_force if status else None,
+                  "lapsed": doc.lapsed if status else None,
+                  "claims": doc.claims if status else None,
+                  "approved": doc.approved if decisions else None,
+                  "rejected": doc.rejected if decisions else None}
+        premiums = doc.premiums if whole(doc.issued) else None  # of five policies or more
+        paid = doc.paid if decisions and whole(doc.approved) else None
         ratio = None
         if premiums is not None and paid is not None and doc.premiums:
             ratio = str((Decimal(doc.paid) / Decimal(doc.premiums)).quantize(Decimal("0.0001")))
+        hidden = [v for v in (*counts.values(), premiums, paid) if v is None]
         return cls(product_id=doc.product_id, cooperative_id=doc.offered.cooperative_id,
                    **counts,
                    premiums_collected=None if premiums is None else Money.from_value(

@@ -145,7 +145,9 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
     seen_by_analyst = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
     assert seen_by_analyst["suppressed"] and seen_by_analyst["policiesIssued"] is None
     assert seen_by_analyst["premiumsCollected"] is None  # one policy's premiums
-    assert seen_by_analyst["lapsed"] == 0  # nothing to hide in a zero
+    # a zero next to a small cell would give it away: issued - in force - lapsed = claims
+    assert [seen_by_analyst[k] for k in ("inForce", "lapsed", "claims", "approved")] == \
+        [None] * 4
     assert (await node.ok(FIGURES, MADRID_STAFF, id=product))["insuranceFigures"] is None
 
 
@@ -203,3 +205,23 @@ async def test_five_policies_in_force_are_a_figure_an_analyst_reads(node):
     with node.on("2028-01-01"):  # every term ended: none in force
         later = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
     assert later["inForce"] == 0 and later["policiesIssued"] == 5
+
+
+async def test_an_analyst_cannot_subtract_one_claim_out_of_the_figures(node):
+    product, policy = await an_insured_member(node)
+    for _ in range(5):
+        issued = await node.commands.send(i.IssuePolicy(
+            policy_id=new_id(), product_id=product, member_id=new_id(), from_node="us",
+            starts_on=node.now.date(), age=40, average_remittance=Money(20_000, "USD"),
+            payees=[i.Payee(account_id=new_id(), share_percent=100)]))
+        assert issued.payload.accepted
+    with node.on("2026-12-01"):
+        assert (await node.mutate("openClaim", {"policyId": policy, "claimId": new_id(),
+                                                "diedOn": "2026-11-30"}, ANA))["__typename"] \
+            == "CommandAccepted"
+        seen = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
+        insider = (await node.ok(FIGURES, BEN, id=product))["insuranceFigures"]
+    assert (insider["policiesIssued"], insider["inForce"], insider["claims"]) == (6, 5, 1)
+    assert seen["policiesIssued"] == 6 and seen["suppressed"]
+    assert (seen["inForce"], seen["lapsed"], seen["claims"]) == (None, None, None)  # 6 - 5 - 0
+    assert seen["premiumsCollected"] == {"amount": "15.00"}  # six policies' premiums
