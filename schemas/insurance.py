@@ -30,6 +30,7 @@ from schemas.fields import (
     CurrencyCode,
     Id,
     LanguageMap,
+    LanguageTag,
     Money,
     NodeId,
     PastDay,
@@ -97,8 +98,8 @@ Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$",
 #: Who on a cooperative's staff did it, as the gateway's digest of their token's subject.
 StaffRef = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$",
                                        description="a staff member, as a digest (never a name)")]
-ExclusionText = Annotated[dict[str, Annotated[str, msgspec.Meta(min_length=1,
-                                                                max_length=2000)]],
+ExclusionText = Annotated[dict[LanguageTag, Annotated[str, msgspec.Meta(min_length=1,
+                                                                        max_length=2000)]],
                           msgspec.Meta(max_length=20)]
 
 

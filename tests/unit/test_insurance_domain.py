@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -152,6 +153,15 @@ def test_only_an_insurance_cooperative_offers_a_product():
     assert product.benefit_months == 12 and product.premium == usd(1_500)
     with pytest.raises(Rejected, match="ProductAlreadyOffered"):
         PRODUCT.decide(fold(PRODUCT, [product]), offer(), context(now))
+
+
+def test_an_exclusions_text_is_keyed_by_a_language_tag():
+    wire = msgspec.json.decode(msgspec.json.encode(offer()))
+    assert msgspec.json.decode(msgspec.json.encode(wire), type=i.OfferProduct) == offer()
+    for bad in ("", "not a tag!"):
+        wire["exclusions"] = [{bad: "Guerra"}]
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.json.decode(msgspec.json.encode(wire), type=i.OfferProduct)
 
 
 def test_a_withdrawn_product_takes_no_new_policy_but_its_policies_run_on():
