@@ -62,6 +62,24 @@ async def until(check, timeout: float = 30.0):
         await asyncio.sleep(0.2)
 
 
+async def an_insurer_and_her_mothers_account(client, keys) -> tuple[str, str]:
+    """An insurance cooperative of the node, and a member's dollar savings account at a
+    cooperative of the same node (her mother's, who receives the benefit)."""
+    insurer = await register_cooperative(client, currency="USD", country="SV",
+                                         kind=m.CooperativeKind.INSURANCE)
+    family = await register_cooperative(client, currency="USD", country="SV")
+    mother, account = await register_member(client, keys), new_id()
+    for command, key in ((m.StartMembership(member_id=mother, cooperative_id=family,
+                                            started_on=dt.date(2019, 5, 6),
+                                            share_capital_required=usd(1000)), mother),
+                         (s.OpenAccount(account_id=account, member_id=mother,
+                                        cooperative_id=family, product=s.Product.SAVINGS,
+                                        currency="USD"), account)):
+        reply = await client.send(command, key, timeout=60)
+        assert reply.accepted, reply.payload
+    return insurer, account
+
+
 async def test_a_death_abroad_pays_home_twelve_months_once_across_kill_9(node, tmp_path,
                                                                          monkeypatch):
     node_id, bootstrap, client, keys = node
@@ -79,17 +97,7 @@ async def test_a_death_abroad_pays_home_twelve_months_once_across_kill_9(node, t
 
     async with running(node_id, bootstrap, keys), \
             running(node_id, bootstrap, keys, savings_processor):
-        insurer = await register_cooperative(client, currency="USD", country="SV",
-                                             kind=m.CooperativeKind.INSURANCE)
-        family_coop = await register_cooperative(client, currency="USD", country="SV")
-        mother = await register_member(client, keys)
-        await send(m.StartMembership(member_id=mother, cooperative_id=family_coop,
-                                     started_on=dt.date(2019, 5, 6),
-                                     share_capital_required=usd(1000)), mother)
-        account = new_id()
-        await send(s.OpenAccount(account_id=account, member_id=mother,
-                                 cooperative_id=family_coop, product=s.Product.SAVINGS,
-                                 currency="USD"))
+        insurer, account = await an_insurer_and_her_mothers_account(client, keys)
         service = ServiceProcess(node_id, bootstrap, tmp_path / "insurance-1.log", "insurance")
         try:
             product, policy, member = new_id(), new_id(), new_id()
@@ -207,16 +215,8 @@ async def test_a_payer_killed_between_crediting_and_settling_credits_once(
 
     async with running(node_id, bootstrap, keys), \
             running(node_id, bootstrap, keys, savings_processor):
-        insurer = await register_cooperative(client, currency="USD", country="SV",
-                                             kind=m.CooperativeKind.INSURANCE)
-        family = await register_cooperative(client, currency="USD", country="SV")
-        mother = await register_member(client, keys)
-        await send(m.StartMembership(member_id=mother, cooperative_id=family,
-                                     started_on=dt.date(2019, 5, 6),
-                                     share_capital_required=usd(1000)))
-        account, product, policy, member = new_id(), new_id(), new_id(), new_id()
-        await send(s.OpenAccount(account_id=account, member_id=mother, cooperative_id=family,
-                                 product=s.Product.SAVINGS, currency="USD"))
+        insurer, account = await an_insurer_and_her_mothers_account(client, keys)
+        product, policy, member = new_id(), new_id(), new_id()
         dying = DiesAfter(CommandClient(node_id, bootstrap, source="insurance-payer"),
                           s.ReceiveBenefit)
         async with running(node_id, bootstrap, keys, insurance(dying)) as first:
