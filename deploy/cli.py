@@ -372,7 +372,7 @@ def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
 @click.option("--to-node", default=None, help="The recipient node's id.")
 @click.option("--scope", "scopes", multiple=True,
               type=click.Choice(["identity", "membership", "savings", "training",
-                                 "governance"]),
+                                 "governance", "insurance"]),
               help="Repeatable; default: what her consent to the recipient grants.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="The record file (vc+jwt); the JWKS and status list go beside it.")

@@ -7,7 +7,7 @@ consent bites at once (the whole model, and why: ``docs/access.md``).
   there it also sees her consents and shared records and acts for her;
 * any other cooperative, one that admitted her under her consent to join included, sees her
   only through her active consent naming it, and only the scopes it grants (identity,
-  membership, savings, training, governance), and acts for her in nothing.
+  membership, savings, training, governance, insurance), and acts for her in nothing.
 
 A denied read and a missing record look the same to a signed-in caller: ``None``.
 
@@ -39,7 +39,8 @@ from schemas import savings as s
 from schemas import training as t
 from schemas.registry import Contract
 
-SCOPES = frozenset({"identity", "membership", "savings", "training", "governance"})
+SCOPES = frozenset({"identity", "membership", "savings", "training", "governance",
+                    "insurance"})
 
 #: What a query that needs a role answers a caller without a valid token.
 AUTHENTICATION_REQUIRED = ("authentication required: send a valid bearer token "
@@ -154,7 +155,7 @@ def history_scope(service: str, event_type: str) -> str | None:
     if event_type in OWN_ENTRIES:
         return None
     return {"savings": "savings", "training": "training",
-            "governance": "governance"}.get(service, "membership")
+            "governance": "governance", "insurance": "insurance"}.get(service, "membership")
 
 
 def visible_scopes(caller: Caller | None, record: MemberRecord,

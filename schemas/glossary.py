@@ -102,8 +102,8 @@ FIELDS: dict[str, str] = {
     "grantee_kind": "whom it is shared with: a cooperative or a whole node",
     "grantee": "the cooperative's id (a UUID) or the node's id (ec) it is shared with, as the "
                "grantee kind says",
-    "scopes": "the parts of her record it covers (1 to 5): identity, membership, savings, "
-              "training, governance",
+    "scopes": "the parts of her record it covers (1 to 6): identity, membership, savings, "
+              "training, governance, insurance",
     "expires_at": "when the consent ends by itself: an ISO 8601 time with its offset, in the "
                   "future when granted",
     "valid_from": "when the record became valid: the moment it was exported",
@@ -287,6 +287,18 @@ FIELDS: dict[str, str] = {
     "product_id": "the insurance product's id: a UUID the insurer chose when offering it",
     "policy_id": "the policy's id: a UUID chosen when she applied for it",
     "claim_id": "the claim's id: a UUID chosen when her death was notified",
+    "cover_id": "her application's id at her host node: a UUID chosen when she applied (the "
+                "policy has an id of its own)",
+    "insurer_node": "the node of the insurance cooperative she applies to (its id, sv)",
+    "application_id": "her application's id at her host node, which the insurer answers "
+                      "(None: not applied for from another node)",
+    "beneficiaries": "her beneficiaries' names, sealed with her data key: they stay at her "
+                     "host node",
+    "applied_at": "when she applied",
+    "answered_at": "when the insurer's answer was recorded here",
+    "notified_at": "when her death was notified to the insurer",
+    "terms": "the policy as the insurer issued it: its id, term, premium, grace and waiting "
+             "periods, benefits",
     "repatriation_limit": "the most the policy pays for bringing her body home: " + MONEY,
     "monthly_benefit_cap": "the most the monthly benefit to her family may be: " + MONEY,
     "benefit_months": "for how many months the family receives the monthly benefit after her "
@@ -550,6 +562,10 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("IscoOccupation", "scheme"): "which classification this skill is coded in: isco08",
     # -- insurance (issue 25)
     ("ReceiveBenefit", "number"): "the payment's number in the claim's schedule",
+    ("RecordPolicyAnswer", "code"): "the insurer's rejection code when it refused her",
+    ("CoverRefused", "code"): "the insurer's rejection code: why it refused her",
+    ("RecordDeathAnswer", "code"): "the insurer's rejection code when it opened no claim",
+    ("DeathNoticeAnswered", "code"): "the insurer's rejection code when it opened no claim",
     ("BenefitReceived", "number"): "the payment's number in the claim's schedule",
     ("PremiumPaid", "premium"): "what the insurer is to collect, in the product's currency",
     ("PayPremium", "premium"): "the policy's premium, in the product's currency: what the "
@@ -678,6 +694,9 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
         m.ConsentScope.TRAINING: "her enrolments and certificates",
         m.ConsentScope.GOVERNANCE: "the assemblies she could vote in, whether she voted, and "
                                    "the offices she was elected to (never her choices)",
+        m.ConsentScope.INSURANCE: "her insurance: to an insurer's node, her application and "
+                                  "the notice of her death; in her record, her policies and "
+                                  "claims",
     },
     m.GranteeKind: {
         m.GranteeKind.COOPERATIVE: "one cooperative, named by its id (a UUID)",

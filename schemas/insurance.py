@@ -34,6 +34,7 @@ from schemas.fields import (
     Money,
     NodeId,
     PastDay,
+    Sealed,
     UtcDateTime,
 )
 from schemas.registry import REGISTRY, Contract
@@ -45,7 +46,10 @@ event = REGISTRY.event
 
 #: Commands only the relay and the insurer's schedulers send: the gateway never offers them.
 INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment",
-                     "ConfirmPayment", "ReturnPayment")  # (RedirectPayment, WithdrawClaim: staff)
+                     "ConfirmPayment", "ReturnPayment", "RecordPolicyAnswer",
+                     "RecordDeathAnswer",
+                     # her cover's: offered over GraphQL with the gateway's part (next)
+                     "ApplyForPolicy", "NotifyDeath")
 
 REJECTIONS = declare_rejections(SERVICE, {
     "AgeOutsideBand": "her age is outside the product's age band",
@@ -234,6 +238,7 @@ class IssuePolicy(Contract, frozen=True, kw_only=True):
     average_remittance: Money
     requested_benefit: Money | None = None
     payees: Annotated[list[Payee], msgspec.Meta(min_length=1, max_length=MAX_PAYEES)]
+    application_id: Id | None = None  # her cover's id at her host node, to answer it by
 
 
 @event(SERVICE, "PolicyIssued")
@@ -259,6 +264,7 @@ class PolicyIssued(Contract, frozen=True, kw_only=True):
     benefit_months: int
     payees: list[Payee]
     issued_at: UtcDateTime
+    application_id: Id | None = None
 
 
 @command(SERVICE, "RenewPolicy", key="policy_id")
@@ -551,3 +557,150 @@ class ClaimWithdrawn(Contract, frozen=True, kw_only=True):
     claim_id: Id
     reason: str
     withdrawn_at: UtcDateTime
+
+
+# -- her cover, at her host node --------------------------------------------------------------
+
+#: ... of her cover at her host node: her application, the insurer's answer, her death.
+COVER_REJECTIONS = declare_rejections(SERVICE, {
+    "CoverAlreadyApplied": "an application with this id was made already",
+    "UnknownCover": "no application was made with this id",
+    "CoverAnswered": "the insurer answered this application already",
+    "CoverNotIssued": "the insurer has not issued this policy (yet)",
+    "ConsentNotLive": "her insurance consent to the insurer's node is not live",
+    "NotAMember": "she is not an active member of this cooperative",
+    "NotHerAccount": "the account is not hers, not open, or of another cooperative",
+    "NoRecordedDeath": "no cooperative of this node recorded her death",
+    "DeathAlreadyNotified": "her death was notified to the insurer already",
+    "DeathNotNotified": "her death was not notified to the insurer",
+}, release=7)
+
+
+class PolicyTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the insurer issued, as her host node keeps it: enough to pay each premium on its
+    day and to tell her what she is covered for."""
+
+    policy_id: Id
+    starts_on: dt.date
+    ends_on: dt.date  # the first day it no longer covers
+    premium: Money
+    premium_months: int
+    grace_days: int
+    waiting_days: int
+    repatriation_limit: Money
+    monthly_benefit: Money
+    benefit_months: int
+
+
+@command(SERVICE, "ApplyForPolicy", key="cover_id")
+class ApplyForPolicy(Contract, frozen=True, kw_only=True):
+    """Apply, at her host node, for a policy of a product the insurer at ``insurer_node``
+    offers. She is an active member of ``cooperative_id`` here (else NotAMember); her
+    ``insurance`` consent to that node is live (else ConsentNotLive); ``account_id`` is her open
+    account at that cooperative, which pays the premiums (else NotHerAccount); the id is new
+    (else CoverAlreadyApplied); it starts today or at most 92 days ahead (else
+    ValidationError). The gateway fills her ``age`` from her date of birth; the service adds
+    her average remittance of the last 12 months from her savings history, disclosed on the
+    policy. With neither a
+    remittance history nor a ``requested_benefit`` there is nothing to insure
+    (ValidationError). Her beneficiaries' names travel sealed with her data key and stay at
+    this node; the insurer sees only the accounts it pays (``payees``). Whether the product
+    takes her (age band, currency, cap) is the insurer's answer."""
+
+    cover_id: Id
+    member_id: Id
+    cooperative_id: Id
+    insurer_node: NodeId
+    product_id: Id
+    account_id: Id
+    starts_on: dt.date
+    age: Age
+    requested_benefit: Money | None = None
+    payees: Annotated[list[Payee], msgspec.Meta(min_length=1, max_length=MAX_PAYEES)]
+    beneficiaries: Sealed | None = None
+
+
+@event(SERVICE, "CoverApplied")
+class CoverApplied(Contract, frozen=True, kw_only=True):
+    """Her application, as the relay carries it to the insurer (``IssuePolicy``), with the
+    policy id her node chose and her average remittance (None: no remittance history)."""
+
+    cover_id: Id
+    policy_id: Id
+    member_id: Id
+    cooperative_id: Id
+    insurer_node: NodeId
+    product_id: Id
+    account_id: Id
+    starts_on: dt.date
+    age: Age
+    average_remittance: Money | None = None
+    requested_benefit: Money | None = None
+    payees: list[Payee]
+    beneficiaries: Sealed | None = None
+    applied_at: UtcDateTime
+
+
+@command(SERVICE, "RecordPolicyAnswer", key="cover_id")
+class RecordPolicyAnswer(Contract, frozen=True, kw_only=True):
+    """The insurer's answer to her application, as the relay brings it: issued (with its
+    ``terms``) or refused (with the insurer's rejection ``code``). Once (else CoverAnswered)."""
+
+    cover_id: Id
+    accepted: bool
+    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
+    terms: PolicyTerms | None = None
+
+
+@event(SERVICE, "CoverIssued")
+class CoverIssued(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    terms: PolicyTerms
+    answered_at: UtcDateTime
+
+
+@event(SERVICE, "CoverRefused")
+class CoverRefused(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    code: str
+    answered_at: UtcDateTime
+
+
+@command(SERVICE, "NotifyDeath", key="cover_id")
+class NotifyDeath(Contract, frozen=True, kw_only=True):
+    """Notify the insurer of her death, which a cooperative of this node recorded (her
+    membership ended as ``deceased``; else NoRecordedDeath): the relay carries it as
+    ``OpenClaim``. The policy is issued (else CoverNotIssued), her ``insurance`` consent to
+    the insurer's node is live (else ConsentNotLive), and it is notified once (else
+    DeathAlreadyNotified)."""
+
+    cover_id: Id
+
+
+@event(SERVICE, "DeathNotified")
+class DeathNotified(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    policy_id: Id
+    claim_id: Id
+    member_id: Id
+    insurer_node: NodeId
+    died_on: dt.date
+    notified_at: UtcDateTime
+
+
+@command(SERVICE, "RecordDeathAnswer", key="cover_id")
+class RecordDeathAnswer(Contract, frozen=True, kw_only=True):
+    """Whether the insurer opened the claim her death was notified for (``accepted``; a
+    claim already open from this notice counts) or not (its ``code``). Once."""
+
+    cover_id: Id
+    accepted: bool
+    code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
+
+
+@event(SERVICE, "DeathNoticeAnswered")
+class DeathNoticeAnswered(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    accepted: bool
+    code: str | None = None
+    answered_at: UtcDateTime

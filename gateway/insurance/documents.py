@@ -3,7 +3,9 @@ cooperatives and the policies they issued.
 
 * ``products``  product id -> ``ProductView``: its terms as offered, and whether withdrawn;
 * ``policies``  policy id -> ``PolicyView``: the terms it keeps, its premiums, its lapse, its
-  claim and what the claim has paid. Nothing personal: member and account ids, digests.
+  claim and what the claim has paid. Nothing personal: member and account ids, digests;
+* ``covers``  cover id -> ``CoverView``: her application at her host node, the insurer's
+  answer, and whether her death was notified (her beneficiaries stay sealed).
 """
 
 from __future__ import annotations
@@ -77,3 +79,18 @@ class PolicyView(Doc, kw_only=True):
     paid_through: dt.date | None = None
     lapsed: i.PolicyLapsed | None = None
     claim: ClaimDoc | None = None
+
+
+class CoverView(Doc, kw_only=True):
+    """Her application at her host node and what came of it."""
+
+    TABLE: ClassVar[str] = "covers"
+    KEY: ClassVar[str] = "cover_id"
+
+    cover_id: str
+    applied: i.CoverApplied | None = None
+    terms: i.PolicyTerms | None = None
+    refused: str | None = None  # the insurer's rejection code
+    death: i.DeathNotified | None = None
+    #: whether the insurer opened the claim her death was notified for (None: no answer yet)
+    claim_opened: bool | None = None

@@ -1,14 +1,21 @@
 """What the insurance service's events do to the documents (pure: no I/O).
 
 Reads (through ``gateway.fold``) ``{node}.insurance.events``; writes the ``products`` and
-``policies`` documents, and each product's figures as its policies' events come (``_count``). The policy lives at the insurer's node; her record (at her host
-cooperative's node) does not change here.
+``policies`` documents, and each product's figures as its policies' events come
+(``_count``), at the insurer's node; and the ``covers`` documents at her host node (her
+application, its answer, her death notified).
 """
 
 from __future__ import annotations
 
 from gateway.documents import DocumentStore, document
-from gateway.insurance.documents import ClaimDoc, EvidenceDoc, PolicyView, ProductView
+from gateway.insurance.documents import (
+    ClaimDoc,
+    CoverView,
+    EvidenceDoc,
+    PolicyView,
+    ProductView,
+)
 from schemas import insurance as i
 from schemas.envelope import Envelope
 from schemas.registry import Contract
@@ -121,6 +128,23 @@ def _fold_policy(policy: PolicyView, event: Contract) -> None:
             policy.claim = None  # opened by mistake: the policy stands as before
 
 
+def fold_cover(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
+    cover = document(store, CoverView, event.cover_id)
+    match event:
+        case i.CoverApplied():
+            cover.applied = event
+        case i.CoverIssued():
+            cover.terms = event.terms
+        case i.CoverRefused():
+            cover.refused = event.code
+        case i.DeathNotified():
+            cover.death = event
+        case i.DeathNoticeAnswered():
+            cover.claim_opened = event.accepted
+    store.put("covers", event.cover_id, cover)
+    return []
+
+
 #: The events this feature folds.
 FOLDS = {
     **dict.fromkeys((i.ProductOffered, i.ProductWithdrawn), fold_product),
@@ -128,6 +152,8 @@ FOLDS = {
                      i.ClaimOpened, i.EvidenceAttached, i.ClaimAssessed, i.ClaimApproved,
                      i.ClaimRejected, i.PaymentReleased, i.PaymentCredited,
                      i.PaymentReturned, i.PaymentRedirected, i.ClaimWithdrawn), fold_policy),
+    **dict.fromkeys((i.CoverApplied, i.CoverIssued, i.CoverRefused, i.DeathNotified,
+                     i.DeathNoticeAnswered), fold_cover),
 }
 
 

@@ -28,7 +28,7 @@ event = REGISTRY.event
 
 Digest = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{43}$",
                                      description="base64url SHA-256, no padding")]
-Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=5)]
+Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=6)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 

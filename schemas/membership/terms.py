@@ -61,6 +61,7 @@ class ConsentScope(StrEnum):
     SAVINGS = "savings"
     TRAINING = "training"
     GOVERNANCE = "governance"
+    INSURANCE = "insurance"
 
 
 class GranteeKind(StrEnum):

@@ -30,6 +30,12 @@ from schemas import insurance as i
 from schemas import membership as ms
 from schemas.fields import Money, add_months, earliest_day
 from schemas.registry import Contract, fields_of
+from services.insurance.lookups import (
+    Members,
+    Savers,
+    apply_to_members,
+    apply_to_savers,
+)
 from services.runtime.aggregate import (
     Aggregate,
     Context,
@@ -37,6 +43,7 @@ from services.runtime.aggregate import (
     Rejected,
     ServiceDefinition,
 )
+from services.runtime.ids import derived_id
 
 replace = dataclasses.replace
 
@@ -354,7 +361,7 @@ def _issue(state: Policy, command: i.IssuePolicy, context: Context) -> i.PolicyI
         average_remittance=command.average_remittance,
         monthly_benefit=Money(monthly, product.currency),
         benefit_months=product.benefit_months, payees=list(command.payees),
-        issued_at=context.now)
+        issued_at=context.now, application_id=command.application_id)
 
 
 def _collect(state: Policy, command: i.CollectPremium) -> i.PremiumCollected:
@@ -533,6 +540,112 @@ def _in_currency(amount: Money, currency: str) -> None:
         raise Rejected("CurrencyMismatch", f"the product's amounts are in {currency}")
 
 
+# -- her cover, at her host node --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cover:
+    applied: i.CoverApplied | None = None
+    issued: i.PolicyTerms | None = None
+    refused: str | None = None
+    death: i.DeathNotified | None = None
+    death_answered: bool = False
+
+
+def decide_cover(state: Cover, command: Contract, context: Context) -> list[Contract]:
+    members: Members = context.lookups["members"]
+    match command:
+        case i.ApplyForPolicy():
+            if state.applied is not None:
+                raise Rejected("CoverAlreadyApplied", "an application with this id was made")
+            if (command.member_id, command.cooperative_id) not in members.active:
+                raise Rejected("NotAMember", "she is not an active member of this cooperative")
+            savers: Savers = context.lookups["savers"]
+            if (savers.owner.get(command.account_id) != (command.member_id,
+                                                         command.cooperative_id)
+                    or command.account_id in savers.closed):
+                raise Rejected("NotHerAccount", "the account that pays is her open account at "
+                               "this cooperative")
+            _consented(members, command.member_id, command.insurer_node, context.now)
+            today = earliest_day(context.now)
+            if not today <= command.starts_on <= today + dt.timedelta(days=START_DAYS_AHEAD):
+                raise Rejected("ValidationError", "a policy starts today or at most "
+                               f"{START_DAYS_AHEAD} days ahead")
+            average = savers.average_remittance(command.member_id, context.now)
+            if average is None and command.requested_benefit is None:
+                raise Rejected("ValidationError", "with no remittance history, she names the "
+                               "monthly benefit she wants (requested_benefit)")
+            return [i.CoverApplied(
+                **fields_of(command),
+                policy_id=derived_id(f"{i.SERVICE}/cover/{command.cover_id}/policy", 0,
+                                     context.now),
+                average_remittance=average, applied_at=context.now)]
+        case i.RecordPolicyAnswer():
+            _applied(state)
+            if state.issued is not None or state.refused is not None:
+                raise Rejected("CoverAnswered", "the insurer answered this application already")
+            if command.accepted:
+                if command.terms is None or command.terms.policy_id != state.applied.policy_id:
+                    raise Rejected("ValidationError", "an issued policy comes with its terms")
+                return [i.CoverIssued(cover_id=command.cover_id, terms=command.terms,
+                                      answered_at=context.now)]
+            return [i.CoverRefused(cover_id=command.cover_id, code=command.code or "Refused",
+                                   answered_at=context.now)]
+        case i.NotifyDeath():
+            applied = _applied(state)
+            if state.issued is None:
+                raise Rejected("CoverNotIssued", "the insurer has not issued this policy")
+            if state.death is not None:
+                raise Rejected("DeathAlreadyNotified", "her death was notified already")
+            died_on = members.died_on.get(applied.member_id)
+            if died_on is None:
+                raise Rejected("NoRecordedDeath", "no cooperative of this node recorded her "
+                               "death")
+            _consented(members, applied.member_id, applied.insurer_node, context.now)
+            return [i.DeathNotified(
+                cover_id=command.cover_id, policy_id=applied.policy_id,
+                claim_id=derived_id(f"{i.SERVICE}/cover/{command.cover_id}/claim", 0,
+                                    context.now),
+                member_id=applied.member_id, insurer_node=applied.insurer_node,
+                died_on=died_on, notified_at=context.now)]
+        case i.RecordDeathAnswer():
+            _applied(state)
+            if state.death is None:
+                raise Rejected("DeathNotNotified", "her death was not notified")
+            if state.death_answered:
+                raise Rejected("CoverAnswered", "the insurer answered this notice already")
+            return [i.DeathNoticeAnswered(cover_id=command.cover_id, accepted=command.accepted,
+                                          code=command.code, answered_at=context.now)]
+    raise TypeError(f"not a cover command: {type(command).__name__}")
+
+
+def evolve_cover(state: Cover, event: Contract) -> Cover:
+    match event:
+        case i.CoverApplied():
+            return Cover(applied=event)
+        case i.CoverIssued():
+            return replace(state, issued=event.terms)
+        case i.CoverRefused():
+            return replace(state, refused=event.code)
+        case i.DeathNotified():
+            return replace(state, death=event)
+        case i.DeathNoticeAnswered():
+            return replace(state, death_answered=True)
+    raise TypeError(f"not a cover event: {type(event).__name__}")
+
+
+def _consented(members: Members, member_id: str, node: str, now: dt.datetime) -> None:
+    """Her application and her death go to ``node`` only under her live consent."""
+    if not members.consented(member_id, node, ms.ConsentScope.INSURANCE, now):
+        raise Rejected("ConsentNotLive", f"she has no live insurance consent to node {node}")
+
+
+def _applied(state: Cover) -> i.CoverApplied:
+    if state.applied is None:
+        raise Rejected("UnknownCover", "no application was made with this id")
+    return state.applied
+
+
 # -- lookups ----------------------------------------------------------------------------------
 
 
@@ -564,11 +677,20 @@ POLICY = Aggregate(
             i.PaymentRedirected, i.ClaimWithdrawn),
 )
 
+COVER = Aggregate(
+    name="cover", initial=Cover, decide=decide_cover, evolve=evolve_cover,
+    commands=(i.ApplyForPolicy, i.RecordPolicyAnswer, i.NotifyDeath, i.RecordDeathAnswer),
+    events=(i.CoverApplied, i.CoverIssued, i.CoverRefused, i.DeathNotified,
+            i.DeathNoticeAnswered),
+)
+
 INSURANCE = ServiceDefinition(
     name=i.SERVICE,
-    aggregates=(PRODUCT, POLICY),
+    aggregates=(PRODUCT, POLICY, COVER),
     lookups=(
         Lookup("cooperatives", dict, apply_to_cooperatives, source="membership"),
         Lookup("products", dict, apply_to_products),
+        Lookup("members", Members, apply_to_members, source="membership"),
+        Lookup("savers", Savers, apply_to_savers, source="savings", timed=True),
     ),
 )

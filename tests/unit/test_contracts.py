@@ -395,7 +395,9 @@ PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
                 # an imported record's assembly whose roll was frozen before its meeting
                 ("ImportRecord", "history.assemblies[].meeting_on"),
                 # a policy may start on a day ahead (issue 25)
-                ("IssuePolicy", "starts_on")}
+                ("IssuePolicy", "starts_on"), ("ApplyForPolicy", "starts_on"),
+                # ... and the policy its insurer issued, as the relay brings it back
+                ("RecordPolicyAnswer", "terms.starts_on"), ("RecordPolicyAnswer", "terms.ends_on")}
 
 
 def _dates(info, path=""):

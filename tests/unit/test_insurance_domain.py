@@ -524,8 +524,9 @@ def test_a_claim_opened_by_mistake_is_withdrawn_and_the_policy_stands():
 
 
 def test_every_command_and_event_belongs_to_one_aggregate():
-    assert {a.name for a in INSURANCE.aggregates} == {"product", "policy"}
-    for command in (i.OfferProduct, i.IssuePolicy, i.ReleasePayment):
+    assert {a.name for a in INSURANCE.aggregates} == {"product", "policy", "cover"}
+    for command in (i.OfferProduct, i.IssuePolicy, i.ReleasePayment, i.ApplyForPolicy,
+                    i.NotifyDeath):
         assert INSURANCE.for_command(command) is not None
 
 
