@@ -15,16 +15,26 @@ reads another node's events.
   host account paid to the insurer's node, collected on her policy or refused (refunded
   whole at the host). Its ``transfer_id`` is the payment's premium id: one per payment, so a
   premium refunded and paid again travels as a new one.
+* ``PolicyApplication`` / ``PolicyApplicationAnswered`` (issue 25): her application at her
+  host node, carried to the insurer's node (which issues the policy or refuses it), and the
+  answer back, with the policy's terms when issued. About one cover (``cover_id``).
+* ``ClaimNotice`` / ``ClaimNoticeAnswered``: her death, recorded at her host node, carried
+  under her insurance consent to the insurer's node (which opens the claim), and whether it
+  did. About one cover.
+
+Each message is about one thing (``subject_of``): a transfer, a premium, or a cover; its
+envelope's subject and its key on the topic are that id.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
 
 from schemas.fields import Id, Money, NodeId, UtcDateTime
-from schemas.insurance import Period
+from schemas.insurance import MAX_PAYEES, Age, Payee, Period, PolicyTerms
 from schemas.registry import REGISTRY, Contract
 
 SERVICE = "federation"
@@ -77,3 +87,63 @@ class PremiumAnswered(Contract, frozen=True, kw_only=True):
     to: NodeId
     accepted: bool
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
+
+
+Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")]
+
+
+@message(SERVICE, "PolicyApplication")
+class PolicyApplication(Contract, frozen=True, kw_only=True):
+    """Her application for a policy of ``product_id`` at ``to``, with her age and her
+    average remittance (None: no remittance history) as her host node knows them."""
+
+    cover_id: Id
+    policy_id: Id
+    product_id: Id
+    member_id: Id
+    from_node: NodeId
+    to: NodeId
+    starts_on: dt.date
+    age: Age
+    average_remittance: Money | None = None
+    requested_benefit: Money | None = None
+    payees: Annotated[list[Payee], msgspec.Meta(min_length=1, max_length=MAX_PAYEES)]
+
+
+@message(SERVICE, "PolicyApplicationAnswered")
+class PolicyApplicationAnswered(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    policy_id: Id
+    from_node: NodeId
+    to: NodeId
+    accepted: bool
+    code: Code | None = None
+    terms: PolicyTerms | None = None
+
+
+@message(SERVICE, "ClaimNotice")
+class ClaimNotice(Contract, frozen=True, kw_only=True):
+    """Her death, as a cooperative of her host node recorded it: open the claim."""
+
+    cover_id: Id
+    policy_id: Id
+    claim_id: Id
+    member_id: Id
+    died_on: dt.date
+    from_node: NodeId
+    to: NodeId
+
+
+@message(SERVICE, "ClaimNoticeAnswered")
+class ClaimNoticeAnswered(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    policy_id: Id
+    from_node: NodeId
+    to: NodeId
+    accepted: bool
+    code: Code | None = None
+
+
+def subject_of(payload: Contract) -> str:
+    """What a federation message is about: its transfer's (or premium's) id, or its cover's."""
+    return getattr(payload, "transfer_id", None) or payload.cover_id

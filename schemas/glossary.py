@@ -498,6 +498,16 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("SavingsTransferAnswered", "to"): "the node the message is for",
     ("SavingsTransferAnswered", "code"): "why the home node refused it (absent when accepted)",
     ("PremiumSent", "to"): "the node the message is for: the insurer's",
+    ("PolicyApplication", "to"): "the node the message is for: the insurer's",
+    ("ClaimNotice", "to"): "the node the message is for: the insurer's",
+    ("PolicyApplicationAnswered", "to"): "the node the message is for: her host node",
+    ("ClaimNoticeAnswered", "to"): "the node the message is for: her host node",
+    ("PolicyApplicationAnswered", "code"): "why the insurer's node refused her (absent when "
+                                           "issued)",
+    ("PolicyApplicationAnswered", "accepted"): "the insurer issued the policy (true, with its "
+                                               "terms) or refused it (false)",
+    ("ClaimNoticeAnswered", "code"): "why no claim was opened, or that one was open already",
+    ("ClaimNoticeAnswered", "accepted"): "a claim for her death is open at the insurer",
     ("PremiumAnswered", "to"): "the node the message is for: the one whose account paid",
     ("PremiumAnswered", "code"): "why the insurer's node refused it (absent when collected)",
     ("PremiumAnswered", "accepted"): "the insurer's node collected it (true) or refused it "

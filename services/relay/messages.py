@@ -31,18 +31,18 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.exceptions import (
     InvalidIssuedAtError,
     InvalidIssuerError,
     InvalidJTIError,
     InvalidSubjectError,
 )
-import msgspec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas import REGISTRY, ContractError, Message
 from schemas.envelope import source_for
-from schemas.federation import SERVICE
+from schemas.federation import SERVICE, subject_of
 from schemas.registry import MAX_MESSAGE_BYTES, Contract
 from services.config import Peer
 from services.runtime.ids import new_id
@@ -81,7 +81,7 @@ def sign_message(payload: Contract, *, node: str, to: str, key: Ed25519PrivateKe
     time of the event it stands for to make a re-send byte-identical."""
     time = time or dt.datetime.now(dt.UTC)
     message_id = message_id or new_id()
-    transfer_id = payload.transfer_id  # every federation contract is about one transfer
+    transfer_id = subject_of(payload)  # every federation contract is about one thing
     event = REGISTRY.encode(payload, id=message_id, source=source_for(node, SERVICE),
                             subject=transfer_id, time=time, causationid=causation_id,
                             correlationid=transfer_id)
@@ -192,8 +192,8 @@ def _agrees(message: Message, claims: dict[str, Any], *, sender: str, node: str)
     envelope, payload = message
     if claims.get("jti") != envelope.id:
         raise MessageRefused(Refusal.INCONSISTENT, "jti is not the event's id")
-    if envelope.subject != payload.transfer_id:
-        raise MessageRefused(Refusal.INCONSISTENT, "the subject is not the transfer id")
+    if envelope.subject != subject_of(payload):
+        raise MessageRefused(Refusal.INCONSISTENT, "the subject is not what it is about")
     if payload.from_node != sender:
         raise MessageRefused(Refusal.INCONSISTENT, "from_node is not the signing node")
     if payload.to != node:

@@ -26,7 +26,19 @@ One consumer group (``{node}.federation.relay``) reads
   - ``PremiumAnswered``: ``ConfirmPremium`` or ``RefundPremium`` to our savings service
     (``TransferSettled`` means it was settled before).
 
-  Our own ``PremiumPaid`` events leave as ``PremiumSent``, like ``SavingsSentHome``.
+  - ``PolicyApplication`` (issue 25): ``IssuePolicy`` to our insurance service; a refusal
+    is answered at once (``PolicyApplicationAnswered``, not accepted, with the code), an
+    issued policy by its own ``PolicyIssued`` event (with its terms, below);
+  - ``PolicyApplicationAnswered``: ``RecordPolicyAnswer`` to her cover;
+  - ``ClaimNotice``: ``OpenClaim`` (notified by the sender), then a signed
+    ``ClaimNoticeAnswered`` (``ClaimAlreadyOpen`` counts as open: her death is claimed);
+  - ``ClaimNoticeAnswered``: ``RecordDeathAnswer`` to her cover (``CoverAnswered``: before).
+
+  Our own ``PremiumPaid`` events leave as ``PremiumSent``, like ``SavingsSentHome``; from our
+  ``{node}.insurance.events``, her ``CoverApplied`` leaves as ``PolicyApplication``, her
+  ``DeathNotified`` as ``ClaimNotice``, and a ``PolicyIssued`` for another node's
+  application as its ``PolicyApplicationAnswered``. A message for this very node (her host
+  node is the insurer's too) is not signed or written: the same steps are taken here.
 
 Every command to savings has a fixed id, derived from the peer, the transfer and the step
 (``receive``, ``settle``), and is sent again under the same id until a reply comes (the
@@ -40,7 +52,8 @@ only its own partition. A peer's topic that does not exist yet is picked up when
 ``stop`` (SIGTERM) lets each partition finish the record in hand (a command still without a
 reply is given up after its current try, uncommitted), commits, and returns.
 
-Reads ``{node}.savings.events``, ``{peer}.federation``, ``{node}.replies``; writes
+Reads ``{node}.savings.events``, ``{node}.insurance.events``, ``{peer}.federation``,
+``{node}.replies``; writes
 ``{node}.federation``, ``{node}.savings.commands``, ``{node}.insurance.commands``,
 ``{node}.deadletter``. Logs transfer ids,
 node ids and counts, nothing about members or amounts.
@@ -63,11 +76,17 @@ from schemas import insurance as i
 from schemas import savings as s
 from schemas.federation import (
     SERVICE,
+    ClaimNotice,
+    ClaimNoticeAnswered,
+    PolicyApplication,
+    PolicyApplicationAnswered,
     PremiumAnswered,
     PremiumSent,
     SavingsTransferAnswered,
     SavingsTransferSent,
+    subject_of,
 )
+from schemas.fields import Money
 from schemas.registry import Contract
 from schemas.topics import check_node, events_topic, federation_group, federation_topic
 from services import config
@@ -92,6 +111,18 @@ ALREADY_RECEIVED = "TransferAlreadyReceived"
 ALREADY_SETTLED = "TransferSettled"
 #: ... for a premium at the insurer's node: this very payment was collected before.
 PREMIUM_DONE = "PremiumAlreadyPaid"
+#: ... for her cover at her host node: the answer was recorded before.
+COVER_DONE = "CoverAnswered"
+#: At the insurer's node: the policy was issued before (its event answers the application).
+POLICY_DONE = "PolicyAlreadyIssued"
+#: ... a claim is open on the policy: her death is being claimed.
+CLAIM_OPEN = "ClaimAlreadyOpen"
+
+
+def cover_step_id(peer: str, cover_id: str, step: str) -> str:
+    """The command id of one step about her cover with ``peer`` (``issue``, ``answer``,
+    ``claim``, ``claimed``): fixed, like a transfer's."""
+    return derived_id(f"{SERVICE}/{peer}/cover/{cover_id}/{step}", 0, STEP_EPOCH)
 
 
 def step_id(peer: str, from_account_id: str, transfer_id: str, step: str) -> str:
@@ -119,13 +150,13 @@ class Relay:
         self.peers = config.peers(node) if peers is None else dict(peers)
         self.key = key or signing_key(node)
         self.attempt_timeout = attempt_timeout
-        self.own_events = events_topic(node, "savings")
+        self.own_events = {events_topic(node, "savings"), events_topic(node, "insurance")}
         self.outbox = federation_topic(node)
         self.channels = {federation_topic(peer): peer for peer in self.peers}
         self.counts: Counter[str] = Counter()
         self.ready = asyncio.Event()  # set once the group gave this relay its partitions
         self._client = CommandClient(node, self.bootstrap, source=SERVICE)
-        self._chains: dict[int, _OwnEvents] = {}
+        self._chains: dict[TopicPartition, _OwnEvents] = {}
         self._workers: dict[TopicPartition, asyncio.Task] = {}
         self._revoking: set[TopicPartition] = set()
         self._failure: BaseException | None = None
@@ -177,7 +208,7 @@ class Relay:
         self._stopping.set()
 
     def _pattern(self) -> str:
-        names = [self.own_events, *sorted(self.channels)]
+        names = [*sorted(self.own_events), *sorted(self.channels)]
         return "^(?:" + "|".join(re.escape(name) for name in names) + ")$"
 
     def _finished(self, task: asyncio.Task) -> None:
@@ -198,7 +229,7 @@ class Relay:
         work; then let the partition flow again from the first record not done."""
         done = 0
         try:
-            own = tp.topic == self.own_events
+            own = tp.topic in self.own_events
             chains = await self._own_chains(tp, records[0].offset) if own else None
             for record in records:
                 if self._stopping.is_set() or tp in self._revoking:
@@ -227,9 +258,9 @@ class Relay:
     async def _own_chains(self, tp: TopicPartition, until: int) -> _OwnEvents:
         """The chains of the aggregates of one partition of our savings events, folded up to
         ``until`` (what was relayed before), continuing what this process already knows."""
-        chains = self._chains.get(tp.partition)
+        chains = self._chains.get(tp)
         if chains is None or chains.next_offset > until:
-            chains = self._chains[tp.partition] = _OwnEvents()
+            chains = self._chains[tp] = _OwnEvents()
         if chains.next_offset == until:
             return chains
         reader = kafka_clients.reader(self.bootstrap)
@@ -251,30 +282,63 @@ class Relay:
 
     async def _send_home(self, tp: TopicPartition, message: Message) -> None:
         envelope, event = message
+        sent = self._outgoing(envelope, event)
+        if sent is None:
+            return
+        about = subject_of(sent)
+        if sent.to == self.node:  # her host node is the insurer's too: the same steps, here
+            self.counts["kept here"] += 1
+            await self._deliver(tp, self.node, Message(envelope, sent))
+            return
+        raw = sign_message(sent, node=self.node, to=sent.to, key=self.key,
+                           message_id=derived_id(f"{SERVICE}/{envelope.id}", 0, envelope.time),
+                           time=envelope.time, causation_id=envelope.id)
+        await kafka_clients.acknowledged(self._producer, self.outbox, raw, key=about.encode())
+        self.counts["sent"] += 1
+        log.info("%s %s sent to node %s", type(sent).__name__, about, sent.to)
+        if sent.to not in self.peers:
+            log.warning("%s %s: node %s is not in the trust list, so its answer will not "
+                        "be read until it is", type(sent).__name__, about, sent.to)
+
+    def _outgoing(self, envelope, event: Contract) -> Contract | None:
+        """The message one of our events sends to another node, if any."""
         match event:
             case s.SavingsSentHome():
-                sent: Contract = SavingsTransferSent(
+                return SavingsTransferSent(
                     transfer_id=event.transfer_id, member_id=event.member_id,
                     from_node=self.node, from_account_id=event.account_id, to=event.to_node,
                     to_account_id=event.to_account_id, amount=event.received)
             case s.PremiumPaid():
-                sent = PremiumSent(
+                return PremiumSent(
                     transfer_id=event.premium_id, member_id=event.member_id,
                     policy_id=event.policy_id, period=event.period, from_node=self.node,
                     from_account_id=event.account_id, to=event.to_node, premium=event.premium,
                     paid_at=envelope.time)
-            case _:
-                return
-        raw = sign_message(sent, node=self.node, to=event.to_node, key=self.key,
-                           message_id=derived_id(f"{SERVICE}/{envelope.id}", 0, envelope.time),
-                           time=envelope.time, causation_id=envelope.id)
-        await kafka_clients.acknowledged(self._producer, self.outbox, raw,
-                                         key=sent.transfer_id.encode())
-        self.counts["sent"] += 1
-        log.info("transfer %s sent to node %s", sent.transfer_id, event.to_node)
-        if event.to_node not in self.peers:
-            log.warning("transfer %s: node %s is not in the trust list, so its answer will not "
-                        "be read until it is", sent.transfer_id, event.to_node)
+            case i.CoverApplied():
+                return PolicyApplication(
+                    cover_id=event.cover_id, policy_id=event.policy_id,
+                    product_id=event.product_id, member_id=event.member_id,
+                    from_node=self.node, to=event.insurer_node, starts_on=event.starts_on,
+                    age=event.age, average_remittance=event.average_remittance,
+                    requested_benefit=event.requested_benefit, payees=list(event.payees))
+            case i.DeathNotified():
+                return ClaimNotice(
+                    cover_id=event.cover_id, policy_id=event.policy_id,
+                    claim_id=event.claim_id, member_id=event.member_id,
+                    died_on=event.died_on, from_node=self.node, to=event.insurer_node)
+            case i.PolicyIssued() if event.application_id is not None:
+                return PolicyApplicationAnswered(
+                    cover_id=event.application_id, policy_id=event.policy_id,
+                    from_node=self.node, to=event.from_node, accepted=True,
+                    terms=i.PolicyTerms(
+                        policy_id=event.policy_id, starts_on=event.starts_on,
+                        ends_on=event.ends_on, premium=event.premium,
+                        premium_months=event.premium_months, grace_days=event.grace_days,
+                        waiting_days=event.waiting_days,
+                        repatriation_limit=event.repatriation_limit,
+                        monthly_benefit=event.monthly_benefit,
+                        benefit_months=event.benefit_months))
+        return None
 
     # -- peers' messages -------------------------------------------------------------------
 
@@ -292,7 +356,10 @@ class Relay:
             log.warning("refused a message on %s[%d] at offset %d: %s", record.topic,
                         record.partition, record.offset, opened.reason)
             return
-        sender, message = opened
+        await self._deliver(tp, *opened)
+
+    async def _deliver(self, tp: TopicPartition, sender: str, message: Message) -> None:
+        """Act on one message from ``sender`` (verified, or one of ours kept here)."""
         match message.payload:
             case SavingsTransferSent() as sent:
                 await self._credit(tp, sender, message, sent)
@@ -302,6 +369,14 @@ class Relay:
                 await self._collect(tp, sender, message, sent)
             case PremiumAnswered() as answer:
                 await self._settle_premium(tp, sender, answer)
+            case PolicyApplication() as application:
+                await self._issue(tp, sender, message, application)
+            case PolicyApplicationAnswered() as answer:
+                await self._record_policy(tp, sender, answer)
+            case ClaimNotice() as notice:
+                await self._open_claim(tp, sender, message, notice)
+            case ClaimNoticeAnswered() as answer:
+                await self._record_claim(tp, sender, answer)
 
     async def _credit(self, tp: TopicPartition, sender: str, message: Message,
                       sent: SavingsTransferSent) -> None:
@@ -327,15 +402,19 @@ class Relay:
                  "credited" if accepted else f"declined ({reply.code})")
 
     async def _answer(self, answer: Contract, sender: str, command_id: str, reply: Reply,
-                      message: Message) -> None:
+                      message: Message, tp: TopicPartition | None = None) -> None:
         """Sign ``answer`` to ``sender`` at the reply's time (fixed per command id: an answer
-        sent again is the same bytes) and write it to our federation topic."""
-        answered_at = REGISTRY.decode(reply.raw).envelope.time
+        sent again is the same bytes) and write it to our federation topic; an answer to
+        ourselves (``tp``: the partition in hand) is acted on here."""
+        replied = REGISTRY.decode(reply.raw).envelope
+        if sender == self.node and tp is not None:
+            await self._deliver(tp, self.node, Message(replied, answer))
+            return
         raw = sign_message(answer, node=self.node, to=sender, key=self.key,
-                           message_id=derived_id(f"{SERVICE}/{command_id}", 0, answered_at),
-                           time=answered_at, causation_id=message.envelope.id)
+                           message_id=derived_id(f"{SERVICE}/{command_id}", 0, replied.time),
+                           time=replied.time, causation_id=message.envelope.id)
         await kafka_clients.acknowledged(self._producer, self.outbox, raw,
-                                         key=answer.transfer_id.encode())
+                                         key=subject_of(answer).encode())
 
     async def _settle(self, tp: TopicPartition, sender: str,
                       answer: SavingsTransferAnswered) -> None:
@@ -406,6 +485,77 @@ class Relay:
             log.warning("premium %s: the answer of node %s was not applied (%s)",
                         answer.transfer_id, sender, reply.code)
 
+    async def _issue(self, tp: TopicPartition, sender: str, message: Message,
+                     application: PolicyApplication) -> None:
+        """Issue the policy a peer's member applied for; answer a refusal at once (an issued
+        policy is answered by its own event, with its terms: ``_outgoing``)."""
+        command_id = cover_step_id(sender, application.cover_id, "issue")
+        average = application.average_remittance or Money(  # no history: she named it
+            0, application.requested_benefit.currency if application.requested_benefit
+            else "XXX")
+        reply = await self._ask(tp, i.IssuePolicy(
+            policy_id=application.policy_id, product_id=application.product_id,
+            member_id=application.member_id, from_node=sender,
+            starts_on=application.starts_on, age=application.age,
+            average_remittance=average, requested_benefit=application.requested_benefit,
+            payees=list(application.payees), application_id=application.cover_id),
+            application.policy_id, command_id, application.cover_id,
+            time=min(message.envelope.time, clocks.now()))
+        if reply.accepted or reply.code == POLICY_DONE:
+            self.counts["policies issued"] += reply.accepted
+            log.info("cover %s of node %s: policy issued", application.cover_id, sender)
+            return
+        answer = PolicyApplicationAnswered(
+            cover_id=application.cover_id, policy_id=application.policy_id,
+            from_node=self.node, to=sender, accepted=False, code=reply.code)
+        await self._answer(answer, sender, command_id, reply, message, tp)
+        self.counts["applications refused"] += 1
+        log.info("cover %s of node %s: refused (%s)", application.cover_id, sender, reply.code)
+
+    async def _record_policy(self, tp: TopicPartition, sender: str,
+                             answer: PolicyApplicationAnswered) -> None:
+        """Record at her cover what the insurer's node answered her application."""
+        reply = await self._ask(tp, i.RecordPolicyAnswer(
+            cover_id=answer.cover_id, accepted=answer.accepted, code=answer.code,
+            terms=answer.terms), answer.cover_id,
+            cover_step_id(sender, answer.cover_id, "answer"), answer.cover_id)
+        self._counted("cover answers", reply, answer.cover_id, sender)
+
+    async def _open_claim(self, tp: TopicPartition, sender: str, message: Message,
+                          notice: ClaimNotice) -> None:
+        """Open the claim for the death a peer notified, then answer whether it is open."""
+        command_id = cover_step_id(sender, notice.cover_id, "claim")
+        reply = await self._ask(tp, i.OpenClaim(
+            policy_id=notice.policy_id, claim_id=notice.claim_id, died_on=notice.died_on,
+            notified_by=sender), notice.policy_id, command_id, notice.cover_id,
+            time=min(message.envelope.time, clocks.now()))
+        accepted = reply.accepted or reply.code == CLAIM_OPEN  # her death is being claimed
+        answer = ClaimNoticeAnswered(
+            cover_id=notice.cover_id, policy_id=notice.policy_id, from_node=self.node,
+            to=sender, accepted=accepted, code=None if reply.accepted else reply.code)
+        await self._answer(answer, sender, command_id, reply, message, tp)
+        self.counts["claims opened" if reply.accepted else "claim notices answered"] += 1
+        log.info("cover %s of node %s: claim %s", notice.cover_id, sender,
+                 "opened" if reply.accepted else f"not opened ({reply.code})")
+
+    async def _record_claim(self, tp: TopicPartition, sender: str,
+                            answer: ClaimNoticeAnswered) -> None:
+        reply = await self._ask(tp, i.RecordDeathAnswer(
+            cover_id=answer.cover_id, accepted=answer.accepted, code=answer.code),
+            answer.cover_id, cover_step_id(sender, answer.cover_id, "claimed"),
+            answer.cover_id)
+        self._counted("claim answers", reply, answer.cover_id, sender)
+
+    def _counted(self, what: str, reply: Reply, cover_id: str, sender: str) -> None:
+        if reply.accepted:
+            self.counts[f"{what} recorded"] += 1
+        elif reply.code == COVER_DONE:  # an answer read again
+            self.counts["settled before"] += 1
+        else:
+            self.counts["answers not applied"] += 1
+            log.warning("cover %s: the answer of node %s was not applied (%s)", cover_id,
+                        sender, reply.code)
+
     async def _ask(self, tp: TopicPartition, command: Contract, aggregate_id: str,
                    command_id: str, transfer_id: str, time: dt.datetime | None = None) -> Reply:
         """Send ``command`` (of ``time``, default now) to our savings (or insurance) service
@@ -456,9 +606,10 @@ class _OwnEvents:
             return None  # a rejection: no fact
         chain = self.chains.get(envelope.subject, Chain())
         if not chain.continues(envelope.sequence, envelope.previousid):
-            if isinstance(message.payload, s.SavingsSentHome | s.PremiumPaid):
-                log.warning("event %s is off its account's chain (a stale writer's); "
-                            "its money is not sent", envelope.id)
+            if isinstance(message.payload, s.SavingsSentHome | s.PremiumPaid
+                          | i.CoverApplied | i.DeathNotified | i.PolicyIssued):
+                log.warning("event %s is off its aggregate's chain (a stale writer's); "
+                            "it is not sent", envelope.id)
             return None
         return message
 

@@ -21,12 +21,13 @@ from schemas import membership as m
 from schemas import savings as s
 from schemas.fields import Money
 from schemas.money import to_major
-from schemas.topics import events_topic, federation_topic
+from schemas.topics import events_topic
 from services.insurance.app import insurance_processor
 from services.runtime import kafka_clients
 from services.runtime.ids import new_id
 from tests.integration.membership_world import register_cooperative, running
 from tests.integration.test_relay import (  # noqa: F401 (the fixture)
+    copy_every_message,
     nodes,
     relayed_to_the_end,
     rosa_at_both,
@@ -90,17 +91,7 @@ async def test_premiums_cross_once_come_back_whole_when_refused_and_money_is_con
         await pay(3)  # refunded before, paid again under a new id: collected now
         await settled(s.PremiumDelivered, 3)
         # every message between the nodes arrives a second time, byte for byte
-        producer = kafka_clients.producer(bootstrap)
-        await producer.start()
-        try:
-            for node in (host, home):
-                for record in await kafka_clients.read_topic(federation_topic(node.id),
-                                                             bootstrap):
-                    await kafka_clients.acknowledged(producer, record.topic, record.value,
-                                                     key=record.key,
-                                                     headers=list(record.headers or ()))
-        finally:
-            await producer.stop()
+        await copy_every_message(bootstrap, host, home)
         await relayed_to_the_end(bootstrap, host, home)  # the copies read, answered again
         await relayed_to_the_end(bootstrap, host, home)  # ... and those answers read
 

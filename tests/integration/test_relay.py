@@ -207,6 +207,24 @@ async def relayed_to_the_end(bootstrap: str, *nodes: Node, timeout: float = 60) 
         admin.close()
 
 
+async def copy_every_message(bootstrap: str, *nodes: Node) -> int:
+    """Write every record of the nodes' federation topics again, byte for byte (as
+    MirrorMaker 2 may copy them); how many."""
+    producer = kafka_clients.producer(bootstrap)
+    await producer.start()
+    copied = 0
+    try:
+        for node in nodes:
+            for record in await kafka_clients.read_topic(federation_topic(node.id), bootstrap):
+                await kafka_clients.acknowledged(producer, record.topic, record.value,
+                                                 key=record.key,
+                                                 headers=list(record.headers or ()))
+                copied += 1
+    finally:
+        await producer.stop()
+    return copied
+
+
 async def test_messages_copied_twice_as_mirror_maker_may_are_credited_and_settled_once(nodes):
     """MirrorMaker 2 copies at least once: a record of a node's federation topic can arrive
     in the peer's copy twice. Here every message of both federation topics (the transfer,
@@ -218,20 +236,7 @@ async def test_messages_copied_twice_as_mirror_maker_may_are_credited_and_settle
         transfer = await send_home(world)
         await wait_for_event(bootstrap, host.id, world.rosas_account,
                              s.SavingsTransferDelivered)
-        producer = kafka_clients.producer(bootstrap)
-        await producer.start()
-        try:
-            copied = 0
-            for node in (host, home):
-                for record in await kafka_clients.read_topic(federation_topic(node.id),
-                                                             bootstrap):
-                    await kafka_clients.acknowledged(
-                        producer, record.topic, record.value, key=record.key,
-                        headers=list(record.headers or ()))
-                    copied += 1
-        finally:
-            await producer.stop()
-        assert copied >= 2  # the transfer and its answer
+        assert await copy_every_message(bootstrap, host, home) >= 2  # transfer, answer
         await relayed_to_the_end(bootstrap, host, home)
     received = await of_transfer(world, home, world.her_account_at_home, transfer,
                                  s.SavingsTransferReceived)
