@@ -297,6 +297,7 @@ FIELDS: dict[str, str] = {
     "applied_at": "when she applied",
     "answered_at": "when the insurer's answer was recorded here",
     "notified_at": "when her death was notified to the insurer",
+    "recorded_at": "when it was recorded",
     "terms": "the policy as the insurer issued it: its id, term, premium, grace and waiting "
              "periods, benefits",
     "repatriation_limit": "the most the policy pays for bringing her body home: " + MONEY,

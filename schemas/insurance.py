@@ -47,7 +47,7 @@ event = REGISTRY.event
 #: Commands only the relay and the insurer's schedulers send: the gateway never offers them.
 INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment",
                      "ConfirmPayment", "ReturnPayment", "RecordPolicyAnswer",
-                     "RecordDeathAnswer",
+                     "RecordDeathAnswer", "RecordPremiumPaid",
                      # her cover's: offered over GraphQL with the gateway's part (next)
                      "ApplyForPolicy", "NotifyDeath")
 
@@ -573,6 +573,7 @@ COVER_REJECTIONS = declare_rejections(SERVICE, {
     "NoRecordedDeath": "no cooperative of this node recorded her death",
     "DeathAlreadyNotified": "her death was notified to the insurer already",
     "DeathNotNotified": "her death was not notified to the insurer",
+    "PremiumAlreadyRecorded": "this period's premium was recorded as paid already",
 }, release=7)
 
 
@@ -664,6 +665,26 @@ class CoverRefused(Contract, frozen=True, kw_only=True):
     cover_id: Id
     code: str
     answered_at: UtcDateTime
+
+
+@command(SERVICE, "RecordPremiumPaid", key="cover_id")
+class RecordPremiumPaid(Contract, frozen=True, kw_only=True):
+    """Her standing instruction paid a period's premium from her account (or found it paid
+    or on its way): the next one is paid when it falls due. Periods are recorded in order
+    (else ValidationError), once (else PremiumAlreadyRecorded), on an issued policy (else
+    CoverNotIssued)."""
+
+    cover_id: Id
+    period: Period
+    premium_id: Id
+
+
+@event(SERVICE, "CoverPremiumPaid")
+class CoverPremiumPaid(Contract, frozen=True, kw_only=True):
+    cover_id: Id
+    period: int
+    premium_id: Id
+    recorded_at: UtcDateTime
 
 
 @command(SERVICE, "NotifyDeath", key="cover_id")

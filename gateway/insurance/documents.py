@@ -94,3 +94,4 @@ class CoverView(Doc, kw_only=True):
     death: i.DeathNotified | None = None
     #: whether the insurer opened the claim her death was notified for (None: no answer yet)
     claim_opened: bool | None = None
+    periods_paid: int = 0  # by her standing instruction

@@ -141,6 +141,8 @@ def fold_cover(store: DocumentStore, event: Contract, envelope: Envelope) -> lis
             cover.death = event
         case i.DeathNoticeAnswered():
             cover.claim_opened = event.accepted
+        case i.CoverPremiumPaid():
+            cover.periods_paid = event.period
     store.put("covers", event.cover_id, cover)
     return []
 
@@ -153,7 +155,7 @@ FOLDS = {
                      i.ClaimRejected, i.PaymentReleased, i.PaymentCredited,
                      i.PaymentReturned, i.PaymentRedirected, i.ClaimWithdrawn), fold_policy),
     **dict.fromkeys((i.CoverApplied, i.CoverIssued, i.CoverRefused, i.DeathNotified,
-                     i.DeathNoticeAnswered), fold_cover),
+                     i.DeathNoticeAnswered, i.CoverPremiumPaid), fold_cover),
 }
 
 

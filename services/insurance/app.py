@@ -1,7 +1,9 @@
-"""The insurance service wired to Kafka: its decider on the shared runtime, and the payer
-that releases and credits approved claims' payments and records lapses (see ``payer``).
-It holds no name, contact or document (member and account ids, ages, days, amounts,
-digests), so there is nothing to seal or open here."""
+"""The insurance service wired to Kafka: its decider on the shared runtime; at the insurer's
+node the payer, which releases and credits approved claims' payments and records lapses
+(``payer``); at her host node her standing instruction, which pays her premiums as they fall
+due (``instruction``). Every node runs both: a node may be host and insurer at once. It
+holds no name, contact or document (member and account ids, ages, days, amounts, digests;
+her beneficiaries' names arrive sealed and stay so), so there is nothing to open here."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import datetime as dt
 from collections.abc import Callable
 
 from services.insurance.domain import INSURANCE
+from services.insurance.instruction import StandingInstruction
 from services.insurance.payer import Payer
 from services.runtime import clock as clocks
+from services.runtime.aggregate import Stream
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
 from services.runtime.processor import CommandProcessor
@@ -19,11 +23,20 @@ from services.runtime.processor import CommandProcessor
 def insurance_processor(node: str, bootstrap: str | None, keys: DataKeys, *,
                         clock: Callable[[], dt.datetime] = clocks.now, payer: bool = True,
                         retry_every: float = 5.0) -> CommandProcessor:
-    """The insurance service's command processor; its payer decides what is due by the same
-    ``clock`` (the machine's, or one tests move: ``services.runtime.clock``; ``payer=False``:
-    nothing is paid or lapsed but by hand, for fault tests)."""
+    """The insurance service's command processor; its payer and her standing instruction
+    decide what is due by the same ``clock`` (the machine's, or one tests move:
+    ``services.runtime.clock``; ``payer=False``: nothing is paid or lapsed but by hand, for
+    fault tests)."""
     paying = Payer(CommandClient(node, bootstrap, source="insurance-payer"), clock,
                    retry_every=retry_every)
+    instructing = StandingInstruction(
+        CommandClient(node, bootstrap, source="insurance-instruction"), clock,
+        retry_every=retry_every)
+
+    def observe(streams: list[Stream]) -> None:
+        paying.observe(streams)
+        instructing.observe(streams)
+
     return CommandProcessor(INSURANCE, node, bootstrap, clock=clock,
-                            observer=paying.observe if payer else None,
-                            companions=[paying] if payer else [])
+                            observer=observe if payer else None,
+                            companions=[paying, instructing] if payer else [])

@@ -550,6 +550,23 @@ class Cover:
     refused: str | None = None
     death: i.DeathNotified | None = None
     death_answered: bool = False
+    periods_paid: int = 0  # by her standing instruction, in order
+
+    def due_on(self, period: int) -> dt.date:
+        """The day a premium period falls due (``Policy.due_on``'s rule)."""
+        terms = self.issued
+        return add_months(terms.starts_on, (period - 1) * terms.premium_months)
+
+    def next_premium(self) -> tuple[int, dt.date, dt.date] | None:
+        """The next period her instruction pays, the day it falls due and the last day of
+        its grace; None when there is none (not issued, her death notified, the term paid)."""
+        if self.issued is None or self.death is not None:
+            return None
+        period = self.periods_paid + 1
+        due = self.due_on(period)
+        if due >= self.issued.ends_on:
+            return None
+        return period, due, due + dt.timedelta(days=self.issued.grace_days)
 
 
 def decide_cover(state: Cover, command: Contract, context: Context) -> list[Contract]:
@@ -608,6 +625,17 @@ def decide_cover(state: Cover, command: Contract, context: Context) -> list[Cont
                                     context.now),
                 member_id=applied.member_id, insurer_node=applied.insurer_node,
                 died_on=died_on, notified_at=context.now)]
+        case i.RecordPremiumPaid():
+            _applied(state)
+            if state.issued is None:
+                raise Rejected("CoverNotIssued", "the insurer has not issued this policy")
+            if command.period <= state.periods_paid:
+                raise Rejected("PremiumAlreadyRecorded", f"period {command.period} is recorded")
+            if command.period != state.periods_paid + 1:
+                raise Rejected("ValidationError", "premium periods are recorded in order")
+            return [i.CoverPremiumPaid(cover_id=command.cover_id, period=command.period,
+                                       premium_id=command.premium_id,
+                                       recorded_at=context.now)]
         case i.RecordDeathAnswer():
             _applied(state)
             if state.death is None:
@@ -631,6 +659,8 @@ def evolve_cover(state: Cover, event: Contract) -> Cover:
             return replace(state, death=event)
         case i.DeathNoticeAnswered():
             return replace(state, death_answered=True)
+        case i.CoverPremiumPaid():
+            return replace(state, periods_paid=event.period)
     raise TypeError(f"not a cover event: {type(event).__name__}")
 
 
@@ -679,9 +709,10 @@ POLICY = Aggregate(
 
 COVER = Aggregate(
     name="cover", initial=Cover, decide=decide_cover, evolve=evolve_cover,
-    commands=(i.ApplyForPolicy, i.RecordPolicyAnswer, i.NotifyDeath, i.RecordDeathAnswer),
+    commands=(i.ApplyForPolicy, i.RecordPolicyAnswer, i.NotifyDeath, i.RecordDeathAnswer,
+              i.RecordPremiumPaid),
     events=(i.CoverApplied, i.CoverIssued, i.CoverRefused, i.DeathNotified,
-            i.DeathNoticeAnswered),
+            i.DeathNoticeAnswered, i.CoverPremiumPaid),
 )
 
 INSURANCE = ServiceDefinition(

@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 
 from schemas import insurance as i
@@ -40,7 +39,7 @@ from schemas import savings as s
 from services.insurance.domain import Policy
 from services.runtime.aggregate import Stream
 from services.runtime.client import CommandClient
-from services.runtime.errands import Errands
+from services.runtime.errands import ClockedErrands
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,14 @@ def next_day(state: Policy) -> dt.date | None:
     return state.lapses_on(first) if first <= state.periods else None
 
 
-class Payer(Errands):
+class Payer(ClockedErrands):
     """Pays approved claims and records lapses; ``observe`` is the processor's observer."""
 
     name = "payer"
 
     def __init__(self, client: CommandClient, clock: Callable[[], dt.datetime],
                  retry_every: float = 5.0):
-        super().__init__(client, retry_every)
-        self.clock = clock
+        super().__init__(client, clock, retry_every)
         self._todo: dict[str, tuple[Policy, dt.date]] = {}  # policy id -> (state, from day)
 
     def observe(self, streams: list[Stream]) -> None:
@@ -139,16 +137,3 @@ class Payer(Errands):
                             reply.code)
                 return  # the sweep tries again
             await self.client.send(settle, policy_id, command_id=f"{ids}/settle")
-
-    async def _sweep(self) -> None:
-        """Everything due is dispatched when the day changes (a moved clock's too) and every
-        ``retry_every`` seconds (what failed is tried again); between, nothing is scanned."""
-        last_day, last_scan = None, 0.0
-        while True:
-            await asyncio.sleep(min(self.retry_every, 0.5))
-            today = self.clock().date()
-            if today == last_day and time.monotonic() - last_scan < self.retry_every:
-                continue
-            last_day, last_scan = today, time.monotonic()
-            for policy_id in list(self._todo):
-                self._dispatch(policy_id)

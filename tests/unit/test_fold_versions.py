@@ -28,7 +28,7 @@ PINNED = {
     ("governance", "assembly"): (1, "c8879f51ef5f41ed"),
     ("insurance", "product"): (1, "bd5d994009ad9e25"),
     ("insurance", "policy"): (1, "7dceb8d990167202"),
-    ("insurance", "cover"): (1, "cb11a96fa4f5c84c"),
+    ("insurance", "cover"): (1, "75517d23382bea72"),  # new in issue 25, unreleased
 }
 
 

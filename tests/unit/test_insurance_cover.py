@@ -236,3 +236,26 @@ def test_her_consents_go_with_her_erasure():
     view = members()
     apply_to_members(view, ms.MemberErased(member_id=MEMBER))
     assert not view.consented(MEMBER, "sv", "insurance", NOW)
+
+
+def test_her_instruction_pays_each_period_in_order_until_the_term_is_paid_or_she_died():
+    state = issued()
+    assert applied().next_premium() is None  # nothing to pay before the insurer issued it
+    assert state.next_premium() == (1, NOW.date(), NOW.date() + dt.timedelta(days=30))
+    record = i.RecordPremiumPaid(cover_id=COVER_ID, period=2,
+                                 premium_id="00000000-0000-7000-8000-00000000c0b2")
+    assert rejected(state, record) == "ValidationError"  # in order
+    for period in range(1, 13):
+        state = then(state, decide(state, i.RecordPremiumPaid(
+            cover_id=COVER_ID, period=period,
+            premium_id=f"00000000-0000-7000-8000-00000000c{period:03d}")))
+        assert rejected(state, i.RecordPremiumPaid(
+            cover_id=COVER_ID, period=period, premium_id=record.premium_id)) \
+            == "PremiumAlreadyRecorded"
+        if period == 1:
+            assert state.next_premium()[:2] == (2, dt.date(2027, 4, 10))
+    assert state.next_premium() is None  # twelve monthly premiums pay the year
+    died = then(issued(), decide(issued(), i.NotifyDeath(cover_id=COVER_ID),
+                                 context(members=members(died_on=dt.date(2027, 3, 9)))))
+    assert died.next_premium() is None
+    assert rejected(applied(), record) == "CoverNotIssued"
