@@ -132,12 +132,10 @@ async def test_her_application_and_her_death_cross_once_under_her_consent(nodes)
             member_id=world.rosa, cooperative_id=madrid, reason=m.EndReason.DECEASED,
             ended_on=died_on), world.rosa)
         assert ended.accepted, ended.payload
-        for _ in range(50):  # the insurance service reads the membership events
-            reply = await host.client.send(notify, cover, command_id=new_id())
-            if reply.code != "NoRecordedDeath":
-                break
-            await asyncio.sleep(0.2)
-        assert reply.accepted, reply.payload
+        # her cooperative recorded her death: the watcher notifies the insurer, nobody else
+        [notified] = await until(bootstrap, host.id, cover, i.DeathNotified)
+        assert (notified.died_on, notified.insurer_node) == (died_on, home.id)
+        assert (await host.client.send(notify, cover)).code == "DeathAlreadyNotified"
         [answered] = await until(bootstrap, host.id, cover, i.DeathNoticeAnswered)
         assert answered.accepted
         [claim] = await until(bootstrap, home.id, policy.policy_id, i.ClaimOpened)
