@@ -133,6 +133,7 @@ MEMBER_FIELDS = {
     "accounts": "savings",
     "enrolments": "training", "certificates": "training",
     "assemblies": "governance",
+    "insurance": "insurance",
     "consents": OWN, "exportedRecords": OWN,
 }
 
@@ -319,6 +320,12 @@ ENROLMENT = CommandRule(
     "consent names it with the training scope (a member it may not enrol and one that does "
     "not exist get the same answer)", _enrols)
 
+INSURING = CommandRule(
+    _STAFF, "of the cooperative named, one she chose herself where she is an active member, "
+    "from her account there (her premiums are her money)",
+    lambda caller, cls, data, context: caller.of_cooperative(data.get("cooperative_id"))
+    and (record := _member(data, context)) is not None and active_member_of(caller, record))
+
 CODE_HOLDER = CommandRule(
     (), "anyone holding the activation code, without a bearer token: the code is the "
     "credential, once, for 15 minutes", lambda caller, cls, data, context: True)
@@ -338,6 +345,7 @@ RULES: dict[type[Contract], CommandRule] = {
     t.EnrolLearner: ENROLMENT,
     g.SetBylaws: SETTINGS, g.ConveneAssembly: SETTINGS, g.AddMotion: SETTINGS,
     i.OfferProduct: SETTINGS, i.WithdrawProduct: SETTINGS,
+    i.ApplyForPolicy: INSURING,
 }
 
 
@@ -364,10 +372,11 @@ def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
 
 #: What a member sends for herself with her own member token (issue 23), for her own member
 #: id only: her consents, her records (issuing one to a recipient her consent names, and
-#: revoking it), and her accesses. Correcting her contact details is ``correctMyContact``'s
+#: revoking it), her accesses, and her application for insurance (issue 25). Correcting her contact details is ``correctMyContact``'s
 #: (names, date of birth and nationality stay with her cooperative's staff).
 SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.RevokeRecord,
-                          m.RevokeMemberAccess, g.GrantProxy, g.RevokeProxy})
+                          m.RevokeMemberAccess, g.GrantProxy, g.RevokeProxy,
+                          i.ApplyForPolicy})
 #: What only she sends, for herself: nobody acts for her in it, the node admin included (her
 #: proxy in an assembly: issue 24; her ballots have mutations of their own).
 ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})

@@ -171,9 +171,11 @@ async def replay(cls: type[Contract], data: dict, context: GatewayContext, key: 
                               command_id_for(context, key), replay=True)
 
 
-def make_mutation(cls: type[Contract], precheck: Precheck | None = None):
+def make_mutation(cls: type[Contract], precheck: Precheck | None = None, fill=None):
     """The mutation that sends ``cls`` (``depositFunds`` for ``DepositFunds``), checking
-    ``precheck`` before it is sent."""
+    ``precheck`` before it is sent; ``fill`` (async: input, context -> input) adds what the
+    gateway fills from what it keeps sealed (her age from her date of birth), once the
+    caller is authorized."""
     input_type = input_for(cls)
 
     async def resolve(info: Info, input, idempotency_key=None):
@@ -194,6 +196,8 @@ def make_mutation(cls: type[Contract], precheck: Precheck | None = None):
                 return NOT_AUTHORIZED
             return await replay(cls, data, context, idempotency_key)
         try:
+            if fill is not None:
+                data = await fill(data, context)
             command = await to_command(cls, data, _seal_for(context), context.now)
         except InputError as invalid:
             return ValidationError(code="ValidationError", message=str(invalid),

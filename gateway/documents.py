@@ -220,6 +220,7 @@ class MemberRecord(Doc, kw_only=True):
     imports: list[ImportDoc] = []
     accesses: list[AccessDoc] = []
     assemblies: list[AssemblyPart] = []
+    covers: list[str] = []  # her applications for insurance here (issue 25), oldest first
 
 
 class AccountRef(Row, kw_only=True):

@@ -42,10 +42,12 @@ class MoneyInput:
 
 #: Fields the gateway fills (``access.completed``), never asked of the caller: who on the
 #: staff assesses or decides a claim (``gateway.insurance.staff``), so nobody names another
-#: as approver, and the node a death recorded here is notified by (this one).
+#: as approver, the node a death recorded here is notified by (this one), and her age on
+#: applying for a policy (from her sealed date of birth: ``gateway.insurance.applying``).
 GATEWAY_FILLS: dict[type, frozenset[str]] = {
     i.AssessClaim: frozenset({"by"}), i.ApproveClaim: frozenset({"by"}),
-    i.RejectClaim: frozenset({"by"}), i.OpenClaim: frozenset({"notified_by"})}
+    i.RejectClaim: frozenset({"by"}), i.OpenClaim: frozenset({"notified_by"}),
+    i.ApplyForPolicy: frozenset({"age"})}
 
 _inputs: dict[type, type] = {}
 _enums: dict[type, type] = {}
@@ -85,7 +87,8 @@ def _graphql_type(info: mi.Type, owner: str, field: str):
         case mi.StructType() if info.cls is Money:
             return MoneyInput
         case mi.StructType() if info.cls is Sealed:
-            plain = {"personal": m.PersonalDetails, "recipient": s.PayoutRecipient}[field]
+            plain = {"personal": m.PersonalDetails, "recipient": s.PayoutRecipient,
+                     "beneficiaries": i.Beneficiaries}[field]
             return input_for(plain)
         case mi.StructType():
             return input_for(info.cls)
@@ -218,6 +221,10 @@ def to_plain(value) -> dict:
 
 
 #: Stands for a seal while the rest of a command is validated, before anything is sealed.
+#: The fields a caller gives in the clear that travel sealed with her data key, and what
+#: each holds (a payout's recipient, nested, is sealed too).
+SEALED_FIELDS = {"personal": m.PersonalDetails, "beneficiaries": i.Beneficiaries}
+
 UNSEALED = {"kid": "unsealed", "iv": base64.b64encode(bytes(12)).decode(),
              "ct": base64.b64encode(bytes(16)).decode()}
 
@@ -230,20 +237,21 @@ async def to_command(cls: type[Contract], data: dict, seal, now: dt.datetime) ->
     member id: an input refused for any reason (a member id that is no id at all, where a
     name might have been typed) must make no key, or that text would stay in a Kafka key
     forever, with no member to erase it for."""
-    personal = "personal" in data and "personal" in cls.__struct_fields__
+    sealed = {name: _convert(data[name], plain, f"input.{camel(name)}")
+              for name, plain in SEALED_FIELDS.items()
+              if data.get(name) is not None and name in cls.__struct_fields__}
     payout = isinstance(data.get("to"), dict) and "recipient" in data["to"]
-    details = _convert(data["personal"], m.PersonalDetails, "input.personal") if personal \
-        else None
     recipient = _convert(data["to"]["recipient"], s.PayoutRecipient,
                          "input.to.payout.recipient") if payout else None
-    trial = {**data, **({"personal": UNSEALED} if personal else {}),
+    trial = {**data, **dict.fromkeys(sealed, UNSEALED),
              **({"to": {**data["to"], "recipient": UNSEALED}} if payout else {})}
-    for value, path in ((details, "input.personal"), (_convert(trial, cls, "input"), "input")):
+    for value, path in ((sealed.get("personal"), "input.personal"),
+                        (_convert(trial, cls, "input"), "input")):
         ahead = days_ahead(value, now) if value is not None else []
         if ahead:
             raise InputError(f"{graphql_path(ahead[0])}: {NOT_COME_YET}", f"{path}.{ahead[0]}")
-    if personal:
-        data["personal"] = await seal(data, msgspec.json.encode(details))
+    for name, plain in sealed.items():
+        data[name] = await seal(data, msgspec.json.encode(plain))
     if payout:
         data["to"]["recipient"] = await seal(data, msgspec.json.encode(recipient))
     return _convert(data, cls, "input")

@@ -50,6 +50,7 @@ from gateway.governance import mutations as governance_mutations
 from gateway.governance import queries as governance_queries
 from gateway.governance import subscriptions as governance_subscriptions
 from gateway.governance import turnout as governance_turnout
+from gateway.insurance import applying as insurance_applying
 from gateway.insurance import queries as insurance_queries
 from gateway.inputs import camel, contract_enums, contract_inputs
 from gateway.members import mutations as members_mutations
@@ -247,7 +248,8 @@ def mutation_type() -> type:
     """One generated mutation per partner command (with its feature's precheck), then the
     features' own mutations."""
     prechecks = {**members_mutations.PRECHECKS, **savings_mutations.PRECHECKS}
-    fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls))
+    fills = {**insurance_applying.FILLS}
+    fields = {camel(cls.__name__): make_mutation(cls, prechecks.get(cls), fills.get(cls))
               for cls in partner_commands()}
     return strawberry.type(type("Mutation", (), {**fields, **records_mutations.MUTATIONS,
                                                  **member_access_mutations.MUTATIONS,

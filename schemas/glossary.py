@@ -604,6 +604,20 @@ SPECIFIC: dict[tuple[str, str], str] = {
                                      "by index (from 0)",
     ("IssuePolicy", "starts_on"): "the first day the policy covers her (a plan: it may lie "
                                   "up to 92 days ahead, or 7 back)",
+    ("ApplyForPolicy", "starts_on"): "the first day the policy is to cover her: today or up "
+                                     "to 92 days ahead",
+    ("CoverApplied", "starts_on"): "the first day the policy is to cover her",
+    ("PolicyTerms", "starts_on"): "the first day the policy covers her",
+    ("PolicyTerms", "ends_on"): "the first day it no longer covers her (renewed before, it "
+                                "goes on)",
+    ("PolicyApplication", "starts_on"): "the first day the policy is to cover her",
+    ("NamedBeneficiary", "full_name"): "the beneficiary's full name, as she writes it (1 to "
+                                       "200 characters)",
+    ("NamedBeneficiary", "relationship"): "who they are to her, in her words (mother, son); "
+                                          "null: not said",
+    ("NamedBeneficiary", "account_id"): "the payee account at the insurer's node that is "
+                                        "theirs, if one is (null: none)",
+    ("Beneficiaries", "people"): "the people her benefit is for (1 to 10)",
     ("PolicyIssued", "starts_on"): "the first day the policy covers her",
     ("PolicyIssued", "ends_on"): "the first day the policy no longer covers her, unless renewed",
     ("PolicyRenewed", "ends_on"): "the first day the renewed policy no longer covers her",

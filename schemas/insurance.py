@@ -48,8 +48,8 @@ event = REGISTRY.event
 INTERNAL_COMMANDS = ("IssuePolicy", "CollectPremium", "LapsePolicy", "ReleasePayment",
                      "ConfirmPayment", "ReturnPayment", "RecordPolicyAnswer",
                      "RecordDeathAnswer", "RecordPremiumPaid",
-                     # her cover's: offered over GraphQL with the gateway's part (next)
-                     "ApplyForPolicy", "NotifyDeath")
+                     # her cover's death watcher's
+                     "NotifyDeath")
 
 REJECTIONS = declare_rejections(SERVICE, {
     "AgeOutsideBand": "her age is outside the product's age band",
@@ -575,6 +575,22 @@ COVER_REJECTIONS = declare_rejections(SERVICE, {
     "DeathNotNotified": "her death was not notified to the insurer",
     "PremiumAlreadyRecorded": "this period's premium was recorded as paid already",
 }, release=7)
+
+
+class NamedBeneficiary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A person her benefit is for, as she names them."""
+
+    full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    relationship: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    account_id: Id | None = None
+
+
+class Beneficiaries(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Her beneficiaries, as ``ApplyForPolicy.beneficiaries`` holds them sealed with her data
+    key: names stay at her host node; the insurer knows only the accounts it pays."""
+
+    people: Annotated[list[NamedBeneficiary], msgspec.Meta(min_length=1,
+                                                            max_length=MAX_PAYEES)]
 
 
 class PolicyTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

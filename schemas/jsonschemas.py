@@ -20,11 +20,13 @@ import msgspec
 
 from schemas import REGISTRY, glossary
 from schemas.envelope import Envelope
+from schemas.insurance import Beneficiaries
 from schemas.membership import PersonalDetails
 from schemas.savings import PayoutRecipient
 
 #: What travels only inside a seal (``fields.Sealed``): published so partners can build it.
-SEALED = {"membership.PersonalDetails": PersonalDetails, "savings.PayoutRecipient": PayoutRecipient}
+SEALED = {"membership.PersonalDetails": PersonalDetails, "savings.PayoutRecipient": PayoutRecipient,
+          "insurance.Beneficiaries": Beneficiaries}
 
 FOLDER = Path(__file__).parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

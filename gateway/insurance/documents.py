@@ -95,3 +95,9 @@ class CoverView(Doc, kw_only=True):
     #: whether the insurer opened the claim her death was notified for (None: no answer yet)
     claim_opened: bool | None = None
     periods_paid: int = 0  # by her standing instruction
+
+    @property
+    def status(self) -> str:
+        """applied (no answer yet), issued, refused, or claimed (her death notified)."""
+        return ("claimed" if self.death is not None else "issued" if self.terms is not None
+                else "refused" if self.refused is not None else "applied")

@@ -133,6 +133,10 @@ def fold_cover(store: DocumentStore, event: Contract, envelope: Envelope) -> lis
     match event:
         case i.CoverApplied():
             cover.applied = event
+            member = store.get("members", event.member_id)
+            if member is not None and event.cover_id not in member.covers:
+                member.covers.append(event.cover_id)  # her record lists it
+                store.put("members", event.member_id, member)
         case i.CoverIssued():
             cover.terms = event.terms
         case i.CoverRefused():

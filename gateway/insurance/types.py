@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from gateway.figures.disclosure import enough
 from gateway.i18n.types import LANG, LocalizedText, localized
-from gateway.insurance.documents import ClaimDoc, PolicyView, ProductView
+from gateway.insurance.documents import ClaimDoc, CoverView, PolicyView, ProductView
 from gateway.types import Money
 from schemas.fields import Money as MoneyValue
 
@@ -220,3 +220,54 @@ class InsuranceFigures:
                    benefits_paid=None if paid is None else Money.from_value(
                        MoneyValue(paid, currency)),
                    loss_ratio=ratio, suppressed=bool(hidden))
+
+
+@strawberry.type(description=(
+    "One of her applications for insurance at this node, her host node (issue 25), and what "
+    "came of it: the policy the insurer issued, with its terms, or its refusal; the premiums "
+    "her standing instruction paid; her death notified. Her beneficiaries' names stay sealed "
+    "and are not shown here"))
+class InsuranceCover:
+    cover_id: strawberry.ID = strawberry.field(description="her application's id")
+    policy_id: strawberry.ID = strawberry.field(description="the policy's id at the insurer")
+    insurer_node: str = strawberry.field(description="the insurer's node")
+    product_id: strawberry.ID
+    status: str = strawberry.field(description="applied (no answer yet), issued, refused or "
+                                               "claimed (her death was notified)")
+    refused_because: str | None = strawberry.field(
+        description="the insurer's rejection code, when it refused her")
+    starts_on: dt.date
+    ends_on: dt.date | None = strawberry.field(description="the first day it no longer "
+                                                           "covers her, once issued")
+    premium: Money | None = strawberry.field(description="the premium of one period, once "
+                                                         "issued")
+    premium_months: int | None
+    grace_days: int | None
+    monthly_benefit: Money | None = strawberry.field(
+        description="what her family receives each month after her death, once issued")
+    average_remittance: Money | None = strawberry.field(
+        description="her average remittance of the last 12 months, as this node computed and "
+                    "disclosed it (null: no remittance history)")
+    periods_paid: int = strawberry.field(description="the premium periods her standing "
+                                                     "instruction paid")
+    claim_opened: bool | None = strawberry.field(
+        description="the insurer opened the claim for her death (null: not notified, or no "
+                    "answer yet)")
+
+    @classmethod
+    def from_doc(cls, doc: CoverView) -> InsuranceCover:
+        applied, terms = doc.applied, doc.terms
+        money = Money.from_value
+        return cls(
+            cover_id=doc.cover_id, policy_id=applied.policy_id,
+            insurer_node=applied.insurer_node, product_id=applied.product_id,
+            status=doc.status,
+            refused_because=doc.refused, starts_on=applied.starts_on,
+            ends_on=terms.ends_on if terms else None,
+            premium=money(terms.premium) if terms else None,
+            premium_months=terms.premium_months if terms else None,
+            grace_days=terms.grace_days if terms else None,
+            monthly_benefit=money(terms.monthly_benefit) if terms else None,
+            average_remittance=money(applied.average_remittance)
+            if applied.average_remittance else None,
+            periods_paid=doc.periods_paid, claim_opened=doc.claim_opened)

@@ -3,7 +3,8 @@ cooperatives (now or before) and the node admin hold every scope of it, another 
 the scopes of her active consent to it; a part the caller may not read is null
 (``access.MEMBER_FIELDS``). It shows every feature's part of her record: her identity,
 memberships, groups and consents (members), accounts (savings), enrolments and certificates
-(training), her assemblies (governance), and the records imported and issued (records).
+(training), her assemblies (governance), her insurance (insurance), and the records imported
+and issued (records).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gateway.auth import Caller
 from gateway.context import GatewayContext
 from gateway.documents import MemberRecord, accounts_of
 from gateway.governance.types import AssemblyParticipation
+from gateway.insurance.types import InsuranceCover
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
 from gateway.records.types import ExportedRecordInfo, ImportedRecord
 from gateway.savings.types import Account
@@ -142,6 +144,16 @@ class Member:
         if not self.shows("assemblies"):
             return None
         return [AssemblyParticipation.from_doc(part) for part in self.record.assemblies]
+
+    @strawberry.field(description=needs("insurance", "her applications for insurance here "
+                                                     "and what came of them: policies, "
+                                                     "premiums paid, her death notified"))
+    def insurance(self, info: Info[GatewayContext, None]) -> list[InsuranceCover] | None:
+        if not self.shows("insurance"):
+            return None
+        covers = (info.context.views.get("covers", cover_id) for cover_id in self.record.covers)
+        return [InsuranceCover.from_doc(doc) for doc in covers
+                if doc is not None and doc.applied is not None]
 
     @strawberry.field(description=needs("importedRecords", "records from other nodes, "
                                                            "verified and imported here"))

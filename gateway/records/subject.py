@@ -73,6 +73,19 @@ def shared_with_here(shared: dict, cooperative_id: str, node: str) -> bool:
         vc.node_issuer(node), node)
 
 
+def _cover_json(cover) -> dict:
+    """One policy of hers as a record carries it: who insures her, the terms, what came of
+    it; never her beneficiaries."""
+    applied, terms = cover.applied, cover.terms
+    return {"policyId": applied.policy_id, "insurerNode": applied.insurer_node,
+            "productId": applied.product_id, "startsOn": applied.starts_on.isoformat(),
+            "endsOn": terms.ends_on.isoformat() if terms else None,
+            "status": cover.status,
+            "premium": _money_json(terms.premium) if terms else None,
+            "monthlyBenefit": _money_json(terms.monthly_benefit) if terms else None,
+            "periodsPaid": cover.periods_paid}
+
+
 def record_subject(record: MemberRecord, views, scopes: frozenset[str],
                    identity: m.PersonalDetails | None, shared_with: dict[str, str],
                    languages: Sequence[str] = ()) -> dict:
@@ -116,6 +129,10 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
              "meetingOn": part.meeting_on.isoformat(), "voted": part.voted,
              "offices": list(part.offices), "titles": in_languages(part.titles, languages)}
             for part in record.assemblies]
+    if "insurance" in scopes:  # her policies as her host node knows them (issue 25)
+        subject["insurance"] = [_cover_json(views.get("covers", cover_id))
+                                for cover_id in record.covers
+                                if views.get("covers", cover_id) is not None]
     if "training" in scopes:
         subject["training"] = {"certificates": [{
             "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,

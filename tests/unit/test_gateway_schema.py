@@ -540,6 +540,7 @@ MEMBER_FIELD_SCOPES = {
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
     "importedRecords": "membership", "exportedRecords": "own", "assemblies": "governance",
+    "insurance": "insurance",
 }
 #: Every query that returns member data, with the arguments to ask it for Rosa.
 MEMBER_QUERIES = {
@@ -569,7 +570,7 @@ def selection(field: str) -> str:
            "groups": "{ groupId }", "consents": "{ consentId }", "accounts": "{ accountId }",
            "enrolments": "{ courseId }", "certificates": "{ certificateId }",
            "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }",
-           "assemblies": "{ assemblyId }"}
+           "assemblies": "{ assemblyId }", "insurance": "{ coverId status }"}
     return f"{field} {sub.get(field, '')}"
 
 
@@ -597,7 +598,7 @@ async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_re
 
     # without consent: every query that returns member data is denied, like a missing one
     assert await ask_all(QUITO_STAFF) == {name: None for name in MEMBER_QUERIES}
-    for scope in ("identity", "membership", "savings", "training", "governance"):
+    for scope in ("identity", "membership", "savings", "training", "governance", "insurance"):
         consent = new_id()
         granted = await node.mutate("grantConsent", {
             "memberId": rosa, "consentId": consent, "granteeKind": "COOPERATIVE",

@@ -169,7 +169,8 @@ QUERY_MATRIX = {
 #: past the door aimed at her own id, never at another member's.
 HER_MUTATIONS = {"grantConsent", "revokeConsent", "exportRecord", "revokeRecord",
                  "revokeMemberAccess", "renewMemberToken", "correctMyContact",
-                 "castBallot", "grantProxy", "revokeProxy"}
+                 "castBallot", "grantProxy", "revokeProxy",
+                 "applyForPolicy"}  # her own insurance, from her own account (issue 25)
 #: Mutations whose answer to anyone is not NotAuthorized (a code is the credential).
 OPEN_MUTATIONS = {"redeemMemberAccess": "ActivationInvalid"}
 
