@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from schemas.fields import Sealed
 from gateway.auth import Caller, bearer_of_connection, caller_from_header
-from gateway.member_access.liveness import live
-from gateway.listeners import Listeners
 from gateway.documents import Doc, Row
+from gateway.listeners import Listeners
+from gateway.member_access.liveness import live
+from schemas.fields import Sealed
+from services.runtime import clock as clocks
 
 
 class Views(Protocol):
@@ -63,7 +64,9 @@ class GatewayContext:
     views: Views
     keys: Keys
     commands: Commands
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    #: the services' clock (``services.runtime.clock``: moved only outside production, by
+    #: tests and demonstrations), so a day the gateway checks is the day the services decide
+    now: dt.datetime = field(default_factory=clocks.now)
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # graphql-transport-ws: the connection_init payload

@@ -37,7 +37,7 @@ from gateway.figures import kept as figures
 from gateway.governance import fold as governance
 from gateway.governance.documents import AssemblyRef, AssemblyView, BallotKeysView, BylawsView
 from gateway.insurance import fold as insurance
-from gateway.insurance.documents import CoverView, PolicyView, ProductView
+from gateway.insurance.documents import Catalogue, CoverView, PolicyView, ProductView
 from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
     ActivationCode, AssemblyView, BallotKeysView, BylawsView, ProductView, PolicyView,
-    CoverView)}
+    CoverView, Catalogue)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
     AccessEntry, AssemblyRef)}

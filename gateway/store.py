@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 #: ``coop_assemblies``, written when an assembly is convened, which a store of layout 4 lacks;
 #: 6: the insurance service's products and policies, which a store of layout 5 never folded;
 #: 7: each insurance product's figures, kept as its policies' events come, which 6 lacks;
-#: her covers at her host node, ``covers``, came with events of their own, new then, so a
-#: store of layout 7 has nothing to rebuild for them).
-FORMAT = 7
+#: 8: the catalogue of the node's insurance products, ``insurance_catalogue``, which a store
+#: of layout 7 never wrote (and her covers, ``covers``, whose events were new then)).
+FORMAT = 8
 _FORMAT_KEY = b"meta/format"
 
 #: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of

@@ -4,6 +4,8 @@ cooperatives and the policies they issued.
 * ``products``  product id -> ``ProductView``: its terms as offered, and whether withdrawn;
 * ``policies``  policy id -> ``PolicyView``: the terms it keeps, its premiums, its lapse, its
   claim and what the claim has paid. Nothing personal: member and account ids, digests;
+* ``insurance_catalogue``  "products" -> ``Catalogue``: every product offered here, in the
+  order offered (a node's insurers offer a few: one document);
 * ``covers``  cover id -> ``CoverView``: her application at her host node, the insurer's
   answer, and whether her death was notified (her beneficiaries stay sealed).
 """
@@ -101,3 +103,14 @@ class CoverView(Doc, kw_only=True):
         """applied (no answer yet), issued, refused, or claimed (her death notified)."""
         return ("claimed" if self.death is not None else "issued" if self.terms is not None
                 else "refused" if self.refused is not None else "applied")
+
+
+class Catalogue(Doc, kw_only=True):
+    """Every product this node's insurers offered, in the order offered."""
+
+    TABLE: ClassVar[str] = "insurance_catalogue"
+    KEY: ClassVar[str] = "name"
+    KEYED: ClassVar[str] = "products"  # its one key
+
+    name: str
+    products: list[str] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gateway.documents import DocumentStore, document
 from gateway.insurance.documents import (
+    Catalogue,
     ClaimDoc,
     CoverView,
     EvidenceDoc,
@@ -26,6 +27,10 @@ def fold_product(store: DocumentStore, event: Contract, envelope: Envelope) -> l
     match event:
         case i.ProductOffered():
             product.offered = event
+            catalogue = document(store, Catalogue, Catalogue.KEYED)
+            if event.product_id not in catalogue.products:
+                catalogue.products.append(event.product_id)
+                store.put(Catalogue.TABLE, Catalogue.KEYED, catalogue)
         case i.ProductWithdrawn():
             product.withdrawn = True
     store.put("products", event.product_id, product)

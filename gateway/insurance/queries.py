@@ -12,8 +12,13 @@ from strawberry.types import Info
 
 from gateway.access import SignedIn
 from gateway.context import GatewayContext
-from gateway.auth import Role
-from gateway.insurance.types import InsuranceFigures, InsurancePolicy, InsuranceProduct
+from gateway.insurance.documents import Catalogue
+from gateway.insurance.types import (
+    InsuranceFigures,
+    InsurancePolicy,
+    InsuranceProduct,
+    figures_for,
+)
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(
@@ -48,16 +53,23 @@ def insurance_policy(info: Info[GatewayContext, None],
 def insurance_figures(info: Info[GatewayContext, None],
                       product_id: Annotated[strawberry.ID, strawberry.argument(
                           description="the product's id")]) -> InsuranceFigures | None:
-    context = info.context
-    doc = context.views.get("products", product_id)
-    if doc is None or doc.offered is None:
-        return None
-    insider = context.caller.of_cooperative(doc.offered.cooperative_id)
-    if not insider and context.caller.role is not Role.ANALYST:
-        return None
-    return InsuranceFigures.from_doc(doc, context.now.date(), insider)
+    doc = info.context.views.get("products", product_id)
+    return None if doc is None else figures_for(info.context, doc)
+
+
+@strawberry.field(permission_classes=[SignedIn], description=(
+    "Every insurance product of this node's insurance cooperatives, in the order offered "
+    "(withdrawn ones too, marked): a catalogue for any signed-in caller; each product's "
+    "figures read as insuranceFigures does"))
+def insurance_products(info: Info[GatewayContext, None]) -> list[InsuranceProduct]:
+    views = info.context.views
+    catalogue = views.get(Catalogue.TABLE, Catalogue.KEYED)
+    docs = (views.get("products", product) for product in (catalogue.products
+                                                            if catalogue else ()))
+    return [InsuranceProduct.from_doc(doc) for doc in docs
+            if doc is not None and doc.offered is not None]
 
 
 #: The queries this feature adds to the schema.
 QUERIES = {"insuranceProduct": insurance_product, "insurancePolicy": insurance_policy,
-           "insuranceFigures": insurance_figures}
+           "insuranceFigures": insurance_figures, "insuranceProducts": insurance_products}

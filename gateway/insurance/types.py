@@ -10,6 +10,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from gateway.auth import Role
 from gateway.figures.disclosure import enough
 from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.insurance.documents import ClaimDoc, CoverView, PolicyView, ProductView
@@ -52,6 +53,14 @@ class InsuranceProduct:
             list[str] | None, strawberry.argument(description=LANG)] = None
             ) -> list[LocalizedText]:
         return [localized(text, info, lang) for text in self.exclusion_texts]
+
+    @strawberry.field(description=(
+        "its figures (policies in force, claims, premiums, benefits paid, loss ratio): for "
+        "the insurer's own people and the node admin in full, for federation analysts with "
+        "small cells suppressed; null for anyone else"))
+    def figures(self, info: Info) -> InsuranceFigures | None:
+        doc = info.context.views.get("products", self.product_id)
+        return figures_for(info.context, doc) if doc is not None else None
 
     @classmethod
     def from_doc(cls, doc: ProductView) -> InsuranceProduct:
@@ -271,3 +280,15 @@ class InsuranceCover:
             average_remittance=money(applied.average_remittance)
             if applied.average_remittance else None,
             periods_paid=doc.periods_paid, claim_opened=doc.claim_opened)
+
+
+def figures_for(context, doc: ProductView) -> InsuranceFigures | None:
+    """A product's figures as the caller may read them (``InsuranceFigures.from_doc``):
+    whole for its insurer's people and the node admin, suppressed for analysts, none for
+    anyone else."""
+    if doc.offered is None:
+        return None
+    insider = context.caller.of_cooperative(doc.offered.cooperative_id)
+    if not insider and context.caller.role is not Role.ANALYST:
+        return None
+    return InsuranceFigures.from_doc(doc, context.now.date(), insider)

@@ -52,8 +52,10 @@ class Federation:
     copies the other's federation topic into its cluster, as ``coopbridge up --clusters``
     runs it."""
 
-    def __init__(self, bootstrap: str | dict[str, str], root):
+    def __init__(self, bootstrap: str | dict[str, str], root,
+                 processes: tuple[str, ...] = PROCESSES, env: dict[str, str] | None = None):
         self.root = root
+        self.chosen = processes
         self.nodes = {role: "t" + os.urandom(4).hex() for role in ("host", "home")}
         self.bootstraps = (dict(bootstrap) if isinstance(bootstrap, dict)
                            else dict.fromkeys(self.nodes, bootstrap))
@@ -70,7 +72,7 @@ class Federation:
                 os.environ, COOPBRIDGE_NODE=node, KAFKA_BOOTSTRAP_SERVERS=bootstrap,
                 COOPBRIDGE_HOME=str(home),
                 COOPBRIDGE_PUBLIC_URL=self.url(role, ""),
-                COOPBRIDGE_PEERS=str(home / "peers.json"))
+                COOPBRIDGE_PEERS=str(home / "peers.json"), **(env or {}))
             for variable in ("COOPBRIDGE_SIGNING_KEY", "COOPBRIDGE_ENV"):  # keys in its home
                 self.env[role].pop(variable, None)
         for role in self.nodes:  # each trusts the other: its gateway and its public keys
@@ -85,7 +87,7 @@ class Federation:
 
     @property
     def processes(self) -> tuple[str, ...]:
-        return (*PROCESSES, MIRROR_MAKER) if self.apart else PROCESSES
+        return (*self.chosen, MIRROR_MAKER) if self.apart else self.chosen
 
     def start(self, role: str, name: str) -> None:
         if name == MIRROR_MAKER:
@@ -113,9 +115,10 @@ class Federation:
                 raise AssertionError(f"the {role} gateway did not become ready: " + (
                     self.root / f"{role}-gateway.log").read_text()[-3000:])
 
-    def token(self, role: str, kind: Role, cooperative: str | None = None) -> str:
+    def token(self, role: str, kind: Role, cooperative: str | None = None,
+              subject: str = "coopbridge-cli") -> str:
         with _home(self.env[role]):
-            return issue_token(self.nodes[role], kind, cooperative)
+            return issue_token(self.nodes[role], kind, cooperative, subject=subject)
 
     def stop(self, grace: float = 10) -> None:
         """SIGTERM to all, then SIGKILL to any still running ``grace`` seconds later (one
@@ -152,9 +155,10 @@ class _home:
 
 
 @contextlib.contextmanager
-def running_federation(bootstrap: str, root):
+def running_federation(bootstrap: str, root, processes: tuple[str, ...] = PROCESSES,
+                       env: dict[str, str] | None = None):
     """Both nodes' processes started and both gateways ready; everything stopped after."""
-    fed = Federation(bootstrap, root)
+    fed = Federation(bootstrap, root, processes, env)
     try:
         for role in fed.nodes:
             for name in fed.processes:

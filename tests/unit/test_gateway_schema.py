@@ -555,7 +555,7 @@ MEMBER_QUERIES = {
 }
 #: (an assembly's public facts, and a ballot found by the receipt its caller holds)
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course", "assembly", "ballotReceipt",
-                  "insuranceProduct"}
+                  "insuranceProduct", "insuranceProducts"}
 AGGREGATE_QUERIES = {"federationStats", "assemblyTurnout", "insuranceFigures"}  # no member ids; small cells suppressed
 #: Queries that only read what the caller sends them (a credential to verify).
 CALLER_SUPPLIED_QUERIES = {"verifyRecord"}

@@ -28,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("schemas", "services", "gateway", "deploy")
 #: What of the services the gateway may use: sending commands and reading replies, ids, keys,
-#: data keys, reading records (and their dead letters), Kafka clients and faust wiring.
+#: data keys, reading records (and their dead letters), Kafka clients and faust wiring, and
+#: the clock commands are sent and days checked by (the client's own, moved outside
+#: production only).
 CLIENT_SIDE = frozenset({
-    "services.config", "services.runtime.client", "services.runtime.ids",
+    "services.config", "services.runtime.client", "services.runtime.ids", "services.runtime.clock",
     "services.runtime.keys", "services.runtime.datakeys", "services.runtime.deadletter",
     "services.runtime.reading", "services.runtime.kafka_clients", "services.runtime.streams",
 })

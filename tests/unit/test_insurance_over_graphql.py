@@ -149,11 +149,20 @@ async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insur
     assert [seen_by_analyst[k] for k in ("inForce", "lapsed", "claims", "approved")] == \
         [None] * 4
     assert (await node.ok(FIGURES, MADRID_STAFF, id=product))["insuranceFigures"] is None
+    # the catalogue lists it for anyone signed in; its figures read as insuranceFigures does
+    listing = "{ insuranceProducts { productId figures { policiesIssued suppressed } } }"
+    for caller, figures in ((BEN, {"policiesIssued": 1, "suppressed": False}),
+                            (ANALYST, {"policiesIssued": None, "suppressed": True}),
+                            (MADRID_STAFF, None)):
+        assert (await node.ok(listing, caller))["insuranceProducts"] == [
+            {"productId": product, "figures": figures}]
 
 
 @pytest.mark.parametrize("internal", ["issuePolicy", "collectPremium", "lapsePolicy",
                                       "releasePayment", "confirmPayment", "returnPayment",
-                                      "payPremium", "receiveBenefit"])
+                                      "payPremium", "receiveBenefit", "recordPolicyAnswer",
+                                      "recordDeathAnswer", "recordPremiumPaid",
+                                      "notifyDeath"])
 def test_what_the_relay_and_the_payer_send_is_no_partners_mutation(internal):
     assert internal not in SCHEMA._schema.mutation_type.fields
 

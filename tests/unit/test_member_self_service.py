@@ -162,6 +162,7 @@ QUERY_MATRIX = {
                                 '{{ counted }}'),
     # an insurer's catalogue is public; a policy is the insurer's document (issue 25)
     "insuranceProduct": ("public", 'insuranceProduct(id: "{product}") {{ productId }}'),
+    "insuranceProducts": ("public", "insuranceProducts {{ productId }}"),
     "insurancePolicy": ("denied", 'insurancePolicy(id: "{policy}") {{ policyId }}'),
     "insuranceFigures": ("denied", 'insuranceFigures(productId: "{product}") {{ inForce }}'),
 }
