@@ -33,7 +33,7 @@ from typing import Annotated
 
 import msgspec
 
-from schemas.fields import Id, Money, NodeId, UtcDateTime
+from schemas.fields import CurrencyCode, Id, Money, NodeId, UtcDateTime
 from schemas.insurance import MAX_PAYEES, Age, Payee, Period, PolicyTerms
 from schemas.registry import REGISTRY, Contract
 
@@ -100,6 +100,7 @@ class PolicyApplication(Contract, frozen=True, kw_only=True):
     cover_id: Id
     policy_id: Id
     product_id: Id
+    currency: CurrencyCode
     member_id: Id
     from_node: NodeId
     to: NodeId

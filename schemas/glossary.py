@@ -604,6 +604,11 @@ SPECIFIC: dict[tuple[str, str], str] = {
                                      "by index (from 0)",
     ("IssuePolicy", "starts_on"): "the first day the policy covers her (a plan: it may lie "
                                   "up to 92 days ahead, or 7 back)",
+    ("ApplyForPolicy", "currency"): "the product's currency (its premium's and benefits'), "
+                                    "as the insurer's catalogue says (ISO 4217)",
+    ("CoverApplied", "currency"): "the product's currency: her average remittance is what her "
+                                  "family received in it",
+    ("PolicyApplication", "currency"): "the product's currency, as she applied",
     ("ApplyForPolicy", "starts_on"): "the first day the policy is to cover her: today or up "
                                      "to 92 days ahead",
     ("CoverApplied", "starts_on"): "the first day the policy is to cover her",

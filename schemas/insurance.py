@@ -575,6 +575,8 @@ COVER_REJECTIONS = declare_rejections(SERVICE, {
     "DeathNotNotified": "her death was not notified to the insurer",
     "PremiumAlreadyRecorded": "this period's premium was recorded as paid already",
 }, release=7)
+# (CurrencyMismatch, declared above, also answers an application's benefit in a currency
+# that is not the product's)
 
 
 class NamedBeneficiary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -616,9 +618,11 @@ class ApplyForPolicy(Contract, frozen=True, kw_only=True):
     ``insurance`` consent to that node is live (else ConsentNotLive); ``account_id`` is her open
     account at that cooperative, which pays the premiums (else NotHerAccount); the id is new
     (else CoverAlreadyApplied); it starts today or at most 92 days ahead (else
-    ValidationError). The gateway fills her ``age`` from her date of birth; the service adds
-    her average remittance of the last 12 months from her savings history, disclosed on the
-    policy. With neither a
+    ValidationError). ``currency`` is the product's (its premium's and benefits'), and the
+    benefit she names is in it (else CurrencyMismatch; the insurer refuses a currency that is
+    not its product's). The gateway fills her ``age`` from her date of birth; the service
+    adds her average remittance of the last 12 months in that currency (what her family
+    received in it) from her savings history, disclosed on the policy. With neither a
     remittance history nor a ``requested_benefit`` there is nothing to insure
     (ValidationError). Her beneficiaries' names travel sealed with her data key and stay at
     this node; the insurer sees only the accounts it pays (``payees``). Whether the product
@@ -629,6 +633,7 @@ class ApplyForPolicy(Contract, frozen=True, kw_only=True):
     cooperative_id: Id
     insurer_node: NodeId
     product_id: Id
+    currency: CurrencyCode
     account_id: Id
     starts_on: dt.date
     age: Age
@@ -648,6 +653,7 @@ class CoverApplied(Contract, frozen=True, kw_only=True):
     cooperative_id: Id
     insurer_node: NodeId
     product_id: Id
+    currency: CurrencyCode
     account_id: Id
     starts_on: dt.date
     age: Age

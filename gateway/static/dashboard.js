@@ -34,7 +34,7 @@
 
   var state = {
     country: "", cooperative: "", from: "", to: "",
-    features: {gender: true, returns: true, active: true, turnout: true},  // off if this gateway lacks them
+    features: {gender: true, returns: true, active: true, turnout: true, insurance: true},  // off if this gateway lacks them
     charts: {}, patterns: {}, cooperatives: {}, countries: [], live: null, liveKey: "",
     renders: 0, pending: null, inFlight: false, again: "", events: 0, eventsDrawn: 0,
     liveWords: "", eventWords: "", drawnAt: ""
@@ -122,6 +122,28 @@
   function fetchAll() {
     return fetchFigures().then(function (data) {
       return fetchTurnout().then(function (turnout) { data.turnout = turnout; return data; });
+    }).then(function (data) {
+      return fetchInsurance().then(function (products) { data.insurance = products; return data; });
+    });
+  }
+
+  var INSURANCE = "query Insurance { insuranceProducts { productId withdrawn " +
+    "name { text } figures { policiesIssued inForce lapsed claims approved rejected " +
+    "premiumsCollected { amount currency } benefitsPaid { amount currency } lossRatio " +
+    "suppressed } } }";
+
+  /* Each insurance product's figures (issue 25): the node's, under no filter (a product is
+   * the node's, not a country's or a month's); a gateway without insuranceProducts answers a
+   * validation error, and the section is hidden. */
+  function fetchInsurance() {
+    if (!state.features.insurance) { return Promise.resolve(null); }
+    return cb.graphql(INSURANCE, {}).then(function (data) {
+      return data.insuranceProducts;
+    }, function (error) {  // the figures above are shown all the same
+      if (error instanceof cb.GraphQLError && /insuranceProducts/.test(error.message || "")) {
+        state.features.insurance = false;
+      }
+      return null;
     });
   }
 
@@ -667,6 +689,40 @@
                  {field: "inPerson", label: "In person"}], rows, notes);
   }
 
+  /* A table only: a row per insurance product with figures this token may read; a figure
+   * about fewer than 5 policies or claims reads "not shown" (so does any figure it would
+   * give away by subtraction, as the gateway decides). */
+  function drawInsurance(data) {
+    var section = document.querySelector("[data-testid=chart-insurance]");
+    var products = (data.insurance || []).filter(function (p) { return p.figures; });
+    if (!products.length) {
+      section.hidden = true;
+      return;
+    }
+    section.hidden = false;
+    function shown(value) { return value === null || value === undefined ? HIDDEN : value; }
+    var rows = products.map(function (p) {
+      var f = p.figures;
+      return {key: p.productId, suppressed: f.suppressed, values: {
+        product: (p.name ? p.name.text : p.productId) + (p.withdrawn ? " (withdrawn)" : ""),
+        issued: shown(f.policiesIssued), inForce: shown(f.inForce), lapsed: shown(f.lapsed),
+        claims: shown(f.claims), approved: shown(f.approved),
+        premiums: f.premiumsCollected ? cb.money(f.premiumsCollected) : HIDDEN,
+        paid: f.benefitsPaid ? cb.money(f.benefitsPaid) : HIDDEN,
+        lossRatio: f.lossRatio === null ? (f.premiumsCollected ? "\u2014" : HIDDEN)
+                                        : f.lossRatio}};
+    });
+    renderTable("insurance-numbers", "insurance-table", "Insurance",
+                [{field: "product", label: "Product"}, {field: "issued", label: "Policies issued"},
+                 {field: "inForce", label: "In force"}, {field: "lapsed", label: "Lapsed"},
+                 {field: "claims", label: "Claims"}, {field: "approved", label: "Approved"},
+                 {field: "premiums", label: "Premiums collected"},
+                 {field: "paid", label: "Benefits paid"}, {field: "lossRatio", label: "Loss ratio"}],
+                rows, ["Figures of this node's insurers' products, whatever the filters above. " +
+                       "A figure about fewer than 5 policies or claims is not shown, nor is one " +
+                       "that would give such a figure away."]);
+  }
+
   /* The tiles, updated in place like the tables. Members: those active today (a stock) with
    * the joined and left beside them; with a period (which bounds flows only), or from a
    * gateway without activeMembers, the members the figures count. */
@@ -839,6 +895,7 @@
       drawTraining(data);
       drawReturns(data);
       drawTurnout(data);
+      drawInsurance(data);
       document.getElementById("charts").hidden = false;
       state.renders += 1;
       document.body.setAttribute("data-renders", String(state.renders));

@@ -588,7 +588,12 @@ def decide_cover(state: Cover, command: Contract, context: Context) -> list[Cont
             if not today <= command.starts_on <= today + dt.timedelta(days=START_DAYS_AHEAD):
                 raise Rejected("ValidationError", "a policy starts today or at most "
                                f"{START_DAYS_AHEAD} days ahead")
-            average = savers.average_remittance(command.member_id, context.now)
+            if (command.requested_benefit is not None
+                    and command.requested_benefit.currency != command.currency):
+                raise Rejected("CurrencyMismatch", "the benefit she names is in the product's "
+                               f"currency, {command.currency}")
+            average = savers.average_remittance(command.member_id, context.now,
+                                                command.currency)
             if average is None and command.requested_benefit is None:
                 raise Rejected("ValidationError", "with no remittance history, she names the "
                                "monthly benefit she wants (requested_benefit)")

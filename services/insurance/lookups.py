@@ -6,8 +6,8 @@ this node's events topics (pure).
   consents (to whom, which scopes, until when, revoked);
 * ``savers`` (from savings events, timed): whose each account is and whether it is open, and
   what each member's remittances delivered over the last 12 months (``RemittanceSent``'s
-  ``received``, by when it was recorded; a refunded one never reached the family and is
-  taken out).
+  ``received``, in the currency the family received, by when it was recorded; a refunded
+  one never reached the family and is taken out).
 """
 
 from __future__ import annotations
@@ -85,18 +85,18 @@ class Savers:
     closed: set[str] = field(default_factory=set)
     sent: dict[str, list[Sent]] = field(default_factory=dict)  # member -> her remittances
 
-    def average_remittance(self, member_id: str, now: dt.datetime) -> Money | None:
-        """What her remittances delivered a month, on average, over the last 12 calendar
-        months, this one included (or since the month of her first one, if later), in the
-        currency of her latest one, rounded down to the minor unit; ``None`` without any in
-        that time. A migrant who sends once a month averages one remittance."""
+    def average_remittance(self, member_id: str, now: dt.datetime,
+                           currency: str) -> Money | None:
+        """What her remittances delivered a month in ``currency``, on average, over the last
+        12 calendar months, this one included (or since the month of her first one, if
+        later), rounded down to the minor unit; ``None`` without any in that time. A migrant
+        who sends once a month averages one remittance."""
         since = add_months(now.date().replace(day=1), 1 - AVERAGE_MONTHS)
         recent = [r for r in self.sent.get(member_id, []) if since <= r.at.date()
-                  and r.at <= now]
+                  and r.at <= now and r.received.currency == currency]
         if not recent:
             return None
-        currency = max(recent, key=lambda r: r.at).received.currency
-        total = sum(r.received.amount for r in recent if r.received.currency == currency)
+        total = sum(r.received.amount for r in recent)
         first = min(r.at for r in recent).date()
         months = (now.year - first.year) * 12 + now.month - first.month + 1
         return Money(total // months, currency)

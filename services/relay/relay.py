@@ -317,7 +317,8 @@ class Relay:
             case i.CoverApplied():
                 return PolicyApplication(
                     cover_id=event.cover_id, policy_id=event.policy_id,
-                    product_id=event.product_id, member_id=event.member_id,
+                    product_id=event.product_id, currency=event.currency,
+                    member_id=event.member_id,
                     from_node=self.node, to=event.insurer_node, starts_on=event.starts_on,
                     age=event.age, average_remittance=event.average_remittance,
                     requested_benefit=event.requested_benefit, payees=list(event.payees))
@@ -490,9 +491,7 @@ class Relay:
         """Issue the policy a peer's member applied for; answer a refusal at once (an issued
         policy is answered by its own event, with its terms: ``_outgoing``)."""
         command_id = cover_step_id(sender, application.cover_id, "issue")
-        average = application.average_remittance or Money(  # no history: she named it
-            0, application.requested_benefit.currency if application.requested_benefit
-            else "XXX")
+        average = application.average_remittance or Money(0, application.currency)  # none
         reply = await self._ask(tp, i.IssuePolicy(
             policy_id=application.policy_id, product_id=application.product_id,
             member_id=application.member_id, from_node=sender,

@@ -119,7 +119,7 @@ async def test_rosas_policy_from_premiums_to_twelve_months_for_her_mother(
         cover = new_id()
         await mutate(fed, "host", boston_staff, "applyForPolicy", {
             "coverId": cover, "memberId": rosa, "cooperativeId": boston, "insurerNode": home,
-            "productId": product, "accountId": savings,
+            "productId": product, "currency": "USD", "accountId": savings,
             "startsOn": clock.now().date().isoformat(), "requestedBenefit": usd("200.00"),
             "payees": [{"accountId": mothers_account, "sharePercent": 100}],
             "beneficiaries": {"people": [{"fullName": "María Hernández",

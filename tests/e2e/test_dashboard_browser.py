@@ -182,10 +182,11 @@ def seed(gateway: Gateway, node: str, env: dict) -> dict:
         "skills": [{"isco08": {"code": "5113"}}], "hours": 120, "startsOn": "2026-07-01",
         "endsOn": "2026-10-15", "capacity": 30})
     members: dict[str, str] = {}
+    accounts: dict[str, str] = {}
 
     def life(index: int, given, family, nationality, gender, coop_name, joined):
         member, account = new_id(), new_id()
-        members[given] = member
+        members[given], accounts[given] = member, account
         coop = coops[coop_name]
         token = staff[coop]
         gateway.mutate(token, "registerMember", {
@@ -250,8 +251,60 @@ def seed(gateway: Gateway, node: str, env: dict) -> dict:
     with node_home(env):
         board = issue_token(node, Role.ADMIN, barcelona)
     assembly = hold_assembly(gateway, board, staff[barcelona], barcelona, members)
+    products = insure(gateway, node, env, admin, staff[madrid], madrid, members, accounts)
     return {"admin": admin, "analyst": analyst, "staff": staff[madrid], "madrid": madrid,
-            "barcelona": barcelona, "members": members, "assembly": assembly}
+            "barcelona": barcelona, "members": members, "assembly": assembly,
+            "products": products}
+
+
+PRODUCTS = """{ insuranceProducts { productId name { text } figures { policiesIssued inForce
+  lapsed claims approved rejected premiumsCollected { amount currency }
+  benefitsPaid { amount currency } lossRatio suppressed } } }"""
+
+
+def insure(gateway: Gateway, node: str, env: dict, admin: str, staff: str, madrid: str,
+           members: dict[str, str], accounts: dict[str, str]) -> list[str]:
+    """An insurer of the node with two products: Madrid's five Ecuadorian women take the
+    first (their benefit their average remittance, in dollars, as their families received),
+    Youssef alone the second (no dollar remittances: he names his benefit); each first
+    premium paid at once by their standing instruction (the insurer is at this very node)."""
+    insurer, repatriation, basic = new_id(), new_id(), new_id()
+    gateway.mutate(admin, "registerCooperative", {
+        "cooperativeId": insurer, "name": "Seguros Andinos", "country": "ES",
+        "kind": "INSURANCE", "languages": ["es"], "node": node, "currency": "USD",
+        "sharePrice": {"amount": "10.00", "currency": "USD"}})
+    with node_home(env):
+        insurers = issue_token(node, Role.ADMIN, insurer)
+    for product, name, premium in ((repatriation, "Repatriación y remesa segura", "12.00"),
+                                   (basic, "Repatriación básica", "6.00")):
+        gateway.mutate(insurers, "offerProduct", {
+            "productId": product, "cooperativeId": insurer,
+            "names": [{"language": "es", "text": name}], "currency": "USD",
+            "repatriationLimit": {"amount": "4000.00", "currency": "USD"},
+            "monthlyBenefitCap": {"amount": "300.00", "currency": "USD"},
+            "premium": {"amount": premium, "currency": "USD"}})
+    for given, product in (*((g, repatriation) for g in
+                             ("Rosa", "Carmen", "Lucía", "Mercedes", "Gladys")),
+                           ("Youssef", basic)):
+        gateway.mutate(staff, "grantConsent", {
+            "memberId": members[given], "consentId": new_id(), "granteeKind": "NODE",
+            "grantee": node, "scopes": ["INSURANCE"], "expiresAt": "2031-01-01T00:00:00Z"})
+        gateway.mutate(staff, "applyForPolicy", {
+            "coverId": new_id(), "memberId": members[given], "cooperativeId": madrid,
+            "insurerNode": node, "productId": product, "currency": "USD",
+            "accountId": accounts[given], "startsOn": dt.date.today().isoformat(),
+            "payees": [{"accountId": accounts[given], "sharePercent": 100}],
+            **({"requestedBenefit": {"amount": "150.00", "currency": "USD"}}
+               if product == basic else {})})
+    deadline = time.monotonic() + 90
+    while True:  # issued and the first premiums collected, as the insurer reads its figures
+        seen = {p["productId"]: p["figures"] for p in
+                gateway.query(insurers, PRODUCTS)["insuranceProducts"]}
+        if seen[repatriation]["premiumsCollected"]["amount"] == "60.00" and \
+                seen[basic]["premiumsCollected"]["amount"] == "6.00":
+            return [repatriation, basic]
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.5)
 
 
 def hold_assembly(gateway: Gateway, board: str, staff: str, coop: str,
@@ -290,9 +343,10 @@ def hold_assembly(gateway: Gateway, board: str, staff: str, coop: str,
 
 @pytest.fixture(scope="module")
 def node_processes(kafka_bootstrap, tmp_path_factory):
-    """The node's services, governance too, and its gateway, each a process of its own."""
+    """The node's services, governance, insurance and the relay too (her cover is kept at
+    this node, her insurer's too), and its gateway, each a process of its own."""
     with running_node(kafka_bootstrap, tmp_path_factory.mktemp("node"),
-                      services=(*SERVICES, "governance")) as node:
+                      services=(*SERVICES, "governance", "insurance", "federation")) as node:
         yield node
 
 
@@ -445,6 +499,32 @@ def test_the_dashboard_shows_exactly_what_federation_stats_answers(seeded, brows
         assert rows[key]["inPerson"] == str(cell["inPerson"])
         assert rows[key]["turnout"] == cell["turnoutPercent"] + " %"
         assert rows[key]["assembly"].startswith("Asamblea general")
+
+    # the insurer's products: the five women's policies in full, Youssef's held back
+    products = {p["productId"]: p for p in gateway.query(analyst, PRODUCTS)[
+        "insuranceProducts"]}
+    repatriation, basic = seeded["products"]
+    rows = table(page, "insurance-table")
+    assert set(rows) == {repatriation, basic}
+    five = products[repatriation]["figures"]
+    assert (five["policiesIssued"], five["inForce"], five["premiumsCollected"]) == (
+        5, 5, {"amount": "60.00", "currency": "USD"})
+    assert rows[repatriation]["product"] == "Repatriación y remesa segura"
+    alone = products[basic]["figures"]
+    assert alone["suppressed"] and alone["policiesIssued"] is None  # one policy
+    for product, figures in ((repatriation, five), (basic, alone)):  # as the gateway says
+        for field, column in (("policiesIssued", "issued"), ("inForce", "inForce"),
+                              ("lapsed", "lapsed"), ("claims", "claims"),
+                              ("approved", "approved")):
+            value = figures[field]
+            assert rows[product][column] == ("not shown" if value is None else str(value))
+        for field, column in (("premiumsCollected", "premiums"), ("benefitsPaid", "paid")):
+            value = figures[field]
+            assert rows[product][column] == ("not shown" if value is None else
+                                             f"{group(value['amount'])}\u00a0USD")
+    assert rows[repatriation]["lossRatio"] == five["lossRatio"] == "0.0000"
+    assert rows[basic]["issued"] == rows[basic]["inForce"] == rows[basic]["premiums"] \
+        == rows[basic]["lossRatio"] == "not shown"
 
     # one month: its remittances, and the month they went home
     months = gateway.stats(analyst, groupBy="MONTH")

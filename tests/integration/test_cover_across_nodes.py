@@ -61,7 +61,7 @@ async def apply(node: Node, member: str, cooperative: str, account: str, insurer
     cover = new_id()
     reply = await node.client.send(i.ApplyForPolicy(
         cover_id=cover, member_id=member, cooperative_id=cooperative,
-        insurer_node=insurer_node, product_id=product, account_id=account,
+        insurer_node=insurer_node, product_id=product, currency="USD", account_id=account,
         starts_on=dt.datetime.now(dt.UTC).date(), age=age,
         requested_benefit=Money(20_000, "USD"),
         payees=[i.Payee(account_id=payee, share_percent=100)]), cover)
@@ -104,7 +104,8 @@ async def test_her_application_and_her_death_cross_once_under_her_consent(nodes)
         unconsented = new_id()
         refused = await host.client.send(i.ApplyForPolicy(
             cover_id=unconsented, member_id=world.rosa, cooperative_id=madrid,
-            insurer_node=home.id, product_id=product, account_id=world.rosas_account,
+            insurer_node=home.id, product_id=product, currency="USD",
+            account_id=world.rosas_account,
             starts_on=dt.datetime.now(dt.UTC).date(), age=34,
             requested_benefit=Money(20_000, "USD"),
             payees=[i.Payee(account_id=world.her_account_at_home, share_percent=100)]),

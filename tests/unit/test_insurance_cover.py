@@ -86,7 +86,7 @@ def context(now: dt.datetime = NOW, **lookups) -> Context:
 
 def apply(**changes) -> i.ApplyForPolicy:
     fields = dict(cover_id=COVER_ID, member_id=MEMBER, cooperative_id=HOST_COOP,
-                  insurer_node="sv", product_id=PRODUCT_ID, account_id=ACCOUNT,
+                  insurer_node="sv", product_id=PRODUCT_ID, currency="USD", account_id=ACCOUNT,
                   starts_on=NOW.date(), age=34, requested_benefit=usd(20_000),
                   payees=[i.Payee(account_id=MOTHER_ACCOUNT, share_percent=100)])
     return i.ApplyForPolicy(**{**fields, **changes})
@@ -150,6 +150,15 @@ def test_a_short_history_is_averaged_over_the_months_since_her_first_remittance(
             (NOW - dt.timedelta(days=5), usd(30_001))]
     [event] = decide(Cover(), apply(), context(savers=savers(sent)))
     assert event.average_remittance == usd((90_001) // 3)
+
+
+def test_only_what_the_family_received_in_the_products_currency_counts():
+    sent = [(NOW - dt.timedelta(days=5), usd(30_000)),
+            (NOW - dt.timedelta(days=2), Money(2_000_000, "MXN"))]
+    [event] = decide(Cover(), apply(), context(savers=savers(sent)))
+    assert event.average_remittance == usd(30_000)
+    assert rejected(Cover(), apply(requested_benefit=Money(400_000, "MXN"))) \
+        == "CurrencyMismatch"
 
 
 def test_a_refunded_remittance_never_reached_the_family():

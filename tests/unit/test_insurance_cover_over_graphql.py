@@ -26,7 +26,8 @@ MOTHER_ACCOUNT = new_id()  # at the insurer's node
 
 def application(rosa: str, account: str, **changes) -> dict:
     return {"coverId": new_id(), "memberId": rosa, "cooperativeId": AHORRO,
-            "insurerNode": INSURER_NODE, "productId": new_id(), "accountId": account,
+            "insurerNode": INSURER_NODE, "productId": new_id(), "currency": "USD",
+            "accountId": account,
             "startsOn": "2026-11-20",
             "requestedBenefit": {"amount": "200.00", "currency": "USD"},
             "payees": [{"accountId": MOTHER_ACCOUNT, "sharePercent": 100}],
