@@ -383,8 +383,10 @@ ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})
 #: What only the cooperative's own people send, not the node admin: checking a member in at
 #: the meeting sets her remote ballots aside (issue 24); assessing and deciding a claim are
 #: two people's of the insurer, told apart by their tokens (issue 25), which a node token,
-#: of no cooperative, would blur.
-COOPERATIVE_ONLY = frozenset({g.CheckInMember, i.AssessClaim, i.ApproveClaim, i.RejectClaim})
+#: of no cooperative, would blur; and applying for her insurance, paid from her account (her
+#: own cooperative's people, or she herself: ``SELF_SERVICE``).
+COOPERATIVE_ONLY = frozenset({g.CheckInMember, i.AssessClaim, i.ApproveClaim, i.RejectClaim,
+                              i.ApplyForPolicy})
 #: ``SELF_SERVICE`` in words, for the partner guide and each mutation's description.
 SELF_IN_WORDS = "the member herself, with her own member token"
 
@@ -429,6 +431,8 @@ def authorized(cls: type[Contract], data: dict, context: GatewayContext) -> bool
     if cls in ONLY_HERSELF:
         return caller.role is Role.MEMBER and data.get("member_id") == caller.member_id
     if cls in COOPERATIVE_ONLY:
+        if caller.role is Role.MEMBER:
+            return cls in SELF_SERVICE and data.get("member_id") == caller.member_id
         rule = rule_for(cls)
         return caller.role in rule.who and rule.allows(caller, cls, data, context)
     if caller.is_node_admin:

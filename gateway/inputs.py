@@ -46,7 +46,7 @@ class MoneyInput:
 #: applying for a policy (from her sealed date of birth: ``gateway.insurance.applying``).
 GATEWAY_FILLS: dict[type, frozenset[str]] = {
     i.AssessClaim: frozenset({"by"}), i.ApproveClaim: frozenset({"by"}),
-    i.RejectClaim: frozenset({"by"}), i.OpenClaim: frozenset({"notified_by"}),
+    i.RejectClaim: frozenset({"by"}), i.OpenClaim: frozenset({"notified_by", "relayed"}),
     i.ApplyForPolicy: frozenset({"age"})}
 
 _inputs: dict[type, type] = {}

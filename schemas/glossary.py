@@ -630,6 +630,16 @@ SPECIFIC: dict[tuple[str, str], str] = {
     ("IssuePolicy", "from_node"): "the node of her host cooperative, which applied for her and "
                                   "pays her premiums (us)",
     ("PolicyIssued", "from_node"): "the node of her host cooperative, which pays her premiums",
+    ("RecordPolicyAnswer", "from_node"): "the node that answered: her insurer's, as the relay "
+                                         "verified its signature",
+    ("RecordDeathAnswer", "from_node"): "the node that answered: her insurer's, as the relay "
+                                        "verified its signature",
+    ("OpenClaim", "relayed"): "notified by the relay (from her host node), not by the "
+                              "insurer's own staff",
+    ("RecordPremiumPaid", "premium_id"): "the payment that paid it (null: found paid by "
+                                         "another)",
+    ("CoverPremiumPaid", "premium_id"): "the payment that paid it (null: found paid by "
+                                        "another)",
     ("CollectPremium", "from_node"): "the node whose savings account paid the premium",
     ("PremiumCollected", "from_node"): "the node whose savings account paid the premium",
     ("PremiumCollected", "due_on"): "the day the period's premium fell due: its first day",

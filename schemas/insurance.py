@@ -343,12 +343,15 @@ class PolicyLapsed(Contract, frozen=True, kw_only=True):
 class OpenClaim(Contract, frozen=True, kw_only=True):
     """Open the claim for her death, notified by her host node (or recorded by the insurer's
     staff). The policy is issued (else UnknownPolicy) and has no claim (else ClaimAlreadyOpen:
-    one claim per insured event). Whether it pays is the assessment's."""
+    one claim per insured event); a notice the relay brings comes from her host node, the one
+    the policy was applied for from (else NotHerPolicy). Whether it pays is the
+    assessment's."""
 
     policy_id: Id
     claim_id: Id
     died_on: PastDay
     notified_by: NodeId
+    relayed: bool = False  # notified by the relay: then only her host node notifies it
 
 
 @event(SERVICE, "ClaimOpened")
@@ -574,6 +577,7 @@ COVER_REJECTIONS = declare_rejections(SERVICE, {
     "DeathAlreadyNotified": "her death was notified to the insurer already",
     "DeathNotNotified": "her death was not notified to the insurer",
     "PremiumAlreadyRecorded": "this period's premium was recorded as paid already",
+    "NotTheInsurer": "the answer comes from another node than her insurer's",
 }, release=7)
 # (CurrencyMismatch, declared above, also answers an application's benefit in a currency
 # that is not the product's)
@@ -667,9 +671,11 @@ class CoverApplied(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "RecordPolicyAnswer", key="cover_id")
 class RecordPolicyAnswer(Contract, frozen=True, kw_only=True):
     """The insurer's answer to her application, as the relay brings it: issued (with its
-    ``terms``) or refused (with the insurer's rejection ``code``). Once (else CoverAnswered)."""
+    ``terms``) or refused (with the insurer's rejection ``code``), from her insurer's node
+    (else NotTheInsurer: another peer cannot answer for it). Once (else CoverAnswered)."""
 
     cover_id: Id
+    from_node: NodeId  # who answers: her insurer's node, as the relay verified it
     accepted: bool
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
     terms: PolicyTerms | None = None
@@ -691,21 +697,21 @@ class CoverRefused(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RecordPremiumPaid", key="cover_id")
 class RecordPremiumPaid(Contract, frozen=True, kw_only=True):
-    """Her standing instruction paid a period's premium from her account (or found it paid
-    or on its way): the next one is paid when it falls due. Periods are recorded in order
-    (else ValidationError), once (else PremiumAlreadyRecorded), on an issued policy (else
-    CoverNotIssued)."""
+    """Her standing instruction paid a period's premium from her account (``premium_id``),
+    or found it paid or on its way (None: by another payment): the next one is paid when it
+    falls due. Periods are recorded in order (else ValidationError), once (else
+    PremiumAlreadyRecorded), on an issued policy (else CoverNotIssued)."""
 
     cover_id: Id
     period: Period
-    premium_id: Id
+    premium_id: Id | None = None
 
 
 @event(SERVICE, "CoverPremiumPaid")
 class CoverPremiumPaid(Contract, frozen=True, kw_only=True):
     cover_id: Id
     period: int
-    premium_id: Id
+    premium_id: Id | None = None
     recorded_at: UtcDateTime
 
 
@@ -734,9 +740,11 @@ class DeathNotified(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "RecordDeathAnswer", key="cover_id")
 class RecordDeathAnswer(Contract, frozen=True, kw_only=True):
     """Whether the insurer opened the claim her death was notified for (``accepted``; a
-    claim already open from this notice counts) or not (its ``code``). Once."""
+    claim already open from this notice counts) or not (its ``code``), from her insurer's
+    node (else NotTheInsurer). Once."""
 
     cover_id: Id
+    from_node: NodeId
     accepted: bool
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")] | None = None
 

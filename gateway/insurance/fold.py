@@ -8,7 +8,7 @@ application, its answer, her death notified).
 
 from __future__ import annotations
 
-from gateway.documents import DocumentStore, document
+from gateway.documents import DocumentStore, MemberRecord, document
 from gateway.insurance.documents import (
     Catalogue,
     ClaimDoc,
@@ -138,10 +138,10 @@ def fold_cover(store: DocumentStore, event: Contract, envelope: Envelope) -> lis
     match event:
         case i.CoverApplied():
             cover.applied = event
-            member = store.get("members", event.member_id)
-            if member is not None and event.cover_id not in member.covers:
+            member = document(store, MemberRecord, event.member_id)  # whatever came first
+            if event.cover_id not in member.covers:
                 member.covers.append(event.cover_id)  # her record lists it
-                store.put("members", event.member_id, member)
+                store.put(MemberRecord.TABLE, event.member_id, member)
         case i.CoverIssued():
             cover.terms = event.terms
         case i.CoverRefused():
@@ -153,7 +153,7 @@ def fold_cover(store: DocumentStore, event: Contract, envelope: Envelope) -> lis
         case i.CoverPremiumPaid():
             cover.periods_paid = event.period
     store.put("covers", event.cover_id, cover)
-    return []
+    return [cover.applied.member_id] if cover.applied is not None else []  # her record's
 
 
 #: The events this feature folds.
@@ -169,5 +169,19 @@ FOLDS = {
 
 
 def summary(event: Contract) -> str | None:
-    """Nothing here is in her timeline yet: the policy is the insurer's document."""
+    """Her cover's events read in her timeline (at her host node); the policy's are the
+    insurer's document, in no timeline."""
+    match event:
+        case i.CoverApplied():
+            return "Applied for insurance"
+        case i.CoverIssued():
+            return "Insurance policy issued"
+        case i.CoverRefused():
+            return f"Insurance application refused ({event.code})"
+        case i.CoverPremiumPaid():
+            return f"Insurance premium paid (period {event.period})"
+        case i.DeathNotified():
+            return "Death notified to the insurer"
+        case i.DeathNoticeAnswered():
+            return "Insurer opened the claim" if event.accepted else "Insurer opened no claim"
     return None

@@ -201,11 +201,16 @@ def decide(state: Policy, command: Contract, context: Context) -> list[Contract]
                                    due_on=state.due_on(period),
                                    lapsed_on=state.lapses_on(period))]
         case i.OpenClaim():
-            _issued(state)
+            issued = _issued(state)
             if state.claim is not None:
                 raise Rejected("ClaimAlreadyOpen", "a claim is open on this policy: one claim "
                                "per insured event")
-            return [i.ClaimOpened(**fields_of(command), opened_at=context.now)]
+            if command.relayed and command.notified_by != issued.from_node:
+                raise Rejected("NotHerPolicy", "her death is notified by her host node, the "
+                               "one her policy was applied for from")
+            return [i.ClaimOpened(policy_id=command.policy_id, claim_id=command.claim_id,
+                                  died_on=command.died_on, notified_by=command.notified_by,
+                                  opened_at=context.now)]
         case i.AttachEvidence():
             claim = _claim(state)
             if state.decided():
@@ -575,7 +580,8 @@ def decide_cover(state: Cover, command: Contract, context: Context) -> list[Cont
         case i.ApplyForPolicy():
             if state.applied is not None:
                 raise Rejected("CoverAlreadyApplied", "an application with this id was made")
-            if (command.member_id, command.cooperative_id) not in members.active:
+            if (command.member_id, command.cooperative_id) not in members.active \
+                    or command.member_id in members.died_on:
                 raise Rejected("NotAMember", "she is not an active member of this cooperative")
             savers: Savers = context.lookups["savers"]
             if (savers.owner.get(command.account_id) != (command.member_id,
@@ -603,7 +609,7 @@ def decide_cover(state: Cover, command: Contract, context: Context) -> list[Cont
                                      context.now),
                 average_remittance=average, applied_at=context.now)]
         case i.RecordPolicyAnswer():
-            _applied(state)
+            _from_her_insurer(_applied(state), command.from_node)
             if state.issued is not None or state.refused is not None:
                 raise Rejected("CoverAnswered", "the insurer answered this application already")
             if command.accepted:
@@ -642,7 +648,7 @@ def decide_cover(state: Cover, command: Contract, context: Context) -> list[Cont
                                        premium_id=command.premium_id,
                                        recorded_at=context.now)]
         case i.RecordDeathAnswer():
-            _applied(state)
+            _from_her_insurer(_applied(state), command.from_node)
             if state.death is None:
                 raise Rejected("DeathNotNotified", "her death was not notified")
             if state.death_answered:
@@ -667,6 +673,12 @@ def evolve_cover(state: Cover, event: Contract) -> Cover:
         case i.CoverPremiumPaid():
             return replace(state, periods_paid=event.period)
     raise TypeError(f"not a cover event: {type(event).__name__}")
+
+
+def _from_her_insurer(applied: i.CoverApplied, node: str) -> None:
+    if node != applied.insurer_node:
+        raise Rejected("NotTheInsurer", f"only node {applied.insurer_node} answers for her "
+                       "insurer")
 
 
 def _consented(members: Members, member_id: str, node: str, now: dt.datetime) -> None:

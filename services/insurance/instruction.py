@@ -102,7 +102,8 @@ class StandingInstruction(ClockedErrands):
                          period, reply.code)
                 return
             reply = await self.client.send(
-                i.RecordPremiumPaid(cover_id=cover_id, period=period, premium_id=paid),
+                i.RecordPremiumPaid(cover_id=cover_id, period=period,
+                                    premium_id=paid if reply.accepted else None),
                 cover_id, command_id=f"{cover_id}/premium/{period}/record")
             if not (reply.accepted or reply.code == ALREADY_RECORDED):
                 log.warning("instruction: cover %s period %d not recorded: %s", cover_id,

@@ -2,8 +2,9 @@
 this node's events topics (pure).
 
 * ``members`` (from membership events): her active memberships, her death as a
-  cooperative of this node recorded it (a membership ended as ``deceased``), and her
-  consents (to whom, which scopes, until when, revoked);
+  cooperative of this node she chose herself recorded it (a membership ended as
+  ``deceased``; not one that admitted her under her consent to join), and her consents (to
+  whom, which scopes, until when, revoked);
 * ``savers`` (from savings events, timed): whose each account is and whether it is open, and
   what each member's remittances delivered over the last 12 months (``RemittanceSent``'s
   ``received``, in the currency the family received, by when it was recorded; a refunded
@@ -42,6 +43,9 @@ class Members:
     """The ``members`` view."""
 
     active: set[tuple[str, str]] = field(default_factory=set)  # (member, cooperative)
+    #: ... the memberships she chose herself (not one a cooperative started under her
+    #: consent to join: it acts for her in nothing, and does not record her death)
+    chosen: set[tuple[str, str]] = field(default_factory=set)
     died_on: dict[str, dt.date] = field(default_factory=dict)
     consents: dict[str, dict[str, Consent]] = field(default_factory=dict)
 
@@ -55,9 +59,12 @@ def apply_to_members(view: Members, event: Contract) -> None:
     match event:
         case ms.MembershipStarted():
             view.active.add((event.member_id, event.cooperative_id))
+            if event.consent_id is None:
+                view.chosen.add((event.member_id, event.cooperative_id))
         case ms.MembershipEnded():
-            view.active.discard((event.member_id, event.cooperative_id))
-            if event.reason is ms.EndReason.DECEASED:
+            key = (event.member_id, event.cooperative_id)
+            view.active.discard(key)
+            if event.reason is ms.EndReason.DECEASED and key in view.chosen:
                 view.died_on.setdefault(event.member_id, event.ended_on)
         case ms.ConsentGranted():
             view.consents.setdefault(event.member_id, {})[event.consent_id] = Consent(

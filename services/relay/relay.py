@@ -26,11 +26,16 @@ One consumer group (``{node}.federation.relay``) reads
   - ``PremiumAnswered``: ``ConfirmPremium`` or ``RefundPremium`` to our savings service
     (``TransferSettled`` means it was settled before).
 
-  - ``PolicyApplication`` (issue 25): ``IssuePolicy`` to our insurance service; a refusal
+  - ``PolicyApplication`` (issue 25): ``IssuePolicy`` to our insurance service (at the
+    time it is read, not the message's: an application or a death notice that travelled
+    over a week is still decided, once, since a policy issued and a claim opened leave a
+    trace that answers a repeat, ``PolicyAlreadyIssued``, ``ClaimAlreadyOpen``); a refusal
     is answered at once (``PolicyApplicationAnswered``, not accepted, with the code), an
     issued policy by its own ``PolicyIssued`` event (with its terms, below);
-  - ``PolicyApplicationAnswered``: ``RecordPolicyAnswer`` to her cover;
-  - ``ClaimNotice``: ``OpenClaim`` (notified by the sender), then a signed
+  - ``PolicyApplicationAnswered``: ``RecordPolicyAnswer`` to her cover, from the sender (her
+    cover takes an answer from her insurer's node only);
+  - ``ClaimNotice``: ``OpenClaim`` (notified by the sender, relayed: the policy takes it
+    from her host node only), then a signed
     ``ClaimNoticeAnswered`` (``ClaimAlreadyOpen`` counts as open: her death is claimed);
   - ``ClaimNoticeAnswered``: ``RecordDeathAnswer`` to her cover (``CoverAnswered``: before).
 
@@ -498,8 +503,7 @@ class Relay:
             starts_on=application.starts_on, age=application.age,
             average_remittance=average, requested_benefit=application.requested_benefit,
             payees=list(application.payees), application_id=application.cover_id),
-            application.policy_id, command_id, application.cover_id,
-            time=min(message.envelope.time, clocks.now()))
+            application.policy_id, command_id, application.cover_id)
         if reply.accepted or reply.code == POLICY_DONE:
             self.counts["policies issued"] += reply.accepted
             log.info("cover %s of node %s: policy issued", application.cover_id, sender)
@@ -515,8 +519,8 @@ class Relay:
                              answer: PolicyApplicationAnswered) -> None:
         """Record at her cover what the insurer's node answered her application."""
         reply = await self._ask(tp, i.RecordPolicyAnswer(
-            cover_id=answer.cover_id, accepted=answer.accepted, code=answer.code,
-            terms=answer.terms), answer.cover_id,
+            cover_id=answer.cover_id, from_node=sender, accepted=answer.accepted,
+            code=answer.code, terms=answer.terms), answer.cover_id,
             cover_step_id(sender, answer.cover_id, "answer"), answer.cover_id)
         self._counted("cover answers", reply, answer.cover_id, sender)
 
@@ -526,8 +530,7 @@ class Relay:
         command_id = cover_step_id(sender, notice.cover_id, "claim")
         reply = await self._ask(tp, i.OpenClaim(
             policy_id=notice.policy_id, claim_id=notice.claim_id, died_on=notice.died_on,
-            notified_by=sender), notice.policy_id, command_id, notice.cover_id,
-            time=min(message.envelope.time, clocks.now()))
+            notified_by=sender, relayed=True), notice.policy_id, command_id, notice.cover_id)
         accepted = reply.accepted or reply.code == CLAIM_OPEN  # her death is being claimed
         answer = ClaimNoticeAnswered(
             cover_id=notice.cover_id, policy_id=notice.policy_id, from_node=self.node,
@@ -540,7 +543,8 @@ class Relay:
     async def _record_claim(self, tp: TopicPartition, sender: str,
                             answer: ClaimNoticeAnswered) -> None:
         reply = await self._ask(tp, i.RecordDeathAnswer(
-            cover_id=answer.cover_id, accepted=answer.accepted, code=answer.code),
+            cover_id=answer.cover_id, from_node=sender, accepted=answer.accepted,
+            code=answer.code),
             answer.cover_id, cover_step_id(sender, answer.cover_id, "claimed"),
             answer.cover_id)
         self._counted("claim answers", reply, answer.cover_id, sender)

@@ -211,9 +211,11 @@ async def test_rosas_policy_from_premiums_to_twelve_months_for_her_mother(
 
         await credited(2)  # the repatriation and the first month, due on approval
         for month in range(2, 13):
-            if month == 6:  # the insurer's service dies between two months, mid-flight
-                fed.kill("home", "insurance")
+            if month == 6:  # the insurer's service dies as the month's payment is under
+                # way: the clock moved, its payer sweeping (released, credited or not yet)
                 to(add_months(approved_on, month - 1))
+                await asyncio.sleep(0.4)
+                fed.kill("home", "insurance")
                 await asyncio.sleep(2)
                 fed.start("home", "insurance")
             else:

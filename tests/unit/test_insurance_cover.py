@@ -122,7 +122,7 @@ def applied(ctx: Context | None = None) -> Cover:
 def issued() -> Cover:
     state = applied()
     return then(state, decide(state, i.RecordPolicyAnswer(
-        cover_id=COVER_ID, accepted=True, terms=terms(state.applied.policy_id))))
+        cover_id=COVER_ID, from_node="sv", accepted=True, terms=terms(state.applied.policy_id))))
 
 
 def test_an_application_names_a_policy_and_carries_what_the_insurer_needs():
@@ -203,20 +203,20 @@ def test_the_account_that_pays_is_her_open_account_at_that_cooperative():
 
 def test_the_insurer_answers_once_and_an_issue_comes_with_its_own_terms():
     state = applied()
-    assert rejected(state, i.RecordPolicyAnswer(cover_id=COVER_ID, accepted=True)) \
+    assert rejected(state, i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="sv", accepted=True)) \
         == "ValidationError"
     assert rejected(state, i.RecordPolicyAnswer(
-        cover_id=COVER_ID, accepted=True, terms=terms(COVER_ID))) == "ValidationError"
-    [refused] = decide(state, i.RecordPolicyAnswer(cover_id=COVER_ID, accepted=False,
+        cover_id=COVER_ID, from_node="sv", accepted=True, terms=terms(COVER_ID))) == "ValidationError"
+    [refused] = decide(state, i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="sv", accepted=False,
                                                    code="AgeOutsideBand"))
     assert refused.code == "AgeOutsideBand"
     state = issued()
     assert state.issued.policy_id == state.applied.policy_id
-    for again in (i.RecordPolicyAnswer(cover_id=COVER_ID, accepted=False, code="X1"),
-                  i.RecordPolicyAnswer(cover_id=COVER_ID, accepted=True,
+    for again in (i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="sv", accepted=False, code="X1"),
+                  i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="sv", accepted=True,
                                        terms=state.issued)):
         assert rejected(state, again) == "CoverAnswered"
-    assert rejected(Cover(), i.RecordPolicyAnswer(cover_id=COVER_ID, accepted=False,
+    assert rejected(Cover(), i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="sv", accepted=False,
                                                   code="X1")) == "UnknownCover"
 
 
@@ -235,7 +235,7 @@ def test_her_death_is_notified_once_when_recorded_here_and_under_a_live_consent(
     state = then(state, [event])
     assert rejected(state, notify, context(members=members(died_on=died))) \
         == "DeathAlreadyNotified"
-    answer = i.RecordDeathAnswer(cover_id=COVER_ID, accepted=True)
+    answer = i.RecordDeathAnswer(cover_id=COVER_ID, from_node="sv", accepted=True)
     assert rejected(issued(), answer) == "DeathNotNotified"
     state = then(state, decide(state, answer))
     assert rejected(state, answer) == "CoverAnswered"
@@ -268,3 +268,38 @@ def test_her_instruction_pays_each_period_in_order_until_the_term_is_paid_or_she
                                  context(members=members(died_on=dt.date(2027, 3, 9)))))
     assert died.next_premium() is None
     assert rejected(applied(), record) == "CoverNotIssued"
+
+
+def test_only_her_insurers_node_answers_for_her_insurer():
+    state = applied()
+    for forged in (i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="gt", accepted=False,
+                                        code="AgeOutsideBand"),
+                   i.RecordPolicyAnswer(cover_id=COVER_ID, from_node="gt", accepted=True,
+                                        terms=terms(state.applied.policy_id))):
+        assert rejected(state, forged) == "NotTheInsurer"
+    died = dt.date(2027, 9, 2)
+    state = issued()
+    state = then(state, decide(state, i.NotifyDeath(cover_id=COVER_ID),
+                               context(members=members(died_on=died))))
+    assert rejected(state, i.RecordDeathAnswer(cover_id=COVER_ID, from_node="gt",
+                                               accepted=False, code="NoClaim")) \
+        == "NotTheInsurer"
+
+
+def test_a_death_recorded_by_a_cooperative_that_admitted_her_under_consent_does_not_count():
+    view = members()
+    other_coop = "00000000-0000-7000-8000-0000000000a3"
+    apply_to_members(view, ms.MembershipStarted(
+        member_id=MEMBER, cooperative_id=other_coop, role=ms.MembershipRole.MEMBER,
+        started_on=dt.date(2026, 1, 2), share_capital_required=usd(0),
+        consent_id="00000000-0000-7000-8000-00000000c012"))
+    apply_to_members(view, ms.MembershipEnded(
+        member_id=MEMBER, cooperative_id=other_coop, reason=ms.EndReason.DECEASED,
+        ended_on=dt.date(2027, 3, 1)))
+    assert rejected(issued(), i.NotifyDeath(cover_id=COVER_ID), context(members=view)) \
+        == "NoRecordedDeath"
+
+
+def test_nobody_applies_for_a_member_whose_death_was_recorded():
+    assert rejected(Cover(), apply(), context(members=members(
+        died_on=dt.date(2027, 3, 1), active=True))) == "NotAMember"

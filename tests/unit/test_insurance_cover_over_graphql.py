@@ -13,6 +13,7 @@ from gateway.auth import Caller, Role
 from schemas import insurance as i
 from services.runtime.ids import new_id
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
+    ADMIN,
     AHORRO,
     MADRID_STAFF,
     QUITO_STAFF,
@@ -91,6 +92,7 @@ async def test_she_applies_herself_and_nobody_else_does_for_her(node):
     assert mine["__typename"] == "CommandAccepted", mine
     for caller, asked in (
             (QUITO_STAFF, application(rosa["rosa"], rosa["account"])),  # not her cooperative
+            (ADMIN, application(rosa["rosa"], rosa["account"])),  # the node: not her money
             (Caller(other["rosa"], Role.MEMBER, access_id=new_id()),  # another member
              application(rosa["rosa"], rosa["account"]))):
         assert (await node.mutate("applyForPolicy", asked, caller))["__typename"] \

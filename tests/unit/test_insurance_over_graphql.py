@@ -93,6 +93,19 @@ def test_the_gateway_names_the_staff_member_never_the_caller():
     assert staff_ref(NODE, ANA) != hashlib.sha256(b"/ana").hexdigest()  # keyed, not guessable
 
 
+async def test_a_relayed_death_notice_comes_from_her_host_node_only(node):
+    _, policy = await an_insured_member(node)  # applied for from node "us"
+
+    def notice(by: str) -> i.OpenClaim:
+        return i.OpenClaim(policy_id=policy, claim_id=new_id(),
+                           died_on=node.now.date(), notified_by=by, relayed=True)
+
+    forged = await node.commands.send(notice("gt"))  # another trusted peer
+    assert forged.payload.error.code == "NotHerPolicy"
+    assert node.views.get("policies", policy).claim is None
+    assert (await node.commands.send(notice("us"))).payload.accepted
+
+
 async def test_a_claim_is_opened_assessed_and_decided_by_two_people_of_the_insurer(node):
     _, policy = await an_insured_member(node)
     funeral = new_id()
