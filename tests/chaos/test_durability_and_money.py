@@ -16,6 +16,16 @@ then count kills only). After a quiet period, from the events topics:
   - disclosed fees - what went home = balances + what is in transit, every transfer credited
   at home exactly what its ``SavingsSentHome`` disclosed.
 
+In ``make chaos`` (more than one run) each node also runs its insurance service (issue 25),
+and every member of a run holds a policy of an insurer at home, taken before the workload:
+her standing instruction pays its first premium from her host account while the faults go
+on, and one member of each run dies as the workload starts, so her claim is opened from the
+notice, assessed and approved by two of the insurer's staff, and its repatriation and first
+month paid to her home account, all under the same kills. Then also: every premium is
+collected at most once and only if not refunded, at the amount disclosed; every payment the
+insurer released is credited once to the account it names, at its amount; and premiums and
+benefits are in the conservation of money per currency.
+
 The gateways take a checkpoint of their store every 2 s (``COOPBRIDGE_CHECKPOINT_EVERY``)
 and catch up in bulk, 50 records a batch, from any lag (``COOPBRIDGE_CATCH_UP_BEYOND`` and
 ``_BATCH``). A gateway is killed in the middle of a checkpoint it was asked for
@@ -56,6 +66,7 @@ from gateway.store import RocksStore
 from gateway.commands import command_id_for
 from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
+from schemas import insurance as i
 from schemas import savings as s
 from schemas.runtime import CommandRejected
 from schemas.topics import SERVICES, events_topic, federation_topic
@@ -66,6 +77,7 @@ from tests.chaos.figures import record, record_kills, record_repeats, runs
 from tests.chaos.kill import FaultInjector
 from tests.e2e.test_federation_over_http import (
     MIRROR_MAKER,
+    PROCESSES,
     Federation,
     _home,
     call,
@@ -89,8 +101,9 @@ def federation(kafka_bootstrap, tmp_path_factory):
         patch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
         patch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "50")
         patch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "3")  # snapshots, and takeovers from them
-        with running_federation(kafka_bootstrap,
-                                tmp_path_factory.mktemp("chaos-federation")) as fed:
+        insured = (*PROCESSES, "insurance") if runs() > 1 else PROCESSES  # make chaos
+        with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation"),
+                                insured) as fed:
             yield fed
 
 
@@ -282,6 +295,20 @@ class Run:
                 self.callers[coop] = verify_token(fed.nodes[role], token)
         self.acknowledged = Acknowledged()
         self.savings_sent: list[str] = []
+        #: issue 25, when the nodes run their insurance services: the insurer at home, its
+        #: staff (one assesses, another approves), each member's cover, and who dies
+        self.insured = "insurance" in fed.chosen
+        self.insurer = new_id()
+        self.covers = {m: new_id() for m in self.host_account}
+        self.policies: dict[str, str] = {}  # member -> policy id, once issued
+        self.dies = next(iter(self.host_account))
+        if self.insured:
+            self.tokens[self.insurer] = fed.token("home", Role.ADMIN, self.insurer, "marta")
+            self.assessor = fed.token("home", Role.STAFF, self.insurer, "ana")
+            self.approver = fed.token("home", Role.STAFF, self.insurer, "ben")
+            for coop, who in ((self.insurer, self.tokens[self.insurer]),):
+                with _home(fed.env["home"]):
+                    self.callers[coop] = verify_token(fed.nodes["home"], who)
 
     def command_id(self, coop: str, key: str) -> str:
         role = "host" if coop in self.coops["host"] else "home"
@@ -289,11 +316,18 @@ class Run:
                                        "caller": self.callers[coop]})
         return command_id_for(context, key)
 
-    async def as_staff(self, coop: str, name: str, input: dict) -> dict:
+    async def as_staff(self, coop: str, name: str, input: dict,
+                       token: str | None = None) -> dict:
         role = "host" if coop in self.coops["host"] else "home"
         key = new_id()
-        command_id = self.command_id(coop, key)
-        result = await send(self.fed, role, self.tokens[coop], name, input, key,
+        if token is None:
+            command_id = self.command_id(coop, key)
+        else:  # another person of that cooperative
+            with _home(self.fed.env[role]):
+                caller = verify_token(self.fed.nodes[role], token)
+            command_id = command_id_for(
+                type("Context", (), {"node": self.fed.nodes[role], "caller": caller}), key)
+        result = await send(self.fed, role, token or self.tokens[coop], name, input, key,
                             self.acknowledged, command_id, self.patience)
         if name in SAVINGS_MUTATIONS:
             self.savings_sent.append(command_id)
@@ -336,6 +370,114 @@ class Run:
                     assert result["__typename"] == "CommandAccepted", (name, result)
 
         await asyncio.gather(*(member(m) for m in self.host_account))
+        if self.insured:
+            await self.insure()
+
+    async def insure(self) -> None:
+        """An insurer at home and its product; every member's consent to it, and money in
+        her host account for her premiums (what follows happens under the faults:
+        ``insured_and_claimed``)."""
+        fed, home = self.fed, self.fed.nodes["home"]
+        admin = fed.token("home", Role.NODE_ADMIN)
+        key = new_id()
+        with _home(fed.env["home"]):
+            caller = verify_token(home, admin)
+        result = await send(fed, "home", admin, "registerCooperative", {
+            "cooperativeId": self.insurer, "name": f"Seguros {self.insurer[:8]}",
+            "country": "EC", "kind": "INSURANCE", "languages": ["es"], "node": home,
+            "currency": "USD", "sharePrice": {"amount": "10.00", "currency": "USD"}},
+            key, self.acknowledged, command_id_for(type("Context", (), {
+                "node": home, "caller": caller}), key))
+        assert result["__typename"] == "CommandAccepted", result
+        self.product = new_id()
+        result = await self.as_staff(self.insurer, "offerProduct", {
+            "productId": self.product, "cooperativeId": self.insurer,
+            "names": [{"language": "es", "text": "Repatriación"}], "currency": "USD",
+            "repatriationLimit": {"amount": "500.00", "currency": "USD"},
+            "monthlyBenefitCap": {"amount": "50.00", "currency": "USD"},
+            "premium": {"amount": "2.00", "currency": "USD"}, "waitingDays": 0})
+        assert result["__typename"] == "CommandAccepted", result
+
+        async def consent(member_id: str) -> None:
+            coop = self.coop_of[member_id]
+            for name, input in (
+                    ("grantConsent", {"memberId": member_id, "consentId": new_id(),
+                                      "granteeKind": "NODE", "grantee": home,
+                                      "scopes": ["INSURANCE"],
+                                      "expiresAt": "2031-01-01T00:00:00Z"}),
+                    ("depositFunds", {"accountId": self.host_account[member_id],
+                                      "amount": {"amount": "40.00", "currency": "EUR"}})):
+                result = await self.as_staff(coop, name, input)
+                assert result["__typename"] == "CommandAccepted", (name, result)
+
+        await asyncio.gather(*(consent(m) for m in self.host_account))
+
+    async def insured_and_claimed(self) -> None:
+        """Under the faults: every member applies at her host cooperative, her home account
+        the payee, and her instruction pays her first premium once her policy is issued;
+        then one member dies (``claim``)."""
+        home = self.fed.nodes["home"]
+
+        async def apply(member_id: str) -> None:
+            coop = self.coop_of[member_id]
+            result = await self.as_staff(coop, "applyForPolicy", {
+                "coverId": self.covers[member_id], "memberId": member_id,
+                "cooperativeId": coop, "insurerNode": home, "productId": self.product,
+                "currency": "USD", "accountId": self.host_account[member_id],
+                "startsOn": time.strftime("%Y-%m-%d", time.gmtime()),
+                "requestedBenefit": {"amount": "20.00", "currency": "USD"},
+                "payees": [{"accountId": self.home_account[member_id], "sharePercent": 100}]})
+            assert result["__typename"] == "CommandAccepted", result
+
+        await asyncio.gather(*(apply(m) for m in self.host_account))
+        query = """query($id: ID!) { member(id: $id) { insurance { coverId policyId status } } }"""
+        deadline = time.monotonic() + self.patience
+        while len(self.policies) < len(self.covers):
+            for member_id in self.host_account:
+                try:
+                    found = (await asyncio.wait_for(call(
+                        self.fed, "host", self.tokens[self.coop_of[member_id]], query,
+                        id=member_id), 20))["member"]["insurance"]
+                except Exception:  # noqa: BLE001, S112 - the gateway is down or restarting
+                    continue
+                if found and found[0]["status"] == "issued":
+                    self.policies[member_id] = found[0]["policyId"]
+            assert time.monotonic() < deadline, f"not issued: {self.policies}"
+            await asyncio.sleep(0.5)
+        await self.claim()
+
+    async def claim(self) -> None:
+        """One member dies as the workload starts: her host cooperative records it, and the
+        insurer's staff take the claim the notice opened to an approval, retrying through
+        the kills like every client."""
+        member_id = self.dies
+        policy = self.policies[member_id]
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        result = await self.as_staff(self.coop_of[member_id], "endMembership", {
+            "memberId": member_id, "cooperativeId": self.coop_of[member_id],
+            "reason": "DECEASED", "endedOn": today})
+        assert result["__typename"] == "CommandAccepted", result
+        query = "query($id: ID!) { insurancePolicy(id: $id) { claim { status } } }"
+        deadline = time.monotonic() + self.patience
+        while True:
+            try:
+                found = (await asyncio.wait_for(call(self.fed, "home", self.assessor, query,
+                                                     id=policy), 20))["insurancePolicy"]
+            except Exception:  # noqa: BLE001 - the gateway is down or restarting
+                found = None
+            if found and found["claim"]:
+                break
+            assert time.monotonic() < deadline, "the claim was never opened"
+            await asyncio.sleep(0.5)
+        for name, input, token in (
+                ("attachEvidence", {"policyId": policy, "kind": "DEATH_CERTIFICATE",
+                                    "sha256": "ab" * 32}, self.assessor),
+                ("assessClaim", {"policyId": policy, "repatriationCost": {
+                    "amount": "300.00", "currency": "USD"},
+                    "repatriationAccountId": self.home_account[member_id]}, self.assessor),
+                ("approveClaim", {"policyId": policy}, self.approver)):
+            result = await self.as_staff(self.insurer, name, input, token)
+            assert result["__typename"] == "CommandAccepted", (name, result)
 
     async def client(self, rng: random.Random, done: asyncio.Event) -> None:
         """Random money commands until ``done``; each retried until it has an outcome."""
@@ -442,9 +584,10 @@ class Log:
             yield from chain
 
 
-def money_violations(host: Log, home: Log) -> tuple[int, dict]:
+def money_violations(host: Log, home: Log, insurance: list | None = None) -> tuple[int, dict]:
     """Negative balances, balances that do not follow from the amounts, and conservation
-    breaks per currency; also what is still in transit."""
+    breaks per currency; also what is still in transit. ``insurance``: the insurer's policy
+    events of this run (issue 25), against which premiums and benefits are checked."""
     violations = 0
     balances: dict[str, int] = {}
     currency_of: dict[str, str] = {}
@@ -461,6 +604,9 @@ def money_violations(host: Log, home: Log) -> tuple[int, dict]:
                          s.SavingsSentHome: lambda e: -e.amount.amount,
                          s.SavingsTransferReceived: lambda e: e.amount.amount,
                          s.SavingsTransferRefunded: lambda e: e.amount.amount,
+                         s.PremiumPaid: lambda e: -(e.cost.amount + e.fee.amount),
+                         s.PremiumRefunded: lambda e: e.amount.amount,
+                         s.BenefitReceived: lambda e: e.amount.amount,
                          }.get(type(event))
                 if isinstance(event, s.AccountOpened):
                     currency_of[account] = event.currency
@@ -520,17 +666,80 @@ def money_violations(host: Log, home: Log) -> tuple[int, dict]:
         else:
             in_transit[e.amount.currency] += e.amount.amount
     violations += sum(1 for tid in arrived if tid not in going)  # credited, never sent
+    violations += _insurance_violations(host, home, insurance or [], flows, in_transit)
     held: Counter = Counter()
     for account, balance in balances.items():
         held[currency_of.get(account, "?")] += balance
     report = {}
     for currency in set(flows) | set(held):
         f = flows[currency]
-        came_in = f["deposits"] + f["came home"]
-        went_out = f["withdrawals"] + f["fees"] + f["went home"]
+        came_in = f["deposits"] + f["came home"] + f["benefits"]
+        went_out = f["withdrawals"] + f["fees"] + f["went home"] + f["premiums"]
         report[currency] = dict(f, held=held[currency], in_transit=in_transit[currency])
         violations += came_in - went_out != held[currency] + in_transit[currency]
     return violations, report
+
+
+def _insurance_violations(host: Log, home: Log, insurance: list, flows: dict,
+                          in_transit: Counter) -> int:
+    """Premiums: collected at most once, only if not refunded, at the premium the host
+    disclosed (delivered means collected; refunded means whole); benefits: each credited once,
+    to the account and for the amount of a payment the insurer released, and each payment
+    the insurer marks credited credited exactly once. Adds premiums and benefits to the
+    flows."""
+    violations = 0
+    paid = {e.premium_id: e for _, e in host.events() if isinstance(e, s.PremiumPaid)}
+    delivered = {e.premium_id for _, e in host.events() if isinstance(e, s.PremiumDelivered)}
+    refunded = {e.premium_id: e for _, e in host.events() if isinstance(e, s.PremiumRefunded)}
+    collected: dict[str, list] = defaultdict(list)
+    for event in insurance:
+        if isinstance(event, i.PremiumCollected):
+            collected[event.transfer_id].append(event)
+    for premium_id, e in paid.items():
+        got = collected.get(premium_id, [])
+        violations += len(got) > 1 or bool(got and premium_id in refunded)
+        violations += premium_id in delivered and premium_id in refunded
+        if got:
+            violations += got[0].amount != e.premium
+        if premium_id in delivered:
+            violations += not got
+            flows[e.cost.currency]["fees"] += e.fee.amount
+            flows[e.cost.currency]["premiums"] += e.cost.amount
+        elif premium_id in refunded:
+            violations += refunded[premium_id].amount.amount != e.cost.amount + e.fee.amount
+        else:
+            in_transit[e.cost.currency] += e.cost.amount + e.fee.amount
+    violations += sum(1 for premium_id in collected if premium_id not in paid)
+    released = {(e.policy_id, e.payment.number): e.payment for e in insurance
+                if isinstance(e, i.PaymentReleased)}
+    benefits: Counter = Counter()
+    for envelope, e in home.events():
+        if isinstance(e, s.BenefitReceived):
+            benefits[(e.policy_id, e.number)] += 1
+            payment = released.get((e.policy_id, e.number))
+            violations += payment is None or payment.amount != e.amount \
+                or payment.account_id != envelope.subject
+            flows[e.amount.currency]["benefits"] += e.amount.amount
+    violations += sum(n > 1 for n in benefits.values())
+    violations += sum(benefits[(e.policy_id, e.number)] != 1 for e in insurance
+                      if isinstance(e, i.PaymentCredited))
+    return violations
+
+
+def insurance_settled(host: Log, insurance: list, claims: int) -> bool:
+    """Every premium delivered or refunded; ``claims`` claims approved, and every payment
+    the insurer released credited or returned."""
+    open_ids = {e.premium_id for _, e in host.events() if isinstance(e, s.PremiumPaid)}
+    for _, e in host.events():
+        if isinstance(e, s.PremiumDelivered | s.PremiumRefunded):
+            open_ids.discard(e.premium_id)
+    released = {(e.policy_id, e.payment.number) for e in insurance
+                if isinstance(e, i.PaymentReleased)}
+    done = {(e.policy_id, e.number) for e in insurance
+            if isinstance(e, i.PaymentCredited | i.PaymentReturned)}
+    approved = sum(isinstance(e, i.ClaimApproved) for e in insurance)
+    return not open_ids and approved >= claims and len(released) >= 2 * claims \
+        and released <= done
 
 
 async def mirror_repeats(fed: Federation) -> int:
@@ -553,6 +762,25 @@ async def read_run(fed: Federation, run: Run) -> tuple[Log, Log]:
     home = Log(await read_topic(events_topic(fed.nodes["home"], "savings"),
                                 fed.bootstraps["home"]), home_accounts)
     return host, home
+
+
+async def read_policies(fed: Federation, run: Run) -> list:
+    """The insurer's events of this run's policies, each once, in each policy's order."""
+    if not run.insured:
+        return []
+    policies = {p.encode() for p in run.policies.values()}
+    records = await read_topic(events_topic(fed.nodes["home"], "insurance"),
+                               fed.bootstraps["home"])
+    seen, events = set(), []
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        if r.key not in policies:
+            continue
+        envelope, event = REGISTRY.decode(r.value)
+        if envelope.sequence is None or envelope.id in seen:
+            continue
+        seen.add(envelope.id)
+        events.append(event)
+    return events
 
 
 def settled(host: Log, home: Log) -> bool:
@@ -597,7 +825,8 @@ async def one_run(fed: Federation, broker, seed: int,
     await run.set_up()
     # the processes money passes through first (each killed once a run), then the others
     names = [(role, name) for role in fed.nodes for name in (
-        "savings", "gateway", "federation", MIRROR_MAKER) if name in fed.processes]
+        "savings", "gateway", "federation", "insurance", MIRROR_MAKER)
+        if name in fed.processes]
     others = [(role, name) for role in fed.nodes for name in fed.processes
               if (role, name) not in names]
     rng.shuffle(names)
@@ -610,6 +839,8 @@ async def one_run(fed: Federation, broker, seed: int,
     done = asyncio.Event()
     clients = [asyncio.create_task(run.client(random.Random(seed * 100 + i), done))
                for i in range(CLIENTS)]
+    if run.insured:  # policies, premiums, her death and her claim, under the same faults
+        clients.append(asyncio.create_task(run.insured_and_claimed()))
     await injector.run(WORKLOAD_S)  # the clients keep sending until the last fault is over
     done.set()
     await asyncio.gather(*clients)
@@ -620,7 +851,9 @@ async def one_run(fed: Federation, broker, seed: int,
     deadline = time.monotonic() + 90
     while True:
         host, home = await read_run(fed, run)
-        if settled(host, home) or time.monotonic() > deadline:
+        policies = await read_policies(fed, run)
+        if (settled(host, home) and (not run.insured or insurance_settled(
+                host, policies, claims=1))) or time.monotonic() > deadline:
             break
         injector.revive()
         await asyncio.sleep(1)
@@ -654,7 +887,7 @@ async def one_run(fed: Federation, broker, seed: int,
     bad_checkpoints = world.bad_checkpoints()
     violations = (host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
                   + len(bad_checkpoints))
-    money, flows = money_violations(host, home)
+    money, flows = money_violations(host, home, policies)
     money += host.unreadable + home.unreadable
     faults = injector.faults
     acknowledged = len(run.acknowledged.outcomes)
@@ -688,6 +921,8 @@ async def one_run(fed: Federation, broker, seed: int,
           f"{world.mid_snapshot} in the middle of writing a snapshot, {world.mid_takeover} in "
           f"the middle of a takeover from snapshots")
     assert settled(host, home), "a remittance or transfer home never finished"
+    assert not run.insured or insurance_settled(host, policies, claims=1), \
+        "a premium or a benefit never finished"
     assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
 
 
