@@ -13,16 +13,21 @@ import pytest
 from gateway.auth import Caller, Role
 from gateway.insurance.staff import staff_ref
 from schemas import insurance as i
+from schemas import savings as s
 from schemas.fields import Money
 from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
     ADMIN,
+    ANDINA,
+    QUITO_STAFF,
+    ROSA_DETAILS,
     ANALYST,
     MADRID_ADMIN,
     MADRID_STAFF,
     SCHEMA,
     node,
+    rosa_joins,
 )
 
 INSURER = new_id()
@@ -51,7 +56,8 @@ def product_input(product: str, cooperative: str = INSURER) -> dict:
             "exclusions": [[{"language": "es", "text": "Guerra"}]]}
 
 
-async def an_insured_member(node) -> tuple[str, str]:
+async def an_insured_member(node, member: str | None = None,
+                            payee: str | None = None) -> tuple[str, str]:
     assert (await node.mutate("registerCooperative", {
         "cooperativeId": INSURER, "name": "Seguros Futuro", "country": "SV",
         "kind": "INSURANCE", "languages": ["es"], "node": NODE, "currency": "USD",
@@ -71,11 +77,11 @@ async def an_insured_member(node) -> tuple[str, str]:
                                         "name": {"text": "Repatriation cover"},
                                         "exclusions": [{"text": "Guerra"}]}  # a catalogue
     # her host node's relay issues the policy and brings her premiums (no partner mutation)
-    member = new_id()
+    member = member or new_id()
     issued = await node.commands.send(i.IssuePolicy(
         policy_id=policy, product_id=product, member_id=member, from_node="us",
         starts_on=node.now.date(), age=34, average_remittance=Money(25_000, "USD"),
-        payees=[i.Payee(account_id=new_id(), share_percent=100)]))
+        payees=[i.Payee(account_id=payee or new_id(), share_percent=100)]))
     assert issued.payload.accepted, issued.payload
     paid = await node.commands.send(i.CollectPremium(
         policy_id=policy, transfer_id=new_id(), from_account_id=new_id(), member_id=member,
@@ -91,6 +97,54 @@ def test_the_gateway_names_the_staff_member_never_the_caller():
     assert "by" not in input_for(i.AssessClaim).__annotations__
     assert staff_ref(NODE, ANA) == staff_ref(NODE, ANA_AS_ADMIN) != staff_ref(NODE, BEN)
     assert staff_ref(NODE, ANA) != hashlib.sha256(b"/ana").hexdigest()  # keyed, not guessable
+
+
+async def test_her_erasure_does_not_stop_the_benefit_to_the_living(node):
+    """Her data key is destroyed after the claim is approved: her record loses her name,
+    and every payment is still released, credited to her mother's account and settled."""
+    rosa = (await rosa_joins(node))["rosa"]
+    mother, account = new_id(), new_id()
+    for name, input in (
+            ("registerMember", {"memberId": mother, "personal": {**ROSA_DETAILS,
+                                                                 "givenNames": "María"}}),
+            ("startMembership", {"memberId": mother, "cooperativeId": ANDINA,
+                                 "startedOn": "2020-02-03",
+                                 "shareCapitalRequired": {"amount": "10.00",
+                                                          "currency": "USD"}}),
+            ("openAccount", {"accountId": account, "memberId": mother, "cooperativeId": ANDINA,
+                             "product": "SAVINGS", "currency": "USD"})):
+        assert (await node.mutate(name, input, QUITO_STAFF))["__typename"] == \
+            "CommandAccepted"
+    _, policy = await an_insured_member(node, member=rosa, payee=account)
+    with node.on("2027-01-10"):
+        assert (await node.mutate("openClaim", {"policyId": policy, "claimId": new_id(),
+                                                "diedOn": "2027-01-08"}, ANA))[
+            "__typename"] == "CommandAccepted"
+        assert (await node.mutate("attachEvidence", {
+            "policyId": policy, "kind": "DEATH_CERTIFICATE",
+            "sha256": hashlib.sha256(b"acta").hexdigest()}, ANA))["__typename"] == \
+            "CommandAccepted"
+        assert (await node.mutate("assessClaim", {
+            "policyId": policy, "repatriationCost": {"amount": "3500.00", "currency": "USD"},
+            "repatriationAccountId": account}, ANA))["__typename"] == "CommandAccepted"
+        assert (await node.mutate("approveClaim", {"policyId": policy}, BEN))[
+            "__typename"] == "CommandAccepted"
+        assert (await node.mutate("eraseMember", {"memberId": rosa}, MADRID_ADMIN))[
+            "__typename"] == "CommandAccepted"
+        erased = (await node.ok("query($id: ID!) { member(id: $id) { erased identity "
+                                "{ givenNames } } }", MADRID_STAFF, id=rosa))["member"]
+        assert erased == {"erased": True, "identity": None}
+        payments = node.views.get("policies", policy).claim.payments
+        for payment in payments[:2]:  # the repatriation and the first month: due now
+            for command in (i.ReleasePayment(policy_id=policy, number=payment.number),
+                            s.ReceiveBenefit(account_id=account, policy_id=policy,
+                                             number=payment.number, amount=payment.amount),
+                            i.ConfirmPayment(policy_id=policy, number=payment.number)):
+                reply = await node.commands.send(command)
+                assert reply.payload.accepted, (command, reply.payload)
+    claim = node.views.get("policies", policy).claim
+    assert claim.credited == [1, 2]
+    assert claim.credited_total == Money(3_500_00 + payments[1].amount.amount, "USD")
 
 
 async def test_a_relayed_death_notice_comes_from_her_host_node_only(node):
