@@ -134,7 +134,7 @@ MEMBER_FIELDS = {
     "enrolments": "training", "certificates": "training",
     "assemblies": "governance",
     "insurance": "insurance",
-    "consents": OWN, "exportedRecords": OWN,
+    "consents": OWN, "exportedRecords": OWN, "suggestedBeneficiaries": OWN,
 }
 
 

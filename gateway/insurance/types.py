@@ -232,6 +232,17 @@ class InsuranceFigures:
 
 
 @strawberry.type(description=(
+    "Someone her payouts went to, as a beneficiary she may name when she applies for "
+    "insurance (issue 25): the name as she wrote it when sending"))
+class SuggestedBeneficiary:
+    full_name: str = strawberry.field(description="the name her payouts were sent to")
+    country: str = strawberry.field(description="the country the payouts went to (ISO 3166-1 "
+                                                "alpha-2)")
+    payouts: int = strawberry.field(description="how many of her latest payouts went to them")
+    last_sent_on: dt.date = strawberry.field(description="the day the latest one was booked")
+
+
+@strawberry.type(description=(
     "One of her applications for insurance at this node, her host node (issue 25), and what "
     "came of it: the policy the insurer issued, with its terms, or its refusal; the premiums "
     "her standing instruction paid; her death notified. Her beneficiaries' names stay sealed "

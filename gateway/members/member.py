@@ -30,13 +30,17 @@ from gateway.auth import Caller
 from gateway.context import GatewayContext
 from gateway.documents import MemberRecord, accounts_of
 from gateway.governance.types import AssemblyParticipation
-from gateway.insurance.types import InsuranceCover
+from gateway.insurance.types import InsuranceCover, SuggestedBeneficiary
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
 from gateway.records.types import ExportedRecordInfo, ImportedRecord
 from gateway.savings.types import Account
 from gateway.training.types import Certificate, Enrolment
 from gateway.types import own_id, use_id
 from schemas import membership as m
+from schemas import savings as s
+
+#: How many of her latest payouts her beneficiaries are suggested from (issue 25).
+PAYOUTS_SUGGESTED_FROM = 24
 
 
 def needs(field: str, what: str) -> str:
@@ -154,6 +158,32 @@ class Member:
         covers = (info.context.views.get("covers", cover_id) for cover_id in self.record.covers)
         return [InsuranceCover.from_doc(doc) for doc in covers
                 if doc is not None and doc.applied is not None]
+
+    @strawberry.field(description=needs("suggestedBeneficiaries", (  # her latest 24 payouts
+        "the people her latest payouts went to, most often first: the beneficiaries she may "
+        "name when she applies for insurance (names opened from her seal; empty once she is "
+        "erased)")))
+    async def suggested_beneficiaries(self, info: Info[GatewayContext, None]
+                                      ) -> list[SuggestedBeneficiary] | None:
+        if not self.shows("suggestedBeneficiaries"):
+            return None
+        views = info.context.views
+        payouts = sorted((r for account in accounts_of(views, self.member_id)
+                          for r in views.rows("remittances", account)
+                          if r.recipient is not None and r.status != "refunded"),
+                         key=lambda r: r.at)[-PAYOUTS_SUGGESTED_FROM:]
+        people: dict[tuple[str, str], SuggestedBeneficiary] = {}
+        for payout in payouts:
+            plaintext = await info.context.keys.open(self.member_id, payout.recipient)
+            if plaintext is None:  # her key is gone: erased
+                return []
+            name = msgspec.json.decode(plaintext, type=s.PayoutRecipient).full_name
+            key = (" ".join(name.split()).casefold(), payout.country)
+            found = people.get(key)
+            people[key] = SuggestedBeneficiary(
+                full_name=name, country=payout.country,
+                payouts=(found.payouts if found else 0) + 1, last_sent_on=payout.at.date())
+        return sorted(people.values(), key=lambda p: (-p.payouts, p.full_name))
 
     @strawberry.field(description=needs("importedRecords", "records from other nodes, "
                                                            "verified and imported here"))

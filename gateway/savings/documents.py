@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from gateway.documents import Doc, Row
 from schemas import savings as s
-from schemas.fields import Money
+from schemas.fields import Money, Sealed
 
 
 def row_sort(sequence: int) -> str:
@@ -74,6 +74,10 @@ class RemittanceDoc(Row, kw_only=True):
     corridor: str | None = None
     status: str = "sent"  # sent, delivered, refunded, received
     at: dt.datetime | None = None  # sent: when booked (its month in ``MonthDoc``)
+    #: a payout's: to whom (sealed with her data key, as it travelled) and where (issue 25:
+    #: the beneficiaries she is suggested when she applies for insurance)
+    recipient: Sealed | None = None
+    country: str | None = None
 
 
 class TransferDoc(Row, kw_only=True):

@@ -129,7 +129,8 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 remittance_id=event.remittance_id, direction="sent", at=booked,
                 counterpart=getattr(event.to, "account_id", None), amount=event.amount,
                 fee=event.fee, rate=event.rate, received=event.received,
-                corridor=event.corridor), f"r/{event.remittance_id}")
+                corridor=event.corridor, recipient=getattr(event.to, "recipient", None),
+                country=getattr(event.to, "country", None)), f"r/{event.remittance_id}")
         case s.RemittanceReceived():
             account.balance = event.balance
             store.put_row("remittances", event.account_id, sort, RemittanceDoc(

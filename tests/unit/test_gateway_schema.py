@@ -540,7 +540,7 @@ MEMBER_FIELD_SCOPES = {
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
     "importedRecords": "membership", "exportedRecords": "own", "assemblies": "governance",
-    "insurance": "insurance",
+    "insurance": "insurance", "suggestedBeneficiaries": "own",
 }
 #: Every query that returns member data, with the arguments to ask it for Rosa.
 MEMBER_QUERIES = {
@@ -570,7 +570,8 @@ def selection(field: str) -> str:
            "groups": "{ groupId }", "consents": "{ consentId }", "accounts": "{ accountId }",
            "enrolments": "{ courseId }", "certificates": "{ certificateId }",
            "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }",
-           "assemblies": "{ assemblyId }", "insurance": "{ coverId status }"}
+           "assemblies": "{ assemblyId }", "insurance": "{ coverId status }",
+           "suggestedBeneficiaries": "{ fullName }"}
     return f"{field} {sub.get(field, '')}"
 
 

@@ -15,6 +15,8 @@ from services.runtime.ids import new_id
 from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
     ADMIN,
     AHORRO,
+    ANDINA,
+    MADRID_ADMIN,
     MADRID_STAFF,
     QUITO_STAFF,
     node,
@@ -101,3 +103,37 @@ async def test_she_applies_herself_and_nobody_else_does_for_her(node):
     theirs = await node.mutate("applyForPolicy", application(rosa["rosa"], other["account"]),
                                herself)
     assert theirs["code"] == "NotHerAccount"
+
+
+SUGGESTED = """query($id: ID!) { member(id: $id) { suggestedBeneficiaries {
+  fullName country payouts } } }"""
+
+
+async def test_her_beneficiaries_are_suggested_from_her_payouts_to_her_own_people_only(node):
+    rosa = await rosa_joins(node)
+    for name in ("Elvira Quispe", "Juan Quispe", " elvira  quispe "):
+        assert (await node.mutate("sendRemittance", {
+            "accountId": rosa["account"], "remittanceId": new_id(),
+            "amount": {"amount": "100.00", "currency": "EUR"},
+            "to": {"payout": {"country": "EC", "currency": "USD",
+                              "recipient": {"fullName": name}}}}, MADRID_STAFF))[
+            "__typename"] == "CommandAccepted"
+    mine = (await node.ok(SUGGESTED, MADRID_STAFF, id=rosa["rosa"]))["member"]
+    assert mine["suggestedBeneficiaries"] == [
+        {"fullName": " elvira  quispe ", "country": "EC", "payouts": 2},  # one person, twice
+        {"fullName": "Juan Quispe", "country": "EC", "payouts": 1}]
+    herself = Caller(rosa["rosa"], Role.MEMBER, access_id=new_id())
+    assert (await node.ok(SUGGESTED, herself, id=rosa["rosa"]))["member"] == mine
+    # another cooperative, even with her savings consent, reads no family names
+    assert (await node.mutate("grantConsent", {
+        "memberId": rosa["rosa"], "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": ANDINA, "scopes": ["SAVINGS", "INSURANCE", "IDENTITY"],
+        "expiresAt": "2027-11-15T00:00:00Z"}, MADRID_STAFF))["__typename"] == \
+        "CommandAccepted"
+    seen = (await node.ok(SUGGESTED, QUITO_STAFF, id=rosa["rosa"]))["member"]
+    assert seen == {"suggestedBeneficiaries": None}
+    # erased: her seal opens no more, and nothing is suggested
+    assert (await node.mutate("eraseMember", {"memberId": rosa["rosa"]},
+                              MADRID_ADMIN))["__typename"] == "CommandAccepted"
+    assert (await node.ok(SUGGESTED, MADRID_STAFF, id=rosa["rosa"]))["member"] == \
+        {"suggestedBeneficiaries": []}
