@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 #: 6: the insurance service's products and policies, which a store of layout 5 never folded;
 #: 7: each insurance product's figures, kept as its policies' events come, which 6 lacks;
 #: 8: the catalogue of the node's insurance products, ``insurance_catalogue``, which a store
-#: of layout 7 never wrote, and her latest payouts on her record, to suggest beneficiaries
-#: from (and her covers, ``covers``, whose events were new then)).
-FORMAT = 8
+#: of layout 7 never wrote (and her covers, ``covers``, whose events were new then); 9: a
+#: payout's sealed recipient and country on its remittance row, to suggest her beneficiaries
+#: from, which rows folded at layout 8 lack).
+FORMAT = 9
 _FORMAT_KEY = b"meta/format"
 
 #: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of

@@ -165,8 +165,9 @@ class Member:
         "erased)")))
     async def suggested_beneficiaries(self, info: Info[GatewayContext, None]
                                       ) -> list[SuggestedBeneficiary] | None:
-        if not self.shows("suggestedBeneficiaries"):
-            return None
+        caller = info.context.caller
+        if not self.shows("suggestedBeneficiaries") or caller is None or caller.is_node_admin:
+            return None  # her family's names: her own cooperatives' and hers, not the node's
         views = info.context.views
         payouts = sorted((r for account in accounts_of(views, self.member_id)
                           for r in views.rows("remittances", account)

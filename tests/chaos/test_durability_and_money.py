@@ -710,6 +710,12 @@ def _insurance_violations(host: Log, home: Log, insurance: list, flows: dict,
         else:
             in_transit[e.cost.currency] += e.cost.amount + e.fee.amount
     violations += sum(1 for premium_id in collected if premium_id not in paid)
+    periods = Counter((e.policy_id, e.period) for e in insurance
+                      if isinstance(e, i.PremiumCollected))
+    violations += sum(n > 1 for n in periods.values())  # a period collected twice
+    kept = Counter((e.policy_id, e.period) for _, e in host.events()
+                   if isinstance(e, s.PremiumDelivered))
+    violations += sum(n > 1 for n in kept.values())  # ... or delivered twice at the host
     released = {(e.policy_id, e.payment.number): e.payment for e in insurance
                 if isinstance(e, i.PaymentReleased)}
     benefits: Counter = Counter()
@@ -723,6 +729,8 @@ def _insurance_violations(host: Log, home: Log, insurance: list, flows: dict,
     violations += sum(n > 1 for n in benefits.values())
     violations += sum(benefits[(e.policy_id, e.number)] != 1 for e in insurance
                       if isinstance(e, i.PaymentCredited))
+    returned = {(e.policy_id, e.number) for e in insurance if isinstance(e, i.PaymentReturned)}
+    violations += sum(1 for key in returned if benefits[key])  # both credited and returned
     return violations
 
 
@@ -738,7 +746,8 @@ def insurance_settled(host: Log, insurance: list, claims: int) -> bool:
     done = {(e.policy_id, e.number) for e in insurance
             if isinstance(e, i.PaymentCredited | i.PaymentReturned)}
     approved = sum(isinstance(e, i.ClaimApproved) for e in insurance)
-    return not open_ids and approved >= claims and len(released) >= 2 * claims \
+    credited = {(e.policy_id, e.number) for e in insurance if isinstance(e, i.PaymentCredited)}
+    return not open_ids and approved >= claims and len(credited) >= 2 * claims \
         and released <= done
 
 
@@ -771,14 +780,15 @@ async def read_policies(fed: Federation, run: Run) -> list:
     policies = {p.encode() for p in run.policies.values()}
     records = await read_topic(events_topic(fed.nodes["home"], "insurance"),
                                fed.bootstraps["home"])
-    seen, events = set(), []
+    events, chains = [], {}  # policy -> (sequence, event id) its chain stands at
     for r in sorted(records, key=lambda r: (r.partition, r.offset)):
         if r.key not in policies:
             continue
         envelope, event = REGISTRY.decode(r.value)
-        if envelope.sequence is None or envelope.id in seen:
-            continue
-        seen.add(envelope.id)
+        version, last = chains.get(envelope.subject, (0, None))
+        if envelope.sequence != version + 1 or envelope.previousid != last:
+            continue  # a rejection, a copy, or a stale writer's: off the chain, as every fold
+        chains[envelope.subject] = (envelope.sequence, envelope.id)
         events.append(event)
     return events
 
@@ -923,6 +933,8 @@ async def one_run(fed: Federation, broker, seed: int,
     assert settled(host, home), "a remittance or transfer home never finished"
     assert not run.insured or insurance_settled(host, policies, claims=1), \
         "a premium or a benefit never finished"
+    assert not run.insured or any(isinstance(e, s.PremiumDelivered) for _, e in host.events()), \
+        "no premium was paid: the insurance checks checked nothing"
     assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
 
 

@@ -132,6 +132,8 @@ async def test_her_beneficiaries_are_suggested_from_her_payouts_to_her_own_peopl
         "CommandAccepted"
     seen = (await node.ok(SUGGESTED, QUITO_STAFF, id=rosa["rosa"]))["member"]
     assert seen == {"suggestedBeneficiaries": None}
+    operator = (await node.ok(SUGGESTED, ADMIN, id=rosa["rosa"]))["member"]
+    assert operator == {"suggestedBeneficiaries": None}  # nor the node's operator
     # erased: her seal opens no more, and nothing is suggested
     assert (await node.mutate("eraseMember", {"memberId": rosa["rosa"]},
                               MADRID_ADMIN))["__typename"] == "CommandAccepted"
