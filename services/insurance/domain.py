@@ -52,6 +52,12 @@ START_DAYS_BACK = 7
 START_DAYS_AHEAD = 92
 
 
+def premium_due_on(starts_on: dt.date, premium_months: int, period: int) -> dt.date:
+    """The day premium ``period`` (from 1) of a policy starting on ``starts_on`` falls due:
+    at the policy's node and at her host node alike."""
+    return add_months(starts_on, (period - 1) * premium_months)
+
+
 # -- the product ------------------------------------------------------------------------------
 
 
@@ -137,7 +143,7 @@ class Policy:
 
     def due_on(self, period: int) -> dt.date:
         assert self.issued is not None
-        return add_months(self.issued.starts_on, (period - 1) * self.issued.premium_months)
+        return premium_due_on(self.issued.starts_on, self.issued.premium_months, period)
 
     def lapses_on(self, period: int) -> dt.date:
         """The first day the policy no longer stands if ``period`` is still unpaid."""
@@ -558,9 +564,7 @@ class Cover:
     periods_paid: int = 0  # by her standing instruction, in order
 
     def due_on(self, period: int) -> dt.date:
-        """The day a premium period falls due (``Policy.due_on``'s rule)."""
-        terms = self.issued
-        return add_months(terms.starts_on, (period - 1) * terms.premium_months)
+        return premium_due_on(self.issued.starts_on, self.issued.premium_months, period)
 
     def next_premium(self) -> tuple[int, dt.date, dt.date] | None:
         """The next period her instruction pays, the day it falls due and the last day of

@@ -266,14 +266,19 @@ async def test_a_renewal_a_rejection_and_a_withdrawn_product_over_graphql(node):
     assert read["insuranceProduct"] == {"withdrawn": True}
 
 
-async def test_five_policies_in_force_are_a_figure_an_analyst_reads(node):
-    product, _ = await an_insured_member(node)
-    for _ in range(4):
+async def more_policies(node, product: str, count: int) -> None:
+    """``count`` more policies of ``product``, each another member's, issued today."""
+    for _ in range(count):
         issued = await node.commands.send(i.IssuePolicy(
             policy_id=new_id(), product_id=product, member_id=new_id(), from_node="us",
             starts_on=node.now.date(), age=40, average_remittance=Money(20_000, "USD"),
             payees=[i.Payee(account_id=new_id(), share_percent=100)]))
-        assert issued.payload.accepted
+        assert issued.payload.accepted, issued.payload
+
+
+async def test_five_policies_in_force_are_a_figure_an_analyst_reads(node):
+    product, _ = await an_insured_member(node)
+    await more_policies(node, product, 4)
     figures = (await node.ok(FIGURES, ANALYST, id=product))["insuranceFigures"]
     assert (figures["policiesIssued"], figures["inForce"]) == (5, 5)
     assert figures["premiumsCollected"] == {"amount": "15.00"}  # of five policies: shown
@@ -285,12 +290,7 @@ async def test_five_policies_in_force_are_a_figure_an_analyst_reads(node):
 
 async def test_an_analyst_cannot_subtract_one_claim_out_of_the_figures(node):
     product, policy = await an_insured_member(node)
-    for _ in range(5):
-        issued = await node.commands.send(i.IssuePolicy(
-            policy_id=new_id(), product_id=product, member_id=new_id(), from_node="us",
-            starts_on=node.now.date(), age=40, average_remittance=Money(20_000, "USD"),
-            payees=[i.Payee(account_id=new_id(), share_percent=100)]))
-        assert issued.payload.accepted
+    await more_policies(node, product, 5)
     with node.on("2026-12-01"):
         assert (await node.mutate("openClaim", {"policyId": policy, "claimId": new_id(),
                                                 "diedOn": "2026-11-30"}, ANA))["__typename"] \
