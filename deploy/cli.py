@@ -217,7 +217,8 @@ def schema() -> None:
               help="A member's token comes only from redeeming her activation code.")
 @click.option("--cooperative", default=None, help="The cooperative id (staff and admin).")
 @click.option("--subject", default="coopbridge-cli", show_default=True,
-              help="Who the token stands for (an opaque id, never a name).")
+              help="Who the token stands for (an opaque id, never a name; an employer's: "
+                   "their employer id).")
 @click.option("--hours", default=12, show_default=True, help="Validity in hours.")
 @click.option("--node", default=None, help="Node id; default $COOPBRIDGE_NODE.")
 def token(role: str, cooperative: str | None, subject: str, hours: int,
@@ -372,7 +373,7 @@ def checkpoint_command(node: str | None, replica: str, url: str | None) -> None:
 @click.option("--to-node", default=None, help="The recipient node's id.")
 @click.option("--scope", "scopes", multiple=True,
               type=click.Choice(["identity", "membership", "savings", "training",
-                                 "governance", "insurance"]),
+                                 "governance", "insurance", "work"]),
               help="Repeatable; default: what her consent to the recipient grants.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="The record file (vc+jwt); the JWKS and status list go beside it.")

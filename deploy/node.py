@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.governance.app import governance_processor
 from services.insurance.app import insurance_processor
 from services.membership.app import membership_processor
+from services.placement.app import placement_processor
 from services.relay.relay import RELAY_SERVICE
 from services.runtime.host import ServiceFactory
 from services.savings.app import savings_processor
@@ -21,4 +22,5 @@ SERVICES: dict[str, tuple[ServiceFactory, str]] = {
     "training": (training_processor, "services.training"),
     "governance": (governance_processor, "services.governance"),
     "insurance": (insurance_processor, "services.insurance"),
+    "placement": (placement_processor, "services.placement"),
 }

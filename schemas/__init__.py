@@ -17,9 +17,9 @@ Nothing here does I/O. Importing the package registers every contract.
 from schemas.registry import REGISTRY, ContractError, Message
 
 from schemas import (  # noqa: E402,F401 (registers)
-    federation, governance, insurance, membership, runtime, savings, training)
+    federation, governance, insurance, membership, placement, runtime, savings, training)
 
 __all__ = [
     "REGISTRY", "ContractError", "Message", "federation", "governance", "insurance", "membership",
-    "runtime", "savings", "training",
+    "placement", "runtime", "savings", "training",
 ]

@@ -23,6 +23,7 @@ from enum import Enum
 
 from schemas import governance as g
 from schemas import insurance as i
+from schemas import placement as p
 from schemas import membership as m
 from schemas import savings as s
 from schemas import training as t
@@ -102,8 +103,8 @@ FIELDS: dict[str, str] = {
     "grantee_kind": "whom it is shared with: a cooperative or a whole node",
     "grantee": "the cooperative's id (a UUID) or the node's id (ec) it is shared with, as the "
                "grantee kind says",
-    "scopes": "the parts of her record it covers (1 to 6): identity, membership, savings, "
-              "training, governance, insurance",
+    "scopes": "the parts of her record it covers (1 to 7): identity, membership, savings, "
+              "training, governance, insurance, work",
     "expires_at": "when the consent ends by itself: an ISO 8601 time with its offset, in the "
                   "future when granted",
     "valid_from": "when the record became valid: the moment it was exported",
@@ -114,7 +115,7 @@ FIELDS: dict[str, str] = {
     "digest": "the SHA-256 of the record exactly as received (its compact JWS), base64url "
               "without padding",
     "history": "what the record says, without the person: memberships, balances, loans, "
-               "remittances, certificates and assemblies",
+               "remittances, certificates, assemblies and work",
     "cooperative_name": "the cooperative's name, as the record states it",
     "share_capital": "the share capital she held in that cooperative when the record was "
                      "issued (absent if none): " + MONEY,
@@ -358,6 +359,57 @@ FIELDS: dict[str, str] = {
                       "included: " + MONEY,
     "cost": "what the premium cost the account, in its currency: the premium times the rate, "
             "rounded half-even; the fee comes on top: " + MONEY,
+    # -- placement (issue 26)
+    "job_order_id": "the job order's id: a UUID the cooperative chose when posting it",
+    "employer_id": "the employer client's id: a UUID the cooperative chose when registering "
+                   "them (an employer's token names it)",
+    "details": "the employer's name, address and contact, sealed with the employer's own data "
+               "key: erased with it when they ask",
+    "occupation": "an ISCO-08 occupation: the 4-digit unit group of a job (5311: child care "
+                  "workers), 1 to 4 digits for a wage floor's group",
+    "locality": "where the job is: a town or district (never an address: that is in the "
+                "employer's sealed details)",
+    "shifts": "the hours of work, each from starts_at to ends_at (UTC, at most 16 hours), "
+              "none overlapping",
+    "starts_at": "when the shift starts (UTC)",
+    "ends_at": "when the shift ends (UTC)",
+    "wage": "the hourly wage, all of it the worker's: " + MONEY,
+    "margin": "the cooperative's hourly margin, which the employer pays on top of the wage "
+              "(disclosed to both; never taken from the worker): " + MONEY,
+    "hourly": "the least hourly wage the cooperative places anyone at in this group: " + MONEY,
+    "floor": "the cooperative's floor the wage was checked against: " + MONEY,
+    "terms_sha256": "the SHA-256 of the written terms of employment (ILO C189, Art. 7), "
+                    "lowercase hex: the document stays with the cooperative",
+    "answer_hours": "how many hours an offer waits for the worker's answer (1 to 720; 72 by "
+                    "default)",
+    "for_node": "for a host cooperative's client: that cooperative's node (a home "
+                "cooperative recruits for it)",
+    "for_cooperative_id": "for a host cooperative's client: that cooperative's id",
+    "posted_at": "when the job order was posted",
+    "set_at": "when the floor was set",
+    "registered_at": "when the employer was registered",
+    "erased_at": "when the employer's details were erased",
+    "declined_at": "when she declined",
+    "accepted_at": "when she accepted (on her calendar)",
+    "confirmed_at": "when the job order confirmed her placement",
+    "settlement_id": "the settlement's id: a UUID chosen when the wages were settled",
+    "worked_from": "the first day the settlement covers: " + PAST,
+    "worked_to": "the last day the settlement covers: " + PAST,
+    "minutes": "minutes of work (exact: hours times 60)",
+    "employer_paid": "what the employer paid the cooperative for these minutes: exactly the "
+                     "wage and the margin: " + MONEY,
+    "hourly_wage": "the job order's hourly wage: " + MONEY,
+    "settled_at": "when the wages were settled",
+    "paid_total": "all the wages credited to her for this placement so far: " + MONEY,
+    "redirected_at": "when her wages were redirected",
+    "ended_at": "when the end was recorded",
+    "stars": "her rating of the employer: 1 to 5 stars",
+    "rated_at": "when she rated",
+    "grievance": "what she complains of, sealed with her own data key: her cooperative's "
+                 "admins open it, nobody else",
+    "grievance_id": "the grievance's id: a UUID chosen when she filed it",
+    "filed_at": "when she filed it",
+    "text": "the text, as she wrote it",
 }
 
 #: (struct name, field name) -> what that field means in that struct, where it says more.
@@ -438,6 +490,25 @@ SPECIFIC: dict[tuple[str, str], str] = {
                                     "(BCP 47 tag -> text)",
     ("ImportedHistory", "assemblies"): "the assemblies abroad she was on the roll of, as the "
                                        "record states them (never her choice)",
+    ("ImportedHistory", "work"): "the placements abroad she worked through cooperatives, as "
+                                 "the record states them (ended ones only; never the employer, "
+                                 "the wage or her rating)",
+    ("ImportedWork", "occupation"): "the occupation she worked in: an ISCO-08 unit group, 4 "
+                                    "digits (5152 domestic housekeepers); its label is ESCO's, "
+                                    "in every EU language",
+    ("ImportedWork", "cooperative_name"): "the name of the cooperative that placed her",
+    ("ImportedWork", "country"): "the country where she worked: an ISO 3166-1 alpha-2 code "
+                                 "(ES); absent if the record did not say",
+    ("ImportedWork", "started_on"): "the day the placement started (its first shift)",
+    ("ImportedWork", "ended_on"): "the day the placement ended, never before it started",
+    ("ImportedWork", "minutes"): "the time she worked and was paid for, in whole minutes "
+                                 "(exact; the record also says it in hours, for people)",
+    ("ImportedWork", "how_ended"): "how the placement ended: completed (its last shift was "
+                                   "worked), worker_left, employer_ended or cooperative_ended; "
+                                   "absent if the record did not say",
+    ("ImportedCertificate", "language"): "the language a language course taught, as the "
+                                         "record states it: a BCP 47 tag (es); absent for "
+                                         "other kinds, and when the record did not say",
     ("ImportedBalance", "product"): "the kind of account: savings or share_capital",
     ("ImportedBalance", "balance"): "its balance when the record was issued: " + MONEY,
     ("ImportedLoan", "principal"): "the amount lent: " + MONEY,
@@ -676,6 +747,40 @@ SPECIFIC: dict[tuple[str, str], str] = {
                              "paid into",
     ("ClaimApproved", "total"): "what the claim pays in all: the repatriation and every month's "
                                 "benefit",
+    # -- placement (issue 26)
+    ("EmployerDetails", "name"): "the employer's name (a person or a household)",
+    ("EmployerDetails", "address"): "where the work is done: the employer's address",
+    ("EmployerDetails", "phone"): "the employer's phone number",
+    ("EmployerDetails", "email"): "the employer's email address",
+    ("JobOffered", "offered_at"): "when the job was offered to her",
+    ("BookingReleased", "code"): "why the job order could not confirm it (its rejection code)",
+    ("ReleaseBooking", "code"): "why the job order could not confirm it (its rejection code)",
+    ("ConfirmPlacement", "accepted_at"): "when she accepted, on her calendar: judged against "
+                                         "the offer's time to answer",
+    ("OfferAccepted", "shifts"): "the job's shifts, booked on her calendar",
+    ("JobOrderPosted", "minutes"): "the minutes of all its shifts",
+    ("PlacementEnded", "minutes"): "the minutes settled over the whole placement",
+    ("SettleWages", "minutes"): "the minutes she worked in those days (overtime included)",
+    ("WagesSettled", "minutes"): "the minutes she worked in those days",
+    ("WagesSettled", "wage"): "the whole wage for the minutes, rounded up to the minor unit "
+                              "in her favour: all of it credited to her: " + MONEY,
+    ("WagesSettled", "margin"): "the cooperative's margin for the minutes, rounded down: "
+                                + MONEY,
+    ("WagesSettled", "worked_from"): "the first day the settlement covers",
+    ("WagesSettled", "worked_to"): "the last day the settlement covers",
+    ("WagePaid", "amount"): "the wage credited, whole: " + MONEY,
+    ("WagePaymentReturned", "amount"): "the wage her account refused, held for her: " + MONEY,
+    ("ReceiveWage", "amount"): "the settlement's whole wage: " + MONEY,
+    ("WageReceived", "amount"): "the settlement's whole wage: " + MONEY,
+    ("Grievance", "text"): "what she complains of, as she wrote it",
+    ("RegisterEmployer", "details"): "the employer's details (EmployerDetails), sealed with "
+                                     "the employer's own data key",
+    ("EmployerRegistered", "details"): "the employer's details (EmployerDetails), sealed with "
+                                       "the employer's own data key",
+    ("FileGrievance", "grievance"): "what she complains of (Grievance), sealed with her data "
+                                    "key: her cooperative's admins open it",
+    ("GrievanceFiled", "grievance"): "what she complains of (Grievance), sealed with her data "
+                                     "key: her cooperative's admins open it",
 }
 
 #: enumeration -> each of its values -> what it means. Keyed by enumeration first: values
@@ -737,6 +842,10 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
         m.ConsentScope.INSURANCE: "her insurance: to an insurer's node, her application and "
                                   "the notice of her death; in her record, her policies and "
                                   "claims",
+        m.ConsentScope.WORK: "the work she did through cooperatives: the job orders offered "
+                             "to her and her placements; in her record, each placement that "
+                             "ended (occupation, cooperative, country, period, hours and how "
+                             "it ended; never the employer, the wage or her rating)",
     },
     m.GranteeKind: {
         m.GranteeKind.COOPERATIVE: "one cooperative, named by its id (a UUID)",
@@ -832,6 +941,22 @@ VALUES: dict[type[Enum], dict[Enum, str]] = {
         i.PaymentKind.REPATRIATION: "the cost of bringing her home, to the provider or the "
                                     "family",
         i.PaymentKind.MONTHLY_BENEFIT: "one month of the benefit to one payee",
+    },
+    p.DeclineReason: {
+        p.DeclineReason.NOT_AVAILABLE: "she is not free at those hours",
+        p.DeclineReason.WAGE: "the wage",
+        p.DeclineReason.PLACE: "where the job is",
+        p.DeclineReason.HOURS: "the hours",
+        p.DeclineReason.TERMS: "the written terms",
+        p.DeclineReason.OTHER: "another reason",
+        p.DeclineReason.UNSAID: "she did not say (she need not)",
+    },
+    p.PlacementEndReason: {
+        p.PlacementEndReason.COMPLETED: "its last shift was worked",
+        p.PlacementEndReason.WORKER_LEFT: "she left it",
+        p.PlacementEndReason.EMPLOYER_ENDED: "the employer ended it",
+        p.PlacementEndReason.COOPERATIVE_ENDED: "the cooperative ended it (after a grievance, "
+                                                "say)",
     },
 }
 

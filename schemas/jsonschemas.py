@@ -22,11 +22,13 @@ from schemas import REGISTRY, glossary
 from schemas.envelope import Envelope
 from schemas.insurance import Beneficiaries
 from schemas.membership import PersonalDetails
+from schemas.placement import EmployerDetails, Grievance
 from schemas.savings import PayoutRecipient
 
 #: What travels only inside a seal (``fields.Sealed``): published so partners can build it.
 SEALED = {"membership.PersonalDetails": PersonalDetails, "savings.PayoutRecipient": PayoutRecipient,
-          "insurance.Beneficiaries": Beneficiaries}
+          "insurance.Beneficiaries": Beneficiaries,
+          "placement.EmployerDetails": EmployerDetails, "placement.Grievance": Grievance}
 
 FOLDER = Path(__file__).parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -79,7 +81,8 @@ def render() -> dict[str, str]:
     }
     for name, cls in SEALED.items():
         files[f"sealed.{name}.json"] = _document(
-            f"sealed {name}", "The plaintext inside a seal, encrypted with a member's data key.",
+            f"sealed {name}", "The plaintext inside a seal, encrypted with a member's data key "
+            "(an employer's details: with the employer's own).",
             cls)
     for wire_type, cls in sorted(REGISTRY.types().items()):
         files[f"{wire_type}.json"] = _document(

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 
 from schemas.fields import NODE_ID_PATTERN
 
-SERVICES: tuple[str, ...] = ("membership", "savings", "training", "governance", "insurance")
+SERVICES: tuple[str, ...] = ("membership", "savings", "training", "governance", "insurance",
+                              "placement")
 
 #: Partitions of a service's commands and events topics (co-partitioned), by default.
 SERVICE_PARTITIONS = 4

@@ -46,7 +46,8 @@ from schemas.membership.records import (  # noqa: F401
     ImportedMembership, ImportedLoan, ImportedBalance, ImportedRemittances,
     ImportedAssembly, ImportedCertificate, ImportedHistory, ImportRecord, RecordImported,
     ImportedCertificateV1, ImportedHistoryV1, ImportRecordV1, RecordImportedV1,
-    ImportedHistoryV2, ImportRecordV2, RecordImportedV2,
+    ImportedHistoryV2, ImportRecordV2, RecordImportedV2, ImportedWork,
+    ImportedCertificateV3, ImportedHistoryV3, ImportRecordV3, RecordImportedV3,
 )
 from schemas.membership.service import (  # noqa: F401
     SERVICE, REJECTIONS, RECORD_REJECTIONS, HOMECOMING_REJECTIONS, ACCESS_REJECTIONS,

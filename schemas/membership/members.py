@@ -121,7 +121,7 @@ class GrantConsent(Contract, frozen=True, kw_only=True):
     consent_id: Id
     grantee_kind: GranteeKind
     grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=6)] = []
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=7)] = []
     join: bool = False
     expires_at: UtcDateTime
 
@@ -134,7 +134,7 @@ class ConsentGranted(Contract, frozen=True, kw_only=True):
     consent_id: Id
     grantee_kind: GranteeKind
     grantee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=6)] = []
+    scopes: Annotated[list[ConsentScope], msgspec.Meta(max_length=7)] = []
     join: bool = False
     expires_at: UtcDateTime
     granted_at: UtcDateTime | None = None

@@ -12,6 +12,7 @@ from schemas.fields import (
     CountryCode,
     Id,
     LanguageMap,
+    LanguageTag,
     Money,
     NodeId,
     PastDay,
@@ -28,7 +29,7 @@ event = REGISTRY.event
 
 Digest = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{43}$",
                                      description="base64url SHA-256, no padding")]
-Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=6)]
+Scopes = Annotated[list[ConsentScope], msgspec.Meta(min_length=1, max_length=7)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
@@ -129,6 +130,20 @@ class ImportedCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
                       msgspec.Meta(max_length=50)] = []
     revoked: bool = False
     titles: LanguageMap = {}  # its title in each language the record gave (title: the first)
+    language: LanguageTag | None = None  # a language course's language (issue 26)
+
+
+class ImportedWork(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A placement abroad, as an imported record states it (issue 26): the occupation, the
+    cooperative that placed her, the period and the hours worked (minutes, exactly)."""
+
+    occupation: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]  # ISCO-08 unit group
+    cooperative_name: Text
+    country: CountryCode | None = None
+    started_on: PastDay
+    ended_on: PastDay
+    minutes: Count
+    how_ended: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")] | None = None
 
 
 class ImportedAssembly(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -152,9 +167,10 @@ class ImportedHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
     certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
     assemblies: Annotated[list[ImportedAssembly], msgspec.Meta(max_length=200)] = []
+    work: Annotated[list[ImportedWork], msgspec.Meta(max_length=200)] = []
 
 
-@command(SERVICE, "ImportRecord", version=3, key="member_id")
+@command(SERVICE, "ImportRecord", version=4, key="member_id")
 class ImportRecord(Contract, frozen=True, kw_only=True):
     """Record a verified portable record at the home node, for the same global member id.
     ``personal`` is the identity the record carried, sealed with the member's data key here."""
@@ -168,7 +184,7 @@ class ImportRecord(Contract, frozen=True, kw_only=True):
     personal: Sealed | None = None
 
 
-@event(SERVICE, "RecordImported", version=3)
+@event(SERVICE, "RecordImported", version=4)
 class RecordImported(Contract, frozen=True, kw_only=True):
     member_id: Id
     credential_id: Id
@@ -179,9 +195,62 @@ class RecordImported(Contract, frozen=True, kw_only=True):
     personal: Sealed | None = None
 
 
-# -- earlier versions: version 2 of an import had no assemblies (``ImportedHistoryV2``); it
+# -- earlier versions: version 3 of an import had no work and its certificates no language
+# (``ImportedHistoryV3``); it reads as version 4 with neither. Version 2 of an import had no
+# assemblies (``ImportedHistoryV2``); it
 # reads as version 3 with none. Version 1 carried each certificate's title in one language only
 # (``ImportedCertificateV1``); it reads as version 2 with no titles by language
+
+
+class ImportedCertificateV3(msgspec.Struct, frozen=True, kw_only=True,
+                            forbid_unknown_fields=True):
+    """A certificate earned abroad (versions 2 and 3: no language)."""
+
+    title: Text
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,30}$")]
+    issued_on: PastDay
+    level: Annotated[str, msgspec.Meta(pattern=r"^(A1|A2|B1|B2|C1|C2)$")] | None = None
+    skills: Annotated[list[Annotated[str, msgspec.Meta(max_length=300)]],
+                      msgspec.Meta(max_length=50)] = []
+    revoked: bool = False
+    titles: LanguageMap = {}
+
+
+class ImportedHistoryV3(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a portable record says (version 3: no work, certificates with no language)."""
+
+    memberships: Annotated[list[ImportedMembership], msgspec.Meta(max_length=200)] = []
+    balances: Annotated[list[ImportedBalance], msgspec.Meta(max_length=200)] = []
+    loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
+    remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
+    certificates: Annotated[list[ImportedCertificateV3], msgspec.Meta(max_length=200)] = []
+    assemblies: Annotated[list[ImportedAssembly], msgspec.Meta(max_length=200)] = []
+
+
+@command(SERVICE, "ImportRecord", version=3, key="member_id")
+class ImportRecordV3(Contract, frozen=True, kw_only=True):
+    """Record a verified portable record at the home node (version 3)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV3
+    personal: Sealed | None = None
+
+
+@event(SERVICE, "RecordImported", version=3)
+class RecordImportedV3(Contract, frozen=True, kw_only=True):
+    """A portable record recorded at home (version 3)."""
+
+    member_id: Id
+    credential_id: Id
+    issuer_node: NodeId
+    issued_at: UtcDateTime
+    digest: Digest
+    history: ImportedHistoryV3
+    personal: Sealed | None = None
 
 
 class ImportedHistoryV2(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -191,7 +260,7 @@ class ImportedHistoryV2(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     balances: Annotated[list[ImportedBalance], msgspec.Meta(max_length=200)] = []
     loans: Annotated[list[ImportedLoan], msgspec.Meta(max_length=200)] = []
     remittances: Annotated[list[ImportedRemittances], msgspec.Meta(max_length=200)] = []
-    certificates: Annotated[list[ImportedCertificate], msgspec.Meta(max_length=200)] = []
+    certificates: Annotated[list[ImportedCertificateV3], msgspec.Meta(max_length=200)] = []
 
 
 @command(SERVICE, "ImportRecord", version=2, key="member_id")
@@ -276,7 +345,7 @@ def _titled(new: type[Contract]):
                       "history": ImportedHistoryV2(
                           memberships=history.memberships, balances=history.balances,
                           loans=history.loans, remittances=history.remittances,
-                          certificates=[ImportedCertificate(**msgspec.structs.asdict(c))
+                          certificates=[ImportedCertificateV3(**msgspec.structs.asdict(c))
                                         for c in history.certificates])})
     return upcast
 
@@ -284,12 +353,24 @@ def _titled(new: type[Contract]):
 def _no_assemblies(new: type[Contract]):
     def upcast(old: Contract) -> Contract:
         return new(**{**{name: getattr(old, name) for name in old.__struct_fields__},
-                      "history": ImportedHistory(**msgspec.structs.asdict(old.history))})
+                      "history": ImportedHistoryV3(**msgspec.structs.asdict(old.history))})
+    return upcast
+
+
+def _worked(new: type[Contract]):
+    def upcast(old: Contract) -> Contract:
+        history = msgspec.structs.asdict(old.history)
+        history["certificates"] = [ImportedCertificate(**msgspec.structs.asdict(c))
+                                   for c in old.history.certificates]
+        return new(**{**{name: getattr(old, name) for name in old.__struct_fields__},
+                      "history": ImportedHistory(**history)})
     return upcast
 
 
 for _old, _new in ((ImportRecordV1, ImportRecordV2), (RecordImportedV1, RecordImportedV2)):
     REGISTRY.upcaster(_old, _new)(_titled(_new))
-for _old, _new in ((ImportRecordV2, ImportRecord), (RecordImportedV2, RecordImported)):
+for _old, _new in ((ImportRecordV2, ImportRecordV3), (RecordImportedV2, RecordImportedV3)):
     REGISTRY.upcaster(_old, _new)(_no_assemblies(_new))
+for _old, _new in ((ImportRecordV3, ImportRecord), (RecordImportedV3, RecordImported)):
+    REGISTRY.upcaster(_old, _new)(_worked(_new))
 del _old, _new

@@ -62,6 +62,7 @@ class ConsentScope(StrEnum):
     TRAINING = "training"
     GOVERNANCE = "governance"
     INSURANCE = "insurance"
+    WORK = "work"  # the placements she worked (issue 26)
 
 
 class GranteeKind(StrEnum):

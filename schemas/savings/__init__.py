@@ -38,7 +38,7 @@ from schemas.savings.loans import (  # noqa: F401
 )
 from schemas.savings.premiums import (  # noqa: F401
     PayPremium, PremiumPaid, ConfirmPremium, PremiumDelivered, RefundPremium, PremiumRefunded,
-    ReceiveBenefit, BenefitReceived,
+    ReceiveBenefit, BenefitReceived, ReceiveWage, WageReceived,
 )
 from schemas.savings.remittances import (  # noqa: F401
     SendRemittance, RemittanceSent, ReceiveRemittance, RemittanceReceived,

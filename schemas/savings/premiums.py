@@ -119,3 +119,27 @@ class BenefitReceived(Contract, frozen=True, kw_only=True):
     number: int
     amount: Money
     balance: Money
+
+
+@command(SERVICE, "ReceiveWage", key="account_id")
+class ReceiveWage(Contract, frozen=True, kw_only=True):
+    """Credit the whole wage of a placement's settlement to her savings account (sent by the
+    placement service's placer, issue 26). The account is an open savings account (else
+    UnknownAccount, AccountClosed, WrongProduct) of the worker (else WrongBeneficiary) in the
+    wage's currency (else CurrencyMismatch); the settlement was not credited already (else
+    WageAlreadyReceived)."""
+
+    account_id: Id
+    member_id: Id
+    job_order_id: Id
+    settlement_id: Id
+    amount: Money
+
+
+@event(SERVICE, "WageReceived")
+class WageReceived(Contract, frozen=True, kw_only=True):
+    account_id: Id
+    job_order_id: Id
+    settlement_id: Id
+    amount: Money
+    balance: Money

@@ -12,7 +12,9 @@ SERVICE = "savings"
 #: gateway never offers them to partners (a premium's arrears get a mutation of their own).
 INTERNAL_COMMANDS = ("ReceiveRemittance", "ConfirmRemittanceDelivered", "RefundRemittance",
                      "ReceiveSavingsTransfer", "ConfirmSavingsTransfer", "RefundSavingsTransfer",
-                     "PayPremium", "ConfirmPremium", "RefundPremium", "ReceiveBenefit")
+                     "PayPremium", "ConfirmPremium", "RefundPremium", "ReceiveBenefit",
+                     # the placement service's placer's
+                     "ReceiveWage")
 
 #: The codes the savings service rejects a command with (besides the runtime's).
 REJECTIONS = declare_rejections(SERVICE, {
@@ -61,3 +63,7 @@ PREMIUM_REJECTIONS = declare_rejections(SERVICE, {
     "PremiumsPending": "premiums paid from the account are not settled yet",
     "BenefitAlreadyReceived": "this payment of the benefit was credited already",
 }, release=7)
+#: ... about wages a placement credits (issue 26).
+WAGE_REJECTIONS = declare_rejections(SERVICE, {
+    "WageAlreadyReceived": "this settlement's wage was credited already",
+}, release=8)

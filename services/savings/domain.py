@@ -178,6 +178,18 @@ def decide(state: Account, command: Contract, context: Context) -> list[Contract
                 account_id=command.account_id, policy_id=command.policy_id,
                 number=command.number, amount=amount,
                 balance=state.money(state.balance + amount.amount))]
+        case s.ReceiveWage():
+            if (command.job_order_id, command.settlement_id) in state.wages_received:  # first
+                raise Rejected("WageAlreadyReceived", "this settlement's wage was credited "
+                               "already")
+            _usable(state, s.Product.SAVINGS)
+            if command.member_id != state.member_id:
+                raise Rejected("WrongBeneficiary", "this account belongs to another member")
+            amount = _positive(state, command.amount)
+            return [s.WageReceived(
+                account_id=command.account_id, job_order_id=command.job_order_id,
+                settlement_id=command.settlement_id, amount=amount,
+                balance=state.money(state.balance + amount.amount))]
     raise TypeError(f"not a savings command: {type(command).__name__}")
 
 
@@ -464,13 +476,13 @@ ACCOUNT = Aggregate(
               s.SendRemittance, s.ReceiveRemittance, s.ConfirmRemittanceDelivered,
               s.RefundRemittance, s.TransferSavingsHome, s.ReceiveSavingsTransfer,
               s.ConfirmSavingsTransfer, s.RefundSavingsTransfer, s.PayPremium, s.ConfirmPremium,
-              s.RefundPremium, s.ReceiveBenefit),
+              s.RefundPremium, s.ReceiveBenefit, s.ReceiveWage),
     events=(s.AccountOpened, s.AccountClosed, s.FundsDeposited, s.FundsWithdrawn,
             s.SharesPurchased, s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded,
             s.RemittanceSent, s.RemittanceReceived, s.RemittanceDelivered,
             s.RemittanceRefunded, s.SavingsSentHome, s.SavingsTransferReceived,
             s.SavingsTransferDelivered, s.SavingsTransferRefunded, s.PremiumPaid,
-            s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived),
+            s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived, s.WageReceived),
 )
 
 SAVINGS = ServiceDefinition(

@@ -84,6 +84,7 @@ class Account:
     premiums_paid: frozenset[tuple[str, int]] = frozenset()  # (policy, period) delivered
     premiums_settled: frozenset[str] = frozenset()  # premium ids delivered or refunded
     benefits_received: frozenset[tuple[str, int]] = frozenset()  # (policy, payment number)
+    wages_received: frozenset[tuple[str, str]] = frozenset()  # (job order, settlement)
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)
@@ -164,4 +165,7 @@ def evolve(state: Account, event: Contract) -> Account:
         case s.BenefitReceived():
             return replace(state, balance=event.balance.amount, benefits_received=(
                 state.benefits_received | {(event.policy_id, event.number)}))
+        case s.WageReceived():
+            return replace(state, balance=event.balance.amount, wages_received=(
+                state.wages_received | {(event.job_order_id, event.settlement_id)}))
     raise TypeError(f"not a savings event: {type(event).__name__}")

@@ -19,6 +19,7 @@ _BY_PATTERN = {
     "^http://data\\.europa\\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9.\\-]{1,64}$":
         "http://data.europa.eu/esco/occupation/1ec3fd45-0c2e-4ef9-8f43-3e4e7e4e7a35",
     "^[0-9]{1,4}$": "5113",
+    "^[0-9]{4}$": "5311",
     "^[A-Za-z0-9_-]{43}$": "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg",
     "^[a-z_]{1,20}$": "savings",
     "^[a-z_]{1,30}$": "language",

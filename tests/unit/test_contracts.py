@@ -394,6 +394,7 @@ PLANNED_DAYS = {("OfferCourse", "starts_on"), ("OfferCourse", "ends_on"),
                 ("ConveneAssembly", "meeting_on"), ("ConveneAssembly", "record_date"),
                 # an imported record's assembly whose roll was frozen before its meeting
                 ("ImportRecord", "history.assemblies[].meeting_on"),
+                ("ImportRecordV3", "history.assemblies[].meeting_on"),
                 # a policy may start on a day ahead (issue 25)
                 ("IssuePolicy", "starts_on"), ("ApplyForPolicy", "starts_on"),
                 # ... and the policy its insurer issued, as the relay brings it back

@@ -14,6 +14,7 @@ import types
 from services.governance.domain import GOVERNANCE
 from services.insurance.domain import INSURANCE
 from services.membership.domain import MEMBERSHIP
+from services.placement.domain import PLACEMENT
 from services.savings.domain import SAVINGS
 from services.training.domain import TRAINING
 
@@ -22,13 +23,17 @@ from services.training.domain import TRAINING
 PINNED = {
     ("membership", "cooperative"): (1, "fb393389ed24455a"),  # issue 23: names (empty before)
     ("membership", "member"): (1, "3c301905c2c5fbdc"),  # issue 23: accesses; a use of consent: no change
-    ("savings", "account"): (1, "81410bb4d0076719"),  # issue 25: premiums, benefits: no change
+    ("savings", "account"): (1, "214d100d69d61ddf"),  # issues 25, 26: premiums, benefits, wages: no change
     ("training", "course"): (1, "371315e8140c75fe"),
     ("governance", "bylaws"): (1, "c5ba8cc89723f27d"),
     ("governance", "assembly"): (1, "c8879f51ef5f41ed"),
     ("insurance", "product"): (1, "bd5d994009ad9e25"),
     ("insurance", "policy"): (1, "7dceb8d990167202"),
     ("insurance", "cover"): (1, "75517d23382bea72"),  # new in issue 25, unreleased
+    ("placement", "wage_floors"): (1, "0712dc0d3ae3157e"),  # new in issue 26, unreleased
+    ("placement", "employer"): (1, "13e36d90a9270450"),
+    ("placement", "job_order"): (1, "ab956d375c61f4a3"),
+    ("placement", "calendar"): (1, "dcbbb2cd322dc665"),
 }
 
 
@@ -59,7 +64,7 @@ def _names(code: types.CodeType) -> set[str]:
 
 def test_every_fold_is_pinned_to_its_version():
     found = {}
-    for service in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE, INSURANCE):
+    for service in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE, INSURANCE, PLACEMENT):
         for aggregate in service.aggregates:
             code = hashlib.sha256(fold_code(aggregate.evolve).encode()).hexdigest()[:16]
             found[(service.name, aggregate.name)] = (aggregate.fold_version, code)
