@@ -35,12 +35,13 @@ from gateway.insurance.staff import staff_ref
 from schemas import governance as g
 from schemas import insurance as i
 from schemas import membership as m
+from schemas import placement as p
 from schemas import savings as s
 from schemas import training as t
 from schemas.registry import Contract
 
 SCOPES = frozenset({"identity", "membership", "savings", "training", "governance",
-                    "insurance"})
+                    "insurance", "work"})
 
 #: What a query that needs a role answers a caller without a valid token.
 AUTHENTICATION_REQUIRED = ("authentication required: send a valid bearer token "
@@ -134,6 +135,7 @@ MEMBER_FIELDS = {
     "enrolments": "training", "certificates": "training",
     "assemblies": "governance",
     "insurance": "insurance",
+    "placements": "work",
     "consents": OWN, "exportedRecords": OWN, "suggestedBeneficiaries": OWN,
 }
 
@@ -156,7 +158,8 @@ def history_scope(service: str, event_type: str) -> str | None:
     if event_type in OWN_ENTRIES:
         return None
     return {"savings": "savings", "training": "training",
-            "governance": "governance", "insurance": "insurance"}.get(service, "membership")
+            "governance": "governance", "insurance": "insurance",
+            "placement": "work"}.get(service, "membership")
 
 
 def visible_scopes(caller: Caller | None, record: MemberRecord,
@@ -223,6 +226,13 @@ def cooperative_of(cls: type[Contract], data: dict, context: GatewayContext) -> 
     """The cooperative a command acts for, as far as the gateway's views know."""
     if "cooperative_id" in cls.__struct_fields__:
         return data.get("cooperative_id")
+    if "job_order_id" in cls.__struct_fields__:  # the cooperative that posted it (issue 26)
+        job = context.views.get("job_orders", str(data.get("job_order_id", "")))
+        return job.posted.cooperative_id if job and job.posted else None
+    if "employer_id" in cls.__struct_fields__:  # ... whose client the employer is
+        employer = context.views.get("employers", str(data.get("employer_id", "")))
+        return employer.registered.cooperative_id if employer and employer.registered \
+            else None
     if "account_id" in cls.__struct_fields__:
         account = context.views.get("accounts", str(data.get("account_id", "")))
         return account.cooperative_id if account else None
@@ -346,6 +356,7 @@ RULES: dict[type[Contract], CommandRule] = {
     g.SetBylaws: SETTINGS, g.ConveneAssembly: SETTINGS, g.AddMotion: SETTINGS,
     i.OfferProduct: SETTINGS, i.WithdrawProduct: SETTINGS,
     i.ApplyForPolicy: INSURING,
+    p.SetWageFloor: SETTINGS, p.EraseEmployer: SETTINGS,
 }
 
 
@@ -376,10 +387,13 @@ def completed(cls: type[Contract], data: dict, context: GatewayContext) -> dict:
 #: (names, date of birth and nationality stay with her cooperative's staff).
 SELF_SERVICE = frozenset({m.GrantConsent, m.RevokeConsent, m.ExportRecord, m.RevokeRecord,
                           m.RevokeMemberAccess, g.GrantProxy, g.RevokeProxy,
-                          i.ApplyForPolicy})
+                          i.ApplyForPolicy, p.AcceptOffer, p.DeclineOffer, p.RateEmployer,
+                          p.FileGrievance})
 #: What only she sends, for herself: nobody acts for her in it, the node admin included (her
-#: proxy in an assembly: issue 24; her ballots have mutations of their own).
-ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy})
+#: proxy in an assembly: issue 24; her ballots have mutations of their own; her answer to a
+#: job offer, her rating of the employer and her grievance: issue 26).
+ONLY_HERSELF = frozenset({g.GrantProxy, g.RevokeProxy, p.AcceptOffer, p.DeclineOffer,
+                          p.RateEmployer, p.FileGrievance})
 #: What only the cooperative's own people send, not the node admin: checking a member in at
 #: the meeting sets her remote ballots aside (issue 24); assessing and deciding a claim are
 #: two people's of the insurer, told apart by their tokens (issue 25), which a node token,

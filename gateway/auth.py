@@ -27,11 +27,14 @@ class Role(StrEnum):
     ANALYST = "analyst"  # a federation analyst: aggregates only
     NODE_ADMIN = "node_admin"  # the node's operator: everything on this node
     MEMBER = "member"  # a member herself (issue 23): her own record only; only by redeeming
+    #: an employer client of a cooperative (issue 26): their own job orders and employer
+    #: record only, never a member's record; the subject is their employer id
+    EMPLOYER = "employer"
 
 
 #: Roles ``coopbridge token`` (and ``issue_token`` without an access) may sign: a member's
 #: token comes only from redeeming her activation code.
-SIGNED_BY_OPERATORS = (Role.STAFF, Role.ADMIN, Role.ANALYST, Role.NODE_ADMIN)
+SIGNED_BY_OPERATORS = (Role.STAFF, Role.ADMIN, Role.ANALYST, Role.NODE_ADMIN, Role.EMPLOYER)
 
 
 class AuthError(Exception):
@@ -62,6 +65,11 @@ class Caller:
         return self.expires_at is not None and (now or dt.datetime.now(dt.UTC)) >= self.expires_at
 
     @property
+    def employer_id(self) -> str | None:
+        """The employer's id, for an employer's token (None for every other role)."""
+        return self.subject if self.role is Role.EMPLOYER else None
+
+    @property
     def is_node_admin(self) -> bool:
         return self.role is Role.NODE_ADMIN
 
@@ -87,6 +95,9 @@ def issue_token(node: str, role: Role, cooperative_id: str | None = None,
         raise ValueError("a member's token names her member id and her access (ids)")
     if role is not Role.MEMBER and access_id is not None:
         raise ValueError("only a member's token names an access")
+    if role is Role.EMPLOYER and (cooperative_id or not _UUID.match(subject)):
+        raise ValueError("an employer's token names their employer id (the subject) and no "
+                         "cooperative")
     if ttl > MAX_TTL:
         raise ValueError(f"a token lives at most {MAX_TTL.days} days")
     now = now or dt.datetime.now(dt.UTC)
@@ -130,6 +141,9 @@ def _verified(node: str, seed: bytes, token: str) -> Caller:
                                     and _UUID.match(claims["sub"]) and cooperative is None):
         raise AuthError("invalid token")
     if role is not Role.MEMBER and access is not None:
+        raise AuthError("invalid token")
+    if role is Role.EMPLOYER and (cooperative is not None or not (
+            isinstance(claims["sub"], str) and _UUID.match(claims["sub"]))):
         raise AuthError("invalid token")
     issued, expires = claims.get("iat"), claims["exp"]
     if not isinstance(issued, int) or expires - issued > MAX_TTL.total_seconds():

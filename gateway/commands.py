@@ -37,6 +37,7 @@ from gateway.results import (
     problem,
 )
 from schemas import REGISTRY
+from schemas import placement as p
 from schemas.fields import Sealed
 from schemas.registry import Contract
 from schemas.topics import events_topic
@@ -70,6 +71,9 @@ def command_id_for(context: GatewayContext, key: str | None) -> str | None:
 def _seal_for(context: GatewayContext):
     async def seal(data: dict, plaintext: bytes) -> Sealed:
         member_id = data.get("member_id")
+        if member_id is None and "employer_id" in data:  # an employer's: their own key
+            return await context.keys.seal(p.employer_key_owner(data["employer_id"]),
+                                           plaintext)
         if member_id is None and "account_id" in data:  # a payout: the sender's key
             account = context.views.get("accounts", data["account_id"])
             member_id = account.member_id if account else None

@@ -221,6 +221,7 @@ class MemberRecord(Doc, kw_only=True):
     accesses: list[AccessDoc] = []
     assemblies: list[AssemblyPart] = []
     covers: list[str] = []  # her applications for insurance here (issue 25), oldest first
+    placements: list[str] = []  # the job orders offered to her here (issue 26), oldest first
 
 
 class AccountRef(Row, kw_only=True):

@@ -42,6 +42,8 @@ from gateway.member_access import fold as member_access
 from gateway.member_access.documents import AccessEntry, ActivationCode
 from gateway.members import fold as members
 from gateway.members.documents import CooperativeView, CoopMember, CountryIndex
+from gateway.placement import fold as placement
+from gateway.placement.documents import CoopJobOrder, EmployerView, JobOrderView, WageFloorsView
 from gateway.records import fold as records
 from gateway.records.documents import StatusListView
 from gateway.savings import fold as savings
@@ -58,14 +60,15 @@ log = logging.getLogger(__name__)
 TABLES: dict[str, type[Doc]] = {cls.TABLE: cls for cls in (
     MemberRecord, AccountView, CooperativeView, CourseView, CountryIndex, StatusListView,
     ActivationCode, AssemblyView, BallotKeysView, BylawsView, ProductView, PolicyView,
-    CoverView, Catalogue)}
+    CoverView, Catalogue, JobOrderView, EmployerView, WageFloorsView)}
 ROWS: dict[str, type[Row]] = {cls.TABLE: cls for cls in (
     HistoryItem, AccountRef, CoopMember, RemittanceDoc, TransferDoc, RepaymentDoc, Pointer,
-    AccessEntry, AssemblyRef)}
+    AccessEntry, AssemblyRef, CoopJobOrder)}
 assert not TABLES.keys() & ROWS.keys(), "a table holds documents or rows, not both"
 
 #: The features whose folds apply events, in the order they apply one event.
-FEATURES = (members, savings, training, records, member_access, governance, insurance)
+FEATURES = (members, savings, training, records, member_access, governance, insurance,
+            placement)
 
 Fold = Callable[[DocumentStore, Contract, Envelope], list[str]]
 _FOLDS: dict[type[Contract], tuple[Fold, ...]] = {}

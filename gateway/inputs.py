@@ -26,6 +26,7 @@ from gateway.descriptions import summary_of
 from gateway.i18n.languages import canonical
 from schemas import insurance as i
 from schemas import membership as m
+from schemas import placement as p
 from schemas import savings as s
 from schemas.fields import NOT_COME_YET, Money, Sealed, days_ahead
 from schemas.money import AmountError, parse_major
@@ -88,7 +89,7 @@ def _graphql_type(info: mi.Type, owner: str, field: str):
             return MoneyInput
         case mi.StructType() if info.cls is Sealed:
             plain = {"personal": m.PersonalDetails, "recipient": s.PayoutRecipient,
-                     "beneficiaries": i.Beneficiaries}[field]
+                     **SEALED_FIELDS}[field]
             return input_for(plain)
         case mi.StructType():
             return input_for(info.cls)
@@ -223,7 +224,8 @@ def to_plain(value) -> dict:
 #: Stands for a seal while the rest of a command is validated, before anything is sealed.
 #: The fields a caller gives in the clear that travel sealed with her data key, and what
 #: each holds (a payout's recipient, nested, is sealed too).
-SEALED_FIELDS = {"personal": m.PersonalDetails, "beneficiaries": i.Beneficiaries}
+SEALED_FIELDS = {"personal": m.PersonalDetails, "beneficiaries": i.Beneficiaries,
+                 "details": p.EmployerDetails, "grievance": p.Grievance}
 
 UNSEALED = {"kid": "unsealed", "iv": base64.b64encode(bytes(12)).decode(),
              "ct": base64.b64encode(bytes(16)).decode()}

@@ -57,6 +57,7 @@ from gateway.members import mutations as members_mutations
 from gateway.members import queries as members_queries
 from gateway.members import subscriptions as members_subscriptions
 from gateway.paging import MAX_PAGE, BadRequest
+from gateway.placement import queries as placement_queries
 from gateway.member_access import mutations as member_access_mutations
 from gateway.member_access import me as member_access_me
 from gateway.records import mutations as records_mutations
@@ -66,6 +67,7 @@ from gateway.training import queries as training_queries
 from schemas import REGISTRY
 from schemas import insurance as i
 from schemas import membership as m
+from schemas import placement as p
 from schemas import savings as s
 from schemas.registry import Contract
 from schemas.topics import SERVICES
@@ -226,6 +228,8 @@ def partner_commands() -> list[type[Contract]]:
                    and REGISTRY.is_newest(cls) and cls not in records_mutations.BUILT_HERE
                    and cls not in member_access_mutations.BUILT_HERE
                    and cls not in governance_mutations.BUILT_HERE
+                   and not (cls.contract_service == p.SERVICE
+                            and cls.contract_name in p.INTERNAL_COMMANDS)
                    and cls.contract_name not in (*s.INTERNAL_COMMANDS, *m.INTERNAL_COMMANDS,
                                                  *i.INTERNAL_COMMANDS)),
                   key=lambda cls: cls.wire_type)
@@ -237,7 +241,7 @@ def query_type() -> type:
     fields = {**figures_queries.QUERIES, **members_queries.QUERIES, **records_queries.QUERIES,
               **training_queries.QUERIES, **member_access_me.QUERIES,
               **governance_queries.QUERIES, **governance_turnout.QUERIES,
-              **insurance_queries.QUERIES}
+              **insurance_queries.QUERIES, **placement_queries.QUERIES}
     return strawberry.type(type("Query", (), fields), description=(
         "Reads, answered from this gateway's views of the log. Every query needs a bearer "
         "token; what a caller may not see reads as null, exactly like what does not exist"))
@@ -266,7 +270,7 @@ def subscription_type() -> type:
     payload or the upgrade request's header (``gateway.app`` closes a socket without a valid
     one with 4403); access is checked when each event arrives."""
     fields = {**members_subscriptions.SUBSCRIPTIONS, **figures_subscriptions.SUBSCRIPTIONS,
-              **governance_subscriptions.SUBSCRIPTIONS}
+              **governance_subscriptions.SUBSCRIPTIONS, **placement_queries.SUBSCRIPTIONS}
     return strawberry.type(type("Subscription", (), fields), description=(
         "Live streams over graphql-transport-ws. The bearer token goes in the connection_init "
         "payload ({\"Authorization\": \"Bearer …\"}) or the upgrade request's Authorization "

@@ -41,8 +41,10 @@ log = logging.getLogger(__name__)
 #: 8: the catalogue of the node's insurance products, ``insurance_catalogue``, which a store
 #: of layout 7 never wrote (and her covers, ``covers``, whose events were new then); 9: a
 #: payout's sealed recipient and country on its remittance row, to suggest her beneficiaries
-#: from, which rows folded at layout 8 lack).
-FORMAT = 9
+#: from, which rows folded at layout 8 lack); 10: the placement service's job orders,
+#: employers and floors (issue 26), and her ``placements``, which a store of layout 9 never
+#: folded; imported records' work and certificates' languages).
+FORMAT = 10
 _FORMAT_KEY = b"meta/format"
 
 #: The size of one RocksDB memtable (two at most: one filling, one being flushed), and of

@@ -40,7 +40,8 @@ PAGE = {
 SCOPES = {"identity": N_("who you are"), "membership": N_("your memberships"),
           "savings": N_("your savings and loans"), "training": N_("your courses"),
           "governance": N_("your assemblies and votes"),
-          "insurance": N_("your insurance policies and claims")}
+          "insurance": N_("your insurance policies and claims"),
+          "work": N_("the work you did through your cooperatives")}
 READS = {"record": N_("your record"), "timeline": N_("your history"),
          "events": N_("your news as it happens")}
 JOIN = N_("may admit you as a member, once")

@@ -32,6 +32,8 @@ from gateway.documents import MemberRecord, accounts_of
 from gateway.governance.types import AssemblyParticipation
 from gateway.insurance.types import InsuranceCover, SuggestedBeneficiary
 from gateway.members.types import Consent, GroupMembership, Identity, Membership
+from gateway.placement.types import Placement
+from gateway.records.subject import hours_text
 from gateway.records.types import ExportedRecordInfo, ImportedRecord
 from gateway.savings.types import Account
 from gateway.training.types import Certificate, Enrolment
@@ -158,6 +160,28 @@ class Member:
         covers = (info.context.views.get("covers", cover_id) for cover_id in self.record.covers)
         return [InsuranceCover.from_doc(doc) for doc in covers
                 if doc is not None and doc.applied is not None]
+
+    @strawberry.field(description=needs("placements", "the jobs she was placed in here "
+                                                      "through her cooperatives, oldest first: "
+                                                      "occupation, period, hours settled"))
+    def placements(self, info: Info[GatewayContext, None]) -> list[Placement] | None:
+        if not self.shows("placements"):
+            return None
+        found = []
+        for job_order_id in self.record.placements:
+            job = info.context.views.get("job_orders", job_order_id)
+            if job is None or job.posted is None or job.placement is None \
+                    or job.placement.member_id != self.member_id:
+                continue  # offered, never hers
+            end = job.ended
+            found.append(Placement(
+                job_order_id=job_order_id, cooperative_id=job.posted.cooperative_id,
+                occupation=job.posted.occupation, country=job.posted.country,
+                status="ended" if end else "filled",
+                started_on=end.started_on if end else None,
+                ended_on=end.ended_on if end else None,
+                hours=hours_text(end.minutes) if end else None))
+        return found
 
     @strawberry.field(description=needs("suggestedBeneficiaries", (  # her latest 24 payouts
         "the people her latest payouts went to, most often first: the beneficiaries she may "

@@ -149,6 +149,14 @@ def member_record_credential(*, node: str, credential_id: str, subject: dict[str
     }
 
 
+def isco08_url(code: str) -> str:
+    """ESCO's concept of an ISCO-08 group (1 to 4 digits): where its label is published, in
+    every EU language. The same URL in a certificate's alignment and a record's work."""
+    if not _ISCO_CODE.match(code):
+        raise ValueError("an ISCO-08 group is 1 to 4 digits")
+    return f"http://data.europa.eu/esco/isco/C{code}"
+
+
 # ---------------------------------------------------------------- Open Badges 3.0 certificates
 
 def alignment(framework: str, code: str, name: str,
@@ -162,7 +170,7 @@ def alignment(framework: str, code: str, name: str,
     if framework == "ESCO" and _ESCO_URI.match(code):
         url, target_code = code, code.rsplit("/", 1)[1]
     elif framework == "ISCO-08" and _ISCO_CODE.match(code):
-        url, target_code = f"http://data.europa.eu/esco/isco/C{code}", code
+        url, target_code = isco08_url(code), code
     elif framework == "CEFR" and code in CEFR_LEVELS:
         url, target_code = CEFR_URL, code
     else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import msgspec
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 
 from gateway.documents import MemberRecord, accounts_of
 from gateway.i18n.catalogues import language_for, translate
@@ -25,6 +25,7 @@ from gateway.i18n.formats import count, day, direction, locale_of, money
 from gateway.i18n.languages import canonical, pick
 from gateway.records import words
 from gateway.records.languages import her_cooperatives_language
+from gateway.records.subject import hours_text, work_done
 from schemas import membership as m
 from schemas.fields import Money
 
@@ -47,7 +48,7 @@ class Cell:
 
 @dataclass
 class Table:
-    key: str  # memberships, savings, loans, remittances, certificates, assemblies
+    key: str  # memberships, savings, loans, remittances, certificates, assemblies, work
     heading: str
     columns: list[str]
     numeric: list[bool]
@@ -282,6 +283,27 @@ def _column(record: MemberRecord, views, language: str, today: dt.date,
     column.tables.append(Table("assemblies", _(words.ASSEMBLIES), [
         _(words.ASSEMBLY), _(words.COOPERATIVE), _(words.MEETING), _(words.VOTED),
         _(words.OFFICES)], [False] * 5, assembly_rows, _(words.NO_ASSEMBLIES)))
+    # work: the placements she worked, once ended (issue 26): never the employer or the wage
+    def ended(on: dt.date, how: str | None) -> str:
+        return (_(words.ENDED_BECAUSE, day=day(on, language),
+                  reason=_(words.ENDINGS.get(how, how))) if how else day(on, language))
+
+    def hours(minutes: int) -> str:
+        return format_decimal(Decimal(hours_text(minutes)), locale=locale)
+
+    work_rows = [[Cell(_skill("isco08:" + done.occupation)),
+                  Cell(coop_name(done.cooperative_id)), Cell(country(done.country)),
+                  Cell(day(done.started_on, language)),
+                  Cell(ended(done.ended_on, done.reason.value)), Cell(hours(done.minutes))]
+                 for done in work_done(record, views)]
+    work_rows += [[Cell(_skill("isco08:" + iw.occupation)),
+                   Cell(_(words.FROM_NODE, name=iw.cooperative_name, node=imported.issuer_node)),
+                   Cell(country(iw.country or "")), Cell(day(iw.started_on, language)),
+                   Cell(ended(iw.ended_on, iw.how_ended)), Cell(hours(iw.minutes))]
+                  for imported in imports for iw in imported.history.work]
+    column.tables.append(Table("work", _(words.WORK), [
+        _(words.OCCUPATION), _(words.COOPERATIVE), _(words.COUNTRY), _(words.FROM),
+        _(words.UNTIL), _(words.HOURS)], [False] * 5 + [True], work_rows, _(words.NO_WORK)))
     # at a glance
     abroad = [ims for i in imports for ims in i.history.memberships]
     since = min([ms.started_on for ms in record.memberships]

@@ -43,8 +43,8 @@ class SheetHeader:
 
 @strawberry.type(description="One part of her record as a table")
 class SheetTable:
-    key: str = strawberry.field(description="memberships, savings, loans, remittances or "
-                                            "certificates")
+    key: str = strawberry.field(description="memberships, savings, loans, remittances, "
+                                            "certificates, assemblies or work")
     heading: str = strawberry.field(description="its heading")
     columns: list[SheetHeader] = strawberry.field(description="its column headings")
     rows: list[SheetRow] = strawberry.field(description="its rows, in the record's order")

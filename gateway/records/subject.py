@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
@@ -133,6 +134,8 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
         subject["insurance"] = [_cover_json(views.get("covers", cover_id))
                                 for cover_id in record.covers
                                 if views.get("covers", cover_id) is not None]
+    if "work" in scopes:  # the placements she worked, once ended (issue 26)
+        subject["work"] = [_work_json(views, ended) for ended in work_done(record, views)]
     if "training" in scopes:
         subject["training"] = {"certificates": [{
             "certificateId": c.certificate_id, "title": c.title, "kind": c.kind,
@@ -142,6 +145,48 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
             **({"titles": in_languages(c.titles, languages)} if c.titles and languages
                else {})} for c in record.certificates]}
     return subject
+
+
+def work_done(record: MemberRecord, views) -> list:
+    """The placements she worked here (``PlacementEnded``), in the order the job orders were
+    offered to her: those of her ``placements`` that were confirmed for her and ended; never
+    one still running, nor one another worker was placed in."""
+    done = []
+    for job_order_id in record.placements:
+        job = views.get("job_orders", job_order_id)
+        if (job is not None and job.ended is not None and job.placement is not None
+                and job.placement.member_id == record.member_id
+                and job.ended.member_id == record.member_id):
+            done.append(job.ended)
+    return done
+
+
+def hours_text(minutes: int) -> str:
+    """Minutes as hours, a decimal string: exact whenever a whole number of minutes is a
+    whole number of hundredths of an hour (``"160"``, ``"7.5"``, ``"0.05"``: minutes a
+    multiple of 3), else to the nearest hundredth (7 minutes: ``"0.12"``); never a float.
+    ``minutes`` beside it is exact."""
+    hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{hours:f}".rstrip("0").rstrip(".")
+
+
+def occupation_json(code: str) -> dict:
+    """An ISCO-08 occupation as a record names it, in the style of a course's alignments:
+    the code, the framework and what kind of concept it is, and the URL where ESCO publishes
+    its label in every EU language; never a code passed off as a label."""
+    return {"isco08": code, "framework": "ISCO-08", "concept": "ISCO-08 unit group",
+            "url": vc.isco08_url(code)}
+
+
+def _work_json(views, ended) -> dict:
+    """One placement she worked, as a record carries it (``PlacementEnded``): the occupation,
+    the cooperative that placed her, where, the period, the minutes settled (and as hours)
+    and how it ended; never the employer, the wage or her rating."""
+    return {"jobOrderId": ended.job_order_id, "occupation": occupation_json(ended.occupation),
+            "cooperative": _cooperative_json(views, ended.cooperative_id),
+            "country": ended.country, "startedOn": ended.started_on.isoformat(),
+            "endedOn": ended.ended_on.isoformat(), "minutes": ended.minutes,
+            "hours": hours_text(ended.minutes), "howEnded": ended.reason.value}
 
 
 def _cooperative_json(views, cooperative_id: str) -> dict:
@@ -225,12 +270,13 @@ def imported_history(subject: dict) -> m.ImportedHistory:
         certificates = [m.ImportedCertificate(
             title=x["title"], kind=x["kind"], issued_on=dt.date.fromisoformat(x["issuedOn"]),
             level=x.get("level"), skills=list(x.get("skills") or []),
-            revoked=bool(x.get("revoked")), titles=_titles_of(x.get("titles")))
+            revoked=bool(x.get("revoked")), titles=_titles_of(x.get("titles")),
+            language=_language_of(x.get("language")))
             for x in (subject.get("training") or {}).get("certificates", [])]
         assemblies = _assemblies_of(subject.get("assemblies"))
         history = m.ImportedHistory(memberships=memberships, balances=balances, loans=loans,
                                     remittances=remittances, certificates=certificates,
-                                    assemblies=assemblies)
+                                    assemblies=assemblies, work=_work_of(subject.get("work")))
         # the contract's own limits (lengths, patterns) apply to what came from outside
         return msgspec.json.decode(msgspec.json.encode(history), type=m.ImportedHistory)
     except (KeyError, TypeError, ValueError, AttributeError, InputError,
@@ -262,6 +308,45 @@ def _assemblies_of(values: Any) -> list[m.ImportedAssembly]:
         except (AttributeError, KeyError, TypeError, msgspec.ValidationError):
             continue
     return found
+
+
+#: how a record may say a placement ended (else: not said)
+HOW_ENDED = re.compile(r"[a-z_]{1,30}")
+
+
+def _work_of(values: Any) -> list[m.ImportedWork]:
+    """The work she did through cooperatives, as a record says it: the well-formed entries,
+    up to the contract's 200 (an odd one is left out, never the whole record: a peer's newer
+    code may say more). ``minutes`` is what counts (``hours`` is for people); an entry
+    ending before it started is odd; an ending the contract cannot hold reads as not said."""
+    found = []
+    for x in values if isinstance(values, list) else []:
+        if len(found) == 200:
+            break
+        try:
+            coop = x.get("cooperative") or {}
+            minutes, how = x["minutes"], x.get("howEnded")
+            if type(minutes) is not int:  # (a JSON number with a fraction, or true)
+                continue
+            work = msgspec.convert({
+                "occupation": x["occupation"]["isco08"],
+                "cooperative_name": coop.get("name") or "unnamed",
+                "country": x.get("country") or None,
+                "started_on": x["startedOn"], "ended_on": x["endedOn"], "minutes": minutes,
+                "how_ended": how if isinstance(how, str) and HOW_ENDED.fullmatch(how) else None},
+                m.ImportedWork)
+        except (AttributeError, KeyError, TypeError, msgspec.ValidationError):
+            continue
+        if work.ended_on >= work.started_on:
+            found.append(work)
+    return found
+
+
+def _language_of(value: Any) -> str | None:
+    """A certificate's language as a record says it: a well-formed BCP 47 tag, else not said
+    (an odd one never fails the record)."""
+    tag = canonical(value) if isinstance(value, str) else None
+    return tag if tag is not None and re.fullmatch(LANGUAGE_TAG, tag) else None
 
 
 def _titles_of(values: Any) -> dict[str, str]:

@@ -17,6 +17,7 @@ from gateway.i18n.types import LANG, LocalizedText, localized
 from gateway.inputs import MoneyInput, enum_for
 from gateway.records.sheet import preferred_languages, record_sheet, sheet_languages
 from gateway.records.sheet_types import SheetColumn
+from gateway.records.subject import hours_text
 from gateway.records.verification import Verification
 from gateway.results import PROBLEMS
 from gateway.types import Money, own_id, use_id
@@ -67,6 +68,7 @@ class ImportedCertificate:
     level: str | None
     skills: list[str]
     revoked: bool
+    language: str | None = None
     titles: strawberry.Private[dict[str, str]] = None
 
     @strawberry.field(description="its title in the reader's language when the record gave "
@@ -100,6 +102,29 @@ class ImportedAssembly:
         return localized(self.titles, info, lang) if self.titles else None
 
 
+@strawberry.type(description="A placement abroad she worked, through a cooperative, as an "
+                             "imported record states it: the occupation, the cooperative that "
+                             "placed her, the period, the time worked and how it ended")
+class ImportedWork:
+    occupation: str
+    cooperative_name: str
+    country: str | None = strawberry.field(description="the country where she worked: an ISO "
+                                                       "3166-1 alpha-2 code (ES); null if the "
+                                                       "record did not say")
+    started_on: dt.date
+    ended_on: dt.date
+    minutes: int
+    how_ended: str | None = strawberry.field(description=(
+        "how it ended: completed, worker_left, employer_ended or cooperative_ended; null if "
+        "the record did not say"))
+
+    @strawberry.field(description="the time she worked in hours, a decimal string (\"7.5\"): "
+                                  "exact when the minutes are a multiple of 3, else to the "
+                                  "nearest hundredth")
+    def hours(self) -> str:
+        return hours_text(self.minutes)
+
+
 @strawberry.type(description="A portable record from another node, verified and imported")
 class ImportedRecord:
     credential_id: strawberry.ID = use_id()
@@ -119,6 +144,9 @@ class ImportedRecord:
         description="her certificates, as the record states them")
     assemblies: list[ImportedAssembly] = strawberry.field(
         description="the assemblies abroad she was on the roll of, as the record states them")
+    work: list[ImportedWork] = strawberry.field(
+        description="the placements abroad she worked through cooperatives, as the record "
+                    "states them")
 
     @classmethod
     def from_doc(cls, doc: ImportDoc) -> ImportedRecord:
@@ -143,12 +171,17 @@ class ImportedRecord:
                          for x in h.remittances],
             certificates=[ImportedCertificate(title=x.title, kind=x.kind, issued_on=x.issued_on,
                                               level=x.level, skills=list(x.skills),
-                                              revoked=x.revoked, titles=dict(x.titles))
+                                              revoked=x.revoked, language=x.language,
+                                              titles=dict(x.titles))
                           for x in h.certificates],
             assemblies=[ImportedAssembly(cooperative_name=x.cooperative_name, country=x.country,
                                          meeting_on=x.meeting_on, voted=x.voted,
                                          offices=list(x.offices), titles=dict(x.titles))
-                        for x in h.assemblies])
+                        for x in h.assemblies],
+            work=[ImportedWork(occupation=x.occupation, cooperative_name=x.cooperative_name,
+                               country=x.country, started_on=x.started_on,
+                               ended_on=x.ended_on, minutes=x.minutes, how_ended=x.how_ended)
+                  for x in h.work])
 
 
 @strawberry.type(description="A record this node issued")

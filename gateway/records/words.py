@@ -88,6 +88,13 @@ OFFICES = N_("Offices")
 VOTING_OPEN = N_("voting not closed")
 VOTES = {"remote": N_("yes, remotely"), "proxy": N_("yes, by proxy"),
          "in_person": N_("yes, in person"), "no": N_("no")}
+#: the work she did through her cooperatives (issue 26): placements that ended
+WORK = N_("Work through cooperatives")
+NO_WORK = N_("No work through cooperatives.")
+OCCUPATION = N_("Occupation")
+ENDINGS = {"completed": N_("completed"), "worker_left": N_("she left"),
+           "employer_ended": N_("ended by the employer"),
+           "cooperative_ended": N_("ended by the cooperative")}
 ROLES = {"member": N_("Member"), "worker_member": N_("Worker member"),
          "board_member": N_("Board member")}
 REASONS = {"returned_home": N_("returned home"), "moved": N_("moved"),

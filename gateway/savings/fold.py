@@ -171,8 +171,8 @@ def fold(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]
                 store.put_row("transfers", event.account_id, row_at, transfer)
             if refunded:
                 account.balance = event.balance
-        case s.PremiumPaid() | s.PremiumRefunded() | s.BenefitReceived():
-            account.balance = event.balance  # the policy is the insurer's document
+        case s.PremiumPaid() | s.PremiumRefunded() | s.BenefitReceived() | s.WageReceived():
+            account.balance = event.balance  # the policy (the job order) is its own document
     store.put("accounts", event.account_id, account)
     return [account.member_id] if account.member_id else []
 
@@ -183,7 +183,8 @@ FOLDS = dict.fromkeys((
     s.SharesRedeemed, s.LoanDisbursed, s.LoanRepaymentRecorded, s.RemittanceSent,
     s.RemittanceReceived, s.RemittanceDelivered, s.RemittanceRefunded, s.SavingsSentHome,
     s.SavingsTransferReceived, s.SavingsTransferDelivered, s.SavingsTransferRefunded,
-    s.PremiumPaid, s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived), fold)
+    s.PremiumPaid, s.PremiumDelivered, s.PremiumRefunded, s.BenefitReceived,
+    s.WageReceived), fold)
 
 
 def summary(event: Contract) -> str | None:  # noqa: C901
@@ -239,4 +240,6 @@ def summary(event: Contract) -> str | None:  # noqa: C901
         case s.BenefitReceived():
             return (f"received payment {event.number} of policy {event.policy_id}'s benefit: "
                     f"{money(event.amount)}")
+        case s.WageReceived():
+            return f"received her whole wage for job {event.job_order_id}: {money(event.amount)}"
     return None

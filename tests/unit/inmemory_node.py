@@ -27,6 +27,8 @@ from services.membership.domain import MEMBERSHIP
 from services.runtime.client import Reply, command_bytes
 from services.governance.domain import GOVERNANCE
 from services.insurance.domain import INSURANCE
+from services.placement.app import placement_hooks
+from services.placement.domain import PLACEMENT
 from services.runtime.core import CommandCore, Hooks, handle
 from services.runtime.datakeys import DataKey, MemberErased, seal, unseal
 from services.runtime.deadletter import DeadLetter
@@ -191,7 +193,8 @@ class LocalCommands:
         self.views, self.keys, self.clock = views, keys, clock
         references = {"savings": {"rates": load_rates()}}
         self.cores = {d.name: CommandCore(d, NODE, references.get(d.name))
-                      for d in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE, INSURANCE)}
+                      for d in (MEMBERSHIP, SAVINGS, TRAINING, GOVERNANCE, INSURANCE,
+                                PLACEMENT)}
         # logs that keep every outcome, unlike the processors' (COOPBRIDGE_FORGET_OUTCOMES):
         # these tests move the node's clock back and forth across months (a repayment on
         # its day), which a log that forgets by its own clock refuses; the tests of
@@ -199,8 +202,9 @@ class LocalCommands:
         self.logs = {name: PartitionLog(core.service) for name, core in self.cores.items()}
         # the membership service's checks and effects, with keys of its own (a bench node
         # passes the real DataKeys)
-        self.hooks = {"membership": membership_hooks(
-            keys.sharing() if isinstance(keys, LocalKeys) else keys)}
+        own_keys = keys.sharing() if isinstance(keys, LocalKeys) else keys
+        self.hooks = {"membership": membership_hooks(own_keys),
+                      "placement": placement_hooks(own_keys)}
         self.letters: list[DeadLetter] = []
         #: whether a decider's bug is this test's subject (else it is raised, not answered)
         self.bugs_expected = False

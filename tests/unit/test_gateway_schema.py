@@ -540,7 +540,7 @@ MEMBER_FIELD_SCOPES = {
     "memberships": "membership", "groups": "membership", "consents": "own",
     "accounts": "savings", "enrolments": "training", "certificates": "training",
     "importedRecords": "membership", "exportedRecords": "own", "assemblies": "governance",
-    "insurance": "insurance", "suggestedBeneficiaries": "own",
+    "insurance": "insurance", "suggestedBeneficiaries": "own", "placements": "work",
 }
 #: Every query that returns member data, with the arguments to ask it for Rosa.
 MEMBER_QUERIES = {
@@ -552,10 +552,16 @@ MEMBER_QUERIES = {
     "rollProof": 'rollProof(assemblyId: "{coop}", memberId: "{rosa}") {{ index }}',
     # the insurer's document of her policy: its own staff only (issue 25)
     "insurancePolicy": 'insurancePolicy(id: "{rosa}") {{ policyId }}',
+    # job orders name their worker and employer; candidates are members (issue 26)
+    "jobOrder": 'jobOrder(id: "{rosa}") {{ jobOrderId }}',
+    "jobOrders": 'jobOrders(cooperativeId: "{coop}") {{ jobOrderId }}',
+    "jobCandidates": 'jobCandidates(jobOrderId: "{rosa}") {{ memberId }}',
+    "myJobOffers": "myJobOffers {{ jobOrderId }}",  # her own member token only
+    "employer": 'employer(id: "{rosa}") {{ name }}',  # an employer's details are personal
 }
 #: (an assembly's public facts, and a ballot found by the receipt its caller holds)
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course", "assembly", "ballotReceipt",
-                  "insuranceProduct", "insuranceProducts"}
+                  "insuranceProduct", "insuranceProducts", "wageFloors"}
 AGGREGATE_QUERIES = {"federationStats", "assemblyTurnout", "insuranceFigures"}  # no member ids; small cells suppressed
 #: Queries that only read what the caller sends them (a credential to verify).
 CALLER_SUPPLIED_QUERIES = {"verifyRecord"}
@@ -571,7 +577,7 @@ def selection(field: str) -> str:
            "enrolments": "{ courseId }", "certificates": "{ certificateId }",
            "importedRecords": "{ credentialId }", "exportedRecords": "{ credentialId }",
            "assemblies": "{ assemblyId }", "insurance": "{ coverId status }",
-           "suggestedBeneficiaries": "{ fullName }"}
+           "suggestedBeneficiaries": "{ fullName }", "placements": "{ jobOrderId }"}
     return f"{field} {sub.get(field, '')}"
 
 
@@ -599,7 +605,8 @@ async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_re
 
     # without consent: every query that returns member data is denied, like a missing one
     assert await ask_all(QUITO_STAFF) == {name: None for name in MEMBER_QUERIES}
-    for scope in ("identity", "membership", "savings", "training", "governance", "insurance"):
+    for scope in ("identity", "membership", "savings", "training", "governance", "insurance",
+                  "work"):
         consent = new_id()
         granted = await node.mutate("grantConsent", {
             "memberId": rosa, "consentId": consent, "granteeKind": "COOPERATIVE",
@@ -734,7 +741,7 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
     # the same inputs from her own cooperative get past the door (the test can tell)
     own = await tried(MADRID_ADMIN)  # (in the schema's order: she is ended, then erased)
     insurers = {camel(cls.__name__) for cls in partner_commands()  # Madrid insures nobody
-                if cls.contract_service == "insurance"}
+                if cls.contract_service in ("insurance", "placement")}  # ... nor places
     own = {name: answer for name, answer in own.items() if name not in insurers}
     assert sum(answer == "NotAuthorized" for answer in own.values()) < len(own) // 2, own
 

@@ -165,13 +165,23 @@ QUERY_MATRIX = {
     "insuranceProducts": ("public", "insuranceProducts {{ productId }}"),
     "insurancePolicy": ("denied", 'insurancePolicy(id: "{policy}") {{ policyId }}'),
     "insuranceFigures": ("denied", 'insuranceFigures(productId: "{product}") {{ inForce }}'),
+    # the jobs offered to her are hers; a job order, a cooperative's list and its candidates,
+    # an employer are not (she reads a job order once it is offered to her: issue 26)
+    "myJobOffers": ("hers", "myJobOffers {{ jobOrderId }}"),
+    "jobOrder": ("denied", 'jobOrder(id: "{member}") {{ jobOrderId }}'),
+    "jobOrders": ("denied", 'jobOrders(cooperativeId: "{coop}") {{ jobOrderId }}'),
+    "jobCandidates": ("denied", 'jobCandidates(jobOrderId: "{member}") {{ memberId }}'),
+    "employer": ("denied", 'employer(id: "{member}") {{ name }}'),
+    "wageFloors": ("public", 'wageFloors(cooperativeId: "{coop}") {{ occupation }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
 #: past the door aimed at her own id, never at another member's.
 HER_MUTATIONS = {"grantConsent", "revokeConsent", "exportRecord", "revokeRecord",
                  "revokeMemberAccess", "renewMemberToken", "correctMyContact",
                  "castBallot", "grantProxy", "revokeProxy",
-                 "applyForPolicy"}  # her own insurance, from her own account (issue 25)
+                 "applyForPolicy",  # her own insurance, from her own account (issue 25)
+                 # her answer to a job offer, her rating, her grievance (issue 26)
+                 "acceptOffer", "declineOffer", "rateEmployer", "fileGrievance"}
 #: Mutations whose answer to anyone is not NotAuthorized (a code is the credential).
 OPEN_MUTATIONS = {"redeemMemberAccess": "ActivationInvalid"}
 
@@ -207,7 +217,8 @@ def test_every_query_of_the_schema_is_in_the_member_matrix():
     # tests/unit/test_governance_over_graphql.py)
     assert set(SCHEMA._schema.subscription_type.fields) == {"memberEvents",
                                                             "federationActivity",
-                                                            "assemblyResults"}
+                                                            "assemblyResults",
+                                                            "jobOffers"}
 
 
 async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
@@ -232,7 +243,8 @@ async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
         aimed_at_pedro = (await node.ok("{ " + template.format(**others) + " }", her))[name]
         if kind == "hers":
             assert own is not None, name
-            assert aimed_at_pedro is None or name == "me", (name, aimed_at_pedro)
+            assert aimed_at_pedro is None or name in ("me", "myJobOffers"), (  # no argument
+                name, aimed_at_pedro)
         elif kind == "denied":
             assert own is None and aimed_at_pedro is None, name
         else:

@@ -1,0 +1,267 @@
+"""Fair work through the GraphQL schema on an in-memory node (the real deciders, folds,
+resolvers and the placer's steps, no broker), issue 26: a domestic workers' cooperative sets
+its floor, registers an employer (sealed), posts a child-care job needing Spanish B1 and a
+child-care certificate; of three members only the one whose imported record shows both is a
+candidate and can be offered it; she sees the offer first with her own token, and nobody is
+named to the other side before she accepts; she accepts, works four weeks, is paid the whole
+wage into her savings, rates the employer, files a grievance only its admins read; her record
+shows the work under the work scope. The access matrix: who reads what of a job order, and
+who may send each command."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from gateway.auth import Caller, Role, issue_token, verify_token
+from schemas import membership as m
+from services.placement.placer import Placer
+from services.runtime.ids import new_id
+from tests.unit.inmemory_node import NODE
+from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
+    ADMIN,
+    ANALYST,
+    MADRID_STAFF,
+    node,
+)
+from tests.unit.test_member_access_mutations import issue, redeem
+
+UNIDAS = new_id()
+STAFF = Caller("carmen", Role.STAFF, UNIDAS)
+ADMINS = Caller("dolores", Role.ADMIN, UNIDAS)
+CHILD_CARE = "http://data.europa.eu/esco/skill/child-care"
+MONDAY = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # the node's clock: 2026-11-15
+
+JOB = """query($id: ID!) { jobOrder(id: $id) { jobOrderId status occupation hours
+  wage { amount } margin { amount } languages { language level } skills
+  employer { name address erased rating { average ratings } }
+  worker { memberId givenNames }
+  offers { memberId outcome }
+  settlements { minutes wage { amount } margin { amount } status }
+  paidTotal { amount } ended { hours reason } myRating grievances { text } } }"""
+
+
+def usd(amount: str) -> dict:
+    return {"amount": amount, "currency": "USD"}
+
+
+class Placing:
+    """The placer's steps, carried at once, as the service's placer would (its logic, on
+    the in-memory node's streams and commands)."""
+
+    def __init__(self, node) -> None:
+        self.node = node
+        self.placer = Placer(node.commands)
+
+    async def carry(self) -> None:
+        for _ in range(5):
+            log = self.node.commands.logs["placement"]
+            self.placer.observe(list(log.streams.values()))
+            running = list(self.placer._running.values())
+            if not running:
+                return
+            await asyncio.gather(*running)
+
+
+async def a_cooperative_with_three_members(node) -> dict:
+    ok = "CommandAccepted"
+    assert (await node.mutate("registerCooperative", {
+        "cooperativeId": UNIDAS, "name": "Mujeres Unidas", "country": "US",
+        "kind": "WORKER", "languages": ["es", "en"], "node": NODE, "currency": "USD",
+        "sharePrice": usd("10.00")}))["__typename"] == ok
+    people = {}
+    for name in ("rosa", "luz", "ana"):
+        member, account = new_id(), new_id()
+        for command, input in (
+                ("registerMember", {"memberId": member, "personal": {
+                    "givenNames": name.title(), "familyNames": "Quispe",
+                    "dateOfBirth": "1990-04-17", "nationality": "EC",
+                    "preferredLanguages": ["es-EC"]}}),
+                ("startMembership", {"memberId": member, "cooperativeId": UNIDAS,
+                                     "startedOn": "2025-05-06",
+                                     "shareCapitalRequired": usd("10.00")}),
+                ("openAccount", {"accountId": account, "memberId": member,
+                                 "cooperativeId": UNIDAS, "product": "SAVINGS",
+                                 "currency": "USD"})):
+            answer = await node.mutate(command, input, STAFF)
+            assert answer["__typename"] == ok, (command, answer)
+        people[name], people[f"{name}_account"] = member, account
+    # their records from home, as verified and imported (the gateway's importRecord)
+    for name, level in (("rosa", "B1"), ("luz", "A2")):
+        reply = await node.commands.send(m.ImportRecord(
+            member_id=people[name], credential_id=new_id(), issuer_node="ec",
+            issued_at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC), digest="A" * 43,
+            history=m.ImportedHistory(certificates=[
+                m.ImportedCertificate(title="Español", kind="language",
+                                      issued_on=dt.date(2026, 6, 30), level=level,
+                                      language="es-EC"),
+                m.ImportedCertificate(title="Cuidado infantil", kind="vocational",
+                                      issued_on=dt.date(2026, 7, 30),
+                                      skills=[CHILD_CARE])])))
+        assert reply.accepted, reply.payload
+    return people
+
+
+async def her_token(node, member: str) -> Caller:
+    issued = await issue(node, member, STAFF)
+    token = await redeem(node, issued["code"])
+    assert token["__typename"] == "MemberToken", token
+    return verify_token(NODE, token["token"])
+
+
+def job_input(job: str, employer: str, **changes) -> dict:
+    shifts = [{"startsAt": (MONDAY + dt.timedelta(days=d)).isoformat(),
+               "endsAt": (MONDAY + dt.timedelta(days=d, hours=8)).isoformat()}
+              for week in range(4) for d in range(7 * week, 7 * week + 5)]
+    return {"jobOrderId": job, "cooperativeId": UNIDAS, "employerId": employer,
+            "occupation": "5311", "country": "US", "locality": "Oakland, CA",
+            "shifts": shifts, "wage": usd("25.00"), "margin": usd("3.00"),
+            "languages": [{"language": "es", "level": "B1"}],
+            "skills": [{"esco": {"uri": CHILD_CARE}}], "termsSha256": "ab" * 32, **changes}
+
+
+async def test_a_child_care_job_from_posting_to_her_record(node):
+    people = await a_cooperative_with_three_members(node)
+    rosa, luz = people["rosa"], people["luz"]
+    placing = Placing(node)
+    floor = {"cooperativeId": UNIDAS, "occupation": "53", "hourly": usd("20.00")}
+    assert (await node.mutate("setWageFloor", floor, STAFF))["__typename"] == "NotAuthorized"
+    assert (await node.mutate("setWageFloor", floor, ADMINS))["__typename"] == \
+        "CommandAccepted"
+    employer, job = new_id(), new_id()
+    registered = await node.mutate("registerEmployer", {
+        "employerId": employer, "cooperativeId": UNIDAS, "details": {
+            "name": "Familia Ortega", "address": "12 Elm St, Oakland", "phone": "+1 510 555 0101"}},
+        STAFF)
+    assert registered["__typename"] == "CommandAccepted", registered
+    low = await node.mutate("postJobOrder", job_input(job, employer, wage=usd("19.99")), STAFF)
+    assert low["__typename"] == "BelowWageFloor", low
+    assert (await node.mutate("postJobOrder", job_input(job, employer), STAFF))[
+        "__typename"] == "CommandAccepted"
+
+    candidates = (await node.ok("""query($id: ID!) { jobCandidates(jobOrderId: $id) {
+        memberId score available } }""", STAFF, id=job))["jobCandidates"]
+    assert candidates == [{"memberId": rosa, "score": 1, "available": True}]
+    assert (await node.mutate("offerJob", {"jobOrderId": job, "memberId": luz}, STAFF))[
+        "__typename"] == "RequirementsNotMet"
+    assert (await node.mutate("offerJob", {"jobOrderId": job, "memberId": rosa}, STAFF))[
+        "__typename"] == "CommandAccepted"
+
+    # she sees it first, her own token; no employer named; the employer sees no worker
+    her = await her_token(node, rosa)
+    boss = verify_token(NODE, issue_token(NODE, Role.EMPLOYER, None, employer))
+    offers = (await node.ok("{ myJobOffers { jobOrderId status employer { name } "
+                            "offers { memberId outcome } wage { amount } } }", her))
+    assert offers["myJobOffers"] == [{"jobOrderId": job, "status": "offered", "employer": None,
+                                      "offers": [{"memberId": rosa, "outcome": "open"}],
+                                      "wage": {"amount": "25.00"}}]
+    seen = (await node.ok(JOB, boss, id=job))["jobOrder"]
+    assert (seen["worker"], seen["offers"], seen["employer"]["name"]) == (
+        None, None, "Familia Ortega")
+    # nobody but she answers for her
+    for caller in (STAFF, ADMIN, await her_token(node, luz)):
+        tried = await node.mutate("acceptOffer", {"memberId": rosa, "jobOrderId": job,
+                                                  "accountId": people["rosa_account"]}, caller)
+        assert tried["__typename"] == "NotAuthorized", (caller, tried)
+    accepted = await node.mutate("acceptOffer", {"memberId": rosa, "jobOrderId": job,
+                                                 "accountId": people["rosa_account"]}, her)
+    assert accepted["__typename"] == "CommandAccepted", accepted
+    await placing.carry()
+    mine = (await node.ok(JOB, her, id=job))["jobOrder"]
+    assert mine["status"] == "filled" and mine["employer"]["name"] == "Familia Ortega"
+    assert (await node.ok(JOB, boss, id=job))["jobOrder"]["worker"] == {
+        "memberId": rosa, "givenNames": "Rosa"}
+
+    # four weeks worked, settled each week as the employer paid: the whole wage is hers
+    for week in range(4):
+        first = (MONDAY + dt.timedelta(days=7 * week)).date()
+        with node.on((first + dt.timedelta(days=5)).isoformat()):
+            short = await node.mutate("settleWages", {
+                "jobOrderId": job, "settlementId": new_id(), "workedFrom": first.isoformat(),
+                "workedTo": (first + dt.timedelta(days=4)).isoformat(), "minutes": 2400,
+                "employerPaid": usd("1000.00")}, STAFF)
+            assert short["__typename"] == "RecruitmentFeeForbidden", short
+            settled = await node.mutate("settleWages", {
+                "jobOrderId": job, "settlementId": new_id(), "workedFrom": first.isoformat(),
+                "workedTo": (first + dt.timedelta(days=4)).isoformat(), "minutes": 2400,
+                "employerPaid": usd("1120.00")}, STAFF)
+            assert settled["__typename"] == "CommandAccepted", settled
+            await placing.carry()
+    with node.on("2026-12-21"):
+        ended = await node.mutate("endPlacement", {"jobOrderId": job, "endedOn": "2026-12-19",
+                                                   "reason": "COMPLETED"}, STAFF)
+        assert ended["__typename"] == "CommandAccepted", ended
+        rated = await node.mutate("rateEmployer", {"jobOrderId": job, "memberId": rosa,
+                                                   "stars": 4}, her)
+        assert rated["__typename"] == "CommandAccepted", rated
+        filed = await node.mutate("fileGrievance", {
+            "jobOrderId": job, "memberId": rosa, "grievanceId": new_id(),
+            "grievance": {"text": "Me hicieron limpiar toda la casa, no solo cuidar al niño"}},
+            her)
+        assert filed["__typename"] == "CommandAccepted", filed
+
+    mine = (await node.ok(JOB, her, id=job))["jobOrder"]
+    assert mine["paidTotal"] == {"amount": "4000.00"}
+    assert [s["status"] for s in mine["settlements"]] == ["credited"] * 4
+    assert mine["ended"] == {"hours": "160", "reason": "completed"} and mine["myRating"] == 4
+    assert mine["grievances"] is None  # hers, but for her cooperative's admins to read
+    balance = (await node.ok("""query($id: ID!) { member(id: $id) { accounts {
+        balance { amount } } placements { occupation status hours } } }""", her, id=rosa))
+    assert balance["member"] == {"accounts": [{"balance": {"amount": "4000.00"}}],
+                                 "placements": [{"occupation": "5311", "status": "ended",
+                                                 "hours": "160"}]}
+    assert (await node.ok(JOB, STAFF, id=job))["jobOrder"]["grievances"] is None
+    assert (await node.ok(JOB, boss, id=job))["jobOrder"]["grievances"] is None
+    assert (await node.ok(JOB, ADMINS, id=job))["jobOrder"]["grievances"] == [
+        {"text": "Me hicieron limpiar toda la casa, no solo cuidar al niño"}]
+    # one rating is not shown: five are
+    assert (await node.ok(JOB, boss, id=job))["jobOrder"]["employer"]["rating"] is None
+
+
+async def test_who_reads_a_job_order_and_who_reads_nothing(node):
+    people = await a_cooperative_with_three_members(node)
+    rosa, ana = people["rosa"], people["ana"]
+    await node.mutate("setWageFloor", {"cooperativeId": UNIDAS, "occupation": "5",
+                                       "hourly": usd("20.00")}, ADMINS)
+    employer, other_employer, job = new_id(), new_id(), new_id()
+    for who in (employer, other_employer):
+        await node.mutate("registerEmployer", {"employerId": who, "cooperativeId": UNIDAS,
+                                               "details": {"name": "Familia", "address": "x"}},
+                          STAFF)
+    await node.mutate("postJobOrder", job_input(job, employer), STAFF)
+    await node.mutate("offerJob", {"jobOrderId": job, "memberId": rosa}, STAFF)
+    nobody = [MADRID_STAFF, ANALYST, await her_token(node, ana),
+              verify_token(NODE, issue_token(NODE, Role.EMPLOYER, None, other_employer))]
+    for caller in nobody:
+        assert (await node.ok(JOB, caller, id=job))["jobOrder"] is None, caller
+        assert (await node.ok("query($id: ID!) { jobCandidates(jobOrderId: $id) { memberId } }",
+                              caller, id=job))["jobCandidates"] is None
+    boss = verify_token(NODE, issue_token(NODE, Role.EMPLOYER, None, employer))
+    # the employer reads no member, no figures, sends no command
+    assert (await node.ok("query($id: ID!) { member(id: $id) { memberId } }", boss,
+                          id=rosa))["member"] is None
+    assert (await node.mutate("offerJob", {"jobOrderId": job, "memberId": ana}, boss))[
+        "__typename"] == "NotAuthorized"
+    assert (await node.ok("query($id: ID!) { employer(id: $id) { name } }", boss,
+                          id=employer))["employer"] == {"name": "Familia"}
+    assert (await node.ok("query($id: ID!) { employer(id: $id) { name } }", boss,
+                          id=other_employer))["employer"] is None
+    # erased at their request: their details are gone for everyone, the job stays
+    assert (await node.mutate("eraseEmployer", {"employerId": employer}, STAFF))[
+        "__typename"] == "NotAuthorized"  # an admin's
+    assert (await node.mutate("eraseEmployer", {"employerId": employer}, ADMINS))[
+        "__typename"] == "CommandAccepted"
+    assert node.keys.gone(f"employer:{employer}")
+    read = (await node.ok(JOB, STAFF, id=job))["jobOrder"]
+    assert read["employer"] == {"name": None, "address": None, "erased": True, "rating": None}
+
+
+@pytest.mark.parametrize("token_for", ["cooperative", "subject"])
+def test_an_employers_token_names_the_employer_and_no_cooperative(token_for):
+    with pytest.raises(ValueError):
+        if token_for == "cooperative":
+            issue_token(NODE, Role.EMPLOYER, UNIDAS, new_id())
+        else:
+            issue_token(NODE, Role.EMPLOYER, None, "Familia Ortega")
