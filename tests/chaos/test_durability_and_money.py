@@ -26,6 +26,16 @@ collected at most once and only if not refunded, at the amount disclosed; every 
 insurer released is credited once to the account it names, at its amount; and premiums and
 benefits are in the conservation of money per currency.
 
+In ``make chaos`` each host node also runs its placement service (issue 26): per run, one
+member of a host cooperative is offered ten job orders of overlapping hours, which she
+accepts all at once with her own member token as the faults begin; the one accepted is
+confirmed, a day of it settled as the employer paid it (a short payment refused), its wage
+credited to her savings, the placement ended and the employer rated, all under the same
+kills. Then also: exactly one of the ten is accepted and confirmed; every settlement's
+employer payment is exactly wage and margin and its wage at least the hourly wage of its
+minutes; each is credited to her account once, at its wage; and wages are in the
+conservation of money.
+
 The gateways take a checkpoint of their store every 2 s (``COOPBRIDGE_CHECKPOINT_EVERY``)
 and catch up in bulk, 50 records a batch, from any lag (``COOPBRIDGE_CATCH_UP_BEYOND`` and
 ``_BATCH``). A gateway is killed in the middle of a checkpoint it was asked for
@@ -48,6 +58,7 @@ at any moment. Every must-be-zero column must stay zero all the same.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import random
 import shutil
@@ -67,6 +78,7 @@ from gateway.commands import command_id_for
 from gateway.fold import MemoryStore, project
 from schemas import REGISTRY, ContractError
 from schemas import insurance as i
+from schemas import placement as p
 from schemas import savings as s
 from schemas.runtime import CommandRejected
 from schemas.topics import SERVICES, events_topic, federation_topic
@@ -89,8 +101,14 @@ pytestmark = pytest.mark.kafka
 CLIENTS = 4
 WORKLOAD_S = 30.0
 MEMBERS_PER_COOP = 3
+#: the job orders of overlapping hours one member of a run is offered (issue 26)
+JOBS = 10
 SAVINGS_MUTATIONS = ("openAccount", "depositFunds", "withdrawFunds", "sendRemittance",
                      "transferSavingsHome")
+
+
+def eur(amount: str) -> dict:
+    return {"amount": amount, "currency": "EUR"}
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +119,7 @@ def federation(kafka_bootstrap, tmp_path_factory):
         patch.setenv("COOPBRIDGE_CATCH_UP_BEYOND", "0")
         patch.setenv("COOPBRIDGE_CATCH_UP_BATCH", "50")
         patch.setenv("COOPBRIDGE_SNAPSHOT_EVERY", "3")  # snapshots, and takeovers from them
-        insured = (*PROCESSES, "insurance") if runs() > 1 else PROCESSES  # make chaos
+        insured = (*PROCESSES, "insurance", "placement") if runs() > 1 else PROCESSES  # chaos
         with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("chaos-federation"),
                                 insured) as fed:
             yield fed
@@ -302,6 +320,11 @@ class Run:
         self.covers = {m: new_id() for m in self.host_account}
         self.policies: dict[str, str] = {}  # member -> policy id, once issued
         self.dies = next(iter(self.host_account))
+        #: issue 26, when the host runs its placement service: who is offered the jobs
+        self.placing = "placement" in fed.chosen
+        self.worker = next(iter(self.host_account))
+        self.jobs = [new_id() for _ in range(JOBS)]
+        self.her_token: str | None = None
         if self.insured:
             self.tokens[self.insurer] = fed.token("home", Role.ADMIN, self.insurer, "marta")
             self.assessor = fed.token("home", Role.STAFF, self.insurer, "ana")
@@ -372,6 +395,120 @@ class Run:
         await asyncio.gather(*(member(m) for m in self.host_account))
         if self.insured:
             await self.insure()
+        if self.placing:
+            await self.offer_jobs()
+
+    async def offer_jobs(self) -> None:
+        """Her cooperative's floor and employer; ten job orders of overlapping hours today,
+        each offered to her; her own member token (what follows happens under the faults:
+        ``placed_and_paid``)."""
+        fed, coop = self.fed, self.coop_of[self.worker]
+        admin = fed.token("host", Role.ADMIN, coop, "dolores")
+        employer = new_id()
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+        shift = {"startsAt": start.isoformat(),
+                 "endsAt": (start + dt.timedelta(hours=5)).isoformat()}
+        steps = [("setWageFloor", {"cooperativeId": coop, "occupation": "5",
+                                   "hourly": eur("10.00")}, admin),
+                 ("registerEmployer", {"employerId": employer, "cooperativeId": coop,
+                                       "details": {"name": "Familia Caos",
+                                                   "address": "Calle 1, Madrid"}}, None)]
+        for job in self.jobs:
+            steps += [("postJobOrder", {
+                "jobOrderId": job, "cooperativeId": coop, "employerId": employer,
+                "occupation": "5311", "country": "ES", "locality": "Madrid",
+                "shifts": [shift], "wage": eur("12.00"), "margin": eur("1.00"),
+                "termsSha256": "cd" * 32, "answerHours": 24}, None),
+                ("offerJob", {"jobOrderId": job, "memberId": self.worker}, None)]
+        for name, input, token in steps:
+            result = await self.as_staff(coop, name, input, token)
+            assert result["__typename"] == "CommandAccepted", (name, result)
+        self.her_token = await self.member_token(coop, self.worker)
+
+    async def member_token(self, coop: str, member_id: str) -> str:
+        """Her own token: a code her cooperative issues, redeemed by her (again with a new
+        code if a redemption's answer was lost)."""
+        issue = """mutation($input: IssueMemberAccessInput!, $key: String) {
+            issueMemberAccess(input: $input, idempotencyKey: $key) { __typename
+              ... on MemberAccessCode { code } } }"""
+        redeem = """mutation($code: String!) { redeemMemberAccess(input: {code: $code}) {
+            __typename ... on MemberToken { token } } }"""
+        deadline = time.monotonic() + self.patience
+        while time.monotonic() < deadline:
+            key = new_id()
+            try:
+                issued = (await asyncio.wait_for(call(
+                    self.fed, "host", self.tokens[coop], issue, input={"memberId": member_id},
+                    key=key), 20))["issueMemberAccess"]
+                if issued["__typename"] != "MemberAccessCode":
+                    continue
+                redeemed = (await asyncio.wait_for(call(
+                    self.fed, "host", None, redeem, code=issued["code"]), 20))[
+                    "redeemMemberAccess"]
+                if redeemed["__typename"] == "MemberToken":
+                    return redeemed["token"]
+            except Exception:  # noqa: BLE001 - the gateway is down or restarting
+                await asyncio.sleep(0.5)
+        raise AssertionError("her member token was never issued")
+
+    async def as_her(self, name: str, input: dict) -> dict:
+        """A command she sends herself, retried under one idempotency key."""
+        key = new_id()
+        with _home(self.fed.env["host"]):
+            caller = verify_token(self.fed.nodes["host"], self.her_token)
+        command_id = command_id_for(type("Context", (), {"node": self.fed.nodes["host"],
+                                                          "caller": caller}), key)
+        return await send(self.fed, "host", self.her_token, name, input, key,
+                          self.acknowledged, command_id, self.patience)
+
+    async def placed_and_paid(self) -> None:
+        """Under the faults: she accepts the ten at once; the one accepted is confirmed, a
+        day settled (a short payment refused first), credited, ended, and rated."""
+        coop = self.coop_of[self.worker]
+        answers = await asyncio.gather(*(self.as_her("acceptOffer", {
+            "memberId": self.worker, "jobOrderId": job,
+            "accountId": self.host_account[self.worker]}) for job in self.jobs))
+        accepted = [job for job, a in zip(self.jobs, answers, strict=True)
+                    if a["__typename"] == "CommandAccepted"]
+        self.placed = accepted
+        assert len(accepted) == 1, answers
+        assert sorted(a["__typename"] for a in answers) == \
+            ["CommandAccepted"] + ["ShiftsOverlap"] * (JOBS - 1), answers
+        [job] = accepted
+        await self.job_status(job, lambda j: j["status"] == "filled")
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        settle = {"jobOrderId": job, "workedFrom": today, "workedTo": today, "minutes": 300}
+        short = await self.as_staff(coop, "settleWages", {
+            **settle, "settlementId": new_id(), "employerPaid": eur("64.99")})
+        assert short["__typename"] == "RecruitmentFeeForbidden", short
+        settled = await self.as_staff(coop, "settleWages", {
+            **settle, "settlementId": new_id(), "employerPaid": eur("65.00")})
+        assert settled["__typename"] == "CommandAccepted", settled
+        await self.job_status(job, lambda j: [x["status"] for x in j["settlements"]]
+                              == ["credited"])
+        for name, input, mine in (
+                ("endPlacement", {"jobOrderId": job, "endedOn": today,
+                                  "reason": "COMPLETED"}, False),
+                ("rateEmployer", {"jobOrderId": job, "memberId": self.worker,
+                                  "stars": 5}, True)):
+            result = await (self.as_her(name, input) if mine
+                            else self.as_staff(coop, name, input))
+            assert result["__typename"] == "CommandAccepted", (name, result)
+
+    async def job_status(self, job: str, done) -> None:
+        query = """query($id: ID!) { jobOrder(id: $id) { status settlements { status } } }"""
+        token = self.tokens[self.coop_of[self.worker]]
+        deadline = time.monotonic() + self.patience
+        while True:
+            try:
+                found = (await asyncio.wait_for(call(self.fed, "host", token, query, id=job),
+                                                20))["jobOrder"]
+            except Exception:  # noqa: BLE001 - the gateway is down or restarting
+                found = None
+            if found and done(found):
+                return
+            assert time.monotonic() < deadline, f"job order {job}: {found}"
+            await asyncio.sleep(0.5)
 
     async def insure(self) -> None:
         """An insurer at home and its product; every member's consent to it, and money in
@@ -584,10 +721,12 @@ class Log:
             yield from chain
 
 
-def money_violations(host: Log, home: Log, insurance: list | None = None) -> tuple[int, dict]:
+def money_violations(host: Log, home: Log, insurance: list | None = None,
+                     placement: list | None = None) -> tuple[int, dict]:
     """Negative balances, balances that do not follow from the amounts, and conservation
     breaks per currency; also what is still in transit. ``insurance``: the insurer's policy
-    events of this run (issue 25), against which premiums and benefits are checked."""
+    events of this run (issue 25), against which premiums and benefits are checked;
+    ``placement``: the job orders' events of this run (issue 26), against which wages are."""
     violations = 0
     balances: dict[str, int] = {}
     currency_of: dict[str, str] = {}
@@ -607,6 +746,7 @@ def money_violations(host: Log, home: Log, insurance: list | None = None) -> tup
                          s.PremiumPaid: lambda e: -(e.cost.amount + e.fee.amount),
                          s.PremiumRefunded: lambda e: e.amount.amount,
                          s.BenefitReceived: lambda e: e.amount.amount,
+                         s.WageReceived: lambda e: e.amount.amount,
                          }.get(type(event))
                 if isinstance(event, s.AccountOpened):
                     currency_of[account] = event.currency
@@ -667,13 +807,14 @@ def money_violations(host: Log, home: Log, insurance: list | None = None) -> tup
             in_transit[e.amount.currency] += e.amount.amount
     violations += sum(1 for tid in arrived if tid not in going)  # credited, never sent
     violations += _insurance_violations(host, home, insurance or [], flows, in_transit)
+    violations += _wage_violations(host, placement or [], flows)
     held: Counter = Counter()
     for account, balance in balances.items():
         held[currency_of.get(account, "?")] += balance
     report = {}
     for currency in set(flows) | set(held):
         f = flows[currency]
-        came_in = f["deposits"] + f["came home"] + f["benefits"]
+        came_in = f["deposits"] + f["came home"] + f["benefits"] + f["wages"]
         went_out = f["withdrawals"] + f["fees"] + f["went home"] + f["premiums"]
         report[currency] = dict(f, held=held[currency], in_transit=in_transit[currency])
         violations += came_in - went_out != held[currency] + in_transit[currency]
@@ -734,6 +875,52 @@ def _insurance_violations(host: Log, home: Log, insurance: list, flows: dict,
     return violations
 
 
+def _wage_violations(host: Log, placement: list, flows: dict) -> int:
+    """Wages: every settlement's employer payment exactly wage and margin, its wage at least
+    the hourly wage of its minutes; each credited to her account once, at its wage, never
+    both credited and returned; and each marked paid credited exactly once. Adds wages to
+    the flows."""
+    violations = 0
+    settled = {(e.job_order_id, e.settlement_id): e for e in placement
+               if isinstance(e, p.WagesSettled)}
+    for e in settled.values():
+        violations += e.employer_paid.amount != e.wage.amount + e.margin.amount
+        violations += e.wage.amount * 60 < e.hourly_wage.amount * e.minutes
+    credited: Counter = Counter()
+    for envelope, e in host.events():
+        if isinstance(e, s.WageReceived):
+            key = (e.job_order_id, e.settlement_id)
+            credited[key] += 1
+            wage = settled.get(key)
+            violations += wage is None or wage.wage != e.amount \
+                or wage.account_id != envelope.subject
+            flows[e.amount.currency]["wages"] += e.amount.amount
+    violations += sum(n > 1 for n in credited.values())
+    paid = Counter((e.job_order_id, e.settlement_id) for e in placement
+                   if isinstance(e, p.WagePaid))
+    violations += sum(n > 1 or credited[key] != 1 for key, n in paid.items())
+    returned = {(e.job_order_id, e.settlement_id) for e in placement
+                if isinstance(e, p.WagePaymentReturned)}
+    violations += sum(1 for key in returned if credited[key])
+    return violations
+
+
+def placement_violations(placement: list, run: Run) -> int:
+    """Of her ten job orders of overlapping hours, exactly one accepted and confirmed."""
+    accepted = [e for e in placement if isinstance(e, p.OfferAccepted)]
+    confirmed = [e for e in placement if isinstance(e, p.PlacementConfirmed)]
+    return (len(accepted) != 1) + (len(confirmed) != 1) + (
+        bool(accepted and confirmed) and accepted[0].job_order_id != confirmed[0].job_order_id)
+
+
+def placement_settled(placement: list) -> bool:
+    """The placement ended and rated, every settlement credited."""
+    settled = {e.settlement_id for e in placement if isinstance(e, p.WagesSettled)}
+    paid = {e.settlement_id for e in placement if isinstance(e, p.WagePaid)}
+    return bool(settled) and settled <= paid and any(
+        isinstance(e, p.EmployerRated) for e in placement)
+
+
 def insurance_settled(host: Log, insurance: list, claims: int) -> bool:
     """Every premium delivered or refunded; ``claims`` claims approved, and every payment
     the insurer released credited or returned."""
@@ -788,6 +975,27 @@ async def read_policies(fed: Federation, run: Run) -> list:
         version, last = chains.get(envelope.subject, (0, None))
         if envelope.sequence != version + 1 or envelope.previousid != last:
             continue  # a rejection, a copy, or a stale writer's: off the chain, as every fold
+        chains[envelope.subject] = (envelope.sequence, envelope.id)
+        events.append(event)
+    return events
+
+
+async def read_placement(fed: Federation, run: Run) -> list:
+    """The placement events of this run's job orders and of her calendar, each once, in
+    each aggregate's order."""
+    if not run.placing:
+        return []
+    keys = {job.encode() for job in run.jobs} | {run.worker.encode()}
+    records = await read_topic(events_topic(fed.nodes["host"], "placement"),
+                               fed.bootstraps["host"])
+    events, chains = [], {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        if r.key not in keys:
+            continue
+        envelope, event = REGISTRY.decode(r.value)
+        version, last = chains.get(envelope.subject, (0, None))
+        if envelope.sequence != version + 1 or envelope.previousid != last:
+            continue  # a rejection, or a stale writer's: off the chain
         chains[envelope.subject] = (envelope.sequence, envelope.id)
         events.append(event)
     return events
@@ -851,6 +1059,8 @@ async def one_run(fed: Federation, broker, seed: int,
                for i in range(CLIENTS)]
     if run.insured:  # policies, premiums, her death and her claim, under the same faults
         clients.append(asyncio.create_task(run.insured_and_claimed()))
+    if run.placing:  # her job offers accepted at once, confirmed, paid, ended, rated
+        clients.append(asyncio.create_task(run.placed_and_paid()))
     await injector.run(WORKLOAD_S)  # the clients keep sending until the last fault is over
     done.set()
     await asyncio.gather(*clients)
@@ -862,8 +1072,11 @@ async def one_run(fed: Federation, broker, seed: int,
     while True:
         host, home = await read_run(fed, run)
         policies = await read_policies(fed, run)
+        placement = await read_placement(fed, run)
         if (settled(host, home) and (not run.insured or insurance_settled(
-                host, policies, claims=1))) or time.monotonic() > deadline:
+                host, policies, claims=1))
+                and (not run.placing or placement_settled(placement))) \
+                or time.monotonic() > deadline:
             break
         injector.revive()
         await asyncio.sleep(1)
@@ -897,7 +1110,9 @@ async def one_run(fed: Federation, broker, seed: int,
     bad_checkpoints = world.bad_checkpoints()
     violations = (host.gaps + home.gaps + len(mismatched) + wrong_outcome + orphans
                   + len(bad_checkpoints))
-    money, flows = money_violations(host, home, policies)
+    money, flows = money_violations(host, home, policies, placement)
+    if run.placing:
+        violations += placement_violations(placement, run)
     money += host.unreadable + home.unreadable
     faults = injector.faults
     acknowledged = len(run.acknowledged.outcomes)
@@ -935,6 +1150,8 @@ async def one_run(fed: Federation, broker, seed: int,
         "a premium or a benefit never finished"
     assert not run.insured or any(isinstance(e, s.PremiumDelivered) for _, e in host.events()), \
         "no premium was paid: the insurance checks checked nothing"
+    assert not run.placing or placement_settled(placement), \
+        "a placement's wage never reached her, or it never ended"
     assert (lost, duplicated, violations, money) == (0, 0, 0, 0), flows
 
 
