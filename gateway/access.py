@@ -40,8 +40,9 @@ from schemas import savings as s
 from schemas import training as t
 from schemas.registry import Contract
 
-SCOPES = frozenset({"identity", "membership", "savings", "training", "governance",
-                    "insurance", "work"})
+#: The scopes of a consent (``schemas.membership.ConsentScope``), in the order it lists them.
+SCOPE_ORDER = tuple(scope.value for scope in m.ConsentScope)
+SCOPES = frozenset(SCOPE_ORDER)
 
 #: What a query that needs a role answers a caller without a valid token.
 AUTHENTICATION_REQUIRED = ("authentication required: send a valid bearer token "

@@ -26,6 +26,7 @@ import re
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.applications import Starlette
@@ -33,7 +34,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -43,20 +43,21 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from gateway.access import AUTHENTICATION_REQUIRED
 from gateway.auth import Role, bearer_of_connection, caller_from_header
+from gateway.checkpoints import on_schedule
+from gateway.context import GatewayContext
+from gateway.figures import dashboard
+from gateway.governance import sealing as ballot_keys
+from gateway.listeners import TooManySubscriptions
+from gateway.member_access import page as member_page
 from gateway.member_access.liveness import live
 from gateway.member_access.sockets import sockets_of
-from gateway.checkpoints import on_schedule
-from gateway.governance import sealing as ballot_keys
-from gateway.context import GatewayContext
-from gateway.listeners import TooManySubscriptions
-from gateway.figures import dashboard
 from gateway.pages import graphiql_page, static_file
 from gateway.projections import Projections
-from gateway.member_access import page as member_page
 from gateway.records import printable
 from gateway.records.status_lists import signed_status_list
 from gateway.schema import build_schema
 from services import config
+from services.runtime import clock as clocks
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
 from services.runtime.keys import (
@@ -328,7 +329,7 @@ def create_app(node: str | None = None, bootstrap: str | None = None,
         if not state.ready or not _UUID.match(list_id):
             return Response(status_code=404 if state.ready else 503)
         token = signed_status_list(node, list_id, state.projections,
-                                   dt.datetime.now(dt.UTC))
+                                   clocks.now())  # the services' clock, as GraphQL's
         return Response(token, media_type="application/vc+jwt",
                         headers={"cache-control": "public, max-age=60"})
 

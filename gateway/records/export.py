@@ -17,7 +17,7 @@ import uuid
 import msgspec
 from strawberry.types import Info
 
-from gateway.access import SCOPES, authorized
+from gateway.access import SCOPE_ORDER, SCOPES, authorized
 from gateway.commands import command_id_for, send_command
 from gateway.context import GatewayContext
 from gateway.documents import ExportDoc, MemberRecord
@@ -71,7 +71,8 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
     except NotLanguages as wrong:
         return ValidationError(code="ValidationError", field="input.languages",
                                message=str(wrong))
-    scopes = input.scopes
+    # (as her consents name them, in any case: WORK or work)
+    scopes = None if input.scopes is None else [scope.lower() for scope in input.scopes]
     if scopes is None:  # what the consent the service will choose grants: the one
         granted = [c for c in record.consents  # expiring last (ties: the larger id)
                    if not c.revoked and c.expires_at > context.now
@@ -80,7 +81,7 @@ async def export_record(info: Info[GatewayContext, None], input: ExportRecordInp
         scopes = sorted(chosen.scopes) if chosen else ["membership"]
     if not scopes or not set(scopes) <= SCOPES:
         return ValidationError(code="ValidationError", field="input.scopes",
-                               message="scopes are identity, membership, savings, training")
+                               message="scopes are " + ", ".join(SCOPE_ORDER))
     command_id = command_id_for(context, idempotency_key) or new_id()
     command = m.ExportRecord(
         member_id=record.member_id, credential_id=command_id, grantee_kind=kind,

@@ -218,8 +218,9 @@ class ExportRecordInput:
     recipient: RecipientInput = strawberry.field(
         description="whom it is for: the recipient of her active consent")
     scopes: typing.Optional[list[str]] = strawberry.field(
-        default=None, description="identity, membership, savings, training; "
-                                  "default: what her consent to the recipient grants")
+        default=None, description="identity, membership, savings, training, governance, "
+                                  "insurance, work (in any case); default: what her consent "
+                                  "to the recipient grants")
     valid_days: int = strawberry.field(default=DEFAULT_DAYS,
                                        description=f"1 to {MAX_DAYS}; never past the consent")
     languages: typing.Optional[list[str]] = strawberry.field(

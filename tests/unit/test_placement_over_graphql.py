@@ -11,7 +11,9 @@ who may send each command."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import json
 
 import pytest
 
@@ -219,6 +221,26 @@ async def test_a_child_care_job_from_posting_to_her_record(node):
     # one rating is not shown: five are
     assert (await node.ok(JOB, boss, id=job))["jobOrder"]["employer"]["rating"] is None
 
+    # her work in her record: exported under her work consent (scopes named in any case)
+    home = new_id()
+    granted = await node.mutate("grantConsent", {
+        "memberId": rosa, "consentId": new_id(), "granteeKind": "COOPERATIVE",
+        "grantee": home, "scopes": ["WORK"], "expiresAt": "2027-11-15T00:00:00Z"}, her)
+    assert granted["__typename"] == "CommandAccepted", granted
+    export = """mutation($input: ExportRecordInput!) { exportRecord(input: $input) {
+        __typename ... on ExportedRecord { credential } ... on Problem { message } } }"""
+    wrong = (await node.ok(export, her, input={"memberId": rosa, "recipient": {
+        "cooperative": home}, "scopes": ["jobs"]}))["exportRecord"]
+    assert wrong["message"].endswith("governance, insurance, work"), wrong
+    record = (await node.ok(export, her, input={"memberId": rosa, "recipient": {
+        "cooperative": home}, "scopes": ["WORK"]}))["exportRecord"]
+    payload = record["credential"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    [work] = claims["credentialSubject"]["work"]
+    assert (work["occupation"]["isco08"], work["hours"], work["howEnded"]) == (
+        "5311", "160", "completed")
+    assert "Ortega" not in json.dumps(claims) and "25.00" not in json.dumps(claims)
+
 
 async def test_who_reads_a_job_order_and_who_reads_nothing(node):
     people = await a_cooperative_with_three_members(node)
@@ -265,3 +287,64 @@ def test_an_employers_token_names_the_employer_and_no_cooperative(token_for):
             issue_token(NODE, Role.EMPLOYER, UNIDAS, new_id())
         else:
             issue_token(NODE, Role.EMPLOYER, None, "Familia Ortega")
+
+
+async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
+    people = await a_cooperative_with_three_members(node)
+    rosa, luz = people["rosa"], people["luz"]
+    await node.mutate("setWageFloor", {"cooperativeId": UNIDAS, "occupation": "5",
+                                       "hourly": usd("20.00")}, ADMINS)
+    employer, job = new_id(), new_id()
+    await node.mutate("registerEmployer", {"employerId": employer, "cooperativeId": UNIDAS,
+                                           "details": {"name": "Familia", "address": "x"}},
+                      STAFF)
+    await node.mutate("postJobOrder", job_input(job, employer, languages=[], skills=[]),
+                      STAFF)
+    her, other = await her_token(node, rosa), await her_token(node, luz)
+    offers = "subscription { jobOffers { jobOrderId status employer { name } } }"
+
+    async def offered():
+        sent = await node.mutate("offerJob", {"jobOrderId": job, "memberId": rosa}, STAFF)
+        assert sent["__typename"] == "CommandAccepted", sent
+
+    async def declined():
+        sent = await node.mutate("declineOffer", {"jobOrderId": job, "memberId": rosa}, her)
+        assert sent["__typename"] == "CommandAccepted", sent
+
+    async def offered_again():  # another job, to Luz
+        another = new_id()
+        await node.mutate("postJobOrder", job_input(another, employer, languages=[],
+                                                    skills=[]), STAFF)
+        sent = await node.mutate("offerJob", {"jobOrderId": another, "memberId": luz}, STAFF)
+        assert sent["__typename"] == "CommandAccepted", sent
+
+    context_item = await streamed(node, her, offers, offered)
+    assert context_item == {"jobOrderId": job, "status": "offered", "employer": None}
+    assert (await streamed(node, her, offers, declined))["status"] == "open"
+    assert await streamed(node, her, offers, offered_again) is None  # Luz's, not hers
+    for caller in (STAFF, verify_token(NODE, issue_token(NODE, Role.EMPLOYER, None, employer))):
+        assert await streamed(node, caller, offers, offered_again) is None
+
+
+async def streamed(node, caller, document: str, action) -> dict | None:
+    """The first item a subscription of ``caller`` yields while ``action`` runs (None: it
+    yielded nothing, ended, or was refused)."""
+    from gateway.context import GatewayContext  # noqa: PLC0415
+    from tests.unit.test_gateway_schema import SCHEMA  # noqa: PLC0415
+
+    context = GatewayContext(node=NODE, caller=caller, views=node.views, keys=node.keys,
+                             commands=node.commands, now=node.now)
+    stream = await SCHEMA.subscribe(document, context_value=context)
+    if not hasattr(stream, "__anext__"):
+        return None
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+    try:
+        await action()
+        result = await asyncio.wait_for(first, 1)
+    except (StopAsyncIteration, TimeoutError):
+        return None
+    finally:
+        first.cancel()
+        await stream.aclose()
+    return None if result.errors or not result.data else result.data["jobOffers"]
