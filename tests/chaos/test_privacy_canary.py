@@ -8,8 +8,11 @@ exported (``exportRecord`` and ``coopbridge export`` to a file in the test's tmp
 and imported at home; meanwhile another cooperative's staff reads her and others without
 consent during a burst of 200 deposits (always null), and a consent revoked under the same
 load stops the next read. She votes in an assembly of her cooperative with her own token (her one choice a canary),
-and once it is certified its ballot key is destroyed. Then she is erased at the host and at
-home.
+and once it is certified its ballot key is destroyed. Her cooperative places her with an
+employer client whose name, address and email are canaries too (issue 26); she accepts with
+her own token and files a grievance, a canary, that only her cooperative's admins read. Then
+the employer is erased at their request (their details read as erased from then on), and she
+is erased at the host and at home (her grievance no longer opens).
 
 Searched afterwards, for each canary string plain, lower-cased (case-insensitive), hex, and
 base64 / base64url at each of the three byte alignments:
@@ -63,7 +66,7 @@ from services.runtime.datakeys import DataKeys, SealBroken
 from services.runtime.ids import new_id
 from services.runtime.kafka_clients import read_topic
 from tests.chaos.figures import record, runs
-from tests.e2e.test_federation_over_http import (Federation, _home, call, mutate,
+from tests.e2e.test_federation_over_http import (PROCESSES, Federation, _home, call, mutate,
                                                   running_federation, until)
 
 pytestmark = pytest.mark.kafka
@@ -77,7 +80,8 @@ BURST = 200
 
 @pytest.fixture(scope="module")
 def fed(kafka_bootstrap, tmp_path_factory):
-    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("privacy")) as federation:
+    with running_federation(kafka_bootstrap, tmp_path_factory.mktemp("privacy"),
+                            (*PROCESSES, "placement")) as federation:
         yield federation
 
 
@@ -230,6 +234,11 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     ballot = await a_secret_ballot(fed, madrid, staff, member)
     canaries.append(ballot.needle)
 
+    # an employer client of hers (issue 26): their details are personal data too; her
+    # grievance about the placement is hers
+    placed = await a_placement(fed, madrid, staff, boss, member, savings)
+    canaries += placed["canaries"]
+
     fivexx = await wrong_inputs(fed, staff, member, savings, names)
     allowed, reads, burst_5xx = await isolation_under_load(fed, madrid, staff, stranger, outsider, member,
                                                 violations)
@@ -241,7 +250,11 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
 
     violations += await ballot.sealed_for_good(fed, staff, boss)
 
-    # -- erasure, at the host and at home
+    # -- erasure: the employer at their request, then her, at the host and at home
+    await mutate(fed, "host", boss, "eraseEmployer", {"employerId": placed["employer"]})
+    employer = (await call(fed, "host", staff, PLACED, id=placed["job"]))["jobOrder"]
+    if employer["employer"] != {"name": None, "erased": True}:
+        violations.append(f"after the employer's erasure the job order reads {employer}")
     await mutate(fed, "host", boss, "eraseMember", {"memberId": member})
     await mutate(fed, "home", quito_boss, "eraseMember", {"memberId": member})
     violations += await seals_in_checkpoints(fed, member, taken, erased=True)
@@ -261,6 +274,10 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
         if refused.code != "MemberErased":
             violations.append(f"coopbridge export after erasure refused with {refused.args}")
 
+    grievances = (await call(fed, "host", boss, PLACED, id=placed["job"]))["jobOrder"][
+        "grievances"]
+    if grievances != [{"text": None}]:
+        violations.append(f"after her erasure her grievance reads {grievances}")
     async with httpx.AsyncClient(timeout=30) as client:
         jwks = (await client.get(fed.url("host", "/.well-known/jwks.json"))).json()
     status = (copy.parent / (copy.name + ".status.jwt"))
@@ -271,6 +288,60 @@ async def one_run(fed: Federation, tmp: Path, marker: str) -> dict:
     return {"canaries": canaries, "copies": copies, "violations": violations,
             "allowed": allowed, "reads": reads, "credential": exported["credential"],
             "verifier": quito_staff, "5xx": fivexx + burst_5xx}
+
+
+PLACED = """query($id: ID!) { jobOrder(id: $id) { status employer { name erased }
+    grievances { text } } }"""
+
+
+async def a_placement(fed: Federation, madrid: str, staff: str, boss: str, member: str,
+                      savings: str) -> dict:
+    """An employer client of her cooperative with canary details, a job offered to her that
+    she accepts with her own token, and her grievance about it, a canary too; read back in
+    the clear by those allowed before anything is erased (so the scan is not vacuous)."""
+    details = {label: canary_token(label) for label in ("Employer", "Street", "Mailbox")}
+    grievance = canary_token("Grievance")
+    employer, job = new_id(), new_id()
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=3)
+    for token, name, input in [
+        (boss, "setWageFloor", {"cooperativeId": madrid, "occupation": "9",
+                                "hourly": {"amount": "9.00", "currency": "EUR"}}),
+        (staff, "registerEmployer", {"employerId": employer, "cooperativeId": madrid,
+                                     "details": {"name": details["Employer"],
+                                                 "address": details["Street"] + " 12, Madrid",
+                                                 "email": details["Mailbox"] + "@example.org"}}),
+        (staff, "postJobOrder", {"jobOrderId": job, "cooperativeId": madrid,
+                                 "employerId": employer, "occupation": "9111", "country": "ES",
+                                 "locality": "Madrid", "shifts": [{
+                                     "startsAt": start.isoformat(),
+                                     "endsAt": (start + dt.timedelta(hours=4)).isoformat()}],
+                                 "wage": {"amount": "10.00", "currency": "EUR"},
+                                 "margin": {"amount": "1.00", "currency": "EUR"},
+                                 "termsSha256": "ab" * 32}),
+        (staff, "offerJob", {"jobOrderId": job, "memberId": member})]:
+        await mutate(fed, "host", token, name, input)
+    issued = (await call(fed, "host", staff, """mutation($input: IssueMemberAccessInput!) {
+        issueMemberAccess(input: $input) { ... on MemberAccessCode { code } } }""",
+                         input={"memberId": member}))["issueMemberAccess"]
+    async with Client(transport=AIOHTTPTransport(url=fed.url("host")),
+                      fetch_schema_from_transport=False) as session:
+        prepared = gql("""mutation($code: String!) { redeemMemberAccess(input: {code: $code})
+            { ... on MemberToken { token } } }""")
+        prepared.variable_values = {"code": issued["code"]}
+        her = (await session.execute(prepared))["redeemMemberAccess"]["token"]
+    await mutate(fed, "host", her, "acceptOffer", {"memberId": member, "jobOrderId": job,
+                                                   "accountId": savings})
+
+    async def filled():
+        found = (await call(fed, "host", her, PLACED, id=job))["jobOrder"]
+        return found if found["status"] == "filled" else None
+    assert (await until(filled, timeout=60))["employer"]["name"] == details["Employer"]
+    await mutate(fed, "host", her, "fileGrievance", {"jobOrderId": job, "memberId": member,
+                                                     "grievanceId": new_id(),
+                                                     "grievance": {"text": grievance}})
+    read = (await call(fed, "host", boss, PLACED, id=job))["jobOrder"]
+    assert read["grievances"] == [{"text": grievance}], read
+    return {"canaries": [*details.values(), grievance], "employer": employer, "job": job}
 
 
 BALLOT = """mutation($input: BallotInput!) { castBallot(input: $input) {
