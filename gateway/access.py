@@ -154,10 +154,17 @@ OWN_ENTRIES = frozenset({"ConsentGranted", "ConsentRevoked", "RecordExported", "
                          "MemberAccessRevoked"})
 
 
+#: A placement's wage entries: her money, read under the savings scope (issue 26).
+WAGE_ENTRIES = frozenset({"WagesSettled", "WagePaid", "WagePaymentReturned",
+                          "WagesRedirected"})
+
+
 def history_scope(service: str, event_type: str) -> str | None:
     """The scope a timeline entry belongs to; ``None``: her own cooperatives only."""
     if event_type in OWN_ENTRIES:
         return None
+    if event_type in WAGE_ENTRIES:  # her money: never shown under the work scope alone
+        return "savings"
     return {"savings": "savings", "training": "training",
             "governance": "governance", "insurance": "insurance",
             "placement": "work"}.get(service, "membership")

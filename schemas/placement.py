@@ -65,7 +65,7 @@ REJECTIONS = declare_rejections(SERVICE, {
     "InvalidSealedDetails": "the sealed details do not open with their owner's data key, or "
                             "do not hold what the field says",
     "JobOrderAlreadyPosted": "a job order with this id is posted",
-    "JobOrderClosed": "the job order is withdrawn or its placement ended",
+    "JobOrderClosed": "the job order is withdrawn",
     "JobOrderFilled": "the job order's placement is confirmed: it takes no more offers",
     "NoOffer": "no offer of this job order to her is open",
     "NoWageFloor": "the cooperative has no wage floor for this occupation: set it first",
@@ -263,9 +263,9 @@ class PostJobOrder(_Job, frozen=True, kw_only=True):
     skills or ISCO-08 groups, each shown by a certificate) it needs, and the SHA-256 of the
     written terms of employment (ILO C189, Art. 7). A home cooperative may post for an
     employer abroad, the client of a host cooperative (``for_node``, ``for_cooperative_id``),
-    so that a migrant is recruited through cooperatives from the start. Shifts do not
-    overlap, each ends after it starts and lasts at most 16 hours, all within a year (else
-    ValidationError). The employer is the cooperative's (else UnknownEmployer,
+    so that a migrant is recruited through cooperatives from the start. Shifts are all still
+    to come, do not overlap, each ends after it starts and lasts at most 16 hours, all within
+    a year (else ValidationError). The employer is the cooperative's (else UnknownEmployer,
     NotYourClient, EmployerErased); the id is new (else JobOrderAlreadyPosted)."""
 
 
@@ -286,7 +286,7 @@ class OfferJob(Contract, frozen=True, kw_only=True):
     RequirementsNotMet). She sees it first, without the employer's name, and has the job
     order's ``answer_hours`` to accept or decline. One offer at a time (else
     OfferOutstanding); the job order is open (else UnknownJobOrder, JobOrderClosed,
-    JobOrderFilled)."""
+    JobOrderFilled) and its employer not erased (else EmployerErased)."""
 
     job_order_id: Id
     member_id: Id
@@ -338,9 +338,10 @@ class JobOrderWithdrawn(Contract, frozen=True, kw_only=True):
 @command(SERVICE, "ConfirmPlacement", key="job_order_id")
 class ConfirmPlacement(Contract, frozen=True, kw_only=True):
     """Her calendar booked the job's shifts: the placement is confirmed, and from now on the
-    two sides see who the other is (sent by the placer). The offer to her is open, or was
-    when she accepted (``accepted_at``; else NoOffer, OfferExpired, JobOrderClosed); one
-    confirmed for her already is AlreadyConfirmed, for another JobOrderFilled."""
+    two sides see who the other is (sent by the placer). An offer to her was open when she
+    accepted (``accepted_at``), whatever came after, but a decline (else NoOffer,
+    OfferExpired; JobOrderClosed if the job order was withdrawn); one confirmed for her
+    already is AlreadyConfirmed, for another JobOrderFilled."""
 
     job_order_id: Id
     member_id: Id
@@ -364,8 +365,9 @@ class SettleWages(Contract, frozen=True, kw_only=True):
     margin for those minutes (less is RecruitmentFeeForbidden: the shortfall would fall on
     her; more is PaymentMismatch; another currency CurrencyMismatch). She is credited the
     whole wage into her account. The placement is confirmed (else NotPlaced); the days
-    came (else ValidationError) and no earlier settlement covers any of them (else
-    PeriodSettled); the id is new (else PeriodSettled)."""
+    came (else ValidationError), lie within the placement (else PlacementEnded: after its
+    last day) and no earlier settlement covers any of them (else PeriodSettled); the id is
+    new (else PeriodSettled)."""
 
     job_order_id: Id
     settlement_id: Id
@@ -437,9 +439,9 @@ class WagePaymentReturned(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RedirectWages", key="job_order_id")
 class RedirectWages(Contract, frozen=True, kw_only=True):
-    """Credit her wages from now on, and every returned one again, to another open savings
-    account of hers at this node (else NotHerAccount). The placement is confirmed (else
-    NotPlaced)."""
+    """Credit her wages settled from now on, and every one her account refused, to another
+    open savings account of hers at this node (else NotHerAccount). A settlement on its way
+    to an account stays on its way there. The placement is confirmed (else NotPlaced)."""
 
     job_order_id: Id
     account_id: Id
@@ -458,8 +460,9 @@ class EndPlacement(Contract, frozen=True, kw_only=True):
     or the cooperative ended it); her shifts after ``ended_on`` are free again. What she
     worked enters her portable record under her ``work`` consent. The placement is confirmed
     (else NotPlaced) and not ended (else PlacementEnded); ``ended_on`` is not before its
-    first shift (else ValidationError); every settlement is credited (else
-    SettlementPending: a record never shows work unpaid as paid)."""
+    first shift nor before the last day settled (else ValidationError); every settlement is
+    credited (else SettlementPending: a record never shows work unpaid as paid). Days up to
+    ``ended_on`` may still be settled after it."""
 
     job_order_id: Id
     ended_on: PastDay
@@ -468,8 +471,8 @@ class EndPlacement(Contract, frozen=True, kw_only=True):
 
 @event(SERVICE, "PlacementEnded")
 class PlacementEnded(Contract, frozen=True, kw_only=True):
-    """What her record shows of the work: the occupation, the cooperative, the period, the
-    minutes settled and how it ended."""
+    """What her record shows of the work: the occupation, the cooperative, the period (from
+    the UTC day of its first shift), the minutes settled by then and how it ended."""
 
     job_order_id: Id
     member_id: Id
@@ -529,8 +532,8 @@ class GrievanceFiled(Contract, frozen=True, kw_only=True):
 class AcceptOffer(Contract, frozen=True, kw_only=True):
     """She accepts a job offered to her, naming her open savings account at this node, in
     the wage's currency, that her wages are credited to (else NotHerAccount,
-    CurrencyMismatch); once (else AlreadyAccepted). The offer is open (else NoOffer,
-    OfferExpired, JobOrderClosed) and none of its shifts overlaps a shift she accepted
+    CurrencyMismatch); once (else AlreadyAccepted). The offer is open and the job's first
+    shift still to come (else NoOffer, OfferExpired, JobOrderClosed) and none of its shifts overlaps a shift she accepted
     before (else ShiftsOverlap): her calendar has one writer, so of any offers of the same
     hours, however many at once, one is accepted."""
 
@@ -550,11 +553,13 @@ class OfferAccepted(Contract, frozen=True, kw_only=True):
 
 @command(SERVICE, "RecordConfirmation", key="member_id")
 class RecordConfirmation(Contract, frozen=True, kw_only=True):
-    """The job order confirmed the placement she accepted (sent by the placer). She accepted
-    it (else NoOffer) and it was not released (else JobOrderClosed)."""
+    """The job order confirmed the placement she accepted at ``accepted_at`` (sent by the
+    placer). That acceptance is on her calendar (else NoOffer), not confirmed yet (else
+    AlreadyConfirmed)."""
 
     member_id: Id
     job_order_id: Id
+    accepted_at: UtcDateTime
 
 
 @event(SERVICE, "BookingConfirmed")
@@ -567,11 +572,14 @@ class BookingConfirmed(Contract, frozen=True, kw_only=True):
 class ReleaseBooking(Contract, frozen=True, kw_only=True):
     """Free her shifts of a job the job order refused to confirm (withdrawn, her offer
     declined or lapsed before she accepted, another's placement: ``code``). Sent by the
-    placer. She accepted it (else NoOffer). (The shifts of a placement that ended are free
-    from the day after it ended without this: her calendar reads the end.)"""
+    placer, for her acceptance at ``accepted_at``: it is on her calendar (else NoOffer) and
+    not confirmed (else AlreadyConfirmed: a confirmed placement is ended, never released).
+    (The shifts of a placement that ended are free from the second day after its last day
+    without this: her calendar reads the end.)"""
 
     member_id: Id
     job_order_id: Id
+    accepted_at: UtcDateTime
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Za-z0-9]{1,63}$")]
 
 
@@ -579,4 +587,5 @@ class ReleaseBooking(Contract, frozen=True, kw_only=True):
 class BookingReleased(Contract, frozen=True, kw_only=True):
     member_id: Id
     job_order_id: Id
+    accepted_at: UtcDateTime
     code: str

@@ -180,7 +180,7 @@ class Member:
                 status="ended" if end else "filled",
                 started_on=end.started_on if end else None,
                 ended_on=end.ended_on if end else None,
-                hours=hours_text(end.minutes) if end else None))
+                hours=hours_text(job.worked_minutes) if end else None))
         return found
 
     @strawberry.field(description=needs("suggestedBeneficiaries", (  # her latest 24 payouts

@@ -59,21 +59,31 @@ class JobOrderView(Doc, kw_only=True):
     stars: int | None = None
     grievances: list[p.GrievanceFiled] = []
 
+    #: her calendar's events that came before the offer they answer (its topic's partition
+    #: was folded first): (member, "accepted" or a release's code, when she accepted)
+    early: list[tuple[str, str, dt.datetime]] = []
+
     def offer_to(self, member_id: str) -> OfferDoc | None:
         """Her latest offer of this job, if any."""
         return next((o for o in reversed(self.offers) if o.member_id == member_id), None)
 
     @property
-    def status(self) -> str:
-        """open, offered, filled (placed), ended or withdrawn."""
+    def worked_minutes(self) -> int:
+        """The minutes of the settlements credited to her."""
+        return sum(x.minutes for x in self.settlements if x.settlement_id in self.paid)
+
+    def status(self, now: dt.datetime) -> str:
+        """open, offered (an offer awaits its answer, or an acceptance its confirmation),
+        filled (placed), ended or withdrawn."""
         if self.withdrawn is not None:
             return "withdrawn"
         if self.ended is not None:
             return "ended"
         if self.placement is not None:
             return "filled"
-        return "offered" if any(o.outcome in ("open", "accepted") for o in self.offers) \
-            else "open"
+        return "offered" if any(o.outcome == "accepted" or (o.outcome == "open"
+                                                            and now < o.expires_at)
+                                for o in self.offers) else "open"
 
 
 class EmployerView(Doc, kw_only=True):
@@ -84,13 +94,15 @@ class EmployerView(Doc, kw_only=True):
     registered: p.EmployerRegistered | None = None
     erased: bool = False
     job_orders: list[str] = []
-    ratings: int = 0
-    stars: int = 0  # their sum
+    stars: list[int] = []  # each rating, in the order they came
 
     @property
     def rating(self) -> tuple[int, int] | None:
-        """(stars summed, ratings) once ``RATINGS_SHOWN`` workers rated them; else None."""
-        return (self.stars, self.ratings) if self.ratings >= RATINGS_SHOWN else None
+        """(stars summed, ratings) of the first whole batches of ``RATINGS_SHOWN`` ratings:
+        None before the first batch, and unchanged until the next one is whole, so the
+        employer never learns one worker's stars from the change."""
+        shown = len(self.stars) // RATINGS_SHOWN * RATINGS_SHOWN
+        return (sum(self.stars[:shown]), shown) if shown else None
 
 
 class WageFloorsView(Doc, kw_only=True):

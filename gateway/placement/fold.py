@@ -64,8 +64,13 @@ def _fold(store: DocumentStore, job: JobOrderView, event: Contract) -> list[str]
                           CoopJobOrder(job_order_id=event.job_order_id))
             return []
         case p.JobOffered():
-            job.offers.append(OfferDoc(member_id=event.member_id, offered_at=event.offered_at,
-                                       expires_at=event.expires_at))
+            offer = OfferDoc(member_id=event.member_id, offered_at=event.offered_at,
+                             expires_at=event.expires_at)
+            job.offers.append(offer)
+            for member_id, what, at in list(job.early):  # her calendar was folded first
+                if member_id == event.member_id and at >= event.offered_at:
+                    _calendar(offer, what, at)
+                    job.early.remove((member_id, what, at))
             member = document(store, MemberRecord, event.member_id)
             if event.job_order_id not in member.placements:
                 member.placements.append(event.job_order_id)
@@ -107,8 +112,7 @@ def _fold(store: DocumentStore, job: JobOrderView, event: Contract) -> list[str]
         case p.EmployerRated():
             job.stars = event.stars
             employer = document(store, EmployerView, event.employer_id)
-            employer.ratings += 1
-            employer.stars += event.stars
+            employer.stars.append(event.stars)
             store.put(EmployerView.TABLE, event.employer_id, employer)
             return []  # the employer never learns who rated
         case p.GrievanceFiled():
@@ -132,23 +136,32 @@ def _hers(job: JobOrderView) -> list[str]:
 
 def fold_calendar(store: DocumentStore, event: Contract, envelope: Envelope) -> list[str]:
     """Her calendar's events, on the job order's document: she accepted (before the job
-    order confirms), or her booking was released (the job order could not confirm it)."""
-    job = store.get(JobOrderView.TABLE, event.job_order_id)
-    match event:
-        case p.OfferAccepted():
-            job = job or JobOrderView(job_order_id=event.job_order_id)
-            offer = job.offer_to(event.member_id)
-            if offer is not None and offer.outcome == "open":
-                offer.outcome, offer.accepted_at = "accepted", event.accepted_at
-        case p.BookingReleased():
-            job = job or JobOrderView(job_order_id=event.job_order_id)
-            offer = job.offer_to(event.member_id)
-            if offer is not None and offer.outcome == "accepted":
-                offer.outcome, offer.code = "released", event.code
-        case p.BookingConfirmed():
-            return []  # the job order's confirmation said it already
+    order confirms), or her booking was released (the job order could not confirm it). Her
+    calendar and the job order are on different partitions, folded in any order: an event
+    that comes before the offer it answers waits on the document (``early``)."""
+    if isinstance(event, p.BookingConfirmed):
+        return []  # the job order's confirmation said it already
+    job = document(store, JobOrderView, event.job_order_id)
+    what = "accepted" if isinstance(event, p.OfferAccepted) else event.code
+    offer = next((o for o in reversed(job.offers) if o.member_id == event.member_id
+                  and o.offered_at <= event.accepted_at), None)
+    if offer is None:
+        job.early.append((event.member_id, what, event.accepted_at))
+    else:
+        _calendar(offer, what, event.accepted_at)
     store.put(JobOrderView.TABLE, event.job_order_id, job)
     return [event.member_id]
+
+
+def _calendar(offer: OfferDoc, what: str, accepted_at) -> None:
+    """Her acceptance (``what``: "accepted") or its release (the job order's code) on the
+    offer it answers; neither undoes a confirmation, a decline or a withdrawal folded
+    first."""
+    if what == "accepted":
+        if offer.outcome == "open":
+            offer.outcome, offer.accepted_at = "accepted", accepted_at
+    elif offer.outcome in ("open", "accepted"):
+        offer.outcome, offer.code, offer.accepted_at = "released", what, accepted_at
 
 
 #: The events this feature folds.

@@ -49,7 +49,7 @@ OFFER_EVENTS = (p.JobOffered, p.OfferDeclined, p.JobOrderWithdrawn, p.OfferAccep
 
 def _job(context: GatewayContext, job_order_id: str) -> tuple[JobOrderView, Viewer] | None:
     doc = context.views.get(JobOrderView.TABLE, job_order_id)
-    viewer = viewer_of(context.caller, doc)
+    viewer = viewer_of(context.caller, doc, context.views)
     return None if viewer is None else (doc, viewer)
 
 
@@ -61,8 +61,9 @@ def _job(context: GatewayContext, job_order_id: str) -> tuple[JobOrderView, View
 def job_order(info: Info[GatewayContext, None],
               id: Annotated[strawberry.ID, strawberry.argument(
                   description="the job order's id")]) -> JobOrder | None:
-    found = _job(info.context, id)
-    return None if found is None else JobOrder.from_doc(*found)
+    context = info.context
+    found = _job(context, id)
+    return None if found is None else JobOrder.from_doc(*found, context.caller, context.now)
 
 
 @strawberry.field(permission_classes=[SignedIn], description=(
@@ -79,9 +80,9 @@ def job_orders(info: Info[GatewayContext, None], cooperative_id: strawberry.ID,
         if len(found) == page_size(first):
             break
         doc = context.views.get(JobOrderView.TABLE, row.job_order_id)
-        viewer = viewer_of(context.caller, doc)
+        viewer = viewer_of(context.caller, doc, context.views)
         if viewer is not None:
-            found.append(JobOrder.from_doc(doc, viewer))
+            found.append(JobOrder.from_doc(doc, viewer, context.caller, context.now))
     return found
 
 
@@ -162,7 +163,7 @@ async def employer(info: Info[GatewayContext, None],
         return None
     caller = context.caller
     if not (caller.of_cooperative(doc.registered.cooperative_id)
-            or caller.employer_id == doc.employer_id):
+            or (caller.employer_id == doc.employer_id and not doc.erased)):
         return None
     return await employer_for(context, doc, with_jobs=True)
 
@@ -182,9 +183,9 @@ def _her_offers(context: GatewayContext, member_id: str) -> list[JobOrder]:
     found = []
     for job_order_id in reversed(record.placements if record else []):
         doc = context.views.get(JobOrderView.TABLE, job_order_id)
-        viewer = viewer_of(context.caller, doc)
+        viewer = viewer_of(context.caller, doc, context.views)
         if viewer is Viewer.WORKER:
-            found.append(JobOrder.from_doc(doc, viewer))
+            found.append(JobOrder.from_doc(doc, viewer, context.caller, context.now))
     return found
 
 
@@ -213,12 +214,12 @@ async def job_offers(info: Info[GatewayContext, None]) -> AsyncGenerator[JobOrde
             _, message = await listener.get()
             if caller.expired() or live(caller, context.views) is None:
                 return
-            _, event = message
+            envelope, event = message
             if not isinstance(event, OFFER_EVENTS):
                 continue
             doc = context.views.get(JobOrderView.TABLE, event.job_order_id)
-            if viewer_of(caller, doc) is Viewer.WORKER:
-                yield JobOrder.from_doc(doc, Viewer.WORKER)
+            if viewer_of(caller, doc, context.views) is Viewer.WORKER:  # as of that event
+                yield JobOrder.from_doc(doc, Viewer.WORKER, caller, envelope.time)
     finally:
         context.views.unlisten(listener)
 

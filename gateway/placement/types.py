@@ -1,11 +1,13 @@
 """The placement feature's GraphQL types (issue 26) and who sees what of them.
 
 Who reads a job order (``viewer_of``): the staff and admins of the cooperative that posted it
-and the node admin (everything but her grievances' text, which only its admins open); the
-employer it is for, with their own token (the job, its status, and the worker only once the
-placement is confirmed); and a worker it was offered to, with her own token (the job's terms
-and her own offer; the employer only once her placement is confirmed). For anyone else it
-does not exist. So neither side's identity reaches the other before she accepts.
+and the node admin (everything but her grievances' text, which only the cooperative's admins
+open: not the node's operator); the employer it is for, with their own token, until they
+are erased (the job, its status, and the worker only once the placement is confirmed); and a
+worker it was offered to, with her own token (the job's terms and her own offer; the
+employer only once her placement is confirmed). For anyone else it does not exist. So
+neither side's identity reaches the other before she accepts. The reader is resolved once,
+when the job order is read (``reader``): on a socket the request's context has no caller.
 """
 
 from __future__ import annotations
@@ -35,17 +37,23 @@ class Viewer(enum.Enum):
     WORKER = "worker"
 
 
-def viewer_of(caller: Caller | None, job: JobOrderView | None) -> Viewer | None:
+def erased_employer(views, employer_id: str) -> bool:
+    """An erased employer's token opens nothing (it cannot be revoked otherwise)."""
+    doc = views.get("employers", employer_id) if views is not None else None
+    return doc is not None and doc.erased
+
+
+def viewer_of(caller: Caller | None, job: JobOrderView | None,
+              views=None) -> Viewer | None:
     """How ``caller`` may read ``job`` (None: not at all)."""
     if caller is None or job is None or job.posted is None:
         return None
-    if caller.is_node_admin or (caller.role is Role.ADMIN
-                                and caller.of_cooperative(job.posted.cooperative_id)):
+    if caller.role is Role.ADMIN and caller.of_cooperative(job.posted.cooperative_id):
         return Viewer.ADMIN
-    if caller.of_cooperative(job.posted.cooperative_id):
+    if caller.of_cooperative(job.posted.cooperative_id):  # its staff, the node admin
         return Viewer.COOPERATIVE
     if caller.role is Role.EMPLOYER and caller.employer_id == job.posted.employer_id:
-        return Viewer.EMPLOYER
+        return None if erased_employer(views, caller.employer_id) else Viewer.EMPLOYER
     if caller.role is Role.MEMBER and job.offer_to(caller.member_id) is not None:
         return Viewer.WORKER
     return None
@@ -64,12 +72,14 @@ class LanguageNeed:
     level: str = strawberry.field(description="the CEFR level needed, A1 to C2")
 
 
-@strawberry.type(description="An employer's rating by the workers placed with them: shown "
-                             "once at least 5 rated")
+@strawberry.type(description="An employer's rating by the workers placed with them, in "
+                             "batches of 5: shown once 5 rated, and again only when 5 more "
+                             "did (so no one rating can be told from the change)")
 class EmployerRating:
     average: str = strawberry.field(description="the average stars, 1 to 5, as a decimal "
                                                 "string with one decimal (\"4.2\")")
-    ratings: int = strawberry.field(description="how many workers rated them")
+    ratings: int = strawberry.field(description="how many ratings the average is of: a "
+                                                "multiple of 5")
 
 
 def rating_of(employer: EmployerView | None) -> EmployerRating | None:
@@ -220,6 +230,7 @@ class JobOrder:
     status: str = strawberry.field(description="open, offered, filled, ended or withdrawn")
     viewer: strawberry.Private[Viewer]
     doc: strawberry.Private[JobOrderView]
+    reader: strawberry.Private[Caller]
 
     @strawberry.field(description="the employer's workers' rating, once 5 rated them")
     def employer_rating(self, info: Info) -> EmployerRating | None:
@@ -249,7 +260,7 @@ class JobOrder:
     def offers(self, info: Info) -> list[JobOffer] | None:
         if self.viewer is Viewer.EMPLOYER:
             return None
-        mine = info.context.caller.member_id if self.viewer is Viewer.WORKER else None
+        mine = self.reader.member_id if self.viewer is Viewer.WORKER else None
         return [JobOffer.from_doc(self.job_order_id, o) for o in self.doc.offers
                 if mine is None or o.member_id == mine]
 
@@ -282,8 +293,9 @@ class JobOrder:
         end = self.doc.ended
         if end is None:
             return None
+        minutes = self.doc.worked_minutes  # credited to her, settled after the end too
         return PlacementEnd(started_on=end.started_on, ended_on=end.ended_on,
-                            minutes=end.minutes, hours=hours_text(end.minutes),
+                            minutes=minutes, hours=hours_text(minutes),
                             reason=end.reason.value)
 
     @strawberry.field(description="her rating of the employer for this placement: for "
@@ -309,10 +321,11 @@ class JobOrder:
 
     def _placed_her(self, info: Info) -> bool:
         placement = self.doc.placement
-        return placement is not None and placement.member_id == info.context.caller.member_id
+        return placement is not None and placement.member_id == self.reader.member_id
 
     @classmethod
-    def from_doc(cls, doc: JobOrderView, viewer: Viewer) -> JobOrder:
+    def from_doc(cls, doc: JobOrderView, viewer: Viewer, reader: Caller,
+                 now: dt.datetime) -> JobOrder:
         posted = doc.posted
         return cls(
             job_order_id=doc.job_order_id, cooperative_id=posted.cooperative_id,
@@ -324,7 +337,8 @@ class JobOrder:
                        for x in posted.languages],
             skills=[skill_key(x) for x in posted.skills], terms_sha256=posted.terms_sha256,
             for_node=posted.for_node, for_cooperative_id=posted.for_cooperative_id,
-            posted_at=posted.posted_at, status=doc.status, viewer=viewer, doc=doc)
+            posted_at=posted.posted_at, status=doc.status(now), viewer=viewer, doc=doc,
+            reader=reader)
 
 
 @strawberry.type(description="A worker's grievance about a placement, as she wrote it")

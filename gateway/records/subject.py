@@ -150,14 +150,15 @@ def record_subject(record: MemberRecord, views, scopes: frozenset[str],
 def work_done(record: MemberRecord, views) -> list:
     """The placements she worked here (``PlacementEnded``), in the order the job orders were
     offered to her: those of her ``placements`` that were confirmed for her and ended; never
-    one still running, nor one another worker was placed in."""
+    one still running, nor one another worker was placed in. Their minutes are those of
+    the settlements credited to her (days may be settled after the end)."""
     done = []
     for job_order_id in record.placements:
         job = views.get("job_orders", job_order_id)
         if (job is not None and job.ended is not None and job.placement is not None
                 and job.placement.member_id == record.member_id
                 and job.ended.member_id == record.member_id):
-            done.append(job.ended)
+            done.append(msgspec.structs.replace(job.ended, minutes=job.worked_minutes))
     return done
 
 

@@ -138,12 +138,19 @@ def evolve_employer(state: Employer, event: Contract) -> Employer:
 class JobOrder:
     posted: p.JobOrderPosted | None = None
     offer: p.JobOffered | None = None  # the one awaiting her answer (or lapsed unanswered)
+    #: every offer made and not declined: an acceptance in time of one of them is confirmed,
+    #: even if the placer brings it after that offer lapsed and the job was offered again
+    offers: tuple[p.JobOffered, ...] = ()
     withdrawn: bool = False
     placement: p.PlacementConfirmed | None = None
     account_id: str | None = None  # where her wages go (redirected: another of hers)
     settlements: Mapping[str, p.WagesSettled] = field(default_factory=dict)
     paid: frozenset[str] = frozenset()
     returned: Mapping[str, str] = field(default_factory=dict)  # settlement -> from account
+    #: the account each settlement is credited to: the one she had when it was settled; only
+    #: one that account refused for good goes to the account of a later redirection, so no
+    #: settlement is ever on its way to two accounts
+    targets: Mapping[str, str] = field(default_factory=dict)
     paid_total: int = 0
     ended: p.PlacementEnded | None = None
     rated: bool = False
@@ -152,6 +159,10 @@ class JobOrder:
     @property
     def settled_minutes(self) -> int:
         return sum(x.minutes for x in self.settlements.values())
+
+    @property
+    def last_settled(self) -> dt.date | None:
+        return max((x.worked_to for x in self.settlements.values()), default=None)
 
     def unpaid(self) -> list[p.WagesSettled]:
         """Settlements not yet credited to her, in the order settled."""
@@ -171,6 +182,9 @@ def decide(state: JobOrder, command: Contract, context: Context) -> list[Contrac
             if state.offer is not None and now < state.offer.expires_at:
                 raise Rejected("OfferOutstanding", "an offer of this job order awaits its "
                                "worker's answer")
+            if posted.employer_id in context.lookups["book"].erased:
+                raise Rejected("EmployerErased", "the employer's details were erased: the "
+                               "employer is no longer served")
             workers: Workers = context.lookups["workers"]
             if (command.member_id, posted.cooperative_id) not in workers.active:
                 raise Rejected("NotAMember", "she is not an active member of the job order's "
@@ -203,8 +217,11 @@ def decide(state: JobOrder, command: Contract, context: Context) -> list[Contrac
                 raise Rejected("JobOrderFilled", "the placement is another worker's")
             if state.withdrawn:
                 raise Rejected("JobOrderClosed", "the job order was withdrawn")
-            offer = _offer_to(state, command.member_id)
-            if command.accepted_at >= offer.expires_at:
+            hers = [o for o in state.offers if o.member_id == command.member_id
+                    and o.offered_at <= command.accepted_at]
+            if not hers:
+                raise Rejected("NoOffer", "no offer of this job order to her was open then")
+            if not any(command.accepted_at < o.expires_at for o in hers):
                 raise Rejected("OfferExpired", "she accepted after the offer's time was over")
             return [p.PlacementConfirmed(
                 job_order_id=posted.job_order_id, member_id=command.member_id,
@@ -221,6 +238,9 @@ def decide(state: JobOrder, command: Contract, context: Context) -> list[Contrac
                     state.returned.get(command.settlement_id) == command.account_id):
                 raise Rejected("PeriodSettled", "this settlement was credited or returned "
                                "already")
+            if state.targets.get(command.settlement_id) != command.account_id:
+                raise Rejected("PeriodSettled", "this settlement is credited to another "
+                               "account")
             if isinstance(command, p.ConfirmWagePaid):
                 return [p.WagePaid(job_order_id=posted.job_order_id,
                                    settlement_id=command.settlement_id,
@@ -244,10 +264,13 @@ def decide(state: JobOrder, command: Contract, context: Context) -> list[Contrac
             placement = _placed(state)
             if state.ended is not None:
                 raise Rejected("PlacementEnded", "the placement ended already")
-            started_on = _first_day(posted)
-            if command.ended_on < started_on:
+            started_on = posted.shifts[0].starts_at.date()
+            if command.ended_on < _first_day(posted):
                 raise Rejected("ValidationError", "a placement ends no earlier than its first "
                                "shift")
+            if state.last_settled is not None and command.ended_on < state.last_settled:
+                raise Rejected("ValidationError", "a placement ends no earlier than the last "
+                               "day settled")
             if state.unpaid():
                 raise Rejected("SettlementPending", "a settlement is not yet credited to her")
             return [p.PlacementEnded(
@@ -281,15 +304,17 @@ def evolve(state: JobOrder, event: Contract) -> JobOrder:
         case p.JobOrderPosted():
             return JobOrder(posted=event)
         case p.JobOffered():
-            return replace(state, offer=event)
+            return replace(state, offer=event, offers=(*state.offers, event))
         case p.OfferDeclined():
-            return replace(state, offer=None)
+            return replace(state, offer=None, offers=tuple(
+                o for o in state.offers if o.member_id != event.member_id))
         case p.JobOrderWithdrawn():
             return replace(state, withdrawn=True, offer=None)
         case p.PlacementConfirmed():
             return replace(state, placement=event, account_id=event.account_id, offer=None)
         case p.WagesSettled():
-            return replace(state, settlements={**state.settlements, event.settlement_id: event})
+            return replace(state, settlements={**state.settlements, event.settlement_id: event},
+                           targets={**state.targets, event.settlement_id: event.account_id})
         case p.WagePaid():
             returned = {k: v for k, v in state.returned.items() if k != event.settlement_id}
             return replace(state, paid=state.paid | {event.settlement_id}, returned=returned,
@@ -297,8 +322,10 @@ def evolve(state: JobOrder, event: Contract) -> JobOrder:
         case p.WagePaymentReturned():
             return replace(state, returned={**state.returned,
                                             event.settlement_id: event.account_id})
-        case p.WagesRedirected():
-            return replace(state, account_id=event.account_id)
+        case p.WagesRedirected():  # and what her account refused, to the new one
+            targets = {sid: (event.account_id if state.returned.get(sid) == account
+                             else account) for sid, account in state.targets.items()}
+            return replace(state, account_id=event.account_id, targets=targets)
         case p.PlacementEnded():
             return replace(state, ended=event)
         case p.EmployerRated():
@@ -342,8 +369,8 @@ def _post(state: JobOrder, command: p.PostJobOrder, context: Context) -> p.JobOr
         raise Rejected("ValidationError", "a job order's shifts do not overlap")
     if shifts[-1].ends_at - shifts[0].starts_at > p.MAX_SPAN:
         raise Rejected("ValidationError", "a job order's shifts lie within a year")
-    if shifts[-1].ends_at <= context.now:
-        raise Rejected("ValidationError", "a job order has shifts still to work")
+    if shifts[0].starts_at <= context.now:
+        raise Rejected("ValidationError", "a job order's shifts are all still to come")
     minutes = sum((x.ends_at - x.starts_at) // dt.timedelta(minutes=1) for x in shifts)
     return p.JobOrderPosted(**{**fields_of(command), "shifts": shifts}, minutes=minutes,
                             floor=floor, posted_at=context.now)
@@ -352,8 +379,8 @@ def _post(state: JobOrder, command: p.PostJobOrder, context: Context) -> p.JobOr
 def _settle(state: JobOrder, command: p.SettleWages, context: Context) -> p.WagesSettled:
     posted = state.posted
     placement = _placed(state)
-    if state.ended is not None:
-        raise Rejected("PlacementEnded", "the placement ended: its wages were settled")
+    if state.ended is not None and command.worked_to > state.ended.ended_on:
+        raise Rejected("PlacementEnded", "the placement ended before these days")
     if command.settlement_id in state.settlements:
         raise Rejected("PeriodSettled", "a settlement with this id was made")
     if command.worked_to < command.worked_from:
@@ -431,27 +458,34 @@ class Booking:
 @dataclass(frozen=True)
 class Calendar:
     bookings: Mapping[str, Booking] = field(default_factory=dict)  # job order -> booking
-    #: every shift booked (in the last ``KEPT`` days), by start, with its job order
+    #: every shift booked that has not long ended, by start, with its job order
     busy: tuple[tuple[dt.datetime, dt.datetime, str], ...] = ()
 
     def clash(self, shift: p.Shift, book: Book) -> str | None:
-        """The job order whose booked shift overlaps ``shift``, if any: a shift of a
-        placement that ended before its day is free again. Shifts last at most
-        ``MAX_SHIFT``, so only those starting since ``shift`` began less that can."""
+        """The job order whose booked shift overlaps ``shift``, if any. Shifts last at most
+        ``MAX_SHIFT``, so only those starting since ``shift`` began less that can. A shift
+        of a placement that ended is free again from the second day after its last day
+        (``freed``), whatever time zone the days were said in."""
         low = bisect.bisect_left(self.busy, (shift.starts_at - p.MAX_SHIFT,))
         high = bisect.bisect_left(self.busy, (shift.ends_at,))
         for start, end, job in self.busy[low:high]:
             if start < shift.ends_at and shift.starts_at < end:
                 order = book.orders.get(job)
-                ended_on = order.ended_on if order is not None else None
-                if ended_on is None or start.date() <= ended_on:
+                if not freed(start, order.ended_on if order is not None else None):
                     return job
         return None
 
 
-#: How long her calendar keeps a shift after it ended: a job order's shifts lie within a
-#: year and some are still to come, so an older one can overlap nothing it offers.
-KEPT = p.MAX_SPAN + dt.timedelta(days=2)
+def freed(start: dt.datetime, ended_on: dt.date | None) -> bool:
+    """Whether a booked shift starting at ``start`` is free again, its placement having
+    ended on ``ended_on`` (a day somewhere: the shift's UTC day may be the next one)."""
+    return ended_on is not None and start.date() > ended_on + dt.timedelta(days=1)
+
+
+#: How long her calendar keeps a shift after it ended: she accepts only jobs whose shifts
+#: are all still to come, so a shift that ended before can overlap none of them (a day's
+#: margin for clocks).
+KEPT = dt.timedelta(days=1)
 
 
 def decide_calendar(state: Calendar, command: Contract, context: Context) -> list[Contract]:
@@ -467,6 +501,8 @@ def decide_calendar(state: Calendar, command: Contract, context: Context) -> lis
                 raise Rejected("JobOrderClosed", "the job order is withdrawn or filled")
             if order.expires_at is not None and context.now >= order.expires_at:
                 raise Rejected("OfferExpired", "the offer's time to answer is over")
+            if order.shifts[0].starts_at <= context.now:
+                raise Rejected("OfferExpired", "the job's first shift has started")
             accounts: Accounts = context.lookups["accounts"]
             if not accounts.hers(command.account_id, command.member_id):
                 raise Rejected("NotHerAccount", "the account is not her open savings account")
@@ -478,17 +514,17 @@ def decide_calendar(state: Calendar, command: Contract, context: Context) -> lis
                                     job_order_id=command.job_order_id,
                                     account_id=command.account_id, shifts=list(order.shifts),
                                     accepted_at=context.now)]
-        case p.RecordConfirmation():
-            if command.job_order_id not in state.bookings:
-                raise Rejected("NoOffer", "she did not accept this job, or it was released")
-            if state.bookings[command.job_order_id].confirmed:
+        case p.RecordConfirmation() | p.ReleaseBooking():
+            booking = state.bookings.get(command.job_order_id)
+            if booking is None or booking.accepted_at != command.accepted_at:
+                raise Rejected("NoOffer", "she did not accept this job then, or it was "
+                               "released")
+            if booking.confirmed:
                 raise Rejected("AlreadyConfirmed", "the placement is confirmed for her")
+            if isinstance(command, p.ReleaseBooking):
+                return [p.BookingReleased(**fields_of(command))]
             return [p.BookingConfirmed(member_id=command.member_id,
                                        job_order_id=command.job_order_id)]
-        case p.ReleaseBooking():
-            if command.job_order_id not in state.bookings:
-                raise Rejected("NoOffer", "she did not accept this job, or it was released")
-            return [p.BookingReleased(**fields_of(command))]
     raise TypeError(f"not a calendar command: {type(command).__name__}")
 
 

@@ -4,7 +4,7 @@ from this node's events topics (pure):
 * ``cooperatives`` (membership): the cooperatives registered here;
 * ``workers`` (membership): her active memberships, and the certificates of the records
   imported for her (``RecordImported``: verified against their issuer before they were
-  recorded); erased members are forgotten;
+  recorded); an erased member is forgotten, memberships and all;
 * ``certificates`` (training): the certificates courses here issued her, until revoked;
 * ``accounts`` (savings): whose each account is, its product and whether it is open;
 * ``book`` (this service's own events): the floors, the employers, and each job order's
@@ -49,8 +49,9 @@ def apply_to_workers(view: Workers, event: Contract) -> None:
             view.imported.setdefault(event.member_id, {})[event.credential_id] = tuple(
                 Evidence(frozenset(c.skills), c.language, c.level)
                 for c in event.history.certificates if not c.revoked)
-        case ms.MemberErased():
+        case ms.MemberErased():  # nobody offers her anything from now on
             view.imported.pop(event.member_id, None)
+            view.active = {(m, c) for m, c in view.active if m != event.member_id}
 
 
 @dataclass

@@ -8,11 +8,13 @@ and every rebuild:
   ``AlreadyConfirmed``) it is recorded on her calendar (``RecordConfirmation``, ``…/record``);
   refused for good (the job order withdrawn, her offer declined or lapsed, another's
   placement) her shifts are freed (``ReleaseBooking``, ``…/release``);
-* a **job order** settled wages not yet credited to her: ``ReceiveWage`` to her savings
-  account (``<job>/<settlement>/<account>/credit``), then ``ConfirmWagePaid``, or
+* a **job order** settled wages not yet credited to her: ``ReceiveWage`` to the account
+  the settlement goes to (``JobOrder.targets``: the one she had when it was settled), under
+  ``<job>/<settlement>/<account>/credit``, then ``ConfirmWagePaid``, or
   ``ReturnWagePayment`` if the account refused it for good (both ``…/settle``): the money
   is then held until her cooperative names another account of hers (``RedirectWages``),
-  which is credited under its own ids.
+  which is credited under its own ids. A settlement goes to one account at a time, so a
+  redirection while a credit is on its way never credits it twice.
 
 A placer killed anywhere in between (or two during a rebalance) repeats the steps and gets
 the logged answers back; an account keeps every settlement it was credited, so a credit
@@ -49,10 +51,11 @@ def calendar_todo(state: Calendar) -> list[str]:
     return [job for job, booking in state.bookings.items() if not booking.confirmed]
 
 
-def wages_todo(state: JobOrder) -> list[p.WagesSettled]:
-    """The settlements to credit to her account now: not credited, and not refused by the
-    account her wages go to."""
-    return [x for x in state.unpaid() if state.returned.get(x.settlement_id) != state.account_id]
+def wages_todo(state: JobOrder) -> list[tuple[p.WagesSettled, str]]:
+    """The settlements to credit now, each with the account it goes to (``JobOrder.targets``:
+    one at a time, never two): not credited, and not refused by that account."""
+    return [(x, state.targets[x.settlement_id]) for x in state.unpaid()
+            if state.returned.get(x.settlement_id) != state.targets[x.settlement_id]]
 
 
 class Placer(Errands):
@@ -101,11 +104,12 @@ class Placer(Errands):
                                        accepted_at=booking.accepted_at),
                     job, command_id=f"{ids}/confirm")
                 if reply.accepted or reply.code == "AlreadyConfirmed":
-                    step = p.RecordConfirmation(member_id=member_id, job_order_id=job)
+                    step = p.RecordConfirmation(member_id=member_id, job_order_id=job,
+                                                accepted_at=booking.accepted_at)
                     suffix = "record"
                 elif reply.code in NEVER_CONFIRMED:
                     step = p.ReleaseBooking(member_id=member_id, job_order_id=job,
-                                            code=reply.code)
+                                            accepted_at=booking.accepted_at, code=reply.code)
                     suffix = "release"
                 else:
                     log.warning("placer: a booking is not confirmed yet: %s", reply.code)
@@ -119,8 +123,7 @@ class Placer(Errands):
     async def _pay(self, job: str, state: JobOrder) -> None:
         try:
             placement = state.placement
-            account = state.account_id
-            for settled in wages_todo(state):
+            for settled, account in wages_todo(state):
                 ids = f"{job}/{settled.settlement_id}/{account}"
                 reply = await self.client.send(
                     s.ReceiveWage(account_id=account, member_id=placement.member_id,

@@ -32,7 +32,7 @@ PINNED = {
     ("insurance", "cover"): (1, "75517d23382bea72"),  # new in issue 25, unreleased
     ("placement", "wage_floors"): (1, "0712dc0d3ae3157e"),  # new in issue 26, unreleased
     ("placement", "employer"): (1, "13e36d90a9270450"),
-    ("placement", "job_order"): (1, "ab956d375c61f4a3"),
+    ("placement", "job_order"): (1, "1f9a2f8634553e9f"),
     ("placement", "calendar"): (1, "dcbbb2cd322dc665"),
 }
 

@@ -553,11 +553,11 @@ MEMBER_QUERIES = {
     # the insurer's document of her policy: its own staff only (issue 25)
     "insurancePolicy": 'insurancePolicy(id: "{rosa}") {{ policyId }}',
     # job orders name their worker and employer; candidates are members (issue 26)
-    "jobOrder": 'jobOrder(id: "{rosa}") {{ jobOrderId }}',
+    "jobOrder": 'jobOrder(id: "{job}") {{ jobOrderId }}',  # a job offered to her
     "jobOrders": 'jobOrders(cooperativeId: "{coop}") {{ jobOrderId }}',
-    "jobCandidates": 'jobCandidates(jobOrderId: "{rosa}") {{ memberId }}',
+    "jobCandidates": 'jobCandidates(jobOrderId: "{job}") {{ memberId }}',
     "myJobOffers": "myJobOffers {{ jobOrderId }}",  # her own member token only
-    "employer": 'employer(id: "{rosa}") {{ name }}',  # an employer's details are personal
+    "employer": 'employer(id: "{employer}") {{ name }}',  # an employer's details: personal
 }
 #: (an assembly's public facts, and a ballot found by the receipt its caller holds)
 PUBLIC_QUERIES = {"cooperative", "cooperatives", "course", "assembly", "ballotReceipt",
@@ -587,14 +587,39 @@ def test_every_member_field_and_query_is_classified_for_the_matrix():
                                       | CALLER_SUPPLIED_QUERIES)
 
 
+async def a_job_offered_to(node, member: str) -> dict:
+    """A job order of Ahorro's for an employer client, offered to ``member`` (issue 26):
+    the ids the matrices aim its queries at."""
+    employer, job = new_id(), new_id()
+    start = node.now + dt.timedelta(days=7)
+    for caller, name, input in (
+            (MADRID_ADMIN, "setWageFloor", {"cooperativeId": AHORRO, "occupation": "9",
+                                            "hourly": {"amount": "9.00", "currency": "EUR"}}),
+            (MADRID_STAFF, "registerEmployer", {"employerId": employer, "cooperativeId": AHORRO,
+                                                "details": {"name": "Familia", "address": "x"}}),
+            (MADRID_STAFF, "postJobOrder", {
+                "jobOrderId": job, "cooperativeId": AHORRO, "employerId": employer,
+                "occupation": "9111", "country": "ES", "locality": "Madrid",
+                "shifts": [{"startsAt": start.isoformat(),
+                            "endsAt": (start + dt.timedelta(hours=4)).isoformat()}],
+                "wage": {"amount": "10.00", "currency": "EUR"},
+                "margin": {"amount": "1.00", "currency": "EUR"}, "termsSha256": "ab" * 32}),
+            (MADRID_STAFF, "offerJob", {"jobOrderId": job, "memberId": member})):
+        answer = await node.mutate(name, input, caller)
+        assert answer["__typename"] == "CommandAccepted", (name, answer)
+    return {"job": job, "employer": employer}
+
+
 async def test_the_isolation_matrix_without_consent_with_each_scope_and_after_revocation(node):
     ids = await rosa_joins(node)
     rosa = ids["rosa"]
+    job = await a_job_offered_to(node, rosa)
 
     async def ask_all(caller) -> dict:
         results = {}
         for name, template in MEMBER_QUERIES.items():
-            data = await node.ok("{ " + template.format(rosa=rosa, coop=AHORRO) + " }", caller)
+            data = await node.ok("{ " + template.format(rosa=rosa, coop=AHORRO, **job) + " }",
+                                 caller)
             results[name] = data[name]
         return results
 
@@ -683,6 +708,7 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
     and every mutation of the schema is tried on her and on her own cooperative's things."""
     ids = await rosa_joins(node)
     rosa = ids["rosa"]
+    job = await a_job_offered_to(node, rosa)
     course = new_id()
     assert (await node.mutate("offerCourse", {**SPANISH_COURSE, "courseId": course},
                               MADRID_ADMIN))["__typename"] == "CommandAccepted"
@@ -727,7 +753,7 @@ async def test_a_cooperative_admitted_under_consent_or_whose_consent_was_revoked
         assert (await node.mutate("revokeConsent", {"memberId": rosa, "consentId": consent},
                                   MADRID_STAFF))["__typename"] == "CommandAccepted"
     for name, template in MEMBER_QUERIES.items():
-        data = await node.ok("{ " + template.format(rosa=rosa, coop=AHORRO) + " }",
+        data = await node.ok("{ " + template.format(rosa=rosa, coop=AHORRO, **job) + " }",
                              quito_admin)
         assert data[name] is None, name
     assert await tried(quito_admin) == everything

@@ -26,6 +26,7 @@ from tests.unit.test_gateway_schema import (  # noqa: F401 (node: a fixture)
     ROSA_DETAILS,
     SCHEMA,
     SPANISH_COURSE,
+    a_job_offered_to,
     mutation_call,
     new_id,
     node,
@@ -168,10 +169,10 @@ QUERY_MATRIX = {
     # the jobs offered to her are hers; a job order, a cooperative's list and its candidates,
     # an employer are not (she reads a job order once it is offered to her: issue 26)
     "myJobOffers": ("hers", "myJobOffers {{ jobOrderId }}"),
-    "jobOrder": ("denied", 'jobOrder(id: "{member}") {{ jobOrderId }}'),
+    "jobOrder": ("denied", 'jobOrder(id: "{job}") {{ jobOrderId }}'),  # offered to another
     "jobOrders": ("denied", 'jobOrders(cooperativeId: "{coop}") {{ jobOrderId }}'),
-    "jobCandidates": ("denied", 'jobCandidates(jobOrderId: "{member}") {{ memberId }}'),
-    "employer": ("denied", 'employer(id: "{member}") {{ name }}'),
+    "jobCandidates": ("denied", 'jobCandidates(jobOrderId: "{job}") {{ memberId }}'),
+    "employer": ("denied", 'employer(id: "{employer}") {{ name }}'),
     "wageFloors": ("public", 'wageFloors(cooperativeId: "{coop}") {{ occupation }}'),
 }
 #: The mutations she may send for herself (``access.SELF_SERVICE``, and her own): each gets
@@ -233,7 +234,7 @@ async def test_a_member_token_reads_and_acts_for_her_alone(node):  # noqa: F811
     her = await her_token(node, rosa)
     product, policy = await a_policy_of(node, rosa)
     others = {"member": pedro, "coop": AHORRO, "course": course, "assembly": assembly,
-              "product": product, "policy": policy}
+              "product": product, "policy": policy, **await a_job_offered_to(node, pedro)}
     late = await her_token(node, members["pedro"])  # not on the roll: no assembly for him
     assert (await node.ok('{ assembly(id: "%s") { id } }' % assembly, late))["assembly"] is None
 

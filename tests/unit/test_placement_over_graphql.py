@@ -17,8 +17,14 @@ import json
 
 import pytest
 
+from gateway.access import history_scope
 from gateway.auth import Caller, Role, issue_token, verify_token
+from gateway.fold import MemoryStore
+from gateway.placement.documents import EmployerView
+from gateway.placement.fold import fold_calendar, fold_job_order
+from gateway.placement.types import rating_of
 from schemas import membership as m
+from schemas import placement as p
 from services.placement.placer import Placer
 from services.runtime.ids import new_id
 from tests.unit.inmemory_node import NODE
@@ -216,6 +222,7 @@ async def test_a_child_care_job_from_posting_to_her_record(node):
                                                  "hours": "160"}]}
     assert (await node.ok(JOB, STAFF, id=job))["jobOrder"]["grievances"] is None
     assert (await node.ok(JOB, boss, id=job))["jobOrder"]["grievances"] is None
+    assert (await node.ok(JOB, ADMIN, id=job))["jobOrder"]["grievances"] is None  # the node's
     assert (await node.ok(JOB, ADMINS, id=job))["jobOrder"]["grievances"] == [
         {"text": "Me hicieron limpiar toda la casa, no solo cuidar al niño"}]
     # one rating is not shown: five are
@@ -278,6 +285,10 @@ async def test_who_reads_a_job_order_and_who_reads_nothing(node):
     assert node.keys.gone(f"employer:{employer}")
     read = (await node.ok(JOB, STAFF, id=job))["jobOrder"]
     assert read["employer"] == {"name": None, "address": None, "erased": True, "rating": None}
+    # an erased employer's token (it cannot be revoked) opens nothing from then on
+    assert (await node.ok(JOB, boss, id=job))["jobOrder"] is None
+    assert (await node.ok("query($id: ID!) { employer(id: $id) { name } }", boss,
+                          id=employer))["employer"] is None
 
 
 @pytest.mark.parametrize("token_for", ["cooperative", "subject"])
@@ -289,9 +300,8 @@ def test_an_employers_token_names_the_employer_and_no_cooperative(token_for):
             issue_token(NODE, Role.EMPLOYER, None, "Familia Ortega")
 
 
-async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
-    people = await a_cooperative_with_three_members(node)
-    rosa, luz = people["rosa"], people["luz"]
+async def a_plain_job(node) -> tuple[str, str]:
+    """The cooperative's floor, an employer client, and a job needing nothing."""
     await node.mutate("setWageFloor", {"cooperativeId": UNIDAS, "occupation": "5",
                                        "hourly": usd("20.00")}, ADMINS)
     employer, job = new_id(), new_id()
@@ -300,6 +310,13 @@ async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
                       STAFF)
     await node.mutate("postJobOrder", job_input(job, employer, languages=[], skills=[]),
                       STAFF)
+    return employer, job
+
+
+async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
+    people = await a_cooperative_with_three_members(node)
+    rosa, luz = people["rosa"], people["luz"]
+    employer, job = await a_plain_job(node)
     her, other = await her_token(node, rosa), await her_token(node, luz)
     offers = "subscription { jobOffers { jobOrderId status employer { name } } }"
 
@@ -318,6 +335,8 @@ async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
         sent = await node.mutate("offerJob", {"jobOrderId": another, "memberId": luz}, STAFF)
         assert sent["__typename"] == "CommandAccepted", sent
 
+    assert await streamed(node, other, offers, offered) is None  # Rosa's, not Luz's
+    await node.mutate("declineOffer", {"jobOrderId": job, "memberId": rosa}, her)
     context_item = await streamed(node, her, offers, offered)
     assert context_item == {"jobOrderId": job, "status": "offered", "employer": None}
     assert (await streamed(node, her, offers, declined))["status"] == "open"
@@ -326,14 +345,18 @@ async def test_her_job_offers_arrive_as_they_are_made_and_only_hers(node):
         assert await streamed(node, caller, offers, offered_again) is None
 
 
-async def streamed(node, caller, document: str, action) -> dict | None:
+async def streamed(node, caller, document: str, action, token: str | None = None
+                   ) -> dict | None:
     """The first item a subscription of ``caller`` yields while ``action`` runs (None: it
-    yielded nothing, ended, or was refused)."""
-    from gateway.context import GatewayContext  # noqa: PLC0415
-    from tests.unit.test_gateway_schema import SCHEMA  # noqa: PLC0415
+    yielded nothing, ended, or was refused); with ``token``, as on a socket: no caller in
+    the context, the token in the connection_init payload."""
+    from gateway.context import GatewayContext
+    from tests.unit.test_gateway_schema import SCHEMA
 
     context = GatewayContext(node=NODE, caller=caller, views=node.views, keys=node.keys,
-                             commands=node.commands, now=node.now)
+                             commands=node.commands, now=node.now,
+                             **({"connection_params": {"Authorization": f"Bearer {token}"}}
+                                if token else {}))
     stream = await SCHEMA.subscribe(document, context_value=context)
     if not hasattr(stream, "__anext__"):
         return None
@@ -348,3 +371,71 @@ async def streamed(node, caller, document: str, action) -> dict | None:
         first.cancel()
         await stream.aclose()
     return None if result.errors or not result.data else result.data["jobOffers"]
+
+
+def test_an_employers_rating_shows_in_whole_batches_of_five():
+    """From the change of a rating nobody learns one worker's stars: it moves only when five
+    more rated."""
+    doc = EmployerView(employer_id=new_id())
+    shown = []
+    for stars in (5, 4, 5, 3, 4, 1, 5, 5, 5, 5, 2):
+        doc.stars.append(stars)
+        shown.append(rating_of(doc) and (rating_of(doc).average, rating_of(doc).ratings))
+    assert shown == [None] * 4 + [("4.2", 5)] * 5 + [("4.2", 10)] * 2
+
+
+def test_her_calendar_folded_before_the_offer_it_answers_still_counts():
+    """Her calendar and the job order are on different partitions: an acceptance folded
+    before its offer waits for it; a release folded before either wins over both."""
+    store = MemoryStore()
+    job, rosa = new_id(), new_id()
+    at = dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC)
+    fold_calendar(store, p.OfferAccepted(member_id=rosa, job_order_id=job, account_id=new_id(),
+                                         shifts=[], accepted_at=at + dt.timedelta(hours=1)),
+                  None)
+    fold_job_order(store, p.JobOffered(job_order_id=job, member_id=rosa, offered_at=at,
+                                       expires_at=at + dt.timedelta(hours=72)), None)
+    assert store.get("job_orders", job).offer_to(rosa).outcome == "accepted"
+    fold_calendar(store, p.BookingReleased(member_id=rosa, job_order_id=job,
+                                           accepted_at=at + dt.timedelta(hours=1),
+                                           code="JobOrderClosed"), None)
+    offer = store.get("job_orders", job).offer_to(rosa)
+    assert (offer.outcome, offer.code) == ("released", "JobOrderClosed")
+    assert store.get("job_orders", job).early == []
+
+
+def test_her_wages_read_under_the_savings_scope_not_the_work_scope():
+    assert history_scope("placement", "WagesSettled") == "savings"
+    assert history_scope("placement", "WagePaid") == "savings"
+    assert history_scope("placement", "PlacementEnded") == "work"
+
+
+async def test_on_a_socket_she_reads_her_placement_as_over_http(node):
+    """A subscription's context has no caller (the token came in connection_init): the job
+    order she reads there shows her offer and, once placed, her employer."""
+    people = await a_cooperative_with_three_members(node)
+    rosa = people["rosa"]
+    employer, job = await a_plain_job(node)
+    issued = await issue(node, rosa, STAFF)
+    token = (await redeem(node, issued["code"]))["token"]
+    placing = Placing(node)
+    document = ("subscription { jobOffers { status offers { memberId outcome } "
+                "employer { name } } }")
+
+    async def offered():
+        await node.mutate("offerJob", {"jobOrderId": job, "memberId": rosa}, STAFF)
+
+    async def accepted():
+        her = verify_token(NODE, token)
+        await node.mutate("acceptOffer", {"memberId": rosa, "jobOrderId": job,
+                                          "accountId": people["rosa_account"]}, her)
+
+    first = await streamed(node, None, document, offered, token=token)
+    assert first == {"status": "offered", "offers": [{"memberId": rosa, "outcome": "open"}],
+                     "employer": None}
+    assert await streamed(node, None, document, accepted, token=token) == {
+        "status": "offered", "offers": [{"memberId": rosa, "outcome": "accepted"}],
+        "employer": None}  # not yet confirmed: nobody named
+    assert await streamed(node, None, document, placing.carry, token=token) == {
+        "status": "filled", "offers": [{"memberId": rosa, "outcome": "confirmed"}],
+        "employer": {"name": "Familia"}}

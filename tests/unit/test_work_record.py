@@ -65,8 +65,21 @@ def job_order(member_id: str, *, ended: bool = True, minutes: int = 9_600,
         occupation=occupation, country=country, started_on=STARTED, ended_on=ENDED,
         minutes=minutes, reason=reason,
         ended_at=dt.datetime.combine(ENDED, dt.time(18), dt.UTC)) if ended else None
+    settled = p.WagesSettled(  # the minutes, settled and credited to her (what counts)
+        job_order_id=job_order_id, settlement_id=new_id(), member_id=member_id,
+        account_id=placement.account_id, worked_from=STARTED, worked_to=ENDED,
+        minutes=minutes, hourly_wage=posted.wage, wage=Money(1, "EUR"),
+        margin=Money(0, "EUR"), employer_paid=Money(1, "EUR"),
+        settled_at=dt.datetime.combine(ENDED, dt.time(17), dt.UTC))
+    unpaid = p.WagesSettled(  # ... and some not credited yet: not counted
+        job_order_id=job_order_id, settlement_id=new_id(), member_id=member_id,
+        account_id=placement.account_id, worked_from=ENDED, worked_to=ENDED, minutes=60,
+        hourly_wage=posted.wage, wage=Money(1, "EUR"), margin=Money(0, "EUR"),
+        employer_paid=Money(1, "EUR"), settled_at=dt.datetime.combine(ENDED, dt.time(18),
+                                                                      dt.UTC))
     return JobOrderView(job_order_id=job_order_id, posted=posted, placement=placement,
-                        ended=end)
+                        ended=end, settlements=[settled, unpaid],
+                        paid=[settled.settlement_id])
 
 
 def her_views(*jobs: JobOrderView, offered: list[str] | None = None
