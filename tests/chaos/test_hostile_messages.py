@@ -1,12 +1,13 @@
 """Hostile messages: every commands and events topic of a fresh node gets garbage while good
 traffic flows, and nothing good is lost, doubled or blocked.
 
-Into each of the ten topics (``{node}.{membership,savings,training,governance,insurance}.
+Into each of the twelve topics
+(``{node}.{membership,savings,training,governance,insurance,placement}.
 {commands,events}``) go bytes that are not JSON, JSON that is not an envelope, an unknown wire type, a future version
 of a known type, a ``data`` with its required fields missing, a ``data`` with a float where
 the contract wants an integer (money where the service has money), and a message bigger than
 the registry's limit (gzip-compressed, so the broker takes it); then exact copies of good
-commands and good events. Meanwhile the five services take real commands and the gateway's
+commands and good events. Meanwhile the six services take real commands and the gateway's
 projections fold the events.
 
 Then: every bad record is in ``{node}.deadletter`` with the right reason and its source
@@ -43,6 +44,7 @@ from schemas import REGISTRY
 from schemas import governance as g
 from schemas import insurance as i
 from schemas import membership as m
+from schemas import placement as p
 from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money
@@ -52,6 +54,7 @@ from schemas.topics import SERVICES, commands_topic, deadletter_topic, events_to
 from services.governance.app import governance_processor
 from services.insurance.app import insurance_processor
 from services.membership.app import membership_processor
+from services.placement.app import placement_processor
 from services.runtime import kafka_clients
 from services.runtime.client import CommandClient
 from services.runtime.datakeys import DataKeys
@@ -76,7 +79,7 @@ RUNS_AT_MOST = 10
 
 FACTORIES = {"membership": membership_processor, "savings": savings_processor,
              "training": training_processor, "governance": governance_processor,
-             "insurance": insurance_processor}
+             "insurance": insurance_processor, "placement": placement_processor}
 #: The reply code a readable but refused command gets, by dead-letter reason.
 REPLY_CODES = {"unknown_type": "UnsupportedCommand", "future_version": "UnsupportedCommand",
                "invalid_data": "ValidationError"}
@@ -278,6 +281,9 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                     currency="EUR", repatriation_limit=Money(400_000, "EUR"),
                     monthly_benefit_cap=Money(30_000, "EUR"), premium=Money(1_500, "EUR"))
                 await send(cover, product)
+                floor = p.SetWageFloor(cooperative_id=cooperative, occupation="5",
+                                       hourly=Money(900, "EUR"))
+                await send(floor, cooperative)
                 deposit = s.DepositFunds(account_id=account, amount=Money(1000, "EUR"))
                 deposited = await send(deposit, account)
                 await caught_up(views, node, deposited)
@@ -289,6 +295,7 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                     "training": client.encode(offer, course, new_id()),
                     "governance": client.encode(bylaws, cooperative, new_id()),
                     "insurance": client.encode(cover, product, new_id()),
+                    "placement": client.encode(floor, cooperative, new_id()),
                 }
                 logs = {svc: await kafka_clients.read_topic(events_topic(node, svc), bootstrap)
                         for svc in SERVICES}
@@ -300,9 +307,11 @@ async def test_hostile_records_are_dead_lettered_and_good_traffic_is_untouched(
                                              "BylawsSet").value,
                     "insurance": last_event(logs["insurance"], product,
                                             "ProductOffered").value,
+                    "placement": last_event(logs["placement"], cooperative,
+                                            "WageFloorSet").value,
                 }
 
-                # -- garbage into all ten topics while good commands flow
+                # -- garbage into every topic while good commands flow
                 async def garbage():
                     for svc in SERVICES:
                         await injector.inject(commands_topic(node, svc), templates[svc],

@@ -1831,7 +1831,9 @@ async def test_the_live_feed_counts_only_the_members_in_a_safe_atom(node, monkey
                 "amount": "1.00", "currency": "EUR"}}, MADRID_STAFF)
             assert deposited["__typename"] == "CommandAccepted"
 
-    async with Feed(node, monkeypatch, 1.0) as feed:
+    # (windows of 2.5 s: each action here sends up to 20 commands, which on a loaded machine
+    # took more than a second and spilled into the next window, splitting what it counts)
+    async with Feed(node, monkeypatch, 2.5) as feed:
         window_after = feed.window_after
         assert (await window_after(lambda: asyncio.sleep(0)))["total"] is None  # the first
         joined = await window_after(five_women_and_a_peruvian_man)
