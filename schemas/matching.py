@@ -1,5 +1,5 @@
-"""Whether a worker's verified records show what a job order needs, and how well (pure;
-issue 26). It lives with the contracts because both sides of them apply it: the placement
+"""Whether a worker's verified records show what a job order needs, and how well, and when
+a shift she booked is hers (pure; issue 26). It lives with the contracts because both sides of them apply it: the placement
 service decides an offer by it (``OfferJob``: RequirementsNotMet) and the gateway ranks
 candidates by it, so both read the same facts the same way:
 
@@ -18,6 +18,7 @@ record's, by its issuer's signature and status list).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -65,6 +66,20 @@ def unmet(languages: Sequence, skills: Sequence[str], evidence: Sequence[Evidenc
     missing += [needed for needed in skills
                 if not any(shows_skill(needed, held) for e in evidence for held in e.skills)]
     return missing
+
+
+def overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime,
+             b_end: dt.datetime) -> bool:
+    """Whether two shifts share a moment (one ending as the other starts does not)."""
+    return a_start < b_end and b_start < a_end
+
+
+def freed(start: dt.datetime, ended_on: dt.date | None) -> bool:
+    """Whether a booked shift starting at ``start`` is free again, its placement having
+    ended on ``ended_on`` (a day somewhere: the shift's UTC day may be the next one, so it
+    is free from the second day after). Her calendar decides by it, and the gateway says
+    whether a candidate is free by it."""
+    return ended_on is not None and start.date() > ended_on + dt.timedelta(days=1)
 
 
 def score(languages: Sequence, skills: Sequence[str], evidence: Sequence[Evidence]) -> int:

@@ -40,7 +40,7 @@ from gateway.placement.types import (
 )
 from gateway.types import Money
 from schemas import placement as p
-from schemas.matching import Evidence, score, skill_key, unmet
+from schemas.matching import Evidence, freed, overlaps, score, skill_key, unmet
 
 #: The events that change an offer of hers (``jobOffers``).
 OFFER_EVENTS = (p.JobOffered, p.OfferDeclined, p.JobOrderWithdrawn, p.OfferAccepted,
@@ -98,8 +98,8 @@ def evidence_of(record: MemberRecord) -> list[Evidence]:
 
 
 def _booked(context: GatewayContext, record: MemberRecord, job: JobOrderView) -> bool:
-    """Whether a job she accepted here has a shift overlapping one of ``job``'s (a shift of
-    a placement that ended before its day is free again)."""
+    """Whether a job she accepted here has a shift overlapping one of ``job``'s, by the rule
+    her calendar decides by (``schemas.matching.freed``, ``overlaps``)."""
     for other_id in record.placements:
         if other_id == job.job_order_id:
             continue
@@ -110,10 +110,9 @@ def _booked(context: GatewayContext, record: MemberRecord, job: JobOrderView) ->
             continue
         ended_on = other.ended.ended_on if other.ended is not None else None
         for mine in other.posted.shifts:
-            if ended_on is not None and mine.starts_at.date() > ended_on:
-                continue
-            if any(mine.starts_at < x.ends_at and x.starts_at < mine.ends_at
-                   for x in job.posted.shifts):
+            if not freed(mine.starts_at, ended_on) and any(
+                    overlaps(mine.starts_at, mine.ends_at, x.starts_at, x.ends_at)
+                    for x in job.posted.shifts):
                 return True
     return False
 

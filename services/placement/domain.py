@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from schemas import placement as p
 from schemas.fields import Money
-from schemas.matching import skill_key, unmet
+from schemas.matching import freed, overlaps, skill_key, unmet
 from schemas.registry import Contract, fields_of
 from services.placement.lookups import (
     Accounts,
@@ -63,10 +63,6 @@ def wage_for(hourly: Money, minutes: int) -> Money:
 def margin_for(hourly: Money, minutes: int) -> Money:
     """The cooperative's margin for ``minutes``: rounded down, in the employer's favour."""
     return Money(hourly.amount * minutes // 60, hourly.currency)
-
-
-def overlaps(a: p.Shift, b: p.Shift) -> bool:
-    return a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
 # -- the cooperative's wage floors ------------------------------------------------------------
@@ -449,7 +445,6 @@ def _hers(state: JobOrder, member_id: str) -> p.PlacementConfirmed:
 
 @dataclass(frozen=True)
 class Booking:
-    shifts: tuple[p.Shift, ...]
     account_id: str
     accepted_at: dt.datetime
     confirmed: bool = False
@@ -469,17 +464,11 @@ class Calendar:
         low = bisect.bisect_left(self.busy, (shift.starts_at - p.MAX_SHIFT,))
         high = bisect.bisect_left(self.busy, (shift.ends_at,))
         for start, end, job in self.busy[low:high]:
-            if start < shift.ends_at and shift.starts_at < end:
+            if overlaps(start, end, shift.starts_at, shift.ends_at):
                 order = book.orders.get(job)
                 if not freed(start, order.ended_on if order is not None else None):
                     return job
         return None
-
-
-def freed(start: dt.datetime, ended_on: dt.date | None) -> bool:
-    """Whether a booked shift starting at ``start`` is free again, its placement having
-    ended on ``ended_on`` (a day somewhere: the shift's UTC day may be the next one)."""
-    return ended_on is not None and start.date() > ended_on + dt.timedelta(days=1)
 
 
 #: How long her calendar keeps a shift after it ended: she accepts only jobs whose shifts
@@ -536,7 +525,7 @@ def evolve_calendar(state: Calendar, event: Contract) -> Calendar:
                            *((x.starts_at, x.ends_at, event.job_order_id)
                              for x in event.shifts)])
             return Calendar({**state.bookings, event.job_order_id: Booking(
-                tuple(event.shifts), event.account_id, event.accepted_at)}, tuple(busy))
+                event.account_id, event.accepted_at)}, tuple(busy))
         case p.BookingConfirmed():
             booking = state.bookings[event.job_order_id]
             return replace(state, bookings={**state.bookings,
@@ -566,6 +555,7 @@ JOB_ORDER = Aggregate(
             p.WagesRedirected, p.PlacementEnded, p.EmployerRated, p.GrievanceFiled))
 CALENDAR = Aggregate(
     name="calendar", initial=Calendar, decide=decide_calendar, evolve=evolve_calendar,
+    fold_version=2,  # 2: a booking no longer keeps its shifts (its busy entries do)
     commands=(p.AcceptOffer, p.RecordConfirmation, p.ReleaseBooking),
     events=(p.OfferAccepted, p.BookingConfirmed, p.BookingReleased))
 

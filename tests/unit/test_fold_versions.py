@@ -33,7 +33,7 @@ PINNED = {
     ("placement", "wage_floors"): (1, "0712dc0d3ae3157e"),  # new in issue 26, unreleased
     ("placement", "employer"): (1, "13e36d90a9270450"),
     ("placement", "job_order"): (1, "1f9a2f8634553e9f"),
-    ("placement", "calendar"): (1, "dcbbb2cd322dc665"),
+    ("placement", "calendar"): (2, "8aab72b3031a0cfe"),  # 2: a booking keeps no shifts
 }
 
 

@@ -23,11 +23,11 @@ from schemas import placement as p
 from schemas import savings as s
 from schemas import training as t
 from schemas.fields import Money, Sealed
+from schemas.matching import overlaps
 from services.placement.domain import (
     PLACEMENT,
     Calendar,
     margin_for,
-    overlaps,
     wage_for,
 )
 from services.placement.placer import wages_todo
@@ -429,11 +429,13 @@ def test_her_accepted_shifts_never_overlap(offers):
         node.send(p.OfferJob(job_order_id=job, member_id=ROSA))
         try:
             node.send(p.AcceptOffer(member_id=ROSA, job_order_id=job, account_id=ROSA_ACCOUNT))
-            assert not any(overlaps(shift, x) for x in held)
+            assert not any(overlaps(shift.starts_at, shift.ends_at, x.starts_at, x.ends_at)
+                           for x in held)
             held.append(shift)
         except Rejected as refusal:
             assert refusal.code == "ShiftsOverlap"
-            assert any(overlaps(shift, x) for x in held)
+            assert any(overlaps(shift.starts_at, shift.ends_at, x.starts_at, x.ends_at)
+                       for x in held)
 
 
 # -- fee-free settlement ----------------------------------------------------------------------

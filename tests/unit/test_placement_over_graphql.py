@@ -439,3 +439,38 @@ async def test_on_a_socket_she_reads_her_placement_as_over_http(node):
     assert await streamed(node, None, document, placing.carry, token=token) == {
         "status": "filled", "offers": [{"memberId": rosa, "outcome": "confirmed"}],
         "employer": {"name": "Familia"}}
+
+
+async def test_a_candidate_is_free_by_the_rule_her_calendar_decides_by(node):
+    """jobCandidates says she is free exactly when her calendar would take the job: a
+    placement that ended frees her from the second day after its last day."""
+    people = await a_cooperative_with_three_members(node)
+    rosa = people["rosa"]
+    employer, job = await a_plain_job(node)  # every weekday for four weeks from MONDAY
+    her = await her_token(node, rosa)
+    await node.mutate("offerJob", {"jobOrderId": job, "memberId": rosa}, STAFF)
+    await node.mutate("acceptOffer", {"memberId": rosa, "jobOrderId": job,
+                                      "accountId": people["rosa_account"]}, her)
+    await Placing(node).carry()
+    with node.on("2026-11-24"):  # her second day
+        ended = await node.mutate("endPlacement", {"jobOrderId": job, "endedOn": "2026-11-24",
+                                                   "reason": "WORKER_LEFT"}, STAFF)
+        assert ended["__typename"] == "CommandAccepted", ended
+        free = {}
+        for day in (25, 26):  # the day after (still hers somewhere), and the one after
+            other = new_id()
+            start = dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC)
+            posted = await node.mutate("postJobOrder", job_input(other, employer, shifts=[
+                {"startsAt": start.isoformat(),
+                 "endsAt": (start + dt.timedelta(hours=4)).isoformat()}], languages=[],
+                skills=[]), STAFF)
+            assert posted["__typename"] == "CommandAccepted", posted
+            [candidate] = [c for c in (await node.ok(
+                "query($id: ID!) { jobCandidates(jobOrderId: $id) { memberId available } }",
+                STAFF, id=other))["jobCandidates"] if c["memberId"] == rosa]
+            free[day] = candidate["available"]
+            await node.mutate("offerJob", {"jobOrderId": other, "memberId": rosa}, STAFF)
+            took = await node.mutate("acceptOffer", {"memberId": rosa, "jobOrderId": other,
+                                                     "accountId": people["rosa_account"]}, her)
+            assert (took["__typename"] == "CommandAccepted") == free[day], (day, took)
+    assert free == {25: False, 26: True}
